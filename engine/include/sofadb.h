@@ -1,0 +1,111 @@
+/*
+ * sofadb.h - public API of sofadb, an LSM key-value engine.
+ *
+ * Keys and values are arbitrary byte strings (embedded NULs allowed, empty
+ * values allowed). Every function returns 0 on success or a negative SDB_E*
+ * code; sdb_strerror() names it and sdb_errmsg() gives the context (operation,
+ * path, errno) of the last error on a handle.
+ *
+ * Durability contract (see docs/targets.md):
+ *   - a write with sync=1 is durable when it returns 0, and so is every write
+ *     acknowledged before it;
+ *   - sdb_sync() makes every acknowledged write durable;
+ *   - without sync, acknowledged writes survive a process crash (they are in
+ *     the kernel page cache: no user-space buffering) but may be lost, as a
+ *     suffix, on power loss.
+ *   - a write batch is atomic.
+ * After a failed write or fsync on the WAL or MANIFEST the handle is in a
+ * failed state: every later write returns SDB_EFAILED until it is reopened.
+ */
+#ifndef SOFADB_H
+#define SOFADB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SDB_ERRNO_MAP(X)                                                   \
+  X(OK, 0, "ok")                                                           \
+  X(NOTFOUND, -1, "not found")                                             \
+  X(CORRUPT, -2, "corruption")                                             \
+  X(IO, -3, "I/O error")                                                   \
+  X(INVAL, -4, "invalid argument")                                         \
+  X(NOMEM, -5, "out of memory")                                            \
+  X(EXISTS, -6, "database already exists")                                 \
+  X(NOENT, -7, "database does not exist")                                  \
+  X(FAILED, -8, "database is in a failed state after an I/O error; reopen")\
+  X(BUSY, -9, "database is locked by another process")                     \
+  X(CONFLICT, -10, "transaction conflict")                                 \
+  X(NOSPC, -11, "no space left on device")
+
+typedef enum {
+#define SDB_X_(name, val, msg) SDB_E##name = (val),
+  SDB_ERRNO_MAP(SDB_X_)
+#undef SDB_X_
+} sdb_err;
+
+const char *sdb_strerror(int err);
+
+typedef struct sdb sdb;            /* an open database */
+typedef struct sdb_batch sdb_batch;/* an atomic group of writes */
+typedef struct sdb_iter sdb_iter;  /* an iterator over a consistent view */
+
+typedef struct sdb_options {
+  int create_if_missing;      /* default 1 */
+  int error_if_exists;        /* default 0 */
+  int deterministic;          /* default 0: 1 = all background work inline, no
+                                 threads, syscall sequence a pure function of
+                                 the calls made (needed by powercut) */
+  int paranoid_checks;        /* default 1: corruption in the WAL is an error */
+  size_t memtable_bytes;      /* default 4 MiB: memtable size that triggers a flush */
+  size_t block_bytes;         /* default 4 KiB: SSTable data block target size */
+  int block_restart_interval; /* default 16 keys between restart points */
+  int sync_on_close;          /* default 1: close() syncs the WAL */
+} sdb_options;
+
+void sdb_options_init(sdb_options *opt);   /* fills in the defaults */
+
+int sdb_open(const char *dir, const sdb_options *opt, sdb **out);
+int sdb_close(sdb *db);                    /* always frees db */
+int sdb_destroy(const char *dir);          /* removes every file of a db */
+
+/* Last error's context on this handle (operation, path, errno), or "". */
+const char *sdb_errmsg(const sdb *db);
+
+int sdb_put(sdb *db, const void *k, size_t klen, const void *v, size_t vlen, int sync);
+int sdb_delete(sdb *db, const void *k, size_t klen, int sync);
+/* *val is malloc'd (free() it); SDB_ENOTFOUND when absent. */
+int sdb_get(sdb *db, const void *k, size_t klen, void **val, size_t *vlen);
+
+int sdb_batch_create(sdb_batch **out);
+void sdb_batch_free(sdb_batch *b);
+void sdb_batch_clear(sdb_batch *b);
+int sdb_batch_put(sdb_batch *b, const void *k, size_t klen, const void *v, size_t vlen);
+int sdb_batch_delete(sdb_batch *b, const void *k, size_t klen);
+int sdb_write(sdb *db, const sdb_batch *b, int sync);  /* all or nothing */
+
+int sdb_sync(sdb *db);    /* fdatasync the WAL: every acked write becomes durable */
+int sdb_flush(sdb *db);   /* memtable -> SSTable, recorded in the MANIFEST */
+
+/* Iteration in key order (bytewise, shorter key first on a common prefix).
+ * lo/hi may be NULL for unbounded; the range is [lo, hi). */
+int sdb_iter_create(sdb *db, const void *lo, size_t lolen,
+                    const void *hi, size_t hilen, sdb_iter **out);
+int sdb_iter_valid(const sdb_iter *it);   /* 1 while positioned on an entry */
+int sdb_iter_next(sdb_iter *it);
+const void *sdb_iter_key(const sdb_iter *it, size_t *len);
+const void *sdb_iter_value(const sdb_iter *it, size_t *len);
+int sdb_iter_status(const sdb_iter *it);  /* 0, or the error that stopped it */
+void sdb_iter_free(sdb_iter *it);
+
+/* Verify every checksum of every live file; 0 or SDB_ECORRUPT with context in
+ * the message buffer (file and offset). */
+int sdb_check(const char *dir, char *msg, size_t msglen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SOFADB_H */

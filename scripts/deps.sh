@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian packages powercut needs, only those that are missing.
+# Usage: scripts/deps.sh            (must be root, or have sudo)
+set -euo pipefail
+PKGS=(build-essential cmake pkg-config libfiu-dev fiu-utils libcmocka-dev zlib1g-dev
+      libxxhash-dev libcjson-dev sqlite3 clang)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}" >&2
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite: installs missing packages, builds twice (plain, then
+# ASan+UBSan) and runs every ctest test in both. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+JOBS=$(nproc)
+echo "== build (RelWithDebInfo) =="
+cmake -S . -B build -DPC_BUILD_TESTS=ON >/dev/null
+cmake --build build -j"$JOBS"
+echo "== ctest (plain) =="
+(cd build && ctest --output-on-failure -j"$JOBS")
+echo "== build (ASan+UBSan) =="
+cmake -S . -B build-asan -DPC_BUILD_TESTS=ON -DPC_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$JOBS"
+echo "== ctest (ASan+UBSan) =="
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+   ctest --output-on-failure -j"$JOBS" -LE no_asan)
