@@ -1,0 +1,159 @@
+/*
+ * reports.h - public API of powercut's reports module (prefix rpt_).
+ *
+ * results.jsonl (docs/architecture.md, docs/reports.md) is the source of
+ * truth: one JSON object per case. This module writes one such line per case
+ * (rpt_case_to_json), loads one or more results files or shard directories
+ * (rpt_load; shards merge by concatenation) and generates everything else
+ * from the loaded set: summary.json, junit.xml, a self-contained index.html
+ * (rpt_write_all) and a short terminal summary (rpt_print_summary).
+ *
+ * Every int-returning function returns 0 on success or a negative RPT_E*
+ * code; rpt_strerror() names it and, where there is an err buffer, it says
+ * which file, line or field was at fault.
+ */
+#ifndef POWERCUT_REPORTS_H
+#define POWERCUT_REPORTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RPT_ERRNO_MAP(X)                                              \
+  X(OK, 0, "ok")                                                      \
+  X(IO, -1, "I/O error")                                              \
+  X(NOENT, -2, "no such file or directory")                           \
+  X(MALFORMED, -3, "malformed results line or meta.json")             \
+  X(DUPLICATE, -4, "duplicate case id")                               \
+  X(INVAL, -5, "invalid argument")                                    \
+  X(NOMEM, -6, "out of memory")
+
+typedef enum {
+#define RPT_X_(name, val, msg) RPT_E##name = (val),
+  RPT_ERRNO_MAP(RPT_X_)
+#undef RPT_X_
+} rpt_err;
+
+const char *rpt_strerror(int err);
+
+/* One case: one line of results.jsonl. Field meanings: docs/reports.md.
+ * rpt_case_to_json() reads it and never takes ownership, so the strings may
+ * be borrowed; NULL strings are written as "". Cases held by an rpt_set own
+ * their strings (malloc'd). */
+typedef struct rpt_case {
+  char *id;            /* pc1/<target>/<workload>/<seed>/<model>/<plan> */
+  char *target;
+  char *workload;
+  char *model;
+  char *plan;
+  uint64_t seed;       /* must be < 2^53 to survive JSON readers exactly */
+  char *fault_kind;    /* kill, kill-after, crash, crash-after, torn, eio, ..., none */
+  char *fault_op;      /* fsync, write, rename, ... ("" if none) */
+  int fired;           /* 1 if the fault fired before the workload ended */
+  int64_t fire_index;  /* global syscall index where it fired, -1 if not */
+  char *fire_path;     /* path relative to the data dir, "" if not fired */
+  char *verdict;       /* PASS, LOST_ACKED, NOT_PREFIX, PHANTOM, TORN_BATCH,
+                          INVARIANT, RECOVERY_FAILED, RECOVERY_HANG,
+                          RECOVERY_CRASH, ERROR */
+  char *explanation;   /* one line */
+  char *first_key;     /* printable-escaped, "" on PASS */
+  char *expected;      /* printable-escaped */
+  char *found;         /* printable-escaped */
+  int64_t ops_issued;
+  int64_t ops_acked;
+  int64_t ops_lost;    /* non-durable ops lost (allowed) */
+  int64_t recovery_us; /* target open() after the crash; -1 = not measured */
+  int64_t case_us;     /* wall time of the whole case */
+  char *repro;         /* shell command that reproduces the case */
+  char *minimized_id;  /* failures: shrunk case id, "" otherwise */
+  char *kept;          /* failures: tarball of the crashed data dir, relative
+                          to the out dir, "" otherwise */
+} rpt_case;
+
+/* Shard metadata (meta.json of one campaign shard). */
+typedef struct rpt_meta {
+  char *shard;         /* "K/N" */
+  double elapsed_s;
+  int64_t cases;
+  double states_per_s; /* crash states verified per second in that shard */
+  int64_t jobs;
+  char *argv;          /* the command line, one string */
+  char *source;        /* the meta.json file it came from ("" if in memory) */
+} rpt_meta;
+
+/* rpt_case_init: every string NULL, fire_index = recovery_us = -1, rest 0. */
+void rpt_case_init(rpt_case *c);
+/* Frees the strings of a case that owns them (not the struct itself). */
+void rpt_case_free(rpt_case *c);
+
+/* One JSON object on one line, no newline inside or at the end, every field
+ * present. *line is malloc'd: free() it. The harness appends line + "\n" to
+ * results.jsonl with one write(). */
+int rpt_case_to_json(const rpt_case *c, char **line);
+
+/* Parses one results.jsonl line into *c (owned strings; rpt_case_free it).
+ * Required: id, target, workload, model, plan, seed, fault_kind, verdict;
+ * others default as rpt_case_init. err says which field is wrong. */
+int rpt_case_from_json(const char *line, rpt_case *c, char *err, size_t errlen);
+
+/* A loaded set of cases (opaque). */
+typedef struct rpt_set rpt_set;
+
+/* Loads results. Each path is either a results.jsonl file, or a directory
+ * meaning DIR/results.jsonl plus DIR/meta.json when present. Several paths
+ * are shards: cases are concatenated in argument order. Errors (err says
+ * where): a malformed line "FILE:LINE: ...", a duplicate case id naming both
+ * FILE:LINE places, a missing file, a malformed meta.json. Blank lines are
+ * skipped. On error *out is NULL. */
+int rpt_load(const char *const *paths, int npaths, rpt_set **out,
+             char *err, size_t errlen);
+
+/* An empty set, to fill in memory (tests, or a harness that keeps cases). */
+int rpt_set_create(rpt_set **out);
+/* Copies c into the set; RPT_EDUPLICATE if its id is already there. */
+int rpt_set_add(rpt_set *s, const rpt_case *c);
+/* Copies m into the set's shard list. */
+int rpt_set_add_meta(rpt_set *s, const rpt_meta *m);
+void rpt_set_free(rpt_set *s);
+
+size_t rpt_set_count(const rpt_set *s);
+const rpt_case *rpt_set_case(const rpt_set *s, size_t i);
+size_t rpt_set_meta_count(const rpt_set *s);
+const rpt_meta *rpt_set_meta(const rpt_set *s, size_t i);
+/* Cases whose verdict is not PASS (campaign exit status 1 when > 0). */
+size_t rpt_set_failures(const rpt_set *s);
+
+/* Writes out_dir/summary.json, out_dir/junit.xml and out_dir/index.html
+ * (each to a temp file, then renamed into place), and, when the set was
+ * loaded from more than one path, the merged out_dir/results.jsonl and
+ * out_dir/meta.json. Creates out_dir if needed. */
+int rpt_write_all(const rpt_set *s, const char *out_dir, char *err, size_t errlen);
+
+/* The individual generators, each to an open stream. */
+int rpt_write_summary_json(const rpt_set *s, FILE *f);
+int rpt_write_junit(const rpt_set *s, FILE *f);
+int rpt_write_html(const rpt_set *s, FILE *f);
+int rpt_write_jsonl(const rpt_set *s, FILE *f);
+
+/* Short terminal summary: cases, verdict counts, states/s from meta,
+ * recovery p50/p99/max, and each failure with its explanation and repro
+ * command (at most 20 listed; the rest are counted). */
+void rpt_print_summary(const rpt_set *s, FILE *f);
+
+/* Nearest-rank percentile of sorted (ascending) values: the value at rank
+ * ceil(p/100 * n) (1-based), clamped to [1, n]; p in 0..100; 0 when n == 0.
+ * So p50 of {1,2,3,4} is 2, p99 of 1..100 is 99, p100 is the maximum. */
+int64_t rpt_percentile(const int64_t *sorted, size_t n, unsigned p);
+
+/* The shell-quoted command that re-runs a case id: powercut repro 'ID'
+ * (a ' inside ID becomes '\''). malloc'd. */
+int rpt_repro_command(const char *id, char **cmd);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* POWERCUT_REPORTS_H */
