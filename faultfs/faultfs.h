@@ -1,0 +1,227 @@
+/* faultfs.h — public face of faultfs, the LD_PRELOAD fault-injection shim.
+ *
+ * Two artefacts share this header:
+ *   - libfaultfs.so (the shim): loaded with LD_PRELOAD, configured by the FFS_ENV_*
+ *     environment variables (or by ffs_shim_configure() in a forked child), counts the
+ *     file-system calls made under the data dir, fires the fault plan and emulates power
+ *     loss by rolling files back to their durable state.
+ *   - libffs_ctl.a (the control library, for the harness and the CLI): fault-plan parser
+ *     and formatter, the "fired" record reader, parent-side rollback, trace reader.
+ *
+ * Contracts (see docs/faultfs.md, docs/format/undo.md, docs/format/trace.md):
+ *   (1) ffs_plan_parse(ffs_plan_format(p)) describes the same plan as p.
+ *   (2) Every decision of the shim is a pure function of (seed, plan, call index, path);
+ *       the same case gives a byte-identical trace.
+ *   (3) ffs_rollback() is idempotent and is correct after a SIGKILL at any point.
+ *   (4) The shim writes only under FAULTFS_DIR, FAULTFS_STATE and FAULTFS_TRACE.
+ */
+#ifndef FAULTFS_H
+#define FAULTFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- configuration: environment variables read by the shim at load ---------------- */
+#define FFS_ENV_PLAN  "FAULTFS_PLAN"  /* fault plan; unset = idle shim, "" or "none" = track only */
+#define FFS_ENV_DIR   "FAULTFS_DIR"   /* data dir: only paths under it are counted/faulted */
+#define FFS_ENV_SEED  "FAULTFS_SEED"  /* decimal uint64, default 0 */
+#define FFS_ENV_MODEL "FAULTFS_MODEL" /* strict | ext4 | reorder, default strict */
+#define FFS_ENV_STATE "FAULTFS_STATE" /* dir for the undo log + fired record (required when active) */
+#define FFS_ENV_TRACE "FAULTFS_TRACE" /* optional binary trace file */
+
+/* Files the shim keeps in FAULTFS_STATE. */
+#define FFS_STATE_UNDO    "undo"    /* undo side-log, docs/format/undo.md */
+#define FFS_STATE_FIRED   "fired"   /* one text line per firing */
+#define FFS_STATE_VICTIMS "v"       /* prefix of hard links to unlinked/replaced files */
+
+#define FFS_PATH_MAX 4096
+#define FFS_GLOB_MAX 256
+
+/* ---- errors: negative codes, one table ---------------------------------------------- */
+#define FFS_ERRNO_MAP(X)                                                   \
+  X(FFS_OK, 0, "ok")                                                       \
+  X(FFS_EINVAL, -1, "invalid argument")                                    \
+  X(FFS_EPLAN, -2, "malformed fault plan")                                 \
+  X(FFS_EIO, -3, "I/O error")                                              \
+  X(FFS_ENOMEM, -4, "out of memory")                                       \
+  X(FFS_ENOTFIRED, -5, "no rule fired")                                    \
+  X(FFS_ECORRUPT, -6, "corrupt state or trace file")                      \
+  X(FFS_ENOSHIM, -7, "shim not loaded")                                    \
+  X(FFS_ENODIR, -8, "data dir or state dir missing")                       \
+  X(FFS_ETOOBIG, -9, "buffer too small")
+
+enum {
+#define FFS_X_ENUM(name, val, msg) name = (val),
+  FFS_ERRNO_MAP(FFS_X_ENUM)
+#undef FFS_X_ENUM
+};
+const char *ffs_strerror(int code);
+
+/* ---- fault plans --------------------------------------------------------------------- */
+#define FFS_ACTION_MAP(X)                  \
+  X(FFS_A_KILL, "kill")                    \
+  X(FFS_A_KILL_AFTER, "kill-after")        \
+  X(FFS_A_CRASH, "crash")                  \
+  X(FFS_A_CRASH_AFTER, "crash-after")      \
+  X(FFS_A_TORN, "torn")                    \
+  X(FFS_A_EIO, "eio")                      \
+  X(FFS_A_ENOSPC, "enospc")                \
+  X(FFS_A_EDQUOT, "edquot")                \
+  X(FFS_A_SHORT, "short")                  \
+  X(FFS_A_FLIP, "flip")
+
+typedef enum {
+#define FFS_X_ENUM(e, s) e,
+  FFS_ACTION_MAP(FFS_X_ENUM)
+#undef FFS_X_ENUM
+  FFS_A_COUNT
+} ffs_action;
+
+/* Ops: the first block is the plan grammar (DESIGN.md); the second block only appears in
+ * traces (calls that are tracked but cannot be named in a plan except through "any"). */
+#define FFS_OP_MAP(X)                            \
+  X(FFS_OP_OPEN, "open")                         \
+  X(FFS_OP_CREAT, "creat")                       \
+  X(FFS_OP_WRITE, "write")                       \
+  X(FFS_OP_PWRITE, "pwrite")                     \
+  X(FFS_OP_WRITEV, "writev")                     \
+  X(FFS_OP_FSYNC, "fsync")                       \
+  X(FFS_OP_FDATASYNC, "fdatasync")               \
+  X(FFS_OP_SYNC_FILE_RANGE, "sync_file_range")   \
+  X(FFS_OP_FTRUNCATE, "ftruncate")               \
+  X(FFS_OP_FALLOCATE, "fallocate")               \
+  X(FFS_OP_RENAME, "rename")                     \
+  X(FFS_OP_UNLINK, "unlink")                     \
+  X(FFS_OP_LINK, "link")                         \
+  X(FFS_OP_MKDIR, "mkdir")                       \
+  X(FFS_OP_RMDIR, "rmdir")                       \
+  X(FFS_OP_CLOSE, "close")                       \
+  X(FFS_OP_READ, "read")                         \
+  X(FFS_OP_PREAD, "pread")                       \
+  X(FFS_OP_ANY, "any")                           \
+  X(FFS_OP_SYNC, "sync")                         \
+  X(FFS_OP_DUP, "dup")                           \
+  X(FFS_OP_MMAP, "mmap")                         \
+  X(FFS_OP_SYSCALL, "syscall")                   \
+  X(FFS_OP_STDIO, "stdio")
+
+typedef enum {
+#define FFS_X_ENUM(e, s) e,
+  FFS_OP_MAP(FFS_X_ENUM)
+#undef FFS_X_ENUM
+  FFS_OP_COUNT
+} ffs_op;
+#define FFS_OP_PLAN_LAST FFS_OP_SYNC /* ops after this one cannot be named in a plan */
+
+typedef enum { FFS_MODEL_STRICT = 0, FFS_MODEL_EXT4 = 1, FFS_MODEL_REORDER = 2 } ffs_model;
+
+typedef struct ffs_rule {
+  ffs_action action;
+  ffs_op op;                 /* FFS_OP_ANY / FFS_OP_SYNC are classes */
+  char glob[FFS_GLOB_MAX];   /* "" = every path under the data dir */
+  uint64_t n;                /* 1-based matching-call number (default 1) */
+  int plus;                  /* 1: the n-th and every later matching call */
+  int has_arg;
+  uint64_t arg;              /* torn: bytes kept; short: bytes written/read; flip: bit offset */
+} ffs_rule;
+
+typedef struct ffs_plan {
+  size_t nrules;
+  ffs_rule *rules;
+} ffs_plan;
+
+/* Parses PLAN (grammar in DESIGN.md). "" and "none" give a plan with no rules.
+ * On error returns FFS_EPLAN and writes "plan:POS: what is wrong" into err. */
+int ffs_plan_parse(const char *text, ffs_plan **out, char *err, size_t errlen);
+/* Canonical text ("none" for an empty plan). Returns the length, or FFS_ETOOBIG. */
+int ffs_plan_format(const ffs_plan *plan, char *buf, size_t len);
+void ffs_plan_free(ffs_plan *plan);
+const char *ffs_action_name(ffs_action a);
+const char *ffs_op_name(ffs_op op);
+/* Name -> enum; negative if unknown. */
+int ffs_action_from_name(const char *name, size_t len);
+int ffs_op_from_name(const char *name, size_t len);
+/* 1 for crash, crash-after, torn (a power cut: the parent must call ffs_rollback). */
+int ffs_action_is_powercut(ffs_action a);
+/* 1 for kill, kill-after, crash, crash-after, torn (the process dies). */
+int ffs_action_is_fatal(ffs_action a);
+const char *ffs_model_name(ffs_model m);
+int ffs_model_from_name(const char *name); /* negative if unknown */
+
+/* ---- the fired record -------------------------------------------------------------- */
+typedef struct ffs_fired {
+  unsigned rule;          /* index of the rule in the plan (0-based) */
+  ffs_action action;
+  ffs_op op;              /* op of the call it fired on (never a class) */
+  uint64_t call_index;    /* global 0-based index of that call among tracked calls (= trace index) */
+  uint64_t match_index;   /* 1-based count of calls that matched this rule */
+  char path[FFS_PATH_MAX];/* relative to the data dir ("." = the dir itself) */
+  unsigned nfired;        /* number of firings recorded (N+ rules fire repeatedly) */
+  int powercut;           /* some firing was crash / crash-after / torn */
+  int killed;             /* some firing was kill / kill-after */
+} ffs_fired;
+
+/* Fills *out with the first fatal firing if any, else the first firing. Returns 0, or
+ * FFS_ENOTFIRED if nothing fired, or FFS_ECORRUPT. */
+int ffs_fired_read(const char *state_dir, ffs_fired *out);
+
+/* ---- rollback ----------------------------------------------------------------------- */
+/* Rolls the data dir back to its durable state as recorded in STATE/undo (model and seed
+ * are stored there by the shim at configure time: the caller does not pass them).
+ * Idempotent. Call it whenever the case ends in a power cut: the fired record says a
+ * power-cut action fired, or the process was killed from outside and the harness treats
+ * it as a power cut. Never call it after a plain kill (page cache survives). */
+int ffs_rollback(const char *state_dir, const char *data_dir, char *err, size_t errlen);
+/* Removes the shim's files from STATE (undo log, fired record, victims). */
+int ffs_state_clear(const char *state_dir);
+
+/* ---- shim control (fork-server) ----------------------------------------------------- */
+/* Exported by libfaultfs.so (look it up with dlsym(RTLD_DEFAULT, FFS_SHIM_CONFIGURE_SYM)
+ * in the freshly forked child). plan == NULL makes the shim idle. Resets counters, the
+ * fd table, durability tracking, the state dir files and the trace; everything in the
+ * data dir at this moment is taken as durable. Returns 0 or a negative FFS_* code. */
+#define FFS_SHIM_CONFIGURE_SYM "ffs_shim_configure"
+typedef int (*ffs_shim_configure_fn)(const char *plan, const char *data_dir, uint64_t seed,
+                                     const char *model, const char *state_dir,
+                                     const char *trace_path);
+int ffs_shim_configure(const char *plan, const char *data_dir, uint64_t seed,
+                       const char *model, const char *state_dir, const char *trace_path);
+
+/* ---- trace --------------------------------------------------------------------------- */
+/* Durable-state changes of one call (bit flags in ffs_trace_rec.dur). */
+#define FFS_DUR_DIRTY     0x0001u /* file data became non-durable (epoch began) */
+#define FFS_DUR_SYNC      0x0002u /* file data made durable */
+#define FFS_DUR_DIRSYNC   0x0004u /* directory entries made durable */
+#define FFS_DUR_NSCHANGE  0x0008u /* non-durable directory-entry change */
+#define FFS_DUR_LOST      0x0010u /* fsync failed: covered data lost at next crash */
+#define FFS_DUR_KEEP      0x0020u /* O_SYNC/O_DSYNC write: its bytes are durable */
+#define FFS_DUR_FIRED     0x0100u /* a rule fired on this call */
+#define FFS_DUR_WARN      0x0200u /* warning: call cannot be modelled (mmap, syscall, stdio) */
+
+typedef struct ffs_trace_rec {
+  uint64_t index;      /* global 0-based call index (warnings share the next index) */
+  ffs_op op;
+  uint32_t dur;        /* FFS_DUR_* */
+  int64_t offset;      /* -1 if none */
+  uint64_t length;
+  int64_t result;      /* return value, or -errno */
+  char path[FFS_PATH_MAX];  /* relative to the data dir */
+  char path2[FFS_PATH_MAX]; /* rename/link target, "" otherwise */
+} ffs_trace_rec;
+
+typedef struct ffs_trace ffs_trace;
+int ffs_trace_open(const char *path, ffs_trace **out);
+/* 1 = *rec filled, 0 = end of trace, negative = error (FFS_ECORRUPT: truncated record). */
+int ffs_trace_next(ffs_trace *t, ffs_trace_rec *rec);
+void ffs_trace_close(ffs_trace *t);
+/* One printable line (no newline): "17 fsync 000003.log off=-1 len=0 res=0 [sync]". */
+int ffs_trace_format(const ffs_trace_rec *rec, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FAULTFS_H */

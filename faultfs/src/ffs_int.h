@@ -1,0 +1,90 @@
+/* ffs_int.h — internals shared by the shim (libfaultfs.so) and the control library
+ * (libffs_ctl.a): on-disk layout of the undo side-log (docs/format/undo.md) and of the
+ * trace (docs/format/trace.md), the seeded hash every random choice comes from.
+ * Invariant: both sides include this one definition, so writer and reader cannot drift. */
+#ifndef FFS_INT_H
+#define FFS_INT_H
+
+#include <stdint.h>
+#include <string.h>
+#include "faultfs.h"
+
+#define FFS_HIDDEN __attribute__((visibility("hidden")))
+
+/* ---- undo log ------------------------------------------------------------------- */
+#define FFS_UNDO_MAGIC "FFSUNDO1"
+#define FFS_UNDO_VERSION 1u
+
+typedef struct ffs_undo_hdr {
+  char magic[8];
+  uint32_t version;
+  uint32_t model;        /* ffs_model */
+  uint64_t seed;
+  uint64_t used;         /* bytes of complete records after the header */
+  uint32_t rolled_back;  /* 1 once a rollback completed */
+  uint32_t pad;
+  uint64_t reserved[3];
+} ffs_undo_hdr;           /* 64 bytes */
+
+enum {
+  FFS_U_DIRTY = 1,  /* fid: data epoch begins; a = durable size, b = protected size; path */
+  FFS_U_OLD,        /* fid: a = off, b = len; payload = the bytes before the change */
+  FFS_U_W,          /* fid: a = off, b = len written (non-durable) */
+  FFS_U_KEEP,       /* fid: a = off, b = len made durable (O_SYNC write, torn part) */
+  FFS_U_SYNC,       /* fid: fsync ok, a = size now durable */
+  FFS_U_LOST,       /* fid: fsync failed, data written since the last SYNC is lost */
+  FFS_U_CREATE,     /* path created (file) */
+  FFS_U_MKDIR,      /* path */
+  FFS_U_RMDIR,      /* path */
+  FFS_U_UNLINK,     /* fid (or -1), a = ino, b = victim number; path */
+  FFS_U_RENAME,     /* fid (or -1), a = ino, b = victim number or UINT64_MAX, c = victim fid; old\0new */
+  FFS_U_LINK,       /* a = ino; old\0new */
+  FFS_U_DSYNC,      /* path of a directory made durable ("." = data dir) */
+  FFS_U_DENTRY,     /* ext4: path's own creation made durable by fsync of the file */
+};
+
+typedef struct ffs_urec {
+  uint32_t type;
+  uint32_t len;     /* whole record incl. this header and payload, multiple of 8 */
+  int32_t fid;
+  uint32_t plen;    /* payload bytes */
+  uint64_t a, b, c;
+} ffs_urec;         /* 40 bytes, payload follows */
+
+/* ---- trace ------------------------------------------------------------------------- */
+#define FFS_TRACE_MAGIC "FFSTRC01"
+/* record: u32 len (whole record), u16 op, u16 pathlen, u32 dur, u16 path2len, u16 pad,
+ *         u64 index, i64 offset, u64 length, i64 result, path bytes, path2 bytes */
+typedef struct ffs_trec {
+  uint32_t len;
+  uint16_t op;
+  uint16_t pathlen;
+  uint32_t dur;
+  uint16_t path2len;
+  uint16_t pad;
+  uint64_t index;
+  int64_t offset;
+  uint64_t length;
+  int64_t result;
+} ffs_trec;         /* 48 bytes */
+
+/* ---- seeded choices --------------------------------------------------------------- */
+static inline uint64_t ffs_mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+static inline uint64_t ffs_hash_str(uint64_t h, const char *s) {
+  h ^= 0xcbf29ce484222325ull;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+  return ffs_mix(h);
+}
+
+/* Rule matching shared by shim and tests. */
+FFS_HIDDEN int ffs__op_matches(ffs_op rule_op, ffs_op call_op);
+/* Rollback engine (used by ffs_rollback and by the shim on crash). */
+FFS_HIDDEN int ffs__rollback_buf(const unsigned char *log, size_t loglen, const char *state_dir,
+                                 const char *data_dir, char *err, size_t errlen);
+
+#endif
