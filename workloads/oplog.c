@@ -1,0 +1,502 @@
+/*
+ * oplog.c — the op log (format: docs/format/oplog.md): writer, reader, in-memory builder, printer.
+ *
+ * Invariants:
+ *   (1) Every record is built in memory and handed to ONE write() on an O_APPEND fd (a short
+ *       write is continued, which only happens on a signal or a full disk); no user-space
+ *       buffering, so a killed writer leaves complete records followed by at most one torn one.
+ *   (2) A record's checksum covers its 8-byte header (length, type) and its payload.
+ *   (3) Reader: a record that extends past EOF, or a bad checksum on the last record, is a torn
+ *       tail and ends the log cleanly; a bad record followed by more data is corruption.
+ *   (4) ISSUED records carry dense indices 0,1,2,...; at most one OUTCOME per issued op.
+ *   (5) Ops of a wl_log point into storage owned by the wl_log (file image or builder blobs).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "wl_int.h"
+
+#define FILE_MAGIC "pcoplog\n"
+#define FILE_HDR 16
+#define REC_HDR 16
+#define OPLOG_VERSION 1
+#define REC_MAX (1u << 30)
+
+enum { REC_META = 1, REC_ISSUED = 2, REC_OUTCOME = 3 };
+
+/* ---- writer ----------------------------------------------------------------------------- */
+struct wl_oplog_writer {
+    int fd;
+    char path[512];
+    uint8_t *buf;
+    size_t cap;
+};
+
+static int write_all(int fd, const uint8_t *b, size_t n) {
+    while (n) {
+        ssize_t w = write(fd, b, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return WL_EIO;
+        }
+        b += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int reserve(wl_oplog_writer *w, size_t n) {
+    if (w->cap >= n) return 0;
+    size_t cap = w->cap ? w->cap : 4096;
+    while (cap < n) cap *= 2;
+    uint8_t *b = realloc(w->buf, cap);
+    if (!b) return WL_ENOMEM;
+    w->buf = b;
+    w->cap = cap;
+    return 0;
+}
+
+static void rec_seal(uint8_t *rec, uint32_t plen, uint8_t type) {
+    wl__put32(rec, plen);
+    rec[4] = type; rec[5] = rec[6] = rec[7] = 0;
+    wl__put64(rec + 8, XXH3_64bits_withSeed(rec + REC_HDR, plen, wl__get64(rec)));
+}
+
+static int emit(wl_oplog_writer *w, uint8_t type, size_t plen) {
+    if (plen > REC_MAX) return WL_EINVAL;
+    rec_seal(w->buf, (uint32_t)plen, type);
+    return write_all(w->fd, w->buf, REC_HDR + plen);
+}
+
+int wl_oplog_open_writer(const char *path, const char *meta, wl_oplog_writer **out, char *err,
+                         size_t errlen) {
+    wl_oplog_writer *w = NULL;
+    int rc = WL_ENOMEM;
+    uint8_t hdr[FILE_HDR];
+    if (!path || !out) return WL_EINVAL;
+    if (!(w = calloc(1, sizeof(*w)))) goto fail;
+    w->fd = -1;
+    snprintf(w->path, sizeof(w->path), "%s", path);
+    w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (w->fd < 0) {
+        rc = WL_EIO;
+        if (err) snprintf(err, errlen, "op log %s: open: %s", path, strerror(errno));
+        goto fail;
+    }
+    memcpy(hdr, FILE_MAGIC, 8);
+    wl__put32(hdr + 8, OPLOG_VERSION);
+    wl__put32(hdr + 12, 0);
+    if ((rc = write_all(w->fd, hdr, sizeof(hdr)))) {
+        if (err) snprintf(err, errlen, "op log %s: write header: %s", path, strerror(errno));
+        goto fail;
+    }
+    size_t ml = meta ? strlen(meta) : 0;
+    if ((rc = reserve(w, REC_HDR + ml))) goto fail;
+    if (ml) memcpy(w->buf + REC_HDR, meta, ml);
+    if ((rc = emit(w, REC_META, ml))) {
+        if (err) snprintf(err, errlen, "op log %s: write meta: %s", path, strerror(errno));
+        goto fail;
+    }
+    *out = w;
+    return 0;
+fail:
+    if (w) {
+        if (w->fd >= 0) close(w->fd);
+        free(w->buf);
+        free(w);
+    }
+    return rc;
+}
+
+static size_t put_entry(uint8_t *p, wl_kind kind, const uint8_t *k, size_t kl, const uint8_t *v,
+                        size_t vl) {
+    p[0] = (uint8_t)kind; p[1] = p[2] = p[3] = 0;
+    wl__put32(p + 4, (uint32_t)kl);
+    wl__put32(p + 8, (uint32_t)vl);
+    if (kl) memcpy(p + 12, k, kl);
+    if (vl) memcpy(p + 12 + kl, v, vl);
+    return 12 + kl + vl;
+}
+
+int wl_oplog_append_issued(wl_oplog_writer *w, uint64_t idx, const wl_op *op) {
+    int rc;
+    if (!w || !op || op->idx != idx) return WL_EINVAL;
+    size_t n = 16;
+    uint32_t nent = 0;
+    switch (op->kind) {
+    case WL_PUT: case WL_DEL: case WL_GET: nent = 1; n += 12 + op->klen + op->vlen; break;
+    case WL_DELRANGE: nent = 1; n += 12 + op->klen + op->elen; break;
+    case WL_BATCH:
+        nent = op->nsub;
+        for (uint32_t s = 0; s < op->nsub; s++) n += 12 + op->sub[s].klen + op->sub[s].vlen;
+        break;
+    case WL_SYNC: case WL_FLUSH: case WL_REOPEN: break;
+    default: return WL_EINVAL;
+    }
+    if ((rc = reserve(w, REC_HDR + n))) return rc;
+    uint8_t *p = w->buf + REC_HDR;
+    wl__put64(p, idx);
+    p[8] = (uint8_t)op->kind; p[9] = (uint8_t)(op->sync != 0); p[10] = p[11] = 0;
+    wl__put32(p + 12, nent);
+    p += 16;
+    switch (op->kind) {
+    case WL_PUT: p += put_entry(p, WL_PUT, op->key, op->klen, op->val, op->vlen); break;
+    case WL_DEL: case WL_GET: p += put_entry(p, op->kind, op->key, op->klen, NULL, 0); break;
+    case WL_DELRANGE: p += put_entry(p, WL_DELRANGE, op->key, op->klen, op->end, op->elen); break;
+    case WL_BATCH:
+        for (uint32_t s = 0; s < op->nsub; s++) {
+            const wl_sub *sb = &op->sub[s];
+            p += put_entry(p, sb->kind, sb->key, sb->klen, sb->kind == WL_PUT ? sb->val : NULL,
+                           sb->kind == WL_PUT ? sb->vlen : 0);
+        }
+        break;
+    default: break;
+    }
+    return emit(w, REC_ISSUED, n);
+}
+
+int wl_oplog_append_outcome(wl_oplog_writer *w, uint64_t idx, wl_outcome status, int code,
+                            wl_get_result get) {
+    int rc;
+    if (!w || (status != WL_OUT_ACKED && status != WL_OUT_FAILED)) return WL_EINVAL;
+    if ((rc = reserve(w, REC_HDR + 16))) return rc;
+    uint8_t *p = w->buf + REC_HDR;
+    wl__put64(p, idx);
+    p[8] = (uint8_t)status; p[9] = (uint8_t)get; p[10] = p[11] = 0;
+    wl__put32(p + 12, (uint32_t)code);
+    return emit(w, REC_OUTCOME, 16);
+}
+
+int wl_oplog_close(wl_oplog_writer *w) {
+    int rc = 0;
+    if (!w) return 0;
+    if (w->fd >= 0 && close(w->fd)) rc = WL_EIO;
+    free(w->buf);
+    free(w);
+    return rc;
+}
+
+/* ---- log storage ------------------------------------------------------------------------ */
+typedef struct log_priv {
+    uint8_t *image;     /* file image the ops point into (reader) */
+    wl_sub *subs;       /* all batch sub-ops (reader) */
+    void **blobs;       /* builder: one blob per appended op */
+    size_t nblobs, cap; /* cap: ops capacity */
+} log_priv;
+
+void wl_log_free(wl_log *log) {
+    if (!log) return;
+    log_priv *pv = log->priv_;
+    if (pv) {
+        free(pv->image);
+        free(pv->subs);
+        for (size_t i = 0; i < pv->nblobs; i++) free(pv->blobs[i]);
+        free(pv->blobs);
+        free(pv);
+    }
+    free(log->ops);
+    free(log->meta);
+    free(log);
+}
+
+int wl_log_new(wl_log **out) {
+    wl_log *log = calloc(1, sizeof(*log));
+    if (!log) return WL_ENOMEM;
+    log->priv_ = calloc(1, sizeof(log_priv));
+    log->meta = calloc(1, 1);
+    log->version = OPLOG_VERSION;
+    if (!log->priv_ || !log->meta) {
+        wl_log_free(log);
+        return WL_ENOMEM;
+    }
+    *out = log;
+    return 0;
+}
+
+int wl_log_append(wl_log *log, const wl_op *op, wl_outcome outcome, int code) {
+    log_priv *pv = log->priv_;
+    size_t bytes = op->klen + op->vlen + op->elen;
+    if (op->kind == WL_BATCH)
+        for (uint32_t s = 0; s < op->nsub; s++)
+            bytes += sizeof(wl_sub) + op->sub[s].klen + op->sub[s].vlen;
+    if (log->n == pv->cap) {
+        size_t cap = pv->cap ? pv->cap * 2 : 64;
+        wl_logop *o = realloc(log->ops, cap * sizeof(*o));
+        void **b = realloc(pv->blobs, cap * sizeof(*b));
+        if (o) log->ops = o;
+        if (b) pv->blobs = b;
+        if (!o || !b) return WL_ENOMEM;
+        pv->cap = cap;
+    }
+    uint8_t *blob = malloc(bytes + 1), *p;
+    if (!blob) return WL_ENOMEM;
+    pv->blobs[pv->nblobs++] = blob;
+    wl_logop *lo = &log->ops[log->n];
+    memset(lo, 0, sizeof(*lo));
+    lo->op = *op;
+    lo->op.idx = log->n;
+    lo->outcome = outcome;
+    lo->code = code;
+    p = blob;
+    if (op->kind == WL_BATCH) {
+        wl_sub *subs = (wl_sub *)blob;
+        p = blob + sizeof(wl_sub) * op->nsub;
+        for (uint32_t s = 0; s < op->nsub; s++) {
+            subs[s] = op->sub[s];
+            memcpy(p, op->sub[s].key, op->sub[s].klen); subs[s].key = p; p += op->sub[s].klen;
+            if (op->sub[s].kind == WL_PUT) {
+                if (op->sub[s].vlen) memcpy(p, op->sub[s].val, op->sub[s].vlen);
+                subs[s].val = p; p += op->sub[s].vlen;
+            } else {
+                subs[s].val = NULL; subs[s].vlen = 0;
+            }
+        }
+        lo->op.sub = subs;
+    } else {
+        lo->op.sub = NULL;
+        lo->op.nsub = 0;
+    }
+    if (op->klen) memcpy(p, op->key, op->klen);
+    lo->op.key = op->key ? p : NULL; p += op->klen;
+    if (op->vlen) memcpy(p, op->val, op->vlen);
+    lo->op.val = op->val ? p : NULL; p += op->vlen;
+    if (op->elen) memcpy(p, op->end, op->elen);
+    lo->op.end = op->end ? p : NULL;
+    log->n++;
+    return 0;
+}
+
+/* ---- reader ----------------------------------------------------------------------------- */
+/* Pass over the records: validate framing and checksums, find the clean end, count ops and
+ * sub-ops. Returns 0 or WL_ECORRUPT/WL_EVERSION with err filled. */
+static int scan(const uint8_t *b, size_t len, size_t *end, size_t *nops, size_t *nsubs, char *err,
+                size_t errlen) {
+    size_t off = FILE_HDR, ops = 0, subs = 0;
+    while (off < len) {
+        size_t rem = len - off;
+        if (rem < REC_HDR) break; /* torn header */
+        uint32_t plen = wl__get32(b + off);
+        if (plen > rem - REC_HDR) break; /* extends past EOF: torn */
+        uint64_t sum = XXH3_64bits_withSeed(b + off + REC_HDR, plen, wl__get64(b + off));
+        if (sum != wl__get64(b + off + 8)) {
+            if (off + REC_HDR + plen == len) break; /* torn last record */
+            if (err) snprintf(err, errlen, "op log: bad checksum in record at offset %zu followed by more data", off);
+            return WL_ECORRUPT;
+        }
+        uint8_t type = b[off + 4];
+        const uint8_t *p = b + off + REC_HDR;
+        if (type == REC_ISSUED) {
+            if (plen < 16) goto bad;
+            if (p[8] == WL_BATCH) subs += wl__get32(p + 12);
+            ops++;
+        } else if (type != REC_META && type != REC_OUTCOME) {
+            goto bad;
+        }
+        off += REC_HDR + plen;
+        continue;
+    bad:
+        if (err) snprintf(err, errlen, "op log: malformed record (type %u, %u bytes) at offset %zu", type, plen, off);
+        return WL_ECORRUPT;
+    }
+    *end = off;
+    *nops = ops;
+    *nsubs = subs;
+    return 0;
+}
+
+int wl_oplog_parse(const void *buf, size_t len, wl_log **out, char *err, size_t errlen) {
+    const uint8_t *b = buf;
+    wl_log *log = NULL;
+    log_priv *pv;
+    size_t end, nops, nsubs, si = 0;
+    int rc = WL_ECORRUPT;
+    if (err && errlen) err[0] = 0;
+    if ((rc = wl_log_new(&log))) goto fail;
+    pv = log->priv_;
+    if (len < FILE_HDR) {
+        if (memcmp(b, FILE_MAGIC, len < 8 ? len : 8)) {
+            rc = WL_ECORRUPT;
+            if (err) snprintf(err, errlen, "op log: not an op log (bad magic)");
+            goto fail;
+        }
+        log->torn_bytes = len; /* header itself torn: an empty log */
+        *out = log;
+        return 0;
+    }
+    if (memcmp(b, FILE_MAGIC, 8)) {
+        rc = WL_ECORRUPT;
+        if (err) snprintf(err, errlen, "op log: not an op log (bad magic)");
+        goto fail;
+    }
+    log->version = wl__get32(b + 8);
+    if (log->version != OPLOG_VERSION) {
+        rc = WL_EVERSION;
+        if (err) snprintf(err, errlen, "op log: version %u, this reader knows %u", log->version, OPLOG_VERSION);
+        goto fail;
+    }
+    if ((rc = scan(b, len, &end, &nops, &nsubs, err, errlen))) goto fail;
+    log->torn_bytes = len - end;
+    rc = WL_ENOMEM;
+    if (!(pv->image = malloc(end ? end : 1))) goto fail;
+    memcpy(pv->image, b, end);
+    b = pv->image;
+    if (nops && !(log->ops = calloc(nops, sizeof(wl_logop)))) goto fail;
+    if (nsubs && !(pv->subs = malloc(nsubs * sizeof(wl_sub)))) goto fail;
+    pv->cap = nops;
+    for (size_t off = FILE_HDR; off < end;) {
+        uint32_t plen = wl__get32(b + off);
+        uint8_t type = b[off + 4];
+        const uint8_t *p = b + off + REC_HDR, *pe = p + plen;
+        size_t roff = off;
+        off += REC_HDR + plen;
+        rc = WL_ECORRUPT;
+        if (type == REC_META) {
+            char *m = malloc((size_t)plen + 1);
+            if (!m) { rc = WL_ENOMEM; goto fail; }
+            memcpy(m, p, plen); m[plen] = 0;
+            free(log->meta);
+            log->meta = m;
+        } else if (type == REC_OUTCOME) {
+            if (plen < 16) goto bad;
+            uint64_t idx = wl__get64(p);
+            if (idx >= log->n || log->ops[idx].outcome != WL_OUT_UNKNOWN) goto bad;
+            if (p[8] != WL_OUT_ACKED && p[8] != WL_OUT_FAILED) goto bad;
+            log->ops[idx].outcome = (wl_outcome)p[8];
+            log->ops[idx].get = (wl_get_result)p[9];
+            log->ops[idx].code = (int)wl__get32(p + 12);
+        } else { /* ISSUED */
+            uint64_t idx = wl__get64(p);
+            if (idx != log->n) goto bad;
+            wl_logop *lo = &log->ops[log->n];
+            wl_op *op = &lo->op;
+            op->idx = idx;
+            op->kind = (wl_kind)p[8];
+            op->sync = p[9];
+            uint32_t nent = wl__get32(p + 12);
+            if (op->kind < WL_PUT || op->kind > WL_GET) goto bad;
+            const uint8_t *q = p + 16;
+            int single = op->kind == WL_PUT || op->kind == WL_DEL || op->kind == WL_GET ||
+                         op->kind == WL_DELRANGE;
+            if ((single && nent != 1) || (!single && op->kind != WL_BATCH && nent != 0)) goto bad;
+            if (op->kind == WL_BATCH) {
+                op->sub = nent ? pv->subs + si : NULL;
+                op->nsub = nent;
+            }
+            for (uint32_t e = 0; e < nent; e++) {
+                if ((size_t)(pe - q) < 12) goto bad;
+                wl_kind ek = (wl_kind)q[0];
+                size_t kl = wl__get32(q + 4), vl = wl__get32(q + 8);
+                if ((size_t)(pe - q) - 12 < kl || (size_t)(pe - q) - 12 - kl < vl) goto bad;
+                const uint8_t *k = q + 12, *v = q + 12 + kl;
+                q += 12 + kl + vl;
+                if (op->kind == WL_BATCH) {
+                    if (ek != WL_PUT && ek != WL_DEL) goto bad;
+                    pv->subs[si++] = (wl_sub){ek, k, kl, ek == WL_PUT ? v : NULL, vl};
+                } else {
+                    if (ek != op->kind) goto bad;
+                    op->key = k; op->klen = kl;
+                    if (op->kind == WL_PUT) { op->val = v; op->vlen = vl; }
+                    if (op->kind == WL_DELRANGE) { op->end = v; op->elen = vl; }
+                }
+            }
+            log->n++;
+        }
+        continue;
+    bad:
+        if (err) snprintf(err, errlen, "op log: inconsistent record (type %u) at offset %zu", type, roff);
+        goto fail;
+    }
+    *out = log;
+    return 0;
+fail:
+    wl_log_free(log);
+    return rc;
+}
+
+int wl_oplog_read(const char *path, wl_log **out, char *err, size_t errlen) {
+    int fd = -1, rc = WL_EIO;
+    uint8_t *buf = NULL;
+    struct stat st;
+    size_t got = 0;
+    if (!path || !out) return WL_EINVAL;
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st)) {
+        if (err) snprintf(err, errlen, "op log %s: open: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (!(buf = malloc((size_t)st.st_size + 1))) { rc = WL_ENOMEM; goto fail; }
+    while (got < (size_t)st.st_size) {
+        ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            if (err) snprintf(err, errlen, "op log %s: read: %s", path, strerror(errno));
+            goto fail;
+        }
+        if (r == 0) break;
+        got += (size_t)r;
+    }
+    rc = wl_oplog_parse(buf, got, out, err, errlen);
+    if (rc && err) {
+        char tmp[256];
+        snprintf(tmp, sizeof(tmp), "%s", err);
+        snprintf(err, errlen, "%s: %s", path, tmp);
+    }
+fail:
+    if (fd >= 0) close(fd);
+    free(buf);
+    return rc;
+}
+
+/* ---- printing --------------------------------------------------------------------------- */
+static const char *outcome_name(wl_outcome o) {
+    return o == WL_OUT_ACKED ? "ACKED" : o == WL_OUT_FAILED ? "FAILED" : "UNKNOWN";
+}
+
+int wl_log_print(const wl_log *log, void *fp) {
+    FILE *f = fp;
+    char k[128], e[128], v[160];
+    fprintf(f, "# op log v%u, %zu ops%s%s", log->version, log->n, log->meta[0] ? ", meta: " : "", log->meta);
+    if (log->torn_bytes) fprintf(f, ", torn tail of %zu bytes ignored", log->torn_bytes);
+    fputc('\n', f);
+    for (size_t i = 0; i < log->n; i++) {
+        const wl_logop *lo = &log->ops[i];
+        const wl_op *op = &lo->op;
+        fprintf(f, "#%llu %s%s", (unsigned long long)op->idx, wl_kind_name(op->kind), op->sync ? " sync" : "");
+        switch (op->kind) {
+        case WL_PUT:
+            fprintf(f, " %s -> %s", wl_escape(op->key, op->klen, k, sizeof(k)),
+                    wl_value_describe(op->val, op->vlen, 1, op->key, op->klen, v, sizeof(v)));
+            break;
+        case WL_DEL: case WL_GET:
+            fprintf(f, " %s", wl_escape(op->key, op->klen, k, sizeof(k)));
+            break;
+        case WL_DELRANGE:
+            fprintf(f, " [%s, %s)", wl_escape(op->key, op->klen, k, sizeof(k)),
+                    wl_escape(op->end, op->elen, e, sizeof(e)));
+            break;
+        case WL_BATCH:
+            fprintf(f, " %u:", op->nsub);
+            for (uint32_t s = 0; s < op->nsub; s++) {
+                const wl_sub *sb = &op->sub[s];
+                if (sb->kind == WL_PUT)
+                    fprintf(f, " {PUT %s -> %s}", wl_escape(sb->key, sb->klen, k, sizeof(k)),
+                            wl_value_describe(sb->val, sb->vlen, 1, sb->key, sb->klen, v, sizeof(v)));
+                else
+                    fprintf(f, " {DEL %s}", wl_escape(sb->key, sb->klen, k, sizeof(k)));
+            }
+            break;
+        default: break;
+        }
+        fprintf(f, " %s", outcome_name(lo->outcome));
+        if (lo->outcome == WL_OUT_FAILED) fprintf(f, "(%d)", lo->code);
+        if (op->kind == WL_GET && lo->outcome == WL_OUT_ACKED)
+            fprintf(f, " %s", lo->get == WL_GET_MISMATCH ? "mismatch" : lo->get == WL_GET_MATCH ? "match" : "");
+        fputc('\n', f);
+    }
+    return ferror(f) ? WL_EIO : 0;
+}

@@ -1,0 +1,75 @@
+/*
+ * wl_int.h — internals shared by the workloads module's files (not part of the public API).
+ *
+ * Invariants:
+ *   (1) Every random decision goes through wl__rng (splitmix64): integer-only, so a stream is a
+ *       pure function of (params, seed) on every machine.
+ *   (2) Little-endian helpers are used for every multi-byte field written to a value or to the
+ *       op log, whatever the host order.
+ */
+#ifndef PC_WL_INT_H
+#define PC_WL_INT_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "workloads.h"
+
+typedef struct wl__rng {
+    uint64_t s;
+} wl__rng;
+
+static inline uint64_t wl__next(wl__rng *r) {
+    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [0, n), n > 0; Lemire's multiply-shift with rejection (no modulo bias). */
+static inline uint64_t wl__below(wl__rng *r, uint64_t n) {
+    __uint128_t m = (__uint128_t)wl__next(r) * n;
+    uint64_t lo = (uint64_t)m;
+    if (lo < n) {
+        uint64_t t = (0 - n) % n;
+        while (lo < t) {
+            m = (__uint128_t)wl__next(r) * n;
+            lo = (uint64_t)m;
+        }
+    }
+    return (uint64_t)(m >> 64);
+}
+
+/* 1 with probability ppm / 1e6. */
+static inline int wl__chance(wl__rng *r, uint32_t ppm) {
+    return wl__below(r, WL_PPM) < ppm;
+}
+
+static inline void wl__put32(uint8_t *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline void wl__put64(uint8_t *p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline uint32_t wl__get32(const uint8_t *p) {
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) v |= (uint32_t)p[i] << (8 * i);
+    return v;
+}
+static inline uint64_t wl__get64(const uint8_t *p) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* Spec keys in canonical order; bit i of wl_params.set_mask = key i overridden. */
+enum {
+    WL__K_OPS, WL__K_KEYS, WL__K_DIST, WL__K_KEY_SIZE, WL__K_VALUE_SIZE, WL__K_SYNC,
+    WL__K_BATCH, WL__K_BATCH_RATIO, WL__K_DEL, WL__K_DELRANGE, WL__K_FLUSH, WL__K_REOPEN,
+    WL__K_GET, WL__K_BARRIER, WL__K_COUNT
+};
+
+/* Digits needed for key indices below `keys` (at least 1). */
+int wl__key_digits(uint64_t keys);
+
+#endif /* PC_WL_INT_H */
