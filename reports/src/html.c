@@ -95,6 +95,8 @@ static const char css[] =
     ".bar{height:8px;background:var(--accent);border-radius:4px;min-width:2px}"
     "svg{display:block;max-width:100%;height:auto}"
     "svg text{font:11px -apple-system,'Segoe UI',Roboto,Arial,sans-serif;fill:#3b4350}"
+    "h3{font-size:12px;color:var(--muted);margin:14px 0 6px;font-weight:600;"
+    "text-transform:uppercase;letter-spacing:.04em}"
     "footer{color:var(--muted);font-size:12px;margin-top:10px}"
     "a{color:var(--accent)}";
 
@@ -211,6 +213,16 @@ static void svg_counts(FILE *f, const rpt__count *c, size_t n, size_t max_rows) 
   fputs("</svg>\n", f);
 }
 
+/* "1 µs", "10 µs", "100 µs", "1 ms", ... for 10^d microseconds. */
+static const char *tick_label(char *buf, size_t n, int d) {
+  static const char *const unit[] = {"µs", "ms", "s"};
+  int u = d < 0 ? 0 : d / 3 > 2 ? 2 : d / 3;
+  int e = d - 3 * u;
+  if (e < 0) snprintf(buf, n, "1e%d µs", d);
+  else snprintf(buf, n, "%.0f %s", pow(10, e), unit[u]);
+  return buf;
+}
+
 /* Log-scale histogram of recovery times with p50/p99/max markers. */
 static void svg_histogram(FILE *f, const rpt__stats *st) {
   const double W = 1000, H = 250, left = 50, right = 20, top = 50, bottom = 30;
@@ -254,7 +266,7 @@ static void svg_histogram(FILE *f, const rpt__stats *st) {
                "stroke=\"#9aa1ac\"></line><text x=\"%.1f\" y=\"%.0f\" "
                "text-anchor=\"middle\">%s</text>\n",
             x, top + ph, x, top + ph + 5, x, top + ph + 18,
-            fmt_us(buf, sizeof buf, (int64_t)llround(pow(10, d))));
+            tick_label(buf, sizeof buf, d));
   }
   const struct { const char *name, *color; int64_t v; } marks[] = {
       {"p50", "#1f4f8a", st->rec_p50}, {"p99", "#e8772e", st->rec_p99},

@@ -54,14 +54,42 @@ static long find_name(char *const *names, size_t n, const char *name) {
   return -1;
 }
 
+/* Rows are listed in a fixed order of known names (fault kinds from mild to
+ * severe, models from strict to loose), then the others alphabetically. */
+static size_t row_rank(const char *const *order, size_t norder,
+                       const char *name) {
+  size_t i;
+  for (i = 0; i < norder; i++)
+    if (strcmp(order[i], name) == 0) return i;
+  return norder;
+}
+
+static int row_before(const char *const *order, size_t norder, const char *x,
+                      const char *y) {
+  size_t rx = row_rank(order, norder, x), ry = row_rank(order, norder, y);
+  return rx != ry ? rx < ry : strcmp(x, y) < 0;
+}
+
+static const char *const fault_order[] = {
+    "kill", "kill-after", "crash", "crash-after", "torn", "eio", "enospc",
+    "edquot", "short", "flip", "none"};
+static const char *const model_order[] = {"strict", "ext4", "reorder"};
+
 static int table_fill(rpt__table *t, const rpt_set *s, const rpt__stats *st,
-                      size_t field_off) {
+                      size_t field_off, const char *const *order, size_t norder) {
   size_t i;
   t->rows = calloc(s->ncases ? s->ncases : 1, sizeof *t->rows);
   if (!t->rows) return RPT_ENOMEM;
   for (i = 0; i < s->ncases; i++) {
     char *name = *(char **)((char *)&s->cases[i] + field_off);
     if (find_name(t->rows, t->nrows, name) < 0) t->rows[t->nrows++] = name;
+  }
+  for (i = 1; i < t->nrows; i++) {   /* insertion sort: a handful of rows */
+    char *x = t->rows[i];
+    size_t j = i;
+    for (; j > 0 && row_before(order, norder, x, t->rows[j - 1]); j--)
+      t->rows[j] = t->rows[j - 1];
+    t->rows[j] = x;
   }
   t->cells = calloc(t->nrows * st->nverdicts + 1, sizeof *t->cells);
   t->row_total = calloc(t->nrows + 1, sizeof *t->row_total);
@@ -146,8 +174,10 @@ int rpt__stats_compute(const rpt_set *s, rpt__stats *st) {
   st->rec_p99 = rpt_percentile(st->recovery, st->nrecovery, 99);
   st->rec_max = rpt_percentile(st->recovery, st->nrecovery, 100);
 
-  if ((rc = table_fill(&st->by_fault, s, st, offsetof(rpt_case, fault_kind))) ||
-      (rc = table_fill(&st->by_model, s, st, offsetof(rpt_case, model))) ||
+  if ((rc = table_fill(&st->by_fault, s, st, offsetof(rpt_case, fault_kind),
+                       fault_order, sizeof fault_order / sizeof *fault_order)) ||
+      (rc = table_fill(&st->by_model, s, st, offsetof(rpt_case, model),
+                       model_order, sizeof model_order / sizeof *model_order)) ||
       (rc = count_fill(&st->ops, &st->nops, s, offsetof(rpt_case, fault_op))) ||
       (rc = count_fill(&st->paths, &st->npaths, s, offsetof(rpt_case, fire_path))))
     goto fail;
