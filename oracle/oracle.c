@@ -1,0 +1,740 @@
+/*
+ * oracle.c — orc_check: is the recovered state one the target was allowed to come back with?
+ * Rules and their justification: docs/oracle.md. Vocabulary:
+ *   unit   — what can be applied or not as a whole: a write op (PUT DEL DELRANGE BATCH), or one
+ *            sub-op of a batch when the contract lacks ORC_ATOMIC_BATCH.
+ *   touch  — one (unit, key, value-or-absent) effect; a delete-range touches every known key in
+ *            its range (known = written somewhere in the log, or present in the state).
+ *   MUST   — acked unit covered by a durability point; REQ — other acked unit;
+ *   OPT    — failed or unknown (in flight) unit: may be applied or not.
+ *   eq(t)  — touch t's value equals the recovered value of its key (absent == absent).
+ *
+ * Invariants:
+ *   (1) Every verdict other than PASS is proven: the oracle reports a violation only when no
+ *       legal choice of the optional units explains the state (zero false positives); where a
+ *       rule is approximated (optional multi-key units treated per key) the approximation only
+ *       accepts more states.
+ *   (2) Linear time: each pass visits each touch a constant number of times; values are
+ *       compared against the recovered state once (eq is precomputed); the prefix search walks k
+ *       upward with a running count of keys whose legal set does not contain the recovered value.
+ *   (3) Verdict priority: PHANTOM (never written) > PHANTOM (resurrected durable delete) >
+ *       LOST_ACKED > TORN_BATCH > NOT_PREFIX > INVARIANT; within one, the smallest key bytewise.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "oracle.h"
+
+const char *orc_strerror(int code) {
+    switch (code) {
+    case 0: return "ok";
+#define ORC_STR_(name, c, msg) case c: return msg;
+    ORC_ERRNO_MAP(ORC_STR_)
+#undef ORC_STR_
+    default: return "unknown error";
+    }
+}
+
+static const char *const verdict_names[] = {
+#define ORC_VNAME_(name) #name,
+    ORC_VERDICT_MAP(ORC_VNAME_)
+#undef ORC_VNAME_
+};
+
+const char *orc_verdict_name(orc_verdict v) {
+    return (unsigned)v < ORC_NVERDICTS ? verdict_names[v] : "?";
+}
+
+int orc_verdict_parse(const char *name) {
+    for (int v = 0; v < ORC_NVERDICTS; v++)
+        if (name && !strcmp(name, verdict_names[v])) return v;
+    return -1;
+}
+
+/* ---- result helpers ---------------------------------------------------------------------- */
+void orc_result_free(orc_result *r) {
+    if (!r) return;
+    free(r->first_key);
+    free(r->expected);
+    free(r->found);
+    free(r->explanation);
+    r->first_key = r->expected = r->found = r->explanation = NULL;
+}
+
+static int setstr(char **dst, const char *fmt, ...) {
+    va_list ap;
+    char *s = NULL;
+    va_start(ap, fmt);
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0) return ORC_ENOMEM;
+    free(*dst);
+    *dst = s;
+    return 0;
+}
+
+static int result_init(orc_result *r) {
+    memset(r, 0, sizeof(*r));
+    r->durable_through = -1;
+    r->prefix_end = -1;
+    if (setstr(&r->first_key, "") || setstr(&r->expected, "") || setstr(&r->found, "") ||
+        setstr(&r->explanation, "")) {
+        orc_result_free(r);
+        return ORC_ENOMEM;
+    }
+    return 0;
+}
+
+int orc_result_set(orc_result *out, orc_verdict v, const char *explanation) {
+    int rc;
+    if (!out || (unsigned)v >= ORC_NVERDICTS) return ORC_EINVAL;
+    if ((rc = result_init(out))) return rc;
+    out->verdict = v;
+    return setstr(&out->explanation, "%s", explanation ? explanation : "");
+}
+
+/* ---- working state ------------------------------------------------------------------------ */
+enum { U_MUST = 0, U_REQ = 1, U_OPT = 2 };
+#define ABSENT UINT32_MAX
+
+typedef struct okey {
+    const uint8_t *k;
+    uint32_t klen;
+    uint32_t slen;      /* recovered value length, ABSENT if the key is not in the state */
+    const uint8_t *sval;
+    int64_t lastmust;   /* unit of the last MUST touch, -1 none */
+    int64_t lastmatch;  /* unit of the last eq touch; -1 = only the initial absent; -2 none */
+    int64_t lastacked;  /* unit of the last MUST/REQ touch, -1 none */
+    uint32_t neq;       /* eq touches */
+    uint8_t match;      /* prefix walk: legal set at the current k contains the state */
+} okey;
+
+typedef struct touch {
+    uint32_t key;
+    uint32_t vlen;      /* ABSENT for deletes */
+    const uint8_t *v;
+    uint8_t eq;
+} touch;
+
+typedef struct unit {
+    uint64_t op;
+    int32_t sub;        /* -1: the whole op */
+    uint8_t st;         /* U_MUST / U_REQ / U_OPT */
+    uint8_t kind;       /* wl_kind of the op or sub-op */
+    uint32_t t0;        /* touches [t0, t0 + nt) */
+    uint32_t nt;
+} unit;
+
+typedef struct ctx {
+    const orc_input *in;
+    uint32_t contract;
+    okey *keys;
+    size_t nkeys, capkeys;
+    uint32_t *tab;      /* open addressing: key id + 1, 0 = empty */
+    size_t tabmask;
+    uint32_t *sorted;   /* key ids in key order (only with delete-range) */
+    touch *t;
+    size_t nt, capt;
+    unit *u;
+    size_t nu;
+    int64_t kmin;       /* every prefix must include units [0, kmin) */
+} ctx;
+
+static int keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl) {
+    int c = memcmp(a, b, al < bl ? al : bl);
+    if (c) return c;
+    return al < bl ? -1 : al > bl;
+}
+
+/* Find or add a key; *id set. Returns 1 if added, 0 if found, <0 error. */
+static int key_id(ctx *c, const uint8_t *k, size_t klen, int add, uint32_t *id) {
+    uint64_t h = XXH3_64bits(k, klen);
+    for (size_t i = h & c->tabmask;; i = (i + 1) & c->tabmask) {
+        uint32_t e = c->tab[i];
+        if (!e) {
+            if (!add) return 0;
+            if (c->nkeys == c->capkeys) return ORC_ENOMEM; /* sized in advance */
+            okey *o = &c->keys[c->nkeys];
+            memset(o, 0, sizeof(*o));
+            o->k = k; o->klen = (uint32_t)klen; o->slen = ABSENT;
+            o->lastmust = -1; o->lastmatch = -2; o->lastacked = -1;
+            c->tab[i] = (uint32_t)++c->nkeys;
+            *id = (uint32_t)(c->nkeys - 1);
+            return 1;
+        }
+        okey *o = &c->keys[e - 1];
+        if (o->klen == klen && !memcmp(o->k, k, klen)) {
+            *id = e - 1;
+            return 0;
+        }
+    }
+}
+
+static int add_touch(ctx *c, uint32_t key, const uint8_t *v, uint32_t vlen) {
+    if (c->nt == c->capt) {
+        size_t cap = c->capt ? c->capt * 2 : 1024;
+        touch *t = realloc(c->t, cap * sizeof(*t));
+        if (!t) return ORC_ENOMEM;
+        c->t = t;
+        c->capt = cap;
+    }
+    const okey *o = &c->keys[key];
+    uint8_t eq;
+    if (vlen == ABSENT || o->slen == ABSENT) eq = vlen == o->slen;
+    else eq = vlen == o->slen && (vlen == 0 || !memcmp(v, o->sval, vlen));
+    c->t[c->nt++] = (touch){key, vlen, v, eq};
+    return 0;
+}
+
+static const ctx *sort_ctx; /* qsort comparator context (single-threaded use only) */
+static int cmp_ids(const void *a, const void *b) {
+    const okey *x = &sort_ctx->keys[*(const uint32_t *)a], *y = &sort_ctx->keys[*(const uint32_t *)b];
+    return keycmp(x->k, x->klen, y->k, y->klen);
+}
+
+static size_t lower_bound(const ctx *c, const uint8_t *k, size_t kl) {
+    size_t lo = 0, hi = c->nkeys;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const okey *o = &c->keys[c->sorted[mid]];
+        if (keycmp(o->k, o->klen, k, kl) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+static int is_write(wl_kind k) {
+    return k == WL_PUT || k == WL_DEL || k == WL_DELRANGE || k == WL_BATCH;
+}
+
+/* ---- describing values -------------------------------------------------------------------- */
+static void describe_touch(const ctx *c, const touch *t, const unit *u, char *buf, size_t len) {
+    const wl_op *op = &c->in->log->ops[u->op].op;
+    char sub[32] = "";
+    if (op->kind == WL_BATCH) {
+        /* which sub-op wrote this key */
+        int32_t s = u->sub;
+        if (s < 0)
+            for (uint32_t i = 0; i < op->nsub; i++)
+                if (op->sub[i].klen == c->keys[t->key].klen &&
+                    !memcmp(op->sub[i].key, c->keys[t->key].k, op->sub[i].klen)) s = (int32_t)i;
+        snprintf(sub, sizeof(sub), " (batch sub %d)", s);
+    }
+    const char *st = u->st == U_MUST ? "durable" : u->st == U_REQ ? "acked" :
+                     c->in->log->ops[u->op].outcome == WL_OUT_FAILED ? "failed" : "in flight";
+    if (t->vlen == ABSENT)
+        snprintf(buf, len, "absent (%s op %llu%s, %s)",
+                 op->kind == WL_DELRANGE ? "delete-range" : "delete", (unsigned long long)u->op, sub, st);
+    else
+        snprintf(buf, len, "value of op %llu%s (%s)", (unsigned long long)u->op, sub, st);
+}
+
+/* Unit of each touch: touches are stored in unit order, so a binary search finds it. */
+static const unit *unit_of(const ctx *c, size_t ti) {
+    size_t lo = 0, hi = c->nu;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->u[mid].t0 <= ti) lo = mid;
+        else hi = mid;
+    }
+    return &c->u[lo];
+}
+
+typedef struct sbuf {
+    char *s;
+    size_t n, cap;
+    int items, more;
+} sbuf;
+
+static void sb_item(sbuf *b, const char *item) {
+    if (b->items >= 6) { b->more++; return; }
+    size_t l = strlen(item);
+    if (b->n + l + 4 >= b->cap) {
+        size_t cap = (b->cap + l + 4) * 2;
+        char *s = realloc(b->s, cap);
+        if (!s) return;
+        b->s = s; b->cap = cap;
+    }
+    if (b->items) { memcpy(b->s + b->n, " | ", 3); b->n += 3; }
+    memcpy(b->s + b->n, item, l);
+    b->n += l;
+    b->s[b->n] = 0;
+    b->items++;
+}
+
+static char *sb_finish(sbuf *b) {
+    char more[48];
+    if (b->more) {
+        snprintf(more, sizeof(more), "(+%d more)", b->more);
+        b->items = 0; /* force append without the cap */
+        size_t l = strlen(more);
+        char *s = realloc(b->s, b->n + l + 4);
+        if (s) {
+            b->s = s;
+            memcpy(b->s + b->n, " | ", 3);
+            memcpy(b->s + b->n + 3, more, l + 1);
+        }
+    }
+    if (!b->s) b->s = strdup("");
+    return b->s;
+}
+
+/* Legal values of key `kid`: the value left by touch units < `from` that are MUST/REQ (or the
+ * initial absence), plus every touch in [from_any, upto) — see callers. */
+static char *legal_list(const ctx *c, uint32_t kid, int64_t base_unit_lt, int64_t any_from,
+                        int64_t upto, int only_opt_after) {
+    sbuf b = {0};
+    char d[160];
+    int64_t base = -1; /* touch index of the base value */
+    for (size_t i = 0; i < c->nt; i++) {
+        if (c->t[i].key != kid) continue;
+        const unit *u = unit_of(c, i);
+        int64_t ui = u - c->u;
+        if (ui < base_unit_lt && u->st != U_OPT) base = (int64_t)i;
+    }
+    if (base < 0) sb_item(&b, "absent (never written before)");
+    else {
+        describe_touch(c, &c->t[base], unit_of(c, (size_t)base), d, sizeof(d));
+        sb_item(&b, d);
+    }
+    for (size_t i = 0; i < c->nt; i++) {
+        if (c->t[i].key != kid) continue;
+        const unit *u = unit_of(c, i);
+        int64_t ui = u - c->u;
+        if ((int64_t)i <= base || ui < any_from || ui >= upto) continue;
+        if (only_opt_after && u->st != U_OPT) continue;
+        describe_touch(c, &c->t[i], u, d, sizeof(d));
+        sb_item(&b, d);
+    }
+    return sb_finish(&b);
+}
+
+static int report_key(ctx *c, orc_result *r, uint32_t kid, char *expected) {
+    const okey *o = &c->keys[kid];
+    char kb[256], d[200];
+    free(r->expected);
+    r->expected = expected;
+    if (!expected) return ORC_ENOMEM;
+    wl_escape(o->k, o->klen, kb, sizeof(kb));
+    if (setstr(&r->first_key, "%s", kb)) return ORC_ENOMEM;
+    /* found: name the op that wrote it when we can */
+    int64_t last = -1;
+    for (size_t i = 0; i < c->nt; i++)
+        if (c->t[i].key == kid && c->t[i].eq) last = (int64_t)i;
+    if (last >= 0) describe_touch(c, &c->t[last], unit_of(c, (size_t)last), d, sizeof(d));
+    else wl_value_describe(o->sval, o->slen == ABSENT ? 0 : o->slen, o->slen != ABSENT, o->k, o->klen, d, sizeof(d));
+    if (last >= 0 && o->slen == ABSENT) snprintf(d, sizeof(d), "absent");
+    return setstr(&r->found, "%s", d);
+}
+
+/* ---- the check ----------------------------------------------------------------------------- */
+static void ctx_free(ctx *c) {
+    free(c->keys);
+    free(c->tab);
+    free(c->sorted);
+    free(c->t);
+    free(c->u);
+}
+
+static int build(ctx *c, orc_result *r, int *done) {
+    const orc_input *in = c->in;
+    const wl_log *log = in->log;
+    uint32_t ct = c->contract;
+    size_t maxkeys = in->nstate, nunits = 0;
+    int has_range = 0;
+    int rc;
+
+    /* sizes */
+    for (size_t i = 0; i < log->n; i++) {
+        const wl_op *op = &log->ops[i].op;
+        switch (op->kind) {
+        case WL_PUT: case WL_DEL: maxkeys++; nunits++; break;
+        case WL_DELRANGE: has_range = 1; nunits++; break;
+        case WL_BATCH: maxkeys += op->nsub; nunits += (ct & ORC_ATOMIC_BATCH) ? 1 : op->nsub; break;
+        default: break;
+        }
+    }
+    size_t tabsize = 16;
+    while (tabsize < 2 * maxkeys + 2) tabsize <<= 1;
+    c->capkeys = maxkeys + 1;
+    if (!(c->keys = malloc(c->capkeys * sizeof(okey))) || !(c->tab = calloc(tabsize, sizeof(uint32_t))) ||
+        !(c->u = malloc((nunits + 1) * sizeof(unit))))
+        return ORC_ENOMEM;
+    c->tabmask = tabsize - 1;
+
+    /* recovered state */
+    for (size_t i = 0; i < in->nstate; i++) {
+        uint32_t id;
+        const orc_kv *kv = &in->state[i];
+        if ((rc = key_id(c, kv->key, kv->klen, 1, &id)) < 0) return rc;
+        if (rc == 0) {
+            char kb[256];
+            r->verdict = ORC_PHANTOM;
+            wl_escape(kv->key, kv->klen, kb, sizeof(kb));
+            if (setstr(&r->first_key, "%s", kb) || setstr(&r->expected, "one entry per key") ||
+                setstr(&r->found, "the key twice in the scan") ||
+                setstr(&r->explanation, "recovered state lists key %s more than once", kb))
+                return ORC_ENOMEM;
+            *done = 1;
+            return 0;
+        }
+        c->keys[id].sval = kv->val;
+        c->keys[id].slen = (uint32_t)kv->vlen;
+    }
+    /* keys written by the log */
+    for (size_t i = 0; i < log->n; i++) {
+        const wl_op *op = &log->ops[i].op;
+        uint32_t id;
+        if (op->kind == WL_PUT || op->kind == WL_DEL) {
+            if ((rc = key_id(c, op->key, op->klen, 1, &id)) < 0) return rc;
+        } else if (op->kind == WL_BATCH) {
+            for (uint32_t s = 0; s < op->nsub; s++)
+                if ((rc = key_id(c, op->sub[s].key, op->sub[s].klen, 1, &id)) < 0) return rc;
+        }
+    }
+    if (has_range) {
+        if (!(c->sorted = malloc((c->nkeys + 1) * sizeof(uint32_t)))) return ORC_ENOMEM;
+        for (size_t i = 0; i < c->nkeys; i++) c->sorted[i] = (uint32_t)i;
+        sort_ctx = c;
+        qsort(c->sorted, c->nkeys, sizeof(uint32_t), cmp_ids);
+    }
+
+    /* durability */
+    int all_acked = in->crash == ORC_CRASH_NONE ||
+                    (in->crash == ORC_CRASH_KILL && (ct & ORC_PROCESS_SAFE));
+    int64_t barrier = -1, syncw = -1;
+    for (size_t i = 0; i < log->n; i++) {
+        const wl_logop *lo = &log->ops[i];
+        if (lo->outcome != WL_OUT_ACKED) continue;
+        if ((lo->op.kind == WL_SYNC && (ct & ORC_DURABLE_ACK)) ||
+            (lo->op.kind == WL_REOPEN && (ct & ORC_CLOSE_SYNCS)))
+            barrier = (int64_t)i;
+        if (is_write(lo->op.kind) && lo->op.sync && (ct & ORC_DURABLE_ACK)) syncw = (int64_t)i;
+    }
+    r->durable_through = all_acked ? (int64_t)log->n - 1 : barrier - 1;
+    if (syncw > r->durable_through && (ct & ORC_PREFIX)) r->durable_through = syncw;
+
+    /* units and touches */
+    c->kmin = 0;
+    for (size_t i = 0; i < log->n; i++) {
+        const wl_logop *lo = &log->ops[i];
+        const wl_op *op = &lo->op;
+        if (!is_write(op->kind)) continue;
+        uint8_t st;
+        if (lo->outcome != WL_OUT_ACKED) st = U_OPT;
+        else if (all_acked || (int64_t)i < barrier || (op->sync && (ct & ORC_DURABLE_ACK)) ||
+                 ((ct & ORC_PREFIX) && (int64_t)i < syncw))
+            st = U_MUST;
+        else st = U_REQ;
+        int split = op->kind == WL_BATCH && !(ct & ORC_ATOMIC_BATCH);
+        uint32_t nparts = split ? op->nsub : 1;
+        for (uint32_t p = 0; p < nparts; p++) {
+            unit *u = &c->u[c->nu++];
+            u->op = i; u->sub = split ? (int32_t)p : -1; u->st = st;
+            u->kind = split ? (uint8_t)op->sub[p].kind : (uint8_t)op->kind;
+            u->t0 = (uint32_t)c->nt;
+            uint32_t id;
+            switch (op->kind) {
+            case WL_PUT:
+                key_id(c, op->key, op->klen, 0, &id);
+                if ((rc = add_touch(c, id, op->val, (uint32_t)op->vlen))) return rc;
+                break;
+            case WL_DEL:
+                key_id(c, op->key, op->klen, 0, &id);
+                if ((rc = add_touch(c, id, NULL, ABSENT))) return rc;
+                break;
+            case WL_DELRANGE:
+                for (size_t j = lower_bound(c, op->key, op->klen); j < c->nkeys; j++) {
+                    const okey *o = &c->keys[c->sorted[j]];
+                    if (keycmp(o->k, o->klen, op->end, op->elen) >= 0) break;
+                    if ((rc = add_touch(c, c->sorted[j], NULL, ABSENT))) return rc;
+                }
+                break;
+            case WL_BATCH:
+                for (uint32_t s = split ? p : 0; s < (split ? p + 1 : op->nsub); s++) {
+                    const wl_sub *sb = &op->sub[s];
+                    key_id(c, sb->key, sb->klen, 0, &id);
+                    if ((rc = add_touch(c, id, sb->kind == WL_PUT ? sb->val : NULL,
+                                        sb->kind == WL_PUT ? (uint32_t)sb->vlen : ABSENT)))
+                        return rc;
+                }
+                break;
+            default: break;
+            }
+            u->nt = (uint32_t)(c->nt - u->t0);
+            if (st == U_MUST) c->kmin = (int64_t)c->nu;
+        }
+    }
+    /* per-key summaries */
+    for (size_t k = 0; k < c->nkeys; k++)
+        if (c->keys[k].slen == ABSENT) c->keys[k].lastmatch = -1;
+    for (size_t ui = 0; ui < c->nu; ui++) {
+        const unit *u = &c->u[ui];
+        for (uint32_t j = 0; j < u->nt; j++) {
+            const touch *t = &c->t[u->t0 + j];
+            okey *o = &c->keys[t->key];
+            if (u->st == U_MUST) o->lastmust = (int64_t)ui;
+            if (u->st != U_OPT) o->lastacked = (int64_t)ui;
+            if (t->eq) { o->lastmatch = (int64_t)ui; o->neq++; }
+        }
+    }
+    return 0;
+}
+
+static const char *op_range(const ctx *c, int64_t k, char *buf, size_t len) {
+    /* prefix of k units, printed as op indices */
+    if (k <= 0) {
+        snprintf(buf, len, "empty prefix");
+        return buf;
+    }
+    const unit *u = &c->u[k - 1];
+    const wl_log *log = c->in->log;
+    int64_t last_op = (int64_t)u->op;
+    if (u->sub >= 0 && (uint32_t)u->sub + 1 < log->ops[u->op].op.nsub)
+        snprintf(buf, len, "prefix 0..%lld (op %lld: sub-ops 0..%d of %u)", (long long)last_op,
+                 (long long)last_op, u->sub, log->ops[u->op].op.nsub);
+    else {
+        /* extend over trailing non-write ops so the range names the last op explained */
+        size_t e = (size_t)last_op + 1;
+        while (e < log->n && !is_write(log->ops[e].op.kind)) e++;
+        snprintf(buf, len, "prefix 0..%lld", (long long)e - 1);
+    }
+    return buf;
+}
+
+int orc_check(const orc_input *in, orc_result *r) {
+    ctx c;
+    int rc, done = 0;
+    char rng[128];
+    if (!in || !r || !in->log || (in->nstate && !in->state)) return ORC_EINVAL;
+    if ((rc = result_init(r))) return rc;
+    memset(&c, 0, sizeof(c));
+    c.in = in;
+    c.contract = in->contract;
+    const wl_log *log = in->log;
+    r->ops_issued = log->n;
+    for (size_t i = 0; i < log->n; i++) {
+        switch (log->ops[i].outcome) {
+        case WL_OUT_ACKED: r->ops_acked++; break;
+        case WL_OUT_FAILED: r->ops_failed++; break;
+        default: r->ops_unknown++; break;
+        }
+        if (log->ops[i].op.kind == WL_GET && log->ops[i].get == WL_GET_MISMATCH) r->get_mismatches++;
+    }
+    r->verdict = ORC_PASS;
+    if ((rc = build(&c, r, &done)) || done) goto out;
+
+    /* 1. per key: phantom, resurrected durable delete, lost durable write */
+    {
+        int64_t best[3] = {-1, -1, -1}; /* key id per category */
+        for (size_t k = 0; k < c.nkeys; k++) {
+            const okey *o = &c.keys[k];
+            int cat = -1;
+            if (o->lastmatch == -2) cat = 0; /* present, never written to this key */
+            else if (o->lastmatch < o->lastmust) {
+                const unit *u = &c.u[o->lastmust];
+                int durable_is_delete = 0;
+                for (uint32_t j = 0; j < u->nt; j++)
+                    if (c.t[u->t0 + j].key == k) durable_is_delete = c.t[u->t0 + j].vlen == ABSENT;
+                cat = durable_is_delete ? 1 : 2;
+            }
+            if (cat < 0) continue;
+            if (best[cat] < 0 || keycmp(o->k, o->klen, c.keys[best[cat]].k, c.keys[best[cat]].klen) < 0)
+                best[cat] = (int64_t)k;
+        }
+        for (int cat = 0; cat < 3; cat++) {
+            if (best[cat] < 0) continue;
+            uint32_t kid = (uint32_t)best[cat];
+            const okey *o = &c.keys[kid];
+            r->verdict = cat == 2 ? ORC_LOST_ACKED : ORC_PHANTOM;
+            if ((rc = report_key(&c, r, kid, cat == 0 ? legal_list(&c, kid, INT64_MAX, 0, INT64_MAX, 0)
+                                                      : legal_list(&c, kid, o->lastmust + 1, o->lastmust + 1, INT64_MAX, 0))))
+                goto out;
+            if (cat == 0)
+                rc = setstr(&r->explanation, "key holds a value never written to it (durable through op %lld)",
+                            (long long)r->durable_through);
+            else
+                rc = setstr(&r->explanation, "%s by op %llu (durable through op %lld) is gone",
+                            cat == 1 ? "delete made durable" : "write made durable",
+                            (unsigned long long)c.u[o->lastmust].op, (long long)r->durable_through);
+            goto out;
+        }
+    }
+
+    /* 2. atomic batches: some key certainly shows the batch, another certainly does not */
+    if (c.contract & ORC_ATOMIC_BATCH) {
+        for (size_t ui = 0; ui < c.nu; ui++) {
+            const unit *u = &c.u[ui];
+            if (u->kind != WL_BATCH || u->nt < 2) continue;
+            int64_t applied = -1, missing = -1;
+            for (uint32_t j = 0; j < u->nt; j++) {
+                const touch *t = &c.t[u->t0 + j];
+                const okey *o = &c.keys[t->key];
+                if (t->eq && t->vlen != ABSENT && o->neq == 1) applied = t->key;
+                else if (!t->eq && o->lastmatch < (int64_t)ui &&
+                         (missing < 0 || keycmp(o->k, o->klen, c.keys[missing].k, c.keys[missing].klen) < 0))
+                    missing = t->key;
+            }
+            if (applied < 0 || missing < 0) continue;
+            char ak[128];
+            r->verdict = ORC_TORN_BATCH;
+            if ((rc = report_key(&c, r, (uint32_t)missing,
+                                 legal_list(&c, (uint32_t)missing, (int64_t)ui + 1, (int64_t)ui + 1, INT64_MAX, 0))))
+                goto out;
+            wl_escape(c.keys[applied].k, c.keys[applied].klen, ak, sizeof(ak));
+            rc = setstr(&r->explanation, "batch op %llu (%u keys) is half applied: key %s shows it, key %s does not",
+                        (unsigned long long)u->op, u->nt, ak, r->first_key);
+            goto out;
+        }
+    }
+
+    /* 3. prefix: walk k upward with a running count of keys whose legal set misses the state */
+    if (c.contract & ORC_PREFIX) {
+        size_t diff = 0;
+        int64_t bestk = -1, mink = -1;
+        size_t mindiff = SIZE_MAX;
+        for (size_t k = 0; k < c.nkeys; k++) {
+            c.keys[k].match = c.keys[k].slen == ABSENT;
+            diff += !c.keys[k].match;
+        }
+        for (int64_t k = 0;; k++) { /* state after units [0, k) */
+            if (k >= c.kmin) {
+                if (diff == 0) bestk = k;
+                if (diff <= mindiff) { mindiff = diff; mink = k; }
+            }
+            if (k == (int64_t)c.nu) break;
+            const unit *u = &c.u[k];
+            for (uint32_t j = 0; j < u->nt; j++) {
+                const touch *t = &c.t[u->t0 + j];
+                okey *o = &c.keys[t->key];
+                uint8_t m = u->st == U_OPT ? (o->match || t->eq) : t->eq;
+                diff += (size_t)(!m) - (size_t)(!o->match);
+                o->match = m;
+            }
+        }
+        if (bestk < 0) {
+            /* re-walk to the closest prefix and name its first differing key */
+            for (size_t k = 0; k < c.nkeys; k++) c.keys[k].match = c.keys[k].slen == ABSENT;
+            for (int64_t k = 0; k < mink; k++) {
+                const unit *u = &c.u[k];
+                for (uint32_t j = 0; j < u->nt; j++) {
+                    const touch *t = &c.t[u->t0 + j];
+                    okey *o = &c.keys[t->key];
+                    o->match = u->st == U_OPT ? (o->match || t->eq) : t->eq;
+                }
+            }
+            int64_t kid = -1;
+            for (size_t k = 0; k < c.nkeys; k++)
+                if (!c.keys[k].match && (kid < 0 || keycmp(c.keys[k].k, c.keys[k].klen, c.keys[kid].k, c.keys[kid].klen) < 0))
+                    kid = (int64_t)k;
+            r->verdict = ORC_NOT_PREFIX;
+            /* legal at mink: last acked value before mink, optional values up to mink */
+            if (kid >= 0 && (rc = report_key(&c, r, (uint32_t)kid, legal_list(&c, (uint32_t)kid, mink, 0, mink, 1))))
+                goto out;
+            rc = setstr(&r->explanation,
+                        "no prefix of the ops explains the state: closest is %s with %zu key(s) differing "
+                        "(durable through op %lld)",
+                        op_range(&c, mink, rng, sizeof(rng)), mindiff, (long long)r->durable_through);
+            goto out;
+        }
+        /* lost (allowed): acked write ops with a unit at or after bestk */
+        uint64_t lost = 0;
+        int64_t lastop = -1;
+        for (size_t ui = (size_t)bestk; ui < c.nu; ui++)
+            if (c.u[ui].st == U_REQ && (int64_t)c.u[ui].op != lastop) {
+                lost++;
+                lastop = (int64_t)c.u[ui].op;
+            }
+        r->ops_lost = lost;
+        r->prefix_end = bestk > 0 ? (int64_t)c.u[bestk - 1].op : -1;
+        if (bestk > 0 && c.u[bestk - 1].sub >= 0 &&
+            (uint32_t)c.u[bestk - 1].sub + 1 < log->ops[c.u[bestk - 1].op].op.nsub)
+            r->prefix_end--; /* that op is only partly in */
+        rc = setstr(&r->explanation, "state = %s; %llu unsynced op(s) lost, allowed",
+                    op_range(&c, bestk, rng, sizeof(rng)), (unsigned long long)lost);
+        if (rc) goto out;
+    } else {
+        /* per key: lost = acked ops whose value is neither visible nor overwritten visibly */
+        uint64_t lost = 0;
+        for (size_t ui = 0; ui < c.nu; ui++) {
+            const unit *u = &c.u[ui];
+            if (u->st != U_REQ || (ui > 0 && c.u[ui - 1].op == u->op && c.u[ui - 1].st == U_REQ)) continue;
+            /* count each op once: look at all its units */
+            int gone = 0;
+            for (size_t uj = ui; uj < c.nu && c.u[uj].op == u->op; uj++)
+                for (uint32_t j = 0; j < c.u[uj].nt; j++) {
+                    const touch *t = &c.t[c.u[uj].t0 + j];
+                    if (!t->eq && c.keys[t->key].lastmatch < (int64_t)uj) gone = 1;
+                }
+            lost += gone;
+        }
+        r->ops_lost = lost;
+        if ((rc = setstr(&r->explanation, "every key holds its durable value or a later one "
+                         "(durable through op %lld); %llu unsynced op(s) lost, allowed",
+                         (long long)r->durable_through, (unsigned long long)lost)))
+            goto out;
+    }
+
+    /* 4. invariants */
+    if (in->invariant) {
+        char msg[512] = "", key[256] = "";
+        int v = in->invariant(in, in->invariant_arg, msg, sizeof(msg), key, sizeof(key));
+        if (v < 0) { rc = v; goto out; }
+        if (v == 1) {
+            r->verdict = ORC_INVARIANT;
+            if ((rc = setstr(&r->explanation, "invariant violated: %s", msg)) ||
+                (rc = setstr(&r->first_key, "%s", key)) ||
+                (rc = setstr(&r->expected, "the invariant to hold")) ||
+                (rc = setstr(&r->found, "%s", msg)))
+                goto out;
+        }
+    }
+    if (r->get_mismatches) {
+        char *e = r->explanation;
+        r->explanation = NULL;
+        rc = setstr(&r->explanation, "%s; %llu live get mismatch(es) seen by the driver", e,
+                    (unsigned long long)r->get_mismatches);
+        free(e);
+    }
+out:
+    ctx_free(&c);
+    if (rc) orc_result_free(r);
+    return rc;
+}
+
+/* ---- bank invariant ------------------------------------------------------------------------- */
+int orc_invariant_bank(const orc_input *in, void *arg, char *msg, size_t msglen, char *key,
+                       size_t keylen) {
+    const wl_params *p = arg;
+    uint64_t sum = 0, present = 0;
+    if (!p) return ORC_EINVAL;
+    if ((in->contract & (ORC_PREFIX | ORC_ATOMIC_BATCH)) != (ORC_PREFIX | ORC_ATOMIC_BATCH)) return 0;
+    for (size_t i = 0; i < in->log->n; i++)
+        if (in->log->ops[i].outcome == WL_OUT_FAILED) return 0; /* generator assumed it applied */
+    for (size_t i = 0; i < in->nstate; i++) {
+        uint64_t b;
+        if (wl_bank_balance(in->state[i].val, in->state[i].vlen, &b)) {
+            snprintf(msg, msglen, "account value is not a bank balance");
+            wl_escape(in->state[i].key, in->state[i].klen, key, keylen);
+            return 1;
+        }
+        sum += b;
+        present++;
+    }
+    if (present == 0) return 0; /* the opening batch itself was lost */
+    if (present != p->keys) {
+        snprintf(msg, msglen, "%llu of %llu accounts present", (unsigned long long)present,
+                 (unsigned long long)p->keys);
+        return 1;
+    }
+    if (sum != p->keys * (uint64_t)WL_BANK_INITIAL) {
+        snprintf(msg, msglen, "balances sum to %llu, expected %llu", (unsigned long long)sum,
+                 (unsigned long long)(p->keys * (uint64_t)WL_BANK_INITIAL));
+        return 1;
+    }
+    return 0;
+}
