@@ -1,0 +1,500 @@
+/*
+ * campaign.c - many cases: the crash-point space, the case list, sharding,
+ * parallel workers, automatic minimization, and the report.
+ *
+ * The case list is a pure function of the campaign's parameters: case i is
+ * computed from (targets, workloads, faults, models, seed, i) alone, so
+ * `--shard K/N` takes the indices i with i % N == K-1 of the same list and
+ * shards never overlap. The first part of the list is a systematic sweep: for
+ * each (workload, fault kind, syscall kind, model) group, every call of that
+ * kind seen in a dry run of the workload is a crash point; groups are
+ * interleaved round-robin and points within a group are visited in a
+ * spread-out permutation (stride coprime with the group size), so a list cut
+ * short by --cases or --time still covers every kind evenly. After the sweep
+ * come seeded random cases (other workload seeds, random points and models).
+ */
+#include "harness_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAXW 16
+#define MAXF 16
+#define MAXM 3
+
+typedef struct group {
+  int w, f, m;
+  ffs_op op;
+  uint64_t n;          /* calls of this kind in the dry run */
+  uint64_t stride;
+  uint64_t *lens;      /* torn: length of each call */
+} group;
+
+typedef struct campaign {
+  const pc_campaign_opts *o;
+  char workloads[MAXW][512];
+  int nw;
+  ffs_action faults[MAXF];
+  int nf;
+  char models[MAXM][16];
+  int nm;
+  group *groups;
+  size_t ng;
+  uint64_t nsys;       /* systematic cases */
+  uint64_t max_round;
+  uint64_t counts[MAXW][FFS_OP_COUNT];
+} campaign;
+
+static uint64_t splitmix(uint64_t *s) {
+  uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+static uint64_t gcd(uint64_t a, uint64_t b) {
+  while (b) { uint64_t t = a % b; a = b; b = t; }
+  return a;
+}
+
+/* Which syscall kinds each fault kind aims at. */
+static int fault_applies(ffs_action a, ffs_op op) {
+  switch (a) {
+  case FFS_A_KILL: case FFS_A_KILL_AFTER: case FFS_A_CRASH: case FFS_A_CRASH_AFTER:
+    return op == FFS_OP_OPEN || op == FFS_OP_CREAT || op == FFS_OP_WRITE || op == FFS_OP_PWRITE ||
+           op == FFS_OP_WRITEV || op == FFS_OP_FSYNC || op == FFS_OP_FDATASYNC ||
+           op == FFS_OP_FTRUNCATE || op == FFS_OP_FALLOCATE || op == FFS_OP_RENAME ||
+           op == FFS_OP_UNLINK || op == FFS_OP_LINK || op == FFS_OP_MKDIR || op == FFS_OP_RMDIR ||
+           op == FFS_OP_SYNC_FILE_RANGE;
+  case FFS_A_TORN: case FFS_A_SHORT:
+    return op == FFS_OP_WRITE || op == FFS_OP_PWRITE || op == FFS_OP_WRITEV;
+  case FFS_A_EIO:
+    return op == FFS_OP_FSYNC || op == FFS_OP_FDATASYNC || op == FFS_OP_WRITE ||
+           op == FFS_OP_PWRITE || op == FFS_OP_RENAME || op == FFS_OP_OPEN;
+  case FFS_A_ENOSPC: case FFS_A_EDQUOT:
+    return op == FFS_OP_WRITE || op == FFS_OP_PWRITE || op == FFS_OP_WRITEV ||
+           op == FFS_OP_FALLOCATE || op == FFS_OP_FTRUNCATE;
+  case FFS_A_FLIP:
+    return op == FFS_OP_READ || op == FFS_OP_PREAD;
+  default:
+    return 0;
+  }
+}
+
+static int is_kill(ffs_action a) { return a == FFS_A_KILL || a == FFS_A_KILL_AFTER; }
+
+/* Dry run of one workload: counts per syscall kind (and write lengths). */
+static int dry_run(pc_worker *wk, campaign *cp, int wi, uint64_t *lens_out[FFS_OP_COUNT],
+                   char *err, size_t errlen) {
+  pc_case c = {0};
+  pc_run_opts o = {0};
+  pc_result r;
+  ffs_trace *tr = NULL;
+  ffs_trace_rec *rec = malloc(sizeof *rec);
+  size_t cap[FFS_OP_COUNT] = {0};
+  int rc;
+  if (!rec) return PC_ENOMEM;
+  snprintf(c.target, sizeof c.target, "%s", cp->o->target);
+  snprintf(c.target_opts, sizeof c.target_opts, "%s", cp->o->target_opts);
+  snprintf(c.workload, sizeof c.workload, "%s", cp->workloads[wi]);
+  c.seed = cp->o->seed;
+  snprintf(c.model, sizeof c.model, "strict");
+  snprintf(c.plan, sizeof c.plan, "none");
+  o.trace = 1;
+  pc_run_case(wk, &c, &o, &r);
+  if (r.error || r.orc.verdict != ORC_PASS) {
+    snprintf(err, errlen, "dry run of %s without faults did not pass: %s: %s%s%s",
+             cp->workloads[wi], pc_result_verdict(&r), r.error ? r.note : r.orc.explanation,
+             r.orc.first_key && *r.orc.first_key ? " key " : "", r.orc.first_key ? r.orc.first_key : "");
+    pc_result_free(&r);
+    free(rec);
+    return PC_ESETUP;
+  }
+  pc_result_free(&r);
+  if ((rc = ffs_trace_open(wk->trace, &tr))) {
+    snprintf(err, errlen, "dry run trace %s: %s", wk->trace, ffs_strerror(rc));
+    free(rec);
+    return PC_ESETUP;
+  }
+  while ((rc = ffs_trace_next(tr, rec)) == 1) {
+    if (rec->dur & FFS_DUR_WARN) continue;
+    if (rec->op >= FFS_OP_COUNT) continue;
+    uint64_t k = cp->counts[wi][rec->op]++;
+    if (k >= cap[rec->op]) {
+      cap[rec->op] = cap[rec->op] ? cap[rec->op] * 2 : 64;
+      lens_out[rec->op] = realloc(lens_out[rec->op], cap[rec->op] * sizeof(uint64_t));
+    }
+    lens_out[rec->op][k] = rec->length;
+  }
+  ffs_trace_close(tr);
+  free(rec);
+  return 0;
+}
+
+static int split_list(const char *s, char out[][512], int max, int *n) {
+  char buf[4096], *save = NULL, *tok;
+  snprintf(buf, sizeof buf, "%s", s);
+  *n = 0;
+  for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+    if (*n >= max) return -1;
+    snprintf(out[(*n)++], 512, "%s", tok);
+  }
+  return 0;
+}
+
+static int build(campaign *cp, pc_worker *wk, char *err, size_t errlen) {
+  const pc_campaign_opts *o = cp->o;
+  char tmp[MAXF][512];
+  int n;
+  uint64_t *lens[MAXW][FFS_OP_COUNT];
+  memset(lens, 0, sizeof lens);
+  /* workloads are space separated (a spec may hold commas) */
+  if (split_list(o->workloads, cp->workloads, MAXW, &cp->nw) || cp->nw == 0) {
+    snprintf(err, errlen, "--workload: give 1 to %d workloads", MAXW);
+    return PC_EINVAL;
+  }
+  {
+    char buf[1024], *save = NULL, *tok;
+    snprintf(buf, sizeof buf, "%s", o->faults);
+    cp->nf = 0;
+    for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+      int a = ffs_action_from_name(tok, strlen(tok));
+      if (a < 0) {
+        snprintf(err, errlen, "--faults: unknown fault kind '%s' (kill, kill-after, crash, "
+                 "crash-after, torn, eio, enospc, edquot, short, flip)", tok);
+        return PC_EINVAL;
+      }
+      if (cp->nf >= MAXF) { snprintf(err, errlen, "--faults: too many"); return PC_EINVAL; }
+      cp->faults[cp->nf++] = (ffs_action)a;
+    }
+    snprintf(buf, sizeof buf, "%s", o->models);
+    cp->nm = 0;
+    save = NULL;
+    for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+      if (ffs_model_from_name(tok) < 0) {
+        snprintf(err, errlen, "--models: unknown model '%s' (strict, ext4, reorder)", tok);
+        return PC_EINVAL;
+      }
+      if (cp->nm >= MAXM) { snprintf(err, errlen, "--models: at most 3"); return PC_EINVAL; }
+      snprintf(cp->models[cp->nm++], 16, "%s", tok);
+    }
+  }
+  (void)tmp; (void)n;
+  /* validate every workload with the target before the dry runs */
+  for (int w = 0; w < cp->nw; w++) {
+    pc_case c = {0};
+    snprintf(c.target, sizeof c.target, "%s", o->target);
+    snprintf(c.target_opts, sizeof c.target_opts, "%s", o->target_opts);
+    snprintf(c.workload, sizeof c.workload, "%s", cp->workloads[w]);
+    snprintf(c.model, sizeof c.model, "strict");
+    snprintf(c.plan, sizeof c.plan, "none");
+    if (pc_case_validate(&c, err, errlen)) return PC_EINVAL;
+  }
+  for (int w = 0; w < cp->nw; w++) {
+    int rc = dry_run(wk, cp, w, lens[w], err, errlen);
+    if (rc) return rc;
+  }
+  /* groups */
+  cp->groups = calloc((size_t)cp->nw * cp->nf * MAXM * FFS_OP_COUNT, sizeof *cp->groups);
+  if (!cp->groups) return PC_ENOMEM;
+  for (int w = 0; w < cp->nw; w++)
+    for (int f = 0; f < cp->nf; f++)
+      for (int op = 0; op <= FFS_OP_PLAN_LAST; op++) {
+        if (!fault_applies(cp->faults[f], (ffs_op)op) || cp->counts[w][op] == 0) continue;
+        for (int m = 0; m < (is_kill(cp->faults[f]) ? 1 : cp->nm); m++) {
+          group *g = &cp->groups[cp->ng++];
+          g->w = w; g->f = f; g->m = m; g->op = (ffs_op)op;
+          g->n = cp->counts[w][op];
+          g->lens = lens[w][op];
+          g->stride = (uint64_t)((double)g->n * 0.618) | 1;
+          while (g->n > 1 && gcd(g->stride, g->n) != 1) g->stride++;
+          cp->nsys += g->n;
+          if (g->n > cp->max_round) cp->max_round = g->n;
+        }
+      }
+  if (cp->ng == 0) {
+    snprintf(err, errlen, "no crash points: the workloads made no syscall that the chosen fault kinds aim at");
+    return PC_ESETUP;
+  }
+  return 0;
+}
+
+static void make_plan(ffs_action a, ffs_op op, uint64_t n, const uint64_t *lens, uint64_t salt,
+                      char *buf, size_t len) {
+  if (a == FFS_A_TORN || a == FFS_A_SHORT) {
+    uint64_t l = lens ? lens[n - 1] : 0, s = salt, keep = l > 1 ? 1 + splitmix(&s) % (l - 1) : 0;
+    snprintf(buf, len, "%s@%s#%" PRIu64 ":%" PRIu64, ffs_action_name(a), ffs_op_name(op), n, keep);
+  } else {
+    snprintf(buf, len, "%s@%s#%" PRIu64, ffs_action_name(a), ffs_op_name(op), n);
+  }
+}
+
+/* Case number i of the whole campaign (before sharding). */
+static void case_at(const campaign *cp, uint64_t i, pc_case *c) {
+  const pc_campaign_opts *o = cp->o;
+  memset(c, 0, sizeof *c);
+  snprintf(c->target, sizeof c->target, "%s", o->target);
+  snprintf(c->target_opts, sizeof c->target_opts, "%s", o->target_opts);
+  if (i < cp->nsys) {
+    /* round-robin over groups; round r visits the r-th point of each group that has one */
+    uint64_t k = i;
+    for (uint64_t r = 0; r < cp->max_round; r++) {
+      uint64_t live = 0;
+      for (size_t gi = 0; gi < cp->ng; gi++) live += cp->groups[gi].n > r;
+      if (k >= live) { k -= live; continue; }
+      for (size_t gi = 0; gi < cp->ng; gi++) {
+        const group *g = &cp->groups[gi];
+        if (g->n <= r) continue;
+        if (k--) continue;
+        uint64_t n = 1 + (r * g->stride) % g->n;
+        snprintf(c->workload, sizeof c->workload, "%s", cp->workloads[g->w]);
+        c->seed = o->seed;
+        snprintf(c->model, sizeof c->model, "%s", is_kill(cp->faults[g->f]) ? "strict" : cp->models[g->m]);
+        make_plan(cp->faults[g->f], g->op, n, g->lens, o->seed ^ i, c->plan, sizeof c->plan);
+        return;
+      }
+    }
+  }
+  /* random: another workload seed, a random kind and point */
+  uint64_t s = o->seed * 0x9e3779b97f4a7c15ull + i;
+  const group *g = &cp->groups[splitmix(&s) % cp->ng];
+  uint64_t n = 1 + splitmix(&s) % g->n;
+  snprintf(c->workload, sizeof c->workload, "%s", cp->workloads[g->w]);
+  c->seed = o->seed + 1 + (i - cp->nsys);
+  snprintf(c->model, sizeof c->model, "%s",
+           is_kill(cp->faults[g->f]) ? "strict" : cp->models[splitmix(&s) % cp->nm]);
+  make_plan(cp->faults[g->f], g->op, n, NULL, s, c->plan, sizeof c->plan);
+  if (cp->faults[g->f] == FFS_A_TORN || cp->faults[g->f] == FFS_A_SHORT) {
+    uint64_t keep = 1 + splitmix(&s) % (g->lens ? (g->lens[n - 1] > 1 ? g->lens[n - 1] - 1 : 1) : 64);
+    snprintf(c->plan, sizeof c->plan, "%s@%s#%" PRIu64 ":%" PRIu64, ffs_action_name(cp->faults[g->f]),
+             ffs_op_name(g->op), n, keep);
+  }
+}
+
+/* ---- shared state between the campaign's processes ---- */
+typedef struct shared {
+  atomic_uint_fast64_t next, done, failures, errors;
+  atomic_int stop;
+} shared;
+
+static int append_line(int fd, const char *line) {
+  size_t n = strlen(line);
+  char *buf = malloc(n + 1);
+  ssize_t w;
+  if (!buf) return PC_ENOMEM;
+  memcpy(buf, line, n);
+  buf[n] = '\n';
+  w = write(fd, buf, n + 1); /* O_APPEND: one write per line, never interleaved */
+  free(buf);
+  return w == (ssize_t)(n + 1) ? 0 : PC_EIO;
+}
+
+/* Runs one case, minimizes and keeps it when it fails, appends its line. */
+int pc_case_record(pc_worker *wk, const pc_case *c, const pc_campaign_opts *o, int fd, int *failed) {
+  char id[2200], repro[2400], min_id[2200] = "", kept[1300] = "";
+  pc_run_opts ro = {0};
+  pc_result r;
+  rpt_case rc;
+  char *line = NULL;
+  int err;
+  pc_case_format(c, id, sizeof id);
+  pc_run_case(wk, c, &ro, &r);
+  *failed = r.error ? 2 : r.orc.verdict != ORC_PASS;
+  if (*failed == 1 && o->out_dir) {
+    pc_case m = *c;
+    pc_result r2;
+    char keep[1200], tarball[1400], cmd[4000];
+    char verdict[32];
+    snprintf(verdict, sizeof verdict, "%s", pc_result_verdict(&r));
+    if (o->minimize_budget > 0) pc_minimize(wk, c, verdict, o->minimize_budget, &m, NULL);
+    pc_case_format(&m, min_id, sizeof min_id);
+    /* keep the crashed data dir of the minimal case, tarred */
+    snprintf(keep, sizeof keep, "%s/kept", wk->root);
+    ro.keep_dir = keep;
+    pc_run_case(wk, &m, &ro, &r2);
+    pc_result_free(&r2);
+    {
+      uint64_t h = 1469598103934665603ull;
+      for (const char *p = min_id; *p; p++) h = (h ^ (uint8_t)*p) * 1099511628211ull;
+      snprintf(kept, sizeof kept, "artifacts/%016" PRIx64 ".tar.gz", h);
+      snprintf(tarball, sizeof tarball, "%s/%s", o->out_dir, kept);
+      snprintf(cmd, sizeof cmd, "mkdir -p '%s/artifacts' && tar -czf '%s' -C '%s' kept", o->out_dir,
+               tarball, wk->root);
+      if (system(cmd) != 0) kept[0] = '\0';
+    }
+  }
+  pc_result_to_rpt(c, id, &r, &rc, repro, sizeof repro);
+  rc.minimized_id = min_id;
+  rc.kept = kept;
+  err = rpt_case_to_json(&rc, &line);
+  if (!err) err = append_line(fd, line);
+  free(line);
+  pc_result_free(&r);
+  return err;
+}
+
+static void worker_main(campaign *cp, shared *sh, int wid, int fd, uint64_t limit) {
+  const pc_campaign_opts *o = cp->o;
+  pc_worker wk;
+  char root[1100], err[512];
+  snprintf(root, sizeof root, "%s/w%d", o->work_dir, wid);
+  if (pc_worker_init(&wk, root, o->timeout_ms, err, sizeof err)) {
+    fprintf(stderr, "powercut: worker %d: %s\n", wid, err);
+    _exit(2);
+  }
+  for (;;) {
+    uint64_t k = atomic_fetch_add(&sh->next, 1);
+    pc_case c;
+    int failed = 0;
+    if (k >= limit || atomic_load(&sh->stop)) break;
+    case_at(cp, k * (uint64_t)o->shard_n + (uint64_t)(o->shard_k - 1), &c);
+    if (pc_case_record(&wk, &c, o, fd, &failed)) {
+      fprintf(stderr, "powercut: cannot write results: %s\n", strerror(errno));
+      _exit(2);
+    }
+    if (failed == 1) atomic_fetch_add(&sh->failures, 1);
+    if (failed == 2) atomic_fetch_add(&sh->errors, 1);
+    atomic_fetch_add(&sh->done, 1);
+  }
+  pc_rm_rf(root);
+  _exit(0);
+}
+
+static void progress(const shared *sh, uint64_t total, int64_t t0, int tty, int final) {
+  uint64_t done = atomic_load(&sh->done), fails = atomic_load(&sh->failures),
+           errs = atomic_load(&sh->errors);
+  double el = (double)(pc_now_us() - t0) / 1e6;
+  double rate = el > 0 ? (double)done / el : 0;
+  if (tty) {
+    char bar[31];
+    int fill = total ? (int)(30.0 * (double)done / (double)total) : (int)((int64_t)el % 30);
+    for (int i = 0; i < 30; i++) bar[i] = i < fill ? '#' : '.';
+    bar[30] = '\0';
+    fprintf(stderr, "\r[%s] %" PRIu64 "%s%s cases  %.0f/s  %" PRIu64 " failing  %" PRIu64 " errors  %.1fs ",
+            bar, done, total ? "/" : "", total ? "" : "", rate, fails, errs, el);
+    if (total) fprintf(stderr, "(of %" PRIu64 ")", total);
+    if (final) fputc('\n', stderr);
+  } else {
+    fprintf(stderr, "powercut: %" PRIu64 " cases, %.0f/s, %" PRIu64 " failing, %" PRIu64 " errors, %.1fs\n",
+            done, rate, fails, errs, el);
+  }
+}
+
+int pc_campaign(const pc_campaign_opts *o) {
+  campaign cp;
+  pc_worker wk;
+  shared *sh;
+  char err[1024], path[1200], dry[1200];
+  int fd = -1, rc = 2, tty = isatty(2);
+  pid_t pids[64];
+  uint64_t limit;
+  int64_t t0;
+
+  memset(&cp, 0, sizeof cp);
+  cp.o = o;
+  snprintf(dry, sizeof dry, "%s/dry", o->work_dir);
+  if (pc_worker_init(&wk, dry, o->timeout_ms, err, sizeof err) || build(&cp, &wk, err, sizeof err)) {
+    fprintf(stderr, "powercut campaign: %s\n", err);
+    pc_rm_rf(dry);
+    return 2;
+  }
+  pc_rm_rf(dry);
+  if (pc_mkdir_p(o->out_dir)) {
+    fprintf(stderr, "powercut campaign: cannot create %s: %s\n", o->out_dir, strerror(errno));
+    return 2;
+  }
+  snprintf(path, sizeof path, "%s/results.jsonl", o->out_dir);
+  if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644)) < 0) {
+    fprintf(stderr, "powercut campaign: cannot create %s: %s\n", path, strerror(errno));
+    return 2;
+  }
+  /* cases of this shard: indices k with global = k*N + K-1 */
+  if (o->cases) limit = (o->cases + (uint64_t)(o->shard_n - o->shard_k)) / (uint64_t)o->shard_n;
+  else limit = UINT64_MAX;
+  fprintf(stderr, "powercut: %s, %d workload(s), %" PRIu64 " systematic crash points, %d job(s), shard %d/%d, %s\n",
+          o->target, cp.nw, cp.nsys, o->jobs, o->shard_k, o->shard_n,
+          o->cases ? "case budget" : "time budget");
+  sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (sh == MAP_FAILED) return 2;
+  memset(sh, 0, sizeof *sh);
+  t0 = pc_now_us();
+  fflush(NULL);
+  for (int j = 0; j < o->jobs; j++) {
+    if ((pids[j] = fork()) == 0) worker_main(&cp, sh, j, fd, limit);
+    if (pids[j] < 0) { fprintf(stderr, "powercut: fork: %s\n", strerror(errno)); return 2; }
+  }
+  {
+    int alive = o->jobs, last_line = 0;
+    while (alive > 0) {
+      int st;
+      pid_t p = waitpid(-1, &st, WNOHANG);
+      if (p > 0) {
+        alive--;
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) atomic_fetch_add(&sh->errors, 1), atomic_store(&sh->stop, 1);
+        continue;
+      }
+      if (o->time_ms && pc_now_us() - t0 >= (int64_t)o->time_ms * 1000) atomic_store(&sh->stop, 1);
+      usleep(100000);
+      int el = (int)((pc_now_us() - t0) / 5000000);
+      if (!o->quiet && (tty || el != last_line)) progress(sh, o->cases, t0, tty, 0), last_line = el;
+    }
+  }
+  double elapsed = (double)(pc_now_us() - t0) / 1e6;
+  if (!o->quiet) progress(sh, o->cases, t0, tty, 1);
+  close(fd);
+  /* meta.json for this shard */
+  {
+    char mp[1200], shard[32];
+    rpt_set *tmp = NULL;
+    rpt_meta m = {0};
+    FILE *f;
+    snprintf(shard, sizeof shard, "%d/%d", o->shard_k, o->shard_n);
+    m.shard = shard;
+    m.elapsed_s = elapsed;
+    m.cases = (int64_t)atomic_load(&sh->done);
+    m.states_per_s = elapsed > 0 ? (double)m.cases / elapsed : 0;
+    m.jobs = o->jobs;
+    m.argv = (char *)o->argv;
+    snprintf(mp, sizeof mp, "%s/meta.json", o->out_dir);
+    if ((f = fopen(mp, "w"))) {
+      fprintf(f, "{\"shard\":\"%s\",\"elapsed_s\":%.3f,\"cases\":%" PRId64 ",\"states_per_s\":%.1f,"
+                 "\"jobs\":%d,\"systematic_points\":%" PRIu64 ",\"argv\":\"",
+              shard, m.elapsed_s, m.cases, m.states_per_s, o->jobs, cp.nsys);
+      for (const char *p = o->argv; *p; p++) {
+        if (*p == '"' || *p == '\\') fputc('\\', f);
+        if ((unsigned char)*p >= 0x20) fputc(*p, f);
+      }
+      fprintf(f, "\"}\n");
+      fclose(f);
+    }
+    (void)tmp;
+  }
+  {
+    const char *paths[1] = {o->out_dir};
+    rpt_set *set = NULL;
+    if (rpt_load(paths, 1, &set, err, sizeof err) || rpt_write_all(set, o->out_dir, err, sizeof err)) {
+      fprintf(stderr, "powercut campaign: report: %s\n", err);
+      rpt_set_free(set);
+      return 2;
+    }
+    if (!o->quiet) rpt_print_summary(set, stdout);
+    rc = rpt_set_failures(set) > 0 ? 1 : 0;
+    rpt_set_free(set);
+  }
+  if (atomic_load(&sh->errors) > 0 && rc == 0) rc = 2;
+  munmap(sh, sizeof *sh);
+  for (size_t g = 0; g < cp.ng; g++) {
+    /* lens arrays are shared between groups of one (w, op): free once per (w, op) */
+  }
+  free(cp.groups);
+  return rc;
+}

@@ -1,0 +1,108 @@
+/*
+ * caseid.c - the one-line case id: pc1/<target>[:opts]/<workload>[:params]/<seed>/<model>/<plan>
+ *
+ * The id names everything that decides a case (docs/architecture.md), so a
+ * repro needs nothing else. The plan comes last because a glob may hold '/'.
+ * Parsing is strict: every field present, seed decimal, model known; the plan
+ * and workload are validated by their own modules' parsers (pc_case_validate).
+ */
+#include "harness_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int copy_field(char *dst, size_t cap, const char *s, size_t n,
+                      const char *what, char *err, size_t errlen) {
+  if (n == 0) {
+    snprintf(err, errlen, "case id: empty %s field", what);
+    return PC_EINVAL;
+  }
+  if (n >= cap) {
+    snprintf(err, errlen, "case id: %s field too long (%zu bytes, max %zu)", what, n, cap - 1);
+    return PC_EINVAL;
+  }
+  memcpy(dst, s, n);
+  dst[n] = '\0';
+  return 0;
+}
+
+int pc_case_parse(const char *id, pc_case *c, char *err, size_t errlen) {
+  const char *p = id, *slash;
+  const char *fields[5];
+  size_t lens[5];
+  int rc;
+
+  memset(c, 0, sizeof *c);
+  if (strncmp(id, "pc1/", 4) != 0) {
+    snprintf(err, errlen, "case id must start with 'pc1/' (got '%.20s')", id);
+    return PC_EINVAL;
+  }
+  p = id + 4;
+  for (int i = 0; i < 5; i++) {
+    slash = strchr(p, '/');
+    if (!slash) {
+      snprintf(err, errlen, "case id: expected 6 '/'-separated fields after 'pc1' "
+               "(target/workload/seed/model/plan), found %d", i + 1);
+      return PC_EINVAL;
+    }
+    fields[i] = p;
+    lens[i] = (size_t)(slash - p);
+    p = slash + 1;
+  }
+  /* fields: target[:opts], workload, seed, model, and p = plan */
+  {
+    const char *colon = memchr(fields[0], ':', lens[0]);
+    size_t tn = colon ? (size_t)(colon - fields[0]) : lens[0];
+    if ((rc = copy_field(c->target, sizeof c->target, fields[0], tn, "target", err, errlen)))
+      return rc;
+    if (colon && (rc = copy_field(c->target_opts, sizeof c->target_opts, colon + 1,
+                                  lens[0] - tn - 1, "target options", err, errlen)))
+      return rc;
+  }
+  if ((rc = copy_field(c->workload, sizeof c->workload, fields[1], lens[1], "workload", err, errlen)))
+    return rc;
+  {
+    char buf[32], *end;
+    if ((rc = copy_field(buf, sizeof buf, fields[2], lens[2], "seed", err, errlen)))
+      return rc;
+    if (buf[0] < '0' || buf[0] > '9') goto bad_seed;
+    errno = 0;
+    c->seed = strtoull(buf, &end, 10);
+    if (errno || *end) goto bad_seed;
+  }
+  if ((rc = copy_field(c->model, sizeof c->model, fields[3], lens[3], "model", err, errlen)))
+    return rc;
+  if (strcmp(c->model, "strict") && strcmp(c->model, "ext4") && strcmp(c->model, "reorder")) {
+    snprintf(err, errlen, "case id: unknown model '%s' (strict, ext4, reorder)", c->model);
+    return PC_EINVAL;
+  }
+  return copy_field(c->plan, sizeof c->plan, p, strlen(p), "plan", err, errlen);
+bad_seed:
+  snprintf(err, errlen, "case id: seed '%.*s' is not a decimal number", (int)lens[2], fields[2]);
+  return PC_EINVAL;
+}
+
+int pc_case_format(const pc_case *c, char *buf, size_t len) {
+  int n = snprintf(buf, len, "pc1/%s%s%s/%s/%" PRIu64 "/%s/%s", c->target,
+                   c->target_opts[0] ? ":" : "", c->target_opts, c->workload, c->seed,
+                   c->model, c->plan);
+  return (n < 0 || (size_t)n >= len) ? PC_EINVAL : 0;
+}
+
+/* Single-quote a string for a POSIX shell. */
+int pc_shell_quote(const char *s, char *buf, size_t len) {
+  size_t o = 0;
+#define PUT(ch) do { if (o + 1 >= len) return PC_EINVAL; buf[o++] = (ch); } while (0)
+  PUT('\'');
+  for (; *s; s++) {
+    if (*s == '\'') { PUT('\''); PUT('\\'); PUT('\''); PUT('\''); }
+    else PUT(*s);
+  }
+  PUT('\'');
+#undef PUT
+  buf[o] = '\0';
+  return 0;
+}

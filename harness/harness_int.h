@@ -1,0 +1,153 @@
+/*
+ * harness_int.h - internals shared by the powercut harness's files.
+ * The public face of the module is the `powercut` CLI (docs/powercut.md).
+ */
+#ifndef PC_HARNESS_INT_H
+#define PC_HARNESS_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define PC_ERRNO_MAP(X)                                   \
+  X(OK, 0, "ok")                                          \
+  X(EINVAL, -1, "invalid argument")                       \
+  X(EIO, -2, "I/O error")                                 \
+  X(ENOMEM, -3, "out of memory")                          \
+  X(ETARGET, -4, "target error")                          \
+  X(ESETUP, -5, "setup error")                            \
+  X(ETIMEOUT, -6, "timed out")
+
+enum {
+#define PC_X_(n, v, m) PC_##n = (v),
+  PC_ERRNO_MAP(PC_X_)
+#undef PC_X_
+};
+const char *pc_strerror(int err);
+
+/* ---- case ids (caseid.c) ---- */
+typedef struct pc_case {
+  char target[64];
+  char target_opts[512];
+  char workload[512];   /* workload spec: name[:k=v,...] */
+  uint64_t seed;
+  char model[16];       /* strict | ext4 | reorder */
+  char plan[1024];      /* fault plan (faultfs grammar), or "none" */
+} pc_case;
+
+int pc_case_parse(const char *id, pc_case *c, char *err, size_t errlen);
+int pc_case_format(const pc_case *c, char *buf, size_t len);
+int pc_shell_quote(const char *s, char *buf, size_t len);
+
+/* ---- targets (targets/) ---- */
+typedef struct pc_kv_op {   /* one write of a batch */
+  int del;                  /* 1 = delete, 0 = put */
+  const void *k;
+  size_t klen;
+  const void *v;
+  size_t vlen;
+} pc_kv_op;
+
+typedef int (*pc_scan_fn)(void *arg, const void *k, size_t klen, const void *v, size_t vlen);
+
+/* An engine behind a small adapter. All calls return 0 or a negative code;
+ * get returns 1 when found, 0 when absent. msg gets context on failure. */
+typedef struct pc_target {
+  const char *name;
+  const char *about;
+  const char *options_help;  /* the options it takes, one line */
+  unsigned contract;         /* ORC_* flags (oracle.h), may depend on options: see contract_for */
+  unsigned (*contract_for)(const char *opts);
+  int (*check_opts)(const char *opts, const char *workload_opts, char *msg, size_t len);
+  int (*open)(const char *dir, const char *opts, const char *workload_opts, void **h,
+              char *msg, size_t len);
+  int (*put)(void *h, const void *k, size_t klen, const void *v, size_t vlen, int sync);
+  int (*del)(void *h, const void *k, size_t klen, int sync);
+  int (*batch)(void *h, const pc_kv_op *ops, size_t n, int sync);
+  int (*get)(void *h, const void *k, size_t klen, void **v, size_t *vlen);
+  int (*scan)(void *h, pc_scan_fn fn, void *arg);
+  int (*sync)(void *h);
+  int (*flush)(void *h);
+  int (*close)(void *h);   /* frees h whatever it returns */
+  const char *(*errmsg)(void *h);
+} pc_target;
+
+const pc_target *pc_target_find(const char *name);
+void pc_target_list(FILE *f);
+
+
+/* ---- util.c ---- */
+#include <sys/types.h>
+int64_t pc_now_us(void);
+int pc_rm_rf(const char *path);
+int pc_mkdir_p(const char *path);
+int pc_copy_tree(const char *from, const char *to);
+int pc_wait_child(pid_t pid, int timeout_ms, int *status);
+
+/* ---- runner.c: one case ---- */
+#include "faultfs.h"
+#include "oracle.h"
+#include "reports.h"
+#include "workloads.h"
+
+typedef struct pc_worker {
+  char root[1024];                 /* per-worker scratch dir (tmpfs when available) */
+  char data[1100], state[1100], oplog[1100], recov[1100], trace[1100];
+  ffs_shim_configure_fn configure; /* NULL when the shim is not loaded */
+  int timeout_ms;                  /* per phase: workload, recovery */
+} pc_worker;
+
+typedef struct pc_run_opts {
+  const char *keep_dir;   /* copy the crashed data dir (after rollback) here */
+  int trace;              /* write a trace (worker->trace) */
+  uint64_t max_ops;       /* stop the workload after this many ops (minimize); 0 = all */
+} pc_run_opts;
+
+typedef struct pc_result {
+  orc_result orc;         /* verdict and explanation (always set after pc_run_case) */
+  int fired;
+  ffs_fired f;
+  orc_crash crash;
+  int64_t recovery_us, case_us;
+  char note[512];         /* what else happened: driver signal, timeout ... */
+  int error;              /* setup error: verdict ERROR, message in note */
+} pc_result;
+
+int pc_worker_init(pc_worker *w, const char *root, int timeout_ms, char *err, size_t errlen);
+int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result *r);
+void pc_result_free(pc_result *r);
+const char *pc_result_verdict(const pc_result *r);
+/* Fills an rpt_case that borrows strings from c/r/id/bufs (valid while they live). */
+void pc_result_to_rpt(const pc_case *c, const char *id, const pc_result *r, rpt_case *out,
+                      char *repro, size_t reprolen);
+/* Validates a case before running it: target, options, workload spec, plan. */
+int pc_case_validate(const pc_case *c, char *err, size_t errlen);
+int pc_drive(const pc_target *t, const char *dir, const char *topts, const wl_params *wp,
+             uint64_t seed, wl_oplog_writer *log, uint64_t max_ops, char *msg, size_t len);
+
+/* ---- minimize.c ---- */
+int pc_minimize(pc_worker *w, const pc_case *in, const char *verdict, int budget, pc_case *out,
+                int *runs);
+/* ---- campaign.c ---- */
+typedef struct pc_campaign_opts {
+  const char *target, *target_opts;
+  const char *workloads;   /* space-separated workload specs */
+  const char *faults;      /* comma-separated fault kinds */
+  const char *models;      /* comma-separated models */
+  uint64_t cases;          /* 0 = until time_ms */
+  int64_t time_ms;
+  uint64_t seed;
+  int jobs;
+  int shard_k, shard_n;
+  const char *out_dir;
+  const char *work_dir;    /* scratch (tmpfs when available) */
+  int timeout_ms;
+  int minimize_budget;     /* runs per failure, 0 = no minimize */
+  int quiet;
+  const char *argv;
+} pc_campaign_opts;
+int pc_campaign(const pc_campaign_opts *o);
+int pc_case_record(pc_worker *wk, const pc_case *c, const pc_campaign_opts *o, int fd, int *failed);
+
+int pc_opt_u64_pub(const char *val, uint64_t *out);
+#endif

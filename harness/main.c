@@ -1,0 +1,548 @@
+/*
+ * main.c - the powercut CLI.
+ *
+ * Commands that run cases need the faultfs shim loaded in this process (the
+ * per-case children are forked from it and configure it; no exec per case).
+ * When it is not loaded, powercut re-executes itself once with
+ * LD_PRELOAD=<prefix>/lib/libfaultfs.so (or $POWERCUT_SHIM); the shim stays
+ * idle in this process and in every child that does not configure it.
+ * Exit codes: 0 pass, 1 violation found, 2 usage or setup error.
+ */
+#define _GNU_SOURCE
+#include "harness_int.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *USAGE =
+  "usage: powercut <command> [options]\n"
+  "\n"
+  "commands:\n"
+  "  run        --target T --workload W --seed S --fault PLAN [--model M]   one case\n"
+  "  trace      --target T --workload W --seed S [--full]   list the crash-point space\n"
+  "  campaign   --target T [--workload W ...] [--faults K,...] [--models M,...]\n"
+  "             (--cases N | --time 60s) [--seed S] [--jobs J] [--shard K/N] [--out DIR]\n"
+  "  repro      ID [--keep DIR] [--count N]   re-run a case from its id\n"
+  "  minimize   ID                              shrink a failing case\n"
+  "  bench-recovery --target T [--sizes 16M,64M,256M] [--runs N]\n"
+  "  report     DIR... [--out DIR]              regenerate reports (merging shards)\n"
+  "  targets                                    list targets, options, contracts\n"
+  "\n"
+  "`powercut <command> --help` describes each command. Grammar of fault plans,\n"
+  "models, verdicts and case ids: docs/powercut.md.\n";
+
+static int usage_error(const char *cmd, const char *fmt, const char *arg) {
+  fprintf(stderr, "powercut %s: ", cmd);
+  fprintf(stderr, fmt, arg);
+  fprintf(stderr, "\n(see `powercut %s --help`)\n", cmd);
+  return 2;
+}
+
+/* ---- shim loading ---- */
+static int ensure_shim(char **argv) {
+  char exe[PATH_MAX], shim[PATH_MAX + 64], pre[2 * PATH_MAX + 128];
+  const char *env = getenv("POWERCUT_SHIM");
+  ssize_t n;
+  if (dlsym(RTLD_DEFAULT, FFS_SHIM_CONFIGURE_SYM)) return 0;
+  if (getenv("POWERCUT_REEXEC")) {
+    fprintf(stderr, "powercut: the faultfs shim did not load (LD_PRELOAD=%s)\n",
+            getenv("LD_PRELOAD") ? getenv("LD_PRELOAD") : "");
+    return 2;
+  }
+  if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) < 0) return 2;
+  exe[n] = '\0';
+  if (env) snprintf(shim, sizeof shim, "%s", env);
+  else {
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", exe);
+    snprintf(shim, sizeof shim, "%s/../lib/libfaultfs.so", dirname(tmp));
+  }
+  if (access(shim, R_OK)) {
+    fprintf(stderr, "powercut: cannot find the faultfs shim at %s (build it, or set POWERCUT_SHIM)\n", shim);
+    return 2;
+  }
+  if (getenv("LD_PRELOAD") && *getenv("LD_PRELOAD"))
+    snprintf(pre, sizeof pre, "%s:%s", getenv("LD_PRELOAD"), shim);
+  else
+    snprintf(pre, sizeof pre, "%s", shim);
+  setenv("LD_PRELOAD", pre, 1);
+  setenv("POWERCUT_REEXEC", "1", 1);
+  {
+    /* sanitizer builds: the shim is not the first library; that is fine here */
+    const char *a = getenv("ASAN_OPTIONS");
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s%sverify_asan_link_order=0", a ? a : "", a && *a ? ":" : "");
+    setenv("ASAN_OPTIONS", buf, 1);
+  }
+  unsetenv(FFS_ENV_PLAN);
+  execv(exe, argv);
+  fprintf(stderr, "powercut: re-exec with the shim failed: %s\n", strerror(errno));
+  return 2;
+}
+
+static const char *scratch_root(void) {
+  static char buf[256];
+  struct stat st;
+  const char *base = getenv("POWERCUT_TMP");
+  if (!base) base = (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0)
+                      ? "/dev/shm" : (getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+  snprintf(buf, sizeof buf, "%s/powercut-%d", base, (int)getpid());
+  return buf;
+}
+
+static int parse_u64(const char *s, uint64_t *out) {
+  char *end;
+  errno = 0;
+  if (!s || *s < '0' || *s > '9') return -1;
+  *out = strtoull(s, &end, 10);
+  return errno || *end ? -1 : 0;
+}
+
+static int parse_duration_ms(const char *s, int64_t *ms) {
+  char *end;
+  double v;
+  errno = 0;
+  v = strtod(s, &end);
+  if (errno || end == s || v < 0) return -1;
+  if (!strcmp(end, "ms")) *ms = (int64_t)v;
+  else if (!strcmp(end, "s") || !*end) *ms = (int64_t)(v * 1000);
+  else if (!strcmp(end, "m")) *ms = (int64_t)(v * 60000);
+  else if (!strcmp(end, "h")) *ms = (int64_t)(v * 3600000);
+  else return -1;
+  return 0;
+}
+
+/* ---- printing one result ---- */
+static void print_result(FILE *f, const char *id, const pc_result *r) {
+  fprintf(f, "verdict: %s\n", pc_result_verdict(r));
+  if (r->error) fprintf(f, "error:   %s\n", r->note);
+  else {
+    fprintf(f, "explain: %s\n", r->orc.explanation ? r->orc.explanation : "");
+    if (r->note[0]) fprintf(f, "note:    %s\n", r->note);
+    if (r->orc.verdict != ORC_PASS && r->orc.first_key && *r->orc.first_key) {
+      fprintf(f, "key:      %s\n", r->orc.first_key);
+      fprintf(f, "expected: %s\n", r->orc.expected ? r->orc.expected : "");
+      fprintf(f, "found:    %s\n", r->orc.found ? r->orc.found : "");
+    }
+  }
+  if (r->fired)
+    fprintf(f, "fault:   %s on %s #%" PRIu64 " (%s), syscall %" PRIu64 "\n", ffs_action_name(r->f.action),
+            ffs_op_name(r->f.op), r->f.match_index, r->f.path, r->f.call_index);
+  else
+    fprintf(f, "fault:   did not fire; the workload ran to its end, then the power was cut\n");
+  fprintf(f, "ops:     %" PRIu64 " issued, %" PRIu64 " acked, %" PRIu64 " lost (allowed)\n",
+          r->orc.ops_issued, r->orc.ops_acked, r->orc.ops_lost);
+  if (r->recovery_us >= 0) fprintf(f, "recovery: %.3f ms\n", (double)r->recovery_us / 1000.0);
+  {
+    char q[2400];
+    pc_shell_quote(id, q, sizeof q);
+    fprintf(f, "case:    %s\nrepro:   powercut repro %s\n", id, q);
+  }
+}
+
+static int verdict_exit(const pc_result *r) { return r->error ? 2 : r->orc.verdict != ORC_PASS; }
+
+/* ---- run / repro / minimize ---- */
+static int run_one(const char *cmd, const pc_case *c, const char *keep, int count, int timeout_ms) {
+  pc_worker w;
+  pc_run_opts o = {0};
+  pc_result r;
+  char err[1024], id[2200], first[32] = "";
+  int rc = 0, same = 1;
+  if (pc_case_validate(c, err, sizeof err)) return usage_error(cmd, "%s", err);
+  if (pc_worker_init(&w, scratch_root(), timeout_ms, err, sizeof err)) {
+    fprintf(stderr, "powercut %s: %s\n", cmd, err);
+    return 2;
+  }
+  pc_case_format(c, id, sizeof id);
+  o.keep_dir = keep;
+  for (int i = 0; i < count; i++) {
+    pc_run_case(&w, c, &o, &r);
+    if (i == 0) {
+      print_result(stdout, id, &r);
+      snprintf(first, sizeof first, "%s", pc_result_verdict(&r));
+      rc = verdict_exit(&r);
+    } else if (strcmp(first, pc_result_verdict(&r))) {
+      same = 0;
+      fprintf(stdout, "run %d: verdict %s differs from the first run's %s\n", i + 1,
+              pc_result_verdict(&r), first);
+    }
+    pc_result_free(&r);
+  }
+  if (count > 1) fprintf(stdout, "repeat: %d runs, %s\n", count, same ? "same verdict every time" : "VERDICT CHANGED");
+  if (keep) fprintf(stdout, "kept:    %s (the data dir after the crash, before recovery)\n", keep);
+  pc_rm_rf(w.root);
+  return same ? rc : 2;
+}
+
+static int cmd_run(int argc, char **argv) {
+  static const struct option lo[] = {{"target", 1, 0, 't'}, {"workload", 1, 0, 'w'}, {"seed", 1, 0, 's'},
+    {"fault", 1, 0, 'f'}, {"model", 1, 0, 'm'}, {"keep", 1, 0, 'k'}, {"timeout", 1, 0, 'T'},
+    {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+  pc_case c = {0};
+  const char *target = "sofadb", *keep = NULL;
+  int64_t tmo = 10000;
+  int ch;
+  snprintf(c.workload, sizeof c.workload, "mixed");
+  snprintf(c.model, sizeof c.model, "strict");
+  snprintf(c.plan, sizeof c.plan, "none");
+  while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+    switch (ch) {
+    case 't': target = optarg; break;
+    case 'w': snprintf(c.workload, sizeof c.workload, "%s", optarg); break;
+    case 's': if (parse_u64(optarg, &c.seed)) return usage_error("run", "--seed: '%s' is not a number", optarg); break;
+    case 'f': snprintf(c.plan, sizeof c.plan, "%s", optarg); break;
+    case 'm': snprintf(c.model, sizeof c.model, "%s", optarg); break;
+    case 'k': keep = optarg; break;
+    case 'T': if (parse_duration_ms(optarg, &tmo)) return usage_error("run", "--timeout: bad duration '%s'", optarg); break;
+    case 'h':
+      printf("usage: powercut run --target T[:opt=v,...] --workload W[:k=v,...] --seed S --fault PLAN\n"
+             "                    [--model strict|ext4|reorder] [--keep DIR] [--timeout 10s]\n"
+             "Runs one case: the workload under the fault plan, then a power cut (unless the\n"
+             "plan killed the process), recovery in a fresh process, and the oracle. Prints the\n"
+             "verdict, the explanation and the case id. Exit 0 PASS, 1 violation, 2 error.\n");
+      return 0;
+    default: return usage_error("run", "%s", "unknown option");
+    }
+  }
+  if (optind < argc) return usage_error("run", "unexpected argument '%s'", argv[optind]);
+  {
+    const char *colon = strchr(target, ':');
+    snprintf(c.target, sizeof c.target, "%.*s", colon ? (int)(colon - target) : (int)strlen(target), target);
+    if (colon) snprintf(c.target_opts, sizeof c.target_opts, "%s", colon + 1);
+  }
+  return run_one("run", &c, keep, 1, (int)tmo);
+}
+
+static int cmd_repro(int argc, char **argv) {
+  static const struct option lo[] = {{"keep", 1, 0, 'k'}, {"count", 1, 0, 'n'}, {"timeout", 1, 0, 'T'},
+                                     {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+  const char *keep = NULL;
+  uint64_t count = 1;
+  int64_t tmo = 10000;
+  int ch;
+  pc_case c;
+  char err[512];
+  while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+    switch (ch) {
+    case 'k': keep = optarg; break;
+    case 'n': if (parse_u64(optarg, &count) || !count) return usage_error("repro", "--count: '%s' is not a positive number", optarg); break;
+    case 'T': if (parse_duration_ms(optarg, &tmo)) return usage_error("repro", "--timeout: bad duration '%s'", optarg); break;
+    case 'h':
+      printf("usage: powercut repro ID [--keep DIR] [--count N] [--timeout 10s]\n"
+             "Re-runs the case named by ID (as printed by run/campaign) and prints its verdict.\n"
+             "--keep DIR copies the crashed data dir (after the power-loss rollback, before\n"
+             "recovery) to DIR. --count N runs it N times and checks the verdict never changes.\n");
+      return 0;
+    default: return usage_error("repro", "%s", "unknown option");
+    }
+  }
+  if (optind != argc - 1) return usage_error("repro", "%s", "expects exactly one case id");
+  if (pc_case_parse(argv[optind], &c, err, sizeof err)) return usage_error("repro", "%s", err);
+  return run_one("repro", &c, keep, (int)count, (int)tmo);
+}
+
+static int cmd_minimize(int argc, char **argv) {
+  static const struct option lo[] = {{"budget", 1, 0, 'b'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+  uint64_t budget = 200;
+  int ch, runs = 0;
+  pc_case c, m;
+  pc_worker w;
+  pc_result r;
+  char err[1024], id[2200], verdict[32];
+  while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+    switch (ch) {
+    case 'b': if (parse_u64(optarg, &budget)) return usage_error("minimize", "--budget: '%s' is not a number", optarg); break;
+    case 'h':
+      printf("usage: powercut minimize ID [--budget RUNS]\n"
+             "Shrinks a failing case (fewer ops, earlier fault, fewer rules) while the same\n"
+             "verdict holds, and prints the minimal case id. Exit 1 when minimized, 0 if the\n"
+             "case passes (nothing to minimize), 2 on error.\n");
+      return 0;
+    default: return usage_error("minimize", "%s", "unknown option");
+    }
+  }
+  if (optind != argc - 1) return usage_error("minimize", "%s", "expects exactly one case id");
+  if (pc_case_parse(argv[optind], &c, err, sizeof err) || pc_case_validate(&c, err, sizeof err))
+    return usage_error("minimize", "%s", err);
+  if (pc_worker_init(&w, scratch_root(), 10000, err, sizeof err)) {
+    fprintf(stderr, "powercut minimize: %s\n", err);
+    return 2;
+  }
+  pc_run_opts o = {0};
+  pc_run_case(&w, &c, &o, &r);
+  snprintf(verdict, sizeof verdict, "%s", pc_result_verdict(&r));
+  pc_result_free(&r);
+  if (!strcmp(verdict, "PASS") || !strcmp(verdict, "ERROR")) {
+    printf("verdict: %s: nothing to minimize\n", verdict);
+    pc_rm_rf(w.root);
+    return !strcmp(verdict, "PASS") ? 0 : 2;
+  }
+  pc_minimize(&w, &c, verdict, (int)budget, &m, &runs);
+  pc_case_format(&m, id, sizeof id);
+  pc_rm_rf(w.root);
+  printf("verdict: %s (held through %d trial runs)\nminimal: %s\n", verdict, runs, id);
+  {
+    char q[2400];
+    pc_shell_quote(id, q, sizeof q);
+    printf("repro:   powercut repro %s\n", q);
+  }
+  return 1;
+}
+
+/* ---- trace ---- */
+static void path_class(const char *p, char *out, size_t len) {
+  /* 000012.log -> *.log ; MANIFEST-000003 -> MANIFEST-* ; digits runs become '*' */
+  size_t o = 0;
+  for (const char *s = p; *s && o + 1 < len;) {
+    if (*s >= '0' && *s <= '9') {
+      while (*s >= '0' && *s <= '9') s++;
+      out[o++] = '*';
+    } else out[o++] = *s++;
+  }
+  out[o] = '\0';
+}
+
+static int cmd_trace(int argc, char **argv) {
+  static const struct option lo[] = {{"target", 1, 0, 't'}, {"workload", 1, 0, 'w'}, {"seed", 1, 0, 's'},
+    {"full", 0, 0, 'F'}, {"model", 1, 0, 'm'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+  pc_case c = {0};
+  const char *target = "sofadb";
+  int ch, full = 0;
+  snprintf(c.workload, sizeof c.workload, "mixed");
+  snprintf(c.model, sizeof c.model, "strict");
+  snprintf(c.plan, sizeof c.plan, "none");
+  while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+    switch (ch) {
+    case 't': target = optarg; break;
+    case 'w': snprintf(c.workload, sizeof c.workload, "%s", optarg); break;
+    case 's': if (parse_u64(optarg, &c.seed)) return usage_error("trace", "--seed: '%s' is not a number", optarg); break;
+    case 'm': snprintf(c.model, sizeof c.model, "%s", optarg); break;
+    case 'F': full = 1; break;
+    case 'h':
+      printf("usage: powercut trace --target T --workload W --seed S [--full]\n"
+             "Dry run without faults: lists the crash-point space, i.e. the tracked syscalls\n"
+             "per kind and path class (digits shown as *), with the plan that aims at the\n"
+             "first and last of each. --full prints every call.\n");
+      return 0;
+    default: return usage_error("trace", "%s", "unknown option");
+    }
+  }
+  {
+    const char *colon = strchr(target, ':');
+    snprintf(c.target, sizeof c.target, "%.*s", colon ? (int)(colon - target) : (int)strlen(target), target);
+    if (colon) snprintf(c.target_opts, sizeof c.target_opts, "%s", colon + 1);
+  }
+  char err[1024];
+  pc_worker w;
+  pc_run_opts o = {0};
+  pc_result r;
+  if (pc_case_validate(&c, err, sizeof err)) return usage_error("trace", "%s", err);
+  if (pc_worker_init(&w, scratch_root(), 30000, err, sizeof err)) return 2;
+  o.trace = 1;
+  pc_run_case(&w, &c, &o, &r);
+  if (r.error) {
+    fprintf(stderr, "powercut trace: %s\n", r.note);
+    pc_result_free(&r);
+    return 2;
+  }
+  ffs_trace *tr;
+  ffs_trace_rec *rec = malloc(sizeof *rec);
+  struct row { int op; char cls[128]; uint64_t n; uint64_t first, last; } rows[256];
+  int nrows = 0;
+  uint64_t per_op[FFS_OP_COUNT] = {0}, total = 0;
+  if (!rec || ffs_trace_open(w.trace, &tr)) { fprintf(stderr, "powercut trace: no trace\n"); return 2; }
+  while (ffs_trace_next(tr, rec) == 1) {
+    char line[9000], cls[128];
+    if (full && ffs_trace_format(rec, line, sizeof line) >= 0) printf("%s\n", line);
+    if (rec->dur & FFS_DUR_WARN) continue;
+    uint64_t k = ++per_op[rec->op];
+    total++;
+    path_class(rec->path, cls, sizeof cls);
+    int i;
+    for (i = 0; i < nrows; i++) if (rows[i].op == (int)rec->op && !strcmp(rows[i].cls, cls)) break;
+    if (i == nrows && nrows < 256) {
+      rows[nrows].op = rec->op;
+      snprintf(rows[nrows].cls, sizeof rows[nrows].cls, "%s", cls);
+      rows[nrows].n = 0;
+      rows[nrows].first = k;
+      nrows++;
+    }
+    if (i < nrows) { rows[i].n++; rows[i].last = k; }
+  }
+  ffs_trace_close(tr);
+  free(rec);
+  printf("workload %s seed %" PRIu64 " on %s: %" PRIu64 " ops, %" PRIu64 " tracked syscalls, verdict without faults: %s\n",
+         c.workload, c.seed, c.target, r.orc.ops_issued, total, pc_result_verdict(&r));
+  printf("%-10s %-22s %8s  %s\n", "syscall", "path", "calls", "aim (first / last of this path class)");
+  for (int i = 0; i < nrows; i++)
+    printf("%-10s %-22s %8" PRIu64 "  crash@%s#%" PRIu64 " / crash@%s#%" PRIu64 "\n", ffs_op_name(rows[i].op),
+           rows[i].cls, rows[i].n, ffs_op_name(rows[i].op), rows[i].first, ffs_op_name(rows[i].op), rows[i].last);
+  printf("per kind:");
+  for (int op = 0; op < FFS_OP_COUNT; op++) if (per_op[op]) printf(" %s=%" PRIu64, ffs_op_name(op), per_op[op]);
+  printf("\n");
+  pc_result_free(&r);
+  pc_rm_rf(w.root);
+  return 0;
+}
+
+/* ---- campaign ---- */
+static int cmd_campaign(int argc, char **argv) {
+  static const struct option lo[] = {{"target", 1, 0, 't'}, {"workload", 1, 0, 'w'}, {"faults", 1, 0, 'f'},
+    {"models", 1, 0, 'm'}, {"cases", 1, 0, 'c'}, {"time", 1, 0, 'T'}, {"seed", 1, 0, 's'},
+    {"jobs", 1, 0, 'j'}, {"shard", 1, 0, 'S'}, {"out", 1, 0, 'o'}, {"timeout", 1, 0, 'O'},
+    {"no-minimize", 0, 0, 'N'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+  pc_campaign_opts o = {0};
+  static char workloads[4096], target[64], argvs[4096];
+  const char *tspec = "sofadb";
+  int ch, have_budget = 0;
+  int64_t tmo = 10000;
+  long nproc = sysconf(_SC_NPROCESSORS_ONLN);
+  o.faults = "kill,crash,crash-after,torn,eio,enospc";
+  o.models = "strict,ext4";
+  o.jobs = nproc > 0 ? (int)(nproc > 64 ? 64 : nproc) : 1;
+  o.shard_k = o.shard_n = 1;
+  o.out_dir = "powercut-report";
+  o.minimize_budget = 60;
+  workloads[0] = '\0';
+  while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+    switch (ch) {
+    case 't': tspec = optarg; break;
+    case 'w':
+      if (strlen(workloads) + strlen(optarg) + 2 > sizeof workloads) return usage_error("campaign", "%s", "too many workloads");
+      if (workloads[0]) strcat(workloads, " ");
+      strcat(workloads, optarg);
+      break;
+    case 'f': o.faults = optarg; break;
+    case 'm': o.models = optarg; break;
+    case 'c': if (parse_u64(optarg, &o.cases) || !o.cases) return usage_error("campaign", "--cases: '%s' is not a positive number", optarg); have_budget++; break;
+    case 'T': if (parse_duration_ms(optarg, &o.time_ms) || !o.time_ms) return usage_error("campaign", "--time: bad duration '%s' (e.g. 60s, 5m)", optarg); have_budget++; break;
+    case 's': if (parse_u64(optarg, &o.seed)) return usage_error("campaign", "--seed: '%s' is not a number", optarg); break;
+    case 'j': { uint64_t j; if (parse_u64(optarg, &j) || !j || j > 64) return usage_error("campaign", "--jobs: '%s' is not 1..64", optarg); o.jobs = (int)j; } break;
+    case 'S': {
+      int k, n; char extra;
+      if (sscanf(optarg, "%d/%d%c", &k, &n, &extra) != 2 || n < 1 || k < 1 || k > n)
+        return usage_error("campaign", "--shard: '%s' is not K/N with 1 <= K <= N", optarg);
+      o.shard_k = k; o.shard_n = n;
+    } break;
+    case 'o': o.out_dir = optarg; break;
+    case 'O': if (parse_duration_ms(optarg, &tmo)) return usage_error("campaign", "--timeout: bad duration '%s'", optarg); break;
+    case 'N': o.minimize_budget = 0; break;
+    case 'q': o.quiet = 1; break;
+    case 'h':
+      printf("usage: powercut campaign --target T[:opt=v,...] [--workload W[:k=v,...]]...\n"
+             "         [--faults kill,crash,crash-after,torn,eio,enospc] [--models strict,ext4]\n"
+             "         (--cases N | --time 60s) [--seed S] [--jobs J] [--shard K/N]\n"
+             "         [--out DIR] [--timeout 10s] [--no-minimize] [--quiet]\n"
+             "Runs many cases: first a systematic sweep over every crash point of each syscall\n"
+             "kind seen in a dry run of each workload (interleaved so a budget cut short still\n"
+             "covers every kind), then seeded random cases. Failures are minimized and their\n"
+             "crashed data dir is kept in DIR/artifacts. Writes DIR/results.jsonl, meta.json,\n"
+             "summary.json, junit.xml and index.html. --shard K/N runs a disjoint slice of the\n"
+             "same case list (merge with `powercut report`). Defaults: --workload mixed,\n"
+             "--jobs = cores, --out powercut-report, --seed 0.\n"
+             "Exit 0 when every case passed, 1 on a violation, 2 on a usage or setup error.\n");
+      return 0;
+    default: return usage_error("campaign", "%s", "unknown option");
+    }
+  }
+  if (optind < argc) return usage_error("campaign", "unexpected argument '%s'", argv[optind]);
+  if (have_budget != 1) return usage_error("campaign", "%s", "give exactly one of --cases N or --time DURATION");
+  {
+    const char *colon = strchr(tspec, ':');
+    snprintf(target, sizeof target, "%.*s", colon ? (int)(colon - tspec) : (int)strlen(tspec), tspec);
+    o.target = target;
+    o.target_opts = colon ? colon + 1 : "";
+  }
+  if (!workloads[0]) strcpy(workloads, "mixed");
+  o.workloads = workloads;
+  o.timeout_ms = (int)tmo;
+  o.work_dir = scratch_root();
+  for (int i = 0; i < argc; i++) {
+    if (strlen(argvs) + strlen(argv[i]) + 2 >= sizeof argvs) break;
+    if (i) strcat(argvs, " ");
+    strcat(argvs, argv[i]);
+  }
+  o.argv = argvs;
+  int rc = pc_campaign(&o);
+  pc_rm_rf(o.work_dir);
+  return rc;
+}
+
+/* ---- report / targets ---- */
+static int cmd_report(int argc, char **argv) {
+  static const struct option lo[] = {{"out", 1, 0, 'o'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+  const char *out = NULL;
+  int ch;
+  rpt_set *s = NULL;
+  char err[1024];
+  while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+    switch (ch) {
+    case 'o': out = optarg; break;
+    case 'h':
+      printf("usage: powercut report DIR|results.jsonl... [--out DIR]\n"
+             "Regenerates summary.json, junit.xml and index.html from results, merging shards\n"
+             "(several DIRs) by concatenation. Default --out: the first DIR (one input only).\n"
+             "Exit 1 when the results hold a violation.\n");
+      return 0;
+    default: return usage_error("report", "%s", "unknown option");
+    }
+  }
+  if (optind >= argc) return usage_error("report", "%s", "give at least one results dir or file");
+  if (!out) {
+    if (argc - optind > 1) return usage_error("report", "%s", "merging shards needs --out DIR");
+    out = argv[optind];
+  }
+  if (rpt_load((const char *const *)argv + optind, argc - optind, &s, err, sizeof err) ||
+      rpt_write_all(s, out, err, sizeof err)) {
+    fprintf(stderr, "powercut report: %s\n", err);
+    rpt_set_free(s);
+    return 2;
+  }
+  rpt_print_summary(s, stdout);
+  printf("report: %s/index.html\n", out);
+  int rc = rpt_set_failures(s) > 0;
+  rpt_set_free(s);
+  return rc;
+}
+
+int pc_cmd_bench_recovery(int argc, char **argv);
+
+int main(int argc, char **argv) {
+  const char *cmd = argc > 1 ? argv[1] : NULL;
+  int rc;
+  if (!cmd || !strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+    fputs(USAGE, cmd ? stdout : stderr);
+    return cmd ? 0 : 2;
+  }
+  if (!strcmp(cmd, "targets")) {
+    pc_target_list(stdout);
+    return 0;
+  }
+  if (!strcmp(cmd, "report")) return cmd_report(argc - 1, argv + 1);
+  if (!strcmp(cmd, "bench-recovery")) return pc_cmd_bench_recovery(argc - 1, argv + 1);
+  if (strcmp(cmd, "run") && strcmp(cmd, "repro") && strcmp(cmd, "minimize") && strcmp(cmd, "trace") &&
+      strcmp(cmd, "campaign")) {
+    fprintf(stderr, "powercut: unknown command '%s'\n\n%s", cmd, USAGE);
+    return 2;
+  }
+  {
+    int want_help = 0;
+    for (int i = 2; i < argc; i++) want_help |= !strcmp(argv[i], "--help");
+    if (!want_help && (rc = ensure_shim(argv))) return rc;
+  }
+  if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
+  if (!strcmp(cmd, "repro")) return cmd_repro(argc - 1, argv + 1);
+  if (!strcmp(cmd, "minimize")) return cmd_minimize(argc - 1, argv + 1);
+  if (!strcmp(cmd, "trace")) return cmd_trace(argc - 1, argv + 1);
+  return cmd_campaign(argc - 1, argv + 1);
+}

@@ -1,0 +1,436 @@
+/*
+ * runner.c - one case, start to verdict.
+ *
+ *   1. fork the driver from this (prepared) process; the child configures the
+ *      already-loaded shim with the case's plan and runs the workload, logging
+ *      every op and outcome outside the data dir;
+ *   2. decide how the case ended (kill, power cut, end of workload) from the
+ *      shim's fired record and the child's exit status, and apply the
+ *      power-loss rollback from the parent when it was a power cut;
+ *   3. recover in a fresh child with no faults: time open(), read back every
+ *      key, hand the state to the parent through a file;
+ *   4. run the oracle.
+ *
+ * Invariants:
+ *   (1) The end of a workload is a power cut (the driver never closes the
+ *       target), so every case checks durability, not only the faulted ones.
+ *   (2) The parent rolls back after every power cut (ffs_rollback is
+ *       idempotent), so a child killed from outside, by the timeout, is
+ *       rolled back as well as one that cut its own power.
+ *   (3) A plain kill is never rolled back: the page cache survives it.
+ */
+#include "harness_int.h"
+#include "targets/targets.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define EXIT_CONFIGURE 90
+#define EXIT_DRIVER 91
+#define EXIT_RECOVERY_OPEN 92
+#define EXIT_RECOVERY_SCAN 93
+
+int pc_worker_init(pc_worker *w, const char *root, int timeout_ms, char *err, size_t errlen) {
+  int rc;
+  memset(w, 0, sizeof *w);
+  if (strlen(root) >= sizeof w->root) {
+    snprintf(err, errlen, "work dir path too long: %s", root);
+    return PC_EINVAL;
+  }
+  snprintf(w->root, sizeof w->root, "%s", root);
+  snprintf(w->data, sizeof w->data, "%s/data", root);
+  snprintf(w->state, sizeof w->state, "%s/state", root);
+  snprintf(w->oplog, sizeof w->oplog, "%s/oplog", root);
+  snprintf(w->recov, sizeof w->recov, "%s/recovered", root);
+  snprintf(w->trace, sizeof w->trace, "%s/trace", root);
+  if ((rc = pc_mkdir_p(root))) {
+    snprintf(err, errlen, "mkdir %s: %s", root, strerror(-rc));
+    return PC_ESETUP;
+  }
+  w->configure = (ffs_shim_configure_fn)dlsym(RTLD_DEFAULT, FFS_SHIM_CONFIGURE_SYM);
+  w->timeout_ms = timeout_ms;
+  return 0;
+}
+
+int pc_case_validate(const pc_case *c, char *err, size_t errlen) {
+  const pc_target *t = pc_target_find(c->target);
+  wl_params wp;
+  ffs_plan *plan = NULL;
+  char msg[512];
+  int rc;
+  if (!t) {
+    snprintf(err, errlen, "unknown target '%s' (see `powercut targets`)", c->target);
+    return PC_EINVAL;
+  }
+  if ((rc = wl_spec_parse(c->workload, &wp, msg, sizeof msg))) {
+    snprintf(err, errlen, "workload '%s': %s", c->workload, msg);
+    return PC_EINVAL;
+  }
+  if (t->check_opts && (rc = t->check_opts(c->target_opts, wp.target_opts, msg, sizeof msg))) {
+    snprintf(err, errlen, "target %s: %s", c->target, msg);
+    return PC_EINVAL;
+  }
+  if ((rc = ffs_plan_parse(c->plan, &plan, msg, sizeof msg))) {
+    snprintf(err, errlen, "fault plan '%s': %s", c->plan, msg);
+    return PC_EINVAL;
+  }
+  ffs_plan_free(plan);
+  if (ffs_model_from_name(c->model) < 0) {
+    snprintf(err, errlen, "unknown model '%s' (strict, ext4, reorder)", c->model);
+    return PC_EINVAL;
+  }
+  return 0;
+}
+
+static void write_text(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  if (write(fd, text, strlen(text)) < 0) {}
+  close(fd);
+}
+
+static int read_file(const char *path, char **buf, size_t *len) {
+  struct stat st;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t n;
+  size_t off = 0;
+  if (fd < 0) return -errno;
+  if (fstat(fd, &st)) { close(fd); return -errno; }
+  if (!(*buf = malloc((size_t)st.st_size + 1))) { close(fd); return -ENOMEM; }
+  while (off < (size_t)st.st_size && (n = read(fd, *buf + off, (size_t)st.st_size - off)) > 0)
+    off += (size_t)n;
+  close(fd);
+  (*buf)[off] = '\0';
+  *len = off;
+  return 0;
+}
+
+/* ---- the driver child ---- */
+static void driver_child(pc_worker *w, const pc_case *c, const pc_target *t, const wl_params *wp,
+                         const pc_run_opts *o) {
+  char msg[1024], id[2048];
+  wl_oplog_writer *log = NULL;
+  int rc = w->configure(c->plan, w->data, c->seed, c->model, w->state,
+                        o->trace ? w->trace : NULL);
+  if (rc) {
+    snprintf(msg, sizeof msg, "shim configure failed: %s", ffs_strerror(rc));
+    write_text(w->recov, msg);
+    _exit(EXIT_CONFIGURE);
+  }
+  pc_case_format(c, id, sizeof id);
+  if ((rc = wl_oplog_open_writer(w->oplog, id, &log, msg, sizeof msg))) {
+    write_text(w->recov, msg);
+    _exit(EXIT_CONFIGURE);
+  }
+  rc = pc_drive(t, w->data, c->target_opts, wp, c->seed, log, o->max_ops ? o->max_ops : UINT64_MAX,
+                msg, sizeof msg);
+  if (rc) {
+    write_text(w->recov, msg);
+    _exit(EXIT_DRIVER);
+  }
+  _exit(0);
+}
+
+/* ---- the recovery child: PCRS u64 recovery_us, then (u32 klen, u32 vlen, k, v)*, u32 ~0 ---- */
+typedef struct scan_out {
+  FILE *f;
+} scan_out;
+
+static int scan_cb(void *arg, const void *k, size_t kl, const void *v, size_t vl) {
+  scan_out *s = arg;
+  uint32_t h[2] = {(uint32_t)kl, (uint32_t)vl};
+  if (fwrite(h, sizeof h, 1, s->f) != 1 || fwrite(k, 1, kl, s->f) != kl ||
+      fwrite(v, 1, vl, s->f) != vl)
+    return PC_EIO;
+  return 0;
+}
+
+static void recovery_child(pc_worker *w, const pc_case *c, const pc_target *t, const wl_params *wp) {
+  char msg[1024];
+  void *h = NULL;
+  int64_t t0 = pc_now_us(), us;
+  int rc = t->open(w->data, c->target_opts, wp->target_opts, &h, msg, sizeof msg);
+  FILE *f;
+  scan_out s;
+  uint32_t end = UINT32_MAX;
+  us = pc_now_us() - t0;
+  if (rc) {
+    write_text(w->recov, msg);
+    _exit(EXIT_RECOVERY_OPEN);
+  }
+  if (!(f = fopen(w->recov, "we"))) _exit(EXIT_RECOVERY_SCAN);
+  fwrite("PCRS", 4, 1, f);
+  fwrite(&us, sizeof us, 1, f);
+  s.f = f;
+  if ((rc = t->scan(h, scan_cb, &s))) {
+    fclose(f);
+    snprintf(msg, sizeof msg, "full scan after recovery failed: %d %s", rc,
+             t->errmsg ? t->errmsg(h) : "");
+    write_text(w->recov, msg);
+    _exit(EXIT_RECOVERY_SCAN);
+  }
+  fwrite(&end, sizeof end, 1, f);
+  if (fclose(f)) _exit(EXIT_RECOVERY_SCAN);
+  _exit(0); /* no close: recovery only reads */
+}
+
+static int parse_state(char *buf, size_t len, orc_kv **kvs, size_t *n, int64_t *us) {
+  size_t off = 12, cap = 64;
+  orc_kv *a;
+  if (len < 12 || memcmp(buf, "PCRS", 4)) return PC_EIO;
+  memcpy(us, buf + 4, 8);
+  if (!(a = malloc(cap * sizeof *a))) return PC_ENOMEM;
+  *n = 0;
+  for (;;) {
+    uint32_t h[2];
+    if (off + 4 > len) goto bad;
+    memcpy(h, buf + off, 4);
+    if (h[0] == UINT32_MAX) break;
+    if (off + 8 > len) goto bad;
+    memcpy(h, buf + off, 8);
+    off += 8;
+    if (h[0] > len - off || h[1] > len - off - h[0]) goto bad;
+    if (*n == cap) {
+      orc_kv *b = realloc(a, (cap *= 2) * sizeof *a);
+      if (!b) goto bad;
+      a = b;
+    }
+    a[*n].key = (const uint8_t *)buf + off;
+    a[*n].klen = h[0];
+    a[*n].val = (const uint8_t *)buf + off + h[0];
+    a[*n].vlen = h[1];
+    (*n)++;
+    off += (size_t)h[0] + h[1];
+  }
+  *kvs = a;
+  return 0;
+bad:
+  free(a);
+  return PC_EIO;
+}
+
+static void set_harness_verdict(pc_result *r, orc_verdict v, const char *fmt, const char *detail) {
+  char msg[1024];
+  snprintf(msg, sizeof msg, fmt, detail);
+  orc_result_set(&r->orc, v, msg);
+}
+
+static void set_error(pc_result *r, const char *msg) {
+  r->error = 1;
+  snprintf(r->note, sizeof r->note, "%s", msg);
+}
+
+int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result *r) {
+  const pc_target *t;
+  wl_params wp;
+  char err[1024], *buf = NULL;
+  size_t len = 0;
+  int status = 0, rc;
+  pid_t pid;
+  wl_log *log = NULL;
+  orc_kv *kvs = NULL;
+  size_t nkv = 0;
+  int64_t t0 = pc_now_us();
+
+  memset(r, 0, sizeof *r);
+  r->recovery_us = -1;
+  if ((rc = pc_case_validate(c, err, sizeof err))) {
+    set_error(r, err);
+    goto out;
+  }
+  t = pc_target_find(c->target);
+  wl_spec_parse(c->workload, &wp, err, sizeof err);
+  wp.caps = 0;
+  if (!w->configure) {
+    set_error(r, "the faultfs shim is not loaded in this process (LD_PRELOAD=libfaultfs.so)");
+    goto out;
+  }
+  if (pc_rm_rf(w->data) || pc_rm_rf(w->state) || pc_mkdir_p(w->data) || pc_mkdir_p(w->state)) {
+    snprintf(err, sizeof err, "cannot prepare %s: %s", w->root, strerror(errno));
+    set_error(r, err);
+    goto out;
+  }
+  unlink(w->oplog);
+  unlink(w->recov);
+  unlink(w->trace);
+
+  /* 1. the workload under the fault plan */
+  fflush(NULL);
+  if ((pid = fork()) < 0) {
+    set_error(r, "fork failed");
+    goto out;
+  }
+  if (pid == 0) driver_child(w, c, t, &wp, o);
+  rc = pc_wait_child(pid, w->timeout_ms, &status);
+
+  /* 2. how did it end? */
+  r->fired = ffs_fired_read(w->state, &r->f) == 0;
+  if (rc == PC_ETIMEOUT) {
+    snprintf(r->note, sizeof r->note, "workload timed out after %d ms; killed and treated as a power cut",
+             w->timeout_ms);
+    r->crash = ORC_CRASH_POWER;
+  } else if (WIFSIGNALED(status)) {
+    if (r->fired && r->f.powercut) r->crash = ORC_CRASH_POWER;
+    else if (r->fired && r->f.killed) r->crash = ORC_CRASH_KILL;
+    else {
+      snprintf(r->note, sizeof r->note, "the target crashed during the workload (signal %d, %s)",
+               WTERMSIG(status), strsignal(WTERMSIG(status)));
+      r->crash = ORC_CRASH_KILL;
+    }
+  } else if (WEXITSTATUS(status) == EXIT_CONFIGURE) {
+    buf = NULL;
+    if (read_file(w->recov, &buf, &len) == 0) set_error(r, buf);
+    else set_error(r, "driver setup failed");
+    free(buf);
+    buf = NULL;
+    goto out;
+  } else {
+    if (WEXITSTATUS(status) == EXIT_DRIVER && read_file(w->recov, &buf, &len) == 0) {
+      snprintf(r->note, sizeof r->note, "workload stopped early: %s", buf);
+      free(buf);
+      buf = NULL;
+    } else if (WEXITSTATUS(status) != 0) {
+      snprintf(r->note, sizeof r->note, "driver exited with status %d", WEXITSTATUS(status));
+    }
+    r->crash = ORC_CRASH_POWER; /* invariant (1) */
+  }
+  if (r->crash == ORC_CRASH_POWER && (rc = ffs_rollback(w->state, w->data, err, sizeof err))) {
+    char m[1200];
+    snprintf(m, sizeof m, "power-loss rollback failed: %s", err);
+    set_error(r, m);
+    goto out;
+  }
+  if (o->keep_dir) {
+    pc_rm_rf(o->keep_dir);
+    if ((rc = pc_copy_tree(w->data, o->keep_dir))) {
+      snprintf(err, sizeof err, "cannot keep the data dir in %s: %s", o->keep_dir, strerror(-rc));
+      set_error(r, err);
+      goto out;
+    }
+  }
+
+  /* 3. recovery, in a fresh child with no faults */
+  if ((rc = wl_oplog_read(w->oplog, &log, err, sizeof err))) {
+    char m[1200];
+    snprintf(m, sizeof m, "op log unreadable: %s", err);
+    set_error(r, m);
+    goto out;
+  }
+  unlink(w->recov);
+  fflush(NULL);
+  if ((pid = fork()) < 0) {
+    set_error(r, "fork failed");
+    goto out;
+  }
+  if (pid == 0) recovery_child(w, c, t, &wp);
+  rc = pc_wait_child(pid, w->timeout_ms, &status);
+  {
+    orc_input in = {0};
+    in.log = log;
+    in.contract = t->contract_for ? t->contract_for(c->target_opts) : t->contract;
+    in.crash = r->crash;
+    if (!strcmp(wp.name, "bank")) {
+      in.invariant = orc_invariant_bank;
+      in.invariant_arg = &wp;
+    }
+    if (rc == PC_ETIMEOUT) {
+      char d[32];
+      snprintf(d, sizeof d, "%d", w->timeout_ms);
+      set_harness_verdict(r, ORC_RECOVERY_HANG, "recovery did not finish within %s ms", d);
+    } else if (WIFSIGNALED(status)) {
+      set_harness_verdict(r, ORC_RECOVERY_CRASH, "recovery died on signal %s",
+                          strsignal(WTERMSIG(status)));
+    } else if (WEXITSTATUS(status) != 0) {
+      const char *what = WEXITSTATUS(status) == EXIT_RECOVERY_OPEN ? "open after the crash failed: %s"
+                                                                  : "reading back the state failed: %s";
+      if (read_file(w->recov, &buf, &len)) buf = strdup("(no message)");
+      set_harness_verdict(r, ORC_RECOVERY_FAILED, what, buf ? buf : "");
+    } else if (read_file(w->recov, &buf, &len) || parse_state(buf, len, &kvs, &nkv, &r->recovery_us)) {
+      set_error(r, "recovered state file unreadable");
+      goto out;
+    } else {
+      in.state = kvs;
+      in.nstate = nkv;
+      if ((rc = orc_check(&in, &r->orc))) {
+        set_error(r, "oracle failed");
+        goto out;
+      }
+    }
+    if (r->orc.verdict != ORC_PASS || !r->orc.explanation) {
+      /* harness verdicts carry no op counts: fill them from the log */
+      r->orc.ops_issued = log->n;
+      r->orc.ops_acked = 0;
+      for (size_t i = 0; i < log->n; i++) r->orc.ops_acked += log->ops[i].outcome == WL_OUT_ACKED;
+    }
+  }
+out:
+  free(kvs);
+  free(buf);
+  wl_log_free(log);
+  r->case_us = pc_now_us() - t0;
+  return r->error ? PC_ESETUP : 0;
+}
+
+void pc_result_free(pc_result *r) { orc_result_free(&r->orc); }
+
+const char *pc_result_verdict(const pc_result *r) {
+  return r->error ? "ERROR" : orc_verdict_name(r->orc.verdict);
+}
+
+static const char *nz(const char *s) { return s ? s : ""; }
+
+void pc_result_to_rpt(const pc_case *c, const char *id, const pc_result *r, rpt_case *out,
+                      char *repro, size_t reprolen) {
+  static __thread char kind[32], op[32], expl[1400];
+  ffs_plan *plan = NULL;
+  char err[64];
+  rpt_case_init(out);
+  out->id = (char *)id;
+  out->target = (char *)c->target;
+  out->workload = (char *)c->workload;
+  out->model = (char *)c->model;
+  out->plan = (char *)c->plan;
+  out->seed = c->seed;
+  snprintf(kind, sizeof kind, "none");
+  op[0] = '\0';
+  if (ffs_plan_parse(c->plan, &plan, err, sizeof err) == 0 && plan->nrules > 0) {
+    snprintf(kind, sizeof kind, "%s", ffs_action_name(plan->rules[0].action));
+    snprintf(op, sizeof op, "%s", ffs_op_name(plan->rules[0].op));
+  }
+  ffs_plan_free(plan);
+  out->fault_kind = kind;
+  out->fault_op = op;
+  out->fired = r->fired;
+  out->fire_index = r->fired ? (int64_t)r->f.call_index : -1;
+  out->fire_path = r->fired ? (char *)r->f.path : "";
+  out->verdict = (char *)pc_result_verdict(r);
+  if (r->error) snprintf(expl, sizeof expl, "%s", r->note);
+  else if (r->note[0]) snprintf(expl, sizeof expl, "%s (%s)", nz(r->orc.explanation), r->note);
+  else snprintf(expl, sizeof expl, "%s", nz(r->orc.explanation));
+  out->explanation = expl;
+  out->first_key = (char *)nz(r->orc.first_key);
+  out->expected = (char *)nz(r->orc.expected);
+  out->found = (char *)nz(r->orc.found);
+  out->ops_issued = (int64_t)r->orc.ops_issued;
+  out->ops_acked = (int64_t)r->orc.ops_acked;
+  out->ops_lost = (int64_t)r->orc.ops_lost;
+  out->recovery_us = r->recovery_us;
+  out->case_us = r->case_us;
+  {
+    char q[2300];
+    if (pc_shell_quote(id, q, sizeof q) == 0) snprintf(repro, reprolen, "powercut repro %s", q);
+    else repro[0] = '\0';
+  }
+  out->repro = repro;
+  out->minimized_id = "";
+  out->kept = "";
+}

@@ -1,0 +1,171 @@
+/*
+ * sofadb.c - the sofadb target: the engine linked in-process.
+ *
+ * Contract (docs/targets.md): durable_ack, process_safe, prefix, atomic_batch,
+ * close_syncs. The adapter always opens sofadb in deterministic mode so the
+ * syscall sequence is a pure function of the workload (DESIGN.md).
+ *
+ * `sofadb-nosync` is a deliberately broken, test-only variant: it acks sync
+ * writes without syncing while claiming the same contract. The harness's own
+ * tests use it to prove that a lying engine is caught (LOST_ACKED).
+ */
+#include "targets.h"
+#include "oracle.h"
+#include "sofadb.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct sdb_target {
+  sdb *db;
+  int lie_about_sync;
+  char msg[512];
+} sdb_target;
+
+static int set_opt(void *arg, const char *name, const char *val, char *msg, size_t len) {
+  sdb_options *o = arg;
+  uint64_t u;
+  int rc;
+  if (!strcmp(name, "memtable_bytes")) {
+    if ((rc = pc_opt_u64(name, val, &u, msg, len))) return rc;
+    o->memtable_bytes = (size_t)u;
+  } else if (!strcmp(name, "block_bytes")) {
+    if ((rc = pc_opt_u64(name, val, &u, msg, len))) return rc;
+    o->block_bytes = (size_t)u;
+  } else if (!strcmp(name, "restart_interval")) {
+    if ((rc = pc_opt_u64(name, val, &u, msg, len))) return rc;
+    o->block_restart_interval = (int)u;
+  } else if (!strcmp(name, "sync_on_close")) {
+    return pc_opt_bool(name, val, &o->sync_on_close, msg, len);
+  } else if (!strcmp(name, "paranoid_checks")) {
+    return pc_opt_bool(name, val, &o->paranoid_checks, msg, len);
+  } else {
+    snprintf(msg, len, "sofadb: unknown option '%s' (memtable_bytes, block_bytes, "
+             "restart_interval, sync_on_close, paranoid_checks)", name);
+    return PC_EINVAL;
+  }
+  return 0;
+}
+
+static int build_opts(const char *opts, const char *wopts, sdb_options *o, char *msg, size_t len) {
+  int rc;
+  sdb_options_init(o);
+  o->deterministic = 1;
+  /* workload hints first (e.g. churn's tiny memtable), explicit target options win */
+  if ((rc = pc_opts_each(wopts, set_opt, o, msg, len))) return rc;
+  return pc_opts_each(opts, set_opt, o, msg, len);
+}
+
+static int t_check_opts(const char *opts, const char *wopts, char *msg, size_t len) {
+  sdb_options o;
+  return build_opts(opts, wopts, &o, msg, len);
+}
+
+static unsigned t_contract(const char *opts) {
+  sdb_options o;
+  char msg[16];
+  unsigned c = ORC_DURABLE_ACK | ORC_PROCESS_SAFE | ORC_PREFIX | ORC_ATOMIC_BATCH;
+  if (build_opts(opts, NULL, &o, msg, sizeof msg) == 0 && o.sync_on_close) c |= ORC_CLOSE_SYNCS;
+  return c;
+}
+
+static int open_common(const char *dir, const char *opts, const char *wopts, void **h,
+                       char *msg, size_t len, int lie) {
+  sdb_options o;
+  sdb_target *t;
+  int rc;
+  if ((rc = build_opts(opts, wopts, &o, msg, len))) return rc;
+  if (!(t = calloc(1, sizeof *t))) return PC_ENOMEM;
+  t->lie_about_sync = lie;
+  if ((rc = sdb_open(dir, &o, &t->db))) {
+    snprintf(msg, len, "sdb_open(%s): %s: %s", dir, sdb_strerror(rc),
+             t->db ? sdb_errmsg(t->db) : "");
+    if (t->db) sdb_close(t->db);
+    free(t);
+    return rc;
+  }
+  *h = t;
+  return 0;
+}
+
+static int t_open(const char *dir, const char *opts, const char *wopts, void **h, char *msg, size_t len) {
+  return open_common(dir, opts, wopts, h, msg, len, 0);
+}
+static int t_open_nosync(const char *dir, const char *opts, const char *wopts, void **h, char *msg,
+                         size_t len) {
+  return open_common(dir, opts, wopts, h, msg, len, 1);
+}
+
+#define SYNC(t, s) ((t)->lie_about_sync ? 0 : (s))
+
+static int t_put(void *h, const void *k, size_t kl, const void *v, size_t vl, int sync) {
+  sdb_target *t = h;
+  return sdb_put(t->db, k, kl, v, vl, SYNC(t, sync));
+}
+static int t_del(void *h, const void *k, size_t kl, int sync) {
+  sdb_target *t = h;
+  return sdb_delete(t->db, k, kl, SYNC(t, sync));
+}
+static int t_batch(void *h, const pc_kv_op *ops, size_t n, int sync) {
+  sdb_target *t = h;
+  sdb_batch *b;
+  int rc = sdb_batch_create(&b);
+  if (rc) return rc;
+  for (size_t i = 0; i < n && !rc; i++)
+    rc = ops[i].del ? sdb_batch_delete(b, ops[i].k, ops[i].klen)
+                    : sdb_batch_put(b, ops[i].k, ops[i].klen, ops[i].v, ops[i].vlen);
+  if (!rc) rc = sdb_write(t->db, b, SYNC(t, sync));
+  sdb_batch_free(b);
+  return rc;
+}
+static int t_get(void *h, const void *k, size_t kl, void **v, size_t *vl) {
+  sdb_target *t = h;
+  int rc = sdb_get(t->db, k, kl, v, vl);
+  if (rc == SDB_ENOTFOUND) return 0;
+  return rc ? rc : 1;
+}
+static int t_scan(void *h, pc_scan_fn fn, void *arg) {
+  sdb_target *t = h;
+  sdb_iter *it;
+  int rc = sdb_iter_create(t->db, NULL, 0, NULL, 0, &it);
+  if (rc) return rc;
+  for (; sdb_iter_valid(it); sdb_iter_next(it)) {
+    size_t kl, vl;
+    const void *k = sdb_iter_key(it, &kl), *v = sdb_iter_value(it, &vl);
+    if ((rc = fn(arg, k, kl, v, vl))) break;
+  }
+  if (!rc) rc = sdb_iter_status(it);
+  sdb_iter_free(it);
+  return rc;
+}
+static int t_sync(void *h) {
+  sdb_target *t = h;
+  return t->lie_about_sync ? 0 : sdb_sync(t->db);
+}
+static int t_flush(void *h) { return sdb_flush(((sdb_target *)h)->db); }
+static int t_close(void *h) {
+  sdb_target *t = h;
+  int rc = sdb_close(t->db);
+  free(t);
+  return rc;
+}
+static const char *t_errmsg(void *h) {
+  sdb_target *t = h;
+  snprintf(t->msg, sizeof t->msg, "%s", sdb_errmsg(t->db));
+  return t->msg;
+}
+
+#define SOFADB_OPTS_HELP "memtable_bytes=N block_bytes=N restart_interval=N sync_on_close=0|1 paranoid_checks=0|1"
+
+const pc_target pc_target_sofadb = {
+  "sofadb", "sofadb, the LSM engine shipped with powercut (in-process, deterministic mode)",
+  SOFADB_OPTS_HELP, 0, t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,
+  t_sync, t_flush, t_close, t_errmsg,
+};
+
+const pc_target pc_target_sofadb_nosync = {
+  "sofadb-nosync", "TEST ONLY: sofadb behind an adapter that acks sync writes without syncing",
+  SOFADB_OPTS_HELP, 0, t_contract, t_check_opts, t_open_nosync, t_put, t_del, t_batch, t_get, t_scan,
+  t_sync, t_flush, t_close, t_errmsg,
+};

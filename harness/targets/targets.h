@@ -1,0 +1,14 @@
+/* targets.h - adapter helpers shared by the files in harness/targets/ */
+#ifndef PC_TARGETS_H
+#define PC_TARGETS_H
+#include "../harness_int.h"
+#include "oracle.h"
+
+typedef int (*pc_opt_fn)(void *arg, const char *name, const char *val, char *msg, size_t len);
+int pc_opts_each(const char *opts, pc_opt_fn fn, void *arg, char *msg, size_t len);
+int pc_opt_u64(const char *name, const char *val, uint64_t *out, char *msg, size_t len);
+int pc_opt_bool(const char *name, const char *val, int *out, char *msg, size_t len);
+
+extern const pc_target pc_target_sofadb;
+extern const pc_target pc_target_sofadb_nosync;
+#endif
