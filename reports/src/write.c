@@ -112,14 +112,80 @@ fail:
   return rc;
 }
 
-int rpt_write_all(const rpt_set *s, const char *out_dir, char *err,
-                  size_t errlen) {
-  int rc;
-  if (!s || !out_dir || !out_dir[0]) {
-    rpt__seterr(err, errlen, "no set or no out dir");
-    return RPT_EINVAL;
+/* The relative path from directory `from` to directory `to` (both
+ * resolved with realpath), "" when they are the same; NULL on error. */
+static char *rel_dir(const char *from, const char *to) {
+  char *a = realpath(from, NULL), *b = realpath(to, NULL), *out = NULL;
+  size_t i, common = 0, ups = 0, n;
+  if (!a || !b) goto fail;
+  for (i = 0; a[i] && a[i] == b[i]; i++)
+    if (a[i] == '/') common = i;
+  if ((a[i] == '\0' || a[i] == '/') && (b[i] == '\0' || b[i] == '/')) common = i;
+  for (i = common; a[i] && a[1]; i++) ups += a[i] == '/';   /* a == "/": 0 */
+  const char *rest = b + common + (b[common] == '/');
+  n = ups * 3 + strlen(rest) + 2;
+  if (!(out = malloc(n))) goto fail;
+  out[0] = '\0';
+  for (i = 0; i < ups; i++) strcat(out, "../");
+  strcat(out, rest);
+  if (out[0] && rest[0] == '\0') out[strlen(out) - 1] = '\0';   /* trailing / */
+fail:
+  free(a);
+  free(b);
+  return out;
+}
+
+static int is_relative_path(const char *p) {
+  const char *colon = strchr(p, ':'), *slash = strchr(p, '/');
+  return p[0] && p[0] != '/' && !(colon && (!slash || colon < slash));
+}
+
+/* A view of s whose kept paths are relative to out_dir instead of to the
+ * dir each case was loaded from, so links in a merged report still resolve.
+ * The view shares everything with s except the cases array and the kept
+ * strings it had to rewrite (listed in *owned). */
+static int rebase_kept(const rpt_set *s, const char *out_dir, rpt_set *view,
+                       char ***owned, size_t *nowned) {
+  size_t i, src;
+  char **rel = NULL;
+  int rc = RPT_ENOMEM;
+  *view = *s;
+  *owned = NULL;
+  *nowned = 0;
+  if (!(view->cases = malloc((s->ncases + 1) * sizeof *view->cases))) return rc;
+  memcpy(view->cases, s->cases, s->ncases * sizeof *view->cases);
+  if (!(rel = calloc(s->nsources + 1, sizeof *rel))) goto fail;
+  for (src = 0; src < s->nsources; src++) {
+    char *dir = strdup(s->sources[src]), *slash;
+    if (!dir) goto fail;
+    slash = strrchr(dir, '/');
+    if (slash == dir) dir[1] = '\0';
+    else if (slash) *slash = '\0';
+    else strcpy(dir, ".");
+    rel[src] = rel_dir(out_dir, dir);   /* NULL: leave its paths alone */
+    free(dir);
   }
-  if ((rc = mkdir_p(out_dir, err, errlen))) return rc;
+  if (!(*owned = calloc(s->ncases + 1, sizeof **owned))) goto fail;
+  for (i = 0; i < s->ncases; i++) {
+    rpt_case *c = &view->cases[i];
+    int k = s->case_src[i];
+    if (k < 0 || !rel[k] || !rel[k][0] || !is_relative_path(c->kept)) continue;
+    size_t n = strlen(rel[k]) + strlen(c->kept) + 2;
+    char *p = malloc(n);
+    if (!p) goto fail;
+    snprintf(p, n, "%s/%s", rel[k], c->kept);
+    c->kept = (*owned)[(*nowned)++] = p;
+  }
+  rc = 0;
+fail:
+  for (src = 0; rel && src < s->nsources; src++) free(rel[src]);
+  free(rel);
+  return rc;
+}
+
+static int write_everything(const rpt_set *s, const char *out_dir, char *err,
+                            size_t errlen) {
+  int rc;
   if (s->nsources > 1) {
     if ((rc = write_file(s, out_dir, "results.jsonl", rpt_write_jsonl, err, errlen)))
       return rc;
@@ -132,4 +198,27 @@ int rpt_write_all(const rpt_set *s, const char *out_dir, char *err,
       (rc = write_file(s, out_dir, "index.html", rpt_write_html, err, errlen)))
     return rc;
   return 0;
+}
+
+int rpt_write_all(const rpt_set *s, const char *out_dir, char *err,
+                  size_t errlen) {
+  int rc;
+  rpt_set view;
+  char **owned = NULL;
+  size_t nowned = 0, i;
+  if (!s || !out_dir || !out_dir[0]) {
+    rpt__seterr(err, errlen, "no set or no out dir");
+    return RPT_EINVAL;
+  }
+  if ((rc = mkdir_p(out_dir, err, errlen))) return rc;
+  if ((rc = rebase_kept(s, out_dir, &view, &owned, &nowned))) {
+    rpt__seterr(err, errlen, "rebasing kept paths: %s", rpt_strerror(rc));
+    goto fail;
+  }
+  rc = write_everything(&view, out_dir, err, errlen);
+fail:
+  for (i = 0; i < nowned; i++) free(owned[i]);
+  free(owned);
+  if (view.cases != s->cases) free(view.cases);
+  return rc;
 }

@@ -4,6 +4,7 @@
  * any src or href, no script), its elements nest (python3's HTML parser via
  * check_html.py), and writing a merged set keeps every case.
  */
+#define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fixture.h"
@@ -145,6 +147,12 @@ static void write_all_merges_shards_and_reload_keeps_every_case(void **st) {
                 "\"jobs\":2,\"argv\":\"powercut campaign\"}");
     free(p);
   }
+  for (int k = 0; k < 2; k++) {   /* the tarballs the failures point at */
+    char *kd = fx_path(k ? d2 : d1, "kept"), *kf = fx_path(kd, "case-1.tar.gz");
+    assert_int_equal(mkdir(kd, 0777), 0);
+    fx_write(kf, "tarball");
+    free(kd); free(kf);
+  }
   const char *paths[] = {d1, d2};
   rpt_set *s = NULL, *back = NULL;
   assert_int_equal(rpt_load(paths, 2, &s, err, sizeof err), 0);
@@ -158,6 +166,21 @@ static void write_all_merges_shards_and_reload_keeps_every_case(void **st) {
   const char *again[] = {merged};
   assert_int_equal(rpt_load(again, 1, &back, err, sizeof err), 0);
   assert_int_equal(rpt_set_count(back), FX_CASES);
+  /* kept paths were relative to each shard dir; in the merged dir they are
+   * rewritten so they still point at the shard's tarball */
+  for (size_t i = 0; i < FX_CASES; i++) {
+    const rpt_case *c = rpt_set_case(back, i);
+    if (!c->kept[0]) continue;
+    assert_non_null(strstr(c->kept, "/kept/case-1.tar.gz"));
+    char *p = fx_path(merged, c->kept);
+    assert_int_equal(access(p, R_OK), 0);
+    free(p);
+    char *href;
+    assert_true(asprintf(&href, "<a href=\"%s\">", c->kept) > 0);
+    char *ip = fx_path(merged, "index.html"), *h = fx_read(ip);
+    assert_non_null(strstr(h, href));
+    free(h); free(ip); free(href);
+  }
   for (size_t i = 0; i < FX_CASES; i++)
     assert_string_equal(rpt_set_case(back, i)->id, rpt_set_case(camp, i)->id);
   assert_int_equal(rpt_set_meta_count(back), 1);
