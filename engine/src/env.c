@@ -1,0 +1,80 @@
+/*
+ * env.c - the default I/O table (plain libc calls) and helpers over it.
+ *
+ * The helpers never retry fsync/fdatasync: a failed sync is reported to the
+ * caller, which enters the failed state (see db.c invariant 9).
+ */
+#include "env.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+static int env_open(const char *path, int flags, mode_t mode) { return open(path, flags | O_CLOEXEC, mode); }
+static int env_mkdir(const char *path, mode_t mode) { return mkdir(path, mode); }
+
+static const struct sdb_env default_env = {
+    .open = env_open,
+    .close = close,
+    .read = read,
+    .pread = pread,
+    .write = write,
+    .pwrite = pwrite,
+    .fsync = fsync,
+    .fdatasync = fdatasync,
+    .ftruncate = ftruncate,
+    .fstat = fstat,
+    .rename = rename,
+    .unlink = unlink,
+    .mkdir = env_mkdir,
+    .rmdir = rmdir,
+    .flock = flock,
+    .opendir = opendir,
+    .readdir = readdir,
+    .closedir = closedir,
+};
+
+const struct sdb_env *sdb__env = &default_env;
+
+const struct sdb_env *sdb__env_default(void) { return &default_env; }
+
+void sdb__env_set(const struct sdb_env *env) { sdb__env = env ? env : &default_env; }
+
+int sdb__write_all(int fd, const void *p, size_t n) {
+  const char *c = p;
+  while (n > 0) {
+    ssize_t w = sdb__env->write(fd, c, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    if (w == 0) return -EIO;
+    c += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+ssize_t sdb__pread_all(int fd, void *p, size_t n, off_t off) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = sdb__env->pread(fd, (char *)p + got, n - got, off + (off_t)got);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    if (r == 0) break;
+    got += (size_t)r;
+  }
+  return (ssize_t)got;
+}
+
+int sdb__fsync_dir(const char *dir) {
+  int fd = sdb__env->open(dir, O_RDONLY | O_DIRECTORY, 0);
+  int rc = 0;
+  if (fd < 0) return -errno;
+  if (sdb__env->fsync(fd) < 0) rc = -errno;
+  sdb__env->close(fd);
+  return rc;
+}

@@ -1,0 +1,81 @@
+/*
+ * log_format.h - the record framing shared by the WAL and the MANIFEST.
+ * Specification: docs/format/wal.md (framing, recovery rule) and
+ * docs/format/manifest.md (MANIFEST payloads).
+ *
+ * A file is a sequence of 32 KiB blocks. A logical record is stored as one or
+ * more fragments, each with a 7-byte header:
+ *   checksum u32 LE | length u16 LE | type u8 | payload[length]
+ * checksum = low 32 bits of XXH3-64 over (length, type, payload), i.e. the 3+length
+ * bytes following the checksum field. A fragment never crosses a block; fewer
+ * than 7 bytes left in a block are zero padding. The first logical record of a
+ * file is a header record: magic[8] | version u32 LE | file number u64 LE.
+ */
+#ifndef SDB_LOG_FORMAT_H
+#define SDB_LOG_FORMAT_H
+
+#include "sdb_int.h"
+
+#include <limits.h>
+
+#define SDB_LOG_BLOCK 32768
+#define SDB_LOG_HDR 7
+enum { SDB_LOG_FULL = 1, SDB_LOG_FIRST = 2, SDB_LOG_MIDDLE = 3, SDB_LOG_LAST = 4 };
+
+#define SDB_LOG_VERSION 1
+#define SDB_LOG_HEADER_LEN 20
+#define SDB_WAL_MAGIC "SOFA-WAL"      /* 8 bytes, no NUL */
+#define SDB_MANIFEST_MAGIC "SOFA-MAN" /* 8 bytes, no NUL */
+
+typedef struct sdb_logw {
+  int fd;
+  uint64_t off; /* bytes handed to the kernel so far */
+  char path[PATH_MAX];
+  sdb_buf out;  /* framing scratch: one write() per logical record */
+} sdb_logw;
+
+/* Creates (truncating) path and writes the header record. Not synced. */
+int sdb__logw_create(sdb_logw *w, const char *path, const char *magic, uint64_t num, sdb_eb *eb);
+/* Opens an existing log of `size` valid bytes for appending. */
+int sdb__logw_reopen(sdb_logw *w, const char *path, uint64_t size, sdb_eb *eb);
+/* Appends one logical record (a followed by b) with exactly one write() call
+ * (retried only to finish a short write). */
+int sdb__logw_add(sdb_logw *w, const void *a, size_t alen, const void *b, size_t blen, sdb_eb *eb);
+int sdb__logw_sync(sdb_logw *w, sdb_eb *eb); /* fdatasync; never retried */
+void sdb__logw_close(sdb_logw *w);
+
+/* Reader. `proves(arg, rec, n, x)` says whether the intact record rec, found
+ * after a damaged one at offset x, proves that offset x had been synced: then
+ * the damage is corruption, not a torn tail (see docs/format/wal.md). */
+typedef int (*sdb_log_proves)(void *arg, const uint8_t *rec, size_t n, uint64_t bad_off);
+typedef struct sdb_logr {
+  const char *path;
+  int fd;
+  uint8_t *data;
+  uint64_t size;
+  uint64_t pos;       /* where the next record starts */
+  uint64_t rec_off;   /* offset of the record last returned */
+  uint64_t valid_end; /* end of the last intact record returned */
+  uint64_t tail_off;  /* where a torn tail began (== size when none) */
+  uint64_t skipped;   /* bytes skipped over proven corruption (paranoid off) */
+  char tail_why[96];
+  sdb_log_proves proves;
+  void *arg;
+  int paranoid;
+  int done;
+  int open_errno; /* errno of a failed open */
+  sdb_buf rec;
+} sdb_logr;
+
+int sdb__logr_open(sdb_logr *r, const char *path, sdb_log_proves proves, void *arg, int paranoid,
+                   sdb_eb *eb);
+/* 1: a record in (*rec, *n); 0: end (clean, or torn tail at r->tail_off);
+ * <0: SDB_ECORRUPT (file and offset in eb) or an I/O error. */
+int sdb__logr_next(sdb_logr *r, const uint8_t **rec, size_t *n, sdb_eb *eb);
+void sdb__logr_close(sdb_logr *r);
+
+/* Checks a header record; returns 0 or SDB_ECORRUPT. */
+int sdb__log_check_header(const char *path, const uint8_t *rec, size_t n, const char *magic,
+                          uint64_t *num, sdb_eb *eb);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * manifest.h - the set of live files (what the MANIFEST says) and CURRENT.
+ */
+#ifndef SDB_MANIFEST_H
+#define SDB_MANIFEST_H
+
+#include "log_format.h"
+
+#include <stdio.h>
+
+typedef struct sdb_fmeta {
+  int level;
+  uint64_t number, size;
+  sdb_buf smallest, largest; /* internal keys */
+} sdb_fmeta;
+
+/* A version edit, or (all fields set, every file in `add`) a full snapshot. */
+typedef struct sdb_edit {
+  int has_log, has_next, has_seq;
+  uint64_t log_number, next_file, last_seq;
+  const sdb_fmeta *add;
+  size_t nadd;
+} sdb_edit;
+
+typedef struct sdb_vstate {
+  int has_log, has_next, has_seq;
+  uint64_t log_number, next_file, last_seq;
+  sdb_fmeta *files; /* all levels; L0 newest (highest number) first */
+  size_t nfiles, cap;
+} sdb_vstate;
+
+void sdb__vstate_free(sdb_vstate *vs);
+int sdb__vstate_add(sdb_vstate *vs, const sdb_fmeta *f); /* copies */
+
+int sdb__edit_encode(const sdb_edit *e, sdb_buf *out);
+
+/* Replays a MANIFEST into vs. Damage at the tail is a clean end; elsewhere
+ * (or any undecodable edit) SDB_ECORRUPT naming file and offset. Prints the
+ * records to dump if non-NULL. */
+int sdb__manifest_read(const char *path, sdb_vstate *vs, FILE *dump, sdb_eb *eb);
+/* Creates MANIFEST-<num> holding a snapshot of vs, fsynced; w stays open for edits. */
+int sdb__manifest_create(sdb_logw *w, const char *dir, uint64_t num, const sdb_vstate *vs, sdb_eb *eb);
+/* Appends one edit and fsyncs it. */
+int sdb__manifest_append(sdb_logw *w, const sdb_edit *e, sdb_eb *eb);
+/* CURRENT := "MANIFEST-<num>\n" by temp file -> fsync -> rename -> fsync dir. */
+int sdb__current_set(const char *dir, uint64_t num, sdb_eb *eb);
+/* Reads CURRENT: 0 (+*num), SDB_ENOENT if absent, SDB_ECORRUPT if malformed. */
+int sdb__current_get(const char *dir, uint64_t *num, sdb_eb *eb);
+
+#endif

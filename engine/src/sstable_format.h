@@ -1,0 +1,23 @@
+/*
+ * sstable_format.h - constants of the SSTable format.
+ * Specification: docs/format/sstable.md.
+ *
+ * file   := data_block* properties_block metaindex_block index_block footer
+ * block  := contents | type u8 | checksum u32 LE   (checksum = low 32 bits of
+ *           XXH3-64 over contents||type; type 0 = uncompressed)
+ * contents := entry* restart u32 LE * n | n u32 LE
+ * entry  := shared varint | non_shared varint | value_len varint | key_delta | value
+ * footer (48 bytes) := metaindex off u64 | size u64 | index off u64 | size u64 |
+ *           version u32 | checksum u32 (of the 36 bytes before) | magic "SOFA-SST"
+ */
+#ifndef SDB_SSTABLE_FORMAT_H
+#define SDB_SSTABLE_FORMAT_H
+
+#define SDB_SST_MAGIC "SOFA-SST"
+#define SDB_SST_VERSION 1
+#define SDB_SST_FOOTER 48
+#define SDB_SST_TRAILER 5
+#define SDB_BLOCK_RAW 0
+#define SDB_PROPS_NAME "sofadb.properties"
+
+#endif

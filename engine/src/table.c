@@ -1,0 +1,652 @@
+/*
+ * table.c - SSTable builder and reader (docs/format/sstable.md).
+ *
+ * Invariants kept here:
+ *  (T1) A table is written completely (every block, then the footer last) and
+ *       fsynced before sdb__tb_finish returns; the caller makes its directory
+ *       entry durable and only then records it in the MANIFEST (db.c, D4).
+ *  (T2) Every block read is checked against its checksum (confirmed by a
+ *       second read, like log.c L3) before any byte of it is used.
+ */
+#include "table.h"
+
+#include "env.h"
+#include "sstable_format.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <unistd.h>
+
+/* ---- block builder ----------------------------------------------------------- */
+typedef struct sdb_bb {
+  sdb_buf data, restarts, last;
+  int counter, interval;
+  size_t n;
+} sdb_bb;
+
+static int bb_add(sdb_bb *b, const uint8_t *k, size_t kn, const void *v, size_t vn) {
+  size_t shared = 0;
+  int rc;
+  if (b->counter < b->interval) {
+    size_t m = kn < b->last.len ? kn : b->last.len;
+    while (shared < m && b->last.p[shared] == k[shared]) shared++;
+  } else {
+    b->counter = 0;
+  }
+  if (shared == 0 && b->counter == 0) {
+    if ((rc = sdb__buf_u32(&b->restarts, (uint32_t)b->data.len))) return rc;
+  }
+  if ((rc = sdb__buf_var(&b->data, shared)) || (rc = sdb__buf_var(&b->data, kn - shared)) ||
+      (rc = sdb__buf_var(&b->data, vn)) || (rc = sdb__buf_add(&b->data, k + shared, kn - shared)) ||
+      (rc = sdb__buf_add(&b->data, v, vn)) || (rc = sdb__buf_set(&b->last, k, kn)))
+    return rc;
+  b->counter++;
+  b->n++;
+  return 0;
+}
+
+/* Appends the restart array; the block contents are then b->data. */
+static int bb_finish(sdb_bb *b) {
+  int rc;
+  if (b->restarts.len == 0 && (rc = sdb__buf_u32(&b->restarts, 0))) return rc;
+  if ((rc = sdb__buf_add(&b->data, b->restarts.p, b->restarts.len))) return rc;
+  return sdb__buf_u32(&b->data, (uint32_t)(b->restarts.len / 4));
+}
+
+static void bb_reset(sdb_bb *b) {
+  b->data.len = b->restarts.len = b->last.len = 0;
+  b->counter = 0;
+  b->n = 0;
+}
+
+static void bb_free(sdb_bb *b) {
+  if (!b) return;
+  sdb__buf_free(&b->data);
+  sdb__buf_free(&b->restarts);
+  sdb__buf_free(&b->last);
+  free(b);
+}
+
+/* ---- table builder ----------------------------------------------------------- */
+static int tb_flushbuf(sdb_tb *b, sdb_eb *eb) {
+  int rc = sdb__write_all(b->fd, b->fbuf.p, b->fbuf.len);
+  if (rc) return sdb__ioerr(eb, "write", b->path, rc);
+  b->fbuf.len = 0;
+  return 0;
+}
+
+/* Writes contents + trailer; *off/*len get the block handle. */
+static int tb_write_block(sdb_tb *b, const uint8_t *c, size_t n, uint64_t *off, uint64_t *len, sdb_eb *eb) {
+  uint8_t tr[SDB_SST_TRAILER];
+  int rc;
+  tr[0] = SDB_BLOCK_RAW;
+  XXH3_state_t st;
+  XXH3_64bits_reset(&st);
+  XXH3_64bits_update(&st, c, n);
+  XXH3_64bits_update(&st, tr, 1);
+  sdb__enc32(tr + 1, (uint32_t)XXH3_64bits_digest(&st));
+  if (sdb__buf_add(&b->fbuf, c, n) || sdb__buf_add(&b->fbuf, tr, sizeof tr))
+    return sdb__err(eb, SDB_ENOMEM, "build %s: out of memory", b->path);
+  *off = b->off;
+  *len = n;
+  b->off += n + sizeof tr;
+  if (b->fbuf.len >= (1u << 20) && (rc = tb_flushbuf(b, eb))) return rc;
+  return 0;
+}
+
+static int handle_enc(uint8_t *p, uint64_t off, uint64_t len) {
+  size_t n = sdb__encvar(p, off);
+  return (int)(n + sdb__encvar(p + n, len));
+}
+
+static int tb_finish_data_block(sdb_tb *b, sdb_eb *eb) {
+  uint64_t off, len;
+  uint8_t h[20];
+  int rc;
+  if (b->data->n == 0) return 0;
+  if (bb_finish(b->data)) return sdb__err(eb, SDB_ENOMEM, "build %s: out of memory", b->path);
+  if ((rc = tb_write_block(b, b->data->data.p, b->data->data.len, &off, &len, eb))) return rc;
+  if (bb_add(b->index, b->lastkey.p, b->lastkey.len, h, (size_t)handle_enc(h, off, len)))
+    return sdb__err(eb, SDB_ENOMEM, "build %s: out of memory", b->path);
+  bb_reset(b->data);
+  b->nblocks++;
+  return 0;
+}
+
+int sdb__tb_open(sdb_tb *b, const char *path, size_t block_bytes, int interval, sdb_eb *eb) {
+  memset(b, 0, sizeof *b);
+  snprintf(b->path, sizeof b->path, "%s", path);
+  b->block_bytes = block_bytes ? block_bytes : 4096;
+  b->interval = interval > 0 ? interval : 16;
+  b->min_seq = UINT64_MAX;
+  b->data = calloc(1, sizeof *b->data);
+  b->index = calloc(1, sizeof *b->index);
+  b->fd = -1;
+  if (!b->data || !b->index) {
+    sdb__tb_free(b, 0);
+    return sdb__err(eb, SDB_ENOMEM, "build %s: out of memory", path);
+  }
+  b->data->interval = b->interval;
+  b->index->interval = 1;
+  b->fd = sdb__env->open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (b->fd < 0) {
+    int rc = sdb__ioerr(eb, "open", path, -errno);
+    sdb__tb_free(b, 0);
+    return rc;
+  }
+  return 0;
+}
+
+int sdb__tb_add(sdb_tb *b, const uint8_t *ik, size_t ikn, const void *v, size_t vn, sdb_eb *eb) {
+  int rc;
+  if (b->entries == 0 && sdb__buf_set(&b->smallest, ik, ikn)) goto nomem;
+  if (bb_add(b->data, ik, ikn, v, vn) || sdb__buf_set(&b->lastkey, ik, ikn)) goto nomem;
+  uint64_t seq = sdb__dec64(ik + ikn - 8) >> 8;
+  if (seq < b->min_seq) b->min_seq = seq;
+  if (seq > b->max_seq) b->max_seq = seq;
+  b->entries++;
+  if (b->data->data.len >= b->block_bytes && (rc = tb_finish_data_block(b, eb))) return rc;
+  return 0;
+nomem:
+  return sdb__err(eb, SDB_ENOMEM, "build %s: out of memory", b->path);
+}
+
+static int props_add(sdb_bb *bb, const char *name, uint64_t v) {
+  uint8_t t[10];
+  return bb_add(bb, (const uint8_t *)name, strlen(name), t, sdb__encvar(t, v));
+}
+
+int sdb__tb_finish(sdb_tb *b, uint64_t *size, sdb_eb *eb) {
+  uint64_t poff, plen, moff, mlen, ioff, ilen;
+  uint8_t h[20], foot[SDB_SST_FOOTER];
+  int rc;
+  sdb_bb props = {.interval = 1}, meta = {.interval = 1};
+  if ((rc = tb_finish_data_block(b, eb))) goto out;
+  if (sdb__buf_set(&b->largest, b->lastkey.p, b->lastkey.len)) goto nomem;
+  /* properties: names in sorted order */
+  if (props_add(&props, "data_blocks", b->nblocks) || props_add(&props, "entries", b->entries) ||
+      props_add(&props, "max_seq", b->entries ? b->max_seq : 0) ||
+      props_add(&props, "min_seq", b->entries ? b->min_seq : 0) || bb_finish(&props))
+    goto nomem;
+  if ((rc = tb_write_block(b, props.data.p, props.data.len, &poff, &plen, eb))) goto out;
+  if (bb_add(&meta, (const uint8_t *)SDB_PROPS_NAME, strlen(SDB_PROPS_NAME), h, (size_t)handle_enc(h, poff, plen)) ||
+      bb_finish(&meta))
+    goto nomem;
+  if ((rc = tb_write_block(b, meta.data.p, meta.data.len, &moff, &mlen, eb))) goto out;
+  if (bb_finish(b->index)) goto nomem;
+  if ((rc = tb_write_block(b, b->index->data.p, b->index->data.len, &ioff, &ilen, eb))) goto out;
+  sdb__enc64(foot, moff);
+  sdb__enc64(foot + 8, mlen);
+  sdb__enc64(foot + 16, ioff);
+  sdb__enc64(foot + 24, ilen);
+  sdb__enc32(foot + 32, SDB_SST_VERSION);
+  sdb__enc32(foot + 36, sdb__cksum(foot, 36));
+  memcpy(foot + 40, SDB_SST_MAGIC, 8);
+  if (sdb__buf_add(&b->fbuf, foot, sizeof foot)) goto nomem;
+  b->off += sizeof foot;
+  if ((rc = tb_flushbuf(b, eb))) goto out;
+  if (sdb__env->fsync(b->fd) < 0) { /* (T1) */
+    rc = sdb__ioerr(eb, "fsync", b->path, -errno);
+    goto out;
+  }
+  if (sdb__env->close(b->fd) < 0) {
+    b->fd = -1;
+    rc = sdb__ioerr(eb, "close", b->path, -errno);
+    goto out;
+  }
+  b->fd = -1;
+  *size = b->off;
+  rc = 0;
+  goto out;
+nomem:
+  rc = sdb__err(eb, SDB_ENOMEM, "build %s: out of memory", b->path);
+out:
+  sdb__buf_free(&props.data), sdb__buf_free(&props.restarts), sdb__buf_free(&props.last);
+  sdb__buf_free(&meta.data), sdb__buf_free(&meta.restarts), sdb__buf_free(&meta.last);
+  return rc;
+}
+
+void sdb__tb_free(sdb_tb *b, int unlink_file) {
+  if (b->fd >= 0) sdb__env->close(b->fd);
+  b->fd = -1;
+  if (unlink_file) sdb__env->unlink(b->path);
+  bb_free(b->data);
+  bb_free(b->index);
+  b->data = b->index = NULL;
+  sdb__buf_free(&b->fbuf);
+  sdb__buf_free(&b->lastkey);
+  sdb__buf_free(&b->smallest);
+  sdb__buf_free(&b->largest);
+}
+
+/* ---- block reader ------------------------------------------------------------ */
+typedef struct biter {
+  const uint8_t *d;
+  size_t lim; /* start of the restart array */
+  const uint8_t *rs;
+  uint32_t nr;
+  size_t cur, nxt;
+  sdb_buf key;
+  const uint8_t *val;
+  size_t vn;
+  int bad;
+} biter;
+
+static int bi_init(biter *b, const uint8_t *d, size_t n) {
+  sdb_buf keep = b->key;
+  memset(b, 0, sizeof *b);
+  b->key = keep;
+  b->key.len = 0;
+  if (n < 4) return -1;
+  b->nr = sdb__dec32(d + n - 4);
+  if (b->nr == 0 || (uint64_t)b->nr * 4 + 4 > n) return -1;
+  b->d = d;
+  b->lim = n - 4 - (size_t)b->nr * 4;
+  b->rs = d + b->lim;
+  b->cur = b->lim;
+  return 0;
+}
+
+static void bi_parse(biter *b) {
+  uint64_t sh, ns, vn;
+  const uint8_t *p = b->d + b->cur, *end = b->d + b->lim;
+  if (b->cur >= b->lim) return;
+  if (!(p = sdb__decvar(p, end, &sh)) || !(p = sdb__decvar(p, end, &ns)) || !(p = sdb__decvar(p, end, &vn)) ||
+      sh > b->key.len || ns > (uint64_t)(end - p) || vn > (uint64_t)(end - p) - ns) {
+    b->bad = 1;
+    b->cur = b->lim;
+    return;
+  }
+  b->key.len = (size_t)sh;
+  if (sdb__buf_add(&b->key, p, (size_t)ns)) {
+    b->bad = 1;
+    b->cur = b->lim;
+    return;
+  }
+  b->val = p + ns;
+  b->vn = (size_t)vn;
+  b->nxt = (size_t)(b->val + vn - b->d);
+}
+
+static int bi_valid(const biter *b) { return b->cur < b->lim && !b->bad; }
+static void bi_first(biter *b) {
+  b->cur = 0;
+  b->key.len = 0;
+  bi_parse(b);
+}
+static void bi_next(biter *b) {
+  if (!bi_valid(b)) return;
+  b->cur = b->nxt;
+  bi_parse(b);
+}
+/* first entry with internal key >= k */
+static void bi_seek(biter *b, const uint8_t *k, size_t kn) {
+  uint32_t lo = 0, hi = b->nr - 1;
+  while (lo < hi) { /* last restart whose key < k */
+    uint32_t mid = (lo + hi + 1) / 2;
+    b->cur = sdb__dec32(b->rs + 4 * mid);
+    b->key.len = 0;
+    if (b->cur >= b->lim) {
+      b->bad = 1;
+      return;
+    }
+    bi_parse(b);
+    if (b->bad) return;
+    if (b->key.len >= 8 && sdb__icmp(b->key.p, b->key.len, k, kn) < 0)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  b->cur = sdb__dec32(b->rs + 4 * lo);
+  b->key.len = 0;
+  if (b->cur > b->lim) {
+    b->bad = 1;
+    return;
+  }
+  bi_parse(b);
+  while (bi_valid(b) && (b->key.len < 8 || sdb__icmp(b->key.p, b->key.len, k, kn) < 0)) bi_next(b);
+}
+
+static int dec_handle(const uint8_t *p, size_t n, uint64_t *off, uint64_t *len) {
+  const uint8_t *end = p + n;
+  return (p = sdb__decvar(p, end, off)) && sdb__decvar(p, end, len) ? 0 : -1;
+}
+
+/* Reads and verifies the block at (off, len); *out is malloc'd contents. (T2) */
+static int read_block(sdb_table *t, uint64_t off, uint64_t len, uint8_t **out, sdb_eb *eb) {
+  uint8_t *p;
+  ssize_t n;
+  if (off > t->size || len > t->size - off || t->size - off - len < SDB_SST_TRAILER)
+    return sdb__err(eb, SDB_ECORRUPT, "%s: block handle at offset %" PRIu64 " length %" PRIu64 " is out of bounds",
+                    t->path, off, len);
+  if (!(p = malloc(len + SDB_SST_TRAILER))) return sdb__err(eb, SDB_ENOMEM, "read %s: out of memory", t->path);
+  for (int attempt = 0; attempt < 2; attempt++) {
+    n = sdb__pread_all(t->fd, p, len + SDB_SST_TRAILER, (off_t)off);
+    if (n < 0) {
+      free(p);
+      return sdb__ioerr(eb, "pread", t->path, (int)n);
+    }
+    if ((uint64_t)n == len + SDB_SST_TRAILER && sdb__cksum(p, len + 1) == sdb__dec32(p + len + 1)) {
+      if (p[len] != SDB_BLOCK_RAW) {
+        free(p);
+        return sdb__err(eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": unknown block type %u", t->path, off,
+                        p[len]);
+      }
+      *out = p;
+      return 0;
+    }
+  }
+  free(p);
+  return sdb__err(eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": checksum mismatch", t->path, off);
+}
+
+static int find_prop(const uint8_t *blk, size_t n, const char *name, uint64_t *v) {
+  biter b = {0};
+  int found = 0;
+  if (bi_init(&b, blk, n)) return -1;
+  for (bi_first(&b); bi_valid(&b); bi_next(&b))
+    if (b.key.len == strlen(name) && !memcmp(b.key.p, name, b.key.len)) {
+      found = sdb__decvar(b.val, b.val + b.vn, v) ? 1 : -1;
+      break;
+    }
+  if (b.bad) found = -1;
+  sdb__buf_free(&b.key);
+  return found;
+}
+
+int sdb__table_open(const char *path, uint64_t number, uint64_t expect_size, sdb_table **out, sdb_eb *eb) {
+  struct stat st;
+  uint8_t foot[SDB_SST_FOOTER], *meta = NULL, *props = NULL;
+  uint64_t plen = 0, poff = 0;
+  int rc;
+  sdb_table *t = calloc(1, sizeof *t);
+  *out = NULL;
+  if (!t) return sdb__err(eb, SDB_ENOMEM, "open %s: out of memory", path);
+  t->refs = 1;
+  t->number = number;
+  snprintf(t->path, sizeof t->path, "%s", path);
+  t->fd = sdb__env->open(path, O_RDONLY, 0);
+  if (t->fd < 0) {
+    rc = errno == ENOENT ? sdb__err(eb, SDB_ECORRUPT, "%s: table listed in the MANIFEST is missing", path)
+                         : sdb__ioerr(eb, "open", path, -errno);
+    goto fail;
+  }
+  if (sdb__env->fstat(t->fd, &st) < 0) {
+    rc = sdb__ioerr(eb, "fstat", path, -errno);
+    goto fail;
+  }
+  t->size = (uint64_t)st.st_size;
+  if (expect_size && t->size != expect_size) {
+    rc = sdb__err(eb, SDB_ECORRUPT, "%s: size %" PRIu64 " but the MANIFEST says %" PRIu64, path, t->size,
+                  expect_size);
+    goto fail;
+  }
+  if (t->size < SDB_SST_FOOTER) {
+    rc = sdb__err(eb, SDB_ECORRUPT, "%s: %" PRIu64 " bytes, too short for a table footer", path, t->size);
+    goto fail;
+  }
+  if (sdb__pread_all(t->fd, foot, sizeof foot, (off_t)(t->size - SDB_SST_FOOTER)) != SDB_SST_FOOTER) {
+    rc = sdb__ioerr(eb, "pread", path, -(errno ? errno : EIO));
+    goto fail;
+  }
+  uint64_t fo = t->size - SDB_SST_FOOTER;
+  if (memcmp(foot + 40, SDB_SST_MAGIC, 8)) {
+    rc = sdb__err(eb, SDB_ECORRUPT, "%s: offset %" PRIu64 ": bad footer magic (not a finished sofadb table)", path, fo);
+    goto fail;
+  }
+  if (sdb__cksum(foot, 36) != sdb__dec32(foot + 36)) {
+    rc = sdb__err(eb, SDB_ECORRUPT, "%s: offset %" PRIu64 ": footer checksum mismatch", path, fo);
+    goto fail;
+  }
+  if (sdb__dec32(foot + 32) != SDB_SST_VERSION) {
+    rc = sdb__err(eb, SDB_ECORRUPT, "%s: unsupported table format version %u", path, sdb__dec32(foot + 32));
+    goto fail;
+  }
+  t->meta_off = sdb__dec64(foot);
+  t->meta_len = sdb__dec64(foot + 8);
+  t->index_off = sdb__dec64(foot + 16);
+  uint64_t ilen = sdb__dec64(foot + 24);
+  if ((rc = read_block(t, t->index_off, ilen, &t->index, eb))) goto fail;
+  t->index_len = (size_t)ilen;
+  biter chk = {0};
+  if (bi_init(&chk, t->index, t->index_len)) {
+    rc = sdb__err(eb, SDB_ECORRUPT, "%s: offset %" PRIu64 ": malformed index block", path, t->index_off);
+    goto fail;
+  }
+  if ((rc = read_block(t, t->meta_off, t->meta_len, &meta, eb))) goto fail;
+  biter mb = {0};
+  int found = 0;
+  if (bi_init(&mb, meta, t->meta_len) == 0)
+    for (bi_first(&mb); bi_valid(&mb); bi_next(&mb))
+      if (mb.key.len == strlen(SDB_PROPS_NAME) && !memcmp(mb.key.p, SDB_PROPS_NAME, mb.key.len))
+        found = dec_handle(mb.val, mb.vn, &poff, &plen) == 0;
+  sdb__buf_free(&mb.key);
+  if (!found) {
+    rc = sdb__err(eb, SDB_ECORRUPT, "%s: offset %" PRIu64 ": metaindex has no properties block", path, t->meta_off);
+    goto fail;
+  }
+  if ((rc = read_block(t, poff, plen, &props, eb))) goto fail;
+  if (find_prop(props, plen, "entries", &t->entries) != 1 || find_prop(props, plen, "data_blocks", &t->nblocks) != 1 ||
+      find_prop(props, plen, "min_seq", &t->min_seq) != 1 || find_prop(props, plen, "max_seq", &t->max_seq) != 1) {
+    rc = sdb__err(eb, SDB_ECORRUPT, "%s: offset %" PRIu64 ": malformed properties block", path, poff);
+    goto fail;
+  }
+  free(meta);
+  free(props);
+  *out = t;
+  return 0;
+fail:
+  free(meta);
+  free(props);
+  sdb__table_unref(t);
+  return rc;
+}
+
+void sdb__table_ref(sdb_table *t) { __atomic_add_fetch(&t->refs, 1, __ATOMIC_RELAXED); }
+
+void sdb__table_unref(sdb_table *t) {
+  if (!t || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) > 0) return;
+  if (t->fd >= 0) sdb__env->close(t->fd);
+  free(t->index);
+  sdb__buf_free(&t->lo);
+  sdb__buf_free(&t->hi);
+  free(t);
+}
+
+/* ---- two-level iterator ------------------------------------------------------- */
+typedef struct titer {
+  sdb_iiter base;
+  sdb_table *t;
+  biter idx, data;
+  uint8_t *blk;
+  int status;
+  sdb_eb eb;
+} titer;
+
+static void ti_load(titer *i) {
+  uint64_t off, len;
+  free(i->blk);
+  i->blk = NULL;
+  i->data.cur = i->data.lim = 0;
+  if (!bi_valid(&i->idx)) return;
+  if (dec_handle(i->idx.val, i->idx.vn, &off, &len)) {
+    i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: offset %" PRIu64 ": bad block handle in index", i->t->path,
+                         i->t->index_off);
+    return;
+  }
+  if ((i->status = read_block(i->t, off, len, &i->blk, &i->eb))) return;
+  if (bi_init(&i->data, i->blk, (size_t)len))
+    i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": malformed", i->t->path, off);
+}
+
+static void ti_skip(titer *i) {
+  while (!i->status && !bi_valid(&i->data)) {
+    if (i->data.bad || i->idx.bad) {
+      i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: malformed block entry", i->t->path);
+      return;
+    }
+    if (!bi_valid(&i->idx)) return;
+    bi_next(&i->idx);
+    if (!bi_valid(&i->idx)) return;
+    ti_load(i);
+    if (!i->status) bi_first(&i->data);
+  }
+}
+
+static int ti_valid(sdb_iiter *it) {
+  titer *i = (titer *)it;
+  return !i->status && bi_valid(&i->data);
+}
+static void ti_seek_first(sdb_iiter *it) {
+  titer *i = (titer *)it;
+  if (i->status) return;
+  bi_first(&i->idx);
+  ti_load(i);
+  if (!i->status && i->blk) bi_first(&i->data);
+  ti_skip(i);
+}
+static void ti_seek(sdb_iiter *it, const uint8_t *k, size_t n) {
+  titer *i = (titer *)it;
+  if (i->status) return;
+  bi_seek(&i->idx, k, n);
+  ti_load(i);
+  if (!i->status && i->blk) bi_seek(&i->data, k, n);
+  ti_skip(i);
+}
+static void ti_next(sdb_iiter *it) {
+  titer *i = (titer *)it;
+  if (!ti_valid(it)) return;
+  bi_next(&i->data);
+  ti_skip(i);
+}
+static const uint8_t *ti_key(sdb_iiter *it, size_t *n) {
+  titer *i = (titer *)it;
+  *n = i->data.key.len;
+  return i->data.key.p;
+}
+static const uint8_t *ti_value(sdb_iiter *it, size_t *n) {
+  titer *i = (titer *)it;
+  *n = i->data.vn;
+  return i->data.val;
+}
+static int ti_status(sdb_iiter *it) { return ((titer *)it)->status; }
+static const char *ti_errmsg(sdb_iiter *it) { return ((titer *)it)->eb.msg; }
+static void ti_free(sdb_iiter *it) {
+  titer *i = (titer *)it;
+  free(i->blk);
+  sdb__buf_free(&i->idx.key);
+  sdb__buf_free(&i->data.key);
+  sdb__table_unref(i->t);
+  free(i);
+}
+static const sdb_iiter_ops table_iter_ops = {ti_valid, ti_seek_first, ti_seek,   ti_next, ti_key,
+                                             ti_value, ti_status,     ti_errmsg, ti_free};
+
+static titer *titer_new(sdb_table *t) {
+  titer *i = calloc(1, sizeof *i);
+  if (!i) return NULL;
+  i->base.ops = &table_iter_ops;
+  sdb__table_ref(t);
+  i->t = t;
+  if (bi_init(&i->idx, t->index, t->index_len))
+    i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: malformed index block", t->path);
+  return i;
+}
+
+sdb_iiter *sdb__table_iter(sdb_table *t) {
+  titer *i = titer_new(t);
+  return i ? &i->base : NULL;
+}
+
+int sdb__table_get(sdb_table *t, const uint8_t *ik, size_t ikn, void **v, size_t *vn, sdb_eb *eb) {
+  titer *i = titer_new(t);
+  int rc = 0;
+  if (!i) return sdb__err(eb, SDB_ENOMEM, "get: out of memory");
+  ti_seek(&i->base, ik, ikn);
+  if (i->status) {
+    rc = i->status;
+    if (eb) memcpy(eb->msg, i->eb.msg, sizeof eb->msg);
+  } else if (ti_valid(&i->base) && i->data.key.len >= 8 &&
+             !sdb__ucmp(i->data.key.p, i->data.key.len - 8, ik, ikn - 8)) {
+    int type = i->data.key.p[i->data.key.len - 8];
+    if (type == SDB_TYPE_PUT) {
+      *v = malloc(i->data.vn ? i->data.vn : 1);
+      if (!*v) {
+        rc = sdb__err(eb, SDB_ENOMEM, "get: out of memory");
+      } else {
+        if (i->data.vn) memcpy(*v, i->data.val, i->data.vn);
+        *vn = i->data.vn;
+        rc = 1;
+      }
+    } else {
+      rc = 2;
+    }
+  }
+  ti_free(&i->base);
+  return rc;
+}
+
+int sdb__table_check(sdb_table *t, FILE *dump, sdb_buf *first, sdb_buf *last, sdb_eb *eb) {
+  titer *i = titer_new(t);
+  sdb_buf prev = {0};
+  uint64_t n = 0, blocks = 0;
+  int rc = 0;
+  char ks[256], vs[256];
+  if (!i) return sdb__err(eb, SDB_ENOMEM, "check: out of memory");
+  if (dump)
+    fprintf(dump, "sstable %s: %" PRIu64 " bytes, format %d, %" PRIu64 " entries in %" PRIu64
+                  " data blocks, seq %" PRIu64 "..%" PRIu64 ", index at %" PRIu64 "\n",
+            t->path, t->size, SDB_SST_VERSION, t->entries, t->nblocks, t->min_seq, t->max_seq, t->index_off);
+  if (i->status) goto done;
+  for (bi_first(&i->idx); bi_valid(&i->idx); bi_next(&i->idx)) {
+    uint64_t off, len;
+    if (dec_handle(i->idx.val, i->idx.vn, &off, &len)) {
+      i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: offset %" PRIu64 ": bad block handle", t->path, t->index_off);
+      break;
+    }
+    ti_load(i);
+    if (i->status) break;
+    blocks++;
+    if (dump) fprintf(dump, "block @%" PRIu64 " len %" PRIu64 " restarts %u\n", off, len, i->data.nr);
+    for (bi_first(&i->data); bi_valid(&i->data); bi_next(&i->data)) {
+      const uint8_t *k = i->data.key.p;
+      size_t kn = i->data.key.len;
+      if (kn < 8 || (prev.len && sdb__icmp(prev.p, prev.len, k, kn) >= 0)) {
+        i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": keys out of order", t->path, off);
+        break;
+      }
+      if (dump) {
+        uint64_t tr = sdb__dec64(k + kn - 8);
+        sdb__escape(k, kn - 8, ks, sizeof ks);
+        sdb__escape(i->data.val, i->data.vn, vs, sizeof vs);
+        fprintf(dump, "  %s @%" PRIu64 " %s", ks, tr >> 8, (tr & 0xff) == SDB_TYPE_PUT ? "put" : "del");
+        if ((tr & 0xff) == SDB_TYPE_PUT) fprintf(dump, " (%zu bytes) %s", i->data.vn, vs);
+        fputc('\n', dump);
+      }
+      if (n == 0 && first && sdb__buf_set(first, k, kn)) i->status = SDB_ENOMEM;
+      if (sdb__buf_set(&prev, k, kn)) i->status = SDB_ENOMEM;
+      n++;
+    }
+    if (i->data.bad && !i->status)
+      i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": malformed entry", t->path, off);
+    if (i->status) break;
+    if (sdb__icmp(prev.p, prev.len, i->idx.key.p, i->idx.key.len) > 0) {
+      i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: index key below the last key of block %" PRIu64, t->path, off);
+      break;
+    }
+  }
+  if (!i->status && i->idx.bad)
+    i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: offset %" PRIu64 ": malformed index block", t->path, t->index_off);
+  if (!i->status && (n != t->entries || blocks != t->nblocks))
+    i->status = sdb__err(&i->eb, SDB_ECORRUPT,
+                         "%s: %" PRIu64 " entries in %" PRIu64 " blocks, but the properties say %" PRIu64 " in %" PRIu64,
+                         t->path, n, blocks, t->entries, t->nblocks);
+  if (!i->status && last && sdb__buf_set(last, prev.p, prev.len)) i->status = SDB_ENOMEM;
+done:
+  rc = i->status;
+  if (rc && eb) memcpy(eb->msg, i->eb.msg, sizeof eb->msg);
+  sdb__buf_free(&prev);
+  ti_free(&i->base);
+  return rc;
+}

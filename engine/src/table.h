@@ -1,0 +1,57 @@
+/*
+ * table.h - SSTable builder and reader (docs/format/sstable.md).
+ */
+#ifndef SDB_TABLE_H
+#define SDB_TABLE_H
+
+#include "sdb_int.h"
+
+#include <limits.h>
+#include <stdio.h>
+
+typedef struct sdb_tb {
+  int fd;
+  char path[PATH_MAX];
+  uint64_t off;
+  sdb_buf fbuf; /* user-space write buffer: fine for a table, fsynced before use */
+  size_t block_bytes;
+  int interval;
+  struct sdb_bb *data, *index;
+  sdb_buf lastkey;
+  uint64_t entries, nblocks, min_seq, max_seq;
+  sdb_buf smallest, largest;
+} sdb_tb;
+
+int sdb__tb_open(sdb_tb *b, const char *path, size_t block_bytes, int interval, sdb_eb *eb);
+/* keys must be added in strictly increasing internal-key order */
+int sdb__tb_add(sdb_tb *b, const uint8_t *ik, size_t ikn, const void *v, size_t vn, sdb_eb *eb);
+/* Writes the rest, fsyncs and closes the file. */
+int sdb__tb_finish(sdb_tb *b, uint64_t *size, sdb_eb *eb);
+/* Frees the builder; unlinks the file unless it was finished. */
+void sdb__tb_free(sdb_tb *b, int unlink_file);
+
+typedef struct sdb_table {
+  int refs;
+  int fd;
+  uint64_t number, size;
+  char path[PATH_MAX];
+  uint8_t *index;
+  size_t index_len;
+  uint64_t meta_off, meta_len, index_off;
+  uint64_t entries, nblocks, min_seq, max_seq; /* from the properties block */
+  sdb_buf lo, hi; /* smallest/largest user key, from the MANIFEST (set by db.c) */
+} sdb_table;
+
+/* Opens a table, checks footer, index and properties. expect_size 0 = any. */
+int sdb__table_open(const char *path, uint64_t number, uint64_t expect_size, sdb_table **out, sdb_eb *eb);
+void sdb__table_ref(sdb_table *t);
+void sdb__table_unref(sdb_table *t);
+/* Newest version <= seek key ik: 1 found put (*v malloc'd), 2 found delete,
+ * 0 absent, <0 error. */
+int sdb__table_get(sdb_table *t, const uint8_t *ik, size_t ikn, void **v, size_t *vn, sdb_eb *eb);
+sdb_iiter *sdb__table_iter(sdb_table *t);
+/* Reads every block, verifies checksums and key order; prints the contents
+ * to dump if non-NULL. *first/*last get the smallest/largest key if non-NULL. */
+int sdb__table_check(sdb_table *t, FILE *dump, sdb_buf *first, sdb_buf *last, sdb_eb *eb);
+
+#endif
