@@ -14,6 +14,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* '/' and '%' inside the target, its options and the workload are written
+ * as %2F and %25 so that a command path (exec:cmd=./x) cannot split the id. */
+static int decode_field(char *s, const char *what, char *err, size_t errlen) {
+  char *o = s;
+  for (char *p = s; *p; p++) {
+    if (*p != '%') { *o++ = *p; continue; }
+    if (p[1] == '2' && (p[2] == 'F' || p[2] == 'f')) *o++ = '/';
+    else if (p[1] == '2' && p[2] == '5') *o++ = '%';
+    else {
+      snprintf(err, errlen, "case id: bad escape in %s field (only %%2F and %%25)", what);
+      return PC_EINVAL;
+    }
+    p += 2;
+  }
+  *o = '\0';
+  return 0;
+}
+
+static size_t encode_field(const char *s, char *out, size_t cap) {
+  size_t o = 0;
+  for (; *s; s++) {
+    const char *rep = *s == '/' ? "%2F" : *s == '%' ? "%25" : NULL;
+    if (rep) { if (o + 3 < cap) memcpy(out + o, rep, 3); o += 3; }
+    else { if (o + 1 < cap) out[o] = *s; o++; }
+  }
+  if (cap) out[o < cap ? o : cap - 1] = '\0';
+  return o;
+}
+
 static int copy_field(char *dst, size_t cap, const char *s, size_t n,
                       const char *what, char *err, size_t errlen) {
   if (n == 0) {
@@ -64,6 +93,10 @@ int pc_case_parse(const char *id, pc_case *c, char *err, size_t errlen) {
   }
   if ((rc = copy_field(c->workload, sizeof c->workload, fields[1], lens[1], "workload", err, errlen)))
     return rc;
+  if ((rc = decode_field(c->target, "target", err, errlen)) ||
+      (rc = decode_field(c->target_opts, "target options", err, errlen)) ||
+      (rc = decode_field(c->workload, "workload", err, errlen)))
+    return rc;
   {
     char buf[32], *end;
     if ((rc = copy_field(buf, sizeof buf, fields[2], lens[2], "seed", err, errlen)))
@@ -86,9 +119,12 @@ bad_seed:
 }
 
 int pc_case_format(const pc_case *c, char *buf, size_t len) {
-  int n = snprintf(buf, len, "pc1/%s%s%s/%s/%" PRIu64 "/%s/%s", c->target,
-                   c->target_opts[0] ? ":" : "", c->target_opts, c->workload, c->seed,
-                   c->model, c->plan);
+  char t[sizeof c->target * 3], o[sizeof c->target_opts * 3], w[sizeof c->workload * 3];
+  encode_field(c->target, t, sizeof t);
+  encode_field(c->target_opts, o, sizeof o);
+  encode_field(c->workload, w, sizeof w);
+  int n = snprintf(buf, len, "pc1/%s%s%s/%s/%" PRIu64 "/%s/%s", t,
+                   c->target_opts[0] ? ":" : "", o, w, c->seed, c->model, c->plan);
   return (n < 0 || (size_t)n >= len) ? PC_EINVAL : 0;
 }
 

@@ -51,6 +51,22 @@ static void MalformedIdsAreRejectedWithAReason(void **state) {
   }
 }
 
+static void SlashesInOptionsAreEscapedAndRoundTrip(void **state) {
+  pc_case c = {0}, d;
+  char buf[2200], err[256];
+  snprintf(c.target, sizeof c.target, "exec");
+  snprintf(c.target_opts, sizeof c.target_opts, "cmd=python3 ./examples/kv.py 100%%");
+  snprintf(c.workload, sizeof c.workload, "mixed");
+  snprintf(c.model, sizeof c.model, "strict");
+  snprintf(c.plan, sizeof c.plan, "crash@write(a/b*)#2");
+  assert_int_equal(pc_case_format(&c, buf, sizeof buf), 0);
+  assert_string_equal(buf, "pc1/exec:cmd=python3 .%2Fexamples%2Fkv.py 100%25/mixed/0/strict/crash@write(a/b*)#2");
+  assert_int_equal(pc_case_parse(buf, &d, err, sizeof err), 0);
+  assert_string_equal(d.target_opts, c.target_opts);
+  assert_string_equal(d.plan, c.plan);
+  assert_int_equal(pc_case_parse("pc1/exec:cmd=%41/mixed/0/strict/none", &d, err, sizeof err), PC_EINVAL);
+}
+
 static void ShellQuotingSurvivesQuotes(void **state) {
   char buf[64];
   assert_int_equal(pc_shell_quote("a'b*", buf, sizeof buf), 0);
@@ -63,6 +79,7 @@ int main(void) {
     cmocka_unit_test(RoundTripKeepsEveryField),
     cmocka_unit_test(TargetWithoutOptionsHasNoColon),
     cmocka_unit_test(MalformedIdsAreRejectedWithAReason),
+    cmocka_unit_test(SlashesInOptionsAreEscapedAndRoundTrip),
     cmocka_unit_test(ShellQuotingSurvivesQuotes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
