@@ -89,6 +89,11 @@ int pc_drive(const pc_target *t, const char *dir, const char *topts, const wl_pa
       rc = PC_EINVAL; /* WL_DELRANGE: not generated unless the target has the capability */
       break;
     }
+    if (rc == PC_EGONE) { /* the target's process died (a kill fired in it): op stays in flight */
+      snprintf(msg, len, "target process gone at op %llu", (unsigned long long)op.idx);
+      rc = 0;
+      goto fail;
+    }
     if (rc == 0) {
       wl_ref_apply(ref, &op);
       wl_oplog_append_outcome(log, op.idx, WL_OUT_ACKED, 0, gr);

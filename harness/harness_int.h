@@ -16,7 +16,8 @@
   X(ENOMEM, -3, "out of memory")                          \
   X(ETARGET, -4, "target error")                          \
   X(ESETUP, -5, "setup error")                            \
-  X(ETIMEOUT, -6, "timed out")
+  X(ETIMEOUT, -6, "timed out")                            \
+  X(EGONE, -7, "target process is gone")
 
 enum {
 #define PC_X_(n, v, m) PC_##n = (v),
@@ -70,6 +71,11 @@ typedef struct pc_target {
   int (*flush)(void *h);
   int (*close)(void *h);   /* frees h whatever it returns */
   const char *(*errmsg)(void *h);
+  /* 1: the engine runs in a separate program (exec:, ...). The harness then
+   * leaves the driver's own shim idle and exports the FAULTFS_* variables so
+   * the program's shim (inherited LD_PRELOAD) runs the plan. An op that finds
+   * the program gone returns PC_EGONE: the driver stops, leaving it in flight. */
+  int external;
 } pc_target;
 
 const pc_target *pc_target_find(const char *name);

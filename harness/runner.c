@@ -117,11 +117,21 @@ static int read_file(const char *path, char **buf, size_t *len) {
 /* ---- the driver child ---- */
 static void driver_child(pc_worker *w, const pc_case *c, const pc_target *t, const wl_params *wp,
                          const pc_run_opts *o) {
-  char msg[1024], id[2048];
+  char msg[1024], id[2048], seed[32];
   wl_oplog_writer *log = NULL;
-  int rc = w->configure(c->plan, w->data, c->seed, c->model, w->state,
-                        o->trace ? w->trace : NULL);
-  if (rc) {
+  int rc;
+  if (t->external) {
+    /* the target's program gets the plan through its own (inherited) shim */
+    snprintf(seed, sizeof seed, "%" PRIu64, c->seed);
+    setenv(FFS_ENV_PLAN, c->plan, 1);
+    setenv(FFS_ENV_DIR, w->data, 1);
+    setenv(FFS_ENV_SEED, seed, 1);
+    setenv(FFS_ENV_MODEL, c->model, 1);
+    setenv(FFS_ENV_STATE, w->state, 1);
+    if (o->trace) setenv(FFS_ENV_TRACE, w->trace, 1);
+    else unsetenv(FFS_ENV_TRACE);
+  } else if ((rc = w->configure(c->plan, w->data, c->seed, c->model, w->state,
+                                o->trace ? w->trace : NULL))) {
     snprintf(msg, sizeof msg, "shim configure failed: %s", ffs_strerror(rc));
     write_text(w->recov, msg);
     _exit(EXIT_CONFIGURE);
@@ -278,14 +288,14 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
     snprintf(r->note, sizeof r->note, "workload timed out after %d ms; killed and treated as a power cut",
              w->timeout_ms);
     r->crash = ORC_CRASH_POWER;
+  } else if (r->fired && r->f.powercut) {
+    r->crash = ORC_CRASH_POWER;
+  } else if (r->fired && r->f.killed) {
+    r->crash = ORC_CRASH_KILL;
   } else if (WIFSIGNALED(status)) {
-    if (r->fired && r->f.powercut) r->crash = ORC_CRASH_POWER;
-    else if (r->fired && r->f.killed) r->crash = ORC_CRASH_KILL;
-    else {
-      snprintf(r->note, sizeof r->note, "the target crashed during the workload (signal %d, %s)",
-               WTERMSIG(status), strsignal(WTERMSIG(status)));
-      r->crash = ORC_CRASH_KILL;
-    }
+    snprintf(r->note, sizeof r->note, "the target crashed during the workload (signal %d, %s)",
+             WTERMSIG(status), strsignal(WTERMSIG(status)));
+    r->crash = ORC_CRASH_KILL;
   } else if (WEXITSTATUS(status) == EXIT_CONFIGURE) {
     buf = NULL;
     if (read_file(w->recov, &buf, &len) == 0) set_error(r, buf);
