@@ -68,6 +68,8 @@ typedef struct sdb_options {
 
 void sdb_options_init(sdb_options *opt);   /* fills in the defaults */
 
+/* On failure *out may still be set to a dead handle so that sdb_errmsg() can
+ * say why; pass it to sdb_close(). */
 int sdb_open(const char *dir, const sdb_options *opt, sdb **out);
 int sdb_close(sdb *db);                    /* always frees db */
 int sdb_destroy(const char *dir);          /* removes every file of a db */
@@ -100,6 +102,10 @@ const void *sdb_iter_key(const sdb_iter *it, size_t *len);
 const void *sdb_iter_value(const sdb_iter *it, size_t *len);
 int sdb_iter_status(const sdb_iter *it);  /* 0, or the error that stopped it */
 void sdb_iter_free(sdb_iter *it);
+
+/* Engine statistics as "name: value" lines (open_us = time sdb_open took,
+ * recovery included; tables; memtable; WAL; flushes...). Added API. */
+int sdb_stats(sdb *db, char *buf, size_t buflen);
 
 /* Verify every checksum of every live file; 0 or SDB_ECORRUPT with context in
  * the message buffer (file and offset). */

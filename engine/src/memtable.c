@@ -40,7 +40,6 @@ static void *arena_alloc(sdb_mem *m, size_t n) {
     if (!nb) return NULL;
     nb->used = 0;
     nb->cap = cap;
-    m->usage += sizeof *nb + cap;
     if (cap == n && b) { /* big one-off: keep the current block for small ones */
       nb->next = b->next;
       b->next = nb;
@@ -52,6 +51,7 @@ static void *arena_alloc(sdb_mem *m, size_t n) {
   }
   void *p = b->data + b->used;
   b->used += n;
+  m->usage += n; /* bytes in use, not block capacity: small memtables work */
   return p;
 }
 

@@ -76,21 +76,17 @@ static int tb_flushbuf(sdb_tb *b, sdb_eb *eb) {
   return 0;
 }
 
-/* Writes contents + trailer; *off/*len get the block handle. */
+/* Writes contents + trailer; *off and *len get the block handle. */
 static int tb_write_block(sdb_tb *b, const uint8_t *c, size_t n, uint64_t *off, uint64_t *len, sdb_eb *eb) {
-  uint8_t tr[SDB_SST_TRAILER];
+  uint8_t type = SDB_BLOCK_RAW;
   int rc;
-  tr[0] = SDB_BLOCK_RAW;
-  XXH3_state_t st;
-  XXH3_64bits_reset(&st);
-  XXH3_64bits_update(&st, c, n);
-  XXH3_64bits_update(&st, tr, 1);
-  sdb__enc32(tr + 1, (uint32_t)XXH3_64bits_digest(&st));
-  if (sdb__buf_add(&b->fbuf, c, n) || sdb__buf_add(&b->fbuf, tr, sizeof tr))
+  size_t start = b->fbuf.len;
+  if (sdb__buf_add(&b->fbuf, c, n) || sdb__buf_add(&b->fbuf, &type, 1) || sdb__buf_u32(&b->fbuf, 0))
     return sdb__err(eb, SDB_ENOMEM, "build %s: out of memory", b->path);
+  sdb__enc32(b->fbuf.p + start + n + 1, sdb__cksum(b->fbuf.p + start, n + 1)); /* over contents||type */
   *off = b->off;
   *len = n;
-  b->off += n + sizeof tr;
+  b->off += n + SDB_SST_TRAILER;
   if (b->fbuf.len >= (1u << 20) && (rc = tb_flushbuf(b, eb))) return rc;
   return 0;
 }
@@ -329,9 +325,9 @@ static int read_block(sdb_table *t, uint64_t off, uint64_t len, uint8_t **out, s
     }
     if ((uint64_t)n == len + SDB_SST_TRAILER && sdb__cksum(p, len + 1) == sdb__dec32(p + len + 1)) {
       if (p[len] != SDB_BLOCK_RAW) {
+        unsigned type = p[len];
         free(p);
-        return sdb__err(eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": unknown block type %u", t->path, off,
-                        p[len]);
+        return sdb__err(eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": unknown block type %u", t->path, off, type);
       }
       *out = p;
       return 0;

@@ -39,7 +39,7 @@ typedef struct sdb_table {
   size_t index_len;
   uint64_t meta_off, meta_len, index_off;
   uint64_t entries, nblocks, min_seq, max_seq; /* from the properties block */
-  sdb_buf lo, hi; /* smallest/largest user key, from the MANIFEST (set by db.c) */
+  sdb_buf lo, hi; /* smallest and largest user key, from the MANIFEST (set by db.c) */
 } sdb_table;
 
 /* Opens a table, checks footer, index and properties. expect_size 0 = any. */
@@ -51,7 +51,7 @@ void sdb__table_unref(sdb_table *t);
 int sdb__table_get(sdb_table *t, const uint8_t *ik, size_t ikn, void **v, size_t *vn, sdb_eb *eb);
 sdb_iiter *sdb__table_iter(sdb_table *t);
 /* Reads every block, verifies checksums and key order; prints the contents
- * to dump if non-NULL. *first/*last get the smallest/largest key if non-NULL. */
+ * to dump if non-NULL. *first and *last get the smallest/largest key if non-NULL. */
 int sdb__table_check(sdb_table *t, FILE *dump, sdb_buf *first, sdb_buf *last, sdb_eb *eb);
 
 #endif

@@ -1,0 +1,1012 @@
+/*
+ * db.c - the sofadb handle: open/recovery, the write path, flush, reads and
+ * iteration.
+ *
+ * Files in a database directory (docs/format/ (wal.md, sstable.md, manifest.md)):
+ *   CURRENT            names the live MANIFEST
+ *   MANIFEST-NNNNNN    version edits: the live tables, the live WAL, counters
+ *   NNNNNN.log         the one live WAL (MANIFEST's log_number)
+ *   NNNNNN.sst         tables; live only if the MANIFEST lists them
+ *   LOCK               flock()ed while a handle is open
+ * File numbers come from one counter recorded in the MANIFEST: no time, pid or
+ * randomness goes into a name or into file contents.
+ *
+ * Durability invariants (numbered; the code cites them):
+ *  (D1) A write is acknowledged only after its whole WAL record was handed to
+ *       the kernel with write() (log.c L1): acked writes survive a process
+ *       crash. There is never user-space buffering of WAL data.
+ *  (D2) A sync write is acknowledged only after fdatasync of the WAL returned
+ *       0. Every earlier acked write is then durable too: it is either in this
+ *       same WAL (covered by the fdatasync) or in a table that was made durable
+ *       and recorded before the WAL that held it was retired (D4, D5), or was
+ *       recovered at open, where the WAL is fsynced before open returns (D7).
+ *  (D3) A WAL's directory entry is made durable (directory fsync) before the
+ *       MANIFEST names it, so before any write in it can be sync-acked.
+ *  (D4) A flush writes and fsyncs the whole table (table.c T1) and fsyncs the
+ *       directory before the MANIFEST edit that records it is written.
+ *  (D5) The WAL a memtable covered is unlinked only after the MANIFEST edit
+ *       that records its table and names the next WAL is durable (fsynced).
+ *  (D6) The live set is what the MANIFEST says, never a directory listing: at
+ *       open, files that it does not name (half-written tables, retired WALs,
+ *       old MANIFESTs, CURRENT.tmp) are deleted, and only after the new
+ *       MANIFEST and CURRENT are durable (manifest.c M2, M3).
+ *  (D7) Recovery replays the live WAL up to its last intact record; a torn
+ *       tail (log.c L2) is cut off with ftruncate and the WAL is fsynced before
+ *       open returns, so new records never follow garbage and recovered writes
+ *       are durable before any new write is acked.
+ *  (D8) Sequence numbers only grow: open resumes after the largest of the
+ *       MANIFEST's last_seq and the WAL's last record.
+ *  (D9) After a failed write or fsync of the WAL or the MANIFEST the handle is
+ *       failed: every later write returns SDB_EFAILED until reopened; no fsync
+ *       is retried. (A failed table write only fails that flush: the table is
+ *       discarded, the WAL still holds the data.)
+ *  (D10) A batch is one WAL record and enters one memtable: all or nothing.
+ */
+#define _GNU_SOURCE
+#include "env.h"
+#include "log_format.h"
+#include "manifest.h"
+#include "memtable.h"
+#include "sdb_int.h"
+#include "table.h"
+#include "tools.h"
+#include "wal_format.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+struct sdb_batch {
+  sdb_buf rep; /* ops only; the 20-byte record header is added at write time */
+  uint32_t count;
+};
+
+typedef struct sdb_version {
+  int refs;
+  size_t n;
+  sdb_table **t; /* newest first */
+} sdb_version;
+
+struct sdb {
+  pthread_mutex_t mu;
+  char *dir;
+  sdb_options opt;
+  int lockfd;
+  int open_ok;
+  sdb_logw wal;
+  uint64_t wal_synced; /* offset covered by the last successful fdatasync */
+  sdb_logw man;
+  uint64_t man_number;
+  sdb_vstate vs;
+  sdb_version *ver;
+  sdb_mem *mem;
+  uint64_t last_seq;
+  int failed; /* 0, or the error that put the handle in the failed state (D9) */
+  char failmsg[512];
+  sdb_eb eb;
+  sdb_buf scratch;
+  /* stats */
+  uint64_t open_us, flushes, flush_bytes, rec_records, rec_bytes, rec_truncated, rec_skipped;
+};
+
+struct sdb_iter {
+  sdb_iiter *m;
+  sdb_version *ver;
+  uint64_t snap;
+  sdb_buf hi, key;
+  int has_hi, has_key, valid, status;
+  const uint8_t *val;
+  size_t vn;
+};
+
+static uint64_t now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void sdb_options_init(sdb_options *o) {
+  memset(o, 0, sizeof *o);
+  o->create_if_missing = 1;
+  o->error_if_exists = 0;
+  o->deterministic = 0;
+  o->paranoid_checks = 1;
+  o->memtable_bytes = 4u << 20;
+  o->block_bytes = 4096;
+  o->block_restart_interval = 16;
+  o->sync_on_close = 1;
+}
+
+const char *sdb_errmsg(const sdb *db) { return db ? db->eb.msg : ""; }
+
+/* ---- versions ----------------------------------------------------------------- */
+static void ver_unref(sdb_version *v) {
+  if (!v || __atomic_sub_fetch(&v->refs, 1, __ATOMIC_ACQ_REL) > 0) return;
+  for (size_t i = 0; i < v->n; i++) sdb__table_unref(v->t[i]);
+  free(v->t);
+  free(v);
+}
+
+/* New version: `add` (if any) in front of the tables of `old`. */
+static sdb_version *ver_new(const sdb_version *old, sdb_table *add) {
+  sdb_version *v = calloc(1, sizeof *v);
+  size_t n = (old ? old->n : 0) + (add ? 1 : 0);
+  if (!v || !(v->t = calloc(n ? n : 1, sizeof *v->t))) {
+    free(v);
+    return NULL;
+  }
+  v->refs = 1;
+  if (add) sdb__table_ref(add), v->t[v->n++] = add;
+  for (size_t i = 0; old && i < old->n; i++) sdb__table_ref(old->t[i]), v->t[v->n++] = old->t[i];
+  return v;
+}
+
+/* ---- failed state (D9) ---------------------------------------------------------- */
+static int enter_failed(sdb *db, int rc) {
+  if (!db->failed) {
+    db->failed = rc;
+    snprintf(db->failmsg, sizeof db->failmsg, "%s", db->eb.msg);
+  }
+  return rc;
+}
+
+static int check_failed(sdb *db) {
+  if (!db->open_ok) return sdb__err(&db->eb, SDB_EFAILED, "database handle did not open");
+  if (db->failed)
+    return sdb__err(&db->eb, SDB_EFAILED, "database failed after: %s (%s); reopen it", db->failmsg,
+                    sdb_strerror(db->failed));
+  return 0;
+}
+
+/* ---- applying batches ----------------------------------------------------------- */
+/* Decodes ops and (if mem) inserts them with seq, seq+1, ... Returns 0, or
+ * SDB_ECORRUPT if the ops are malformed, or SDB_ENOMEM. */
+static int apply_ops(sdb_mem *mem, const uint8_t *p, size_t n, uint64_t seq, uint32_t count, FILE *dump) {
+  const uint8_t *end = p + n;
+  uint32_t i = 0;
+  char ks[128], vs[128];
+  for (; p < end; i++) {
+    uint64_t kn, vn = 0;
+    int type = *p++;
+    const uint8_t *k, *v = NULL;
+    if ((type != SDB_TYPE_PUT && type != SDB_TYPE_DEL) || !(p = sdb__decvar(p, end, &kn)) ||
+        kn > (uint64_t)(end - p))
+      return SDB_ECORRUPT;
+    k = p;
+    p += kn;
+    if (type == SDB_TYPE_PUT) {
+      if (!(p = sdb__decvar(p, end, &vn)) || vn > (uint64_t)(end - p)) return SDB_ECORRUPT;
+      v = p;
+      p += vn;
+    }
+    if (mem && sdb__mem_add(mem, seq + i, type, k, (size_t)kn, v, (size_t)vn)) return SDB_ENOMEM;
+    if (dump) {
+      sdb__escape(k, (size_t)kn, ks, sizeof ks);
+      if (type == SDB_TYPE_PUT) {
+        sdb__escape(v, (size_t)vn, vs, sizeof vs);
+        fprintf(dump, "  put %s (%" PRIu64 " bytes) %s\n", ks, vn, vs);
+      } else {
+        fprintf(dump, "  del %s\n", ks);
+      }
+    }
+  }
+  return i == count ? 0 : SDB_ECORRUPT;
+}
+
+/* ---- WAL replay --------------------------------------------------------------- */
+static int wal_proves(void *arg, const uint8_t *rec, size_t n, uint64_t x) {
+  return n >= SDB_WAL_REC_HDR && sdb__dec64(rec + 12) > x;
+}
+
+/* Replays (or, with dump, prints) the WAL at path. *end gets the end of the
+ * last intact record (0 if not even the header is intact). */
+static int wal_replay(const char *path, uint64_t number, sdb_mem *mem, int paranoid, FILE *dump,
+                      uint64_t *last_seq, uint64_t *end, uint64_t *records, uint64_t *size, uint64_t *skipped,
+                      sdb_eb *eb) {
+  sdb_logr r;
+  const uint8_t *rec;
+  size_t n;
+  uint64_t num;
+  int rc, got, i;
+  if ((rc = sdb__logr_open(&r, path, wal_proves, NULL, paranoid, eb))) {
+    if (r.open_errno == ENOENT) rc = sdb__err(eb, SDB_ECORRUPT, "%s: the live WAL named by the MANIFEST is missing", path);
+    return rc;
+  }
+  if (dump) fprintf(dump, "wal %s: %" PRIu64 " bytes\n", path, r.size);
+  for (i = 0; (got = sdb__logr_next(&r, &rec, &n, eb)) == 1; i++) {
+    if (i == 0) {
+      if ((rc = sdb__log_check_header(path, rec, n, SDB_WAL_MAGIC, &num, eb))) goto out;
+      if (number && num != number) {
+        rc = sdb__err(eb, SDB_ECORRUPT, "%s: offset 0: header names file %" PRIu64, path, num);
+        goto out;
+      }
+      if (dump) fprintf(dump, "@0 header: magic %.8s version %d file %" PRIu64 "\n", rec, SDB_LOG_VERSION, num);
+      continue;
+    }
+    if (n < SDB_WAL_REC_HDR) {
+      rc = sdb__err(eb, SDB_ECORRUPT, "%s: offset %" PRIu64 ": record too short (%zu bytes)", path, r.rec_off, n);
+      goto out;
+    }
+    uint64_t seq = sdb__dec64(rec);
+    uint32_t count = sdb__dec32(rec + 8);
+    if (dump)
+      fprintf(dump, "@%" PRIu64 " batch seq %" PRIu64 " count %u synced_upto %" PRIu64 "\n", r.rec_off, seq, count,
+              sdb__dec64(rec + 12));
+    rc = apply_ops(mem, rec + SDB_WAL_REC_HDR, n - SDB_WAL_REC_HDR, seq, count, dump);
+    if (rc == SDB_ECORRUPT) rc = sdb__err(eb, rc, "%s: offset %" PRIu64 ": malformed batch", path, r.rec_off);
+    if (rc == SDB_ENOMEM) rc = sdb__err(eb, rc, "%s: replay: out of memory", path);
+    if (rc) goto out;
+    if (count && seq + count - 1 > *last_seq) *last_seq = seq + count - 1;
+    (*records)++;
+  }
+  if (got < 0) {
+    rc = got;
+    goto out;
+  }
+  if (dump && r.tail_off < r.size)
+    fprintf(dump, "@%" PRIu64 " torn tail (%s): %" PRIu64 " bytes ignored\n", r.tail_off, r.tail_why, r.size - r.tail_off);
+  if (dump && r.skipped) fprintf(dump, "%" PRIu64 " corrupt bytes skipped (paranoid_checks off)\n", r.skipped);
+  *end = i == 0 ? 0 : r.valid_end;
+  *size = r.size;
+  if (skipped) *skipped = r.skipped;
+  rc = 0;
+out:
+  sdb__logr_close(&r);
+  return rc;
+}
+
+/* ---- open ---------------------------------------------------------------------- */
+static int lock_dir(const char *dir, int *fdout, sdb_eb *eb) {
+  char p[PATH_MAX];
+  snprintf(p, sizeof p, "%s/LOCK", dir);
+  int fd = sdb__env->open(p, O_RDWR | O_CREAT, 0644);
+  if (fd < 0) return sdb__ioerr(eb, "open", p, -errno);
+  if (sdb__env->flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    int e = errno;
+    sdb__env->close(fd);
+    if (e == EWOULDBLOCK) return sdb__err(eb, SDB_EBUSY, "%s: database is open in another handle or process", p);
+    return sdb__ioerr(eb, "flock", p, -e);
+  }
+  *fdout = fd;
+  return 0;
+}
+
+/* Largest file number present in dir (to never reuse a number on disk). */
+static int max_file_number(const char *dir, uint64_t *max, sdb_eb *eb) {
+  DIR *d = sdb__env->opendir(dir);
+  struct dirent *e;
+  *max = 0;
+  if (!d) return sdb__ioerr(eb, "opendir", dir, -errno);
+  while ((e = sdb__env->readdir(d))) {
+    uint64_t num;
+    enum sdb_ftype t = sdb__parse_name(e->d_name, &num);
+    if ((t == SDB_F_LOG || t == SDB_F_SST || t == SDB_F_MANIFEST) && num > *max) *max = num;
+  }
+  sdb__env->closedir(d);
+  return 0;
+}
+
+/* (D6) */
+static void delete_obsolete(sdb *db) {
+  DIR *d = sdb__env->opendir(db->dir);
+  struct dirent *e;
+  char p[PATH_MAX];
+  if (!d) return;
+  while ((e = sdb__env->readdir(d))) {
+    uint64_t num;
+    int live = 1;
+    switch (sdb__parse_name(e->d_name, &num)) {
+      case SDB_F_LOG:
+        live = num == db->vs.log_number;
+        break;
+      case SDB_F_MANIFEST:
+        live = num == db->man_number;
+        break;
+      case SDB_F_TEMP:
+        live = 0;
+        break;
+      case SDB_F_SST:
+        live = 0;
+        for (size_t i = 0; i < db->vs.nfiles; i++) live |= db->vs.files[i].number == num;
+        break;
+      default:
+        break;
+    }
+    if (!live) {
+      snprintf(p, sizeof p, "%s/%s", db->dir, e->d_name);
+      sdb__env->unlink(p);
+    }
+  }
+  sdb__env->closedir(d);
+}
+
+static int open_tables(sdb *db) {
+  char p[PATH_MAX];
+  sdb_version *v = ver_new(NULL, NULL);
+  int rc;
+  if (!v || !(v->t = realloc(v->t, (db->vs.nfiles + 1) * sizeof *v->t))) {
+    ver_unref(v);
+    return sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
+  }
+  db->ver = v;
+  for (size_t i = 0; i < db->vs.nfiles; i++) {
+    sdb_fmeta *f = &db->vs.files[i];
+    sdb_table *t;
+    if ((rc = sdb__table_open(sdb__sst_name(p, sizeof p, db->dir, f->number), f->number, f->size, &t, &db->eb)))
+      return rc;
+    v->t[v->n++] = t;
+    if (sdb__buf_set(&t->lo, f->smallest.p, f->smallest.len - 8) ||
+        sdb__buf_set(&t->hi, f->largest.p, f->largest.len - 8))
+      return sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
+  }
+  return 0;
+}
+
+/* New MANIFEST with a snapshot of db->vs, then CURRENT names it (M2, M3). */
+static int publish_manifest(sdb *db) {
+  uint64_t num = db->vs.next_file++;
+  int rc;
+  if ((rc = sdb__manifest_create(&db->man, db->dir, num, &db->vs, &db->eb))) return rc;
+  if ((rc = sdb__fsync_dir(db->dir))) return sdb__ioerr(&db->eb, "fsync directory", db->dir, rc); /* D3 */
+  if ((rc = sdb__current_set(db->dir, num, &db->eb))) return rc;
+  db->man_number = num;
+  return 0;
+}
+
+static int create_db(sdb *db, uint64_t maxnum) {
+  char p[PATH_MAX];
+  int rc;
+  db->vs.next_file = maxnum + 1;
+  db->vs.log_number = db->vs.next_file + 1; /* the MANIFEST gets next_file */
+  db->vs.has_log = db->vs.has_next = db->vs.has_seq = 1;
+  if ((rc = sdb__logw_create(&db->wal, sdb__log_name(p, sizeof p, db->dir, db->vs.log_number), SDB_WAL_MAGIC,
+                             db->vs.log_number, &db->eb)))
+    return rc;
+  db->vs.next_file = db->vs.log_number + 1;
+  uint64_t man = db->vs.log_number - 1;
+  if ((rc = sdb__manifest_create(&db->man, db->dir, man, &db->vs, &db->eb))) return rc;
+  if ((rc = sdb__fsync_dir(db->dir))) return sdb__ioerr(&db->eb, "fsync directory", db->dir, rc);
+  if ((rc = sdb__current_set(db->dir, man, &db->eb))) return rc;
+  db->man_number = man;
+  return 0;
+}
+
+static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
+  char p[PATH_MAX];
+  uint64_t end = 0, size = 0, seq;
+  int rc;
+  if ((rc = sdb__manifest_read(sdb__manifest_name(p, sizeof p, db->dir, mnum), &db->vs, NULL, &db->eb))) return rc;
+  if (db->vs.next_file <= maxnum) db->vs.next_file = maxnum + 1;
+  if ((rc = open_tables(db))) return rc;
+  seq = db->vs.last_seq;
+  sdb__log_name(p, sizeof p, db->dir, db->vs.log_number);
+  if ((rc = wal_replay(p, db->vs.log_number, db->mem, db->opt.paranoid_checks, NULL, &seq, &end, &db->rec_records,
+                       &size, &db->rec_skipped, &db->eb)))
+    return rc;
+  db->last_seq = seq; /* D8 */
+  db->rec_bytes = end;
+  if (end == 0) { /* not even a header survived: start the file over */
+    if ((rc = sdb__logw_create(&db->wal, p, SDB_WAL_MAGIC, db->vs.log_number, &db->eb))) return rc;
+    end = db->wal.off;
+  } else if ((rc = sdb__logw_reopen(&db->wal, p, end, &db->eb))) {
+    return rc;
+  }
+  if (size > end) { /* D7: cut the torn tail */
+    db->rec_truncated = size - end;
+    if (sdb__env->ftruncate(db->wal.fd, (off_t)end) < 0) return sdb__ioerr(&db->eb, "ftruncate", p, -errno);
+  }
+  if (sdb__env->fsync(db->wal.fd) < 0) return sdb__ioerr(&db->eb, "fsync", p, -errno); /* D7 */
+  db->wal_synced = db->wal.off;
+  db->vs.last_seq = db->last_seq;
+  return publish_manifest(db);
+}
+
+static int open_db(sdb *db) {
+  uint64_t mnum = 0, maxnum = 0;
+  int rc;
+  if (sdb__env->mkdir(db->dir, 0755) < 0) {
+    if (errno == ENOENT && !db->opt.create_if_missing)
+      return sdb__err(&db->eb, SDB_ENOENT, "%s: database does not exist", db->dir);
+    if (errno != EEXIST && (errno != ENOENT || db->opt.create_if_missing))
+      return sdb__ioerr(&db->eb, "mkdir", db->dir, -errno);
+  }
+  if ((rc = lock_dir(db->dir, &db->lockfd, &db->eb))) return rc;
+  if ((rc = max_file_number(db->dir, &maxnum, &db->eb))) return rc;
+  if (!(db->mem = sdb__mem_new())) return sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
+  rc = sdb__current_get(db->dir, &mnum, &db->eb);
+  if (rc == SDB_ENOENT) {
+    if (!db->opt.create_if_missing)
+      return sdb__err(&db->eb, SDB_ENOENT, "%s: database does not exist (no CURRENT)", db->dir);
+    if ((rc = create_db(db, maxnum))) return rc;
+    if (!(db->ver = ver_new(NULL, NULL))) return sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
+  } else if (rc) {
+    return rc;
+  } else if (db->opt.error_if_exists) {
+    return sdb__err(&db->eb, SDB_EEXISTS, "%s: database already exists", db->dir);
+  } else if ((rc = recover_db(db, mnum, maxnum))) {
+    return rc;
+  }
+  delete_obsolete(db); /* D6: after the new MANIFEST and CURRENT are durable */
+  return 0;
+}
+
+static void release(sdb *db) {
+  sdb__logw_close(&db->wal);
+  sdb__logw_close(&db->man);
+  ver_unref(db->ver);
+  db->ver = NULL;
+  sdb__mem_unref(db->mem);
+  db->mem = NULL;
+  sdb__vstate_free(&db->vs);
+  sdb__buf_free(&db->scratch);
+  if (db->lockfd >= 0) sdb__env->close(db->lockfd);
+  db->lockfd = -1;
+}
+
+int sdb_open(const char *dir, const sdb_options *opt, sdb **out) {
+  sdb *db;
+  int rc;
+  uint64_t t0 = now_us();
+  if (!out) return SDB_EINVAL;
+  *out = NULL;
+  if (!dir || !*dir) return SDB_EINVAL;
+  if (!(db = calloc(1, sizeof *db))) return SDB_ENOMEM;
+  db->lockfd = db->wal.fd = db->man.fd = -1;
+  pthread_mutex_init(&db->mu, NULL);
+  if (opt)
+    db->opt = *opt;
+  else
+    sdb_options_init(&db->opt);
+  if (!db->opt.memtable_bytes || !db->opt.block_bytes || db->opt.block_restart_interval < 1) {
+    rc = sdb__err(&db->eb, SDB_EINVAL, "open: memtable_bytes, block_bytes and block_restart_interval must be > 0");
+    goto fail;
+  }
+  if (!(db->dir = strdup(dir))) {
+    rc = SDB_ENOMEM;
+    goto fail;
+  }
+  if ((rc = open_db(db))) goto fail;
+  db->open_ok = 1;
+  db->open_us = now_us() - t0;
+  *out = db;
+  return 0;
+fail:
+  /* The handle survives so sdb_errmsg() can say why; only sdb_close() works on it. */
+  release(db);
+  *out = db;
+  return rc;
+}
+
+int sdb_close(sdb *db) {
+  int rc = 0;
+  if (!db) return 0;
+  pthread_mutex_lock(&db->mu);
+  if (db->open_ok && !db->failed && db->opt.sync_on_close) rc = sdb__logw_sync(&db->wal, &db->eb);
+  release(db);
+  pthread_mutex_unlock(&db->mu);
+  pthread_mutex_destroy(&db->mu);
+  free(db->dir);
+  free(db);
+  return rc;
+}
+
+int sdb_destroy(const char *dir) {
+  int lockfd, rc;
+  DIR *d;
+  struct dirent *e;
+  char p[PATH_MAX];
+  if (!dir) return SDB_EINVAL;
+  if (!(d = sdb__env->opendir(dir))) return errno == ENOENT ? 0 : sdb__errno_code(-errno);
+  sdb__env->closedir(d);
+  if ((rc = lock_dir(dir, &lockfd, NULL))) return rc;
+  if ((d = sdb__env->opendir(dir))) {
+    while ((e = sdb__env->readdir(d))) {
+      uint64_t num;
+      enum sdb_ftype t = sdb__parse_name(e->d_name, &num);
+      if (t != SDB_F_UNKNOWN && t != SDB_F_LOCK) {
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (sdb__env->unlink(p) < 0 && !rc) rc = sdb__errno_code(-errno);
+      }
+    }
+    sdb__env->closedir(d);
+  }
+  snprintf(p, sizeof p, "%s/LOCK", dir);
+  sdb__env->unlink(p);
+  sdb__env->close(lockfd);
+  sdb__env->rmdir(dir); /* fails harmlessly if foreign files remain */
+  return rc;
+}
+
+/* ---- flush ---------------------------------------------------------------------- */
+static int flush_locked(sdb *db) {
+  char sp[PATH_MAX], lp[PATH_MAX];
+  sdb_tb tb;
+  sdb_fmeta f = {0};
+  sdb_logw nw = {.fd = -1};
+  sdb_table *t = NULL;
+  sdb_version *v;
+  sdb_buf prev = {0};
+  int rc;
+  if (sdb__mem_count(db->mem) == 0) return 0;
+  f.number = db->vs.next_file++;
+  sdb__sst_name(sp, sizeof sp, db->dir, f.number);
+  if ((rc = sdb__tb_open(&tb, sp, db->opt.block_bytes, db->opt.block_restart_interval, &db->eb))) return rc;
+  sdb_iiter *it = sdb__mem_iter(db->mem);
+  if (!it) {
+    sdb__tb_free(&tb, 1);
+    return sdb__err(&db->eb, SDB_ENOMEM, "flush: out of memory");
+  }
+  for (it->ops->seek_first(it); it->ops->valid(it); it->ops->next(it)) {
+    size_t kn, vn;
+    const uint8_t *k = it->ops->key(it, &kn), *val = it->ops->value(it, &vn);
+    if (prev.len && !sdb__ucmp(prev.p, prev.len, k, kn - 8)) continue; /* older version */
+    if ((rc = sdb__buf_set(&prev, k, kn - 8)) || (rc = sdb__tb_add(&tb, k, kn, val, vn, &db->eb))) break;
+  }
+  it->ops->free(it);
+  sdb__buf_free(&prev);
+  if (!rc) rc = sdb__tb_finish(&tb, &f.size, &db->eb); /* T1 */
+  if (!rc && (sdb__buf_set(&f.smallest, tb.smallest.p, tb.smallest.len) ||
+              sdb__buf_set(&f.largest, tb.largest.p, tb.largest.len)))
+    rc = sdb__err(&db->eb, SDB_ENOMEM, "flush: out of memory");
+  sdb__tb_free(&tb, rc != 0);
+  if (rc) goto fail_files;
+  uint64_t newlog = db->vs.next_file++;
+  sdb__log_name(lp, sizeof lp, db->dir, newlog);
+  if ((rc = sdb__logw_create(&nw, lp, SDB_WAL_MAGIC, newlog, &db->eb))) goto fail_files;
+  if ((rc = sdb__fsync_dir(db->dir))) { /* D3, D4 */
+    rc = sdb__ioerr(&db->eb, "fsync directory", db->dir, rc);
+    goto fail_files;
+  }
+  sdb_edit e = {1, 1, 1, newlog, db->vs.next_file, db->last_seq, &f, 1};
+  if ((rc = sdb__manifest_append(&db->man, &e, &db->eb))) { /* D9: the edit may or may not be on disk */
+    sdb__logw_close(&nw);
+    enter_failed(db, rc);
+    goto out;
+  }
+  /* The edit is durable: from here on, the new table and WAL are live. */
+  db->vs.log_number = newlog;
+  db->vs.last_seq = db->last_seq;
+  if ((rc = sdb__vstate_add(&db->vs, &f)) || (rc = sdb__table_open(sp, f.number, f.size, &t, &db->eb)) ||
+      sdb__buf_set(&t->lo, f.smallest.p, f.smallest.len - 8) || sdb__buf_set(&t->hi, f.largest.p, f.largest.len - 8) ||
+      !(v = ver_new(db->ver, t))) {
+    if (!rc) rc = sdb__err(&db->eb, SDB_ENOMEM, "flush: out of memory");
+    sdb__table_unref(t);
+    sdb__logw_close(&nw);
+    enter_failed(db, rc);
+    goto out;
+  }
+  sdb__table_unref(t);
+  ver_unref(db->ver);
+  db->ver = v;
+  char oldp[PATH_MAX];
+  snprintf(oldp, sizeof oldp, "%s", db->wal.path);
+  sdb__logw_close(&db->wal);
+  db->wal = nw;
+  db->wal_synced = 0;
+  sdb__env->unlink(oldp); /* D5; if lost, open deletes it (D6) */
+  sdb_mem *m = sdb__mem_new();
+  if (!m) {
+    enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "flush: out of memory"));
+    rc = SDB_ENOMEM;
+    goto out;
+  }
+  sdb__mem_unref(db->mem);
+  db->mem = m;
+  db->flushes++;
+  db->flush_bytes += f.size;
+  rc = 0;
+  goto out;
+fail_files:
+  if (nw.fd >= 0) {
+    sdb__logw_close(&nw);
+    sdb__env->unlink(lp);
+  }
+  sdb__env->unlink(sp);
+out:
+  sdb__buf_free(&f.smallest);
+  sdb__buf_free(&f.largest);
+  return rc;
+}
+
+int sdb_flush(sdb *db) {
+  int rc;
+  if (!db) return SDB_EINVAL;
+  pthread_mutex_lock(&db->mu);
+  if (!(rc = check_failed(db))) rc = flush_locked(db);
+  pthread_mutex_unlock(&db->mu);
+  return rc;
+}
+
+/* ---- writes ------------------------------------------------------------------- */
+static int sync_locked(sdb *db) {
+  int rc = sdb__logw_sync(&db->wal, &db->eb);
+  if (rc) return enter_failed(db, rc); /* D9: never retried */
+  db->wal_synced = db->wal.off;
+  return 0;
+}
+
+static int write_locked(sdb *db, const uint8_t *ops, size_t n, uint32_t count, int sync) {
+  uint8_t h[SDB_WAL_REC_HDR];
+  int rc;
+  if ((rc = check_failed(db))) return rc;
+  if (count == 0) return sync ? sync_locked(db) : 0;
+  /* A full memtable is flushed before the write that would add to it, so a
+   * batch never straddles a flush and a failed flush leaves the write undone. */
+  if (sdb__mem_usage(db->mem) >= db->opt.memtable_bytes && (rc = flush_locked(db))) return rc;
+  sdb__enc64(h, db->last_seq + 1);
+  sdb__enc32(h + 8, count);
+  sdb__enc64(h + 12, db->wal_synced);
+  if ((rc = sdb__logw_add(&db->wal, h, sizeof h, ops, n, &db->eb))) return enter_failed(db, rc); /* D1, D9 */
+  if (sync && (rc = sync_locked(db))) return rc;                                                 /* D2 */
+  if ((rc = apply_ops(db->mem, ops, n, db->last_seq + 1, count, NULL))) {
+    sdb__err(&db->eb, rc, "write: cannot add to the memtable (%s)", sdb_strerror(rc));
+    return enter_failed(db, rc);
+  }
+  db->last_seq += count;
+  return 0;
+}
+
+static int encode_op(sdb_buf *b, int type, const void *k, size_t kn, const void *v, size_t vn) {
+  int rc;
+  uint8_t t = (uint8_t)type;
+  if ((rc = sdb__buf_add(b, &t, 1)) || (rc = sdb__buf_lp(b, k, kn))) return rc;
+  if (type == SDB_TYPE_PUT) rc = sdb__buf_lp(b, v, vn);
+  return rc;
+}
+
+static int write_one(sdb *db, int type, const void *k, size_t kn, const void *v, size_t vn, int sync) {
+  int rc;
+  if (!db || (!k && kn) || (!v && vn)) return SDB_EINVAL;
+  pthread_mutex_lock(&db->mu);
+  db->scratch.len = 0;
+  if ((rc = encode_op(&db->scratch, type, k, kn, v, vn)))
+    rc = sdb__err(&db->eb, rc, "write: out of memory");
+  else
+    rc = write_locked(db, db->scratch.p, db->scratch.len, 1, sync);
+  if (db->scratch.cap > (1u << 20)) sdb__buf_free(&db->scratch);
+  pthread_mutex_unlock(&db->mu);
+  return rc;
+}
+
+int sdb_put(sdb *db, const void *k, size_t kn, const void *v, size_t vn, int sync) {
+  return write_one(db, SDB_TYPE_PUT, k, kn, v, vn, sync);
+}
+
+int sdb_delete(sdb *db, const void *k, size_t kn, int sync) {
+  return write_one(db, SDB_TYPE_DEL, k, kn, NULL, 0, sync);
+}
+
+int sdb_write(sdb *db, const sdb_batch *b, int sync) {
+  int rc;
+  if (!db || !b) return SDB_EINVAL;
+  pthread_mutex_lock(&db->mu);
+  rc = write_locked(db, b->rep.p, b->rep.len, b->count, sync);
+  pthread_mutex_unlock(&db->mu);
+  return rc;
+}
+
+int sdb_sync(sdb *db) {
+  int rc;
+  if (!db) return SDB_EINVAL;
+  pthread_mutex_lock(&db->mu);
+  if (!(rc = check_failed(db))) rc = sync_locked(db);
+  pthread_mutex_unlock(&db->mu);
+  return rc;
+}
+
+int sdb_batch_create(sdb_batch **out) {
+  if (!out) return SDB_EINVAL;
+  *out = calloc(1, sizeof **out);
+  return *out ? 0 : SDB_ENOMEM;
+}
+void sdb_batch_free(sdb_batch *b) {
+  if (!b) return;
+  sdb__buf_free(&b->rep);
+  free(b);
+}
+void sdb_batch_clear(sdb_batch *b) {
+  if (!b) return;
+  b->rep.len = 0;
+  b->count = 0;
+}
+int sdb_batch_put(sdb_batch *b, const void *k, size_t kn, const void *v, size_t vn) {
+  if (!b || (!k && kn) || (!v && vn) || b->count == UINT32_MAX) return SDB_EINVAL;
+  int rc = encode_op(&b->rep, SDB_TYPE_PUT, k, kn, v, vn);
+  if (!rc) b->count++;
+  return rc;
+}
+int sdb_batch_delete(sdb_batch *b, const void *k, size_t kn) {
+  if (!b || (!k && kn) || b->count == UINT32_MAX) return SDB_EINVAL;
+  int rc = encode_op(&b->rep, SDB_TYPE_DEL, k, kn, NULL, 0);
+  if (!rc) b->count++;
+  return rc;
+}
+
+/* ---- reads ---------------------------------------------------------------------- */
+int sdb_get(sdb *db, const void *k, size_t kn, void **val, size_t *vn) {
+  const uint8_t *mv;
+  size_t mvn;
+  sdb_buf ik = {0};
+  sdb_version *ver;
+  int rc, type;
+  if (!db || (!k && kn) || !val || !vn) return SDB_EINVAL;
+  *val = NULL;
+  *vn = 0;
+  pthread_mutex_lock(&db->mu);
+  if (!db->open_ok) {
+    pthread_mutex_unlock(&db->mu);
+    return SDB_EFAILED;
+  }
+  uint64_t snap = db->last_seq;
+  type = sdb__mem_get(db->mem, k, kn, snap, &mv, &mvn);
+  if (type >= 0) {
+    rc = SDB_ENOTFOUND;
+    if (type == SDB_TYPE_PUT) {
+      rc = (*val = malloc(mvn ? mvn : 1)) ? 0 : SDB_ENOMEM;
+      if (!rc && mvn) memcpy(*val, mv, mvn);
+      if (!rc) *vn = mvn;
+    }
+    pthread_mutex_unlock(&db->mu);
+    return rc;
+  }
+  ver = db->ver;
+  __atomic_add_fetch(&ver->refs, 1, __ATOMIC_RELAXED);
+  pthread_mutex_unlock(&db->mu);
+  rc = SDB_ENOTFOUND;
+  if (sdb__ikey(&ik, k, kn, snap, SDB_TYPE_SEEK)) {
+    rc = SDB_ENOMEM;
+    goto out;
+  }
+  for (size_t i = 0; i < ver->n; i++) {
+    sdb_table *t = ver->t[i];
+    if (sdb__ucmp(k, kn, t->lo.p, t->lo.len) < 0 || sdb__ucmp(k, kn, t->hi.p, t->hi.len) > 0) continue;
+    sdb_eb eb;
+    int r = sdb__table_get(t, ik.p, ik.len, val, vn, &eb);
+    if (r == 0) continue;
+    if (r == 1) rc = 0;
+    if (r < 0) {
+      rc = r;
+      pthread_mutex_lock(&db->mu);
+      memcpy(db->eb.msg, eb.msg, sizeof eb.msg);
+      pthread_mutex_unlock(&db->mu);
+    }
+    break;
+  }
+out:
+  sdb__buf_free(&ik);
+  ver_unref(ver);
+  return rc;
+}
+
+static void iter_find(sdb_iter *it) {
+  sdb_iiter *m = it->m;
+  it->valid = 0;
+  for (; m->ops->valid(m); m->ops->next(m)) {
+    size_t kn;
+    const uint8_t *k = m->ops->key(m, &kn);
+    uint64_t tr = sdb__dec64(k + kn - 8);
+    if ((tr >> 8) > it->snap) continue;
+    if (it->has_key && !sdb__ucmp(k, kn - 8, it->key.p, it->key.len)) continue; /* older version */
+    if (it->has_hi && sdb__ucmp(k, kn - 8, it->hi.p, it->hi.len) >= 0) break;
+    if (sdb__buf_set(&it->key, k, kn - 8)) {
+      it->status = SDB_ENOMEM;
+      return;
+    }
+    it->has_key = 1;
+    if ((tr & 0xff) != SDB_TYPE_PUT) continue; /* deleted */
+    it->val = m->ops->value(m, &it->vn);
+    it->valid = 1;
+    return;
+  }
+  it->status = m->ops->status(m);
+}
+
+int sdb_iter_create(sdb *db, const void *lo, size_t lolen, const void *hi, size_t hilen, sdb_iter **out) {
+  sdb_iter *it;
+  sdb_iiter **kids;
+  size_t n = 0;
+  if (!db || !out || (!lo && lolen) || (!hi && hilen)) return SDB_EINVAL;
+  *out = NULL;
+  if (!(it = calloc(1, sizeof *it))) return SDB_ENOMEM;
+  pthread_mutex_lock(&db->mu);
+  if (!db->open_ok) {
+    pthread_mutex_unlock(&db->mu);
+    free(it);
+    return SDB_EFAILED;
+  }
+  it->snap = db->last_seq;
+  it->ver = db->ver;
+  __atomic_add_fetch(&it->ver->refs, 1, __ATOMIC_RELAXED);
+  kids = calloc(it->ver->n + 1, sizeof *kids);
+  if (kids && (kids[n] = sdb__mem_iter(db->mem))) n++;
+  pthread_mutex_unlock(&db->mu);
+  for (size_t i = 0; kids && i < it->ver->n; i++)
+    if ((kids[n] = sdb__table_iter(it->ver->t[i]))) n++;
+  if (kids && n != it->ver->n + 1) {
+    for (size_t i = 0; i < n; i++) kids[i]->ops->free(kids[i]);
+    free(kids);
+    kids = NULL;
+  }
+  if (!kids || !(it->m = sdb__merge_iter(kids, n))) goto nomem;
+  if (hi) {
+    it->has_hi = 1;
+    if (sdb__buf_set(&it->hi, hi, hilen)) goto nomem;
+  }
+  if (lo) {
+    sdb_buf ik = {0};
+    if (sdb__ikey(&ik, lo, lolen, SDB_MAX_SEQ, SDB_TYPE_SEEK)) goto nomem;
+    it->m->ops->seek(it->m, ik.p, ik.len);
+    sdb__buf_free(&ik);
+  } else {
+    it->m->ops->seek_first(it->m);
+  }
+  iter_find(it);
+  *out = it;
+  return 0;
+nomem:
+  sdb_iter_free(it);
+  return SDB_ENOMEM;
+}
+
+int sdb_iter_valid(const sdb_iter *it) { return it && it->valid; }
+
+int sdb_iter_next(sdb_iter *it) {
+  if (!it || !it->valid) return it ? it->status : SDB_EINVAL;
+  it->m->ops->next(it->m);
+  iter_find(it);
+  return it->status;
+}
+
+const void *sdb_iter_key(const sdb_iter *it, size_t *len) {
+  if (!it || !it->valid) return *len = 0, NULL;
+  *len = it->key.len;
+  return it->key.p;
+}
+
+const void *sdb_iter_value(const sdb_iter *it, size_t *len) {
+  if (!it || !it->valid) return *len = 0, NULL;
+  *len = it->vn;
+  return it->val;
+}
+
+int sdb_iter_status(const sdb_iter *it) { return it ? it->status : SDB_EINVAL; }
+
+void sdb_iter_free(sdb_iter *it) {
+  if (!it) return;
+  if (it->m) it->m->ops->free(it->m);
+  ver_unref(it->ver);
+  sdb__buf_free(&it->hi);
+  sdb__buf_free(&it->key);
+  free(it);
+}
+
+/* ---- stats, check, dump ------------------------------------------------------------ */
+int sdb_stats(sdb *db, char *buf, size_t len) {
+  uint64_t tbytes = 0, entries = 0;
+  if (!db || !buf || !len) return SDB_EINVAL;
+  pthread_mutex_lock(&db->mu);
+  if (!db->open_ok) {
+    pthread_mutex_unlock(&db->mu);
+    return SDB_EFAILED;
+  }
+  for (size_t i = 0; i < db->ver->n; i++) tbytes += db->ver->t[i]->size, entries += db->ver->t[i]->entries;
+  snprintf(buf, len,
+           "open_us: %" PRIu64 "\n"
+           "recovered_wal_records: %" PRIu64 "\n"
+           "recovered_wal_bytes: %" PRIu64 "\n"
+           "recovered_tail_truncated_bytes: %" PRIu64 "\n"
+           "recovered_corrupt_bytes_skipped: %" PRIu64 "\n"
+           "last_seq: %" PRIu64 "\n"
+           "next_file: %" PRIu64 "\n"
+           "manifest: MANIFEST-%06" PRIu64 "\n"
+           "wal: %06" PRIu64 ".log (%" PRIu64 " bytes, %" PRIu64 " synced)\n"
+           "memtable_bytes: %zu\n"
+           "memtable_entries: %zu\n"
+           "tables: %zu\n"
+           "table_bytes: %" PRIu64 "\n"
+           "table_entries: %" PRIu64 "\n"
+           "flushes: %" PRIu64 "\n"
+           "failed: %s\n",
+           db->open_us, db->rec_records, db->rec_bytes, db->rec_truncated, db->rec_skipped, db->last_seq,
+           db->vs.next_file, db->man_number, db->vs.log_number, db->wal.off, db->wal_synced,
+           sdb__mem_usage(db->mem), sdb__mem_count(db->mem), db->ver->n, tbytes, entries, db->flushes,
+           db->failed ? sdb_strerror(db->failed) : "no");
+  pthread_mutex_unlock(&db->mu);
+  return 0;
+}
+
+int sdb__check_dir(const char *dir, FILE *out, char *msg, size_t msglen) {
+  sdb_eb eb = {{0}};
+  sdb_vstate vs = {0};
+  uint64_t mnum, seq = 0, end = 0, size = 0, records = 0, entries = 0;
+  int lockfd = -1, rc;
+  char p[PATH_MAX];
+  sdb_buf first = {0}, last = {0};
+  if ((rc = lock_dir(dir, &lockfd, &eb))) goto out;
+  if ((rc = sdb__current_get(dir, &mnum, &eb))) {
+    if (rc == SDB_ENOENT) sdb__err(&eb, rc, "%s: no CURRENT: not a database", dir);
+    goto out;
+  }
+  if ((rc = sdb__manifest_read(sdb__manifest_name(p, sizeof p, dir, mnum), &vs, NULL, &eb))) goto out;
+  if (out) fprintf(out, "ok  %s (%zu live tables, wal %06" PRIu64 ".log)\n", p, vs.nfiles, vs.log_number);
+  for (size_t i = 0; i < vs.nfiles; i++) {
+    sdb_table *t;
+    sdb_fmeta *f = &vs.files[i];
+    if ((rc = sdb__table_open(sdb__sst_name(p, sizeof p, dir, f->number), f->number, f->size, &t, &eb))) goto out;
+    rc = sdb__table_check(t, NULL, &first, &last, &eb);
+    entries += t->entries;
+    sdb__table_unref(t);
+    if (rc) goto out;
+    if (sdb__icmp(first.p, first.len, f->smallest.p, f->smallest.len) ||
+        sdb__icmp(last.p, last.len, f->largest.p, f->largest.len)) {
+      rc = sdb__err(&eb, SDB_ECORRUPT, "%s: key range differs from the MANIFEST's", p);
+      goto out;
+    }
+    if (out) fprintf(out, "ok  %s (L%d, %" PRIu64 " bytes)\n", p, f->level, f->size);
+  }
+  if ((rc = wal_replay(sdb__log_name(p, sizeof p, dir, vs.log_number), vs.log_number, NULL, 1, NULL, &seq, &end,
+                       &records, &size, NULL, &eb)))
+    goto out;
+  if (out) {
+    fprintf(out, "ok  %s (%" PRIu64 " records)", p, records);
+    if (size > end) fprintf(out, ", torn tail of %" PRIu64 " bytes at offset %" PRIu64 " (ignored)", size - end, end);
+    fputc('\n', out);
+  }
+  snprintf(msg ? msg : p, msg ? msglen : sizeof p,
+           "ok: %zu tables (%" PRIu64 " entries), wal with %" PRIu64 " records%s", vs.nfiles, entries, records,
+           size > end ? ", torn tail ignored" : "");
+  rc = 0;
+out:
+  if (rc && msg && msglen) snprintf(msg, msglen, "%s", eb.msg);
+  sdb__buf_free(&first);
+  sdb__buf_free(&last);
+  sdb__vstate_free(&vs);
+  if (lockfd >= 0) sdb__env->close(lockfd);
+  return rc;
+}
+
+int sdb_check(const char *dir, char *msg, size_t msglen) {
+  if (!dir) return SDB_EINVAL;
+  return sdb__check_dir(dir, NULL, msg, msglen);
+}
+
+int sdb__dump_file(const char *path, FILE *out, char *msg, size_t msglen) {
+  sdb_eb eb = {{0}};
+  const char *base = strrchr(path, '/');
+  uint64_t num, seq = 0, end = 0, records = 0, size = 0;
+  int rc;
+  base = base ? base + 1 : path;
+  if (access(path, R_OK) < 0) {
+    rc = sdb__ioerr(&eb, "open", path, -errno);
+    if (msg && msglen) snprintf(msg, msglen, "%s", eb.msg);
+    return rc;
+  }
+  switch (sdb__parse_name(base, &num)) {
+    case SDB_F_MANIFEST: {
+      sdb_vstate vs;
+      rc = sdb__manifest_read(path, &vs, out, &eb);
+      if (!rc) sdb__vstate_free(&vs);
+      break;
+    }
+    case SDB_F_SST: {
+      sdb_table *t;
+      if (!(rc = sdb__table_open(path, num, 0, &t, &eb))) {
+        rc = sdb__table_check(t, out, NULL, NULL, &eb);
+        sdb__table_unref(t);
+      }
+      break;
+    }
+    case SDB_F_LOG:
+      rc = wal_replay(path, num, NULL, 1, out, &seq, &end, &records, &size, NULL, &eb);
+      break;
+    default:
+      rc = sdb__err(&eb, SDB_EINVAL, "%s: not a WAL (NNNNNN.log), table (NNNNNN.sst) or MANIFEST-NNNNNN", path);
+  }
+  if (rc && msg && msglen) snprintf(msg, msglen, "%s", eb.msg);
+  return rc;
+}
