@@ -287,12 +287,17 @@ static size_t pick_vlen(wl_gen *g) {
     return g->p.value_min + (size_t)wl__below(&g->rng, (uint64_t)g->p.value_max - g->p.value_min + 1);
 }
 
-static int bank_value(wl_gen *g, uint32_t s, const uint8_t *key, uint64_t op, uint64_t bal) {
+void wl_bank_value_fill(uint8_t *buf, const uint8_t *key, size_t klen, uint64_t op, uint32_t sub,
+                        uint64_t balance) {
     char digits[24];
-    int rc = value_slot(g, s, WL_VALUE_HDR + 20);
+    snprintf(digits, sizeof(digits), "%020llu", (unsigned long long)balance);
+    value_build(buf, WL_BANK_VALUE_LEN, key, klen, op, sub, (const uint8_t *)digits, 20);
+}
+
+static int bank_value(wl_gen *g, uint32_t s, const uint8_t *key, uint64_t op, uint64_t bal) {
+    int rc = value_slot(g, s, WL_BANK_VALUE_LEN);
     if (rc) return rc;
-    snprintf(digits, sizeof(digits), "%020llu", (unsigned long long)bal);
-    value_build(g->vals[s], WL_VALUE_HDR + 20, key, g->klen, op, s, (const uint8_t *)digits, 20);
+    wl_bank_value_fill(g->vals[s], key, g->klen, op, s, bal);
     return 0;
 }
 

@@ -58,7 +58,7 @@ int wl_params_default(const char *name, wl_params *p) {
         p->batch = 16; p->batch_ratio = P(900); p->del = P(200); p->sync = P(200);
         p->barrier = P(20); p->get = P(20);
     } else if (!strcmp(name, "bank")) {
-        p->keys = 100; p->dist = WL_DIST_UNIFORM; p->batch = 2; p->batch_ratio = P(1000);
+        p->keys = 100; p->dist = WL_DIST_UNIFORM; p->batch = 2; /* every other op is a transfer */
         p->sync = P(100); p->barrier = P(20); p->flush = P(5); p->value_min = p->value_max = 52;
     } else if (!strcmp(name, "large")) {
         p->ops = 40; p->keys = 16; p->value_min = 1u << 20; p->value_max = 4u << 20;

@@ -168,6 +168,10 @@ char *wl_escape(const uint8_t *s, size_t n, char *buf, size_t len);
 #define WL_BANK_INITIAL 1000u
 /* Balance stored in a bank value; WL_ENOTOURS if the value is not a bank value. */
 int wl_bank_balance(const uint8_t *val, size_t vlen, uint64_t *balance);
+/* Fill buf[0 .. WL_VALUE_HDR + 20) with the bank value op/sub writes to key for `balance`. */
+#define WL_BANK_VALUE_LEN (WL_VALUE_HDR + 20u)
+void wl_bank_value_fill(uint8_t *buf, const uint8_t *key, size_t klen, uint64_t op, uint32_t sub,
+                        uint64_t balance);
 
 /* ---- op log ------------------------------------------------------------------------- */
 typedef enum {
