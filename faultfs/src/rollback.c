@@ -1,4 +1,584 @@
-/* rollback.c — placeholder, replaced by the rollback engine. */
+/* rollback.c — the power-loss rollback engine: reads the undo side-log written by the shim
+ * (docs/format/undo.md) and rolls the data dir back to what a disk would hold after a
+ * power cut under the recorded model.
+ *
+ * Runs in two places: inside the shim when crash/crash-after/torn fires (all other
+ * threads blocked, log complete) and in the parent via ffs_rollback() after the process
+ * was killed at an arbitrary point. Invariants:
+ *  (1) every undo step checks the current state before acting (inode numbers for renames
+ *      and links, ENOENT tolerated), so a record whose operation never happened (SIGKILL
+ *      between logging and acting) undoes nothing, and a second run changes nothing;
+ *  (2) namespace records are undone in reverse log order, then file data per file id:
+ *      the newest epoch first, then fsyncgate-lost segments newest first;
+ *  (3) the header flag rolled_back makes ffs_rollback() a no-op once a rollback finished.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "ffs_int.h"
-int ffs_rollback(const char *s, const char *d, char *e, size_t n) { (void)s; (void)d; (void)e; (void)n; return FFS_EINVAL; }
-int ffs_state_clear(const char *s) { (void)s; return FFS_EINVAL; }
+
+/* ---- interval sets ------------------------------------------------------------------ */
+typedef struct { uint64_t a, b; } iv_t;
+typedef struct { iv_t *v; size_t n, cap; } ivset;
+
+static int iv_add(ivset *s, uint64_t a, uint64_t b) {
+  if (a >= b) return 0;
+  size_t i = 0;
+  while (i < s->n && s->v[i].b < a) i++;
+  size_t j = i;
+  while (j < s->n && s->v[j].a <= b) {
+    if (s->v[j].a < a) a = s->v[j].a;
+    if (s->v[j].b > b) b = s->v[j].b;
+    j++;
+  }
+  if (i == j) { /* insert */
+    if (s->n == s->cap) {
+      size_t nc = s->cap ? s->cap * 2 : 8;
+      iv_t *nv = realloc(s->v, nc * sizeof *nv);
+      if (!nv) return FFS_ENOMEM;
+      s->v = nv;
+      s->cap = nc;
+    }
+    memmove(s->v + i + 1, s->v + i, (s->n - i) * sizeof *s->v);
+    s->n++;
+  } else if (j - i > 1) {
+    memmove(s->v + i + 1, s->v + j, (s->n - j) * sizeof *s->v);
+    s->n -= j - i - 1;
+  }
+  s->v[i].a = a;
+  s->v[i].b = b;
+  return 0;
+}
+
+/* Calls fn on each sub-range of [a,b) not covered by s. */
+typedef int (*gap_fn)(void *ctx, uint64_t a, uint64_t b);
+static int iv_gaps(const ivset *s, uint64_t a, uint64_t b, gap_fn fn, void *ctx) {
+  uint64_t p = a;
+  for (size_t i = 0; i < s->n && p < b; i++) {
+    if (s->v[i].b <= p) continue;
+    if (s->v[i].a >= b) break;
+    if (s->v[i].a > p) {
+      int rc = fn(ctx, p, s->v[i].a);
+      if (rc < 0) return rc;
+    }
+    p = s->v[i].b;
+  }
+  if (p < b) return fn(ctx, p, b);
+  return 0;
+}
+
+/* ---- log parsing ---------------------------------------------------------------------- */
+typedef struct {
+  const ffs_urec *r;
+  const unsigned char *payload;
+} rec_t;
+
+typedef struct {
+  const char *state_dir, *data_dir;
+  char *err;
+  size_t errlen;
+  ffs_model model;
+  uint64_t seed;
+  rec_t *recs;
+  size_t nrecs;
+  char **loc;          /* fid -> absolute path of the file now (NULL = gone) */
+  uint64_t *loc_ino;
+  int *loc_copy;       /* loc is a copied victim (inode differs) */
+  size_t nfids;
+} rb_t;
+
+static int rb_err(rb_t *rb, int rc, const char *fmt, ...) {
+  if (rb->err && rb->errlen) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rb->err, rb->errlen, fmt, ap);
+    va_end(ap);
+  }
+  return rc;
+}
+
+static void abs_path(const rb_t *rb, const char *rel, char *out, size_t len) {
+  if (strcmp(rel, ".") == 0) snprintf(out, len, "%s", rb->data_dir);
+  else snprintf(out, len, "%s/%s", rb->data_dir, rel);
+}
+static void victim_path(const rb_t *rb, uint64_t n, char *out, size_t len) {
+  snprintf(out, len, "%s/%s%llu", rb->state_dir, FFS_STATE_VICTIMS, (unsigned long long)n);
+}
+static void parent_of(const char *rel, char *out, size_t len) {
+  const char *s = strrchr(rel, '/');
+  if (!s) snprintf(out, len, ".");
+  else snprintf(out, len, "%.*s", (int)(s - rel), rel);
+}
+
+static int set_loc(rb_t *rb, int32_t fid, const char *path, int copy) {
+  if (fid < 0 || (size_t)fid >= rb->nfids) return 0;
+  free(rb->loc[fid]);
+  rb->loc[fid] = path ? strdup(path) : NULL;
+  rb->loc_copy[fid] = copy;
+  if (path && !rb->loc[fid]) return FFS_ENOMEM;
+  return 0;
+}
+
+/* ---- namespace undo ----------------------------------------------------------------- */
+typedef struct { char **v; size_t n, cap; } strset;
+static int ss_has(const strset *s, const char *p) {
+  for (size_t i = 0; i < s->n; i++)
+    if (strcmp(s->v[i], p) == 0) return 1;
+  return 0;
+}
+static int ss_add(strset *s, const char *p) {
+  if (ss_has(s, p)) return 0;
+  if (s->n == s->cap) {
+    size_t nc = s->cap ? s->cap * 2 : 8;
+    char **nv = realloc(s->v, nc * sizeof *nv);
+    if (!nv) return FFS_ENOMEM;
+    s->v = nv;
+    s->cap = nc;
+  }
+  if (!(s->v[s->n] = strdup(p))) return FFS_ENOMEM;
+  s->n++;
+  return 0;
+}
+static void ss_free(strset *s) {
+  for (size_t i = 0; i < s->n; i++) free(s->v[i]);
+  free(s->v);
+}
+
+static int rm_rf(const char *path) {
+  struct stat st;
+  if (lstat(path, &st) < 0) return errno == ENOENT ? 0 : -1;
+  if (S_ISDIR(st.st_mode)) {
+    DIR *d = opendir(path);
+    if (d) {
+      struct dirent *e;
+      while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char sub[FFS_PATH_MAX];
+        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+        rm_rf(sub);
+      }
+      closedir(d);
+    }
+    return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
+  }
+  return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+static int ino_is(const char *path, uint64_t ino) {
+  struct stat st;
+  return lstat(path, &st) == 0 && (uint64_t)st.st_ino == ino;
+}
+
+static int undo_namespace(rb_t *rb) {
+  strset synced = {0}, dentry = {0};
+  int rc = 0;
+  char par[FFS_PATH_MAX], par2[FFS_PATH_MAX], a1[FFS_PATH_MAX], a2[FFS_PATH_MAX], vp[FFS_PATH_MAX];
+  /* forward: where each file id lives now */
+  for (size_t i = 0; i < rb->nrecs; i++) {
+    const ffs_urec *r = rb->recs[i].r;
+    const char *p = (const char *)rb->recs[i].payload;
+    if (r->type == FFS_U_DIRTY && r->fid >= 0 && (size_t)r->fid < rb->nfids) {
+      abs_path(rb, p, a1, sizeof a1);
+      if ((rc = set_loc(rb, r->fid, a1, 0)) < 0) goto fail;
+      rb->loc_ino[r->fid] = r->c;
+    } else if (r->type == FFS_U_RENAME) {
+      abs_path(rb, p + strlen(p) + 1, a1, sizeof a1);
+      if (r->fid >= 0 && (size_t)r->fid < rb->nfids && rb->loc[r->fid] && (rc = set_loc(rb, r->fid, a1, 0)) < 0) goto fail;
+      if (r->b != UINT64_MAX && (int32_t)r->c >= 0 && (size_t)r->c < rb->nfids && rb->loc[r->c]) {
+        victim_path(rb, r->b, vp, sizeof vp);
+        if ((rc = set_loc(rb, (int32_t)r->c, vp, !ino_is(vp, rb->loc_ino[r->c]))) < 0) goto fail;
+      }
+    } else if (r->type == FFS_U_UNLINK && r->fid >= 0 && (size_t)r->fid < rb->nfids && rb->loc[r->fid]) {
+      victim_path(rb, r->b, vp, sizeof vp);
+      if ((rc = set_loc(rb, r->fid, vp, !ino_is(vp, rb->loc_ino[r->fid]))) < 0) goto fail;
+    }
+  }
+  /* backward: undo every directory change no later dir fsync made durable */
+  for (size_t k = rb->nrecs; k-- > 0;) {
+    const ffs_urec *r = rb->recs[k].r;
+    const char *p = (const char *)rb->recs[k].payload;
+    const char *p2 = NULL;
+    if (r->type == FFS_U_RENAME || r->type == FFS_U_LINK) p2 = p + strlen(p) + 1;
+    switch (r->type) {
+      case FFS_U_DSYNC:
+        if ((rc = ss_add(&synced, p)) < 0) goto fail;
+        break;
+      case FFS_U_DENTRY:
+        if ((rc = ss_add(&dentry, p)) < 0) goto fail;
+        break;
+      case FFS_U_CREATE:
+        parent_of(p, par, sizeof par);
+        if (ss_has(&synced, par) || ss_has(&dentry, p)) break;
+        abs_path(rb, p, a1, sizeof a1);
+        if (unlink(a1) < 0 && errno != ENOENT && errno != EISDIR) { rc = rb_err(rb, FFS_EIO, "rollback: unlink %s: %s", a1, strerror(errno)); goto fail; }
+        break;
+      case FFS_U_MKDIR:
+        parent_of(p, par, sizeof par);
+        if (ss_has(&synced, par)) break;
+        abs_path(rb, p, a1, sizeof a1);
+        if (rm_rf(a1) < 0) { rc = rb_err(rb, FFS_EIO, "rollback: remove dir %s: %s", a1, strerror(errno)); goto fail; }
+        break;
+      case FFS_U_RMDIR:
+        parent_of(p, par, sizeof par);
+        if (ss_has(&synced, par)) break;
+        abs_path(rb, p, a1, sizeof a1);
+        if (mkdir(a1, 0755) < 0 && errno != EEXIST) { rc = rb_err(rb, FFS_EIO, "rollback: mkdir %s: %s", a1, strerror(errno)); goto fail; }
+        break;
+      case FFS_U_UNLINK:
+        parent_of(p, par, sizeof par);
+        if (ss_has(&synced, par)) break;
+        abs_path(rb, p, a1, sizeof a1);
+        victim_path(rb, r->b, vp, sizeof vp);
+        if (access(vp, F_OK) == 0) {
+          if (rename(vp, a1) < 0) { rc = rb_err(rb, FFS_EIO, "rollback: restore %s: %s", a1, strerror(errno)); goto fail; }
+          if (access(vp, F_OK) == 0) unlink(vp); /* same inode: rename was a no-op */
+          if ((rc = set_loc(rb, r->fid, a1, 0)) < 0) goto fail;
+        }
+        break;
+      case FFS_U_RENAME:
+        parent_of(p, par, sizeof par);
+        parent_of(p2, par2, sizeof par2);
+        if (ss_has(&synced, par) && ss_has(&synced, par2)) break;
+        abs_path(rb, p, a1, sizeof a1);
+        abs_path(rb, p2, a2, sizeof a2);
+        if (ino_is(a2, r->a)) {
+          if (rename(a2, a1) < 0) { rc = rb_err(rb, FFS_EIO, "rollback: rename %s back to %s: %s", a2, a1, strerror(errno)); goto fail; }
+          if (r->fid >= 0 && (size_t)r->fid < rb->nfids && rb->loc[r->fid] && (rc = set_loc(rb, r->fid, a1, 0)) < 0) goto fail;
+        }
+        if (r->b != UINT64_MAX) {
+          victim_path(rb, r->b, vp, sizeof vp);
+          if (access(vp, F_OK) == 0) {
+            if (rename(vp, a2) < 0) { rc = rb_err(rb, FFS_EIO, "rollback: restore %s: %s", a2, strerror(errno)); goto fail; }
+            if (access(vp, F_OK) == 0) unlink(vp);
+            if ((int32_t)r->c >= 0 && (size_t)r->c < rb->nfids && rb->loc[r->c] && (rc = set_loc(rb, (int32_t)r->c, a2, 0)) < 0) goto fail;
+          }
+        }
+        break;
+      case FFS_U_LINK:
+        parent_of(p2, par, sizeof par);
+        if (ss_has(&synced, par)) break;
+        abs_path(rb, p2, a2, sizeof a2);
+        if (ino_is(a2, r->a) && unlink(a2) < 0) { rc = rb_err(rb, FFS_EIO, "rollback: unlink %s: %s", a2, strerror(errno)); goto fail; }
+        break;
+      default:
+        break;
+    }
+  }
+fail:
+  ss_free(&synced);
+  ss_free(&dentry);
+  return rc;
+}
+
+/* ---- data undo -------------------------------------------------------------------------- */
+typedef struct {
+  int fd;
+  const char *path;
+  rb_t *rb;
+  const unsigned char *bytes; /* OLD payload */
+  uint64_t base;              /* file offset of bytes[0] */
+  uint64_t limit;             /* zero fill: do not extend past this */
+} wctx;
+
+static int write_old(void *vctx, uint64_t a, uint64_t b) {
+  wctx *c = vctx;
+  const unsigned char *p = c->bytes + (a - c->base);
+  size_t n = (size_t)(b - a);
+  while (n) {
+    ssize_t w = pwrite(c->fd, p, n, (off_t)a);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return rb_err(c->rb, FFS_EIO, "rollback: pwrite %s: %s", c->path, strerror(errno));
+    }
+    p += w;
+    a += (uint64_t)w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+static int write_zero(void *vctx, uint64_t a, uint64_t b) {
+  static const unsigned char zeros[4096];
+  wctx *c = vctx;
+  if (b > c->limit) b = c->limit;
+  while (a < b) {
+    size_t n = b - a > sizeof zeros ? sizeof zeros : (size_t)(b - a);
+    c->bytes = zeros;
+    c->base = a;
+    int rc = write_old(c, a, a + n);
+    if (rc < 0) return rc;
+    a += n;
+  }
+  return 0;
+}
+
+typedef struct {
+  size_t first, last; /* record index range [first,last) in fid's list */
+  uint64_t D;
+  size_t pos;          /* global record index of the LOST mark (lost segments) */
+  const char *relpath;
+} seg_t;
+
+/* Walks recs[first,last) backwards restoring OLD bytes outside *pinned, pinning KEEPs. */
+static int revert_walk(rb_t *rb, int fd, const char *path, const size_t *idx, size_t first, size_t last, ivset *pinned) {
+  for (size_t k = last; k-- > first;) {
+    const ffs_urec *r = rb->recs[idx[k]].r;
+    int rc = 0;
+    if (r->type == FFS_U_KEEP) rc = iv_add(pinned, r->a, r->a + r->b);
+    else if (r->type == FFS_U_OLD) {
+      wctx c = {fd, path, rb, rb->recs[idx[k]].payload, r->a, UINT64_MAX};
+      rc = iv_gaps(pinned, r->a, r->a + r->b, write_old, &c);
+    }
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+static int undo_file(rb_t *rb, int32_t fid, const size_t *idx, size_t n) {
+  seg_t *lost = NULL;
+  size_t nlost = 0;
+  ivset durable_after = {0}, pinned = {0}, written = {0};
+  int fd = -1, rc = 0;
+  const char *path = rb->loc[fid];
+  struct stat st;
+  if (!path) return 0;
+  fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return 0; /* gone (its creation was undone) */
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (!rb->loc_copy[fid] && (uint64_t)st.st_ino != rb->loc_ino[fid])) goto done;
+  lost = calloc(n + 1, sizeof *lost);
+  if (!lost) { rc = FFS_ENOMEM; goto done; }
+  /* split the file's records into epochs */
+  int open_ep = 0;
+  seg_t cur = {0};
+  size_t lost_k = 0;
+  int has_lost = 0;
+  for (size_t k = 0; k < n; k++) {
+    const ffs_urec *r = rb->recs[idx[k]].r;
+    switch (r->type) {
+      case FFS_U_DIRTY:
+        open_ep = 1;
+        has_lost = 0;
+        cur.first = k;
+        cur.D = r->a;
+        cur.relpath = (const char *)rb->recs[idx[k]].payload;
+        break;
+      case FFS_U_LOST:
+        if (open_ep && !has_lost) { has_lost = 1; lost_k = k; }
+        break;
+      case FFS_U_SYNC:
+        if (open_ep && has_lost) {
+          lost[nlost] = cur;
+          lost[nlost].last = lost_k;
+          lost[nlost].pos = idx[lost_k];
+          nlost++;
+        }
+        open_ep = 0;
+        has_lost = 0;
+        break;
+      default:
+        break;
+    }
+  }
+  /* 1. the open (non-durable) epoch */
+  if (open_ep) {
+    uint64_t S = cur.D;
+    for (size_t k = cur.first; k < n; k++) {
+      const ffs_urec *r = rb->recs[idx[k]].r;
+      if (r->type == FFS_U_KEEP && r->a + r->b > S) S = r->a + r->b;
+    }
+    if (rb->model == FFS_MODEL_REORDER) {
+      uint64_t h = ffs_hash_str(rb->seed, cur.relpath);
+      for (size_t k = cur.first; k < n; k++) {
+        const ffs_urec *r = rb->recs[idx[k]].r;
+        if (r->type != FFS_U_W || !r->b) continue;
+        for (uint64_t s = r->a / 512; s * 512 < r->a + r->b; s++) {
+          if (!(ffs_mix(h ^ (s * 0x9e3779b97f4a7c15ull)) & 1)) continue;
+          uint64_t a = s * 512, b = a + 512;
+          if (a < r->a) a = r->a;
+          if (b > r->a + r->b) b = r->a + r->b;
+          if (b > (uint64_t)st.st_size) b = (uint64_t)st.st_size;
+          if (a >= b) continue;
+          if ((rc = iv_add(&pinned, a, b)) < 0) goto done;
+          if (b > S) S = b;
+        }
+      }
+    }
+    if ((rc = revert_walk(rb, fd, path, idx, cur.first, n, &pinned)) < 0) goto done;
+    wctx c = {fd, path, rb, NULL, 0, S};
+    if (S > cur.D && (rc = iv_gaps(&pinned, cur.D, S, write_zero, &c)) < 0) goto done;
+    if (ftruncate(fd, (off_t)S) < 0) { rc = rb_err(rb, FFS_EIO, "rollback: ftruncate %s: %s", path, strerror(errno)); goto done; }
+  }
+  /* 2. fsyncgate: data covered by a failed fsync, newest segment first */
+  for (size_t L = nlost; L-- > 0;) {
+    seg_t *sg = &lost[L];
+    free(pinned.v);
+    memset(&pinned, 0, sizeof pinned);
+    free(written.v);
+    memset(&written, 0, sizeof written);
+    for (size_t k = 0; k < n; k++) {
+      const ffs_urec *r = rb->recs[idx[k]].r;
+      if (idx[k] <= sg->pos || (r->type != FFS_U_W && r->type != FFS_U_KEEP)) continue;
+      /* a later write counts as durable if a SYNC of this file follows it */
+      int synced = r->type == FFS_U_KEEP;
+      for (size_t q = k + 1; q < n && !synced; q++)
+        if (rb->recs[idx[q]].r->type == FFS_U_SYNC) synced = 1;
+      if (synced && (rc = iv_add(&pinned, r->a, r->a + r->b)) < 0) goto done;
+    }
+    for (size_t k = sg->first; k < sg->last; k++) {
+      const ffs_urec *r = rb->recs[idx[k]].r;
+      if (r->type == FFS_U_W && (rc = iv_add(&written, r->a > sg->D ? r->a : sg->D, r->a + r->b)) < 0) goto done;
+    }
+    if ((rc = revert_walk(rb, fd, path, idx, sg->first, sg->last, &pinned)) < 0) goto done;
+    if (fstat(fd, &st) < 0) { rc = rb_err(rb, FFS_EIO, "rollback: fstat %s: %s", path, strerror(errno)); goto done; }
+    for (size_t w = 0; w < written.n; w++) {
+      wctx c = {fd, path, rb, NULL, 0, (uint64_t)st.st_size};
+      if ((rc = iv_gaps(&pinned, written.v[w].a, written.v[w].b, write_zero, &c)) < 0) goto done;
+    }
+  }
+done:
+  free(durable_after.v);
+  free(pinned.v);
+  free(written.v);
+  free(lost);
+  if (fd >= 0) close(fd);
+  return rc;
+}
+
+int ffs__rollback_buf(const unsigned char *log, size_t loglen, const char *state_dir, const char *data_dir,
+                      char *err, size_t errlen) {
+  rb_t rb = {0};
+  size_t *idx = NULL, *cnt = NULL, *start = NULL;
+  int rc = 0;
+  const ffs_undo_hdr *h = (const ffs_undo_hdr *)log;
+  rb.state_dir = state_dir;
+  rb.data_dir = data_dir;
+  rb.err = err;
+  rb.errlen = errlen;
+  if (loglen < sizeof *h || memcmp(h->magic, FFS_UNDO_MAGIC, 8) != 0 || h->version != FFS_UNDO_VERSION) {
+    rc = rb_err(&rb, FFS_ECORRUPT, "rollback: %s/%s: bad header", state_dir, FFS_STATE_UNDO);
+    goto fail;
+  }
+  rb.model = (ffs_model)h->model;
+  rb.seed = h->seed;
+  size_t used = h->used;
+  if (used > loglen - sizeof *h) used = loglen - sizeof *h;
+  const unsigned char *p = log + sizeof *h, *end = p + used;
+  size_t cap = 0;
+  int32_t maxfid = -1;
+  while (p + sizeof(ffs_urec) <= end) {
+    const ffs_urec *r = (const ffs_urec *)p;
+    if (r->len < sizeof *r || r->len % 8 || p + r->len > end || r->plen > r->len - sizeof *r) break;
+    if (rb.nrecs == cap) {
+      cap = cap ? cap * 2 : 256;
+      rec_t *nr = realloc(rb.recs, cap * sizeof *nr);
+      if (!nr) { rc = FFS_ENOMEM; goto fail; }
+      rb.recs = nr;
+    }
+    rb.recs[rb.nrecs].r = r;
+    rb.recs[rb.nrecs].payload = p + sizeof *r;
+    rb.nrecs++;
+    if (r->fid > maxfid && r->fid < (1 << 24)) maxfid = r->fid;
+    if (r->type == FFS_U_RENAME && (int64_t)r->c > maxfid && r->c < (1u << 24)) maxfid = (int32_t)r->c;
+    p += r->len;
+  }
+  rb.nfids = (size_t)(maxfid + 1);
+  rb.loc = calloc(rb.nfids + 1, sizeof *rb.loc);
+  rb.loc_ino = calloc(rb.nfids + 1, sizeof *rb.loc_ino);
+  rb.loc_copy = calloc(rb.nfids + 1, sizeof *rb.loc_copy);
+  if (!rb.loc || !rb.loc_ino || !rb.loc_copy) { rc = FFS_ENOMEM; goto fail; }
+  if ((rc = undo_namespace(&rb)) < 0) goto fail;
+  /* group data records by fid (counting sort keeps log order) */
+  cnt = calloc(rb.nfids + 1, sizeof *cnt);
+  start = calloc(rb.nfids + 1, sizeof *start);
+  idx = calloc(rb.nrecs + 1, sizeof *idx);
+  if (!cnt || !start || !idx) { rc = FFS_ENOMEM; goto fail; }
+  for (size_t i = 0; i < rb.nrecs; i++) {
+    const ffs_urec *r = rb.recs[i].r;
+    if (r->type <= FFS_U_LOST && r->fid >= 0 && (size_t)r->fid < rb.nfids) cnt[r->fid]++;
+  }
+  for (size_t f = 1; f < rb.nfids; f++) start[f] = start[f - 1] + cnt[f - 1];
+  memset(cnt, 0, (rb.nfids + 1) * sizeof *cnt);
+  for (size_t i = 0; i < rb.nrecs; i++) {
+    const ffs_urec *r = rb.recs[i].r;
+    if (r->type <= FFS_U_LOST && r->fid >= 0 && (size_t)r->fid < rb.nfids) idx[start[r->fid] + cnt[r->fid]++] = i;
+  }
+  for (size_t f = 0; f < rb.nfids; f++)
+    if (cnt[f] && (rc = undo_file(&rb, (int32_t)f, idx + start[f], cnt[f])) < 0) goto fail;
+fail:
+  if (rb.loc)
+    for (size_t f = 0; f < rb.nfids; f++) free(rb.loc[f]);
+  free(rb.loc);
+  free(rb.loc_ino);
+  free(rb.loc_copy);
+  free(rb.recs);
+  free(idx);
+  free(cnt);
+  free(start);
+  return rc;
+}
+
+int ffs_rollback(const char *state_dir, const char *data_dir, char *err, size_t errlen) {
+  char path[FFS_PATH_MAX];
+  unsigned char *buf = NULL;
+  int fd = -1, rc = FFS_EINVAL;
+  struct stat st;
+  if (err && errlen) err[0] = 0;
+  if (!state_dir || !data_dir) goto fail;
+  snprintf(path, sizeof path, "%s/%s", state_dir, FFS_STATE_UNDO);
+  fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) { rc = 0; goto fail; } /* nothing was tracked */
+    if (err && errlen) snprintf(err, errlen, "rollback: open %s: %s", path, strerror(errno));
+    rc = FFS_EIO;
+    goto fail;
+  }
+  if (fstat(fd, &st) < 0) { rc = FFS_EIO; goto fail; }
+  buf = malloc((size_t)st.st_size + 1);
+  if (!buf) { rc = FFS_ENOMEM; goto fail; }
+  size_t got = 0;
+  while (got < (size_t)st.st_size) {
+    ssize_t r = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    got += (size_t)r;
+  }
+  ffs_undo_hdr *h = (ffs_undo_hdr *)buf;
+  if (got >= sizeof *h && memcmp(h->magic, FFS_UNDO_MAGIC, 8) == 0 && h->rolled_back) { rc = 0; goto fail; }
+  rc = ffs__rollback_buf(buf, got, state_dir, data_dir, err, errlen);
+  if (rc < 0) goto fail;
+  uint32_t one = 1;
+  if (pwrite(fd, &one, sizeof one, (off_t)offsetof(ffs_undo_hdr, rolled_back)) != sizeof one) {
+    if (err && errlen) snprintf(err, errlen, "rollback: mark %s: %s", path, strerror(errno));
+    rc = FFS_EIO;
+  }
+fail:
+  if (fd >= 0) close(fd);
+  free(buf);
+  return rc;
+}
+
+int ffs_state_clear(const char *state_dir) {
+  char path[FFS_PATH_MAX];
+  DIR *d;
+  struct dirent *e;
+  size_t vl = strlen(FFS_STATE_VICTIMS);
+  if (!state_dir) return FFS_EINVAL;
+  d = opendir(state_dir);
+  if (!d) return errno == ENOENT ? FFS_ENODIR : FFS_EIO;
+  while ((e = readdir(d))) {
+    int victim = strncmp(e->d_name, FFS_STATE_VICTIMS, vl) == 0 && e->d_name[vl] >= '0' && e->d_name[vl] <= '9';
+    if (victim || !strcmp(e->d_name, FFS_STATE_UNDO) || !strcmp(e->d_name, FFS_STATE_FIRED)) {
+      snprintf(path, sizeof path, "%s/%s", state_dir, e->d_name);
+      rm_rf(path);
+    }
+  }
+  closedir(d);
+  return 0;
+}

@@ -1,0 +1,319 @@
+/* cli.c — the `faultfs` command: run a program under the shim with a fault plan, print or
+ * summarise a trace, roll a data dir back by hand, and benchmark the shim's overhead.
+ * Invariants: a malformed plan or a missing data dir is rejected before the target runs
+ * (exit 2); after `run`, if a power-cut action fired, the data dir is in its rolled-back
+ * state (ffs_rollback is idempotent, so it is applied again here for safety). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "faultfs.h"
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage:\n"
+          "  faultfs run --plan PLAN --dir DATA_DIR [--seed S] [--model strict|ext4|reorder]\n"
+          "              [--state DIR] [--trace FILE] -- CMD [ARGS...]\n"
+          "      run CMD under libfaultfs.so; PLAN e.g. 'crash@fsync(*.log)#3;eio@write#2+'\n"
+          "  faultfs trace [--summary] FILE     print a trace, or counts per op and per path\n"
+          "  faultfs rollback --state DIR --dir DATA_DIR   apply the recorded power-loss rollback\n"
+          "  faultfs bench [--iters N] [--runs R]   ns per 4 KiB pwrite and per fsync:\n"
+          "      no shim / shim idle / shim tracking (median of R runs, tmpfs file)\n"
+          "  faultfs --help\n"
+          "Environment: FAULTFS_LIB overrides the path of libfaultfs.so.\n");
+}
+
+static int shim_path(char *out, size_t len) {
+  const char *env = getenv("FAULTFS_LIB");
+  if (env && *env) {
+    snprintf(out, len, "%s", env);
+    return access(out, R_OK) == 0 ? 0 : -1;
+  }
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return -1;
+  exe[n] = 0;
+  snprintf(out, len, "%s/../lib/libfaultfs.so", dirname(exe));
+  return access(out, R_OK) == 0 ? 0 : -1;
+}
+
+static int make_tmp_state(char *out, size_t len) {
+  struct stat st;
+  const char *base = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) ? "/dev/shm" : "/tmp";
+  snprintf(out, len, "%s/faultfs-state-XXXXXX", base);
+  return mkdtemp(out) ? 0 : -1;
+}
+
+static void set_preload(const char *lib) {
+  const char *old = getenv("LD_PRELOAD");
+  char buf[PATH_MAX * 2];
+  if (old && *old) snprintf(buf, sizeof buf, "%s:%s", lib, old);
+  else snprintf(buf, sizeof buf, "%s", lib);
+  setenv("LD_PRELOAD", buf, 1);
+}
+
+static int cmd_run(int argc, char **argv) {
+  const char *plan = NULL, *dir = NULL, *seed = "0", *model = "strict", *state = NULL, *trace = NULL;
+  char lib[PATH_MAX], tmpstate[PATH_MAX] = "", err[512], canon[4096];
+  int i, rc = 2;
+  ffs_plan *p = NULL;
+  for (i = 0; i < argc; i++) {
+    if (!strcmp(argv[i], "--")) { i++; break; }
+    if (i + 1 >= argc) { fprintf(stderr, "faultfs run: %s needs a value\n", argv[i]); return 2; }
+    if (!strcmp(argv[i], "--plan")) plan = argv[++i];
+    else if (!strcmp(argv[i], "--dir")) dir = argv[++i];
+    else if (!strcmp(argv[i], "--seed")) seed = argv[++i];
+    else if (!strcmp(argv[i], "--model")) model = argv[++i];
+    else if (!strcmp(argv[i], "--state")) state = argv[++i];
+    else if (!strcmp(argv[i], "--trace")) trace = argv[++i];
+    else { fprintf(stderr, "faultfs run: unknown option %s\n", argv[i]); return 2; }
+  }
+  if (!plan || !dir || i >= argc) { usage(stderr); return 2; }
+  if (ffs_plan_parse(plan, &p, err, sizeof err) < 0) { fprintf(stderr, "faultfs run: %s\n", err); return 2; }
+  if (ffs_model_from_name(model) < 0) { fprintf(stderr, "faultfs run: unknown model '%s'\n", model); goto out; }
+  struct stat st;
+  if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) { fprintf(stderr, "faultfs run: data dir '%s' does not exist\n", dir); goto out; }
+  if (shim_path(lib, sizeof lib) < 0) { fprintf(stderr, "faultfs run: cannot find libfaultfs.so (set FAULTFS_LIB)\n"); goto out; }
+  if (!state) {
+    if (make_tmp_state(tmpstate, sizeof tmpstate) < 0) { perror("faultfs run: mkdtemp"); goto out; }
+    state = tmpstate;
+  }
+  ffs_plan_format(p, canon, sizeof canon);
+  pid_t pid = fork();
+  if (pid < 0) { perror("faultfs run: fork"); goto out; }
+  if (pid == 0) {
+    setenv(FFS_ENV_PLAN, plan, 1);
+    setenv(FFS_ENV_DIR, dir, 1);
+    setenv(FFS_ENV_SEED, seed, 1);
+    setenv(FFS_ENV_MODEL, model, 1);
+    setenv(FFS_ENV_STATE, state, 1);
+    if (trace) setenv(FFS_ENV_TRACE, trace, 1);
+    set_preload(lib);
+    execvp(argv[i], argv + i);
+    fprintf(stderr, "faultfs run: exec %s: %s\n", argv[i], strerror(errno));
+    _exit(127);
+  }
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  ffs_fired f;
+  int fr = ffs_fired_read(state, &f);
+  if (fr == 0) {
+    fprintf(stderr, "faultfs: plan '%s' fired: rule %u (%s) on %s #%" PRIu64 " at call %" PRIu64 " '%s' (%u firing%s)\n",
+            canon, f.rule, ffs_action_name(f.action), ffs_op_name(f.op), f.match_index, f.call_index, f.path,
+            f.nfired, f.nfired == 1 ? "" : "s");
+    if (f.powercut) {
+      int r = ffs_rollback(state, dir, err, sizeof err);
+      if (r < 0) { fprintf(stderr, "faultfs: rollback failed: %s: %s\n", ffs_strerror(r), err); rc = 2; }
+      else fprintf(stderr, "faultfs: power cut: data dir rolled back to its durable state (model %s)\n", model);
+    }
+  } else if (fr == FFS_ENOTFIRED) {
+    fprintf(stderr, "faultfs: plan '%s' did not fire\n", canon);
+  }
+out:
+  if (tmpstate[0]) {
+    ffs_state_clear(tmpstate);
+    rmdir(tmpstate);
+  }
+  ffs_plan_free(p);
+  return rc;
+}
+
+typedef struct { int op; char *path; uint64_t n; } count_t;
+
+static int cmd_trace(int argc, char **argv) {
+  int summary = 0, rc;
+  const char *file = NULL;
+  for (int i = 0; i < argc; i++) {
+    if (!strcmp(argv[i], "--summary")) summary = 1;
+    else file = argv[i];
+  }
+  if (!file) { usage(stderr); return 2; }
+  ffs_trace *t;
+  rc = ffs_trace_open(file, &t);
+  if (rc < 0) { fprintf(stderr, "faultfs trace: %s: %s\n", file, ffs_strerror(rc)); return 2; }
+  ffs_trace_rec *rec = malloc(sizeof *rec);
+  uint64_t ops[FFS_OP_COUNT] = {0}, total = 0, warns = 0, fired = 0;
+  count_t *pc = NULL;
+  size_t npc = 0;
+  char line[2 * FFS_PATH_MAX + 256];
+  while (rec && (rc = ffs_trace_next(t, rec)) == 1) {
+    if (!summary) {
+      ffs_trace_format(rec, line, sizeof line);
+      puts(line);
+      continue;
+    }
+    if (rec->dur & FFS_DUR_WARN) warns++;
+    else { ops[rec->op]++; total++; }
+    if (rec->dur & FFS_DUR_FIRED) fired++;
+    size_t k;
+    for (k = 0; k < npc; k++)
+      if (pc[k].op == (int)rec->op && !strcmp(pc[k].path, rec->path)) break;
+    if (k == npc) {
+      count_t *np = realloc(pc, (npc + 1) * sizeof *np);
+      if (!np) break;
+      pc = np;
+      pc[npc].op = (int)rec->op;
+      pc[npc].path = strdup(rec->path);
+      pc[npc].n = 0;
+      npc++;
+    }
+    pc[k].n++;
+  }
+  if (rc < 0) fprintf(stderr, "faultfs trace: %s: %s\n", file, ffs_strerror(rc));
+  if (summary) {
+    printf("calls %" PRIu64 "  warnings %" PRIu64 "  fired %" PRIu64 "\n\nper op:\n", total, warns, fired);
+    for (int o = 0; o < FFS_OP_COUNT; o++)
+      if (ops[o]) printf("  %-16s %" PRIu64 "\n", ffs_op_name((ffs_op)o), ops[o]);
+    printf("\nper op and path:\n");
+    for (size_t k = 0; k < npc; k++) printf("  %-16s %-40s %" PRIu64 "\n", ffs_op_name((ffs_op)pc[k].op), pc[k].path, pc[k].n);
+  }
+  for (size_t k = 0; k < npc; k++) free(pc[k].path);
+  free(pc);
+  free(rec);
+  ffs_trace_close(t);
+  return rc < 0 ? 2 : 0;
+}
+
+static int cmd_rollback(int argc, char **argv) {
+  const char *state = NULL, *dir = NULL;
+  char err[512];
+  for (int i = 0; i + 1 < argc; i++) {
+    if (!strcmp(argv[i], "--state")) state = argv[++i];
+    else if (!strcmp(argv[i], "--dir")) dir = argv[++i];
+  }
+  if (!state || !dir) { usage(stderr); return 2; }
+  int rc = ffs_rollback(state, dir, err, sizeof err);
+  if (rc < 0) { fprintf(stderr, "faultfs rollback: %s: %s\n", ffs_strerror(rc), err); return 2; }
+  return 0;
+}
+
+/* ---- bench ------------------------------------------------------------------------------ */
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Child: prints "append_ns overwrite_ns fsync_ns" for a file in DIR. */
+static int bench_child(const char *dir, long iters) {
+  char path[PATH_MAX], buf[4096];
+  memset(buf, 'x', sizeof buf);
+  snprintf(path, sizeof path, "%s/bench.dat", dir);
+  int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) { perror("bench: open"); return 2; }
+  uint64_t t0 = now_ns();
+  for (long i = 0; i < iters; i++)
+    if (pwrite(fd, buf, sizeof buf, (off_t)i * 4096) != (ssize_t)sizeof buf) { perror("bench: pwrite"); return 2; }
+  uint64_t t1 = now_ns();
+  fsync(fd); /* makes the file durable: the next loop overwrites durable data (undo saves old bytes) */
+  uint64_t t2 = now_ns();
+  for (long i = 0; i < iters; i++)
+    if (pwrite(fd, buf, sizeof buf, (off_t)(i % 256) * 4096) != (ssize_t)sizeof buf) { perror("bench: pwrite"); return 2; }
+  uint64_t t3 = now_ns();
+  uint64_t fs = 0;
+  long nf = iters / 4 > 0 ? iters / 4 : 1;
+  for (long i = 0; i < nf; i++) {
+    if (pwrite(fd, buf, sizeof buf, (off_t)(iters + i) * 4096) != (ssize_t)sizeof buf) return 2;
+    uint64_t a = now_ns();
+    if (fsync(fd) < 0) { perror("bench: fsync"); return 2; }
+    fs += now_ns() - a;
+  }
+  close(fd);
+  unlink(path);
+  printf("%.1f %.1f %.1f\n", (double)(t1 - t0) / (double)iters, (double)(t3 - t2) / (double)iters, (double)fs / (double)nf);
+  return 0;
+}
+
+static int cmp_d(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int cmd_bench(int argc, char **argv) {
+  long iters = 20000, runs = 5;
+  char lib[PATH_MAX], exe[PATH_MAX], base[PATH_MAX], data[PATH_MAX], state[PATH_MAX];
+  for (int i = 0; i + 1 < argc; i++) {
+    if (!strcmp(argv[i], "--iters")) iters = atol(argv[++i]);
+    else if (!strcmp(argv[i], "--runs")) runs = atol(argv[++i]);
+  }
+  if (iters < 1 || runs < 1 || runs > 99) { usage(stderr); return 2; }
+  if (shim_path(lib, sizeof lib) < 0) { fprintf(stderr, "faultfs bench: cannot find libfaultfs.so\n"); return 2; }
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return 2;
+  exe[n] = 0;
+  if (make_tmp_state(base, sizeof base) < 0) return 2;
+  snprintf(data, sizeof data, "%s/data", base);
+  snprintf(state, sizeof state, "%s/state", base);
+  mkdir(data, 0755);
+  mkdir(state, 0755);
+  static const char *const modes[] = {"no shim", "shim idle", "shim tracking"};
+  printf("faultfs bench: %ld x 4 KiB pwrite per run, %ld fsyncs, %ld runs, file in %s (median ns per call)\n", iters,
+         iters / 4, runs, data);
+  printf("%-14s %14s %14s %12s\n", "mode", "pwrite-append", "pwrite-over", "fsync");
+  for (int m = 0; m < 3; m++) {
+    double v[3][100];
+    for (long r = 0; r < runs; r++) {
+      int pfd[2];
+      if (pipe(pfd) < 0) return 2;
+      pid_t pid = fork();
+      if (pid == 0) {
+        dup2(pfd[1], 1);
+        close(pfd[0]);
+        if (m >= 1) set_preload(lib);
+        if (m == 2) {
+          setenv(FFS_ENV_PLAN, "none", 1);
+          setenv(FFS_ENV_DIR, data, 1);
+          setenv(FFS_ENV_STATE, state, 1);
+        }
+        char it[32];
+        snprintf(it, sizeof it, "%ld", iters);
+        execl(exe, exe, "bench-child", data, it, (char *)NULL);
+        _exit(127);
+      }
+      close(pfd[1]);
+      char out[256] = "";
+      ssize_t got = read(pfd[0], out, sizeof out - 1);
+      close(pfd[0]);
+      int status;
+      waitpid(pid, &status, 0);
+      if (got <= 0 || sscanf(out, "%lf %lf %lf", &v[0][r], &v[1][r], &v[2][r]) != 3) {
+        fprintf(stderr, "faultfs bench: child failed (%s)\n", modes[m]);
+        return 2;
+      }
+    }
+    for (int k = 0; k < 3; k++) qsort(v[k], (size_t)runs, sizeof(double), cmp_d);
+    printf("%-14s %14.1f %14.1f %12.1f\n", modes[m], v[0][runs / 2], v[1][runs / 2], v[2][runs / 2]);
+  }
+  ffs_state_clear(state);
+  rmdir(state);
+  rmdir(data);
+  rmdir(base);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (!strcmp(argv[1], "run")) return cmd_run(argc - 2, argv + 2);
+  if (!strcmp(argv[1], "trace")) return cmd_trace(argc - 2, argv + 2);
+  if (!strcmp(argv[1], "rollback")) return cmd_rollback(argc - 2, argv + 2);
+  if (!strcmp(argv[1], "bench")) return cmd_bench(argc - 2, argv + 2);
+  if (!strcmp(argv[1], "bench-child") && argc == 4) return bench_child(argv[2], atol(argv[3]));
+  fprintf(stderr, "faultfs: unknown command '%s'\n", argv[1]);
+  usage(stderr);
+  return 2;
+}

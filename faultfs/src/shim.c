@@ -1,0 +1,1129 @@
+/* shim.c — libfaultfs.so: the LD_PRELOAD fault-injection shim.
+ *
+ * Every wrapped glibc entry point is one row of FFS_CALLS below (name, signature, error
+ * return, plan op, and its durability class); the rows generate the real-function
+ * pointers, their dlsym(RTLD_NEXT) resolution and the wrappers. A wrapper runs:
+ *   idle (no plan, or recursion guard set)  -> real call, nothing else (one branch);
+ *   untracked fd/path (outside FAULTFS_DIR) -> real call;
+ *   tracked -> ffs_pre() under g_lock: count, consult libfiu point "faultfs/<op>", match
+ *              rules, log undo info BEFORE the change; real call; ffs_post(): update the
+ *              fd table / durability state, trace, after-actions; unlock.
+ * Invariants:
+ *  (1) undo records are complete in the shared mapping of STATE/undo before the change
+ *      they describe is made, so a SIGKILL at any point leaves a usable log;
+ *  (2) g_lock serialises every tracked call, so counting is atomic and once a crash
+ *      fires (g_crashed set under the lock) no other thread performs a tracked call;
+ *  (3) every random choice is ffs_mix(seed, call index / path), never time or addresses;
+ *  (4) the shim writes only under the data dir, the state dir and the trace file.
+ */
+#define _GNU_SOURCE
+#define FIU_ENABLE 1
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fiu.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "ffs_int.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* Durability classes: how a call touches the model. */
+enum {
+  CL_WRITE,     /* data write at c->off (or the fd position / end for O_APPEND) */
+  CL_READ,      /* data read (flip) */
+  CL_SYNC,      /* fsync / fdatasync */
+  CL_SFR,       /* sync_file_range: no durability guarantee, traced only */
+  CL_TRUNC,     /* ftruncate (fd) */
+  CL_PTRUNC,    /* truncate (path) */
+  CL_FALLOC,    /* fallocate / posix_fallocate */
+  CL_CLOSE,
+  CL_DUP,
+  CL_RENAME,
+  CL_UNLINK,    /* unlink / unlinkat (AT_REMOVEDIR -> rmdir) */
+  CL_LINK,
+  CL_MKDIR,
+  CL_RMDIR,
+};
+
+/* One row per wrapped entry point:
+ * X(name, ret, params, args, realargs, op, class, errret, descriptor initialisers...)
+ * realargs may use the (possibly shortened) descriptor fields c.len / c.iovcnt. */
+#define FFS_CALLS(X)                                                                                                       \
+  X(write, ssize_t, (int fd, const void *buf, size_t n), (fd, buf, n), (fd, buf, c.len), FFS_OP_WRITE, CL_WRITE, -1,      \
+    .fd = fd, .buf = buf, .len = n, .off = -1)                                                                             \
+  X(pwrite, ssize_t, (int fd, const void *buf, size_t n, off_t o), (fd, buf, n, o), (fd, buf, c.len, o), FFS_OP_PWRITE,  \
+    CL_WRITE, -1, .fd = fd, .buf = buf, .len = n, .off = o)                                                                \
+  X(pwrite64, ssize_t, (int fd, const void *buf, size_t n, off64_t o), (fd, buf, n, o), (fd, buf, c.len, o),             \
+    FFS_OP_PWRITE, CL_WRITE, -1, .fd = fd, .buf = buf, .len = n, .off = o)                                                 \
+  X(writev, ssize_t, (int fd, const struct iovec *iov, int cnt), (fd, iov, cnt), (fd, c.iov, c.iovcnt), FFS_OP_WRITEV,   \
+    CL_WRITE, -1, .fd = fd, .iov = iov, .iovcnt = cnt, .off = -1)                                                          \
+  X(pwritev, ssize_t, (int fd, const struct iovec *iov, int cnt, off_t o), (fd, iov, cnt, o), (fd, c.iov, c.iovcnt, o),  \
+    FFS_OP_WRITEV, CL_WRITE, -1, .fd = fd, .iov = iov, .iovcnt = cnt, .off = o)                                           \
+  X(pwritev64, ssize_t, (int fd, const struct iovec *iov, int cnt, off64_t o), (fd, iov, cnt, o),                         \
+    (fd, c.iov, c.iovcnt, o), FFS_OP_WRITEV, CL_WRITE, -1, .fd = fd, .iov = iov, .iovcnt = cnt, .off = o)                 \
+  X(pwritev2, ssize_t, (int fd, const struct iovec *iov, int cnt, off_t o, int fl), (fd, iov, cnt, o, fl),                \
+    (fd, c.iov, c.iovcnt, o, fl), FFS_OP_WRITEV, CL_WRITE, -1, .fd = fd, .iov = iov, .iovcnt = cnt, .off = o,            \
+    .xflags = fl)                                                                                                          \
+  X(pwritev64v2, ssize_t, (int fd, const struct iovec *iov, int cnt, off64_t o, int fl), (fd, iov, cnt, o, fl),           \
+    (fd, c.iov, c.iovcnt, o, fl), FFS_OP_WRITEV, CL_WRITE, -1, .fd = fd, .iov = iov, .iovcnt = cnt, .off = o,            \
+    .xflags = fl)                                                                                                          \
+  X(read, ssize_t, (int fd, void *buf, size_t n), (fd, buf, n), (fd, buf, c.len), FFS_OP_READ, CL_READ, -1, .fd = fd,    \
+    .rbuf = buf, .len = n, .off = -1)                                                                                      \
+  X(__read_chk, ssize_t, (int fd, void *buf, size_t n, size_t bl), (fd, buf, n, bl), (fd, buf, c.len, bl), FFS_OP_READ,  \
+    CL_READ, -1, .fd = fd, .rbuf = buf, .len = n, .off = -1)                                                               \
+  X(pread, ssize_t, (int fd, void *buf, size_t n, off_t o), (fd, buf, n, o), (fd, buf, c.len, o), FFS_OP_PREAD, CL_READ, \
+    -1, .fd = fd, .rbuf = buf, .len = n, .off = o)                                                                         \
+  X(pread64, ssize_t, (int fd, void *buf, size_t n, off64_t o), (fd, buf, n, o), (fd, buf, c.len, o), FFS_OP_PREAD,      \
+    CL_READ, -1, .fd = fd, .rbuf = buf, .len = n, .off = o)                                                                \
+  X(__pread_chk, ssize_t, (int fd, void *buf, size_t n, off_t o, size_t bl), (fd, buf, n, o, bl),                         \
+    (fd, buf, c.len, o, bl), FFS_OP_PREAD, CL_READ, -1, .fd = fd, .rbuf = buf, .len = n, .off = o)                        \
+  X(__pread64_chk, ssize_t, (int fd, void *buf, size_t n, off64_t o, size_t bl), (fd, buf, n, o, bl),                     \
+    (fd, buf, c.len, o, bl), FFS_OP_PREAD, CL_READ, -1, .fd = fd, .rbuf = buf, .len = n, .off = o)                        \
+  X(readv, ssize_t, (int fd, const struct iovec *iov, int cnt), (fd, iov, cnt), (fd, iov, cnt), FFS_OP_READ, CL_READ, -1, \
+    .fd = fd, .riov = iov, .iovcnt = cnt, .off = -1)                                                                       \
+  X(preadv, ssize_t, (int fd, const struct iovec *iov, int cnt, off_t o), (fd, iov, cnt, o), (fd, iov, cnt, o),          \
+    FFS_OP_PREAD, CL_READ, -1, .fd = fd, .riov = iov, .iovcnt = cnt, .off = o)                                            \
+  X(preadv64, ssize_t, (int fd, const struct iovec *iov, int cnt, off64_t o), (fd, iov, cnt, o), (fd, iov, cnt, o),      \
+    FFS_OP_PREAD, CL_READ, -1, .fd = fd, .riov = iov, .iovcnt = cnt, .off = o)                                            \
+  X(preadv2, ssize_t, (int fd, const struct iovec *iov, int cnt, off_t o, int fl), (fd, iov, cnt, o, fl),                 \
+    (fd, iov, cnt, o, fl), FFS_OP_PREAD, CL_READ, -1, .fd = fd, .riov = iov, .iovcnt = cnt, .off = o)                     \
+  X(preadv64v2, ssize_t, (int fd, const struct iovec *iov, int cnt, off64_t o, int fl), (fd, iov, cnt, o, fl),            \
+    (fd, iov, cnt, o, fl), FFS_OP_PREAD, CL_READ, -1, .fd = fd, .riov = iov, .iovcnt = cnt, .off = o)                     \
+  X(fsync, int, (int fd), (fd), (fd), FFS_OP_FSYNC, CL_SYNC, -1, .fd = fd, .off = -1)                                      \
+  X(fdatasync, int, (int fd), (fd), (fd), FFS_OP_FDATASYNC, CL_SYNC, -1, .fd = fd, .off = -1)                              \
+  X(sync_file_range, int, (int fd, off64_t o, off64_t n, unsigned int fl), (fd, o, n, fl), (fd, o, n, fl),                \
+    FFS_OP_SYNC_FILE_RANGE, CL_SFR, -1, .fd = fd, .off = o, .len = (size_t)n)                                             \
+  X(ftruncate, int, (int fd, off_t n), (fd, n), (fd, n), FFS_OP_FTRUNCATE, CL_TRUNC, -1, .fd = fd, .off = n)              \
+  X(ftruncate64, int, (int fd, off64_t n), (fd, n), (fd, n), FFS_OP_FTRUNCATE, CL_TRUNC, -1, .fd = fd, .off = n)          \
+  X(truncate, int, (const char *p, off_t n), (p, n), (p, n), FFS_OP_FTRUNCATE, CL_PTRUNC, -1, .fd = -1, .path = p,        \
+    .off = n)                                                                                                              \
+  X(truncate64, int, (const char *p, off64_t n), (p, n), (p, n), FFS_OP_FTRUNCATE, CL_PTRUNC, -1, .fd = -1, .path = p,    \
+    .off = n)                                                                                                              \
+  X(fallocate, int, (int fd, int m, off_t o, off_t n), (fd, m, o, n), (fd, m, o, n), FFS_OP_FALLOCATE, CL_FALLOC, -1,     \
+    .fd = fd, .xflags = m, .off = o, .len = (size_t)n)                                                                     \
+  X(fallocate64, int, (int fd, int m, off64_t o, off64_t n), (fd, m, o, n), (fd, m, o, n), FFS_OP_FALLOCATE, CL_FALLOC,   \
+    -1, .fd = fd, .xflags = m, .off = o, .len = (size_t)n)                                                                 \
+  X(posix_fallocate, int, (int fd, off_t o, off_t n), (fd, o, n), (fd, o, n), FFS_OP_FALLOCATE, CL_FALLOC, ERRNO_RET,     \
+    .fd = fd, .off = o, .len = (size_t)n, .errno_ret = 1)                                                                  \
+  X(posix_fallocate64, int, (int fd, off64_t o, off64_t n), (fd, o, n), (fd, o, n), FFS_OP_FALLOCATE, CL_FALLOC,          \
+    ERRNO_RET, .fd = fd, .off = o, .len = (size_t)n, .errno_ret = 1)                                                       \
+  X(close, int, (int fd), (fd), (fd), FFS_OP_CLOSE, CL_CLOSE, -1, .fd = fd, .off = -1)                                     \
+  X(dup, int, (int fd), (fd), (fd), FFS_OP_DUP, CL_DUP, -1, .fd = fd, .fd2 = -1, .off = -1)                                \
+  X(dup2, int, (int fd, int fd2), (fd, fd2), (fd, fd2), FFS_OP_DUP, CL_DUP, -1, .fd = fd, .fd2 = fd2, .off = -1)         \
+  X(dup3, int, (int fd, int fd2, int fl), (fd, fd2, fl), (fd, fd2, fl), FFS_OP_DUP, CL_DUP, -1, .fd = fd, .fd2 = fd2,    \
+    .xflags = fl, .off = -1)                                                                                               \
+  X(rename, int, (const char *a, const char *b), (a, b), (a, b), FFS_OP_RENAME, CL_RENAME, -1, .fd = -1, .dirfd = AT_FDCWD, \
+    .path = a, .dirfd2 = AT_FDCWD, .path2 = b, .off = -1)                                                                  \
+  X(renameat, int, (int da, const char *a, int db, const char *b), (da, a, db, b), (da, a, db, b), FFS_OP_RENAME,         \
+    CL_RENAME, -1, .fd = -1, .dirfd = da, .path = a, .dirfd2 = db, .path2 = b, .off = -1)                                  \
+  X(renameat2, int, (int da, const char *a, int db, const char *b, unsigned fl), (da, a, db, b, fl), (da, a, db, b, fl),  \
+    FFS_OP_RENAME, CL_RENAME, -1, .fd = -1, .dirfd = da, .path = a, .dirfd2 = db, .path2 = b, .xflags = (int)fl,          \
+    .off = -1)                                                                                                             \
+  X(unlink, int, (const char *p), (p), (p), FFS_OP_UNLINK, CL_UNLINK, -1, .fd = -1, .dirfd = AT_FDCWD, .path = p,         \
+    .off = -1)                                                                                                             \
+  X(unlinkat, int, (int d, const char *p, int fl), (d, p, fl), (d, p, fl), FFS_OP_UNLINK, CL_UNLINK, -1, .fd = -1,        \
+    .dirfd = d, .path = p, .xflags = fl, .off = -1)                                                                        \
+  X(link, int, (const char *a, const char *b), (a, b), (a, b), FFS_OP_LINK, CL_LINK, -1, .fd = -1, .dirfd = AT_FDCWD,     \
+    .path = a, .dirfd2 = AT_FDCWD, .path2 = b, .off = -1)                                                                  \
+  X(linkat, int, (int da, const char *a, int db, const char *b, int fl), (da, a, db, b, fl), (da, a, db, b, fl),          \
+    FFS_OP_LINK, CL_LINK, -1, .fd = -1, .dirfd = da, .path = a, .dirfd2 = db, .path2 = b, .xflags = fl, .off = -1)        \
+  X(mkdir, int, (const char *p, mode_t m), (p, m), (p, m), FFS_OP_MKDIR, CL_MKDIR, -1, .fd = -1, .dirfd = AT_FDCWD,       \
+    .path = p, .off = -1)                                                                                                  \
+  X(mkdirat, int, (int d, const char *p, mode_t m), (d, p, m), (d, p, m), FFS_OP_MKDIR, CL_MKDIR, -1, .fd = -1,           \
+    .dirfd = d, .path = p, .off = -1)                                                                                      \
+  X(rmdir, int, (const char *p), (p), (p), FFS_OP_RMDIR, CL_RMDIR, -1, .fd = -1, .dirfd = AT_FDCWD, .path = p, .off = -1)
+
+#define ERRNO_RET 0 /* posix_fallocate: returns the error number instead of -1/errno */
+
+/* ---- real functions ------------------------------------------------------------------ */
+#define X_PTR(name, ret, params, ...) static ret(*real_##name) params;
+FFS_CALLS(X_PTR)
+#undef X_PTR
+static int (*real_openat)(int, const char *, int, ...);
+static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
+static void *(*real_mmap64)(void *, size_t, int, int, int, off64_t);
+static long (*real_syscall)(long, ...);
+static FILE *(*real_fopen)(const char *, const char *);
+static FILE *(*real_fopen64)(const char *, const char *);
+static atomic_int g_resolved;
+
+static void resolve_all(void) {
+#define X_RES(name, ...) real_##name = dlsym(RTLD_NEXT, #name);
+  FFS_CALLS(X_RES)
+#undef X_RES
+  real_openat = dlsym(RTLD_NEXT, "openat");
+  real_mmap = dlsym(RTLD_NEXT, "mmap");
+  real_mmap64 = dlsym(RTLD_NEXT, "mmap64");
+  real_syscall = dlsym(RTLD_NEXT, "syscall");
+  real_fopen = dlsym(RTLD_NEXT, "fopen");
+  real_fopen64 = dlsym(RTLD_NEXT, "fopen64");
+  atomic_store(&g_resolved, 1);
+}
+#define RESOLVE() do { if (UNLIKELY(!atomic_load_explicit(&g_resolved, memory_order_acquire))) resolve_all(); } while (0)
+
+/* ---- state ------------------------------------------------------------------------------ */
+typedef struct {
+  uint64_t dev, ino;
+  char *rel;      /* path relative to the data dir when last seen */
+  int isdir;
+  int epoch;      /* DIRTY logged since the last SYNC */
+  int created;    /* created in this session, creation not yet durable (ext4 DENTRY) */
+  uint64_t D, P;  /* durable size; protected size (OLD bytes are saved below it) */
+} node_t;
+
+typedef struct {
+  int32_t node1;  /* node index + 1; 0 = untracked (so a calloc'ed table is all untracked) */
+  uint8_t sync;   /* O_SYNC / O_DSYNC */
+  uint8_t append;
+} fdent_t;
+
+static int g_active;                 /* read without the lock: the idle branch */
+static atomic_int g_crashed;
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread int t_guard;
+
+static ffs_plan *g_plan;
+static uint64_t *g_rule_count;
+static char g_dir[PATH_MAX];
+static size_t g_dirlen;
+static char g_state[PATH_MAX];
+static uint64_t g_seed;
+static ffs_model g_model;
+static int g_trace_fd = -1;
+static uint64_t g_index;
+static uint64_t g_victims;
+static unsigned g_nfired;
+
+static int g_log_fd = -1;
+static unsigned char *g_log;
+static size_t g_log_cap;
+
+static fdent_t *g_fds;  /* fixed size (RLIMIT_NOFILE) once allocated: read without the lock */
+static int g_nfds;
+static int g_fd_hi;     /* highest fd ever tracked + 1 (what a reset must clear) */
+static node_t *g_nodes;
+static size_t g_nnodes, g_nodes_cap;
+
+static const char *const fiu_names[FFS_OP_COUNT] = {
+#define FFS_X_FIU(e, s) "faultfs/" s,
+    FFS_OP_MAP(FFS_X_FIU)
+#undef FFS_X_FIU
+};
+
+/* Descriptor of one tracked call. */
+typedef struct {
+  ffs_op op;
+  int cls;
+  int fd, fd2, dirfd, dirfd2, xflags, errno_ret;
+  const char *path, *path2;
+  const void *buf;
+  void *rbuf;
+  const struct iovec *iov, *riov;
+  int iovcnt;
+  size_t len;
+  int64_t off;
+  /* filled by ffs_pre */
+  int32_t node;
+  char rel[PATH_MAX], rel2[PATH_MAX];
+  uint64_t index;
+  int fire_rule;        /* -1 none */
+  int fail_errno;       /* injected error */
+  int after;            /* FFS_A_KILL_AFTER / FFS_A_CRASH_AFTER / FFS_A_TORN or -1 */
+  uint64_t torn_keep;
+  int flip, flip_has_arg;
+  uint64_t flip_bit;
+  uint32_t dur;
+  int64_t woff;         /* resolved write offset */
+  struct iovec iovbuf[64];
+} call_t;
+
+/* ---- small helpers ------------------------------------------------------------------ */
+static int fd_tracked(int fd) { return fd >= 0 && fd < g_nfds && g_fds[fd].node1 > 0; }
+#define FD_NODE(fd) (g_fds[fd].node1 - 1)
+
+static void die_msg(const char *fmt, ...) {
+  char buf[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  if (n > (int)sizeof buf - 2) n = (int)sizeof buf - 2;
+  if (n < 0) n = 0;
+  buf[n++] = '\n';
+  RESOLVE();
+  ssize_t w = real_write(2, buf, (size_t)n);
+  (void)w;
+}
+
+/* Lexically normalises abs (collapses //, ., ..) in place. */
+static void normalize(char *p) {
+  char out[PATH_MAX];
+  size_t o = 0;
+  const char *s = p;
+  while (*s) {
+    while (*s == '/') s++;
+    if (!*s) break;
+    const char *e = strchr(s, '/');
+    size_t n = e ? (size_t)(e - s) : strlen(s);
+    if (n == 1 && s[0] == '.') {
+    } else if (n == 2 && s[0] == '.' && s[1] == '.') {
+      while (o > 0 && out[o - 1] != '/') o--;
+      if (o > 0) o--;
+    } else if (o + n + 2 < sizeof out) {
+      out[o++] = '/';
+      memcpy(out + o, s, n);
+      o += n;
+    }
+    s += n;
+  }
+  if (o == 0) out[o++] = '/';
+  out[o] = 0;
+  memcpy(p, out, o + 1);
+}
+
+/* Path (dirfd, path) relative to the data dir into rel; 0 if outside. */
+static int rel_of(int dirfd, const char *path, char *rel) {
+  char abs[PATH_MAX];
+  if (!path) return 0;
+  if (path[0] == '/') {
+    snprintf(abs, sizeof abs, "%s", path);
+  } else {
+    char base[PATH_MAX];
+    if (dirfd == AT_FDCWD) {
+      if (!getcwd(base, sizeof base)) return 0;
+    } else if (fd_tracked(dirfd)) {
+      const char *r = g_nodes[FD_NODE(dirfd)].rel;
+      if (strcmp(r, ".") == 0) snprintf(base, sizeof base, "%s", g_dir);
+      else snprintf(base, sizeof base, "%s/%s", g_dir, r);
+    } else {
+      char lp[64];
+      snprintf(lp, sizeof lp, "/proc/self/fd/%d", dirfd);
+      ssize_t n = readlink(lp, base, sizeof base - 1);
+      if (n <= 0) return 0;
+      base[n] = 0;
+    }
+    snprintf(abs, sizeof abs, "%s/%s", base, path);
+  }
+  normalize(abs);
+  if (strncmp(abs, g_dir, g_dirlen) != 0) return 0;
+  if (abs[g_dirlen] == 0) {
+    strcpy(rel, ".");
+    return 1;
+  }
+  if (abs[g_dirlen] != '/') return 0;
+  snprintf(rel, PATH_MAX, "%s", abs + g_dirlen + 1);
+  return 1;
+}
+
+static void abs_of(const char *rel, char *out) {
+  if (strcmp(rel, ".") == 0) snprintf(out, PATH_MAX, "%s", g_dir);
+  else snprintf(out, PATH_MAX, "%s/%s", g_dir, rel);
+}
+
+
+
+static int fd_table_init(void) {
+  if (g_fds) return 0;
+  struct rlimit rl;
+  int n = 65536;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur > (rlim_t)n)
+    n = rl.rlim_cur > (1u << 20) ? (1 << 20) : (int)rl.rlim_cur;
+  g_fds = calloc((size_t)n, sizeof *g_fds);
+  if (!g_fds) return -1;
+  g_nfds = n;
+  return 0;
+}
+
+/* Records fd -> node (nid < 0: untracked). fds beyond the table stay untracked. */
+static void fd_track(int fd, int32_t nid, int sync, int append) {
+  if (fd < 0 || fd >= g_nfds) return;
+  g_fds[fd].sync = (uint8_t)sync;
+  g_fds[fd].append = (uint8_t)append;
+  g_fds[fd].node1 = nid + 1;
+  if (nid >= 0 && fd >= g_fd_hi) g_fd_hi = fd + 1;
+}
+
+static int32_t node_get(const struct stat *st, const char *rel, int created) {
+  for (size_t i = 0; i < g_nnodes; i++)
+    if (g_nodes[i].ino == (uint64_t)st->st_ino && g_nodes[i].dev == (uint64_t)st->st_dev) {
+      if (strcmp(g_nodes[i].rel, rel) != 0) {
+        char *r = strdup(rel);
+        if (r) { free(g_nodes[i].rel); g_nodes[i].rel = r; }
+      }
+      return (int32_t)i;
+    }
+  if (g_nnodes == g_nodes_cap) {
+    size_t nc = g_nodes_cap ? g_nodes_cap * 2 : 64;
+    node_t *nn = realloc(g_nodes, nc * sizeof *nn);
+    if (!nn) return -1;
+    g_nodes = nn;
+    g_nodes_cap = nc;
+  }
+  node_t *n = &g_nodes[g_nnodes];
+  memset(n, 0, sizeof *n);
+  n->dev = (uint64_t)st->st_dev;
+  n->ino = (uint64_t)st->st_ino;
+  n->rel = strdup(rel);
+  if (!n->rel) return -1;
+  n->isdir = S_ISDIR(st->st_mode);
+  n->created = created;
+  n->D = n->P = created ? 0 : (uint64_t)st->st_size;
+  return (int32_t)g_nnodes++;
+}
+
+static int32_t node_find_ino(uint64_t dev, uint64_t ino) {
+  for (size_t i = 0; i < g_nnodes; i++)
+    if (g_nodes[i].ino == ino && g_nodes[i].dev == dev) return (int32_t)i;
+  return -1;
+}
+
+/* ---- undo log (shared mapping of STATE/undo) ----------------------------------------- */
+static ffs_undo_hdr *log_hdr(void) { return (ffs_undo_hdr *)g_log; }
+
+/* Reserves a record; returns its payload area (plen bytes) or NULL. Commit with log_commit. */
+static unsigned char *log_reserve(uint32_t type, int32_t fid, uint64_t a, uint64_t b, uint64_t c, size_t plen,
+                                  size_t *reclen) {
+  size_t len = (sizeof(ffs_urec) + plen + 7) & ~(size_t)7;
+  size_t need = sizeof(ffs_undo_hdr) + log_hdr()->used + len;
+  if (need > g_log_cap) {
+    size_t nc = g_log_cap * 2;
+    while (nc < need) nc *= 2;
+    if (real_ftruncate(g_log_fd, (off_t)nc) < 0) return NULL;
+    void *m = mremap(g_log, g_log_cap, nc, MREMAP_MAYMOVE);
+    if (m == MAP_FAILED) return NULL;
+    g_log = m;
+    g_log_cap = nc;
+  }
+  ffs_urec *r = (ffs_urec *)(g_log + sizeof(ffs_undo_hdr) + log_hdr()->used);
+  r->type = type;
+  r->len = (uint32_t)len;
+  r->fid = fid;
+  r->plen = (uint32_t)plen;
+  r->a = a;
+  r->b = b;
+  r->c = c;
+  *reclen = len;
+  return (unsigned char *)(r + 1);
+}
+
+static void log_commit(size_t reclen) {
+  __atomic_store_n(&log_hdr()->used, log_hdr()->used + reclen, __ATOMIC_RELEASE);
+}
+
+static int log_rec(uint32_t type, int32_t fid, uint64_t a, uint64_t b, uint64_t c, const char *s1, const char *s2) {
+  size_t l1 = s1 ? strlen(s1) + 1 : 0, l2 = s2 ? strlen(s2) + 1 : 0, rl;
+  unsigned char *p = log_reserve(type, fid, a, b, c, l1 + l2, &rl);
+  if (!p) return -1;
+  if (l1) memcpy(p, s1, l1);
+  if (l2) memcpy(p + l1, s2, l2);
+  log_commit(rl);
+  return 0;
+}
+
+/* Saves the current bytes of [off, off+len) of node n (via fd) before they change. */
+static void log_old(int fd, int32_t nid, uint64_t off, uint64_t len) {
+  while (len) {
+    size_t chunk = len > (1u << 20) ? (1u << 20) : (size_t)len, rl;
+    unsigned char *p = log_reserve(FFS_U_OLD, nid, off, chunk, 0, chunk, &rl);
+    if (!p) return;
+    ssize_t got = real_pread64(fd, p, chunk, (off64_t)off);
+    if (got <= 0) return; /* nothing there: nothing to restore */
+    ((ffs_urec *)p - 1)->b = (uint64_t)got;
+    log_commit(rl);
+    if ((size_t)got < chunk) return;
+    off += chunk;
+    len -= chunk;
+  }
+}
+
+static void epoch_begin(int32_t nid, call_t *c) {
+  node_t *n = &g_nodes[nid];
+  if (n->epoch) return;
+  log_rec(FFS_U_DIRTY, nid, n->D, n->P, n->ino, n->rel, NULL);
+  n->epoch = 1;
+  c->dur |= FFS_DUR_DIRTY;
+}
+
+/* Before a change of [off, off+len) of node nid through fd whose size is cur. */
+static void before_change(int fd, int32_t nid, uint64_t off, uint64_t len, uint64_t cur, int log_w, call_t *c) {
+  node_t *n = &g_nodes[nid];
+  epoch_begin(nid, c);
+  uint64_t lim = n->P < cur ? n->P : cur;
+  if (off < lim) log_old(fd, nid, off, (off + len > lim ? lim : off + len) - off);
+  if (log_w) log_rec(FFS_U_W, nid, off, len, 0, NULL, NULL);
+}
+
+static uint64_t fd_size(int fd) {
+  struct stat st;
+  return fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+/* Victim: a hard link (or copy) of path into the state dir, kept for undo. */
+static uint64_t make_victim(const char *abs) {
+  char vp[PATH_MAX];
+  uint64_t v = g_victims++;
+  snprintf(vp, sizeof vp, "%s/%s%llu", g_state, FFS_STATE_VICTIMS, (unsigned long long)v);
+  if (real_link(abs, vp) == 0) return v;
+  if (errno != EXDEV && errno != EPERM && errno != EMLINK) return UINT64_MAX;
+  int in = real_openat(AT_FDCWD, abs, O_RDONLY | O_CLOEXEC), out = -1;
+  if (in < 0) return UINT64_MAX;
+  out = real_openat(AT_FDCWD, vp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (out < 0) { real_close(in); return UINT64_MAX; }
+  char buf[65536];
+  ssize_t r;
+  while ((r = real_read(in, buf, sizeof buf)) > 0)
+    if (real_write(out, buf, (size_t)r) != r) break;
+  real_close(in);
+  real_close(out);
+  return v;
+}
+
+/* ---- trace ------------------------------------------------------------------------------ */
+static void trace_rec(ffs_op op, uint64_t index, uint32_t dur, int64_t off, uint64_t len, int64_t res, const char *p1,
+                      const char *p2) {
+  if (g_trace_fd < 0) return;
+  unsigned char buf[sizeof(ffs_trec) + 2 * PATH_MAX];
+  ffs_trec h = {0};
+  size_t l1 = p1 ? strlen(p1) : 0, l2 = p2 ? strlen(p2) : 0;
+  if (l1 >= FFS_PATH_MAX) l1 = FFS_PATH_MAX - 1;
+  if (l2 >= FFS_PATH_MAX) l2 = FFS_PATH_MAX - 1;
+  h.len = (uint32_t)(sizeof h + l1 + l2);
+  h.op = (uint16_t)op;
+  h.pathlen = (uint16_t)l1;
+  h.path2len = (uint16_t)l2;
+  h.dur = dur;
+  h.index = index;
+  h.offset = off;
+  h.length = len;
+  h.result = res;
+  memcpy(buf, &h, sizeof h);
+  if (l1) memcpy(buf + sizeof h, p1, l1);
+  if (l2) memcpy(buf + sizeof h + l1, p2, l2);
+  ssize_t w = real_write(g_trace_fd, buf, h.len);
+  (void)w;
+}
+
+/* A warning record (shares the index of the next call); fd >= 0: path of that fd. */
+static void warn_call(ffs_op op, int fd, const char *rel, int64_t off, uint64_t len) {
+  pthread_mutex_lock(&g_lock);
+  if (fd >= 0) rel = fd_tracked(fd) ? g_nodes[FD_NODE(fd)].rel : NULL;
+  if (rel) trace_rec(op, g_index, FFS_DUR_WARN, off, len, 0, rel, NULL);
+  pthread_mutex_unlock(&g_lock);
+}
+
+/* ---- firing -------------------------------------------------------------------------- */
+static void write_fired(const call_t *c, int rule) {
+  if (g_nfired++ >= 64 && !ffs_action_is_fatal(g_plan->rules[rule].action)) return;
+  char path[PATH_MAX], line[PATH_MAX + 128];
+  snprintf(path, sizeof path, "%s/%s", g_state, FFS_STATE_FIRED);
+  int fd = real_openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  int n = snprintf(line, sizeof line, "%d %s %s %llu %llu %s\n", rule, ffs_action_name(g_plan->rules[rule].action),
+                   ffs_op_name(c->op), (unsigned long long)c->index, (unsigned long long)g_rule_count[rule], c->rel);
+  if (n > (int)sizeof line - 1) n = (int)sizeof line - 1;
+  ssize_t w = real_write(fd, line, (size_t)n);
+  (void)w;
+  real_close(fd);
+}
+
+static _Noreturn void die_now(void) {
+  kill(getpid(), SIGKILL);
+  for (;;) pause();
+}
+
+/* Power cut: roll back to the durable state, then die. Called with g_lock held. */
+static _Noreturn void power_cut(void) {
+  char err[512];
+  atomic_store(&g_crashed, 1);
+  int rc = ffs__rollback_buf(g_log, sizeof(ffs_undo_hdr) + log_hdr()->used, g_state, g_dir, err, sizeof err);
+  if (rc < 0) die_msg("faultfs: in-process rollback failed (%s): %s", ffs_strerror(rc), err);
+  else log_hdr()->rolled_back = 1;
+  die_now();
+}
+
+static int glob_match(const ffs_rule *r, const char *rel) { return !r->glob[0] || fnmatch(r->glob, rel, 0) == 0; }
+
+/* ---- the tracked-call core ------------------------------------------------------------ */
+enum { PRE_PASS = 0, PRE_GO = 1, PRE_FAIL = 2 };
+
+static size_t iov_total(const struct iovec *iov, int cnt) {
+  size_t t = 0;
+  for (int i = 0; i < cnt; i++) t += iov[i].iov_len;
+  return t;
+}
+
+/* Limits the data of a write to keep bytes (short / torn). */
+static void limit_write(call_t *c, uint64_t keep) {
+  if (c->iov) {
+    int n = 0;
+    uint64_t left = keep;
+    for (int i = 0; i < c->iovcnt && n < 64 && left; i++) {
+      c->iovbuf[n] = c->iov[i];
+      if (c->iovbuf[n].iov_len > left) c->iovbuf[n].iov_len = (size_t)left;
+      left -= c->iovbuf[n].iov_len;
+      n++;
+    }
+    if (n == 0) { c->iovbuf[0].iov_base = (void *)c->iov[0].iov_base; c->iovbuf[0].iov_len = 0; n = 1; }
+    c->iov = c->iovbuf;
+    c->iovcnt = n;
+  } else if (keep < c->len) {
+    c->len = (size_t)keep;
+  }
+}
+
+static int ffs_pre(call_t *c) {
+  int32_t nid = -1;
+  /* 1. is it tracked? (fd table reads race only with calls on other fds) */
+  switch (c->cls) {
+    case CL_RENAME: case CL_LINK: {
+      int t1 = rel_of(c->dirfd, c->path, c->rel), t2 = rel_of(c->dirfd2, c->path2, c->rel2);
+      if (!t1 && !t2) return PRE_PASS;
+      if (!t1) strcpy(c->rel, "");
+      if (!t2) strcpy(c->rel2, "");
+      break;
+    }
+    case CL_UNLINK: case CL_MKDIR: case CL_RMDIR: case CL_PTRUNC:
+      if (!rel_of(c->cls == CL_PTRUNC ? AT_FDCWD : c->dirfd, c->path, c->rel)) return PRE_PASS;
+      break;
+    default:
+      if (!fd_tracked(c->fd)) return PRE_PASS;
+      break;
+  }
+  pthread_mutex_lock(&g_lock);
+  if (UNLIKELY(atomic_load(&g_crashed))) for (;;) pause(); /* a crash fired: never act again */
+  t_guard = 1;
+  if (c->fd >= 0) {
+    if (!fd_tracked(c->fd)) { t_guard = 0; pthread_mutex_unlock(&g_lock); return PRE_PASS; }
+    nid = FD_NODE(c->fd);
+    snprintf(c->rel, sizeof c->rel, "%s", g_nodes[nid].rel);
+  }
+  c->node = nid;
+  if (c->cls == CL_UNLINK && (c->xflags & AT_REMOVEDIR)) c->op = FFS_OP_RMDIR;
+  c->index = g_index++;
+  c->fire_rule = -1;
+  c->after = -1;
+  /* 2. libfiu failure point */
+  if (UNLIKELY(fiu_fail(fiu_names[c->op]))) {
+    void *info = fiu_failinfo();
+    c->fail_errno = info ? (int)(intptr_t)info : EIO;
+  }
+  /* 3. the plan */
+  for (size_t i = 0; i < g_plan->nrules; i++) {
+    ffs_rule *r = &g_plan->rules[i];
+    if (!ffs__op_matches(r->op, c->op) || !glob_match(r, c->rel)) continue;
+    uint64_t k = ++g_rule_count[i];
+    if (c->fire_rule < 0 && (k == r->n || (r->plus && k > r->n))) c->fire_rule = (int)i;
+  }
+  if (c->fire_rule >= 0 && !c->fail_errno) {
+    ffs_rule *r = &g_plan->rules[c->fire_rule];
+    size_t want = c->iov ? iov_total(c->iov, c->iovcnt) : c->len;
+    c->dur |= FFS_DUR_FIRED;
+    write_fired(c, c->fire_rule);
+    switch (r->action) {
+      case FFS_A_KILL:
+        trace_rec(c->op, c->index, c->dur, c->off, want, 0, c->rel, c->rel2);
+        die_now();
+      case FFS_A_CRASH:
+        trace_rec(c->op, c->index, c->dur, c->off, want, 0, c->rel, c->rel2);
+        power_cut();
+      case FFS_A_KILL_AFTER: case FFS_A_CRASH_AFTER:
+        c->after = r->action;
+        break;
+      case FFS_A_TORN:
+        c->after = FFS_A_TORN;
+        c->torn_keep = r->has_arg ? r->arg : (ffs_mix(g_seed ^ c->index) % (want / 512 + 1)) * 512;
+        if (c->torn_keep > want) c->torn_keep = want;
+        limit_write(c, c->torn_keep);
+        break;
+      case FFS_A_EIO: c->fail_errno = EIO; break;
+      case FFS_A_ENOSPC: c->fail_errno = ENOSPC; break;
+      case FFS_A_EDQUOT: c->fail_errno = EDQUOT; break;
+      case FFS_A_SHORT:
+        limit_write(c, r->has_arg ? (r->arg < want ? r->arg : want) : want / 2);
+        break;
+      case FFS_A_FLIP:
+        c->flip = 1;
+        c->flip_bit = r->has_arg ? r->arg : ffs_mix(g_seed ^ (c->index * 0x9e3779b97f4a7c15ull));
+        c->flip_has_arg = r->has_arg;
+        break;
+      default: break;
+    }
+  }
+  if (c->fail_errno) {
+    if (c->cls == CL_SYNC && nid >= 0 && g_nodes[nid].epoch && !g_nodes[nid].isdir) {
+      log_rec(FFS_U_LOST, nid, 0, 0, 0, NULL, NULL); /* fsyncgate */
+      c->dur |= FFS_DUR_LOST;
+    }
+    return PRE_FAIL;
+  }
+  /* 4. undo information, before the change */
+  switch (c->cls) {
+    case CL_WRITE: {
+      if (g_nodes[nid].isdir) break;
+      uint64_t len = c->iov ? iov_total(c->iov, c->iovcnt) : c->len, cur = 0;
+      int need_cur = 0;
+      if (c->off >= 0) c->woff = c->off;
+      else if (g_fds[c->fd].append) { cur = fd_size(c->fd); need_cur = 1; c->woff = (int64_t)cur; }
+      else c->woff = lseek(c->fd, 0, SEEK_CUR);
+      if (c->woff < 0) c->woff = 0;
+      if ((uint64_t)c->woff < g_nodes[nid].P && !need_cur) cur = fd_size(c->fd);
+      before_change(c->fd, nid, (uint64_t)c->woff, len, cur, 1, c);
+      break;
+    }
+    case CL_TRUNC: {
+      uint64_t cur = fd_size(c->fd), nl = c->off < 0 ? 0 : (uint64_t)c->off;
+      if (nl < cur) before_change(c->fd, nid, nl, cur - nl, cur, 0, c);
+      else epoch_begin(nid, c);
+      break;
+    }
+    case CL_FALLOC: {
+      uint64_t cur = fd_size(c->fd);
+      before_change(c->fd, nid, (uint64_t)c->off, c->len, cur, 1, c);
+      break;
+    }
+    case CL_PTRUNC: {
+      char abs[PATH_MAX];
+      struct stat st;
+      abs_of(c->rel, abs);
+      if (stat(abs, &st) < 0 || !S_ISREG(st.st_mode)) break;
+      int fd = real_openat(AT_FDCWD, abs, O_RDONLY | O_CLOEXEC);
+      if (fd < 0) break;
+      int32_t id = node_get(&st, c->rel, 0);
+      uint64_t nl = c->off < 0 ? 0 : (uint64_t)c->off;
+      if (id >= 0) {
+        if (nl < (uint64_t)st.st_size) before_change(fd, id, nl, (uint64_t)st.st_size - nl, (uint64_t)st.st_size, 0, c);
+        else epoch_begin(id, c);
+      }
+      real_close(fd);
+      break;
+    }
+    case CL_UNLINK: {
+      char abs[PATH_MAX];
+      struct stat st;
+      abs_of(c->rel, abs);
+      if (lstat(abs, &st) < 0) break;
+      if (S_ISDIR(st.st_mode)) {
+        log_rec(FFS_U_RMDIR, -1, 0, 0, 0, c->rel, NULL);
+      } else {
+        uint64_t v = make_victim(abs);
+        if (v == UINT64_MAX) break;
+        log_rec(FFS_U_UNLINK, node_find_ino((uint64_t)st.st_dev, (uint64_t)st.st_ino), (uint64_t)st.st_ino, v, 0, c->rel, NULL);
+      }
+      c->dur |= FFS_DUR_NSCHANGE;
+      break;
+    }
+    case CL_RMDIR:
+      log_rec(FFS_U_RMDIR, -1, 0, 0, 0, c->rel, NULL);
+      c->dur |= FFS_DUR_NSCHANGE;
+      break;
+    case CL_MKDIR:
+      log_rec(FFS_U_MKDIR, -1, 0, 0, 0, c->rel, NULL);
+      c->dur |= FFS_DUR_NSCHANGE;
+      break;
+    case CL_RENAME: {
+      char a1[PATH_MAX], a2[PATH_MAX];
+      struct stat s1, s2;
+      if (!c->rel[0] || !c->rel2[0]) break; /* crosses the data dir boundary: not modelled */
+      abs_of(c->rel, a1);
+      abs_of(c->rel2, a2);
+      if (lstat(a1, &s1) < 0) break;
+      uint64_t v = UINT64_MAX;
+      int32_t vfid = -1;
+      if (lstat(a2, &s2) == 0 && !S_ISDIR(s2.st_mode) && s2.st_ino != s1.st_ino) {
+        v = make_victim(a2);
+        vfid = node_find_ino((uint64_t)s2.st_dev, (uint64_t)s2.st_ino);
+      }
+      log_rec(FFS_U_RENAME, node_find_ino((uint64_t)s1.st_dev, (uint64_t)s1.st_ino), (uint64_t)s1.st_ino, v,
+              (uint64_t)(int64_t)vfid, c->rel, c->rel2);
+      c->dur |= FFS_DUR_NSCHANGE;
+      break;
+    }
+    case CL_LINK: {
+      char a1[PATH_MAX];
+      struct stat s1;
+      if (!c->rel[0] || !c->rel2[0]) break;
+      abs_of(c->rel, a1);
+      if (lstat(a1, &s1) < 0) break;
+      log_rec(FFS_U_LINK, -1, (uint64_t)s1.st_ino, 0, 0, c->rel, c->rel2);
+      c->dur |= FFS_DUR_NSCHANGE;
+      break;
+    }
+    default:
+      break;
+  }
+  return PRE_GO;
+}
+
+static void flip_read(call_t *c, int64_t r) {
+  if (r <= 0) return;
+  uint64_t bit = c->flip_has_arg ? c->flip_bit : c->flip_bit % ((uint64_t)r * 8);
+  if (bit >= (uint64_t)r * 8) return;
+  uint64_t byte = bit / 8;
+  if (c->rbuf) {
+    ((unsigned char *)c->rbuf)[byte] ^= (unsigned char)(1u << (bit % 8));
+  } else {
+    for (int i = 0; i < c->iovcnt; i++) {
+      if (byte < c->riov[i].iov_len) {
+        ((unsigned char *)c->riov[i].iov_base)[byte] ^= (unsigned char)(1u << (bit % 8));
+        break;
+      }
+      byte -= c->riov[i].iov_len;
+    }
+  }
+}
+
+/* After the real call (or the injected failure). Releases g_lock. */
+static void ffs_post(call_t *c, int64_t r, int err) {
+  int ok = r >= 0 && !(c->errno_ret && r != 0);
+  int32_t nid = c->node;
+  int64_t res = ok ? r : -(int64_t)(c->errno_ret ? r : err);
+  if (ok) {
+    switch (c->cls) {
+      case CL_WRITE:
+        if (nid >= 0 && r > 0 && (g_fds[c->fd].sync || c->after == FFS_A_TORN)) {
+          node_t *n = &g_nodes[nid];
+          log_rec(FFS_U_KEEP, nid, (uint64_t)c->woff, (uint64_t)r, 0, NULL, NULL);
+          if ((uint64_t)c->woff + (uint64_t)r > n->P) n->P = (uint64_t)c->woff + (uint64_t)r;
+          c->dur |= FFS_DUR_KEEP;
+        }
+        break;
+      case CL_READ:
+        if (c->flip) flip_read(c, r);
+        break;
+      case CL_SYNC: {
+        node_t *n = &g_nodes[nid];
+        if (n->isdir) {
+          log_rec(FFS_U_DSYNC, -1, 0, 0, 0, n->rel, NULL);
+          c->dur |= FFS_DUR_DIRSYNC;
+        } else {
+          if (n->epoch) {
+            uint64_t sz = fd_size(c->fd);
+            log_rec(FFS_U_SYNC, nid, sz, 0, 0, NULL, NULL);
+            n->D = n->P = sz;
+            n->epoch = 0;
+          }
+          if (g_model == FFS_MODEL_EXT4 && n->created) {
+            log_rec(FFS_U_DENTRY, nid, 0, 0, 0, n->rel, NULL);
+            n->created = 0;
+          }
+          c->dur |= FFS_DUR_SYNC;
+        }
+        break;
+      }
+      case CL_CLOSE:
+        fd_track(c->fd, -1, 0, 0);
+        break;
+      case CL_DUP:
+        if (r >= 0 && (int)r != c->fd) fd_track((int)r, nid, g_fds[c->fd].sync, g_fds[c->fd].append);
+        break;
+      case CL_RENAME: {
+        char a2[PATH_MAX];
+        struct stat st;
+        if (!c->rel2[0]) break;
+        abs_of(c->rel2, a2);
+        if (lstat(a2, &st) == 0) {
+          int32_t id = node_find_ino((uint64_t)st.st_dev, (uint64_t)st.st_ino);
+          if (id >= 0) {
+            char *p = strdup(c->rel2);
+            if (p) { free(g_nodes[id].rel); g_nodes[id].rel = p; }
+          }
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  } else if (c->cls == CL_CLOSE) {
+    fd_track(c->fd, -1, 0, 0);
+  }
+  uint64_t tlen = c->cls == CL_WRITE && c->iov ? iov_total(c->iov, c->iovcnt) : c->len;
+  trace_rec(c->op, c->index, c->dur, c->cls == CL_WRITE ? c->woff : c->off, tlen, res, c->rel, c->rel2);
+  if (c->after == FFS_A_KILL_AFTER) die_now();
+  if (c->after == FFS_A_CRASH_AFTER || c->after == FFS_A_TORN) power_cut();
+  t_guard = 0;
+  pthread_mutex_unlock(&g_lock);
+}
+
+/* ---- generated wrappers -------------------------------------------------------------- */
+#define X_WRAP(name, ret, params, args, realargs, op_, cls_, errret, ...) \
+  EXPORT ret name params {                                                \
+    RESOLVE();                                                            \
+    if (LIKELY(!g_active) || t_guard) return real_##name args;            \
+    call_t c = {.op = op_, .cls = cls_, .dirfd = AT_FDCWD, __VA_ARGS__};  \
+    int pre = ffs_pre(&c);                                                \
+    if (pre == PRE_PASS) return real_##name args;                         \
+    if (pre == PRE_FAIL) {                                                \
+      if (cls_ == CL_CLOSE) real_close(c.fd);                             \
+      ffs_post(&c, c.errno_ret ? c.fail_errno : -1, c.fail_errno);        \
+      if (c.errno_ret) return (ret)c.fail_errno;                          \
+      errno = c.fail_errno;                                               \
+      return (ret)(errret);                                               \
+    }                                                                     \
+    ret r = real_##name realargs;                                         \
+    int e = errno;                                                        \
+    ffs_post(&c, (int64_t)r, e);                                          \
+    errno = e;                                                            \
+    return r;                                                             \
+  }
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+FFS_CALLS(X_WRAP)
+#pragma GCC diagnostic pop
+#undef X_WRAP
+
+/* ---- open family (variadic mode: one core, thin entry points) -------------------------- */
+static int open_core(int dirfd, const char *path, int flags, mode_t mode, ffs_op op) {
+  RESOLVE();
+  if (LIKELY(!g_active) || t_guard) return real_openat(dirfd, path, flags, mode);
+  call_t c = {.op = op, .cls = -1, .fd = -1, .fd2 = -1, .dirfd = dirfd, .path = path, .off = -1};
+  if (!rel_of(dirfd, path, c.rel)) return real_openat(dirfd, path, flags, mode);
+  pthread_mutex_lock(&g_lock);
+  if (UNLIKELY(atomic_load(&g_crashed))) for (;;) pause();
+  t_guard = 1;
+  c.node = -1;
+  c.index = g_index++;
+  c.fire_rule = -1;
+  c.after = -1;
+  if (UNLIKELY(fiu_fail(fiu_names[op]))) {
+    void *info = fiu_failinfo();
+    c.fail_errno = info ? (int)(intptr_t)info : EIO;
+  }
+  for (size_t i = 0; i < g_plan->nrules; i++) {
+    ffs_rule *r = &g_plan->rules[i];
+    if (!ffs__op_matches(r->op, op) || !glob_match(r, c.rel)) continue;
+    uint64_t k = ++g_rule_count[i];
+    if (c.fire_rule < 0 && (k == r->n || (r->plus && k > r->n))) c.fire_rule = (int)i;
+  }
+  if (c.fire_rule >= 0 && !c.fail_errno) {
+    ffs_action a = g_plan->rules[c.fire_rule].action;
+    c.dur |= FFS_DUR_FIRED;
+    write_fired(&c, c.fire_rule);
+    if (a == FFS_A_KILL || a == FFS_A_CRASH) {
+      trace_rec(op, c.index, c.dur, -1, 0, 0, c.rel, NULL);
+      if (a == FFS_A_KILL) die_now();
+      power_cut();
+    }
+    if (a == FFS_A_EIO) c.fail_errno = EIO;
+    if (a == FFS_A_ENOSPC) c.fail_errno = ENOSPC;
+    if (a == FFS_A_EDQUOT) c.fail_errno = EDQUOT;
+    if (a == FFS_A_KILL_AFTER || a == FFS_A_CRASH_AFTER) c.after = a;
+  }
+  int fd = -1, e = 0;
+  if (c.fail_errno) {
+    e = c.fail_errno;
+    goto done;
+  }
+  /* undo info */
+  char abs[PATH_MAX];
+  struct stat st;
+  abs_of(c.rel, abs);
+  int exists = stat(abs, &st) == 0;
+  int creating = !exists && (flags & O_CREAT);
+  if (creating) {
+    log_rec(FFS_U_CREATE, -1, 0, 0, 0, c.rel, NULL);
+    c.dur |= FFS_DUR_NSCHANGE;
+  } else if (exists && (flags & O_TRUNC) && S_ISREG(st.st_mode) && (flags & O_ACCMODE) != O_RDONLY && st.st_size > 0) {
+    int32_t id = node_get(&st, c.rel, 0);
+    int rfd = real_openat(AT_FDCWD, abs, O_RDONLY | O_CLOEXEC);
+    if (id >= 0 && rfd >= 0) before_change(rfd, id, 0, (uint64_t)st.st_size, (uint64_t)st.st_size, 0, &c);
+    if (rfd >= 0) real_close(rfd);
+  }
+  fd = real_openat(dirfd, path, flags, mode);
+  e = errno;
+  if (fd >= 0 && fstat(fd, &st) == 0)
+    fd_track(fd, node_get(&st, c.rel, creating), (flags & (O_SYNC | O_DSYNC)) != 0, (flags & O_APPEND) != 0);
+done:
+  trace_rec(op, c.index, c.dur, -1, 0, fd >= 0 ? fd : -(int64_t)e, c.rel, NULL);
+  if (c.after == FFS_A_KILL_AFTER) die_now();
+  if (c.after == FFS_A_CRASH_AFTER) power_cut();
+  t_guard = 0;
+  pthread_mutex_unlock(&g_lock);
+  errno = e;
+  return fd;
+}
+
+#define OPEN_MODE(flags) \
+  mode_t mode = 0;       \
+  if ((flags) & (O_CREAT | __O_TMPFILE)) { va_list ap; va_start(ap, flags); mode = (mode_t)va_arg(ap, int); va_end(ap); }
+EXPORT int open(const char *p, int flags, ...) { OPEN_MODE(flags); return open_core(AT_FDCWD, p, flags, mode, FFS_OP_OPEN); }
+EXPORT int open64(const char *p, int flags, ...) { OPEN_MODE(flags); return open_core(AT_FDCWD, p, flags, mode, FFS_OP_OPEN); }
+EXPORT int openat(int d, const char *p, int flags, ...) { OPEN_MODE(flags); return open_core(d, p, flags, mode, FFS_OP_OPEN); }
+EXPORT int openat64(int d, const char *p, int flags, ...) { OPEN_MODE(flags); return open_core(d, p, flags, mode, FFS_OP_OPEN); }
+EXPORT int __open_2(const char *p, int flags) { return open_core(AT_FDCWD, p, flags, 0, FFS_OP_OPEN); }
+EXPORT int __open64_2(const char *p, int flags) { return open_core(AT_FDCWD, p, flags, 0, FFS_OP_OPEN); }
+EXPORT int __openat_2(int d, const char *p, int flags) { return open_core(d, p, flags, 0, FFS_OP_OPEN); }
+EXPORT int __openat64_2(int d, const char *p, int flags) { return open_core(d, p, flags, 0, FFS_OP_OPEN); }
+EXPORT int creat(const char *p, mode_t m) { return open_core(AT_FDCWD, p, O_CREAT | O_WRONLY | O_TRUNC, m, FFS_OP_CREAT); }
+EXPORT int creat64(const char *p, mode_t m) { return open_core(AT_FDCWD, p, O_CREAT | O_WRONLY | O_TRUNC, m, FFS_OP_CREAT); }
+
+/* ---- calls that cannot be modelled: reported as warnings in the trace ---------------- */
+static void mmap_check(int prot, int flags, int fd, int64_t off, size_t len) {
+  if (!g_active || t_guard || !(flags & MAP_SHARED) || !(prot & PROT_WRITE) || !fd_tracked(fd)) return;
+  warn_call(FFS_OP_MMAP, fd, NULL, off, len);
+}
+EXPORT void *mmap(void *a, size_t n, int prot, int flags, int fd, off_t off) {
+  RESOLVE();
+  mmap_check(prot, flags, fd, off, n);
+  return real_mmap(a, n, prot, flags, fd, off);
+}
+EXPORT void *mmap64(void *a, size_t n, int prot, int flags, int fd, off64_t off) {
+  RESOLVE();
+  mmap_check(prot, flags, fd, off, n);
+  return real_mmap64(a, n, prot, flags, fd, off);
+}
+EXPORT long syscall(long nr, ...) {
+  va_list ap;
+  long a[6];
+  va_start(ap, nr);
+  for (int i = 0; i < 6; i++) a[i] = va_arg(ap, long);
+  va_end(ap);
+  RESOLVE();
+  if (g_active && !t_guard) {
+    int fdarg = nr == SYS_write || nr == SYS_pwrite64 || nr == SYS_writev || nr == SYS_pwritev || nr == SYS_fsync ||
+                nr == SYS_fdatasync || nr == SYS_ftruncate || nr == SYS_fallocate || nr == SYS_sync_file_range;
+    if (fdarg && fd_tracked((int)a[0])) warn_call(FFS_OP_SYSCALL, (int)a[0], NULL, nr, 0);
+  }
+  return real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+static void stdio_check(const char *path, const char *mode) {
+  char rel[PATH_MAX];
+  if (!g_active || t_guard || !mode || !strpbrk(mode, "wa+")) return;
+  if (rel_of(AT_FDCWD, path, rel)) warn_call(FFS_OP_STDIO, -1, rel, -1, 0);
+}
+EXPORT FILE *fopen(const char *p, const char *m) {
+  RESOLVE();
+  stdio_check(p, m);
+  return real_fopen(p, m);
+}
+EXPORT FILE *fopen64(const char *p, const char *m) {
+  RESOLVE();
+  stdio_check(p, m);
+  return real_fopen64(p, m);
+}
+
+/* ---- configuration ---------------------------------------------------------------------- */
+static void reset_tracking(void) {
+  for (size_t i = 0; i < g_nnodes; i++) free(g_nodes[i].rel);
+  g_nnodes = 0;
+  if (g_fds) memset(g_fds, 0, (size_t)g_fd_hi * sizeof *g_fds);
+  g_fd_hi = 0;
+  free(g_rule_count);
+  g_rule_count = NULL;
+  ffs_plan_free(g_plan);
+  g_plan = NULL;
+  g_index = g_victims = 0;
+  g_nfired = 0;
+  if (g_trace_fd >= 0) real_close(g_trace_fd);
+  g_trace_fd = -1;
+  if (g_log) munmap(g_log, g_log_cap);
+  g_log = NULL;
+  if (g_log_fd >= 0) real_close(g_log_fd);
+  g_log_fd = -1;
+}
+
+EXPORT int ffs_shim_configure(const char *plan, const char *data_dir, uint64_t seed, const char *model,
+                              const char *state_dir, const char *trace_path) {
+  char err[512], path[PATH_MAX];
+  int rc = 0;
+  struct stat st;
+  RESOLVE();
+  int saved_guard = t_guard;
+  t_guard = 1;
+  pthread_mutex_lock(&g_lock);
+  g_active = 0;
+  reset_tracking();
+  if (!plan) goto out; /* idle */
+  rc = ffs_plan_parse(plan, &g_plan, err, sizeof err);
+  if (rc < 0) { die_msg("faultfs: %s: %s", FFS_ENV_PLAN, err); goto out; }
+  int m = ffs_model_from_name(model);
+  if (m < 0) { die_msg("faultfs: %s: unknown model '%s' (strict, ext4, reorder)", FFS_ENV_MODEL, model); rc = FFS_EINVAL; goto out; }
+  g_model = (ffs_model)m;
+  g_seed = seed;
+  if (!data_dir || !realpath(data_dir, g_dir) || stat(g_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+    die_msg("faultfs: %s: data dir '%s' is not a directory", FFS_ENV_DIR, data_dir ? data_dir : "(unset)");
+    rc = FFS_ENODIR;
+    goto out;
+  }
+  g_dirlen = strlen(g_dir);
+  if (!state_dir || !*state_dir || (mkdir(state_dir, 0755) < 0 && errno != EEXIST) || !realpath(state_dir, g_state)) {
+    die_msg("faultfs: %s: state dir '%s' is missing", FFS_ENV_STATE, state_dir ? state_dir : "(unset)");
+    rc = FFS_ENODIR;
+    goto out;
+  }
+  if (strncmp(g_state, g_dir, g_dirlen) == 0 && (g_state[g_dirlen] == '/' || !g_state[g_dirlen])) {
+    die_msg("faultfs: state dir %s must not be inside the data dir %s", g_state, g_dir);
+    rc = FFS_EINVAL;
+    goto out;
+  }
+  ffs_state_clear(g_state);
+  g_rule_count = calloc(g_plan->nrules + 1, sizeof *g_rule_count);
+  if (!g_rule_count) { rc = FFS_ENOMEM; goto out; }
+  snprintf(path, sizeof path, "%s/%s", g_state, FFS_STATE_UNDO);
+  g_log_fd = real_openat(AT_FDCWD, path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  g_log_cap = 1u << 20;
+  if (g_log_fd < 0 || real_ftruncate(g_log_fd, (off_t)g_log_cap) < 0 ||
+      (g_log = mmap(NULL, g_log_cap, PROT_READ | PROT_WRITE, MAP_SHARED, g_log_fd, 0)) == MAP_FAILED) {
+    die_msg("faultfs: undo log %s: %s", path, strerror(errno));
+    g_log = NULL;
+    rc = FFS_EIO;
+    goto out;
+  }
+  ffs_undo_hdr *h = log_hdr();
+  memset(h, 0, sizeof *h);
+  h->version = FFS_UNDO_VERSION;
+  h->model = (uint32_t)g_model;
+  h->seed = g_seed;
+  memcpy(h->magic, FFS_UNDO_MAGIC, 8);
+  if (trace_path && *trace_path) {
+    g_trace_fd = real_openat(AT_FDCWD, trace_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (g_trace_fd < 0 || real_write(g_trace_fd, FFS_TRACE_MAGIC, 8) != 8) {
+      die_msg("faultfs: trace %s: %s", trace_path, strerror(errno));
+      rc = FFS_EIO;
+      goto out;
+    }
+  }
+  if (fd_table_init() < 0) { rc = FFS_ENOMEM; goto out; }
+  atomic_store(&g_crashed, 0);
+  g_active = 1;
+out:
+  if (rc < 0) reset_tracking();
+  pthread_mutex_unlock(&g_lock);
+  t_guard = saved_guard;
+  return rc;
+}
+
+__attribute__((constructor)) static void ffs_init(void) {
+  RESOLVE();
+  fiu_init(0);
+  const char *plan = getenv(FFS_ENV_PLAN);
+  if (!plan) return; /* idle */
+  const char *seed = getenv(FFS_ENV_SEED);
+  char *end = NULL;
+  uint64_t s = 0;
+  if (seed && *seed) {
+    errno = 0;
+    s = strtoull(seed, &end, 10);
+    if (errno || *end) { die_msg("faultfs: %s: '%s' is not a number", FFS_ENV_SEED, seed); _exit(2); }
+  }
+  if (ffs_shim_configure(plan, getenv(FFS_ENV_DIR), s, getenv(FFS_ENV_MODEL), getenv(FFS_ENV_STATE),
+                         getenv(FFS_ENV_TRACE)) < 0)
+    _exit(2);
+}
