@@ -128,9 +128,10 @@ const rpt_meta *rpt_set_meta(const rpt_set *s, size_t i);
 size_t rpt_set_failures(const rpt_set *s);
 
 /* Writes out_dir/summary.json, out_dir/junit.xml and out_dir/index.html
- * (each to a temp file, then renamed into place), and, when the set was
- * loaded from more than one path, the merged out_dir/results.jsonl and
- * out_dir/meta.json. Creates out_dir if needed. */
+ * (each to a temp file, then renamed into place), and out_dir/results.jsonl
+ * and out_dir/meta.json (merged) unless the set was loaded from one input
+ * whose directory is out_dir itself. kept paths are rewritten to be relative
+ * to out_dir. Creates out_dir if needed. */
 int rpt_write_all(const rpt_set *s, const char *out_dir, char *err, size_t errlen);
 
 /* The individual generators, each to an open stream. */

@@ -80,8 +80,9 @@ fail:
   return rc;
 }
 
-/* meta.json of a merged set: totals over the shards, so that reloading the
- * merged dir reports the same throughput. */
+/* meta.json of the out dir: one shard's meta as it was, or for several the
+ * totals over the shards, so that reloading the out dir reports the same
+ * throughput. */
 static int write_merged_meta(const rpt_set *s, FILE *f) {
   int rc = RPT_ENOMEM;
   size_t i;
@@ -89,18 +90,20 @@ static int write_merged_meta(const rpt_set *s, FILE *f) {
   int64_t cases = 0, jobs = 0;
   char *text = NULL;
   cJSON *o = cJSON_CreateObject();
+  const char *shard = s->nmetas == 1 ? s->metas[0].shard : "merged";
+  const char *argv = s->nmetas == 1 ? s->metas[0].argv : "";
   for (i = 0; i < s->nmetas; i++) {
     if (s->metas[i].elapsed_s > elapsed) elapsed = s->metas[i].elapsed_s;
     sps += s->metas[i].states_per_s;
     cases += s->metas[i].cases;
     jobs += s->metas[i].jobs;
   }
-  if (!o || !cJSON_AddStringToObject(o, "shard", "merged") ||
+  if (!o || !cJSON_AddStringToObject(o, "shard", shard) ||
       !cJSON_AddNumberToObject(o, "elapsed_s", elapsed) ||
       !cJSON_AddNumberToObject(o, "cases", (double)cases) ||
       !cJSON_AddNumberToObject(o, "states_per_s", sps) ||
       !cJSON_AddNumberToObject(o, "jobs", (double)jobs) ||
-      !cJSON_AddStringToObject(o, "argv", "") ||
+      !cJSON_AddStringToObject(o, "argv", argv) ||
       !(text = cJSON_Print(o)))
     goto fail;
   fputs(text, f);
@@ -145,7 +148,7 @@ static int is_relative_path(const char *p) {
  * The view shares everything with s except the cases array and the kept
  * strings it had to rewrite (listed in *owned). */
 static int rebase_kept(const rpt_set *s, const char *out_dir, rpt_set *view,
-                       char ***owned, size_t *nowned) {
+                       char ***owned, size_t *nowned, int *out_is_source) {
   size_t i, src;
   char **rel = NULL;
   int rc = RPT_ENOMEM;
@@ -165,6 +168,7 @@ static int rebase_kept(const rpt_set *s, const char *out_dir, rpt_set *view,
     rel[src] = rel_dir(out_dir, dir);   /* NULL: leave its paths alone */
     free(dir);
   }
+  *out_is_source = s->nsources == 1 && rel[0] && rel[0][0] == '\0';
   if (!(*owned = calloc(s->ncases + 1, sizeof **owned))) goto fail;
   for (i = 0; i < s->ncases; i++) {
     rpt_case *c = &view->cases[i];
@@ -183,10 +187,10 @@ fail:
   return rc;
 }
 
-static int write_everything(const rpt_set *s, const char *out_dir, char *err,
-                            size_t errlen) {
+static int write_everything(const rpt_set *s, const char *out_dir,
+                            int out_is_source, char *err, size_t errlen) {
   int rc;
-  if (s->nsources > 1) {
+  if (!out_is_source) {
     if ((rc = write_file(s, out_dir, "results.jsonl", rpt_write_jsonl, err, errlen)))
       return rc;
     if (s->nmetas > 0 &&
@@ -211,11 +215,12 @@ int rpt_write_all(const rpt_set *s, const char *out_dir, char *err,
     return RPT_EINVAL;
   }
   if ((rc = mkdir_p(out_dir, err, errlen))) return rc;
-  if ((rc = rebase_kept(s, out_dir, &view, &owned, &nowned))) {
+  int out_is_source = 0;
+  if ((rc = rebase_kept(s, out_dir, &view, &owned, &nowned, &out_is_source))) {
     rpt__seterr(err, errlen, "rebasing kept paths: %s", rpt_strerror(rc));
     goto fail;
   }
-  rc = write_everything(&view, out_dir, err, errlen);
+  rc = write_everything(&view, out_dir, out_is_source, err, errlen);
 fail:
   for (i = 0; i < nowned; i++) free(owned[i]);
   free(owned);

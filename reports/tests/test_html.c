@@ -185,15 +185,30 @@ static void write_all_merges_shards_and_reload_keeps_every_case(void **st) {
     assert_string_equal(rpt_set_case(back, i)->id, rpt_set_case(camp, i)->id);
   assert_int_equal(rpt_set_meta_count(back), 1);
   assert_true(rpt_set_meta(back, 0)->states_per_s == 10.0);
-  /* a single input is not rewritten: results.jsonl is left alone */
+  /* one input written elsewhere: that dir gets its own results.jsonl and
+   * the shard's meta.json as it was */
   char *single = fx_path(out, "single");
   const char *one[] = {d1};
-  rpt_set *s1 = NULL;
+  rpt_set *s1 = NULL, *s2 = NULL;
   assert_int_equal(rpt_load(one, 1, &s1, err, sizeof err), 0);
   assert_int_equal(rpt_write_all(s1, single, err, sizeof err), 0);
-  char *p = fx_path(single, "results.jsonl");
-  assert_int_not_equal(access(p, F_OK), 0);
-  free(p);
+  const char *again1[] = {single};
+  assert_int_equal(rpt_load(again1, 1, &s2, err, sizeof err), 0);
+  assert_int_equal(rpt_set_count(s2), 5);
+  assert_string_equal(rpt_set_meta(s2, 0)->shard, "x/2");
+  assert_string_equal(rpt_set_meta(s2, 0)->argv, "powercut campaign");
+  rpt_set_free(s2);
+  /* one input written in place: results.jsonl and meta.json are untouched */
+  char *rp = fx_path(d1, "results.jsonl"), *mp = fx_path(d1, "meta.json");
+  char *r_before = fx_read(rp), *m_before = fx_read(mp);
+  assert_int_equal(rpt_write_all(s1, d1, err, sizeof err), 0);
+  char *r_after = fx_read(rp), *m_after = fx_read(mp);
+  assert_string_equal(r_before, r_after);
+  assert_string_equal(m_before, m_after);
+  char *ip = fx_path(d1, "index.html"), *h = fx_read(ip);
+  assert_non_null(strstr(h, "<a href=\"kept/case-1.tar.gz\">"));   /* not rebased */
+  free(h); free(ip);
+  free(r_before); free(r_after); free(m_before); free(m_after); free(rp); free(mp);
   free(single);
   rpt_set_free(s1);
   rpt_set_free(s);
