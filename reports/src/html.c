@@ -59,7 +59,7 @@ static const char css[] =
     "h1 span{color:var(--muted);font-weight:400}"
     "h2{font-size:17px;margin:0 0 4px;font-weight:650}"
     "p.lead{color:var(--muted);margin:0 0 18px}"
-    "p.note{color:var(--muted);margin:0 0 12px;font-size:13px}"
+    ".note{color:var(--muted);font-size:12px}p.note{margin:0 0 12px;font-size:13px}"
     ".status{font-weight:650;padding:6px 14px;border-radius:999px;color:#fff}"
     ".status.ok{background:var(--pass)}.status.bad{background:var(--fail)}"
     "nav{margin:0 0 18px;font-size:13px}nav a{color:var(--accent);"
@@ -79,7 +79,7 @@ static const char css[] =
     "th,td{padding:6px 8px;border-bottom:1px solid var(--line);text-align:left;"
     "vertical-align:top}th{font-size:12px;color:var(--muted);font-weight:600;"
     "background:#fafbfc}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
-    "td.zero{color:#b4bac3}"
+    "td.zero{color:#b4bac3}td.bad{color:var(--fail);font-weight:650}"
     "code,pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}"
     "pre{margin:4px 0 0;padding:6px 8px;background:#f3f4f7;border-radius:6px;"
     "white-space:pre-wrap;word-break:break-all}"
@@ -186,7 +186,8 @@ static void table_html(FILE *f, const rpt__table *t, const rpt__stats *st,
     fputs("</td>", f);
     for (v = 0; v < st->nverdicts; v++) {
       int64_t n = t->cells[r * st->nverdicts + v];
-      fprintf(f, "<td class=\"n%s\">%" PRId64 "</td>", n ? "" : " zero", n);
+      const char *cls = !n ? " zero" : strcmp(st->verdicts[v], "PASS") ? " bad" : "";
+      fprintf(f, "<td class=\"n%s\">%" PRId64 "</td>", cls, n);
     }
     fprintf(f, "<td class=\"n\"><b>%" PRId64 "</b></td></tr>\n", t->row_total[r]);
   }
@@ -425,7 +426,7 @@ int rpt_write_html(const rpt_set *s, FILE *f) {
   card(f, st.nfail ? "bad" : "ok", "violations", v,
        st.nfail ? "contract broken" : "none found");
   snprintf(v, sizeof v, "%.0f%%", st.ncases ? 100.0 * (double)st.nfired / (double)st.ncases : 0);
-  snprintf(sub, sizeof sub, "%zu of %zu faults fired", st.nfired, st.ncases);
+  snprintf(sub, sizeof sub, "in %zu of %zu cases", st.nfired, st.ncases);
   card(f, "", "faults fired", v, sub);
   if (st.nshards) {
     snprintf(v, sizeof v, "%.0f", st.states_per_s);

@@ -173,6 +173,15 @@ static const char *fmt_us(char *buf, size_t n, int64_t us) {
   return buf;
 }
 
+/* A string for a terminal: control characters (ESC above all) as \xNN. */
+static void term_str(FILE *f, const char *s) {
+  for (; *s; s++) {
+    unsigned char ch = (unsigned char)*s;
+    if (ch < 0x20 || ch == 0x7F) fprintf(f, "\\x%02x", ch);
+    else fputc(ch, f);
+  }
+}
+
 void rpt_print_summary(const rpt_set *s, FILE *f) {
   rpt__stats st;
   size_t i, v, listed = 0;
@@ -192,8 +201,11 @@ void rpt_print_summary(const rpt_set *s, FILE *f) {
     fputc('\n', f);
   }
   fputs("  verdicts:", f);
-  for (v = 0; v < st.nverdicts; v++)
-    fprintf(f, " %s %" PRId64, st.verdicts[v], st.verdict_n[v]);
+  for (v = 0; v < st.nverdicts; v++) {
+    fputc(' ', f);
+    term_str(f, st.verdicts[v]);
+    fprintf(f, " %" PRId64, st.verdict_n[v]);
+  }
   fputc('\n', f);
   fprintf(f, "  faults fired: %zu of %zu cases\n", st.nfired, st.ncases);
   if (st.nrecovery)
@@ -206,13 +218,31 @@ void rpt_print_summary(const rpt_set *s, FILE *f) {
     if (rpt__is_pass(k)) continue;
     if (listed == 0) fputs("failures:\n", f);
     if (listed++ >= RPT_TERM_MAX_FAILURES) continue;
-    fprintf(f, "  %s  %s\n", k->verdict, k->id);
-    if (k->explanation[0]) fprintf(f, "    %s\n", k->explanation);
-    if (k->first_key[0])
-      fprintf(f, "    key %s: expected %s, found %s\n", k->first_key,
-              k->expected, k->found);
-    if (rpt__min_repro(k, &repro) == 0) fprintf(f, "    repro: %s\n", repro);
-    if (k->kept[0]) fprintf(f, "    kept: %s\n", k->kept);
+    fputs("  ", f);
+    term_str(f, k->verdict);
+    fputs("  ", f);
+    term_str(f, k->id);
+    if (k->explanation[0]) {
+      fputs("\n    ", f);
+      term_str(f, k->explanation);
+    }
+    if (k->first_key[0]) {
+      fputs("\n    key ", f);
+      term_str(f, k->first_key);
+      fputs(": expected ", f);
+      term_str(f, k->expected);
+      fputs(", found ", f);
+      term_str(f, k->found);
+    }
+    if (rpt__min_repro(k, &repro) == 0) {
+      fputs("\n    repro: ", f);
+      term_str(f, repro);
+    }
+    if (k->kept[0]) {
+      fputs("\n    kept: ", f);
+      term_str(f, k->kept);
+    }
+    fputc('\n', f);
     free(repro);
   }
   if (listed > RPT_TERM_MAX_FAILURES)

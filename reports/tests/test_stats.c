@@ -174,6 +174,25 @@ static void terminal_summary_lists_failures_with_repro(void **st) {
   rpt_set_free(s);
 }
 
+static void terminal_summary_neutralizes_escape_sequences(void **st) {
+  (void)st;
+  rpt_set *s;
+  rpt_case c;
+  char *buf = NULL;
+  size_t n = 0;
+  assert_int_equal(rpt_set_create(&s), 0);
+  fx_case(&c, "pc1/a/w/1/strict/x", "crash", "strict", "PHANTOM", 1);
+  c.explanation = "value \x1b[2J cleared your screen";
+  assert_int_equal(rpt_set_add(s, &c), 0);
+  FILE *f = open_memstream(&buf, &n);
+  rpt_print_summary(s, f);
+  fclose(f);
+  assert_null(strchr(buf, '\x1b'));
+  assert_non_null(strstr(buf, "value \\x1b[2J cleared"));
+  free(buf);
+  rpt_set_free(s);
+}
+
 static void repro_command_quotes_single_quotes(void **st) {
   (void)st;
   char *cmd;
@@ -189,6 +208,7 @@ int main(void) {
       cmocka_unit_test(summary_recovery_percentiles_skip_unmeasured),
       cmocka_unit_test(states_per_s_comes_from_meta),
       cmocka_unit_test(terminal_summary_lists_failures_with_repro),
+      cmocka_unit_test(terminal_summary_neutralizes_escape_sequences),
       cmocka_unit_test(repro_command_quotes_single_quotes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
