@@ -1,0 +1,455 @@
+/*
+ * db_test.c - the sofadb API end to end: values, keys, batches, flush,
+ * reopen, MANIFEST/CURRENT recovery rules, iteration.
+ */
+#include "test_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char *dir;
+
+static int setup(void **s) {
+  dir = tu_tmpdir("db");
+  return 0;
+}
+static int teardown(void **s) {
+  tu_rmrf(dir);
+  free(dir);
+  return 0;
+}
+
+static void put(sdb *db, const char *k, const char *v, int sync) {
+  assert_int_equal(sdb_put(db, k, strlen(k), v, strlen(v), sync), 0);
+}
+
+static char *stat_line(sdb *db, const char *name) {
+  static char buf[4096], out[128];
+  assert_int_equal(sdb_stats(db, buf, sizeof buf), 0);
+  char *p = strstr(buf, name);
+  assert_non_null(p);
+  sscanf(p + strlen(name) + 1, " %127[^\n]", out);
+  return out;
+}
+
+static void empty_value(void **s) {
+  sdb *db = tu_open(dir, 0);
+  void *v;
+  size_t n = 99;
+  assert_int_equal(sdb_put(db, "k", 1, NULL, 0, 1), 0);
+  assert_int_equal(sdb_get(db, "k", 1, &v, &n), 0);
+  assert_int_equal(n, 0);
+  free(v);
+  assert_int_equal(sdb_flush(db), 0);
+  assert_int_equal(sdb_close(db), 0);
+  db = tu_open(dir, 0);
+  n = 99;
+  assert_int_equal(sdb_get(db, "k", 1, &v, &n), 0); /* present, empty: not "not found" */
+  assert_int_equal(n, 0);
+  free(v);
+  assert_int_equal(sdb_get(db, "", 0, &v, &n), SDB_ENOTFOUND);
+  sdb_close(db);
+}
+
+static void embedded_nul_keys(void **s) {
+  const char k1[] = "a\0b", k2[] = "a\0c", k3[] = "a";
+  sdb *db = tu_open(dir, 0);
+  void *v;
+  size_t n;
+  assert_int_equal(sdb_put(db, k1, 3, "1\0x", 3, 0), 0);
+  assert_int_equal(sdb_put(db, k2, 3, "2", 1, 0), 0);
+  assert_int_equal(sdb_put(db, k3, 1, "3", 1, 0), 0);
+  for (int round = 0; round < 2; round++) {
+    assert_int_equal(sdb_get(db, k1, 3, &v, &n), 0);
+    assert_int_equal(n, 3);
+    assert_memory_equal(v, "1\0x", 3);
+    free(v);
+    assert_int_equal(sdb_get(db, k3, 1, &v, &n), 0);
+    assert_memory_equal(v, "3", 1);
+    free(v);
+    assert_int_equal(sdb_get(db, "a\0", 2, &v, &n), SDB_ENOTFOUND);
+    sdb_iter *it;
+    assert_int_equal(sdb_iter_create(db, NULL, 0, NULL, 0, &it), 0);
+    const char *want[] = {k3, k1, k2};
+    size_t wl[] = {1, 3, 3};
+    for (int i = 0; i < 3; i++, sdb_iter_next(it)) {
+      assert_true(sdb_iter_valid(it));
+      const void *k = sdb_iter_key(it, &n);
+      assert_int_equal(n, wl[i]);
+      assert_memory_equal(k, want[i], n);
+    }
+    assert_false(sdb_iter_valid(it));
+    sdb_iter_free(it);
+    assert_int_equal(sdb_flush(db), 0);
+    sdb_close(db);
+    db = tu_open(dir, 0);
+  }
+  sdb_close(db);
+}
+
+static void value_16mib(void **s) {
+  size_t big = 16u << 20;
+  uint8_t *b = malloc(big);
+  for (size_t i = 0; i < big; i++) b[i] = (uint8_t)(i * 2654435761u >> 13);
+  sdb *db = tu_open(dir, 0);
+  assert_int_equal(sdb_put(db, "big", 3, b, big, 1), 0);
+  put(db, "after", "x", 1);
+  sdb_close(db);
+  for (int round = 0; round < 2; round++) {
+    void *v;
+    size_t n;
+    db = tu_open(dir, 0); /* round 0: from the WAL; round 1: from a table */
+    assert_int_equal(sdb_get(db, "big", 3, &v, &n), 0);
+    assert_int_equal(n, big);
+    assert_memory_equal(v, b, big);
+    free(v);
+    tu_expect(db, "after", "x");
+    if (round == 0) assert_int_equal(sdb_flush(db), 0);
+    sdb_close(db);
+  }
+  free(b);
+}
+
+/* The memtable fills up in the middle of a stream of batches: every batch is
+ * wholly in one memtable/table, and after reopen each is all-or-nothing and
+ * every acknowledged batch is whole. */
+static void batch_atomicity_across_flush(void **s) {
+  sdb *db = tu_open(dir, 16 << 10);
+  sdb_batch *b;
+  char k[32], v[64];
+  assert_int_equal(sdb_batch_create(&b), 0);
+  for (int i = 0; i < 60; i++) {
+    sdb_batch_clear(b);
+    for (int j = 0; j < 40; j++) {
+      snprintf(k, sizeof k, "b%03d-%02d", i, j);
+      snprintf(v, sizeof v, "value-%d-%d-................", i, j);
+      assert_int_equal(sdb_batch_put(b, k, strlen(k), v, strlen(v)), 0);
+    }
+    snprintf(k, sizeof k, "b%03d-%02d", i - 1, 0);
+    if (i) assert_int_equal(sdb_batch_delete(b, k, strlen(k)), 0);
+    assert_int_equal(sdb_write(db, b, 0), 0);
+  }
+  assert_true(atoi(stat_line(db, "flushes")) >= 3);
+  /* a torn last batch: cut the WAL in the middle of its final record */
+  sdb_batch_clear(b);
+  for (int j = 0; j < 40; j++) {
+    snprintf(k, sizeof k, "torn-%02d", j);
+    assert_int_equal(sdb_batch_put(b, k, strlen(k), "v", 1), 0);
+  }
+  assert_int_equal(sdb_write(db, b, 0), 0);
+  sdb_close(db);
+  char *wal = tu_find(dir, ".log");
+  assert_int_equal(tu_truncate(wal, tu_file_size(wal) - 100), 0);
+  db = tu_open(dir, 16 << 10);
+  for (int i = 0; i < 60; i++)
+    for (int j = 0; j < 40; j++) {
+      snprintf(k, sizeof k, "b%03d-%02d", i, j);
+      snprintf(v, sizeof v, "value-%d-%d-................", i, j);
+      tu_expect(db, k, (j == 0 && i < 59) ? NULL : v);
+    }
+  for (int j = 0; j < 40; j++) {
+    snprintf(k, sizeof k, "torn-%02d", j);
+    tu_expect(db, k, NULL);
+  }
+  sdb_batch_free(b);
+  sdb_close(db);
+  free(wal);
+}
+
+static void reopen_after_flush(void **s) {
+  sdb *db = tu_open(dir, 0);
+  char k[32], v[32];
+  for (int i = 0; i < 1000; i++) {
+    snprintf(k, sizeof k, "key%05d", i);
+    snprintf(v, sizeof v, "v%d", i);
+    put(db, k, v, 0);
+  }
+  assert_int_equal(sdb_flush(db), 0);
+  assert_int_equal(tu_count(dir, ".sst"), 1);
+  assert_int_equal(tu_count(dir, ".log"), 1); /* the covered WAL is gone */
+  put(db, "key00007", "new", 0);
+  assert_int_equal(sdb_delete(db, "key00008", 8, 0), 0);
+  sdb_close(db);
+  db = tu_open(dir, 0);
+  assert_string_equal(stat_line(db, "tables"), "1");
+  for (int i = 0; i < 1000; i++) {
+    snprintf(k, sizeof k, "key%05d", i);
+    snprintf(v, sizeof v, "v%d", i);
+    tu_expect(db, k, i == 7 ? "new" : i == 8 ? NULL : v);
+  }
+  sdb_close(db);
+}
+
+/* Several flushes, each an edit; reopening replays them into the same live set. */
+static void manifest_replay(void **s) {
+  sdb *db = tu_open(dir, 0);
+  char k[32];
+  for (int f = 0; f < 5; f++) {
+    for (int i = 0; i < 50; i++) {
+      snprintf(k, sizeof k, "f%d-%03d", f, i);
+      put(db, k, k, 0);
+    }
+    assert_int_equal(sdb_flush(db), 0);
+  }
+  char before[64];
+  snprintf(before, sizeof before, "%s", stat_line(db, "last_seq"));
+  sdb_close(db);
+  assert_int_equal(tu_count(dir, ".sst"), 5);
+  for (int round = 0; round < 3; round++) { /* each open writes a fresh MANIFEST snapshot */
+    db = tu_open(dir, 0);
+    assert_string_equal(stat_line(db, "tables"), "5");
+    assert_string_equal(stat_line(db, "last_seq"), before);
+    for (int f = 0; f < 5; f++) {
+      snprintf(k, sizeof k, "f%d-%03d", f, 49);
+      tu_expect(db, k, k);
+    }
+    sdb_close(db);
+    assert_int_equal(tu_count(dir, "^MANIFEST-"), 1);
+  }
+  char msg[256];
+  assert_int_equal(sdb_check(dir, msg, sizeof msg), 0);
+}
+
+static void current_names_missing_manifest(void **s) {
+  sdb *db = tu_open(dir, 0);
+  put(db, "a", "1", 1);
+  sdb_close(db);
+  char *m = tu_find(dir, "^MANIFEST-");
+  assert_int_equal(unlink(m), 0);
+  sdb_options o;
+  sdb_options_init(&o);
+  db = NULL;
+  assert_int_equal(sdb_open(dir, &o, &db), SDB_ECORRUPT);
+  assert_non_null(db);
+  assert_non_null(strstr(sdb_errmsg(db), m)); /* names the missing file */
+  assert_non_null(strstr(sdb_errmsg(db), "does not exist"));
+  assert_int_equal(sdb_put(db, "b", 1, "2", 1, 0), SDB_EFAILED);
+  sdb_close(db);
+  free(m);
+}
+
+/* A crash during a flush leaves a table the MANIFEST never recorded: it is not
+ * loaded and is removed at open; its data still comes from the WAL. */
+static void half_written_sstable_ignored_and_removed(void **s) {
+  sdb *db = tu_open(dir, 0);
+  put(db, "a", "1", 1);
+  sdb_close(db);
+  char *orphan = tu_path(dir, "000099.sst"), *garbage = tu_path(dir, "000100.sst");
+  assert_int_equal(tu_write_file(garbage, "half a table", 12), 0);
+  /* a complete, valid table that no MANIFEST edit names */
+  char *other = tu_tmpdir("db-other");
+  db = tu_open(other, 0);
+  put(db, "a", "stale", 1);
+  put(db, "zz", "phantom", 1);
+  assert_int_equal(sdb_flush(db), 0);
+  sdb_close(db);
+  char *t = tu_find(other, ".sst");
+  assert_int_equal(rename(t, orphan), 0);
+  tu_rmrf(other);
+  db = tu_open(dir, 0);
+  tu_expect(db, "a", "1");
+  tu_expect(db, "zz", NULL);
+  assert_string_equal(stat_line(db, "tables"), "0");
+  assert_int_equal(tu_file_size(orphan), -1);
+  assert_int_equal(tu_file_size(garbage), -1);
+  sdb_close(db);
+  free(orphan), free(garbage), free(other), free(t);
+}
+
+static void range_iteration_order(void **s) {
+  sdb *db = tu_open(dir, 0);
+  const char *keys[] = {"b", "a", "ab", "abc", "c", "", "ba", "\xff", "aa"};
+  int n = sizeof keys / sizeof keys[0];
+  for (int i = 0; i < n; i++) put(db, keys[i], "old", 0);
+  assert_int_equal(sdb_flush(db), 0); /* half in a table, half in the memtable */
+  for (int i = 0; i < n; i += 2) put(db, keys[i], keys[i], 0);
+  assert_int_equal(sdb_delete(db, "ab", 2, 0), 0);
+  const char *want[] = {"", "a", "aa", "abc", "b", "ba", "c", "\xff"};
+  sdb_iter *it;
+  size_t kn, vn;
+  assert_int_equal(sdb_iter_create(db, NULL, 0, NULL, 0, &it), 0);
+  for (int i = 0; i < 8; i++, sdb_iter_next(it)) {
+    assert_true(sdb_iter_valid(it));
+    const char *k = sdb_iter_key(it, &kn);
+    assert_int_equal(kn, strlen(want[i]));
+    assert_memory_equal(k, want[i], kn);
+  }
+  assert_false(sdb_iter_valid(it));
+  assert_int_equal(sdb_iter_status(it), 0);
+  sdb_iter_free(it);
+  /* [a, b): a aa abc */
+  assert_int_equal(sdb_iter_create(db, "a", 1, "b", 1, &it), 0);
+  const char *rw[] = {"a", "aa", "abc"};
+  for (int i = 0; i < 3; i++, sdb_iter_next(it)) {
+    assert_true(sdb_iter_valid(it));
+    const char *k = sdb_iter_key(it, &kn);
+    const char *v = sdb_iter_value(it, &vn);
+    assert_int_equal(kn, strlen(rw[i]));
+    assert_memory_equal(k, rw[i], kn);
+    const char *wv = !strcmp(rw[i], "aa") ? "aa" : "old"; /* aa was rewritten after the flush */
+    assert_int_equal(vn, strlen(wv));
+    assert_memory_equal(v, wv, vn);
+  }
+  assert_false(sdb_iter_valid(it));
+  sdb_iter_free(it);
+  /* a consistent view: later writes and a flush do not show up */
+  assert_int_equal(sdb_iter_create(db, "c", 1, NULL, 0, &it), 0);
+  put(db, "ca", "new", 0);
+  assert_int_equal(sdb_flush(db), 0);
+  assert_true(sdb_iter_valid(it));
+  assert_memory_equal(sdb_iter_key(it, &kn), "c", 1);
+  sdb_iter_next(it);
+  assert_true(sdb_iter_valid(it));
+  assert_memory_equal(sdb_iter_key(it, &kn), "\xff", 1);
+  sdb_iter_next(it);
+  assert_false(sdb_iter_valid(it));
+  sdb_iter_free(it);
+  sdb_close(db);
+}
+
+static void open_flags_and_lock(void **s) {
+  sdb_options o;
+  sdb *db = NULL, *db2 = NULL;
+  char *sub = tu_path(dir, "none");
+  sdb_options_init(&o);
+  o.create_if_missing = 0;
+  assert_int_equal(sdb_open(sub, &o, &db), SDB_ENOENT);
+  sdb_close(db);
+  db = tu_open(sub, 0);
+  sdb_options_init(&o);
+  assert_int_equal(sdb_open(sub, &o, &db2), SDB_EBUSY);
+  assert_non_null(strstr(sdb_errmsg(db2), "LOCK"));
+  sdb_close(db2);
+  sdb_close(db);
+  o.error_if_exists = 1;
+  db = NULL;
+  assert_int_equal(sdb_open(sub, &o, &db), SDB_EEXISTS);
+  sdb_close(db);
+  assert_int_equal(sdb_destroy(sub), 0);
+  assert_int_equal(tu_file_size(sub), -1);
+  free(sub);
+}
+
+/* A torn WAL tail is cut at open, so records written afterwards never follow
+ * garbage: a later reopen (and check) sees no corruption. */
+static void torn_wal_tail_truncated_then_appended(void **s) {
+  sdb *db = tu_open(dir, 0);
+  put(db, "a", "1", 1);
+  put(db, "b", "2", 1);
+  sdb_close(db);
+  char *wal = tu_find(dir, ".log");
+  assert_int_equal(tu_truncate(wal, tu_file_size(wal) - 3), 0);
+  db = tu_open(dir, 0);
+  tu_expect(db, "a", "1");
+  tu_expect(db, "b", NULL);
+  assert_string_not_equal(stat_line(db, "recovered_tail_truncated_bytes"), "0");
+  put(db, "c", "3", 1);
+  sdb_close(db);
+  char msg[256];
+  assert_int_equal(sdb_check(dir, msg, sizeof msg), 0);
+  db = tu_open(dir, 0);
+  tu_expect(db, "a", "1");
+  tu_expect(db, "c", "3");
+  sdb_close(db);
+  free(wal);
+}
+
+/* Sync-acked records after a damaged one prove it was synced: open fails with
+ * SDB_ECORRUPT naming the WAL and offset instead of dropping acked writes. */
+static void wal_corruption_before_synced_records_fails_open(void **s) {
+  sdb *db = tu_open(dir, 0);
+  put(db, "a", "1", 1);
+  put(db, "b", "2", 1);
+  put(db, "c", "3", 1);
+  sdb_close(db);
+  char *wal = tu_find(dir, ".log");
+  assert_int_equal(tu_xor_byte(wal, 20 + 7 + 30, 0x01), 0); /* inside the first batch */
+  sdb_options o;
+  sdb_options_init(&o);
+  db = NULL;
+  assert_int_equal(sdb_open(dir, &o, &db), SDB_ECORRUPT);
+  assert_non_null(strstr(sdb_errmsg(db), wal));
+  assert_non_null(strstr(sdb_errmsg(db), "offset 27"));
+  sdb_close(db);
+  char msg[512];
+  assert_int_equal(sdb_check(dir, msg, sizeof msg), SDB_ECORRUPT);
+  assert_non_null(strstr(msg, "offset 27"));
+  free(wal);
+}
+
+static void check_reports_table_corruption(void **s) {
+  sdb *db = tu_open(dir, 0);
+  char k[32];
+  for (int i = 0; i < 500; i++) {
+    snprintf(k, sizeof k, "key%05d", i);
+    put(db, k, "some value that is long enough", 0);
+  }
+  assert_int_equal(sdb_flush(db), 0);
+  sdb_close(db);
+  char msg[512];
+  assert_int_equal(sdb_check(dir, msg, sizeof msg), 0);
+  char *t = tu_find(dir, ".sst");
+  assert_int_equal(tu_xor_byte(t, 5000, 0x10), 0);
+  assert_int_equal(sdb_check(dir, msg, sizeof msg), SDB_ECORRUPT);
+  assert_non_null(strstr(msg, t));
+  assert_non_null(strstr(msg, "offset"));
+  db = tu_open(dir, 0);
+  void *v;
+  size_t n;
+  int bad = 0;
+  for (int i = 0; i < 500; i++) {
+    snprintf(k, sizeof k, "key%05d", i);
+    int rc = sdb_get(db, k, strlen(k), &v, &n);
+    if (rc == SDB_ECORRUPT) bad++;
+    else {
+      assert_int_equal(rc, 0);
+      free(v);
+    }
+  }
+  assert_true(bad > 0 && bad < 500); /* only the keys of the damaged block */
+  sdb_close(db);
+  free(t);
+}
+
+static void failed_open_removes_nothing_live_and_numbers_are_deterministic(void **s) {
+  /* Same operations, two directories: same file names and identical tables. */
+  char *d2 = tu_tmpdir("db-twin");
+  const char *ds[2] = {dir, d2};
+  for (int r = 0; r < 2; r++) {
+    sdb *db = tu_open(ds[r], 4096);
+    char k[32];
+    for (int i = 0; i < 300; i++) {
+      snprintf(k, sizeof k, "k%04d", i * 7 % 300);
+      put(db, k, "vvvvvvvvvvvvvvvvvvvv", 0);
+    }
+    sdb_close(db);
+  }
+  assert_int_equal(tu_count(dir, ".sst"), tu_count(d2, ".sst"));
+  char *a = tu_find(dir, ".sst"), *b = tu_find(d2, ".sst");
+  assert_string_equal(strrchr(a, '/'), strrchr(b, '/'));
+  assert_int_equal(tu_file_size(a), tu_file_size(b));
+  tu_rmrf(d2);
+  free(d2), free(a), free(b);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(empty_value, setup, teardown),
+      cmocka_unit_test_setup_teardown(embedded_nul_keys, setup, teardown),
+      cmocka_unit_test_setup_teardown(value_16mib, setup, teardown),
+      cmocka_unit_test_setup_teardown(batch_atomicity_across_flush, setup, teardown),
+      cmocka_unit_test_setup_teardown(reopen_after_flush, setup, teardown),
+      cmocka_unit_test_setup_teardown(manifest_replay, setup, teardown),
+      cmocka_unit_test_setup_teardown(current_names_missing_manifest, setup, teardown),
+      cmocka_unit_test_setup_teardown(half_written_sstable_ignored_and_removed, setup, teardown),
+      cmocka_unit_test_setup_teardown(range_iteration_order, setup, teardown),
+      cmocka_unit_test_setup_teardown(open_flags_and_lock, setup, teardown),
+      cmocka_unit_test_setup_teardown(torn_wal_tail_truncated_then_appended, setup, teardown),
+      cmocka_unit_test_setup_teardown(wal_corruption_before_synced_records_fails_open, setup, teardown),
+      cmocka_unit_test_setup_teardown(check_reports_table_corruption, setup, teardown),
+      cmocka_unit_test_setup_teardown(failed_open_removes_nothing_live_and_numbers_are_deterministic, setup, teardown),
+  };
+  return cmocka_run_group_tests_name("engine_db", tests, NULL, NULL);
+}
