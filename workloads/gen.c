@@ -355,8 +355,7 @@ int wl_gen_next(wl_gen *g, wl_op *op) {
     else if (bank) return gen_bank(g, op);
     else if (r < (c += delrange)) kind = WL_DELRANGE;
     else if (r < (c += p->batch_ratio)) kind = WL_BATCH;
-    else if (r < (c += p->del)) kind = WL_DEL;
-    else kind = WL_PUT;
+    else kind = wl__chance(&g->rng, p->del) ? WL_DEL : WL_PUT; /* del: a ratio of single writes */
     op->kind = kind;
 
     switch (kind) {

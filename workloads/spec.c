@@ -245,11 +245,11 @@ int wl_spec_parse(const char *spec, wl_params *out, char *err, size_t errlen) {
         tmp.set_mask |= 1u << k;
         p = comma ? comma + 1 : NULL;
     }
-    uint64_t sum = (uint64_t)tmp.batch_ratio + tmp.del + tmp.delrange + tmp.flush + tmp.reopen +
-                   tmp.get + tmp.barrier;
+    uint64_t sum = (uint64_t)tmp.batch_ratio + tmp.delrange + tmp.flush + tmp.reopen + tmp.get +
+                   tmp.barrier;
     if (sum > WL_PPM) {
         if (err) snprintf(err, errlen,
-                          "workload spec '%s': batch_ratio+del+delrange+flush+reopen+get+barrier "
+                          "workload spec '%s': batch_ratio+delrange+flush+reopen+get+barrier "
                           "add up to more than 1", spec);
         goto fail;
     }

@@ -68,7 +68,7 @@ typedef struct wl_params {
     uint32_t sync;          /* ppm: a put/del/delrange/batch carries sync=1 */
     uint32_t batch;         /* max sub-ops in a batch (each batch has 2..batch) */
     uint32_t batch_ratio;   /* ppm: op is a batch */
-    uint32_t del;           /* ppm: op is a delete */
+    uint32_t del;           /* ppm: share of deletes among single writes and batch sub-ops */
     uint32_t delrange;      /* ppm: op is a delete-range (only with WL_CAP_DELRANGE) */
     uint32_t flush;         /* ppm: op is a flush */
     uint32_t reopen;        /* ppm: op is a reopen (close + open) */
@@ -83,7 +83,8 @@ typedef struct wl_params {
 int wl_params_default(const char *name, wl_params *out);
 /* Parse `name[:key=value,...]`. Keys: ops keys dist(seq|uniform|zipf) key_size
  * value_size(N or MIN..MAX) sync batch batch_ratio del delrange flush reopen get barrier.
- * Probabilities are decimals in [0,1]. On error returns WL_ESPEC and writes why into err. */
+ * Probabilities are decimals in [0,1]; batch_ratio+delrange+flush+reopen+get+barrier <= 1 (the
+ * rest are single puts/deletes). On error returns WL_ESPEC and writes why into err. */
 int wl_spec_parse(const char *spec, wl_params *out, char *err, size_t errlen);
 /* Canonical form: name plus only the overridden keys, in the fixed order above.
  * Returns the length written (like snprintf) or a negative code if it does not fit. */

@@ -21,13 +21,13 @@
 static uint8_t tu_vbuf[64][64];
 static unsigned tu_vi;
 
-static const uint8_t *tu_val(const char *key, uint64_t op, uint32_t sub, size_t len) {
+static inline const uint8_t *tu_val(const char *key, uint64_t op, uint32_t sub, size_t len) {
     uint8_t *b = tu_vbuf[tu_vi++ % 64];
     wl_value_fill(b, len, (const uint8_t *)key, strlen(key), op, sub);
     return b;
 }
 
-static uint64_t tu_put_len(wl_log *l, const char *key, size_t len, int sync, wl_outcome o) {
+static inline uint64_t tu_put_len(wl_log *l, const char *key, size_t len, int sync, wl_outcome o) {
     wl_op op = {0};
     op.kind = WL_PUT; op.sync = sync;
     op.key = (const uint8_t *)key; op.klen = strlen(key);
@@ -35,17 +35,17 @@ static uint64_t tu_put_len(wl_log *l, const char *key, size_t len, int sync, wl_
     if (wl_log_append(l, &op, o, o == F ? -5 : 0)) abort();
     return l->n - 1;
 }
-static uint64_t tu_put(wl_log *l, const char *key, int sync, wl_outcome o) {
+static inline uint64_t tu_put(wl_log *l, const char *key, int sync, wl_outcome o) {
     return tu_put_len(l, key, 40, sync, o);
 }
-static uint64_t tu_del(wl_log *l, const char *key, int sync, wl_outcome o) {
+static inline uint64_t tu_del(wl_log *l, const char *key, int sync, wl_outcome o) {
     wl_op op = {0};
     op.kind = WL_DEL; op.sync = sync;
     op.key = (const uint8_t *)key; op.klen = strlen(key);
     if (wl_log_append(l, &op, o, o == F ? -5 : 0)) abort();
     return l->n - 1;
 }
-static uint64_t tu_delrange(wl_log *l, const char *b, const char *e, int sync, wl_outcome o) {
+static inline uint64_t tu_delrange(wl_log *l, const char *b, const char *e, int sync, wl_outcome o) {
     wl_op op = {0};
     op.kind = WL_DELRANGE; op.sync = sync;
     op.key = (const uint8_t *)b; op.klen = strlen(b);
@@ -54,7 +54,7 @@ static uint64_t tu_delrange(wl_log *l, const char *b, const char *e, int sync, w
     return l->n - 1;
 }
 /* keys: NULL-terminated; a key starting with '-' is a delete of the rest. */
-static uint64_t tu_batch(wl_log *l, const char *const *keys, int sync, wl_outcome o) {
+static inline uint64_t tu_batch(wl_log *l, const char *const *keys, int sync, wl_outcome o) {
     wl_sub sub[16];
     wl_op op = {0};
     uint32_t n = 0;
@@ -68,7 +68,7 @@ static uint64_t tu_batch(wl_log *l, const char *const *keys, int sync, wl_outcom
     if (wl_log_append(l, &op, o, o == F ? -5 : 0)) abort();
     return l->n - 1;
 }
-static uint64_t tu_ctl(wl_log *l, wl_kind kind, wl_outcome o) {
+static inline uint64_t tu_ctl(wl_log *l, wl_kind kind, wl_outcome o) {
     wl_op op = {0};
     op.kind = kind;
     if (wl_log_append(l, &op, o, o == F ? -5 : 0)) abort();
@@ -84,27 +84,27 @@ typedef struct tu_state {
     int nextra;
 } tu_state;
 
-static void tu_state_init(tu_state *s) {
+static inline void tu_state_init(tu_state *s) {
     memset(s, 0, sizeof(*s));
     if (wl_ref_create(&s->ref)) abort();
 }
-static void tu_state_free(tu_state *s) {
+static inline void tu_state_free(tu_state *s) {
     wl_ref_destroy(s->ref);
     free(s->kv);
     for (int i = 0; i < s->nextra; i++) free(s->extra[i]);
 }
-static void tu_apply(tu_state *s, const wl_log *l, uint64_t i) {
+static inline void tu_apply(tu_state *s, const wl_log *l, uint64_t i) {
     if (wl_ref_apply(s->ref, &l->ops[i].op)) abort();
 }
 /* Apply ops [0, k) except those listed (-1 terminated). */
-static void tu_apply_prefix(tu_state *s, const wl_log *l, uint64_t k, const int64_t *skip) {
+static inline void tu_apply_prefix(tu_state *s, const wl_log *l, uint64_t k, const int64_t *skip) {
     for (uint64_t i = 0; i < k; i++) {
         int sk = 0;
         for (const int64_t *p = skip; p && *p >= 0; p++) if ((uint64_t)*p == i) sk = 1;
         if (!sk) tu_apply(s, l, i);
     }
 }
-static int tu_collect(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl) {
+static inline int tu_collect(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl) {
     tu_state *s = arg;
     if (s->n == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 16;
@@ -114,21 +114,21 @@ static int tu_collect(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, 
     return 0;
 }
 /* Freeze the ref map into the kv array (call after all applies, before mutations). */
-static void tu_freeze(tu_state *s) {
+static inline void tu_freeze(tu_state *s) {
     s->n = 0;
     wl_ref_foreach(s->ref, tu_collect, s);
 }
-static orc_kv *tu_find(tu_state *s, const char *key) {
+static inline orc_kv *tu_find(tu_state *s, const char *key) {
     for (size_t i = 0; i < s->n; i++)
         if (s->kv[i].klen == strlen(key) && !memcmp(s->kv[i].key, key, s->kv[i].klen)) return &s->kv[i];
     return NULL;
 }
-static void tu_drop(tu_state *s, const char *key) {
+static inline void tu_drop(tu_state *s, const char *key) {
     orc_kv *kv = tu_find(s, key);
     if (!kv) abort();
     *kv = s->kv[--s->n];
 }
-static void tu_set(tu_state *s, const char *key, const uint8_t *v, size_t vl) {
+static inline void tu_set(tu_state *s, const char *key, const uint8_t *v, size_t vl) {
     uint8_t *copy = malloc(vl + 1), *kc = malloc(strlen(key) + 1);
     memcpy(copy, v, vl);
     memcpy(kc, key, strlen(key) + 1);
@@ -143,7 +143,7 @@ static void tu_set(tu_state *s, const char *key, const uint8_t *v, size_t vl) {
     }
 }
 
-static orc_verdict tu_check(const wl_log *l, uint32_t contract, orc_crash crash, tu_state *s,
+static inline orc_verdict tu_check(const wl_log *l, uint32_t contract, orc_crash crash, tu_state *s,
                             orc_result *res) {
     orc_input in = {l, contract, crash, s->kv, s->n, NULL, NULL};
     int rc = orc_check(&in, res);
