@@ -62,6 +62,7 @@ static const char css[] =
     ".note{color:var(--muted);font-size:12px}p.note{margin:0 0 12px;font-size:13px}"
     ".status{font-weight:650;padding:6px 14px;border-radius:999px;color:#fff}"
     ".status.ok{background:var(--pass)}.status.bad{background:var(--fail)}"
+    ".status.warn{background:#b7791f}"
     "nav{margin:0 0 18px;font-size:13px}nav a{color:var(--accent);"
     "text-decoration:none;margin-right:14px}"
     ".cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));"
@@ -305,7 +306,7 @@ static int failures_html(FILE *f, const rpt_set *s, const rpt__stats *st) {
     return 0;
   }
   fputs("<p class=\"note\">Each row is a crash state the engine's contract does not "
-        "allow. The repro command re-runs the (minimized, when available) case "
+        "allow (or, for ERROR, a case the harness could not run). The repro command re-runs the (minimized, when available) case "
         "and gives the same verdict every time.</p>\n", f);
   fputs("<table><thead><tr><th>verdict</th><th>case</th><th>explanation</th>"
         "<th>key diff</th><th>repro</th></tr></thead><tbody>\n", f);
@@ -400,11 +401,15 @@ int rpt_write_html(const rpt_set *s, FILE *f) {
   fputs(css, f);
   fputs("</style></head><body><main>\n<header class=\"top\"><h1>powercut report "
         "<span>crash-consistency campaign</span></h1>", f);
+  size_t nviol = st.nfail - st.nerror;
   if (st.nfail == 0)
     fprintf(f, "<div class=\"status ok\">all %zu cases pass</div>", st.ncases);
-  else
+  else if (nviol)
     fprintf(f, "<div class=\"status bad\">%zu violation%s in %zu cases</div>",
-            st.nfail, st.nfail == 1 ? "" : "s", st.ncases);
+            nviol, nviol == 1 ? "" : "s", st.ncases);
+  else
+    fprintf(f, "<div class=\"status warn\">no violation; %zu case%s could not "
+               "run</div>", st.nerror, st.nerror == 1 ? "" : "s");
   fputs("</header>\n<p class=\"lead\">target ", f);
   distinct(f, s, offsetof(rpt_case, target));
   fputs(" · workload ", f);
@@ -422,9 +427,13 @@ int rpt_write_html(const rpt_set *s, FILE *f) {
   snprintf(v, sizeof v, "%zu", st.ncases);
   snprintf(sub, sizeof sub, "%zu passed", st.npass);
   card(f, "", "crash states", v, sub);
-  snprintf(v, sizeof v, "%zu", st.nfail);
-  card(f, st.nfail ? "bad" : "ok", "violations", v,
-       st.nfail ? "contract broken" : "none found");
+  snprintf(v, sizeof v, "%zu", nviol);
+  if (st.nerror)
+    snprintf(sub, sizeof sub, "+ %zu harness error%s", st.nerror,
+             st.nerror == 1 ? "" : "s");
+  else
+    snprintf(sub, sizeof sub, "%s", nviol ? "contract broken" : "none found");
+  card(f, nviol ? "bad" : "ok", "violations", v, sub);
   snprintf(v, sizeof v, "%.0f%%", st.ncases ? 100.0 * (double)st.nfired / (double)st.ncases : 0);
   snprintf(sub, sizeof sub, "in %zu of %zu cases", st.nfired, st.ncases);
   card(f, "", "faults fired", v, sub);

@@ -56,8 +56,7 @@ int rpt_write_junit(const rpt_set *s, FILE *f) {
   char *repro = NULL;
   if ((rc = rpt__stats_compute(s, &st))) return rc;
 
-  size_t nerr = 0;
-  for (i = 0; i < s->ncases; i++) nerr += rpt__is_error(&s->cases[i]);
+  size_t nerr = st.nerror;
   fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
   fprintf(f, "<testsuites name=\"powercut\" tests=\"%zu\" failures=\"%zu\""
              " errors=\"%zu\" time=\"%.6f\">\n",

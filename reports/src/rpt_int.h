@@ -46,6 +46,7 @@ typedef struct rpt__count {
 
 typedef struct rpt__stats {
   size_t ncases, npass, nfail, nfired;
+  size_t nerror;           /* ERROR cases (part of nfail): harness errors */
   const char **verdicts;   /* columns: verdicts present, canonical order */
   size_t nverdicts;
   int64_t *verdict_n;      /* per column */

@@ -166,6 +166,7 @@ int rpt__stats_compute(const rpt_set *s, rpt__stats *st) {
     if (rpt__is_pass(c)) st->npass++;
     else st->nfail++;
     if (c->fired) st->nfired++;
+    if (rpt__is_error(c)) st->nerror++;
     if (c->recovery_us >= 0) st->recovery[st->nrecovery++] = c->recovery_us;
     st->total_case_s += (double)c->case_us / 1e6;
   }

@@ -82,8 +82,7 @@ int rpt_write_summary_json(const rpt_set *s, FILE *f) {
   if ((rc = rpt__stats_compute(s, &st))) return rc;
   rc = RPT_ENOMEM;
   if (!(root = cJSON_CreateObject())) goto fail;
-  size_t nerr = 0;
-  for (i = 0; i < s->ncases; i++) nerr += rpt__is_error(&s->cases[i]);
+  size_t nerr = st.nerror;
   if (!cJSON_AddStringToObject(root, "format", "powercut-summary/1") ||
       add_i64(root, "cases", (int64_t)st.ncases) ||
       add_i64(root, "passed", (int64_t)st.npass) ||
@@ -192,7 +191,11 @@ void rpt_print_summary(const rpt_set *s, FILE *f) {
   }
   fprintf(f, "powercut: %zu cases", st.ncases);
   if (st.nshards > 1) fprintf(f, " from %zu shards", st.nshards);
-  fprintf(f, ": %zu passed, %zu failed\n", st.npass, st.nfail);
+  fprintf(f, ": %zu passed, %zu failed", st.npass, st.nfail);
+  if (st.nerror)
+    fprintf(f, " (%zu violations, %zu harness errors)", st.nfail - st.nerror,
+            st.nerror);
+  fputc('\n', f);
   if (st.nshards > 0) {
     fprintf(f, "  throughput: %.0f crash states/s", st.states_per_s);
     if (st.nshards > 1)

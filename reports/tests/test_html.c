@@ -39,7 +39,8 @@ static void html_shows_failing_cases_escaped(void **st) {
   assert_non_null(strstr(h, "acked put of key lost after power cut"));
   assert_non_null(strstr(h, "powercut repro 'pc1/sofadb/mixed:ops=12/7/strict/crash@fsync(*.log)#1'"));
   assert_non_null(strstr(h, "<a href=\"kept/case-1.tar.gz\">"));
-  assert_non_null(strstr(h, "4 violations in 10 cases"));
+  assert_non_null(strstr(h, "3 violations in 10 cases"));   /* ERROR is not one */
+  assert_non_null(strstr(h, "+ 1 harness error"));
   /* one row per non-PASS case in the failures table */
   assert_int_equal(fx_count(h, "<tr><td><span class=\"badge\""), FX_NONPASS);
   for (const char *v = "LOST_ACKED"; v; v = NULL) assert_non_null(strstr(h, v));
@@ -110,6 +111,20 @@ static void html_all_pass_says_so(void **st) {
   assert_non_null(strstr(h, "all 1 cases pass"));
   assert_non_null(strstr(h, "No violations"));
   assert_null(strstr(h, "<span class=\"badge\""));
+  free(h);
+  rpt_set_free(s);
+}
+
+static void html_only_errors_is_not_called_a_violation(void **st) {
+  (void)st;
+  rpt_set *s;
+  rpt_case c;
+  assert_int_equal(rpt_set_create(&s), 0);
+  fx_case(&c, "pc1/a/w/1/strict/crash@fsync#1", "crash", "strict", "ERROR", -1);
+  assert_int_equal(rpt_set_add(s, &c), 0);
+  char *h = html_of(s);
+  assert_non_null(strstr(h, "no violation; 1 case could not run"));
+  assert_null(strstr(h, "violations in"));
   free(h);
   rpt_set_free(s);
 }
@@ -241,6 +256,7 @@ int main(void) {
       cmocka_unit_test(html_loads_nothing_from_outside),
       cmocka_unit_test(html_nests_and_is_self_contained_per_parser),
       cmocka_unit_test(html_all_pass_says_so),
+      cmocka_unit_test(html_only_errors_is_not_called_a_violation),
       cmocka_unit_test(html_of_empty_set_is_valid),
       cmocka_unit_test(write_all_merges_shards_and_reload_keeps_every_case),
       cmocka_unit_test(write_all_reports_unwritable_dir),

@@ -162,7 +162,7 @@ static void terminal_summary_lists_failures_with_repro(void **st) {
   rpt_print_summary(s, f);
   fclose(f);
   assert_non_null(strstr(buf, "10 cases"));
-  assert_non_null(strstr(buf, "6 passed, 4 failed"));
+  assert_non_null(strstr(buf, "6 passed, 4 failed (3 violations, 1 harness errors)"));
   assert_non_null(strstr(buf, "1000 crash states/s"));
   assert_non_null(strstr(buf, "LOST_ACKED 1"));
   assert_non_null(strstr(buf, "p50 500 us"));
