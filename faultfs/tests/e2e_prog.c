@@ -1,0 +1,286 @@
+/* e2e_prog.c — small target programs run under libfaultfs.so by the end-to-end tests.
+ * Usage: ffs_e2e_prog SCENARIO DATA_DIR [ARG]. Each scenario does a fixed sequence of
+ * file-system calls on DATA_DIR and prints one line per call result that the test checks
+ * ("write 4", "fsync -1 5", ...). Built without sanitizers (it runs under the shim). */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fiu-control.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "faultfs.h"
+
+static const char *D;
+
+static char *P(const char *name) {
+  static char buf[8][4096];
+  static int k;
+  char *b = buf[k++ % 8];
+  snprintf(b, 4096, "%s/%s", D, name);
+  return b;
+}
+
+static void say(const char *what, long r) {
+  if (r < 0) printf("%s -1 %d\n", what, errno);
+  else printf("%s %ld\n", what, r);
+  fflush(stdout);
+}
+
+static int xopen(const char *name, int flags) {
+  int fd = open(P(name), flags, 0644);
+  if (fd < 0) { printf("open %s failed %d\n", name, errno); fflush(stdout); exit(3); }
+  return fd;
+}
+
+static void dirsync(void) {
+  int d = open(D, O_RDONLY | O_DIRECTORY);
+  say("dirsync", fsync(d));
+  close(d);
+}
+
+/* a.dat exists (durable); appends "XXXX"; no fsync; closes. */
+static int sc_append(int do_sync) {
+  int fd = xopen("a.dat", O_WRONLY | O_APPEND);
+  say("write", write(fd, "XXXX", 4));
+  if (do_sync) say("fsync", fsync(fd));
+  say("write", write(fd, "YYYY", 4));
+  say("close", close(fd));
+  return 0;
+}
+
+/* creates new.dat with "hello", fsyncs the file (not the dir), closes. */
+static int sc_create_fsync(void) {
+  int fd = xopen("new.dat", O_WRONLY | O_CREAT | O_EXCL);
+  say("write", write(fd, "hello", 5));
+  say("fsync", fsync(fd));
+  say("close", close(fd));
+  int m = xopen("marker", O_WRONLY | O_CREAT);
+  close(m);
+  return 0;
+}
+
+/* write tmp, fsync it, rename over a.dat; dir fsync only if asked; then a marker call. */
+static int sc_rename(int do_dirsync) {
+  int fd = xopen("tmp.dat", O_WRONLY | O_CREAT | O_TRUNC);
+  say("write", write(fd, "new!", 4));
+  say("fsync", fsync(fd));
+  close(fd);
+  say("rename", rename(P("tmp.dat"), P("a.dat")));
+  if (do_dirsync) dirsync();
+  int m = xopen("marker", O_WRONLY | O_CREAT);
+  close(m);
+  return 0;
+}
+
+/* append "LOST", fsync (fails under eio@fsync#1), append "KEPT", fsync (succeeds). */
+static int sc_fsyncgate(void) {
+  int fd = xopen("a.dat", O_WRONLY | O_APPEND);
+  say("write", write(fd, "LOST", 4));
+  say("fsync", fsync(fd));
+  say("write", write(fd, "KEPT", 4));
+  say("fsync", fsync(fd));
+  say("close", close(fd));
+  return 0;
+}
+
+/* a.dat holds 4096 'A' (durable): overwrite it with 4096 'B' with pwrite. */
+static int sc_overwrite(void) {
+  char buf[4096];
+  memset(buf, 'B', sizeof buf);
+  int fd = xopen("a.dat", O_WRONLY);
+  say("pwrite", pwrite(fd, buf, sizeof buf, 0));
+  say("close", close(fd));
+  return 0;
+}
+
+/* appends 8192 'C' to a.dat in one write. */
+static int sc_bigappend(void) {
+  char buf[8192];
+  memset(buf, 'C', sizeof buf);
+  int fd = xopen("a.dat", O_WRONLY | O_APPEND);
+  say("write", write(fd, buf, sizeof buf));
+  say("close", close(fd));
+  return 0;
+}
+
+/* Mixed workload, then (mode "hang") waits to be killed from outside, or (mode "close")
+ * closes a marker file (the crash point of the in-shim variant). */
+static int sc_mixed(const char *mode) {
+  char buf[3000];
+  memset(buf, 'm', sizeof buf);
+  int fd = xopen("log", O_WRONLY | O_CREAT | O_APPEND);
+  say("write", write(fd, buf, sizeof buf));
+  say("fsync", fsync(fd));
+  dirsync();
+  say("write", write(fd, buf, 1000));
+  int g = xopen("a.dat", O_RDWR);
+  say("pwrite", pwrite(g, "ZZZZZZZZ", 8, 2));
+  say("ftruncate", ftruncate(g, 3));
+  close(g);
+  int h = xopen("t1", O_WRONLY | O_CREAT);
+  say("write", write(h, "t1data", 6));
+  say("fsync", fsync(h));
+  close(h);
+  say("rename", rename(P("t1"), P("t2")));
+  say("unlink", unlink(P("old.dat")));
+  say("mkdir", mkdir(P("sub"), 0755));
+  int s = xopen("sub/f", O_WRONLY | O_CREAT);
+  say("write", write(s, "sub", 3));
+  close(s);
+  if (!strcmp(mode, "hang")) {
+    printf("ready\n");
+    fflush(stdout);
+    for (;;) pause();
+  }
+  int m = xopen("marker", O_WRONLY | O_CREAT);
+  close(m);
+  return 0;
+}
+
+/* write 100 bytes (short rule cuts it), a write that may fail (enospc), close. */
+static int sc_errors(void) {
+  char buf[100];
+  memset(buf, 'e', sizeof buf);
+  int fd = xopen("a.dat", O_WRONLY | O_APPEND);
+  say("write", write(fd, buf, sizeof buf));
+  say("write", write(fd, buf, sizeof buf));
+  say("close", close(fd));
+  return 0;
+}
+
+/* read 8 bytes of a.dat and print them in hex. */
+static int sc_read(void) {
+  unsigned char b[8];
+  int fd = xopen("a.dat", O_RDONLY);
+  ssize_t r = read(fd, b, sizeof b);
+  printf("read %zd", r);
+  for (ssize_t i = 0; i < r; i++) printf(" %02x", b[i]);
+  printf("\n");
+  close(fd);
+  return 0;
+}
+
+/* Writes into the data dir and into OUTSIDE (another dir), no fsync anywhere. */
+static int sc_outside(const char *outside) {
+  char p[4096];
+  int fd = xopen("a.dat", O_WRONLY | O_APPEND);
+  say("write", write(fd, "XXXX", 4));
+  close(fd);
+  snprintf(p, sizeof p, "%s/out.txt", outside);
+  int o = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  say("write-out", write(o, "outside", 7));
+  close(o);
+  snprintf(p, sizeof p, "%s/gone.txt", outside);
+  say("unlink-out", unlink(p));
+  int m = xopen("marker", O_WRONLY | O_CREAT);
+  close(m);
+  return 0;
+}
+
+/* Threads: each appends RECS records of 64 bytes to its own file, fsync every BATCH. */
+#define THREADS 4
+#define RECS 200
+#define BATCH 5
+static void *writer(void *arg) {
+  long t = (long)arg;
+  char name[32], rec[64];
+  snprintf(name, sizeof name, "t%ld.dat", t);
+  int fd = xopen(name, O_WRONLY | O_CREAT | O_APPEND);
+  for (int i = 0; i < RECS; i++) {
+    memset(rec, 'a' + (int)t, sizeof rec);
+    snprintf(rec, sizeof rec, "%ld:%d:", t, i);
+    rec[strlen(rec)] = 'a' + (int)t;
+    if (write(fd, rec, sizeof rec) != sizeof rec) exit(4);
+    if ((i + 1) % BATCH == 0 && fsync(fd) != 0) exit(5);
+  }
+  close(fd);
+  return NULL;
+}
+static int sc_threads(void) {
+  pthread_t th[THREADS];
+  for (long t = 0; t < THREADS; t++) pthread_create(&th[t], NULL, writer, (void *)t);
+  for (int t = 0; t < THREADS; t++) pthread_join(th[t], NULL);
+  return 0;
+}
+
+/* libfiu drives the shim's failure point: faultfs/write fails with ENOSPC. */
+static int sc_fiu(void) {
+  int fd = xopen("a.dat", O_WRONLY | O_APPEND);
+  if (fiu_enable("faultfs/write", 1, (void *)(intptr_t)ENOSPC, FIU_ONETIME) != 0) { printf("fiu_enable failed\n"); return 6; }
+  say("write", write(fd, "XXXX", 4));
+  say("write", write(fd, "YYYY", 4));
+  close(fd);
+  return 0;
+}
+
+/* Fork-server: loaded idle; a forked child configures the shim, appends without fsync
+ * and closes (crash@close fires). ARG = state dir. Prints the child's exit signal. */
+static int sc_forkserver(const char *state) {
+  ffs_shim_configure_fn cfg = (ffs_shim_configure_fn)dlsym(RTLD_DEFAULT, FFS_SHIM_CONFIGURE_SYM);
+  if (!cfg) { printf("no shim\n"); return 7; }
+  for (int round = 0; round < 2; round++) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      if (cfg("crash@close", D, 1, "strict", state, NULL) != 0) _exit(8);
+      int fd = xopen("a.dat", O_WRONLY | O_APPEND);
+      if (write(fd, "XXXX", 4) != 4) _exit(9);
+      close(fd);
+      _exit(0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    printf("child %d\n", WIFSIGNALED(st) ? WTERMSIG(st) : -WEXITSTATUS(st));
+  }
+  /* and the parent itself is still idle: its writes pass through untracked */
+  int fd = xopen("a.dat", O_WRONLY | O_APPEND);
+  say("write", write(fd, "PPPP", 4));
+  close(fd);
+  return 0;
+}
+
+/* Writes through a shared writable mapping of a.dat (reported as a warning). */
+static int sc_mmap(void) {
+  int fd = xopen("a.dat", O_RDWR);
+  char *m = mmap(NULL, 4, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (m == MAP_FAILED) return 10;
+  m[0] = 'M';
+  munmap(m, 4);
+  close(fd);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 3) return 2;
+  D = argv[2];
+  const char *arg = argc > 3 ? argv[3] : "";
+  const char *s = argv[1];
+  printf("started\n");
+  fflush(stdout);
+  if (!strcmp(s, "append")) return sc_append(0);
+  if (!strcmp(s, "append-sync")) return sc_append(1);
+  if (!strcmp(s, "create-fsync")) return sc_create_fsync();
+  if (!strcmp(s, "rename")) return sc_rename(0);
+  if (!strcmp(s, "rename-dirsync")) return sc_rename(1);
+  if (!strcmp(s, "fsyncgate")) return sc_fsyncgate();
+  if (!strcmp(s, "overwrite")) return sc_overwrite();
+  if (!strcmp(s, "bigappend")) return sc_bigappend();
+  if (!strcmp(s, "mixed")) return sc_mixed(arg);
+  if (!strcmp(s, "errors")) return sc_errors();
+  if (!strcmp(s, "read")) return sc_read();
+  if (!strcmp(s, "outside")) return sc_outside(arg);
+  if (!strcmp(s, "threads")) return sc_threads();
+  if (!strcmp(s, "fiu")) return sc_fiu();
+  if (!strcmp(s, "forkserver")) return sc_forkserver(arg);
+  if (!strcmp(s, "mmap")) return sc_mmap();
+  return 2;
+}
