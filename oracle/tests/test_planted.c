@@ -545,6 +545,19 @@ static void pass_batch_all_or_nothing(void **st) {
         expect_prefix(l, C_LSM, ORC_CRASH_POWER, k, NULL, ORC_PASS, NULL);
     wl_log_free(l);
 }
+static void pass_batch_not_applied_where_its_value_equals_the_old_one(void **st) {
+    /* an empty value collides: "a" showing "" proves nothing about the batch */
+    wl_log *l = newlog();
+    tu_put_len(l, "a", 0, 1, A); tu_put(l, "b", 1, A);
+    wl_sub sub[2] = {{WL_PUT, (const uint8_t *)"a", 1, (const uint8_t *)"", 0},
+                     {WL_PUT, (const uint8_t *)"b", 1, tu_val("b", 2, 1, 40), 40}};
+    wl_op op = {0};
+    op.kind = WL_BATCH; op.sub = sub; op.nsub = 2;
+    assert_int_equal(wl_log_append(l, &op, A, 0), 0);
+    expect_prefix(l, C_LSM, ORC_CRASH_POWER, 2, NULL, ORC_PASS, NULL);
+    expect_prefix(l, C_LSM, ORC_CRASH_POWER, 3, NULL, ORC_PASS, NULL);
+    wl_log_free(l);
+}
 static void pass_non_atomic_target_keeps_part_of_batch(void **st) {
     wl_log *l = newlog();
     const char *b[] = {"a", "b", NULL};
@@ -651,6 +664,7 @@ int main(void) {
         cmocka_unit_test(pass_unsynced_delete_lost_or_kept),
         cmocka_unit_test(pass_empty_values_that_collide),
         cmocka_unit_test(pass_batch_all_or_nothing),
+        cmocka_unit_test(pass_batch_not_applied_where_its_value_equals_the_old_one),
         cmocka_unit_test(pass_non_atomic_target_keeps_part_of_batch),
         cmocka_unit_test(pass_delete_range_every_prefix),
         cmocka_unit_test(pass_clean_close_full_state),
