@@ -1,0 +1,232 @@
+/*
+ * test_oplog.c — the op log: a written log reads back op for op; a torn tail (the file cut at
+ * every byte of its last record) reads back every complete record; a bad record followed by
+ * more data is corruption; bad magic and unknown versions are refused; the reference map.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "workloads.h"
+
+static char path[256];
+
+static int setup(void **st) {
+    snprintf(path, sizeof(path), "/tmp/wl_oplog_test.%d.log", (int)getpid());
+    return 0;
+}
+static int teardown(void **st) {
+    unlink(path);
+    return 0;
+}
+
+static size_t file_size(void) {
+    struct stat s;
+    assert_int_equal(stat(path, &s), 0);
+    return (size_t)s.st_size;
+}
+
+static uint8_t *slurp(size_t *len) {
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    *len = file_size();
+    uint8_t *b = malloc(*len + 1);
+    assert_int_equal(fread(b, 1, *len, f), *len);
+    fclose(f);
+    return b;
+}
+
+static void assert_same_op(const wl_op *a, const wl_op *b) {
+    assert_int_equal(a->idx, b->idx);
+    assert_int_equal(a->kind, b->kind);
+    assert_int_equal(!!a->sync, !!b->sync);
+    assert_int_equal(a->klen, b->klen);
+    if (a->klen) assert_memory_equal(a->key, b->key, a->klen);
+    assert_int_equal(a->vlen, b->vlen);
+    if (a->vlen) assert_memory_equal(a->val, b->val, a->vlen);
+    assert_int_equal(a->elen, b->elen);
+    if (a->elen) assert_memory_equal(a->end, b->end, a->elen);
+    assert_int_equal(a->nsub, b->nsub);
+    for (uint32_t s = 0; s < a->nsub; s++) {
+        assert_int_equal(a->sub[s].kind, b->sub[s].kind);
+        assert_int_equal(a->sub[s].klen, b->sub[s].klen);
+        assert_memory_equal(a->sub[s].key, b->sub[s].key, a->sub[s].klen);
+        assert_int_equal(a->sub[s].vlen, b->sub[s].vlen);
+        if (a->sub[s].vlen) assert_memory_equal(a->sub[s].val, b->sub[s].val, a->sub[s].vlen);
+    }
+}
+
+/* Write a generated workload with outcomes; keep an in-memory copy to compare. */
+static wl_log *write_log(const char *specstr, uint64_t seed, size_t *sizes /* after each op */) {
+    wl_params p;
+    wl_gen *g;
+    wl_op op;
+    wl_log *mem;
+    wl_oplog_writer *w;
+    char err[256];
+    assert_int_equal(wl_spec_parse(specstr, &p, err, sizeof(err)), 0);
+    p.caps = WL_CAP_DELRANGE;
+    assert_int_equal(wl_gen_create(&p, seed, &g), 0);
+    assert_int_equal(wl_log_new(&mem), 0);
+    assert_int_equal(wl_oplog_open_writer(path, "case 1", &w, err, sizeof(err)), 0);
+    while (wl_gen_next(g, &op) == 1) {
+        assert_int_equal(wl_oplog_append_issued(w, op.idx, &op), 0);
+        wl_outcome o = op.idx % 7 == 3 ? WL_OUT_FAILED : WL_OUT_ACKED;
+        int last = op.idx + 1 == p.ops;
+        if (last) o = WL_OUT_UNKNOWN; /* in flight at the crash: no outcome record */
+        assert_int_equal(wl_log_append(mem, &op, o, o == WL_OUT_FAILED ? -5 : 0), 0);
+        if (!last) {
+            wl_get_result gr = op.kind == WL_GET ? (op.idx % 2 ? WL_GET_MATCH : WL_GET_MISMATCH) : WL_GET_NA;
+            mem->ops[op.idx].get = gr;
+            assert_int_equal(wl_oplog_append_outcome(w, op.idx, o, o == WL_OUT_FAILED ? -5 : 0, gr), 0);
+        }
+        if (sizes) sizes[op.idx] = file_size();
+    }
+    assert_int_equal(wl_oplog_close(w), 0);
+    wl_gen_destroy(g);
+    return mem;
+}
+
+static void written_log_reads_back_op_for_op(void **st) {
+    wl_log *mem = write_log("mixed:ops=3000,delrange=0.02,value_size=0..600", 4, NULL), *rd;
+    char err[256];
+    assert_int_equal(wl_oplog_read(path, &rd, err, sizeof(err)), 0);
+    assert_string_equal(rd->meta, "case 1");
+    assert_int_equal(rd->torn_bytes, 0);
+    assert_int_equal(rd->n, mem->n);
+    for (size_t i = 0; i < rd->n; i++) {
+        assert_same_op(&mem->ops[i].op, &rd->ops[i].op);
+        assert_int_equal(mem->ops[i].outcome, rd->ops[i].outcome);
+        assert_int_equal(mem->ops[i].code, rd->ops[i].code);
+        assert_int_equal(mem->ops[i].get, rd->ops[i].get);
+    }
+    assert_int_equal(rd->ops[rd->n - 1].outcome, WL_OUT_UNKNOWN);
+    FILE *f = fopen("/dev/null", "w");
+    assert_int_equal(wl_log_print(rd, f), 0);
+    fclose(f);
+    wl_log_free(mem);
+    wl_log_free(rd);
+}
+
+static void torn_tail_at_every_byte_keeps_every_complete_record(void **st) {
+    /* the last op is a batch with big values, written last: cut inside it at every byte */
+    size_t sizes[40];
+    wl_log *mem = write_log("batch:ops=40,value_size=200..400,get=0,barrier=0,batch_ratio=1", 2, sizes), *rd;
+    size_t len;
+    uint8_t *img = slurp(&len);
+    char err[256];
+    size_t start = sizes[38]; /* the file before the last ISSUED record */
+    assert_true(len > start + 100);
+    for (size_t cut = start; cut < len; cut++) {
+        int rc = wl_oplog_parse(img, cut, &rd, err, sizeof(err));
+        if (rc) fail_msg("cut at %zu: %s", cut, err);
+        assert_int_equal(rd->n, 39);
+        assert_int_equal(rd->torn_bytes, cut - start);
+        for (size_t i = 0; i < 39; i++) {
+            assert_same_op(&mem->ops[i].op, &rd->ops[i].op);
+            assert_int_equal(mem->ops[i].outcome, rd->ops[i].outcome);
+        }
+        wl_log_free(rd);
+    }
+    assert_int_equal(wl_oplog_parse(img, len, &rd, err, sizeof(err)), 0);
+    assert_int_equal(rd->n, 40);
+    wl_log_free(rd);
+    /* a torn OUTCOME record: the op is issued, its outcome unknown */
+    start = sizes[37] - 32; /* an OUTCOME record is 16 + 16 bytes */
+    for (size_t cut = start + 1; cut < sizes[37]; cut++) {
+        assert_int_equal(wl_oplog_parse(img, cut, &rd, err, sizeof(err)), 0);
+        assert_int_equal(rd->n, 38);
+        assert_int_equal(rd->ops[37].outcome, WL_OUT_UNKNOWN);
+        assert_int_equal(rd->ops[36].outcome, mem->ops[36].outcome);
+        wl_log_free(rd);
+    }
+    /* the header itself torn: an empty log */
+    for (size_t cut = 0; cut < 16; cut++) {
+        assert_int_equal(wl_oplog_parse(img, cut, &rd, err, sizeof(err)), 0);
+        assert_int_equal(rd->n, 0);
+        wl_log_free(rd);
+    }
+    free(img);
+    wl_log_free(mem);
+}
+
+static void bad_record_followed_by_more_data_is_corruption(void **st) {
+    size_t sizes[40];
+    wl_log *mem = write_log("mixed:ops=40", 3, sizes), *rd;
+    size_t len;
+    uint8_t *img = slurp(&len);
+    char err[256];
+    img[sizes[10] + 20] ^= 1; /* inside op 11's ISSUED record */
+    assert_int_equal(wl_oplog_parse(img, len, &rd, err, sizeof(err)), WL_ECORRUPT);
+    assert_non_null(strstr(err, "bad checksum"));
+    assert_non_null(strstr(err, "offset"));
+    img[sizes[10] + 20] ^= 1;
+    /* the very last record damaged: a torn tail, not corruption */
+    img[len - 1] ^= 1;
+    assert_int_equal(wl_oplog_parse(img, len, &rd, err, sizeof(err)), 0);
+    assert_int_equal(rd->n, 39);
+    assert_true(rd->torn_bytes > 0);
+    wl_log_free(rd);
+    img[len - 1] ^= 1;
+    /* not an op log; a future version */
+    img[0] = 'X';
+    assert_int_equal(wl_oplog_parse(img, len, &rd, err, sizeof(err)), WL_ECORRUPT);
+    assert_non_null(strstr(err, "magic"));
+    img[0] = 'p';
+    img[8] = 9;
+    assert_int_equal(wl_oplog_parse(img, len, &rd, err, sizeof(err)), WL_EVERSION);
+    free(img);
+    wl_log_free(mem);
+    assert_int_equal(wl_oplog_read("/nonexistent/x.log", &rd, err, sizeof(err)), WL_EIO);
+    assert_non_null(strstr(err, "/nonexistent/x.log"));
+}
+
+static void reference_map_put_get_delete_range(void **st) {
+    wl_ref *r;
+    const uint8_t *v;
+    size_t vl;
+    char k[16];
+    assert_int_equal(wl_ref_create(&r), 0);
+    for (int i = 0; i < 1000; i++) {
+        snprintf(k, sizeof(k), "k%04d", i);
+        assert_int_equal(wl_ref_put(r, (uint8_t *)k, 5, (uint8_t *)k, (size_t)(i % 5)), 0);
+    }
+    assert_int_equal(wl_ref_count(r), 1000);
+    assert_int_equal(wl_ref_put(r, (uint8_t *)"k0007", 5, (uint8_t *)"new", 3), 0);
+    assert_int_equal(wl_ref_count(r), 1000);
+    assert_int_equal(wl_ref_get(r, (uint8_t *)"k0007", 5, &v, &vl), 1);
+    assert_int_equal(vl, 3);
+    assert_memory_equal(v, "new", 3);
+    assert_int_equal(wl_ref_get(r, (uint8_t *)"k0005", 5, &v, &vl), 1);
+    assert_int_equal(vl, 0); /* an empty value is present */
+    assert_int_equal(wl_ref_del(r, (uint8_t *)"k0005", 5), 0);
+    assert_int_equal(wl_ref_get(r, (uint8_t *)"k0005", 5, &v, &vl), 0);
+    assert_int_equal(wl_ref_delrange(r, (uint8_t *)"k0100", 5, (uint8_t *)"k0200", 5), 0);
+    assert_int_equal(wl_ref_count(r), 1000 - 1 - 100);
+    assert_int_equal(wl_ref_get(r, (uint8_t *)"k0099", 5, &v, &vl), 1);
+    assert_int_equal(wl_ref_get(r, (uint8_t *)"k0100", 5, &v, &vl), 0);
+    assert_int_equal(wl_ref_get(r, (uint8_t *)"k0199", 5, &v, &vl), 0);
+    assert_int_equal(wl_ref_get(r, (uint8_t *)"k0200", 5, &v, &vl), 1);
+    /* a shorter key sorts first on a common prefix: "k01" < "k0100" */
+    assert_int_equal(wl_ref_put(r, (uint8_t *)"k01", 3, NULL, 0), 0);
+    assert_int_equal(wl_ref_delrange(r, (uint8_t *)"k01", 3, (uint8_t *)"k0100", 5), 0);
+    assert_int_equal(wl_ref_get(r, (uint8_t *)"k01", 3, &v, &vl), 0);
+    wl_ref_destroy(r);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(written_log_reads_back_op_for_op, setup, teardown),
+        cmocka_unit_test_setup_teardown(torn_tail_at_every_byte_keeps_every_complete_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(bad_record_followed_by_more_data_is_corruption, setup, teardown),
+        cmocka_unit_test(reference_map_put_get_delete_range),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
