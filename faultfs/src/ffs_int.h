@@ -6,6 +6,7 @@
 #define FFS_INT_H
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include "faultfs.h"
 
@@ -79,6 +80,64 @@ static inline uint64_t ffs_hash_str(uint64_t h, const char *s) {
   h ^= 0xcbf29ce484222325ull;
   for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
   return ffs_mix(h);
+}
+
+/* ---- interval sets (sorted, disjoint [a,b) ranges) --------------------------------------- */
+typedef struct { uint64_t a, b; } iv_t;
+typedef struct { iv_t *v; size_t n, cap; } ivset;
+
+static inline int iv_add(ivset *s, uint64_t a, uint64_t b) {
+  if (a >= b) return 0;
+  size_t i = 0;
+  while (i < s->n && s->v[i].b < a) i++;
+  size_t j = i;
+  while (j < s->n && s->v[j].a <= b) {
+    if (s->v[j].a < a) a = s->v[j].a;
+    if (s->v[j].b > b) b = s->v[j].b;
+    j++;
+  }
+  if (i == j) { /* insert */
+    if (s->n == s->cap) {
+      size_t nc = s->cap ? s->cap * 2 : 8;
+      iv_t *nv = realloc(s->v, nc * sizeof *nv);
+      if (!nv) return FFS_ENOMEM;
+      s->v = nv;
+      s->cap = nc;
+    }
+    memmove(s->v + i + 1, s->v + i, (s->n - i) * sizeof *s->v);
+    s->n++;
+  } else if (j - i > 1) {
+    memmove(s->v + i + 1, s->v + j, (s->n - j) * sizeof *s->v);
+    s->n -= j - i - 1;
+  }
+  s->v[i].a = a;
+  s->v[i].b = b;
+  return 0;
+}
+
+/* Calls fn on each sub-range of [a,b) not covered by s. */
+typedef int (*gap_fn)(void *ctx, uint64_t a, uint64_t b);
+static inline int iv_gaps(const ivset *s, uint64_t a, uint64_t b, gap_fn fn, void *ctx) {
+  uint64_t p = a;
+  for (size_t i = 0; i < s->n && p < b; i++) {
+    if (s->v[i].b <= p) continue;
+    if (s->v[i].a >= b) break;
+    if (s->v[i].a > p) {
+      int rc = fn(ctx, p, s->v[i].a);
+      if (rc < 0) return rc;
+    }
+    p = s->v[i].b;
+  }
+  if (p < b) return fn(ctx, p, b);
+  return 0;
+}
+
+
+/* 1 if [a,b) lies inside one range of s. */
+static inline int iv_covers(const ivset *s, uint64_t a, uint64_t b) {
+  for (size_t i = 0; i < s->n; i++)
+    if (s->v[i].a <= a && b <= s->v[i].b) return 1;
+  return a >= b;
 }
 
 /* Rule matching shared by shim and tests. */

@@ -24,56 +24,6 @@
 
 #include "ffs_int.h"
 
-/* ---- interval sets ------------------------------------------------------------------ */
-typedef struct { uint64_t a, b; } iv_t;
-typedef struct { iv_t *v; size_t n, cap; } ivset;
-
-static int iv_add(ivset *s, uint64_t a, uint64_t b) {
-  if (a >= b) return 0;
-  size_t i = 0;
-  while (i < s->n && s->v[i].b < a) i++;
-  size_t j = i;
-  while (j < s->n && s->v[j].a <= b) {
-    if (s->v[j].a < a) a = s->v[j].a;
-    if (s->v[j].b > b) b = s->v[j].b;
-    j++;
-  }
-  if (i == j) { /* insert */
-    if (s->n == s->cap) {
-      size_t nc = s->cap ? s->cap * 2 : 8;
-      iv_t *nv = realloc(s->v, nc * sizeof *nv);
-      if (!nv) return FFS_ENOMEM;
-      s->v = nv;
-      s->cap = nc;
-    }
-    memmove(s->v + i + 1, s->v + i, (s->n - i) * sizeof *s->v);
-    s->n++;
-  } else if (j - i > 1) {
-    memmove(s->v + i + 1, s->v + j, (s->n - j) * sizeof *s->v);
-    s->n -= j - i - 1;
-  }
-  s->v[i].a = a;
-  s->v[i].b = b;
-  return 0;
-}
-
-/* Calls fn on each sub-range of [a,b) not covered by s. */
-typedef int (*gap_fn)(void *ctx, uint64_t a, uint64_t b);
-static int iv_gaps(const ivset *s, uint64_t a, uint64_t b, gap_fn fn, void *ctx) {
-  uint64_t p = a;
-  for (size_t i = 0; i < s->n && p < b; i++) {
-    if (s->v[i].b <= p) continue;
-    if (s->v[i].a >= b) break;
-    if (s->v[i].a > p) {
-      int rc = fn(ctx, p, s->v[i].a);
-      if (rc < 0) return rc;
-    }
-    p = s->v[i].b;
-  }
-  if (p < b) return fn(ctx, p, b);
-  return 0;
-}
-
 /* ---- log parsing ---------------------------------------------------------------------- */
 typedef struct {
   const ffs_urec *r;

@@ -186,6 +186,7 @@ typedef struct {
   int epoch;      /* DIRTY logged since the last SYNC */
   int created;    /* created in this session, creation not yet durable (ext4 DENTRY) */
   uint64_t D, P;  /* durable size; protected size (OLD bytes are saved below it) */
+  ivset saved;    /* ranges whose pre-epoch bytes are already in the log (reset at KEEP/LOST) */
 } node_t;
 
 typedef struct {
@@ -241,7 +242,7 @@ typedef struct {
   int64_t off;
   /* filled by ffs_pre */
   int32_t node;
-  char rel[PATH_MAX], rel2[PATH_MAX];
+  char *rel, *rel2;     /* thread-local buffers (one tracked call per thread at a time) */
   uint64_t index;
   int fire_rule;        /* -1 none */
   int fail_errno;       /* injected error */
@@ -251,8 +252,12 @@ typedef struct {
   uint64_t flip_bit;
   uint32_t dur;
   int64_t woff;         /* resolved write offset */
-  struct iovec iovbuf[64];
+  struct iovec *iovbuf; /* thread-local, 64 entries */
 } call_t;
+
+static __thread char t_rel[PATH_MAX], t_rel2[PATH_MAX];
+static __thread struct iovec t_iov[64];
+#define CALL_BUFS .rel = t_rel, .rel2 = t_rel2, .iovbuf = t_iov
 
 /* ---- small helpers ------------------------------------------------------------------ */
 static int fd_tracked(int fd) { return fd >= 0 && fd < g_nfds && g_fds[fd].node1 > 0; }
@@ -437,20 +442,33 @@ static int log_rec(uint32_t type, int32_t fid, uint64_t a, uint64_t b, uint64_t 
   return 0;
 }
 
-/* Saves the current bytes of [off, off+len) of node n (via fd) before they change. */
-static void log_old(int fd, int32_t nid, uint64_t off, uint64_t len) {
+/* Saves the current bytes of [off, off+len) of node nid (via fd) before they change. */
+static int log_old_range(void *vctx, uint64_t off, uint64_t end) {
+  int fd = ((int *)vctx)[0], nid = ((int *)vctx)[1];
+  uint64_t len = end - off;
   while (len) {
     size_t chunk = len > (1u << 20) ? (1u << 20) : (size_t)len, rl;
     unsigned char *p = log_reserve(FFS_U_OLD, nid, off, chunk, 0, chunk, &rl);
-    if (!p) return;
+    if (!p) return 0;
     ssize_t got = real_pread64(fd, p, chunk, (off64_t)off);
-    if (got <= 0) return; /* nothing there: nothing to restore */
+    if (got <= 0) return 0; /* nothing there: nothing to restore */
     ((ffs_urec *)p - 1)->b = (uint64_t)got;
-    log_commit(rl);
-    if ((size_t)got < chunk) return;
+    ((ffs_urec *)p - 1)->plen = (uint32_t)got;
+    ((ffs_urec *)p - 1)->len = (uint32_t)((sizeof(ffs_urec) + (size_t)got + 7) & ~(size_t)7);
+    log_commit(((ffs_urec *)p - 1)->len);
+    if ((size_t)got < chunk) return 0;
     off += chunk;
     len -= chunk;
   }
+  return 0;
+}
+
+/* Only the first save of a byte per epoch matters (the rollback applies saves newest
+ * first), so ranges already saved are skipped. */
+static void log_old(int fd, int32_t nid, uint64_t off, uint64_t len) {
+  int ctx[2] = {fd, nid};
+  iv_gaps(&g_nodes[nid].saved, off, off + len, log_old_range, ctx);
+  iv_add(&g_nodes[nid].saved, off, off + len);
 }
 
 static void epoch_begin(int32_t nid, call_t *c) {
@@ -458,6 +476,7 @@ static void epoch_begin(int32_t nid, call_t *c) {
   if (n->epoch) return;
   log_rec(FFS_U_DIRTY, nid, n->D, n->P, n->ino, n->rel, NULL);
   n->epoch = 1;
+  n->saved.n = 0;
   c->dur |= FFS_DUR_DIRTY;
 }
 
@@ -601,9 +620,11 @@ static int ffs_pre(call_t *c) {
     }
     case CL_UNLINK: case CL_MKDIR: case CL_RMDIR: case CL_PTRUNC:
       if (!rel_of(c->cls == CL_PTRUNC ? AT_FDCWD : c->dirfd, c->path, c->rel)) return PRE_PASS;
+      c->rel2[0] = 0;
       break;
     default:
       if (!fd_tracked(c->fd)) return PRE_PASS;
+      c->rel2[0] = 0;
       break;
   }
   pthread_mutex_lock(&g_lock);
@@ -612,7 +633,7 @@ static int ffs_pre(call_t *c) {
   if (c->fd >= 0) {
     if (!fd_tracked(c->fd)) { t_guard = 0; pthread_mutex_unlock(&g_lock); return PRE_PASS; }
     nid = FD_NODE(c->fd);
-    snprintf(c->rel, sizeof c->rel, "%s", g_nodes[nid].rel);
+    snprintf(c->rel, PATH_MAX, "%s", g_nodes[nid].rel);
   }
   c->node = nid;
   if (c->cls == CL_UNLINK && (c->xflags & AT_REMOVEDIR)) c->op = FFS_OP_RMDIR;
@@ -669,6 +690,7 @@ static int ffs_pre(call_t *c) {
   if (c->fail_errno) {
     if (c->cls == CL_SYNC && nid >= 0 && g_nodes[nid].epoch && !g_nodes[nid].isdir) {
       log_rec(FFS_U_LOST, nid, 0, 0, 0, NULL, NULL); /* fsyncgate */
+      g_nodes[nid].saved.n = 0;
       c->dur |= FFS_DUR_LOST;
     }
     return PRE_FAIL;
@@ -683,7 +705,11 @@ static int ffs_pre(call_t *c) {
       else if (g_fds[c->fd].append) { cur = fd_size(c->fd); need_cur = 1; c->woff = (int64_t)cur; }
       else c->woff = lseek(c->fd, 0, SEEK_CUR);
       if (c->woff < 0) c->woff = 0;
-      if ((uint64_t)c->woff < g_nodes[nid].P && !need_cur) cur = fd_size(c->fd);
+      if ((uint64_t)c->woff < g_nodes[nid].P && !need_cur) {
+        uint64_t e = (uint64_t)c->woff + len < g_nodes[nid].P ? (uint64_t)c->woff + len : g_nodes[nid].P;
+        /* the size only matters if some of these bytes still need saving */
+        if (!iv_covers(&g_nodes[nid].saved, (uint64_t)c->woff, e)) cur = fd_size(c->fd);
+      }
       before_change(c->fd, nid, (uint64_t)c->woff, len, cur, 1, c);
       break;
     }
@@ -800,6 +826,7 @@ static void ffs_post(call_t *c, int64_t r, int err) {
         if (nid >= 0 && r > 0 && (g_fds[c->fd].sync || c->after == FFS_A_TORN)) {
           node_t *n = &g_nodes[nid];
           log_rec(FFS_U_KEEP, nid, (uint64_t)c->woff, (uint64_t)r, 0, NULL, NULL);
+          n->saved.n = 0; /* later overwrites must save the kept bytes again */
           if ((uint64_t)c->woff + (uint64_t)r > n->P) n->P = (uint64_t)c->woff + (uint64_t)r;
           c->dur |= FFS_DUR_KEEP;
         }
@@ -866,7 +893,7 @@ static void ffs_post(call_t *c, int64_t r, int err) {
   EXPORT ret name params {                                                \
     RESOLVE();                                                            \
     if (LIKELY(!g_active) || t_guard) return real_##name args;            \
-    call_t c = {.op = op_, .cls = cls_, .dirfd = AT_FDCWD, __VA_ARGS__};  \
+    call_t c = {.op = op_, .cls = cls_, .dirfd = AT_FDCWD, CALL_BUFS, __VA_ARGS__}; \
     int pre = ffs_pre(&c);                                                \
     if (pre == PRE_PASS) return real_##name args;                         \
     if (pre == PRE_FAIL) {                                                \
@@ -893,7 +920,8 @@ FFS_CALLS(X_WRAP)
 static int open_core(int dirfd, const char *path, int flags, mode_t mode, ffs_op op) {
   RESOLVE();
   if (LIKELY(!g_active) || t_guard) return real_openat(dirfd, path, flags, mode);
-  call_t c = {.op = op, .cls = -1, .fd = -1, .fd2 = -1, .dirfd = dirfd, .path = path, .off = -1};
+  call_t c = {.op = op, .cls = -1, .fd = -1, .fd2 = -1, .dirfd = dirfd, .path = path, .off = -1, CALL_BUFS};
+  t_rel2[0] = 0;
   if (!rel_of(dirfd, path, c.rel)) return real_openat(dirfd, path, flags, mode);
   pthread_mutex_lock(&g_lock);
   if (UNLIKELY(atomic_load(&g_crashed))) for (;;) pause();
@@ -1021,7 +1049,7 @@ EXPORT FILE *fopen64(const char *p, const char *m) {
 
 /* ---- configuration ---------------------------------------------------------------------- */
 static void reset_tracking(void) {
-  for (size_t i = 0; i < g_nnodes; i++) free(g_nodes[i].rel);
+  for (size_t i = 0; i < g_nnodes; i++) free(g_nodes[i].rel), free(g_nodes[i].saved.v);
   g_nnodes = 0;
   if (g_fds) memset(g_fds, 0, (size_t)g_fd_hi * sizeof *g_fds);
   g_fd_hi = 0;
