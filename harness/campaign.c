@@ -111,10 +111,10 @@ static int dry_run(pc_worker *wk, campaign *cp, int wi, uint64_t *lens_out[FFS_O
   snprintf(c.plan, sizeof c.plan, "none");
   o.trace = 1;
   pc_run_case(wk, &c, &o, &r);
-  if (r.error || r.orc.verdict != ORC_PASS) {
-    snprintf(err, errlen, "dry run of %s without faults did not pass: %s: %s%s%s",
-             cp->workloads[wi], pc_result_verdict(&r), r.error ? r.note : r.orc.explanation,
-             r.orc.first_key && *r.orc.first_key ? " key " : "", r.orc.first_key ? r.orc.first_key : "");
+  /* only the syscall counts matter here: a violation in the dry run (the
+   * end-of-workload power cut) is found again by the campaign's own cases */
+  if (r.error) {
+    snprintf(err, errlen, "dry run of %s without faults failed: %s", cp->workloads[wi], r.note);
     pc_result_free(&r);
     free(rec);
     return PC_ESETUP;

@@ -60,8 +60,8 @@ static int copy_field(char *dst, size_t cap, const char *s, size_t n,
 
 int pc_case_parse(const char *id, pc_case *c, char *err, size_t errlen) {
   const char *p = id, *slash;
-  const char *fields[5];
-  size_t lens[5];
+  const char *fields[4];
+  size_t lens[4];
   int rc;
 
   memset(c, 0, sizeof *c);
@@ -70,10 +70,10 @@ int pc_case_parse(const char *id, pc_case *c, char *err, size_t errlen) {
     return PC_EINVAL;
   }
   p = id + 4;
-  for (int i = 0; i < 5; i++) {
+  for (int i = 0; i < 4; i++) {
     slash = strchr(p, '/');
     if (!slash) {
-      snprintf(err, errlen, "case id: expected 6 '/'-separated fields after 'pc1' "
+      snprintf(err, errlen, "case id: expected 5 '/'-separated fields after 'pc1/' "
                "(target/workload/seed/model/plan), found %d", i + 1);
       return PC_EINVAL;
     }

@@ -17,7 +17,7 @@
 #include <string.h>
 
 static int do_batch(const pc_target *t, void *h, const wl_op *op) {
-  pc_kv_op stack[64], *ops = stack;
+  pc_kv_op stack[64] = {{0}}, *ops = stack;
   int rc;
   if (op->nsub > 64 && !(ops = calloc(op->nsub, sizeof *ops))) return PC_ENOMEM;
   for (uint32_t i = 0; i < op->nsub; i++) {

@@ -161,11 +161,11 @@ static const char *t_errmsg(void *h) {
 const pc_target pc_target_sofadb = {
   "sofadb", "sofadb, the LSM engine shipped with powercut (in-process, deterministic mode)",
   SOFADB_OPTS_HELP, 0, t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,
-  t_sync, t_flush, t_close, t_errmsg,
+  t_sync, t_flush, t_close, t_errmsg, 0,
 };
 
 const pc_target pc_target_sofadb_nosync = {
   "sofadb-nosync", "TEST ONLY: sofadb behind an adapter that acks sync writes without syncing",
   SOFADB_OPTS_HELP, 0, t_contract, t_check_opts, t_open_nosync, t_put, t_del, t_batch, t_get, t_scan,
-  t_sync, t_flush, t_close, t_errmsg,
+  t_sync, t_flush, t_close, t_errmsg, 0,
 };

@@ -28,6 +28,10 @@ static void TargetWithoutOptionsHasNoColon(void **state) {
   char err[256], buf[512];
   assert_int_equal(pc_case_parse("pc1/sofadb/mixed/7/strict/none", &c, err, sizeof err), 0);
   assert_string_equal(c.target_opts, "");
+  assert_string_equal(c.workload, "mixed");
+  assert_true(c.seed == 7);
+  assert_string_equal(c.model, "strict");
+  assert_string_equal(c.plan, "none");
   assert_int_equal(pc_case_format(&c, buf, sizeof buf), 0);
   assert_string_equal(buf, "pc1/sofadb/mixed/7/strict/none");
 }
@@ -35,7 +39,8 @@ static void TargetWithoutOptionsHasNoColon(void **state) {
 static void MalformedIdsAreRejectedWithAReason(void **state) {
   static const struct { const char *id, *why; } bad[] = {
     {"sofadb/mixed/7/strict/none", "pc1/"},
-    {"pc1/sofadb/mixed/7/strict", "6 '/'-separated"},
+    {"pc1/sofadb/mixed/7/strict", "5 '/'-separated"},
+    {"pc1/sofadb/mixed/7", "5 '/'-separated"},
     {"pc1//mixed/7/strict/none", "empty target"},
     {"pc1/sofadb/mixed/x7/strict/none", "not a decimal"},
     {"pc1/sofadb/mixed/-1/strict/none", "not a decimal"},
