@@ -20,12 +20,18 @@
 
 #include "faultfs.h"
 
+#ifndef FFS_FIU_RUN_PRELOAD
+#define FFS_FIU_RUN_PRELOAD "/usr/lib/fiu/fiu_run_preload.so"
+#endif
+
 static void usage(FILE *f) {
   fprintf(f,
           "usage:\n"
           "  faultfs run --plan PLAN --dir DATA_DIR [--seed S] [--model strict|ext4|reorder]\n"
-          "              [--state DIR] [--trace FILE] -- CMD [ARGS...]\n"
+          "              [--state DIR] [--trace FILE] [--fiu 'enable name=faultfs/OP,...'] -- CMD [ARGS...]\n"
           "      run CMD under libfaultfs.so; PLAN e.g. 'crash@fsync(*.log)#3;eio@write#2+'\n"
+          "      --fiu: also preload libfiu's fiu_run_preload.so with that control command\n"
+          "      (the shim's failure points are named faultfs/<op>)\n"
           "  faultfs trace [--summary] FILE     print a trace, or counts per op and per path\n"
           "  faultfs rollback --state DIR --dir DATA_DIR   apply the recorded power-loss rollback\n"
           "  faultfs bench [--iters N] [--runs R]   ns per 4 KiB pwrite and per fsync:\n"
@@ -64,7 +70,7 @@ static void set_preload(const char *lib) {
 }
 
 static int cmd_run(int argc, char **argv) {
-  const char *plan = NULL, *dir = NULL, *seed = "0", *model = "strict", *state = NULL, *trace = NULL;
+  const char *plan = NULL, *dir = NULL, *seed = "0", *model = "strict", *state = NULL, *trace = NULL, *fiu = NULL;
   char lib[PATH_MAX], tmpstate[PATH_MAX] = "", err[512], canon[4096];
   int i, rc = 2;
   ffs_plan *p = NULL;
@@ -77,6 +83,7 @@ static int cmd_run(int argc, char **argv) {
     else if (!strcmp(argv[i], "--model")) model = argv[++i];
     else if (!strcmp(argv[i], "--state")) state = argv[++i];
     else if (!strcmp(argv[i], "--trace")) trace = argv[++i];
+    else if (!strcmp(argv[i], "--fiu")) fiu = argv[++i];
     else { fprintf(stderr, "faultfs run: unknown option %s\n", argv[i]); return 2; }
   }
   if (!plan || !dir || i >= argc) { usage(stderr); return 2; }
@@ -100,6 +107,11 @@ static int cmd_run(int argc, char **argv) {
     setenv(FFS_ENV_STATE, state, 1);
     if (trace) setenv(FFS_ENV_TRACE, trace, 1);
     set_preload(lib);
+    if (fiu) { /* libfiu's own run-preload enables the points from FIU_ENABLE at start */
+      setenv("FIU_ENABLE", fiu, 1);
+      setenv("FIU_CTRL_FIFO", "", 1);
+      set_preload(FFS_FIU_RUN_PRELOAD);
+    }
     execvp(argv[i], argv + i);
     fprintf(stderr, "faultfs run: exec %s: %s\n", argv[i], strerror(errno));
     _exit(127);

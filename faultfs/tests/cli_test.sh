@@ -32,4 +32,11 @@ grep -Eq '^  write +2$' "$base/sum" || fail "summary: $(cat "$base/sum")"
 grep -Eq '^  open +a.dat +1$' "$base/sum" || fail "summary: $(cat "$base/sum")"
 "$ffs" trace "$base/t" | grep -q '^3 close a.dat .*FIRED' || fail "trace: $("$ffs" trace "$base/t")"
 "$ffs" --help | grep -q 'faultfs run' || fail "help"
+# libfiu's control command drives the shim's failure point faultfs/write
+if [ -r /usr/lib/fiu/fiu_run_preload.so ]; then
+  printf base > "$base/d/a.dat"
+  "$ffs" run --plan none --dir "$base/d" --fiu 'enable name=faultfs/write,failinfo=28' -- "$prog" append "$base/d" > "$base/out" 2>&1 || true
+  grep -q '^write -1 28$' "$base/out" || fail "fiu: $(cat "$base/out")"
+  [ "$(cat "$base/d/a.dat")" = base ] || fail "fiu: a.dat changed"
+fi
 echo ok

@@ -259,6 +259,17 @@ static int sc_mmap(void) {
   return 0;
 }
 
+/* one O_DSYNC append ("SYNC") and one plain append ("nosy") to a.dat, then close both. */
+static int sc_dsync(void) {
+  int s = xopen("a.dat", O_WRONLY | O_APPEND | O_DSYNC);
+  say("write", write(s, "SYNC", 4));
+  int p = xopen("a.dat", O_WRONLY | O_APPEND);
+  say("write", write(p, "nosy", 4));
+  close(p);
+  close(s);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) return 2;
   D = argv[2];
@@ -282,5 +293,6 @@ int main(int argc, char **argv) {
   if (!strcmp(s, "fiu")) return sc_fiu();
   if (!strcmp(s, "forkserver")) return sc_forkserver(arg);
   if (!strcmp(s, "mmap")) return sc_mmap();
+  if (!strcmp(s, "dsync")) return sc_dsync();
   return 2;
 }

@@ -247,6 +247,23 @@ static void kill_keeps_page_cache_data(void **st) {
   assert_file("a.dat", "baseXXXXYYYY", 12);
 }
 
+static void kill_after_write_keeps_that_write(void **st) {
+  res_t r;
+  put("a.dat", "base", 4);
+  run("append", "kill-after@write", NULL, NULL, &r);
+  assert_crashed(&r, FFS_A_KILL_AFTER);
+  assert_file("a.dat", "baseXXXX", 8);
+}
+
+static void o_dsync_write_survives_crash_but_plain_write_does_not(void **st) {
+  res_t r;
+  put("a.dat", "base", 4);
+  run("dsync", "crash@close#2", NULL, NULL, &r);
+  assert_crashed(&r, FFS_A_CRASH);
+  assert_out_has(&r, "write 4\nwrite 4\n");
+  assert_file("a.dat", "baseSYNC", 8);
+}
+
 static void create_fsync_without_dirsync_is_lost_under_strict(void **st) {
   res_t r;
   run("create-fsync", "crash@open(marker)", "strict", NULL, &r);
@@ -693,6 +710,8 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(append_with_fsync_is_kept_at_crash, setup, teardown),
       cmocka_unit_test_setup_teardown(crash_after_fsync_keeps_synced_data, setup, teardown),
       cmocka_unit_test_setup_teardown(kill_keeps_page_cache_data, setup, teardown),
+      cmocka_unit_test_setup_teardown(kill_after_write_keeps_that_write, setup, teardown),
+      cmocka_unit_test_setup_teardown(o_dsync_write_survives_crash_but_plain_write_does_not, setup, teardown),
       cmocka_unit_test_setup_teardown(create_fsync_without_dirsync_is_lost_under_strict, setup, teardown),
       cmocka_unit_test_setup_teardown(create_fsync_without_dirsync_is_kept_under_ext4, setup, teardown),
       cmocka_unit_test_setup_teardown(rename_without_dirsync_is_undone, setup, teardown),
