@@ -139,6 +139,8 @@ static void every_io_failure_point_keeps_acked_writes(void **s) {
   }
   tu_fault_remove();
   tu_rmrf(dir);
+  free(dir);
+  dir = NULL;
   for (int n = 1; n <= total; n++, points++) {
     char *d = tu_tmpdir("sweep");
     int acked = 0, rc = 0;
