@@ -61,8 +61,8 @@ mid=$(echo "$mout" | sed -n 's/^minimal: //p')
 python3 - "$id" "$mid" <<'PY' || fail "minimal case is not smaller: $mid vs $id"
 import re, sys
 def size(i):
-    parts = i.split('/', 6)
-    w, plan = parts[2], parts[6]
+    parts = i.split('/', 5)
+    w, plan = parts[2], parts[5]
     m = re.search(r'ops=(\d+)', w)
     ops = int(m.group(1)) if m else 10**9
     n = sum(int(x) for x in re.findall(r'#(\d+)', plan))
