@@ -490,11 +490,17 @@ int ffs_rollback(const char *state_dir, const char *data_dir, char *err, size_t 
     goto fail;
   }
   if (fstat(fd, &st) < 0) { rc = FFS_EIO; goto fail; }
-  buf = malloc((size_t)st.st_size + 1);
+  /* read the header, then only the used part (the file is preallocated sparse) */
+  ffs_undo_hdr hd;
+  size_t want = sizeof hd;
+  if (pread(fd, &hd, sizeof hd, 0) == (ssize_t)sizeof hd && memcmp(hd.magic, FFS_UNDO_MAGIC, 8) == 0)
+    want += (size_t)hd.used;
+  if (want > (size_t)st.st_size) want = (size_t)st.st_size;
+  buf = malloc(want + 1);
   if (!buf) { rc = FFS_ENOMEM; goto fail; }
   size_t got = 0;
-  while (got < (size_t)st.st_size) {
-    ssize_t r = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
+  while (got < want) {
+    ssize_t r = pread(fd, buf + got, want - got, (off_t)got);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) break;
     got += (size_t)r;

@@ -198,7 +198,9 @@ typedef struct {
 static int g_active;                 /* read without the lock: the idle branch */
 static atomic_int g_crashed;
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static __thread int t_guard;
+/* initial-exec: the shim is preloaded, so its TLS is static and reading the guard is one
+ * instruction instead of a __tls_get_addr call */
+static __thread int t_guard __attribute__((tls_model("initial-exec")));
 
 static ffs_plan *g_plan;
 static uint64_t *g_rule_count;
@@ -607,8 +609,31 @@ static void limit_write(call_t *c, uint64_t keep) {
   }
 }
 
+static int own_fd(int fd) { return fd >= 0 && (fd == g_log_fd || fd == g_trace_fd); }
+
+/* An fsync on an fd the shim never saw open (opendir + dirfd, fopen + fileno, opened before
+ * configure) still has to count: look its path up once and track it from now on. */
+static void adopt_fd(int fd) {
+  char lp[64], path[PATH_MAX], rel[PATH_MAX];
+  struct stat st;
+  if (fd < 0 || fd >= g_nfds || own_fd(fd)) return;
+  snprintf(lp, sizeof lp, "/proc/self/fd/%d", fd);
+  ssize_t n = readlink(lp, path, sizeof path - 1);
+  if (n <= 0 || path[0] != '/') return;
+  path[n] = 0;
+  if (!rel_of(AT_FDCWD, path, rel) || fstat(fd, &st) < 0) return;
+  pthread_mutex_lock(&g_lock);
+  if (!fd_tracked(fd)) {
+    int fl = fcntl(fd, F_GETFL);
+    fd_track(fd, node_get(&st, rel, 0), fl >= 0 && (fl & (O_SYNC | O_DSYNC)), fl >= 0 && (fl & O_APPEND));
+  }
+  pthread_mutex_unlock(&g_lock);
+}
+
 static int ffs_pre(call_t *c) {
   int32_t nid = -1;
+  c->woff = c->off;
+  if (c->cls == CL_SYNC && !fd_tracked(c->fd)) adopt_fd(c->fd);
   /* 1. is it tracked? (fd table reads race only with calls on other fds) */
   switch (c->cls) {
     case CL_RENAME: case CL_LINK: {
@@ -895,7 +920,13 @@ static void ffs_post(call_t *c, int64_t r, int err) {
     if (LIKELY(!g_active) || t_guard) return real_##name args;            \
     call_t c = {.op = op_, .cls = cls_, .dirfd = AT_FDCWD, CALL_BUFS, __VA_ARGS__}; \
     int pre = ffs_pre(&c);                                                \
-    if (pre == PRE_PASS) return real_##name args;                         \
+    if (pre == PRE_PASS) {                                                \
+      if ((cls_ == CL_CLOSE || cls_ == CL_DUP) && (own_fd(c.fd) || own_fd(c.fd2))) { \
+        errno = EBADF; /* the shim's own log/trace fds are not the program's */ \
+        return (ret)(errret);                                             \
+      }                                                                   \
+      return real_##name args;                                            \
+    }                                                                     \
     if (pre == PRE_FAIL) {                                                \
       if (cls_ == CL_CLOSE) real_close(c.fd);                             \
       ffs_post(&c, c.errno_ret ? c.fail_errno : -1, c.fail_errno);        \
@@ -1048,6 +1079,19 @@ EXPORT FILE *fopen64(const char *p, const char *m) {
 }
 
 /* ---- configuration ---------------------------------------------------------------------- */
+/* Moves a shim fd out of the way of the program's own fd numbers. */
+static int high_fd(int fd) {
+  if (fd < 0) return fd;
+  int h = fcntl(fd, F_DUPFD_CLOEXEC, 900);
+  if (h < 0) return fd;
+  real_close(fd);
+  return h;
+}
+
+static void atfork_prepare(void) { pthread_mutex_lock(&g_lock); }
+static void atfork_parent(void) { pthread_mutex_unlock(&g_lock); }
+static void atfork_child(void) { pthread_mutex_init(&g_lock, NULL); }
+
 static void reset_tracking(void) {
   for (size_t i = 0; i < g_nnodes; i++) free(g_nodes[i].rel), free(g_nodes[i].saved.v);
   g_nnodes = 0;
@@ -1106,6 +1150,7 @@ EXPORT int ffs_shim_configure(const char *plan, const char *data_dir, uint64_t s
   if (!g_rule_count) { rc = FFS_ENOMEM; goto out; }
   snprintf(path, sizeof path, "%s/%s", g_state, FFS_STATE_UNDO);
   g_log_fd = real_openat(AT_FDCWD, path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  g_log_fd = high_fd(g_log_fd);
   g_log_cap = 1u << 20;
   if (g_log_fd < 0 || real_ftruncate(g_log_fd, (off_t)g_log_cap) < 0 ||
       (g_log = mmap(NULL, g_log_cap, PROT_READ | PROT_WRITE, MAP_SHARED, g_log_fd, 0)) == MAP_FAILED) {
@@ -1121,7 +1166,7 @@ EXPORT int ffs_shim_configure(const char *plan, const char *data_dir, uint64_t s
   h->seed = g_seed;
   memcpy(h->magic, FFS_UNDO_MAGIC, 8);
   if (trace_path && *trace_path) {
-    g_trace_fd = real_openat(AT_FDCWD, trace_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    g_trace_fd = high_fd(real_openat(AT_FDCWD, trace_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644));
     if (g_trace_fd < 0 || real_write(g_trace_fd, FFS_TRACE_MAGIC, 8) != 8) {
       die_msg("faultfs: trace %s: %s", trace_path, strerror(errno));
       rc = FFS_EIO;
@@ -1141,6 +1186,7 @@ out:
 __attribute__((constructor)) static void ffs_init(void) {
   RESOLVE();
   fiu_init(0);
+  pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
   const char *plan = getenv(FFS_ENV_PLAN);
   if (!plan) return; /* idle */
   const char *seed = getenv(FFS_ENV_SEED);

@@ -3,6 +3,7 @@
  * file-system calls on DATA_DIR and prints one line per call result that the test checks
  * ("write 4", "fsync -1 5", ...). Built without sanitizers (it runs under the shim). */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -69,6 +70,13 @@ static int sc_create_fsync(void) {
   return 0;
 }
 
+/* directory fsync through opendir() + dirfd(): an fd the shim never saw opened */
+static void dirsync_dirfd(void) {
+  DIR *d = opendir(D);
+  say("dirsync", fsync(dirfd(d)));
+  closedir(d);
+}
+
 /* write tmp, fsync it, rename over a.dat; dir fsync only if asked; then a marker call. */
 static int sc_rename(int do_dirsync) {
   int fd = xopen("tmp.dat", O_WRONLY | O_CREAT | O_TRUNC);
@@ -76,7 +84,8 @@ static int sc_rename(int do_dirsync) {
   say("fsync", fsync(fd));
   close(fd);
   say("rename", rename(P("tmp.dat"), P("a.dat")));
-  if (do_dirsync) dirsync();
+  if (do_dirsync == 1) dirsync();
+  if (do_dirsync == 2) dirsync_dirfd();
   int m = xopen("marker", O_WRONLY | O_CREAT);
   close(m);
   return 0;
@@ -282,6 +291,7 @@ int main(int argc, char **argv) {
   if (!strcmp(s, "create-fsync")) return sc_create_fsync();
   if (!strcmp(s, "rename")) return sc_rename(0);
   if (!strcmp(s, "rename-dirsync")) return sc_rename(1);
+  if (!strcmp(s, "rename-dirfd")) return sc_rename(2);
   if (!strcmp(s, "fsyncgate")) return sc_fsyncgate();
   if (!strcmp(s, "overwrite")) return sc_overwrite();
   if (!strcmp(s, "bigappend")) return sc_bigappend();

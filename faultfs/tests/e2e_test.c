@@ -301,6 +301,15 @@ static void rename_with_dirsync_is_kept(void **st) {
   assert_missing("tmp.dat");
 }
 
+static void rename_with_dirsync_through_opendir_dirfd_is_kept(void **st) {
+  res_t r;
+  put("a.dat", "base", 4);
+  run("rename-dirfd", "crash@open(marker)", NULL, NULL, &r);
+  assert_crashed(&r, FFS_A_CRASH);
+  assert_out_has(&r, "dirsync 0");
+  assert_file("a.dat", "new!", 4);
+}
+
 static void eio_then_successful_fsync_still_loses_data(void **st) {
   res_t r;
   put("a.dat", "base", 4);
@@ -716,6 +725,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(create_fsync_without_dirsync_is_kept_under_ext4, setup, teardown),
       cmocka_unit_test_setup_teardown(rename_without_dirsync_is_undone, setup, teardown),
       cmocka_unit_test_setup_teardown(rename_with_dirsync_is_kept, setup, teardown),
+      cmocka_unit_test_setup_teardown(rename_with_dirsync_through_opendir_dirfd_is_kept, setup, teardown),
       cmocka_unit_test_setup_teardown(eio_then_successful_fsync_still_loses_data, setup, teardown),
       cmocka_unit_test_setup_teardown(torn_overwrite_keeps_exactly_the_planned_bytes, setup, teardown),
       cmocka_unit_test_setup_teardown(torn_append_keeps_exactly_the_planned_prefix, setup, teardown),
