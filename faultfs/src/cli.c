@@ -4,6 +4,7 @@
  * (exit 2); after `run`, if a power-cut action fired, the data dir is in its rolled-back
  * state (ffs_rollback is idempotent, so it is applied again here for safety). */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -248,6 +249,46 @@ static int bench_child(const char *dir, long iters) {
   return 0;
 }
 
+/* Child (preloaded, idle): fork-server crash cases per second. Each case: fork, configure
+ * the shim in the child, 8 appends + fsync + 8 appends, crash at the second fsync; the
+ * parent reads the fired record and calls ffs_rollback (a no-op after the shim's own). */
+static int bench_cases(const char *dir, const char *state, long cases) {
+  ffs_shim_configure_fn cfg = (ffs_shim_configure_fn)dlsym(RTLD_DEFAULT, FFS_SHIM_CONFIGURE_SYM);
+  char path[PATH_MAX], buf[4096], err[256];
+  if (!cfg) { fprintf(stderr, "bench: shim not loaded\n"); return 2; }
+  memset(buf, 'c', sizeof buf);
+  snprintf(path, sizeof path, "%s/case.dat", dir);
+  int fd0 = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd0 < 0) return 2;
+  close(fd0);
+  uint64_t t0 = now_ns();
+  for (long k = 0; k < cases; k++) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      if (cfg("crash@fsync#2", dir, (uint64_t)k, "strict", state, NULL) != 0) _exit(3);
+      int fd = open(path, O_WRONLY | O_APPEND);
+      for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 8; i++)
+          if (write(fd, buf, 512) != 512) _exit(4);
+        fsync(fd);
+      }
+      _exit(5); /* not reached: the second fsync crashes */
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    ffs_fired f;
+    if (!WIFSIGNALED(st) || ffs_fired_read(state, &f) != 0 || !f.powercut) { fprintf(stderr, "bench: case %ld did not crash\n", k); return 2; }
+    if (ffs_rollback(state, dir, err, sizeof err) != 0) { fprintf(stderr, "bench: rollback: %s\n", err); return 2; }
+  }
+  uint64_t t1 = now_ns();
+  struct stat sb;
+  /* each case keeps exactly its first 8 writes (synced), loses the rest */
+  if (stat(path, &sb) != 0 || sb.st_size != (off_t)cases * 8 * 512) { fprintf(stderr, "bench: case file has %lld bytes, want %ld\n", (long long)sb.st_size, cases * 8 * 512); return 2; }
+  unlink(path);
+  printf("%.1f\n", (double)cases * 1e9 / (double)(t1 - t0));
+  return 0;
+}
+
 static int cmp_d(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
@@ -308,6 +349,27 @@ static int cmd_bench(int argc, char **argv) {
     for (int k = 0; k < 3; k++) qsort(v[k], (size_t)runs, sizeof(double), cmp_d);
     printf("%-14s %14.1f %14.1f %12.1f\n", modes[m], v[0][runs / 2], v[1][runs / 2], v[2][runs / 2]);
   }
+  /* fork-server crash cases per second (one core) */
+  {
+    int pfd[2];
+    if (pipe(pfd) < 0) return 2;
+    pid_t pid = fork();
+    if (pid == 0) {
+      dup2(pfd[1], 1);
+      close(pfd[0]);
+      set_preload(lib);
+      execl(exe, exe, "bench-cases", data, state, "2000", (char *)NULL);
+      _exit(127);
+    }
+    close(pfd[1]);
+    char out[128] = "";
+    ssize_t got = read(pfd[0], out, sizeof out - 1);
+    close(pfd[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    if (got > 0) printf("crash cases/s (fork-server: fork, configure, 16 x 512 B write, crash at fsync #2, rollback): %s", out);
+    else fprintf(stderr, "faultfs bench: crash-case run failed\n");
+  }
   ffs_state_clear(state);
   rmdir(state);
   rmdir(data);
@@ -325,6 +387,7 @@ int main(int argc, char **argv) {
   if (!strcmp(argv[1], "rollback")) return cmd_rollback(argc - 2, argv + 2);
   if (!strcmp(argv[1], "bench")) return cmd_bench(argc - 2, argv + 2);
   if (!strcmp(argv[1], "bench-child") && argc == 4) return bench_child(argv[2], atol(argv[3]));
+  if (!strcmp(argv[1], "bench-cases") && argc == 5) return bench_cases(argv[2], argv[3], atol(argv[4]));
   fprintf(stderr, "faultfs: unknown command '%s'\n", argv[1]);
   usage(stderr);
   return 2;
