@@ -102,7 +102,8 @@ enum { U_MUST = 0, U_REQ = 1, U_OPT = 2 };
 #define ABSENT UINT32_MAX
 
 typedef struct okey {
-    const uint8_t *k;
+    const uint8_t *k;   /* into ctx.arena (set once every key is known) */
+    uint64_t koff;      /* offset of the key bytes in ctx.arena */
     uint32_t klen;
     uint32_t slen;      /* recovered value length, ABSENT if the key is not in the state */
     const uint8_t *sval;
@@ -134,8 +135,12 @@ typedef struct ctx {
     uint32_t contract;
     okey *keys;
     size_t nkeys, capkeys;
-    uint32_t *tab;      /* open addressing: key id + 1, 0 = empty */
+    uint64_t *tab;      /* open addressing: hash high 32 bits << 32 | (key id + 1); 0 = empty */
     size_t tabmask;
+    uint8_t *arena;     /* key bytes, packed: lookups touch little memory */
+    size_t arena_n, arena_cap;
+    uint32_t *ids;      /* key id of every PUT/DEL/batch sub-op key, in log order */
+    size_t nids;
     uint32_t *sorted;   /* key ids in key order (only with delete-range) */
     touch *t;
     size_t nt, capt;
@@ -150,28 +155,54 @@ static int keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl) {
     return al < bl ? -1 : al > bl;
 }
 
+static void tab_insert(uint64_t *tab, size_t mask, uint64_t e) {
+    size_t i = (size_t)(e >> 32) & mask;
+    while (tab[i]) i = (i + 1) & mask;
+    tab[i] = e;
+}
+
 /* Find or add a key; *id set. Returns 1 if added, 0 if found, <0 error. */
-static int key_id(ctx *c, const uint8_t *k, size_t klen, int add, uint32_t *id) {
-    uint64_t h = XXH3_64bits(k, klen);
-    for (size_t i = h & c->tabmask;; i = (i + 1) & c->tabmask) {
-        uint32_t e = c->tab[i];
-        if (!e) {
-            if (!add) return 0;
-            if (c->nkeys == c->capkeys) return ORC_ENOMEM; /* sized in advance */
-            okey *o = &c->keys[c->nkeys];
-            memset(o, 0, sizeof(*o));
-            o->k = k; o->klen = (uint32_t)klen; o->slen = ABSENT;
-            o->lastmust = -1; o->lastmatch = -2; o->lastacked = -1;
-            c->tab[i] = (uint32_t)++c->nkeys;
-            *id = (uint32_t)(c->nkeys - 1);
-            return 1;
-        }
-        okey *o = &c->keys[e - 1];
-        if (o->klen == klen && !memcmp(o->k, k, klen)) {
-            *id = e - 1;
+static int key_id(ctx *c, const uint8_t *k, size_t klen, uint32_t *id) {
+    uint64_t h = XXH3_64bits(k, klen) >> 32;
+    size_t i;
+    for (i = (size_t)h & c->tabmask; c->tab[i]; i = (i + 1) & c->tabmask) {
+        uint64_t e = c->tab[i];
+        if ((e >> 32) != h) continue;
+        const okey *o = &c->keys[(uint32_t)e - 1];
+        if (o->klen == klen && !memcmp(c->arena + o->koff, k, klen)) {
+            *id = (uint32_t)e - 1;
             return 0;
         }
     }
+    if (c->nkeys == c->capkeys) return ORC_ENOMEM; /* sized in advance */
+    if (c->arena_n + klen > c->arena_cap) {
+        size_t cap = c->arena_cap ? c->arena_cap * 2 : 65536;
+        while (cap < c->arena_n + klen) cap *= 2;
+        uint8_t *a = realloc(c->arena, cap);
+        if (!a) return ORC_ENOMEM;
+        c->arena = a;
+        c->arena_cap = cap;
+    }
+    okey *o = &c->keys[c->nkeys];
+    memset(o, 0, sizeof(*o));
+    memcpy(c->arena + c->arena_n, k, klen);
+    o->koff = c->arena_n;
+    c->arena_n += klen;
+    o->klen = (uint32_t)klen; o->slen = ABSENT;
+    o->lastmust = -1; o->lastmatch = -2; o->lastacked = -1;
+    c->tab[i] = h << 32 | (uint64_t)(c->nkeys + 1);
+    *id = (uint32_t)c->nkeys++;
+    if (2 * c->nkeys > c->tabmask) { /* keep the load under one half */
+        size_t size = (c->tabmask + 1) * 2;
+        uint64_t *t = calloc(size, sizeof(uint64_t));
+        if (!t) return ORC_ENOMEM;
+        for (size_t j = 0; j <= c->tabmask; j++)
+            if (c->tab[j]) tab_insert(t, size - 1, c->tab[j]);
+        free(c->tab);
+        c->tab = t;
+        c->tabmask = size - 1;
+    }
+    return 1;
 }
 
 static int add_touch(ctx *c, uint32_t key, const uint8_t *v, uint32_t vlen) {
@@ -335,6 +366,8 @@ static int report_key(ctx *c, orc_result *r, uint32_t kid, char *expected) {
 static void ctx_free(ctx *c) {
     free(c->keys);
     free(c->tab);
+    free(c->arena);
+    free(c->ids);
     free(c->sorted);
     free(c->t);
     free(c->u);
@@ -358,11 +391,12 @@ static int build(ctx *c, orc_result *r, int *done) {
         default: break;
         }
     }
-    size_t tabsize = 16;
-    while (tabsize < 2 * maxkeys + 2) tabsize <<= 1;
+    size_t tabsize = 1024;
+    while (tabsize < 2 * in->nstate + 2) tabsize <<= 1;
     c->capkeys = maxkeys + 1;
-    if (!(c->keys = malloc(c->capkeys * sizeof(okey))) || !(c->tab = calloc(tabsize, sizeof(uint32_t))) ||
-        !(c->u = malloc((nunits + 1) * sizeof(unit))))
+    if (!(c->keys = malloc(c->capkeys * sizeof(okey))) || !(c->tab = calloc(tabsize, sizeof(uint64_t))) ||
+        !(c->u = malloc((nunits + 1) * sizeof(unit))) ||
+        !(c->ids = malloc((maxkeys - in->nstate + 1) * sizeof(uint32_t))))
         return ORC_ENOMEM;
     c->tabmask = tabsize - 1;
 
@@ -370,7 +404,7 @@ static int build(ctx *c, orc_result *r, int *done) {
     for (size_t i = 0; i < in->nstate; i++) {
         uint32_t id;
         const orc_kv *kv = &in->state[i];
-        if ((rc = key_id(c, kv->key, kv->klen, 1, &id)) < 0) return rc;
+        if ((rc = key_id(c, kv->key, kv->klen, &id)) < 0) return rc;
         if (rc == 0) {
             char kb[256];
             r->verdict = ORC_PHANTOM;
@@ -390,12 +424,17 @@ static int build(ctx *c, orc_result *r, int *done) {
         const wl_op *op = &log->ops[i].op;
         uint32_t id;
         if (op->kind == WL_PUT || op->kind == WL_DEL) {
-            if ((rc = key_id(c, op->key, op->klen, 1, &id)) < 0) return rc;
+            if ((rc = key_id(c, op->key, op->klen, &id)) < 0) return rc;
+            c->ids[c->nids++] = id;
         } else if (op->kind == WL_BATCH) {
-            for (uint32_t s = 0; s < op->nsub; s++)
-                if ((rc = key_id(c, op->sub[s].key, op->sub[s].klen, 1, &id)) < 0) return rc;
+            for (uint32_t s = 0; s < op->nsub; s++) {
+                if ((rc = key_id(c, op->sub[s].key, op->sub[s].klen, &id)) < 0) return rc;
+                c->ids[c->nids++] = id;
+            }
         }
     }
+    for (size_t k = 0; k < c->nkeys; k++) c->keys[k].k = c->arena + c->keys[k].koff;
+    size_t next_id = 0;
     if (has_range) {
         if (!(c->sorted = malloc((c->nkeys + 1) * sizeof(uint32_t)))) return ORC_ENOMEM;
         for (size_t i = 0; i < c->nkeys; i++) c->sorted[i] = (uint32_t)i;
@@ -437,15 +476,12 @@ static int build(ctx *c, orc_result *r, int *done) {
             u->op = i; u->sub = split ? (int32_t)p : -1; u->st = st;
             u->kind = split ? (uint8_t)op->sub[p].kind : (uint8_t)op->kind;
             u->t0 = (uint32_t)c->nt;
-            uint32_t id;
             switch (op->kind) {
             case WL_PUT:
-                key_id(c, op->key, op->klen, 0, &id);
-                if ((rc = add_touch(c, id, op->val, (uint32_t)op->vlen))) return rc;
+                if ((rc = add_touch(c, c->ids[next_id++], op->val, (uint32_t)op->vlen))) return rc;
                 break;
             case WL_DEL:
-                key_id(c, op->key, op->klen, 0, &id);
-                if ((rc = add_touch(c, id, NULL, ABSENT))) return rc;
+                if ((rc = add_touch(c, c->ids[next_id++], NULL, ABSENT))) return rc;
                 break;
             case WL_DELRANGE:
                 for (size_t j = lower_bound(c, op->key, op->klen); j < c->nkeys; j++) {
@@ -457,8 +493,7 @@ static int build(ctx *c, orc_result *r, int *done) {
             case WL_BATCH:
                 for (uint32_t s = split ? p : 0; s < (split ? p + 1 : op->nsub); s++) {
                     const wl_sub *sb = &op->sub[s];
-                    key_id(c, sb->key, sb->klen, 0, &id);
-                    if ((rc = add_touch(c, id, sb->kind == WL_PUT ? sb->val : NULL,
+                    if ((rc = add_touch(c, c->ids[next_id++], sb->kind == WL_PUT ? sb->val : NULL,
                                         sb->kind == WL_PUT ? (uint32_t)sb->vlen : ABSENT)))
                         return rc;
                 }

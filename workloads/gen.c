@@ -378,6 +378,7 @@ int wl_gen_next(wl_gen *g, wl_op *op) {
     case WL_DELRANGE: {
         uint64_t b = pick_key(g);
         uint64_t wmax = p->keys / 50 ? p->keys / 50 : 1;
+        if (wmax > 64) wmax = 64; /* ranges of up to 64 keys */
         uint64_t e = b + 1 + wl__below(&g->rng, wmax);
         if (e > p->keys) e = p->keys;
         wl_key_of(p, b, g->key, g->klen);

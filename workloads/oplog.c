@@ -310,7 +310,8 @@ static int scan(const uint8_t *b, size_t len, size_t *end, size_t *nops, size_t 
     return 0;
 }
 
-int wl_oplog_parse(const void *buf, size_t len, wl_log **out, char *err, size_t errlen) {
+/* Parse; when `own` is set, buf is a malloc'd image the log takes over (no copy). */
+static int parse(uint8_t *buf, int own, size_t len, wl_log **out, char *err, size_t errlen) {
     const uint8_t *b = buf;
     wl_log *log = NULL;
     log_priv *pv;
@@ -326,6 +327,7 @@ int wl_oplog_parse(const void *buf, size_t len, wl_log **out, char *err, size_t 
             goto fail;
         }
         log->torn_bytes = len; /* header itself torn: an empty log */
+        if (own) free(buf);
         *out = log;
         return 0;
     }
@@ -343,8 +345,13 @@ int wl_oplog_parse(const void *buf, size_t len, wl_log **out, char *err, size_t 
     if ((rc = scan(b, len, &end, &nops, &nsubs, err, errlen))) goto fail;
     log->torn_bytes = len - end;
     rc = WL_ENOMEM;
-    if (!(pv->image = malloc(end ? end : 1))) goto fail;
-    memcpy(pv->image, b, end);
+    if (own) {
+        pv->image = buf;
+        own = 0;
+    } else {
+        if (!(pv->image = malloc(end ? end : 1))) goto fail;
+        memcpy(pv->image, b, end);
+    }
     b = pv->image;
     if (nops && !(log->ops = calloc(nops, sizeof(wl_logop)))) goto fail;
     if (nsubs && !(pv->subs = malloc(nsubs * sizeof(wl_sub)))) goto fail;
@@ -415,8 +422,13 @@ int wl_oplog_parse(const void *buf, size_t len, wl_log **out, char *err, size_t 
     *out = log;
     return 0;
 fail:
+    if (own) free(buf);
     wl_log_free(log);
     return rc;
+}
+
+int wl_oplog_parse(const void *buf, size_t len, wl_log **out, char *err, size_t errlen) {
+    return parse((uint8_t *)buf, 0, len, out, err, errlen);
 }
 
 int wl_oplog_read(const char *path, wl_log **out, char *err, size_t errlen) {
@@ -440,7 +452,8 @@ int wl_oplog_read(const char *path, wl_log **out, char *err, size_t errlen) {
         if (r == 0) break;
         got += (size_t)r;
     }
-    rc = wl_oplog_parse(buf, got, out, err, errlen);
+    rc = parse(buf, 1, got, out, err, errlen);
+    buf = NULL; /* parse took it */
     if (rc && err) {
         char tmp[256];
         snprintf(tmp, sizeof(tmp), "%s", err);
