@@ -780,14 +780,28 @@ static int ffs_pre(call_t *c) {
       c->dur |= FFS_DUR_NSCHANGE;
       break;
     }
-    case CL_RMDIR:
+    case CL_RMDIR: {
+      /* only a directory that exists can be removed: nothing to undo otherwise */
+      char abs[PATH_MAX];
+      struct stat st;
+      abs_of(c->rel, abs);
+      if (lstat(abs, &st) < 0 || !S_ISDIR(st.st_mode)) break;
       log_rec(FFS_U_RMDIR, -1, 0, 0, 0, c->rel, NULL);
       c->dur |= FFS_DUR_NSCHANGE;
       break;
-    case CL_MKDIR:
+    }
+    case CL_MKDIR: {
+      /* mkdir of an existing path fails with EEXIST and changes nothing: logging
+       * it would make the rollback remove a directory that was already there
+       * (e.g. an engine that calls mkdir(dir) on every open) */
+      char abs[PATH_MAX];
+      struct stat st;
+      abs_of(c->rel, abs);
+      if (lstat(abs, &st) == 0) break;
       log_rec(FFS_U_MKDIR, -1, 0, 0, 0, c->rel, NULL);
       c->dur |= FFS_DUR_NSCHANGE;
       break;
+    }
     case CL_RENAME: {
       char a1[PATH_MAX], a2[PATH_MAX];
       struct stat s1, s2;
