@@ -162,6 +162,11 @@ static void *(*real_mmap64)(void *, size_t, int, int, int, off64_t);
 static long (*real_syscall)(long, ...);
 static FILE *(*real_fopen)(const char *, const char *);
 static FILE *(*real_fopen64)(const char *, const char *);
+static int (*real_fcntl)(int, int, ...);
+static int (*real_fcntl64)(int, int, ...);
+static ssize_t (*real_copy_file_range)(int, off64_t *, int, off64_t *, size_t, unsigned int);
+static ssize_t (*real_sendfile)(int, int, off_t *, size_t);
+static ssize_t (*real_sendfile64)(int, int, off64_t *, size_t);
 static atomic_int g_resolved;
 
 static void resolve_all(void) {
@@ -174,6 +179,11 @@ static void resolve_all(void) {
   real_syscall = dlsym(RTLD_NEXT, "syscall");
   real_fopen = dlsym(RTLD_NEXT, "fopen");
   real_fopen64 = dlsym(RTLD_NEXT, "fopen64");
+  real_fcntl = dlsym(RTLD_NEXT, "fcntl");
+  real_fcntl64 = dlsym(RTLD_NEXT, "fcntl64");
+  real_copy_file_range = dlsym(RTLD_NEXT, "copy_file_range");
+  real_sendfile = dlsym(RTLD_NEXT, "sendfile");
+  real_sendfile64 = dlsym(RTLD_NEXT, "sendfile64");
   atomic_store(&g_resolved, 1);
 }
 #define RESOLVE() do { if (UNLIKELY(!atomic_load_explicit(&g_resolved, memory_order_acquire))) resolve_all(); } while (0)
@@ -1090,6 +1100,44 @@ EXPORT FILE *fopen64(const char *p, const char *m) {
   RESOLVE();
   stdio_check(p, m);
   return real_fopen64(p, m);
+}
+
+/* fcntl(F_DUPFD*) makes an alias of a tracked fd: follow it like dup (not counted). */
+static void fcntl_dup(int fd, int cmd, int r) {
+  if (LIKELY(!g_active) || t_guard || r < 0 || (cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC) || !fd_tracked(fd)) return;
+  pthread_mutex_lock(&g_lock);
+  if (fd_tracked(fd)) fd_track(r, FD_NODE(fd), g_fds[fd].sync, g_fds[fd].append);
+  pthread_mutex_unlock(&g_lock);
+}
+#define FCNTL_WRAPPER(name)                    \
+  EXPORT int name(int fd, int cmd, ...) {      \
+    va_list ap;                                \
+    va_start(ap, cmd);                         \
+    void *arg = va_arg(ap, void *);            \
+    va_end(ap);                                \
+    RESOLVE();                                 \
+    int r = real_##name(fd, cmd, arg);         \
+    fcntl_dup(fd, cmd, r);                     \
+    return r;                                  \
+  }
+FCNTL_WRAPPER(fcntl)
+FCNTL_WRAPPER(fcntl64)
+
+/* In-kernel copies into a tracked file bypass the model: reported. */
+EXPORT ssize_t copy_file_range(int in, off64_t *oin, int out, off64_t *oout, size_t n, unsigned int fl) {
+  RESOLVE();
+  if (g_active && !t_guard && fd_tracked(out)) warn_call(FFS_OP_SYSCALL, out, NULL, oout ? *oout : -1, n);
+  return real_copy_file_range(in, oin, out, oout, n, fl);
+}
+EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t n) {
+  RESOLVE();
+  if (g_active && !t_guard && fd_tracked(out)) warn_call(FFS_OP_SYSCALL, out, NULL, -1, n);
+  return real_sendfile(out, in, off, n);
+}
+EXPORT ssize_t sendfile64(int out, int in, off64_t *off, size_t n) {
+  RESOLVE();
+  if (g_active && !t_guard && fd_tracked(out)) warn_call(FFS_OP_SYSCALL, out, NULL, -1, n);
+  return real_sendfile64(out, in, off, n);
 }
 
 /* ---- configuration ---------------------------------------------------------------------- */

@@ -279,6 +279,16 @@ static int sc_dsync(void) {
   return 0;
 }
 
+/* an fcntl(F_DUPFD) alias of a tracked fd, written after the original is closed */
+static int sc_fcntl_dup(void) {
+  int fd = xopen("a.dat", O_WRONLY | O_APPEND);
+  int fd2 = fcntl(fd, F_DUPFD, 50);
+  say("close", close(fd));
+  say("write", write(fd2, "XXXX", 4));
+  say("close", close(fd2));
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) return 2;
   D = argv[2];
@@ -304,5 +314,6 @@ int main(int argc, char **argv) {
   if (!strcmp(s, "forkserver")) return sc_forkserver(arg);
   if (!strcmp(s, "mmap")) return sc_mmap();
   if (!strcmp(s, "dsync")) return sc_dsync();
+  if (!strcmp(s, "fcntl-dup")) return sc_fcntl_dup();
   return 2;
 }

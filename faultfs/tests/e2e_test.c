@@ -264,6 +264,15 @@ static void o_dsync_write_survives_crash_but_plain_write_does_not(void **st) {
   assert_file("a.dat", "baseSYNC", 8);
 }
 
+static void write_through_fcntl_dupfd_alias_is_tracked(void **st) {
+  res_t r;
+  put("a.dat", "base", 4);
+  run("fcntl-dup", "crash@close#2", NULL, NULL, &r);
+  assert_crashed(&r, FFS_A_CRASH);
+  assert_out_has(&r, "write 4\n");
+  assert_file("a.dat", "base", 4);
+}
+
 static void create_fsync_without_dirsync_is_lost_under_strict(void **st) {
   res_t r;
   run("create-fsync", "crash@open(marker)", "strict", NULL, &r);
@@ -721,6 +730,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(kill_keeps_page_cache_data, setup, teardown),
       cmocka_unit_test_setup_teardown(kill_after_write_keeps_that_write, setup, teardown),
       cmocka_unit_test_setup_teardown(o_dsync_write_survives_crash_but_plain_write_does_not, setup, teardown),
+      cmocka_unit_test_setup_teardown(write_through_fcntl_dupfd_alias_is_tracked, setup, teardown),
       cmocka_unit_test_setup_teardown(create_fsync_without_dirsync_is_lost_under_strict, setup, teardown),
       cmocka_unit_test_setup_teardown(create_fsync_without_dirsync_is_kept_under_ext4, setup, teardown),
       cmocka_unit_test_setup_teardown(rename_without_dirsync_is_undone, setup, teardown),
