@@ -1,0 +1,691 @@
+/*
+ * exec.c - the `exec` target: any program that speaks the exec line protocol
+ * on stdin/stdout (docs/targets.md "exec protocol"), so engines in any
+ * language can be tested.
+ *
+ *   --target 'exec:cmd=python3 examples/dbm_kv.py,contract=durable_ack+prefix'
+ *   --target exec:./my-driver          (shorthand: a first option without '=')
+ *
+ * Options: cmd=SHELL COMMAND (run with /bin/sh -c, the data dir as $1 and in
+ * $POWERCUT_DATA_DIR; no ',' inside), contract=FLAG+FLAG... (durable_ack,
+ * process_safe, prefix, atomic_batch, close_syncs, or none; default none),
+ * timeout=MS (per reply, default 30000).
+ *
+ * Invariants:
+ *   (1) external = 1: the harness leaves the driver's own shim idle and exports
+ *       FAULTFS_*; the program inherits LD_PRELOAD and that environment, so the
+ *       plan fires inside the program. The recovery child has no FAULTFS_*, so
+ *       the program's shim is idle there.
+ *   (2) The program dying (EOF on its stdout, EPIPE on its stdin: a kill or a
+ *       power cut fired inside it) turns the op in flight into PC_EGONE, and
+ *       every later op too. SIGPIPE is ignored in this process.
+ *   (3) One program per process for the whole workload: close() sends `close`
+ *       and parks the program; the next open() with the same cmd sends `open`
+ *       to it again. The shim inside the program therefore counts syscalls and
+ *       keeps its undo log across a workload's reopen ops (a second program
+ *       would re-initialise both).
+ *   (4) The program dies with this process (PR_SET_PDEATHSIG = SIGKILL), so it
+ *       never outlives the driver child: the end of the workload is a power
+ *       cut, and nothing may write to the data dir after it.
+ *   (5) Replies are parsed by pc_exec_parse_reply only (exec_proto.h); a reply
+ *       outside the grammar fails the op with the reason and desynchronises the
+ *       session (every later op fails).
+ */
+#define _GNU_SOURCE
+#include "targets.h"
+#include "exec_proto.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EX_MAX_LINE (256u << 20)   /* longest reply line accepted */
+
+/* ---- reply parser (exec_proto.h) ---- */
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void pc_exec_hex_encode(const void *p, size_t n, char *out) {
+  static const char digits[] = "0123456789abcdef";
+  const uint8_t *b = p;
+  if (n == 0) {
+    strcpy(out, "-");
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    out[2 * i] = digits[b[i] >> 4];
+    out[2 * i + 1] = digits[b[i] & 15];
+  }
+  out[2 * n] = '\0';
+}
+
+int pc_exec_hex_decode(const char *s, size_t n, uint8_t *out, size_t *outlen) {
+  if (n == 1 && s[0] == '-') {
+    *outlen = 0;
+    return 0;
+  }
+  if (n == 0 || n % 2) return -1;
+  for (size_t i = 0; i < n; i += 2) {
+    int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+    if (hi < 0 || lo < 0) return -1;
+    out[i / 2] = (uint8_t)(hi << 4 | lo);
+  }
+  *outlen = n / 2;
+  return 0;
+}
+
+void pc_exec_reply_free(pc_exec_reply *r) {
+  if (!r) return;
+  free(r->k);
+  free(r->v);
+  free(r->text);
+  memset(r, 0, sizeof *r);
+}
+
+/* Decodes the HEX token s[0..n) into a fresh allocation. */
+static int hex_token(const char *s, size_t n, uint8_t **out, size_t *outlen, const char *what,
+                     char *msg, size_t msglen) {
+  if (!(*out = malloc(n / 2 + 1))) return PC_ENOMEM;
+  if (pc_exec_hex_decode(s, n, *out, outlen)) {
+    snprintf(msg, msglen, "%s is not hex ('-' for empty, an even number of [0-9a-f])", what);
+    free(*out);
+    *out = NULL;
+    return PC_EINVAL;
+  }
+  return 0;
+}
+
+int pc_exec_parse_reply(const char *line, size_t len, pc_exec_reply *r, char *msg, size_t msglen) {
+  const char *sp;
+  size_t wl;
+  int rc = PC_EINVAL;
+  memset(r, 0, sizeof *r);
+  if (!line) {
+    snprintf(msg, msglen, "no reply");
+    return PC_EINVAL;
+  }
+  for (size_t i = 0; i < len; i++)
+    if (line[i] == '\0' || line[i] == '\n' || line[i] == '\r') {
+      snprintf(msg, msglen, "reply holds a %s byte at offset %zu",
+               line[i] == '\0' ? "NUL" : line[i] == '\n' ? "newline" : "carriage-return", i);
+      return PC_EINVAL;
+    }
+  sp = memchr(line, ' ', len);
+  wl = sp ? (size_t)(sp - line) : len;
+#define WORD(w) (wl == sizeof(w) - 1 && !memcmp(line, w, wl))
+  if (WORD("err")) {
+    /* the message is free text; keep it printable */
+    size_t off = sp ? wl + 1 : len, n = len - off;
+    if (!(r->text = malloc(n + 1))) return PC_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+      unsigned char c = (unsigned char)line[off + i];
+      r->text[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+    }
+    r->text[n] = '\0';
+    r->kind = PC_EXEC_ERR;
+    return 0;
+  }
+  if (WORD("ok") || WORD("notfound") || WORD("end")) {
+    pc_exec_kind k = WORD("ok") ? PC_EXEC_OK : WORD("notfound") ? PC_EXEC_NOTFOUND : PC_EXEC_END;
+    if (!sp) {
+      r->kind = k;
+      return 0;
+    }
+    if (k != PC_EXEC_OK) {
+      snprintf(msg, msglen, "'%.*s' takes no argument", (int)wl, line);
+      return PC_EINVAL;
+    }
+    {
+      const char *a = sp + 1;
+      size_t an = len - wl - 1;
+      if (memchr(a, ' ', an)) {
+        snprintf(msg, msglen, "'ok' takes one value");
+        return PC_EINVAL;
+      }
+      if ((rc = hex_token(a, an, &r->v, &r->vlen, "the value of 'ok'", msg, msglen))) return rc;
+      r->kind = PC_EXEC_OK_VALUE;
+      return 0;
+    }
+  }
+  if (WORD("kv")) {
+    const char *a = sp ? sp + 1 : NULL, *b;
+    size_t an, bn;
+    if (!a) {
+      snprintf(msg, msglen, "'kv' needs a key and a value");
+      return PC_EINVAL;
+    }
+    b = memchr(a, ' ', len - (size_t)(a - line));
+    if (!b) {
+      snprintf(msg, msglen, "'kv' needs a key and a value");
+      return PC_EINVAL;
+    }
+    an = (size_t)(b - a);
+    b++;
+    bn = len - (size_t)(b - line);
+    if (memchr(b, ' ', bn)) {
+      snprintf(msg, msglen, "'kv' takes exactly a key and a value");
+      return PC_EINVAL;
+    }
+    if ((rc = hex_token(a, an, &r->k, &r->klen, "the key of 'kv'", msg, msglen))) goto fail;
+    if ((rc = hex_token(b, bn, &r->v, &r->vlen, "the value of 'kv'", msg, msglen))) goto fail;
+    r->kind = PC_EXEC_KV;
+    return 0;
+  }
+#undef WORD
+  snprintf(msg, msglen, "unknown reply '%.*s' (ok, notfound, kv, end, err)", (int)(wl > 32 ? 32 : wl),
+           line);
+  return PC_EINVAL;
+fail:
+  pc_exec_reply_free(r);
+  return rc;
+}
+
+/* ---- options ---- */
+
+typedef struct ex_conf {
+  char cmd[512];
+  unsigned contract;
+  int timeout_ms;
+} ex_conf;
+
+static const struct {
+  const char *name;
+  unsigned flag;
+} contract_names[] = {
+  {"durable_ack", ORC_DURABLE_ACK}, {"process_safe", ORC_PROCESS_SAFE}, {"prefix", ORC_PREFIX},
+  {"atomic_batch", ORC_ATOMIC_BATCH}, {"close_syncs", ORC_CLOSE_SYNCS}, {"none", 0},
+};
+
+static int parse_contract(const char *val, unsigned *out, char *msg, size_t len) {
+  char buf[256], *save = NULL, *tok;
+  *out = 0;
+  if (strlen(val) >= sizeof buf) {
+    snprintf(msg, len, "exec: contract too long");
+    return PC_EINVAL;
+  }
+  strcpy(buf, val);
+  for (tok = strtok_r(buf, "+", &save); tok; tok = strtok_r(NULL, "+", &save)) {
+    size_t i, n = sizeof contract_names / sizeof *contract_names;
+    for (i = 0; i < n && strcmp(tok, contract_names[i].name); i++) {}
+    if (i == n) {
+      snprintf(msg, len, "exec: unknown contract flag '%s' (durable_ack, process_safe, prefix, "
+               "atomic_batch, close_syncs, none; joined with '+')", tok);
+      return PC_EINVAL;
+    }
+    *out |= contract_names[i].flag;
+  }
+  return 0;
+}
+
+static int build_conf(const char *opts, ex_conf *c, char *msg, size_t len) {
+  char buf[1024], *save = NULL, *tok;
+  int first = 1, rc;
+  memset(c, 0, sizeof *c);
+  c->timeout_ms = 30000;
+  if (!opts || strlen(opts) >= sizeof buf) {
+    snprintf(msg, len, "exec: options missing or too long (need cmd=COMMAND)");
+    return PC_EINVAL;
+  }
+  strcpy(buf, opts);
+  for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save), first = 0) {
+    char *eq = strchr(tok, '=');
+    const char *val = eq ? eq + 1 : NULL;
+    if (!eq) {
+      if (!first) {
+        snprintf(msg, len, "exec: option '%s' is not name=value", tok);
+        return PC_EINVAL;
+      }
+      val = tok;   /* exec:COMMAND shorthand */
+    } else {
+      *eq = '\0';
+    }
+    if (!eq || !strcmp(tok, "cmd")) {
+      if (!*val || strlen(val) >= sizeof c->cmd) {
+        snprintf(msg, len, "exec: cmd is empty or longer than %zu bytes", sizeof c->cmd - 1);
+        return PC_EINVAL;
+      }
+      snprintf(c->cmd, sizeof c->cmd, "%s", val);
+    } else if (!strcmp(tok, "contract")) {
+      if ((rc = parse_contract(val, &c->contract, msg, len))) return rc;
+    } else if (!strcmp(tok, "timeout")) {
+      uint64_t ms;
+      if ((rc = pc_opt_u64(tok, val, &ms, msg, len))) return rc;
+      if (ms < 1 || ms > 3600000) {
+        snprintf(msg, len, "exec: timeout %s ms out of range (1..3600000)", val);
+        return PC_EINVAL;
+      }
+      c->timeout_ms = (int)ms;
+    } else {
+      snprintf(msg, len, "exec: unknown option '%s' (cmd, contract, timeout)", tok);
+      return PC_EINVAL;
+    }
+  }
+  if (!c->cmd[0]) {
+    snprintf(msg, len, "exec: missing cmd= (the program that speaks the exec protocol)");
+    return PC_EINVAL;
+  }
+  return 0;
+}
+
+static int t_check_opts(const char *opts, const char *wopts, char *msg, size_t len) {
+  ex_conf c;
+  (void)wopts;   /* workload hints are for in-process engines */
+  return build_conf(opts, &c, msg, len);
+}
+
+static unsigned t_contract(const char *opts) {
+  ex_conf c;
+  char msg[256];
+  return build_conf(opts, &c, msg, sizeof msg) ? 0 : c.contract;
+}
+
+/* ---- the program ---- */
+
+typedef struct ex_proc {
+  pid_t pid;
+  int to, from;            /* its stdin (we write), its stdout (we read) */
+  char *buf;               /* read buffer: unread bytes are buf[start, start+n) */
+  size_t start, n, cap;
+  char cmd[512];
+} ex_proc;
+
+typedef struct ex_target {
+  ex_proc p;
+  ex_conf conf;
+  int gone;                /* the program died: every op is PC_EGONE */
+  int broken;              /* a reply broke the protocol: every op fails */
+  char *req;               /* request buffer */
+  size_t reqlen, reqcap;
+  char msg[768];
+} ex_target;
+
+static ex_proc parked;     /* invariant (3) */
+static int have_parked;
+static pid_t parked_owner; /* a forked child must not reuse its parent's program */
+
+static void reap(ex_proc *p, int grace_ms) {
+  int status;
+  if (p->to >= 0) close(p->to);
+  if (p->from >= 0) close(p->from);
+  p->to = p->from = -1;
+  if (p->pid > 0) {
+    for (int waited = 0; waited < grace_ms; waited += 5) {
+      if (waitpid(p->pid, &status, WNOHANG) != 0) goto done;
+      nanosleep(&(struct timespec){0, 5000000}, NULL);
+    }
+    kill(p->pid, SIGKILL);
+    waitpid(p->pid, &status, 0);
+  }
+done:
+  p->pid = -1;
+  free(p->buf);
+  p->buf = NULL;
+  p->start = p->n = p->cap = 0;
+}
+
+static int spawn(const ex_conf *c, const char *dir, ex_proc *p, char *msg, size_t len) {
+  int in[2] = {-1, -1}, out[2] = {-1, -1};
+  pid_t parent = getpid(), pid;
+  memset(p, 0, sizeof *p);
+  p->to = p->from = -1;
+  p->pid = -1;
+  signal(SIGPIPE, SIG_IGN);   /* invariant (2): EPIPE instead of a signal */
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) {
+    snprintf(msg, len, "exec: pipe: %s", strerror(errno));
+    goto fail;
+  }
+  if ((pid = fork()) < 0) {
+    snprintf(msg, len, "exec: fork for '%s': %s", c->cmd, strerror(errno));
+    goto fail;
+  }
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);   /* invariant (4) */
+    if (getppid() != parent) _exit(127);
+    if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0) _exit(127);
+    signal(SIGPIPE, SIG_DFL);
+    setenv("POWERCUT_DATA_DIR", dir, 1);
+    setenv("PYTHONHASHSEED", "0", 0);          /* deterministic mode for Python drivers */
+    setenv("PYTHONDONTWRITEBYTECODE", "1", 0);
+    execl("/bin/sh", "sh", "-c", c->cmd, "powercut-exec", dir, (char *)NULL);
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  p->pid = pid;
+  p->to = in[1];
+  p->from = out[0];
+  snprintf(p->cmd, sizeof p->cmd, "%s", c->cmd);
+  return 0;
+fail:
+  for (int i = 0; i < 2; i++) {
+    if (in[i] >= 0) close(in[i]);
+    if (out[i] >= 0) close(out[i]);
+  }
+  return PC_ESETUP;
+}
+
+static int gone(ex_target *t, const char *what) {
+  snprintf(t->msg, sizeof t->msg, "exec: program '%s' is gone (%s)", t->conf.cmd, what);
+  t->gone = 1;
+  return PC_EGONE;
+}
+
+static int send_all(ex_target *t, const char *data, size_t n) {
+  while (n) {
+    ssize_t w = write(t->p.to, data, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno == EPIPE) return gone(t, "EPIPE writing a request");
+    if (w < 0) {
+      snprintf(t->msg, sizeof t->msg, "exec: write to '%s': %s", t->conf.cmd, strerror(errno));
+      return PC_EIO;
+    }
+    data += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+/* Next reply line (without its newline) in line and len, valid until the next call. */
+static int read_line(ex_target *t, const char **line, size_t *len) {
+  ex_proc *p = &t->p;
+  for (;;) {
+    char *nl = p->n ? memchr(p->buf + p->start, '\n', p->n) : NULL;
+    if (nl) {
+      *line = p->buf + p->start;
+      *len = (size_t)(nl - *line);
+      p->start += *len + 1;
+      p->n -= *len + 1;
+      return 0;
+    }
+    if (p->start && p->n) memmove(p->buf, p->buf + p->start, p->n);
+    p->start = 0;
+    if (p->n == p->cap) {
+      size_t cap = p->cap ? p->cap * 2 : 65536;
+      char *b;
+      if (p->cap >= EX_MAX_LINE) {
+        snprintf(t->msg, sizeof t->msg, "exec: reply line longer than %u bytes", EX_MAX_LINE);
+        t->broken = 1;
+        return PC_ETARGET;
+      }
+      if (!(b = realloc(p->buf, cap))) return PC_ENOMEM;
+      p->buf = b;
+      p->cap = cap;
+    }
+    struct pollfd pfd = {p->from, POLLIN, 0};
+    int pr = poll(&pfd, 1, t->conf.timeout_ms);
+    if (pr < 0 && errno == EINTR) continue;
+    if (pr == 0) {
+      snprintf(t->msg, sizeof t->msg, "exec: no reply from '%s' within %d ms", t->conf.cmd,
+               t->conf.timeout_ms);
+      t->broken = 1;
+      return PC_ETIMEOUT;
+    }
+    ssize_t r = read(p->from, p->buf + p->n, p->cap - p->n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r == 0) return gone(t, p->n ? "EOF inside a reply line" : "EOF waiting for a reply");
+    if (r < 0) {
+      snprintf(t->msg, sizeof t->msg, "exec: read from '%s': %s", t->conf.cmd, strerror(errno));
+      return PC_EIO;
+    }
+    p->n += (size_t)r;
+  }
+}
+
+static int next_reply(ex_target *t, const char *op, pc_exec_reply *r) {
+  const char *line;
+  size_t len;
+  char why[256];
+  int rc = read_line(t, &line, &len);
+  if (rc) return rc;
+  if ((rc = pc_exec_parse_reply(line, len, r, why, sizeof why))) {
+    if (rc == PC_ENOMEM) return rc;
+    snprintf(t->msg, sizeof t->msg, "exec: malformed reply to '%s' from '%s': %s: \"%.*s\"", op,
+             t->conf.cmd, why, (int)(len > 80 ? 80 : len), line);
+    t->broken = 1;
+    return PC_ETARGET;
+  }
+  return 0;
+}
+
+/* ---- requests ---- */
+
+static int req_room(ex_target *t, size_t more) {
+  if (t->reqlen + more + 1 > t->reqcap) {
+    size_t cap = t->reqcap ? t->reqcap : 256;
+    char *b;
+    while (cap < t->reqlen + more + 1) cap *= 2;
+    if (!(b = realloc(t->req, cap))) return PC_ENOMEM;
+    t->req = b;
+    t->reqcap = cap;
+  }
+  return 0;
+}
+
+static int req_str(ex_target *t, const char *s) {
+  size_t n = strlen(s);
+  if (req_room(t, n)) return PC_ENOMEM;
+  memcpy(t->req + t->reqlen, s, n + 1);
+  t->reqlen += n;
+  return 0;
+}
+
+static int req_hex(ex_target *t, const void *p, size_t n) {
+  if (req_room(t, 2 * n + 2)) return PC_ENOMEM;
+  t->req[t->reqlen++] = ' ';
+  pc_exec_hex_encode(p, n, t->req + t->reqlen);
+  t->reqlen += n ? 2 * n : 1;
+  return 0;
+}
+
+static int usable(ex_target *t) {
+  if (t->gone) return PC_EGONE;
+  if (t->broken) return PC_ETARGET;
+  t->reqlen = 0;
+  return 0;
+}
+
+/* Sends the request built in t->req and expects a bare "ok". */
+static int call_ok(ex_target *t, const char *op) {
+  pc_exec_reply r;
+  int rc;
+  if ((rc = send_all(t, t->req, t->reqlen)) || (rc = next_reply(t, op, &r))) return rc;
+  if (r.kind == PC_EXEC_OK) rc = 0;
+  else if (r.kind == PC_EXEC_ERR) {
+    snprintf(t->msg, sizeof t->msg, "exec: %s: %s", op, r.text);
+    rc = PC_ETARGET;
+  } else {
+    snprintf(t->msg, sizeof t->msg, "exec: protocol error: '%s' must be answered with ok or err", op);
+    t->broken = 1;
+    rc = PC_ETARGET;
+  }
+  pc_exec_reply_free(&r);
+  return rc;
+}
+
+static int t_open(const char *dir, const char *opts, const char *wopts, void **h, char *msg,
+                  size_t len) {
+  ex_target *t;
+  int rc;
+  (void)wopts;
+  if (!(t = calloc(1, sizeof *t))) return PC_ENOMEM;
+  t->p.to = t->p.from = t->p.pid = -1;
+  if ((rc = build_conf(opts, &t->conf, msg, len))) goto fail;
+  if (have_parked && parked_owner != getpid()) {
+    /* inherited through fork: the program belongs to the parent; drop our copies */
+    close(parked.to);
+    close(parked.from);
+    free(parked.buf);
+    have_parked = 0;
+  }
+  if (have_parked && !strcmp(parked.cmd, t->conf.cmd)) {
+    t->p = parked;
+    have_parked = 0;
+  } else {
+    if (have_parked) {
+      reap(&parked, 0);
+      have_parked = 0;
+    }
+    if ((rc = spawn(&t->conf, dir, &t->p, msg, len))) goto fail;
+  }
+  t->reqlen = 0;
+  if ((rc = req_str(t, "open ")) || (rc = req_str(t, dir)) || (rc = req_str(t, "\n"))) goto fail;
+  if ((rc = call_ok(t, "open"))) {
+    snprintf(msg, len, "%s", t->msg);
+    goto fail;
+  }
+  *h = t;
+  return 0;
+fail:
+  reap(&t->p, 0);
+  free(t->req);
+  free(t);
+  return rc;
+}
+
+static int t_put(void *h, const void *k, size_t kl, const void *v, size_t vl, int sync) {
+  ex_target *t = h;
+  int rc;
+  if ((rc = usable(t)) || (rc = req_str(t, "put")) || (rc = req_hex(t, k, kl)) ||
+      (rc = req_hex(t, v, vl)) || (rc = req_str(t, sync ? " 1\n" : " 0\n")))
+    return rc;
+  return call_ok(t, "put");
+}
+
+static int t_del(void *h, const void *k, size_t kl, int sync) {
+  ex_target *t = h;
+  int rc;
+  if ((rc = usable(t)) || (rc = req_str(t, "del")) || (rc = req_hex(t, k, kl)) ||
+      (rc = req_str(t, sync ? " 1\n" : " 0\n")))
+    return rc;
+  return call_ok(t, "del");
+}
+
+static int t_batch(void *h, const pc_kv_op *ops, size_t n, int sync) {
+  ex_target *t = h;
+  char head[64];
+  int rc;
+  if ((rc = usable(t))) return rc;
+  snprintf(head, sizeof head, "batch %zu %d\n", n, sync ? 1 : 0);
+  if ((rc = req_str(t, head))) return rc;
+  for (size_t i = 0; i < n; i++) {
+    if (ops[i].del) rc = req_str(t, "del") || req_hex(t, ops[i].k, ops[i].klen) || req_str(t, "\n");
+    else
+      rc = req_str(t, "put") || req_hex(t, ops[i].k, ops[i].klen) ||
+           req_hex(t, ops[i].v, ops[i].vlen) || req_str(t, "\n");
+    if (rc) return PC_ENOMEM;
+  }
+  return call_ok(t, "batch");
+}
+
+static int t_get(void *h, const void *k, size_t kl, void **v, size_t *vl) {
+  ex_target *t = h;
+  pc_exec_reply r;
+  int rc;
+  if ((rc = usable(t)) || (rc = req_str(t, "get")) || (rc = req_hex(t, k, kl)) ||
+      (rc = req_str(t, "\n")) || (rc = send_all(t, t->req, t->reqlen)) ||
+      (rc = next_reply(t, "get", &r)))
+    return rc;
+  switch (r.kind) {
+  case PC_EXEC_OK_VALUE:
+    *v = r.v;
+    *vl = r.vlen;
+    r.v = NULL;
+    rc = 1;
+    break;
+  case PC_EXEC_NOTFOUND: rc = 0; break;
+  case PC_EXEC_ERR:
+    snprintf(t->msg, sizeof t->msg, "exec: get: %s", r.text);
+    rc = PC_ETARGET;
+    break;
+  default:
+    snprintf(t->msg, sizeof t->msg, "exec: protocol error: 'get' must be answered with ok HEX, "
+             "notfound or err");
+    t->broken = 1;
+    rc = PC_ETARGET;
+  }
+  pc_exec_reply_free(&r);
+  return rc;
+}
+
+static int t_scan(void *h, pc_scan_fn fn, void *arg) {
+  ex_target *t = h;
+  pc_exec_reply r;
+  int rc, cb = 0;
+  if ((rc = usable(t)) || (rc = req_str(t, "scan\n")) || (rc = send_all(t, t->req, t->reqlen)))
+    return rc;
+  for (;;) {
+    if ((rc = next_reply(t, "scan", &r))) return rc;
+    if (r.kind == PC_EXEC_KV) {
+      /* keep reading to 'end' even after the callback stopped: stay in sync */
+      if (!cb) cb = fn(arg, r.k, r.klen, r.v, r.vlen);
+    } else if (r.kind == PC_EXEC_END) {
+      rc = cb;
+      break;
+    } else if (r.kind == PC_EXEC_ERR) {
+      snprintf(t->msg, sizeof t->msg, "exec: scan: %s", r.text);
+      rc = PC_ETARGET;
+      break;
+    } else {
+      snprintf(t->msg, sizeof t->msg, "exec: protocol error: 'scan' must be answered with kv "
+               "lines then end, or err");
+      t->broken = 1;
+      rc = PC_ETARGET;
+      break;
+    }
+    pc_exec_reply_free(&r);
+  }
+  pc_exec_reply_free(&r);
+  return rc;
+}
+
+static int simple(void *h, const char *line, const char *op) {
+  ex_target *t = h;
+  int rc;
+  if ((rc = usable(t)) || (rc = req_str(t, line))) return rc;
+  return call_ok(t, op);
+}
+
+static int t_sync(void *h) { return simple(h, "sync\n", "sync"); }
+static int t_flush(void *h) { return simple(h, "flush\n", "flush"); }
+
+/* invariant (3): a program that closed cleanly is parked for the next open */
+static int t_close(void *h) {
+  ex_target *t = h;
+  int rc = simple(h, "close\n", "close");
+  if (rc == 0) {
+    if (have_parked) reap(&parked, 0);
+    parked = t->p;
+    have_parked = 1;
+    parked_owner = getpid();
+  } else {
+    reap(&t->p, 0);
+  }
+  free(t->req);
+  free(t);
+  return rc;
+}
+
+static const char *t_errmsg(void *h) { return ((ex_target *)h)->msg; }
+
+const pc_target pc_target_exec = {
+  "exec",
+  "any program speaking the exec line protocol on stdin/stdout (docs/targets.md); runs under "
+  "the shim; its contract is what you declare",
+  "cmd=COMMAND (sh -c; data dir as $1 and $POWERCUT_DATA_DIR; no ',') "
+  "contract=durable_ack+process_safe+prefix+atomic_batch+close_syncs|none timeout=MS",
+  0, t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,
+  t_sync, t_flush, t_close, t_errmsg, 1,
+};

@@ -1,0 +1,289 @@
+/*
+ * rocksdb.c - the `rocksdb` target: RocksDB through its C API (rocksdb/c.h),
+ * linked in-process. Built when librocksdb-dev is present (PC_HAVE_ROCKSDB).
+ *
+ * Options (k=v, unknown names are errors):
+ *   sync=0|1               1: every write uses WriteOptions.sync=true; 0 (default):
+ *                          only the writes the workload flags as sync do
+ *   write_buffer_size=N    memtable size
+ *   manual_wal_flush=0|1   DBOptions.manual_wal_flush: the WAL is buffered in the
+ *                          process until FlushWAL (sync() calls FlushWAL(true))
+ *   disable_wal=0|1        WriteOptions.disableWAL: writes go to the memtable only;
+ *                          the workload's sync flag is dropped (RocksDB rejects
+ *                          sync writes without a WAL) and sync() flushes the memtable
+ *   wal_recovery_mode=point_in_time|absolute|tolerate_corrupted_tail|skip_any
+ * Workload hints: memtable_bytes=N maps to write_buffer_size (at least 64 KiB).
+ *
+ * Contract per option set (docs/targets.md, from include/rocksdb/options.h:
+ * WriteOptions::sync, WriteOptions::disableWAL, DBOptions::manual_wal_flush,
+ * WALRecoveryMode):
+ *   default                       durable_ack process_safe prefix atomic_batch
+ *   manual_wal_flush=1            durable_ack prefix atomic_batch (no process_safe)
+ *   disable_wal=1                 atomic_batch only
+ *   wal_recovery_mode=skip_any    drops prefix (it may skip a record in the middle)
+ *
+ * Deterministic mode: one background job, no automatic compactions, no stats
+ * dumps, info log at HEADER level only. Memtable flushes still run on a
+ * background thread when the memtable fills (or on flush()); flush() waits for
+ * it, so with small workloads (no memtable switch) the syscall sequence is a
+ * function of the workload.
+ */
+#include "targets.h"
+
+#include <rocksdb/c.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { RMODE_TOLERATE = 0, RMODE_ABSOLUTE = 1, RMODE_PIT = 2, RMODE_SKIP = 3 };
+
+typedef struct rdb_conf {
+  int sync_all;
+  int manual_wal_flush;
+  int disable_wal;
+  int recovery_mode;
+  uint64_t write_buffer;   /* 0 = RocksDB's default */
+} rdb_conf;
+
+typedef struct rdb_target {
+  rocksdb_t *db;
+  rocksdb_options_t *opts;
+  rocksdb_readoptions_t *ro;
+  rocksdb_writeoptions_t *wo_sync, *wo_nosync;
+  rocksdb_flushoptions_t *fo;
+  rdb_conf conf;
+  char msg[512];
+} rdb_target;
+
+static int set_opt(void *arg, const char *name, const char *val, char *msg, size_t len) {
+  rdb_conf *c = arg;
+  if (!strcmp(name, "sync")) return pc_opt_bool(name, val, &c->sync_all, msg, len);
+  if (!strcmp(name, "manual_wal_flush")) return pc_opt_bool(name, val, &c->manual_wal_flush, msg, len);
+  if (!strcmp(name, "disable_wal")) return pc_opt_bool(name, val, &c->disable_wal, msg, len);
+  if (!strcmp(name, "write_buffer_size")) return pc_opt_u64(name, val, &c->write_buffer, msg, len);
+  if (!strcmp(name, "wal_recovery_mode")) {
+    if (!strcmp(val, "point_in_time")) c->recovery_mode = RMODE_PIT;
+    else if (!strcmp(val, "absolute")) c->recovery_mode = RMODE_ABSOLUTE;
+    else if (!strcmp(val, "tolerate_corrupted_tail")) c->recovery_mode = RMODE_TOLERATE;
+    else if (!strcmp(val, "skip_any")) c->recovery_mode = RMODE_SKIP;
+    else {
+      snprintf(msg, len, "rocksdb: wal_recovery_mode '%s' (point_in_time, absolute, "
+               "tolerate_corrupted_tail, skip_any)", val);
+      return PC_EINVAL;
+    }
+    return 0;
+  }
+  snprintf(msg, len, "rocksdb: unknown option '%s' (sync, write_buffer_size, manual_wal_flush, "
+           "disable_wal, wal_recovery_mode)", name);
+  return PC_EINVAL;
+}
+
+static int set_hint(void *arg, const char *name, const char *val, char *msg, size_t len) {
+  rdb_conf *c = arg;
+  int rc;
+  if (strcmp(name, "memtable_bytes")) return 0;   /* hints for other engines */
+  if ((rc = pc_opt_u64(name, val, &c->write_buffer, msg, len))) return rc;
+  if (c->write_buffer < 64 * 1024) c->write_buffer = 64 * 1024;
+  return 0;
+}
+
+static int build_conf(const char *opts, const char *wopts, rdb_conf *c, char *msg, size_t len) {
+  int rc;
+  memset(c, 0, sizeof *c);
+  c->recovery_mode = RMODE_PIT;
+  if ((rc = pc_opts_each(wopts, set_hint, c, msg, len))) return rc;
+  if ((rc = pc_opts_each(opts, set_opt, c, msg, len))) return rc;
+  if (c->disable_wal && c->manual_wal_flush) {
+    snprintf(msg, len, "rocksdb: disable_wal=1 and manual_wal_flush=1 do not combine");
+    return PC_EINVAL;
+  }
+  if (c->disable_wal && c->sync_all) {
+    snprintf(msg, len, "rocksdb: sync=1 needs the WAL (RocksDB rejects sync writes with disable_wal=1)");
+    return PC_EINVAL;
+  }
+  return 0;
+}
+
+static int t_check_opts(const char *opts, const char *wopts, char *msg, size_t len) {
+  rdb_conf c;
+  return build_conf(opts, wopts, &c, msg, len);
+}
+
+static unsigned t_contract(const char *opts) {
+  rdb_conf c;
+  char msg[128];
+  unsigned f = ORC_DURABLE_ACK | ORC_PROCESS_SAFE | ORC_PREFIX | ORC_ATOMIC_BATCH;
+  if (build_conf(opts, NULL, &c, msg, sizeof msg)) return f;
+  if (c.disable_wal) return ORC_ATOMIC_BATCH;
+  if (c.manual_wal_flush) f &= ~ORC_PROCESS_SAFE;
+  if (c.recovery_mode == RMODE_SKIP) f &= ~ORC_PREFIX;
+  return f;
+}
+
+static int fail_with(rdb_target *t, const char *op, char *err) {
+  snprintf(t->msg, sizeof t->msg, "rocksdb %s: %s", op, err ? err : "unknown error");
+  rocksdb_free(err);
+  return PC_ETARGET;
+}
+
+static void destroy(rdb_target *t) {
+  if (!t) return;
+  if (t->db) rocksdb_close(t->db);
+  if (t->opts) rocksdb_options_destroy(t->opts);
+  if (t->ro) rocksdb_readoptions_destroy(t->ro);
+  if (t->wo_sync) rocksdb_writeoptions_destroy(t->wo_sync);
+  if (t->wo_nosync) rocksdb_writeoptions_destroy(t->wo_nosync);
+  if (t->fo) rocksdb_flushoptions_destroy(t->fo);
+  free(t);
+}
+
+static int t_open(const char *dir, const char *opts, const char *wopts, void **h, char *msg,
+                  size_t len) {
+  rdb_target *t = NULL;
+  char *err = NULL;
+  int rc;
+  if (!(t = calloc(1, sizeof *t))) return PC_ENOMEM;
+  if ((rc = build_conf(opts, wopts, &t->conf, msg, len))) goto fail;
+  rc = PC_ENOMEM;
+  if (!(t->opts = rocksdb_options_create()) || !(t->ro = rocksdb_readoptions_create()) ||
+      !(t->wo_sync = rocksdb_writeoptions_create()) || !(t->wo_nosync = rocksdb_writeoptions_create()) ||
+      !(t->fo = rocksdb_flushoptions_create()))
+    goto fail;
+  rocksdb_options_set_create_if_missing(t->opts, 1);
+  if (t->conf.write_buffer) rocksdb_options_set_write_buffer_size(t->opts, (size_t)t->conf.write_buffer);
+  rocksdb_options_set_manual_wal_flush(t->opts, (unsigned char)t->conf.manual_wal_flush);
+  rocksdb_options_set_wal_recovery_mode(t->opts, t->conf.recovery_mode);
+  /* deterministic mode: as few background activities as RocksDB allows */
+  rocksdb_options_set_max_background_jobs(t->opts, 1);
+  rocksdb_options_set_disable_auto_compactions(t->opts, 1);
+  rocksdb_options_set_stats_dump_period_sec(t->opts, 0);
+  rocksdb_options_set_stats_persist_period_sec(t->opts, 0);
+  rocksdb_options_set_info_log_level(t->opts, 5 /* HEADER_LEVEL */);
+  rocksdb_options_set_keep_log_file_num(t->opts, 2);
+  rocksdb_options_set_max_file_opening_threads(t->opts, 1);
+  rocksdb_options_set_skip_stats_update_on_db_open(t->opts, 1);
+  rocksdb_writeoptions_set_sync(t->wo_sync, t->conf.disable_wal ? 0 : 1);
+  rocksdb_writeoptions_set_sync(t->wo_nosync, 0);
+  rocksdb_writeoptions_disable_WAL(t->wo_sync, t->conf.disable_wal);
+  rocksdb_writeoptions_disable_WAL(t->wo_nosync, t->conf.disable_wal);
+  rocksdb_flushoptions_set_wait(t->fo, 1);
+  t->db = rocksdb_open(t->opts, dir, &err);
+  if (err || !t->db) {
+    snprintf(msg, len, "rocksdb_open(%s): %s", dir, err ? err : "failed");
+    rocksdb_free(err);
+    rc = PC_ETARGET;
+    goto fail;
+  }
+  *h = t;
+  return 0;
+fail:
+  destroy(t);
+  return rc;
+}
+
+static rocksdb_writeoptions_t *wo(rdb_target *t, int sync) {
+  return (sync || t->conf.sync_all) ? t->wo_sync : t->wo_nosync;
+}
+
+static int t_put(void *h, const void *k, size_t kl, const void *v, size_t vl, int sync) {
+  rdb_target *t = h;
+  char *err = NULL;
+  rocksdb_put(t->db, wo(t, sync), k, kl, v ? v : "", vl, &err);
+  return err ? fail_with(t, "put", err) : 0;
+}
+
+static int t_del(void *h, const void *k, size_t kl, int sync) {
+  rdb_target *t = h;
+  char *err = NULL;
+  rocksdb_delete(t->db, wo(t, sync), k, kl, &err);
+  return err ? fail_with(t, "delete", err) : 0;
+}
+
+static int t_batch(void *h, const pc_kv_op *ops, size_t n, int sync) {
+  rdb_target *t = h;
+  char *err = NULL;
+  rocksdb_writebatch_t *b = rocksdb_writebatch_create();
+  if (!b) return PC_ENOMEM;
+  for (size_t i = 0; i < n; i++) {
+    if (ops[i].del) rocksdb_writebatch_delete(b, ops[i].k, ops[i].klen);
+    else rocksdb_writebatch_put(b, ops[i].k, ops[i].klen, ops[i].v ? ops[i].v : "", ops[i].vlen);
+  }
+  rocksdb_write(t->db, wo(t, sync), b, &err);
+  rocksdb_writebatch_destroy(b);
+  return err ? fail_with(t, "write(batch)", err) : 0;
+}
+
+static int t_get(void *h, const void *k, size_t kl, void **v, size_t *vl) {
+  rdb_target *t = h;
+  char *err = NULL;
+  size_t n = 0;
+  char *r = rocksdb_get(t->db, t->ro, k, kl, &n, &err);
+  if (err) return fail_with(t, "get", err);
+  if (!r) return 0;
+  if (!(*v = malloc(n ? n : 1))) {
+    rocksdb_free(r);
+    return PC_ENOMEM;
+  }
+  memcpy(*v, r, n);
+  *vl = n;
+  rocksdb_free(r);
+  return 1;
+}
+
+static int t_scan(void *h, pc_scan_fn fn, void *arg) {
+  rdb_target *t = h;
+  char *err = NULL;
+  int rc = 0;
+  rocksdb_iterator_t *it = rocksdb_create_iterator(t->db, t->ro);
+  if (!it) return PC_ENOMEM;
+  for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+    size_t kl, vl;
+    const char *k = rocksdb_iter_key(it, &kl), *v = rocksdb_iter_value(it, &vl);
+    if ((rc = fn(arg, k, kl, v, vl))) break;
+  }
+  if (!rc) {
+    rocksdb_iter_get_error(it, &err);
+    if (err) rc = fail_with(t, "scan", err);
+  }
+  rocksdb_iter_destroy(it);
+  return rc;
+}
+
+/* FlushWAL(sync=true): writes the WAL buffer (manual_wal_flush) and syncs the
+ * WAL. Without a WAL the only durable place is a table file: flush the memtable. */
+static int t_sync(void *h) {
+  rdb_target *t = h;
+  char *err = NULL;
+  if (t->conf.disable_wal) {
+    rocksdb_flush(t->db, t->fo, &err);
+    return err ? fail_with(t, "sync (memtable flush)", err) : 0;
+  }
+  rocksdb_flush_wal(t->db, 1, &err);
+  return err ? fail_with(t, "sync (FlushWAL(true))", err) : 0;
+}
+
+static int t_flush(void *h) {
+  rdb_target *t = h;
+  char *err = NULL;
+  rocksdb_flush(t->db, t->fo, &err);
+  return err ? fail_with(t, "flush (memtable)", err) : 0;
+}
+
+static int t_close(void *h) {
+  destroy(h);
+  return 0;
+}
+
+static const char *t_errmsg(void *h) { return ((rdb_target *)h)->msg; }
+
+const pc_target pc_target_rocksdb = {
+  "rocksdb",
+  "RocksDB (librocksdb, C API, in-process, 1 background job, no auto compactions); "
+  "sync() = FlushWAL(true), flush() = memtable flush",
+  "sync=0|1 write_buffer_size=N manual_wal_flush=0|1 disable_wal=0|1 "
+  "wal_recovery_mode=point_in_time|absolute|tolerate_corrupted_tail|skip_any",
+  ORC_DURABLE_ACK | ORC_PROCESS_SAFE | ORC_PREFIX | ORC_ATOMIC_BATCH,
+  t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,
+  t_sync, t_flush, t_close, t_errmsg, 0,
+};
