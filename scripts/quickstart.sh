@@ -8,7 +8,9 @@ cmake -S . -B build -DPC_BUILD_TESTS=OFF >/dev/null
 cmake --build build -j"$(nproc)"
 OUT=${OUT:-powercut-report}
 if [ -x build/bin/powercut ]; then
-  exec build/bin/powercut campaign --target sofadb --workload mixed --time 30s --out "$OUT" "$@"
+  # exit status: 0 all cases passed, 1 a violation was found, 2 usage/setup error
+  exec build/bin/powercut campaign --target sofadb --workload mixed:ops=100 --workload churn:ops=100 \
+    --workload bank:ops=100 --time "${TIME:-20s}" --out "$OUT" "$@"
 fi
 # Until the harness lands: a sofadb demo.
 D=$(mktemp -d)
