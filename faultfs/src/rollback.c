@@ -348,7 +348,8 @@ static int undo_file(rb_t *rb, int32_t fid, const size_t *idx, size_t n) {
       for (size_t k = cur.first; k < n; k++) {
         const ffs_urec *r = rb->recs[idx[k]].r;
         if (r->type != FFS_U_W || !r->b) continue;
-        for (uint64_t s = r->a / 512; s * 512 < r->a + r->b; s++) {
+        uint64_t wend = r->a + r->b < (uint64_t)st.st_size ? r->a + r->b : (uint64_t)st.st_size;
+        for (uint64_t s = r->a / 512; s * 512 < wend; s++) {
           if (!(ffs_mix(h ^ (s * 0x9e3779b97f4a7c15ull)) & 1)) continue;
           uint64_t a = s * 512, b = a + 512;
           if (a < r->a) a = r->a;
@@ -401,6 +402,51 @@ done:
   return rc;
 }
 
+#define FFS_MAX_OFF (1ull << 48) /* larger offsets/lengths are not from a real file */
+
+/* A path the shim writes (normalised, relative, inside the data dir): no leading '/', no
+ * empty, "." or ".." component; the data dir itself is exactly "." (allowed_dot). */
+static int safe_path(const char *p, int allow_dot) {
+  if (allow_dot && strcmp(p, ".") == 0) return 1;
+  if (!*p || p[0] == '/') return 0;
+  for (const char *s = p; *s;) {
+    const char *e = strchr(s, '/');
+    size_t n = e ? (size_t)(e - s) : strlen(s);
+    if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.')) return 0;
+    s += n;
+    if (*s == '/') s++;
+  }
+  return 1;
+}
+
+/* Payload checks: paths NUL-terminated inside the record and inside the data dir. A log
+ * that fails them was not written by the shim: the rollback refuses to act on it. */
+static int rec_ok(const ffs_urec *r, const unsigned char *pl) {
+  const char *p = (const char *)pl;
+  const char *z1 = r->plen ? memchr(p, 0, r->plen) : NULL;
+  switch (r->type) {
+    case FFS_U_DIRTY:
+      return z1 && safe_path(p, 0) && r->a <= FFS_MAX_OFF && r->b <= FFS_MAX_OFF;
+    case FFS_U_DSYNC:
+      return z1 && safe_path(p, 1);
+    case FFS_U_CREATE: case FFS_U_MKDIR: case FFS_U_RMDIR: case FFS_U_UNLINK: case FFS_U_DENTRY:
+      return z1 && safe_path(p, 0);
+    case FFS_U_RENAME: case FFS_U_LINK: {
+      if (!z1) return 0;
+      size_t l1 = (size_t)(z1 - p) + 1;
+      return l1 < r->plen && memchr(p + l1, 0, r->plen - l1) && safe_path(p, 0) && safe_path(p + l1, 0);
+    }
+    case FFS_U_OLD:
+      return r->b <= r->plen && r->a <= FFS_MAX_OFF && r->b <= FFS_MAX_OFF;
+    case FFS_U_W: case FFS_U_KEEP:
+      return r->a <= FFS_MAX_OFF && r->b <= FFS_MAX_OFF;
+    case FFS_U_SYNC: case FFS_U_LOST:
+      return r->a <= FFS_MAX_OFF;
+    default:
+      return 0;
+  }
+}
+
 int ffs__rollback_buf(const unsigned char *log, size_t loglen, const char *state_dir, const char *data_dir,
                       char *err, size_t errlen) {
   rb_t rb = {0};
@@ -430,6 +476,11 @@ int ffs__rollback_buf(const unsigned char *log, size_t loglen, const char *state
       rec_t *nr = realloc(rb.recs, cap * sizeof *nr);
       if (!nr) { rc = FFS_ENOMEM; goto fail; }
       rb.recs = nr;
+    }
+    if (!rec_ok(r, p + sizeof *r)) {
+      rc = rb_err(&rb, FFS_ECORRUPT, "rollback: %s/%s: bad record at byte %zu", state_dir, FFS_STATE_UNDO,
+                  (size_t)(p - log));
+      goto fail;
     }
     rb.recs[rb.nrecs].r = r;
     rb.recs[rb.nrecs].payload = p + sizeof *r;
