@@ -282,12 +282,16 @@ int main(int argc, char **argv) {
     if (parse_u64(pos[0], &n)) return bad_usage(c, "N must be a number");
     if (open_db(dir, &db)) return EX_DB;
     if (batch > 1 && sdb_batch_create(&b)) return finish(db, db_error("load", SDB_ENOMEM, db));
+    char pattern[200];
+    s = seed ^ 0x5bd1e995;
+    for (int j = 0; j < 200; j++) pattern[j] = (char)('a' + rng_next(&s) % 26);
     s = seed;
+    key[16] = 0;
     double t0 = secs();
     for (uint64_t i = 0; i < n; i++) {
       uint64_t r = rng_next(&s);
-      snprintf(key, sizeof key, "%016" PRIx64, r);
-      for (int j = 0; j < 100; j++) val[j] = (char)('a' + (r >> (j % 60)) % 26);
+      for (int j = 0; j < 16; j++) key[j] = "0123456789abcdef"[(r >> (60 - 4 * j)) & 15];
+      memcpy(val, pattern + r % 100, 100); /* value varies with the key, cheaply */
       if (i == 0) printf("first key: %s\n", key);
       if (b) {
         if ((rc = sdb_batch_put(b, key, 16, val, 100))) break;
