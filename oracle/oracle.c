@@ -150,7 +150,7 @@ typedef struct ctx {
 } ctx;
 
 static int keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl) {
-    int c = memcmp(a, b, al < bl ? al : bl);
+    int c = (al && bl) ? memcmp(a, b, al < bl ? al : bl) : 0;
     if (c) return c;
     return al < bl ? -1 : al > bl;
 }
@@ -169,7 +169,7 @@ static int key_id(ctx *c, const uint8_t *k, size_t klen, uint32_t *id) {
         uint64_t e = c->tab[i];
         if ((e >> 32) != h) continue;
         const okey *o = &c->keys[(uint32_t)e - 1];
-        if (o->klen == klen && !memcmp(c->arena + o->koff, k, klen)) {
+        if (o->klen == klen && (klen == 0 || !memcmp(c->arena + o->koff, k, klen))) {
             *id = (uint32_t)e - 1;
             return 0;
         }
@@ -185,7 +185,7 @@ static int key_id(ctx *c, const uint8_t *k, size_t klen, uint32_t *id) {
     }
     okey *o = &c->keys[c->nkeys];
     memset(o, 0, sizeof(*o));
-    memcpy(c->arena + c->arena_n, k, klen);
+    if (klen) memcpy(c->arena + c->arena_n, k, klen);
     o->koff = c->arena_n;
     c->arena_n += klen;
     o->klen = (uint32_t)klen; o->slen = ABSENT;
@@ -586,8 +586,7 @@ int orc_check(const orc_input *in, orc_result *r) {
             uint32_t kid = (uint32_t)best[cat];
             const okey *o = &c.keys[kid];
             r->verdict = cat == 2 ? ORC_LOST_ACKED : ORC_PHANTOM;
-            if ((rc = report_key(&c, r, kid, cat == 0 ? legal_list(&c, kid, INT64_MAX, 0, INT64_MAX, 0)
-                                                      : legal_list(&c, kid, o->lastmust + 1, o->lastmust + 1, INT64_MAX, 0))))
+            if ((rc = report_key(&c, r, kid, legal_list(&c, kid, o->lastmust + 1, o->lastmust + 1, INT64_MAX, 0))))
                 goto out;
             if (cat == 0)
                 rc = setstr(&r->explanation, "key holds a value never written to it (durable through op %lld)",
