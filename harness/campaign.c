@@ -366,6 +366,7 @@ static void worker_main(campaign *cp, shared *sh, int wid, int fd, uint64_t limi
     atomic_fetch_add(&sh->done, 1);
   }
   pc_rm_rf(root);
+  pc_profile_print(stderr);
   _exit(0);
 }
 

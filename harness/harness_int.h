@@ -122,6 +122,7 @@ typedef struct pc_result {
 int pc_worker_init(pc_worker *w, const char *root, int timeout_ms, char *err, size_t errlen);
 int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result *r);
 void pc_result_free(pc_result *r);
+void pc_profile_print(FILE *f);  /* POWERCUT_PROFILE=1: per-phase time per case */
 const char *pc_result_verdict(const pc_result *r);
 /* Fills an rpt_case that borrows strings from c/r/id/bufs (valid while they live). */
 void pc_result_to_rpt(const pc_case *c, const char *id, const pc_result *r, rpt_case *out,

@@ -39,6 +39,19 @@
 #define EXIT_RECOVERY_OPEN 92
 #define EXIT_RECOVERY_SCAN 93
 
+/* Cumulative per-phase time of this process's cases (POWERCUT_PROFILE=1). */
+static int64_t prof_us[5];
+static uint64_t prof_cases;
+static const char *const prof_names[5] = {"prepare", "workload", "rollback", "recovery", "oracle"};
+
+void pc_profile_print(FILE *f) {
+  if (!getenv("POWERCUT_PROFILE") || !prof_cases) return;
+  fprintf(f, "profile (pid %d, %llu cases):", (int)getpid(), (unsigned long long)prof_cases);
+  for (int i = 0; i < 5; i++)
+    fprintf(f, " %s %.0f us", prof_names[i], (double)prof_us[i] / (double)prof_cases);
+  fprintf(f, " per case\n");
+}
+
 int pc_worker_init(pc_worker *w, const char *root, int timeout_ms, char *err, size_t errlen) {
   int rc;
   memset(w, 0, sizeof *w);
@@ -274,6 +287,9 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
   unlink(w->trace);
 
   /* 1. the workload under the fault plan */
+  int64_t tp = pc_now_us();
+  prof_us[0] += tp - t0;
+  prof_cases++;
   fflush(NULL);
   if ((pid = fork()) < 0) {
     set_error(r, "fork failed");
@@ -283,6 +299,7 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
   rc = pc_wait_child(pid, w->timeout_ms, &status);
 
   /* 2. how did it end? */
+  prof_us[1] += pc_now_us() - tp, tp = pc_now_us();
   r->fired = ffs_fired_read(w->state, &r->f) == 0;
   if (rc == PC_ETIMEOUT) {
     snprintf(r->note, sizeof r->note, "workload timed out after %d ms; killed and treated as a power cut",
@@ -329,6 +346,7 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
   }
 
   /* 3. recovery, in a fresh child with no faults */
+  prof_us[2] += pc_now_us() - tp, tp = pc_now_us();
   if ((rc = wl_oplog_read(w->oplog, &log, err, sizeof err))) {
     char m[1200];
     snprintf(m, sizeof m, "op log unreadable: %s", err);
@@ -343,6 +361,7 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
   }
   if (pid == 0) recovery_child(w, c, t, &wp);
   rc = pc_wait_child(pid, w->timeout_ms, &status);
+  prof_us[3] += pc_now_us() - tp, tp = pc_now_us();
   {
     orc_input in = {0};
     in.log = log;
@@ -382,6 +401,7 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
       for (size_t i = 0; i < log->n; i++) r->orc.ops_acked += log->ops[i].outcome == WL_OUT_ACKED;
     }
   }
+  prof_us[4] += pc_now_us() - tp;
 out:
   free(kvs);
   free(buf);
