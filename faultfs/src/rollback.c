@@ -76,6 +76,20 @@ static int set_loc(rb_t *rb, int32_t fid, const char *path, int copy) {
   return 0;
 }
 
+/* A directory moved from old to new (absolute paths): so did every file located under it. */
+static int move_prefix(rb_t *rb, const char *old, const char *new_) {
+  size_t lo = strlen(old);
+  char buf[FFS_PATH_MAX];
+  for (size_t f = 0; f < rb->nfids; f++) {
+    const char *l = rb->loc[f];
+    if (!l || strncmp(l, old, lo) != 0 || l[lo] != '/') continue;
+    snprintf(buf, sizeof buf, "%s%s", new_, l + lo);
+    int rc = set_loc(rb, (int32_t)f, buf, rb->loc_copy[f]);
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
 /* ---- namespace undo ----------------------------------------------------------------- */
 typedef struct { char **v; size_t n, cap; } strset;
 static int ss_has(const strset *s, const char *p) {
@@ -139,7 +153,9 @@ static int undo_namespace(rb_t *rb) {
       if ((rc = set_loc(rb, r->fid, a1, 0)) < 0) goto fail;
       rb->loc_ino[r->fid] = r->c;
     } else if (r->type == FFS_U_RENAME) {
+      abs_path(rb, p, a2, sizeof a2);
       abs_path(rb, p + strlen(p) + 1, a1, sizeof a1);
+      if ((rc = move_prefix(rb, a2, a1)) < 0) goto fail;
       if (r->fid >= 0 && (size_t)r->fid < rb->nfids && rb->loc[r->fid] && (rc = set_loc(rb, r->fid, a1, 0)) < 0) goto fail;
       if (r->b != UINT64_MAX && (int32_t)r->c >= 0 && (size_t)r->c < rb->nfids && rb->loc[r->c]) {
         victim_path(rb, r->b, vp, sizeof vp);
@@ -200,6 +216,7 @@ static int undo_namespace(rb_t *rb) {
         abs_path(rb, p2, a2, sizeof a2);
         if (ino_is(a2, r->a)) {
           if (rename(a2, a1) < 0) { rc = rb_err(rb, FFS_EIO, "rollback: rename %s back to %s: %s", a2, a1, strerror(errno)); goto fail; }
+          if ((rc = move_prefix(rb, a2, a1)) < 0) goto fail;
           if (r->fid >= 0 && (size_t)r->fid < rb->nfids && rb->loc[r->fid] && (rc = set_loc(rb, r->fid, a1, 0)) < 0) goto fail;
         }
         if (r->b != UINT64_MAX) {

@@ -846,6 +846,19 @@ static int ffs_pre(call_t *c) {
   return PRE_GO;
 }
 
+/* A directory moved from old to new: so did every node under it. */
+static void rename_prefix(const char *old, const char *new_) {
+  size_t lo = strlen(old);
+  for (size_t i = 0; i < g_nnodes; i++) {
+    const char *r = g_nodes[i].rel;
+    if (strncmp(r, old, lo) != 0 || r[lo] != '/') continue;
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof buf, "%s%s", new_, r + lo);
+    char *p = strdup(buf);
+    if (p) { free(g_nodes[i].rel); g_nodes[i].rel = p; }
+  }
+}
+
 static void flip_read(call_t *c, int64_t r) {
   if (r <= 0) return;
   uint64_t bit = c->flip_has_arg ? c->flip_bit : c->flip_bit % ((uint64_t)r * 8);
@@ -915,6 +928,7 @@ static void ffs_post(call_t *c, int64_t r, int err) {
         if (!c->rel2[0]) break;
         abs_of(c->rel2, a2);
         if (lstat(a2, &st) == 0) {
+          if (S_ISDIR(st.st_mode)) rename_prefix(c->rel, c->rel2);
           int32_t id = node_find_ino((uint64_t)st.st_dev, (uint64_t)st.st_ino);
           if (id >= 0) {
             char *p = strdup(c->rel2);

@@ -289,6 +289,25 @@ static int sc_fcntl_dup(void) {
   return 0;
 }
 
+/* a synced file in a synced subdir; the subdir is renamed (no fsync of the data dir), then
+ * the file is appended to through its new path */
+static int sc_dir_rename(void) {
+  say("mkdir", mkdir(P("tmpdir"), 0755));
+  dirsync();
+  int fd = xopen("tmpdir/f", O_WRONLY | O_CREAT);
+  say("write", write(fd, "v1", 2));
+  say("fsync", fsync(fd));
+  close(fd);
+  int d = open(P("tmpdir"), O_RDONLY | O_DIRECTORY);
+  say("subdirsync", fsync(d));
+  close(d);
+  say("rename", rename(P("tmpdir"), P("final")));
+  fd = xopen("final/f", O_WRONLY | O_APPEND);
+  say("write", write(fd, "more", 4));
+  say("close", close(fd));
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) return 2;
   D = argv[2];
@@ -315,5 +334,6 @@ int main(int argc, char **argv) {
   if (!strcmp(s, "mmap")) return sc_mmap();
   if (!strcmp(s, "dsync")) return sc_dsync();
   if (!strcmp(s, "fcntl-dup")) return sc_fcntl_dup();
+  if (!strcmp(s, "dir-rename")) return sc_dir_rename();
   return 2;
 }

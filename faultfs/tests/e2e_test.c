@@ -319,6 +319,15 @@ static void rename_with_dirsync_through_opendir_dirfd_is_kept(void **st) {
   assert_file("a.dat", "new!", 4);
 }
 
+static void directory_rename_is_undone_and_files_under_it_roll_back(void **st) {
+  res_t r;
+  run("dir-rename", "crash@close#4", NULL, NULL, &r);
+  assert_crashed(&r, FFS_A_CRASH);
+  assert_out_has(&r, "rename 0\nwrite 4\n");
+  assert_missing("final");
+  assert_file("tmpdir/f", "v1", 2);
+}
+
 static void eio_then_successful_fsync_still_loses_data(void **st) {
   res_t r;
   put("a.dat", "base", 4);
@@ -751,6 +760,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(rename_without_dirsync_is_undone, setup, teardown),
       cmocka_unit_test_setup_teardown(rename_with_dirsync_is_kept, setup, teardown),
       cmocka_unit_test_setup_teardown(rename_with_dirsync_through_opendir_dirfd_is_kept, setup, teardown),
+      cmocka_unit_test_setup_teardown(directory_rename_is_undone_and_files_under_it_roll_back, setup, teardown),
       cmocka_unit_test_setup_teardown(eio_then_successful_fsync_still_loses_data, setup, teardown),
       cmocka_unit_test_setup_teardown(torn_overwrite_keeps_exactly_the_planned_bytes, setup, teardown),
       cmocka_unit_test_setup_teardown(torn_append_keeps_exactly_the_planned_prefix, setup, teardown),
