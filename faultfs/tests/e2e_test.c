@@ -581,14 +581,14 @@ static void same_case_gives_byte_identical_trace(void **st) {
   char *argv[] = {FFS_PROG_PATH, "mixed", g_data, "close", NULL};
   for (int k = 0; k < 2; k++) {
     reset_dirs();
-    snprintf(t1, sizeof t1, "%s/../t%d.trace", g_base, k); /* outside the per-run dirs */
+    snprintf(t1, sizeof t1, "%s/../ffs-trace-%d-%d", g_base, (int)getpid(), k); /* outlives reset_dirs */
     put("a.dat", "0123456789abcdef", 16);
     put("old.dat", "old", 3);
     run_argv(argv, "crash@open(marker)", NULL, "5", t1, NULL, &r);
     assert_crashed(&r, FFS_A_CRASH);
   }
-  snprintf(t1, sizeof t1, "%s/../t0.trace", g_base);
-  snprintf(t2, sizeof t2, "%s/../t1.trace", g_base);
+  snprintf(t1, sizeof t1, "%s/../ffs-trace-%d-0", g_base, (int)getpid());
+  snprintf(t2, sizeof t2, "%s/../ffs-trace-%d-1", g_base, (int)getpid());
   read_file(t1, &d1, &l1);
   read_file(t2, &d2, &l2);
   assert_int_equal(l1, l2);
