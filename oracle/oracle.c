@@ -107,9 +107,8 @@ typedef struct okey {
     uint32_t klen;
     uint32_t slen;      /* recovered value length, ABSENT if the key is not in the state */
     const uint8_t *sval;
-    int64_t lastmust;   /* unit of the last MUST touch, -1 none */
-    int64_t lastmatch;  /* unit of the last eq touch; -1 = only the initial absent; -2 none */
-    int64_t lastacked;  /* unit of the last MUST/REQ touch, -1 none */
+    int32_t lastmust;   /* unit of the last MUST touch, -1 none */
+    int32_t lastmatch;  /* unit of the last eq touch; -1 = only the initial absent; -2 none */
     uint32_t neq;       /* eq touches */
     uint8_t match;      /* prefix walk: legal set at the current k contains the state */
 } okey;
@@ -189,7 +188,7 @@ static int key_id(ctx *c, const uint8_t *k, size_t klen, uint32_t *id) {
     o->koff = c->arena_n;
     c->arena_n += klen;
     o->klen = (uint32_t)klen; o->slen = ABSENT;
-    o->lastmust = -1; o->lastmatch = -2; o->lastacked = -1;
+    o->lastmust = -1; o->lastmatch = -2;
     c->tab[i] = h << 32 | (uint64_t)(c->nkeys + 1);
     *id = (uint32_t)c->nkeys++;
     if (2 * c->nkeys > c->tabmask) { /* keep the load under one half */
@@ -391,6 +390,7 @@ static int build(ctx *c, orc_result *r, int *done) {
         default: break;
         }
     }
+    if (nunits >= INT32_MAX || maxkeys >= UINT32_MAX / 2) return ORC_EINVAL; /* ids are 32-bit */
     size_t tabsize = 1024;
     while (tabsize < 2 * in->nstate + 2) tabsize <<= 1;
     c->capkeys = maxkeys + 1;
@@ -445,16 +445,22 @@ static int build(ctx *c, orc_result *r, int *done) {
     /* durability */
     int all_acked = in->crash == ORC_CRASH_NONE ||
                     (in->crash == ORC_CRASH_KILL && (ct & ORC_PROCESS_SAFE));
-    int64_t barrier = -1, syncw = -1;
+    int64_t barrier = -1, syncw = -1, last_failed = -1;
     for (size_t i = 0; i < log->n; i++) {
         const wl_logop *lo = &log->ops[i];
+        if (lo->outcome == WL_OUT_FAILED) last_failed = (int64_t)i;
         if (lo->outcome != WL_OUT_ACKED) continue;
         if ((lo->op.kind == WL_SYNC && (ct & ORC_DURABLE_ACK)) ||
             (lo->op.kind == WL_REOPEN && (ct & ORC_CLOSE_SYNCS)))
             barrier = (int64_t)i;
         if (is_write(lo->op.kind) && lo->op.sync && (ct & ORC_DURABLE_ACK)) syncw = (int64_t)i;
     }
-    r->durable_through = all_acked ? (int64_t)log->n - 1 : barrier - 1;
+    /* An engine that failed may drop what it had acked but not made durable (a failed fsync
+     * loses the pages; a failed state refuses to flush at close): "every acked write
+     * survives" covers only the writes acked after the last failure. */
+    int64_t acked_from = all_acked ? last_failed + 1 : INT64_MAX;
+    r->durable_through = barrier - 1;
+    if (all_acked && last_failed < (int64_t)log->n - 1) r->durable_through = (int64_t)log->n - 1;
     if (syncw > r->durable_through && (ct & ORC_PREFIX)) r->durable_through = syncw;
 
     /* units and touches */
@@ -465,7 +471,7 @@ static int build(ctx *c, orc_result *r, int *done) {
         if (!is_write(op->kind)) continue;
         uint8_t st;
         if (lo->outcome != WL_OUT_ACKED) st = U_OPT;
-        else if (all_acked || (int64_t)i < barrier || (op->sync && (ct & ORC_DURABLE_ACK)) ||
+        else if ((int64_t)i >= acked_from || (int64_t)i < barrier || (op->sync && (ct & ORC_DURABLE_ACK)) ||
                  ((ct & ORC_PREFIX) && (int64_t)i < syncw))
             st = U_MUST;
         else st = U_REQ;
@@ -512,9 +518,8 @@ static int build(ctx *c, orc_result *r, int *done) {
         for (uint32_t j = 0; j < u->nt; j++) {
             const touch *t = &c->t[u->t0 + j];
             okey *o = &c->keys[t->key];
-            if (u->st == U_MUST) o->lastmust = (int64_t)ui;
-            if (u->st != U_OPT) o->lastacked = (int64_t)ui;
-            if (t->eq) { o->lastmatch = (int64_t)ui; o->neq++; }
+            if (u->st == U_MUST) o->lastmust = (int32_t)ui;
+            if (t->eq) { o->lastmatch = (int32_t)ui; o->neq++; }
         }
     }
     return 0;

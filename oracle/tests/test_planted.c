@@ -86,6 +86,13 @@ static void lost_acked_put_after_clean_close(void **st) {
     expect_prefix(l, 0, ORC_CRASH_NONE, 0, NULL, ORC_LOST_ACKED, "a");
     wl_log_free(l);
 }
+static void lost_put_acked_after_a_failure_at_clean_close(void **st) {
+    wl_log *l = newlog();
+    tu_put(l, "a", 0, A); tu_ctl(l, WL_SYNC, F); tu_put(l, "b", 0, A);
+    int64_t skip[] = {2, -1};
+    expect_prefix(l, C_LSM, ORC_CRASH_NONE, 3, skip, ORC_LOST_ACKED, "b");
+    wl_log_free(l);
+}
 static void lost_put_before_reopen_when_close_syncs(void **st) {
     wl_log *l = newlog();
     tu_put(l, "a", 0, A); tu_ctl(l, WL_REOPEN, A); tu_put(l, "b", 0, A);
@@ -487,6 +494,16 @@ static void pass_failed_ops_persisted_or_not(void **st) {
     }
     wl_log_free(l);
 }
+static void pass_unsynced_writes_lost_after_failed_fsync_at_clean_close(void **st) {
+    /* fsync failed (EIO: the kernel dropped the pages); the engine was closed cleanly after it */
+    wl_log *l = newlog();
+    tu_put(l, "a", 1, A); tu_put(l, "b", 0, A); tu_ctl(l, WL_SYNC, F); tu_put(l, "c", 0, F);
+    for (uint64_t k = 1; k <= 4; k++) {
+        expect_prefix(l, C_LSM, ORC_CRASH_NONE, k, NULL, ORC_PASS, NULL);
+        expect_prefix(l, C_LSM, ORC_CRASH_KILL, k, NULL, ORC_PASS, NULL);
+    }
+    wl_log_free(l);
+}
 static void pass_failed_overwrite_of_durable_value_either_way(void **st) {
     wl_log *l = newlog();
     tu_put(l, "a", 1, A); tu_put(l, "a", 1, F); tu_put(l, "a", 1, F);
@@ -624,6 +641,7 @@ int main(void) {
         cmocka_unit_test(lost_put_before_acked_barrier),
         cmocka_unit_test(lost_acked_put_after_kill_process_safe),
         cmocka_unit_test(lost_acked_put_after_clean_close),
+        cmocka_unit_test(lost_put_acked_after_a_failure_at_clean_close),
         cmocka_unit_test(lost_put_before_reopen_when_close_syncs),
         cmocka_unit_test(lost_durable_overwrite_reverted),
         cmocka_unit_test(lost_unsynced_put_before_acked_sync_put_on_prefix_target),
@@ -657,6 +675,7 @@ int main(void) {
         cmocka_unit_test(pass_every_prefix_after_barrier),
         cmocka_unit_test(pass_in_flight_op_either_way),
         cmocka_unit_test(pass_failed_ops_persisted_or_not),
+        cmocka_unit_test(pass_unsynced_writes_lost_after_failed_fsync_at_clean_close),
         cmocka_unit_test(pass_failed_overwrite_of_durable_value_either_way),
         cmocka_unit_test(pass_non_prefix_target_loses_keys_independently),
         cmocka_unit_test(pass_kill_without_process_safe_loses_unsynced),

@@ -90,9 +90,10 @@ static void run_seed(uint64_t seed) {
 
     /* durability per the contract */
     int all_acked = crash == ORC_CRASH_NONE || (crash == ORC_CRASH_KILL && (ct & ORC_PROCESS_SAFE));
-    int64_t barrier = -1, syncw = -1;
+    int64_t barrier = -1, syncw = -1, last_failed = -1;
     for (size_t i = 0; i < n; i++) {
         const wl_logop *lo = &l->ops[i];
+        if (lo->outcome == F) last_failed = (int64_t)i;
         if (lo->outcome != A) continue;
         if ((lo->op.kind == WL_SYNC && (ct & ORC_DURABLE_ACK)) || (lo->op.kind == WL_REOPEN && (ct & ORC_CLOSE_SYNCS)))
             barrier = (int64_t)i;
@@ -103,7 +104,7 @@ static void run_seed(uint64_t seed) {
     for (size_t i = 0; i < n; i++) {
         const wl_logop *lo = &l->ops[i];
         if (!is_write(lo->op.kind) || lo->outcome != A) continue;
-        must[i] = all_acked || (int64_t)i < barrier || (lo->op.sync && (ct & ORC_DURABLE_ACK)) ||
+        must[i] = (all_acked && (int64_t)i > last_failed) || (int64_t)i < barrier || (lo->op.sync && (ct & ORC_DURABLE_ACK)) ||
                   ((ct & ORC_PREFIX) && (int64_t)i < syncw);
         if (must[i]) kmin = i + 1;
     }
