@@ -71,9 +71,11 @@ static int db_error(const char *what, int rc, sdb *db) {
   return EX_DB;
 }
 
-static int open_db(const char *dir, sdb **db) {
+/* Commands that only read do not create a database. */
+static int open_db(const char *dir, int create, sdb **db) {
   sdb_options o;
   sdb_options_init(&o);
+  o.create_if_missing = create;
   int rc = sdb_open(dir, &o, db);
   if (rc) {
     db_error("open", rc, *db);
@@ -217,14 +219,14 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(c->name, "put")) {
     NARGS(2, 2);
-    if (open_db(dir, &db)) return EX_DB;
+    if (open_db(dir, 1, &db)) return EX_DB;
     if ((rc = sdb_put(db, pos[0], strlen(pos[0]), pos[1], strlen(pos[1]), sync)))
       return finish(db, db_error("put", rc, db));
     return finish(db, 0);
   }
   if (!strcmp(c->name, "del")) {
     NARGS(1, 1);
-    if (open_db(dir, &db)) return EX_DB;
+    if (open_db(dir, 1, &db)) return EX_DB;
     if ((rc = sdb_delete(db, pos[0], strlen(pos[0]), sync))) return finish(db, db_error("del", rc, db));
     return finish(db, 0);
   }
@@ -232,7 +234,7 @@ int main(int argc, char **argv) {
     void *v;
     size_t vn;
     NARGS(1, 1);
-    if (open_db(dir, &db)) return EX_DB;
+    if (open_db(dir, 0, &db)) return EX_DB;
     rc = sdb_get(db, pos[0], strlen(pos[0]), &v, &vn);
     if (rc == SDB_ENOTFOUND) {
       fprintf(stderr, "sofadb: get: key not found\n");
@@ -247,7 +249,7 @@ int main(int argc, char **argv) {
   if (!strcmp(c->name, "scan")) {
     sdb_iter *it;
     NARGS(0, 2);
-    if (open_db(dir, &db)) return EX_DB;
+    if (open_db(dir, 0, &db)) return EX_DB;
     rc = sdb_iter_create(db, npos > 0 ? pos[0] : NULL, npos > 0 ? strlen(pos[0]) : 0, npos > 1 ? pos[1] : NULL,
                          npos > 1 ? strlen(pos[1]) : 0, &it);
     if (rc) return finish(db, db_error("scan", rc, db));
@@ -268,7 +270,7 @@ int main(int argc, char **argv) {
     char buf[4096];
     NARGS(0, 0);
     double t0 = secs();
-    if (open_db(dir, &db)) return EX_DB;
+    if (open_db(dir, 0, &db)) return EX_DB;
     double t1 = secs();
     if ((rc = sdb_stats(db, buf, sizeof buf))) return finish(db, db_error("stats", rc, db));
     printf("%sopen_wall_ms: %.3f\n", buf, (t1 - t0) * 1e3);
@@ -280,7 +282,7 @@ int main(int argc, char **argv) {
     sdb_batch *b = NULL;
     NARGS(1, 1);
     if (parse_u64(pos[0], &n)) return bad_usage(c, "N must be a number");
-    if (open_db(dir, &db)) return EX_DB;
+    if (open_db(dir, 1, &db)) return EX_DB;
     if (batch > 1 && sdb_batch_create(&b)) return finish(db, db_error("load", SDB_ENOMEM, db));
     char pattern[200];
     s = seed ^ 0x5bd1e995;

@@ -380,7 +380,7 @@ static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
   char p[PATH_MAX];
   uint64_t end = 0, size = 0, seq;
   int rc;
-  if ((rc = sdb__manifest_read(sdb__manifest_name(p, sizeof p, db->dir, mnum), &db->vs, NULL, &db->eb))) return rc;
+  if ((rc = sdb__manifest_read(sdb__manifest_name(p, sizeof p, db->dir, mnum), mnum, &db->vs, NULL, &db->eb))) return rc;
   if (db->vs.next_file <= maxnum) db->vs.next_file = maxnum + 1;
   if ((rc = open_tables(db))) return rc;
   seq = db->vs.last_seq;
@@ -409,11 +409,13 @@ static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
 static int open_db(sdb *db) {
   uint64_t mnum = 0, maxnum = 0;
   int rc;
-  if (sdb__env->mkdir(db->dir, 0755) < 0) {
-    if (errno == ENOENT && !db->opt.create_if_missing)
-      return sdb__err(&db->eb, SDB_ENOENT, "%s: database does not exist", db->dir);
-    if (errno != EEXIST && (errno != ENOENT || db->opt.create_if_missing))
-      return sdb__ioerr(&db->eb, "mkdir", db->dir, -errno);
+  if (db->opt.create_if_missing) {
+    if (sdb__env->mkdir(db->dir, 0755) < 0 && errno != EEXIST) return sdb__ioerr(&db->eb, "mkdir", db->dir, -errno);
+  } else {
+    DIR *d = sdb__env->opendir(db->dir);
+    if (!d && errno == ENOENT) return sdb__err(&db->eb, SDB_ENOENT, "%s: no such directory", db->dir);
+    if (!d) return sdb__ioerr(&db->eb, "opendir", db->dir, -errno);
+    sdb__env->closedir(d);
   }
   if ((rc = lock_dir(db->dir, &db->lockfd, &db->eb))) return rc;
   if ((rc = max_file_number(db->dir, &maxnum, &db->eb))) return rc;
@@ -421,7 +423,7 @@ static int open_db(sdb *db) {
   rc = sdb__current_get(db->dir, &mnum, &db->eb);
   if (rc == SDB_ENOENT) {
     if (!db->opt.create_if_missing)
-      return sdb__err(&db->eb, SDB_ENOENT, "%s: database does not exist (no CURRENT)", db->dir);
+      return sdb__err(&db->eb, SDB_ENOENT, "%s: no CURRENT file", db->dir);
     if ((rc = create_db(db, maxnum))) return rc;
     if (!(db->ver = ver_new(NULL, NULL))) return sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
   } else if (rc) {
@@ -932,7 +934,7 @@ int sdb__check_dir(const char *dir, FILE *out, char *msg, size_t msglen) {
     if (rc == SDB_ENOENT) sdb__err(&eb, rc, "%s: no CURRENT: not a database", dir);
     goto out;
   }
-  if ((rc = sdb__manifest_read(sdb__manifest_name(p, sizeof p, dir, mnum), &vs, NULL, &eb))) goto out;
+  if ((rc = sdb__manifest_read(sdb__manifest_name(p, sizeof p, dir, mnum), mnum, &vs, NULL, &eb))) goto out;
   if (out) fprintf(out, "ok  %s (%zu live tables, wal %06" PRIu64 ".log)\n", p, vs.nfiles, vs.log_number);
   for (size_t i = 0; i < vs.nfiles; i++) {
     sdb_table *t;
@@ -989,7 +991,7 @@ int sdb__dump_file(const char *path, FILE *out, char *msg, size_t msglen) {
   switch (sdb__parse_name(base, &num)) {
     case SDB_F_MANIFEST: {
       sdb_vstate vs;
-      rc = sdb__manifest_read(path, &vs, out, &eb);
+      rc = sdb__manifest_read(path, num, &vs, out, &eb);
       if (!rc) sdb__vstate_free(&vs);
       break;
     }

@@ -144,7 +144,7 @@ static const char *apply_edit(sdb_vstate *vs, const uint8_t *p, size_t n, FILE *
 
 static int manifest_proves(void *arg, const uint8_t *rec, size_t n, uint64_t x) { return 1; /* (M1) */ }
 
-int sdb__manifest_read(const char *path, sdb_vstate *vs, FILE *dump, sdb_eb *eb) {
+int sdb__manifest_read(const char *path, uint64_t expect_num, sdb_vstate *vs, FILE *dump, sdb_eb *eb) {
   sdb_logr r;
   const uint8_t *rec;
   size_t n;
@@ -159,6 +159,10 @@ int sdb__manifest_read(const char *path, sdb_vstate *vs, FILE *dump, sdb_eb *eb)
   for (int i = 0; (got = sdb__logr_next(&r, &rec, &n, eb)) == 1; i++) {
     if (i == 0) {
       if ((rc = sdb__log_check_header(path, rec, n, SDB_MANIFEST_MAGIC, &num, eb))) goto out;
+      if (expect_num && num != expect_num) {
+        rc = sdb__err(eb, SDB_ECORRUPT, "%s: offset 0: header names MANIFEST-%06" PRIu64, path, num);
+        goto out;
+      }
       if (dump) fprintf(dump, "@%" PRIu64 " header: magic %.8s version %d file %" PRIu64 "\n", r.rec_off, rec, SDB_LOG_VERSION, num);
       continue;
     }
@@ -240,27 +244,34 @@ fail:
   return rc;
 }
 
+static int parse_current(const char *body, ssize_t n, uint64_t *num) {
+  uint64_t v = 0;
+  if (n < 11 || n > 29 || strncmp(body, "MANIFEST-", 9) || body[n - 1] != '\n') return -1;
+  for (ssize_t i = 9; i < n - 1; i++) {
+    if (body[i] < '0' || body[i] > '9') return -1;
+    v = v * 10 + (uint64_t)(body[i] - '0');
+  }
+  *num = v;
+  return 0;
+}
+
 int sdb__current_get(const char *dir, uint64_t *num, sdb_eb *eb) {
   char cur[PATH_MAX], body[64];
-  uint64_t v = 0;
-  int fd;
-  ssize_t n;
+  int fd, bad = 1;
+  ssize_t n = 0;
   snprintf(cur, sizeof cur, "%s/CURRENT", dir);
   if ((fd = sdb__env->open(cur, O_RDONLY, 0)) < 0) {
     if (errno == ENOENT) return SDB_ENOENT;
     return sdb__ioerr(eb, "open", cur, -errno);
   }
-  n = sdb__pread_all(fd, body, sizeof body - 1, 0);
+  for (int attempt = 0; attempt < 2 && bad; attempt++) { /* confirm a malformed read */
+    n = sdb__pread_all(fd, body, sizeof body - 1, 0);
+    if (n < 0) break;
+    body[n] = 0;
+    bad = parse_current(body, n, num);
+  }
   sdb__env->close(fd);
   if (n < 0) return sdb__ioerr(eb, "read", cur, (int)n);
-  body[n] = 0;
-  if (n < 11 || strncmp(body, "MANIFEST-", 9) || body[n - 1] != '\n')
-    return sdb__err(eb, SDB_ECORRUPT, "%s: malformed (expected \"MANIFEST-<number>\\n\")", cur);
-  for (ssize_t i = 9; i < n - 1; i++) {
-    if (body[i] < '0' || body[i] > '9')
-      return sdb__err(eb, SDB_ECORRUPT, "%s: malformed (expected \"MANIFEST-<number>\\n\")", cur);
-    v = v * 10 + (uint64_t)(body[i] - '0');
-  }
-  *num = v;
+  if (bad) return sdb__err(eb, SDB_ECORRUPT, "%s: malformed (expected \"MANIFEST-<number>\\n\")", cur);
   return 0;
 }

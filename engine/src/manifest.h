@@ -36,8 +36,9 @@ int sdb__edit_encode(const sdb_edit *e, sdb_buf *out);
 
 /* Replays a MANIFEST into vs. Damage at the tail is a clean end; elsewhere
  * (or any undecodable edit) SDB_ECORRUPT naming file and offset. Prints the
- * records to dump if non-NULL. */
-int sdb__manifest_read(const char *path, sdb_vstate *vs, FILE *dump, sdb_eb *eb);
+ * records to dump if non-NULL. expect_num: the number its header must carry
+ * (0: any). */
+int sdb__manifest_read(const char *path, uint64_t expect_num, sdb_vstate *vs, FILE *dump, sdb_eb *eb);
 /* Creates MANIFEST-<num> holding a snapshot of vs, fsynced; w stays open for edits. */
 int sdb__manifest_create(sdb_logw *w, const char *dir, uint64_t num, const sdb_vstate *vs, sdb_eb *eb);
 /* Appends one edit and fsyncs it. */

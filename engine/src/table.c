@@ -382,11 +382,15 @@ int sdb__table_open(const char *path, uint64_t number, uint64_t expect_size, sdb
     rc = sdb__err(eb, SDB_ECORRUPT, "%s: %" PRIu64 " bytes, too short for a table footer", path, t->size);
     goto fail;
   }
-  if (sdb__pread_all(t->fd, foot, sizeof foot, (off_t)(t->size - SDB_SST_FOOTER)) != SDB_SST_FOOTER) {
-    rc = sdb__ioerr(eb, "pread", path, -(errno ? errno : EIO));
-    goto fail;
-  }
   uint64_t fo = t->size - SDB_SST_FOOTER;
+  for (int attempt = 0; attempt < 2; attempt++) { /* a bad footer is confirmed by a second read (T2) */
+    ssize_t n = sdb__pread_all(t->fd, foot, sizeof foot, (off_t)fo);
+    if (n != SDB_SST_FOOTER) {
+      rc = sdb__ioerr(eb, "pread", path, n < 0 ? (int)n : -EIO);
+      goto fail;
+    }
+    if (!memcmp(foot + 40, SDB_SST_MAGIC, 8) && sdb__cksum(foot, 36) == sdb__dec32(foot + 36)) break;
+  }
   if (memcmp(foot + 40, SDB_SST_MAGIC, 8)) {
     rc = sdb__err(eb, SDB_ECORRUPT, "%s: offset %" PRIu64 ": bad footer magic (not a finished sofadb table)", path, fo);
     goto fail;
