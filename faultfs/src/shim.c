@@ -815,7 +815,25 @@ static int ffs_pre(call_t *c) {
     case CL_RENAME: {
       char a1[PATH_MAX], a2[PATH_MAX];
       struct stat s1, s2;
-      if (!c->rel[0] || !c->rel2[0]) break; /* crosses the data dir boundary: not modelled */
+      if (!c->rel[0] || !c->rel2[0]) { /* crosses the data dir boundary */
+        if (c->rel[0]) { /* moved out: an unlink of rel */
+          abs_of(c->rel, a1);
+          if (lstat(a1, &s1) < 0 || S_ISDIR(s1.st_mode)) break;
+          uint64_t v = make_victim(a1);
+          if (v != UINT64_MAX)
+            log_rec(FFS_U_UNLINK, node_find_ino((uint64_t)s1.st_dev, (uint64_t)s1.st_ino), (uint64_t)s1.st_ino, v, 0, c->rel, NULL);
+        } else { /* moved in: a create of rel2, replacing what was there */
+          abs_of(c->rel2, a2);
+          if (lstat(a2, &s2) == 0 && !S_ISDIR(s2.st_mode)) {
+            uint64_t v = make_victim(a2);
+            if (v != UINT64_MAX)
+              log_rec(FFS_U_UNLINK, node_find_ino((uint64_t)s2.st_dev, (uint64_t)s2.st_ino), (uint64_t)s2.st_ino, v, 0, c->rel2, NULL);
+          }
+          log_rec(FFS_U_CREATE, -1, 0, 0, 0, c->rel2, NULL);
+        }
+        c->dur |= FFS_DUR_NSCHANGE;
+        break;
+      }
       abs_of(c->rel, a1);
       abs_of(c->rel2, a2);
       if (lstat(a1, &s1) < 0) break;

@@ -191,6 +191,8 @@ static int sc_outside(const char *outside) {
   close(o);
   snprintf(p, sizeof p, "%s/gone.txt", outside);
   say("unlink-out", unlink(p));
+  snprintf(p, sizeof p, "%s/in.txt", outside);
+  say("rename-in", rename(p, P("in.txt")));
   int m = xopen("marker", O_WRONLY | O_CREAT);
   close(m);
   return 0;

@@ -514,9 +514,13 @@ static void writes_outside_the_data_dir_are_untouched(void **st) {
   char buf[64];
   put("a.dat", "base", 4);
   put_in(g_out, "gone.txt", "bye", 3);
+  put_in(g_out, "in.txt", "in", 2);
   run("outside", "crash@open(marker)", NULL, g_out, &r);
   assert_crashed(&r, FFS_A_CRASH);
+  assert_out_has(&r, "rename-in 0");
   assert_file("a.dat", "base", 4);
+  assert_missing("in.txt"); /* moved in without a dir fsync: a non-durable create */
+  assert_int_equal(get_in(g_out, "in.txt", buf, sizeof buf), -1); /* and never put back outside */
   assert_int_equal(get_in(g_out, "out.txt", buf, sizeof buf), 7);
   assert_memory_equal(buf, "outside", 7);
   assert_int_equal(get_in(g_out, "gone.txt", buf, sizeof buf), -1);
