@@ -105,13 +105,21 @@ static uint32_t get32(const uint8_t *p) {
 }
 
 /* Encodes ops after `pre` reserved bytes. */
-static int encode_at(const pc_kv_op *ops, size_t n, size_t pre, uint8_t **out, size_t *outlen) {
-  size_t len = 4;
+static void put64(uint8_t *p, uint64_t v) {
+  put32(p, (uint32_t)v);
+  put32(p + 4, (uint32_t)(v >> 32));
+}
+static uint64_t get64(const uint8_t *p) { return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32; }
+
+static int encode_at(const pc_kv_op *ops, size_t n, uint64_t seq, size_t pre, uint8_t **out,
+                     size_t *outlen) {
+  size_t len = 12;
   uint8_t *b, *p;
   for (size_t i = 0; i < n; i++) len += 9 + ops[i].klen + (ops[i].del ? 0 : ops[i].vlen);
   if (len > CKV_MAX_BODY) return PC_EINVAL;
   if (!(b = malloc(pre + len))) return PC_ENOMEM;
   p = b + pre;
+  put64(p, seq), p += 8;
   put32(p, (uint32_t)n), p += 4;
   for (size_t i = 0; i < n; i++) {
     size_t vl = ops[i].del ? 0 : ops[i].vlen;
@@ -126,35 +134,36 @@ static int encode_at(const pc_kv_op *ops, size_t n, size_t pre, uint8_t **out, s
   return 0;
 }
 
-int ckv_encode(const pc_kv_op *ops, size_t n, uint8_t **out, size_t *outlen) {
-  return encode_at(ops, n, 0, out, outlen);
+int ckv_encode(const pc_kv_op *ops, size_t n, uint64_t seq, uint8_t **out, size_t *outlen) {
+  return encode_at(ops, n, seq, 0, out, outlen);
 }
 
-int ckv_frame(const pc_kv_op *ops, size_t n, uint8_t **out, size_t *outlen) {
-  int rc = encode_at(ops, n, CKV_FRAME, out, outlen);
+int ckv_frame(const pc_kv_op *ops, size_t n, uint64_t seq, uint8_t **out, size_t *outlen) {
+  int rc = encode_at(ops, n, seq, CKV_FRAME, out, outlen);
   if (rc) return rc;
   put32(*out, (uint32_t)(*outlen - CKV_FRAME));
   put32(*out + 4, ckv_crc(*out + CKV_FRAME, *outlen - CKV_FRAME));
   return 0;
 }
 
-int ckv_encode_mem(const ckv_mem *m, uint8_t **out, size_t *outlen) {
+int ckv_encode_mem(const ckv_mem *m, uint64_t seq, uint8_t **out, size_t *outlen) {
   pc_kv_op *ops = calloc(m->n ? m->n : 1, sizeof *ops);
   int rc;
   if (!ops) return PC_ENOMEM;
   for (size_t i = 0; i < m->n; i++)
     ops[i] = (pc_kv_op){0, m->e[i].k, m->e[i].kl, m->e[i].v, m->e[i].vl};
-  rc = ckv_frame(ops, m->n, out, outlen);
+  rc = ckv_frame(ops, m->n, seq, out, outlen);
   free(ops);
   return rc;
 }
 
-int ckv_decode_apply(ckv_mem *m, const uint8_t *body, size_t len) {
+int ckv_decode_apply(ckv_mem *m, const uint8_t *body, size_t len, uint64_t after, uint64_t *seq) {
   const uint8_t *p = body, *end = body + len;
   uint32_t n;
   pc_kv_op *ops = NULL;
   int rc = PC_EIO;
-  if (len < 4) return PC_EIO;
+  if (len < 12) return PC_EIO;
+  *seq = get64(p), p += 8;
   n = get32(p), p += 4;
   if (n > len / 9 + 1) return PC_EIO;
   if (!(ops = calloc(n ? n : 1, sizeof *ops))) return PC_ENOMEM;
@@ -168,15 +177,18 @@ int ckv_decode_apply(ckv_mem *m, const uint8_t *body, size_t len) {
     ops[i].v = p, ops[i].vlen = vl, p += vl;
   }
   if (p != end) goto fail;
-  rc = ckv_mem_apply(m, ops, n);
+  rc = *seq > after ? ckv_mem_apply(m, ops, n) : 0;
 fail:
   free(ops);
   return rc;
 }
 
-int ckv_replay(ckv_mem *m, const uint8_t *buf, size_t len, int trust, size_t *end) {
+int ckv_replay(ckv_mem *m, const uint8_t *buf, size_t len, int trust, uint64_t after, size_t *end,
+               uint64_t *last) {
   size_t off = 0;
+  uint64_t seq = 0;
   int rc = 0;
+  *last = after;
   while (len - off >= CKV_FRAME) {
     uint32_t l = get32(buf + off), crc = get32(buf + off + 4);
     const uint8_t *body = buf + off + CKV_FRAME;
@@ -191,10 +203,11 @@ int ckv_replay(ckv_mem *m, const uint8_t *buf, size_t len, int trust, size_t *en
     } else if (!trust && ckv_crc(body, l) != crc) {
       break;
     }
-    rc = ckv_decode_apply(m, body, l);
+    rc = ckv_decode_apply(m, body, l, after, &seq);
     free(tmp);
     if (rc == PC_ENOMEM) return rc;
     if (rc) { rc = 0; break; }               /* malformed body: end of the log */
+    if (seq > *last) *last = seq;
     off += CKV_FRAME + l;
     if (off > len) off = len;
   }
@@ -263,11 +276,11 @@ int ckv_path(char *buf, size_t len, const char *dir, const char *name) {
   return n < 0 || (size_t)n >= len ? PC_EINVAL : 0;
 }
 
-int ckv_write_snapshot(const char *path, const ckv_mem *m, int *fdp) {
+int ckv_write_snapshot(const char *path, const ckv_mem *m, uint64_t seq, int *fdp) {
   uint8_t *b = NULL;
   size_t bl;
   int fd = -1, rc;
-  if ((rc = ckv_encode_mem(m, &b, &bl))) goto fail;
+  if ((rc = ckv_encode_mem(m, seq, &b, &bl))) goto fail;
   if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) { rc = PC_EIO; goto fail; }
   if ((rc = ckv_write_all(fd, b, bl))) goto fail;
   free(b);
@@ -279,15 +292,18 @@ fail:
   return rc;
 }
 
-int ckv_load_snapshot(const char *path, ckv_mem *m) {
+int ckv_load_snapshot(const char *path, ckv_mem *m, uint64_t *seq) {
   uint8_t *b = NULL;
   size_t bl = 0;
   int rc = ckv_read_file(path, &b, &bl);
   if (rc <= 0) return rc;
-  rc = PC_EIO;
+  rc = PC_ETARGET;
   if (bl < CKV_FRAME || get32(b) != bl - CKV_FRAME || get32(b + 4) != ckv_crc(b + CKV_FRAME, bl - CKV_FRAME))
     goto fail;
-  if ((rc = ckv_decode_apply(m, b + CKV_FRAME, bl - CKV_FRAME))) goto fail;
+  if ((rc = ckv_decode_apply(m, b + CKV_FRAME, bl - CKV_FRAME, 0, seq))) {
+    if (rc == PC_EIO) rc = PC_ETARGET;
+    goto fail;
+  }
   rc = 1;
 fail:
   free(b);

@@ -37,25 +37,30 @@ void ckv_mem_free(ckv_mem *m);
 int ckv_mem_apply(ckv_mem *m, const pc_kv_op *ops, size_t n);
 
 /* ---- record codec ----
- * body := u32 nops, then per op: u8 del, u32 klen, u32 vlen, key, value
- * A framed record is u32 len (of body), u32 crc32(body), body. */
+ * body := u64 seq, u32 nops, then per op: u8 del, u32 klen, u32 vlen, key, value
+ * A framed record is u32 len (of body), u32 crc32(body), body. Log records carry increasing
+ * sequence numbers; a snapshot/table carries the sequence number of the last record it holds,
+ * so recovery never replays an older record over a newer snapshot. */
 #define CKV_FRAME 8u
 #define CKV_MAX_BODY (64u << 20)
 uint32_t ckv_crc(const void *p, size_t n);
 /* Encodes ops into a freshly malloc'ed body (*out, *outlen). */
-int ckv_encode(const pc_kv_op *ops, size_t n, uint8_t **out, size_t *outlen);
+int ckv_encode(const pc_kv_op *ops, size_t n, uint64_t seq, uint8_t **out, size_t *outlen);
 /* Encodes into a framed record (len, crc, body). */
-int ckv_frame(const pc_kv_op *ops, size_t n, uint8_t **out, size_t *outlen);
+int ckv_frame(const pc_kv_op *ops, size_t n, uint64_t seq, uint8_t **out, size_t *outlen);
 /* Encodes the whole memtable as one body of puts (snapshots and tables). */
-int ckv_encode_mem(const ckv_mem *m, uint8_t **out, size_t *outlen);
-/* Decodes a body and applies it to m. PC_EIO if it is malformed (nothing applied then). */
-int ckv_decode_apply(ckv_mem *m, const uint8_t *body, size_t len);
+int ckv_encode_mem(const ckv_mem *m, uint64_t seq, uint8_t **out, size_t *outlen);
+/* Decodes a body (its sequence number into *seq) and applies it to m when *seq > after.
+ * PC_EIO if it is malformed (nothing applied then). */
+int ckv_decode_apply(ckv_mem *m, const uint8_t *body, size_t len, uint64_t after, uint64_t *seq);
 
 /* Replays the framed records of a log buffer into m, stopping at the first record that is
  * incomplete or fails its checksum (a torn tail); *end = bytes of good records.
  * trust = 1 is corpus bug 8: a record's length is not checked against the bytes actually
  * there (the missing tail reads as zeros) and its checksum is not verified. */
-int ckv_replay(ckv_mem *m, const uint8_t *buf, size_t len, int trust, size_t *end);
+/* Records with seq <= after are skipped; *last = the highest seq seen (at least after). */
+int ckv_replay(ckv_mem *m, const uint8_t *buf, size_t len, int trust, uint64_t after, size_t *end,
+               uint64_t *last);
 
 /* ---- file helpers (errors: negative PC_* code, context in msg) ---- */
 int ckv_write_all(int fd, const void *p, size_t n);
@@ -66,10 +71,10 @@ int ckv_fsync_dir(const char *dir);
 int ckv_path(char *buf, size_t len, const char *dir, const char *name);
 /* Writes a framed memtable snapshot to path with O_CREAT|O_TRUNC; returns the open fd in *fd
  * (the caller syncs/closes it) or a negative code. */
-int ckv_write_snapshot(const char *path, const ckv_mem *m, int *fd);
-/* Loads a snapshot file (one framed record of puts) into m. 1 = loaded, 0 = absent,
- * PC_EIO = present but fails its checksum / framing. */
-int ckv_load_snapshot(const char *path, ckv_mem *m);
+int ckv_write_snapshot(const char *path, const ckv_mem *m, uint64_t seq, int *fd);
+/* Loads a snapshot file (one framed record of puts) into m, its seq into *seq. 1 = loaded,
+ * 0 = absent, PC_ETARGET = present but fails its checksum / framing, PC_EIO = cannot read. */
+int ckv_load_snapshot(const char *path, ckv_mem *m, uint64_t *seq);
 
 /* ---- adapter glue ---- */
 typedef struct ckv ckv;
@@ -85,6 +90,7 @@ struct ckv {
   const ckv_hooks *hooks;
   int bug;           /* 1 = the broken twin */
   int dead;          /* an I/O error left the files in an unknown state: refuse writes */
+  uint64_t seq;      /* sequence number of the last record written or recovered */
   char dir[1024];
   ckv_mem mem;
   char msg[512];
@@ -111,23 +117,24 @@ void ckv_free(ckv *c);
 
 #define CKV_CONTRACT (ORC_DURABLE_ACK | ORC_PROCESS_SAFE | ORC_PREFIX | ORC_ATOMIC_BATCH)
 
-/* Defines the pair `NAME` (OPENFN(dir, bugval, ...)) and `NAME-fixed` (OPENFN(dir, 0, ...)). */
-#define CKV_PAIR(var, name, bugval, about_bug, about_fixed, openfn)                            \
+/* Defines the pair `NAME` (OPENFN(dir, opts, bugval, ...)) and `NAME-fixed` (OPENFN(dir, opts,
+ * 0, ...)); CHECKFN validates the options, OPTHELP lists them. */
+#define CKV_PAIR(var, name, bugval, about_bug, about_fixed, openfn, checkfn, opthelp)          \
   static int var##_open_bug(const char *dir, const char *o, const char *w, void **h, char *m, \
                             size_t l) {                                                        \
-    (void)o; (void)w;                                                                          \
-    return openfn(dir, bugval, h, m, l);                                                          \
+    (void)w;                                                                                   \
+    return openfn(dir, o, bugval, h, m, l);                                                    \
   }                                                                                            \
   static int var##_open_fixed(const char *dir, const char *o, const char *w, void **h,        \
                               char *m, size_t l) {                                             \
-    (void)o; (void)w;                                                                          \
-    return openfn(dir, 0, h, m, l);                                                            \
+    (void)w;                                                                                   \
+    return openfn(dir, o, 0, h, m, l);                                                         \
   }                                                                                            \
-  const pc_target var##_bug = {name, "TEST ONLY, broken: " about_bug, "(none)", CKV_CONTRACT,  \
-    NULL, ckv_t_check_opts, var##_open_bug, ckv_t_put, ckv_t_del, ckv_t_batch, ckv_t_get,      \
+  const pc_target var##_bug = {name, "TEST ONLY, broken: " about_bug, opthelp, CKV_CONTRACT,   \
+    NULL, checkfn, var##_open_bug, ckv_t_put, ckv_t_del, ckv_t_batch, ckv_t_get,               \
     ckv_t_scan, ckv_t_sync, ckv_t_flush, ckv_t_close, ckv_t_errmsg, 0};                        \
   const pc_target var##_fixed = {name "-fixed", "TEST ONLY, correct twin: " about_fixed,       \
-    "(none)", CKV_CONTRACT, NULL, ckv_t_check_opts, var##_open_fixed, ckv_t_put, ckv_t_del,    \
+    opthelp, CKV_CONTRACT, NULL, checkfn, var##_open_fixed, ckv_t_put, ckv_t_del,              \
     ckv_t_batch, ckv_t_get, ckv_t_scan, ckv_t_sync, ckv_t_flush, ckv_t_close, ckv_t_errmsg, 0}
 
 #endif

@@ -66,7 +66,7 @@ static int sg_write(ckv *c, const pc_kv_op *ops, size_t n, int sync) {
   size_t bl;
   int rc;
   (void)sync; /* O_DSYNC: every write is durable anyway (invariant 1) */
-  if ((rc = ckv_encode(ops, n, &body, &bl))) return ckv_fail(c, rc, "encode");
+  if ((rc = ckv_encode(ops, n, SG(c)->seq + 1, &body, &bl))) return ckv_fail(c, rc, "encode");
   if (SG(c)->end + SG_HDR + bl > SG_SIZE) {
     free(body);
     return ckv_fail(c, PC_EIO, "segment full (%u bytes)", SG_SIZE);
@@ -120,13 +120,14 @@ fail:
   return rc;
 }
 
-static int sg_open(const char *dir, int bug, void **h, char *msg, size_t len) {
+static int sg_open(const char *dir, const char *opts, int bug, void **h, char *msg, size_t len) {
   ckv *c = NULL;
   char seg[1100];
   uint8_t *buf = NULL;
   size_t bl = 0;
-  uint64_t off = 0;
+  uint64_t off = 0, bseq;
   int rc;
+  (void)opts; /* checked by ckv_t_check_opts: none */
   if ((rc = ckv_new(dir, bug, &sg_hooks, &c, msg, len))) return rc;
   if (!(c->priv = calloc(1, sizeof(seglog)))) { rc = PC_ENOMEM; goto fail; }
   SG(c)->fd = -1;
@@ -140,7 +141,7 @@ static int sg_open(const char *dir, int bug, void **h, char *msg, size_t len) {
     if (get32(hdr) != SG_MAGIC || get32(hdr + 8) != SG(c)->seq + 1) break;
     if (plen > bl - off - SG_HDR) break;
     if (get32(hdr + 12) != rec_crc(bug, hdr, hdr + SG_HDR, plen)) break;
-    rc = ckv_decode_apply(&c->mem, hdr + SG_HDR, plen);
+    rc = ckv_decode_apply(&c->mem, hdr + SG_HDR, plen, 0, &bseq);
     if (rc == PC_ENOMEM) goto fail;
     if (rc) break;
     off += SG_HDR + plen;
@@ -163,4 +164,5 @@ fail:
 
 CKV_PAIR(pc_corpus_crc_header_only, "corpus-crc-header-only", SG_CRC_HEADER_ONLY,
          "seglog writes header and payload separately and checksums only the header",
-         "seglog, the checksum covers header and payload", sg_open);
+         "seglog, the checksum covers header and payload", sg_open,
+         ckv_t_check_opts, "(none)");

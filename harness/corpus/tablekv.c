@@ -25,8 +25,8 @@
  *   3. Recovery stops at the first short or checksum-failing record: the state is a prefix.
  *   4. Flush order: write T-(n+1), fsync it, fsync the dir (its entry is durable), and only
  *      then empty LOG (ftruncate + fsync) and unlink T-n (then fsync the dir). At every crash
- *      point a durable table plus LOG holds every durable write; replaying LOG over a table that
- *      already holds it gives the same state.
+ *      point a durable table plus LOG holds every durable write. A table stores the sequence
+ *      number of its last record and recovery skips LOG records it already holds.
  *   5. Any I/O error inside a write or a flush stops the engine.
  */
 #define _GNU_SOURCE
@@ -68,7 +68,7 @@ static int tk_flush(ckv *c) {
   unsigned n = TK(c)->table + 1;
   int tfd = -1, rc;
   if ((rc = table_path(path, sizeof path, c->dir, n))) goto fail;
-  if ((rc = ckv_write_snapshot(path, &c->mem, &tfd))) { ckv_fail(c, rc, "write %s", path); goto fail; }
+  if ((rc = ckv_write_snapshot(path, &c->mem, c->seq, &tfd))) { ckv_fail(c, rc, "write %s", path); goto fail; }
   if (c->bug != TK_LOG_DELETED_EARLY && fsync(tfd) < 0) { rc = ckv_fail(c, PC_EIO, "fsync(%s)", path); goto fail; }
   if (c->bug != TK_NEWFILE_NODIRSYNC && (rc = ckv_fsync_dir(c->dir))) { ckv_fail(c, rc, "fsync(%s)", c->dir); goto fail; }
   /* the old data goes: LOG is emptied */
@@ -103,7 +103,7 @@ static int tk_write(ckv *c, const pc_kv_op *ops, size_t n, int sync) {
   uint8_t *rec = NULL;
   size_t rl;
   int rc;
-  if ((rc = ckv_frame(ops, n, &rec, &rl))) return ckv_fail(c, rc, "encode");
+  if ((rc = ckv_frame(ops, n, ++c->seq, &rec, &rl))) return ckv_fail(c, rc, "encode");
   rc = ckv_write_all(TK(c)->lfd, rec, rl); /* invariant 1 */
   free(rec);
   if (rc) return dead(c, ckv_fail(c, rc, "append to %s/LOG", c->dir));
@@ -142,13 +142,14 @@ static size_t list_tables(const char *dir, unsigned *out, size_t cap) {
   return n;
 }
 
-static int tk_open(const char *dir, int bug, void **h, char *msg, size_t len) {
+static int tk_open(const char *dir, const char *opts, int bug, void **h, char *msg, size_t len) {
   ckv *c = NULL;
   char path[1100];
   unsigned tables[64];
   size_t nt, end, bl = 0;
   uint8_t *buf = NULL;
   int rc;
+  (void)opts; /* checked by ckv_t_check_opts: none */
   if ((rc = ckv_new(dir, bug, &tk_hooks, &c, msg, len))) return rc;
   if (!(c->priv = calloc(1, sizeof(tablekv)))) { rc = PC_ENOMEM; goto fail; }
   TK(c)->lfd = -1;
@@ -156,14 +157,19 @@ static int tk_open(const char *dir, int bug, void **h, char *msg, size_t len) {
   for (size_t i = 0; i < nt; i++) {
     if ((rc = table_path(path, sizeof path, dir, tables[i]))) goto fail;
     if (i == 0) TK(c)->table = tables[0]; /* never reuse a number, even of a bad table */
-    rc = ckv_load_snapshot(path, &c->mem);
+    rc = ckv_load_snapshot(path, &c->mem, &c->seq);
     if (rc == 1) break;
-    if (rc == PC_ENOMEM) goto fail;
+    if (rc != PC_ETARGET) { /* cannot read it: never guess, fail the open */
+      snprintf(msg, len, "tablekv: cannot read %s: %s", path, pc_strerror(rc ? rc : PC_EIO));
+      rc = rc ? rc : PC_EIO;
+      goto fail;
+    }
     ckv_mem_free(&c->mem); /* incomplete table (a crashed flush): try the older one */
+    c->seq = 0;
   }
   if ((rc = ckv_path(path, sizeof path, dir, "LOG"))) goto fail;
   if ((rc = ckv_read_file(path, &buf, &bl)) < 0) { snprintf(msg, len, "tablekv: cannot read %s", path); goto fail; }
-  if (rc == 1 && (rc = ckv_replay(&c->mem, buf, bl, 0, &end))) goto fail;
+  if (rc == 1 && (rc = ckv_replay(&c->mem, buf, bl, 0, c->seq, &end, &c->seq))) goto fail;
   if ((TK(c)->lfd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0) {
     rc = PC_EIO;
     snprintf(msg, len, "tablekv: open %s: %s", path, strerror(errno));
@@ -186,7 +192,9 @@ fail:
 
 CKV_PAIR(pc_corpus_newfile_nodirsync, "corpus-newfile-nodirsync", TK_NEWFILE_NODIRSYNC,
          "tablekv empties its log before the new table's directory entry is durable",
-         "tablekv, dir fsynced after creating a table, before the log is emptied", tk_open);
+         "tablekv, dir fsynced after creating a table, before the log is emptied", tk_open,
+         ckv_t_check_opts, "(none)");
 CKV_PAIR(pc_corpus_log_deleted_early, "corpus-log-deleted-early", TK_LOG_DELETED_EARLY,
          "tablekv empties its log before the new table's data is fsynced",
-         "tablekv, table fsynced before the log is emptied", tk_open);
+         "tablekv, table fsynced before the log is emptied", tk_open,
+         ckv_t_check_opts, "(none)");
