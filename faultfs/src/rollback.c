@@ -135,6 +135,28 @@ static int rm_rf(const char *path) {
   return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
 }
 
+/* Moves a victim back to dst: a rename, or a byte copy when the state dir is on another
+ * file system (the victim was a copy in the first place). */
+static int restore_victim(const char *vp, const char *dst) {
+  if (rename(vp, dst) == 0) return 0;
+  if (errno != EXDEV) return -1;
+  struct stat st;
+  int in = open(vp, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
+  if (in < 0 || fstat(in, &st) < 0) goto done;
+  out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 07777);
+  if (out < 0) goto done;
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(in, buf, sizeof buf)) > 0)
+    if (write(out, buf, (size_t)n) != n) goto done;
+  if (n < 0) goto done;
+  rc = unlink(vp);
+done:
+  if (in >= 0) close(in);
+  if (out >= 0) close(out);
+  return rc;
+}
+
 static int ino_is(const char *path, uint64_t ino) {
   struct stat st;
   return lstat(path, &st) == 0 && (uint64_t)st.st_ino == ino;
@@ -203,9 +225,11 @@ static int undo_namespace(rb_t *rb) {
         abs_path(rb, p, a1, sizeof a1);
         victim_path(rb, r->b, vp, sizeof vp);
         if (access(vp, F_OK) == 0) {
-          if (rename(vp, a1) < 0) { rc = rb_err(rb, FFS_EIO, "rollback: restore %s: %s", a1, strerror(errno)); goto fail; }
+          if (restore_victim(vp, a1) < 0) { rc = rb_err(rb, FFS_EIO, "rollback: restore %s: %s", a1, strerror(errno)); goto fail; }
           if (access(vp, F_OK) == 0) unlink(vp); /* same inode: rename was a no-op */
-          if ((rc = set_loc(rb, r->fid, a1, 0)) < 0) goto fail;
+          if (r->fid >= 0 && (size_t)r->fid < rb->nfids &&
+              (rc = set_loc(rb, r->fid, a1, !ino_is(a1, rb->loc_ino[r->fid]))) < 0)
+            goto fail;
         }
         break;
       case FFS_U_RENAME:
@@ -222,9 +246,11 @@ static int undo_namespace(rb_t *rb) {
         if (r->b != UINT64_MAX) {
           victim_path(rb, r->b, vp, sizeof vp);
           if (access(vp, F_OK) == 0) {
-            if (rename(vp, a2) < 0) { rc = rb_err(rb, FFS_EIO, "rollback: restore %s: %s", a2, strerror(errno)); goto fail; }
+            if (restore_victim(vp, a2) < 0) { rc = rb_err(rb, FFS_EIO, "rollback: restore %s: %s", a2, strerror(errno)); goto fail; }
             if (access(vp, F_OK) == 0) unlink(vp);
-            if ((int32_t)r->c >= 0 && (size_t)r->c < rb->nfids && rb->loc[r->c] && (rc = set_loc(rb, (int32_t)r->c, a2, 0)) < 0) goto fail;
+            if ((int32_t)r->c >= 0 && (size_t)r->c < rb->nfids && rb->loc[r->c] &&
+                (rc = set_loc(rb, (int32_t)r->c, a2, !ino_is(a2, rb->loc_ino[r->c]))) < 0)
+              goto fail;
           }
         }
         break;

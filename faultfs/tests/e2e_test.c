@@ -328,6 +328,24 @@ static void directory_rename_is_undone_and_files_under_it_roll_back(void **st) {
   assert_file("tmpdir/f", "v1", 2);
 }
 
+/* data dir on disk (/tmp), state dir on tmpfs: victims are byte copies, not hard links */
+static void rename_undo_works_with_state_on_another_filesystem(void **st) {
+  struct stat a, b;
+  char disk[] = "/var/tmp/ffs-e2e-disk-XXXXXX", saved[sizeof g_data];
+  if (stat("/dev/shm", &a) != 0 || !mkdtemp(disk)) skip();
+  if (stat(disk, &b) != 0 || a.st_dev == b.st_dev || strncmp(g_base, "/dev/shm", 8) != 0) { rmdir(disk); skip(); }
+  memcpy(saved, g_data, sizeof saved);
+  snprintf(g_data, sizeof g_data, "%s", disk);
+  res_t r;
+  put("a.dat", "base", 4);
+  run("rename", "crash@open(marker)", NULL, NULL, &r);
+  assert_crashed(&r, FFS_A_CRASH);
+  assert_file("a.dat", "base", 4);
+  assert_missing("tmp.dat");
+  rm_rf(disk);
+  memcpy(g_data, saved, sizeof saved);
+}
+
 static void eio_then_successful_fsync_still_loses_data(void **st) {
   res_t r;
   put("a.dat", "base", 4);
@@ -765,6 +783,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(rename_with_dirsync_is_kept, setup, teardown),
       cmocka_unit_test_setup_teardown(rename_with_dirsync_through_opendir_dirfd_is_kept, setup, teardown),
       cmocka_unit_test_setup_teardown(directory_rename_is_undone_and_files_under_it_roll_back, setup, teardown),
+      cmocka_unit_test_setup_teardown(rename_undo_works_with_state_on_another_filesystem, setup, teardown),
       cmocka_unit_test_setup_teardown(eio_then_successful_fsync_still_loses_data, setup, teardown),
       cmocka_unit_test_setup_teardown(torn_overwrite_keeps_exactly_the_planned_bytes, setup, teardown),
       cmocka_unit_test_setup_teardown(torn_append_keeps_exactly_the_planned_prefix, setup, teardown),
