@@ -461,7 +461,7 @@ static int build(ctx *c, orc_result *r, int *done) {
     int64_t acked_from = all_acked ? last_failed + 1 : INT64_MAX;
     r->durable_through = barrier > 0 ? barrier - 1 : -1;
     if (all_acked && last_failed < (int64_t)log->n - 1) r->durable_through = (int64_t)log->n - 1;
-    if (syncw > r->durable_through && (ct & ORC_PREFIX)) r->durable_through = syncw;
+    if (syncw > r->durable_through) r->durable_through = syncw; /* without prefix: that op alone */
 
     /* units and touches */
     c->kmin = 0;
