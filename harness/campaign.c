@@ -52,6 +52,7 @@ typedef struct campaign {
   uint64_t nsys;       /* systematic cases */
   uint64_t max_round;
   uint64_t counts[MAXW][FFS_OP_COUNT];
+  uint64_t *lens[MAXW][FFS_OP_COUNT];  /* write lengths per call, shared by groups */
 } campaign;
 
 static uint64_t splitmix(uint64_t *s) {
@@ -155,8 +156,7 @@ static int build(campaign *cp, pc_worker *wk, char *err, size_t errlen) {
   const pc_campaign_opts *o = cp->o;
   char tmp[MAXF][512];
   int n;
-  uint64_t *lens[MAXW][FFS_OP_COUNT];
-  memset(lens, 0, sizeof lens);
+  uint64_t *(*lens)[FFS_OP_COUNT] = cp->lens;
   /* workloads are space separated (a spec may hold commas) */
   if (split_list(o->workloads, cp->workloads, MAXW, &cp->nw) || cp->nw == 0) {
     snprintf(err, errlen, "--workload: give 1 to %d workloads", MAXW);
@@ -390,8 +390,14 @@ static void progress(const shared *sh, uint64_t total, int64_t t0, int tty, int 
   }
 }
 
-int pc_campaign(const pc_campaign_opts *o) {
-  campaign cp;
+static void campaign_free(campaign *cp) {
+  free(cp->groups);
+  cp->groups = NULL;
+  for (int w = 0; w < MAXW; w++)
+    for (int op = 0; op < FFS_OP_COUNT; op++) free(cp->lens[w][op]), cp->lens[w][op] = NULL;
+}
+
+static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
   pc_worker wk;
   shared *sh;
   char err[1024], path[1200], dry[1200];
@@ -400,10 +406,8 @@ int pc_campaign(const pc_campaign_opts *o) {
   uint64_t limit;
   int64_t t0;
 
-  memset(&cp, 0, sizeof cp);
-  cp.o = o;
   snprintf(dry, sizeof dry, "%s/dry", o->work_dir);
-  if (pc_worker_init(&wk, dry, o->timeout_ms, err, sizeof err) || build(&cp, &wk, err, sizeof err)) {
+  if (pc_worker_init(&wk, dry, o->timeout_ms, err, sizeof err) || build(cp, &wk, err, sizeof err)) {
     fprintf(stderr, "powercut campaign: %s\n", err);
     pc_rm_rf(dry);
     return 2;
@@ -422,7 +426,7 @@ int pc_campaign(const pc_campaign_opts *o) {
   if (o->cases) limit = (o->cases + (uint64_t)(o->shard_n - o->shard_k)) / (uint64_t)o->shard_n;
   else limit = UINT64_MAX;
   fprintf(stderr, "powercut: %s, %d workload(s), %" PRIu64 " systematic crash points, %d job(s), shard %d/%d, %s\n",
-          o->target, cp.nw, cp.nsys, o->jobs, o->shard_k, o->shard_n,
+          o->target, cp->nw, cp->nsys, o->jobs, o->shard_k, o->shard_n,
           o->cases ? "case budget" : "time budget");
   sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (sh == MAP_FAILED) return 2;
@@ -430,7 +434,7 @@ int pc_campaign(const pc_campaign_opts *o) {
   t0 = pc_now_us();
   fflush(NULL);
   for (int j = 0; j < o->jobs; j++) {
-    if ((pids[j] = fork()) == 0) worker_main(&cp, sh, j, fd, limit);
+    if ((pids[j] = fork()) == 0) worker_main(cp, sh, j, fd, limit);
     if (pids[j] < 0) { fprintf(stderr, "powercut: fork: %s\n", strerror(errno)); return 2; }
   }
   {
@@ -469,7 +473,7 @@ int pc_campaign(const pc_campaign_opts *o) {
     if ((f = fopen(mp, "w"))) {
       fprintf(f, "{\"shard\":\"%s\",\"elapsed_s\":%.3f,\"cases\":%" PRId64 ",\"states_per_s\":%.1f,"
                  "\"jobs\":%d,\"systematic_points\":%" PRIu64 ",\"argv\":\"",
-              shard, m.elapsed_s, m.cases, m.states_per_s, o->jobs, cp.nsys);
+              shard, m.elapsed_s, m.cases, m.states_per_s, o->jobs, cp->nsys);
       for (const char *p = o->argv; *p; p++) {
         if (*p == '"' || *p == '\\') fputc('\\', f);
         if ((unsigned char)*p >= 0x20) fputc(*p, f);
@@ -493,9 +497,15 @@ int pc_campaign(const pc_campaign_opts *o) {
   }
   if (atomic_load(&sh->errors) > 0 && rc == 0) rc = 2;
   munmap(sh, sizeof *sh);
-  for (size_t g = 0; g < cp.ng; g++) {
-    /* lens arrays are shared between groups of one (w, op): free once per (w, op) */
-  }
-  free(cp.groups);
+  return rc;
+}
+
+int pc_campaign(const pc_campaign_opts *o) {
+  campaign cp;
+  int rc;
+  memset(&cp, 0, sizeof cp);
+  cp.o = o;
+  rc = campaign_run(&cp, o);
+  campaign_free(&cp);
   return rc;
 }
