@@ -533,7 +533,7 @@ static int flush_locked(sdb *db) {
   sdb_table *t = NULL;
   sdb_version *v;
   sdb_buf prev = {0};
-  int rc;
+  int rc, lp_made = 0;
   if (sdb__mem_count(db->mem) == 0) return 0;
   f.number = db->vs.next_file++;
   sdb__sst_name(sp, sizeof sp, db->dir, f.number);
@@ -559,6 +559,7 @@ static int flush_locked(sdb *db) {
   if (rc) goto fail_files;
   uint64_t newlog = db->vs.next_file++;
   sdb__log_name(lp, sizeof lp, db->dir, newlog);
+  lp_made = 1;
   if ((rc = sdb__logw_create(&nw, lp, SDB_WAL_MAGIC, newlog, &db->eb))) goto fail_files;
   if ((rc = sdb__fsync_dir(db->dir))) { /* D3, D4 */
     rc = sdb__ioerr(&db->eb, "fsync directory", db->dir, rc);
@@ -604,10 +605,8 @@ static int flush_locked(sdb *db) {
   rc = 0;
   goto out;
 fail_files:
-  if (nw.fd >= 0) {
-    sdb__logw_close(&nw);
-    sdb__env->unlink(lp);
-  }
+  sdb__logw_close(&nw);
+  if (lp_made) sdb__env->unlink(lp);
   sdb__env->unlink(sp);
 out:
   sdb__buf_free(&f.smallest);
