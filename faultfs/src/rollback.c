@@ -235,7 +235,8 @@ static int undo_namespace(rb_t *rb) {
       case FFS_U_RENAME:
         parent_of(p, par, sizeof par);
         parent_of(p2, par2, sizeof par2);
-        if (ss_has(&synced, par) && ss_has(&synced, par2)) break;
+        /* ext4: fsync of the file under its new name made its entry durable */
+        if ((ss_has(&synced, par) && ss_has(&synced, par2)) || ss_has(&dentry, p2)) break;
         abs_path(rb, p, a1, sizeof a1);
         abs_path(rb, p2, a2, sizeof a2);
         if (ino_is(a2, r->a)) {

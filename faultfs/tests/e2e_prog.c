@@ -310,6 +310,18 @@ static int sc_dir_rename(void) {
   return 0;
 }
 
+/* create tmp, write, rename to final, then fsync the (same) fd: no directory fsync */
+static int sc_create_rename_fsync(void) {
+  int fd = xopen("tmp", O_WRONLY | O_CREAT | O_EXCL);
+  say("write", write(fd, "data", 4));
+  say("rename", rename(P("tmp"), P("final")));
+  say("fsync", fsync(fd));
+  close(fd);
+  int m = xopen("marker", O_WRONLY | O_CREAT);
+  close(m);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) return 2;
   D = argv[2];
@@ -337,5 +349,6 @@ int main(int argc, char **argv) {
   if (!strcmp(s, "dsync")) return sc_dsync();
   if (!strcmp(s, "fcntl-dup")) return sc_fcntl_dup();
   if (!strcmp(s, "dir-rename")) return sc_dir_rename();
+  if (!strcmp(s, "create-rename-fsync")) return sc_create_rename_fsync();
   return 2;
 }

@@ -290,6 +290,19 @@ static void create_fsync_without_dirsync_is_kept_under_ext4(void **st) {
   assert_missing("marker");
 }
 
+static void fsync_after_rename_keeps_new_name_under_ext4_only(void **st) {
+  res_t r;
+  run("create-rename-fsync", "crash@open(marker)", "ext4", NULL, &r);
+  assert_crashed(&r, FFS_A_CRASH);
+  assert_file("final", "data", 4);
+  assert_missing("tmp");
+  reset_dirs();
+  run("create-rename-fsync", "crash@open(marker)", "strict", NULL, &r);
+  assert_crashed(&r, FFS_A_CRASH);
+  assert_missing("final");
+  assert_missing("tmp");
+}
+
 static void rename_without_dirsync_is_undone(void **st) {
   res_t r;
   put("a.dat", "base", 4);
@@ -779,6 +792,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(write_through_fcntl_dupfd_alias_is_tracked, setup, teardown),
       cmocka_unit_test_setup_teardown(create_fsync_without_dirsync_is_lost_under_strict, setup, teardown),
       cmocka_unit_test_setup_teardown(create_fsync_without_dirsync_is_kept_under_ext4, setup, teardown),
+      cmocka_unit_test_setup_teardown(fsync_after_rename_keeps_new_name_under_ext4_only, setup, teardown),
       cmocka_unit_test_setup_teardown(rename_without_dirsync_is_undone, setup, teardown),
       cmocka_unit_test_setup_teardown(rename_with_dirsync_is_kept, setup, teardown),
       cmocka_unit_test_setup_teardown(rename_with_dirsync_through_opendir_dirfd_is_kept, setup, teardown),
