@@ -153,7 +153,17 @@ enum {
 #define ERRNO_RET 0 /* posix_fallocate: returns the error number instead of -1/errno */
 
 /* ---- real functions ------------------------------------------------------------------ */
-#define X_PTR(name, ret, params, ...) static ret(*real_##name) params;
+/* Each real pointer starts at a lazy stub that resolves everything on first use, so the
+ * idle wrapper needs no "resolved yet?" test: one load of g_active, one branch, one call. */
+static void resolve_all(void);
+#define X_PTR(name, ret, params, args, ...)                                   \
+  static ret lazy_##name params;                                              \
+  static ret(*real_##name) params = lazy_##name;                              \
+  static ret lazy_##name params {                                             \
+    resolve_all();                                                            \
+    if (real_##name == lazy_##name) { errno = ENOSYS; return (ret)-1; }      \
+    return real_##name args;                                                  \
+  }
 FFS_CALLS(X_PTR)
 #undef X_PTR
 static int (*real_openat)(int, const char *, int, ...);
@@ -170,7 +180,7 @@ static ssize_t (*real_sendfile64)(int, int, off64_t *, size_t);
 static atomic_int g_resolved;
 
 static void resolve_all(void) {
-#define X_RES(name, ...) real_##name = dlsym(RTLD_NEXT, #name);
+#define X_RES(name, ...) { void *p_ = dlsym(RTLD_NEXT, #name); if (p_) real_##name = p_; }
   FFS_CALLS(X_RES)
 #undef X_RES
   real_openat = dlsym(RTLD_NEXT, "openat");
@@ -970,31 +980,35 @@ static void ffs_post(call_t *c, int64_t r, int err) {
 }
 
 /* ---- generated wrappers -------------------------------------------------------------- */
-#define X_WRAP(name, ret, params, args, realargs, op_, cls_, errret, ...) \
-  EXPORT ret name params {                                                \
-    RESOLVE();                                                            \
-    if (LIKELY(!g_active) || t_guard) return real_##name args;            \
+#define X_WRAP(name, ret, params, args, realargs, op_, cls_, errret, ...)        \
+  static __attribute__((noinline)) ret slow_##name params {                     \
+    if (t_guard) return real_##name args;                                      \
     call_t c = {.op = op_, .cls = cls_, .dirfd = AT_FDCWD, CALL_BUFS, __VA_ARGS__}; \
-    int pre = ffs_pre(&c);                                                \
-    if (pre == PRE_PASS) {                                                \
+    int pre = ffs_pre(&c);                                                     \
+    if (pre == PRE_PASS) {                                                     \
       if ((cls_ == CL_CLOSE || cls_ == CL_DUP) && (own_fd(c.fd) || own_fd(c.fd2))) { \
         errno = EBADF; /* the shim's own log/trace fds are not the program's */ \
-        return (ret)(errret);                                             \
-      }                                                                   \
-      return real_##name args;                                            \
-    }                                                                     \
-    if (pre == PRE_FAIL) {                                                \
-      if (cls_ == CL_CLOSE) real_close(c.fd);                             \
-      ffs_post(&c, c.errno_ret ? c.fail_errno : -1, c.fail_errno);        \
-      if (c.errno_ret) return (ret)c.fail_errno;                          \
-      errno = c.fail_errno;                                               \
-      return (ret)(errret);                                               \
-    }                                                                     \
-    ret r = real_##name realargs;                                         \
-    int e = errno;                                                        \
-    ffs_post(&c, (int64_t)r, e);                                          \
-    errno = e;                                                            \
-    return r;                                                             \
+        return (ret)(errret);                                                  \
+      }                                                                        \
+      return real_##name args;                                                 \
+    }                                                                          \
+    if (pre == PRE_FAIL) {                                                     \
+      if (cls_ == CL_CLOSE) real_close(c.fd);                                  \
+      ffs_post(&c, c.errno_ret ? c.fail_errno : -1, c.fail_errno);             \
+      if (c.errno_ret) return (ret)c.fail_errno;                               \
+      errno = c.fail_errno;                                                    \
+      return (ret)(errret);                                                    \
+    }                                                                          \
+    ret r = real_##name realargs;                                              \
+    int e = errno;                                                             \
+    ffs_post(&c, (int64_t)r, e);                                               \
+    errno = e;                                                                 \
+    return r;                                                                  \
+  }                                                                            \
+  /* idle: one load, one predictable branch, a tail call into libc */         \
+  EXPORT ret name params {                                                     \
+    if (LIKELY(!g_active)) return real_##name args;                            \
+    return slow_##name args;                                                   \
   }
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Woverride-init"
