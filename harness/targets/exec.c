@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #define EX_MAX_LINE (256u << 20)   /* longest reply line accepted */
+#define SHELL_SPECIAL ";&|<>()`{}!*?[]~#$='\"\\\n"   /* not a simple command */
 
 /* ---- reply parser (exec_proto.h) ---- */
 
@@ -359,7 +360,16 @@ static int spawn(const ex_conf *c, const char *dir, ex_proc *p, char *msg, size_
     setenv("POWERCUT_DATA_DIR", dir, 1);
     setenv("PYTHONHASHSEED", "0", 0);          /* deterministic mode for Python drivers */
     setenv("PYTHONDONTWRITEBYTECODE", "1", 0);
-    execl("/bin/sh", "sh", "-c", c->cmd, "powercut-exec", dir, (char *)NULL);
+    /* A simple command is exec'd by the shell, so the program itself is our
+     * child and gets PR_SET_PDEATHSIG (invariant 4); a compound command runs
+     * as written (document: end it with `exec PROGRAM`). */
+    if (!strpbrk(c->cmd, SHELL_SPECIAL) && strncmp(c->cmd, "exec ", 5)) {
+      char line[sizeof c->cmd + 8];
+      snprintf(line, sizeof line, "exec %s", c->cmd);
+      execl("/bin/sh", "sh", "-c", line, "powercut-exec", dir, (char *)NULL);
+    } else {
+      execl("/bin/sh", "sh", "-c", c->cmd, "powercut-exec", dir, (char *)NULL);
+    }
     _exit(127);
   }
   close(in[0]);
