@@ -187,7 +187,8 @@ static int lk_open(const char *dir, const char *opts, int bug, void **h, char *m
   if ((rc = pc_opts_each(opts, set_opt, &LK(c)->every, msg, len))) goto fail;
   if ((rc = ckv_path(path, sizeof path, dir, "SNAP"))) goto fail;
   if ((rc = ckv_load_snapshot(path, &c->mem, &c->seq)) < 0) {
-    snprintf(msg, len, "logkv: %s is corrupt (fails its checksum or framing)", path);
+    snprintf(msg, len, "logkv: %s %s", path,
+             rc == PC_ETARGET ? "is corrupt (fails its checksum or framing)" : "cannot be read");
     goto fail;
   }
   if ((rc = ckv_path(path, sizeof path, dir, "LOG"))) goto fail;
