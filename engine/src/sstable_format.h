@@ -2,7 +2,7 @@
  * sstable_format.h - constants of the SSTable format.
  * Specification: docs/format/sstable.md.
  *
- * file   := data_block* properties_block metaindex_block index_block footer
+ * file   := data_block* filter_block properties_block metaindex_block index_block footer
  * block  := contents | type u8 | checksum u32 LE   (checksum = low 32 bits of
  *           XXH3-64 over contents||type; type 0 = uncompressed)
  * contents := entry* restart u32 LE * n | n u32 LE
@@ -19,5 +19,8 @@
 #define SDB_SST_TRAILER 5
 #define SDB_BLOCK_RAW 0
 #define SDB_PROPS_NAME "sofadb.properties"
+#define SDB_FILTER_NAME "filter.bloom"
+#define SDB_BLOOM_BITS_PER_KEY 10
+#define SDB_BLOOM_PROBES 7
 
 #endif

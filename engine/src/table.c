@@ -137,7 +137,9 @@ int sdb__tb_open(sdb_tb *b, const char *path, size_t block_bytes, int interval, 
 int sdb__tb_add(sdb_tb *b, const uint8_t *ik, size_t ikn, const void *v, size_t vn, sdb_eb *eb) {
   int rc;
   if (b->entries == 0 && sdb__buf_set(&b->smallest, ik, ikn)) goto nomem;
-  if (bb_add(b->data, ik, ikn, v, vn) || sdb__buf_set(&b->lastkey, ik, ikn)) goto nomem;
+  if (bb_add(b->data, ik, ikn, v, vn) || sdb__buf_set(&b->lastkey, ik, ikn) ||
+      sdb__buf_u64(&b->hashes, XXH3_64bits(ik, ikn - 8)))
+    goto nomem;
   uint64_t seq = sdb__dec64(ik + ikn - 8) >> 8;
   if (seq < b->min_seq) b->min_seq = seq;
   if (seq > b->max_seq) b->max_seq = seq;
@@ -148,14 +150,53 @@ nomem:
   return sdb__err(eb, SDB_ENOMEM, "build %s: out of memory", b->path);
 }
 
+/* Bloom filter: bits[nbits/8] | probes u8; probe i of a key with hash h sets
+ * bit (h1 + i*h2) mod nbits, h1 = low 32 bits of h, h2 = high 32 bits | 1. */
+static int bloom_build(const sdb_buf *hashes, sdb_buf *out) {
+  size_t n = hashes->len / 8;
+  uint64_t nbits = (uint64_t)n * SDB_BLOOM_BITS_PER_KEY;
+  if (nbits < 64) nbits = 64;
+  nbits = (nbits + 7) / 8 * 8;
+  out->len = 0;
+  if (sdb__buf_reserve(out, (size_t)nbits / 8 + 1)) return SDB_ENOMEM;
+  memset(out->p, 0, (size_t)nbits / 8);
+  for (size_t i = 0; i < n; i++) {
+    uint64_t h = sdb__dec64(hashes->p + 8 * i);
+    uint32_t h1 = (uint32_t)h, h2 = (uint32_t)(h >> 32) | 1;
+    for (uint32_t j = 0; j < SDB_BLOOM_PROBES; j++) {
+      uint64_t bit = ((uint64_t)h1 + (uint64_t)j * h2) % nbits;
+      out->p[bit / 8] |= (uint8_t)(1u << (bit % 8));
+    }
+  }
+  out->p[nbits / 8] = SDB_BLOOM_PROBES;
+  out->len = (size_t)nbits / 8 + 1;
+  return 0;
+}
+
+static int bloom_may_contain(const uint8_t *f, size_t len, const void *k, size_t kn) {
+  if (len < 2) return 1;
+  uint64_t nbits = (uint64_t)(len - 1) * 8, h = XXH3_64bits(k, kn);
+  uint32_t h1 = (uint32_t)h, h2 = (uint32_t)(h >> 32) | 1, probes = f[len - 1];
+  for (uint32_t j = 0; j < probes; j++) {
+    uint64_t bit = ((uint64_t)h1 + (uint64_t)j * h2) % nbits;
+    if (!(f[bit / 8] & (1u << (bit % 8)))) return 0;
+  }
+  return 1;
+}
+
+int sdb__table_may_contain(const sdb_table *t, const void *k, size_t kn) {
+  return !t->filter || bloom_may_contain(t->filter, t->filter_len, k, kn);
+}
+
 static int props_add(sdb_bb *bb, const char *name, uint64_t v) {
   uint8_t t[10];
   return bb_add(bb, (const uint8_t *)name, strlen(name), t, sdb__encvar(t, v));
 }
 
 int sdb__tb_finish(sdb_tb *b, uint64_t *size, sdb_eb *eb) {
-  uint64_t poff, plen, moff, mlen, ioff, ilen;
+  uint64_t poff, plen, moff, mlen, ioff, ilen, foff, flen;
   uint8_t h[20], foot[SDB_SST_FOOTER];
+  sdb_buf filter = {0};
   int rc;
   sdb_bb props = {.interval = 1}, meta = {.interval = 1};
   if ((rc = tb_finish_data_block(b, eb))) goto out;
@@ -165,8 +206,12 @@ int sdb__tb_finish(sdb_tb *b, uint64_t *size, sdb_eb *eb) {
       props_add(&props, "max_seq", b->entries ? b->max_seq : 0) ||
       props_add(&props, "min_seq", b->entries ? b->min_seq : 0) || bb_finish(&props))
     goto nomem;
+  if (bloom_build(&b->hashes, &filter)) goto nomem;
+  if ((rc = tb_write_block(b, filter.p, filter.len, &foff, &flen, eb))) goto out;
   if ((rc = tb_write_block(b, props.data.p, props.data.len, &poff, &plen, eb))) goto out;
-  if (bb_add(&meta, (const uint8_t *)SDB_PROPS_NAME, strlen(SDB_PROPS_NAME), h, (size_t)handle_enc(h, poff, plen)) ||
+  /* metaindex names in sorted order */
+  if (bb_add(&meta, (const uint8_t *)SDB_FILTER_NAME, strlen(SDB_FILTER_NAME), h, (size_t)handle_enc(h, foff, flen)) ||
+      bb_add(&meta, (const uint8_t *)SDB_PROPS_NAME, strlen(SDB_PROPS_NAME), h, (size_t)handle_enc(h, poff, plen)) ||
       bb_finish(&meta))
     goto nomem;
   if ((rc = tb_write_block(b, meta.data.p, meta.data.len, &moff, &mlen, eb))) goto out;
@@ -200,6 +245,7 @@ nomem:
 out:
   sdb__buf_free(&props.data), sdb__buf_free(&props.restarts), sdb__buf_free(&props.last);
   sdb__buf_free(&meta.data), sdb__buf_free(&meta.restarts), sdb__buf_free(&meta.last);
+  sdb__buf_free(&filter);
   return rc;
 }
 
@@ -214,6 +260,7 @@ void sdb__tb_free(sdb_tb *b, int unlink_file) {
   sdb__buf_free(&b->lastkey);
   sdb__buf_free(&b->smallest);
   sdb__buf_free(&b->largest);
+  sdb__buf_free(&b->hashes);
 }
 
 /* ---- block reader ------------------------------------------------------------ */
@@ -416,12 +463,20 @@ int sdb__table_open(const char *path, uint64_t number, uint64_t expect_size, sdb
   }
   if ((rc = read_block(t, t->meta_off, t->meta_len, &meta, eb))) goto fail;
   biter mb = {0};
-  int found = 0;
+  int found = 0, has_filter = 0;
+  uint64_t foff = 0, flen = 0;
   if (bi_init(&mb, meta, t->meta_len) == 0)
-    for (bi_first(&mb); bi_valid(&mb); bi_next(&mb))
+    for (bi_first(&mb); bi_valid(&mb); bi_next(&mb)) {
       if (mb.key.len == strlen(SDB_PROPS_NAME) && !memcmp(mb.key.p, SDB_PROPS_NAME, mb.key.len))
         found = dec_handle(mb.val, mb.vn, &poff, &plen) == 0;
+      if (mb.key.len == strlen(SDB_FILTER_NAME) && !memcmp(mb.key.p, SDB_FILTER_NAME, mb.key.len))
+        has_filter = dec_handle(mb.val, mb.vn, &foff, &flen) == 0;
+    }
   sdb__buf_free(&mb.key);
+  if (has_filter) {
+    if ((rc = read_block(t, foff, flen, &t->filter, eb))) goto fail;
+    t->filter_len = (size_t)flen;
+  }
   if (!found) {
     rc = sdb__err(eb, SDB_ECORRUPT, "%s: offset %" PRIu64 ": metaindex has no properties block", path, t->meta_off);
     goto fail;
@@ -449,6 +504,7 @@ void sdb__table_unref(sdb_table *t) {
   if (!t || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) > 0) return;
   if (t->fd >= 0) sdb__env->close(t->fd);
   free(t->index);
+  free(t->filter);
   sdb__buf_free(&t->lo);
   sdb__buf_free(&t->hi);
   free(t);
@@ -560,6 +616,7 @@ sdb_iiter *sdb__table_iter(sdb_table *t) {
 }
 
 int sdb__table_get(sdb_table *t, const uint8_t *ik, size_t ikn, void **v, size_t *vn, sdb_eb *eb) {
+  if (!sdb__table_may_contain(t, ik, ikn - 8)) return 0;
   titer *i = titer_new(t);
   int rc = 0;
   if (!i) return sdb__err(eb, SDB_ENOMEM, "get: out of memory");
@@ -598,6 +655,8 @@ int sdb__table_check(sdb_table *t, FILE *dump, sdb_buf *first, sdb_buf *last, sd
     fprintf(dump, "sstable %s: %" PRIu64 " bytes, format %d, %" PRIu64 " entries in %" PRIu64
                   " data blocks, seq %" PRIu64 "..%" PRIu64 ", index at %" PRIu64 "\n",
             t->path, t->size, SDB_SST_VERSION, t->entries, t->nblocks, t->min_seq, t->max_seq, t->index_off);
+  if (dump && t->filter)
+    fprintf(dump, "bloom filter: %zu bits, %u probes\n", (t->filter_len - 1) * 8, t->filter[t->filter_len - 1]);
   if (i->status) goto done;
   for (bi_first(&i->idx); bi_valid(&i->idx); bi_next(&i->idx)) {
     uint64_t off, len;
@@ -623,6 +682,11 @@ int sdb__table_check(sdb_table *t, FILE *dump, sdb_buf *first, sdb_buf *last, sd
         fprintf(dump, "  %s @%" PRIu64 " %s", ks, tr >> 8, (tr & 0xff) == SDB_TYPE_PUT ? "put" : "del");
         if ((tr & 0xff) == SDB_TYPE_PUT) fprintf(dump, " (%zu bytes) %s", i->data.vn, vs);
         fputc('\n', dump);
+      }
+      if (!sdb__table_may_contain(t, k, kn - 8)) {
+        i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": key missing from the bloom filter",
+                             t->path, off);
+        break;
       }
       if (n == 0 && first && sdb__buf_set(first, k, kn)) i->status = SDB_ENOMEM;
       if (sdb__buf_set(&prev, k, kn)) i->status = SDB_ENOMEM;

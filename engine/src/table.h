@@ -20,6 +20,7 @@ typedef struct sdb_tb {
   sdb_buf lastkey;
   uint64_t entries, nblocks, min_seq, max_seq;
   sdb_buf smallest, largest;
+  sdb_buf hashes; /* XXH3-64 of each user key, for the bloom filter */
 } sdb_tb;
 
 int sdb__tb_open(sdb_tb *b, const char *path, size_t block_bytes, int interval, sdb_eb *eb);
@@ -37,6 +38,8 @@ typedef struct sdb_table {
   char path[PATH_MAX];
   uint8_t *index;
   size_t index_len;
+  uint8_t *filter; /* bloom filter block contents, or NULL */
+  size_t filter_len;
   uint64_t meta_off, meta_len, index_off;
   uint64_t entries, nblocks, min_seq, max_seq; /* from the properties block */
   sdb_buf lo, hi; /* smallest and largest user key, from the MANIFEST (set by db.c) */
@@ -46,6 +49,8 @@ typedef struct sdb_table {
 int sdb__table_open(const char *path, uint64_t number, uint64_t expect_size, sdb_table **out, sdb_eb *eb);
 void sdb__table_ref(sdb_table *t);
 void sdb__table_unref(sdb_table *t);
+/* 0 if the table's bloom filter rules the user key out, else 1. */
+int sdb__table_may_contain(const sdb_table *t, const void *k, size_t kn);
 /* Newest version <= seek key ik: 1 found put (*v malloc'd), 2 found delete,
  * 0 absent, <0 error. */
 int sdb__table_get(sdb_table *t, const uint8_t *ik, size_t ikn, void **v, size_t *vn, sdb_eb *eb);

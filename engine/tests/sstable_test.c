@@ -142,12 +142,34 @@ static void truncated_or_bad_footer_rejected(void **s) {
   assert_non_null(strstr(eb.msg, "MANIFEST"));
 }
 
+/* Every key in the table passes its bloom filter; absent keys rarely do. */
+static void bloom_filter_rules_out_absent_keys(void **s) {
+  int n = 5000, fp = 0;
+  uint64_t size = build(n, 4096, 16);
+  sdb_table *t;
+  char uk[32];
+  assert_int_equal(sdb__table_open(path, 7, size, &t, NULL), 0);
+  assert_non_null(t->filter);
+  for (int i = 0; i < n; i++) {
+    snprintf(uk, sizeof uk, "user-key-%06d", i * 2);
+    assert_true(sdb__table_may_contain(t, uk, strlen(uk)));
+  }
+  for (int i = 0; i < n; i++) {
+    snprintf(uk, sizeof uk, "user-key-%06d", i * 2 + 1);
+    fp += sdb__table_may_contain(t, uk, strlen(uk));
+  }
+  print_message("bloom: %d false positives in %d absent keys\n", fp, n);
+  assert_true(fp < n * 3 / 100); /* 10 bits/key, 7 probes: about 1% */
+  sdb__table_unref(t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(build_then_iterate_and_get, setup, teardown),
       cmocka_unit_test_setup_teardown(prefix_compression_shrinks_keys, setup, teardown),
       cmocka_unit_test_setup_teardown(corrupt_block_detected_with_offset, setup, teardown),
       cmocka_unit_test_setup_teardown(truncated_or_bad_footer_rejected, setup, teardown),
+      cmocka_unit_test_setup_teardown(bloom_filter_rules_out_absent_keys, setup, teardown),
   };
   return cmocka_run_group_tests_name("engine_sstable", tests, NULL, NULL);
 }
