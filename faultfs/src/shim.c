@@ -207,6 +207,7 @@ typedef struct {
   int created;    /* created in this session, creation not yet durable (ext4 DENTRY) */
   uint64_t D, P;  /* durable size; protected size (OLD bytes are saved below it) */
   ivset saved;    /* ranges whose pre-epoch bytes are already in the log (reset at KEEP/LOST) */
+  int rfd;        /* read-only fd of the inode for saving old bytes (the program's may be O_WRONLY), -1 */
 } node_t;
 
 typedef struct {
@@ -410,6 +411,7 @@ static int32_t node_get(const struct stat *st, const char *rel, int created) {
   n->rel = strdup(rel);
   if (!n->rel) return -1;
   n->isdir = S_ISDIR(st->st_mode);
+  n->rfd = -1;
   n->created = created;
   n->D = n->P = created ? 0 : (uint64_t)st->st_size;
   return (int32_t)g_nnodes++;
@@ -485,10 +487,23 @@ static int log_old_range(void *vctx, uint64_t off, uint64_t end) {
   return 0;
 }
 
+static int high_fd(int fd);
+
+/* A readable fd on the same inode as fd (reopened through /proc/self/fd, which works for
+ * write-only and unlinked files too), cached per node. */
+static int node_rfd(int fd, int32_t nid) {
+  node_t *n = &g_nodes[nid];
+  if (n->rfd >= 0) return n->rfd;
+  char lp[64];
+  snprintf(lp, sizeof lp, "/proc/self/fd/%d", fd);
+  n->rfd = high_fd(real_openat(AT_FDCWD, lp, O_RDONLY | O_CLOEXEC));
+  return n->rfd >= 0 ? n->rfd : fd;
+}
+
 /* Only the first save of a byte per epoch matters (the rollback applies saves newest
  * first), so ranges already saved are skipped. */
 static void log_old(int fd, int32_t nid, uint64_t off, uint64_t len) {
-  int ctx[2] = {fd, nid};
+  int ctx[2] = {node_rfd(fd, nid), nid};
   iv_gaps(&g_nodes[nid].saved, off, off + len, log_old_range, ctx);
   iv_add(&g_nodes[nid].saved, off, off + len);
 }
@@ -629,7 +644,14 @@ static void limit_write(call_t *c, uint64_t keep) {
   }
 }
 
-static int own_fd(int fd) { return fd >= 0 && (fd == g_log_fd || fd == g_trace_fd); }
+static int own_fd(int fd) {
+  if (fd < 0) return 0;
+  if (fd == g_log_fd || fd == g_trace_fd) return 1;
+  if (fd < 900) return 0; /* the shim's fds are all >= 900 */
+  for (size_t i = 0; i < g_nnodes; i++)
+    if (g_nodes[i].rfd == fd) return 1;
+  return 0;
+}
 
 /* An fsync on an fd the shim never saw open (opendir + dirfd, fopen + fileno, opened before
  * configure) still has to count: look its path up once and track it from now on. */
@@ -1201,7 +1223,11 @@ static void atfork_parent(void) { pthread_mutex_unlock(&g_lock); }
 static void atfork_child(void) { pthread_mutex_init(&g_lock, NULL); }
 
 static void reset_tracking(void) {
-  for (size_t i = 0; i < g_nnodes; i++) free(g_nodes[i].rel), free(g_nodes[i].saved.v);
+  for (size_t i = 0; i < g_nnodes; i++) {
+    free(g_nodes[i].rel);
+    free(g_nodes[i].saved.v);
+    if (g_nodes[i].rfd >= 0) real_close(g_nodes[i].rfd);
+  }
   g_nnodes = 0;
   if (g_fds) memset(g_fds, 0, (size_t)g_fd_hi * sizeof *g_fds);
   g_fd_hi = 0;

@@ -322,6 +322,17 @@ static int sc_create_rename_fsync(void) {
   return 0;
 }
 
+/* overwrite the 3 MiB durable a.dat with 'B' in 64 KiB pwrites (the undo log must grow) */
+static int sc_big_overwrite(void) {
+  static char buf[65536];
+  memset(buf, 'B', sizeof buf);
+  int fd = xopen("a.dat", O_WRONLY);
+  for (int i = 0; i < 48; i++)
+    if (pwrite(fd, buf, sizeof buf, (off_t)i * (off_t)sizeof buf) != (ssize_t)sizeof buf) return 11;
+  say("close", close(fd));
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) return 2;
   D = argv[2];
@@ -350,5 +361,6 @@ int main(int argc, char **argv) {
   if (!strcmp(s, "fcntl-dup")) return sc_fcntl_dup();
   if (!strcmp(s, "dir-rename")) return sc_dir_rename();
   if (!strcmp(s, "create-rename-fsync")) return sc_create_rename_fsync();
+  if (!strcmp(s, "big-overwrite")) return sc_big_overwrite();
   return 2;
 }

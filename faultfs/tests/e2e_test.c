@@ -383,6 +383,28 @@ static void torn_overwrite_keeps_exactly_the_planned_bytes(void **st) {
   assert_file("a.dat", want, sizeof want);
 }
 
+static void overwrite_larger_than_the_initial_undo_log_rolls_back(void **st) {
+  res_t r;
+  size_t n = 3u << 20;
+  char *a = malloc(n), *b = malloc(n + 1);
+  for (size_t i = 0; i < n; i++) a[i] = (char)('a' + i % 23);
+  put("a.dat", a, n);
+  run("big-overwrite", "crash@close", NULL, NULL, &r);
+  assert_crashed(&r, FFS_A_CRASH);
+  char p[700];
+  snprintf(p, sizeof p, "%s/a.dat", g_data);
+  int fd = open(p, O_RDONLY);
+  assert_true(fd >= 0);
+  size_t got = 0;
+  ssize_t k;
+  while ((k = read(fd, b + got, n + 1 - got)) > 0) got += (size_t)k;
+  close(fd);
+  assert_int_equal(got, n);
+  assert_memory_equal(a, b, n);
+  free(a);
+  free(b);
+}
+
 static void torn_append_keeps_exactly_the_planned_prefix(void **st) {
   res_t r;
   char want[1004];
@@ -801,6 +823,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(eio_then_successful_fsync_still_loses_data, setup, teardown),
       cmocka_unit_test_setup_teardown(torn_overwrite_keeps_exactly_the_planned_bytes, setup, teardown),
       cmocka_unit_test_setup_teardown(torn_append_keeps_exactly_the_planned_prefix, setup, teardown),
+      cmocka_unit_test_setup_teardown(overwrite_larger_than_the_initial_undo_log_rolls_back, setup, teardown),
       cmocka_unit_test_setup_teardown(parent_rollback_after_external_sigkill_matches_shim_rollback, setup, teardown),
       cmocka_unit_test_setup_teardown(rollback_again_after_shim_rollback_changes_nothing, setup, teardown),
       cmocka_unit_test_setup_teardown(enospc_fails_the_write_without_crash, setup, teardown),
