@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -333,6 +334,23 @@ static int sc_big_overwrite(void) {
   return 0;
 }
 
+/* open a.dat with O_TRUNC and write "new" */
+static int sc_truncopen(void) {
+  int fd = xopen("a.dat", O_WRONLY | O_TRUNC);
+  say("write", write(fd, "new", 3));
+  say("close", close(fd));
+  return 0;
+}
+
+/* one writev of "aaa" "bbb" "ccc" appended to a.dat */
+static int sc_writev(void) {
+  struct iovec iov[3] = {{"aaa", 3}, {"bbb", 3}, {"ccc", 3}};
+  int fd = xopen("a.dat", O_WRONLY | O_APPEND);
+  say("writev", writev(fd, iov, 3));
+  say("close", close(fd));
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) return 2;
   D = argv[2];
@@ -362,5 +380,7 @@ int main(int argc, char **argv) {
   if (!strcmp(s, "dir-rename")) return sc_dir_rename();
   if (!strcmp(s, "create-rename-fsync")) return sc_create_rename_fsync();
   if (!strcmp(s, "big-overwrite")) return sc_big_overwrite();
+  if (!strcmp(s, "truncopen")) return sc_truncopen();
+  if (!strcmp(s, "writev")) return sc_writev();
   return 2;
 }

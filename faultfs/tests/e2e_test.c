@@ -405,6 +405,29 @@ static void overwrite_larger_than_the_initial_undo_log_rolls_back(void **st) {
   free(b);
 }
 
+static void open_with_o_trunc_is_undone_at_crash(void **st) {
+  res_t r;
+  put("a.dat", "base", 4);
+  run("truncopen", "crash@close", NULL, NULL, &r);
+  assert_crashed(&r, FFS_A_CRASH);
+  assert_out_has(&r, "write 3");
+  assert_file("a.dat", "base", 4);
+}
+
+static void torn_and_short_writev_cut_across_iovecs(void **st) {
+  res_t r;
+  put("a.dat", "base", 4);
+  run("writev", "torn@writev:5", NULL, NULL, &r);
+  assert_crashed(&r, FFS_A_TORN);
+  assert_file("a.dat", "baseaaabb", 9);
+  reset_dirs();
+  put("a.dat", "base", 4);
+  run("writev", "short@writev:7", NULL, NULL, &r);
+  assert_true(r.exited && r.code == 0);
+  assert_out_has(&r, "writev 7\n");
+  assert_file("a.dat", "baseaaabbbc", 11);
+}
+
 static void torn_append_keeps_exactly_the_planned_prefix(void **st) {
   res_t r;
   char want[1004];
@@ -823,6 +846,8 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(eio_then_successful_fsync_still_loses_data, setup, teardown),
       cmocka_unit_test_setup_teardown(torn_overwrite_keeps_exactly_the_planned_bytes, setup, teardown),
       cmocka_unit_test_setup_teardown(torn_append_keeps_exactly_the_planned_prefix, setup, teardown),
+      cmocka_unit_test_setup_teardown(open_with_o_trunc_is_undone_at_crash, setup, teardown),
+      cmocka_unit_test_setup_teardown(torn_and_short_writev_cut_across_iovecs, setup, teardown),
       cmocka_unit_test_setup_teardown(overwrite_larger_than_the_initial_undo_log_rolls_back, setup, teardown),
       cmocka_unit_test_setup_teardown(parent_rollback_after_external_sigkill_matches_shim_rollback, setup, teardown),
       cmocka_unit_test_setup_teardown(rollback_again_after_shim_rollback_changes_nothing, setup, teardown),
