@@ -129,12 +129,20 @@ typedef struct unit {
     uint32_t nt;
 } unit;
 
+/* Hash table slot: enough to compare a key without touching its okey (one cache miss less). */
+typedef struct tslot {
+    uint32_t h;         /* high 32 bits of XXH3_64(key) */
+    uint32_t id1;       /* key id + 1; 0 = empty */
+    uint32_t koff;      /* key bytes in ctx.arena */
+    uint32_t klen;
+} tslot;
+
 typedef struct ctx {
     const orc_input *in;
     uint32_t contract;
     okey *keys;
     size_t nkeys, capkeys;
-    uint64_t *tab;      /* open addressing: hash high 32 bits << 32 | (key id + 1); 0 = empty */
+    tslot *tab;         /* open addressing, load <= 1/2 */
     size_t tabmask;
     uint8_t *arena;     /* key bytes, packed: lookups touch little memory */
     size_t arena_n, arena_cap;
@@ -148,32 +156,44 @@ typedef struct ctx {
     int64_t kmin;       /* every prefix must include units [0, kmin) */
 } ctx;
 
+/* Byte equality, inlined: keys and small values are compared millions of times. */
+static inline int eqbytes(const uint8_t *a, const uint8_t *b, size_t n) {
+    while (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y) return 0;
+        a += 8; b += 8; n -= 8;
+    }
+    while (n--)
+        if (*a++ != *b++) return 0;
+    return 1;
+}
+
 static int keycmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl) {
     int c = (al && bl) ? memcmp(a, b, al < bl ? al : bl) : 0;
     if (c) return c;
     return al < bl ? -1 : al > bl;
 }
 
-static void tab_insert(uint64_t *tab, size_t mask, uint64_t e) {
-    size_t i = (size_t)(e >> 32) & mask;
-    while (tab[i]) i = (i + 1) & mask;
-    tab[i] = e;
+static void tab_insert(tslot *tab, size_t mask, const tslot *e) {
+    size_t i = e->h & mask;
+    while (tab[i].id1) i = (i + 1) & mask;
+    tab[i] = *e;
 }
 
 /* Find or add a key; *id set. Returns 1 if added, 0 if found, <0 error. */
 static int key_id(ctx *c, const uint8_t *k, size_t klen, uint32_t *id) {
-    uint64_t h = XXH3_64bits(k, klen) >> 32;
+    uint32_t h = (uint32_t)(XXH3_64bits(k, klen) >> 32);
     size_t i;
-    for (i = (size_t)h & c->tabmask; c->tab[i]; i = (i + 1) & c->tabmask) {
-        uint64_t e = c->tab[i];
-        if ((e >> 32) != h) continue;
-        const okey *o = &c->keys[(uint32_t)e - 1];
-        if (o->klen == klen && (klen == 0 || !memcmp(c->arena + o->koff, k, klen))) {
-            *id = (uint32_t)e - 1;
+    for (i = (size_t)h & c->tabmask; c->tab[i].id1; i = (i + 1) & c->tabmask) {
+        const tslot *e = &c->tab[i];
+        if (e->h == h && e->klen == klen && eqbytes(c->arena + e->koff, k, klen)) {
+            *id = e->id1 - 1;
             return 0;
         }
     }
-    if (c->nkeys == c->capkeys) return ORC_ENOMEM; /* sized in advance */
+    if (c->nkeys == c->capkeys || c->arena_n + klen > UINT32_MAX) return ORC_ENOMEM;
     if (c->arena_n + klen > c->arena_cap) {
         size_t cap = c->arena_cap ? c->arena_cap * 2 : 65536;
         while (cap < c->arena_n + klen) cap *= 2;
@@ -189,14 +209,14 @@ static int key_id(ctx *c, const uint8_t *k, size_t klen, uint32_t *id) {
     c->arena_n += klen;
     o->klen = (uint32_t)klen; o->slen = ABSENT;
     o->lastmust = -1; o->lastmatch = -2;
-    c->tab[i] = h << 32 | (uint64_t)(c->nkeys + 1);
+    c->tab[i] = (tslot){h, (uint32_t)c->nkeys + 1, (uint32_t)o->koff, (uint32_t)klen};
     *id = (uint32_t)c->nkeys++;
     if (2 * c->nkeys > c->tabmask) { /* keep the load under one half */
         size_t size = (c->tabmask + 1) * 2;
-        uint64_t *t = calloc(size, sizeof(uint64_t));
+        tslot *t = calloc(size, sizeof(tslot));
         if (!t) return ORC_ENOMEM;
         for (size_t j = 0; j <= c->tabmask; j++)
-            if (c->tab[j]) tab_insert(t, size - 1, c->tab[j]);
+            if (c->tab[j].id1) tab_insert(t, size - 1, &c->tab[j]);
         free(c->tab);
         c->tab = t;
         c->tabmask = size - 1;
@@ -215,7 +235,7 @@ static int add_touch(ctx *c, uint32_t key, const uint8_t *v, uint32_t vlen) {
     const okey *o = &c->keys[key];
     uint8_t eq;
     if (vlen == ABSENT || o->slen == ABSENT) eq = vlen == o->slen;
-    else eq = vlen == o->slen && (vlen == 0 || !memcmp(v, o->sval, vlen));
+    else eq = vlen == o->slen && (vlen <= 64 ? eqbytes(v, o->sval, vlen) : !memcmp(v, o->sval, vlen));
     c->t[c->nt++] = (touch){key, vlen, v, eq};
     return 0;
 }
@@ -378,14 +398,23 @@ static int build(ctx *c, orc_result *r, int *done) {
     uint32_t ct = c->contract;
     size_t maxkeys = in->nstate, nunits = 0;
     int has_range = 0;
+    size_t nranges = 0;
     int rc;
 
-    /* sizes */
+    /* sizes and durability points, in one pass over the log */
+    int64_t barrier = -1, syncw = -1, last_failed = -1;
     for (size_t i = 0; i < log->n; i++) {
-        const wl_op *op = &log->ops[i].op;
+        const wl_logop *lo = &log->ops[i];
+        const wl_op *op = &lo->op;
+        if (lo->outcome == WL_OUT_FAILED) last_failed = (int64_t)i;
+        if (lo->outcome == WL_OUT_ACKED) {
+            if ((op->kind == WL_SYNC && (ct & ORC_DURABLE_ACK)) || (op->kind == WL_REOPEN && (ct & ORC_CLOSE_SYNCS)))
+                barrier = (int64_t)i;
+            if (is_write(op->kind) && op->sync && (ct & ORC_DURABLE_ACK)) syncw = (int64_t)i;
+        }
         switch (op->kind) {
         case WL_PUT: case WL_DEL: maxkeys++; nunits++; break;
-        case WL_DELRANGE: has_range = 1; nunits++; break;
+        case WL_DELRANGE: has_range = 1; nunits++; nranges++; break;
         case WL_BATCH: maxkeys += op->nsub; nunits += (ct & ORC_ATOMIC_BATCH) ? 1 : op->nsub; break;
         default: break;
         }
@@ -394,7 +423,7 @@ static int build(ctx *c, orc_result *r, int *done) {
     size_t tabsize = 1024;
     while (tabsize < 2 * in->nstate + 2) tabsize <<= 1;
     c->capkeys = maxkeys + 1;
-    if (!(c->keys = malloc(c->capkeys * sizeof(okey))) || !(c->tab = calloc(tabsize, sizeof(uint64_t))) ||
+    if (!(c->keys = malloc(c->capkeys * sizeof(okey))) || !(c->tab = calloc(tabsize, sizeof(tslot))) ||
         !(c->u = malloc((nunits + 1) * sizeof(unit))) ||
         !(c->ids = malloc((maxkeys - in->nstate + 1) * sizeof(uint32_t))))
         return ORC_ENOMEM;
@@ -434,6 +463,8 @@ static int build(ctx *c, orc_result *r, int *done) {
         }
     }
     for (size_t k = 0; k < c->nkeys; k++) c->keys[k].k = c->arena + c->keys[k].koff;
+    c->capt = c->nids + 64 * (size_t)nranges + 1; /* grows if ranges cover more keys */
+    if (!(c->t = malloc(c->capt * sizeof(touch)))) return ORC_ENOMEM;
     size_t next_id = 0;
     if (has_range) {
         if (!(c->sorted = malloc((c->nkeys + 1) * sizeof(uint32_t)))) return ORC_ENOMEM;
@@ -445,16 +476,6 @@ static int build(ctx *c, orc_result *r, int *done) {
     /* durability */
     int all_acked = in->crash == ORC_CRASH_NONE ||
                     (in->crash == ORC_CRASH_KILL && (ct & ORC_PROCESS_SAFE));
-    int64_t barrier = -1, syncw = -1, last_failed = -1;
-    for (size_t i = 0; i < log->n; i++) {
-        const wl_logop *lo = &log->ops[i];
-        if (lo->outcome == WL_OUT_FAILED) last_failed = (int64_t)i;
-        if (lo->outcome != WL_OUT_ACKED) continue;
-        if ((lo->op.kind == WL_SYNC && (ct & ORC_DURABLE_ACK)) ||
-            (lo->op.kind == WL_REOPEN && (ct & ORC_CLOSE_SYNCS)))
-            barrier = (int64_t)i;
-        if (is_write(lo->op.kind) && lo->op.sync && (ct & ORC_DURABLE_ACK)) syncw = (int64_t)i;
-    }
     /* An engine that failed may drop what it had acked but not made durable (a failed fsync
      * loses the pages; a failed state refuses to flush at close): "every acked write
      * survives" covers only the writes acked after the last failure. */
