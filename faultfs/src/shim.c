@@ -337,9 +337,13 @@ static int rel_of(int dirfd, const char *path, char *rel) {
     if (dirfd == AT_FDCWD) {
       if (!getcwd(base, sizeof base)) return 0;
     } else if (fd_tracked(dirfd)) {
-      const char *r = g_nodes[FD_NODE(dirfd)].rel;
+      /* the node table may be reallocated by another thread: copy under the lock
+       * (rel_of is never called with g_lock held) */
+      pthread_mutex_lock(&g_lock);
+      const char *r = fd_tracked(dirfd) ? g_nodes[FD_NODE(dirfd)].rel : ".";
       if (strcmp(r, ".") == 0) snprintf(base, sizeof base, "%s", g_dir);
       else snprintf(base, sizeof base, "%s/%s", g_dir, r);
+      pthread_mutex_unlock(&g_lock);
     } else {
       char lp[64];
       snprintf(lp, sizeof lp, "/proc/self/fd/%d", dirfd);
