@@ -351,6 +351,21 @@ static int sc_writev(void) {
   return 0;
 }
 
+/* *at calls relative to a tracked directory fd */
+static int sc_at_calls(void) {
+  int dfd = open(D, O_RDONLY | O_DIRECTORY);
+  int fd = openat(dfd, "x", O_WRONLY | O_CREAT, 0644);
+  say("write", write(fd, "xx", 2));
+  say("fsync", fsync(fd));
+  close(fd);
+  say("dirsync", fsync(dfd));
+  say("renameat", renameat(dfd, "x", dfd, "y"));
+  say("unlinkat", unlinkat(dfd, "a.dat", 0));
+  say("mkdirat", mkdirat(dfd, "sub", 0755));
+  say("close", close(dfd));
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) return 2;
   D = argv[2];
@@ -382,5 +397,6 @@ int main(int argc, char **argv) {
   if (!strcmp(s, "big-overwrite")) return sc_big_overwrite();
   if (!strcmp(s, "truncopen")) return sc_truncopen();
   if (!strcmp(s, "writev")) return sc_writev();
+  if (!strcmp(s, "at-calls")) return sc_at_calls();
   return 2;
 }

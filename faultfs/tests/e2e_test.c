@@ -359,6 +359,18 @@ static void rename_undo_works_with_state_on_another_filesystem(void **st) {
   memcpy(g_data, saved, sizeof saved);
 }
 
+static void at_calls_on_a_tracked_dirfd_are_modelled(void **st) {
+  res_t r;
+  put("a.dat", "base", 4);
+  run("at-calls", "crash@close#2", NULL, NULL, &r);
+  assert_crashed(&r, FFS_A_CRASH);
+  assert_out_has(&r, "dirsync 0\nrenameat 0\nunlinkat 0\nmkdirat 0\n");
+  assert_file("x", "xx", 2);   /* created, synced, dir synced */
+  assert_missing("y");         /* the rename was not durable */
+  assert_file("a.dat", "base", 4);
+  assert_missing("sub");
+}
+
 static void eio_then_successful_fsync_still_loses_data(void **st) {
   res_t r;
   put("a.dat", "base", 4);
@@ -843,6 +855,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(rename_with_dirsync_through_opendir_dirfd_is_kept, setup, teardown),
       cmocka_unit_test_setup_teardown(directory_rename_is_undone_and_files_under_it_roll_back, setup, teardown),
       cmocka_unit_test_setup_teardown(rename_undo_works_with_state_on_another_filesystem, setup, teardown),
+      cmocka_unit_test_setup_teardown(at_calls_on_a_tracked_dirfd_are_modelled, setup, teardown),
       cmocka_unit_test_setup_teardown(eio_then_successful_fsync_still_loses_data, setup, teardown),
       cmocka_unit_test_setup_teardown(torn_overwrite_keeps_exactly_the_planned_bytes, setup, teardown),
       cmocka_unit_test_setup_teardown(torn_append_keeps_exactly_the_planned_prefix, setup, teardown),
