@@ -331,6 +331,15 @@ static void not_prefix_hole_after_durable_point(void **st) {
     wl_log_free(l);
 }
 
+static void not_prefix_in_flight_op_applied_but_acked_op_before_it_lost(void **st) {
+    wl_log *l = newlog();
+    tu_put(l, "a", 0, A); tu_ctl(l, WL_REOPEN, A); tu_put(l, "b", 0, A); tu_put(l, "c", 0, U);
+    int64_t skip[] = {2, -1};
+    expect_prefix(l, C_LSM, ORC_CRASH_POWER, 4, skip, ORC_NOT_PREFIX, NULL);
+    expect_prefix(l, C_LSM | ORC_CLOSE_SYNCS, ORC_CRASH_POWER, 4, skip, ORC_NOT_PREFIX, NULL);
+    wl_log_free(l);
+}
+
 /* ================================ INVARIANT ================================ */
 static void bank_put(wl_log *l, const char *const *acct, const uint64_t *bal, int n, int sync) {
     static uint8_t vals[8][WL_BANK_VALUE_LEN];
@@ -371,6 +380,26 @@ static void invariant_bank_money_vanished(void **st) {
         orc_result_free(&r);
         tu_state_free(&s);
     }
+    wl_log_free(l);
+}
+static void invariant_bank_account_value_is_not_a_balance(void **st) {
+    wl_log *l = newlog();
+    wl_params p;
+    assert_int_equal(wl_params_default("bank", &p), 0);
+    p.keys = 2;
+    const char *acct[] = {"k0", "k1"};
+    uint64_t init[] = {1000, 1000};
+    bank_put(l, acct, init, 2, 1);
+    tu_put(l, "k1", 0, A); /* a plain value lands on an account (legal for the log, not for a bank) */
+    tu_state s; tu_state_init(&s); tu_apply_prefix(&s, l, 2, NULL); tu_freeze(&s);
+    orc_input in = {l, C_LSM, ORC_CRASH_POWER, s.kv, s.n, orc_invariant_bank, &p};
+    orc_result r;
+    assert_int_equal(orc_check(&in, &r), 0);
+    assert_int_equal(r.verdict, ORC_INVARIANT);
+    assert_string_equal(r.first_key, "k1");
+    counts[ORC_INVARIANT]++;
+    orc_result_free(&r);
+    tu_state_free(&s);
     wl_log_free(l);
 }
 static int at_most_one_key(const orc_input *in, void *arg, char *msg, size_t ml, char *key, size_t kl) {
@@ -414,6 +443,21 @@ static void invariant_bank_skipped_when_an_op_failed(void **st) {
     assert_int_equal(r.verdict, ORC_PASS);
     counts[ORC_PASS]++;
     orc_result_free(&r);
+    tu_state_free(&s);
+    wl_log_free(l);
+}
+
+static void empty_log_and_empty_state_pass_and_bad_input_is_refused(void **st) {
+    wl_log *l = newlog();
+    tu_state s; tu_state_init(&s); tu_freeze(&s);
+    expect(l, C_LSM, ORC_CRASH_POWER, &s, ORC_PASS, NULL);
+    orc_result r;
+    orc_input in = {NULL, C_LSM, ORC_CRASH_POWER, NULL, 0, NULL, NULL};
+    assert_int_equal(orc_check(&in, &r), ORC_EINVAL);
+    in.log = l;
+    in.nstate = 3; /* but no state array */
+    assert_int_equal(orc_check(&in, &r), ORC_EINVAL);
+    assert_string_equal(orc_strerror(ORC_EINVAL), "invalid argument");
     tu_state_free(&s);
     wl_log_free(l);
 }
@@ -667,7 +711,10 @@ int main(void) {
         cmocka_unit_test(not_prefix_non_atomic_batch_second_sub_op_without_first),
         cmocka_unit_test(not_prefix_write_after_delete_range_survived_range_lost),
         cmocka_unit_test(not_prefix_hole_after_durable_point),
+        cmocka_unit_test(not_prefix_in_flight_op_applied_but_acked_op_before_it_lost),
+        cmocka_unit_test(empty_log_and_empty_state_pass_and_bad_input_is_refused),
         cmocka_unit_test(invariant_bank_money_vanished),
+        cmocka_unit_test(invariant_bank_account_value_is_not_a_balance),
         cmocka_unit_test(invariant_custom_callback),
         cmocka_unit_test(invariant_bank_skipped_when_an_op_failed),
         cmocka_unit_test(recovery_verdicts_set_by_harness),
