@@ -361,19 +361,13 @@ static int publish_manifest(sdb *db) {
 static int create_db(sdb *db, uint64_t maxnum) {
   char p[PATH_MAX];
   int rc;
-  db->vs.next_file = maxnum + 1;
-  db->vs.log_number = db->vs.next_file + 1; /* the MANIFEST gets next_file */
   db->vs.has_log = db->vs.has_next = db->vs.has_seq = 1;
+  db->vs.log_number = maxnum + 1;
+  db->vs.next_file = maxnum + 2;
   if ((rc = sdb__logw_create(&db->wal, sdb__log_name(p, sizeof p, db->dir, db->vs.log_number), SDB_WAL_MAGIC,
                              db->vs.log_number, &db->eb)))
     return rc;
-  db->vs.next_file = db->vs.log_number + 1;
-  uint64_t man = db->vs.log_number - 1;
-  if ((rc = sdb__manifest_create(&db->man, db->dir, man, &db->vs, &db->eb))) return rc;
-  if ((rc = sdb__fsync_dir(db->dir))) return sdb__ioerr(&db->eb, "fsync directory", db->dir, rc);
-  if ((rc = sdb__current_set(db->dir, man, &db->eb))) return rc;
-  db->man_number = man;
-  return 0;
+  return publish_manifest(db); /* its directory fsync also covers the WAL's entry (D3) */
 }
 
 static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {

@@ -384,18 +384,36 @@ static int read_block(sdb_table *t, uint64_t off, uint64_t len, uint8_t **out, s
   return sdb__err(eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": checksum mismatch", t->path, off);
 }
 
-static int find_prop(const uint8_t *blk, size_t n, const char *name, uint64_t *v) {
+/* The value of entry `name` in a meta block (linear scan; values point into
+ * blk): 1 found, 0 absent, -1 malformed. */
+static int meta_find(const uint8_t *blk, size_t n, const char *name, const uint8_t **v, size_t *vn) {
   biter b = {0};
   int found = 0;
   if (bi_init(&b, blk, n)) return -1;
   for (bi_first(&b); bi_valid(&b); bi_next(&b))
     if (b.key.len == strlen(name) && !memcmp(b.key.p, name, b.key.len)) {
-      found = sdb__decvar(b.val, b.val + b.vn, v) ? 1 : -1;
+      *v = b.val;
+      *vn = b.vn;
+      found = 1;
       break;
     }
-  if (b.bad) found = -1;
+  if (!found && b.bad) found = -1;
   sdb__buf_free(&b.key);
   return found;
+}
+
+static int find_prop(const uint8_t *blk, size_t n, const char *name, uint64_t *v) {
+  const uint8_t *p;
+  size_t pn;
+  int found = meta_find(blk, n, name, &p, &pn);
+  return found == 1 && !sdb__decvar(p, p + pn, v) ? -1 : found;
+}
+
+static int find_handle(const uint8_t *blk, size_t n, const char *name, uint64_t *off, uint64_t *len) {
+  const uint8_t *p;
+  size_t pn;
+  int found = meta_find(blk, n, name, &p, &pn);
+  return found == 1 && dec_handle(p, pn, off, len) ? -1 : found;
 }
 
 int sdb__table_open(const char *path, uint64_t number, uint64_t expect_size, sdb_table **out, sdb_eb *eb) {
@@ -462,17 +480,10 @@ int sdb__table_open(const char *path, uint64_t number, uint64_t expect_size, sdb
     goto fail;
   }
   if ((rc = read_block(t, t->meta_off, t->meta_len, &meta, eb))) goto fail;
-  biter mb = {0};
-  int found = 0, has_filter = 0;
   uint64_t foff = 0, flen = 0;
-  if (bi_init(&mb, meta, t->meta_len) == 0)
-    for (bi_first(&mb); bi_valid(&mb); bi_next(&mb)) {
-      if (mb.key.len == strlen(SDB_PROPS_NAME) && !memcmp(mb.key.p, SDB_PROPS_NAME, mb.key.len))
-        found = dec_handle(mb.val, mb.vn, &poff, &plen) == 0;
-      if (mb.key.len == strlen(SDB_FILTER_NAME) && !memcmp(mb.key.p, SDB_FILTER_NAME, mb.key.len))
-        has_filter = dec_handle(mb.val, mb.vn, &foff, &flen) == 0;
-    }
-  sdb__buf_free(&mb.key);
+  int found = find_handle(meta, t->meta_len, SDB_PROPS_NAME, &poff, &plen) == 1;
+  int has_filter = find_handle(meta, t->meta_len, SDB_FILTER_NAME, &foff, &flen);
+  if (has_filter < 0) found = 0;
   if (has_filter) {
     if ((rc = read_block(t, foff, flen, &t->filter, eb))) goto fail;
     t->filter_len = (size_t)flen;
