@@ -227,10 +227,11 @@ static int undo_namespace(rb_t *rb) {
         if (access(vp, F_OK) == 0) {
           if (restore_victim(vp, a1) < 0) { rc = rb_err(rb, FFS_EIO, "rollback: restore %s: %s", a1, strerror(errno)); goto fail; }
           if (access(vp, F_OK) == 0) unlink(vp); /* same inode: rename was a no-op */
-          if (r->fid >= 0 && (size_t)r->fid < rb->nfids &&
-              (rc = set_loc(rb, r->fid, a1, !ino_is(a1, rb->loc_ino[r->fid]))) < 0)
-            goto fail;
         }
+        /* restored now, or by an earlier interrupted rollback */
+        if (r->fid >= 0 && (size_t)r->fid < rb->nfids && rb->loc[r->fid] && access(a1, F_OK) == 0 &&
+            (rc = set_loc(rb, r->fid, a1, !ino_is(a1, rb->loc_ino[r->fid]))) < 0)
+          goto fail;
         break;
       case FFS_U_RENAME:
         parent_of(p, par, sizeof par);
@@ -242,8 +243,11 @@ static int undo_namespace(rb_t *rb) {
         if (ino_is(a2, r->a)) {
           if (rename(a2, a1) < 0) { rc = rb_err(rb, FFS_EIO, "rollback: rename %s back to %s: %s", a2, a1, strerror(errno)); goto fail; }
           if ((rc = move_prefix(rb, a2, a1)) < 0) goto fail;
-          if (r->fid >= 0 && (size_t)r->fid < rb->nfids && rb->loc[r->fid] && (rc = set_loc(rb, r->fid, a1, 0)) < 0) goto fail;
         }
+        /* moved back now, or by an earlier interrupted rollback: the file lives at old */
+        if (ino_is(a1, r->a) && r->fid >= 0 && (size_t)r->fid < rb->nfids && rb->loc[r->fid] &&
+            (rc = set_loc(rb, r->fid, a1, 0)) < 0)
+          goto fail;
         if (r->b != UINT64_MAX) {
           victim_path(rb, r->b, vp, sizeof vp);
           if (access(vp, F_OK) == 0) {

@@ -143,6 +143,10 @@ static int sc_mixed(const char *mode) {
   close(h);
   say("rename", rename(P("t1"), P("t2")));
   say("unlink", unlink(P("old.dat")));
+  int o2 = xopen("old2.dat", O_WRONLY | O_APPEND);
+  say("write", write(o2, "zz", 2));
+  close(o2);
+  say("rename", rename(P("old2.dat"), P("moved.dat")));
   say("mkdir", mkdir(P("sub"), 0755));
   int s = xopen("sub/f", O_WRONLY | O_CREAT);
   say("write", write(s, "sub", 3));

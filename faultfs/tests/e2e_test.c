@@ -457,6 +457,7 @@ static void parent_rollback_after_external_sigkill_matches_shim_rollback(void **
   /* in-shim power cut at the marker */
   put("a.dat", "0123456789abcdef", 16);
   put("old.dat", "old", 3);
+  put("old2.dat", "old2", 4);
   run("mixed", "crash@open(marker)", NULL, "close", &r);
   assert_crashed(&r, FFS_A_CRASH);
   snapshot_dir(g_data, "", a, sizeof a);
@@ -464,6 +465,7 @@ static void parent_rollback_after_external_sigkill_matches_shim_rollback(void **
   reset_dirs();
   put("a.dat", "0123456789abcdef", 16);
   put("old.dat", "old", 3);
+  put("old2.dat", "old2", 4);
   char *argv[] = {FFS_PROG_PATH, "mixed", g_data, "hang", NULL};
   run_argv(argv, "none", NULL, NULL, NULL, "ready", &r);
   assert_int_equal(r.sig, SIGKILL);
@@ -479,8 +481,20 @@ static void parent_rollback_after_external_sigkill_matches_shim_rollback(void **
   assert_missing("t1");
   assert_missing("t2");
   assert_missing("sub");
-  /* idempotent */
+  assert_file("old2.dat", "old2", 4);
+  assert_missing("moved.dat");
+  /* idempotent: by the flag, and step by step (flag cleared, everything applied again) */
   assert_int_equal(ffs_rollback(g_state, g_data, err, sizeof err), 0);
+  snapshot_dir(g_data, "", c, sizeof c);
+  assert_string_equal(b, c);
+  char up[700];
+  uint32_t zero = 0;
+  snprintf(up, sizeof up, "%s/%s", g_state, FFS_STATE_UNDO);
+  int fd = open(up, O_WRONLY);
+  assert_int_equal(pwrite(fd, &zero, sizeof zero, 32), (ssize_t)sizeof zero);
+  close(fd);
+  assert_int_equal(ffs_rollback(g_state, g_data, err, sizeof err), 0);
+  c[0] = 0;
   snapshot_dir(g_data, "", c, sizeof c);
   assert_string_equal(b, c);
 }
@@ -676,6 +690,7 @@ static void same_case_gives_byte_identical_trace(void **st) {
     snprintf(t1, sizeof t1, "%s/../ffs-trace-%d-%d", g_base, (int)getpid(), k); /* outlives reset_dirs */
     put("a.dat", "0123456789abcdef", 16);
     put("old.dat", "old", 3);
+  put("old2.dat", "old2", 4);
     run_argv(argv, "crash@open(marker)", NULL, "5", t1, NULL, &r);
     assert_crashed(&r, FFS_A_CRASH);
   }
