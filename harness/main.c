@@ -34,6 +34,7 @@ static const char *USAGE =
   "  repro      ID [--keep DIR] [--count N]   re-run a case from its id\n"
   "  minimize   ID                              shrink a failing case\n"
   "  bench-recovery --target T [--sizes 16M,64M,256M] [--runs N]\n"
+  "  bench      --targets sofadb,leveldb,... [--num N] [--json]   db_bench-style comparison\n"
   "  report     DIR... [--out DIR]              regenerate reports (merging shards)\n"
   "  targets                                    list targets, options, contracts\n"
   "\n"
@@ -521,6 +522,7 @@ static int cmd_report(int argc, char **argv) {
 }
 
 int pc_cmd_bench_recovery(int argc, char **argv);
+int pc_cmd_bench(int argc, char **argv);
 
 int main(int argc, char **argv) {
   const char *cmd = argc > 1 ? argv[1] : NULL;
@@ -535,6 +537,7 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(cmd, "report")) return cmd_report(argc - 1, argv + 1);
   if (!strcmp(cmd, "bench-recovery")) return pc_cmd_bench_recovery(argc - 1, argv + 1);
+  if (!strcmp(cmd, "bench")) return pc_cmd_bench(argc - 1, argv + 1);
   if (strcmp(cmd, "run") && strcmp(cmd, "repro") && strcmp(cmd, "minimize") && strcmp(cmd, "trace") &&
       strcmp(cmd, "campaign")) {
     fprintf(stderr, "powercut: unknown command '%s'\n\n%s", cmd, USAGE);
