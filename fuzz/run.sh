@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# fuzz/run.sh - build the libFuzzer targets with clang (build-fuzz/) and run
+# each one in turn, one at a time, for a given time on its seed corpus.
+#
+#   fuzz/run.sh [--seconds N] [--only NAME[,NAME...]] [--build-dir DIR] [--no-build]
+#
+# Seeds: fuzz/seeds/<target>/ (committed, read-only). New inputs found during a
+# run go to BUILD/corpus/<target>/ (kept between runs, not committed). A crash,
+# leak, timeout or invariant failure leaves its input in BUILD/findings/<target>/
+# and makes the script exit 1 after the other targets ran; minimize it with
+#   BUILD/fuzz/fuzz_<target> -minimize_crash=1 -runs=10000 FILE
+# and save it under fuzz/findings/<target>/ (docs/fuzzing.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_PER=10
+ONLY=""
+BUILD=build-fuzz
+DO_BUILD=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) SECONDS_PER="$2"; shift 2 ;;
+    --only) ONLY="$2"; shift 2 ;;
+    --build-dir) BUILD="$2"; shift 2 ;;
+    --no-build) DO_BUILD=0; shift ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "fuzz/run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+case "$SECONDS_PER" in ''|*[!0-9]*) echo "fuzz/run.sh: --seconds needs a positive integer" >&2; exit 2 ;; esac
+
+TARGETS="wal sstable manifest sofadb_dir oplog plan trace undo caseid exec_reply"
+[ -n "$ONLY" ] && TARGETS="${ONLY//,/ }"
+
+if [ "$DO_BUILD" = 1 ]; then
+  command -v clang >/dev/null || { echo "fuzz/run.sh: clang not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
+  CC=clang cmake -S . -B "$BUILD" -DPC_FUZZ=ON -DPC_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$BUILD" -j"$(nproc)" >/dev/null
+fi
+
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:allocator_may_return_null=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+fail=0
+printf '%-12s %8s %12s %8s %s\n' target seconds execs corpus result
+for t in $TARGETS; do
+  bin="$BUILD/fuzz/fuzz_$t"
+  [ -x "$bin" ] || { echo "fuzz/run.sh: no such target '$t' ($bin)" >&2; exit 2; }
+  corpus="$BUILD/corpus/$t"
+  findings="$BUILD/findings/$t"
+  mkdir -p "$corpus" "$findings"
+  log="$BUILD/fuzz-$t.log"
+  set +e
+  "$bin" "$corpus" "fuzz/seeds/$t" -max_total_time="$SECONDS_PER" -timeout=10 -rss_limit_mb=2048 \
+    -max_len=65536 -print_final_stats=1 -artifact_prefix="$findings/" >"$log" 2>&1
+  rc=$?
+  set -e
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  files=$(find "$corpus" -type f | wc -l)
+  if [ "$rc" = 0 ]; then res=ok; else res="FAILED (rc $rc, see $log, input in $findings/)"; fail=1; fi
+  printf '%-12s %8s %12s %8s %s\n' "$t" "$SECONDS_PER" "${execs:-?}" "$files" "$res"
+  if [ "$rc" != 0 ]; then grep -m1 -E "ERROR: |INVARIANT|runtime error" "$log" >&2 || tail -5 "$log" >&2; fi
+done
+exit "$fail"
