@@ -241,9 +241,24 @@ bad:
   return PC_EIO;
 }
 
-static void set_harness_verdict(pc_result *r, orc_verdict v, const char *fmt, const char *detail) {
+/* Replaces the per-run scratch path of the data dir by "<data>" so messages
+ * are the same on every run and mean something in a report. */
+static void scrub_path(char *msg, size_t cap, const char *data) {
+  size_t dl = strlen(data);
+  char *p;
+  while (dl && (p = strstr(msg, data))) {
+    size_t tail = strlen(p + dl) + 1;
+    if ((size_t)(p - msg) + 6 + tail > cap) break;
+    memmove(p + 6, p + dl, tail);
+    memcpy(p, "<data>", 6);
+  }
+}
+
+static void set_harness_verdict(pc_result *r, orc_verdict v, const char *fmt, const char *detail,
+                                const char *data) {
   char msg[1024];
   snprintf(msg, sizeof msg, fmt, detail);
+  scrub_path(msg, sizeof msg, data);
   orc_result_set(&r->orc, v, msg);
 }
 
@@ -323,6 +338,7 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
   } else {
     if (WEXITSTATUS(status) == EXIT_DRIVER && read_file(w->recov, &buf, &len) == 0) {
       snprintf(r->note, sizeof r->note, "workload stopped early: %s", buf);
+      scrub_path(r->note, sizeof r->note, w->data);
       free(buf);
       buf = NULL;
     } else if (WEXITSTATUS(status) != 0) {
@@ -374,15 +390,15 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
     if (rc == PC_ETIMEOUT) {
       char d[32];
       snprintf(d, sizeof d, "%d", w->timeout_ms);
-      set_harness_verdict(r, ORC_RECOVERY_HANG, "recovery did not finish within %s ms", d);
+      set_harness_verdict(r, ORC_RECOVERY_HANG, "recovery did not finish within %s ms", d, w->data);
     } else if (WIFSIGNALED(status)) {
       set_harness_verdict(r, ORC_RECOVERY_CRASH, "recovery died on signal %s",
-                          strsignal(WTERMSIG(status)));
+                          strsignal(WTERMSIG(status)), w->data);
     } else if (WEXITSTATUS(status) != 0) {
       const char *what = WEXITSTATUS(status) == EXIT_RECOVERY_OPEN ? "open after the crash failed: %s"
                                                                   : "reading back the state failed: %s";
       if (read_file(w->recov, &buf, &len)) buf = strdup("(no message)");
-      set_harness_verdict(r, ORC_RECOVERY_FAILED, what, buf ? buf : "");
+      set_harness_verdict(r, ORC_RECOVERY_FAILED, what, buf ? buf : "", w->data);
     } else if (read_file(w->recov, &buf, &len) || parse_state(buf, len, &kvs, &nkv, &r->recovery_us)) {
       set_error(r, "recovered state file unreadable");
       goto out;
