@@ -18,6 +18,7 @@
  */
 #define _GNU_SOURCE
 #define FIU_ENABLE 1
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -177,6 +179,10 @@ static int (*real_fcntl64)(int, int, ...);
 static ssize_t (*real_copy_file_range)(int, off64_t *, int, off64_t *, size_t, unsigned int);
 static ssize_t (*real_sendfile)(int, int, off_t *, size_t);
 static ssize_t (*real_sendfile64)(int, int, off64_t *, size_t);
+static int (*real_fclose)(FILE *);
+static int (*real_closedir)(DIR *);
+static int (*real_close_range)(unsigned int, unsigned int, int);
+static void (*real_closefrom)(int);
 static atomic_int g_resolved;
 
 static void resolve_all(void) {
@@ -194,6 +200,10 @@ static void resolve_all(void) {
   real_copy_file_range = dlsym(RTLD_NEXT, "copy_file_range");
   real_sendfile = dlsym(RTLD_NEXT, "sendfile");
   real_sendfile64 = dlsym(RTLD_NEXT, "sendfile64");
+  real_fclose = dlsym(RTLD_NEXT, "fclose");
+  real_closedir = dlsym(RTLD_NEXT, "closedir");
+  real_close_range = dlsym(RTLD_NEXT, "close_range");
+  real_closefrom = dlsym(RTLD_NEXT, "closefrom");
   atomic_store(&g_resolved, 1);
 }
 #define RESOLVE() do { if (UNLIKELY(!atomic_load_explicit(&g_resolved, memory_order_acquire))) resolve_all(); } while (0)
@@ -648,6 +658,14 @@ static void limit_write(call_t *c, uint64_t keep) {
   }
 }
 
+/* fd no longer refers to what the shim tracked (closed behind its back, or replaced). */
+static void forget_fd(int fd) {
+  if (!fd_tracked(fd)) return;
+  pthread_mutex_lock(&g_lock);
+  fd_track(fd, -1, 0, 0);
+  pthread_mutex_unlock(&g_lock);
+}
+
 static int own_fd(int fd) {
   if (fd < 0) return 0;
   if (fd == g_log_fd || fd == g_trace_fd) return 1;
@@ -1016,6 +1034,11 @@ static void ffs_post(call_t *c, int64_t r, int err) {
         errno = EBADF; /* the shim's own log/trace fds are not the program's */ \
         return (ret)(errret);                                                  \
       }                                                                        \
+      if (cls_ == CL_DUP && fd_tracked(c.fd2)) { /* untracked fd over a tracked one */ \
+        ret r = real_##name args;                                              \
+        if ((int64_t)r >= 0) forget_fd(c.fd2);                                 \
+        return r;                                                              \
+      }                                                                        \
       return real_##name args;                                                 \
     }                                                                          \
     if (pre == PRE_FAIL) {                                                     \
@@ -1049,7 +1072,11 @@ static int open_core(int dirfd, const char *path, int flags, mode_t mode, ffs_op
   if (LIKELY(!g_active) || t_guard) return real_openat(dirfd, path, flags, mode);
   call_t c = {.op = op, .cls = -1, .fd = -1, .fd2 = -1, .dirfd = dirfd, .path = path, .off = -1, CALL_BUFS};
   t_rel2[0] = 0;
-  if (!rel_of(dirfd, path, c.rel)) return real_openat(dirfd, path, flags, mode);
+  if (!rel_of(dirfd, path, c.rel)) {
+    int fd = real_openat(dirfd, path, flags, mode);
+    if (UNLIKELY(fd >= 0 && fd_tracked(fd))) forget_fd(fd); /* its close was not seen */
+    return fd;
+  }
   pthread_mutex_lock(&g_lock);
   if (UNLIKELY(atomic_load(&g_crashed))) for (;;) pause();
   t_guard = 1;
@@ -1194,6 +1221,41 @@ static void fcntl_dup(int fd, int cmd, int r) {
   }
 FCNTL_WRAPPER(fcntl)
 FCNTL_WRAPPER(fcntl64)
+
+/* Closes that do not go through close(): forget the fds first. */
+EXPORT int fclose(FILE *f) {
+  RESOLVE();
+  if (UNLIKELY(g_active) && f) {
+    int fd = fileno(f);
+    if (own_fd(fd)) { errno = EBADF; return EOF; }
+    forget_fd(fd);
+  }
+  return real_fclose(f);
+}
+EXPORT int closedir(DIR *d) {
+  RESOLVE();
+  if (UNLIKELY(g_active)) forget_fd(dirfd(d));
+  return real_closedir(d);
+}
+EXPORT int close_range(unsigned int lo, unsigned int hi, int flags) {
+  RESOLVE();
+  if (UNLIKELY(g_active) && !(flags & CLOSE_RANGE_CLOEXEC)) {
+    /* never the shim's own fds: close around them */
+    for (unsigned int fd = lo; fd <= hi && fd < (unsigned)g_nfds; fd++)
+      if (own_fd((int)fd)) {
+        int r1 = fd > lo ? close_range(lo, fd - 1, flags) : 0;
+        int r2 = fd < hi ? close_range(fd + 1, hi, flags) : 0;
+        return r1 < 0 ? r1 : r2;
+      }
+    for (unsigned int fd = lo; fd <= hi && (int)fd < g_fd_hi; fd++) forget_fd((int)fd);
+  }
+  return real_close_range(lo, hi, flags);
+}
+EXPORT void closefrom(int lo) {
+  RESOLVE();
+  if (UNLIKELY(g_active)) { close_range((unsigned)lo, ~0u, 0); return; }
+  real_closefrom(lo);
+}
 
 /* In-kernel copies into a tracked file bypass the model: reported. */
 EXPORT ssize_t copy_file_range(int in, off64_t *oin, int out, off64_t *oout, size_t n, unsigned int fl) {

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -370,6 +371,21 @@ static int sc_at_calls(void) {
   return 0;
 }
 
+/* a tracked fd closed by fclose(); the same fd number reused by socketpair() (an fd
+ * creator the shim does not wrap) and written to */
+static int sc_fclose_reuse(void) {
+  int fd = xopen("a.dat", O_RDONLY);
+  FILE *f = fdopen(fd, "r");
+  fclose(f);
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) return 12;
+  printf("same fd %d\n", sv[0] == fd);
+  say("write-sock", write(sv[0], "sock", 4));
+  close(sv[0]);
+  close(sv[1]);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) return 2;
   D = argv[2];
@@ -402,5 +418,6 @@ int main(int argc, char **argv) {
   if (!strcmp(s, "truncopen")) return sc_truncopen();
   if (!strcmp(s, "writev")) return sc_writev();
   if (!strcmp(s, "at-calls")) return sc_at_calls();
+  if (!strcmp(s, "fclose-reuse")) return sc_fclose_reuse();
   return 2;
 }

@@ -644,6 +644,16 @@ static void writes_outside_the_data_dir_are_untouched(void **st) {
   assert_int_equal(n, 1);
 }
 
+static void fd_closed_by_fclose_is_forgotten(void **st) {
+  res_t r;
+  ffs_fired f;
+  put("a.dat", "base", 4);
+  run("fclose-reuse", "crash@write", NULL, NULL, &r);
+  assert_true(r.exited && r.code == 0);
+  assert_out_has(&r, "same fd 1\nwrite-sock 4\n");
+  assert_int_equal(ffs_fired_read(g_state, &f), FFS_ENOTFIRED); /* the write was not a.dat's */
+}
+
 static void invalid_plan_fails_before_the_program_runs(void **st) {
   res_t r;
   run("append", "explode@write", NULL, NULL, &r);
@@ -886,6 +896,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(flip_without_arg_is_seeded_and_deterministic, setup, teardown),
       cmocka_unit_test_setup_teardown(multithreaded_crash_stops_every_writer, setup, teardown),
       cmocka_unit_test_setup_teardown(writes_outside_the_data_dir_are_untouched, setup, teardown),
+      cmocka_unit_test_setup_teardown(fd_closed_by_fclose_is_forgotten, setup, teardown),
       cmocka_unit_test_setup_teardown(invalid_plan_fails_before_the_program_runs, setup, teardown),
       cmocka_unit_test_setup_teardown(missing_data_dir_fails_before_the_program_runs, setup, teardown),
       cmocka_unit_test_setup_teardown(same_case_gives_byte_identical_trace, setup, teardown),
