@@ -693,7 +693,7 @@ static const char *t_errmsg(void *h) { return ((ex_target *)h)->msg; }
 const pc_target pc_target_exec = {
   "exec",
   "any program speaking the exec line protocol on stdin/stdout (docs/targets.md); runs under "
-  "the shim; its contract is what you declare",
+  "the shim; its contract is what contract= declares (none by default)",
   "cmd=COMMAND (sh -c; data dir as $1 and $POWERCUT_DATA_DIR; no ',') "
   "contract=durable_ack+process_safe+prefix+atomic_batch+close_syncs|none timeout=MS",
   0, t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,

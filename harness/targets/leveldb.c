@@ -230,7 +230,8 @@ static const char *t_errmsg(void *h) { return ((ldb_target *)h)->msg; }
 
 const pc_target pc_target_leveldb = {
   "leveldb",
-  "LevelDB (libleveldb, C API, in-process); sync() = empty sync write, flush() = compact_range",
+  "LevelDB (libleveldb, C API, in-process); sync() = empty sync write, flush() = compact_range; "
+  "same contract for every option set",
   "sync=0|1 (1: every write sync) write_buffer_size=N paranoid_checks=0|1 block_size=N",
   ORC_DURABLE_ACK | ORC_PROCESS_SAFE | ORC_PREFIX | ORC_ATOMIC_BATCH,
   t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,

@@ -234,7 +234,7 @@ static const char *t_errmsg(void *h) { return ((lm_target *)h)->msg; }
 const pc_target pc_target_lmdb = {
   "lmdb",
   "LMDB (liblmdb, in-process, MDB_NOLOCK, no WRITEMAP); one transaction per write or batch; "
-  "sync() = mdb_env_sync(1)",
+  "sync() = mdb_env_sync(1); contract: nosync=1 keeps only process_safe",
   "nosync=0|1 nometasync=0|1 mapsize=N (default 64M); keys 1..511 bytes",
   ORC_DURABLE_ACK | ORC_PROCESS_SAFE | ORC_PREFIX | ORC_ATOMIC_BATCH,
   t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,

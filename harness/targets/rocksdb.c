@@ -280,7 +280,8 @@ static const char *t_errmsg(void *h) { return ((rdb_target *)h)->msg; }
 const pc_target pc_target_rocksdb = {
   "rocksdb",
   "RocksDB (librocksdb, C API, in-process, 1 background job, no auto compactions); "
-  "sync() = FlushWAL(true), flush() = memtable flush",
+  "sync() = FlushWAL(true), flush() = memtable flush; contract: manual_wal_flush=1 drops "
+  "process_safe, disable_wal=1 keeps only atomic_batch, wal_recovery_mode=skip_any drops prefix",
   "sync=0|1 write_buffer_size=N manual_wal_flush=0|1 disable_wal=0|1 "
   "wal_recovery_mode=point_in_time|absolute|tolerate_corrupted_tail|skip_any",
   ORC_DURABLE_ACK | ORC_PROCESS_SAFE | ORC_PREFIX | ORC_ATOMIC_BATCH,

@@ -309,7 +309,9 @@ static const char *t_errmsg(void *h) { return ((sql_target *)h)->msg; }
 const pc_target pc_target_sqlite = {
   "sqlite",
   "SQLite (libsqlite3, in-process) as a table kv(k BLOB PRIMARY KEY, v BLOB); a batch is one "
-  "transaction; the per-write sync flag is not used (synchronous= decides)",
+  "transaction; the per-write sync flag is not used (synchronous= decides); contract: durable_ack "
+  "only with wal+full|extra or delete+extra, process_safe only with synchronous=off or "
+  "normal outside WAL, none with journal_mode=memory|off",
   "journal_mode=delete|truncate|persist|wal|memory|off (default delete) "
   "synchronous=off|normal|full|extra (default full)",
   ORC_PROCESS_SAFE | ORC_PREFIX | ORC_ATOMIC_BATCH,

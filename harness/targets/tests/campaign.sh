@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# campaign.sh POWERCUT TARGET_SPEC [CASES] [WORKLOAD]
+# campaign.sh POWERCUT TARGET_SPEC [CASES] [WORKLOAD] [CAMPAIGN OPTIONS...]
 # A short crash campaign on one target under the contract its options declare:
 # it must exit 0 (every case PASS), write one result per case, and aim its
 # faults (most of them fire). Prints the verdict summary per fault kind.
@@ -8,13 +8,16 @@ PC=${1:?usage: campaign.sh path/to/powercut TARGET_SPEC [CASES] [WORKLOAD]}
 SPEC=${2:?target spec}
 CASES=${3:-60}
 WORKLOAD=${4:-mixed:ops=40}
+shift $(( $# < 4 ? $# : 4 ))
+EXTRA=("$@")   # e.g. --faults ... --models ... (see docs/targets.md for why a peer needs them)
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-echo "== campaign --target '$SPEC' --workload $WORKLOAD --cases $CASES --jobs 2"
+echo "== campaign --target '$SPEC' --workload $WORKLOAD --cases $CASES --jobs 2 ${EXTRA[*]:-}"
 set +e
-"$PC" campaign --target "$SPEC" --workload "$WORKLOAD" --cases "$CASES" --jobs 2 --out "$T/out" --quiet
+"$PC" campaign --target "$SPEC" --workload "$WORKLOAD" --cases "$CASES" --jobs 2 --out "$T/out" --quiet \
+  ${EXTRA[@]+"${EXTRA[@]}"}
 rc=$?
 set -e
 R="$T/out/results.jsonl"
