@@ -1286,7 +1286,12 @@ static int high_fd(int fd) {
 
 static void atfork_prepare(void) { pthread_mutex_lock(&g_lock); }
 static void atfork_parent(void) { pthread_mutex_unlock(&g_lock); }
-static void atfork_child(void) { pthread_mutex_init(&g_lock, NULL); }
+/* A forked child is idle until it calls ffs_shim_configure (the fork-server path): two
+ * processes appending to one undo log and keeping two inode tables would corrupt both. */
+static void atfork_child(void) {
+  pthread_mutex_init(&g_lock, NULL);
+  g_active = 0;
+}
 
 static void reset_tracking(void) {
   for (size_t i = 0; i < g_nnodes; i++) {
