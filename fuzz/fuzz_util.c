@@ -54,6 +54,10 @@ static void cleanup(void) {
 }
 
 const char *fz_dir(void) {
+  if (!g_dir[0] && getenv("FUZZ_DIR")) { /* debugging: a fixed dir, left in place */
+    snprintf(g_dir, sizeof g_dir, "%s", getenv("FUZZ_DIR"));
+    mkdir(g_dir, 0755);
+  }
   if (!g_dir[0]) {
     const char *t = getenv("TMPDIR");
     snprintf(g_dir, sizeof g_dir, "%s/pcfuzz.XXXXXX", t && *t ? t : "/tmp");

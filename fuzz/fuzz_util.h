@@ -11,7 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* A scratch directory created once per process (under $TMPDIR or /tmp), empty
+/* A scratch directory created once per process (under $TMPDIR or /tmp, or
+ * $FUZZ_DIR if set: then it is left in place for debugging), empty
  * at every call (its contents are removed). */
 const char *fz_dir(void);
 /* Removes everything under dir (not dir itself). */

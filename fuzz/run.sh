@@ -2,7 +2,10 @@
 # fuzz/run.sh - build the libFuzzer targets with clang (build-fuzz/) and run
 # each one in turn, one at a time, for a given time on its seed corpus.
 #
-#   fuzz/run.sh [--seconds N] [--only NAME[,NAME...]] [--build-dir DIR] [--no-build]
+#   fuzz/run.sh [--seconds N] [--only NAME[,...]] [--skip NAME[,...]] [--build-dir DIR] [--no-build]
+#
+# --skip leaves out targets with a known, reported, unfixed finding
+# (fuzz/findings/, docs/fuzzing.md) so that a CI run stays meaningful.
 #
 # Seeds: fuzz/seeds/<target>/ (committed, read-only). New inputs found during a
 # run go to BUILD/corpus/<target>/ (kept between runs, not committed). A crash,
@@ -14,15 +17,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER=10
 ONLY=""
+SKIP=""
 BUILD=build-fuzz
 DO_BUILD=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) SECONDS_PER="$2"; shift 2 ;;
     --only) ONLY="$2"; shift 2 ;;
+    --skip) SKIP="$2"; shift 2 ;;
     --build-dir) BUILD="$2"; shift 2 ;;
     --no-build) DO_BUILD=0; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "fuzz/run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -30,6 +35,7 @@ case "$SECONDS_PER" in ''|*[!0-9]*) echo "fuzz/run.sh: --seconds needs a positiv
 
 TARGETS="wal sstable manifest sofadb_dir oplog plan trace undo caseid exec_reply"
 [ -n "$ONLY" ] && TARGETS="${ONLY//,/ }"
+for s in ${SKIP//,/ }; do TARGETS=$(echo " $TARGETS " | sed "s/ $s / /"); done
 
 if [ "$DO_BUILD" = 1 ]; then
   command -v clang >/dev/null || { echo "fuzz/run.sh: clang not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
@@ -37,6 +43,8 @@ if [ "$DO_BUILD" = 1 ]; then
   cmake --build "$BUILD" -j"$(nproc)" >/dev/null
 fi
 
+# scratch dirs on tmpfs when there is one: the engine fsyncs, a disk makes that slow
+if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then export TMPDIR=/dev/shm; fi
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:allocator_may_return_null=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 fail=0
