@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 
 static char *dir;
@@ -434,6 +435,65 @@ static void failed_open_removes_nothing_live_and_numbers_are_deterministic(void 
   free(d2), free(a), free(b);
 }
 
+/* One writer (tiny memtable: many flushes) and two readers doing gets and
+ * full scans: readers only ever see whole values, in key order. */
+static sdb *cdb;
+static int cdone;
+static void *reader(void *arg) {
+  char k[32], want[64];
+  unsigned long bad = 0;
+  for (int round = 0; !__atomic_load_n(&cdone, __ATOMIC_ACQUIRE); round++) {
+    for (int i = 0; i < 200; i++) {
+      void *v;
+      size_t n;
+      snprintf(k, sizeof k, "c%05d", (i * 31 + round) % 2000);
+      snprintf(want, sizeof want, "value of %s", k);
+      int rc = sdb_get(cdb, k, strlen(k), &v, &n);
+      if (rc == 0) {
+        bad += n != strlen(want) || memcmp(v, want, n);
+        free(v);
+      } else {
+        bad += rc != SDB_ENOTFOUND;
+      }
+    }
+    sdb_iter *it;
+    if (sdb_iter_create(cdb, NULL, 0, NULL, 0, &it)) return (void *)1;
+    char prev[32] = "";
+    size_t pn = 0;
+    for (; sdb_iter_valid(it); sdb_iter_next(it)) {
+      size_t kn;
+      const char *kk = sdb_iter_key(it, &kn);
+      bad += pn && memcmp(prev, kk, kn < pn ? kn : pn) >= 0;
+      memcpy(prev, kk, kn < sizeof prev ? kn : sizeof prev);
+      pn = kn;
+    }
+    bad += sdb_iter_status(it) != 0;
+    sdb_iter_free(it);
+  }
+  return (void *)bad;
+}
+
+static void concurrent_readers_during_writes_and_flushes(void **s) {
+  pthread_t r[2];
+  char k[32], v[64];
+  cdb = tu_open(dir, 8 << 10);
+  cdone = 0;
+  for (int i = 0; i < 2; i++) assert_int_equal(pthread_create(&r[i], NULL, reader, NULL), 0);
+  for (int i = 0; i < 6000; i++) {
+    snprintf(k, sizeof k, "c%05d", i * 7 % 2000);
+    snprintf(v, sizeof v, "value of %s", k);
+    assert_int_equal(sdb_put(cdb, k, strlen(k), v, strlen(v), 0), 0);
+  }
+  __atomic_store_n(&cdone, 1, __ATOMIC_RELEASE);
+  for (int i = 0; i < 2; i++) {
+    void *bad;
+    pthread_join(r[i], &bad);
+    assert_null(bad);
+  }
+  assert_true(atoi(stat_line(cdb, "flushes")) > 5);
+  sdb_close(cdb);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(empty_value, setup, teardown),
@@ -450,6 +510,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(wal_corruption_before_synced_records_fails_open, setup, teardown),
       cmocka_unit_test_setup_teardown(check_reports_table_corruption, setup, teardown),
       cmocka_unit_test_setup_teardown(failed_open_removes_nothing_live_and_numbers_are_deterministic, setup, teardown),
+      cmocka_unit_test_setup_teardown(concurrent_readers_during_writes_and_flushes, setup, teardown),
   };
   return cmocka_run_group_tests_name("engine_db", tests, NULL, NULL);
 }
