@@ -42,6 +42,7 @@ enum {
   FFS_U_LINK,       /* a = ino; old\0new */
   FFS_U_DSYNC,      /* path of a directory made durable ("." = data dir) */
   FFS_U_DENTRY,     /* ext4: path's own creation made durable by fsync of the file */
+  FFS_U_SYNCALL,    /* sync()/syncfs(): every directory entry before it is durable */
 };
 
 typedef struct ffs_urec {

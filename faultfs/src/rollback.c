@@ -188,8 +188,12 @@ static int undo_namespace(rb_t *rb) {
       if ((rc = set_loc(rb, r->fid, vp, !ino_is(vp, rb->loc_ino[r->fid]))) < 0) goto fail;
     }
   }
-  /* backward: undo every directory change no later dir fsync made durable */
-  for (size_t k = rb->nrecs; k-- > 0;) {
+  /* backward: undo every directory change no later dir fsync made durable; nothing before
+   * a sync()/syncfs() is undone */
+  size_t first = 0;
+  for (size_t k = rb->nrecs; k-- > 0;)
+    if (rb->recs[k].r->type == FFS_U_SYNCALL) { first = k + 1; break; }
+  for (size_t k = rb->nrecs; k-- > first;) {
     const ffs_urec *r = rb->recs[k].r;
     const char *p = (const char *)rb->recs[k].payload;
     const char *p2 = NULL;
@@ -490,6 +494,8 @@ static int rec_ok(const ffs_urec *r, const unsigned char *pl) {
       return r->a <= FFS_MAX_OFF && r->b <= FFS_MAX_OFF;
     case FFS_U_SYNC: case FFS_U_LOST:
       return r->a <= FFS_MAX_OFF;
+    case FFS_U_SYNCALL:
+      return 1;
     default:
       return 0;
   }

@@ -183,6 +183,8 @@ static int (*real_fclose)(FILE *);
 static int (*real_closedir)(DIR *);
 static int (*real_close_range)(unsigned int, unsigned int, int);
 static void (*real_closefrom)(int);
+static int (*real_syncfs)(int);
+static void (*real_sync)(void);
 static atomic_int g_resolved;
 
 static void resolve_all(void) {
@@ -201,6 +203,8 @@ static void resolve_all(void) {
   real_sendfile = dlsym(RTLD_NEXT, "sendfile");
   real_sendfile64 = dlsym(RTLD_NEXT, "sendfile64");
   real_fclose = dlsym(RTLD_NEXT, "fclose");
+  real_sync = dlsym(RTLD_NEXT, "sync");
+  real_syncfs = dlsym(RTLD_NEXT, "syncfs");
   real_closedir = dlsym(RTLD_NEXT, "closedir");
   real_close_range = dlsym(RTLD_NEXT, "close_range");
   real_closefrom = dlsym(RTLD_NEXT, "closefrom");
@@ -1255,6 +1259,88 @@ EXPORT void closefrom(int lo) {
   RESOLVE();
   if (UNLIKELY(g_active)) { close_range((unsigned)lo, ~0u, 0); return; }
   real_closefrom(lo);
+}
+
+/* sync() / syncfs(): everything becomes durable. Counted and traced as an fsync of the data
+ * dir ("."); every open epoch is closed with a SYNC record, then one SYNCALL record. */
+static int sync_all(int fd) {
+  call_t c = {.op = FFS_OP_FSYNC, .cls = -1, .fd = -1, .off = -1, CALL_BUFS};
+  pthread_mutex_lock(&g_lock);
+  if (UNLIKELY(atomic_load(&g_crashed))) for (;;) pause();
+  t_guard = 1;
+  strcpy(c.rel, ".");
+  c.rel2[0] = 0;
+  c.node = -1;
+  c.index = g_index++;
+  c.fire_rule = -1;
+  c.after = -1;
+  if (UNLIKELY(fiu_fail(fiu_names[FFS_OP_FSYNC]))) {
+    void *info = fiu_failinfo();
+    c.fail_errno = info ? (int)(intptr_t)info : EIO;
+  }
+  for (size_t i = 0; i < g_plan->nrules; i++) {
+    ffs_rule *r = &g_plan->rules[i];
+    if (!ffs__op_matches(r->op, FFS_OP_FSYNC) || !glob_match(r, ".")) continue;
+    uint64_t k = ++g_rule_count[i];
+    if (c.fire_rule < 0 && (k == r->n || (r->plus && k > r->n))) c.fire_rule = (int)i;
+  }
+  if (c.fire_rule >= 0 && !c.fail_errno) {
+    ffs_action a = g_plan->rules[c.fire_rule].action;
+    c.dur |= FFS_DUR_FIRED;
+    write_fired(&c, c.fire_rule);
+    if (a == FFS_A_KILL || a == FFS_A_CRASH) {
+      trace_rec(FFS_OP_FSYNC, c.index, c.dur, -1, 0, 0, ".", NULL);
+      if (a == FFS_A_KILL) die_now();
+      power_cut();
+    }
+    if (a == FFS_A_EIO) c.fail_errno = EIO;
+    if (a == FFS_A_ENOSPC) c.fail_errno = ENOSPC;
+    if (a == FFS_A_EDQUOT) c.fail_errno = EDQUOT;
+    if (a == FFS_A_KILL_AFTER || a == FFS_A_CRASH_AFTER) c.after = a;
+  }
+  int r = 0;
+  if (c.fail_errno) {
+    r = -1;
+    errno = c.fail_errno;
+  } else {
+    if (fd >= 0) r = real_syncfs(fd);
+    else real_sync();
+    if (r == 0) {
+      for (size_t i = 0; i < g_nnodes; i++) {
+        node_t *n = &g_nodes[i];
+        if (n->isdir || !n->epoch) continue;
+        char abs[PATH_MAX];
+        struct stat st;
+        abs_of(n->rel, abs);
+        uint64_t sz = n->rfd >= 0 && fstat(n->rfd, &st) == 0 ? (uint64_t)st.st_size
+                      : stat(abs, &st) == 0 && (uint64_t)st.st_ino == n->ino ? (uint64_t)st.st_size : n->D;
+        log_rec(FFS_U_SYNC, (int32_t)i, sz, 0, 0, NULL, NULL);
+        n->D = n->P = sz;
+        n->epoch = 0;
+        n->created = 0;
+      }
+      log_rec(FFS_U_SYNCALL, -1, 0, 0, 0, NULL, NULL);
+      c.dur |= FFS_DUR_SYNC | FFS_DUR_DIRSYNC;
+    }
+  }
+  int e = errno;
+  trace_rec(FFS_OP_FSYNC, c.index, c.dur, -1, 0, r < 0 ? -(int64_t)e : 0, ".", NULL);
+  if (c.after == FFS_A_KILL_AFTER) die_now();
+  if (c.after == FFS_A_CRASH_AFTER) power_cut();
+  t_guard = 0;
+  pthread_mutex_unlock(&g_lock);
+  errno = e;
+  return r;
+}
+EXPORT void sync(void) {
+  RESOLVE();
+  if (LIKELY(!g_active) || t_guard) { real_sync(); return; }
+  sync_all(-1);
+}
+EXPORT int syncfs(int fd) {
+  RESOLVE();
+  if (LIKELY(!g_active) || t_guard) return real_syncfs(fd);
+  return sync_all(fd);
 }
 
 /* In-kernel copies into a tracked file bypass the model: reported. */

@@ -386,6 +386,18 @@ static int sc_fclose_reuse(void) {
   return 0;
 }
 
+/* a create, a write and a rename, then sync() (or syncfs()), then one more write */
+static int sc_syncall(int use_syncfs) {
+  int fd = xopen("s.dat", O_WRONLY | O_CREAT);
+  say("write", write(fd, "sync", 4));
+  say("rename", rename(P("a.dat"), P("b.dat")));
+  if (use_syncfs) say("syncfs", syncfs(fd));
+  else { sync(); say("sync", 0); }
+  say("write", write(fd, "more", 4));
+  say("close", close(fd));
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) return 2;
   D = argv[2];
@@ -419,5 +431,7 @@ int main(int argc, char **argv) {
   if (!strcmp(s, "writev")) return sc_writev();
   if (!strcmp(s, "at-calls")) return sc_at_calls();
   if (!strcmp(s, "fclose-reuse")) return sc_fclose_reuse();
+  if (!strcmp(s, "sync")) return sc_syncall(0);
+  if (!strcmp(s, "syncfs")) return sc_syncall(1);
   return 2;
 }

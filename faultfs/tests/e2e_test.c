@@ -371,6 +371,20 @@ static void at_calls_on_a_tracked_dirfd_are_modelled(void **st) {
   assert_missing("sub");
 }
 
+static void sync_and_syncfs_make_everything_durable(void **st) {
+  static const char *const sc[] = {"sync", "syncfs"};
+  for (int k = 0; k < 2; k++) {
+    res_t r;
+    reset_dirs();
+    put("a.dat", "base", 4);
+    run(sc[k], "crash@close", NULL, NULL, &r);
+    assert_crashed(&r, FFS_A_CRASH);
+    assert_file("s.dat", "sync", 4); /* created, written, synced; "more" came later */
+    assert_file("b.dat", "base", 4);
+    assert_missing("a.dat");
+  }
+}
+
 static void eio_then_successful_fsync_still_loses_data(void **st) {
   res_t r;
   put("a.dat", "base", 4);
@@ -881,6 +895,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(directory_rename_is_undone_and_files_under_it_roll_back, setup, teardown),
       cmocka_unit_test_setup_teardown(rename_undo_works_with_state_on_another_filesystem, setup, teardown),
       cmocka_unit_test_setup_teardown(at_calls_on_a_tracked_dirfd_are_modelled, setup, teardown),
+      cmocka_unit_test_setup_teardown(sync_and_syncfs_make_everything_durable, setup, teardown),
       cmocka_unit_test_setup_teardown(eio_then_successful_fsync_still_loses_data, setup, teardown),
       cmocka_unit_test_setup_teardown(torn_overwrite_keeps_exactly_the_planned_bytes, setup, teardown),
       cmocka_unit_test_setup_teardown(torn_append_keeps_exactly_the_planned_prefix, setup, teardown),
