@@ -161,11 +161,10 @@ def main():
                 store.append([(b"D", unhex(w[1]), b"")], w[2] == "1")
                 reply("ok")
             elif w[0] == "batch":
-                ops = []
-                for _ in range(int(w[1])):
-                    s = inp.readline().decode().split()
-                    ops.append((b"P", unhex(s[1]), unhex(s[2])) if s[0] == "put"
-                               else (b"D", unhex(s[1]), b""))
+                # read every line of the batch before anything can fail
+                lines = [inp.readline().decode().split() for _ in range(int(w[1]))]
+                ops = [(b"P", unhex(s[1]), unhex(s[2])) if s[0] == "put" else (b"D", unhex(s[1]), b"")
+                       for s in lines]
                 store.append(ops, w[2] == "1")
                 reply("ok")
             elif w[0] == "get":

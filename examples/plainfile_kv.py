@@ -76,8 +76,10 @@ def main():
             elif w[0] == "del":
                 delete(unhex(w[1]))
             elif w[0] == "batch":
-                for _ in range(int(w[1])):
-                    s = inp.readline().decode().split()
+                # read every line of the batch first: an error half-way must not
+                # leave batch lines to be taken for requests
+                lines = [inp.readline().decode().split() for _ in range(int(w[1]))]
+                for s in lines:
                     put(unhex(s[1]), unhex(s[2])) if s[0] == "put" else delete(unhex(s[1]))
             elif w[0] == "get":
                 try:
