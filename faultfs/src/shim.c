@@ -698,47 +698,19 @@ static void adopt_fd(int fd) {
   pthread_mutex_unlock(&g_lock);
 }
 
-static int ffs_pre(call_t *c) {
-  int32_t nid = -1;
-  c->woff = c->off;
-  if (c->cls == CL_SYNC && !fd_tracked(c->fd)) adopt_fd(c->fd);
-  /* 1. is it tracked? (fd table reads race only with calls on other fds) */
-  switch (c->cls) {
-    case CL_RENAME: case CL_LINK: {
-      int t1 = rel_of(c->dirfd, c->path, c->rel), t2 = rel_of(c->dirfd2, c->path2, c->rel2);
-      if (!t1 && !t2) return PRE_PASS;
-      if (!t1) strcpy(c->rel, "");
-      if (!t2) strcpy(c->rel2, "");
-      break;
-    }
-    case CL_UNLINK: case CL_MKDIR: case CL_RMDIR: case CL_PTRUNC:
-      if (!rel_of(c->cls == CL_PTRUNC ? AT_FDCWD : c->dirfd, c->path, c->rel)) return PRE_PASS;
-      c->rel2[0] = 0;
-      break;
-    default:
-      if (!fd_tracked(c->fd)) return PRE_PASS;
-      c->rel2[0] = 0;
-      break;
-  }
-  pthread_mutex_lock(&g_lock);
-  if (UNLIKELY(atomic_load(&g_crashed))) for (;;) pause(); /* a crash fired: never act again */
-  t_guard = 1;
-  if (c->fd >= 0) {
-    if (!fd_tracked(c->fd)) { t_guard = 0; pthread_mutex_unlock(&g_lock); return PRE_PASS; }
-    nid = FD_NODE(c->fd);
-    snprintf(c->rel, PATH_MAX, "%s", g_nodes[nid].rel);
-  }
-  c->node = nid;
-  if (c->cls == CL_UNLINK && (c->xflags & AT_REMOVEDIR)) c->op = FFS_OP_RMDIR;
+/* Counts the call, consults the libfiu point and the plan, and applies the decision: kill and
+ * crash act here (never return); other actions are left in c for the caller. Every choice
+ * is a function of (seed, plan, call index, path). Called with g_lock held. */
+static void decide(call_t *c) {
   c->index = g_index++;
   c->fire_rule = -1;
   c->after = -1;
-  /* 2. libfiu failure point */
+  /* libfiu failure point */
   if (UNLIKELY(fiu_fail(fiu_names[c->op]))) {
     void *info = fiu_failinfo();
     c->fail_errno = info ? (int)(intptr_t)info : EIO;
   }
-  /* 3. the plan */
+  /* the plan */
   for (size_t i = 0; i < g_plan->nrules; i++) {
     ffs_rule *r = &g_plan->rules[i];
     if (!ffs__op_matches(r->op, c->op) || !glob_match(r, c->rel)) continue;
@@ -780,6 +752,41 @@ static int ffs_pre(call_t *c) {
       default: break;
     }
   }
+}
+
+static int ffs_pre(call_t *c) {
+  int32_t nid = -1;
+  c->woff = c->off;
+  if (c->cls == CL_SYNC && !fd_tracked(c->fd)) adopt_fd(c->fd);
+  /* 1. is it tracked? (fd table reads race only with calls on other fds) */
+  switch (c->cls) {
+    case CL_RENAME: case CL_LINK: {
+      int t1 = rel_of(c->dirfd, c->path, c->rel), t2 = rel_of(c->dirfd2, c->path2, c->rel2);
+      if (!t1 && !t2) return PRE_PASS;
+      if (!t1) strcpy(c->rel, "");
+      if (!t2) strcpy(c->rel2, "");
+      break;
+    }
+    case CL_UNLINK: case CL_MKDIR: case CL_RMDIR: case CL_PTRUNC:
+      if (!rel_of(c->cls == CL_PTRUNC ? AT_FDCWD : c->dirfd, c->path, c->rel)) return PRE_PASS;
+      c->rel2[0] = 0;
+      break;
+    default:
+      if (!fd_tracked(c->fd)) return PRE_PASS;
+      c->rel2[0] = 0;
+      break;
+  }
+  pthread_mutex_lock(&g_lock);
+  if (UNLIKELY(atomic_load(&g_crashed))) for (;;) pause(); /* a crash fired: never act again */
+  t_guard = 1;
+  if (c->fd >= 0) {
+    if (!fd_tracked(c->fd)) { t_guard = 0; pthread_mutex_unlock(&g_lock); return PRE_PASS; }
+    nid = FD_NODE(c->fd);
+    snprintf(c->rel, PATH_MAX, "%s", g_nodes[nid].rel);
+  }
+  c->node = nid;
+  if (c->cls == CL_UNLINK && (c->xflags & AT_REMOVEDIR)) c->op = FFS_OP_RMDIR;
+  decide(c);
   if (c->fail_errno) {
     if (c->cls == CL_SYNC && nid >= 0 && g_nodes[nid].epoch && !g_nodes[nid].isdir) {
       log_rec(FFS_U_LOST, nid, 0, 0, 0, NULL, NULL); /* fsyncgate */
@@ -1085,33 +1092,7 @@ static int open_core(int dirfd, const char *path, int flags, mode_t mode, ffs_op
   if (UNLIKELY(atomic_load(&g_crashed))) for (;;) pause();
   t_guard = 1;
   c.node = -1;
-  c.index = g_index++;
-  c.fire_rule = -1;
-  c.after = -1;
-  if (UNLIKELY(fiu_fail(fiu_names[op]))) {
-    void *info = fiu_failinfo();
-    c.fail_errno = info ? (int)(intptr_t)info : EIO;
-  }
-  for (size_t i = 0; i < g_plan->nrules; i++) {
-    ffs_rule *r = &g_plan->rules[i];
-    if (!ffs__op_matches(r->op, op) || !glob_match(r, c.rel)) continue;
-    uint64_t k = ++g_rule_count[i];
-    if (c.fire_rule < 0 && (k == r->n || (r->plus && k > r->n))) c.fire_rule = (int)i;
-  }
-  if (c.fire_rule >= 0 && !c.fail_errno) {
-    ffs_action a = g_plan->rules[c.fire_rule].action;
-    c.dur |= FFS_DUR_FIRED;
-    write_fired(&c, c.fire_rule);
-    if (a == FFS_A_KILL || a == FFS_A_CRASH) {
-      trace_rec(op, c.index, c.dur, -1, 0, 0, c.rel, NULL);
-      if (a == FFS_A_KILL) die_now();
-      power_cut();
-    }
-    if (a == FFS_A_EIO) c.fail_errno = EIO;
-    if (a == FFS_A_ENOSPC) c.fail_errno = ENOSPC;
-    if (a == FFS_A_EDQUOT) c.fail_errno = EDQUOT;
-    if (a == FFS_A_KILL_AFTER || a == FFS_A_CRASH_AFTER) c.after = a;
-  }
+  decide(&c);
   int fd = -1, e = 0;
   if (c.fail_errno) {
     e = c.fail_errno;
@@ -1271,33 +1252,7 @@ static int sync_all(int fd) {
   strcpy(c.rel, ".");
   c.rel2[0] = 0;
   c.node = -1;
-  c.index = g_index++;
-  c.fire_rule = -1;
-  c.after = -1;
-  if (UNLIKELY(fiu_fail(fiu_names[FFS_OP_FSYNC]))) {
-    void *info = fiu_failinfo();
-    c.fail_errno = info ? (int)(intptr_t)info : EIO;
-  }
-  for (size_t i = 0; i < g_plan->nrules; i++) {
-    ffs_rule *r = &g_plan->rules[i];
-    if (!ffs__op_matches(r->op, FFS_OP_FSYNC) || !glob_match(r, ".")) continue;
-    uint64_t k = ++g_rule_count[i];
-    if (c.fire_rule < 0 && (k == r->n || (r->plus && k > r->n))) c.fire_rule = (int)i;
-  }
-  if (c.fire_rule >= 0 && !c.fail_errno) {
-    ffs_action a = g_plan->rules[c.fire_rule].action;
-    c.dur |= FFS_DUR_FIRED;
-    write_fired(&c, c.fire_rule);
-    if (a == FFS_A_KILL || a == FFS_A_CRASH) {
-      trace_rec(FFS_OP_FSYNC, c.index, c.dur, -1, 0, 0, ".", NULL);
-      if (a == FFS_A_KILL) die_now();
-      power_cut();
-    }
-    if (a == FFS_A_EIO) c.fail_errno = EIO;
-    if (a == FFS_A_ENOSPC) c.fail_errno = ENOSPC;
-    if (a == FFS_A_EDQUOT) c.fail_errno = EDQUOT;
-    if (a == FFS_A_KILL_AFTER || a == FFS_A_CRASH_AFTER) c.after = a;
-  }
+  decide(&c);
   int r = 0;
   if (c.fail_errno) {
     r = -1;
