@@ -16,3 +16,8 @@ cmake --build build-asan -j"$JOBS"
 echo "== ctest (ASan+UBSan) =="
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
    ctest --output-on-failure -j"$JOBS" -LE no_asan)
+echo "== build (ThreadSanitizer) =="
+cmake -S . -B build-tsan -DPC_BUILD_TESTS=ON -DPC_TSAN=ON >/dev/null
+cmake --build build-tsan -j"$JOBS"
+echo "== ctest (TSan: the multi-threaded tests) =="
+(cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j"$JOBS" -L threads)
