@@ -2,7 +2,11 @@
 # fuzz/run.sh - build the libFuzzer targets with clang (build-fuzz/) and run
 # each one in turn, one at a time, for a given time on its seed corpus.
 #
-#   fuzz/run.sh [--seconds N] [--only NAME[,...]] [--skip NAME[,...]] [--build-dir DIR] [--no-build]
+#   fuzz/run.sh [--seconds N] [--only NAME[,...]] [--skip NAME[,...]] [--keep-going]
+#               [--build-dir DIR] [--no-build]
+#
+# --keep-going runs libFuzzer in fork mode and ignores crashes, to fuzz on past
+# a known finding (longer runs); every crash is still saved in findings/.
 #
 # --skip leaves out targets with a known, reported, unfixed finding
 # (fuzz/findings/, docs/fuzzing.md) so that a CI run stays meaningful.
@@ -20,6 +24,7 @@ ONLY=""
 SKIP=""
 BUILD=build-fuzz
 DO_BUILD=1
+KEEP=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) SECONDS_PER="$2"; shift 2 ;;
@@ -27,7 +32,8 @@ while [ $# -gt 0 ]; do
     --skip) SKIP="$2"; shift 2 ;;
     --build-dir) BUILD="$2"; shift 2 ;;
     --no-build) DO_BUILD=0; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --keep-going) KEEP=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1); shift ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "fuzz/run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -48,23 +54,27 @@ if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then export TMPDI
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:allocator_may_return_null=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 fail=0
-printf '%-12s %8s %12s %8s %s\n' target seconds execs corpus result
+printf '%-12s %8s %12s %8s %8s %s\n' target seconds execs corpus crashes result
 for t in $TARGETS; do
   bin="$BUILD/fuzz/fuzz_$t"
   [ -x "$bin" ] || { echo "fuzz/run.sh: no such target '$t' ($bin)" >&2; exit 2; }
   corpus="$BUILD/corpus/$t"
   findings="$BUILD/findings/$t"
   mkdir -p "$corpus" "$findings"
+  stamp=$(mktemp)
   log="$BUILD/fuzz-$t.log"
   set +e
   "$bin" "$corpus" "fuzz/seeds/$t" -max_total_time="$SECONDS_PER" -timeout=10 -rss_limit_mb=2048 \
-    -max_len=65536 -print_final_stats=1 -artifact_prefix="$findings/" >"$log" 2>&1
+    -max_len=65536 -print_final_stats=1 -artifact_prefix="$findings/" "${KEEP[@]}" >"$log" 2>&1
   rc=$?
   set -e
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  [ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9]*\):.*/\1/p' "$log" | tail -1) # fork mode
+  crashes=$(find "$findings" -type f -newer "$stamp" 2>/dev/null | wc -l)
+  rm -f "$stamp"
   files=$(find "$corpus" -type f | wc -l)
   if [ "$rc" = 0 ]; then res=ok; else res="FAILED (rc $rc, see $log, input in $findings/)"; fail=1; fi
-  printf '%-12s %8s %12s %8s %s\n' "$t" "$SECONDS_PER" "${execs:-?}" "$files" "$res"
+  printf '%-12s %8s %12s %8s %8s %s\n' "$t" "$SECONDS_PER" "${execs:-?}" "$files" "$crashes" "$res"
   if [ "$rc" != 0 ]; then grep -m1 -E "ERROR: |INVARIANT|runtime error" "$log" >&2 || tail -5 "$log" >&2; fi
 done
 exit "$fail"
