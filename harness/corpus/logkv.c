@@ -221,7 +221,7 @@ CKV_PAIR(pc_corpus_rename_nodirsync, "corpus-rename-nodirsync", LK_RENAME_NODIRS
          "logkv, dir fsynced after the snapshot rename, then the log emptied", lk_open,
          lk_check_opts, LK_OPTS_HELP);
 CKV_PAIR(pc_corpus_eio_retry, "corpus-eio-retry", LK_EIO_RETRY,
-         "logkv retries fdatasync after EIO and acks when the retry succeeds",
+         "logkv retries fsync/fdatasync after EIO and goes on (acks) when the retry succeeds",
          "logkv, an fsync EIO fails the op and stops the engine", lk_open,
          lk_check_opts, LK_OPTS_HELP);
 CKV_PAIR(pc_corpus_torn_record, "corpus-torn-record", LK_TORN_RECORD,
