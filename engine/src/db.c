@@ -31,9 +31,14 @@
  *       old MANIFESTs, CURRENT.tmp) are deleted, and only after the new
  *       MANIFEST and CURRENT are durable (manifest.c M2, M3).
  *  (D7) Recovery replays the live WAL up to its last intact record; a torn
- *       tail (log.c L2) is cut off with ftruncate and the WAL is fsynced before
- *       open returns, so new records never follow garbage and recovered writes
- *       are durable before any new write is acked.
+ *       tail (log.c L2) is cut off with ftruncate. Recovered writes are made
+ *       durable by WRITING them anew -- flushed to a fresh, fsynced table
+ *       recorded in the MANIFEST, with a fresh WAL -- never by an fsync of the
+ *       old WAL: after a failed fsync the kernel may have marked the old WAL's
+ *       pages clean without writing them (Linux "fsyncgate"), so a later fsync
+ *       of that file proves nothing, and appending after those pages would
+ *       leave a hole before newer, synced records (found by powercut:
+ *       docs/findings.md #1). New records never follow garbage or such pages.
  *  (D8) Sequence numbers only grow: open resumes after the largest of the
  *       MANIFEST's last_seq and the WAL's last record.
  *  (D9) After a failed write or fsync of the WAL or the MANIFEST the handle is
@@ -370,6 +375,8 @@ static int create_db(sdb *db, uint64_t maxnum) {
   return publish_manifest(db); /* its directory fsync also covers the WAL's entry (D3) */
 }
 
+static int flush_locked(sdb *db);
+
 static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
   char p[PATH_MAX];
   uint64_t end = 0, size = 0, seq;
@@ -394,10 +401,13 @@ static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
     db->rec_truncated = size - end;
     if (sdb__env->ftruncate(db->wal.fd, (off_t)end) < 0) return sdb__ioerr(&db->eb, "ftruncate", p, -errno);
   }
-  if (sdb__env->fsync(db->wal.fd) < 0) return sdb__ioerr(&db->eb, "fsync", p, -errno); /* D7 */
+  if (sdb__env->fsync(db->wal.fd) < 0) return sdb__ioerr(&db->eb, "fsync", p, -errno);
   db->wal_synced = db->wal.off;
   db->vs.last_seq = db->last_seq;
-  return publish_manifest(db);
+  if ((rc = publish_manifest(db))) return rc;
+  /* D7: rewrite what was recovered (a fresh table and WAL) before any new write */
+  if (sdb__mem_count(db->mem) > 0 && (rc = flush_locked(db))) return rc;
+  return 0;
 }
 
 static int open_db(sdb *db) {

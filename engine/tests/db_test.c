@@ -174,7 +174,9 @@ static void reopen_after_flush(void **s) {
   assert_int_equal(sdb_delete(db, "key00008", 8, 0), 0);
   sdb_close(db);
   db = tu_open(dir, 0);
-  assert_string_equal(stat_line(db, "tables"), "1");
+  /* the flushed table, plus the recovered WAL rewritten as a table (D7) */
+  assert_string_equal(stat_line(db, "tables"), "2");
+  assert_int_equal(tu_count(dir, ".log"), 1);
   for (int i = 0; i < 1000; i++) {
     snprintf(k, sizeof k, "key%05d", i);
     snprintf(v, sizeof v, "v%d", i);
@@ -252,7 +254,8 @@ static void half_written_sstable_ignored_and_removed(void **s) {
   db = tu_open(dir, 0);
   tu_expect(db, "a", "1");
   tu_expect(db, "zz", NULL);
-  assert_string_equal(stat_line(db, "tables"), "0");
+  /* only the table recovery wrote from the WAL (D7); the orphans are not loaded */
+  assert_string_equal(stat_line(db, "tables"), "1");
   assert_int_equal(tu_file_size(orphan), -1);
   assert_int_equal(tu_file_size(garbage), -1);
   sdb_close(db);
