@@ -809,15 +809,15 @@ static void print_goals(const bench_cfg *c, bench_target *ts, int nt) {
   }
 }
 
-static void print_json(const bench_cfg *c, bench_target *ts, int nt, int base) {
+static void print_json(FILE *f, const bench_cfg *c, bench_target *ts, int nt, int base) {
   char lab[32], opts[1024];
-  printf("{\"config\":{\"num\":%" PRIu64 ",\"sync_num\":%" PRIu64 ",\"recovery_bytes\":%" PRIu64
+  fprintf(f, "{\"config\":{\"num\":%" PRIu64 ",\"sync_num\":%" PRIu64 ",\"recovery_bytes\":%" PRIu64
          ",\"key_size\":%zu,\"value_size\":%zu,\"runs\":%d,\"threads\":%d,\"dir\":",
          c->num, c->sync_num, c->recovery_bytes, c->klen, c->vlen, c->runs, c->threads);
-  json_str(stdout, c->root);
-  printf(",\"tmpfs\":%s,\"baseline\":", c->tmpfs ? "true" : "false");
-  json_str(stdout, ts[base].name);
-  printf("},\n\"results\":[");
+  json_str(f, c->root);
+  fprintf(f, ",\"tmpfs\":%s,\"baseline\":", c->tmpfs ? "true" : "false");
+  json_str(f, ts[base].name);
+  fprintf(f, "},\n\"results\":[");
   int first = 1;
   for (int b = 0; b < B__N; b++) {
     if (!(c->rows & (1u << b))) continue;
@@ -828,27 +828,27 @@ static void print_json(const bench_cfg *c, bench_target *ts, int nt, int base) {
       stat3 s = cell_stat(x);
       if (x->n == 0 && !x->failed) continue; /* not run for this target */
       double r = col >= nt ? NAN : ratio(b, tc, base);
-      printf("%s\n{\"benchmark\":", first ? "" : ",");
+      fprintf(f, "%s\n{\"benchmark\":", first ? "" : ",");
       first = 0;
-      json_str(stdout, row_label(b, c->threads, lab, sizeof lab));
-      printf(",\"target\":");
-      json_str(stdout, col == nt ? "disk" : col > nt ? "disk-prealloc" : ts[col].name);
+      json_str(f, row_label(b, c->threads, lab, sizeof lab));
+      fprintf(f, ",\"target\":");
+      json_str(f, col == nt ? "disk" : col > nt ? "disk-prealloc" : ts[col].name);
       if (col < nt) {
         bench_opts(c, &ts[col], b, opts, sizeof opts);
-        printf(",\"options\":");
-        json_str(stdout, opts);
+        fprintf(f, ",\"options\":");
+        json_str(f, opts);
       }
-      printf(",\"ok\":%s,\"ops_per_s\":[", s.ok && !x->failed ? "true" : "false");
-      for (int i = 0; i < x->n; i++) printf("%s%.1f", i ? "," : "", x->ops[i]);
-      printf("],\"ops_per_s_median\":%.1f,\"ops_per_s_min\":%.1f,\"ops_per_s_max\":%.1f,"
+      fprintf(f, ",\"ok\":%s,\"ops_per_s\":[", s.ok && !x->failed ? "true" : "false");
+      for (int i = 0; i < x->n; i++) fprintf(f, "%s%.1f", i ? "," : "", x->ops[i]);
+      fprintf(f, "],\"ops_per_s_median\":%.1f,\"ops_per_s_min\":%.1f,\"ops_per_s_max\":%.1f,"
              "\"mb_per_s_median\":%.2f",
              s.med, s.lo, s.hi, s.mb);
-      if (b == B_FILLRANDOM || b == B_RECOVERY) printf(",\"bytes_median\":%.0f", s.bytes);
-      if (!isnan(r)) printf(",\"vs_baseline\":%.4f", r);
-      printf("}");
+      if (b == B_FILLRANDOM || b == B_RECOVERY) fprintf(f, ",\"bytes_median\":%.0f", s.bytes);
+      if (!isnan(r)) fprintf(f, ",\"vs_baseline\":%.4f", r);
+      fprintf(f, "}");
     }
   }
-  printf("\n]}\n");
+  fprintf(f, "\n]}\n");
 }
 
 static int parse_targets(const char *spec, bench_target *ts, int *nt) {
@@ -921,6 +921,7 @@ static void usage(FILE *f) {
           "  --dir          where the temp data dirs go (default $TMPDIR or /tmp; not tmpfs,\n"
           "                 which would make fsync free)\n"
           "  --json         one JSON document on stdout instead of the table\n"
+          "  --json-file F  also write the JSON document to F (with the table on stdout)\n"
           "  --shim-all     shim rows for every target (default: sofadb and the baseline)\n"
           "See docs/bench.md.\n");
 }
@@ -931,11 +932,11 @@ int pc_cmd_bench(int argc, char **argv) {
     {"runs", 1, 0, 'r'},     {"baseline", 1, 0, 'B'},   {"threads", 1, 0, 'T'},
     {"sync-num", 1, 0, 's'}, {"recovery-bytes", 1, 0, 'R'}, {"key-size", 1, 0, 'k'},
     {"value-size", 1, 0, 'v'}, {"dir", 1, 0, 'd'},      {"json", 0, 0, 'j'},
-    {"shim-child", 1, 0, 'S'}, {"shim-all", 0, 0, 'A'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    {"shim-child", 1, 0, 'S'}, {"shim-all", 0, 0, 'A'}, {"json-file", 1, 0, 'J'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
   static bench_target ts[MAXT];
   bench_cfg c;
   char tdef[512] = "sofadb", exe[PATH_MAX];
-  const char *tspec = NULL, *bspec = DEFAULT_BENCHMARKS, *basename_ = NULL, *dir = NULL;
+  const char *json_file = NULL, *tspec = NULL, *bspec = DEFAULT_BENCHMARKS, *basename_ = NULL, *dir = NULL;
   uint64_t u;
   int ch, nt = 0, shim_row = -1, shim_all = 0, sync_set = 0, recov_set = 0, rc = 0;
   ssize_t n;
@@ -954,6 +955,7 @@ int pc_cmd_bench(int argc, char **argv) {
     case 'd': dir = optarg; break;
     case 'j': c.json = 1; break;
     case 'A': shim_all = 1; break;
+    case 'J': json_file = optarg; break;
     case 'S': shim_row = atoi(optarg); break;
     case 'h': usage(stdout); return 0;
     case 'n': case 'r': case 'T': case 's': case 'R': case 'k': case 'v':
@@ -1091,7 +1093,15 @@ int pc_cmd_bench(int argc, char **argv) {
     }
   }
   pc_rm_rf(c.root);
-  if (c.json) print_json(&c, ts, nt, base);
+  if (json_file) {
+    FILE *jf = fopen(json_file, "w");
+    if (!jf) fprintf(stderr, "powercut bench: %s: %s\n", json_file, strerror(errno));
+    else {
+      print_json(jf, &c, ts, nt, base);
+      if (fclose(jf)) rc = 1;
+    }
+  }
+  if (c.json) print_json(stdout, &c, ts, nt, base);
   else {
     printf("powercut bench: num=%" PRIu64 " (keys %zuB, values %zuB), runs=%d, fillsync %" PRIu64
            " puts, recovery %" PRIu64 " bytes, dir %s (%s), baseline %s\n",
