@@ -26,7 +26,8 @@
  *       would re-initialise both).
  *   (4) The program dies with this process (PR_SET_PDEATHSIG = SIGKILL), so it
  *       never outlives the driver child: the end of the workload is a power
- *       cut, and nothing may write to the data dir after it.
+ *       cut, and nothing may write to the data dir after it. It runs in its
+ *       own process group, which close() and the failure paths kill as a whole.
  *   (5) Replies are parsed by pc_exec_parse_reply only (exec_proto.h); a reply
  *       outside the grammar fails the op with the reason and desynchronises the
  *       session (every later op fails).
@@ -323,14 +324,18 @@ static void reap(ex_proc *p, int grace_ms) {
   if (p->from >= 0) close(p->from);
   p->to = p->from = -1;
   if (p->pid > 0) {
-    for (int waited = 0; waited < grace_ms; waited += 5) {
-      if (waitpid(p->pid, &status, WNOHANG) != 0) goto done;
-      nanosleep(&(struct timespec){0, 5000000}, NULL);
+    int gone = 0;
+    for (int waited = 0; waited < grace_ms && !gone; waited += 5) {
+      if (waitpid(p->pid, &status, WNOHANG) != 0) gone = 1;
+      else nanosleep(&(struct timespec){0, 5000000}, NULL);
     }
-    kill(p->pid, SIGKILL);
-    waitpid(p->pid, &status, 0);
+    /* the program's own process group: whatever a compound command started too */
+    kill(-p->pid, SIGKILL);
+    if (!gone) {
+      kill(p->pid, SIGKILL);
+      waitpid(p->pid, &status, 0);
+    }
   }
-done:
   p->pid = -1;
   free(p->buf);
   p->buf = NULL;
@@ -355,6 +360,7 @@ static int spawn(const ex_conf *c, const char *dir, ex_proc *p, char *msg, size_
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);   /* invariant (4) */
     if (getppid() != parent) _exit(127);
+    setpgid(0, 0);                      /* its own group, killed as one by reap() */
     if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0) _exit(127);
     signal(SIGPIPE, SIG_DFL);
     setenv("POWERCUT_DATA_DIR", dir, 1);
@@ -372,6 +378,7 @@ static int spawn(const ex_conf *c, const char *dir, ex_proc *p, char *msg, size_
     }
     _exit(127);
   }
+  setpgid(pid, pid);   /* also here: whichever of parent and child runs first */
   close(in[0]);
   close(out[1]);
   p->pid = pid;
