@@ -3,7 +3,8 @@
 # Usage: scripts/deps.sh            (must be root, or have sudo)
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libfiu-dev fiu-utils libcmocka-dev zlib1g-dev
-      libxxhash-dev libcjson-dev sqlite3 clang python3 libxml2-utils)
+      libxxhash-dev libcjson-dev sqlite3 clang python3 libxml2-utils
+      libleveldb-dev librocksdb-dev libsqlite3-dev liblmdb-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

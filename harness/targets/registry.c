@@ -26,6 +26,10 @@ const pc_target *pc_target_find(const char *name) {
 }
 
 static void contract_str(unsigned c, char *buf, size_t len) {
+  if (!c) {
+    snprintf(buf, len, "none (declare one with the target's options)");
+    return;
+  }
   snprintf(buf, len, "%s%s%s%s%s", c & ORC_DURABLE_ACK ? "durable_ack " : "",
            c & ORC_PROCESS_SAFE ? "process_safe " : "", c & ORC_PREFIX ? "prefix " : "",
            c & ORC_ATOMIC_BATCH ? "atomic_batch " : "", c & ORC_CLOSE_SYNCS ? "close_syncs" : "");
