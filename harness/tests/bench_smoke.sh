@@ -10,9 +10,11 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/pc-bench-smoke.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 # sofadb and the peers this powercut was built with (from `powercut targets`)
+# (read the list once: `grep -q` in a pipe under pipefail would race SIGPIPE)
+built=$("$PC" targets 2>/dev/null)
 targets=sofadb
 for p in leveldb rocksdb sqlite lmdb; do
-  if "$PC" targets 2>/dev/null | grep -q "^$p "; then targets="$targets,$p"; fi
+  if grep -q "^$p " <<<"$built"; then targets="$targets,$p"; fi
 done
 echo "targets: $targets"
 common=(--targets "$targets" --num 2000 --runs 1 --sync-num 50 --dir "$work")
