@@ -491,7 +491,10 @@ static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
       rpt_set_free(set);
       return 2;
     }
-    if (!o->quiet) rpt_print_summary(set, stdout);
+    if (!o->quiet) {
+      rpt_print_summary(set, stdout);
+      printf("report: %s/index.html  (junit.xml, summary.json, results.jsonl beside it)\n", o->out_dir);
+    }
     rc = rpt_set_failures(set) > 0 ? 1 : 0;
     rpt_set_free(set);
   }
