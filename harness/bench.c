@@ -109,11 +109,7 @@ int pc_cmd_bench_recovery(int argc, char **argv) {
     default: fprintf(stderr, "powercut bench-recovery: unknown option (see --help)\n"); return 2;
     }
   }
-  {
-    const char *colon = strchr(tspec, ':');
-    snprintf(target, sizeof target, "%.*s", colon ? (int)(colon - tspec) : (int)strlen(tspec), tspec);
-    snprintf(topts, sizeof topts, "%s", colon ? colon + 1 : "");
-  }
+  pc_target_spec_split(tspec, target, sizeof target, topts, sizeof topts);
   if (!(t = pc_target_find(target))) {
     fprintf(stderr, "powercut bench-recovery: unknown target '%s'\n", target);
     return 2;

@@ -142,3 +142,10 @@ int pc_shell_quote(const char *s, char *buf, size_t len) {
   buf[o] = '\0';
   return 0;
 }
+
+/* "name[:opts]" as given to --target: split at the first ':'. */
+void pc_target_spec_split(const char *spec, char *name, size_t nlen, char *opts, size_t olen) {
+  const char *colon = strchr(spec, ':');
+  snprintf(name, nlen, "%.*s", colon ? (int)(colon - spec) : (int)strlen(spec), spec);
+  snprintf(opts, olen, "%s", colon ? colon + 1 : "");
+}

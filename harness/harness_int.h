@@ -39,6 +39,7 @@ typedef struct pc_case {
 int pc_case_parse(const char *id, pc_case *c, char *err, size_t errlen);
 int pc_case_format(const pc_case *c, char *buf, size_t len);
 int pc_shell_quote(const char *s, char *buf, size_t len);
+void pc_target_spec_split(const char *spec, char *name, size_t nlen, char *opts, size_t olen);
 
 /* ---- targets (targets/) ---- */
 typedef struct pc_kv_op {   /* one write of a batch */

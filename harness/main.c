@@ -216,11 +216,7 @@ static int cmd_run(int argc, char **argv) {
     }
   }
   if (optind < argc) return usage_error("run", "unexpected argument '%s'", argv[optind]);
-  {
-    const char *colon = strchr(target, ':');
-    snprintf(c.target, sizeof c.target, "%.*s", colon ? (int)(colon - target) : (int)strlen(target), target);
-    if (colon) snprintf(c.target_opts, sizeof c.target_opts, "%s", colon + 1);
-  }
+  pc_target_spec_split(target, c.target, sizeof c.target, c.target_opts, sizeof c.target_opts);
   return run_one("run", &c, keep, 1, (int)tmo);
 }
 
@@ -338,11 +334,7 @@ static int cmd_trace(int argc, char **argv) {
     default: return usage_error("trace", "%s", "unknown option");
     }
   }
-  {
-    const char *colon = strchr(target, ':');
-    snprintf(c.target, sizeof c.target, "%.*s", colon ? (int)(colon - target) : (int)strlen(target), target);
-    if (colon) snprintf(c.target_opts, sizeof c.target_opts, "%s", colon + 1);
-  }
+  pc_target_spec_split(target, c.target, sizeof c.target, c.target_opts, sizeof c.target_opts);
   char err[1024];
   pc_worker w;
   pc_run_opts o = {0};
@@ -463,12 +455,10 @@ static int cmd_campaign(int argc, char **argv) {
   }
   if (optind < argc) return usage_error("campaign", "unexpected argument '%s'", argv[optind]);
   if (have_budget != 1) return usage_error("campaign", "%s", "give exactly one of --cases N or --time DURATION");
-  {
-    const char *colon = strchr(tspec, ':');
-    snprintf(target, sizeof target, "%.*s", colon ? (int)(colon - tspec) : (int)strlen(tspec), tspec);
-    o.target = target;
-    o.target_opts = colon ? colon + 1 : "";
-  }
+  static char topts[512];
+  pc_target_spec_split(tspec, target, sizeof target, topts, sizeof topts);
+  o.target = target;
+  o.target_opts = topts;
   if (!workloads[0]) strcpy(workloads, "mixed");
   o.workloads = workloads;
   o.timeout_ms = (int)tmo;
