@@ -2,7 +2,9 @@
  * sofadb_cli.c - the sofadb command-line tool.
  *
  *   sofadb DIR put [--sync] K V | get K | del [--sync] K | scan [FROM [TO]]
- *   sofadb DIR load N [--seed S] [--batch B] | stats | check | dump FILE
+ *   sofadb DIR load N [--seed S] [--batch B] [--keys K] | stats [--format prometheus]
+ *   sofadb DIR check | dump FILE
+ *   any command: --opt NAME=VALUE (an sdb_options field; unknown names are an error)
  *   sofadb --help | sofadb help CMD | sofadb DIR CMD --help
  *
  * Exit status: 0 ok, 1 key not found (get), 2 usage error, 3 database error
@@ -31,11 +33,14 @@ static const cmd cmds[] = {
     {"del", "[--sync] KEY", "Delete KEY. --sync: fdatasync the WAL before returning."},
     {"scan", "[FROM [TO]]", "Print KEY<TAB>VALUE lines in key order for FROM <= KEY < TO\n"
                             "(non-printable bytes escaped as \\xNN)."},
-    {"load", "N [--seed S] [--batch B]",
+    {"load", "N [--seed S] [--batch B] [--keys K]",
      "N random puts of 16-byte keys and 100-byte values, no sync (the WAL is\n"
      "synced once at close); prints puts/s. --batch B: B puts per atomic batch\n"
-     "(default 1: one WAL record per put). --seed: key generator seed (default 1)."},
-    {"stats", "", "Print engine statistics; open_us is the time the open (recovery) took."},
+     "(default 1: one WAL record per put). --seed: key generator seed (default 1).\n"
+     "--keys K: draw the keys from K distinct ones (overwrites; default: all distinct)."},
+    {"stats", "[--format text|prometheus]",
+     "Print engine statistics; open_us is the time the open (recovery) took.\n"
+     "--format prometheus: the Prometheus text exposition format (sofadb_* gauges)."},
     {"check", "", "Verify every checksum of every live file (MANIFEST, tables, WAL).\n"
                   "Exit 3 on corruption, naming the file and offset."},
     {"dump", "FILE", "Print a WAL (NNNNNN.log), table (NNNNNN.sst) or MANIFEST-NNNNNN readably.\n"
@@ -72,9 +77,44 @@ static int db_error(const char *what, int rc, sdb *db) {
 }
 
 /* Commands that only read do not create a database. */
+static sdb_options g_opt;
+
+/* "name: value" lines -> Prometheus text format. Numeric values become
+ * gauges sofadb_<name>; "levelN: files F bytes B ..." becomes per-level
+ * series; other lines (file names, states) are skipped. */
+static void print_prometheus(const char *stats) {
+  char line[512];
+  const char *p = stats;
+  while (*p) {
+    size_t n = strcspn(p, "\n");
+    if (n >= sizeof line) n = sizeof line - 1;
+    memcpy(line, p, n);
+    line[n] = 0;
+    p += n + (p[n] == '\n');
+    char *colon = strstr(line, ": ");
+    if (!colon) continue;
+    *colon = 0;
+    char *val = colon + 2, *end;
+    int level;
+    if (sscanf(line, "level%d", &level) == 1) {
+      char *tok = strtok(val, " ");
+      while (tok) {
+        char *num = strtok(NULL, " ");
+        if (!num) break;
+        printf("sofadb_level_%s{level=\"%d\"} %s\n", tok, level, num);
+        tok = strtok(NULL, " ");
+      }
+      continue;
+    }
+    strtod(val, &end);
+    if (end == val || (*end && *end != ' ')) continue;
+    *end = 0;
+    printf("# TYPE sofadb_%s gauge\nsofadb_%s %s\n", line, line, val);
+  }
+} /* defaults, then every --opt NAME=VALUE */
+
 static int open_db(const char *dir, int create, sdb **db) {
-  sdb_options o;
-  sdb_options_init(&o);
+  sdb_options o = g_opt;
   o.create_if_missing = create;
   int rc = sdb_open(dir, &o, db);
   if (rc) {
@@ -131,6 +171,7 @@ int main(int argc, char **argv) {
   const cmd *c;
   sdb *db = NULL;
   int rc, sync = 0;
+  sdb_options_init(&g_opt);
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? EX_USAGE : 0;
@@ -162,7 +203,8 @@ int main(int argc, char **argv) {
   /* split options from positional arguments */
   const char *pos[8];
   int npos = 0;
-  uint64_t seed = 1, batch = 1;
+  uint64_t seed = 1, batch = 1, nkeys = 0;
+  const char *format = "text";
   for (int i = 3; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) return cmd_help(c);
@@ -173,11 +215,25 @@ int main(int argc, char **argv) {
     if (a[0] == '-' && a[1] == '-') {
       if (!strcmp(a, "--sync") && (!strcmp(c->name, "put") || !strcmp(c->name, "del"))) {
         sync = 1;
-      } else if ((!strcmp(a, "--seed") || !strcmp(a, "--batch")) && !strcmp(c->name, "load")) {
+      } else if ((!strcmp(a, "--seed") || !strcmp(a, "--batch") || !strcmp(a, "--keys")) &&
+                 !strcmp(c->name, "load")) {
         uint64_t v;
-        if (i + 1 >= argc || parse_u64(argv[i + 1], &v) || (!strcmp(a, "--batch") && v == 0))
+        if (i + 1 >= argc || parse_u64(argv[i + 1], &v) || (strcmp(a, "--seed") && v == 0))
           return bad_usage(c, "option needs a positive number");
-        *(!strcmp(a, "--seed") ? &seed : &batch) = v;
+        *(!strcmp(a, "--seed") ? &seed : !strcmp(a, "--batch") ? &batch : &nkeys) = v;
+        i++;
+      } else if (!strcmp(a, "--format") && !strcmp(c->name, "stats")) {
+        if (i + 1 >= argc || (strcmp(argv[i + 1], "text") && strcmp(argv[i + 1], "prometheus")))
+          return bad_usage(c, "--format takes text or prometheus");
+        format = argv[++i];
+      } else if (!strcmp(a, "--opt")) {
+        char m[1024], name[64];
+        const char *eq = i + 1 < argc ? strchr(argv[i + 1], '=') : NULL;
+        if (!eq || eq == argv[i + 1] || (size_t)(eq - argv[i + 1]) >= sizeof name)
+          return bad_usage(c, "--opt takes NAME=VALUE");
+        memcpy(name, argv[i + 1], (size_t)(eq - argv[i + 1]));
+        name[eq - argv[i + 1]] = 0;
+        if (sdb_options_set(&g_opt, name, eq + 1, m, sizeof m)) return bad_usage(c, m);
         i++;
       } else {
         char m[128];
@@ -273,7 +329,12 @@ int main(int argc, char **argv) {
     if (open_db(dir, 0, &db)) return EX_DB;
     double t1 = secs();
     if ((rc = sdb_stats(db, buf, sizeof buf))) return finish(db, db_error("stats", rc, db));
-    printf("%sopen_wall_ms: %.3f\n", buf, (t1 - t0) * 1e3);
+    if (!strcmp(format, "prometheus")) {
+      print_prometheus(buf);
+      printf("# TYPE sofadb_open_wall_seconds gauge\nsofadb_open_wall_seconds %.6f\n", t1 - t0);
+    } else {
+      printf("%sopen_wall_ms: %.3f\n", buf, (t1 - t0) * 1e3);
+    }
     return finish(db, 0);
   }
   if (!strcmp(c->name, "load")) {
@@ -292,6 +353,10 @@ int main(int argc, char **argv) {
     double t0 = secs();
     for (uint64_t i = 0; i < n; i++) {
       uint64_t r = rng_next(&s);
+      if (nkeys) { /* one of nkeys keys: a fixed bijective scramble of r % nkeys */
+        uint64_t x = r % nkeys + 1;
+        r = rng_next(&x);
+      }
       for (int j = 0; j < 16; j++) key[j] = "0123456789abcdef"[(r >> (60 - 4 * j)) & 15];
       memcpy(val, pattern + r % 100, 100); /* value varies with the key, cheaply */
       if (i == 0) printf("first key: %s\n", key);

@@ -64,7 +64,29 @@ typedef struct sdb_options {
   size_t block_bytes;         /* default 4 KiB: SSTable data block target size */
   int block_restart_interval; /* default 16 keys between restart points */
   int sync_on_close;          /* default 1: close() syncs the WAL */
+  /* ---- added with leveled compaction (docs/sofadb.md, "Options") ---- */
+  int l0_compaction_trigger;  /* default 4: L0 files that start an L0->L1 compaction */
+  int l0_slowdown_trigger;    /* default 8: L0 files at which writes are delayed */
+  int l0_stop_trigger;        /* default 12: L0 files at which writes wait for compaction */
+  uint64_t level_base_bytes;  /* default 10 MiB: size target of L1 */
+  int level_ratio;            /* default 10: target(Ln+1) = target(Ln) * ratio */
+  uint64_t target_file_bytes; /* default 2 MiB: compaction output file size */
+  int bloom_bits_per_key;     /* default 10 (0 = no filter) */
+  size_t cache_bytes;         /* default 8 MiB: block cache budget (0 = no cache) */
+  int compression;            /* default SDB_COMPRESSION_NONE */
+  int compression_level;      /* default 6 (zlib 1..9) */
+  int max_open_files;         /* default 1000: bound of the table cache (>= 16) */
 } sdb_options;
+
+#define SDB_COMPRESSION_NONE 0
+#define SDB_COMPRESSION_ZLIB 1
+
+/* Sets one option by name from a string ("memtable_bytes", "4194304");
+ * sizes accept a K/M/G suffix, compression takes none|zlib. SDB_EINVAL for an
+ * unknown name or a bad value (msg, if non-NULL, says which). */
+int sdb_options_set(sdb_options *opt, const char *name, const char *value, char *msg, size_t msglen);
+/* Names of every option, space-separated. */
+const char *sdb_options_names(void);
 
 void sdb_options_init(sdb_options *opt);   /* fills in the defaults */
 

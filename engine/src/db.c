@@ -1,6 +1,6 @@
 /*
  * db.c - the sofadb handle: open/recovery, the write path, flush, reads and
- * iteration.
+ * iteration, leveled compaction (L0..L6).
  *
  * Files in a database directory (docs/format/ (wal.md, sstable.md, manifest.md)):
  *   CURRENT            names the live MANIFEST
@@ -30,15 +30,17 @@
  *       open, files that it does not name (half-written tables, retired WALs,
  *       old MANIFESTs, CURRENT.tmp) are deleted, and only after the new
  *       MANIFEST and CURRENT are durable (manifest.c M2, M3).
- *  (D7) Recovery replays the live WAL up to its last intact record; a torn
- *       tail (log.c L2) is cut off with ftruncate. Recovered writes are made
- *       durable by WRITING them anew -- flushed to a fresh, fsynced table
- *       recorded in the MANIFEST, with a fresh WAL -- never by an fsync of the
- *       old WAL: after a failed fsync the kernel may have marked the old WAL's
- *       pages clean without writing them (Linux "fsyncgate"), so a later fsync
- *       of that file proves nothing, and appending after those pages would
- *       leave a hole before newer, synced records (found by powercut:
- *       docs/findings.md #1). New records never follow garbage or such pages.
+ *  (D7) Recovery replays the live WAL up to its last intact record and never
+ *       appends to it again. Recovered writes are made durable by WRITING
+ *       them anew -- flushed to a fresh, fsynced table recorded in the
+ *       MANIFEST, with a fresh WAL -- never by an fsync of the old WAL: after
+ *       a failed fsync the kernel may have marked the old WAL's pages clean
+ *       without writing them (Linux "fsyncgate"), so a later fsync of that
+ *       file proves nothing, and appending after those pages would leave a
+ *       hole before newer, synced records (found by powercut:
+ *       docs/findings.md #1). When nothing was recovered, a fresh WAL is
+ *       started all the same (even the old WAL's header may be such a page).
+ *       New records never follow garbage or such pages.
  *  (D8) Sequence numbers only grow: open resumes after the largest of the
  *       MANIFEST's last_seq and the WAL's last record.
  *  (D9) After a failed write or fsync of the WAL or the MANIFEST the handle is
@@ -46,11 +48,31 @@
  *       is retried. (A failed table write only fails that flush: the table is
  *       discarded, the WAL still holds the data.)
  *  (D10) A batch is one WAL record and enters one memtable: all or nothing.
+ *  (D11) A compaction writes and fsyncs every output table (T1) and fsyncs the
+ *       directory before the MANIFEST edit that adds the outputs and deletes
+ *       the inputs (one edit: the switch is atomic). A failure before the
+ *       edit removes the outputs and leaves the inputs live; a failed edit
+ *       fails the handle (D9) and keeps every file (open sorts it out, D6).
+ *  (D12) An input table is deleted only after that edit is durable, and only
+ *       when the last version or iterator reading it lets go (refcounted
+ *       sdb_table, unlinked at its last unref): files in use are never
+ *       deleted. If the process dies first, open deletes it (D6).
+ *  (D13) Compaction never loses or resurrects a key: for each user key it
+ *       keeps the newest version (and any version a reader's snapshot may
+ *       still need); a tombstone is dropped only when no deeper level has a
+ *       file whose range holds the key. L0 is compacted as a whole and output
+ *       files end only between user keys, so the files of L1..L6 stay
+ *       disjoint (`check` verifies it) and a read stops at the first level
+ *       that knows the key.
+ *  (D14) Compaction runs inline after each flush, at points fixed by the
+ *       workload, so the syscall sequence stays a pure function of the calls
+ *       (deterministic mode); compaction pointers are in memory only.
  */
 #define _GNU_SOURCE
 #include "env.h"
 #include "log_format.h"
 #include "manifest.h"
+#include "manifest_format.h"
 #include "memtable.h"
 #include "sdb_int.h"
 #include "table.h"
@@ -73,8 +95,8 @@ struct sdb_batch {
 
 typedef struct sdb_version {
   int refs;
-  size_t n;
-  sdb_table **t; /* newest first */
+  size_t n[SDB_NUM_LEVELS];
+  sdb_table **t[SDB_NUM_LEVELS]; /* L0 newest first; L1+ by smallest key, disjoint */
 } sdb_version;
 
 struct sdb {
@@ -95,8 +117,13 @@ struct sdb {
   char failmsg[512];
   sdb_eb eb;
   sdb_buf scratch;
+  sdb_buf cptr[SDB_NUM_LEVELS]; /* compaction pointer: largest user key last compacted per level */
+  int has_cptr[SDB_NUM_LEVELS];
   /* stats */
   uint64_t open_us, flushes, flush_bytes, rec_records, rec_bytes, rec_truncated, rec_skipped;
+  uint64_t blocks_raw, blocks_zlib; /* block bytes before compression, blocks stored deflated */
+  uint64_t user_bytes, wal_bytes, compactions, trivial_moves, compact_read, compact_written;
+  uint64_t level_read[SDB_NUM_LEVELS], level_written[SDB_NUM_LEVELS];
 };
 
 struct sdb_iter {
@@ -125,6 +152,17 @@ void sdb_options_init(sdb_options *o) {
   o->block_bytes = 4096;
   o->block_restart_interval = 16;
   o->sync_on_close = 1;
+  o->l0_compaction_trigger = 4;
+  o->l0_slowdown_trigger = 8;
+  o->l0_stop_trigger = 12;
+  o->level_base_bytes = 10u << 20;
+  o->level_ratio = 10;
+  o->target_file_bytes = 2u << 20;
+  o->bloom_bits_per_key = 10;
+  o->cache_bytes = 8u << 20;
+  o->compression = SDB_COMPRESSION_NONE;
+  o->compression_level = 6;
+  o->max_open_files = 1000;
 }
 
 const char *sdb_errmsg(const sdb *db) { return db ? db->eb.msg : ""; }
@@ -132,23 +170,71 @@ const char *sdb_errmsg(const sdb *db) { return db ? db->eb.msg : ""; }
 /* ---- versions ----------------------------------------------------------------- */
 static void ver_unref(sdb_version *v) {
   if (!v || __atomic_sub_fetch(&v->refs, 1, __ATOMIC_ACQ_REL) > 0) return;
-  for (size_t i = 0; i < v->n; i++) sdb__table_unref(v->t[i]);
-  free(v->t);
+  for (int l = 0; l < SDB_NUM_LEVELS; l++) {
+    for (size_t i = 0; i < v->n[l]; i++) sdb__table_unref(v->t[l][i]);
+    free(v->t[l]);
+  }
   free(v);
 }
 
-/* New version: `add` (if any) in front of the tables of `old`. */
-static sdb_version *ver_new(const sdb_version *old, sdb_table *add) {
+static int cmp_newest(const void *a, const void *b) {
+  const sdb_table *x = *(sdb_table *const *)a, *y = *(sdb_table *const *)b;
+  return x->number > y->number ? -1 : x->number < y->number;
+}
+static int cmp_lo(const void *a, const void *b) {
+  const sdb_table *x = *(sdb_table *const *)a, *y = *(sdb_table *const *)b;
+  return sdb__ucmp(x->lo.p, x->lo.len, y->lo.p, y->lo.len);
+}
+
+/* New version: the tables of `old` except those in del[], plus add[i] at
+ * level addlvl[i]. A move is a del and an add of the same table. */
+static sdb_version *ver_edit(const sdb_version *old, const sdb_fdel *del, size_t ndel, sdb_table *const *add,
+                             const int *addlvl, size_t nadd) {
   sdb_version *v = calloc(1, sizeof *v);
-  size_t n = (old ? old->n : 0) + (add ? 1 : 0);
-  if (!v || !(v->t = calloc(n ? n : 1, sizeof *v->t))) {
-    free(v);
-    return NULL;
-  }
+  if (!v) return NULL;
   v->refs = 1;
-  if (add) sdb__table_ref(add), v->t[v->n++] = add;
-  for (size_t i = 0; old && i < old->n; i++) sdb__table_ref(old->t[i]), v->t[v->n++] = old->t[i];
+  for (int l = 0; l < SDB_NUM_LEVELS; l++) {
+    size_t cap = (old ? old->n[l] : 0) + nadd + 1;
+    if (!(v->t[l] = malloc(cap * sizeof *v->t[l]))) {
+      ver_unref(v);
+      return NULL;
+    }
+    for (size_t i = 0; old && i < old->n[l]; i++) {
+      size_t j = 0;
+      while (j < ndel && !(del[j].level == l && del[j].number == old->t[l][i]->number)) j++;
+      if (j < ndel) continue;
+      sdb__table_ref(old->t[l][i]);
+      v->t[l][v->n[l]++] = old->t[l][i];
+    }
+    for (size_t i = 0; i < nadd; i++)
+      if (addlvl[i] == l) sdb__table_ref(add[i]), v->t[l][v->n[l]++] = add[i];
+    qsort(v->t[l], v->n[l], sizeof *v->t[l], l == 0 ? cmp_newest : cmp_lo);
+  }
   return v;
+}
+
+/* Index of the first table of a sorted level (L1+) whose largest key >= k. */
+static size_t level_find(const sdb_version *v, int l, const void *k, size_t kn) {
+  size_t lo = 0, hi = v->n[l];
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    const sdb_table *t = v->t[l][mid];
+    if (sdb__ucmp(t->hi.p, t->hi.len, k, kn) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+static int table_covers(const sdb_table *t, const void *k, size_t kn) {
+  return sdb__ucmp(k, kn, t->lo.p, t->lo.len) >= 0 && sdb__ucmp(k, kn, t->hi.p, t->hi.len) <= 0;
+}
+
+static uint64_t level_bytes(const sdb_version *v, int l) {
+  uint64_t b = 0;
+  for (size_t i = 0; i < v->n[l]; i++) b += v->t[l][i]->size;
+  return b;
 }
 
 /* ---- failed state (D9) ---------------------------------------------------------- */
@@ -332,24 +418,32 @@ static void delete_obsolete(sdb *db) {
 
 static int open_tables(sdb *db) {
   char p[PATH_MAX];
-  sdb_version *v = ver_new(NULL, NULL);
-  int rc;
-  if (!v || !(v->t = realloc(v->t, (db->vs.nfiles + 1) * sizeof *v->t))) {
-    ver_unref(v);
-    return sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
+  size_t n = 0;
+  int rc = 0;
+  sdb_table **ts = calloc(db->vs.nfiles + 1, sizeof *ts);
+  int *lv = calloc(db->vs.nfiles + 1, sizeof *lv);
+  if (!ts || !lv) {
+    rc = sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
+    goto out;
   }
-  db->ver = v;
-  for (size_t i = 0; i < db->vs.nfiles; i++) {
-    sdb_fmeta *f = &db->vs.files[i];
-    sdb_table *t;
-    if ((rc = sdb__table_open(sdb__sst_name(p, sizeof p, db->dir, f->number), f->number, f->size, &t, &db->eb)))
-      return rc;
-    v->t[v->n++] = t;
-    if (sdb__buf_set(&t->lo, f->smallest.p, f->smallest.len - 8) ||
-        sdb__buf_set(&t->hi, f->largest.p, f->largest.len - 8))
-      return sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
+  for (; n < db->vs.nfiles; n++) {
+    sdb_fmeta *f = &db->vs.files[n];
+    if ((rc = sdb__table_open(sdb__sst_name(p, sizeof p, db->dir, f->number), f->number, f->size, &ts[n], &db->eb)))
+      goto out;
+    lv[n] = f->level;
+    if (sdb__buf_set(&ts[n]->lo, f->smallest.p, f->smallest.len - 8) ||
+        sdb__buf_set(&ts[n]->hi, f->largest.p, f->largest.len - 8)) {
+      n++;
+      rc = sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
+      goto out;
+    }
   }
-  return 0;
+  if (!(db->ver = ver_edit(NULL, NULL, 0, ts, lv, n))) rc = sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
+out:
+  for (size_t i = 0; ts && i < n; i++) sdb__table_unref(ts[i]);
+  free(ts);
+  free(lv);
+  return rc;
 }
 
 /* New MANIFEST with a snapshot of db->vs, then CURRENT names it (M2, M3). */
@@ -376,6 +470,7 @@ static int create_db(sdb *db, uint64_t maxnum) {
 }
 
 static int flush_locked(sdb *db);
+static int compact_locked(sdb *db);
 
 static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
   char p[PATH_MAX];
@@ -391,12 +486,21 @@ static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
     return rc;
   db->last_seq = seq; /* D8 */
   db->rec_bytes = end;
-  if (end == 0) { /* not even a header survived: start the file over */
-    if ((rc = sdb__logw_create(&db->wal, p, SDB_WAL_MAGIC, db->vs.log_number, &db->eb))) return rc;
-    end = db->wal.off;
-  } else if ((rc = sdb__logw_reopen(&db->wal, p, end, &db->eb))) {
-    return rc;
+  if (sdb__mem_count(db->mem) == 0) {
+    /* D7: nothing to rewrite, but never append to the old WAL either: a
+     * failed fsync may have dropped even its header, and records appended
+     * after it would then "prove" that damage synced. Start a fresh WAL; the
+     * new MANIFEST names it and open deletes the old one (D6). */
+    if (size > end) db->rec_truncated = size - end;
+    db->vs.log_number = db->vs.next_file++;
+    if ((rc = sdb__logw_create(&db->wal, sdb__log_name(p, sizeof p, db->dir, db->vs.log_number), SDB_WAL_MAGIC,
+                               db->vs.log_number, &db->eb)))
+      return rc;
+    db->wal_synced = 0;
+    db->vs.last_seq = db->last_seq;
+    return publish_manifest(db); /* its directory fsync covers the new WAL's entry (D3) */
   }
+  if ((rc = sdb__logw_reopen(&db->wal, p, end, &db->eb))) return rc;
   if (size > end) { /* D7: cut the torn tail */
     db->rec_truncated = size - end;
     if (sdb__env->ftruncate(db->wal.fd, (off_t)end) < 0) return sdb__ioerr(&db->eb, "ftruncate", p, -errno);
@@ -429,7 +533,7 @@ static int open_db(sdb *db) {
     if (!db->opt.create_if_missing)
       return sdb__err(&db->eb, SDB_ENOENT, "%s: no CURRENT file", db->dir);
     if ((rc = create_db(db, maxnum))) return rc;
-    if (!(db->ver = ver_new(NULL, NULL))) return sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
+    if (!(db->ver = ver_edit(NULL, NULL, 0, NULL, NULL, 0))) return sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
   } else if (rc) {
     return rc;
   } else if (db->opt.error_if_exists) {
@@ -450,6 +554,7 @@ static void release(sdb *db) {
   db->mem = NULL;
   sdb__vstate_free(&db->vs);
   sdb__buf_free(&db->scratch);
+  for (int l = 0; l < SDB_NUM_LEVELS; l++) sdb__buf_free(&db->cptr[l]);
   if (db->lockfd >= 0) sdb__env->close(db->lockfd);
   db->lockfd = -1;
 }
@@ -470,6 +575,17 @@ int sdb_open(const char *dir, const sdb_options *opt, sdb **out) {
     sdb_options_init(&db->opt);
   if (!db->opt.memtable_bytes || !db->opt.block_bytes || db->opt.block_restart_interval < 1) {
     rc = sdb__err(&db->eb, SDB_EINVAL, "open: memtable_bytes, block_bytes and block_restart_interval must be > 0");
+    goto fail;
+  }
+  if (db->opt.l0_compaction_trigger < 1 || db->opt.l0_slowdown_trigger < db->opt.l0_compaction_trigger ||
+      db->opt.l0_stop_trigger < db->opt.l0_slowdown_trigger || !db->opt.level_base_bytes || db->opt.level_ratio < 2 ||
+      !db->opt.target_file_bytes || db->opt.bloom_bits_per_key < 0 || db->opt.bloom_bits_per_key > 64 ||
+      (db->opt.compression != SDB_COMPRESSION_NONE && db->opt.compression != SDB_COMPRESSION_ZLIB) ||
+      db->opt.compression_level < 1 || db->opt.compression_level > 9 || db->opt.max_open_files < 16) {
+    rc = sdb__err(&db->eb, SDB_EINVAL,
+                  "open: bad option (need 1 <= l0_compaction_trigger <= l0_slowdown_trigger <= l0_stop_trigger, "
+                  "level_base_bytes and target_file_bytes > 0, level_ratio >= 2, bloom_bits_per_key 0..64, "
+                  "compression none|zlib, compression_level 1..9, max_open_files >= 16)");
     goto fail;
   }
   if (!(db->dir = strdup(dir))) {
@@ -542,6 +658,9 @@ static int flush_locked(sdb *db) {
   f.number = db->vs.next_file++;
   sdb__sst_name(sp, sizeof sp, db->dir, f.number);
   if ((rc = sdb__tb_open(&tb, sp, db->opt.block_bytes, db->opt.block_restart_interval, &db->eb))) return rc;
+  tb.bloom_bits = db->opt.bloom_bits_per_key;
+  tb.compression = db->opt.compression;
+  tb.zlevel = db->opt.compression_level;
   sdb_iiter *it = sdb__mem_iter(db->mem);
   if (!it) {
     sdb__tb_free(&tb, 1);
@@ -556,6 +675,7 @@ static int flush_locked(sdb *db) {
   it->ops->free(it);
   sdb__buf_free(&prev);
   if (!rc) rc = sdb__tb_finish(&tb, &f.size, &db->eb); /* T1 */
+  db->blocks_raw += tb.raw_bytes, db->blocks_zlib += tb.zblocks;
   if (!rc && (sdb__buf_set(&f.smallest, tb.smallest.p, tb.smallest.len) ||
               sdb__buf_set(&f.largest, tb.largest.p, tb.largest.len)))
     rc = sdb__err(&db->eb, SDB_ENOMEM, "flush: out of memory");
@@ -569,7 +689,7 @@ static int flush_locked(sdb *db) {
     rc = sdb__ioerr(&db->eb, "fsync directory", db->dir, rc);
     goto fail_files;
   }
-  sdb_edit e = {1, 1, 1, newlog, db->vs.next_file, db->last_seq, &f, 1};
+  sdb_edit e = {1, 1, 1, newlog, db->vs.next_file, db->last_seq, &f, 1, NULL, 0};
   if ((rc = sdb__manifest_append(&db->man, &e, &db->eb))) { /* D9: the edit may or may not be on disk */
     sdb__logw_close(&nw);
     enter_failed(db, rc);
@@ -580,7 +700,7 @@ static int flush_locked(sdb *db) {
   db->vs.last_seq = db->last_seq;
   if ((rc = sdb__vstate_add(&db->vs, &f)) || (rc = sdb__table_open(sp, f.number, f.size, &t, &db->eb)) ||
       sdb__buf_set(&t->lo, f.smallest.p, f.smallest.len - 8) || sdb__buf_set(&t->hi, f.largest.p, f.largest.len - 8) ||
-      !(v = ver_new(db->ver, t))) {
+      !(v = ver_edit(db->ver, NULL, 0, &t, &f.level, 1))) {
     if (!rc) rc = sdb__err(&db->eb, SDB_ENOMEM, "flush: out of memory");
     sdb__table_unref(t);
     sdb__logw_close(&nw);
@@ -606,7 +726,8 @@ static int flush_locked(sdb *db) {
   db->mem = m;
   db->flushes++;
   db->flush_bytes += f.size;
-  rc = 0;
+  db->level_written[0] += f.size;
+  rc = compact_locked(db);
   goto out;
 fail_files:
   sdb__logw_close(&nw);
@@ -616,6 +737,297 @@ out:
   sdb__buf_free(&f.smallest);
   sdb__buf_free(&f.largest);
   return rc;
+}
+
+/* ---- leveled compaction ------------------------------------------------------------ */
+static uint64_t level_target(const sdb *db, int l) {
+  double t = (double)db->opt.level_base_bytes;
+  for (int i = 1; i < l; i++) t *= db->opt.level_ratio;
+  return t > 1e18 ? UINT64_C(1000000000000000000) : (uint64_t)t;
+}
+
+/* The level most over its target (score >= 1), or -1. L0 scores by file
+ * count, L1..L5 by bytes; L6 has no target. */
+static int pick_level(const sdb *db) {
+  const sdb_version *v = db->ver;
+  double best = 1.0;
+  int level = -1;
+  for (int l = 0; l < SDB_NUM_LEVELS - 1; l++) {
+    double score = l == 0 ? (double)v->n[0] / db->opt.l0_compaction_trigger
+                          : (double)level_bytes(v, l) / (double)level_target(db, l);
+    if (score >= best) best = score, level = l;
+  }
+  return level;
+}
+
+/* 1 if no level deeper than `out` can hold user key k: a tombstone for it
+ * written to `out` would hide nothing, so it can be dropped. */
+static int is_base_level(const sdb_version *v, int out, const void *k, size_t kn) {
+  for (int l = out + 1; l < SDB_NUM_LEVELS; l++) {
+    size_t i = level_find(v, l, k, kn);
+    if (i < v->n[l] && table_covers(v->t[l][i], k, kn)) return 0;
+  }
+  return 1;
+}
+
+static int fmeta_of(const sdb *db, uint64_t number, const sdb_fmeta **out) {
+  for (size_t i = 0; i < db->vs.nfiles; i++)
+    if (db->vs.files[i].number == number) return *out = &db->vs.files[i], 0;
+  return -1;
+}
+
+typedef struct compaction {
+  int level;               /* inputs from level and level+1, outputs to level+1 */
+  sdb_table **in;          /* level's inputs first, then level+1's */
+  size_t nin, nin0;
+  sdb_fdel *del;
+  sdb_fmeta *out;          /* outputs (finished tables) */
+  size_t nout, capout;
+  sdb_tb tb;
+  int tb_open;
+  uint64_t tbnum;
+} compaction;
+
+static void compaction_free(compaction *c, int unlink_outputs, const char *dir) {
+  char p[PATH_MAX];
+  if (c->tb_open) sdb__tb_free(&c->tb, 1);
+  for (size_t i = 0; i < c->nout; i++) {
+    if (unlink_outputs) sdb__env->unlink(sdb__sst_name(p, sizeof p, dir, c->out[i].number));
+    sdb__buf_free(&c->out[i].smallest);
+    sdb__buf_free(&c->out[i].largest);
+  }
+  free(c->out);
+  free(c->in);
+  free(c->del);
+}
+
+/* Finishes the open output table (T1: written and fsynced). */
+static int finish_output(sdb *db, compaction *c) {
+  int rc;
+  sdb_fmeta *f;
+  if (c->nout == c->capout) {
+    size_t cap = c->capout ? 2 * c->capout : 4;
+    sdb_fmeta *n = realloc(c->out, cap * sizeof *n);
+    if (!n) return sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory");
+    c->out = n, c->capout = cap;
+  }
+  f = &c->out[c->nout];
+  memset(f, 0, sizeof *f);
+  f->level = c->level + 1;
+  f->number = c->tbnum;
+  rc = sdb__tb_finish(&c->tb, &f->size, &db->eb);
+  if (!rc && (sdb__buf_set(&f->smallest, c->tb.smallest.p, c->tb.smallest.len) ||
+              sdb__buf_set(&f->largest, c->tb.largest.p, c->tb.largest.len)))
+    rc = sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory");
+  c->nout++; /* listed even when it failed, so that it is unlinked */
+  db->blocks_raw += c->tb.raw_bytes, db->blocks_zlib += c->tb.zblocks;
+  sdb__tb_free(&c->tb, rc != 0);
+  c->tb_open = 0;
+  return rc;
+}
+
+/* Merges the inputs into new tables of level+1. Keeps, for each user key,
+ * the newest version and every version a snapshot at or after `smallest_snap`
+ * could still need (none today: smallest_snap is last_seq); drops a tombstone
+ * that no snapshot needs when no deeper level can hold its key. */
+static int compaction_merge(sdb *db, compaction *c, uint64_t smallest_snap) {
+  char p[PATH_MAX];
+  sdb_iiter **kids = calloc(c->nin, sizeof *kids), *m = NULL;
+  sdb_buf cur = {0};
+  uint64_t last_for_key = UINT64_MAX;
+  int rc = 0, has_cur = 0;
+  if (!kids) return sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory");
+  for (size_t i = 0; i < c->nin; i++) {
+    if (!(kids[i] = sdb__table_iter(c->in[i]))) {
+      for (size_t j = 0; j < i; j++) kids[j]->ops->free(kids[j]);
+      free(kids);
+      return sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory");
+    }
+  }
+  if (!(m = sdb__merge_iter(kids, c->nin))) return sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory");
+  for (m->ops->seek_first(m); m->ops->valid(m); m->ops->next(m)) {
+    size_t kn, vn;
+    const uint8_t *k = m->ops->key(m, &kn), *val = m->ops->value(m, &vn);
+    uint64_t tr = sdb__dec64(k + kn - 8), seq = tr >> 8;
+    int drop = 0;
+    if (!has_cur || sdb__ucmp(cur.p, cur.len, k, kn - 8)) {
+      if (sdb__buf_set(&cur, k, kn - 8)) {
+        rc = sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory");
+        break;
+      }
+      has_cur = 1;
+      last_for_key = UINT64_MAX;
+      /* outputs end only between user keys, so the files of a level stay disjoint */
+      if (c->tb_open && sdb__tb_estimate(&c->tb) >= db->opt.target_file_bytes && (rc = finish_output(db, c))) break;
+    }
+    if (last_for_key <= smallest_snap)
+      drop = 1; /* a newer version is visible to every reader */
+    else if ((tr & 0xff) == SDB_TYPE_DEL && seq <= smallest_snap && is_base_level(db->ver, c->level + 1, k, kn - 8))
+      drop = 1;
+    last_for_key = seq;
+    if (drop) continue;
+    if (!c->tb_open) {
+      uint64_t num = db->vs.next_file++;
+      if ((rc = sdb__tb_open(&c->tb, sdb__sst_name(p, sizeof p, db->dir, num), db->opt.block_bytes,
+                             db->opt.block_restart_interval, &db->eb)))
+        break;
+      c->tb.bloom_bits = db->opt.bloom_bits_per_key;
+      c->tb.compression = db->opt.compression;
+      c->tb.zlevel = db->opt.compression_level;
+      c->tbnum = num;
+      c->tb_open = 1;
+    }
+    if ((rc = sdb__tb_add(&c->tb, k, kn, val, vn, &db->eb))) break;
+  }
+  if (!rc && (rc = m->ops->status(m))) sdb__err(&db->eb, rc, "compaction: %s", m->ops->errmsg(m));
+  if (!rc && c->tb_open) rc = finish_output(db, c);
+  m->ops->free(m);
+  sdb__buf_free(&cur);
+  return rc;
+}
+
+/* Picks inputs at `level`, merges (or moves) them into level+1, records the
+ * result in the MANIFEST, installs the new version. (D11, D12) */
+static int compact_level(sdb *db, int level) {
+  sdb_version *v = db->ver, *nv = NULL;
+  compaction c = {.level = level};
+  const void *lo, *hi;
+  size_t lon, hin;
+  sdb_table **outs = NULL;
+  int *outlvl = NULL, rc = 0;
+  size_t nouts = 0;
+  if (!(c.in = calloc(v->n[level] + v->n[level + 1] + 1, sizeof *c.in)) ||
+      !(c.del = calloc(v->n[level] + v->n[level + 1] + 1, sizeof *c.del))) {
+    rc = sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory");
+    goto out;
+  }
+  if (level == 0) { /* L0 files overlap each other: take them all */
+    for (size_t i = 0; i < v->n[0]; i++) c.in[c.nin++] = v->t[0][i];
+  } else { /* the file after the compaction pointer, round robin over the key space */
+    size_t i = 0;
+    if (db->has_cptr[level]) {
+      while (i < v->n[level] &&
+             sdb__ucmp(v->t[level][i]->lo.p, v->t[level][i]->lo.len, db->cptr[level].p, db->cptr[level].len) <= 0)
+        i++;
+      if (i == v->n[level]) i = 0;
+    }
+    c.in[c.nin++] = v->t[level][i];
+  }
+  c.nin0 = c.nin;
+  lo = c.in[0]->lo.p, lon = c.in[0]->lo.len, hi = c.in[0]->hi.p, hin = c.in[0]->hi.len;
+  for (size_t i = 1; i < c.nin0; i++) {
+    if (sdb__ucmp(c.in[i]->lo.p, c.in[i]->lo.len, lo, lon) < 0) lo = c.in[i]->lo.p, lon = c.in[i]->lo.len;
+    if (sdb__ucmp(c.in[i]->hi.p, c.in[i]->hi.len, hi, hin) > 0) hi = c.in[i]->hi.p, hin = c.in[i]->hi.len;
+  }
+  for (size_t i = 0; i < v->n[level + 1]; i++) {
+    sdb_table *t = v->t[level + 1][i];
+    if (sdb__ucmp(t->hi.p, t->hi.len, lo, lon) >= 0 && sdb__ucmp(t->lo.p, t->lo.len, hi, hin) <= 0) c.in[c.nin++] = t;
+  }
+  if (level > 0 && sdb__buf_set(&db->cptr[level], hi, hin)) {
+    rc = sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory");
+    goto out;
+  }
+  db->has_cptr[level] = level > 0;
+  for (size_t i = 0; i < c.nin; i++) {
+    c.del[i].level = i < c.nin0 ? level : level + 1;
+    c.del[i].number = c.in[i]->number;
+  }
+  if (c.nin0 == 1 && c.nin == 1) { /* nothing to merge with: move the file down */
+    const sdb_fmeta *f;
+    if (fmeta_of(db, c.in[0]->number, &f) || !(c.out = calloc(1, sizeof *c.out))) {
+      rc = sdb__err(&db->eb, fmeta_of(db, c.in[0]->number, &f) ? SDB_ECORRUPT : SDB_ENOMEM,
+                    "compaction: table %" PRIu64 " missing from the live set", c.in[0]->number);
+      goto out;
+    }
+    c.out[0].level = level + 1;
+    c.out[0].number = f->number;
+    c.out[0].size = f->size;
+    if (sdb__buf_set(&c.out[0].smallest, f->smallest.p, f->smallest.len) ||
+        sdb__buf_set(&c.out[0].largest, f->largest.p, f->largest.len)) {
+      c.nout = 1;
+      rc = sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory");
+      goto out;
+    }
+    c.nout = c.capout = 1;
+    db->trivial_moves++;
+  } else {
+    if ((rc = compaction_merge(db, &c, db->last_seq))) {
+      compaction_free(&c, 1, db->dir); /* outputs are not live: remove them */
+      return rc;
+    }
+    if (c.nout && (rc = sdb__fsync_dir(db->dir))) { /* D11: output entries durable before the edit */
+      rc = sdb__ioerr(&db->eb, "fsync directory", db->dir, rc);
+      compaction_free(&c, 1, db->dir);
+      return rc;
+    }
+  }
+  sdb_edit e = {0, 1, 0, 0, db->vs.next_file, 0, c.out, c.nout, c.del, c.nin};
+  if ((rc = sdb__manifest_append(&db->man, &e, &db->eb))) { /* D9: the edit may or may not be on disk */
+    enter_failed(db, rc);
+    goto out;
+  }
+  /* The edit is durable: outputs are live, inputs are not (D12). */
+  for (size_t i = 0; i < c.nin; i++) sdb__vstate_del(&db->vs, c.in[i]->number);
+  for (size_t i = 0; i < c.nout; i++)
+    if (sdb__vstate_add(&db->vs, &c.out[i])) {
+      rc = enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory"));
+      goto out;
+    }
+  if (!(outs = calloc(c.nout + 1, sizeof *outs)) || !(outlvl = calloc(c.nout + 1, sizeof *outlvl))) {
+    rc = enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory"));
+    goto out;
+  }
+  if (c.nin == 1 && c.nout == 1 && c.out[0].number == c.in[0]->number) {
+    sdb__table_ref(c.in[0]);
+    outs[nouts] = c.in[0];
+    outlvl[nouts++] = level + 1;
+  } else {
+    for (size_t i = 0; i < c.nout; i++) {
+      char p[PATH_MAX];
+      sdb_table *t;
+      if ((rc = sdb__table_open(sdb__sst_name(p, sizeof p, db->dir, c.out[i].number), c.out[i].number, c.out[i].size,
+                                &t, &db->eb))) {
+        enter_failed(db, rc);
+        goto out;
+      }
+      outs[nouts] = t;
+      outlvl[nouts++] = level + 1;
+      if (sdb__buf_set(&t->lo, c.out[i].smallest.p, c.out[i].smallest.len - 8) ||
+          sdb__buf_set(&t->hi, c.out[i].largest.p, c.out[i].largest.len - 8)) {
+        rc = enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory"));
+        goto out;
+      }
+    }
+    for (size_t i = 0; i < c.nin; i++) {
+      c.in[i]->obsolete = 1; /* unlinked when the last version or iterator using it lets go (D12) */
+      db->compact_read += c.in[i]->size;
+      db->level_read[i < c.nin0 ? level : level + 1] += c.in[i]->size;
+    }
+    for (size_t i = 0; i < c.nout; i++) db->compact_written += c.out[i].size, db->level_written[level + 1] += c.out[i].size;
+    db->compactions++;
+  }
+  if (!(nv = ver_edit(v, c.del, c.nin, outs, outlvl, nouts))) {
+    rc = enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory"));
+    goto out;
+  }
+  db->ver = nv;
+  ver_unref(v);
+  rc = 0;
+out:
+  for (size_t i = 0; outs && i < nouts; i++) sdb__table_unref(outs[i]);
+  free(outs);
+  free(outlvl);
+  compaction_free(&c, 0, db->dir);
+  return rc;
+}
+
+/* Compacts, inline, until no level is over its target. Runs after each
+ * flush, so it happens at points fixed by the workload (deterministic). */
+static int compact_locked(sdb *db) {
+  int rc, level;
+  while ((level = pick_level(db)) >= 0)
+    if ((rc = compact_level(db, level))) return rc;
+  return 0;
 }
 
 int sdb_flush(sdb *db) {
@@ -647,6 +1059,8 @@ static int write_locked(sdb *db, const uint8_t *ops, size_t n, uint32_t count, i
   sdb__enc32(h + 8, count);
   sdb__enc64(h + 12, db->wal_synced);
   if ((rc = sdb__logw_add(&db->wal, h, sizeof h, ops, n, &db->eb))) return enter_failed(db, rc); /* D1, D9 */
+  db->user_bytes += n;
+  db->wal_bytes += n + sizeof h;
   if (sync && (rc = sync_locked(db))) return rc;                                                 /* D2 */
   if ((rc = apply_ops(db->mem, ops, n, db->last_seq + 1, count, NULL))) {
     sdb__err(&db->eb, rc, "write: cannot add to the memtable (%s)", sdb_strerror(rc));
@@ -767,20 +1181,27 @@ int sdb_get(sdb *db, const void *k, size_t kn, void **val, size_t *vn) {
     rc = SDB_ENOMEM;
     goto out;
   }
-  for (size_t i = 0; i < ver->n; i++) {
-    sdb_table *t = ver->t[i];
-    if (sdb__ucmp(k, kn, t->lo.p, t->lo.len) < 0 || sdb__ucmp(k, kn, t->hi.p, t->hi.len) > 0) continue;
-    sdb_eb eb;
-    int r = sdb__table_get(t, ik.p, ik.len, val, vn, &eb);
-    if (r == 0) continue;
-    if (r == 1) rc = 0;
-    if (r < 0) {
-      rc = r;
-      pthread_mutex_lock(&db->mu);
-      memcpy(db->eb.msg, eb.msg, sizeof eb.msg);
-      pthread_mutex_unlock(&db->mu);
+  for (int l = 0; l < SDB_NUM_LEVELS && rc == SDB_ENOTFOUND; l++) {
+    size_t i = l == 0 ? 0 : level_find(ver, l, k, kn);
+    for (; i < ver->n[l]; i++) {
+      sdb_table *t = ver->t[l][i];
+      if (!table_covers(t, k, kn)) {
+        if (l == 0) continue;
+        break;
+      }
+      sdb_eb eb;
+      int r = sdb__table_get(t, ik.p, ik.len, val, vn, &eb);
+      if (r == 1) rc = 0;
+      if (r == 2) rc = SDB_ENOTFOUND;
+      if (r < 0) {
+        rc = r;
+        pthread_mutex_lock(&db->mu);
+        memcpy(db->eb.msg, eb.msg, sizeof eb.msg);
+        pthread_mutex_unlock(&db->mu);
+      }
+      if (r != 0) goto out;
+      if (l > 0) break; /* L1+: at most one table of a level covers the key */
     }
-    break;
   }
 out:
   sdb__buf_free(&ik);
@@ -827,12 +1248,15 @@ int sdb_iter_create(sdb *db, const void *lo, size_t lolen, const void *hi, size_
   it->snap = db->last_seq;
   it->ver = db->ver;
   __atomic_add_fetch(&it->ver->refs, 1, __ATOMIC_RELAXED);
-  kids = calloc(it->ver->n + 1, sizeof *kids);
+  size_t want = 1;
+  for (int l = 0; l < SDB_NUM_LEVELS; l++) want += it->ver->n[l];
+  kids = calloc(want, sizeof *kids);
   if (kids && (kids[n] = sdb__mem_iter(db->mem))) n++;
   pthread_mutex_unlock(&db->mu);
-  for (size_t i = 0; kids && i < it->ver->n; i++)
-    if ((kids[n] = sdb__table_iter(it->ver->t[i]))) n++;
-  if (kids && n != it->ver->n + 1) {
+  for (int l = 0; kids && l < SDB_NUM_LEVELS; l++)
+    for (size_t i = 0; i < it->ver->n[l]; i++)
+      if ((kids[n] = sdb__table_iter(it->ver->t[l][i]))) n++;
+  if (kids && n != want) {
     for (size_t i = 0; i < n; i++) kids[i]->ops->free(kids[i]);
     free(kids);
     kids = NULL;
@@ -893,13 +1317,17 @@ void sdb_iter_free(sdb_iter *it) {
 /* ---- stats, check, dump ------------------------------------------------------------ */
 int sdb_stats(sdb *db, char *buf, size_t len) {
   uint64_t tbytes = 0, entries = 0;
+  size_t ntables = 0, off;
   if (!db || !buf || !len) return SDB_EINVAL;
   pthread_mutex_lock(&db->mu);
   if (!db->open_ok) {
     pthread_mutex_unlock(&db->mu);
     return SDB_EFAILED;
   }
-  for (size_t i = 0; i < db->ver->n; i++) tbytes += db->ver->t[i]->size, entries += db->ver->t[i]->entries;
+  for (int l = 0; l < SDB_NUM_LEVELS; l++)
+    for (size_t i = 0; i < db->ver->n[l]; i++)
+      ntables++, tbytes += db->ver->t[l][i]->size, entries += db->ver->t[l][i]->entries;
+  uint64_t tw = db->flush_bytes + db->compact_written;
   snprintf(buf, len,
            "open_us: %" PRIu64 "\n"
            "recovered_wal_records: %" PRIu64 "\n"
@@ -916,11 +1344,35 @@ int sdb_stats(sdb *db, char *buf, size_t len) {
            "table_bytes: %" PRIu64 "\n"
            "table_entries: %" PRIu64 "\n"
            "flushes: %" PRIu64 "\n"
-           "failed: %s\n",
+           "failed: %s\n"
+           "user_bytes_written: %" PRIu64 "\n"
+           "wal_bytes_written: %" PRIu64 "\n"
+           "flush_bytes_written: %" PRIu64 "\n"
+           "compactions: %" PRIu64 "\n"
+           "trivial_moves: %" PRIu64 "\n"
+           "compaction_bytes_read: %" PRIu64 "\n"
+           "compaction_bytes_written: %" PRIu64 "\n"
+           "write_amplification: %.2f\n"
+           "write_amplification_total: %.2f\n"
+           "block_bytes_before_compression: %" PRIu64 "\n"
+           "blocks_compressed: %" PRIu64 "\n",
            db->open_us, db->rec_records, db->rec_bytes, db->rec_truncated, db->rec_skipped, db->last_seq,
            db->vs.next_file, db->man_number, db->vs.log_number, db->wal.off, db->wal_synced,
-           sdb__mem_usage(db->mem), sdb__mem_count(db->mem), db->ver->n, tbytes, entries, db->flushes,
-           db->failed ? sdb_strerror(db->failed) : "no");
+           sdb__mem_usage(db->mem), sdb__mem_count(db->mem), ntables, tbytes, entries, db->flushes,
+           db->failed ? sdb_strerror(db->failed) : "no", db->user_bytes, db->wal_bytes, db->flush_bytes,
+           db->compactions, db->trivial_moves, db->compact_read, db->compact_written,
+           db->flush_bytes ? (double)tw / (double)db->flush_bytes : 0.0,
+           db->user_bytes ? (double)(tw + db->wal_bytes) / (double)db->user_bytes : 0.0, db->blocks_raw,
+           db->blocks_zlib);
+  for (int l = 0; l < SDB_NUM_LEVELS; l++) {
+    off = strlen(buf);
+    if (off + 1 >= len) break;
+    snprintf(buf + off, len - off,
+             "level%d: files %zu bytes %" PRIu64 " target %" PRIu64 " read %" PRIu64 " written %" PRIu64 "\n", l,
+             db->ver->n[l], level_bytes(db->ver, l),
+             l == 0 ? (uint64_t)db->opt.l0_compaction_trigger : l == SDB_NUM_LEVELS - 1 ? 0 : level_target(db, l),
+             db->level_read[l], db->level_written[l]);
+  }
   pthread_mutex_unlock(&db->mu);
   return 0;
 }
@@ -939,6 +1391,17 @@ int sdb__check_dir(const char *dir, FILE *out, char *msg, size_t msglen) {
   }
   if ((rc = sdb__manifest_read(sdb__manifest_name(p, sizeof p, dir, mnum), mnum, &vs, NULL, &eb))) goto out;
   if (out) fprintf(out, "ok  %s (%zu live tables, wal %06" PRIu64 ".log)\n", p, vs.nfiles, vs.log_number);
+  for (size_t i = 0; i < vs.nfiles; i++) /* D13: the tables of a level >= 1 are disjoint */
+    for (size_t j = i + 1; j < vs.nfiles && vs.files[j].level == vs.files[i].level; j++) {
+      const sdb_fmeta *a = &vs.files[i], *b = &vs.files[j];
+      if (a->level == 0) break;
+      if (sdb__ucmp(a->smallest.p, a->smallest.len - 8, b->largest.p, b->largest.len - 8) <= 0 &&
+          sdb__ucmp(b->smallest.p, b->smallest.len - 8, a->largest.p, a->largest.len - 8) <= 0) {
+        rc = sdb__err(&eb, SDB_ECORRUPT, "%s: level %d tables %06" PRIu64 ".sst and %06" PRIu64 ".sst overlap", p,
+                      a->level, a->number, b->number);
+        goto out;
+      }
+    }
   for (size_t i = 0; i < vs.nfiles; i++) {
     sdb_table *t;
     sdb_fmeta *f = &vs.files[i];

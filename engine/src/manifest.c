@@ -56,12 +56,28 @@ int sdb__vstate_add(sdb_vstate *vs, const sdb_fmeta *f) {
   return 0;
 }
 
+int sdb__vstate_del(sdb_vstate *vs, uint64_t number) {
+  size_t i;
+  for (i = 0; i < vs->nfiles && vs->files[i].number != number; i++) {
+  }
+  if (i == vs->nfiles) return -1;
+  sdb__buf_free(&vs->files[i].smallest);
+  sdb__buf_free(&vs->files[i].largest);
+  memmove(vs->files + i, vs->files + i + 1, (vs->nfiles - i - 1) * sizeof *vs->files);
+  vs->nfiles--;
+  return 0;
+}
+
 int sdb__edit_encode(const sdb_edit *e, sdb_buf *out) {
   int rc = 0;
   out->len = 0;
   if (e->has_log && ((rc = sdb__buf_var(out, SDB_TAG_LOG)) || (rc = sdb__buf_var(out, e->log_number)))) return rc;
   if (e->has_next && ((rc = sdb__buf_var(out, SDB_TAG_NEXT)) || (rc = sdb__buf_var(out, e->next_file)))) return rc;
   if (e->has_seq && ((rc = sdb__buf_var(out, SDB_TAG_SEQ)) || (rc = sdb__buf_var(out, e->last_seq)))) return rc;
+  for (size_t i = 0; i < e->ndel; i++)
+    if ((rc = sdb__buf_var(out, SDB_TAG_DEL)) || (rc = sdb__buf_var(out, (uint64_t)e->del[i].level)) ||
+        (rc = sdb__buf_var(out, e->del[i].number)))
+      return rc;
   for (size_t i = 0; i < e->nadd; i++) {
     const sdb_fmeta *f = &e->add[i];
     if ((rc = sdb__buf_var(out, SDB_TAG_ADD)) || (rc = sdb__buf_var(out, (uint64_t)f->level)) ||
@@ -101,7 +117,7 @@ static const char *apply_edit(sdb_vstate *vs, const uint8_t *p, size_t n, FILE *
       case SDB_TAG_ADD: {
         sdb_fmeta f = {0};
         const char *why = NULL;
-        if (!(p = sdb__decvar(p, end, &lvl)) || lvl > 64 || !(p = sdb__decvar(p, end, &f.number)) ||
+        if (!(p = sdb__decvar(p, end, &lvl)) || lvl >= SDB_NUM_LEVELS || !(p = sdb__decvar(p, end, &f.number)) ||
             !(p = sdb__decvar(p, end, &f.size)) || !(p = dec_lp(p, end, &f.smallest)) ||
             !(p = dec_lp(p, end, &f.largest))) {
           why = "malformed ADD_FILE";
@@ -123,15 +139,8 @@ static const char *apply_edit(sdb_vstate *vs, const uint8_t *p, size_t n, FILE *
         break;
       }
       case SDB_TAG_DEL: {
-        size_t i;
         if (!(p = sdb__decvar(p, end, &lvl)) || !(p = sdb__decvar(p, end, &num))) return "malformed DEL_FILE";
-        for (i = 0; i < vs->nfiles && vs->files[i].number != num; i++) {
-        }
-        if (i == vs->nfiles) return "DEL_FILE of a file not live";
-        sdb__buf_free(&vs->files[i].smallest);
-        sdb__buf_free(&vs->files[i].largest);
-        memmove(vs->files + i, vs->files + i + 1, (vs->nfiles - i - 1) * sizeof *vs->files);
-        vs->nfiles--;
+        if (sdb__vstate_del(vs, num)) return "DEL_FILE of a file not live";
         if (dump) fprintf(dump, "  del_file L%" PRIu64 " %06" PRIu64 ".sst\n", lvl, num);
         break;
       }
@@ -193,7 +202,7 @@ out:
 int sdb__manifest_create(sdb_logw *w, const char *dir, uint64_t num, const sdb_vstate *vs, sdb_eb *eb) {
   char path[PATH_MAX];
   sdb_buf b = {0};
-  sdb_edit e = {1, 1, 1, vs->log_number, vs->next_file, vs->last_seq, vs->files, vs->nfiles};
+  sdb_edit e = {1, 1, 1, vs->log_number, vs->next_file, vs->last_seq, vs->files, vs->nfiles, NULL, 0};
   int rc;
   sdb__manifest_name(path, sizeof path, dir, num);
   if ((rc = sdb__logw_create(w, path, SDB_MANIFEST_MAGIC, num, eb))) return rc;

@@ -14,12 +14,21 @@ typedef struct sdb_fmeta {
   sdb_buf smallest, largest; /* internal keys */
 } sdb_fmeta;
 
-/* A version edit, or (all fields set, every file in `add`) a full snapshot. */
+typedef struct sdb_fdel {
+  int level;
+  uint64_t number;
+} sdb_fdel;
+
+/* A version edit, or (all fields set, every file in `add`) a full snapshot.
+ * Deletions are encoded (and applied) before additions, so one edit can move
+ * a file to another level. */
 typedef struct sdb_edit {
   int has_log, has_next, has_seq;
   uint64_t log_number, next_file, last_seq;
   const sdb_fmeta *add;
   size_t nadd;
+  const sdb_fdel *del;
+  size_t ndel;
 } sdb_edit;
 
 typedef struct sdb_vstate {
@@ -31,6 +40,8 @@ typedef struct sdb_vstate {
 
 void sdb__vstate_free(sdb_vstate *vs);
 int sdb__vstate_add(sdb_vstate *vs, const sdb_fmeta *f); /* copies */
+/* Removes file `number`; -1 if it is not live. */
+int sdb__vstate_del(sdb_vstate *vs, uint64_t number);
 
 int sdb__edit_encode(const sdb_edit *e, sdb_buf *out);
 

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <unistd.h>
+#include <zlib.h>
 
 /* ---- block builder ----------------------------------------------------------- */
 typedef struct sdb_bb {
@@ -76,11 +77,31 @@ static int tb_flushbuf(sdb_tb *b, sdb_eb *eb) {
   return 0;
 }
 
-/* Writes contents + trailer; *off and *len get the block handle. */
-static int tb_write_block(sdb_tb *b, const uint8_t *c, size_t n, uint64_t *off, uint64_t *len, sdb_eb *eb) {
+/* Deflates a data block into b->zbuf (raw length varint | zlib stream);
+ * returns 1 if that is smaller than the block, else 0 (store it raw). */
+static int tb_deflate(sdb_tb *b, const uint8_t *c, size_t n) {
+  uLongf zn = compressBound((uLong)n);
+  b->zbuf.len = 0;
+  if (sdb__buf_var(&b->zbuf, n) || sdb__buf_reserve(&b->zbuf, (size_t)zn)) return 0;
+  if (compress2(b->zbuf.p + b->zbuf.len, &zn, c, (uLong)n, b->zlevel) != Z_OK) return 0;
+  b->zbuf.len += (size_t)zn;
+  return b->zbuf.len < n;
+}
+
+/* Writes contents + trailer; *off and *len get the block handle. A data
+ * block is deflated when compression is on and that makes it smaller. */
+static int tb_write_block(sdb_tb *b, const uint8_t *c, size_t n, uint64_t *off, uint64_t *len, int data,
+                          sdb_eb *eb) {
   uint8_t type = SDB_BLOCK_RAW;
   int rc;
   size_t start = b->fbuf.len;
+  b->raw_bytes += n;
+  if (data && b->compression == SDB_COMPRESSION_ZLIB && tb_deflate(b, c, n)) {
+    type = SDB_BLOCK_ZLIB;
+    c = b->zbuf.p;
+    n = b->zbuf.len;
+    b->zblocks++;
+  }
   if (sdb__buf_add(&b->fbuf, c, n) || sdb__buf_add(&b->fbuf, &type, 1) || sdb__buf_u32(&b->fbuf, 0))
     return sdb__err(eb, SDB_ENOMEM, "build %s: out of memory", b->path);
   sdb__enc32(b->fbuf.p + start + n + 1, sdb__cksum(b->fbuf.p + start, n + 1)); /* over contents||type */
@@ -102,7 +123,7 @@ static int tb_finish_data_block(sdb_tb *b, sdb_eb *eb) {
   int rc;
   if (b->data->n == 0) return 0;
   if (bb_finish(b->data)) return sdb__err(eb, SDB_ENOMEM, "build %s: out of memory", b->path);
-  if ((rc = tb_write_block(b, b->data->data.p, b->data->data.len, &off, &len, eb))) return rc;
+  if ((rc = tb_write_block(b, b->data->data.p, b->data->data.len, &off, &len, 1, eb))) return rc;
   if (bb_add(b->index, b->lastkey.p, b->lastkey.len, h, (size_t)handle_enc(h, off, len)))
     return sdb__err(eb, SDB_ENOMEM, "build %s: out of memory", b->path);
   bb_reset(b->data);
@@ -116,6 +137,8 @@ int sdb__tb_open(sdb_tb *b, const char *path, size_t block_bytes, int interval, 
   b->block_bytes = block_bytes ? block_bytes : 4096;
   b->interval = interval > 0 ? interval : 16;
   b->min_seq = UINT64_MAX;
+  b->bloom_bits = SDB_BLOOM_BITS_PER_KEY;
+  b->zlevel = 6;
   b->data = calloc(1, sizeof *b->data);
   b->index = calloc(1, sizeof *b->index);
   b->fd = -1;
@@ -150,11 +173,17 @@ nomem:
   return sdb__err(eb, SDB_ENOMEM, "build %s: out of memory", b->path);
 }
 
+uint64_t sdb__tb_estimate(const sdb_tb *b) { return b->off + b->data->data.len; }
+
 /* Bloom filter: bits[nbits/8] | probes u8; probe i of a key with hash h sets
  * bit (h1 + i*h2) mod nbits, h1 = low 32 bits of h, h2 = high 32 bits | 1. */
-static int bloom_build(const sdb_buf *hashes, sdb_buf *out) {
+static int bloom_build(const sdb_buf *hashes, int bits_per_key, sdb_buf *out) {
   size_t n = hashes->len / 8;
-  uint64_t nbits = (uint64_t)n * SDB_BLOOM_BITS_PER_KEY;
+  uint64_t nbits = (uint64_t)n * (uint64_t)bits_per_key;
+  /* k = bits_per_key * ln 2, as in the usual analysis; at least 1, at most 30 */
+  uint32_t probes = (uint32_t)(bits_per_key * 69 / 100);
+  if (probes < 1) probes = 1;
+  if (probes > 30) probes = 30;
   if (nbits < 64) nbits = 64;
   nbits = (nbits + 7) / 8 * 8;
   out->len = 0;
@@ -163,12 +192,12 @@ static int bloom_build(const sdb_buf *hashes, sdb_buf *out) {
   for (size_t i = 0; i < n; i++) {
     uint64_t h = sdb__dec64(hashes->p + 8 * i);
     uint32_t h1 = (uint32_t)h, h2 = (uint32_t)(h >> 32) | 1;
-    for (uint32_t j = 0; j < SDB_BLOOM_PROBES; j++) {
+    for (uint32_t j = 0; j < probes; j++) {
       uint64_t bit = ((uint64_t)h1 + (uint64_t)j * h2) % nbits;
       out->p[bit / 8] |= (uint8_t)(1u << (bit % 8));
     }
   }
-  out->p[nbits / 8] = SDB_BLOOM_PROBES;
+  out->p[nbits / 8] = (uint8_t)probes;
   out->len = (size_t)nbits / 8 + 1;
   return 0;
 }
@@ -206,17 +235,20 @@ int sdb__tb_finish(sdb_tb *b, uint64_t *size, sdb_eb *eb) {
       props_add(&props, "max_seq", b->entries ? b->max_seq : 0) ||
       props_add(&props, "min_seq", b->entries ? b->min_seq : 0) || bb_finish(&props))
     goto nomem;
-  if (bloom_build(&b->hashes, &filter)) goto nomem;
-  if ((rc = tb_write_block(b, filter.p, filter.len, &foff, &flen, eb))) goto out;
-  if ((rc = tb_write_block(b, props.data.p, props.data.len, &poff, &plen, eb))) goto out;
+  if (b->bloom_bits > 0) {
+    if (bloom_build(&b->hashes, b->bloom_bits, &filter)) goto nomem;
+    if ((rc = tb_write_block(b, filter.p, filter.len, &foff, &flen, 0, eb))) goto out;
+  }
+  if ((rc = tb_write_block(b, props.data.p, props.data.len, &poff, &plen, 0, eb))) goto out;
   /* metaindex names in sorted order */
-  if (bb_add(&meta, (const uint8_t *)SDB_FILTER_NAME, strlen(SDB_FILTER_NAME), h, (size_t)handle_enc(h, foff, flen)) ||
+  if ((b->bloom_bits > 0 &&
+       bb_add(&meta, (const uint8_t *)SDB_FILTER_NAME, strlen(SDB_FILTER_NAME), h, (size_t)handle_enc(h, foff, flen))) ||
       bb_add(&meta, (const uint8_t *)SDB_PROPS_NAME, strlen(SDB_PROPS_NAME), h, (size_t)handle_enc(h, poff, plen)) ||
       bb_finish(&meta))
     goto nomem;
-  if ((rc = tb_write_block(b, meta.data.p, meta.data.len, &moff, &mlen, eb))) goto out;
+  if ((rc = tb_write_block(b, meta.data.p, meta.data.len, &moff, &mlen, 0, eb))) goto out;
   if (bb_finish(b->index)) goto nomem;
-  if ((rc = tb_write_block(b, b->index->data.p, b->index->data.len, &ioff, &ilen, eb))) goto out;
+  if ((rc = tb_write_block(b, b->index->data.p, b->index->data.len, &ioff, &ilen, 0, eb))) goto out;
   sdb__enc64(foot, moff);
   sdb__enc64(foot + 8, mlen);
   sdb__enc64(foot + 16, ioff);
@@ -261,6 +293,7 @@ void sdb__tb_free(sdb_tb *b, int unlink_file) {
   sdb__buf_free(&b->smallest);
   sdb__buf_free(&b->largest);
   sdb__buf_free(&b->hashes);
+  sdb__buf_free(&b->zbuf);
 }
 
 /* ---- block reader ------------------------------------------------------------ */
@@ -356,10 +389,33 @@ static int dec_handle(const uint8_t *p, size_t n, uint64_t *off, uint64_t *len) 
   return (p = sdb__decvar(p, end, off)) && sdb__decvar(p, end, len) ? 0 : -1;
 }
 
-/* Reads and verifies the block at (off, len); *out is malloc'd contents. (T2) */
-static int read_block(sdb_table *t, uint64_t off, uint64_t len, uint8_t **out, sdb_eb *eb) {
+/* Inflates a zlib block (contents = raw length varint | zlib stream). */
+static int inflate_block(sdb_table *t, uint64_t off, const uint8_t *p, size_t n, uint8_t **out, size_t *outlen,
+                         sdb_eb *eb) {
+  uint64_t raw;
+  const uint8_t *z = sdb__decvar(p, p + n, &raw);
+  uLongf got;
+  uint8_t *d;
+  if (!z || raw > (1u << 30))
+    return sdb__err(eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": bad compressed-block header", t->path, off);
+  if (!(d = malloc(raw ? raw : 1))) return sdb__err(eb, SDB_ENOMEM, "read %s: out of memory", t->path);
+  got = (uLongf)raw;
+  if (uncompress(d, &got, z, (uLong)(p + n - z)) != Z_OK || got != raw) {
+    free(d);
+    return sdb__err(eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": zlib data does not inflate to %" PRIu64 " bytes",
+                    t->path, off, raw);
+  }
+  *out = d;
+  *outlen = (size_t)raw;
+  return 0;
+}
+
+/* Reads and verifies the block at (off, len); *out is malloc'd contents
+ * (inflated if the block is compressed), *outlen its length. (T2) */
+static int read_block(sdb_table *t, uint64_t off, uint64_t len, uint8_t **out, size_t *outlen, sdb_eb *eb) {
   uint8_t *p;
   ssize_t n;
+  int rc;
   if (off > t->size || len > t->size - off || t->size - off - len < SDB_SST_TRAILER)
     return sdb__err(eb, SDB_ECORRUPT, "%s: block handle at offset %" PRIu64 " length %" PRIu64 " is out of bounds",
                     t->path, off, len);
@@ -371,13 +427,19 @@ static int read_block(sdb_table *t, uint64_t off, uint64_t len, uint8_t **out, s
       return sdb__ioerr(eb, "pread", t->path, (int)n);
     }
     if ((uint64_t)n == len + SDB_SST_TRAILER && sdb__cksum(p, len + 1) == sdb__dec32(p + len + 1)) {
-      if (p[len] != SDB_BLOCK_RAW) {
-        unsigned type = p[len];
-        free(p);
-        return sdb__err(eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": unknown block type %u", t->path, off, type);
+      if (p[len] == SDB_BLOCK_RAW) {
+        *out = p;
+        *outlen = (size_t)len;
+        return 0;
       }
-      *out = p;
-      return 0;
+      if (p[len] == SDB_BLOCK_ZLIB) {
+        rc = inflate_block(t, off, p, (size_t)len, out, outlen, eb);
+        free(p);
+        return rc;
+      }
+      unsigned type = p[len];
+      free(p);
+      return sdb__err(eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": unknown block type %u", t->path, off, type);
     }
   }
   free(p);
@@ -472,29 +534,29 @@ int sdb__table_open(const char *path, uint64_t number, uint64_t expect_size, sdb
   t->meta_len = sdb__dec64(foot + 8);
   t->index_off = sdb__dec64(foot + 16);
   uint64_t ilen = sdb__dec64(foot + 24);
-  if ((rc = read_block(t, t->index_off, ilen, &t->index, eb))) goto fail;
-  t->index_len = (size_t)ilen;
+  if ((rc = read_block(t, t->index_off, ilen, &t->index, &t->index_len, eb))) goto fail;
   biter chk = {0};
   if (bi_init(&chk, t->index, t->index_len)) {
     rc = sdb__err(eb, SDB_ECORRUPT, "%s: offset %" PRIu64 ": malformed index block", path, t->index_off);
     goto fail;
   }
-  if ((rc = read_block(t, t->meta_off, t->meta_len, &meta, eb))) goto fail;
+  size_t mlen, flen2, plen2;
+  if ((rc = read_block(t, t->meta_off, t->meta_len, &meta, &mlen, eb))) goto fail;
   uint64_t foff = 0, flen = 0;
-  int found = find_handle(meta, t->meta_len, SDB_PROPS_NAME, &poff, &plen) == 1;
-  int has_filter = find_handle(meta, t->meta_len, SDB_FILTER_NAME, &foff, &flen);
+  int found = find_handle(meta, mlen, SDB_PROPS_NAME, &poff, &plen) == 1;
+  int has_filter = find_handle(meta, mlen, SDB_FILTER_NAME, &foff, &flen);
   if (has_filter < 0) found = 0;
   if (has_filter) {
-    if ((rc = read_block(t, foff, flen, &t->filter, eb))) goto fail;
-    t->filter_len = (size_t)flen;
+    if ((rc = read_block(t, foff, flen, &t->filter, &flen2, eb))) goto fail;
+    t->filter_len = flen2;
   }
   if (!found) {
     rc = sdb__err(eb, SDB_ECORRUPT, "%s: offset %" PRIu64 ": metaindex has no properties block", path, t->meta_off);
     goto fail;
   }
-  if ((rc = read_block(t, poff, plen, &props, eb))) goto fail;
-  if (find_prop(props, plen, "entries", &t->entries) != 1 || find_prop(props, plen, "data_blocks", &t->nblocks) != 1 ||
-      find_prop(props, plen, "min_seq", &t->min_seq) != 1 || find_prop(props, plen, "max_seq", &t->max_seq) != 1) {
+  if ((rc = read_block(t, poff, plen, &props, &plen2, eb))) goto fail;
+  if (find_prop(props, plen2, "entries", &t->entries) != 1 || find_prop(props, plen2, "data_blocks", &t->nblocks) != 1 ||
+      find_prop(props, plen2, "min_seq", &t->min_seq) != 1 || find_prop(props, plen2, "max_seq", &t->max_seq) != 1) {
     rc = sdb__err(eb, SDB_ECORRUPT, "%s: offset %" PRIu64 ": malformed properties block", path, poff);
     goto fail;
   }
@@ -514,6 +576,7 @@ void sdb__table_ref(sdb_table *t) { __atomic_add_fetch(&t->refs, 1, __ATOMIC_REL
 void sdb__table_unref(sdb_table *t) {
   if (!t || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) > 0) return;
   if (t->fd >= 0) sdb__env->close(t->fd);
+  if (t->obsolete) sdb__env->unlink(t->path); /* db.c D12: after the edit that removed it */
   free(t->index);
   free(t->filter);
   sdb__buf_free(&t->lo);
@@ -542,8 +605,9 @@ static void ti_load(titer *i) {
                          i->t->index_off);
     return;
   }
-  if ((i->status = read_block(i->t, off, len, &i->blk, &i->eb))) return;
-  if (bi_init(&i->data, i->blk, (size_t)len))
+  size_t blen;
+  if ((i->status = read_block(i->t, off, len, &i->blk, &blen, &i->eb))) return;
+  if (bi_init(&i->data, i->blk, blen))
     i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": malformed", i->t->path, off);
 }
 

@@ -21,11 +21,18 @@ typedef struct sdb_tb {
   uint64_t entries, nblocks, min_seq, max_seq;
   sdb_buf smallest, largest;
   sdb_buf hashes; /* XXH3-64 of each user key, for the bloom filter */
+  int bloom_bits;  /* bits per key (set after sdb__tb_open; 0 = no filter) */
+  int compression; /* SDB_COMPRESSION_* for data blocks (set after sdb__tb_open) */
+  int zlevel;      /* zlib level */
+  sdb_buf zbuf;
+  uint64_t raw_bytes, zblocks; /* stats: block bytes before compression, blocks compressed */
 } sdb_tb;
 
 int sdb__tb_open(sdb_tb *b, const char *path, size_t block_bytes, int interval, sdb_eb *eb);
 /* keys must be added in strictly increasing internal-key order */
 int sdb__tb_add(sdb_tb *b, const uint8_t *ik, size_t ikn, const void *v, size_t vn, sdb_eb *eb);
+/* Bytes the table would have if finished now (data blocks only, roughly). */
+uint64_t sdb__tb_estimate(const sdb_tb *b);
 /* Writes the rest, fsyncs and closes the file. */
 int sdb__tb_finish(sdb_tb *b, uint64_t *size, sdb_eb *eb);
 /* Frees the builder; unlinks the file unless it was finished. */
@@ -43,6 +50,7 @@ typedef struct sdb_table {
   uint64_t meta_off, meta_len, index_off;
   uint64_t entries, nblocks, min_seq, max_seq; /* from the properties block */
   sdb_buf lo, hi; /* smallest and largest user key, from the MANIFEST (set by db.c) */
+  int obsolete;   /* set by db.c once a MANIFEST edit removed it: unlinked at the last unref */
 } sdb_table;
 
 /* Opens a table, checks footer, index and properties. expect_size 0 = any. */

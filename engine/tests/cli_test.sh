@@ -27,6 +27,17 @@ LOG=$(cd "$D/db" && ls *.log)
 $B "$D/db" dump "$LOG" | grep -q "^@0 header" || fail "dump wal"
 SST=$(cd "$D/db" && ls *.sst | head -1)
 $B "$D/db" dump "$SST" | grep -q "^sstable" || fail "dump sstable"
+# --opt NAME=VALUE: known names apply, unknown names and bad values exit 2
+$B "$D/db" put --opt no_such_option=1 k v 2>"$D/err"; [ $? -eq 2 ] || fail "unknown --opt must exit 2"
+grep -q "unknown option 'no_such_option'" "$D/err" || fail "unknown --opt message"
+$B "$D/db" put --opt memtable_bytes=lots k v 2>/dev/null; [ $? -eq 2 ] || fail "bad --opt value must exit 2"
+$B "$D/z" load 30000 --keys 3000 --opt compression=zlib --opt memtable_bytes=64K --opt level_base_bytes=256K \
+  --opt target_file_bytes=64K >/dev/null || fail "load with --opt"
+$B "$D/z" stats --opt compression=zlib | grep -q "^level1: files" || fail "stats levels"
+$B "$D/z" check >/dev/null || fail "check of a compressed, compacted db"
+[ "$($B "$D/z" scan | wc -l)" -le 3000 ] || fail "--keys bounds the key count"
+$B "$D/z" stats --format prometheus | grep -q '^sofadb_level_files{level="1"} ' || fail "prometheus format"
+$B "$D/z" stats --format xml 2>/dev/null; [ $? -eq 2 ] || fail "bad --format must exit 2"
 # corrupt a table: check names the file and exits non-zero
 printf '\377' | dd of="$D/db/$SST" bs=1 seek=100 conv=notrunc 2>/dev/null
 $B "$D/db" check >/dev/null 2>"$D/err"; [ $? -eq 3 ] || fail "check must exit 3 on corruption"

@@ -49,6 +49,76 @@ static uint64_t build(int n, size_t block, int interval) {
   return size;
 }
 
+/* n entries with values of vlen bytes, compressible (repeated letters) or
+ * not (xorshift noise); zlib on. */
+static uint64_t build_z(int n, size_t vlen, int noisy, sdb_tb *out_stats) {
+  sdb_tb tb;
+  sdb_buf k = {0};
+  uint64_t size, x = 88172645463325252ull;
+  char v[512];
+  assert_int_equal(sdb__tb_open(&tb, path, 1024, 16, NULL), 0);
+  tb.compression = SDB_COMPRESSION_ZLIB;
+  for (int i = 0; i < n; i++) {
+    ikey(&k, i);
+    for (size_t j = 0; j < vlen; j++) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      v[j] = noisy ? (char)x : (char)('a' + (i + (int)j / 40) % 3);
+    }
+    assert_int_equal(sdb__tb_add(&tb, k.p, k.len, v, vlen, NULL), 0);
+  }
+  assert_int_equal(sdb__tb_finish(&tb, &size, NULL), 0);
+  out_stats->raw_bytes = tb.raw_bytes;
+  out_stats->zblocks = tb.zblocks;
+  sdb__tb_free(&tb, 0);
+  sdb__buf_free(&k);
+  return size;
+}
+
+static void zlib_blocks_round_trip_and_shrink(void **s) {
+  sdb_tb st;
+  sdb_table *t;
+  sdb_buf k = {0};
+  void *v;
+  size_t vn;
+  uint64_t size = build_z(2000, 200, 0, &st);
+  assert_true(st.zblocks > 100);
+  assert_true(size * 3 < st.raw_bytes); /* repetitive values deflate well */
+  assert_int_equal(sdb__table_open(path, 7, size, &t, NULL), 0);
+  assert_int_equal(sdb__table_check(t, NULL, NULL, NULL, NULL), 0);
+  ikey(&k, 1234);
+  assert_int_equal(sdb__ikey(&k, k.p, k.len - 8, SDB_MAX_SEQ, SDB_TYPE_SEEK), 0);
+  assert_int_equal(sdb__table_get(t, k.p, k.len, &v, &vn, NULL), 1);
+  assert_int_equal(vn, 200);
+  assert_int_equal(((char *)v)[0], 'a' + 1234 % 3);
+  free(v);
+  sdb__table_unref(t);
+  sdb__buf_free(&k);
+}
+
+static void incompressible_block_stored_raw(void **s) {
+  sdb_tb st;
+  sdb_table *t;
+  uint64_t size = build_z(300, 400, 1, &st);
+  assert_int_equal(st.zblocks, 0); /* noise does not shrink: every block raw */
+  assert_int_equal(sdb__table_open(path, 7, size, &t, NULL), 0);
+  assert_int_equal(sdb__table_check(t, NULL, NULL, NULL, NULL), 0);
+  sdb__table_unref(t);
+}
+
+/* A flipped byte inside a compressed block fails its checksum: check names
+ * the block's offset. */
+static void corrupt_compressed_block_detected(void **s) {
+  sdb_tb st;
+  sdb_table *t;
+  sdb_eb eb;
+  uint64_t size = build_z(2000, 200, 0, &st);
+  assert_int_equal(tu_xor_byte(path, 20, 0x40), 0);
+  assert_int_equal(sdb__table_open(path, 7, size, &t, NULL), 0);
+  assert_int_equal(sdb__table_check(t, NULL, NULL, NULL, &eb), SDB_ECORRUPT);
+  assert_non_null(strstr(eb.msg, "block at offset 0"));
+  sdb__table_unref(t);
+}
+
 static void build_then_iterate_and_get(void **s) {
   int n = 5000;
   uint64_t size = build(n, 1024, 16);
@@ -170,6 +240,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(corrupt_block_detected_with_offset, setup, teardown),
       cmocka_unit_test_setup_teardown(truncated_or_bad_footer_rejected, setup, teardown),
       cmocka_unit_test_setup_teardown(bloom_filter_rules_out_absent_keys, setup, teardown),
+      cmocka_unit_test_setup_teardown(zlib_blocks_round_trip_and_shrink, setup, teardown),
+      cmocka_unit_test_setup_teardown(incompressible_block_stored_raw, setup, teardown),
+      cmocka_unit_test_setup_teardown(corrupt_compressed_block_detected, setup, teardown),
   };
   return cmocka_run_group_tests_name("engine_sstable", tests, NULL, NULL);
 }

@@ -106,10 +106,15 @@ int tu_count(const char *dir, const char *pattern) {
 
 sdb *tu_open(const char *dir, size_t memtable_bytes) {
   sdb_options o;
-  sdb *db = NULL;
   sdb_options_init(&o);
   o.deterministic = 1;
   if (memtable_bytes) o.memtable_bytes = memtable_bytes;
+  return tu_open_opts(dir, &o);
+}
+
+sdb *tu_open_opts(const char *dir, const sdb_options *opt) {
+  sdb_options o = *opt;
+  sdb *db = NULL;
   int rc = sdb_open(dir, &o, &db);
   if (rc) {
     print_error("sdb_open(%s): %s: %s\n", dir, sdb_strerror(rc), sdb_errmsg(db));

@@ -1,0 +1,360 @@
+/*
+ * compaction_test.c - leveled compaction keeps exactly the live data.
+ *
+ * The model test runs a seeded sequence of puts, deletes, batches, flushes,
+ * reopens, gets and full scans against an in-memory reference map, with tiny
+ * memtable, block, file and level sizes so that flushes, L0->L1 merges,
+ * trivial moves and deep-level compactions all happen; after every step the
+ * touched key is compared, and every 64 steps (and after each reopen) the
+ * whole database. A key lost or resurrected at any level fails it.
+ */
+#include "test_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NKEYS 400
+
+static char *dir;
+
+static int setup(void **s) {
+  dir = tu_tmpdir("compact");
+  return 0;
+}
+static int teardown(void **s) {
+  tu_rmrf(dir);
+  free(dir);
+  return 0;
+}
+
+typedef struct model {
+  int present[NKEYS];
+  char val[NKEYS][64];
+  size_t vlen[NKEYS];
+} model;
+
+static uint64_t rnd(uint64_t *s) {
+  *s ^= *s << 13, *s ^= *s >> 7, *s ^= *s << 17;
+  return *s;
+}
+
+static void tiny_opts(sdb_options *o) {
+  sdb_options_init(o);
+  o->deterministic = 1;
+  o->memtable_bytes = 1024;
+  o->block_bytes = 128;
+  o->block_restart_interval = 4;
+  o->l0_compaction_trigger = 2;
+  o->l0_slowdown_trigger = 3;
+  o->l0_stop_trigger = 4;
+  o->level_base_bytes = 4096;
+  o->level_ratio = 3;
+  o->target_file_bytes = 1024;
+}
+
+static int keyname(char *k, int i) { return snprintf(k, 16, "key%05d", i * 7919 % 100000); }
+
+static void check_key(sdb *db, const model *m, int i) {
+  char k[16];
+  void *v = NULL;
+  size_t vn;
+  int kn = keyname(k, i);
+  int rc = sdb_get(db, k, (size_t)kn, &v, &vn);
+  if (m->present[i]) {
+    if (rc) fail_msg("key %s: expected a value, got %s (%s)", k, sdb_strerror(rc), sdb_errmsg(db));
+    assert_int_equal(vn, m->vlen[i]);
+    if (vn) assert_memory_equal(v, m->val[i], vn);
+  } else if (rc != SDB_ENOTFOUND) {
+    fail_msg("key %s: expected absent, got %s (resurrected?)", k, sdb_strerror(rc));
+  }
+  free(v);
+}
+
+/* Every key by get, and a full scan that must list exactly the live keys. */
+static void check_all(sdb *db, const model *m) {
+  sdb_iter *it;
+  int seen = 0, live = 0;
+  for (int i = 0; i < NKEYS; i++) check_key(db, m, i), live += m->present[i];
+  assert_int_equal(sdb_iter_create(db, NULL, 0, NULL, 0, &it), 0);
+  for (; sdb_iter_valid(it); sdb_iter_next(it)) {
+    size_t kn, vn;
+    const char *k = sdb_iter_key(it, &kn);
+    const void *v = sdb_iter_value(it, &vn);
+    int id = -1;
+    char name[16];
+    for (int i = 0; i < NKEYS && id < 0; i++)
+      if ((size_t)keyname(name, i) == kn && !memcmp(name, k, kn)) id = i;
+    if (id < 0 || !m->present[id]) fail_msg("scan: key %.*s should not exist", (int)kn, k);
+    assert_int_equal(vn, m->vlen[id]);
+    if (vn) assert_memory_equal(v, m->val[id], vn);
+    seen++;
+  }
+  assert_int_equal(sdb_iter_status(it), 0);
+  sdb_iter_free(it);
+  assert_int_equal(seen, live);
+}
+
+static long stat_num(sdb *db, const char *name) {
+  char buf[8192];
+  assert_int_equal(sdb_stats(db, buf, sizeof buf), 0);
+  char pat[64];
+  snprintf(pat, sizeof pat, "\n%s:", name);
+  char *p = strncmp(buf, pat + 1, strlen(pat + 1)) ? strstr(buf, pat) : buf - 1;
+  assert_non_null(p);
+  return strtol(p + strlen(pat), NULL, 10);
+}
+
+static long level_files(sdb *db, const char *name) {
+  char buf[8192], pat[32];
+  assert_int_equal(sdb_stats(db, buf, sizeof buf), 0);
+  snprintf(pat, sizeof pat, "\n%s: files ", name);
+  char *p = strstr(buf, pat);
+  assert_non_null(p);
+  return strtol(p + strlen(pat), NULL, 10);
+}
+
+static void set_val(model *m, int i, uint64_t r) {
+  m->present[i] = 1;
+  m->vlen[i] = (size_t)(r % 60);
+  for (size_t j = 0; j < m->vlen[i]; j++) m->val[i][j] = (char)('a' + (r >> (j % 50)) % 26);
+}
+
+static long total_compactions, total_moves, deepest, total_ops;
+
+static void run_model(uint64_t seed, int nops) {
+  model *m = calloc(1, sizeof *m);
+  sdb_options o;
+  sdb_batch *b;
+  sdb *db;
+  char k[16], msg[512];
+  uint64_t s = seed * 0x9E3779B97F4A7C15ull | 1;
+  tiny_opts(&o);
+  if (seed % 2) o.compression = SDB_COMPRESSION_ZLIB; /* odd seeds: zlib blocks */
+  if (seed % 3 == 0) o.bloom_bits_per_key = 0;        /* every third: no filters */
+  db = tu_open_opts(dir, &o);
+  assert_int_equal(sdb_batch_create(&b), 0);
+  for (int step = 0; step < nops; step++) {
+    uint64_t r = rnd(&s);
+    int i = (int)(rnd(&s) % NKEYS), kn = keyname(k, i), op = (int)(r % 100);
+    if (op < 55) {
+      set_val(m, i, rnd(&s));
+      assert_int_equal(sdb_put(db, k, (size_t)kn, m->val[i], m->vlen[i], 0), 0);
+    } else if (op < 80) {
+      m->present[i] = 0;
+      assert_int_equal(sdb_delete(db, k, (size_t)kn, 0), 0);
+    } else if (op < 92) { /* a batch of up to 8 mixed ops */
+      int n = 1 + (int)(rnd(&s) % 8);
+      sdb_batch_clear(b);
+      for (int j = 0; j < n; j++) {
+        int x = (int)(rnd(&s) % NKEYS), xn = keyname(k, x);
+        if (rnd(&s) % 3) {
+          set_val(m, x, rnd(&s));
+          assert_int_equal(sdb_batch_put(b, k, (size_t)xn, m->val[x], m->vlen[x]), 0);
+        } else {
+          m->present[x] = 0;
+          assert_int_equal(sdb_batch_delete(b, k, (size_t)xn), 0);
+        }
+      }
+      assert_int_equal(sdb_write(db, b, (int)(rnd(&s) % 2)), 0);
+    } else if (op < 96) {
+      assert_int_equal(sdb_flush(db), 0);
+    } else if (op < 98) {
+      check_all(db, m);
+    } else { /* reopen */
+      total_compactions += stat_num(db, "compactions");
+      total_moves += stat_num(db, "trivial_moves");
+      assert_int_equal(sdb_close(db), 0);
+      if (sdb_check(dir, msg, sizeof msg)) fail_msg("check after step %d: %s", step, msg);
+      db = tu_open_opts(dir, &o);
+      check_all(db, m);
+    }
+    check_key(db, m, i);
+    if (step % 64 == 63) check_all(db, m);
+  }
+  for (int l = 6; l > 0; l--) {
+    char name[16];
+    snprintf(name, sizeof name, "level%d", l);
+    if (level_files(db, name) > 0 && l > deepest) deepest = l;
+  }
+  total_compactions += stat_num(db, "compactions");
+  total_moves += stat_num(db, "trivial_moves");
+  check_all(db, m);
+  assert_int_equal(sdb_close(db), 0);
+  if (sdb_check(dir, msg, sizeof msg)) fail_msg("final check: %s", msg);
+  db = tu_open_opts(dir, &o);
+  check_all(db, m);
+  sdb_close(db);
+  sdb_batch_free(b);
+  free(m);
+  total_ops += nops;
+}
+
+/* 24 seeds x 3000 steps (SDB_MODEL_SEEDS / SDB_MODEL_OPS override). */
+static void model_no_key_lost_or_resurrected_across_levels(void **s) {
+  const char *es = getenv("SDB_MODEL_SEEDS"), *eo = getenv("SDB_MODEL_OPS");
+  int seeds = es ? atoi(es) : 24, ops = eo ? atoi(eo) : 3000;
+  for (int seed = 1; seed <= seeds; seed++) {
+    tu_rmrf(dir);
+    run_model((uint64_t)seed, ops);
+  }
+  print_message("model: %d seeds x %d steps = %ld steps, %ld compactions, %ld trivial moves, deepest level L%ld\n",
+                seeds, ops, total_ops, total_compactions, total_moves, deepest);
+  assert_true(total_compactions > 100);
+  assert_true(deepest >= 3); /* the tiny level sizes must push data deep */
+}
+
+/* A tombstone that reaches the last level holding its key is dropped, and
+ * the old value under it must not come back, even after more compactions
+ * and a reopen. */
+static void deleted_key_not_resurrected_when_tombstone_dropped(void **s) {
+  sdb_options o;
+  char k[32], v[64];
+  tiny_opts(&o);
+  sdb *db = tu_open_opts(dir, &o);
+  for (int round = 0; round < 6; round++)
+    for (int i = 0; i < 300; i++) {
+      snprintf(k, sizeof k, "k%04d", i);
+      snprintf(v, sizeof v, "value-%d-%d", round, i);
+      assert_int_equal(sdb_put(db, k, strlen(k), v, strlen(v), 0), 0);
+    }
+  for (int i = 0; i < 300; i += 2) {
+    snprintf(k, sizeof k, "k%04d", i);
+    assert_int_equal(sdb_delete(db, k, strlen(k), 0), 0);
+  }
+  for (int round = 0; round < 6; round++) /* churn other keys: tombstones travel down and vanish */
+    for (int i = 0; i < 300; i++) {
+      snprintf(k, sizeof k, "z%04d", i);
+      assert_int_equal(sdb_put(db, k, strlen(k), "x", 1, 0), 0);
+    }
+  assert_true(stat_num(db, "compactions") > 10);
+  sdb_close(db);
+  db = tu_open_opts(dir, &o);
+  for (int i = 0; i < 300; i++) {
+    void *val;
+    size_t vn;
+    snprintf(k, sizeof k, "k%04d", i);
+    int rc = sdb_get(db, k, strlen(k), &val, &vn);
+    if (i % 2) {
+      assert_int_equal(rc, 0);
+      snprintf(v, sizeof v, "value-5-%d", i);
+      assert_int_equal(vn, strlen(v));
+      assert_memory_equal(val, v, vn);
+      free(val);
+    } else {
+      assert_int_equal(rc, SDB_ENOTFOUND);
+    }
+  }
+  sdb_close(db);
+}
+
+/* Space stays bounded under overwrites: rewriting the same keys many times
+ * leaves about one copy of them in the tables. */
+static void overwrites_keep_space_bounded(void **s) {
+  sdb_options o;
+  char k[32], v[128];
+  tiny_opts(&o);
+  o.memtable_bytes = 8192;
+  o.level_base_bytes = 32768;
+  o.target_file_bytes = 8192;
+  sdb *db = tu_open_opts(dir, &o);
+  memset(v, 'v', sizeof v);
+  for (int round = 0; round < 30; round++)
+    for (int i = 0; i < 500; i++) {
+      snprintf(k, sizeof k, "k%04d", i);
+      assert_int_equal(sdb_put(db, k, strlen(k), v, 100, 0), 0);
+    }
+  long bytes = stat_num(db, "table_bytes"), entries = stat_num(db, "table_entries");
+  print_message("overwrites: 15000 puts of 500 keys -> %ld table bytes, %ld entries\n", bytes, entries);
+  for (int i = 0; i < 500; i++) {
+    void *val;
+    size_t vn;
+    snprintf(k, sizeof k, "k%04d", i);
+    assert_int_equal(sdb_get(db, k, strlen(k), &val, &vn), 0);
+    assert_int_equal(vn, 100);
+    free(val);
+  }
+
+  /* 15000 versions written; each level holds at most one copy of a key */
+  assert_true(entries <= 3 * 500);
+  assert_true(bytes < 3 * 500 * 130);
+  sdb_close(db);
+}
+
+/* Fault sweep through compactions: fail each I/O call of a workload that
+ * flushes and compacts, in turn. A clean reopen must show, for every key, its
+ * last acknowledged write (or the failed write), and `check` must pass. */
+static void every_io_failure_during_compaction_keeps_acked_writes(void **s) {
+  enum { N = 260, K = 23 };
+  int total;
+  sdb_options o;
+  tiny_opts(&o);
+  o.memtable_bytes = 512;
+  tu_fault_global(0);
+  tu_fault_install();
+  {
+    sdb *db = tu_open_opts(dir, &o);
+    char k[16], v[32];
+    for (int i = 0; i < N; i++) {
+      snprintf(k, sizeof k, "k%02d", i % K);
+      snprintf(v, sizeof v, "v%d", i);
+      assert_int_equal(i % 7 == 3 ? sdb_delete(db, k, strlen(k), i % 5 == 0) : sdb_put(db, k, strlen(k), v, strlen(v), i % 5 == 0), 0);
+    }
+    assert_true(stat_num(db, "compactions") > 3);
+    sdb_close(db);
+    total = tu_global_calls();
+  }
+  tu_fault_remove();
+  for (int n = 1; n <= total; n++) {
+    char *d = tu_tmpdir("csweep"), k[16], v[32], msg[256];
+    int acked = 0;
+    sdb *db = NULL;
+    tu_fault_install();
+    tu_fault_global(n);
+    if (sdb_open(d, &o, &db) == 0) {
+      for (int i = 0; i < N; i++) {
+        snprintf(k, sizeof k, "k%02d", i % K);
+        snprintf(v, sizeof v, "v%d", i);
+        if (i % 7 == 3 ? sdb_delete(db, k, strlen(k), i % 5 == 0) : sdb_put(db, k, strlen(k), v, strlen(v), i % 5 == 0))
+          break;
+        acked = i + 1;
+      }
+    }
+    sdb_close(db);
+    tu_fault_remove();
+    db = tu_open_opts(d, &o);
+    for (int key = 0; key < K; key++) {
+      int last = -1; /* last acked op on key */
+      for (int i = key; i < acked; i += K) last = i;
+      void *val = NULL;
+      size_t vn;
+      snprintf(k, sizeof k, "k%02d", key);
+      int rc = sdb_get(db, k, strlen(k), &val, &vn);
+      char want[32] = "";
+      int want_present = last >= 0 && last % 7 != 3;
+      if (want_present) snprintf(want, sizeof want, "v%d", last);
+      int ok = want_present ? rc == 0 && vn == strlen(want) && !memcmp(val, want, vn) : rc == SDB_ENOTFOUND;
+      if (!ok && acked < N && acked % K == key) { /* the failed write may have happened */
+        snprintf(want, sizeof want, "v%d", acked);
+        ok = acked % 7 == 3 ? rc == SDB_ENOTFOUND : rc == 0 && vn == strlen(want) && !memcmp(val, want, vn);
+      }
+      if (!ok) fail_msg("fault at call %d (acked %d): key %s wrong (%s)", n, acked, k, sdb_strerror(rc));
+      free(val);
+    }
+    sdb_close(db);
+    if (sdb_check(d, msg, sizeof msg)) fail_msg("fault at call %d: check: %s", n, msg);
+    tu_rmrf(d);
+    free(d);
+  }
+  print_message("compaction fault sweep: %d failure points\n", total);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(model_no_key_lost_or_resurrected_across_levels, setup, teardown),
+      cmocka_unit_test_setup_teardown(deleted_key_not_resurrected_when_tombstone_dropped, setup, teardown),
+      cmocka_unit_test_setup_teardown(overwrites_keep_space_bounded, setup, teardown),
+      cmocka_unit_test_setup_teardown(every_io_failure_during_compaction_keeps_acked_writes, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
