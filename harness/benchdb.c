@@ -1004,10 +1004,13 @@ int pc_cmd_bench(int argc, char **argv) {
     }
   }
   if (!tspec) {
-    for (const pc_target *const *p = pc_peer_targets; *p; p++)
-      if (!(*p)->external) {
+    const pc_target *all[64];
+    size_t na = pc_target_all(all, 64);
+    for (size_t i = 0; i < na; i++) /* sofadb (already first) and the peers */
+      if (!all[i]->external && strcmp(all[i]->name, "sofadb") && strncmp(all[i]->name, "sofadb-", 7) &&
+          strncmp(all[i]->name, "corpus-", 7)) {
         size_t l = strlen(tdef);
-        snprintf(tdef + l, sizeof tdef - l, ",%s", (*p)->name);
+        snprintf(tdef + l, sizeof tdef - l, ",%s", all[i]->name);
       }
     tspec = tdef;
   }

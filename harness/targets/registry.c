@@ -1,8 +1,21 @@
-/* registry.c - the built-in targets, by name: sofadb, the peers that were
- * built (targets/peers.c) and the test-only broken-engine corpus. */
+/*
+ * registry.c - the targets, by name: built in (sofadb, sofadb-nosync, exec),
+ * the test-only broken-engine corpus, and peer plugins.
+ *
+ * A peer plugin is lib/powercut/pc_target_<name>.so beside the executable's
+ * bin/ (or in $POWERCUT_PLUGIN_DIR). It is dlopened the first time its name is
+ * asked for and stays loaded; children forked afterwards inherit it.
+ */
+#define _GNU_SOURCE
 #include "targets.h"
 
+#include <dirent.h>
+#include <dlfcn.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const pc_target *const builtin[] = {
   &pc_target_sofadb,
@@ -12,17 +25,92 @@ static const pc_target *const builtin[] = {
 
 static const pc_target *const *const lists[] = {builtin, pc_peer_targets, pc_corpus_targets};
 
+#define MAX_PLUGINS 16
+static const pc_target *plugins[MAX_PLUGINS];
+static size_t nplugins;
+
+static const char *plugin_dir(void) {
+  static char dir[PATH_MAX];
+  char exe[PATH_MAX];
+  ssize_t n;
+  const char *env = getenv("POWERCUT_PLUGIN_DIR");
+  if (env && *env) return env;
+  if (dir[0]) return dir;
+  if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) < 0) return NULL;
+  exe[n] = '\0';
+  snprintf(dir, sizeof dir, "%s/../lib/powercut", dirname(exe));
+  return dir;
+}
+
+/* name must be [a-z0-9_-]: it becomes part of a file name */
+static int plain_name(const char *name) {
+  if (!*name || strlen(name) > 64) return 0;
+  for (const char *p = name; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-')) return 0;
+  return 1;
+}
+
+static const pc_target *load_plugin(const char *name) {
+  char path[PATH_MAX + 128];
+  const char *dir = plugin_dir();
+  void *h;
+  const pc_target *(*entry)(void);
+  const pc_target *t;
+  for (size_t i = 0; i < nplugins; i++)
+    if (!strcmp(plugins[i]->name, name)) return plugins[i];
+  if (!dir || !plain_name(name) || nplugins == MAX_PLUGINS) return NULL;
+  snprintf(path, sizeof path, "%s/pc_target_%s.so", dir, name);
+  if (access(path, R_OK)) return NULL;
+  if (!(h = dlopen(path, RTLD_NOW | RTLD_LOCAL))) {
+    fprintf(stderr, "powercut: cannot load target plugin %s: %s\n", path, dlerror());
+    return NULL;
+  }
+  entry = (const pc_target *(*)(void))dlsym(h, "pc_target_plugin");
+  if (!entry || !(t = entry()) || strcmp(t->name, name)) {
+    fprintf(stderr, "powercut: %s is not a plugin for target '%s'\n", path, name);
+    dlclose(h);
+    return NULL;
+  }
+  plugins[nplugins++] = t;
+  return t;
+}
+
 const pc_target *pc_target_find(const char *name) {
   for (size_t l = 0; l < sizeof lists / sizeof *lists; l++)
     for (const pc_target *const *t = lists[l]; *t; t++)
       if (!strcmp((*t)->name, name)) return *t;
-  /* exec:CMD and other prefixed targets match on their prefix */
+  return load_plugin(name);
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+size_t pc_target_all(const pc_target **out, size_t max) {
+  size_t n = 0;
+  const char *dir = plugin_dir();
+  DIR *d;
+  struct dirent *e;
+  char *names[MAX_PLUGINS];
+  size_t nn = 0;
   for (size_t l = 0; l < sizeof lists / sizeof *lists; l++)
-    for (const pc_target *const *t = lists[l]; *t; t++) {
-      size_t n = strlen((*t)->name);
-      if (n && (*t)->name[n - 1] == ':' && !strncmp((*t)->name, name, n)) return *t;
+    for (const pc_target *const *t = lists[l]; *t; t++)
+      if (n < max) out[n++] = *t;
+  if (dir && (d = opendir(dir))) {
+    while ((e = readdir(d)) && nn < MAX_PLUGINS) {
+      size_t len = strlen(e->d_name);
+      if (len > 13 && !strncmp(e->d_name, "pc_target_", 10) && !strcmp(e->d_name + len - 3, ".so"))
+        names[nn++] = strndup(e->d_name + 10, len - 13);
     }
-  return NULL;
+    closedir(d);
+  }
+  qsort(names, nn, sizeof *names, cmp_str); /* a stable order for `powercut targets` */
+  for (size_t i = 0; i < nn; i++) {
+    const pc_target *t = names[i] ? load_plugin(names[i]) : NULL;
+    if (t && n < max) out[n++] = t;
+    free(names[i]);
+  }
+  return n;
 }
 
 static void contract_str(unsigned c, char *buf, size_t len) {
@@ -36,11 +124,13 @@ static void contract_str(unsigned c, char *buf, size_t len) {
 }
 
 void pc_target_list(FILE *f) {
-  for (size_t l = 0; l < sizeof lists / sizeof *lists; l++)
-    for (const pc_target *const *tp = lists[l]; *tp; tp++) {
-      char c[128];
-      const pc_target *t = *tp;
-      contract_str(t->contract_for ? t->contract_for("") : t->contract, c, sizeof c);
-      fprintf(f, "%-16s %s\n  options:  %s\n  contract: %s\n", t->name, t->about, t->options_help, c);
-    }
+  const pc_target *all[64];
+  size_t n = pc_target_all(all, 64);
+  for (size_t i = 0; i < n; i++) {
+    char c[128];
+    const pc_target *t = all[i];
+    contract_str(t->contract_for ? t->contract_for("") : t->contract, c, sizeof c);
+    fprintf(f, "%-16s %s\n  options:  %s\n  contract: %s\n", t->name, t->about, t->options_help, c);
+  }
+  fprintf(f, "(peer plugins are loaded from %s)\n", plugin_dir() ? plugin_dir() : "?");
 }
