@@ -38,6 +38,7 @@
 #define EXIT_DRIVER 91
 #define EXIT_RECOVERY_OPEN 92
 #define EXIT_RECOVERY_SCAN 93
+#define EXIT_RECOVERY_HANG 94 /* the target's own open() timed out (an external program that never replied) */
 
 /* Cumulative per-phase time of this process's cases (POWERCUT_PROFILE=1). */
 static int64_t prof_us[5];
@@ -188,7 +189,7 @@ static void recovery_child(pc_worker *w, const pc_case *c, const pc_target *t, c
   us = pc_now_us() - t0;
   if (rc) {
     write_text(w->recov, msg);
-    _exit(EXIT_RECOVERY_OPEN);
+    _exit(rc == PC_ETIMEOUT ? EXIT_RECOVERY_HANG : EXIT_RECOVERY_OPEN);
   }
   if (!(f = fopen(w->recov, "we"))) _exit(EXIT_RECOVERY_SCAN);
   fwrite("PCRS", 4, 1, f);
@@ -394,6 +395,9 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
     } else if (WIFSIGNALED(status)) {
       set_harness_verdict(r, ORC_RECOVERY_CRASH, "recovery died on signal %s",
                           strsignal(WTERMSIG(status)), w->data);
+    } else if (WEXITSTATUS(status) == EXIT_RECOVERY_HANG) {
+      if (read_file(w->recov, &buf, &len)) buf = strdup("(no message)");
+      set_harness_verdict(r, ORC_RECOVERY_HANG, "recovery hung: %s", buf ? buf : "", w->data);
     } else if (WEXITSTATUS(status) != 0) {
       const char *what = WEXITSTATUS(status) == EXIT_RECOVERY_OPEN ? "open after the crash failed: %s"
                                                                   : "reading back the state failed: %s";
