@@ -376,6 +376,10 @@ int main(int argc, char **argv) {
     }
     double t1 = secs();
     sdb_batch_free(b);
+    { /* this session's counters (write amplification...) die with the handle */
+      char st[8192];
+      if (!sdb_stats(db, st, sizeof st)) printf("%s", st);
+    }
     rc = sdb_close(db);
     double t2 = secs();
     if (rc) return db_error("close", rc, NULL);

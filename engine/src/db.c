@@ -117,6 +117,9 @@ struct sdb {
   char failmsg[512];
   sdb_eb eb;
   sdb_buf scratch;
+  sdb_cache *cache; /* block cache (cache_bytes) */
+  sdb_fdlru fdl;    /* table-file cache (max_open_files) */
+  int fdl_init;
   sdb_buf cptr[SDB_NUM_LEVELS]; /* compaction pointer: largest user key last compacted per level */
   int has_cptr[SDB_NUM_LEVELS];
   /* stats */
@@ -431,6 +434,7 @@ static int open_tables(sdb *db) {
     if ((rc = sdb__table_open(sdb__sst_name(p, sizeof p, db->dir, f->number), f->number, f->size, &ts[n], &db->eb)))
       goto out;
     lv[n] = f->level;
+    sdb__table_attach(ts[n], db->cache, &db->fdl);
     if (sdb__buf_set(&ts[n]->lo, f->smallest.p, f->smallest.len - 8) ||
         sdb__buf_set(&ts[n]->hi, f->largest.p, f->largest.len - 8)) {
       n++;
@@ -526,6 +530,9 @@ static int open_db(sdb *db) {
     sdb__env->closedir(d);
   }
   if ((rc = lock_dir(db->dir, &db->lockfd, &db->eb))) return rc;
+  if (!(db->cache = sdb__cache_new(db->opt.cache_bytes))) return sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
+  sdb__fdlru_init(&db->fdl, db->opt.max_open_files);
+  db->fdl_init = 1;
   if ((rc = max_file_number(db->dir, &maxnum, &db->eb))) return rc;
   if (!(db->mem = sdb__mem_new())) return sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
   rc = sdb__current_get(db->dir, &mnum, &db->eb);
@@ -554,6 +561,10 @@ static void release(sdb *db) {
   db->mem = NULL;
   sdb__vstate_free(&db->vs);
   sdb__buf_free(&db->scratch);
+  sdb__cache_free(db->cache); /* after the version: tables release their blocks first */
+  db->cache = NULL;
+  if (db->fdl_init) sdb__fdlru_destroy(&db->fdl);
+  db->fdl_init = 0;
   for (int l = 0; l < SDB_NUM_LEVELS; l++) sdb__buf_free(&db->cptr[l]);
   if (db->lockfd >= 0) sdb__env->close(db->lockfd);
   db->lockfd = -1;
@@ -699,6 +710,7 @@ static int flush_locked(sdb *db) {
   db->vs.log_number = newlog;
   db->vs.last_seq = db->last_seq;
   if ((rc = sdb__vstate_add(&db->vs, &f)) || (rc = sdb__table_open(sp, f.number, f.size, &t, &db->eb)) ||
+      (sdb__table_attach(t, db->cache, &db->fdl), 0) ||
       sdb__buf_set(&t->lo, f.smallest.p, f.smallest.len - 8) || sdb__buf_set(&t->hi, f.largest.p, f.largest.len - 8) ||
       !(v = ver_edit(db->ver, NULL, 0, &t, &f.level, 1))) {
     if (!rc) rc = sdb__err(&db->eb, SDB_ENOMEM, "flush: out of memory");
@@ -838,7 +850,7 @@ static int compaction_merge(sdb *db, compaction *c, uint64_t smallest_snap) {
   int rc = 0, has_cur = 0;
   if (!kids) return sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory");
   for (size_t i = 0; i < c->nin; i++) {
-    if (!(kids[i] = sdb__table_iter(c->in[i]))) {
+    if (!(kids[i] = sdb__table_iter_nofill(c->in[i]))) {
       for (size_t j = 0; j < i; j++) kids[j]->ops->free(kids[j]);
       free(kids);
       return sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory");
@@ -990,6 +1002,7 @@ static int compact_level(sdb *db, int level) {
         enter_failed(db, rc);
         goto out;
       }
+      sdb__table_attach(t, db->cache, &db->fdl);
       outs[nouts] = t;
       outlvl[nouts++] = level + 1;
       if (sdb__buf_set(&t->lo, c.out[i].smallest.p, c.out[i].smallest.len - 8) ||
@@ -1327,7 +1340,13 @@ int sdb_stats(sdb *db, char *buf, size_t len) {
   for (int l = 0; l < SDB_NUM_LEVELS; l++)
     for (size_t i = 0; i < db->ver->n[l]; i++)
       ntables++, tbytes += db->ver->t[l][i]->size, entries += db->ver->t[l][i]->entries;
-  uint64_t tw = db->flush_bytes + db->compact_written;
+  uint64_t tw = db->flush_bytes + db->compact_written, ch, cm, ce;
+  size_t cu, cn;
+  sdb__cache_stats(db->cache, &ch, &cm, &ce, &cu, &cn);
+  pthread_mutex_lock(&db->fdl.mu);
+  int fopen = db->fdl.open;
+  uint64_t freopen = db->fdl.reopens;
+  pthread_mutex_unlock(&db->fdl.mu);
   snprintf(buf, len,
            "open_us: %" PRIu64 "\n"
            "recovered_wal_records: %" PRIu64 "\n"
@@ -1355,7 +1374,14 @@ int sdb_stats(sdb *db, char *buf, size_t len) {
            "write_amplification: %.2f\n"
            "write_amplification_total: %.2f\n"
            "block_bytes_before_compression: %" PRIu64 "\n"
-           "blocks_compressed: %" PRIu64 "\n",
+           "blocks_compressed: %" PRIu64 "\n"
+           "block_cache_hits: %" PRIu64 "\n"
+           "block_cache_misses: %" PRIu64 "\n"
+           "block_cache_evictions: %" PRIu64 "\n"
+           "block_cache_bytes: %zu\n"
+           "block_cache_blocks: %zu\n"
+           "table_cache_open_files: %d\n"
+           "table_cache_reopens: %" PRIu64 "\n",
            db->open_us, db->rec_records, db->rec_bytes, db->rec_truncated, db->rec_skipped, db->last_seq,
            db->vs.next_file, db->man_number, db->vs.log_number, db->wal.off, db->wal_synced,
            sdb__mem_usage(db->mem), sdb__mem_count(db->mem), ntables, tbytes, entries, db->flushes,
@@ -1363,7 +1389,7 @@ int sdb_stats(sdb *db, char *buf, size_t len) {
            db->compactions, db->trivial_moves, db->compact_read, db->compact_written,
            db->flush_bytes ? (double)tw / (double)db->flush_bytes : 0.0,
            db->user_bytes ? (double)(tw + db->wal_bytes) / (double)db->user_bytes : 0.0, db->blocks_raw,
-           db->blocks_zlib);
+           db->blocks_zlib, ch, cm, ce, cu, cn, fopen, freopen);
   for (int l = 0; l < SDB_NUM_LEVELS; l++) {
     off = strlen(buf);
     if (off + 1 >= len) break;

@@ -389,6 +389,88 @@ static int dec_handle(const uint8_t *p, size_t n, uint64_t *off, uint64_t *len) 
   return (p = sdb__decvar(p, end, off)) && sdb__decvar(p, end, len) ? 0 : -1;
 }
 
+/* ---- table-file cache ---------------------------------------------------------- */
+void sdb__fdlru_init(sdb_fdlru *l, int max) {
+  memset(l, 0, sizeof *l);
+  pthread_mutex_init(&l->mu, NULL);
+  l->max = max;
+}
+void sdb__fdlru_destroy(sdb_fdlru *l) { pthread_mutex_destroy(&l->mu); }
+
+static void lru_unlink(sdb_fdlru *l, sdb_table *t) {
+  if (!t->in_lru) return;
+  if (t->lprev) t->lprev->lnext = t->lnext; else l->head = t->lnext;
+  if (t->lnext) t->lnext->lprev = t->lprev; else l->tail = t->lprev;
+  t->lprev = t->lnext = NULL;
+  t->in_lru = 0;
+}
+
+static void lru_front(sdb_fdlru *l, sdb_table *t) {
+  lru_unlink(l, t);
+  t->lnext = l->head;
+  if (l->head) l->head->lprev = t;
+  l->head = t;
+  if (!l->tail) l->tail = t;
+  t->in_lru = 1;
+}
+
+/* Closes least recently used idle descriptors while over the bound (mu held). */
+static void lru_trim(sdb_fdlru *l, const sdb_table *keep) {
+  for (sdb_table *v = l->tail; v && l->open > l->max;) {
+    sdb_table *prev = v->lprev;
+    if (v != keep && v->pins == 0 && v->fd >= 0) {
+      sdb__env->close(v->fd);
+      v->fd = -1;
+      l->open--;
+      l->closes++;
+      lru_unlink(l, v);
+    }
+    v = prev;
+  }
+}
+
+void sdb__table_attach(sdb_table *t, sdb_cache *cache, sdb_fdlru *fdl) {
+  t->cache = cache;
+  if (!fdl) return;
+  pthread_mutex_lock(&fdl->mu);
+  t->fdl = fdl;
+  if (t->fd >= 0) fdl->open++;
+  lru_front(fdl, t);
+  lru_trim(fdl, t);
+  pthread_mutex_unlock(&fdl->mu);
+}
+
+/* A descriptor for reading t, reopened if the table cache closed it; pair
+ * with fd_put. -errno on failure. */
+static int fd_get(sdb_table *t) {
+  sdb_fdlru *l = t->fdl;
+  int fd;
+  if (!l) return t->fd;
+  pthread_mutex_lock(&l->mu);
+  if (t->fd < 0) {
+    if ((t->fd = sdb__env->open(t->path, O_RDONLY, 0)) < 0) {
+      int e = errno;
+      pthread_mutex_unlock(&l->mu);
+      return -e;
+    }
+    l->open++;
+    l->reopens++;
+  }
+  t->pins++;
+  fd = t->fd;
+  lru_front(l, t);
+  lru_trim(l, t);
+  pthread_mutex_unlock(&l->mu);
+  return fd;
+}
+
+static void fd_put(sdb_table *t) {
+  if (!t->fdl) return;
+  pthread_mutex_lock(&t->fdl->mu);
+  t->pins--;
+  pthread_mutex_unlock(&t->fdl->mu);
+}
+
 /* Inflates a zlib block (contents = raw length varint | zlib stream). */
 static int inflate_block(sdb_table *t, uint64_t off, const uint8_t *p, size_t n, uint8_t **out, size_t *outlen,
                          sdb_eb *eb) {
@@ -421,7 +503,13 @@ static int read_block(sdb_table *t, uint64_t off, uint64_t len, uint8_t **out, s
                     t->path, off, len);
   if (!(p = malloc(len + SDB_SST_TRAILER))) return sdb__err(eb, SDB_ENOMEM, "read %s: out of memory", t->path);
   for (int attempt = 0; attempt < 2; attempt++) {
-    n = sdb__pread_all(t->fd, p, len + SDB_SST_TRAILER, (off_t)off);
+    int fd = fd_get(t);
+    if (fd < 0) {
+      free(p);
+      return sdb__ioerr(eb, "open", t->path, fd);
+    }
+    n = sdb__pread_all(fd, p, len + SDB_SST_TRAILER, (off_t)off);
+    fd_put(t);
     if (n < 0) {
       free(p);
       return sdb__ioerr(eb, "pread", t->path, (int)n);
@@ -575,6 +663,13 @@ void sdb__table_ref(sdb_table *t) { __atomic_add_fetch(&t->refs, 1, __ATOMIC_REL
 
 void sdb__table_unref(sdb_table *t) {
   if (!t || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) > 0) return;
+  if (t->fdl) {
+    pthread_mutex_lock(&t->fdl->mu);
+    lru_unlink(t->fdl, t);
+    if (t->fd >= 0) t->fdl->open--;
+    pthread_mutex_unlock(&t->fdl->mu);
+  }
+  if (t->cache && t->obsolete) sdb__cache_forget(t->cache, t->number);
   if (t->fd >= 0) sdb__env->close(t->fd);
   if (t->obsolete) sdb__env->unlink(t->path); /* db.c D12: after the edit that removed it */
   free(t->index);
@@ -590,14 +685,20 @@ typedef struct titer {
   sdb_table *t;
   biter idx, data;
   uint8_t *blk;
+  sdb_centry *ce; /* the data block, when held from the block cache */
+  int no_fill;    /* a compaction's scan: use cached blocks, do not add its own */
   int status;
   sdb_eb eb;
 } titer;
 
 static void ti_load(titer *i) {
   uint64_t off, len;
+  const uint8_t *d;
+  size_t blen;
   free(i->blk);
   i->blk = NULL;
+  if (i->ce) sdb__cache_release(i->t->cache, i->ce);
+  i->ce = NULL;
   i->data.cur = i->data.lim = 0;
   if (!bi_valid(&i->idx)) return;
   if (dec_handle(i->idx.val, i->idx.vn, &off, &len)) {
@@ -605,9 +706,22 @@ static void ti_load(titer *i) {
                          i->t->index_off);
     return;
   }
-  size_t blen;
-  if ((i->status = read_block(i->t, off, len, &i->blk, &blen, &i->eb))) return;
-  if (bi_init(&i->data, i->blk, blen))
+  if (i->t->cache && (i->ce = sdb__cache_get(i->t->cache, i->t->number, off))) {
+    d = i->ce->data, blen = i->ce->len;
+  } else {
+    uint8_t *b;
+    if ((i->status = read_block(i->t, off, len, &b, &blen, &i->eb))) return;
+    if (i->t->cache && !i->no_fill) { /* verified (T2) before it is shared */
+      if (!(i->ce = sdb__cache_put(i->t->cache, i->t->number, off, b, blen))) {
+        i->status = sdb__err(&i->eb, SDB_ENOMEM, "read %s: out of memory", i->t->path);
+        return;
+      }
+      d = i->ce->data;
+    } else {
+      d = i->blk = b;
+    }
+  }
+  if (bi_init(&i->data, d, blen))
     i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": malformed", i->t->path, off);
 }
 
@@ -634,7 +748,7 @@ static void ti_seek_first(sdb_iiter *it) {
   if (i->status) return;
   bi_first(&i->idx);
   ti_load(i);
-  if (!i->status && i->blk) bi_first(&i->data);
+  if (!i->status && (i->blk || i->ce)) bi_first(&i->data);
   ti_skip(i);
 }
 static void ti_seek(sdb_iiter *it, const uint8_t *k, size_t n) {
@@ -642,7 +756,7 @@ static void ti_seek(sdb_iiter *it, const uint8_t *k, size_t n) {
   if (i->status) return;
   bi_seek(&i->idx, k, n);
   ti_load(i);
-  if (!i->status && i->blk) bi_seek(&i->data, k, n);
+  if (!i->status && (i->blk || i->ce)) bi_seek(&i->data, k, n);
   ti_skip(i);
 }
 static void ti_next(sdb_iiter *it) {
@@ -666,6 +780,7 @@ static const char *ti_errmsg(sdb_iiter *it) { return ((titer *)it)->eb.msg; }
 static void ti_free(sdb_iiter *it) {
   titer *i = (titer *)it;
   free(i->blk);
+  if (i->ce) sdb__cache_release(i->t->cache, i->ce);
   sdb__buf_free(&i->idx.key);
   sdb__buf_free(&i->data.key);
   sdb__table_unref(i->t);
@@ -687,6 +802,12 @@ static titer *titer_new(sdb_table *t) {
 
 sdb_iiter *sdb__table_iter(sdb_table *t) {
   titer *i = titer_new(t);
+  return i ? &i->base : NULL;
+}
+
+sdb_iiter *sdb__table_iter_nofill(sdb_table *t) {
+  titer *i = titer_new(t);
+  if (i) i->no_fill = 1;
   return i ? &i->base : NULL;
 }
 

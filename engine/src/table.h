@@ -4,6 +4,7 @@
 #ifndef SDB_TABLE_H
 #define SDB_TABLE_H
 
+#include "cache.h"
 #include "sdb_int.h"
 
 #include <limits.h>
@@ -51,7 +52,16 @@ typedef struct sdb_table {
   uint64_t entries, nblocks, min_seq, max_seq; /* from the properties block */
   sdb_buf lo, hi; /* smallest and largest user key, from the MANIFEST (set by db.c) */
   int obsolete;   /* set by db.c once a MANIFEST edit removed it: unlinked at the last unref */
+  sdb_cache *cache;     /* block cache, or NULL (set by sdb__table_attach) */
+  sdb_fdlru *fdl;       /* table-file cache, or NULL: then fd stays open */
+  int pins;             /* reads in progress on fd (under fdl->mu) */
+  int in_lru;
+  struct sdb_table *lprev, *lnext;
 } sdb_table;
+
+/* Puts an open table under a block cache and a table-file cache (either may
+ * be NULL). From then on its descriptor may be closed and reopened. */
+void sdb__table_attach(sdb_table *t, sdb_cache *cache, sdb_fdlru *fdl);
 
 /* Opens a table, checks footer, index and properties. expect_size 0 = any. */
 int sdb__table_open(const char *path, uint64_t number, uint64_t expect_size, sdb_table **out, sdb_eb *eb);
@@ -63,6 +73,8 @@ int sdb__table_may_contain(const sdb_table *t, const void *k, size_t kn);
  * 0 absent, <0 error. */
 int sdb__table_get(sdb_table *t, const uint8_t *ik, size_t ikn, void **v, size_t *vn, sdb_eb *eb);
 sdb_iiter *sdb__table_iter(sdb_table *t);
+/* Same, but blocks it reads are not added to the block cache (compaction). */
+sdb_iiter *sdb__table_iter_nofill(sdb_table *t);
 /* Reads every block, verifies checksums and key order; prints the contents
  * to dump if non-NULL. *first and *last get the smallest/largest key if non-NULL. */
 int sdb__table_check(sdb_table *t, FILE *dump, sdb_buf *first, sdb_buf *last, sdb_eb *eb);
