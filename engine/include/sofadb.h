@@ -111,6 +111,10 @@ int sdb_batch_put(sdb_batch *b, const void *k, size_t klen, const void *v, size_
 int sdb_batch_delete(sdb_batch *b, const void *k, size_t klen);
 int sdb_write(sdb *db, const sdb_batch *b, int sync);  /* all or nothing */
 
+/* Deletes every key in [lo, hi) atomically (one batch of tombstones for the
+ * keys present when it runs; cost grows with the number of keys). */
+int sdb_delete_range(sdb *db, const void *lo, size_t lolen, const void *hi, size_t hilen, int sync);
+
 int sdb_sync(sdb *db);    /* fdatasync the WAL: every acked write becomes durable */
 int sdb_flush(sdb *db);   /* memtable -> SSTable, recorded in the MANIFEST */
 
@@ -124,6 +128,37 @@ const void *sdb_iter_key(const sdb_iter *it, size_t *len);
 const void *sdb_iter_value(const sdb_iter *it, size_t *len);
 int sdb_iter_status(const sdb_iter *it);  /* 0, or the error that stopped it */
 void sdb_iter_free(sdb_iter *it);
+
+/* Snapshots: a read view holding exactly the writes acknowledged before it
+ * was taken, while writers continue. Compaction keeps the versions a live
+ * snapshot can see. Release every snapshot before sdb_close (close frees the
+ * ones left). Snapshots do not survive a reopen. */
+typedef struct sdb_snap sdb_snap; /* a snapshot handle */
+int sdb_snapshot(sdb *db, const sdb_snap **out);
+void sdb_snapshot_release(sdb *db, const sdb_snap *snap);
+/* sdb_get / sdb_iter_create at a snapshot (snap NULL: the latest state). */
+int sdb_get_at(sdb *db, const sdb_snap *snap, const void *k, size_t klen, void **val, size_t *vlen);
+int sdb_iter_create_at(sdb *db, const sdb_snap *snap, const void *lo, size_t lolen, const void *hi,
+                       size_t hilen, sdb_iter **out);
+
+/* Optimistic transactions. Reads see the transaction's own writes, then the
+ * database as of sdb_txn_begin (a snapshot). Commit fails with
+ * SDB_ECONFLICT, writing nothing, if any key the transaction read or wrote
+ * was written by someone else after it began; otherwise its writes go in as
+ * one atomic batch. Commit and rollback free the transaction. */
+typedef struct sdb_txn sdb_txn;
+int sdb_txn_begin(sdb *db, sdb_txn **out);
+int sdb_txn_get(sdb_txn *t, const void *k, size_t klen, void **val, size_t *vlen);
+int sdb_txn_put(sdb_txn *t, const void *k, size_t klen, const void *v, size_t vlen);
+int sdb_txn_delete(sdb_txn *t, const void *k, size_t klen);
+int sdb_txn_commit(sdb_txn *t, int sync);
+void sdb_txn_rollback(sdb_txn *t);
+
+/* Makes a consistent, openable copy of the database in `dir` (which must not
+ * exist; same filesystem): the memtable is flushed first, tables are
+ * hard-linked, a fresh MANIFEST, CURRENT and empty WAL are written there and
+ * fsynced. It holds every write acknowledged before the call. */
+int sdb_checkpoint(sdb *db, const char *dir);
 
 /* Engine statistics as "name: value" lines (open_us = time sdb_open took,
  * recovery included; tables; memtable; WAL; flushes...). Added API. */

@@ -67,6 +67,10 @@
  *  (D14) Compaction runs inline after each flush, at points fixed by the
  *       workload, so the syscall sequence stays a pure function of the calls
  *       (deterministic mode); compaction pointers are in memory only.
+ *  (D15) A checkpoint is published like a new database (checkpoint_locked).
+ *  (D16) A transaction commits only if no key it read or wrote has a version
+ *       newer than its snapshot; the check and the batch write happen under
+ *       one hold of the handle's lock, and the batch is atomic (D10).
  */
 #define _GNU_SOURCE
 #include "env.h"
@@ -93,6 +97,11 @@ struct sdb_batch {
   uint32_t count;
 };
 
+struct sdb_snap {
+  uint64_t seq;
+  struct sdb_snap *prev, *next; /* db->snaps, oldest first */
+};
+
 typedef struct sdb_version {
   int refs;
   size_t n[SDB_NUM_LEVELS];
@@ -117,6 +126,8 @@ struct sdb {
   char failmsg[512];
   sdb_eb eb;
   sdb_buf scratch;
+  sdb_snap snaps; /* sentinel of the live snapshots, oldest (smallest seq) first */
+  uint64_t nsnaps, range_deletes, range_deleted_keys, txn_commits, txn_conflicts;
   sdb_cache *cache; /* block cache (cache_bytes) */
   sdb_fdlru fdl;    /* table-file cache (max_open_files) */
   int fdl_init;
@@ -475,6 +486,7 @@ static int create_db(sdb *db, uint64_t maxnum) {
 
 static int flush_locked(sdb *db);
 static int compact_locked(sdb *db);
+static uint64_t smallest_snapshot(const sdb *db);
 
 static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
   char p[PATH_MAX];
@@ -561,6 +573,12 @@ static void release(sdb *db) {
   db->mem = NULL;
   sdb__vstate_free(&db->vs);
   sdb__buf_free(&db->scratch);
+  while (db->snaps.next && db->snaps.next != &db->snaps) {
+    sdb_snap *x = db->snaps.next;
+    db->snaps.next = x->next;
+    free(x);
+  }
+  db->snaps.next = db->snaps.prev = &db->snaps;
   sdb__cache_free(db->cache); /* after the version: tables release their blocks first */
   db->cache = NULL;
   if (db->fdl_init) sdb__fdlru_destroy(&db->fdl);
@@ -579,6 +597,7 @@ int sdb_open(const char *dir, const sdb_options *opt, sdb **out) {
   if (!dir || !*dir) return SDB_EINVAL;
   if (!(db = calloc(1, sizeof *db))) return SDB_ENOMEM;
   db->lockfd = db->wal.fd = db->man.fd = -1;
+  db->snaps.next = db->snaps.prev = &db->snaps;
   pthread_mutex_init(&db->mu, NULL);
   if (opt)
     db->opt = *opt;
@@ -677,11 +696,21 @@ static int flush_locked(sdb *db) {
     sdb__tb_free(&tb, 1);
     return sdb__err(&db->eb, SDB_ENOMEM, "flush: out of memory");
   }
+  uint64_t snap = smallest_snapshot(db), last_for_key = UINT64_MAX;
+  int has_prev = 0;
   for (it->ops->seek_first(it); it->ops->valid(it); it->ops->next(it)) {
     size_t kn, vn;
     const uint8_t *k = it->ops->key(it, &kn), *val = it->ops->value(it, &vn);
-    if (prev.len && !sdb__ucmp(prev.p, prev.len, k, kn - 8)) continue; /* older version */
-    if ((rc = sdb__buf_set(&prev, k, kn - 8)) || (rc = sdb__tb_add(&tb, k, kn, val, vn, &db->eb))) break;
+    uint64_t seq = sdb__dec64(k + kn - 8) >> 8;
+    if (!has_prev || sdb__ucmp(prev.p, prev.len, k, kn - 8)) {
+      last_for_key = UINT64_MAX;
+      has_prev = 1;
+      if ((rc = sdb__buf_set(&prev, k, kn - 8))) break;
+    }
+    int shadowed = last_for_key <= snap; /* an older version no snapshot can see */
+    last_for_key = seq;
+    if (shadowed) continue;
+    if ((rc = sdb__tb_add(&tb, k, kn, val, vn, &db->eb))) break;
   }
   it->ops->free(it);
   sdb__buf_free(&prev);
@@ -749,6 +778,12 @@ out:
   sdb__buf_free(&f.smallest);
   sdb__buf_free(&f.largest);
   return rc;
+}
+
+/* The oldest sequence number a reader may still read at: versions shadowed
+ * by a newer one at or below it are invisible to everyone (D13). */
+static uint64_t smallest_snapshot(const sdb *db) {
+  return db->snaps.next != &db->snaps ? db->snaps.next->seq : db->last_seq;
 }
 
 /* ---- leveled compaction ------------------------------------------------------------ */
@@ -963,7 +998,7 @@ static int compact_level(sdb *db, int level) {
     c.nout = c.capout = 1;
     db->trivial_moves++;
   } else {
-    if ((rc = compaction_merge(db, &c, db->last_seq))) {
+    if ((rc = compaction_merge(db, &c, smallest_snapshot(db)))) {
       compaction_free(&c, 1, db->dir); /* outputs are not live: remove them */
       return rc;
     }
@@ -1160,7 +1195,9 @@ int sdb_batch_delete(sdb_batch *b, const void *k, size_t kn) {
 }
 
 /* ---- reads ---------------------------------------------------------------------- */
-int sdb_get(sdb *db, const void *k, size_t kn, void **val, size_t *vn) {
+int sdb_get(sdb *db, const void *k, size_t kn, void **val, size_t *vn) { return sdb_get_at(db, NULL, k, kn, val, vn); }
+
+int sdb_get_at(sdb *db, const sdb_snap *sn, const void *k, size_t kn, void **val, size_t *vn) {
   const uint8_t *mv;
   size_t mvn;
   sdb_buf ik = {0};
@@ -1174,7 +1211,7 @@ int sdb_get(sdb *db, const void *k, size_t kn, void **val, size_t *vn) {
     pthread_mutex_unlock(&db->mu);
     return SDB_EFAILED;
   }
-  uint64_t snap = db->last_seq;
+  uint64_t snap = sn ? sn->seq : db->last_seq;
   type = sdb__mem_get(db->mem, k, kn, snap, &mv, &mvn);
   if (type >= 0) {
     rc = SDB_ENOTFOUND;
@@ -1246,26 +1283,32 @@ static void iter_find(sdb_iter *it) {
 }
 
 int sdb_iter_create(sdb *db, const void *lo, size_t lolen, const void *hi, size_t hilen, sdb_iter **out) {
+  return sdb_iter_create_at(db, NULL, lo, lolen, hi, hilen, out);
+}
+
+/* held: the caller holds db->mu (and keeps it). */
+static int iter_new(sdb *db, const sdb_snap *sn, const void *lo, size_t lolen, const void *hi, size_t hilen,
+                    sdb_iter **out, int held) {
   sdb_iter *it;
   sdb_iiter **kids;
   size_t n = 0;
   if (!db || !out || (!lo && lolen) || (!hi && hilen)) return SDB_EINVAL;
   *out = NULL;
   if (!(it = calloc(1, sizeof *it))) return SDB_ENOMEM;
-  pthread_mutex_lock(&db->mu);
+  if (!held) pthread_mutex_lock(&db->mu);
   if (!db->open_ok) {
-    pthread_mutex_unlock(&db->mu);
+    if (!held) pthread_mutex_unlock(&db->mu);
     free(it);
     return SDB_EFAILED;
   }
-  it->snap = db->last_seq;
+  it->snap = sn ? sn->seq : db->last_seq;
   it->ver = db->ver;
   __atomic_add_fetch(&it->ver->refs, 1, __ATOMIC_RELAXED);
   size_t want = 1;
   for (int l = 0; l < SDB_NUM_LEVELS; l++) want += it->ver->n[l];
   kids = calloc(want, sizeof *kids);
   if (kids && (kids[n] = sdb__mem_iter(db->mem))) n++;
-  pthread_mutex_unlock(&db->mu);
+  if (!held) pthread_mutex_unlock(&db->mu);
   for (int l = 0; kids && l < SDB_NUM_LEVELS; l++)
     for (size_t i = 0; i < it->ver->n[l]; i++)
       if ((kids[n] = sdb__table_iter(it->ver->t[l][i]))) n++;
@@ -1293,6 +1336,47 @@ int sdb_iter_create(sdb *db, const void *lo, size_t lolen, const void *hi, size_
 nomem:
   sdb_iter_free(it);
   return SDB_ENOMEM;
+}
+
+int sdb_iter_create_at(sdb *db, const sdb_snap *sn, const void *lo, size_t lolen, const void *hi, size_t hilen,
+                       sdb_iter **out) {
+  return iter_new(db, sn, lo, lolen, hi, hilen, out, 0);
+}
+
+/* Range delete as one atomic batch of point tombstones, built and written
+ * under the handle's lock so no write can slip in between (D10). */
+int sdb_delete_range(sdb *db, const void *lo, size_t lolen, const void *hi, size_t hilen, int sync) {
+  sdb_iter *it = NULL;
+  sdb_buf ops = {0};
+  uint32_t count = 0;
+  int rc;
+  if (!db || !lo || !hi) return SDB_EINVAL;
+  if (sdb__ucmp(lo, lolen, hi, hilen) >= 0) return 0; /* empty range */
+  pthread_mutex_lock(&db->mu);
+  if ((rc = check_failed(db))) goto out;
+  if ((rc = iter_new(db, NULL, lo, lolen, hi, hilen, &it, 1))) goto out;
+  for (; sdb_iter_valid(it); sdb_iter_next(it)) {
+    size_t kn;
+    const void *k = sdb_iter_key(it, &kn);
+    if ((rc = encode_op(&ops, SDB_TYPE_DEL, k, kn, NULL, 0))) {
+      rc = sdb__err(&db->eb, rc, "delete_range: out of memory");
+      goto out;
+    }
+    count++;
+  }
+  if ((rc = sdb_iter_status(it))) {
+    sdb__err(&db->eb, rc, "delete_range: reading the range failed");
+    goto out;
+  }
+  sdb_iter_free(it);
+  it = NULL; /* release the version before a flush may replace it */
+  rc = write_locked(db, ops.p, ops.len, count, sync);
+  if (!rc) db->range_deletes++, db->range_deleted_keys += count;
+out:
+  sdb_iter_free(it);
+  sdb__buf_free(&ops);
+  pthread_mutex_unlock(&db->mu);
+  return rc;
 }
 
 int sdb_iter_valid(const sdb_iter *it) { return it && it->valid; }
@@ -1325,6 +1409,238 @@ void sdb_iter_free(sdb_iter *it) {
   sdb__buf_free(&it->hi);
   sdb__buf_free(&it->key);
   free(it);
+}
+
+/* ---- snapshots ------------------------------------------------------------------ */
+int sdb_snapshot(sdb *db, const sdb_snap **out) {
+  sdb_snap *x;
+  if (!db || !out) return SDB_EINVAL;
+  *out = NULL;
+  if (!(x = calloc(1, sizeof *x))) return SDB_ENOMEM;
+  pthread_mutex_lock(&db->mu);
+  if (!db->open_ok) {
+    pthread_mutex_unlock(&db->mu);
+    free(x);
+    return SDB_EFAILED;
+  }
+  x->seq = db->last_seq; /* sequence numbers only grow: the list stays sorted */
+  x->next = &db->snaps;
+  x->prev = db->snaps.prev;
+  db->snaps.prev->next = x;
+  db->snaps.prev = x;
+  db->nsnaps++;
+  pthread_mutex_unlock(&db->mu);
+  *out = x;
+  return 0;
+}
+
+void sdb_snapshot_release(sdb *db, const sdb_snap *snap) {
+  sdb_snap *x = (sdb_snap *)snap;
+  if (!db || !x) return;
+  pthread_mutex_lock(&db->mu);
+  x->prev->next = x->next;
+  x->next->prev = x->prev;
+  db->nsnaps--;
+  pthread_mutex_unlock(&db->mu);
+  free(x);
+}
+
+/* ---- optimistic transactions ------------------------------------------------------ */
+struct sdb_txn {
+  sdb *db;
+  const sdb_snap *snap;
+  sdb_buf keys;  /* read and write set: length-prefixed keys */
+  sdb_batch wb;  /* the writes, in order */
+};
+
+/* Sequence number of the newest version of k in the database (0: none).
+ * db->mu held. (D16) */
+static int latest_seq_locked(sdb *db, const void *k, size_t kn, uint64_t *seq) {
+  sdb_buf ik = {0};
+  sdb_iiter *it;
+  int rc = 0, found = 0;
+  *seq = 0;
+  if (sdb__ikey(&ik, k, kn, SDB_MAX_SEQ, SDB_TYPE_SEEK)) return SDB_ENOMEM;
+  for (int l = -1; l < SDB_NUM_LEVELS && !found && !rc; l++) {
+    size_t i = l <= 0 ? 0 : level_find(db->ver, l, k, kn), nt = l < 0 ? 1 : db->ver->n[l];
+    for (; i < nt && !found && !rc; i++) {
+      if (l >= 0) {
+        sdb_table *t = db->ver->t[l][i];
+        if (!table_covers(t, k, kn)) {
+          if (l == 0) continue;
+          break;
+        }
+        if (!sdb__table_may_contain(t, k, kn)) continue;
+        it = sdb__table_iter(t);
+      } else {
+        it = sdb__mem_iter(db->mem);
+      }
+      if (!it) {
+        rc = SDB_ENOMEM;
+        break;
+      }
+      it->ops->seek(it, ik.p, ik.len);
+      if (it->ops->valid(it)) {
+        size_t n;
+        const uint8_t *key = it->ops->key(it, &n);
+        if (!sdb__ucmp(key, n - 8, k, kn)) *seq = sdb__dec64(key + n - 8) >> 8, found = 1;
+      } else if ((rc = it->ops->status(it))) {
+        sdb__err(&db->eb, rc, "transaction: %s", it->ops->errmsg(it));
+      }
+      it->ops->free(it);
+      if (l > 0) break;
+    }
+  }
+  sdb__buf_free(&ik);
+  return rc;
+}
+
+int sdb_txn_begin(sdb *db, sdb_txn **out) {
+  sdb_txn *t;
+  int rc;
+  if (!db || !out) return SDB_EINVAL;
+  *out = NULL;
+  if (!(t = calloc(1, sizeof *t))) return SDB_ENOMEM;
+  t->db = db;
+  if ((rc = sdb_snapshot(db, &t->snap))) {
+    free(t);
+    return rc;
+  }
+  *out = t;
+  return 0;
+}
+
+static int txn_note(sdb_txn *t, const void *k, size_t kn) { return sdb__buf_lp(&t->keys, k, kn); }
+
+int sdb_txn_get(sdb_txn *t, const void *k, size_t kn, void **val, size_t *vn) {
+  const uint8_t *p, *end;
+  const uint8_t *hit = NULL;
+  uint64_t hn = 0;
+  int htype = -1;
+  if (!t || (!k && kn) || !val || !vn) return SDB_EINVAL;
+  if (txn_note(t, k, kn)) return SDB_ENOMEM;
+  /* own writes first: the last op on k in the batch */
+  for (p = t->wb.rep.p, end = p + t->wb.rep.len; p && p < end;) {
+    uint64_t n = 0, vl = 0;
+    int type = *p++;
+    if (!(p = sdb__decvar(p, end, &n))) break; /* our own encoding: cannot happen */
+    const uint8_t *key = p;
+    p += n;
+    if (type == SDB_TYPE_PUT) {
+      if (!(p = sdb__decvar(p, end, &vl))) break;
+      if (!sdb__ucmp(key, (size_t)n, k, kn)) hit = p, hn = vl, htype = type;
+      p += vl;
+    } else if (!sdb__ucmp(key, (size_t)n, k, kn)) {
+      htype = type;
+    }
+  }
+  if (htype == SDB_TYPE_DEL) return SDB_ENOTFOUND;
+  if (htype == SDB_TYPE_PUT) {
+    if (!(*val = malloc(hn ? hn : 1))) return SDB_ENOMEM;
+    if (hn) memcpy(*val, hit, hn);
+    *vn = (size_t)hn;
+    return 0;
+  }
+  return sdb_get_at(t->db, t->snap, k, kn, val, vn);
+}
+
+int sdb_txn_put(sdb_txn *t, const void *k, size_t kn, const void *v, size_t vn) {
+  if (!t) return SDB_EINVAL;
+  if (txn_note(t, k, kn)) return SDB_ENOMEM;
+  return sdb_batch_put(&t->wb, k, kn, v, vn);
+}
+
+int sdb_txn_delete(sdb_txn *t, const void *k, size_t kn) {
+  if (!t) return SDB_EINVAL;
+  if (txn_note(t, k, kn)) return SDB_ENOMEM;
+  return sdb_batch_delete(&t->wb, k, kn);
+}
+
+void sdb_txn_rollback(sdb_txn *t) {
+  if (!t) return;
+  sdb_snapshot_release(t->db, t->snap);
+  sdb__buf_free(&t->keys);
+  sdb__buf_free(&t->wb.rep);
+  free(t);
+}
+
+/* Validation and write happen under one hold of db->mu, so no write can come
+ * between the check and the batch (D16). */
+int sdb_txn_commit(sdb_txn *t, int sync) {
+  sdb *db;
+  int rc;
+  if (!t) return SDB_EINVAL;
+  db = t->db;
+  pthread_mutex_lock(&db->mu);
+  if ((rc = check_failed(db))) goto out;
+  for (const uint8_t *p = t->keys.p, *end = p + t->keys.len; p && p < end;) {
+    uint64_t n = 0, seq;
+    if (!(p = sdb__decvar(p, end, &n))) break;
+    if ((rc = latest_seq_locked(db, p, (size_t)n, &seq))) goto out;
+    if (seq > t->snap->seq) {
+      db->txn_conflicts++;
+      rc = SDB_ECONFLICT;
+      goto out;
+    }
+    p += n;
+  }
+  if (!(rc = write_locked(db, t->wb.rep.p, t->wb.rep.len, t->wb.count, sync))) db->txn_commits++;
+out:
+  pthread_mutex_unlock(&db->mu);
+  sdb_txn_rollback(t);
+  return rc;
+}
+
+/* ---- checkpoint ------------------------------------------------------------------ */
+/* (D15) A checkpoint is published like a database: its tables (hard links to
+ * durable tables) and its empty WAL have durable directory entries before its
+ * MANIFEST is written, and CURRENT is written last (M2, M3); a crash before
+ * that leaves a directory without CURRENT, which opens as no database. */
+static int checkpoint_locked(sdb *db, const char *cp) {
+  char from[PATH_MAX], to[PATH_MAX], parent[PATH_MAX];
+  sdb_logw w = {.fd = -1}, man = {.fd = -1};
+  sdb_vstate vs;
+  int rc;
+  if ((rc = flush_locked(db))) return rc; /* every acked write into a table */
+  vs = db->vs; /* shallow: shares the file list (nothing changes it under mu) */
+  if (sdb__env->mkdir(cp, 0755) < 0)
+    return errno == EEXIST ? sdb__err(&db->eb, SDB_EEXISTS, "checkpoint: %s already exists", cp)
+                           : sdb__ioerr(&db->eb, "mkdir", cp, -errno);
+  for (size_t i = 0; i < db->vs.nfiles; i++) {
+    sdb__sst_name(from, sizeof from, db->dir, db->vs.files[i].number);
+    sdb__sst_name(to, sizeof to, cp, db->vs.files[i].number);
+    if (sdb__env->link(from, to) < 0) return sdb__ioerr(&db->eb, "link (checkpoint)", to, -errno);
+  }
+  vs.log_number = db->vs.next_file;
+  vs.next_file = db->vs.next_file + 2;
+  vs.last_seq = db->last_seq;
+  if ((rc = sdb__logw_create(&w, sdb__log_name(to, sizeof to, cp, vs.log_number), SDB_WAL_MAGIC, vs.log_number,
+                             &db->eb)))
+    return rc;
+  rc = sdb__env->fsync(w.fd) < 0 ? sdb__ioerr(&db->eb, "fsync", to, -errno) : 0;
+  sdb__logw_close(&w);
+  if (rc) return rc;
+  if ((rc = sdb__fsync_dir(cp))) return sdb__ioerr(&db->eb, "fsync directory", cp, rc);
+  if ((rc = sdb__manifest_create(&man, cp, vs.log_number + 1, &vs, &db->eb))) return rc;
+  sdb__logw_close(&man);
+  if ((rc = sdb__fsync_dir(cp))) return sdb__ioerr(&db->eb, "fsync directory", cp, rc);
+  if ((rc = sdb__current_set(cp, vs.log_number + 1, &db->eb))) return rc;
+  snprintf(parent, sizeof parent, "%s", cp);
+  char *slash = strrchr(parent, '/');
+  if (slash == parent) slash[1] = 0;
+  else if (slash) *slash = 0;
+  else snprintf(parent, sizeof parent, ".");
+  if ((rc = sdb__fsync_dir(parent))) return sdb__ioerr(&db->eb, "fsync directory", parent, rc);
+  return 0;
+}
+
+int sdb_checkpoint(sdb *db, const char *dir) {
+  int rc;
+  if (!db || !dir || !*dir) return SDB_EINVAL;
+  pthread_mutex_lock(&db->mu);
+  if (!(rc = check_failed(db))) rc = checkpoint_locked(db, dir);
+  pthread_mutex_unlock(&db->mu);
+  return rc;
 }
 
 /* ---- stats, check, dump ------------------------------------------------------------ */
@@ -1375,6 +1691,10 @@ int sdb_stats(sdb *db, char *buf, size_t len) {
            "write_amplification_total: %.2f\n"
            "block_bytes_before_compression: %" PRIu64 "\n"
            "blocks_compressed: %" PRIu64 "\n"
+           "snapshots: %" PRIu64 "\n"
+           "range_deletes: %" PRIu64 " (%" PRIu64 " keys)\n"
+           "txn_commits: %" PRIu64 "\n"
+           "txn_conflicts: %" PRIu64 "\n"
            "block_cache_hits: %" PRIu64 "\n"
            "block_cache_misses: %" PRIu64 "\n"
            "block_cache_evictions: %" PRIu64 "\n"
@@ -1389,7 +1709,7 @@ int sdb_stats(sdb *db, char *buf, size_t len) {
            db->compactions, db->trivial_moves, db->compact_read, db->compact_written,
            db->flush_bytes ? (double)tw / (double)db->flush_bytes : 0.0,
            db->user_bytes ? (double)(tw + db->wal_bytes) / (double)db->user_bytes : 0.0, db->blocks_raw,
-           db->blocks_zlib, ch, cm, ce, cu, cn, fopen, freopen);
+           db->blocks_zlib, db->nsnaps, db->range_deletes, db->range_deleted_keys, db->txn_commits, db->txn_conflicts, ch, cm, ce, cu, cn, fopen, freopen);
   for (int l = 0; l < SDB_NUM_LEVELS; l++) {
     off = strlen(buf);
     if (off + 1 >= len) break;

@@ -28,6 +28,7 @@ static const struct sdb_env default_env = {
     .fstat = fstat,
     .rename = rename,
     .unlink = unlink,
+    .link = link,
     .mkdir = env_mkdir,
     .rmdir = rmdir,
     .flock = flock,

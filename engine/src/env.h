@@ -27,6 +27,7 @@ struct sdb_env {
   int (*fstat)(int fd, struct stat *st);
   int (*rename)(const char *from, const char *to);
   int (*unlink)(const char *path);
+  int (*link)(const char *from, const char *to); /* hard link (checkpoints) */
   int (*mkdir)(const char *path, mode_t mode);
   int (*rmdir)(const char *path);
   int (*flock)(int fd, int op);

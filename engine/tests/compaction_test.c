@@ -4,7 +4,9 @@
  * The model test runs a seeded sequence of puts, deletes, batches, flushes,
  * reopens, gets and full scans against an in-memory reference map, with tiny
  * memtable, block, file and level sizes so that flushes, L0->L1 merges,
- * trivial moves and deep-level compactions all happen; after every step the
+ * trivial moves and deep-level compactions all happen; up to 3 snapshots live
+ * at a time, each checked (get and scan) against a copy of the map taken with
+ * it; after every step the
  * touched key is compared, and every 64 steps (and after each reopen) the
  * whole database. A key lost or resurrected at any level fails it.
  */
@@ -55,12 +57,12 @@ static void tiny_opts(sdb_options *o) {
 
 static int keyname(char *k, int i) { return snprintf(k, 16, "key%05d", i * 7919 % 100000); }
 
-static void check_key(sdb *db, const model *m, int i) {
+static void check_key_at(sdb *db, const sdb_snap *sn, const model *m, int i) {
   char k[16];
   void *v = NULL;
   size_t vn;
   int kn = keyname(k, i);
-  int rc = sdb_get(db, k, (size_t)kn, &v, &vn);
+  int rc = sdb_get_at(db, sn, k, (size_t)kn, &v, &vn);
   if (m->present[i]) {
     if (rc) fail_msg("key %s: expected a value, got %s (%s)", k, sdb_strerror(rc), sdb_errmsg(db));
     assert_int_equal(vn, m->vlen[i]);
@@ -71,12 +73,14 @@ static void check_key(sdb *db, const model *m, int i) {
   free(v);
 }
 
+static void check_key(sdb *db, const model *m, int i) { check_key_at(db, NULL, m, i); }
+
 /* Every key by get, and a full scan that must list exactly the live keys. */
-static void check_all(sdb *db, const model *m) {
+static void check_all_at(sdb *db, const sdb_snap *sn, const model *m) {
   sdb_iter *it;
   int seen = 0, live = 0;
-  for (int i = 0; i < NKEYS; i++) check_key(db, m, i), live += m->present[i];
-  assert_int_equal(sdb_iter_create(db, NULL, 0, NULL, 0, &it), 0);
+  for (int i = 0; i < NKEYS; i++) check_key_at(db, sn, m, i), live += m->present[i];
+  assert_int_equal(sdb_iter_create_at(db, sn, NULL, 0, NULL, 0, &it), 0);
   for (; sdb_iter_valid(it); sdb_iter_next(it)) {
     size_t kn, vn;
     const char *k = sdb_iter_key(it, &kn);
@@ -93,6 +97,25 @@ static void check_all(sdb *db, const model *m) {
   assert_int_equal(sdb_iter_status(it), 0);
   sdb_iter_free(it);
   assert_int_equal(seen, live);
+}
+
+/* Up to 3 live snapshots, each with a copy of the model when it was taken. */
+static struct {
+  const sdb_snap *s;
+  model *m;
+} snaps[3];
+static int nsnaps;
+static long snaps_taken, snap_checks, range_deletes;
+
+static void check_all(sdb *db, const model *m) {
+  check_all_at(db, NULL, m);
+  for (int i = 0; i < nsnaps; i++) check_all_at(db, snaps[i].s, snaps[i].m), snap_checks++;
+}
+
+static void snap_release(sdb *db, int i) {
+  sdb_snapshot_release(db, snaps[i].s);
+  free(snaps[i].m);
+  snaps[i] = snaps[--nsnaps];
 }
 
 static long stat_num(sdb *db, const char *name) {
@@ -135,8 +158,28 @@ static void run_model(uint64_t seed, int nops) {
   db = tu_open_opts(dir, &o);
   assert_int_equal(sdb_batch_create(&b), 0);
   for (int step = 0; step < nops; step++) {
-    uint64_t r = rnd(&s);
+    uint64_t r = rnd(&s), q = rnd(&s) % 100;
     int i = (int)(rnd(&s) % NKEYS), kn = keyname(k, i), op = (int)(r % 100);
+    if (q < 2 && nsnaps < 3) { /* snapshot: later reads at it must see exactly this state */
+      snaps[nsnaps].m = malloc(sizeof *m);
+      memcpy(snaps[nsnaps].m, m, sizeof *m);
+      assert_int_equal(sdb_snapshot(db, &snaps[nsnaps].s), 0);
+      nsnaps++, snaps_taken++;
+    } else if (q < 3 && nsnaps) {
+      check_all_at(db, snaps[0].s, snaps[0].m), snap_checks++;
+      snap_release(db, (int)(r % (uint64_t)nsnaps));
+    } else if (q < 4) { /* delete_range [lo, hi) of two random key names */
+      char lo[16], hi[16], x[16];
+      int ln = keyname(lo, (int)(rnd(&s) % NKEYS)), hn = keyname(hi, (int)(rnd(&s) % NKEYS));
+      for (int j = 0; j < NKEYS; j++) {
+        int xn = keyname(x, j);
+        if (memcmp(x, lo, (size_t)(xn < ln ? xn : ln)) >= 0 && memcmp(x, hi, (size_t)(xn < hn ? xn : hn)) < 0 &&
+            xn == ln && xn == hn)
+          m->present[j] = 0;
+      }
+      assert_int_equal(sdb_delete_range(db, lo, (size_t)ln, hi, (size_t)hn, 0), 0);
+      range_deletes++;
+    }
     if (op < 55) {
       set_val(m, i, rnd(&s));
       assert_int_equal(sdb_put(db, k, (size_t)kn, m->val[i], m->vlen[i], 0), 0);
@@ -164,6 +207,7 @@ static void run_model(uint64_t seed, int nops) {
     } else { /* reopen */
       total_compactions += stat_num(db, "compactions");
       total_moves += stat_num(db, "trivial_moves");
+      while (nsnaps) snap_release(db, 0); /* snapshots do not survive a reopen */
       assert_int_equal(sdb_close(db), 0);
       if (sdb_check(dir, msg, sizeof msg)) fail_msg("check after step %d: %s", step, msg);
       db = tu_open_opts(dir, &o);
@@ -180,6 +224,7 @@ static void run_model(uint64_t seed, int nops) {
   total_compactions += stat_num(db, "compactions");
   total_moves += stat_num(db, "trivial_moves");
   check_all(db, m);
+  while (nsnaps) snap_release(db, 0);
   assert_int_equal(sdb_close(db), 0);
   if (sdb_check(dir, msg, sizeof msg)) fail_msg("final check: %s", msg);
   db = tu_open_opts(dir, &o);
@@ -198,10 +243,13 @@ static void model_no_key_lost_or_resurrected_across_levels(void **s) {
     tu_rmrf(dir);
     run_model((uint64_t)seed, ops);
   }
-  print_message("model: %d seeds x %d steps = %ld steps, %ld compactions, %ld trivial moves, deepest level L%ld\n",
-                seeds, ops, total_ops, total_compactions, total_moves, deepest);
+  print_message("model: %d seeds x %d steps = %ld steps, %ld compactions, %ld trivial moves, deepest level L%ld, "
+                "%ld snapshots taken, %ld whole-db checks at a snapshot, %ld range deletes\n",
+                seeds, ops, total_ops, total_compactions, total_moves, deepest, snaps_taken, snap_checks,
+                range_deletes);
   assert_true(total_compactions > 100);
   assert_true(deepest >= 3); /* the tiny level sizes must push data deep */
+  assert_true(snaps_taken > total_ops / 200 && snap_checks > total_ops / 100);
 }
 
 /* A tombstone that reaches the last level holding its key is dropped, and
@@ -246,6 +294,93 @@ static void deleted_key_not_resurrected_when_tombstone_dropped(void **s) {
     }
   }
   sdb_close(db);
+}
+
+/* A snapshot keeps seeing the value it was taken with while the key is
+ * overwritten, deleted and pushed through flushes and compactions; once it is
+ * released, compaction may drop that version. */
+static void snapshot_sees_old_value_through_compactions(void **s) {
+  sdb_options o;
+  const sdb_snap *sn;
+  char k[32], v[32];
+  void *val;
+  size_t vn;
+  sdb_iter *it;
+  tiny_opts(&o);
+  sdb *db = tu_open_opts(dir, &o);
+  assert_int_equal(sdb_put(db, "target", 6, "old", 3, 0), 0);
+  assert_int_equal(sdb_snapshot(db, &sn), 0);
+  assert_int_equal(sdb_put(db, "target", 6, "new", 3, 0), 0);
+  assert_int_equal(sdb_delete(db, "target", 6, 0), 0);
+  for (int round = 0; round < 5; round++)
+    for (int i = 0; i < 300; i++) {
+      snprintf(k, sizeof k, "k%04d", i);
+      snprintf(v, sizeof v, "v%d", round);
+      assert_int_equal(sdb_put(db, k, strlen(k), v, strlen(v), 0), 0);
+    }
+  assert_true(stat_num(db, "compactions") > 5);
+  assert_int_equal(sdb_get(db, "target", 6, &val, &vn), SDB_ENOTFOUND);
+  assert_int_equal(sdb_get_at(db, sn, "target", 6, &val, &vn), 0);
+  assert_int_equal(vn, 3);
+  assert_memory_equal(val, "old", 3);
+  free(val);
+  assert_int_equal(sdb_iter_create_at(db, sn, "t", 1, NULL, 0, &it), 0); /* keys k* were written after it */
+  assert_true(sdb_iter_valid(it));
+  const void *ik = sdb_iter_key(it, &vn);
+  assert_int_equal(vn, 6);
+  assert_memory_equal(ik, "target", 6);
+  sdb_iter_next(it);
+  assert_false(sdb_iter_valid(it));
+  sdb_iter_free(it);
+  assert_int_equal(sdb_iter_create_at(db, sn, NULL, 0, NULL, 0, &it), 0);
+  int n = 0;
+  for (; sdb_iter_valid(it); sdb_iter_next(it)) n++;
+  sdb_iter_free(it);
+  assert_int_equal(n, 1);
+  assert_int_equal(stat_num(db, "snapshots"), 1);
+  sdb_snapshot_release(db, sn);
+  assert_int_equal(stat_num(db, "snapshots"), 0);
+  sdb_close(db);
+}
+
+/* A checkpoint opens on its own and holds exactly the writes made before it,
+ * even after the source goes on writing and compacting (its tables are hard
+ * links: deleting the source's inputs does not touch them). */
+static void checkpoint_is_consistent_and_independent(void **s) {
+  sdb_options o;
+  char k[32], v[32], msg[256];
+  char *cp = tu_path(dir, "../cp-of-compact");
+  tiny_opts(&o);
+  tu_rmrf(cp);
+  sdb *db = tu_open_opts(dir, &o);
+  for (int i = 0; i < 500; i++) {
+    snprintf(k, sizeof k, "k%04d", i);
+    snprintf(v, sizeof v, "a%d", i);
+    assert_int_equal(sdb_put(db, k, strlen(k), v, strlen(v), 0), 0); /* the last ones stay in the memtable */
+  }
+  assert_int_equal(sdb_checkpoint(db, cp), 0);
+  assert_int_equal(sdb_checkpoint(db, cp), SDB_EEXISTS);
+  for (int i = 0; i < 500; i++) {
+    snprintf(k, sizeof k, "k%04d", i);
+    assert_int_equal(i % 2 ? sdb_put(db, k, strlen(k), "b", 1, 0) : sdb_delete(db, k, strlen(k), 0), 0);
+  }
+  assert_true(stat_num(db, "compactions") > 0);
+  sdb_close(db);
+  if (sdb_check(cp, msg, sizeof msg)) fail_msg("check of the checkpoint: %s", msg);
+  db = tu_open_opts(cp, &o);
+  for (int i = 0; i < 500; i++) {
+    void *val;
+    size_t vn;
+    snprintf(k, sizeof k, "k%04d", i);
+    snprintf(v, sizeof v, "a%d", i);
+    assert_int_equal(sdb_get(db, k, strlen(k), &val, &vn), 0);
+    assert_int_equal(vn, strlen(v));
+    assert_memory_equal(val, v, vn);
+    free(val);
+  }
+  sdb_close(db);
+  tu_rmrf(cp);
+  free(cp);
 }
 
 /* Space stays bounded under overwrites: rewriting the same keys many times
@@ -353,7 +488,9 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(model_no_key_lost_or_resurrected_across_levels, setup, teardown),
       cmocka_unit_test_setup_teardown(deleted_key_not_resurrected_when_tombstone_dropped, setup, teardown),
+      cmocka_unit_test_setup_teardown(snapshot_sees_old_value_through_compactions, setup, teardown),
       cmocka_unit_test_setup_teardown(overwrites_keep_space_bounded, setup, teardown),
+      cmocka_unit_test_setup_teardown(checkpoint_is_consistent_and_independent, setup, teardown),
       cmocka_unit_test_setup_teardown(every_io_failure_during_compaction_keeps_acked_writes, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
