@@ -71,6 +71,8 @@
  *  (D16) A transaction commits only if no key it read or wrote has a version
  *       newer than its snapshot; the check and the batch write happen under
  *       one hold of the handle's lock, and the batch is atomic (D10).
+ *  (D17) Group commit (non-deterministic mode): several queued batches go
+ *       into one WAL record and one fdatasync; see write_grouped.
  */
 #define _GNU_SOURCE
 #include "env.h"
@@ -127,6 +129,10 @@ struct sdb {
   sdb_eb eb;
   sdb_buf scratch;
   sdb_snap snaps; /* sentinel of the live snapshots, oldest (smallest seq) first */
+  pthread_mutex_t wq_mu; /* group commit queue (D17) */
+  struct wreq *wq_head, *wq_tail;
+  sdb_buf gbuf;
+  uint64_t write_groups, grouped_writes;
   uint64_t nsnaps, range_deletes, range_deleted_keys, txn_commits, txn_conflicts;
   sdb_cache *cache; /* block cache (cache_bytes) */
   sdb_fdlru fdl;    /* table-file cache (max_open_files) */
@@ -573,6 +579,7 @@ static void release(sdb *db) {
   db->mem = NULL;
   sdb__vstate_free(&db->vs);
   sdb__buf_free(&db->scratch);
+  sdb__buf_free(&db->gbuf);
   while (db->snaps.next && db->snaps.next != &db->snaps) {
     sdb_snap *x = db->snaps.next;
     db->snaps.next = x->next;
@@ -599,6 +606,7 @@ int sdb_open(const char *dir, const sdb_options *opt, sdb **out) {
   db->lockfd = db->wal.fd = db->man.fd = -1;
   db->snaps.next = db->snaps.prev = &db->snaps;
   pthread_mutex_init(&db->mu, NULL);
+  pthread_mutex_init(&db->wq_mu, NULL);
   if (opt)
     db->opt = *opt;
   else
@@ -642,6 +650,7 @@ int sdb_close(sdb *db) {
   release(db);
   pthread_mutex_unlock(&db->mu);
   pthread_mutex_destroy(&db->mu);
+  pthread_mutex_destroy(&db->wq_mu);
   free(db->dir);
   free(db);
   return rc;
@@ -1126,9 +1135,94 @@ static int encode_op(sdb_buf *b, int type, const void *k, size_t kn, const void 
   return rc;
 }
 
+/* ---- group commit (not in deterministic mode) -------------------------------------- */
+/* Writers queue up under wq_mu (not the db lock, so a queue forms while a
+ * write is in progress); the one at the head is the leader: it takes every
+ * queued request (up to 1 MiB of ops), writes them as ONE WAL record with one
+ * fdatasync if any of them asked for sync, applies them, and wakes them with
+ * the common result. A record holding several batches is still all or
+ * nothing, so each batch stays atomic (D10); a sync request is acknowledged
+ * only after the fdatasync that covers it (D2). (D17) */
+typedef struct wreq {
+  const uint8_t *ops;
+  size_t n;
+  uint32_t count;
+  int sync, done, rc;
+  struct wreq *next;
+  pthread_cond_t cv;
+} wreq;
+
+#define GROUP_MAX_BYTES (1u << 20)
+
+static int write_grouped(sdb *db, const uint8_t *ops, size_t n, uint32_t count, int sync) {
+  wreq r = {.ops = ops, .n = n, .count = count, .sync = sync};
+  wreq *last, *q;
+  size_t total = 0, members = 0;
+  uint64_t cnt = 0;
+  int any_sync = 0, rc;
+  pthread_cond_init(&r.cv, NULL);
+  pthread_mutex_lock(&db->wq_mu);
+  if (db->wq_tail) db->wq_tail->next = &r; else db->wq_head = &r;
+  db->wq_tail = &r;
+  while (!r.done && db->wq_head != &r) pthread_cond_wait(&r.cv, &db->wq_mu);
+  if (r.done) {
+    pthread_mutex_unlock(&db->wq_mu);
+    pthread_cond_destroy(&r.cv);
+    return r.rc;
+  }
+  /* leader: the group is r and the requests queued behind it */
+  for (last = q = &r; q && (q == &r || (total + q->n <= GROUP_MAX_BYTES && cnt + q->count <= UINT32_MAX));
+       last = q, q = q->next)
+    total += q->n, cnt += q->count, any_sync |= q->sync, members++;
+  pthread_mutex_unlock(&db->wq_mu);
+  pthread_mutex_lock(&db->mu);
+  if (members == 1) {
+    rc = write_locked(db, ops, n, count, sync);
+  } else {
+    db->gbuf.len = 0;
+    rc = 0;
+    for (q = &r;; q = q->next) {
+      if (sdb__buf_add(&db->gbuf, q->ops, q->n)) {
+        rc = sdb__err(&db->eb, SDB_ENOMEM, "write: out of memory");
+        break;
+      }
+      if (q == last) break;
+    }
+    if (!rc) rc = write_locked(db, db->gbuf.p, db->gbuf.len, (uint32_t)cnt, any_sync);
+    if (db->gbuf.cap > 4 * GROUP_MAX_BYTES) sdb__buf_free(&db->gbuf);
+  }
+  db->write_groups++;
+  db->grouped_writes += members;
+  pthread_mutex_unlock(&db->mu);
+  pthread_mutex_lock(&db->wq_mu);
+  for (q = &r;;) {
+    wreq *next = q->next;
+    q->rc = rc;
+    q->done = 1;
+    if (q != &r) pthread_cond_signal(&q->cv);
+    if (q == last) {
+      db->wq_head = next;
+      if (!next) db->wq_tail = NULL;
+      break;
+    }
+    q = next;
+  }
+  if (db->wq_head) pthread_cond_signal(&db->wq_head->cv); /* the next leader */
+  pthread_mutex_unlock(&db->wq_mu);
+  pthread_cond_destroy(&r.cv);
+  return rc;
+}
+
 static int write_one(sdb *db, int type, const void *k, size_t kn, const void *v, size_t vn, int sync) {
   int rc;
   if (!db || (!k && kn) || (!v && vn)) return SDB_EINVAL;
+  if (!db->opt.deterministic) {
+    sdb_buf b = {0};
+    if (encode_op(&b, type, k, kn, v, vn)) return SDB_ENOMEM;
+    rc = write_grouped(db, b.p, b.len, 1, sync);
+    sdb__buf_free(&b);
+    return rc;
+  }
   pthread_mutex_lock(&db->mu);
   db->scratch.len = 0;
   if ((rc = encode_op(&db->scratch, type, k, kn, v, vn)))
@@ -1151,6 +1245,7 @@ int sdb_delete(sdb *db, const void *k, size_t kn, int sync) {
 int sdb_write(sdb *db, const sdb_batch *b, int sync) {
   int rc;
   if (!db || !b) return SDB_EINVAL;
+  if (!db->opt.deterministic) return write_grouped(db, b->rep.p, b->rep.len, b->count, sync);
   pthread_mutex_lock(&db->mu);
   rc = write_locked(db, b->rep.p, b->rep.len, b->count, sync);
   pthread_mutex_unlock(&db->mu);
@@ -1695,6 +1790,7 @@ int sdb_stats(sdb *db, char *buf, size_t len) {
            "range_deletes: %" PRIu64 " (%" PRIu64 " keys)\n"
            "txn_commits: %" PRIu64 "\n"
            "txn_conflicts: %" PRIu64 "\n"
+           "write_groups: %" PRIu64 " (%" PRIu64 " writes)\n"
            "block_cache_hits: %" PRIu64 "\n"
            "block_cache_misses: %" PRIu64 "\n"
            "block_cache_evictions: %" PRIu64 "\n"
@@ -1709,7 +1805,7 @@ int sdb_stats(sdb *db, char *buf, size_t len) {
            db->compactions, db->trivial_moves, db->compact_read, db->compact_written,
            db->flush_bytes ? (double)tw / (double)db->flush_bytes : 0.0,
            db->user_bytes ? (double)(tw + db->wal_bytes) / (double)db->user_bytes : 0.0, db->blocks_raw,
-           db->blocks_zlib, db->nsnaps, db->range_deletes, db->range_deleted_keys, db->txn_commits, db->txn_conflicts, ch, cm, ce, cu, cn, fopen, freopen);
+           db->blocks_zlib, db->nsnaps, db->range_deletes, db->range_deleted_keys, db->txn_commits, db->txn_conflicts, db->write_groups, db->grouped_writes, ch, cm, ce, cu, cn, fopen, freopen);
   for (int l = 0; l < SDB_NUM_LEVELS; l++) {
     off = strlen(buf);
     if (off + 1 >= len) break;

@@ -383,6 +383,38 @@ static void checkpoint_is_consistent_and_independent(void **s) {
   free(cp);
 }
 
+/* A 64 MiB value survives the WAL (replayed at open), the flush that
+ * recovery does, compactions that move and merge its table, and reopens. */
+static void value_of_64_mib_through_wal_flush_compaction_recovery(void **s) {
+  sdb_options o;
+  size_t big = (size_t)64 << 20, vn;
+  char *v = malloc(big), k[32];
+  void *got;
+  char msg[256];
+  for (size_t i = 0; i < big; i++) v[i] = (char)(i * 2654435761u >> 13);
+  tiny_opts(&o);
+  sdb *db = tu_open_opts(dir, &o);
+  assert_int_equal(sdb_put(db, "big", 3, v, big, 1), 0);
+  assert_int_equal(sdb_close(db), 0);
+  db = tu_open_opts(dir, &o); /* WAL replay, then the recovery flush */
+  for (int round = 0; round < 3; round++) {
+    assert_int_equal(sdb_get(db, "big", 3, &got, &vn), 0);
+    assert_int_equal(vn, big);
+    assert_true(memcmp(got, v, big) == 0);
+    free(got);
+    for (int i = 0; i < 400; i++) { /* push it through compactions */
+      snprintf(k, sizeof k, "k%d-%04d", round, i);
+      assert_int_equal(sdb_put(db, k, strlen(k), "x", 1, 0), 0);
+    }
+    assert_int_equal(sdb_close(db), 0);
+    db = tu_open_opts(dir, &o);
+  }
+  assert_true(stat_num(db, "tables") > 0);
+  sdb_close(db);
+  if (sdb_check(dir, msg, sizeof msg)) fail_msg("check: %s", msg);
+  free(v);
+}
+
 /* Space stays bounded under overwrites: rewriting the same keys many times
  * leaves about one copy of them in the tables. */
 static void overwrites_keep_space_bounded(void **s) {
@@ -491,6 +523,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(snapshot_sees_old_value_through_compactions, setup, teardown),
       cmocka_unit_test_setup_teardown(overwrites_keep_space_bounded, setup, teardown),
       cmocka_unit_test_setup_teardown(checkpoint_is_consistent_and_independent, setup, teardown),
+      cmocka_unit_test_setup_teardown(value_of_64_mib_through_wal_flush_compaction_recovery, setup, teardown),
       cmocka_unit_test_setup_teardown(every_io_failure_during_compaction_keeps_acked_writes, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
