@@ -73,6 +73,17 @@
  *       one hold of the handle's lock, and the batch is atomic (D10).
  *  (D17) Group commit (non-deterministic mode): several queued batches go
  *       into one WAL record and one fdatasync; see write_grouped.
+ *  (D18) Background compaction (non-deterministic mode): one thread picks
+ *       inputs under the lock, merges and fsyncs the outputs without it
+ *       (holding a reference on the input version, so no input is freed),
+ *       then re-takes the lock for the MANIFEST edit and the new version,
+ *       built from the CURRENT version (flushes may have added L0 tables;
+ *       only this thread changes L1..L6). D11/D12 hold unchanged. Writers
+ *       wait while L0 has l0_stop_trigger tables and pause 1 ms per write
+ *       from l0_slowdown_trigger, at the START of their locked section
+ *       (throttle_locked releases the lock): a pause after a transaction's
+ *       validation let a conflicting commit in between (lost update caught by
+ *       the bank test). Flushes stay inline at the write.
  */
 #define _GNU_SOURCE
 #include "env.h"
@@ -129,6 +140,10 @@ struct sdb {
   sdb_eb eb;
   sdb_buf scratch;
   sdb_snap snaps; /* sentinel of the live snapshots, oldest (smallest seq) first */
+  int bg_mode, bg_started, bg_stop; /* background compaction (D18) */
+  pthread_t bg;
+  pthread_cond_t bg_cv, bg_done;
+  uint64_t bg_errors, write_stalls, write_slowdowns;
   pthread_mutex_t wq_mu; /* group commit queue (D17) */
   struct wreq *wq_head, *wq_tail;
   sdb_buf gbuf;
@@ -493,6 +508,7 @@ static int create_db(sdb *db, uint64_t maxnum) {
 static int flush_locked(sdb *db);
 static int compact_locked(sdb *db);
 static uint64_t smallest_snapshot(const sdb *db);
+static void *bg_main(void *arg);
 
 static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
   char p[PATH_MAX];
@@ -607,6 +623,8 @@ int sdb_open(const char *dir, const sdb_options *opt, sdb **out) {
   db->snaps.next = db->snaps.prev = &db->snaps;
   pthread_mutex_init(&db->mu, NULL);
   pthread_mutex_init(&db->wq_mu, NULL);
+  pthread_cond_init(&db->bg_cv, NULL);
+  pthread_cond_init(&db->bg_done, NULL);
   if (opt)
     db->opt = *opt;
   else
@@ -632,6 +650,16 @@ int sdb_open(const char *dir, const sdb_options *opt, sdb **out) {
   }
   if ((rc = open_db(db))) goto fail;
   db->open_ok = 1;
+  if (!db->opt.deterministic) { /* recovery compacted inline; from now on in the background */
+    pthread_mutex_lock(&db->mu);
+    db->bg_mode = 1;
+    if (pthread_create(&db->bg, NULL, bg_main, db)) {
+      db->bg_mode = 0; /* no thread: compact inline as in deterministic mode */
+    } else {
+      db->bg_started = 1;
+    }
+    pthread_mutex_unlock(&db->mu);
+  }
   db->open_us = now_us() - t0;
   *out = db;
   return 0;
@@ -645,12 +673,22 @@ fail:
 int sdb_close(sdb *db) {
   int rc = 0;
   if (!db) return 0;
+  if (db->bg_started) {
+    pthread_mutex_lock(&db->mu);
+    db->bg_stop = 1;
+    pthread_cond_signal(&db->bg_cv);
+    pthread_mutex_unlock(&db->mu);
+    pthread_join(db->bg, NULL);
+    db->bg_started = 0;
+  }
   pthread_mutex_lock(&db->mu);
   if (db->open_ok && !db->failed && db->opt.sync_on_close) rc = sdb__logw_sync(&db->wal, &db->eb);
   release(db);
   pthread_mutex_unlock(&db->mu);
   pthread_mutex_destroy(&db->mu);
   pthread_mutex_destroy(&db->wq_mu);
+  pthread_cond_destroy(&db->bg_cv);
+  pthread_cond_destroy(&db->bg_done);
   free(db->dir);
   free(db);
   return rc;
@@ -842,6 +880,10 @@ typedef struct compaction {
   sdb_tb tb;
   int tb_open;
   uint64_t tbnum;
+  sdb_eb *eb;              /* db->eb, or a private buffer while unlocked */
+  const sdb_version *ver;  /* the version the inputs come from (held) */
+  int unlocked;            /* merging without db->mu (background thread) */
+  uint64_t raw, zblocks;
 } compaction;
 
 static void compaction_free(compaction *c, int unlink_outputs, const char *dir) {
@@ -864,19 +906,19 @@ static int finish_output(sdb *db, compaction *c) {
   if (c->nout == c->capout) {
     size_t cap = c->capout ? 2 * c->capout : 4;
     sdb_fmeta *n = realloc(c->out, cap * sizeof *n);
-    if (!n) return sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory");
+    if (!n) return sdb__err(c->eb, SDB_ENOMEM, "compaction: out of memory");
     c->out = n, c->capout = cap;
   }
   f = &c->out[c->nout];
   memset(f, 0, sizeof *f);
   f->level = c->level + 1;
   f->number = c->tbnum;
-  rc = sdb__tb_finish(&c->tb, &f->size, &db->eb);
+  rc = sdb__tb_finish(&c->tb, &f->size, c->eb);
   if (!rc && (sdb__buf_set(&f->smallest, c->tb.smallest.p, c->tb.smallest.len) ||
               sdb__buf_set(&f->largest, c->tb.largest.p, c->tb.largest.len)))
-    rc = sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory");
+    rc = sdb__err(c->eb, SDB_ENOMEM, "compaction: out of memory");
   c->nout++; /* listed even when it failed, so that it is unlinked */
-  db->blocks_raw += c->tb.raw_bytes, db->blocks_zlib += c->tb.zblocks;
+  c->raw += c->tb.raw_bytes, c->zblocks += c->tb.zblocks; /* added to db's stats under the lock */
   sdb__tb_free(&c->tb, rc != 0);
   c->tb_open = 0;
   return rc;
@@ -887,20 +929,21 @@ static int finish_output(sdb *db, compaction *c) {
  * could still need (none today: smallest_snap is last_seq); drops a tombstone
  * that no snapshot needs when no deeper level can hold its key. */
 static int compaction_merge(sdb *db, compaction *c, uint64_t smallest_snap) {
+  const sdb_version *v = c->ver;
   char p[PATH_MAX];
   sdb_iiter **kids = calloc(c->nin, sizeof *kids), *m = NULL;
   sdb_buf cur = {0};
   uint64_t last_for_key = UINT64_MAX;
   int rc = 0, has_cur = 0;
-  if (!kids) return sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory");
+  if (!kids) return sdb__err(c->eb, SDB_ENOMEM, "compaction: out of memory");
   for (size_t i = 0; i < c->nin; i++) {
     if (!(kids[i] = sdb__table_iter_nofill(c->in[i]))) {
       for (size_t j = 0; j < i; j++) kids[j]->ops->free(kids[j]);
       free(kids);
-      return sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory");
+      return sdb__err(c->eb, SDB_ENOMEM, "compaction: out of memory");
     }
   }
-  if (!(m = sdb__merge_iter(kids, c->nin))) return sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory");
+  if (!(m = sdb__merge_iter(kids, c->nin))) return sdb__err(c->eb, SDB_ENOMEM, "compaction: out of memory");
   for (m->ops->seek_first(m); m->ops->valid(m); m->ops->next(m)) {
     size_t kn, vn;
     const uint8_t *k = m->ops->key(m, &kn), *val = m->ops->value(m, &vn);
@@ -908,7 +951,7 @@ static int compaction_merge(sdb *db, compaction *c, uint64_t smallest_snap) {
     int drop = 0;
     if (!has_cur || sdb__ucmp(cur.p, cur.len, k, kn - 8)) {
       if (sdb__buf_set(&cur, k, kn - 8)) {
-        rc = sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory");
+        rc = sdb__err(c->eb, SDB_ENOMEM, "compaction: out of memory");
         break;
       }
       has_cur = 1;
@@ -918,14 +961,17 @@ static int compaction_merge(sdb *db, compaction *c, uint64_t smallest_snap) {
     }
     if (last_for_key <= smallest_snap)
       drop = 1; /* a newer version is visible to every reader */
-    else if ((tr & 0xff) == SDB_TYPE_DEL && seq <= smallest_snap && is_base_level(db->ver, c->level + 1, k, kn - 8))
+    else if ((tr & 0xff) == SDB_TYPE_DEL && seq <= smallest_snap && is_base_level(v, c->level + 1, k, kn - 8))
       drop = 1;
     last_for_key = seq;
     if (drop) continue;
     if (!c->tb_open) {
-      uint64_t num = db->vs.next_file++;
+      uint64_t num;
+      if (c->unlocked) pthread_mutex_lock(&db->mu);
+      num = db->vs.next_file++;
+      if (c->unlocked) pthread_mutex_unlock(&db->mu);
       if ((rc = sdb__tb_open(&c->tb, sdb__sst_name(p, sizeof p, db->dir, num), db->opt.block_bytes,
-                             db->opt.block_restart_interval, &db->eb)))
+                             db->opt.block_restart_interval, c->eb)))
         break;
       c->tb.bloom_bits = db->opt.bloom_bits_per_key;
       c->tb.compression = db->opt.compression;
@@ -933,9 +979,9 @@ static int compaction_merge(sdb *db, compaction *c, uint64_t smallest_snap) {
       c->tbnum = num;
       c->tb_open = 1;
     }
-    if ((rc = sdb__tb_add(&c->tb, k, kn, val, vn, &db->eb))) break;
+    if ((rc = sdb__tb_add(&c->tb, k, kn, val, vn, c->eb))) break;
   }
-  if (!rc && (rc = m->ops->status(m))) sdb__err(&db->eb, rc, "compaction: %s", m->ops->errmsg(m));
+  if (!rc && (rc = m->ops->status(m))) sdb__err(c->eb, rc, "compaction: %s", m->ops->errmsg(m));
   if (!rc && c->tb_open) rc = finish_output(db, c);
   m->ops->free(m);
   sdb__buf_free(&cur);
@@ -945,8 +991,10 @@ static int compaction_merge(sdb *db, compaction *c, uint64_t smallest_snap) {
 /* Picks inputs at `level`, merges (or moves) them into level+1, records the
  * result in the MANIFEST, installs the new version. (D11, D12) */
 static int compact_level(sdb *db, int level) {
-  sdb_version *v = db->ver, *nv = NULL;
-  compaction c = {.level = level};
+  sdb_version *v = db->ver, *nv = NULL, *cur;
+  compaction c = {.level = level, .eb = &db->eb, .ver = v};
+  sdb_eb ceb = {{0}};
+  __atomic_add_fetch(&v->refs, 1, __ATOMIC_RELAXED); /* inputs stay alive while unlocked */
   const void *lo, *hi;
   size_t lon, hin;
   sdb_table **outs = NULL;
@@ -1007,14 +1055,32 @@ static int compact_level(sdb *db, int level) {
     c.nout = c.capout = 1;
     db->trivial_moves++;
   } else {
-    if ((rc = compaction_merge(db, &c, smallest_snapshot(db)))) {
+    uint64_t snap = smallest_snapshot(db);
+    if (db->bg_mode) { /* D18: the merge runs without the lock; writers go on */
+      c.unlocked = 1;
+      c.eb = &ceb;
+      pthread_mutex_unlock(&db->mu);
+    }
+    rc = compaction_merge(db, &c, snap);
+    if (!c.unlocked) db->blocks_raw += c.raw, db->blocks_zlib += c.zblocks;
+    if (!rc && c.nout && (rc = sdb__fsync_dir(db->dir))) /* D11: output entries durable before the edit */
+      rc = sdb__ioerr(c.eb, "fsync directory", db->dir, rc);
+    if (c.unlocked) {
+      pthread_mutex_lock(&db->mu);
+      db->blocks_raw += c.raw, db->blocks_zlib += c.zblocks;
+      if (rc) memcpy(db->eb.msg, ceb.msg, sizeof ceb.msg);
+      c.eb = &db->eb;
+      c.unlocked = 0;
+    }
+    if (rc) {
       compaction_free(&c, 1, db->dir); /* outputs are not live: remove them */
+      ver_unref(v);
       return rc;
     }
-    if (c.nout && (rc = sdb__fsync_dir(db->dir))) { /* D11: output entries durable before the edit */
-      rc = sdb__ioerr(&db->eb, "fsync directory", db->dir, rc);
+    if (db->failed) { /* the handle failed while we merged: no more MANIFEST edits */
       compaction_free(&c, 1, db->dir);
-      return rc;
+      ver_unref(v);
+      return db->failed;
     }
   }
   sdb_edit e = {0, 1, 0, 0, db->vs.next_file, 0, c.out, c.nout, c.del, c.nin};
@@ -1063,14 +1129,16 @@ static int compact_level(sdb *db, int level) {
     for (size_t i = 0; i < c.nout; i++) db->compact_written += c.out[i].size, db->level_written[level + 1] += c.out[i].size;
     db->compactions++;
   }
-  if (!(nv = ver_edit(v, c.del, c.nin, outs, outlvl, nouts))) {
+  cur = db->ver; /* may have gained L0 tables from flushes meanwhile */
+  if (!(nv = ver_edit(cur, c.del, c.nin, outs, outlvl, nouts))) {
     rc = enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory"));
     goto out;
   }
   db->ver = nv;
-  ver_unref(v);
+  ver_unref(cur);
   rc = 0;
 out:
+  ver_unref(v);
   for (size_t i = 0; outs && i < nouts; i++) sdb__table_unref(outs[i]);
   free(outs);
   free(outlvl);
@@ -1082,9 +1150,38 @@ out:
  * flush, so it happens at points fixed by the workload (deterministic). */
 static int compact_locked(sdb *db) {
   int rc, level;
+  if (db->bg_mode) { /* the background thread compacts (D18) */
+    pthread_cond_signal(&db->bg_cv);
+    return 0;
+  }
   while ((level = pick_level(db)) >= 0)
     if ((rc = compact_level(db, level))) return rc;
   return 0;
+}
+
+/* The background compaction thread (non-deterministic mode): compacts while
+ * a level is over its target, else sleeps until a flush signals. After a
+ * failed compaction it waits for the next signal rather than spin. (D18) */
+static void *bg_main(void *arg) {
+  sdb *db = arg;
+  pthread_mutex_lock(&db->mu);
+  while (!db->bg_stop) {
+    int level = db->failed ? -1 : pick_level(db);
+    if (level < 0) {
+      pthread_cond_broadcast(&db->bg_done);
+      pthread_cond_wait(&db->bg_cv, &db->mu);
+      continue;
+    }
+    if (compact_level(db, level)) {
+      db->bg_errors++;
+      pthread_cond_broadcast(&db->bg_done);
+      if (!db->bg_stop) pthread_cond_wait(&db->bg_cv, &db->mu);
+      continue;
+    }
+    pthread_cond_broadcast(&db->bg_done);
+  }
+  pthread_mutex_unlock(&db->mu);
+  return NULL;
 }
 
 int sdb_flush(sdb *db) {
@@ -1102,6 +1199,27 @@ static int sync_locked(sdb *db) {
   if (rc) return enter_failed(db, rc); /* D9: never retried */
   db->wal_synced = db->wal.off;
   return 0;
+}
+
+/* D18: with L0 too full, stop until the compactor catches up (or fails);
+ * past the slowdown mark, pause 1 ms. It releases db->mu, so callers run it
+ * right after taking the lock, before reading anything their write depends
+ * on (a transaction's validation, a range delete's key list). */
+static int throttle_locked(sdb *db) {
+  if (!db->bg_mode || db->ver->n[0] < (size_t)db->opt.l0_slowdown_trigger) return 0;
+  if (db->ver->n[0] >= (size_t)db->opt.l0_stop_trigger) db->write_stalls++; else db->write_slowdowns++;
+  while (db->ver->n[0] >= (size_t)db->opt.l0_stop_trigger && !db->failed && !db->bg_stop) {
+    uint64_t errs = db->bg_errors;
+    pthread_cond_signal(&db->bg_cv);
+    pthread_cond_wait(&db->bg_done, &db->mu);
+    if (db->bg_errors != errs) break; /* compaction is failing: do not wait forever */
+  }
+  if (db->ver->n[0] >= (size_t)db->opt.l0_slowdown_trigger && db->ver->n[0] < (size_t)db->opt.l0_stop_trigger) {
+    pthread_mutex_unlock(&db->mu);
+    usleep(1000);
+    pthread_mutex_lock(&db->mu);
+  }
+  return check_failed(db);
 }
 
 static int write_locked(sdb *db, const uint8_t *ops, size_t n, uint32_t count, int sync) {
@@ -1176,7 +1294,9 @@ static int write_grouped(sdb *db, const uint8_t *ops, size_t n, uint32_t count, 
     total += q->n, cnt += q->count, any_sync |= q->sync, members++;
   pthread_mutex_unlock(&db->wq_mu);
   pthread_mutex_lock(&db->mu);
-  if (members == 1) {
+  if ((rc = throttle_locked(db))) {
+    /* failed handle: every member gets the error */
+  } else if (members == 1) {
     rc = write_locked(db, ops, n, count, sync);
   } else {
     db->gbuf.len = 0;
@@ -1448,7 +1568,7 @@ int sdb_delete_range(sdb *db, const void *lo, size_t lolen, const void *hi, size
   if (!db || !lo || !hi) return SDB_EINVAL;
   if (sdb__ucmp(lo, lolen, hi, hilen) >= 0) return 0; /* empty range */
   pthread_mutex_lock(&db->mu);
-  if ((rc = check_failed(db))) goto out;
+  if ((rc = check_failed(db)) || (rc = throttle_locked(db))) goto out;
   if ((rc = iter_new(db, NULL, lo, lolen, hi, hilen, &it, 1))) goto out;
   for (; sdb_iter_valid(it); sdb_iter_next(it)) {
     size_t kn;
@@ -1667,7 +1787,7 @@ int sdb_txn_commit(sdb_txn *t, int sync) {
   if (!t) return SDB_EINVAL;
   db = t->db;
   pthread_mutex_lock(&db->mu);
-  if ((rc = check_failed(db))) goto out;
+  if ((rc = check_failed(db)) || (rc = throttle_locked(db))) goto out;
   for (const uint8_t *p = t->keys.p, *end = p + t->keys.len; p && p < end;) {
     uint64_t n = 0, seq;
     if (!(p = sdb__decvar(p, end, &n))) break;
@@ -1791,6 +1911,10 @@ int sdb_stats(sdb *db, char *buf, size_t len) {
            "txn_commits: %" PRIu64 "\n"
            "txn_conflicts: %" PRIu64 "\n"
            "write_groups: %" PRIu64 " (%" PRIu64 " writes)\n"
+           "background_compaction: %s\n"
+           "write_slowdowns: %" PRIu64 "\n"
+           "write_stalls: %" PRIu64 "\n"
+           "background_errors: %" PRIu64 "\n"
            "block_cache_hits: %" PRIu64 "\n"
            "block_cache_misses: %" PRIu64 "\n"
            "block_cache_evictions: %" PRIu64 "\n"
@@ -1805,7 +1929,8 @@ int sdb_stats(sdb *db, char *buf, size_t len) {
            db->compactions, db->trivial_moves, db->compact_read, db->compact_written,
            db->flush_bytes ? (double)tw / (double)db->flush_bytes : 0.0,
            db->user_bytes ? (double)(tw + db->wal_bytes) / (double)db->user_bytes : 0.0, db->blocks_raw,
-           db->blocks_zlib, db->nsnaps, db->range_deletes, db->range_deleted_keys, db->txn_commits, db->txn_conflicts, db->write_groups, db->grouped_writes, ch, cm, ce, cu, cn, fopen, freopen);
+           db->blocks_zlib, db->nsnaps, db->range_deletes, db->range_deleted_keys, db->txn_commits, db->txn_conflicts, db->write_groups, db->grouped_writes,
+           db->bg_mode ? "on" : "off", db->write_slowdowns, db->write_stalls, db->bg_errors, ch, cm, ce, cu, cn, fopen, freopen);
   for (int l = 0; l < SDB_NUM_LEVELS; l++) {
     off = strlen(buf);
     if (off + 1 >= len) break;

@@ -346,6 +346,31 @@ static void bi_parse(biter *b) {
 }
 
 static int bi_valid(const biter *b) { return b->cur < b->lim && !b->bad; }
+
+/* Check only (F1 in docs/fuzzing.md): lookups binary-search the restart array
+ * and parse an entry at each restart with an empty key, so every restart must
+ * be the offset of an entry that shares nothing with its predecessor, in
+ * increasing order, the first at 0. Walks entry headers only. Returns the
+ * index of the first bad restart, or -1 when the array is sound. */
+static int64_t bi_bad_restart(const biter *b) {
+  size_t off = 0;
+  uint32_t j = 0;
+  if (sdb__dec32(b->rs) != 0) return 0;
+  while (off < b->lim) {
+    uint64_t sh, ns, vn;
+    const uint8_t *p = b->d + off, *end = b->d + b->lim;
+    while (j < b->nr && sdb__dec32(b->rs + 4 * j) < off) return j; /* inside an entry */
+    if (!(p = sdb__decvar(p, end, &sh)) || !(p = sdb__decvar(p, end, &ns)) || !(p = sdb__decvar(p, end, &vn)) ||
+        ns > (uint64_t)(end - p) || vn > (uint64_t)(end - p) - ns)
+      return j < b->nr ? (int64_t)j : (int64_t)b->nr - 1;
+    if (j < b->nr && sdb__dec32(b->rs + 4 * j) == off) {
+      if (sh != 0) return j;
+      j++;
+    }
+    off = (size_t)(p + ns + vn - b->d);
+  }
+  return j == b->nr ? -1 : (int64_t)j;
+}
 static void bi_first(biter *b) {
   b->cur = 0;
   b->key.len = 0;
@@ -737,6 +762,11 @@ static void ti_skip(titer *i) {
     ti_load(i);
     if (!i->status) bi_first(&i->data);
   }
+  /* every internal key ends in an 8-byte sequence/type trailer: a shorter one
+   * (a crafted or damaged table with valid checksums) must not reach the
+   * callers that decode that trailer (found by fuzz_sofadb_dir, docs/fuzzing.md F2) */
+  if (!i->status && bi_valid(&i->data) && i->data.key.len < 8)
+    i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: block entry with a key shorter than 8 bytes", i->t->path);
 }
 
 static int ti_valid(sdb_iiter *it) {
@@ -851,9 +881,17 @@ int sdb__table_check(sdb_table *t, FILE *dump, sdb_buf *first, sdb_buf *last, sd
     fprintf(dump, "sstable %s: %" PRIu64 " bytes, format %d, %" PRIu64 " entries in %" PRIu64
                   " data blocks, seq %" PRIu64 "..%" PRIu64 ", index at %" PRIu64 "\n",
             t->path, t->size, SDB_SST_VERSION, t->entries, t->nblocks, t->min_seq, t->max_seq, t->index_off);
-  if (dump && t->filter)
+  if (dump && t->filter && t->filter_len > 0)
     fprintf(dump, "bloom filter: %zu bits, %u probes\n", (t->filter_len - 1) * 8, t->filter[t->filter_len - 1]);
   if (i->status) goto done;
+  {
+    int64_t bad = bi_bad_restart(&i->idx); /* the index is binary-searched too */
+    if (bad >= 0) {
+      i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: index block at offset %" PRIu64 ": bad restart point %" PRId64,
+                           t->path, t->index_off, bad);
+      goto done;
+    }
+  }
   for (bi_first(&i->idx); bi_valid(&i->idx); bi_next(&i->idx)) {
     uint64_t off, len;
     if (dec_handle(i->idx.val, i->idx.vn, &off, &len)) {
@@ -863,6 +901,14 @@ int sdb__table_check(sdb_table *t, FILE *dump, sdb_buf *first, sdb_buf *last, sd
     ti_load(i);
     if (i->status) break;
     blocks++;
+    {
+      int64_t bad = bi_bad_restart(&i->data);
+      if (bad >= 0) {
+        i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": bad restart point %" PRId64,
+                             t->path, off, bad);
+        break;
+      }
+    }
     if (dump) fprintf(dump, "block @%" PRIu64 " len %" PRIu64 " restarts %u\n", off, len, i->data.nr);
     for (bi_first(&i->data); bi_valid(&i->data); bi_next(&i->data)) {
       const uint8_t *k = i->data.key.p;

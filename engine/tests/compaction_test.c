@@ -3,7 +3,8 @@
  *
  * The model test runs a seeded sequence of puts, deletes, batches, flushes,
  * reopens, gets and full scans against an in-memory reference map, with tiny
- * memtable, block, file and level sizes so that flushes, L0->L1 merges,
+ * memtable, block, file and level sizes (every fourth seed with the background
+ * compaction thread and group commit) so that flushes, L0->L1 merges,
  * trivial moves and deep-level compactions all happen; up to 3 snapshots live
  * at a time, each checked (get and scan) against a copy of the map taken with
  * it; after every step the
@@ -155,6 +156,7 @@ static void run_model(uint64_t seed, int nops) {
   tiny_opts(&o);
   if (seed % 2) o.compression = SDB_COMPRESSION_ZLIB; /* odd seeds: zlib blocks */
   if (seed % 3 == 0) o.bloom_bits_per_key = 0;        /* every third: no filters */
+  if (seed % 4 == 2) o.deterministic = 0;              /* background compaction, group commit */
   db = tu_open_opts(dir, &o);
   assert_int_equal(sdb_batch_create(&b), 0);
   for (int step = 0; step < nops; step++) {
