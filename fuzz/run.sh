@@ -69,7 +69,10 @@ for t in $TARGETS; do
   stamp=$(mktemp)
   log="$BUILD/fuzz-$t.log"
   set +e
-  "$bin" "$corpus" "fuzz/seeds/$t" -max_total_time="$SECONDS_PER" -timeout=10 -rss_limit_mb=2048 \
+  # saved reproducers (fuzz/findings/<target>/) run first: a fixed bug that comes back fails CI
+  extra=()
+  [ -d "fuzz/findings/$t" ] && extra=("fuzz/findings/$t")
+  "$bin" "$corpus" "fuzz/seeds/$t" "${extra[@]}" -max_total_time="$SECONDS_PER" -timeout=10 -rss_limit_mb=2048 \
     -max_len=65536 -print_final_stats=1 -artifact_prefix="$findings/" "${KEEP[@]}" >"$log" 2>&1
   rc=$?
   set -e
