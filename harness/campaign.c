@@ -154,8 +154,6 @@ static int split_list(const char *s, char out[][512], int max, int *n) {
 
 static int build(campaign *cp, pc_worker *wk, char *err, size_t errlen) {
   const pc_campaign_opts *o = cp->o;
-  char tmp[MAXF][512];
-  int n;
   uint64_t *(*lens)[FFS_OP_COUNT] = cp->lens;
   /* workloads are space separated (a spec may hold commas) */
   if (split_list(o->workloads, cp->workloads, MAXW, &cp->nw) || cp->nw == 0) {
@@ -188,7 +186,6 @@ static int build(campaign *cp, pc_worker *wk, char *err, size_t errlen) {
       snprintf(cp->models[cp->nm++], 16, "%s", tok);
     }
   }
-  (void)tmp; (void)n;
   /* validate every workload with the target before the dry runs */
   for (int w = 0; w < cp->nw; w++) {
     pc_case c = {0};
@@ -459,29 +456,25 @@ static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
   /* meta.json for this shard */
   {
     char mp[1200], shard[32];
-    rpt_set *tmp = NULL;
-    rpt_meta m = {0};
     FILE *f;
     snprintf(shard, sizeof shard, "%d/%d", o->shard_k, o->shard_n);
-    m.shard = shard;
-    m.elapsed_s = elapsed;
-    m.cases = (int64_t)atomic_load(&sh->done);
-    m.states_per_s = elapsed > 0 ? (double)m.cases / elapsed : 0;
-    m.jobs = o->jobs;
-    m.argv = (char *)o->argv;
+    int64_t cases = (int64_t)atomic_load(&sh->done);
     snprintf(mp, sizeof mp, "%s/meta.json", o->out_dir);
     if ((f = fopen(mp, "w"))) {
       fprintf(f, "{\"shard\":\"%s\",\"elapsed_s\":%.3f,\"cases\":%" PRId64 ",\"states_per_s\":%.1f,"
                  "\"jobs\":%d,\"systematic_points\":%" PRIu64 ",\"argv\":\"",
-              shard, m.elapsed_s, m.cases, m.states_per_s, o->jobs, cp->nsys);
+              shard, elapsed, cases, elapsed > 0 ? (double)cases / elapsed : 0.0, o->jobs, cp->nsys);
       for (const char *p = o->argv; *p; p++) {
         if (*p == '"' || *p == '\\') fputc('\\', f);
         if ((unsigned char)*p >= 0x20) fputc(*p, f);
       }
       fprintf(f, "\"}\n");
-      fclose(f);
+      if (fclose(f)) f = NULL;
     }
-    (void)tmp;
+    if (!f) {
+      fprintf(stderr, "powercut campaign: cannot write %s: %s\n", mp, strerror(errno));
+      return 2;
+    }
   }
   {
     const char *paths[1] = {o->out_dir};

@@ -122,6 +122,13 @@ static int parse_duration_ms(const char *s, int64_t *ms) {
   return 0;
 }
 
+/* The defaults of run/trace: workload mixed, model strict, no fault. */
+static void case_defaults(pc_case *c) {
+  snprintf(c->workload, sizeof c->workload, "mixed");
+  snprintf(c->model, sizeof c->model, "strict");
+  snprintf(c->plan, sizeof c->plan, "none");
+}
+
 /* ---- printing one result ---- */
 static void print_result(FILE *f, const char *id, const pc_result *r) {
   fprintf(f, "verdict: %s\n", pc_result_verdict(r));
@@ -193,9 +200,7 @@ static int cmd_run(int argc, char **argv) {
   const char *target = "sofadb", *keep = NULL;
   int64_t tmo = 10000;
   int ch;
-  snprintf(c.workload, sizeof c.workload, "mixed");
-  snprintf(c.model, sizeof c.model, "strict");
-  snprintf(c.plan, sizeof c.plan, "none");
+  case_defaults(&c);
   while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
     switch (ch) {
     case 't': target = optarg; break;
@@ -315,9 +320,7 @@ static int cmd_trace(int argc, char **argv) {
   pc_case c = {0};
   const char *target = "sofadb";
   int ch, full = 0;
-  snprintf(c.workload, sizeof c.workload, "mixed");
-  snprintf(c.model, sizeof c.model, "strict");
-  snprintf(c.plan, sizeof c.plan, "none");
+  case_defaults(&c);
   while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
     switch (ch) {
     case 't': target = optarg; break;

@@ -22,33 +22,18 @@ static int same_verdict(pc_worker *w, const pc_case *c, const char *want, int *r
   return same;
 }
 
+/* c's workload with `ops` set to ops. wl_spec_format writes only the keys the
+ * spec overrode (with their current values), so ops is appended when the
+ * original spec left it at its default. */
 static int with_ops(const pc_case *c, uint64_t ops, pc_case *out) {
   wl_params p;
   char err[256], buf[512];
   if (wl_spec_parse(c->workload, &p, err, sizeof err)) return -1;
   p.ops = ops;
-  p.set_mask = ~0u; /* format all keys: 'ops' must appear */
-  *out = *c;
-  {
-    /* keep only the overridden keys plus ops: re-parse c's own mask */
-    wl_params orig;
-    wl_spec_parse(c->workload, &orig, err, sizeof err);
-    p.set_mask = orig.set_mask;
-  }
   if (wl_spec_format(&p, buf, sizeof buf) < 0) return -1;
-  /* wl_spec_format writes only overridden keys; append ops explicitly if missing */
-  if (!strstr(buf, "ops=")) {
-    char tmp[600];
-    snprintf(tmp, sizeof tmp, "%s%cops=%" PRIu64, buf, strchr(buf, ':') ? ',' : ':', ops);
-    snprintf(out->workload, sizeof out->workload, "%s", tmp);
-  } else {
-    /* replace the ops value */
-    char tmp[600], *s = strstr(buf, "ops="), *e;
-    e = s + 4;
-    while (*e && *e != ',') e++;
-    snprintf(tmp, sizeof tmp, "%.*sops=%" PRIu64 "%s", (int)(s - buf), buf, ops, e);
-    snprintf(out->workload, sizeof out->workload, "%s", tmp);
-  }
+  *out = *c;
+  if (strstr(buf, "ops=")) snprintf(out->workload, sizeof out->workload, "%s", buf);
+  else snprintf(out->workload, sizeof out->workload, "%s%cops=%" PRIu64, buf, strchr(buf, ':') ? ',' : ':', ops);
   return 0;
 }
 

@@ -414,8 +414,8 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
         goto out;
       }
     }
-    if (r->orc.verdict != ORC_PASS || !r->orc.explanation) {
-      /* harness verdicts carry no op counts: fill them from the log */
+    if (r->orc.verdict >= ORC_RECOVERY_FAILED) {
+      /* verdicts the harness set (RECOVERY_*) carry no op counts: fill them from the log */
       r->orc.ops_issued = log->n;
       r->orc.ops_acked = 0;
       for (size_t i = 0; i < log->n; i++) r->orc.ops_acked += log->ops[i].outcome == WL_OUT_ACKED;
