@@ -84,7 +84,19 @@
  *       (throttle_locked releases the lock): a pause after a transaction's
  *       validation let a conflicting commit in between (lost update caught by
  *       the bank test). Flushes stay inline at the write.
-  *  (D19) A clean close (sync_on_close) appends, after its final sync, a
+ *  (D20) Background flush (non-deterministic mode): a full memtable is
+ *       switched, not flushed, by the writer (switch_locked): fdatasync of the
+ *       old WAL, a fresh WAL with a durable directory entry, and one MANIFEST
+ *       edit naming both (PREV_LOG = old, LOG_NUMBER = new) before any write
+ *       goes to the new WAL. The background thread writes the immutable
+ *       memtable's table (D4) and one edit adds it and clears PREV_LOG; the
+ *       old WAL is deleted only after that edit is durable (D5). Recovery
+ *       replays PREV_LOG, then LOG_NUMBER; since PREV_LOG was synced before
+ *       the new WAL existed, damage in it is corruption, never a torn tail.
+ *       Readers see memtable, then immutable memtable, then tables. At most
+ *       one immutable memtable: a writer that fills the next one waits
+ *       (memtable_stalls).
+ *  (D19) A clean close (sync_on_close) appends, after its final sync, a
  *       marker record of no ops whose synced_upto is the whole log, and syncs
  *       it: damage anywhere in a closed log is reported as corruption.
  */
@@ -137,6 +149,11 @@ struct sdb {
   sdb_vstate vs;
   sdb_version *ver;
   sdb_mem *mem;
+  sdb_mem *imm;          /* full memtable being flushed in the background (D20), or NULL */
+  uint64_t imm_last_seq; /* last sequence number in imm */
+  uint64_t bg_flushes, bg_flush_errors, memtable_stalls;
+  int bg_flush_rc;
+  char bg_flush_msg[512];
   uint64_t last_seq;
   int failed; /* 0, or the error that put the handle in the failed state (D9) */
   char failmsg[512];
@@ -158,6 +175,7 @@ struct sdb {
   sdb_buf cptr[SDB_NUM_LEVELS]; /* compaction pointer: largest user key last compacted per level */
   int has_cptr[SDB_NUM_LEVELS];
   /* stats */
+  uint64_t rec_files; /* WALs replayed at open: 2 when a background flush was pending (D20) */
   uint64_t open_us, flushes, flush_bytes, rec_records, rec_bytes, rec_truncated, rec_skipped;
   uint64_t blocks_raw, blocks_zlib; /* block bytes before compression, blocks stored deflated */
   uint64_t user_bytes, wal_bytes, compactions, trivial_moves, compact_read, compact_written;
@@ -431,7 +449,7 @@ static void delete_obsolete(sdb *db) {
     int live = 1;
     switch (sdb__parse_name(e->d_name, &num)) {
       case SDB_F_LOG:
-        live = num == db->vs.log_number;
+        live = num == db->vs.log_number || (db->vs.prev_log && num == db->vs.prev_log);
         break;
       case SDB_F_MANIFEST:
         live = num == db->man_number;
@@ -509,6 +527,7 @@ static int create_db(sdb *db, uint64_t maxnum) {
 }
 
 static int flush_locked(sdb *db);
+static int sync_locked(sdb *db);
 static int compact_locked(sdb *db);
 static uint64_t smallest_snapshot(const sdb *db);
 static void *bg_main(void *arg);
@@ -521,12 +540,29 @@ static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
   if (db->vs.next_file <= maxnum) db->vs.next_file = maxnum + 1;
   if ((rc = open_tables(db))) return rc;
   seq = db->vs.last_seq;
+  if (db->vs.prev_log) { /* D20: the WAL of a memtable whose background flush had not finished, first */
+    uint64_t pend = 0, psize = 0, precs = 0;
+    sdb__log_name(p, sizeof p, db->dir, db->vs.prev_log);
+    if ((rc = wal_replay(p, db->vs.prev_log, db->mem, db->opt.paranoid_checks, NULL, &seq, &pend, &precs, &psize,
+                         &db->rec_skipped, &db->eb)))
+      return rc;
+    if (psize > pend) /* it was fdatasynced before the newer WAL was named: damage, not a torn tail */
+      return sdb__err(&db->eb, SDB_ECORRUPT,
+                      "%s: damaged at offset %" PRIu64 ", but it was synced before WAL %06" PRIu64 " was started", p,
+                      pend, db->vs.log_number);
+    db->rec_records += precs;
+    db->rec_bytes += pend;
+    db->rec_files++;
+  }
   sdb__log_name(p, sizeof p, db->dir, db->vs.log_number);
+  uint64_t skipped = 0;
   if ((rc = wal_replay(p, db->vs.log_number, db->mem, db->opt.paranoid_checks, NULL, &seq, &end, &db->rec_records,
-                       &size, &db->rec_skipped, &db->eb)))
+                       &size, &skipped, &db->eb)))
     return rc;
+  db->rec_skipped += skipped;
+  db->rec_files++;
   db->last_seq = seq; /* D8 */
-  db->rec_bytes = end;
+  db->rec_bytes += end;
   if (sdb__mem_count(db->mem) == 0) {
     /* D7: nothing to rewrite, but never append to the old WAL either: a
      * failed fsync may have dropped even its header, and records appended
@@ -539,6 +575,7 @@ static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
       return rc;
     db->wal_synced = 0;
     db->vs.last_seq = db->last_seq;
+    db->vs.prev_log = 0; /* held nothing either; open deletes it (D6) */
     return publish_manifest(db); /* its directory fsync covers the new WAL's entry (D3) */
   }
   if ((rc = sdb__logw_reopen(&db->wal, p, end, &db->eb))) return rc;
@@ -596,6 +633,8 @@ static void release(sdb *db) {
   db->ver = NULL;
   sdb__mem_unref(db->mem);
   db->mem = NULL;
+  sdb__mem_unref(db->imm);
+  db->imm = NULL;
   sdb__vstate_free(&db->vs);
   sdb__buf_free(&db->scratch);
   sdb__buf_free(&db->gbuf);
@@ -740,28 +779,28 @@ int sdb_destroy(const char *dir) {
 }
 
 /* ---- flush ---------------------------------------------------------------------- */
-static int flush_locked(sdb *db) {
-  char sp[PATH_MAX], lp[PATH_MAX];
+/* Writes the versions of mem that a reader at or above snap may still see
+ * into table `number` (T1: written, fsynced, closed); f gets its number,
+ * size and key range. Touches no handle state: the background flush runs it
+ * without the lock. On failure the file is removed. */
+static int build_table(const sdb_options *opt, const char *dir, sdb_mem *mem, uint64_t snap, uint64_t number,
+                       sdb_fmeta *f, uint64_t *raw, uint64_t *zblocks, sdb_eb *eb) {
+  char sp[PATH_MAX];
   sdb_tb tb;
-  sdb_fmeta f = {0};
-  sdb_logw nw = {.fd = -1};
-  sdb_table *t = NULL;
-  sdb_version *v;
   sdb_buf prev = {0};
-  int rc, lp_made = 0;
-  if (sdb__mem_count(db->mem) == 0) return 0;
-  f.number = db->vs.next_file++;
-  sdb__sst_name(sp, sizeof sp, db->dir, f.number);
-  if ((rc = sdb__tb_open(&tb, sp, db->opt.block_bytes, db->opt.block_restart_interval, &db->eb))) return rc;
-  tb.bloom_bits = db->opt.bloom_bits_per_key;
-  tb.compression = db->opt.compression;
-  tb.zlevel = db->opt.compression_level;
-  sdb_iiter *it = sdb__mem_iter(db->mem);
+  int rc;
+  f->number = number;
+  sdb__sst_name(sp, sizeof sp, dir, number);
+  if ((rc = sdb__tb_open(&tb, sp, opt->block_bytes, opt->block_restart_interval, eb))) return rc;
+  tb.bloom_bits = opt->bloom_bits_per_key;
+  tb.compression = opt->compression;
+  tb.zlevel = opt->compression_level;
+  sdb_iiter *it = sdb__mem_iter(mem);
   if (!it) {
     sdb__tb_free(&tb, 1);
-    return sdb__err(&db->eb, SDB_ENOMEM, "flush: out of memory");
+    return sdb__err(eb, SDB_ENOMEM, "flush: out of memory");
   }
-  uint64_t snap = smallest_snapshot(db), last_for_key = UINT64_MAX;
+  uint64_t last_for_key = UINT64_MAX;
   int has_prev = 0;
   for (it->ops->seek_first(it); it->ops->valid(it); it->ops->next(it)) {
     size_t kn, vn;
@@ -775,73 +814,216 @@ static int flush_locked(sdb *db) {
     int shadowed = last_for_key <= snap; /* an older version no snapshot can see */
     last_for_key = seq;
     if (shadowed) continue;
-    if ((rc = sdb__tb_add(&tb, k, kn, val, vn, &db->eb))) break;
+    if ((rc = sdb__tb_add(&tb, k, kn, val, vn, eb))) break;
   }
   it->ops->free(it);
   sdb__buf_free(&prev);
-  if (!rc) rc = sdb__tb_finish(&tb, &f.size, &db->eb); /* T1 */
-  db->blocks_raw += tb.raw_bytes, db->blocks_zlib += tb.zblocks;
-  if (!rc && (sdb__buf_set(&f.smallest, tb.smallest.p, tb.smallest.len) ||
-              sdb__buf_set(&f.largest, tb.largest.p, tb.largest.len)))
-    rc = sdb__err(&db->eb, SDB_ENOMEM, "flush: out of memory");
+  if (!rc) rc = sdb__tb_finish(&tb, &f->size, eb); /* T1 */
+  *raw += tb.raw_bytes, *zblocks += tb.zblocks;
+  if (!rc && (sdb__buf_set(&f->smallest, tb.smallest.p, tb.smallest.len) ||
+              sdb__buf_set(&f->largest, tb.largest.p, tb.largest.len)))
+    rc = sdb__err(eb, SDB_ENOMEM, "flush: out of memory");
   sdb__tb_free(&tb, rc != 0);
-  if (rc) goto fail_files;
+  if (rc) sdb__env->unlink(sp);
+  return rc;
+}
+
+/* After the MANIFEST edit that adds table f at L0 is durable: opens it and
+ * makes a version holding it current. A failure here fails the handle (the
+ * MANIFEST already says the table is live). */
+static int install_l0(sdb *db, sdb_fmeta *f) {
+  char sp[PATH_MAX];
+  sdb_table *t = NULL;
+  sdb_version *v;
+  int rc;
+  sdb__sst_name(sp, sizeof sp, db->dir, f->number);
+  if ((rc = sdb__vstate_add(&db->vs, f)) || (rc = sdb__table_open(sp, f->number, f->size, &t, &db->eb)) ||
+      (sdb__table_attach(t, db->cache, &db->fdl), 0) ||
+      sdb__buf_set(&t->lo, f->smallest.p, f->smallest.len - 8) || sdb__buf_set(&t->hi, f->largest.p, f->largest.len - 8) ||
+      !(v = ver_edit(db->ver, NULL, 0, &t, &f->level, 1))) {
+    if (!rc) rc = sdb__err(&db->eb, SDB_ENOMEM, "flush: out of memory");
+    sdb__table_unref(t);
+    return enter_failed(db, rc);
+  }
+  sdb__table_unref(t);
+  ver_unref(db->ver);
+  db->ver = v;
+  db->flushes++;
+  db->flush_bytes += f->size;
+  db->level_written[0] += f->size;
+  return 0;
+}
+
+static void unlink_log(sdb *db, uint64_t number) {
+  char p[PATH_MAX];
+  sdb__env->unlink(sdb__log_name(p, sizeof p, db->dir, number)); /* D5; if lost, open deletes it (D6) */
+}
+
+/* Inline flush (deterministic mode, sdb_flush, checkpoint, recovery): the
+ * memtable becomes a table and a fresh WAL replaces the old one, in one
+ * MANIFEST edit. In background mode the caller first waits until no
+ * immutable memtable is pending (wait_imm_locked). */
+static int flush_locked(sdb *db) {
+  char lp[PATH_MAX];
+  sdb_fmeta f = {0};
+  sdb_logw nw = {.fd = -1};
+  int rc;
+  if (sdb__mem_count(db->mem) == 0) return 0;
+  if ((rc = build_table(&db->opt, db->dir, db->mem, smallest_snapshot(db), db->vs.next_file++, &f, &db->blocks_raw,
+                        &db->blocks_zlib, &db->eb)))
+    goto out;
   uint64_t newlog = db->vs.next_file++;
   sdb__log_name(lp, sizeof lp, db->dir, newlog);
-  lp_made = 1;
-  if ((rc = sdb__logw_create(&nw, lp, SDB_WAL_MAGIC, newlog, &db->eb))) goto fail_files;
-  if ((rc = sdb__fsync_dir(db->dir))) { /* D3, D4 */
+  if (!(rc = sdb__logw_create(&nw, lp, SDB_WAL_MAGIC, newlog, &db->eb)) && (rc = sdb__fsync_dir(db->dir)))
     rc = sdb__ioerr(&db->eb, "fsync directory", db->dir, rc);
-    goto fail_files;
+  if (rc) {
+    sdb__logw_close(&nw);
+    sdb__env->unlink(lp);
+    sdb__env->unlink(sdb__sst_name(lp, sizeof lp, db->dir, f.number));
+    goto out;
   }
-  sdb_edit e = {1, 1, 1, newlog, db->vs.next_file, db->last_seq, &f, 1, NULL, 0};
+  /* D3, D4 above; the edit also retires a WAL still pending from a
+   * background switch (only at recovery, which replayed it into db->mem) */
+  sdb_edit e = {1, 1, 1, newlog, db->vs.next_file, db->last_seq, &f, 1, NULL, 0, db->vs.prev_log != 0, 0};
   if ((rc = sdb__manifest_append(&db->man, &e, &db->eb))) { /* D9: the edit may or may not be on disk */
     sdb__logw_close(&nw);
     enter_failed(db, rc);
     goto out;
   }
   /* The edit is durable: from here on, the new table and WAL are live. */
+  uint64_t oldlog = db->vs.log_number, prevlog = db->vs.prev_log;
   db->vs.log_number = newlog;
+  db->vs.prev_log = 0;
   db->vs.last_seq = db->last_seq;
-  if ((rc = sdb__vstate_add(&db->vs, &f)) || (rc = sdb__table_open(sp, f.number, f.size, &t, &db->eb)) ||
-      (sdb__table_attach(t, db->cache, &db->fdl), 0) ||
-      sdb__buf_set(&t->lo, f.smallest.p, f.smallest.len - 8) || sdb__buf_set(&t->hi, f.largest.p, f.largest.len - 8) ||
-      !(v = ver_edit(db->ver, NULL, 0, &t, &f.level, 1))) {
-    if (!rc) rc = sdb__err(&db->eb, SDB_ENOMEM, "flush: out of memory");
-    sdb__table_unref(t);
+  if ((rc = install_l0(db, &f))) {
     sdb__logw_close(&nw);
-    enter_failed(db, rc);
     goto out;
   }
-  sdb__table_unref(t);
-  ver_unref(db->ver);
-  db->ver = v;
-  char oldp[PATH_MAX];
-  snprintf(oldp, sizeof oldp, "%s", db->wal.path);
   sdb__logw_close(&db->wal);
   db->wal = nw;
   db->wal_synced = 0;
-  sdb__env->unlink(oldp); /* D5; if lost, open deletes it (D6) */
+  unlink_log(db, oldlog); /* D5 */
+  if (prevlog) unlink_log(db, prevlog);
   sdb_mem *m = sdb__mem_new();
   if (!m) {
-    enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "flush: out of memory"));
-    rc = SDB_ENOMEM;
+    rc = enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "flush: out of memory"));
     goto out;
   }
   sdb__mem_unref(db->mem);
   db->mem = m;
-  db->flushes++;
-  db->flush_bytes += f.size;
-  db->level_written[0] += f.size;
   rc = compact_locked(db);
-  goto out;
-fail_files:
-  sdb__logw_close(&nw);
-  if (lp_made) sdb__env->unlink(lp);
-  sdb__env->unlink(sp);
 out:
   sdb__buf_free(&f.smallest);
   sdb__buf_free(&f.largest);
+  return rc;
+}
+
+/* (D20) Background mode: waits until no immutable memtable is pending. An
+ * error of the background flush is returned to the waiter (the data is still
+ * in its WAL; the next wait retries the flush). */
+static int wait_imm_locked(sdb *db) {
+  if (db->imm) db->memtable_stalls++;
+  while (db->imm && !db->failed) {
+    uint64_t errs = db->bg_flush_errors;
+    if (!db->bg_started || db->bg_stop) return sdb__err(&db->eb, SDB_EFAILED, "write: the handle is closing");
+    pthread_cond_signal(&db->bg_cv);
+    pthread_cond_wait(&db->bg_done, &db->mu);
+    if (db->imm && db->bg_flush_errors != errs)
+      return sdb__err(&db->eb, db->bg_flush_rc, "background flush failed: %s", db->bg_flush_msg);
+  }
+  return check_failed(db);
+}
+
+/* (D20) Background mode, memtable full: the old WAL is fdatasynced (so it is
+ * complete on disk before a newer WAL exists: no sync write in the new WAL
+ * can be acked while older acked writes could still be lost, D2), a fresh WAL
+ * is created and its directory entry made durable (D3), and one MANIFEST edit
+ * names both (PREV_LOG = the old WAL, LOG_NUMBER = the new one) before any
+ * write goes to the new WAL. The full memtable becomes db->imm, which the
+ * background thread flushes (flush_imm). */
+static int switch_locked(sdb *db) {
+  char lp[PATH_MAX];
+  sdb_logw nw = {.fd = -1};
+  sdb_mem *m;
+  int rc;
+  if ((rc = wait_imm_locked(db))) return rc;
+  if (sdb__mem_count(db->mem) == 0) return 0; /* nothing to switch */
+  if ((rc = sync_locked(db))) return rc;
+  uint64_t newlog = db->vs.next_file++;
+  sdb__log_name(lp, sizeof lp, db->dir, newlog);
+  if ((rc = sdb__logw_create(&nw, lp, SDB_WAL_MAGIC, newlog, &db->eb))) {
+    sdb__env->unlink(lp);
+    return rc;
+  }
+  if ((rc = sdb__fsync_dir(db->dir)) || !(m = sdb__mem_new())) {
+    rc = rc ? sdb__ioerr(&db->eb, "fsync directory", db->dir, rc) : sdb__err(&db->eb, SDB_ENOMEM, "write: out of memory");
+    sdb__logw_close(&nw);
+    sdb__env->unlink(lp);
+    return rc;
+  }
+  sdb_edit e = {1, 1, 0, newlog, db->vs.next_file, 0, NULL, 0, NULL, 0, 1, db->vs.log_number};
+  if ((rc = sdb__manifest_append(&db->man, &e, &db->eb))) {
+    sdb__logw_close(&nw);
+    sdb__mem_unref(m);
+    return enter_failed(db, rc); /* D9 */
+  }
+  db->vs.prev_log = db->vs.log_number;
+  db->vs.log_number = newlog;
+  sdb__logw_close(&db->wal);
+  db->wal = nw;
+  db->wal_synced = 0;
+  db->imm = db->mem;
+  db->imm_last_seq = db->last_seq;
+  db->mem = m;
+  pthread_cond_signal(&db->bg_cv);
+  return 0;
+}
+
+/* (D20) The background thread's flush of db->imm. Called and returns with
+ * db->mu held; builds and fsyncs the table (D4) without it. The MANIFEST edit
+ * adds the table and clears PREV_LOG; only once it is durable is the old WAL
+ * deleted (D5). On failure the table is removed and db->imm stays: its data
+ * is still in the old WAL, and the next writer that needs the switch gets the
+ * error and signals a retry. */
+static int flush_imm(sdb *db) {
+  sdb_mem *imm = db->imm;
+  sdb_fmeta f = {0};
+  sdb_eb eb = {{0}};
+  uint64_t raw = 0, zb = 0, snap = smallest_snapshot(db), seq = db->imm_last_seq, old = db->vs.prev_log;
+  int rc;
+  f.number = db->vs.next_file++;
+  sdb__mem_ref(imm);
+  pthread_mutex_unlock(&db->mu);
+  rc = build_table(&db->opt, db->dir, imm, snap, f.number, &f, &raw, &zb, &eb);
+  if (!rc && (rc = sdb__fsync_dir(db->dir))) rc = sdb__ioerr(&eb, "fsync directory", db->dir, rc); /* D4 */
+  pthread_mutex_lock(&db->mu);
+  sdb__mem_unref(imm);
+  db->blocks_raw += raw, db->blocks_zlib += zb;
+  if (!rc && db->failed) rc = db->failed; /* the MANIFEST may be what failed: leave it alone */
+  if (rc) {
+    char sp[PATH_MAX];
+    sdb__env->unlink(sdb__sst_name(sp, sizeof sp, db->dir, f.number));
+    db->bg_flush_errors++;
+    db->bg_flush_rc = rc;
+    snprintf(db->bg_flush_msg, sizeof db->bg_flush_msg, "%s", eb.msg[0] ? eb.msg : sdb_strerror(rc));
+    goto out;
+  }
+  sdb_edit e = {0, 1, 1, 0, db->vs.next_file, seq, &f, 1, NULL, 0, 1, 0};
+  if ((rc = sdb__manifest_append(&db->man, &e, &db->eb))) {
+    enter_failed(db, rc);
+    goto out;
+  }
+  db->vs.prev_log = 0;
+  if (seq > db->vs.last_seq) db->vs.last_seq = seq;
+  if ((rc = install_l0(db, &f))) goto out;
+  db->imm = NULL;
+  sdb__mem_unref(imm);
+  unlink_log(db, old); /* D5 */
+  db->bg_flushes++;
+out:
+  sdb__buf_free(&f.smallest);
+  sdb__buf_free(&f.largest);
+  pthread_cond_broadcast(&db->bg_done);
   return rc;
 }
 
@@ -1101,7 +1283,7 @@ static int compact_level(sdb *db, int level) {
       return db->failed;
     }
   }
-  sdb_edit e = {0, 1, 0, 0, db->vs.next_file, 0, c.out, c.nout, c.del, c.nin};
+  sdb_edit e = {0, 1, 0, 0, db->vs.next_file, 0, c.out, c.nout, c.del, c.nin, 0, 0};
   if ((rc = sdb__manifest_append(&db->man, &e, &db->eb))) { /* D9: the edit may or may not be on disk */
     enter_failed(db, rc);
     goto out;
@@ -1177,13 +1359,18 @@ static int compact_locked(sdb *db) {
   return 0;
 }
 
-/* The background compaction thread (non-deterministic mode): compacts while
- * a level is over its target, else sleeps until a flush signals. After a
- * failed compaction it waits for the next signal rather than spin. (D18) */
+/* The background thread (non-deterministic mode): flushes the immutable
+ * memtable when there is one (D20), compacts while a level is over its
+ * target, else sleeps until a switch or flush signals. After a failure it
+ * waits for the next signal rather than spin. (D18) */
 static void *bg_main(void *arg) {
   sdb *db = arg;
   pthread_mutex_lock(&db->mu);
   while (!db->bg_stop) {
+    if (db->imm && !db->failed) { /* D20: a pending memtable goes first */
+      if (flush_imm(db) && !db->bg_stop) pthread_cond_wait(&db->bg_cv, &db->mu); /* retry when asked */
+      continue;
+    }
     int level = db->failed ? -1 : pick_level(db);
     if (level < 0) {
       pthread_cond_broadcast(&db->bg_done);
@@ -1206,7 +1393,7 @@ int sdb_flush(sdb *db) {
   int rc;
   if (!db) return SDB_EINVAL;
   pthread_mutex_lock(&db->mu);
-  if (!(rc = check_failed(db))) rc = flush_locked(db);
+  if (!(rc = check_failed(db)) && !(rc = db->bg_mode ? wait_imm_locked(db) : 0)) rc = flush_locked(db);
   pthread_mutex_unlock(&db->mu);
   return rc;
 }
@@ -1224,7 +1411,14 @@ static int sync_locked(sdb *db) {
  * right after taking the lock, before reading anything their write depends
  * on (a transaction's validation, a range delete's key list). */
 static int throttle_locked(sdb *db) {
-  if (!db->bg_mode || db->ver->n[0] < (size_t)db->opt.l0_slowdown_trigger) return 0;
+  int rc;
+  if (!db->bg_mode) return 0;
+  /* D20: a full memtable with a flush still pending: wait for it here, at
+   * the start, and switch (write_locked never waits: see there) */
+  if (db->imm && sdb__mem_usage(db->mem) >= db->opt.memtable_bytes && (rc = wait_imm_locked(db))) return rc;
+  /* re-checked: a writer that waited too may have switched already */
+  if (!db->imm && sdb__mem_usage(db->mem) >= db->opt.memtable_bytes && (rc = switch_locked(db))) return rc;
+  if (db->ver->n[0] < (size_t)db->opt.l0_slowdown_trigger) return 0;
   if (db->ver->n[0] >= (size_t)db->opt.l0_stop_trigger) db->write_stalls++; else db->write_slowdowns++;
   while (db->ver->n[0] >= (size_t)db->opt.l0_stop_trigger && !db->failed && !db->bg_stop) {
     uint64_t errs = db->bg_errors;
@@ -1247,7 +1441,15 @@ static int write_locked(sdb *db, const uint8_t *ops, size_t n, uint32_t count, i
   if (count == 0) return sync ? sync_locked(db) : 0;
   /* A full memtable is flushed before the write that would add to it, so a
    * batch never straddles a flush and a failed flush leaves the write undone. */
-  if (sdb__mem_usage(db->mem) >= db->opt.memtable_bytes && (rc = flush_locked(db))) return rc;
+  if (sdb__mem_usage(db->mem) >= db->opt.memtable_bytes) {
+    /* Background mode (D20): switch only when that needs no wait, since
+     * waiting releases db->mu and a transaction validated under this hold
+     * must write under it (D16); otherwise the memtable runs over and the
+     * next write's throttle_locked waits before anything is validated. */
+    if (!db->bg_mode) rc = flush_locked(db);
+    else rc = db->imm ? 0 : switch_locked(db);
+    if (rc) return rc;
+  }
   sdb__enc64(h, db->last_seq + 1);
   sdb__enc32(h + 8, count);
   sdb__enc64(h + 12, db->wal_synced);
@@ -1446,6 +1648,7 @@ int sdb_get_at(sdb *db, const sdb_snap *sn, const void *k, size_t kn, void **val
   }
   uint64_t snap = sn ? sn->seq : db->last_seq;
   type = sdb__mem_get(db->mem, k, kn, snap, &mv, &mvn);
+  if (type < 0 && db->imm) type = sdb__mem_get(db->imm, k, kn, snap, &mv, &mvn);
   if (type >= 0) {
     rc = SDB_ENOTFOUND;
     if (type == SDB_TYPE_PUT) {
@@ -1537,10 +1740,11 @@ static int iter_new(sdb *db, const sdb_snap *sn, const void *lo, size_t lolen, c
   it->snap = sn ? sn->seq : db->last_seq;
   it->ver = db->ver;
   __atomic_add_fetch(&it->ver->refs, 1, __ATOMIC_RELAXED);
-  size_t want = 1;
+  size_t want = db->imm ? 2 : 1;
   for (int l = 0; l < SDB_NUM_LEVELS; l++) want += it->ver->n[l];
   kids = calloc(want, sizeof *kids);
   if (kids && (kids[n] = sdb__mem_iter(db->mem))) n++;
+  if (kids && db->imm && (kids[n] = sdb__mem_iter(db->imm))) n++;
   if (!held) pthread_mutex_unlock(&db->mu);
   for (int l = 0; kids && l < SDB_NUM_LEVELS; l++)
     for (size_t i = 0; i < it->ver->n[l]; i++)
@@ -1694,7 +1898,8 @@ static int latest_seq_locked(sdb *db, const void *k, size_t kn, uint64_t *seq) {
   int rc = 0, found = 0;
   *seq = 0;
   if (sdb__ikey(&ik, k, kn, SDB_MAX_SEQ, SDB_TYPE_SEEK)) return SDB_ENOMEM;
-  for (int l = -1; l < SDB_NUM_LEVELS && !found && !rc; l++) {
+  for (int l = -2; l < SDB_NUM_LEVELS && !found && !rc; l++) { /* -2 memtable, -1 immutable memtable */
+    if (l == -1 && !db->imm) continue;
     size_t i = l <= 0 ? 0 : level_find(db->ver, l, k, kn), nt = l < 0 ? 1 : db->ver->n[l];
     for (; i < nt && !found && !rc; i++) {
       if (l >= 0) {
@@ -1706,7 +1911,7 @@ static int latest_seq_locked(sdb *db, const void *k, size_t kn, uint64_t *seq) {
         if (!sdb__table_may_contain(t, k, kn)) continue;
         it = sdb__table_iter(t);
       } else {
-        it = sdb__mem_iter(db->mem);
+        it = sdb__mem_iter(l == -2 ? db->mem : db->imm);
       }
       if (!it) {
         rc = SDB_ENOMEM;
@@ -1834,7 +2039,7 @@ static int checkpoint_locked(sdb *db, const char *cp) {
   sdb_logw w = {.fd = -1}, man = {.fd = -1};
   sdb_vstate vs;
   int rc;
-  if ((rc = flush_locked(db))) return rc; /* every acked write into a table */
+  if ((db->bg_mode && (rc = wait_imm_locked(db))) || (rc = flush_locked(db))) return rc; /* every acked write into a table */
   vs = db->vs; /* shallow: shares the file list (nothing changes it under mu) */
   if (sdb__env->mkdir(cp, 0755) < 0)
     return errno == EEXIST ? sdb__err(&db->eb, SDB_EEXISTS, "checkpoint: %s already exists", cp)
@@ -1898,6 +2103,7 @@ int sdb_stats(sdb *db, char *buf, size_t len) {
   pthread_mutex_unlock(&db->fdl.mu);
   snprintf(buf, len,
            "open_us: %" PRIu64 "\n"
+           "recovered_wal_files: %" PRIu64 "\n"
            "recovered_wal_records: %" PRIu64 "\n"
            "recovered_wal_bytes: %" PRIu64 "\n"
            "recovered_tail_truncated_bytes: %" PRIu64 "\n"
@@ -1908,6 +2114,9 @@ int sdb_stats(sdb *db, char *buf, size_t len) {
            "wal: %06" PRIu64 ".log (%" PRIu64 " bytes, %" PRIu64 " synced)\n"
            "memtable_bytes: %zu\n"
            "memtable_entries: %zu\n"
+           "immutable_memtable_bytes: %zu\n"
+           "background_flushes: %" PRIu64 "\n"
+           "memtable_stalls: %" PRIu64 "\n"
            "tables: %zu\n"
            "table_bytes: %" PRIu64 "\n"
            "table_entries: %" PRIu64 "\n"
@@ -1940,9 +2149,10 @@ int sdb_stats(sdb *db, char *buf, size_t len) {
            "block_cache_blocks: %zu\n"
            "table_cache_open_files: %d\n"
            "table_cache_reopens: %" PRIu64 "\n",
-           db->open_us, db->rec_records, db->rec_bytes, db->rec_truncated, db->rec_skipped, db->last_seq,
+           db->open_us, db->rec_files, db->rec_records, db->rec_bytes, db->rec_truncated, db->rec_skipped, db->last_seq,
            db->vs.next_file, db->man_number, db->vs.log_number, db->wal.off, db->wal_synced,
-           sdb__mem_usage(db->mem), sdb__mem_count(db->mem), ntables, tbytes, entries, db->flushes,
+           sdb__mem_usage(db->mem), sdb__mem_count(db->mem), db->imm ? sdb__mem_usage(db->imm) : (size_t)0,
+           db->bg_flushes, db->memtable_stalls, ntables, tbytes, entries, db->flushes,
            db->failed ? sdb_strerror(db->failed) : "no", db->user_bytes, db->wal_bytes, db->flush_bytes,
            db->compactions, db->trivial_moves, db->compact_read, db->compact_written,
            db->flush_bytes ? (double)tw / (double)db->flush_bytes : 0.0,
@@ -2001,6 +2211,18 @@ int sdb__check_dir(const char *dir, FILE *out, char *msg, size_t msglen) {
       goto out;
     }
     if (out) fprintf(out, "ok  %s (L%d, %" PRIu64 " bytes)\n", p, f->level, f->size);
+  }
+  if (vs.prev_log) {
+    uint64_t pend = 0, psize = 0, precs = 0;
+    if ((rc = wal_replay(sdb__log_name(p, sizeof p, dir, vs.prev_log), vs.prev_log, NULL, 1, NULL, &seq, &pend, &precs,
+                         &psize, NULL, &eb)))
+      goto out;
+    if (psize > pend) {
+      rc = sdb__err(&eb, SDB_ECORRUPT, "%s: damaged at offset %" PRIu64 ", but it was synced before WAL %06" PRIu64
+                    " was started", p, pend, vs.log_number);
+      goto out;
+    }
+    if (out) fprintf(out, "ok  %s (%" PRIu64 " records, pending flush)\n", p, precs);
   }
   if ((rc = wal_replay(sdb__log_name(p, sizeof p, dir, vs.log_number), vs.log_number, NULL, 1, NULL, &seq, &end,
                        &records, &size, NULL, &eb)))

@@ -74,6 +74,7 @@ int sdb__edit_encode(const sdb_edit *e, sdb_buf *out) {
   if (e->has_log && ((rc = sdb__buf_var(out, SDB_TAG_LOG)) || (rc = sdb__buf_var(out, e->log_number)))) return rc;
   if (e->has_next && ((rc = sdb__buf_var(out, SDB_TAG_NEXT)) || (rc = sdb__buf_var(out, e->next_file)))) return rc;
   if (e->has_seq && ((rc = sdb__buf_var(out, SDB_TAG_SEQ)) || (rc = sdb__buf_var(out, e->last_seq)))) return rc;
+  if (e->has_prev && ((rc = sdb__buf_var(out, SDB_TAG_PREV)) || (rc = sdb__buf_var(out, e->prev_log)))) return rc;
   for (size_t i = 0; i < e->ndel; i++)
     if ((rc = sdb__buf_var(out, SDB_TAG_DEL)) || (rc = sdb__buf_var(out, (uint64_t)e->del[i].level)) ||
         (rc = sdb__buf_var(out, e->del[i].number)))
@@ -106,7 +107,13 @@ static const char *apply_edit(sdb_vstate *vs, const uint8_t *p, size_t n, FILE *
       case SDB_TAG_LOG:
       case SDB_TAG_NEXT:
       case SDB_TAG_SEQ:
+      case SDB_TAG_PREV:
         if (!(p = sdb__decvar(p, end, &v))) return "truncated field";
+        if (tag == SDB_TAG_PREV) {
+          vs->prev_log = v;
+          if (dump) fprintf(dump, "  prev_log %" PRIu64 "\n", v);
+          break;
+        }
         if (tag == SDB_TAG_LOG) vs->log_number = v, vs->has_log = 1;
         if (tag == SDB_TAG_NEXT) vs->next_file = v, vs->has_next = 1;
         if (tag == SDB_TAG_SEQ) vs->last_seq = v, vs->has_seq = 1;
@@ -202,7 +209,8 @@ out:
 int sdb__manifest_create(sdb_logw *w, const char *dir, uint64_t num, const sdb_vstate *vs, sdb_eb *eb) {
   char path[PATH_MAX];
   sdb_buf b = {0};
-  sdb_edit e = {1, 1, 1, vs->log_number, vs->next_file, vs->last_seq, vs->files, vs->nfiles, NULL, 0};
+  sdb_edit e = {1, 1, 1, vs->log_number, vs->next_file, vs->last_seq, vs->files, vs->nfiles, NULL, 0,
+                vs->prev_log != 0, vs->prev_log};
   int rc;
   sdb__manifest_name(path, sizeof path, dir, num);
   if ((rc = sdb__logw_create(w, path, SDB_MANIFEST_MAGIC, num, eb))) return rc;

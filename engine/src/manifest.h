@@ -29,11 +29,14 @@ typedef struct sdb_edit {
   size_t nadd;
   const sdb_fdel *del;
   size_t ndel;
+  int has_prev;      /* PREV_LOG present */
+  uint64_t prev_log; /* the older live WAL being flushed in the background, 0 = none */
 } sdb_edit;
 
 typedef struct sdb_vstate {
   int has_log, has_next, has_seq;
   uint64_t log_number, next_file, last_seq;
+  uint64_t prev_log; /* 0, or the older live WAL (replayed before log_number) */
   sdb_fmeta *files; /* all levels; L0 newest (highest number) first */
   size_t nfiles, cap;
 } sdb_vstate;

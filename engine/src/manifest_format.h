@@ -9,6 +9,7 @@
  *   4 ADD_FILE    level varint32, number varint64, size varint64,
  *                 smallest (len varint + internal key), largest (same)
  *   5 DEL_FILE    level varint32, number varint64
+ *   6 PREV_LOG    number varint64         older live WAL, replayed first (0 = none)
  * An edit lists its DEL_FILEs before its ADD_FILEs (a move is DEL + ADD).
  * CURRENT holds "MANIFEST-<number>\n".
  */
@@ -17,6 +18,6 @@
 
 #define SDB_NUM_LEVELS 7 /* L0..L6 */
 
-enum { SDB_TAG_LOG = 1, SDB_TAG_NEXT = 2, SDB_TAG_SEQ = 3, SDB_TAG_ADD = 4, SDB_TAG_DEL = 5 };
+enum { SDB_TAG_LOG = 1, SDB_TAG_NEXT = 2, SDB_TAG_SEQ = 3, SDB_TAG_ADD = 4, SDB_TAG_DEL = 5, SDB_TAG_PREV = 6 };
 
 #endif

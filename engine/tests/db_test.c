@@ -27,11 +27,15 @@ static void put(sdb *db, const char *k, const char *v, int sync) {
 }
 
 static char *stat_line(sdb *db, const char *name) {
-  static char buf[4096], out[128];
+  static char buf[8192], out[128];
+  char pat[128];
   assert_int_equal(sdb_stats(db, buf, sizeof buf), 0);
-  char *p = strstr(buf, name);
+  size_t n = strlen(name);
+  char *p = strncmp(buf, name, n) || buf[n] != ':' ? NULL : buf; /* a whole line's name, not a suffix */
+  snprintf(pat, sizeof pat, "\n%s:", name);
+  if (!p && (p = strstr(buf, pat))) p++;
   assert_non_null(p);
-  sscanf(p + strlen(name) + 1, " %127[^\n]", out);
+  sscanf(p + n + 1, " %127[^\n]", out);
   return out;
 }
 

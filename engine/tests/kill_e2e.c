@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "test_util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #define ROUNDS 200
 
 static char *state[NKEYS];
+static int g_background; /* the child runs with deterministic=0: background flush (D20) and compaction */
 
 static void key_of(int k, char *out) { snprintf(out, 32, "key-%04d", k); }
 
@@ -72,12 +74,26 @@ static void child(const char *dir, int start, int fd) {
   sdb *db;
   sdb_options_init(&o);
   o.memtable_bytes = 24 << 10;
-  o.deterministic = 1;
+  o.deterministic = !g_background;
   if (sdb_open(dir, &o, &db)) _exit(3);
   for (int i = start;; i++) {
     if (do_op(i, NULL, db)) _exit(4);
     if (write(fd, &i, sizeof i) != sizeof i) _exit(5);
   }
+}
+
+/* WAL files in dir: 2 while a background flush is pending (D20) */
+static int count_logs(const char *dir) {
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  int n = 0;
+  if (!d) return 0;
+  while ((e = readdir(d))) {
+    size_t l = strlen(e->d_name);
+    n += l > 4 && !strcmp(e->d_name + l - 4, ".log");
+  }
+  closedir(d);
+  return n;
 }
 
 /* 1 if the db holds exactly st (and no other key) */
@@ -108,8 +124,10 @@ static int matches(sdb *db, char **st) {
   return m == n;
 }
 
-static void sigkill_at_many_points_keeps_every_acked_write(void **s) {
+static void run_kills(int background) {
   char *dir = tu_tmpdir("kill");
+  long two_logs = 0; /* recoveries that found a background flush pending (two WALs) */
+  g_background = background;
   char *next[NKEYS] = {0};
   int done = 0; /* ops applied for sure */
   long acked_total = 0, kills = 0, inflight_applied = 0;
@@ -125,6 +143,14 @@ static void sigkill_at_many_points_keeps_every_acked_write(void **s) {
     close(p[1]);
     int want = 3 + (round * 7919) % 120, got = 0, last = done - 1, x;
     while (got < want && read(p[0], &x, sizeof x) == sizeof x) {
+      assert_int_equal(x, last + 1);
+      last = x;
+      got++;
+    }
+    /* background mode, every other round: run on until a flush is pending
+     * (two WALs on disk), then kill inside that window */
+    for (int extra = 0; background && round % 2 == 0 && extra < 3000 && count_logs(dir) < 2; extra++) {
+      if (read(p[0], &x, sizeof x) != sizeof x) break;
       assert_int_equal(x, last + 1);
       last = x;
       got++;
@@ -150,6 +176,9 @@ static void sigkill_at_many_points_keeps_every_acked_write(void **s) {
     for (int kk = 0; kk < NKEYS; kk++) next[kk] = state[kk] ? strdup(state[kk]) : NULL;
     do_op(last + 1, next, NULL);
     sdb *db = tu_open(dir, 24 << 10);
+    char st[4096];
+    assert_int_equal(sdb_stats(db, st, sizeof st), 0);
+    two_logs += strstr(st, "\nrecovered_wal_files: 2\n") != NULL;
     int a = matches(db, state), b = !a && matches(db, next);
     if (!a && !b) fail_msg("round %d: state after op %d is neither the acked prefix nor prefix+1", round, last);
     acked_total += got;
@@ -164,17 +193,23 @@ static void sigkill_at_many_points_keeps_every_acked_write(void **s) {
   }
   char msg[512];
   assert_int_equal(sdb_check(dir, msg, sizeof msg), 0);
-  printf("kill e2e: %ld kill points, %ld acknowledged sync writes checked (%d ops in total, %ld in-flight ops "
-         "found applied)\n",
-         kills, acked_total, done, inflight_applied);
-  for (int kk = 0; kk < NKEYS; kk++) free(state[kk]);
+  printf("kill e2e (%s): %ld kill points, %ld acknowledged sync writes checked (%d ops in total, %ld in-flight ops "
+         "found applied, %ld recoveries with a background flush pending)\n",
+         background ? "background flush+compaction" : "deterministic", kills, acked_total, done, inflight_applied,
+         two_logs);
+  if (background) assert_true(two_logs > 0); /* else D20's recovery path went untested */
+  for (int kk = 0; kk < NKEYS; kk++) free(state[kk]), state[kk] = NULL;
   tu_rmrf(dir);
   free(dir);
 }
 
+static void sigkill_at_many_points_keeps_every_acked_write(void **s) { run_kills(0); }
+static void sigkill_with_background_flush_keeps_every_acked_write(void **s) { run_kills(1); }
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(sigkill_at_many_points_keeps_every_acked_write),
+      cmocka_unit_test(sigkill_with_background_flush_keeps_every_acked_write),
   };
   return cmocka_run_group_tests_name("engine_kill_e2e", tests, NULL, NULL);
 }

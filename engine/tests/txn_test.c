@@ -116,7 +116,7 @@ static void *transfer(void *p) {
     sdb_txn *t;
     if (sdb_txn_begin(w->db, &t)) abort();
     long va = get_num(t, a, &rc), vb = get_num(t, b, &rc2);
-    if (rc || rc2) abort();
+    if (rc || rc2) fprintf(stderr, "get: %d %d %s\n", rc, rc2, sdb_errmsg(w->db)), abort();
     if (va < amount) { /* insufficient funds: nothing to do, count it as a transfer */
       sdb_txn_rollback(t);
       n++;
@@ -130,6 +130,7 @@ static void *transfer(void *p) {
     } else if (rc == SDB_ECONFLICT) {
       w->conflicts++; /* retry */
     } else {
+      fprintf(stderr, "commit: %s: %s\n", sdb_strerror(rc), sdb_errmsg(w->db));
       abort();
     }
   }
