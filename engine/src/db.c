@@ -166,6 +166,9 @@ struct sdb {
   uint64_t bg_errors, write_stalls, write_slowdowns;
   pthread_mutex_t wq_mu; /* group commit queue (D17) */
   struct wreq *wq_head, *wq_tail;
+  pthread_cond_t wq_arrive; /* a request joined the queue (a gathering leader waits on it) */
+  int wq_len, wq_inflight, wq_target, wq_gathering;
+  uint64_t last_sync_ns; /* duration of the last WAL fdatasync (background mode) */
   sdb_buf gbuf;
   uint64_t write_groups, grouped_writes;
   uint64_t nsnaps, range_deletes, range_deleted_keys, txn_commits, txn_conflicts;
@@ -665,6 +668,7 @@ int sdb_open(const char *dir, const sdb_options *opt, sdb **out) {
   db->snaps.next = db->snaps.prev = &db->snaps;
   pthread_mutex_init(&db->mu, NULL);
   pthread_mutex_init(&db->wq_mu, NULL);
+  pthread_cond_init(&db->wq_arrive, NULL);
   pthread_cond_init(&db->bg_cv, NULL);
   pthread_cond_init(&db->bg_done, NULL);
   if (opt)
@@ -744,6 +748,7 @@ int sdb_close(sdb *db) {
   pthread_mutex_unlock(&db->mu);
   pthread_mutex_destroy(&db->mu);
   pthread_mutex_destroy(&db->wq_mu);
+  pthread_cond_destroy(&db->wq_arrive);
   pthread_cond_destroy(&db->bg_cv);
   pthread_cond_destroy(&db->bg_done);
   free(db->dir);
@@ -1400,7 +1405,15 @@ int sdb_flush(sdb *db) {
 
 /* ---- writes ------------------------------------------------------------------- */
 static int sync_locked(sdb *db) {
+  struct timespec a, b;
+  if (db->bg_mode) clock_gettime(CLOCK_MONOTONIC, &a);
   int rc = sdb__logw_sync(&db->wal, &db->eb);
+  if (db->bg_mode) {
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    __atomic_store_n(&db->last_sync_ns,
+                     (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000u + (uint64_t)b.tv_nsec - (uint64_t)a.tv_nsec,
+                     __ATOMIC_RELAXED); /* read by a gathering leader under wq_mu */
+  }
   if (rc) return enter_failed(db, rc); /* D9: never retried */
   db->wal_synced = db->wal.off;
   return 0;
@@ -1502,11 +1515,36 @@ static int write_grouped(sdb *db, const uint8_t *ops, size_t n, uint32_t count, 
   pthread_mutex_lock(&db->wq_mu);
   if (db->wq_tail) db->wq_tail->next = &r; else db->wq_head = &r;
   db->wq_tail = &r;
+  db->wq_len++;
+  db->wq_inflight++;
+  if (db->wq_gathering) pthread_cond_signal(&db->wq_arrive);
   while (!r.done && db->wq_head != &r) pthread_cond_wait(&r.cv, &db->wq_mu);
   if (r.done) {
+    db->wq_inflight--;
     pthread_mutex_unlock(&db->wq_mu);
     pthread_cond_destroy(&r.cv);
     return r.rc;
+  }
+  /* Gathering (sync writes only): a leader that starts as soon as the last
+   * group's fdatasync ends finds only the writers that queued during it;
+   * the ones just released join a moment later and would wait a whole
+   * fdatasync, so groups alternate at half the writers. When more writers
+   * were recently in flight than are queued, wait for them a little (at
+   * most a quarter of the last fdatasync, capped at 200 us). One writer
+   * never waits: its target is 1. */
+  int target = db->wq_inflight > db->wq_target - 1 ? db->wq_inflight : db->wq_target - 1;
+  db->wq_target = target;
+  uint64_t last_sync = __atomic_load_n(&db->last_sync_ns, __ATOMIC_RELAXED);
+  if (sync && target > 1 && db->wq_len < target && last_sync) {
+    uint64_t wait_ns = last_sync / 4 < 200000 ? last_sync / 4 : 200000;
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_nsec += (long)wait_ns;
+    if (dl.tv_nsec >= 1000000000L) dl.tv_sec++, dl.tv_nsec -= 1000000000L;
+    db->wq_gathering = 1;
+    while (db->wq_len < target && pthread_cond_timedwait(&db->wq_arrive, &db->wq_mu, &dl) == 0) {
+    }
+    db->wq_gathering = 0;
   }
   /* leader: the group is r and the requests queued behind it */
   for (last = q = &r; q && (q == &r || (total + q->n <= GROUP_MAX_BYTES && cnt + q->count <= UINT32_MAX));
@@ -1543,11 +1581,13 @@ static int write_grouped(sdb *db, const uint8_t *ops, size_t n, uint32_t count, 
     if (q == last) {
       db->wq_head = next;
       if (!next) db->wq_tail = NULL;
+      db->wq_len -= (int)members;
       break;
     }
     q = next;
   }
   if (db->wq_head) pthread_cond_signal(&db->wq_head->cv); /* the next leader */
+  db->wq_inflight--;
   pthread_mutex_unlock(&db->wq_mu);
   pthread_cond_destroy(&r.cv);
   return rc;

@@ -29,6 +29,7 @@ struct sdb_mem {
   size_t usage, count;
   ablock *blocks;
   mnode *head;
+  mnode *tail[MAXH]; /* last node of each level (NULL: none yet): appends skip the search */
 };
 
 static void *arena_alloc(sdb_mem *m, size_t n) {
@@ -121,7 +122,13 @@ int sdb__mem_add(sdb_mem *m, uint64_t seq, int type, const void *k, size_t kn, c
   n->ikn = kn + 8;
   n->vn = vn;
   mnode *prev[MAXH];
-  find_ge(m, kv, kn + 8, prev);
+  if (m->tail[0] && node_cmp(m->tail[0], kv, kn + 8) < 0) {
+    /* in key order after everything (sequential loads): the last node of
+     * each level is the predecessor there */
+    for (int i = 0; i < MAXH; i++) prev[i] = m->tail[i] ? m->tail[i] : m->head;
+  } else {
+    find_ge(m, kv, kn + 8, prev);
+  }
   if (h > m->height) {
     for (int i = m->height; i < h; i++) prev[i] = m->head;
     __atomic_store_n(&m->height, h, __ATOMIC_RELEASE);
@@ -129,6 +136,7 @@ int sdb__mem_add(sdb_mem *m, uint64_t seq, int type, const void *k, size_t kn, c
   for (int i = 0; i < h; i++) {
     n->next[i] = prev[i]->next[i];
     __atomic_store_n(&prev[i]->next[i], n, __ATOMIC_RELEASE);
+    if (!n->next[i]) m->tail[i] = n;
   }
   m->count++;
   return 0;
