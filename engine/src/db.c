@@ -5,7 +5,8 @@
  * Files in a database directory (docs/format/ (wal.md, sstable.md, manifest.md)):
  *   CURRENT            names the live MANIFEST
  *   MANIFEST-NNNNNN    version edits: the live tables, the live WAL, counters
- *   NNNNNN.log         the one live WAL (MANIFEST's log_number)
+ *   NNNNNN.log         the live WAL (MANIFEST's log_number), and while a
+ *                      background flush is pending the older one (prev_log, D20)
  *   NNNNNN.sst         tables; live only if the MANIFEST lists them
  *   LOCK               flock()ed while a handle is open
  * File numbers come from one counter recorded in the MANIFEST: no time, pid or
@@ -83,7 +84,7 @@
  *       from l0_slowdown_trigger, at the START of their locked section
  *       (throttle_locked releases the lock): a pause after a transaction's
  *       validation let a conflicting commit in between (lost update caught by
- *       the bank test). Flushes stay inline at the write.
+ *       the bank test). The same thread flushes (D20).
  *  (D20) Background flush (non-deterministic mode): a full memtable is
  *       switched, not flushed, by the writer (switch_locked): fdatasync of the
  *       old WAL, a fresh WAL with a durable directory entry, and one MANIFEST
