@@ -1598,6 +1598,20 @@ static int write_one(sdb *db, int type, const void *k, size_t kn, const void *v,
   int rc;
   if (!db || (!k && kn) || (!v && vn)) return SDB_EINVAL;
   if (!db->opt.deterministic) {
+    uint8_t small[512]; /* most ops: encoded on the stack, no malloc per write */
+    if (1 + 10 + kn + 10 + vn <= sizeof small) {
+      size_t n = 0;
+      small[n++] = (uint8_t)type;
+      n += sdb__encvar(small + n, kn);
+      if (kn) memcpy(small + n, k, kn);
+      n += kn;
+      if (type == SDB_TYPE_PUT) {
+        n += sdb__encvar(small + n, vn);
+        if (vn) memcpy(small + n, v, vn);
+        n += vn;
+      }
+      return write_grouped(db, small, n, 1, sync);
+    }
     sdb_buf b = {0};
     if (encode_op(&b, type, k, kn, v, vn)) return SDB_ENOMEM;
     rc = write_grouped(db, b.p, b.len, 1, sync);
