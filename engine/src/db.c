@@ -287,6 +287,95 @@ static size_t level_find(const sdb_version *v, int l, const void *k, size_t kn) 
   return lo;
 }
 
+/* ---- level iterator ------------------------------------------------------------- */
+/* The tables of one level L1..L6 read one after another (they are disjoint
+ * and sorted, D13): one child of the merge per level instead of one per
+ * table, and only the table under the cursor is open. The iterator's owner
+ * holds a reference on the version, which keeps the tables alive (D12). */
+typedef struct level_iter {
+  sdb_iiter base;
+  sdb_table **t;
+  size_t n, i;
+  sdb_iiter *cur;
+  int nomem;
+} level_iter;
+
+static void li_open(level_iter *l, size_t i) {
+  if (l->cur) l->cur->ops->free(l->cur);
+  l->cur = NULL;
+  l->i = i;
+  if (i < l->n && !(l->cur = sdb__table_iter(l->t[i]))) l->nomem = 1;
+}
+/* past the end of a table: on to the next one, unless the table failed */
+static void li_skip(level_iter *l) {
+  while (l->cur && !l->cur->ops->valid(l->cur) && !l->cur->ops->status(l->cur) && l->i + 1 < l->n) {
+    li_open(l, l->i + 1);
+    if (l->cur) l->cur->ops->seek_first(l->cur);
+  }
+}
+static int li_valid(sdb_iiter *it) {
+  level_iter *l = (level_iter *)it;
+  return l->cur && l->cur->ops->valid(l->cur);
+}
+static void li_seek_first(sdb_iiter *it) {
+  level_iter *l = (level_iter *)it;
+  li_open(l, 0);
+  if (l->cur) l->cur->ops->seek_first(l->cur);
+  li_skip(l);
+}
+static void li_seek(sdb_iiter *it, const uint8_t *k, size_t n) {
+  level_iter *l = (level_iter *)it;
+  size_t lo = 0, hi = l->n; /* first table whose largest user key >= k's */
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (sdb__ucmp(l->t[mid]->hi.p, l->t[mid]->hi.len, k, n - 8) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  li_open(l, lo);
+  if (l->cur) l->cur->ops->seek(l->cur, k, n);
+  li_skip(l);
+}
+static void li_next(sdb_iiter *it) {
+  level_iter *l = (level_iter *)it;
+  if (!li_valid(it)) return;
+  l->cur->ops->next(l->cur);
+  li_skip(l);
+}
+static const uint8_t *li_key(sdb_iiter *it, size_t *n) {
+  level_iter *l = (level_iter *)it;
+  return l->cur->ops->key(l->cur, n);
+}
+static const uint8_t *li_value(sdb_iiter *it, size_t *n) {
+  level_iter *l = (level_iter *)it;
+  return l->cur->ops->value(l->cur, n);
+}
+static int li_status(sdb_iiter *it) {
+  level_iter *l = (level_iter *)it;
+  return l->nomem ? SDB_ENOMEM : l->cur ? l->cur->ops->status(l->cur) : 0;
+}
+static const char *li_errmsg(sdb_iiter *it) {
+  level_iter *l = (level_iter *)it;
+  return l->nomem ? "out of memory" : l->cur ? l->cur->ops->errmsg(l->cur) : "";
+}
+static void li_free(sdb_iiter *it) {
+  level_iter *l = (level_iter *)it;
+  if (l->cur) l->cur->ops->free(l->cur);
+  free(l);
+}
+static const sdb_iiter_ops level_iter_ops = {li_valid, li_seek_first, li_seek,   li_next, li_key,
+                                             li_value, li_status,     li_errmsg, li_free};
+
+static sdb_iiter *level_iter_new(sdb_table **t, size_t n) {
+  level_iter *l = calloc(1, sizeof *l);
+  if (!l) return NULL;
+  l->base.ops = &level_iter_ops;
+  l->t = t;
+  l->n = n;
+  return &l->base;
+}
+
 static int table_covers(const sdb_table *t, const void *k, size_t kn) {
   return sdb__ucmp(k, kn, t->lo.p, t->lo.len) >= 0 && sdb__ucmp(k, kn, t->hi.p, t->hi.len) <= 0;
 }
@@ -1795,15 +1884,16 @@ static int iter_new(sdb *db, const sdb_snap *sn, const void *lo, size_t lolen, c
   it->snap = sn ? sn->seq : db->last_seq;
   it->ver = db->ver;
   __atomic_add_fetch(&it->ver->refs, 1, __ATOMIC_RELAXED);
-  size_t want = db->imm ? 2 : 1;
-  for (int l = 0; l < SDB_NUM_LEVELS; l++) want += it->ver->n[l];
+  size_t want = (db->imm ? 2 : 1) + it->ver->n[0]; /* memtables, each L0 table, one per non-empty level */
+  for (int l = 1; l < SDB_NUM_LEVELS; l++) want += it->ver->n[l] > 0;
   kids = calloc(want, sizeof *kids);
   if (kids && (kids[n] = sdb__mem_iter(db->mem))) n++;
   if (kids && db->imm && (kids[n] = sdb__mem_iter(db->imm))) n++;
   if (!held) pthread_mutex_unlock(&db->mu);
-  for (int l = 0; kids && l < SDB_NUM_LEVELS; l++)
-    for (size_t i = 0; i < it->ver->n[l]; i++)
-      if ((kids[n] = sdb__table_iter(it->ver->t[l][i]))) n++;
+  for (size_t i = 0; kids && i < it->ver->n[0]; i++)
+    if ((kids[n] = sdb__table_iter(it->ver->t[0][i]))) n++;
+  for (int l = 1; kids && l < SDB_NUM_LEVELS; l++)
+    if (it->ver->n[l] && (kids[n] = level_iter_new(it->ver->t[l], it->ver->n[l]))) n++;
   if (kids && n != want) {
     for (size_t i = 0; i < n; i++) kids[i]->ops->free(kids[i]);
     free(kids);
