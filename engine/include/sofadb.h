@@ -76,6 +76,8 @@ typedef struct sdb_options {
   int compression;            /* default SDB_COMPRESSION_NONE */
   int compression_level;      /* default 6 (zlib 1..9) */
   int max_open_files;         /* default 1000: bound of the table cache (>= 16) */
+  int sync_writes;            /* default 0: each call's sync flag decides; 1 = every
+                                 write is synced (fdatasync before it is acked) */
 } sdb_options;
 
 #define SDB_COMPRESSION_NONE 0

@@ -1540,6 +1540,7 @@ static int throttle_locked(sdb *db) {
 static int write_locked(sdb *db, const uint8_t *ops, size_t n, uint32_t count, int sync) {
   uint8_t h[SDB_WAL_REC_HDR];
   int rc;
+  sync |= db->opt.sync_writes; /* the sync policy option */
   if ((rc = check_failed(db))) return rc;
   if (count == 0) return sync ? sync_locked(db) : 0;
   /* A full memtable is flushed before the write that would add to it, so a
@@ -1596,6 +1597,7 @@ typedef struct wreq {
 #define GROUP_MAX_BYTES (1u << 20)
 
 static int write_grouped(sdb *db, const uint8_t *ops, size_t n, uint32_t count, int sync) {
+  sync |= db->opt.sync_writes;
   wreq r = {.ops = ops, .n = n, .count = count, .sync = sync};
   wreq *last, *q;
   size_t total = 0, members = 0;

@@ -511,8 +511,33 @@ static void concurrent_readers_during_writes_and_flushes(void **s) {
   sdb_close(cdb);
 }
 
+/* sync_writes=1: a put with sync=0 is synced all the same (the WAL's synced
+ * offset reaches its end after each write); 0: it is not. */
+static void sync_writes_option_syncs_every_write(void **s) {
+  for (int det = 0; det <= 1; det++)
+    for (int pol = 0; pol <= 1; pol++) {
+      sdb_options o;
+      sdb *db;
+      char name[64], m[128];
+      sdb_options_init(&o);
+      o.deterministic = det;
+      assert_int_equal(sdb_options_set(&o, "sync_writes", pol ? "1" : "0", m, sizeof m), 0);
+      db = tu_open_opts(dir, &o);
+      snprintf(name, sizeof name, "k%d%d", det, pol);
+      assert_int_equal(sdb_put(db, name, strlen(name), "v", 1, 0), 0);
+      unsigned long long off = 0, synced = 0;
+      assert_int_equal(sscanf(strchr(stat_line(db, "wal"), '('), "(%llu bytes, %llu synced)", &off, &synced), 2);
+      if (pol)
+        assert_true(synced == off);
+      else
+        assert_true(synced < off);
+      sdb_close(db);
+    }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(sync_writes_option_syncs_every_write, setup, teardown),
       cmocka_unit_test_setup_teardown(empty_value, setup, teardown),
       cmocka_unit_test_setup_teardown(embedded_nul_keys, setup, teardown),
       cmocka_unit_test_setup_teardown(value_16mib, setup, teardown),
