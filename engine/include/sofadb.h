@@ -76,6 +76,8 @@ typedef struct sdb_options {
   int compression;            /* default SDB_COMPRESSION_NONE */
   int compression_level;      /* default 6 (zlib 1..9) */
   int max_open_files;         /* default 1000: bound of the table cache (>= 16) */
+  int mmap_reads;             /* default 1: read tables through a read-only mmap
+                                 (0 = pread every block into the block cache) */
 } sdb_options;
 
 #define SDB_COMPRESSION_NONE 0

@@ -22,7 +22,7 @@ static const struct {
     O(l0_slowdown_trigger, O_INT),    O(l0_stop_trigger, O_INT),        O(level_base_bytes, O_U64),
     O(level_ratio, O_INT),            O(target_file_bytes, O_U64),      O(bloom_bits_per_key, O_INT),
     O(cache_bytes, O_SIZE),           O(compression, O_COMP),           O(compression_level, O_INT),
-    O(max_open_files, O_INT),
+    O(max_open_files, O_INT),         O(mmap_reads, O_BOOL),
 #undef O
 };
 
@@ -30,7 +30,7 @@ const char *sdb_options_names(void) {
   return "create_if_missing error_if_exists deterministic paranoid_checks memtable_bytes block_bytes "
          "block_restart_interval sync_on_close l0_compaction_trigger l0_slowdown_trigger l0_stop_trigger "
          "level_base_bytes level_ratio target_file_bytes bloom_bits_per_key cache_bytes compression "
-         "compression_level max_open_files";
+         "compression_level max_open_files mmap_reads";
 }
 
 /* Decimal with an optional K/M/G (binary) suffix. */
