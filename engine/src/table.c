@@ -207,9 +207,12 @@ static int bloom_may_contain(const uint8_t *f, size_t len, const void *k, size_t
   if (len < 2) return 1;
   uint64_t nbits = (uint64_t)(len - 1) * 8, h = XXH3_64bits(k, kn);
   uint32_t h1 = (uint32_t)h, h2 = (uint32_t)(h >> 32) | 1, probes = f[len - 1];
+  /* probe j is (h1 + j*h2) mod nbits, stepped without a division per probe */
+  uint64_t bit = h1 % nbits, step = h2 % nbits;
   for (uint32_t j = 0; j < probes; j++) {
-    uint64_t bit = ((uint64_t)h1 + (uint64_t)j * h2) % nbits;
     if (!(f[bit / 8] & (1u << (bit % 8)))) return 0;
+    bit += step;
+    if (bit >= nbits) bit -= nbits;
   }
   return 1;
 }
@@ -658,8 +661,11 @@ static int map_block(sdb_table *t, const uint8_t *m, uint64_t off, uint64_t len,
     return sdb__err(eb, SDB_ECORRUPT, "%s: block handle at offset %" PRIu64 " length %" PRIu64 " is out of bounds",
                     t->path, off, len);
   *p = m + off;
+  if (slot >= 0) { /* verified[slot] is its type + 1 once verified: the trailer need not be touched again */
+    uint8_t v = __atomic_load_n(&t->verified[slot], __ATOMIC_ACQUIRE);
+    if (v) return *type = (uint8_t)(v - 1), 0;
+  }
   *type = (*p)[len];
-  if (slot >= 0 && __atomic_load_n(&t->verified[slot], __ATOMIC_ACQUIRE)) return 0;
   /* unlike a pread buffer, the mapping shows the page cache itself: a second
    * look would see the same bytes, so one mismatch is the verdict */
   if (sdb__cksum(*p, (size_t)len + 1) != sdb__dec32(*p + len + 1))
@@ -667,7 +673,7 @@ static int map_block(sdb_table *t, const uint8_t *m, uint64_t off, uint64_t len,
   if (*type != SDB_BLOCK_RAW && *type != SDB_BLOCK_ZLIB)
     return sdb__err(eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": unknown block type %u", t->path, off,
                     (unsigned)*type);
-  if (slot >= 0) __atomic_store_n(&t->verified[slot], 1, __ATOMIC_RELEASE);
+  if (slot >= 0) __atomic_store_n(&t->verified[slot], (uint8_t)(*type + 1), __ATOMIC_RELEASE);
   return 0;
 }
 
@@ -1083,14 +1089,40 @@ static int kcur_build(kcur *c, size_t sh, const uint8_t *suffix, size_t ns) {
 
 /* Parses the entry header at d+off (off < lim): *sh, *ns, *vn and *kp = its
  * key suffix; 0, or -1 if it runs past lim. */
-static int entry_at(const uint8_t *d, size_t off, size_t lim, uint64_t *sh, uint64_t *ns, uint64_t *vn,
-                    const uint8_t **kp) {
+static inline int entry_at(const uint8_t *d, size_t off, size_t lim, uint64_t *sh, uint64_t *ns, uint64_t *vn,
+                           const uint8_t **kp) {
   const uint8_t *p = d + off, *end = d + lim;
-  if (!(p = sdb__decvar(p, end, sh)) || !(p = sdb__decvar(p, end, ns)) || !(p = sdb__decvar(p, end, vn)) ||
-      *ns > (uint64_t)(end - p) || *vn > (uint64_t)(end - p) - *ns)
+  if (end - p >= 3 && !((p[0] | p[1] | p[2]) & 0x80)) { /* three one-byte varints: the usual case */
+    *sh = p[0], *ns = p[1], *vn = p[2];
+    p += 3;
+  } else if (!(p = sdb__decvar(p, end, sh)) || !(p = sdb__decvar(p, end, ns)) || !(p = sdb__decvar(p, end, vn))) {
     return -1;
+  }
+  if (*ns > (uint64_t)(end - p) || *vn > (uint64_t)(end - p) - *ns) return -1;
   *kp = p;
   return 0;
+}
+
+/* sdb__icmp (same sign) without a memcmp call: user keys are compared eight
+ * bytes at a time, which is what short keys want. Both at least 8 bytes. */
+static inline int icmp_inline(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
+  size_t ua = an - 8, ub = bn - 8, n = ua < ub ? ua : ub, i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    memcpy(&x, a + i, 8);
+    memcpy(&y, b + i, 8);
+    if (x != y) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      x = __builtin_bswap64(x), y = __builtin_bswap64(y);
+#endif
+      return x < y ? -1 : 1;
+    }
+  }
+  for (; i < n; i++)
+    if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
+  if (ua != ub) return ua < ub ? -1 : 1;
+  uint64_t ta = sdb__dec64(a + an - 8), tb = sdb__dec64(b + bn - 8);
+  return ta > tb ? -1 : ta < tb ? 1 : 0;
 }
 
 /* Finds the first entry of block d[0..n) with internal key >= ik: 1 found
@@ -1109,24 +1141,31 @@ static int blk_find(const sdb_table *t, uint64_t boff, const uint8_t *d, size_t 
   lim = n - 4 - (size_t)nr * 4;
   const uint8_t *rs = d + lim;
   hi = nr - 1;
+  if (nr <= 8) /* a few restarts (the usual block): start all their cache misses at once */
+    for (uint32_t r = 1; r < nr; r++) __builtin_prefetch(d + (sdb__dec32(rs + 4 * (size_t)r) % lim));
   while (lo < hi) { /* the last restart whose key < ik */
     uint32_t mid = lo + (hi - lo + 1) / 2;
     off = sdb__dec32(rs + 4 * (size_t)mid);
     if (off >= lim || entry_at(d, off, lim, &sh, &ns, &vn, &kp) || sh != 0) goto bad;
     if (ns < 8) goto shortkey;
-    if (sdb__icmp(kp, (size_t)ns, ik, ikn) < 0)
+    if (icmp_inline(kp, (size_t)ns, ik, ikn) < 0)
       lo = mid;
     else
       hi = mid - 1;
   }
   off = sdb__dec32(rs + 4 * (size_t)lo);
   if (off > lim) goto bad;
+  { /* the entries up to the next restart are walked in order: fetch them in parallel */
+    size_t stop = lo + 1 < nr ? sdb__dec32(rs + 4 * (size_t)(lo + 1)) : lim;
+    if (stop > lim) stop = lim;
+    for (size_t a = off + 64; a < stop; a += 64) __builtin_prefetch(d + a);
+  }
   c->n = 0;
   while (off < lim) {
     if (entry_at(d, off, lim, &sh, &ns, &vn, &kp) || sh > c->n) goto bad;
     if (kcur_build(c, (size_t)sh, kp, (size_t)ns)) return sdb__err(eb, SDB_ENOMEM, "get: out of memory");
     if (c->n < 8) goto shortkey;
-    if (sdb__icmp(c->p, c->n, ik, ikn) >= 0) {
+    if (icmp_inline(c->p, c->n, ik, ikn) >= 0) {
       *val = kp + ns;
       *valn = (size_t)vn;
       return 1;
@@ -1147,7 +1186,7 @@ int sdb__table_get(sdb_table *t, const uint8_t *ik, size_t ikn, void **v, size_t
   size_t lo = 0, hi = t->nix; /* the first block whose last key >= ik */
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (sdb__icmp(t->ixkeys + t->ix[mid].koff, t->ix[mid].klen, ik, ikn) < 0)
+    if (icmp_inline(t->ixkeys + t->ix[mid].koff, t->ix[mid].klen, ik, ikn) < 0)
       lo = mid + 1;
     else
       hi = mid;

@@ -69,8 +69,8 @@ typedef struct sdb_table {
   } *ix;
   size_t nix;
   uint8_t *ixkeys;
-  /* verified[i]: block ix[i] passed its checksum in the current mapping
-   * (atomic bytes; cleared when the mapping is dropped) (T2) */
+  /* verified[i]: 0, or block ix[i]'s type + 1 once it passed its checksum in
+   * the current mapping (atomic bytes; cleared when the mapping is dropped) (T2) */
   uint8_t *verified;
   int in_lru;
   struct sdb_table *lprev, *lnext;
