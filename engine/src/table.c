@@ -6,7 +6,12 @@
  *       fsynced before sdb__tb_finish returns; the caller makes its directory
  *       entry durable and only then records it in the MANIFEST (db.c, D4).
  *  (T2) Every block read is checked against its checksum (confirmed by a
- *       second read, like log.c L3) before any byte of it is used.
+ *       second read, like log.c L3) before any byte of it is used. A block
+ *       read through a table's mapping (mmap_reads) is checked the first time
+ *       it is used in that mapping and marked verified (t->verified); a
+ *       mismatch is reported at once (a second look at a mapping sees the
+ *       same page-cache bytes) and never marked. Dropping the mapping drops
+ *       the marks.
  */
 #include "table.h"
 
