@@ -5,6 +5,8 @@
  *
  * Input: mode u8 | file bytes. Mode bit 0: recompute the checksums of the
  * footer and of every block it reaches, so mutations reach the block decoder.
+ * Mode bit 1: read the table through a table-file cache with mmap_reads and a
+ * block cache (blocks come from a mapping, verified once each); else pread.
  * The file is opened as 000000.sst, fully checked (with a dump), iterated, and
  * its first key looked up. Invariant: a table that sdb__table_check accepts
  * iterates without error, and in strictly increasing key order.
@@ -29,6 +31,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   sdb_table *t;
   sdb_eb eb = {{0}};
   if (sdb__table_open(path, 0, 0, &t, &eb)) return 0;
+  sdb_fdlru fdl;
+  sdb_cache *cache = NULL;
+  if (data[0] & 2) {
+    sdb__fdlru_init(&fdl, 16);
+    fdl.mmap_reads = 1;
+    cache = sdb__cache_new(64 * 1024);
+    sdb__table_attach(t, cache, &fdl);
+  }
   sdb_buf first = {0}, last = {0}, prev = {0};
   int checked = sdb__table_check(t, fz_devnull(), &first, &last, &eb);
 
@@ -60,5 +70,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   sdb__buf_free(&last);
   sdb__buf_free(&prev);
   sdb__table_unref(t);
+  if (data[0] & 2) {
+    sdb__fdlru_destroy(&fdl);
+    sdb__cache_free(cache);
+  }
   return 0;
 }

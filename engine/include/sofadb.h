@@ -78,6 +78,8 @@ typedef struct sdb_options {
   int max_open_files;         /* default 1000: bound of the table cache (>= 16) */
   int sync_writes;            /* default 0: each call's sync flag decides; 1 = every
                                  write is synced (fdatasync before it is acked) */
+  int mmap_reads;             /* default 1: read tables through a read-only mmap
+                                 (0 = pread every block into the block cache) */
 } sdb_options;
 
 #define SDB_COMPRESSION_NONE 0

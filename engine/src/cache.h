@@ -30,13 +30,19 @@ void sdb__cache_stats(sdb_cache *c, uint64_t *hits, uint64_t *misses, uint64_t *
                       size_t *entries);
 
 /* ---- table-file cache ---------------------------------------------------------- */
-/* Tables register here; at most `max` of them keep a descriptor open. A table
- * whose descriptor was closed reopens it on the next read. */
+/* Tables register here; at most `max` of them keep a descriptor open, or with
+ * mmap_reads a read-only mapping of the whole file instead (the descriptor is
+ * closed once the file is mapped). A table whose descriptor or mapping was
+ * closed reopens it on the next read. A table in use by a read (pinned) is
+ * never closed, so `open` can exceed `max` by the tables pinned at once. */
 typedef struct sdb_fdlru {
   pthread_mutex_t mu;
   int max, open;
+  int mmap_reads;                /* set before the first table attaches */
   struct sdb_table *head, *tail; /* most recently used first */
   uint64_t reopens, closes;
+  uint64_t maps, map_failures;   /* mmap calls made, and failed (those tables read with pread) */
+  int map_errno;                 /* errno of the last failed mmap */
 } sdb_fdlru;
 
 void sdb__fdlru_init(sdb_fdlru *l, int max);

@@ -223,6 +223,7 @@ void sdb_options_init(sdb_options *o) {
   o->compression = SDB_COMPRESSION_NONE;
   o->compression_level = 6;
   o->max_open_files = 1000;
+  o->mmap_reads = 1;
 }
 
 const char *sdb_errmsg(const sdb *db) { return db ? db->eb.msg : ""; }
@@ -699,6 +700,7 @@ static int open_db(sdb *db) {
   if ((rc = lock_dir(db->dir, &db->lockfd, &db->eb))) return rc;
   if (!(db->cache = sdb__cache_new(db->opt.cache_bytes))) return sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
   sdb__fdlru_init(&db->fdl, db->opt.max_open_files);
+  db->fdl.mmap_reads = db->opt.mmap_reads;
   db->fdl_init = 1;
   if ((rc = max_file_number(db->dir, &maxnum, &db->eb))) return rc;
   if (!(db->mem = sdb__mem_new())) return sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
@@ -2245,8 +2247,8 @@ int sdb_stats(sdb *db, char *buf, size_t len) {
   size_t cu, cn;
   sdb__cache_stats(db->cache, &ch, &cm, &ce, &cu, &cn);
   pthread_mutex_lock(&db->fdl.mu);
-  int fopen = db->fdl.open;
-  uint64_t freopen = db->fdl.reopens;
+  int fopen = db->fdl.open, fmaperr = db->fdl.map_errno;
+  uint64_t freopen = db->fdl.reopens, fmaps = db->fdl.maps, fmapfail = db->fdl.map_failures;
   pthread_mutex_unlock(&db->fdl.mu);
   snprintf(buf, len,
            "open_us: %" PRIu64 "\n"
@@ -2306,6 +2308,14 @@ int sdb_stats(sdb *db, char *buf, size_t len) {
            db->user_bytes ? (double)(tw + db->wal_bytes) / (double)db->user_bytes : 0.0, db->blocks_raw,
            db->blocks_zlib, db->nsnaps, db->range_deletes, db->range_deleted_keys, db->txn_commits, db->txn_conflicts, db->write_groups, db->grouped_writes,
            db->bg_mode ? "on" : "off", db->write_slowdowns, db->write_stalls, db->bg_errors, ch, cm, ce, cu, cn, fopen, freopen);
+  off = strlen(buf);
+  if (off + 1 < len)
+    snprintf(buf + off, len - off,
+             "mmap_reads: %s\n"
+             "table_cache_maps: %" PRIu64 "\n"
+             "table_cache_map_failures: %" PRIu64 "%s%s%s\n",
+             db->opt.mmap_reads ? "on" : "off", fmaps, fmapfail, fmapfail ? " (last: " : "",
+             fmapfail ? strerror(fmaperr) : "", fmapfail ? "; those tables read with pread)" : "");
   for (int l = 0; l < SDB_NUM_LEVELS; l++) {
     off = strlen(buf);
     if (off + 1 >= len) break;

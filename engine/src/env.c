@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 static int env_open(const char *path, int flags, mode_t mode) { return open(path, flags | O_CLOEXEC, mode); }
@@ -35,6 +36,8 @@ static const struct sdb_env default_env = {
     .opendir = opendir,
     .readdir = readdir,
     .closedir = closedir,
+    .mmap = mmap,
+    .munmap = munmap,
 };
 
 const struct sdb_env *sdb__env = &default_env;

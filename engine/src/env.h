@@ -34,6 +34,9 @@ struct sdb_env {
   DIR *(*opendir)(const char *path);
   struct dirent *(*readdir)(DIR *d);
   int (*closedir)(DIR *d);
+  /* read-only mappings of table files (table.c, option mmap_reads) */
+  void *(*mmap)(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+  int (*munmap)(void *addr, size_t len);
 };
 
 /* The table in use. Never NULL. */

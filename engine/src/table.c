@@ -6,7 +6,12 @@
  *       fsynced before sdb__tb_finish returns; the caller makes its directory
  *       entry durable and only then records it in the MANIFEST (db.c, D4).
  *  (T2) Every block read is checked against its checksum (confirmed by a
- *       second read, like log.c L3) before any byte of it is used.
+ *       second read, like log.c L3) before any byte of it is used. A block
+ *       read through a table's mapping (mmap_reads) is checked the first time
+ *       it is used in that mapping and marked verified (t->verified); a
+ *       mismatch is reported at once (a second look at a mapping sees the
+ *       same page-cache bytes) and never marked. Dropping the mapping drops
+ *       the marks.
  */
 #include "table.h"
 
@@ -16,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -206,9 +212,12 @@ static int bloom_may_contain(const uint8_t *f, size_t len, const void *k, size_t
   if (len < 2) return 1;
   uint64_t nbits = (uint64_t)(len - 1) * 8, h = XXH3_64bits(k, kn);
   uint32_t h1 = (uint32_t)h, h2 = (uint32_t)(h >> 32) | 1, probes = f[len - 1];
+  /* probe j is (h1 + j*h2) mod nbits, stepped without a division per probe */
+  uint64_t bit = h1 % nbits, step = h2 % nbits;
   for (uint32_t j = 0; j < probes; j++) {
-    uint64_t bit = ((uint64_t)h1 + (uint64_t)j * h2) % nbits;
     if (!(f[bit / 8] & (1u << (bit % 8)))) return 0;
+    bit += step;
+    if (bit >= nbits) bit -= nbits;
   }
   return 1;
 }
@@ -439,13 +448,24 @@ static void lru_front(sdb_fdlru *l, sdb_table *t) {
   t->in_lru = 1;
 }
 
-/* Closes least recently used idle descriptors while over the bound (mu held). */
+/* Drops t's mapping; its blocks must be verified again in the next one. Only
+ * with no read in progress (pins == 0, or the last unref). */
+static void map_drop(sdb_table *t) {
+  if (!t->map) return;
+  sdb__env->munmap((void *)t->map, (size_t)t->size);
+  t->map = NULL;
+  if (t->verified) memset(t->verified, 0, t->nix);
+}
+
+/* Closes the least recently used idle tables (descriptor or mapping) while
+ * over the bound (mu held). */
 static void lru_trim(sdb_fdlru *l, const sdb_table *keep) {
   for (sdb_table *v = l->tail; v && l->open > l->max;) {
     sdb_table *prev = v->lprev;
-    if (v != keep && v->pins == 0 && v->fd >= 0) {
-      sdb__env->close(v->fd);
+    if (v != keep && v->pins == 0 && (v->fd >= 0 || v->map)) {
+      if (v->fd >= 0) sdb__env->close(v->fd);
       v->fd = -1;
+      map_drop(v);
       l->open--;
       l->closes++;
       lru_unlink(l, v);
@@ -478,8 +498,10 @@ static int fd_get(sdb_table *t) {
       pthread_mutex_unlock(&l->mu);
       return -e;
     }
-    l->open++;
-    l->reopens++;
+    if (!t->map) {
+      l->open++;
+      l->reopens++;
+    }
   }
   t->pins++;
   fd = t->fd;
@@ -495,6 +517,52 @@ static void fd_put(sdb_table *t) {
   t->pins--;
   pthread_mutex_unlock(&t->fdl->mu);
 }
+
+/* Maps t (mu held). On failure t->map stays NULL: t->map_err says why when
+ * the mmap itself failed (then t reads with pread for good); a failed open
+ * sets nothing, and the pread path reports it. */
+static void map_open(sdb_fdlru *l, sdb_table *t) {
+  struct stat st;
+  int was_open = t->fd >= 0;
+  void *m;
+  if (t->fd < 0 && (t->fd = sdb__env->open(t->path, O_RDONLY, 0)) < 0) return;
+  if (!was_open) l->open++, l->reopens++;
+  if (sdb__env->fstat(t->fd, &st) < 0) {
+    t->map_err = errno ? errno : EIO;
+  } else if ((uint64_t)st.st_size != t->size || t->size > SIZE_MAX) {
+    t->map_err = ESTALE; /* the file changed size since it was opened: let pread report what it finds */
+  } else {
+    l->maps++;
+    m = sdb__env->mmap(NULL, (size_t)t->size, PROT_READ, MAP_SHARED, t->fd, 0);
+    if (m != MAP_FAILED) {
+      t->map = m;
+      sdb__env->close(t->fd); /* the mapping does not need it */
+      t->fd = -1;
+      return;
+    }
+    t->map_err = errno ? errno : ENOMEM;
+  }
+  l->map_failures++;
+  l->map_errno = t->map_err;
+}
+
+/* The mapping of t, pinned until map_put; NULL when t reads with pread (no
+ * table-file cache, mmap_reads off, or mapping failed). */
+static const uint8_t *map_get(sdb_table *t) {
+  sdb_fdlru *l = t->fdl;
+  const uint8_t *m;
+  if (!l || !l->mmap_reads) return NULL;
+  pthread_mutex_lock(&l->mu);
+  if (!t->map && !t->map_err) map_open(l, t);
+  if ((m = t->map)) {
+    t->pins++;
+    lru_front(l, t);
+    lru_trim(l, t);
+  }
+  pthread_mutex_unlock(&l->mu);
+  return m;
+}
+#define map_put fd_put
 
 /* Inflates a zlib block (contents = raw length varint | zlib stream). */
 static int inflate_block(sdb_table *t, uint64_t off, const uint8_t *p, size_t n, uint8_t **out, size_t *outlen,
@@ -559,6 +627,105 @@ static int read_block(sdb_table *t, uint64_t off, uint64_t len, uint8_t **out, s
   return sdb__err(eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": checksum mismatch", t->path, off);
 }
 
+/* ---- blocks as readers hold them ------------------------------------------------ */
+/* A data block in use: a pointer into the table's mapping (pinned), a block
+ * cache entry (held), or a private copy (malloc'd). */
+typedef struct blkref {
+  const uint8_t *d;
+  size_t n;
+  sdb_centry *ce;
+  uint8_t *own;
+  int pinned;
+} blkref;
+
+static void blk_release(sdb_table *t, blkref *r) {
+  if (r->ce) sdb__cache_release(t->cache, r->ce);
+  free(r->own);
+  if (r->pinned) map_put(t);
+  memset(r, 0, sizeof *r);
+}
+
+/* The position of block (off, len) in the decoded index, or -1. */
+static long ix_slot(const sdb_table *t, uint64_t off, uint64_t len) {
+  size_t lo = 0, hi = t->nix;
+  if (!t->ix) return -1;
+  while (lo < hi) { /* blocks are written in file order; if not (a crafted index), -1 at worst */
+    size_t mid = lo + (hi - lo) / 2;
+    if (t->ix[mid].off < off) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < t->nix && t->ix[lo].off == off && t->ix[lo].len == len ? (long)lo : -1;
+}
+
+/* Verifies block (off, len) in t's mapping m (T2), at most once per mapping
+ * when slot >= 0 names it in the decoded index; then *p = its contents and
+ * *type its block type. */
+static int map_block(sdb_table *t, const uint8_t *m, uint64_t off, uint64_t len, long slot, const uint8_t **p,
+                     uint8_t *type, sdb_eb *eb) {
+  if (off > t->size || len > t->size - off || t->size - off - len < SDB_SST_TRAILER)
+    return sdb__err(eb, SDB_ECORRUPT, "%s: block handle at offset %" PRIu64 " length %" PRIu64 " is out of bounds",
+                    t->path, off, len);
+  *p = m + off;
+  if (slot >= 0) { /* verified[slot] is its type + 1 once verified: the trailer need not be touched again */
+    uint8_t v = __atomic_load_n(&t->verified[slot], __ATOMIC_ACQUIRE);
+    if (v) return *type = (uint8_t)(v - 1), 0;
+  }
+  *type = (*p)[len];
+  /* unlike a pread buffer, the mapping shows the page cache itself: a second
+   * look would see the same bytes, so one mismatch is the verdict */
+  if (sdb__cksum(*p, (size_t)len + 1) != sdb__dec32(*p + len + 1))
+    return sdb__err(eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": checksum mismatch", t->path, off);
+  if (*type != SDB_BLOCK_RAW && *type != SDB_BLOCK_ZLIB)
+    return sdb__err(eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": unknown block type %u", t->path, off,
+                    (unsigned)*type);
+  if (slot >= 0) __atomic_store_n(&t->verified[slot], (uint8_t)(*type + 1), __ATOMIC_RELEASE);
+  return 0;
+}
+
+/* The verified contents of data block (off, len) of t (T2). slot: its
+ * position in the decoded index, or -1. fill: add what it reads to the block
+ * cache. Mapped tables serve raw blocks from the mapping and only cache
+ * inflated zlib blocks; pread tables cache every block they read. */
+static int blk_acquire(sdb_table *t, uint64_t off, uint64_t len, long slot, int fill, blkref *r, sdb_eb *eb) {
+  const uint8_t *m = map_get(t), *p = NULL;
+  uint8_t type = 0, *b;
+  size_t bn;
+  int rc;
+  memset(r, 0, sizeof *r);
+  if (m) {
+    if ((rc = map_block(t, m, off, len, slot, &p, &type, eb))) {
+      map_put(t);
+      return rc;
+    }
+    if (type == SDB_BLOCK_RAW) {
+      r->d = p, r->n = (size_t)len, r->pinned = 1;
+      return 0;
+    }
+    if (t->cache && (r->ce = sdb__cache_get(t->cache, t->number, off))) {
+      map_put(t);
+      r->d = r->ce->data, r->n = r->ce->len;
+      return 0;
+    }
+    rc = inflate_block(t, off, p, (size_t)len, &b, &bn, eb);
+    map_put(t);
+    if (rc) return rc;
+  } else {
+    if (t->cache && (r->ce = sdb__cache_get(t->cache, t->number, off))) {
+      r->d = r->ce->data, r->n = r->ce->len;
+      return 0;
+    }
+    if ((rc = read_block(t, off, len, &b, &bn, eb))) return rc;
+  }
+  if (t->cache && fill) { /* verified (T2) before it is shared */
+    if (!(r->ce = sdb__cache_put(t->cache, t->number, off, b, bn)))
+      return sdb__err(eb, SDB_ENOMEM, "read %s: out of memory", t->path);
+    r->d = r->ce->data, r->n = r->ce->len;
+  } else {
+    r->d = r->own = b, r->n = bn;
+  }
+  return 0;
+}
+
 /* The value of entry `name` in a meta block (linear scan; values point into
  * blk): 1 found, 0 absent, -1 malformed. */
 static int meta_find(const uint8_t *blk, size_t n, const char *name, const uint8_t **v, size_t *vn) {
@@ -589,6 +756,44 @@ static int find_handle(const uint8_t *blk, size_t n, const char *name, uint64_t 
   size_t pn;
   int found = meta_find(blk, n, name, &p, &pn);
   return found == 1 && dec_handle(p, pn, off, len) ? -1 : found;
+}
+
+/* Decodes the index block into t->ix (keys copied out, handles decoded), so a
+ * lookup is a binary search over whole keys. Only a clean index is decoded:
+ * every entry well formed, keys of at least 8 bytes in strictly increasing
+ * order, block handles in increasing file order. Anything else leaves t->ix
+ * NULL and reads walk the index block, which reports the damage when a read
+ * reaches it. Out of memory does the same. */
+static void ix_decode(sdb_table *t) {
+  biter b = {0};
+  size_t n = 0, kbytes = 0, k = 0;
+  if (bi_init(&b, t->index, t->index_len)) return;
+  for (bi_first(&b); bi_valid(&b); bi_next(&b)) {
+    if (b.key.len < 8) goto out;
+    n++;
+    kbytes += b.key.len;
+  }
+  if (b.bad || n == 0 || !(t->ix = calloc(n, sizeof *t->ix)) || !(t->ixkeys = malloc(kbytes)) ||
+      !(t->verified = calloc(n, 1)))
+    goto fail;
+  for (bi_first(&b); bi_valid(&b) && k < n; bi_next(&b), k++) {
+    struct sdb_ixent *e = &t->ix[k];
+    if (dec_handle(b.val, b.vn, &e->off, &e->len)) goto fail;
+    e->koff = k ? t->ix[k - 1].koff + t->ix[k - 1].klen : 0;
+    e->klen = b.key.len;
+    memcpy(t->ixkeys + e->koff, b.key.p, b.key.len);
+    if (k && (sdb__icmp(t->ixkeys + t->ix[k - 1].koff, t->ix[k - 1].klen, b.key.p, b.key.len) >= 0 ||
+              e->off <= t->ix[k - 1].off))
+      goto fail;
+  }
+  if (k != n) goto fail;
+  t->nix = n;
+  goto out;
+fail:
+  free(t->ix), free(t->ixkeys), free(t->verified);
+  t->ix = NULL, t->ixkeys = NULL, t->verified = NULL;
+out:
+  sdb__buf_free(&b.key);
 }
 
 int sdb__table_open(const char *path, uint64_t number, uint64_t expect_size, sdb_table **out, sdb_eb *eb) {
@@ -653,6 +858,7 @@ int sdb__table_open(const char *path, uint64_t number, uint64_t expect_size, sdb
     rc = sdb__err(eb, SDB_ECORRUPT, "%s: offset %" PRIu64 ": malformed index block", path, t->index_off);
     goto fail;
   }
+  ix_decode(t);
   size_t mlen, flen2, plen2;
   if ((rc = read_block(t, t->meta_off, t->meta_len, &meta, &mlen, eb))) goto fail;
   uint64_t foff = 0, flen = 0;
@@ -691,14 +897,18 @@ void sdb__table_unref(sdb_table *t) {
   if (t->fdl) {
     pthread_mutex_lock(&t->fdl->mu);
     lru_unlink(t->fdl, t);
-    if (t->fd >= 0) t->fdl->open--;
+    if (t->fd >= 0 || t->map) t->fdl->open--;
     pthread_mutex_unlock(&t->fdl->mu);
   }
   if (t->cache && t->obsolete) sdb__cache_forget(t->cache, t->number);
+  map_drop(t); /* no reader left: each holds a ref */
   if (t->fd >= 0) sdb__env->close(t->fd);
   if (t->obsolete) sdb__env->unlink(t->path); /* db.c D12: after the edit that removed it */
   free(t->index);
   free(t->filter);
+  free(t->ix);
+  free(t->ixkeys);
+  free(t->verified);
   sdb__buf_free(&t->lo);
   sdb__buf_free(&t->hi);
   free(t);
@@ -709,21 +919,15 @@ typedef struct titer {
   sdb_iiter base;
   sdb_table *t;
   biter idx, data;
-  uint8_t *blk;
-  sdb_centry *ce; /* the data block, when held from the block cache */
-  int no_fill;    /* a compaction's scan: use cached blocks, do not add its own */
+  blkref blk;  /* the data block */
+  int no_fill; /* a compaction's scan: use cached blocks, do not add its own */
   int status;
   sdb_eb eb;
 } titer;
 
 static void ti_load(titer *i) {
   uint64_t off, len;
-  const uint8_t *d;
-  size_t blen;
-  free(i->blk);
-  i->blk = NULL;
-  if (i->ce) sdb__cache_release(i->t->cache, i->ce);
-  i->ce = NULL;
+  blk_release(i->t, &i->blk);
   i->data.cur = i->data.lim = 0;
   if (!bi_valid(&i->idx)) return;
   if (dec_handle(i->idx.val, i->idx.vn, &off, &len)) {
@@ -731,22 +935,8 @@ static void ti_load(titer *i) {
                          i->t->index_off);
     return;
   }
-  if (i->t->cache && (i->ce = sdb__cache_get(i->t->cache, i->t->number, off))) {
-    d = i->ce->data, blen = i->ce->len;
-  } else {
-    uint8_t *b;
-    if ((i->status = read_block(i->t, off, len, &b, &blen, &i->eb))) return;
-    if (i->t->cache && !i->no_fill) { /* verified (T2) before it is shared */
-      if (!(i->ce = sdb__cache_put(i->t->cache, i->t->number, off, b, blen))) {
-        i->status = sdb__err(&i->eb, SDB_ENOMEM, "read %s: out of memory", i->t->path);
-        return;
-      }
-      d = i->ce->data;
-    } else {
-      d = i->blk = b;
-    }
-  }
-  if (bi_init(&i->data, d, blen))
+  if ((i->status = blk_acquire(i->t, off, len, ix_slot(i->t, off, len), !i->no_fill, &i->blk, &i->eb))) return;
+  if (bi_init(&i->data, i->blk.d, i->blk.n))
     i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": malformed", i->t->path, off);
 }
 
@@ -778,7 +968,7 @@ static void ti_seek_first(sdb_iiter *it) {
   if (i->status) return;
   bi_first(&i->idx);
   ti_load(i);
-  if (!i->status && (i->blk || i->ce)) bi_first(&i->data);
+  if (!i->status && i->blk.d) bi_first(&i->data);
   ti_skip(i);
 }
 static void ti_seek(sdb_iiter *it, const uint8_t *k, size_t n) {
@@ -786,7 +976,7 @@ static void ti_seek(sdb_iiter *it, const uint8_t *k, size_t n) {
   if (i->status) return;
   bi_seek(&i->idx, k, n);
   ti_load(i);
-  if (!i->status && (i->blk || i->ce)) bi_seek(&i->data, k, n);
+  if (!i->status && i->blk.d) bi_seek(&i->data, k, n);
   ti_skip(i);
 }
 static void ti_next(sdb_iiter *it) {
@@ -809,8 +999,7 @@ static int ti_status(sdb_iiter *it) { return ((titer *)it)->status; }
 static const char *ti_errmsg(sdb_iiter *it) { return ((titer *)it)->eb.msg; }
 static void ti_free(sdb_iiter *it) {
   titer *i = (titer *)it;
-  free(i->blk);
-  if (i->ce) sdb__cache_release(i->t->cache, i->ce);
+  blk_release(i->t, &i->blk);
   sdb__buf_free(&i->idx.key);
   sdb__buf_free(&i->data.key);
   sdb__table_unref(i->t);
@@ -841,8 +1030,9 @@ sdb_iiter *sdb__table_iter_nofill(sdb_table *t) {
   return i ? &i->base : NULL;
 }
 
-int sdb__table_get(sdb_table *t, const uint8_t *ik, size_t ikn, void **v, size_t *vn, sdb_eb *eb) {
-  if (!sdb__table_may_contain(t, ik, ikn - 8)) return 0;
+/* A lookup through the two-level iterator: for a table whose index did not
+ * decode (ix_decode), so damage is reported where the iterator meets it. */
+static int table_get_iter(sdb_table *t, const uint8_t *ik, size_t ikn, void **v, size_t *vn, sdb_eb *eb) {
   titer *i = titer_new(t);
   int rc = 0;
   if (!i) return sdb__err(eb, SDB_ENOMEM, "get: out of memory");
@@ -867,6 +1057,173 @@ int sdb__table_get(sdb_table *t, const uint8_t *ik, size_t ikn, void **v, size_t
     }
   }
   ti_free(&i->base);
+  return rc;
+}
+
+/* The key of the entry a block search stands on: in place in the block when
+ * the entry shares nothing with its predecessor (every restart point), else
+ * rebuilt in buf (on the stack, or heap for long keys). */
+typedef struct kcur {
+  const uint8_t *p;
+  size_t n;
+  uint8_t *buf;
+  size_t cap;
+  uint8_t small[128];
+} kcur;
+
+/* Makes the key prev[0..sh) || suffix[0..ns); 0 or SDB_ENOMEM. */
+static int kcur_build(kcur *c, size_t sh, const uint8_t *suffix, size_t ns) {
+  if (sh == 0) {
+    c->p = suffix, c->n = ns;
+    return 0;
+  }
+  if (sh + ns > c->cap) {
+    size_t cap = (sh + ns) * 2;
+    uint8_t *b = c->buf == c->small ? malloc(cap) : realloc(c->buf, cap);
+    if (!b) return SDB_ENOMEM;
+    if (c->buf == c->small) memcpy(b, c->p, sh); /* c->p may point at small */
+    else if (c->p != c->buf) memcpy(b, c->p, sh);
+    c->buf = b, c->cap = cap;
+  } else if (c->p != c->buf) {
+    memmove(c->buf, c->p, sh);
+  }
+  memcpy(c->buf + sh, suffix, ns);
+  c->p = c->buf, c->n = sh + ns;
+  return 0;
+}
+
+/* Parses the entry header at d+off (off < lim): *sh, *ns, *vn and *kp = its
+ * key suffix; 0, or -1 if it runs past lim. */
+static inline int entry_at(const uint8_t *d, size_t off, size_t lim, uint64_t *sh, uint64_t *ns, uint64_t *vn,
+                           const uint8_t **kp) {
+  const uint8_t *p = d + off, *end = d + lim;
+  if (end - p >= 3 && !((p[0] | p[1] | p[2]) & 0x80)) { /* three one-byte varints: the usual case */
+    *sh = p[0], *ns = p[1], *vn = p[2];
+    p += 3;
+  } else if (!(p = sdb__decvar(p, end, sh)) || !(p = sdb__decvar(p, end, ns)) || !(p = sdb__decvar(p, end, vn))) {
+    return -1;
+  }
+  if (*ns > (uint64_t)(end - p) || *vn > (uint64_t)(end - p) - *ns) return -1;
+  *kp = p;
+  return 0;
+}
+
+/* sdb__icmp (same sign) without a memcmp call: user keys are compared eight
+ * bytes at a time, which is what short keys want. Both at least 8 bytes. */
+static inline int icmp_inline(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
+  size_t ua = an - 8, ub = bn - 8, n = ua < ub ? ua : ub, i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    memcpy(&x, a + i, 8);
+    memcpy(&y, b + i, 8);
+    if (x != y) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      x = __builtin_bswap64(x), y = __builtin_bswap64(y);
+#endif
+      return x < y ? -1 : 1;
+    }
+  }
+  for (; i < n; i++)
+    if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
+  if (ua != ub) return ua < ub ? -1 : 1;
+  uint64_t ta = sdb__dec64(a + an - 8), tb = sdb__dec64(b + bn - 8);
+  return ta > tb ? -1 : ta < tb ? 1 : 0;
+}
+
+/* Finds the first entry of block d[0..n) with internal key >= ik: 1 found
+ * (c holds its key, *val and *valn its value), 0 none in this block, or an error
+ * (corrupt: the block is at offset boff of t). Same rules as bi_init/bi_seek,
+ * but keys at restart points are compared in place and nothing is copied
+ * unless an entry shares a prefix with its predecessor. */
+static int blk_find(const sdb_table *t, uint64_t boff, const uint8_t *d, size_t n, const uint8_t *ik, size_t ikn,
+                    kcur *c, const uint8_t **val, size_t *valn, sdb_eb *eb) {
+  uint64_t sh, ns, vn;
+  const uint8_t *kp;
+  uint32_t nr, lo = 0, hi;
+  size_t lim, off;
+  if (n < 4 || (nr = sdb__dec32(d + n - 4)) == 0 || (uint64_t)nr * 4 + 4 > n)
+    return sdb__err(eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": malformed", t->path, boff);
+  lim = n - 4 - (size_t)nr * 4;
+  const uint8_t *rs = d + lim;
+  hi = nr - 1;
+  if (nr <= 8) /* a few restarts (the usual block): start all their cache misses at once */
+    for (uint32_t r = 1; r < nr; r++) __builtin_prefetch(d + (sdb__dec32(rs + 4 * (size_t)r) % lim));
+  while (lo < hi) { /* the last restart whose key < ik */
+    uint32_t mid = lo + (hi - lo + 1) / 2;
+    off = sdb__dec32(rs + 4 * (size_t)mid);
+    if (off >= lim || entry_at(d, off, lim, &sh, &ns, &vn, &kp) || sh != 0) goto bad;
+    if (ns < 8) goto shortkey;
+    if (icmp_inline(kp, (size_t)ns, ik, ikn) < 0)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  off = sdb__dec32(rs + 4 * (size_t)lo);
+  if (off > lim) goto bad;
+  { /* the entries up to the next restart are walked in order: fetch them in parallel */
+    size_t stop = lo + 1 < nr ? sdb__dec32(rs + 4 * (size_t)(lo + 1)) : lim;
+    if (stop > lim) stop = lim;
+    for (size_t a = off + 64; a < stop; a += 64) __builtin_prefetch(d + a);
+  }
+  c->n = 0;
+  while (off < lim) {
+    if (entry_at(d, off, lim, &sh, &ns, &vn, &kp) || sh > c->n) goto bad;
+    if (kcur_build(c, (size_t)sh, kp, (size_t)ns)) return sdb__err(eb, SDB_ENOMEM, "get: out of memory");
+    if (c->n < 8) goto shortkey;
+    if (icmp_inline(c->p, c->n, ik, ikn) >= 0) {
+      *val = kp + ns;
+      *valn = (size_t)vn;
+      return 1;
+    }
+    off = (size_t)(kp + ns + vn - d);
+  }
+  return 0;
+bad:
+  return sdb__err(eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": malformed block entry", t->path, boff);
+shortkey: /* F2 in docs/fuzzing.md: every internal key ends in an 8-byte trailer */
+  return sdb__err(eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": block entry with a key shorter than 8 bytes",
+                  t->path, boff);
+}
+
+int sdb__table_get(sdb_table *t, const uint8_t *ik, size_t ikn, void **v, size_t *vn, sdb_eb *eb) {
+  if (!sdb__table_may_contain(t, ik, ikn - 8)) return 0;
+  if (!t->ix) return table_get_iter(t, ik, ikn, v, vn, eb);
+  size_t lo = 0, hi = t->nix; /* the first block whose last key >= ik */
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (icmp_inline(t->ixkeys + t->ix[mid].koff, t->ix[mid].klen, ik, ikn) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  kcur c;
+  c.buf = c.small, c.cap = sizeof c.small, c.p = NULL, c.n = 0;
+  int rc = 0;
+  for (size_t j = lo; j < t->nix && rc == 0; j++) { /* a block without such a key: its successor's first (as ti_skip) */
+    blkref r;
+    const uint8_t *val = NULL;
+    size_t valn = 0;
+    if ((rc = blk_acquire(t, t->ix[j].off, t->ix[j].len, (long)j, 1, &r, eb))) break;
+    rc = blk_find(t, t->ix[j].off, r.d, r.n, ik, ikn, &c, &val, &valn, eb);
+    if (rc == 1) {
+      rc = 0;
+      if (!sdb__ucmp(c.p, c.n - 8, ik, ikn - 8)) {
+        if (c.p[c.n - 8] != SDB_TYPE_PUT) {
+          rc = 2;
+        } else if (!(*v = malloc(valn ? valn : 1))) {
+          rc = sdb__err(eb, SDB_ENOMEM, "get: out of memory");
+        } else {
+          if (valn) memcpy(*v, val, valn);
+          *vn = valn;
+          rc = 1;
+        }
+      }
+      blk_release(t, &r);
+      break;
+    }
+    blk_release(t, &r);
+  }
+  if (c.buf != c.small) free(c.buf);
   return rc;
 }
 

@@ -54,7 +54,24 @@ typedef struct sdb_table {
   int obsolete;   /* set by db.c once a MANIFEST edit removed it: unlinked at the last unref */
   sdb_cache *cache;     /* block cache, or NULL (set by sdb__table_attach) */
   sdb_fdlru *fdl;       /* table-file cache, or NULL: then fd stays open */
-  int pins;             /* reads in progress on fd (under fdl->mu) */
+  int pins;             /* reads in progress on fd or map (under fdl->mu) */
+  /* with fdl->mmap_reads: a read-only mapping of the whole file (size bytes),
+   * made at the first block read and dropped when the table-file cache closes
+   * the table or at the last unref; written under fdl->mu, read while pinned */
+  const uint8_t *map;
+  int map_err;          /* errno of a failed mmap: this table reads with pread */
+  /* the index decoded at open (NULL if it did not decode cleanly: then reads
+   * walk the index block itself): block i is ix[i], its last key
+   * ixkeys[ix[i].koff .. + ix[i].klen) */
+  struct sdb_ixent {
+    uint64_t off, len;
+    size_t koff, klen;
+  } *ix;
+  size_t nix;
+  uint8_t *ixkeys;
+  /* verified[i]: 0, or block ix[i]'s type + 1 once it passed its checksum in
+   * the current mapping (atomic bytes; cleared when the mapping is dropped) (T2) */
+  uint8_t *verified;
   int in_lru;
   struct sdb_table *lprev, *lnext;
 } sdb_table;

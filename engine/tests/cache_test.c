@@ -93,12 +93,13 @@ static void small_opts(sdb_options *o, int max_open) {
 
 static void key(char *k, int i) { snprintf(k, 32, "key-%06d", (int)((unsigned)i * 2654435761u % 1000000)); }
 
-/* 16 descriptors for far more tables: every key still reads back, and the
- * cache really closed and reopened files. */
-static void max_open_files_bounds_descriptors(void **s) {
+/* 16 descriptors (or mappings) for far more tables: every key still reads
+ * back, and the cache really closed and reopened files. */
+static void bounds_open_tables(int mmap_reads) {
   sdb_options o;
   char k[32], v[64];
   small_opts(&o, 16);
+  o.mmap_reads = mmap_reads;
   sdb *db = tu_open_opts(dir, &o);
   for (int i = 0; i < 6000; i++) {
     key(k, i);
@@ -122,7 +123,14 @@ static void max_open_files_bounds_descriptors(void **s) {
                 stat_num(db, "tables"), stat_num(db, "table_cache_open_files"), stat_num(db, "table_cache_reopens"),
                 stat_num(db, "block_cache_hits"), stat_num(db, "block_cache_misses"));
   assert_true(stat_num(db, "table_cache_reopens") > 0);
-  assert_true(stat_num(db, "block_cache_hits") > 0);
+  if (mmap_reads) { /* raw blocks come from the mappings, which the table cache bounds */
+    assert_true(stat_num(db, "table_cache_maps") > stat_num(db, "tables"));
+    assert_int_equal(stat_num(db, "table_cache_map_failures"), 0);
+    assert_int_equal(stat_num(db, "block_cache_misses"), 0);
+  } else {
+    assert_int_equal(stat_num(db, "table_cache_maps"), 0);
+    assert_true(stat_num(db, "block_cache_hits") > 0);
+  }
   assert_true(stat_num(db, "block_cache_bytes") <= 16 * 1024);
   sdb_iter *it; /* a full scan needs every table at once: more than 16 pinned briefly, still correct */
   int n = 0;
@@ -133,6 +141,8 @@ static void max_open_files_bounds_descriptors(void **s) {
   assert_int_equal(n, 6000);
   sdb_close(db);
 }
+static void max_open_files_bounds_descriptors(void **s) { bounds_open_tables(0); }
+static void max_open_files_bounds_mappings(void **s) { bounds_open_tables(1); }
 
 typedef struct rarg {
   sdb *db;
@@ -161,13 +171,14 @@ static void *reader(void *p) {
 /* Readers hit the block and table caches while the writer flushes and
  * compacts (tables come and go). Values of keys 0..2999 are rewritten with
  * the same prefix, so every read must find "value-<i>". */
-static void concurrent_readers_through_caches(void **s) {
+static void concurrent_readers(int mmap_reads) {
   sdb_options o;
   char k[32], v[64];
   pthread_t th[3];
   rarg a = {0};
   small_opts(&o, 20);
   o.deterministic = 0;
+  o.mmap_reads = mmap_reads;
   o.level_base_bytes = 16384;
   sdb *db = tu_open_opts(dir, &o);
   for (int i = 0; i < 3000; i++) {
@@ -189,6 +200,8 @@ static void concurrent_readers_through_caches(void **s) {
   assert_true(stat_num(db, "compactions") > 0);
   sdb_close(db);
 }
+static void concurrent_readers_through_caches(void **s) { concurrent_readers(0); }
+static void concurrent_readers_through_mappings(void **s) { concurrent_readers(1); }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
@@ -196,7 +209,9 @@ int main(void) {
       cmocka_unit_test(held_block_survives_eviction_and_forget),
       cmocka_unit_test(zero_budget_caches_nothing),
       cmocka_unit_test_setup_teardown(max_open_files_bounds_descriptors, setup, teardown),
+      cmocka_unit_test_setup_teardown(max_open_files_bounds_mappings, setup, teardown),
       cmocka_unit_test_setup_teardown(concurrent_readers_through_caches, setup, teardown),
+      cmocka_unit_test_setup_teardown(concurrent_readers_through_mappings, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -535,6 +535,68 @@ static void sync_writes_option_syncs_every_write(void **s) {
     }
 }
 
+/* The same database read with mmap_reads=1 and =0 gives the same answers for
+ * every key (present, overwritten, deleted, absent) and the same full scan.
+ * Opened with sdb_open, not tu_open, so SDB_TEST_MMAP_READS does not apply. */
+static uint64_t read_digest(int mmap_reads) {
+  sdb_options o;
+  sdb *db = NULL;
+  uint64_t h = 0;
+  char k[32];
+  sdb_options_init(&o);
+  o.deterministic = 1;
+  o.mmap_reads = mmap_reads;
+  assert_int_equal(sdb_open(dir, &o, &db), 0);
+  for (int i = 0; i < 4000; i++) {
+    void *v = NULL;
+    size_t vn = 0;
+    snprintf(k, sizeof k, "k%05d", i);
+    int rc = sdb_get(db, k, strlen(k), &v, &vn);
+    h = h * 1000003 + (uint64_t)(rc + 100);
+    for (size_t j = 0; j < vn; j++) h = h * 31 + ((unsigned char *)v)[j];
+    free(v);
+  }
+  sdb_iter *it;
+  assert_int_equal(sdb_iter_create(db, NULL, 0, NULL, 0, &it), 0);
+  for (; sdb_iter_valid(it); sdb_iter_next(it)) {
+    size_t kn, vn;
+    const unsigned char *kk = sdb_iter_key(it, &kn), *vv = sdb_iter_value(it, &vn);
+    for (size_t j = 0; j < kn; j++) h = h * 31 + kk[j];
+    for (size_t j = 0; j < vn; j++) h = h * 37 + vv[j];
+  }
+  assert_int_equal(sdb_iter_status(it), 0);
+  sdb_iter_free(it);
+  assert_string_equal(stat_line(db, "mmap_reads"), mmap_reads ? "on" : "off");
+  if (mmap_reads) assert_true(atol(stat_line(db, "table_cache_maps")) > 0);
+  else assert_int_equal(atol(stat_line(db, "table_cache_maps")), 0);
+  assert_int_equal(sdb_close(db), 0);
+  return h;
+}
+
+static void mmap_and_pread_reads_agree(void **s) {
+  sdb_options o;
+  sdb *db = NULL;
+  char k[32], v[128];
+  sdb_options_init(&o);
+  o.deterministic = 1;
+  o.memtable_bytes = 32 * 1024;
+  o.block_bytes = 512;
+  o.target_file_bytes = 16 * 1024;
+  assert_int_equal(sdb_open(dir, &o, &db), 0);
+  for (int round = 0; round < 3; round++)
+    for (int i = round; i < 3000; i += round + 1) {
+      snprintf(k, sizeof k, "k%05d", i);
+      snprintf(v, sizeof v, "value-%d-round-%d-%0*d", i, round, i % 60, 0);
+      if (round == 2 && i % 7 == 0) assert_int_equal(sdb_delete(db, k, strlen(k), 0), 0);
+      else put(db, k, v, 0);
+    }
+  assert_int_equal(sdb_flush(db), 0);
+  assert_true(atol(stat_line(db, "tables")) > 3);
+  assert_int_equal(sdb_close(db), 0);
+  uint64_t a = read_digest(1), b = read_digest(0), c = read_digest(1);
+  assert_true(a == b && a == c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(sync_writes_option_syncs_every_write, setup, teardown),
@@ -553,6 +615,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(check_reports_table_corruption, setup, teardown),
       cmocka_unit_test_setup_teardown(failed_open_removes_nothing_live_and_numbers_are_deterministic, setup, teardown),
       cmocka_unit_test_setup_teardown(concurrent_readers_during_writes_and_flushes, setup, teardown),
+      cmocka_unit_test_setup_teardown(mmap_and_pread_reads_agree, setup, teardown),
   };
   return cmocka_run_group_tests_name("engine_db", tests, NULL, NULL);
 }

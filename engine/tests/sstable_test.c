@@ -6,6 +6,11 @@
 #include "sdb_int.h"
 #include "sstable_format.h"
 #include "table.h"
+#include "env.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,6 +238,198 @@ static void bloom_filter_rules_out_absent_keys(void **s) {
   sdb__table_unref(t);
 }
 
+
+/* ---- reads through a mapping (mmap_reads) and through pread ----------------------- */
+/* Opens the table at path under a table-file cache l (mmap_reads as given) and
+ * a block cache c. */
+static sdb_table *open_attached(uint64_t size, int mmap_reads, sdb_fdlru *l, sdb_cache **c) {
+  sdb_table *t;
+  assert_int_equal(sdb__table_open(path, 7, size, &t, NULL), 0);
+  sdb__fdlru_init(l, 16);
+  l->mmap_reads = mmap_reads;
+  assert_non_null(*c = sdb__cache_new(64 * 1024));
+  sdb__table_attach(t, *c, l);
+  return t;
+}
+static void close_attached(sdb_table *t, sdb_fdlru *l, sdb_cache *c) {
+  sdb__table_unref(t);
+  assert_int_equal(l->open, 0);
+  sdb__fdlru_destroy(l);
+  sdb__cache_free(c);
+}
+
+/* Every key (present, absent, tombstone; newest and an older snapshot) gives
+ * the same answer read through a mapping, through pread + block cache, and
+ * through the two-level iterator lookup that tables with an undecodable index
+ * use. A digest of all answers is compared. */
+static uint64_t answers(sdb_table *t, int n, int iter_path) {
+  uint64_t h = 0;
+  sdb_buf k = {0};
+  struct sdb_ixent *ix = t->ix;
+  if (iter_path) t->ix = NULL;
+  for (int j = 0; j < 2 * n + 2; j++) {
+    char uk[32];
+    snprintf(uk, sizeof uk, "user-key-%06d", j);
+    for (int old = 0; old < 2; old++) {
+      void *v = NULL;
+      size_t vn = 0;
+      assert_int_equal(sdb__ikey(&k, uk, strlen(uk), old ? (uint64_t)j / 2 + 1 : SDB_MAX_SEQ, SDB_TYPE_SEEK), 0);
+      int rc = sdb__table_get(t, k.p, k.len, &v, &vn, NULL);
+      assert_true(rc >= 0 && rc <= 2);
+      h = h * 1000003 + (uint64_t)rc;
+      if (rc == 1) {
+        h = h * 1000003 + XXH3_64bits(v, vn);
+        free(v);
+      }
+    }
+  }
+  t->ix = ix;
+  sdb__buf_free(&k);
+  return h;
+}
+
+static void mapped_and_pread_reads_agree(void **s) {
+  for (int z = 0; z < 2; z++) {
+    int n = z ? 2000 : 5000;
+    sdb_tb st;
+    uint64_t size = z ? build_z(n, 200, 0, &st) : build(n, 1024, 16), want = 0;
+    for (int mm = 0; mm < 2; mm++) {
+      sdb_fdlru l;
+      sdb_cache *c;
+      sdb_table *t = open_attached(size, mm, &l, &c);
+      assert_non_null(t->ix);
+      assert_int_equal(t->nix, t->nblocks);
+      uint64_t fast = answers(t, n, 0), slow = answers(t, n, 1), again = answers(t, n, 0);
+      assert_true(fast == slow && fast == again);
+      if (mm == 0) want = fast;
+      assert_true(fast == want);
+      assert_int_equal(sdb__table_check(t, NULL, NULL, NULL, NULL), 0);
+      assert_int_equal(l.maps, (uint64_t)mm); /* one mapping, kept */
+      assert_int_equal(l.map_failures, 0);
+      uint64_t hits, misses, ev;
+      size_t usage, nent;
+      sdb__cache_stats(c, &hits, &misses, &ev, &usage, &nent);
+      if (mm && !z) assert_int_equal(hits + misses, 0); /* raw blocks never touch the block cache */
+      if (z) assert_true(hits > 0);                     /* inflated blocks are cached either way */
+      close_attached(t, &l, c);
+    }
+  }
+}
+
+/* A flipped byte in a data block of a mapped table: get and check both report
+ * the file and the block's offset, every time (a failed block is never marked
+ * verified). */
+static void corrupt_block_in_mapped_table_reported(void **s) {
+  uint64_t size = build(2000, 1024, 16);
+  sdb_fdlru l;
+  sdb_cache *c;
+  sdb_eb eb;
+  sdb_buf k = {0};
+  void *v = NULL;
+  size_t vn, j;
+  char want[64];
+  assert_int_equal(tu_xor_byte(path, 3000, 0x04), 0);
+  sdb_table *t = open_attached(size, 1, &l, &c);
+  assert_non_null(t->ix);
+  for (j = 0; j < t->nix && !(t->ix[j].off <= 3000 && 3000 < t->ix[j].off + t->ix[j].len + SDB_SST_TRAILER); j++) {
+  }
+  assert_true(j < t->nix);
+  snprintf(want, sizeof want, "block at offset %llu: checksum mismatch", (unsigned long long)t->ix[j].off);
+  /* the block's last key, looked up at the newest snapshot */
+  assert_int_equal(sdb__ikey(&k, t->ixkeys + t->ix[j].koff, t->ix[j].klen - 8, SDB_MAX_SEQ, SDB_TYPE_SEEK), 0);
+  for (int round = 0; round < 2; round++) {
+    memset(&eb, 0, sizeof eb);
+    assert_int_equal(sdb__table_get(t, k.p, k.len, &v, &vn, &eb), SDB_ECORRUPT);
+    assert_non_null(strstr(eb.msg, "000007.sst"));
+    assert_non_null(strstr(eb.msg, want));
+  }
+  assert_int_equal(l.maps, 1);
+  assert_int_equal(t->verified[j], 0);
+  memset(&eb, 0, sizeof eb);
+  assert_int_equal(sdb__table_check(t, NULL, NULL, NULL, &eb), SDB_ECORRUPT);
+  assert_non_null(strstr(eb.msg, want));
+  /* blocks before it were read and verified; the ones in front still read */
+  assert_int_equal(sdb__ikey(&k, t->ixkeys + t->ix[0].koff, t->ix[0].klen - 8, SDB_MAX_SEQ, SDB_TYPE_SEEK), 0);
+  assert_true(sdb__table_get(t, k.p, k.len, &v, &vn, &eb) > 0);
+  free(v);
+  assert_int_equal(t->verified[0], 1);
+  sdb__buf_free(&k);
+  close_attached(t, &l, c);
+}
+
+/* An iterator keeps reading a mapped table after its file is unlinked, and
+ * an obsolete table's file goes only at the last unref (the iterator's). */
+static void unlinked_table_stays_readable(void **s) {
+  int n = 5000;
+  uint64_t size = build(n, 1024, 16);
+  sdb_fdlru l;
+  sdb_cache *c;
+  sdb_table *t = open_attached(size, 1, &l, &c);
+  sdb_iiter *it = sdb__table_iter(t);
+  int i = 0;
+  it->ops->seek_first(it);
+  for (; it->ops->valid(it) && i < 100; it->ops->next(it)) i++;
+  assert_int_equal(unlink(path), 0); /* behind the engine's back: the mapping keeps the inode */
+  for (; it->ops->valid(it); it->ops->next(it)) i++;
+  assert_int_equal(it->ops->status(it), 0);
+  assert_int_equal(i, n);
+  assert_int_equal(answers(t, n, 0), answers(t, n, 1));
+  it->ops->free(it);
+  close_attached(t, &l, c);
+
+  size = build(n, 1024, 16);
+  t = open_attached(size, 1, &l, &c);
+  it = sdb__table_iter(t);
+  it->ops->seek_first(it);
+  t->obsolete = 1;     /* a MANIFEST edit removed it (db.c D12) */
+  sdb__table_ref(t);   /* close_attached's */
+  sdb__table_unref(t); /* the version's ref: the iterator still holds one */
+  assert_true(tu_file_size(path) > 0);
+  for (i = 0; it->ops->valid(it); it->ops->next(it)) i++;
+  assert_int_equal(it->ops->status(it), 0);
+  assert_int_equal(i, n);
+  it->ops->free(it);
+  assert_true(tu_file_size(path) > 0);
+  close_attached(t, &l, c); /* the last unref unmaps and unlinks */
+  assert_true(tu_file_size(path) < 0);
+}
+
+static int mmap_calls;
+static void *failing_mmap(void *a, size_t n, int prot, int flags, int fd, off_t off) {
+  (void)a, (void)n, (void)prot, (void)flags, (void)fd, (void)off;
+  mmap_calls++;
+  errno = ENOMEM;
+  return MAP_FAILED;
+}
+
+/* mmap fails: the table reads with pread for good, with the same answers,
+ * and the table-file cache records why. */
+static void failed_mmap_falls_back_to_pread(void **s) {
+  int n = 3000;
+  uint64_t size = build(n, 1024, 16), want;
+  sdb_fdlru l;
+  sdb_cache *c;
+  static struct sdb_env env;
+  sdb_table *t = open_attached(size, 0, &l, &c);
+  want = answers(t, n, 0);
+  close_attached(t, &l, c);
+  env = *sdb__env_default();
+  env.mmap = failing_mmap;
+  mmap_calls = 0;
+  sdb__env_set(&env);
+  t = open_attached(size, 1, &l, &c);
+  assert_true(answers(t, n, 0) == want);
+  assert_int_equal(sdb__table_check(t, NULL, NULL, NULL, NULL), 0);
+  assert_int_equal(mmap_calls, 1); /* tried once, not at every read */
+  assert_int_equal(l.maps, 1);
+  assert_int_equal(l.map_failures, 1);
+  assert_int_equal(l.map_errno, ENOMEM);
+  assert_int_equal(t->map_err, ENOMEM);
+  assert_null(t->map);
+  close_attached(t, &l, c);
+  sdb__env_set(NULL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(build_then_iterate_and_get, setup, teardown),
@@ -243,6 +440,10 @@ int main(void) {
       cmocka_unit_test_setup_teardown(zlib_blocks_round_trip_and_shrink, setup, teardown),
       cmocka_unit_test_setup_teardown(incompressible_block_stored_raw, setup, teardown),
       cmocka_unit_test_setup_teardown(corrupt_compressed_block_detected, setup, teardown),
+      cmocka_unit_test_setup_teardown(mapped_and_pread_reads_agree, setup, teardown),
+      cmocka_unit_test_setup_teardown(corrupt_block_in_mapped_table_reported, setup, teardown),
+      cmocka_unit_test_setup_teardown(unlinked_table_stays_readable, setup, teardown),
+      cmocka_unit_test_setup_teardown(failed_mmap_falls_back_to_pread, setup, teardown),
   };
   return cmocka_run_group_tests_name("engine_sstable", tests, NULL, NULL);
 }

@@ -115,6 +115,8 @@ sdb *tu_open(const char *dir, size_t memtable_bytes) {
 sdb *tu_open_opts(const char *dir, const sdb_options *opt) {
   sdb_options o = *opt;
   sdb *db = NULL;
+  const char *mm = getenv("SDB_TEST_MMAP_READS"); /* engine_*_pread in engine/CMakeLists.txt */
+  if (mm && *mm) o.mmap_reads = atoi(mm);
   int rc = sdb_open(dir, &o, &db);
   if (rc) {
     print_error("sdb_open(%s): %s: %s\n", dir, sdb_strerror(rc), sdb_errmsg(db));
