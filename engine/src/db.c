@@ -179,6 +179,7 @@ struct sdb {
   sdb_buf cptr[SDB_NUM_LEVELS]; /* compaction pointer: largest user key last compacted per level */
   int has_cptr[SDB_NUM_LEVELS];
   /* stats */
+  uint64_t bloom_checks, bloom_useful, bloom_false_pos; /* gets: filter probes, "absent" answers, "maybe" but absent (atomic) */
   uint64_t rec_files; /* WALs replayed at open: 2 when a background flush was pending (D20) */
   uint64_t open_us, flushes, flush_bytes, rec_records, rec_bytes, rec_truncated, rec_skipped;
   uint64_t blocks_raw, blocks_zlib; /* block bytes before compression, blocks stored deflated */
@@ -1811,6 +1812,7 @@ int sdb_get_at(sdb *db, const sdb_snap *sn, const void *k, size_t kn, void **val
   __atomic_add_fetch(&ver->refs, 1, __ATOMIC_RELAXED);
   pthread_mutex_unlock(&db->mu);
   rc = SDB_ENOTFOUND;
+  uint64_t checks = 0, useful = 0, falsepos = 0;
   if (sdb__ikey(&ik, k, kn, snap, SDB_TYPE_SEEK)) {
     rc = SDB_ENOMEM;
     goto out;
@@ -1824,7 +1826,16 @@ int sdb_get_at(sdb *db, const sdb_snap *sn, const void *k, size_t kn, void **val
         break;
       }
       sdb_eb eb;
-      int r = sdb__table_get(t, ik.p, ik.len, val, vn, &eb);
+      if (t->filter) {
+        checks++;
+        if (!sdb__table_may_contain(t, k, kn)) {
+          useful++;
+          if (l > 0) break;
+          continue;
+        }
+      }
+      int r = sdb__table_get_nofilter(t, ik.p, ik.len, val, vn, &eb);
+      if (r == 0 && t->filter) falsepos++;
       if (r == 1) rc = 0;
       if (r == 2) rc = SDB_ENOTFOUND;
       if (r < 0) {
@@ -1838,6 +1849,9 @@ int sdb_get_at(sdb *db, const sdb_snap *sn, const void *k, size_t kn, void **val
     }
   }
 out:
+  if (checks) __atomic_add_fetch(&db->bloom_checks, checks, __ATOMIC_RELAXED);
+  if (useful) __atomic_add_fetch(&db->bloom_useful, useful, __ATOMIC_RELAXED);
+  if (falsepos) __atomic_add_fetch(&db->bloom_false_pos, falsepos, __ATOMIC_RELAXED);
   sdb__buf_free(&ik);
   ver_unref(ver);
   return rc;
@@ -2291,6 +2305,9 @@ int sdb_stats(sdb *db, char *buf, size_t len) {
            "write_slowdowns: %" PRIu64 "\n"
            "write_stalls: %" PRIu64 "\n"
            "background_errors: %" PRIu64 "\n"
+           "bloom_checks: %" PRIu64 "\n"
+           "bloom_useful: %" PRIu64 "\n"
+           "bloom_false_positives: %" PRIu64 "\n"
            "block_cache_hits: %" PRIu64 "\n"
            "block_cache_misses: %" PRIu64 "\n"
            "block_cache_evictions: %" PRIu64 "\n"
@@ -2307,7 +2324,8 @@ int sdb_stats(sdb *db, char *buf, size_t len) {
            db->flush_bytes ? (double)tw / (double)db->flush_bytes : 0.0,
            db->user_bytes ? (double)(tw + db->wal_bytes) / (double)db->user_bytes : 0.0, db->blocks_raw,
            db->blocks_zlib, db->nsnaps, db->range_deletes, db->range_deleted_keys, db->txn_commits, db->txn_conflicts, db->write_groups, db->grouped_writes,
-           db->bg_mode ? "on" : "off", db->write_slowdowns, db->write_stalls, db->bg_errors, ch, cm, ce, cu, cn, fopen, freopen);
+           db->bg_mode ? "on" : "off", db->write_slowdowns, db->write_stalls, db->bg_errors, __atomic_load_n(&db->bloom_checks, __ATOMIC_RELAXED), __atomic_load_n(&db->bloom_useful, __ATOMIC_RELAXED),
+           __atomic_load_n(&db->bloom_false_pos, __ATOMIC_RELAXED), ch, cm, ce, cu, cn, fopen, freopen);
   off = strlen(buf);
   if (off + 1 < len)
     snprintf(buf + off, len - off,

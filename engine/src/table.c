@@ -1187,6 +1187,10 @@ shortkey: /* F2 in docs/fuzzing.md: every internal key ends in an 8-byte trailer
 
 int sdb__table_get(sdb_table *t, const uint8_t *ik, size_t ikn, void **v, size_t *vn, sdb_eb *eb) {
   if (!sdb__table_may_contain(t, ik, ikn - 8)) return 0;
+  return sdb__table_get_nofilter(t, ik, ikn, v, vn, eb);
+}
+
+int sdb__table_get_nofilter(sdb_table *t, const uint8_t *ik, size_t ikn, void **v, size_t *vn, sdb_eb *eb) {
   if (!t->ix) return table_get_iter(t, ik, ikn, v, vn, eb);
   size_t lo = 0, hi = t->nix; /* the first block whose last key >= ik */
   while (lo < hi) {

@@ -89,6 +89,8 @@ int sdb__table_may_contain(const sdb_table *t, const void *k, size_t kn);
 /* Newest version <= seek key ik: 1 found put (*v malloc'd), 2 found delete,
  * 0 absent, <0 error. */
 int sdb__table_get(sdb_table *t, const uint8_t *ik, size_t ikn, void **v, size_t *vn, sdb_eb *eb);
+/* The same without the bloom filter check (the caller made it and counted it). */
+int sdb__table_get_nofilter(sdb_table *t, const uint8_t *ik, size_t ikn, void **v, size_t *vn, sdb_eb *eb);
 sdb_iiter *sdb__table_iter(sdb_table *t);
 /* Same, but blocks it reads are not added to the block cache (compaction). */
 sdb_iiter *sdb__table_iter_nofill(sdb_table *t);

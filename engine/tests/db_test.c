@@ -597,9 +597,54 @@ static void mmap_and_pread_reads_agree(void **s) {
   assert_true(a == b && a == c);
 }
 
+/* Bloom filter stats: gets of absent keys are answered by the filters
+ * (bloom_useful), present keys pass them; with no filter nothing is counted. */
+static void bloom_stats_count_checks_and_useful_negatives(void **s) {
+  for (int bits = 0; bits <= 10; bits += 10) {
+    sdb_options o;
+    sdb *db;
+    char k[32];
+    void *v;
+    size_t vn;
+    sdb_options_init(&o);
+    o.deterministic = 1;
+    o.memtable_bytes = 16 << 10;
+    o.bloom_bits_per_key = bits;
+    db = tu_open_opts(dir, &o);
+    for (int i = 0; i < 2000; i++) {
+      snprintf(k, sizeof k, "bloom%d-%05d", bits, i);
+      assert_int_equal(sdb_put(db, k, strlen(k), "value", 5, 0), 0);
+    }
+    assert_int_equal(sdb_flush(db), 0);
+    for (int i = 0; i < 2000; i++) {
+      snprintf(k, sizeof k, "bloom%d-%05d", bits, i);
+      assert_int_equal(sdb_get(db, k, strlen(k), &v, &vn), 0);
+      free(v);
+    }
+    long checks = atol(stat_line(db, "bloom_checks")), useful = atol(stat_line(db, "bloom_useful"));
+    for (int i = 0; i < 2000; i++) {
+      snprintf(k, sizeof k, "bloom%d-%05dx", bits, i); /* absent, inside the tables' ranges */
+      assert_int_equal(sdb_get(db, k, strlen(k), &v, &vn), SDB_ENOTFOUND);
+    }
+    long checks2 = atol(stat_line(db, "bloom_checks")), useful2 = atol(stat_line(db, "bloom_useful"));
+    long fp = atol(stat_line(db, "bloom_false_positives"));
+    if (bits == 0) {
+      assert_int_equal(checks2, 0);
+      assert_int_equal(useful2, 0);
+    } else {
+      assert_true(checks >= 2000);        /* every present key probed at least one filter */
+      assert_true(useful2 - useful > 1800); /* absent keys: nearly all answered by the filter */
+      assert_true(checks2 - checks > 1800); /* (a few fall between two tables of a level: no probe) */
+      assert_true(fp < 200);               /* ~1% at 10 bits per key */
+    }
+    sdb_close(db);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(sync_writes_option_syncs_every_write, setup, teardown),
+      cmocka_unit_test_setup_teardown(bloom_stats_count_checks_and_useful_negatives, setup, teardown),
       cmocka_unit_test_setup_teardown(empty_value, setup, teardown),
       cmocka_unit_test_setup_teardown(embedded_nul_keys, setup, teardown),
       cmocka_unit_test_setup_teardown(value_16mib, setup, teardown),
