@@ -623,6 +623,7 @@ static int create_db(sdb *db, uint64_t maxnum) {
 
 static int flush_locked(sdb *db);
 static int sync_locked(sdb *db);
+static int wait_imm_locked(sdb *db);
 static int compact_locked(sdb *db);
 static uint64_t smallest_snapshot(const sdb *db);
 static void *bg_main(void *arg);
@@ -814,6 +815,7 @@ int sdb_close(sdb *db) {
   if (!db) return 0;
   if (db->bg_started) {
     pthread_mutex_lock(&db->mu);
+    if (db->imm && !db->failed) wait_imm_locked(db); /* finish a pending flush (D20): a quicker next open */
     db->bg_stop = 1;
     pthread_cond_signal(&db->bg_cv);
     pthread_mutex_unlock(&db->mu);
