@@ -109,7 +109,8 @@ static void workload(sdb *db, model *m, int steps, uint64_t seed) {
 }
 
 static int key_cmp(const void *a, size_t an, const void *b, size_t bn) {
-  int c = memcmp(a, b, an < bn ? an : bn);
+  size_t n = an < bn ? an : bn;
+  int c = n ? memcmp(a, b, n) : 0;
   return c ? c : an < bn ? -1 : an > bn;
 }
 
@@ -141,7 +142,7 @@ static void verify(sdb *db, const model *m) {
     const void *k = sdb_iter_key(it, &kn), *v = sdb_iter_value(it, &vn);
     if (seen) assert_true(key_cmp(last, lastn, k, kn) < 0);
     assert_true(kn <= sizeof last);
-    memcpy(last, k, kn);
+    if (kn) memcpy(last, k, kn);
     lastn = kn;
     int i = 0;
     while (i < m->nk && key_cmp(m->key[i], m->kn[i], k, kn)) i++;
