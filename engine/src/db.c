@@ -345,61 +345,117 @@ typedef struct replay_ctx {
   size_t nout, capout;
 } replay_ctx;
 
-static int replay_write_run(replay_ctx *x) {
+/* One table from the sorted run's output entries [from, to). Touches no
+ * shared state but the run (read only): two may run at once. */
+typedef struct build_job {
+  const sdb_rrun *r;
+  const sdb_options *opt;
+  size_t from, to;
+  char path[PATH_MAX];
+  sdb_fmeta *f;
+  uint64_t raw, zblocks;
+  sdb_eb eb;
+  int rc;
+} build_job;
+
+static int build_table(build_job *j) {
   static const uint8_t none[1];
-  sdb *db = x->db;
-  sdb_rrun *r = &x->run;
-  char sp[PATH_MAX];
+  const sdb_rrun *r = j->r;
   sdb_tb tb;
   sdb_buf ik = {0};
-  sdb_fmeta *f;
   int rc;
-  if (!r->n) return 0;
-  if (x->nout == x->capout) {
-    size_t cap = x->capout ? 2 * x->capout : 4;
-    sdb_fmeta *n = realloc(x->out, cap * sizeof *n);
-    if (!n) return sdb__err(&db->eb, SDB_ENOMEM, "recovery: out of memory");
-    x->out = n, x->capout = cap;
-  }
-  if (sdb__rrun_sort(r)) return sdb__err(&db->eb, SDB_ENOMEM, "recovery: out of memory");
-  f = &x->out[x->nout];
-  memset(f, 0, sizeof *f);
-  f->level = 0;
-  f->number = db->vs.next_file++;
-  sdb__sst_name(sp, sizeof sp, db->dir, f->number);
-  if ((rc = sdb__tb_open(&tb, sp, db->opt.block_bytes, db->opt.block_restart_interval, &db->eb))) return rc;
-  tb.bloom_bits = db->opt.bloom_bits_per_key;
-  tb.compression = db->opt.compression;
-  tb.zlevel = db->opt.compression_level;
-  for (size_t i = 0; i < r->nuniq && !rc; i++) {
+  if ((rc = sdb__tb_open(&tb, j->path, j->opt->block_bytes, j->opt->block_restart_interval, &j->eb))) return rc;
+  tb.bloom_bits = j->opt->bloom_bits_per_key;
+  tb.compression = j->opt->compression;
+  tb.zlevel = j->opt->compression_level;
+  for (size_t i = j->from; i < j->to && !rc; i++) {
     const sdb_rop *o = &r->ops[r->ord[i].i];
     /* sorted order reads the WAL's image at random: fetch ahead (the op
      * record far ahead, its key and value nearer) */
-    if (i + 16 < r->nuniq) __builtin_prefetch(&r->ops[r->ord[i + 16].i]);
-    if (i + 8 < r->nuniq) {
+    if (i + 16 < j->to) __builtin_prefetch(&r->ops[r->ord[i + 16].i]);
+    if (i + 8 < j->to) {
       const sdb_rop *a = &r->ops[r->ord[i + 8].i];
       __builtin_prefetch(a->k);
       if (a->v) __builtin_prefetch(a->v), __builtin_prefetch(a->v + a->vn - 1);
     }
     ik.len = 0;
     if (sdb__buf_add(&ik, o->k, o->kn) || sdb__buf_u64(&ik, o->tr))
-      rc = sdb__err(&db->eb, SDB_ENOMEM, "recovery: out of memory");
+      rc = sdb__err(&j->eb, SDB_ENOMEM, "recovery: out of memory");
     else
-      rc = sdb__tb_add(&tb, ik.p, ik.len, o->v ? o->v : none, o->vn, &db->eb);
+      rc = sdb__tb_add(&tb, ik.p, ik.len, o->v ? o->v : none, o->vn, &j->eb);
   }
   sdb__buf_free(&ik);
-  if (!rc) rc = sdb__tb_finish(&tb, &f->size, &db->eb); /* T1 */
-  db->blocks_raw += tb.raw_bytes, db->blocks_zlib += tb.zblocks;
-  if (!rc && (sdb__buf_set(&f->smallest, tb.smallest.p, tb.smallest.len) ||
-              sdb__buf_set(&f->largest, tb.largest.p, tb.largest.len)))
-    rc = sdb__err(&db->eb, SDB_ENOMEM, "recovery: out of memory");
+  if (!rc) rc = sdb__tb_finish(&tb, &j->f->size, &j->eb); /* T1 */
+  j->raw = tb.raw_bytes, j->zblocks = tb.zblocks;
+  if (!rc && (sdb__buf_set(&j->f->smallest, tb.smallest.p, tb.smallest.len) ||
+              sdb__buf_set(&j->f->largest, tb.largest.p, tb.largest.len)))
+    rc = sdb__err(&j->eb, SDB_ENOMEM, "recovery: out of memory");
   sdb__tb_free(&tb, rc != 0);
-  if (rc) {
-    sdb__buf_free(&f->smallest);
-    sdb__buf_free(&f->largest);
-    return rc;
+  return rc;
+}
+
+static void *build_main(void *arg) {
+  build_job *j = arg;
+  j->rc = build_table(j);
+  return NULL;
+}
+
+/* Below this many output entries a run is one table, also in
+ * non-deterministic mode. */
+#define RUN_SPLIT_MIN 65536
+
+/* Sorts the run and writes it as one level-0 table; in non-deterministic
+ * mode a big run is written as two tables split between two user keys (so
+ * disjoint), built by two threads at once (their syscalls interleave, which
+ * deterministic mode must not). */
+static int replay_write_run(replay_ctx *x) {
+  sdb *db = x->db;
+  sdb_rrun *r = &x->run;
+  build_job jobs[2];
+  pthread_t th;
+  int nj, threaded = 0, rc = 0;
+  if (!r->n) return 0;
+  if (x->capout - x->nout < 2) {
+    size_t cap = x->capout ? 2 * x->capout : 4;
+    sdb_fmeta *n = realloc(x->out, cap * sizeof *n);
+    if (!n) return sdb__err(&db->eb, SDB_ENOMEM, "recovery: out of memory");
+    x->out = n, x->capout = cap;
   }
-  x->nout++;
+  if (sdb__rrun_sort(r)) return sdb__err(&db->eb, SDB_ENOMEM, "recovery: out of memory");
+  nj = !db->opt.deterministic && r->nuniq >= RUN_SPLIT_MIN ? 2 : 1;
+  for (int k = 0; k < nj; k++) {
+    build_job *j = &jobs[k];
+    memset(j, 0, sizeof *j);
+    j->r = r;
+    j->opt = &db->opt;
+    j->from = r->nuniq * (size_t)k / (size_t)nj;
+    j->to = r->nuniq * (size_t)(k + 1) / (size_t)nj;
+    j->f = &x->out[x->nout + (size_t)k];
+    memset(j->f, 0, sizeof *j->f);
+    j->f->level = 0;
+    j->f->number = db->vs.next_file++;
+    sdb__sst_name(j->path, sizeof j->path, db->dir, j->f->number);
+  }
+  if (nj == 2) threaded = !pthread_create(&th, NULL, build_main, &jobs[1]);
+  jobs[0].rc = build_table(&jobs[0]);
+  if (nj == 2 && !threaded) jobs[1].rc = build_table(&jobs[1]);
+  if (threaded) pthread_join(th, NULL);
+  for (int k = 0; k < nj; k++) {
+    db->blocks_raw += jobs[k].raw, db->blocks_zlib += jobs[k].zblocks;
+    if (jobs[k].rc && !rc) {
+      rc = jobs[k].rc;
+      memcpy(db->eb.msg, jobs[k].eb.msg, sizeof db->eb.msg);
+    }
+  }
+  for (int k = 0; k < nj; k++) {
+    if (rc) { /* a failed job unlinked its own file; the others go too */
+      if (!jobs[k].rc) sdb__env->unlink(jobs[k].path);
+      sdb__buf_free(&jobs[k].f->smallest);
+      sdb__buf_free(&jobs[k].f->largest);
+    }
+  }
+  if (rc) return rc;
+  x->nout += (size_t)nj;
   sdb__rrun_clear(r);
   return 0;
 }

@@ -396,6 +396,56 @@ static void failed_recovery_loses_nothing(void **s) {
   check_ok(dir);
 }
 
+/* Non-deterministic mode writes a big run as two disjoint tables built by two
+ * threads at once; every key must still be right, and check must pass. */
+#define BIGN 70000
+static void bigkey(char *k, int i) { snprintf(k, 32, "big/%08d", (int)((i * 7919L) % BIGN)); }
+static void bigval(char *v, int i, int gen) { snprintf(v, 64, "value-%d-gen%d-..........", i, gen); }
+
+static void big_run_two_tables_in_parallel(void **s) {
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    char k[32], v[64];
+    sdb *db = tu_open(dir, 256 << 20);
+    for (int i = 0; i < BIGN; i++) {
+      bigkey(k, i), bigval(v, i, 0);
+      if (sdb_put(db, k, strlen(k), v, strlen(v), 0)) _exit(1);
+    }
+    for (int i = 0; i < BIGN; i += 3) {
+      bigkey(k, i), bigval(v, i, 1);
+      if (sdb_put(db, k, strlen(k), v, strlen(v), 0)) _exit(1);
+    }
+    for (int i = 0; i < BIGN; i += 7) {
+      bigkey(k, i);
+      if (sdb_delete(db, k, strlen(k), 0)) _exit(1);
+    }
+    _exit(sdb_sync(db) ? 1 : 0);
+  }
+  int st;
+  assert_int_equal(waitpid(pid, &st, 0), pid);
+  assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  sdb_options o;
+  sdb_options_init(&o);
+  o.deterministic = 0;
+  o.memtable_bytes = 256 << 20;
+  sdb *db = tu_open_opts(dir, &o);
+  assert_string_equal(stat_line(db, "flushes"), "2");
+  char k[32], v[64];
+  for (int i = 0; i < BIGN; i++) {
+    bigkey(k, i), bigval(v, i, i % 3 == 0);
+    tu_expect(db, k, i % 7 == 0 ? NULL : v);
+  }
+  sdb_iter *it;
+  int n = 0;
+  assert_int_equal(sdb_iter_create(db, NULL, 0, NULL, 0, &it), 0);
+  for (; sdb_iter_valid(it); sdb_iter_next(it)) n++;
+  sdb_iter_free(it);
+  assert_int_equal(n, BIGN - (BIGN + 6) / 7);
+  sdb_close(db);
+  check_ok(dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(overwrites_and_deletes_recover_to_newest, setup, teardown),
@@ -403,6 +453,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(wal_bigger_than_run_bound_gives_several_tables, setup, teardown),
       cmocka_unit_test_setup_teardown(reopen_twice_same_state_and_same_files, setup, teardown),
       cmocka_unit_test_setup_teardown(failed_recovery_loses_nothing, setup, teardown),
+      cmocka_unit_test_setup_teardown(big_run_two_tables_in_parallel, setup, teardown),
   };
   return cmocka_run_group_tests_name("engine_recovery", tests, NULL, NULL);
 }
