@@ -345,6 +345,8 @@ typedef struct replay_ctx {
   size_t nout, capout;
 } replay_ctx;
 
+#define RUN_WRITEBACK (4u << 20)
+
 /* One table from the sorted run's output entries [from, to). Touches no
  * shared state but the run (read only): two may run at once. */
 typedef struct build_job {
@@ -368,8 +370,16 @@ static int build_table(build_job *j) {
   tb.bloom_bits = j->opt->bloom_bits_per_key;
   tb.compression = j->opt->compression;
   tb.zlevel = j->opt->compression_level;
+  uint64_t wb = 0; /* bytes handed to early writeback */
   for (size_t i = j->from; i < j->to && !rc; i++) {
     const sdb_rop *o = &r->ops[r->ord[i].i];
+    /* start writing what the builder has written back while it goes on, so
+     * that the fsync at the end (T1) waits for the tail only; a hint */
+    if (tb.off - tb.fbuf.len - wb >= RUN_WRITEBACK) {
+      uint64_t upto = tb.off - tb.fbuf.len; /* handed to write() so far */
+      sdb__env->writeback(tb.fd, (off_t)wb, (off_t)(upto - wb));
+      wb = upto;
+    }
     /* sorted order reads the WAL's image at random: fetch ahead (the op
      * record far ahead, its key and value nearer) */
     if (i + 16 < j->to) __builtin_prefetch(&r->ops[r->ord[i + 16].i]);

@@ -34,6 +34,9 @@ struct sdb_env {
   DIR *(*opendir)(const char *path);
   struct dirent *(*readdir)(DIR *d);
   int (*closedir)(DIR *d);
+  /* starts writeback of a range (SYNC_FILE_RANGE_WRITE); never a durability
+   * point: an fsync still follows */
+  int (*writeback)(int fd, off_t off, off_t n);
 };
 
 /* The table in use. Never NULL. */
