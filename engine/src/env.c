@@ -4,6 +4,7 @@
  * The helpers never retry fsync/fdatasync: a failed sync is reported to the
  * caller, which enters the failed state (see db.c invariant 9).
  */
+#define _GNU_SOURCE
 #include "env.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 
 static int env_open(const char *path, int flags, mode_t mode) { return open(path, flags | O_CLOEXEC, mode); }
 static int env_mkdir(const char *path, mode_t mode) { return mkdir(path, mode); }
+static int env_writeback(int fd, off_t off, off_t n) { return sync_file_range(fd, off, n, SYNC_FILE_RANGE_WRITE); }
 
 static const struct sdb_env default_env = {
     .open = env_open,
@@ -38,6 +40,7 @@ static const struct sdb_env default_env = {
     .closedir = closedir,
     .mmap = mmap,
     .munmap = munmap,
+    .writeback = env_writeback,
 };
 
 const struct sdb_env *sdb__env = &default_env;

@@ -37,6 +37,9 @@ struct sdb_env {
   /* read-only mappings of table files (table.c, option mmap_reads) */
   void *(*mmap)(void *addr, size_t len, int prot, int flags, int fd, off_t off);
   int (*munmap)(void *addr, size_t len);
+  /* starts writeback of a range (SYNC_FILE_RANGE_WRITE); never a durability
+   * point: an fsync still follows */
+  int (*writeback)(int fd, off_t off, off_t n);
 };
 
 /* The table in use. Never NULL. */

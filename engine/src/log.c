@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 /* ---- writer ---------------------------------------------------------------- */
@@ -144,8 +145,9 @@ static int frag_at(sdb_logr *r, uint64_t *pp, int *type, uint16_t *len, int rere
   return FR_OK;
 }
 
-/* One logical record from *pp into r->rec. FR_OK: *start = its offset, *pp =
- * its end. FR_BAD: *bad = offset of the damaged logical record. */
+/* One logical record from *pp into (r->recp, r->recn): in place in r->data
+ * when it is one FULL fragment, else assembled in r->rec. FR_OK: *start = its
+ * offset, *pp = its end. FR_BAD: *bad = offset of the damaged logical record. */
 static int record_at(sdb_logr *r, uint64_t *pp, uint64_t *start, uint64_t *bad, int reread, const char **why) {
   uint64_t p = *pp;
   int in = 0;
@@ -175,9 +177,19 @@ static int record_at(sdb_logr *r, uint64_t *pp, uint64_t *start, uint64_t *bad, 
       return FR_BAD;
     }
     if (!in) *start = p;
+    if (type == SDB_LOG_FULL) { /* one fragment: the record is read in place, no copy */
+      r->recp = r->data + p + SDB_LOG_HDR;
+      r->recn = len;
+      r->rec_stable = 1;
+      *pp = p + SDB_LOG_HDR + len;
+      return FR_OK;
+    }
     if (sdb__buf_add(&r->rec, r->data + p + SDB_LOG_HDR, len)) return *why = "out of memory", FR_BAD;
     p += SDB_LOG_HDR + len;
-    if (type == SDB_LOG_FULL || type == SDB_LOG_LAST) {
+    if (type == SDB_LOG_LAST) {
+      r->recp = r->rec.p;
+      r->recn = r->rec.len;
+      r->rec_stable = 0;
       *pp = p;
       return FR_OK;
     }
@@ -207,6 +219,23 @@ static int find_intact(sdb_logr *r, uint64_t from, uint64_t *start, uint64_t *en
   return 0;
 }
 
+/* The file's image. A big one (a WAL at recovery) asks for transparent huge
+ * pages: filling it then costs a page fault per 2 MiB rather than per 4 KiB
+ * (a fifth of replay time for a 64 MiB WAL). Only a hint. */
+#define IMAGE_HUGE (2u << 20)
+static uint8_t *image_alloc(uint64_t size) {
+  void *p = NULL;
+  if (size >= 2 * IMAGE_HUGE && size <= SIZE_MAX - IMAGE_HUGE) {
+    size_t len = ((size_t)size + IMAGE_HUGE - 1) / IMAGE_HUGE * IMAGE_HUGE;
+    if (posix_memalign(&p, IMAGE_HUGE, len)) return NULL;
+#if defined(MADV_HUGEPAGE) && !defined(NOHUGE)
+    madvise(p, len, MADV_HUGEPAGE);
+#endif
+    return p;
+  }
+  return size <= SIZE_MAX ? malloc((size_t)size) : NULL;
+}
+
 int sdb__logr_open(sdb_logr *r, const char *path, sdb_log_proves proves, void *arg, int paranoid,
                    sdb_eb *eb) {
   struct stat st;
@@ -229,7 +258,7 @@ int sdb__logr_open(sdb_logr *r, const char *path, sdb_log_proves proves, void *a
   r->tail_off = r->size;
   if (r->size) {
     ssize_t n;
-    if (!(r->data = malloc(r->size))) {
+    if (!(r->data = image_alloc(r->size))) {
       sdb__logr_close(r);
       return sdb__err(eb, SDB_ENOMEM, "read %s: out of memory", path);
     }
@@ -254,8 +283,8 @@ int sdb__logr_next(sdb_logr *r, const uint8_t **rec, size_t *n, sdb_eb *eb) {
     if (st == FR_OK) {
       r->pos = r->valid_end = p;
       r->rec_off = start;
-      *rec = r->rec.p;
-      *n = r->rec.len;
+      *rec = r->recp;
+      *n = r->recn;
       return 1;
     }
     if (st == FR_EOF) {
@@ -270,7 +299,7 @@ int sdb__logr_next(sdb_logr *r, const uint8_t **rec, size_t *n, sdb_eb *eb) {
     while (find_intact(r, c, &s, &e)) {
       if (!found) first = s;
       found = 1;
-      if (r->proves && r->proves(r->arg, r->rec.p, r->rec.len, x)) {
+      if (r->proves && r->proves(r->arg, r->recp, r->recn, x)) {
         proven = 1;
         break;
       }

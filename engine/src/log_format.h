@@ -64,13 +64,18 @@ typedef struct sdb_logr {
   int paranoid;
   int done;
   int open_errno; /* errno of a failed open */
-  sdb_buf rec;
+  sdb_buf rec;        /* a record of several fragments, assembled */
+  const uint8_t *recp; /* the record last parsed: into data, or rec.p */
+  size_t recn;
+  int rec_stable;     /* 1: recp points into data (valid until close); 0: into rec (until the next call) */
 } sdb_logr;
 
 int sdb__logr_open(sdb_logr *r, const char *path, sdb_log_proves proves, void *arg, int paranoid,
                    sdb_eb *eb);
 /* 1: a record in (*rec, *n); 0: end (clean, or torn tail at r->tail_off);
- * <0: SDB_ECORRUPT (file and offset in eb) or an I/O error. */
+ * <0: SDB_ECORRUPT (file and offset in eb) or an I/O error. *rec stays valid
+ * until the next call, or until sdb__logr_close if r->rec_stable is 1 (a
+ * record of one fragment is returned in place in the file's image). */
 int sdb__logr_next(sdb_logr *r, const uint8_t **rec, size_t *n, sdb_eb *eb);
 void sdb__logr_close(sdb_logr *r);
 

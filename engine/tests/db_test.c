@@ -26,18 +26,6 @@ static void put(sdb *db, const char *k, const char *v, int sync) {
   assert_int_equal(sdb_put(db, k, strlen(k), v, strlen(v), sync), 0);
 }
 
-static char *stat_line(sdb *db, const char *name) {
-  static char buf[8192], out[128];
-  char pat[128];
-  assert_int_equal(sdb_stats(db, buf, sizeof buf), 0);
-  size_t n = strlen(name);
-  char *p = strncmp(buf, name, n) || buf[n] != ':' ? NULL : buf; /* a whole line's name, not a suffix */
-  snprintf(pat, sizeof pat, "\n%s:", name);
-  if (!p && (p = strstr(buf, pat))) p++;
-  assert_non_null(p);
-  sscanf(p + n + 1, " %127[^\n]", out);
-  return out;
-}
 
 static void empty_value(void **s) {
   sdb *db = tu_open(dir, 0);
@@ -136,7 +124,7 @@ static void batch_atomicity_across_flush(void **s) {
     if (i) assert_int_equal(sdb_batch_delete(b, k, strlen(k)), 0);
     assert_int_equal(sdb_write(db, b, 0), 0);
   }
-  assert_true(atoi(stat_line(db, "flushes")) >= 3);
+  assert_true(atoi(tu_stat(db, "flushes")) >= 3);
   /* a torn last batch: cut the WAL in the middle of its final record */
   sdb_batch_clear(b);
   for (int j = 0; j < 40; j++) {
@@ -179,7 +167,7 @@ static void reopen_after_flush(void **s) {
   sdb_close(db);
   db = tu_open(dir, 0);
   /* the flushed table, plus the recovered WAL rewritten as a table (D7) */
-  assert_string_equal(stat_line(db, "tables"), "2");
+  assert_string_equal(tu_stat(db, "tables"), "2");
   assert_int_equal(tu_count(dir, ".log"), 1);
   for (int i = 0; i < 1000; i++) {
     snprintf(k, sizeof k, "key%05d", i);
@@ -209,13 +197,13 @@ static void manifest_replay(void **s) {
     assert_int_equal(sdb_flush(db), 0);
   }
   char before[64];
-  snprintf(before, sizeof before, "%s", stat_line(db, "last_seq"));
+  snprintf(before, sizeof before, "%s", tu_stat(db, "last_seq"));
   sdb_close(db);
   assert_int_equal(tu_count(dir, ".sst"), 5);
   for (int round = 0; round < 3; round++) { /* each open writes a fresh MANIFEST snapshot */
     db = open_no_compaction();
-    assert_string_equal(stat_line(db, "tables"), "5");
-    assert_string_equal(stat_line(db, "last_seq"), before);
+    assert_string_equal(tu_stat(db, "tables"), "5");
+    assert_string_equal(tu_stat(db, "last_seq"), before);
     for (int f = 0; f < 5; f++) {
       snprintf(k, sizeof k, "f%d-%03d", f, 49);
       tu_expect(db, k, k);
@@ -267,7 +255,7 @@ static void half_written_sstable_ignored_and_removed(void **s) {
   tu_expect(db, "a", "1");
   tu_expect(db, "zz", NULL);
   /* only the table recovery wrote from the WAL (D7); the orphans are not loaded */
-  assert_string_equal(stat_line(db, "tables"), "1");
+  assert_string_equal(tu_stat(db, "tables"), "1");
   assert_int_equal(tu_file_size(orphan), -1);
   assert_int_equal(tu_file_size(garbage), -1);
   sdb_close(db);
@@ -362,7 +350,7 @@ static void torn_wal_tail_truncated_then_appended(void **s) {
   db = tu_open(dir, 0);
   tu_expect(db, "a", "1");
   tu_expect(db, "b", NULL);
-  assert_string_not_equal(stat_line(db, "recovered_tail_truncated_bytes"), "0");
+  assert_string_not_equal(tu_stat(db, "recovered_tail_truncated_bytes"), "0");
   put(db, "c", "3", 1);
   sdb_close(db);
   char msg[256];
@@ -507,7 +495,7 @@ static void concurrent_readers_during_writes_and_flushes(void **s) {
     pthread_join(r[i], &bad);
     assert_null(bad);
   }
-  assert_true(atoi(stat_line(cdb, "flushes")) > 5);
+  assert_true(atoi(tu_stat(cdb, "flushes")) > 5);
   sdb_close(cdb);
 }
 
@@ -526,7 +514,7 @@ static void sync_writes_option_syncs_every_write(void **s) {
       snprintf(name, sizeof name, "k%d%d", det, pol);
       assert_int_equal(sdb_put(db, name, strlen(name), "v", 1, 0), 0);
       unsigned long long off = 0, synced = 0;
-      assert_int_equal(sscanf(strchr(stat_line(db, "wal"), '('), "(%llu bytes, %llu synced)", &off, &synced), 2);
+      assert_int_equal(sscanf(strchr(tu_stat(db, "wal"), '('), "(%llu bytes, %llu synced)", &off, &synced), 2);
       if (pol)
         assert_true(synced == off);
       else
@@ -566,9 +554,9 @@ static uint64_t read_digest(int mmap_reads) {
   }
   assert_int_equal(sdb_iter_status(it), 0);
   sdb_iter_free(it);
-  assert_string_equal(stat_line(db, "mmap_reads"), mmap_reads ? "on" : "off");
-  if (mmap_reads) assert_true(atol(stat_line(db, "table_cache_maps")) > 0);
-  else assert_int_equal(atol(stat_line(db, "table_cache_maps")), 0);
+  assert_string_equal(tu_stat(db, "mmap_reads"), mmap_reads ? "on" : "off");
+  if (mmap_reads) assert_true(atol(tu_stat(db, "table_cache_maps")) > 0);
+  else assert_int_equal(atol(tu_stat(db, "table_cache_maps")), 0);
   assert_int_equal(sdb_close(db), 0);
   return h;
 }
@@ -591,7 +579,7 @@ static void mmap_and_pread_reads_agree(void **s) {
       else put(db, k, v, 0);
     }
   assert_int_equal(sdb_flush(db), 0);
-  assert_true(atol(stat_line(db, "tables")) > 3);
+  assert_true(atol(tu_stat(db, "tables")) > 3);
   assert_int_equal(sdb_close(db), 0);
   uint64_t a = read_digest(1), b = read_digest(0), c = read_digest(1);
   assert_true(a == b && a == c);
@@ -621,13 +609,13 @@ static void bloom_stats_count_checks_and_useful_negatives(void **s) {
       assert_int_equal(sdb_get(db, k, strlen(k), &v, &vn), 0);
       free(v);
     }
-    long checks = atol(stat_line(db, "bloom_checks")), useful = atol(stat_line(db, "bloom_useful"));
+    long checks = atol(tu_stat(db, "bloom_checks")), useful = atol(tu_stat(db, "bloom_useful"));
     for (int i = 0; i < 2000; i++) {
       snprintf(k, sizeof k, "bloom%d-%05dx", bits, i); /* absent, inside the tables' ranges */
       assert_int_equal(sdb_get(db, k, strlen(k), &v, &vn), SDB_ENOTFOUND);
     }
-    long checks2 = atol(stat_line(db, "bloom_checks")), useful2 = atol(stat_line(db, "bloom_useful"));
-    long fp = atol(stat_line(db, "bloom_false_positives"));
+    long checks2 = atol(tu_stat(db, "bloom_checks")), useful2 = atol(tu_stat(db, "bloom_useful"));
+    long fp = atol(tu_stat(db, "bloom_false_positives"));
     if (bits == 0) {
       assert_int_equal(checks2, 0);
       assert_int_equal(useful2, 0);

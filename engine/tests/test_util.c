@@ -276,3 +276,16 @@ int tu_fault_fired(void) { return rule.fired; }
 int tu_calls(enum tu_op op) { return calls[op]; }
 int tu_global_calls(void) { return gcalls; }
 void tu_flip_next_pread(const char *sub) { snprintf(flipsub, sizeof flipsub, "%s", sub); }
+
+char *tu_stat(sdb *db, const char *name) {
+  static char buf[16384], out[128];
+  char pat[128];
+  assert_int_equal(sdb_stats(db, buf, sizeof buf), 0);
+  size_t n = strlen(name);
+  char *p = strncmp(buf, name, n) || buf[n] != ':' ? NULL : buf;
+  snprintf(pat, sizeof pat, "\n%s:", name);
+  if (!p && (p = strstr(buf, pat))) p++;
+  assert_non_null(p);
+  sscanf(p + n + 1, " %127[^\n]", out);
+  return out;
+}

@@ -28,6 +28,9 @@ int tu_append_file(const char *path, const void *p, size_t n);
 char *tu_find(const char *dir, const char *pattern);
 int tu_count(const char *dir, const char *pattern);
 sdb *tu_open(const char *dir, size_t memtable_bytes);
+/* The value of stats line `name` (a whole line's name, not a suffix of
+ * another: "flushes" is not "background_flushes"); fails the test if absent. */
+char *tu_stat(sdb *db, const char *name);
 sdb *tu_open_opts(const char *dir, const sdb_options *opt);
 void tu_expect(sdb *db, const char *k, const char *v); /* v NULL = absent */
 
