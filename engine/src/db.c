@@ -414,19 +414,10 @@ static int apply_ops(sdb_mem *mem, const uint8_t *p, size_t n, uint64_t seq, uin
   uint32_t i = 0;
   char ks[128], vs[128];
   for (; p < end; i++) {
-    uint64_t kn, vn = 0;
-    int type = *p++;
-    const uint8_t *k, *v = NULL;
-    if ((type != SDB_TYPE_PUT && type != SDB_TYPE_DEL) || !(p = sdb__decvar(p, end, &kn)) ||
-        kn > (uint64_t)(end - p))
-      return SDB_ECORRUPT;
-    k = p;
-    p += kn;
-    if (type == SDB_TYPE_PUT) {
-      if (!(p = sdb__decvar(p, end, &vn)) || vn > (uint64_t)(end - p)) return SDB_ECORRUPT;
-      v = p;
-      p += vn;
-    }
+    uint64_t kn, vn;
+    int type;
+    const uint8_t *k, *v;
+    if (sdb__op_next(&p, end, &type, &k, &kn, &v, &vn)) return SDB_ECORRUPT;
     if (mem && sdb__mem_add(mem, seq + i, type, k, (size_t)kn, v, (size_t)vn)) return SDB_ENOMEM;
     if (dump) {
       sdb__escape(k, (size_t)kn, ks, sizeof ks);

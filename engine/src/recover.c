@@ -54,19 +54,10 @@ int sdb__rrun_add(sdb_rrun *r, const uint8_t *p, size_t n, uint64_t seq, uint32_
   }
   const uint8_t *end = p + n;
   for (; p < end; i++) {
-    uint64_t kn, vn = 0;
-    int type = *p++;
-    const uint8_t *k, *v = NULL;
-    if ((type != SDB_TYPE_PUT && type != SDB_TYPE_DEL) || !(p = sdb__decvar(p, end, &kn)) ||
-        kn > (uint64_t)(end - p))
-      goto bad;
-    k = p;
-    p += kn;
-    if (type == SDB_TYPE_PUT) {
-      if (!(p = sdb__decvar(p, end, &vn)) || vn > (uint64_t)(end - p)) goto bad;
-      v = p;
-      p += vn;
-    }
+    uint64_t kn, vn;
+    int type;
+    const uint8_t *k, *v;
+    if (sdb__op_next(&p, end, &type, &k, &kn, &v, &vn)) goto bad;
     if (r->n == r->cap && grow(r)) {
       r->n = n0, r->bytes = b0;
       return SDB_ENOMEM;

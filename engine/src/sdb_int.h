@@ -112,6 +112,27 @@ static inline int sdb__buf_lp(sdb_buf *b, const void *p, size_t n) {
   return rc ? rc : sdb__buf_add(b, p, n);
 }
 
+/* One op of a WAL batch (docs/format/wal.md): type byte, key (varint
+ * length + bytes), and for a put the value (same). Advances *p; 0, or -1 if
+ * the op is malformed or runs past end. */
+static inline int sdb__op_next(const uint8_t **pp, const uint8_t *end, int *type, const uint8_t **k, uint64_t *kn,
+                               const uint8_t **v, uint64_t *vn) {
+  const uint8_t *p = *pp;
+  *type = *p++;
+  *v = NULL, *vn = 0;
+  if ((*type != SDB_TYPE_PUT && *type != SDB_TYPE_DEL) || !(p = sdb__decvar(p, end, kn)) || *kn > (uint64_t)(end - p))
+    return -1;
+  *k = p;
+  p += *kn;
+  if (*type == SDB_TYPE_PUT) {
+    if (!(p = sdb__decvar(p, end, vn)) || *vn > (uint64_t)(end - p)) return -1;
+    *v = p;
+    p += *vn;
+  }
+  *pp = p;
+  return 0;
+}
+
 /* The checksum of every on-disk format: low 32 bits of XXH3-64 (seed 0). */
 static inline uint32_t sdb__cksum(const void *p, size_t n) { return (uint32_t)XXH3_64bits(p, n); }
 

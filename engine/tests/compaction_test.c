@@ -144,7 +144,7 @@ static void set_val(model *m, int i, uint64_t r) {
   for (size_t j = 0; j < m->vlen[i]; j++) m->val[i][j] = (char)('a' + (r >> (j % 50)) % 26);
 }
 
-static long total_compactions, total_moves, deepest, total_ops;
+static long total_compactions, total_moves, deepest, total_ops, total_bg_flushes;
 
 static void run_model(uint64_t seed, int nops) {
   model *m = calloc(1, sizeof *m);
@@ -207,7 +207,7 @@ static void run_model(uint64_t seed, int nops) {
     } else if (op < 98) {
       check_all(db, m);
     } else { /* reopen */
-      total_compactions += stat_num(db, "compactions");
+      total_compactions += stat_num(db, "compactions"), total_bg_flushes += stat_num(db, "background_flushes");
       total_moves += stat_num(db, "trivial_moves");
       while (nsnaps) snap_release(db, 0); /* snapshots do not survive a reopen */
       assert_int_equal(sdb_close(db), 0);
@@ -223,7 +223,7 @@ static void run_model(uint64_t seed, int nops) {
     snprintf(name, sizeof name, "level%d", l);
     if (level_files(db, name) > 0 && l > deepest) deepest = l;
   }
-  total_compactions += stat_num(db, "compactions");
+  total_compactions += stat_num(db, "compactions"), total_bg_flushes += stat_num(db, "background_flushes");
   total_moves += stat_num(db, "trivial_moves");
   check_all(db, m);
   while (nsnaps) snap_release(db, 0);
@@ -246,9 +246,10 @@ static void model_no_key_lost_or_resurrected_across_levels(void **s) {
     run_model((uint64_t)seed, ops);
   }
   print_message("model: %d seeds x %d steps = %ld steps, %ld compactions, %ld trivial moves, deepest level L%ld, "
-                "%ld snapshots taken, %ld whole-db checks at a snapshot, %ld range deletes\n",
+                "%ld snapshots taken, %ld whole-db checks at a snapshot, %ld range deletes, %ld background flushes\n",
                 seeds, ops, total_ops, total_compactions, total_moves, deepest, snaps_taken, snap_checks,
-                range_deletes);
+                range_deletes, total_bg_flushes);
+  if (seeds >= 2) assert_true(total_bg_flushes > 0); /* seed 2, 6, ...: background mode (D20) */
   assert_true(total_compactions > 100);
   assert_true(deepest >= 3); /* the tiny level sizes must push data deep */
   assert_true(snaps_taken > total_ops / 200 && snap_checks > total_ops / 100);
