@@ -255,7 +255,7 @@ static void case_at(const campaign *cp, uint64_t i, pc_case *c) {
         uint64_t n = 1 + (r * g->stride) % g->n;
         snprintf(c->workload, sizeof c->workload, "%s", cp->workloads[g->w]);
         c->seed = o->seed;
-        snprintf(c->model, sizeof c->model, "%s", is_kill(cp->faults[g->f]) ? "strict" : cp->models[g->m]);
+        snprintf(c->model, sizeof c->model, "%s", is_kill(cp->faults[g->f]) ? cp->models[0] : cp->models[g->m]);
         make_plan(cp->faults[g->f], g->op, n, g->lens, o->seed ^ i, c->plan, sizeof c->plan);
         return;
       }
@@ -268,7 +268,7 @@ static void case_at(const campaign *cp, uint64_t i, pc_case *c) {
   snprintf(c->workload, sizeof c->workload, "%s", cp->workloads[g->w]);
   c->seed = o->seed + 1 + (i - cp->nsys);
   snprintf(c->model, sizeof c->model, "%s",
-           is_kill(cp->faults[g->f]) ? "strict" : cp->models[splitmix(&s) % cp->nm]);
+           is_kill(cp->faults[g->f]) ? cp->models[0] : cp->models[splitmix(&s) % cp->nm]);
   make_plan(cp->faults[g->f], g->op, n, NULL, s, c->plan, sizeof c->plan);
   if (cp->faults[g->f] == FFS_A_TORN || cp->faults[g->f] == FFS_A_SHORT) {
     uint64_t keep = 1 + splitmix(&s) % (g->lens ? (g->lens[n - 1] > 1 ? g->lens[n - 1] - 1 : 1) : 64);

@@ -115,4 +115,17 @@ for ts in root.findall("testsuite"):
     assert int(ts.get("tests")) == n
 print("   junit: %d testcases, %d failures" % (len(tcs), fails))
 PY
+echo "== 6. --models applies to kill cases too (they end in a power cut like every case)"
+"$PC" campaign --target sofadb --workload mixed:ops=30 --models ext4 --faults kill,crash --cases 30 \
+  --out "$T/models" --quiet > /dev/null || fail "ext4-only campaign failed"
+python3 - "$T/models/results.jsonl" <<'PY' || fail "a case ran under a model that --models did not name"
+import json, sys
+cases = [json.loads(l) for l in open(sys.argv[1])]
+kinds = {c["fault_kind"] for c in cases}
+assert "kill" in kinds, kinds
+bad = [c["id"] for c in cases if c["model"] != "ext4"]
+assert not bad, bad[:3]
+print("   %d cases (kill and crash), every one under ext4" % len(cases))
+PY
+
 echo "e2e_campaign: all checks passed"
