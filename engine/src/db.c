@@ -702,8 +702,25 @@ static void delete_obsolete(sdb *db) {
   sdb__env->closedir(d);
 }
 
-static int open_tables(sdb *db) {
+/* Opens a table the MANIFEST names (size checked against it), puts it under
+ * the caches and gives it its user-key range. On failure *out is NULL. */
+static int open_live_table(sdb *db, const sdb_fmeta *f, sdb_table **out) {
   char p[PATH_MAX];
+  int rc;
+  *out = NULL;
+  if ((rc = sdb__table_open(sdb__sst_name(p, sizeof p, db->dir, f->number), f->number, f->size, out, &db->eb)))
+    return rc;
+  sdb__table_attach(*out, db->cache, &db->fdl);
+  if (sdb__buf_set(&(*out)->lo, f->smallest.p, f->smallest.len - 8) ||
+      sdb__buf_set(&(*out)->hi, f->largest.p, f->largest.len - 8)) {
+    sdb__table_unref(*out);
+    *out = NULL;
+    return sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
+  }
+  return 0;
+}
+
+static int open_tables(sdb *db) {
   size_t n = 0;
   int rc = 0;
   sdb_table **ts = calloc(db->vs.nfiles + 1, sizeof *ts);
@@ -713,17 +730,8 @@ static int open_tables(sdb *db) {
     goto out;
   }
   for (; n < db->vs.nfiles; n++) {
-    sdb_fmeta *f = &db->vs.files[n];
-    if ((rc = sdb__table_open(sdb__sst_name(p, sizeof p, db->dir, f->number), f->number, f->size, &ts[n], &db->eb)))
-      goto out;
-    lv[n] = f->level;
-    sdb__table_attach(ts[n], db->cache, &db->fdl);
-    if (sdb__buf_set(&ts[n]->lo, f->smallest.p, f->smallest.len - 8) ||
-        sdb__buf_set(&ts[n]->hi, f->largest.p, f->largest.len - 8)) {
-      n++;
-      rc = sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
-      goto out;
-    }
+    if ((rc = open_live_table(db, &db->vs.files[n], &ts[n]))) goto out;
+    lv[n] = db->vs.files[n].level;
   }
   if (!(db->ver = ver_edit(NULL, NULL, 0, ts, lv, n))) rc = sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
 out:
@@ -833,16 +841,8 @@ static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
   }
   for (; nts < x.nout; nts++) {
     sdb_fmeta *f = &x.out[nts];
-    if ((rc = sdb__table_open(sdb__sst_name(p, sizeof p, db->dir, f->number), f->number, f->size, &ts[nts], &db->eb)))
-      goto out;
+    if ((rc = open_live_table(db, f, &ts[nts]))) goto out;
     lv[nts] = f->level;
-    sdb__table_attach(ts[nts], db->cache, &db->fdl);
-    if (sdb__buf_set(&ts[nts]->lo, f->smallest.p, f->smallest.len - 8) ||
-        sdb__buf_set(&ts[nts]->hi, f->largest.p, f->largest.len - 8)) {
-      nts++;
-      rc = sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
-      goto out;
-    }
     db->flushes++;
     db->flush_bytes += f->size;
     db->level_written[f->level] += f->size;
@@ -1112,14 +1112,10 @@ static int build_table(const sdb_options *opt, const char *dir, sdb_mem *mem, ui
  * makes a version holding it current. A failure here fails the handle (the
  * MANIFEST already says the table is live). */
 static int install_l0(sdb *db, sdb_fmeta *f) {
-  char sp[PATH_MAX];
   sdb_table *t = NULL;
   sdb_version *v;
   int rc;
-  sdb__sst_name(sp, sizeof sp, db->dir, f->number);
-  if ((rc = sdb__vstate_add(&db->vs, f)) || (rc = sdb__table_open(sp, f->number, f->size, &t, &db->eb)) ||
-      (sdb__table_attach(t, db->cache, &db->fdl), 0) ||
-      sdb__buf_set(&t->lo, f->smallest.p, f->smallest.len - 8) || sdb__buf_set(&t->hi, f->largest.p, f->largest.len - 8) ||
+  if ((rc = sdb__vstate_add(&db->vs, f)) || (rc = open_live_table(db, f, &t)) ||
       !(v = ver_edit(db->ver, NULL, 0, &t, &f->level, 1))) {
     if (!rc) rc = sdb__err(&db->eb, SDB_ENOMEM, "flush: out of memory");
     sdb__table_unref(t);
