@@ -123,6 +123,37 @@ static void table_write_enospc_fails_only_the_flush(void **s) {
   sdb_close(db);
 }
 
+/* Background mode (D20): a table write failing fails the background flush;
+ * the write that has to wait for that flush gets the error, the handle is not
+ * failed, the data stays in the WAL of the immutable memtable, and once the
+ * disk has room the next write retries the flush and goes on. */
+static void background_flush_failure_fails_the_waiting_write_then_retries(void **s) {
+  sdb_options o;
+  sdb *db;
+  int i, rc = 0, acked;
+  sdb_options_init(&o);
+  o.deterministic = 0;
+  o.memtable_bytes = 4096;
+  db = tu_open_opts(dir, &o);
+  tu_fault_set(TU_WRITE, ".sst", 1, ENOSPC, 1);
+  for (i = 0; i < 2000 && !(rc = put(db, i, 0)); i++) {
+  }
+  acked = i; /* puts 0..i-1 acked, put i failed */
+  assert_int_equal(rc, SDB_ENOSPC);
+  assert_true(tu_fault_fired());
+  assert_non_null(strstr(sdb_errmsg(db), "background flush failed"));
+  expect_range(db, 0, acked, 1); /* the pending memtable still answers reads */
+  tu_fault_remove();
+  tu_fault_install();
+  for (i = acked; i < acked + 200; i++) assert_int_equal(put(db, i, 0), 0); /* retried, not failed */
+  assert_int_equal(sdb_flush(db), 0);
+  expect_range(db, 0, acked + 200, 1);
+  assert_int_equal(sdb_close(db), 0);
+  db = tu_open(dir, 0);
+  expect_range(db, 0, acked + 200, 1);
+  sdb_close(db);
+}
+
 /* Fault sweep: a workload with sync writes, flushes and a reopen is run once
  * per I/O call, failing exactly that call (EIO; ENOSPC for writes). Whatever
  * fails, a clean reopen must hold every acknowledged write and nothing that
@@ -175,6 +206,7 @@ static void every_io_failure_point_keeps_acked_writes(void **s) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(failed_fsync_enters_failed_state, setup, teardown),
+      cmocka_unit_test_setup_teardown(background_flush_failure_fails_the_waiting_write_then_retries, setup, teardown),
       cmocka_unit_test_setup_teardown(enospc_on_wal_write_keeps_acked_writes, setup, teardown),
       cmocka_unit_test_setup_teardown(manifest_fsync_failure_fails_handle, setup, teardown),
       cmocka_unit_test_setup_teardown(table_write_enospc_fails_only_the_flush, setup, teardown),
