@@ -293,6 +293,9 @@ static int scan(const uint8_t *b, size_t len, size_t *end, size_t *nops, size_t 
         const uint8_t *p = b + off + REC_HDR;
         if (type == REC_ISSUED) {
             if (plen < 16) goto bad;
+            /* every entry takes at least 12 bytes: a count beyond that is damage,
+             * not a reason to allocate (found by fuzz_oplog, docs/fuzzing.md F4) */
+            if (wl__get32(p + 12) > (plen - 16) / 12) goto bad;
             if (p[8] == WL_BATCH) subs += wl__get32(p + 12);
             ops++;
         } else if (type != REC_META && type != REC_OUTCOME) {
@@ -422,6 +425,7 @@ static int parse(uint8_t *buf, int own, size_t len, wl_log **out, char *err, siz
     *out = log;
     return 0;
 fail:
+    if (rc == WL_ENOMEM && err && errlen && !err[0]) snprintf(err, errlen, "op log: out of memory (%zu bytes)", len);
     if (own) free(buf);
     wl_log_free(log);
     return rc;
