@@ -1159,18 +1159,17 @@ static int flush_locked(sdb *db) {
     goto out;
   }
   /* D3, D4 above. Callers in background mode waited for a pending flush
-   * first (wait_imm_locked), so no PREV_LOG is live here; the field is
-   * cleared all the same if it were. */
-  sdb_edit e = {1, 1, 1, newlog, db->vs.next_file, db->last_seq, &f, 1, NULL, 0, db->vs.prev_log != 0, 0};
+   * first (wait_imm_locked): no immutable memtable, so no PREV_LOG, is live
+   * here (flush_imm clears both), and this edit leaves PREV_LOG alone. */
+  sdb_edit e = {1, 1, 1, newlog, db->vs.next_file, db->last_seq, &f, 1, NULL, 0, 0, 0};
   if ((rc = sdb__manifest_append(&db->man, &e, &db->eb))) { /* D9: the edit may or may not be on disk */
     sdb__logw_close(&nw);
     enter_failed(db, rc);
     goto out;
   }
   /* The edit is durable: from here on, the new table and WAL are live. */
-  uint64_t oldlog = db->vs.log_number, prevlog = db->vs.prev_log;
+  uint64_t oldlog = db->vs.log_number;
   db->vs.log_number = newlog;
-  db->vs.prev_log = 0;
   db->vs.last_seq = db->last_seq;
   if ((rc = install_l0(db, &f))) {
     sdb__logw_close(&nw);
@@ -1180,7 +1179,6 @@ static int flush_locked(sdb *db) {
   db->wal = nw;
   db->wal_synced = 0;
   unlink_log(db, oldlog); /* D5 */
-  if (prevlog) unlink_log(db, prevlog);
   sdb_mem *m = sdb__mem_new();
   if (!m) {
     rc = enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "flush: out of memory"));

@@ -13,17 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *dir;
+TU_DIR_FIXTURE("cache")
 
-static int setup(void **s) {
-  dir = tu_tmpdir("cache");
-  return 0;
-}
-static int teardown(void **s) {
-  tu_rmrf(dir);
-  free(dir);
-  return 0;
-}
 
 static uint8_t *blk(size_t n, int fill) {
   uint8_t *p = malloc(n);

@@ -19,17 +19,8 @@
 
 #define NKEYS 400
 
-static char *dir;
+TU_DIR_FIXTURE("compact")
 
-static int setup(void **s) {
-  dir = tu_tmpdir("compact");
-  return 0;
-}
-static int teardown(void **s) {
-  tu_rmrf(dir);
-  free(dir);
-  return 0;
-}
 
 typedef struct model {
   int present[NKEYS];
@@ -119,15 +110,7 @@ static void snap_release(sdb *db, int i) {
   snaps[i] = snaps[--nsnaps];
 }
 
-static long stat_num(sdb *db, const char *name) {
-  char buf[8192];
-  assert_int_equal(sdb_stats(db, buf, sizeof buf), 0);
-  char pat[64];
-  snprintf(pat, sizeof pat, "\n%s:", name);
-  char *p = strncmp(buf, pat + 1, strlen(pat + 1)) ? strstr(buf, pat) : buf - 1;
-  assert_non_null(p);
-  return strtol(p + strlen(pat), NULL, 10);
-}
+static long stat_num(sdb *db, const char *name) { return atol(tu_stat(db, name)); }
 
 static long level_files(sdb *db, const char *name) {
   char buf[8192], pat[32];

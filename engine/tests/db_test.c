@@ -10,17 +10,8 @@
 #include <pthread.h>
 #include <unistd.h>
 
-static char *dir;
+TU_DIR_FIXTURE("db")
 
-static int setup(void **s) {
-  dir = tu_tmpdir("db");
-  return 0;
-}
-static int teardown(void **s) {
-  tu_rmrf(dir);
-  free(dir);
-  return 0;
-}
 
 static void put(sdb *db, const char *k, const char *v, int sync) {
   assert_int_equal(sdb_put(db, k, strlen(k), v, strlen(v), sync), 0);

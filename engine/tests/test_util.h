@@ -34,6 +34,22 @@ char *tu_stat(sdb *db, const char *name);
 sdb *tu_open_opts(const char *dir, const sdb_options *opt);
 void tu_expect(sdb *db, const char *k, const char *v); /* v NULL = absent */
 
+/* A cmocka fixture: `dir` is a fresh temp dir (tu_tmpdir(prefix)) during
+ * each test run with setup/teardown, removed after it. */
+#define TU_DIR_FIXTURE(prefix)                                                                     \
+  static char *dir;                                                                                \
+  static int setup(void **s) {                                                                     \
+    (void)s;                                                                                       \
+    dir = tu_tmpdir(prefix);                                                                       \
+    return 0;                                                                                      \
+  }                                                                                                \
+  static int teardown(void **s) {                                                                  \
+    (void)s;                                                                                       \
+    tu_rmrf(dir);                                                                                  \
+    free(dir);                                                                                     \
+    return 0;                                                                                      \
+  }
+
 /* ---- fault injection ------------------------------------------------------------ */
 enum tu_op { TU_WRITE, TU_FSYNC, TU_FDATASYNC, TU_RENAME, TU_OPEN, TU_PREAD, TU_ANY_SYNC, TU_NOPS };
 /* Fail the n-th (1-based) call of op on a path containing `sub` (NULL: any)

@@ -17,17 +17,8 @@
 #define START 1000
 #define THREADS 4
 
-static char *dir;
+TU_DIR_FIXTURE("txn")
 
-static int setup(void **s) {
-  dir = tu_tmpdir("txn");
-  return 0;
-}
-static int teardown(void **s) {
-  tu_rmrf(dir);
-  free(dir);
-  return 0;
-}
 
 static sdb *open_db(void) {
   sdb_options o;
@@ -179,10 +170,7 @@ static void bank_total_constant_under_concurrent_transfers(void **s) {
   for (int i = 0; i < THREADS; i++) pthread_join(th[i], NULL), commits += w[i].commits, conflicts += w[i].conflicts;
   __atomic_store_n(&stop_auditors, 1, __ATOMIC_RELEASE);
   pthread_join(aud, NULL);
-  char st[8192], *cp;
-  assert_int_equal(sdb_stats(db, st, sizeof st), 0);
-  assert_non_null(cp = strstr(st, "\ncompactions: "));
-  long compactions = atol(cp + 14);
+  long compactions = atol(tu_stat(db, "compactions"));
   assert_true(compactions > 0);
   sdb_close(db);
   db = open_db(); /* and after a reopen */

@@ -10,17 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *dir;
+TU_DIR_FIXTURE("wal")
 
-static int setup(void **s) {
-  dir = tu_tmpdir("wal");
-  return 0;
-}
-static int teardown(void **s) {
-  tu_rmrf(dir);
-  free(dir);
-  return 0;
-}
 
 static int never(void *a, const uint8_t *r, size_t n, uint64_t x) { return 0; }
 static int always(void *a, const uint8_t *r, size_t n, uint64_t x) { return 1; }
