@@ -187,7 +187,10 @@ static int record_at(sdb_logr *r, uint64_t *pp, uint64_t *start, uint64_t *bad, 
     if (sdb__buf_add(&r->rec, r->data + p + SDB_LOG_HDR, len)) return *why = "out of memory", FR_BAD;
     p += SDB_LOG_HDR + len;
     if (type == SDB_LOG_LAST) {
-      r->recp = r->rec.p;
+      static const uint8_t empty[1];
+      /* never NULL, also for a record whose fragments are all empty: callers
+       * compute rec + n (found by fuzz_manifest, docs/fuzzing.md F5) */
+      r->recp = r->rec.p ? r->rec.p : empty;
       r->recn = r->rec.len;
       r->rec_stable = 0;
       *pp = p;
