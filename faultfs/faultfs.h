@@ -81,7 +81,7 @@ typedef enum {
   FFS_A_COUNT
 } ffs_action;
 
-/* Ops: the first block is the plan grammar (DESIGN.md); the second block only appears in
+/* Ops: the first block is the plan grammar (docs/powercut.md); the second block only appears in
  * traces (calls that are tracked but cannot be named in a plan except through "any"). */
 #define FFS_OP_MAP(X)                            \
   X(FFS_OP_OPEN, "open")                         \
@@ -134,7 +134,7 @@ typedef struct ffs_plan {
   ffs_rule *rules;
 } ffs_plan;
 
-/* Parses PLAN (grammar in DESIGN.md). "" and "none" give a plan with no rules.
+/* Parses PLAN (grammar in docs/powercut.md). "" and "none" give a plan with no rules.
  * On error returns FFS_EPLAN and writes "plan:POS: what is wrong" into err. */
 int ffs_plan_parse(const char *text, ffs_plan **out, char *err, size_t errlen);
 /* Canonical text ("none" for an empty plan). Returns the length, or FFS_ETOOBIG. */

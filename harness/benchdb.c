@@ -1,6 +1,6 @@
 /*
  * benchdb.c - `powercut bench`: db_bench-style workloads through the target
- * adapters, several targets interleaved in one run (issue 8, docs/bench.md).
+ * adapters, several targets interleaved in one run (docs/bench.md).
  *
  * Shape of a run: for run r = 1..R, for every target in --targets order, a
  * forked child runs the selected workloads on fresh data dirs and sends its
@@ -777,45 +777,6 @@ static void print_shim(const bench_cfg *c, bench_target *ts, int nt) {
   }
 }
 
-/* the issue's targets for sofadb, when both sofadb and leveldb ran */
-static void print_goals(const bench_cfg *c, bench_target *ts, int nt) {
-  int sc = -1, lc = -1;
-  char lab[32];
-  for (int i = 0; i < nt; i++) {
-    if (!strcmp(ts[i].name, "sofadb")) sc = i;
-    if (!strcmp(ts[i].name, "leveldb")) lc = i;
-  }
-  if (sc < 0) return;
-  printf("\nsofadb targets (issue 8):\n");
-  struct { int row; double want; const char *what; } g[] = {
-    {B_FILLSEQ, 1.25, ">= 1.25x leveldb"},   {B_FILLRANDOM, 1.25, ">= 1.25x leveldb"},
-    {B_READRANDOM, 1.5, ">= 1.5x leveldb"},  {B_RECOVERY, 4.0, ">= 4x leveldb MB/s"},
-  };
-  for (size_t i = 0; lc >= 0 && i < sizeof g / sizeof *g; i++) {
-    if (!(c->rows & (1u << g[i].row))) continue;
-    double r = ratio(g[i].row, sc, lc);
-    printf("  %-28s %-20s %6.2fx  %s\n", bench_row[g[i].row], g[i].what, r,
-           isnan(r) ? "n/a" : r >= g[i].want ? "MET" : "MISSED");
-  }
-  if (c->rows & (1u << B_FILLSYNC1)) {
-    stat3 one = cell_stat(&g_cells[B_FILLSYNC1][sc]), disk = cell_stat(&g_cells[B_FILLSYNC1][MAXT]),
-          many = cell_stat(&g_cells[B_FILLSYNCN][sc]);
-    double r1 = one.ok && disk.ok && disk.med > 0 ? one.med / disk.med : NAN;
-    double rn = one.ok && many.ok && one.med > 0 ? many.med / one.med : NAN;
-    printf("  %-28s %-20s %6.2fx  %s\n", "fillsync-1t vs disk", ">= 0.90x disk", r1,
-           isnan(r1) ? "n/a" : r1 >= 0.9 ? "MET" : "MISSED");
-    snprintf(lab, sizeof lab, "fillsync-%dt vs 1t", c->threads);
-    printf("  %-28s %-20s %6.2fx  %s\n", lab, ">= 4x 1 thread", rn,
-           isnan(rn) ? "n/a" : rn >= 4 ? "MET" : "MISSED");
-  }
-  if (lc >= 0 && (c->rows & (1u << B_FILLRANDOM))) {
-    stat3 a = cell_stat(&g_cells[B_FILLRANDOM][sc]), b = cell_stat(&g_cells[B_FILLRANDOM][lc]);
-    double r = a.ok && b.ok && b.bytes > 0 ? a.bytes / b.bytes : NAN;
-    printf("  %-28s %-20s %6.2fx  %s\n", "db size after fillrandom", "<= 1.1x leveldb", r,
-           isnan(r) ? "n/a" : r <= 1.1 ? "MET" : "MISSED");
-  }
-}
-
 static void print_json(FILE *f, const bench_cfg *c, bench_target *ts, int nt, int base) {
   char lab[32], opts[1024];
   fprintf(f, "{\"config\":{\"num\":%" PRIu64 ",\"sync_num\":%" PRIu64 ",\"recovery_bytes\":%" PRIu64
@@ -1133,7 +1094,6 @@ int pc_cmd_bench(int argc, char **argv) {
     printf("\n");
     print_table(&c, ts, nt, base);
     print_shim(&c, ts, nt);
-    print_goals(&c, ts, nt);
   }
   if (rc) fprintf(stderr, "powercut bench: some runs failed (see above)\n");
   return rc;

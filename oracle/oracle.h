@@ -38,7 +38,7 @@ enum {
 };
 const char *orc_strerror(int code);
 
-/* Contract bits (DESIGN.md "Targets"). */
+/* Contract bits (docs/design.md, "Targets and contracts"). */
 #define ORC_DURABLE_ACK  0x01u /* sync-acked writes / writes before an acked barrier survive power cuts */
 #define ORC_PROCESS_SAFE 0x02u /* every acked write survives a process kill */
 #define ORC_PREFIX       0x04u /* recovered state = state after some prefix of the ops */

@@ -1,5 +1,5 @@
 /* plan.c — fault-plan parser and canonical formatter, names of actions/ops/models, and
- * the error table. Grammar (DESIGN.md):
+ * the error table. Grammar (docs/powercut.md):
  *   PLAN := RULE (';' RULE)*     RULE := ACTION '@' OP ['(' GLOB ')'] ['#' N ['+']] [':' ARG]
  * Invariants: a plan that parses has only known actions/ops, N >= 1, a glob without ')'
  * and with balanced brackets, and an ARG only where the action uses one; format() emits

@@ -1,5 +1,5 @@
 /*
- * ckv.h - the skeleton shared by the broken-engine corpus (issue 6, docs/corpus.md).
+ * ckv.h - the skeleton shared by the broken-engine corpus (docs/corpus.md).
  *
  * Every corpus engine is a tiny key-value store behind the pc_target interface: an in-memory
  * sorted table (the "memtable", which holds the whole state), a record codec with a CRC-32

@@ -1,5 +1,5 @@
 /*
- * corpus.c - the broken-engine corpus (issue 6, docs/corpus.md): test-only in-process targets,
+ * corpus.c - the broken-engine corpus (docs/corpus.md): test-only in-process targets,
  * each a classic crash-consistency bug (`corpus-X`) and its correct twin (`corpus-X-fixed`)
  * that differs only in the fix. Engines: logkv.c, tablekv.c, seglog.c on the ckv.c skeleton.
  */

@@ -3,7 +3,7 @@
  *
  * Contract (docs/targets.md): durable_ack, process_safe, prefix, atomic_batch,
  * close_syncs. The adapter always opens sofadb in deterministic mode so the
- * syscall sequence is a pure function of the workload (DESIGN.md).
+ * syscall sequence is a pure function of the workload (docs/design.md).
  *
  * `sofadb-nosync` is a deliberately broken, test-only variant: it acks sync
  * writes without syncing while claiming the same contract. The harness's own

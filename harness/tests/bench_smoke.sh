@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench_smoke.sh - smoke test of `powercut bench` (issue 8): runs every
+# bench_smoke.sh - smoke test of `powercut bench`: runs every
 # workload on a small N against sofadb and every peer built, as a table and as
 # JSON, and checks that each (benchmark, target) row is there with a positive
 # ops/s and that the JSON parses. Figures are not asserted.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end tests of the powercut CLI (issue 5), run against the real binaries:
+# End-to-end tests of the powercut CLI, run against the real binaries:
 #  1. a campaign on sofadb passes (exit 0, every case PASS, reports written);
 #  2. a broken target (sofadb-nosync: acks sync writes without syncing) is caught
 #     with LOST_ACKED or NOT_PREFIX, and its repro id gives the same verdict 20/20;

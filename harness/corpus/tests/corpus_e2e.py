@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""corpus_e2e - the broken-engine corpus against the real powercut binary (issue 6).
+"""corpus_e2e - the broken-engine corpus against the real powercut binary.
 
 For every corpus pair (harness/corpus, docs/corpus.md):
   1. a bounded campaign on the broken engine, with --no-minimize, watched while it runs: the
@@ -132,7 +132,7 @@ def main():
             rc, err, first = campaign(pc, tgt, faults, models, d, minimize=False, watch=True)
             if rc == 2 and "dry run" in err:
                 fail("campaign exit 2: the fault-free dry run already fails (%s) -- "
-                     "harness bug 1 in harness/corpus/HARNESS_BUGS.md" % err.strip())
+                     "a failing dry run must be recorded as a failing case, exit 1" % err.strip())
                 continue
             if rc != 1:
                 fail("campaign (no minimize) exited %d, want 1: %s" % (rc, err.strip()))
