@@ -367,23 +367,44 @@ static void worker_main(campaign *cp, shared *sh, int wid, int fd, uint64_t limi
   _exit(0);
 }
 
-static void progress(const shared *sh, uint64_t total, int64_t t0, int tty, int final) {
+/* One progress line: cases done (of the planned number with a case budget), rate, failures
+ * and errors so far, elapsed time and what is left: the ETA from the rate with a case budget,
+ * the budget's remaining time with a time budget. On a terminal it redraws in place with a
+ * bar of the fraction done; otherwise it is a plain line (the caller prints one every 5 s). */
+static void progress(const shared *sh, uint64_t total, uint64_t time_ms, int64_t t0, int tty, int final) {
   uint64_t done = atomic_load(&sh->done), fails = atomic_load(&sh->failures),
            errs = atomic_load(&sh->errors);
   double el = (double)(pc_now_us() - t0) / 1e6;
-  double rate = el > 0 ? (double)done / el : 0;
+  double rate = el > 0 ? (double)done / el : 0, frac = 0, left = -1;
+  char count[64], rest[64];
+  if (total) {
+    frac = (double)done / (double)total;
+    if (rate > 0 && done < total) left = (double)(total - done) / rate;
+    snprintf(count, sizeof count, "%" PRIu64 "/%" PRIu64 " cases", done, total);
+  } else {
+    snprintf(count, sizeof count, "%" PRIu64 " cases", done);
+  }
+  if (time_ms) {
+    double budget = (double)time_ms / 1e3;
+    double tl = budget - el;
+    if (!total || tl < left || left < 0) left = tl > 0 ? tl : 0;
+    if (!total || el / budget > frac) frac = el / budget;
+  }
+  if (frac > 1) frac = 1;
+  if (final) snprintf(rest, sizeof rest, "done");
+  else if (left >= 0) snprintf(rest, sizeof rest, "%.0fs left", left + 0.5);
+  else snprintf(rest, sizeof rest, "ETA unknown");
   if (tty) {
     char bar[31];
-    int fill = total ? (int)(30.0 * (double)done / (double)total) : (int)((int64_t)el % 30);
+    int fill = (int)(30.0 * frac);
     for (int i = 0; i < 30; i++) bar[i] = i < fill ? '#' : '.';
     bar[30] = '\0';
-    fprintf(stderr, "\r[%s] %" PRIu64 "%s%s cases  %.0f/s  %" PRIu64 " failing  %" PRIu64 " errors  %.1fs ",
-            bar, done, total ? "/" : "", total ? "" : "", rate, fails, errs, el);
-    if (total) fprintf(stderr, "(of %" PRIu64 ")", total);
+    fprintf(stderr, "\r[%s] %s  %.0f/s  %" PRIu64 " failing  %" PRIu64 " errors  %.1fs  %s\033[K",
+            bar, count, rate, fails, errs, el, rest);
     if (final) fputc('\n', stderr);
   } else {
-    fprintf(stderr, "powercut: %" PRIu64 " cases, %.0f/s, %" PRIu64 " failing, %" PRIu64 " errors, %.1fs\n",
-            done, rate, fails, errs, el);
+    fprintf(stderr, "powercut: %s, %.0f/s, %" PRIu64 " failing, %" PRIu64 " errors, %.1fs, %s\n",
+            count, rate, fails, errs, el, rest);
   }
 }
 
@@ -447,11 +468,11 @@ static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
       if (o->time_ms && pc_now_us() - t0 >= (int64_t)o->time_ms * 1000) atomic_store(&sh->stop, 1);
       usleep(100000);
       int el = (int)((pc_now_us() - t0) / 5000000);
-      if (!o->quiet && (tty || el != last_line)) progress(sh, o->cases, t0, tty, 0), last_line = el;
+      if (!o->quiet && (tty || el != last_line)) progress(sh, o->cases ? limit : 0, o->time_ms, t0, tty, 0), last_line = el;
     }
   }
   double elapsed = (double)(pc_now_us() - t0) / 1e6;
-  if (!o->quiet) progress(sh, o->cases, t0, tty, 1);
+  if (!o->quiet) progress(sh, o->cases ? limit : 0, o->time_ms, t0, tty, 1);
   close(fd);
   /* meta.json for this shard */
   {
