@@ -54,8 +54,9 @@ typedef struct rpt__stats {
   rpt__table by_model;     /* model x verdict */
   rpt__count *ops;         /* fault_op counts of fired cases, descending */
   size_t nops;
-  rpt__count *paths;       /* fire_path counts of fired cases, descending */
+  rpt__count *paths;       /* fire_path class counts (digit runs as '*') of fired cases, descending */
   size_t npaths;
+  char *path_names;        /* owns the class names in paths */
   int64_t *recovery;       /* recovery_us >= 0, sorted ascending */
   size_t nrecovery;
   int64_t rec_p50, rec_p99, rec_max;

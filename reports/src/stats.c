@@ -108,24 +108,55 @@ static int cmp_name(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* The path class of a data-dir path: every run of digits becomes one '*', so numbered files
+ * count together (000012.log -> *.log, MANIFEST-000003 -> MANIFEST-*), as `powercut trace`
+ * groups them. Writes at most strlen(p)+1 bytes to out. */
+static void path_class(const char *p, char *out) {
+  while (*p) {
+    if (*p >= '0' && *p <= '9') {
+      while (*p >= '0' && *p <= '9') p++;
+      *out++ = '*';
+    } else {
+      *out++ = *p++;
+    }
+  }
+  *out = '\0';
+}
+
 /* Counts of a string field over fired cases: sort the names, count runs,
- * then order by count (descending) and name. O(n log n) in the cases. */
+ * then order by count (descending) and name. O(n log n) in the cases. With
+ * classes != NULL, each name is first mapped to its path class, kept in a
+ * buffer returned in *classes (freed by the caller). */
 static int count_fill(rpt__count **out, size_t *nout, const rpt_set *s,
-                      size_t field_off) {
-  size_t i, n = 0, k = 0;
+                      size_t field_off, char **classes) {
+  size_t i, n = 0, k = 0, total = 0;
   const char **names = calloc(s->ncases ? s->ncases : 1, sizeof *names);
   rpt__count *v = calloc(s->ncases ? s->ncases : 1, sizeof *v);
-  if (!names || !v) {
+  char *buf = NULL;
+  if (classes) {
+    for (i = 0; i < s->ncases; i++)
+      total += strlen(*(char *const *)((const char *)&s->cases[i] + field_off)) + 1;
+    buf = malloc(total + 1);
+  }
+  if (!names || !v || (classes && !buf)) {
     free(names);
     free(v);
+    free(buf);
     return RPT_ENOMEM;
   }
+  total = 0;
   for (i = 0; i < s->ncases; i++) {
     const rpt_case *c = &s->cases[i];
     if (!c->fired) continue;
     const char *name = *(char *const *)((const char *)c + field_off);
+    if (name[0] && buf) {
+      path_class(name, buf + total);
+      name = buf + total;
+      total += strlen(name) + 1;
+    }
     names[k++] = name[0] ? name : "(unknown)";
   }
+  if (classes) *classes = buf;
   qsort(names, k, sizeof *names, cmp_name);
   for (i = 0; i < k; i++) {
     if (n == 0 || strcmp(v[n - 1].name, names[i]) != 0) v[n++].name = names[i];
@@ -179,8 +210,8 @@ int rpt__stats_compute(const rpt_set *s, rpt__stats *st) {
                        fault_order, sizeof fault_order / sizeof *fault_order)) ||
       (rc = table_fill(&st->by_model, s, st, offsetof(rpt_case, model),
                        model_order, sizeof model_order / sizeof *model_order)) ||
-      (rc = count_fill(&st->ops, &st->nops, s, offsetof(rpt_case, fault_op))) ||
-      (rc = count_fill(&st->paths, &st->npaths, s, offsetof(rpt_case, fire_path))))
+      (rc = count_fill(&st->ops, &st->nops, s, offsetof(rpt_case, fault_op), NULL)) ||
+      (rc = count_fill(&st->paths, &st->npaths, s, offsetof(rpt_case, fire_path), &st->path_names)))
     goto fail;
 
   st->nshards = s->nmetas;
@@ -211,6 +242,7 @@ void rpt__stats_free(rpt__stats *st) {
   table_free(&st->by_model);
   free(st->ops);
   free(st->paths);
+  free(st->path_names);
   free(st->recovery);
   memset(st, 0, sizeof *st);
 }

@@ -105,8 +105,36 @@ static void summary_counts_verdicts_per_fault_kind_and_model(void **st) {
   assert_int_equal(num(o, "coverage.by_syscall.fsync"), 7);
   assert_int_equal(num(o, "coverage.by_syscall.write"), 3);
   const cJSON *paths = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "coverage"), "by_path");
-  assert_int_equal(cJSON_GetObjectItem(paths, "000003.sst")->valueint, 3);
-  assert_int_equal(cJSON_GetObjectItem(paths, "000001.log")->valueint, 7);
+  assert_int_equal(cJSON_GetObjectItem(paths, "*.sst")->valueint, 3);
+  assert_int_equal(cJSON_GetObjectItem(paths, "*.log")->valueint, 7);
+  cJSON_Delete(o);
+  rpt_set_free(s);
+}
+
+/* Numbered files count together under their path class, as `powercut trace` shows them;
+ * a campaign over many tables used to list every one of them. */
+static void coverage_groups_numbered_paths_by_class(void **st) {
+  (void)st;
+  static const char *const fp[] = {"000001.log", "000017.log", "MANIFEST-000003",
+                                   "MANIFEST-000012", "CURRENT", "", "sub/0042.sst"};
+  rpt_set *s;
+  if (rpt_set_create(&s)) abort();
+  for (size_t i = 0; i < sizeof fp / sizeof *fp; i++) {
+    rpt_case c;
+    char id[64];
+    snprintf(id, sizeof id, "pc1/sofadb/mixed/%zu/strict/crash@write#1", i);
+    fx_case(&c, id, "crash", "strict", "PASS", 100);
+    c.fire_path = (char *)fp[i];
+    if (rpt_set_add(s, &c)) abort();
+  }
+  cJSON *o = summary_of(s);
+  const cJSON *paths = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "coverage"), "by_path");
+  assert_int_equal(cJSON_GetArraySize(paths), 5);
+  assert_int_equal(cJSON_GetObjectItem(paths, "*.log")->valueint, 2);
+  assert_int_equal(cJSON_GetObjectItem(paths, "MANIFEST-*")->valueint, 2);
+  assert_int_equal(cJSON_GetObjectItem(paths, "CURRENT")->valueint, 1);
+  assert_int_equal(cJSON_GetObjectItem(paths, "(unknown)")->valueint, 1);
+  assert_int_equal(cJSON_GetObjectItem(paths, "sub/*.sst")->valueint, 1);
   cJSON_Delete(o);
   rpt_set_free(s);
 }
@@ -206,6 +234,7 @@ int main(void) {
       cmocka_unit_test(percentile_is_nearest_rank),
       cmocka_unit_test(summary_counts_verdicts_per_fault_kind_and_model),
       cmocka_unit_test(summary_recovery_percentiles_skip_unmeasured),
+      cmocka_unit_test(coverage_groups_numbered_paths_by_class),
       cmocka_unit_test(states_per_s_comes_from_meta),
       cmocka_unit_test(terminal_summary_lists_failures_with_repro),
       cmocka_unit_test(terminal_summary_neutralizes_escape_sequences),
