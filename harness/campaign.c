@@ -322,10 +322,13 @@ int pc_case_record(pc_worker *wk, const pc_case *c, const pc_campaign_opts *o, i
     {
       uint64_t h = 1469598103934665603ull;
       for (const char *p = min_id; *p; p++) h = (h ^ (uint8_t)*p) * 1099511628211ull;
+      /* the tarball's top folder is named like the tarball, so several extracted in one
+       * place stay apart */
       snprintf(kept, sizeof kept, "artifacts/%016" PRIx64 ".tar.gz", h);
       snprintf(tarball, sizeof tarball, "%s/%s", o->out_dir, kept);
-      snprintf(cmd, sizeof cmd, "mkdir -p '%s/artifacts' && tar -czf '%s' -C '%s' kept", o->out_dir,
-               tarball, wk->root);
+      snprintf(cmd, sizeof cmd,
+               "mkdir -p '%s/artifacts' && tar -czf '%s' --transform='s,^kept,case-%016" PRIx64 ",' -C '%s' kept",
+               o->out_dir, tarball, h, wk->root);
       if (system(cmd) != 0) kept[0] = '\0';
     }
   }

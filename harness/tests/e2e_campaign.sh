@@ -53,6 +53,10 @@ echo "   repro: same verdict 20/20"
 [ -n "$kept" ] && [ -s "$T/bad/$kept" ] || fail "failing case has no kept data dir tarball ($kept)"
 listing=$(tar -tzf "$T/bad/$kept") || fail "kept tarball unreadable"
 [ -n "$listing" ] || fail "kept tarball is empty"
+# every entry sits under one folder named like the tarball (two extracted side by side never merge)
+top="case-$(basename "$kept" .tar.gz)"
+bad_entries=$(grep -v "^$top/" <<<"$listing" || true)
+[ -z "$bad_entries" ] || fail "kept tarball entries outside $top/: $bad_entries"
 
 echo "== 3. minimize shrinks it"
 set +e
