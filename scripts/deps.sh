@@ -3,7 +3,7 @@
 # Usage: scripts/deps.sh            (must be root, or have sudo)
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libfiu-dev fiu-utils libcmocka-dev zlib1g-dev
-      libxxhash-dev libcjson-dev sqlite3 clang libclang-rt-14-dev python3 libxml2-utils
+      libxxhash-dev libcjson-dev sqlite3 clang libclang-rt-14-dev python3 python3-yaml libxml2-utils
       libleveldb-dev librocksdb-dev libsqlite3-dev liblmdb-dev)
 missing=()
 for p in "${PKGS[@]}"; do
