@@ -92,19 +92,20 @@ run_pc "$M" "$T/r2"
 mv "$M/$SHIM" "$T/shim.so" || fail "mv shim"
 out=$(cd "$T/cwd" && "$M/bin/powercut" campaign --target sofadb --cases 1 --out "$T/r3" 2>&1)
 rc=$?
-[ $rc -eq 2 ] && echo "$out" | grep -q "cannot find the faultfs shim libfaultfs.so (tried $M/bin/.*libfaultfs.so" \
+[ $rc -eq 2 ] && echo "$out" | grep -q "cannot find the faultfs shim libfaultfs.so (tried $M/$LIB/libfaultfs.so" \
   || { echo "$out"; fail "missing shim: rc $rc"; }
 [ ! -e "$T/r3" ] || fail "the report dir was created although the shim is missing"
 out=$(cd "$T/cwd" && POWERCUT_SHIM="$T/nope.so" "$M/bin/powercut" campaign --target sofadb --cases 1 --out "$T/r3" 2>&1)
 rc=$?
 [ $rc -eq 2 ] && echo "$out" | grep -q "tried POWERCUT_SHIM=$T/nope.so" || { echo "$out"; fail "bad POWERCUT_SHIM: rc $rc"; }
+[ ! -e "$T/r3" ] || fail "the report dir was created although POWERCUT_SHIM names no file"
 out=$(cd "$T/cwd" && POWERCUT_SHIM="$T/shim.so" "$M/bin/powercut" campaign --target sofadb --workload mixed:ops=20 \
   --cases 2 --out "$T/r4" 2>&1)
 rc=$?
 [ $rc -eq 0 ] || { echo "$out"; fail "POWERCUT_SHIM=$T/shim.so: rc $rc"; }
 out=$(cd "$T/cwd" && "$M/bin/faultfs" run --plan none --dir "$T/ffs" -- true 2>&1)
 rc=$?
-[ $rc -eq 2 ] && echo "$out" | grep -q "cannot find libfaultfs.so (tried $M/bin/" || { echo "$out"; fail "faultfs, missing shim: rc $rc"; }
+[ $rc -eq 2 ] && echo "$out" | grep -q "cannot find libfaultfs.so (tried $M/$LIB/libfaultfs.so" || { echo "$out"; fail "faultfs, missing shim: rc $rc"; }
 mv "$T/shim.so" "$M/$SHIM" || fail "mv shim back"
 
 # ---- embedding sofadb ----------------------------------------------------------
