@@ -13,7 +13,6 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
