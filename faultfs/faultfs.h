@@ -179,6 +179,18 @@ int ffs_rollback(const char *state_dir, const char *data_dir, char *err, size_t 
 /* Removes the shim's files from STATE (undo log, fired record, victims). */
 int ffs_state_clear(const char *state_dir);
 
+/* ---- finding the shim (libffs_ctl only) -------------------------------------------- */
+/* The library directories of the running executable, in search order: the installed
+ * layout, <bindir>/<path from bindir to libdir of the install> (a prefix still works
+ * after it is moved as a whole), then the build tree, <bindir>/../lib, when that differs.
+ * Returns how many were filled (0 when /proc/self/exe cannot be read). */
+#define FFS_LIBDIRS_MAX 2
+int ffs_exe_libdirs(char dirs[FFS_LIBDIRS_MAX][FFS_PATH_MAX]);
+/* Finds libfaultfs.so: $env_var when it is set and not empty (then nowhere else), else
+ * in ffs_exe_libdirs(). 0 with the path in path; FFS_ENOSHIM with the places tried in
+ * tried ("POWERCUT_SHIM=/x", or "/p/lib/x86_64-linux-gnu/libfaultfs.so, /p/lib/libfaultfs.so"). */
+int ffs_shim_find(const char *env_var, char *path, size_t len, char *tried, size_t tlen);
+
 /* ---- shim control (fork-server) ----------------------------------------------------- */
 /* Exported by libfaultfs.so (look it up with dlsym(RTLD_DEFAULT, FFS_SHIM_CONFIGURE_SYM)
  * in the freshly forked child). plan == NULL makes the shim idle. Resets counters, the

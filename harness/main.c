@@ -4,7 +4,7 @@
  * Commands that run cases need the faultfs shim loaded in this process (the
  * per-case children are forked from it and configure it; no exec per case).
  * When it is not loaded, powercut re-executes itself once with
- * LD_PRELOAD=<prefix>/lib/libfaultfs.so (or $POWERCUT_SHIM); the shim stays
+ * LD_PRELOAD=<libdir>/libfaultfs.so (or $POWERCUT_SHIM); the shim stays
  * idle in this process and in every child that does not configure it.
  * Exit codes: 0 pass, 1 violation found, 2 usage or setup error.
  */
@@ -50,8 +50,7 @@ static int usage_error(const char *cmd, const char *fmt, const char *arg) {
 
 /* ---- shim loading ---- */
 static int ensure_shim(char **argv) {
-  char exe[PATH_MAX], shim[PATH_MAX + 64], pre[2 * PATH_MAX + 128];
-  const char *env = getenv("POWERCUT_SHIM");
+  char exe[PATH_MAX], shim[PATH_MAX + 64], pre[2 * PATH_MAX + 128], tried[3 * PATH_MAX];
   ssize_t n;
   if (dlsym(RTLD_DEFAULT, FFS_SHIM_CONFIGURE_SYM)) return 0;
   if (getenv("POWERCUT_REEXEC")) {
@@ -61,14 +60,10 @@ static int ensure_shim(char **argv) {
   }
   if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) < 0) return 2;
   exe[n] = '\0';
-  if (env) snprintf(shim, sizeof shim, "%s", env);
-  else {
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", exe);
-    snprintf(shim, sizeof shim, "%s/../lib/libfaultfs.so", dirname(tmp));
-  }
-  if (access(shim, R_OK)) {
-    fprintf(stderr, "powercut: cannot find the faultfs shim at %s (build it, or set POWERCUT_SHIM)\n", shim);
+  /* $POWERCUT_SHIM, else the installed prefix's libdir, else build/lib */
+  if (ffs_shim_find("POWERCUT_SHIM", shim, sizeof shim, tried, sizeof tried)) {
+    fprintf(stderr, "powercut: cannot find the faultfs shim libfaultfs.so (tried %s); build or install it, or set POWERCUT_SHIM\n",
+            tried);
     return 2;
   }
   if (getenv("LD_PRELOAD") && *getenv("LD_PRELOAD"))

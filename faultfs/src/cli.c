@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,18 +40,12 @@ static void usage(FILE *f) {
           "Environment: FAULTFS_LIB overrides the path of libfaultfs.so.\n");
 }
 
-static int shim_path(char *out, size_t len) {
-  const char *env = getenv("FAULTFS_LIB");
-  if (env && *env) {
-    snprintf(out, len, "%s", env);
-    return access(out, R_OK) == 0 ? 0 : -1;
-  }
-  char exe[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0) return -1;
-  exe[n] = 0;
-  snprintf(out, len, "%s/../lib/libfaultfs.so", dirname(exe));
-  return access(out, R_OK) == 0 ? 0 : -1;
+/* libfaultfs.so: $FAULTFS_LIB, else beside this executable (ffs_shim_find) */
+static int shim_path(const char *cmd, char *out, size_t len) {
+  char tried[3 * FFS_PATH_MAX];
+  if (ffs_shim_find("FAULTFS_LIB", out, len, tried, sizeof tried) == 0) return 0;
+  fprintf(stderr, "faultfs %s: cannot find libfaultfs.so (tried %s; set FAULTFS_LIB)\n", cmd, tried);
+  return -1;
 }
 
 static int make_tmp_state(char *out, size_t len) {
@@ -92,7 +85,7 @@ static int cmd_run(int argc, char **argv) {
   if (ffs_model_from_name(model) < 0) { fprintf(stderr, "faultfs run: unknown model '%s'\n", model); goto out; }
   struct stat st;
   if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) { fprintf(stderr, "faultfs run: data dir '%s' does not exist\n", dir); goto out; }
-  if (shim_path(lib, sizeof lib) < 0) { fprintf(stderr, "faultfs run: cannot find libfaultfs.so (set FAULTFS_LIB)\n"); goto out; }
+  if (shim_path("run", lib, sizeof lib) < 0) goto out;
   if (!state) {
     if (make_tmp_state(tmpstate, sizeof tmpstate) < 0) { perror("faultfs run: mkdtemp"); goto out; }
     state = tmpstate;
@@ -302,7 +295,7 @@ static int cmd_bench(int argc, char **argv) {
     else if (!strcmp(argv[i], "--runs")) runs = atol(argv[++i]);
   }
   if (iters < 1 || runs < 1 || runs > 99) { usage(stderr); return 2; }
-  if (shim_path(lib, sizeof lib) < 0) { fprintf(stderr, "faultfs bench: cannot find libfaultfs.so\n"); return 2; }
+  if (shim_path("bench", lib, sizeof lib) < 0) return 2;
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n <= 0) return 2;
   exe[n] = 0;
