@@ -730,6 +730,8 @@ static int refuse_if_data(const char *dir, sdb_eb *eb) {
       data = 1; /* a table, or something else than a regular file under a sofadb name */
     } else if (t == SDB_F_LOG) {
       data = size > LEFTOVER_WAL_MAX;
+    } else if (size > 4096) {
+      data = 1; /* far beyond an empty snapshot: not read (it could be huge) */
     } else {
       sdb_vstate vs;
       sdb_eb ignore;
@@ -750,7 +752,7 @@ static int refuse_if_data(const char *dir, sdb_eb *eb) {
   if (!found) return 0;
   return sdb__err(eb, SDB_ECORRUPT,
                   "%s: no CURRENT file, but the directory holds sofadb data (%s%s): not a new database; nothing was "
-                  "created or deleted (restore CURRENT, or move those files away)",
+                  "deleted or overwritten (restore CURRENT, or move those files away)",
                   dir, list, found > 6 ? ", ..." : "");
 }
 

@@ -24,7 +24,7 @@ no_current_with_data)
   rm "$D/CURRENT"; before=$(digest "$D")
   trun "$SOFADB" "$D" put a b; expect_rc 3
   expect_out "$D: no CURRENT file, but the directory holds sofadb data ("; expect_out "$(basename "$SST")"
-  expect_out "$(basename "$MAN")"; expect_out "not a new database; nothing was created or deleted"
+  expect_out "$(basename "$MAN")"; expect_out "not a new database; nothing was deleted or overwritten"
   unchanged "$before" put
   trun "$SOFADB" "$D" get k1; expect_rc 3; expect_out "no CURRENT file, but the directory holds sofadb data"
   trun "$SOFADB" "$D" check; expect_rc 3; expect_out "no CURRENT file, but the directory holds sofadb data"
