@@ -88,7 +88,7 @@ case "$KIND" in
 current | manifest | table | wal | lock)
   F=$(name_of "$KIND"); DUMP=$F
   [ "$KIND" = current ] || [ "$KIND" = lock ] && DUMP=$(name_of manifest)
-  for how in truncated bitflip huge missing fifo symlink_file symlink_dir; do
+  for how in truncated huge missing fifo symlink_file symlink_dir bitflip; do
     CASE="$KIND/$how"; NAME=$F; class=err; lazy=
     [ "$KIND" = lock ] && [ ! -s "$B/LOCK" ] && { [ "$how" = truncated ] || [ "$how" = bitflip ]; } && continue
     case "$KIND/$how" in
