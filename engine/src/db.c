@@ -97,6 +97,18 @@
  *       Readers see memtable, then immutable memtable, then tables. At most
  *       one immutable memtable: a writer that fills the next one waits
  *       (memtable_stalls).
+ *  (D21) An open deletes files (D6) only after it recovered from the live
+ *       MANIFEST that CURRENT names and published its successor. An open
+ *       that finds no CURRENT creates a database only if the directory holds
+ *       no sofadb data (a table, a WAL with records, a MANIFEST listing a
+ *       table): CURRENT missing beside them is damage, not a new database,
+ *       and creating one would make the next open delete them all. A created
+ *       database deletes nothing (what an interrupted create left stays until
+ *       the next open, which finds a live MANIFEST).
+ *  (D22) A read_only open changes nothing in the directory: the WALs are
+ *       replayed into the memtable, no file is created, renamed or deleted,
+ *       LOCK (if present) is held shared and never created; every write path
+ *       returns SDB_EREADONLY (check_failed).
  *  (D19) A clean close (sync_on_close) appends, after its final sync, a
  *       marker record of no ops whose synced_upto is the whole log, and syncs
  *       it: damage anywhere in a closed log is reported as corruption.
@@ -400,6 +412,8 @@ static int enter_failed(sdb *db, int rc) {
 
 static int check_failed(sdb *db) {
   if (!db->open_ok) return sdb__err(&db->eb, SDB_EFAILED, "database handle did not open");
+  if (db->opt.read_only) /* D22 */
+    return sdb__err(&db->eb, SDB_EREADONLY, "%s: opened read-only (option read_only): writes are refused", db->dir);
   if (db->failed)
     return sdb__err(&db->eb, SDB_EFAILED, "database failed after: %s (%s); reopen it", db->failmsg,
                     sdb_strerror(db->failed));
@@ -444,6 +458,7 @@ static int wal_proves(void *arg, const uint8_t *rec, size_t n, uint64_t x) {
  * live until recover_db's MANIFEST names them. */
 typedef struct replay_ctx {
   sdb *db;
+  sdb_mem *mem; /* read_only open (D22): batches go into this memtable, no table is written */
   sdb_rrun run;
   sdb_fmeta *out; /* tables written so far */
   size_t nout, capout;
@@ -609,7 +624,9 @@ static int wal_replay(const char *path, uint64_t number, replay_ctx *ctx, int pa
     if (dump)
       fprintf(dump, "@%" PRIu64 " batch seq %" PRIu64 " count %u synced_upto %" PRIu64 "\n", r.rec_off, seq, count,
               sdb__dec64(rec + 12));
-    if (ctx)
+    if (ctx && ctx->mem)
+      rc = apply_ops(ctx->mem, rec + SDB_WAL_REC_HDR, n - SDB_WAL_REC_HDR, seq, count, NULL);
+    else if (ctx)
       rc = sdb__rrun_add(&ctx->run, rec + SDB_WAL_REC_HDR, n - SDB_WAL_REC_HDR, seq, count, r.rec_stable);
     else
       rc = apply_ops(NULL, rec + SDB_WAL_REC_HDR, n - SDB_WAL_REC_HDR, seq, count, dump);
@@ -638,12 +655,19 @@ out:
 }
 
 /* ---- open ---------------------------------------------------------------------- */
-static int lock_dir(const char *dir, int *fdout, sdb_eb *eb) {
+/* LOCK, flock()ed: exclusive for a writer (created if absent), shared for a
+ * read_only open or check (D22: never created; none there = no lock). Never
+ * through a symlink, never a FIFO (whose open could block). */
+static int lock_dir_mode(const char *dir, int shared, int *fdout, sdb_eb *eb) {
   char p[PATH_MAX];
+  const char *kind = NULL;
+  *fdout = -1;
   snprintf(p, sizeof p, "%s/LOCK", dir);
-  int fd = sdb__env->open(p, O_RDWR | O_CREAT, 0644);
-  if (fd < 0) return sdb__ioerr(eb, "open", p, -errno);
-  if (sdb__env->flock(fd, LOCK_EX | LOCK_NB) < 0) {
+  int fd = sdb__open_regular(p, shared ? O_RDONLY | O_NOFOLLOW : O_RDWR | O_CREAT | O_NOFOLLOW, &kind);
+  if (fd == -ENOENT && shared) return 0;
+  if (fd == -ELOOP) return sdb__err(eb, SDB_ECORRUPT, "%s: is a symlink, not a regular file (not followed)", p);
+  if (fd < 0) return sdb__open_error(eb, p, fd, kind);
+  if (sdb__env->flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
     int e = errno;
     sdb__env->close(fd);
     if (e == EWOULDBLOCK) return sdb__err(eb, SDB_EBUSY, "%s: database is open in another handle or process", p);
@@ -652,6 +676,8 @@ static int lock_dir(const char *dir, int *fdout, sdb_eb *eb) {
   *fdout = fd;
   return 0;
 }
+
+static int lock_dir(const char *dir, int *fdout, sdb_eb *eb) { return lock_dir_mode(dir, 0, fdout, eb); }
 
 /* Largest file number present in dir (to never reuse a number on disk). */
 static int max_file_number(const char *dir, uint64_t *max, sdb_eb *eb) {
@@ -666,6 +692,68 @@ static int max_file_number(const char *dir, uint64_t *max, sdb_eb *eb) {
   }
   sdb__env->closedir(d);
   return 0;
+}
+
+/* Size of a regular file (-errno, or SDB__ENOTREG). */
+static int64_t regular_size(const char *path) {
+  struct stat st;
+  int fd = sdb__open_regular(path, O_RDONLY, NULL), rc = 0;
+  if (fd < 0) return fd;
+  if (sdb__env->fstat(fd, &st) < 0) rc = -errno;
+  sdb__env->close(fd);
+  return rc ? rc : (int64_t)st.st_size;
+}
+
+/* An interrupted create leaves at most a WAL holding its header, and a
+ * MANIFEST whose snapshot lists no table (or a torn one, no longer than a
+ * header and an empty snapshot). */
+#define LEFTOVER_WAL_MAX (SDB_LOG_HDR + SDB_LOG_HEADER_LEN)
+#define LEFTOVER_MANIFEST_MAX 96
+
+/* (D21) With no CURRENT: names the sofadb data files in dir into eb and
+ * returns SDB_ECORRUPT; 0 when there are none (only leftovers of an
+ * interrupted create, LOCK, foreign names). */
+static int refuse_if_data(const char *dir, sdb_eb *eb) {
+  char p[PATH_MAX], list[256] = "";
+  size_t used = 0, found = 0;
+  DIR *d = sdb__env->opendir(dir);
+  struct dirent *e;
+  if (!d) return sdb__ioerr(eb, "opendir", dir, -errno);
+  while ((e = sdb__env->readdir(d))) {
+    uint64_t num;
+    enum sdb_ftype t = sdb__parse_name(e->d_name, &num);
+    int data = 0;
+    if (t != SDB_F_SST && t != SDB_F_LOG && t != SDB_F_MANIFEST) continue;
+    snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+    int64_t size = regular_size(p);
+    if (t == SDB_F_SST || size < 0) {
+      data = 1; /* a table, or something else than a regular file under a sofadb name */
+    } else if (t == SDB_F_LOG) {
+      data = size > LEFTOVER_WAL_MAX;
+    } else if (size > 4096) {
+      data = 1; /* far beyond an empty snapshot: not read (it could be huge) */
+    } else {
+      sdb_vstate vs;
+      sdb_eb ignore;
+      if (!sdb__manifest_read(p, num, &vs, NULL, &ignore)) {
+        data = vs.nfiles > 0;
+        sdb__vstate_free(&vs);
+      } else {
+        data = size > LEFTOVER_MANIFEST_MAX;
+      }
+    }
+    if (!data) continue;
+    if (found++ < 6) {
+      int n = snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "", e->d_name);
+      if (n > 0 && (size_t)n < sizeof list - used) used += (size_t)n;
+    }
+  }
+  sdb__env->closedir(d);
+  if (!found) return 0;
+  return sdb__err(eb, SDB_ECORRUPT,
+                  "%s: no CURRENT file, but the directory holds sofadb data (%s%s): not a new database; nothing was "
+                  "deleted or overwritten (restore CURRENT, or move those files away)",
+                  dir, list, found > 6 ? ", ..." : "");
 }
 
 /* (D6) */
@@ -774,7 +862,7 @@ static void *bg_main(void *arg);
 static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
   char p[PATH_MAX];
   uint64_t end = 0, size = 0, seq;
-  replay_ctx x = {.db = db};
+  replay_ctx x = {.db = db, .mem = db->opt.read_only ? db->mem : NULL};
   sdb_table **ts = NULL;
   int *lv = NULL, rc, published = 0;
   size_t nts = 0;
@@ -809,6 +897,10 @@ static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
   db->last_seq = seq; /* D8 */
   db->rec_bytes += end;
   if (size > end) db->rec_truncated = size - end;
+  if (db->opt.read_only) { /* D22: the WALs are in db->mem; nothing is written */
+    db->man_number = mnum;
+    goto out;
+  }
   /* D7: what was recovered is now in fresh tables (x.out, written and fsynced:
    * T1). The old WAL is never appended to, nor fsynced: a failed fsync may
    * have dropped even its header, and records appended after it would then
@@ -870,8 +962,8 @@ out:
 
 static int open_db(sdb *db) {
   uint64_t mnum = 0, maxnum = 0;
-  int rc;
-  if (db->opt.create_if_missing) {
+  int rc, ro = db->opt.read_only;
+  if (db->opt.create_if_missing && !ro) {
     if (sdb__env->mkdir(db->dir, 0755) < 0 && errno != EEXIST) return sdb__ioerr(&db->eb, "mkdir", db->dir, -errno);
   } else {
     DIR *d = sdb__env->opendir(db->dir);
@@ -879,7 +971,7 @@ static int open_db(sdb *db) {
     if (!d) return sdb__ioerr(&db->eb, "opendir", db->dir, -errno);
     sdb__env->closedir(d);
   }
-  if ((rc = lock_dir(db->dir, &db->lockfd, &db->eb))) return rc;
+  if ((rc = lock_dir_mode(db->dir, ro, &db->lockfd, &db->eb))) return rc;
   if (!(db->cache = sdb__cache_new(db->opt.cache_bytes))) return sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
   sdb__fdlru_init(&db->fdl, db->opt.max_open_files);
   db->fdl.mmap_reads = db->opt.mmap_reads;
@@ -887,11 +979,13 @@ static int open_db(sdb *db) {
   if ((rc = max_file_number(db->dir, &maxnum, &db->eb))) return rc;
   if (!(db->mem = sdb__mem_new())) return sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
   rc = sdb__current_get(db->dir, &mnum, &db->eb);
-  if (rc == SDB_ENOENT) {
-    if (!db->opt.create_if_missing)
-      return sdb__err(&db->eb, SDB_ENOENT, "%s: no CURRENT file", db->dir);
+  if (rc == SDB_ENOENT) { /* D21: a new database, unless there is data here */
+    if ((rc = refuse_if_data(db->dir, &db->eb))) return rc;
+    if (!db->opt.create_if_missing || ro)
+      return sdb__err(&db->eb, SDB_ENOENT, "%s: no CURRENT file: not a sofadb database", db->dir);
     if ((rc = create_db(db, maxnum))) return rc;
     if (!(db->ver = ver_edit(NULL, NULL, 0, NULL, NULL, 0))) return sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
+    return 0; /* D21: nothing is deleted */
   } else if (rc) {
     return rc;
   } else if (db->opt.error_if_exists) {
@@ -899,7 +993,7 @@ static int open_db(sdb *db) {
   } else if ((rc = recover_db(db, mnum, maxnum))) {
     return rc;
   }
-  delete_obsolete(db); /* D6: after the new MANIFEST and CURRENT are durable */
+  if (!ro) delete_obsolete(db); /* D6: after the new MANIFEST and CURRENT are durable */
   return 0;
 }
 
@@ -970,7 +1064,7 @@ int sdb_open(const char *dir, const sdb_options *opt, sdb **out) {
   }
   if ((rc = open_db(db))) goto fail;
   db->open_ok = 1;
-  if (!db->opt.deterministic) { /* recovery compacted inline; from now on in the background */
+  if (!db->opt.deterministic && !db->opt.read_only) { /* recovery compacted inline; from now on in the background */
     pthread_mutex_lock(&db->mu);
     db->bg_mode = 1;
     if (pthread_create(&db->bg, NULL, bg_main, db)) {
@@ -1003,7 +1097,7 @@ int sdb_close(sdb *db) {
     db->bg_started = 0;
   }
   pthread_mutex_lock(&db->mu);
-  if (db->open_ok && !db->failed && db->opt.sync_on_close) {
+  if (db->open_ok && !db->failed && db->opt.sync_on_close && !db->opt.read_only) {
     rc = sdb__logw_sync(&db->wal, &db->eb);
     /* (D19) A clean close ends the log with a marker: a record of no ops whose
      * synced_upto is the whole log, synced. Damage anywhere before it is then
@@ -2531,9 +2625,14 @@ int sdb__check_dir(const char *dir, FILE *out, char *msg, size_t msglen) {
   int lockfd = -1, rc;
   char p[PATH_MAX];
   sdb_buf first = {0}, last = {0};
-  if ((rc = lock_dir(dir, &lockfd, &eb))) goto out;
+  if (!dir || !*dir) {
+    rc = sdb__err(&eb, SDB_EINVAL, "check: empty directory name");
+    goto out;
+  }
+  if ((rc = lock_dir_mode(dir, 1, &lockfd, &eb))) goto out; /* D22: shared, never created */
   if ((rc = sdb__current_get(dir, &mnum, &eb))) {
-    if (rc == SDB_ENOENT) sdb__err(&eb, rc, "%s: no CURRENT: not a database", dir);
+    if (rc == SDB_ENOENT && !(rc = refuse_if_data(dir, &eb)))
+      rc = sdb__err(&eb, SDB_ENOENT, "%s: no CURRENT: not a database", dir);
     goto out;
   }
   if ((rc = sdb__manifest_read(sdb__manifest_name(p, sizeof p, dir, mnum), mnum, &vs, NULL, &eb))) goto out;

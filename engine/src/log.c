@@ -36,8 +36,14 @@ static int logw_open(sdb_logw *w, const char *path, int flags, sdb_eb *eb) {
 
 int sdb__logw_create(sdb_logw *w, const char *path, const char *magic, uint64_t num, sdb_eb *eb) {
   uint8_t h[SDB_LOG_HEADER_LEN];
-  int rc = logw_open(w, path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, eb);
-  if (rc) return rc;
+  int rc;
+  memset(w, 0, sizeof *w);
+  snprintf(w->path, sizeof w->path, "%s", path);
+  if ((w->fd = sdb__create_new(path, O_APPEND)) < 0) { /* never over an existing name (a symlink) */
+    rc = sdb__ioerr(eb, "create", path, w->fd);
+    w->fd = -1;
+    return rc;
+  }
   memcpy(h, magic, 8);
   sdb__enc32(h + 8, SDB_LOG_VERSION);
   sdb__enc64(h + 12, num);
@@ -247,10 +253,13 @@ int sdb__logr_open(sdb_logr *r, const char *path, sdb_log_proves proves, void *a
   r->proves = proves;
   r->arg = arg;
   r->paranoid = paranoid;
-  r->fd = sdb__env->open(path, O_RDONLY, 0);
+  const char *kind = NULL;
+  r->fd = sdb__open_regular(path, O_RDONLY, &kind); /* a FIFO in its place must not hang us */
   if (r->fd < 0) {
-    r->open_errno = errno;
-    return sdb__ioerr(eb, "open", path, -r->open_errno);
+    int rc = sdb__open_error(eb, path, r->fd, kind);
+    r->open_errno = r->fd == SDB__ENOTREG ? 0 : -r->fd;
+    r->fd = -1;
+    return rc;
   }
   if (sdb__env->fstat(r->fd, &st) < 0) {
     int rc = sdb__ioerr(eb, "fstat", path, -errno);
