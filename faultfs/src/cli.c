@@ -70,11 +70,42 @@ static void set_preload(const char *lib) {
   setenv("LD_PRELOAD", buf, 1);
 }
 
+/* After the program: did the shim see it at all, what did it refuse, and what changed in the
+ * data dir behind its back (compared with `before`, ahead of any parent rollback)?
+ * Returns 0 when the run can be trusted, else BLIND_NOSHIM and/or BLIND_UNSEEN. */
+enum { BLIND_NOSHIM = 1, BLIND_UNSEEN = 2 };
+static int report_unseen(const char *prog, const char *hspath, const char *dir, const ffs_snap *before,
+                         const char *state) {
+  ffs_handshake hs;
+  char list[2048];
+  int n, rc = 0;
+  if (ffs_handshake_read(hspath, &hs) < 0 || hs.nloaded == 0) {
+    fprintf(stderr, "faultfs: ERROR: the shim was not loaded in %s: static binary? (nothing it did was "
+            "counted, traced or faulted)\n", prog);
+    rc |= BLIND_NOSHIM;
+  }
+  if (hs.nrefused)
+    fprintf(stderr, "faultfs: refused io_uring_setup %u time%s with ENOSYS (the program had to use plain "
+            "syscalls instead)\n", hs.nrefused, hs.nrefused == 1 ? "" : "s");
+  ffs_handshake_free(&hs);
+  n = ffs_unseen_changes(dir, before, state, list, sizeof list);
+  if (n < 0) {
+    fprintf(stderr, "faultfs: ERROR: cannot compare the data dir with what the shim tracked: %s\n", list);
+    rc |= BLIND_UNSEEN;
+  } else if (n > 0) {
+    fprintf(stderr, "faultfs: ERROR: %d path%s in the data dir changed behind the shim's back (raw syscalls, "
+            "a static helper, mmap?): %s\n", n, n == 1 ? "" : "s", list);
+    rc |= BLIND_UNSEEN;
+  }
+  return rc;
+}
+
 static int cmd_run(int argc, char **argv) {
   const char *plan = NULL, *dir = NULL, *seed = "0", *model = "strict", *state = NULL, *trace = NULL, *fiu = NULL;
-  char lib[PATH_MAX], tmpstate[PATH_MAX] = "", err[512], canon[4096];
-  int i, rc = 2;
+  char lib[PATH_MAX], tmpstate[PATH_MAX] = "", err[512], canon[4096], hspath[PATH_MAX + 32] = "";
+  int i, rc = 2, execpipe[2] = {-1, -1};
   ffs_plan *p = NULL;
+  ffs_snap *before = NULL;
   for (i = 0; i < argc; i++) {
     if (!strcmp(argv[i], "--")) { i++; break; }
     if (i + 1 >= argc) { fprintf(stderr, "faultfs run: %s needs a value\n", argv[i]); return 2; }
@@ -98,6 +129,10 @@ static int cmd_run(int argc, char **argv) {
     state = tmpstate;
   }
   ffs_plan_format(p, canon, sizeof canon);
+  snprintf(hspath, sizeof hspath, "%s/%s", state, FFS_STATE_HANDSHAKE);
+  if (ffs_handshake_arm(hspath) < 0) { fprintf(stderr, "faultfs run: cannot create %s: %s\n", hspath, strerror(errno)); goto out; }
+  if (ffs_snap_take(dir, &before) < 0) { fprintf(stderr, "faultfs run: cannot list the data dir %s\n", dir); goto out; }
+  if (pipe2(execpipe, O_CLOEXEC) < 0) { perror("faultfs run: pipe"); goto out; }
   pid_t pid = fork();
   if (pid < 0) { perror("faultfs run: fork"); goto out; }
   if (pid == 0) {
@@ -114,12 +149,19 @@ static int cmd_run(int argc, char **argv) {
       set_preload(FFS_FIU_RUN_PRELOAD);
     }
     execvp(argv[i], argv + i);
-    fprintf(stderr, "faultfs run: exec %s: %s\n", argv[i], strerror(errno));
+    int e = errno;
+    fprintf(stderr, "faultfs run: exec %s: %s\n", argv[i], strerror(e));
+    if (write(execpipe[1], &e, sizeof e) < 0) {}
     _exit(127);
   }
-  int status;
+  close(execpipe[1]);
+  int status, exec_errno = 0;
+  while (read(execpipe[0], &exec_errno, sizeof exec_errno) < 0 && errno == EINTR) {}
+  close(execpipe[0]);
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  int blind = exec_errno ? 0 : report_unseen(argv[i], hspath, dir, before, state);
+  if (blind) rc = 2;
   ffs_fired f;
   int fr = ffs_fired_read(state, &f);
   if (fr == 0) {
@@ -131,12 +173,14 @@ static int cmd_run(int argc, char **argv) {
       if (r < 0) { fprintf(stderr, "faultfs: rollback failed: %s: %s\n", ffs_strerror(r), err); rc = 2; }
       else fprintf(stderr, "faultfs: power cut: data dir rolled back to its durable state (model %s)\n", model);
     }
-  } else if (fr == FFS_ENOTFIRED) {
+  } else if (fr == FFS_ENOTFIRED && !(blind & BLIND_NOSHIM)) {
     fprintf(stderr, "faultfs: plan '%s' did not fire\n", canon);
   }
 out:
+  ffs_snap_free(before);
   if (tmpstate[0]) {
     ffs_state_clear(tmpstate);
+    unlink(hspath);
     rmdir(tmpstate);
   }
   ffs_plan_free(p);
