@@ -7,9 +7,11 @@
 #     instructions: the comparison after the run names it (and not the file it
 #     wrote through libc), exit 2.
 #   io_uring_setup: io_uring_setup through libc's syscall() fails with ENOSYS under
-#     the shim and `faultfs run` reports the refusal; the run is otherwise clean.
+#     the shim and `faultfs run` reports the refusal; the run is otherwise clean. The
+#     same in an exec target: the case's note counts the refusal.
 #   static_exec_target: an exec target that is a static binary speaking the
-#     protocol: `powercut run` and `powercut campaign` give ERROR (exit 2), never PASS.
+#     protocol: `powercut run` and `powercut campaign` give ERROR (exit 2), never PASS;
+#     also when a shell (which does load the shim) starts it as a child.
 #   inline_exec_dry_run: an exec target that writes with inline syscalls: the dry
 #     run names the file (run and campaign, exit 2); the same program writing with
 #     libc calls passes.
@@ -46,7 +48,11 @@ io_uring_setup)
   expect_out "io_uring_setup -1 38"
   expect_out "faultfs: refused io_uring_setup 1 time with ENOSYS"
   expect_out "plan 'none' did not fire"
-  expect_no_out "ERROR" ;;
+  expect_no_out "ERROR"
+  run "$POWERCUT" run --target "exec:cmd=$UNSEEN_PROG kv uring" --workload mixed:ops=10 --seed 1 --fault none
+  expect_rc 0
+  expect_out "verdict: PASS"
+  expect_out "the shim refused io_uring_setup 1 time (ENOSYS: the engine had to use plain syscalls)" ;;
 static_exec_target)
   static_or_skip
   tgt="exec:cmd=$UNSEEN_STATIC kv,contract=none"
@@ -62,7 +68,13 @@ static_exec_target)
   run "$POWERCUT" campaign --target "$tgt" --workload mixed:ops=20 --cases 4 --jobs 1 --out "$T/rep" --quiet
   expect_rc 2
   expect_out "dry run of mixed:ops=20 without faults failed: exec: the shim was not loaded in"
-  expect_no_out "PASS" ;;
+  expect_no_out "PASS"
+  # a compound command: sh (dynamic, announced) runs the static program as its child
+  run "$POWERCUT" run --target "exec:cmd=$UNSEEN_STATIC kv; true" --workload mixed:ops=20 --seed 1 --fault none
+  expect_rc 2
+  expect_out "verdict: ERROR"
+  expect_out "the shim was not loaded in '$UNSEEN_STATIC kv; true' (pid "
+  expect_out ", $UNSEEN_STATIC): static binary?" ;;
 inline_exec_dry_run)
   "$UNSEEN_PROG" inline "$T" >/dev/null 2>&1; [ $? = 77 ] && { echo "skip: no inline syscall on this arch"; exit 77; }
   run "$POWERCUT" run --target "exec:cmd=$UNSEEN_PROG kv raw" --workload mixed:ops=20 --seed 1 --fault none

@@ -6,10 +6,11 @@
  *                            inline `syscall` instructions (openat, write, close)
  *   unseen_prog uring DIR    io_uring_setup through libc's syscall(); prints
  *                            "io_uring_setup RESULT ERRNO", then writes DIR/plain.dat
- *   unseen_prog kv [raw]     speaks the exec protocol (docs/targets.md) on stdin/stdout;
- *                            keeps the map in memory, appends every write to DIR/kv.log
- *                            (fsync'd when the request says so); `raw`: with inline
- *                            syscalls. Every acked write is durable only with sync=1. */
+ *   unseen_prog kv [raw|uring]  speaks the exec protocol (docs/targets.md) on stdin/stdout:
+ *                            appends every write to DIR/kv.log (fsync'd when the request
+ *                            says so), never reads anything back (get: notfound, scan:
+ *                            empty), so it only suits contract=none; `raw`: DIR/raw.log
+ *                            with inline syscalls; `uring`: tries io_uring_setup at open. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -44,7 +45,14 @@ static long raw3(long n, long a, long b, long c) { return raw4(n, a, b, c, 0); }
 #endif
 
 static char dir[4096];
-static int raw_mode;
+static int raw_mode, uring_mode;
+
+static long try_uring(void) {
+  char params[120] = {0}; /* struct io_uring_params */
+  long r = syscall(SYS_io_uring_setup, 4, params);
+  if (r >= 0) close((int)r);
+  return r;
+}
 
 static int put_file(const char *name, const char *text) {
   char p[4200];
@@ -85,6 +93,7 @@ static int kv(void) {
     if (!strncmp(line, "open ", 5)) {
       snprintf(dir, sizeof dir, "%.4000s", line + 5);
       dir[strcspn(dir, "\n")] = 0;
+      if (uring_mode) try_uring();
     } else if (!strncmp(line, "put ", 4) || !strncmp(line, "del ", 4)) {
       int sync = strlen(line) >= 2 && line[strlen(line) - 2] == '1';
       if (kv_append(line, sync) < 0) reply = "err write failed";
@@ -106,6 +115,7 @@ static int kv(void) {
 int main(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "kv")) {
     raw_mode = argc >= 3 && !strcmp(argv[2], "raw");
+    uring_mode = argc >= 3 && !strcmp(argv[2], "uring");
     return kv();
   }
   if (argc != 3) {
@@ -123,11 +133,9 @@ int main(int argc, char **argv) {
 #endif
   }
   if (!strcmp(argv[1], "uring")) {
-    char params[120] = {0}; /* struct io_uring_params */
-    long r = syscall(SYS_io_uring_setup, 4, params);
+    long r = try_uring();
     printf("io_uring_setup %d %d\n", r < 0 ? -1 : 0, r < 0 ? errno : 0);
     fflush(stdout);
-    if (r >= 0) close((int)r);
     return put_file("plain.dat", "plain\n") ? 1 : 0;
   }
   fprintf(stderr, "unseen_prog: unknown scenario '%s'\n", argv[1]);
