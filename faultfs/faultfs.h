@@ -33,8 +33,8 @@ extern "C" {
 #define FFS_ENV_MODEL "FAULTFS_MODEL" /* strict | ext4 | reorder, default strict */
 #define FFS_ENV_STATE "FAULTFS_STATE" /* dir for the undo log + fired record (required when active) */
 #define FFS_ENV_TRACE "FAULTFS_TRACE" /* optional binary trace file */
-/* Optional: a file the parent created. Every process image whose shim configures itself
- * from the environment appends "loaded PID EXE"; every refused io_uring_setup appends
+/* Optional: a file the parent created. Every process image whose shim finds FAULTFS_PLAN
+ * set (it then runs active or exits 2) appends "loaded PID EXE"; every refused io_uring_setup appends
  * "refused-io_uring_setup PID EXE" (docs/faultfs.md "What the shim cannot see"). The shim
  * never creates it: no file, no announcement. */
 #define FFS_ENV_HANDSHAKE "FAULTFS_HANDSHAKE"

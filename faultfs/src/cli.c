@@ -100,6 +100,25 @@ static int report_unseen(const char *prog, const char *hspath, const char *dir, 
   return rc;
 }
 
+/* 1 if path (or, when it does not exist yet, its last component in its existing parent)
+ * is dir or lies under it. */
+static int path_inside(const char *path, const char *dir) {
+  char rd[PATH_MAX], rp[PATH_MAX], tmp[PATH_MAX];
+  if (!realpath(dir, rd)) return 0;
+  if (!realpath(path, rp)) {
+    snprintf(tmp, sizeof tmp, "%s", path);
+    char *sl = strrchr(tmp, '/');
+    const char *base = sl ? sl + 1 : path;
+    if (sl == tmp) tmp[1] = 0;
+    else if (sl) *sl = 0;
+    if (!realpath(sl ? tmp : ".", rp)) return 0;
+    size_t l = strlen(rp);
+    snprintf(rp + l, sizeof rp - l, "/%s", base);
+  }
+  size_t n = strlen(rd);
+  return !strncmp(rp, rd, n) && (rp[n] == '/' || !rp[n] || n == 1);
+}
+
 static int cmd_run(int argc, char **argv) {
   const char *plan = NULL, *dir = NULL, *seed = "0", *model = "strict", *state = NULL, *trace = NULL, *fiu = NULL;
   char lib[PATH_MAX], tmpstate[PATH_MAX] = "", err[512], canon[4096], hspath[PATH_MAX + 32] = "";
@@ -130,6 +149,10 @@ static int cmd_run(int argc, char **argv) {
   }
   ffs_plan_format(p, canon, sizeof canon);
   snprintf(hspath, sizeof hspath, "%s/%s", state, FFS_STATE_HANDSHAKE);
+  /* the handshake file goes into the state dir: refuse one inside the data dir (as the shim
+   * would) before anything is created there */
+  if (path_inside(state, dir)) { fprintf(stderr, "faultfs run: the state dir %s must not be inside the data dir %s\n", state, dir); goto out; }
+  if (mkdir(state, 0755) < 0 && errno != EEXIST) { fprintf(stderr, "faultfs run: cannot create the state dir %s: %s\n", state, strerror(errno)); goto out; }
   if (ffs_handshake_arm(hspath) < 0) { fprintf(stderr, "faultfs run: cannot create %s: %s\n", hspath, strerror(errno)); goto out; }
   if (ffs_snap_take(dir, &before) < 0) { fprintf(stderr, "faultfs run: cannot list the data dir %s\n", dir); goto out; }
   if (pipe2(execpipe, O_CLOEXEC) < 0) { perror("faultfs run: pipe"); goto out; }

@@ -72,7 +72,7 @@ typedef struct ffs_trec {
 
 /* ---- handshake file (FAULTFS_HANDSHAKE): one line per event, "WORD PID EXE\n", each
  * appended with one write(2) by the shim and read by handshake.c ------------------------ */
-#define FFS_HS_LOADED "loaded"                  /* the shim configured itself in this image */
+#define FFS_HS_LOADED "loaded"                  /* the shim starts active in this image */
 #define FFS_HS_REFUSED "refused-io_uring_setup" /* io_uring_setup failed with ENOSYS */
 
 /* ---- seeded choices --------------------------------------------------------------- */

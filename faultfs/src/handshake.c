@@ -1,6 +1,6 @@
 /* handshake.c — the parent's side of the FAULTFS_HANDSHAKE file (docs/faultfs.md "What the
  * shim cannot see, and how powercut notices"). The shim appends "loaded PID EXE" when it
- * configures itself from the environment in a process image, and "refused-io_uring_setup
+ * starts in a process image with FAULTFS_PLAN set, and "refused-io_uring_setup
  * PID EXE" for each io_uring_setup it fails with ENOSYS; each line is one write(2) with
  * O_APPEND, so lines from a process tree or an exec chain never interleave.
  * Invariant: a line is complete (ends in '\n') or ignored, as in the fired record. */

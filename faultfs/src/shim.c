@@ -1460,6 +1460,9 @@ __attribute__((constructor)) static void ffs_init(void) {
   pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
   const char *plan = getenv(FFS_ENV_PLAN);
   if (!plan) return; /* idle */
+  /* the parent's proof that this process image is watched: from here on it either runs
+   * with the shim active or exits with the reason (a bad configuration is not "no shim") */
+  announce(FFS_HS_LOADED);
   const char *seed = getenv(FFS_ENV_SEED);
   char *end = NULL;
   uint64_t s = 0;
@@ -1471,5 +1474,4 @@ __attribute__((constructor)) static void ffs_init(void) {
   if (ffs_shim_configure(plan, getenv(FFS_ENV_DIR), s, getenv(FFS_ENV_MODEL), getenv(FFS_ENV_STATE),
                          getenv(FFS_ENV_TRACE)) < 0)
     _exit(2);
-  announce(FFS_HS_LOADED); /* the parent's proof that this process image is watched */
 }

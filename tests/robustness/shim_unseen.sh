@@ -3,6 +3,7 @@
 # (docs/faultfs.md "What the shim cannot see, and how powercut notices").
 #   static_program: a static binary writes into the data dir under `faultfs run`:
 #     ERROR "the shim was not loaded", exit 2, the file named, never "did not fire".
+#     A state dir inside the data dir is refused before anything is created.
 #   inline_syscall: a dynamic program writes a file with inline `syscall`
 #     instructions: the comparison after the run names it (and not the file it
 #     wrote through libc), exit 2.
@@ -27,6 +28,12 @@ static_program)
   expect_out "faultfs: ERROR: the shim was not loaded in $UNSEEN_STATIC: static binary?"
   expect_out "changed behind the shim's back (raw syscalls, a static helper, mmap?): plain.dat (created)"
   expect_no_out "did not fire"
+  # a state dir inside the data dir is refused before the handshake file is made there
+  rm -f "$D/plain.dat"
+  run "$FAULTFS" run --plan none --dir "$D" --state "$D/st" -- "$UNSEEN_PROG" write "$D"
+  expect_rc 2
+  expect_out "faultfs run: the state dir $D/st must not be inside the data dir $D"
+  [ -z "$(ls "$D")" ] || fail "the refused run left files in the data dir: $(ls "$D")"
   # the same program, dynamic: seen, fired, rolled back, no error
   run "$FAULTFS" run --plan 'crash@write' --dir "$D" -- "$UNSEEN_PROG" write "$D"
   expect_rc 137
