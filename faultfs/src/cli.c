@@ -2,7 +2,9 @@
  * summarise a trace, roll a data dir back by hand, and benchmark the shim's overhead.
  * Invariants: a malformed plan or a missing data dir is rejected before the target runs
  * (exit 2); after `run`, if a power-cut action fired, the data dir is in its rolled-back
- * state (ffs_rollback is idempotent, so it is applied again here for safety). */
+ * state (ffs_rollback is idempotent, so it is applied again here for safety); a run the
+ * shim could not see (no handshake from CMD, or data-dir changes it did not track) never
+ * ends with CMD's status alone: it prints ERROR and exits 2. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -33,6 +35,8 @@ static void usage(FILE *f) {
           "      run CMD under libfaultfs.so; PLAN e.g. 'crash@fsync(*.log)#3;eio@write#2+'\n"
           "      --fiu: also preload libfiu's fiu_run_preload.so with that control command\n"
           "      (the shim's failure points are named faultfs/<op>)\n"
+          "      exits with CMD's status, or 2 with 'faultfs: ERROR: ...' when the shim was not\n"
+          "      loaded in CMD (static binary?) or the data dir changed behind its back\n"
           "  faultfs trace [--summary] FILE     print a trace, or counts per op and per path\n"
           "  faultfs rollback --state DIR --dir DATA_DIR   apply the recorded power-loss rollback\n"
           "  faultfs bench [--iters N] [--runs R]   ns per 4 KiB pwrite and per fsync:\n"
