@@ -91,6 +91,22 @@ static int report_unseen(const char *prog, const char *hspath, const char *dir, 
   if (hs.nrefused)
     fprintf(stderr, "faultfs: refused io_uring_setup %u time%s with ENOSYS (the program had to use plain "
             "syscalls instead)\n", hs.nrefused, hs.nrefused == 1 ? "" : "s");
+  {
+    /* an exec chain announces several images under one pid; several pids mean several
+     * processes, and each one's configure reset the state of the one before */
+    unsigned pids = 0;
+    for (size_t k = 0; k < hs.n; k++) {
+      size_t j = 0;
+      while (j < k && (hs.v[j].refused || hs.v[j].pid != hs.v[k].pid)) j++;
+      pids += !hs.v[k].refused && j == k;
+    }
+    size_t last = hs.n;
+    while (last > 0 && hs.v[last - 1].refused) last--;
+    if (pids > 1 && last > 0)
+      fprintf(stderr, "faultfs: warning: the shim started in %u processes (the last: pid %d, %s); each one "
+              "reset the undo log, so only the last one's changes are modelled (run the program directly)\n",
+              pids, hs.v[last - 1].pid, hs.v[last - 1].exe);
+  }
   ffs_handshake_free(&hs);
   n = ffs_unseen_changes(dir, before, state, list, sizeof list);
   if (n < 0) {
