@@ -7,7 +7,8 @@
  *  (1) "tracked" is per path: a file the shim saw changed is not re-checked byte by byte
  *      (a raw write into a file that tracked calls also changed is not named);
  *  (2) directories are compared by existence and type only: tracked creates and unlinks
- *      change their mtime and size;
+ *      change their mtime and size; a file that was empty and is still empty is unchanged
+ *      whatever its mtime (O_TRUNC of an empty file is not an undo record);
  *  (3) the undo log is read as written, bounded by its own lengths; a malformed record
  *      ends the walk (the paths before it are kept). */
 #define _GNU_SOURCE
@@ -232,7 +233,8 @@ int ffs_unseen_changes(const char *dir, const ffs_snap *before, const char *stat
     const char *what = NULL;
     if (!b) what = "created";
     else if (a->type != b->type || a->ino != b->ino) what = "replaced";
-    else if (a->type != S_IFDIR && (a->size != b->size || a->mtime_ns != b->mtime_ns)) what = "changed";
+    else if (a->type != S_IFDIR && (a->size != b->size || (a->mtime_ns != b->mtime_ns && a->size > 0)))
+      what = "changed"; /* an empty file that stayed empty (open with O_TRUNC) holds nothing new */
     if (!what || covered(&tracked, &moved, a->path)) continue;
     count++;
     append_item(buf, len, &used, &full, a->path, what);
