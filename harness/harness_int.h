@@ -17,7 +17,8 @@
   X(ETARGET, -4, "target error")                          \
   X(ESETUP, -5, "setup error")                            \
   X(ETIMEOUT, -6, "timed out")                            \
-  X(EGONE, -7, "target process is gone")
+  X(EGONE, -7, "target process is gone")                \
+  X(ENOSHIM, -8, "the faultfs shim is not loaded in the target program")
 
 enum {
 #define PC_X_(n, v, m) PC_##n = (v),

@@ -140,7 +140,7 @@ static void print_result(FILE *f, const char *id, const pc_result *r) {
   if (r->fired)
     fprintf(f, "fault:   %s on %s #%" PRIu64 " (%s), syscall %" PRIu64 "\n", ffs_action_name(r->f.action),
             ffs_op_name(r->f.op), r->f.match_index, r->f.path, r->f.call_index);
-  else
+  else if (!r->error)
     fprintf(f, "fault:   did not fire; the workload ran to its end, then the power was cut\n");
   fprintf(f, "ops:     %" PRIu64 " issued, %" PRIu64 " acked, %" PRIu64 " lost (allowed)\n",
           r->orc.ops_issued, r->orc.ops_acked, r->orc.ops_lost);

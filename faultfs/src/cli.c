@@ -2,7 +2,9 @@
  * summarise a trace, roll a data dir back by hand, and benchmark the shim's overhead.
  * Invariants: a malformed plan or a missing data dir is rejected before the target runs
  * (exit 2); after `run`, if a power-cut action fired, the data dir is in its rolled-back
- * state (ffs_rollback is idempotent, so it is applied again here for safety). */
+ * state (ffs_rollback is idempotent, so it is applied again here for safety); a run the
+ * shim could not see (no handshake from CMD, or data-dir changes it did not track) never
+ * ends with CMD's status alone: it prints ERROR and exits 2. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -32,6 +34,8 @@ static void usage(FILE *f) {
           "      run CMD under libfaultfs.so; PLAN e.g. 'crash@fsync(*.log)#3;eio@write#2+'\n"
           "      --fiu: also preload libfiu's fiu_run_preload.so with that control command\n"
           "      (the shim's failure points are named faultfs/<op>)\n"
+          "      exits with CMD's status, or 2 with 'faultfs: ERROR: ...' when the shim was not\n"
+          "      loaded in CMD (static binary?) or the data dir changed behind its back\n"
           "  faultfs trace [--summary] FILE     print a trace, or counts per op and per path\n"
           "  faultfs rollback --state DIR --dir DATA_DIR   apply the recorded power-loss rollback\n"
           "  faultfs bench [--iters N] [--runs R]   ns per 4 KiB pwrite and per fsync:\n"
@@ -63,11 +67,77 @@ static void set_preload(const char *lib) {
   setenv("LD_PRELOAD", buf, 1);
 }
 
+/* After the program: did the shim see it at all, what did it refuse, and what changed in the
+ * data dir behind its back (compared with `before`, ahead of any parent rollback)?
+ * Returns 0 when the run can be trusted, else BLIND_NOSHIM and/or BLIND_UNSEEN. */
+enum { BLIND_NOSHIM = 1, BLIND_UNSEEN = 2 };
+static int report_unseen(const char *prog, const char *hspath, const char *dir, const ffs_snap *before,
+                         const char *state) {
+  ffs_handshake hs;
+  char list[2048];
+  int n, rc = 0;
+  if (ffs_handshake_read(hspath, &hs) < 0 || hs.nloaded == 0) {
+    fprintf(stderr, "faultfs: ERROR: the shim was not loaded in %s: static binary? (nothing it did was "
+            "counted, traced or faulted)\n", prog);
+    rc |= BLIND_NOSHIM;
+  }
+  if (hs.nrefused)
+    fprintf(stderr, "faultfs: refused io_uring_setup %u time%s with ENOSYS (the program had to use plain "
+            "syscalls instead)\n", hs.nrefused, hs.nrefused == 1 ? "" : "s");
+  {
+    /* an exec chain announces several images under one pid; several pids mean several
+     * processes, and each one's configure reset the state of the one before */
+    unsigned pids = 0;
+    for (size_t k = 0; k < hs.n; k++) {
+      size_t j = 0;
+      while (j < k && (hs.v[j].refused || hs.v[j].pid != hs.v[k].pid)) j++;
+      pids += !hs.v[k].refused && j == k;
+    }
+    size_t last = hs.n;
+    while (last > 0 && hs.v[last - 1].refused) last--;
+    if (pids > 1 && last > 0)
+      fprintf(stderr, "faultfs: warning: the shim started in %u processes (the last: pid %d, %s); each one "
+              "reset the undo log, so only the last one's changes are modelled (run the program directly)\n",
+              pids, hs.v[last - 1].pid, hs.v[last - 1].exe);
+  }
+  ffs_handshake_free(&hs);
+  n = ffs_unseen_changes(dir, before, state, list, sizeof list);
+  if (n < 0) {
+    fprintf(stderr, "faultfs: ERROR: cannot compare the data dir with what the shim tracked: %s\n", list);
+    rc |= BLIND_UNSEEN;
+  } else if (n > 0) {
+    fprintf(stderr, "faultfs: ERROR: %d path%s in the data dir changed behind the shim's back (raw syscalls, "
+            "a static helper, mmap?): %s\n", n, n == 1 ? "" : "s", list);
+    rc |= BLIND_UNSEEN;
+  }
+  return rc;
+}
+
+/* 1 if path (or, when it does not exist yet, its last component in its existing parent)
+ * is dir or lies under it. */
+static int path_inside(const char *path, const char *dir) {
+  char rd[PATH_MAX], rp[PATH_MAX], tmp[PATH_MAX];
+  if (!realpath(dir, rd)) return 0;
+  if (!realpath(path, rp)) {
+    snprintf(tmp, sizeof tmp, "%s", path);
+    char *sl = strrchr(tmp, '/');
+    const char *base = sl ? sl + 1 : path;
+    if (sl == tmp) tmp[1] = 0;
+    else if (sl) *sl = 0;
+    if (!realpath(sl ? tmp : ".", rp)) return 0;
+    size_t l = strlen(rp);
+    snprintf(rp + l, sizeof rp - l, "/%s", base);
+  }
+  size_t n = strlen(rd);
+  return !strncmp(rp, rd, n) && (rp[n] == '/' || !rp[n] || n == 1);
+}
+
 static int cmd_run(int argc, char **argv) {
   const char *plan = NULL, *dir = NULL, *seed = "0", *model = "strict", *state = NULL, *trace = NULL, *fiu = NULL;
-  char lib[PATH_MAX], tmpstate[PATH_MAX] = "", err[512], canon[4096];
-  int i, rc = 2;
+  char lib[PATH_MAX], tmpstate[PATH_MAX] = "", err[512], canon[4096], hspath[PATH_MAX + 32] = "";
+  int i, rc = 2, execpipe[2] = {-1, -1};
   ffs_plan *p = NULL;
+  ffs_snap *before = NULL;
   for (i = 0; i < argc; i++) {
     if (!strcmp(argv[i], "--")) { i++; break; }
     if (i + 1 >= argc) { fprintf(stderr, "faultfs run: %s needs a value\n", argv[i]); return 2; }
@@ -91,6 +161,14 @@ static int cmd_run(int argc, char **argv) {
     state = tmpstate;
   }
   ffs_plan_format(p, canon, sizeof canon);
+  snprintf(hspath, sizeof hspath, "%s/%s", state, FFS_STATE_HANDSHAKE);
+  /* the handshake file goes into the state dir: refuse one inside the data dir (as the shim
+   * would) before anything is created there */
+  if (path_inside(state, dir)) { fprintf(stderr, "faultfs run: the state dir %s must not be inside the data dir %s\n", state, dir); goto out; }
+  if (mkdir(state, 0755) < 0 && errno != EEXIST) { fprintf(stderr, "faultfs run: cannot create the state dir %s: %s\n", state, strerror(errno)); goto out; }
+  if (ffs_handshake_arm(hspath) < 0) { fprintf(stderr, "faultfs run: cannot create %s: %s\n", hspath, strerror(errno)); goto out; }
+  if (ffs_snap_take(dir, &before) < 0) { fprintf(stderr, "faultfs run: cannot list the data dir %s\n", dir); goto out; }
+  if (pipe2(execpipe, O_CLOEXEC) < 0) { perror("faultfs run: pipe"); goto out; }
   pid_t pid = fork();
   if (pid < 0) { perror("faultfs run: fork"); goto out; }
   if (pid == 0) {
@@ -107,12 +185,19 @@ static int cmd_run(int argc, char **argv) {
       set_preload(FFS_FIU_RUN_PRELOAD);
     }
     execvp(argv[i], argv + i);
-    fprintf(stderr, "faultfs run: exec %s: %s\n", argv[i], strerror(errno));
+    int e = errno;
+    fprintf(stderr, "faultfs run: exec %s: %s\n", argv[i], strerror(e));
+    if (write(execpipe[1], &e, sizeof e) < 0) {}
     _exit(127);
   }
-  int status;
+  close(execpipe[1]);
+  int status, exec_errno = 0;
+  while (read(execpipe[0], &exec_errno, sizeof exec_errno) < 0 && errno == EINTR) {}
+  close(execpipe[0]);
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  int blind = exec_errno ? 0 : report_unseen(argv[i], hspath, dir, before, state);
+  if (blind) rc = 2;
   ffs_fired f;
   int fr = ffs_fired_read(state, &f);
   if (fr == 0) {
@@ -124,12 +209,14 @@ static int cmd_run(int argc, char **argv) {
       if (r < 0) { fprintf(stderr, "faultfs: rollback failed: %s: %s\n", ffs_strerror(r), err); rc = 2; }
       else fprintf(stderr, "faultfs: power cut: data dir rolled back to its durable state (model %s)\n", model);
     }
-  } else if (fr == FFS_ENOTFIRED) {
+  } else if (fr == FFS_ENOTFIRED && !(blind & BLIND_NOSHIM)) {
     fprintf(stderr, "faultfs: plan '%s' did not fire\n", canon);
   }
 out:
+  ffs_snap_free(before);
   if (tmpstate[0]) {
     ffs_state_clear(tmpstate);
+    unlink(hspath);
     rmdir(tmpstate);
   }
   ffs_plan_free(p);

@@ -14,7 +14,8 @@
  *  (2) g_lock serialises every tracked call, so counting is atomic and once a crash
  *      fires (g_crashed set under the lock) no other thread performs a tracked call;
  *  (3) every random choice is ffs_mix(seed, call index / path), never time or addresses;
- *  (4) the shim writes only under the data dir, the state dir and the trace file.
+ *  (4) the shim writes only under the data dir, the state dir, the trace file and (one line
+ *      per process image, one per refused io_uring_setup) the parent's handshake file.
  */
 #define _GNU_SOURCE
 #define FIU_ENABLE 1
@@ -1156,6 +1157,22 @@ EXPORT void *mmap64(void *a, size_t n, int prot, int flags, int fd, off64_t off)
   mmap_check(prot, flags, fd, off, n);
   return real_mmap64(a, n, prot, flags, fd, off);
 }
+/* One line to the parent's FAULTFS_HANDSHAKE file, "WORD PID EXE\n", with one O_APPEND
+ * write (lines from a process tree never interleave). The file is never created here. */
+static void announce(const char *word) {
+  const char *p = getenv(FFS_ENV_HANDSHAKE);
+  char exe[PATH_MAX], line[PATH_MAX + 64];
+  if (!p || !*p) return;
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  exe[n > 0 ? n : 0] = 0;
+  int fd = real_openat(AT_FDCWD, p, O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0) return;
+  int l = snprintf(line, sizeof line, "%s %d %s\n", word, (int)getpid(), exe);
+  ssize_t w = real_write(fd, line, l < (int)sizeof line ? (size_t)l : sizeof line - 1);
+  (void)w;
+  real_close(fd);
+}
+
 EXPORT long syscall(long nr, ...) {
   va_list ap;
   long a[6];
@@ -1163,6 +1180,14 @@ EXPORT long syscall(long nr, ...) {
   for (int i = 0; i < 6; i++) a[i] = va_arg(ap, long);
   va_end(ap);
   RESOLVE();
+  if (nr == SYS_io_uring_setup && g_active && !t_guard) {
+    /* writes through a ring bypass every wrapper: refuse it, so that liburing and
+     * runtimes fall back to plain syscalls, and tell the parent */
+    warn_call(FFS_OP_SYSCALL, -1, ".", nr, 0);
+    announce(FFS_HS_REFUSED);
+    errno = ENOSYS;
+    return -1;
+  }
   if (g_active && !t_guard) {
     int fdarg = nr == SYS_write || nr == SYS_pwrite64 || nr == SYS_writev || nr == SYS_pwritev || nr == SYS_fsync ||
                 nr == SYS_fdatasync || nr == SYS_ftruncate || nr == SYS_fallocate || nr == SYS_sync_file_range;
@@ -1435,6 +1460,9 @@ __attribute__((constructor)) static void ffs_init(void) {
   pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
   const char *plan = getenv(FFS_ENV_PLAN);
   if (!plan) return; /* idle */
+  /* the parent's proof that this process image is watched: from here on it either runs
+   * with the shim active or exits with the reason (a bad configuration is not "no shim") */
+  announce(FFS_HS_LOADED);
   const char *seed = getenv(FFS_ENV_SEED);
   char *end = NULL;
   uint64_t s = 0;
