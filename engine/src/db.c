@@ -189,6 +189,8 @@ struct sdb {
 };
 
 struct sdb_iter {
+  sdb *db;
+  int held; /* made under db->mu by its holder (delete_range), which keeps it */
   sdb_iiter *m;
   sdb_version *ver;
   uint64_t snap;
@@ -2065,6 +2067,15 @@ out:
   return rc;
 }
 
+/* An iterator stopped by an error says why through sdb_errmsg(), as a get
+ * does: the file and offset of the damage (table.c's message). */
+static void iter_failed(sdb_iter *it) {
+  const char *why = it->status == SDB_ENOMEM ? "out of memory" : it->m->ops->errmsg(it->m);
+  if (!it->held) pthread_mutex_lock(&it->db->mu);
+  sdb__err(&it->db->eb, it->status, "%s", *why ? why : sdb_strerror(it->status));
+  if (!it->held) pthread_mutex_unlock(&it->db->mu);
+}
+
 static void iter_find(sdb_iter *it) {
   sdb_iiter *m = it->m;
   it->valid = 0;
@@ -2077,6 +2088,7 @@ static void iter_find(sdb_iter *it) {
     if (it->has_hi && sdb__ucmp(k, kn - 8, it->hi.p, it->hi.len) >= 0) break;
     if (sdb__buf_set(&it->key, k, kn - 8)) {
       it->status = SDB_ENOMEM;
+      iter_failed(it);
       return;
     }
     it->has_key = 1;
@@ -2085,7 +2097,7 @@ static void iter_find(sdb_iter *it) {
     it->valid = 1;
     return;
   }
-  it->status = m->ops->status(m);
+  if ((it->status = m->ops->status(m))) iter_failed(it);
 }
 
 int sdb_iter_create(sdb *db, const void *lo, size_t lolen, const void *hi, size_t hilen, sdb_iter **out) {
@@ -2107,6 +2119,8 @@ static int iter_new(sdb *db, const sdb_snap *sn, const void *lo, size_t lolen, c
     free(it);
     return SDB_EFAILED;
   }
+  it->db = db;
+  it->held = held;
   it->snap = sn ? sn->seq : db->last_seq;
   it->ver = db->ver;
   __atomic_add_fetch(&it->ver->refs, 1, __ATOMIC_RELAXED);
@@ -2173,7 +2187,9 @@ int sdb_delete_range(sdb *db, const void *lo, size_t lolen, const void *hi, size
     count++;
   }
   if ((rc = sdb_iter_status(it))) {
-    sdb__err(&db->eb, rc, "delete_range: reading the range failed");
+    char why[sizeof db->eb.msg]; /* iter_failed's */
+    snprintf(why, sizeof why, "%s", db->eb.msg);
+    sdb__err(&db->eb, rc, "delete_range: reading the range failed: %s", why);
     goto out;
   }
   sdb_iter_free(it);
