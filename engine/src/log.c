@@ -246,11 +246,14 @@ static int find_intact(sdb_logr *r, uint64_t from, uint64_t *start, uint64_t *en
     if (!h) return -1;
     if (c + SDB_LOG_HDR > r->size) break; /* the file shrank */
     /* candidates in this block: a header fits and its type is FULL or FIRST.
-     * Zeroed space (a sparse or preallocated file) is passed 8 bytes a time. */
+     * Zeroed space (a sparse or preallocated file) is passed 1 KiB, then 8
+     * bytes, at a time. */
+    static const uint8_t zeros[1024];
     uint64_t lim = rem - SDB_LOG_HDR; /* last candidate, relative to c */
     if (lim > r->size - SDB_LOG_HDR - c) lim = r->size - SDB_LOG_HDR - c;
     uint64_t i = 0;
     for (;;) {
+      while (i + sizeof zeros <= lim && !memcmp(h + i + 6, zeros, sizeof zeros)) i += sizeof zeros;
       while (i + 8 <= lim) {
         uint64_t w;
         memcpy(&w, h + i + 6, 8);
