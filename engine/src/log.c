@@ -12,6 +12,8 @@
  *       corruption, reported with file and offset, never skipped silently.
  *  (L3) A checksum mismatch is confirmed by reading the bytes a second time,
  *       so a transient read error is not mistaken for damage.
+ * The reader streams the file (a window of SDB_LOGR_WINDOW bytes): its memory
+ * never follows the file's size, which a sparse file makes anything.
  */
 #include "log_format.h"
 
