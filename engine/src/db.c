@@ -201,6 +201,8 @@ struct sdb {
 };
 
 struct sdb_iter {
+  sdb *db;
+  int held; /* made under db->mu by its holder (delete_range), which keeps it */
   sdb_iiter *m;
   sdb_version *ver;
   uint64_t snap;
@@ -452,7 +454,7 @@ static int wal_proves(void *arg, const uint8_t *rec, size_t n, uint64_t x) {
 }
 
 /* Recovery's sink for replayed batches (recover.h): ops are collected into a
- * run that refers into the WAL's image; a run that reaches memtable_bytes
+ * run (its records copied, recover.c); a run that reaches memtable_bytes
  * (counted as key + value + SDB_RRUN_OP_OVERHEAD per op), and the last one,
  * is sorted and written as one table. The tables are fsynced (T1) but not
  * live until recover_db's MANIFEST names them. */
@@ -499,7 +501,7 @@ static int build_run_table(build_job *j) {
       sdb__env->writeback(tb.fd, (off_t)wb, (off_t)(upto - wb));
       wb = upto;
     }
-    /* sorted order reads the WAL's image at random: fetch ahead (the op
+    /* sorted order reads the run's copies at random: fetch ahead (the op
      * record far ahead, its key and value nearer) */
     if (i + 16 < j->to) __builtin_prefetch(&r->ops[r->ord[i + 16].i]);
     if (i + 8 < j->to) {
@@ -589,12 +591,37 @@ static int replay_write_run(replay_ctx *x) {
   return 0;
 }
 
+/* A batch's sequence numbers (docs/format/wal.md "Sequence numbers"): op i
+ * has seq + i, all within 1..SDB_MAX_SEQ (the trailer keeps 56 bits), and
+ * each batch starts after the last sequence number of the batch before it
+ * (*prev; the same run goes on from PREV_LOG into LOG_NUMBER). A close
+ * marker (no ops, D19) carries last_seq + 1. 0 or SDB_ECORRUPT naming file
+ * and offset. */
+static int check_seq(const char *path, uint64_t off, uint64_t seq, uint32_t count, uint64_t prev, sdb_eb *eb) {
+  uint64_t span = count ? count : 1; /* a marker's seq may be SDB_MAX_SEQ + 1 */
+  uint64_t top = count ? SDB_MAX_SEQ : SDB_MAX_SEQ + 1;
+  if (seq == 0 || seq > top || span - 1 > top - seq)
+    return sdb__err(eb, SDB_ECORRUPT,
+                    "%s: offset %" PRIu64 ": batch of %u ops at sequence number %" PRIu64
+                    " is outside the sequence space 1..%" PRIu64,
+                    path, off, count, seq, SDB_MAX_SEQ);
+  if (seq <= prev)
+    return sdb__err(eb, SDB_ECORRUPT,
+                    "%s: offset %" PRIu64 ": batch at sequence number %" PRIu64
+                    " does not follow the previous batch, which ended at %" PRIu64,
+                    path, off, seq, prev);
+  return 0;
+}
+
 /* Replays (ctx: into recovery's runs and tables) or checks (ctx NULL; with
- * dump, prints) the WAL at path. *end gets the end of the last intact record
- * (0 if not even the header is intact). */
+ * dump, prints) the WAL at path. The reader streams the file; each record is
+ * copied into the run (recover.c), so memory follows the run, never the
+ * WAL's size. *end gets the end of the last intact record (0 if not even the
+ * header is intact); *prev is the last sequence number of the batches before
+ * (check_seq), updated. */
 static int wal_replay(const char *path, uint64_t number, replay_ctx *ctx, int paranoid, FILE *dump,
-                      uint64_t *last_seq, uint64_t *end, uint64_t *records, uint64_t *size, uint64_t *skipped,
-                      sdb_eb *eb) {
+                      uint64_t *last_seq, uint64_t *prev, uint64_t *end, uint64_t *records, uint64_t *size,
+                      uint64_t *skipped, sdb_eb *eb) {
   sdb_logr r;
   const uint8_t *rec;
   size_t n;
@@ -624,16 +651,18 @@ static int wal_replay(const char *path, uint64_t number, replay_ctx *ctx, int pa
     if (dump)
       fprintf(dump, "@%" PRIu64 " batch seq %" PRIu64 " count %u synced_upto %" PRIu64 "\n", r.rec_off, seq, count,
               sdb__dec64(rec + 12));
+    if ((rc = check_seq(path, r.rec_off, seq, count, *prev, eb))) goto out;
     if (ctx && ctx->mem)
       rc = apply_ops(ctx->mem, rec + SDB_WAL_REC_HDR, n - SDB_WAL_REC_HDR, seq, count, NULL);
     else if (ctx)
-      rc = sdb__rrun_add(&ctx->run, rec + SDB_WAL_REC_HDR, n - SDB_WAL_REC_HDR, seq, count, r.rec_stable);
+      rc = sdb__rrun_add(&ctx->run, rec + SDB_WAL_REC_HDR, n - SDB_WAL_REC_HDR, seq, count);
     else
       rc = apply_ops(NULL, rec + SDB_WAL_REC_HDR, n - SDB_WAL_REC_HDR, seq, count, dump);
     if (rc == SDB_ECORRUPT) rc = sdb__err(eb, rc, "%s: offset %" PRIu64 ": malformed batch", path, r.rec_off);
     if (rc == SDB_ENOMEM) rc = sdb__err(eb, rc, "%s: replay: out of memory", path);
     if (!rc && ctx && ctx->run.bytes >= ctx->db->opt.memtable_bytes) rc = replay_write_run(ctx);
     if (rc) goto out;
+    if (count) *prev = seq + count - 1;
     if (count && seq + count - 1 > *last_seq) *last_seq = seq + count - 1;
     if (count) (*records)++; /* a close marker (D19) holds no ops */
   }
@@ -644,7 +673,7 @@ static int wal_replay(const char *path, uint64_t number, replay_ctx *ctx, int pa
   if (dump && r.tail_off < r.size)
     fprintf(dump, "@%" PRIu64 " torn tail (%s): %" PRIu64 " bytes ignored\n", r.tail_off, r.tail_why, r.size - r.tail_off);
   if (dump && r.skipped) fprintf(dump, "%" PRIu64 " corrupt bytes skipped (paranoid_checks off)\n", r.skipped);
-  if (ctx && (rc = replay_write_run(ctx))) goto out; /* the last run, while the WAL's image is still here */
+  if (ctx && (rc = replay_write_run(ctx))) goto out; /* the last run */
   *end = i == 0 ? 0 : r.valid_end;
   *size = r.size;
   if (skipped) *skipped = r.skipped;
@@ -861,7 +890,7 @@ static void *bg_main(void *arg);
 
 static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
   char p[PATH_MAX];
-  uint64_t end = 0, size = 0, seq;
+  uint64_t end = 0, size = 0, seq, prev = 0;
   replay_ctx x = {.db = db, .mem = db->opt.read_only ? db->mem : NULL};
   sdb_table **ts = NULL;
   int *lv = NULL, rc, published = 0;
@@ -874,7 +903,7 @@ static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
   if (db->vs.prev_log) { /* D20: the WAL of a memtable whose background flush had not finished, first */
     uint64_t pend = 0, psize = 0, precs = 0;
     sdb__log_name(p, sizeof p, db->dir, db->vs.prev_log);
-    if ((rc = wal_replay(p, db->vs.prev_log, &x, db->opt.paranoid_checks, NULL, &seq, &pend, &precs, &psize,
+    if ((rc = wal_replay(p, db->vs.prev_log, &x, db->opt.paranoid_checks, NULL, &seq, &prev, &pend, &precs, &psize,
                          &db->rec_skipped, &db->eb)))
       goto out;
     if (psize > pend) { /* it was fdatasynced before the newer WAL was named: damage, not a torn tail */
@@ -889,8 +918,8 @@ static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
   }
   sdb__log_name(p, sizeof p, db->dir, db->vs.log_number);
   uint64_t skipped = 0;
-  if ((rc = wal_replay(p, db->vs.log_number, &x, db->opt.paranoid_checks, NULL, &seq, &end, &db->rec_records, &size,
-                       &skipped, &db->eb)))
+  if ((rc = wal_replay(p, db->vs.log_number, &x, db->opt.paranoid_checks, NULL, &seq, &prev, &end, &db->rec_records,
+                       &size, &skipped, &db->eb)))
     goto out;
   db->rec_skipped += skipped;
   db->rec_files++;
@@ -1817,6 +1846,10 @@ static int write_locked(sdb *db, const uint8_t *ops, size_t n, uint32_t count, i
   sync |= db->opt.sync_writes; /* the sync policy option */
   if ((rc = check_failed(db))) return rc;
   if (count == 0) return sync ? sync_locked(db) : 0;
+  if (db->last_seq > SDB_MAX_SEQ || count > SDB_MAX_SEQ - db->last_seq) /* D8: the trailer keeps 56 bits */
+    return sdb__err(&db->eb, SDB_EINVAL,
+                    "write: sequence numbers are used up (last %" PRIu64 ", largest %" PRIu64 "): %u more do not fit",
+                    db->last_seq, SDB_MAX_SEQ, count);
   /* A full memtable is flushed before the write that would add to it, so a
    * batch never straddles a flush and a failed flush leaves the write undone. */
   if (sdb__mem_usage(db->mem) >= db->opt.memtable_bytes) {
@@ -2128,6 +2161,15 @@ out:
   return rc;
 }
 
+/* An iterator stopped by an error says why through sdb_errmsg(), as a get
+ * does: the file and offset of the damage (table.c's message). */
+static void iter_failed(sdb_iter *it) {
+  const char *why = it->status == SDB_ENOMEM ? "out of memory" : it->m->ops->errmsg(it->m);
+  if (!it->held) pthread_mutex_lock(&it->db->mu);
+  sdb__err(&it->db->eb, it->status, "%s", *why ? why : sdb_strerror(it->status));
+  if (!it->held) pthread_mutex_unlock(&it->db->mu);
+}
+
 static void iter_find(sdb_iter *it) {
   sdb_iiter *m = it->m;
   it->valid = 0;
@@ -2140,6 +2182,7 @@ static void iter_find(sdb_iter *it) {
     if (it->has_hi && sdb__ucmp(k, kn - 8, it->hi.p, it->hi.len) >= 0) break;
     if (sdb__buf_set(&it->key, k, kn - 8)) {
       it->status = SDB_ENOMEM;
+      iter_failed(it);
       return;
     }
     it->has_key = 1;
@@ -2148,7 +2191,7 @@ static void iter_find(sdb_iter *it) {
     it->valid = 1;
     return;
   }
-  it->status = m->ops->status(m);
+  if ((it->status = m->ops->status(m))) iter_failed(it);
 }
 
 int sdb_iter_create(sdb *db, const void *lo, size_t lolen, const void *hi, size_t hilen, sdb_iter **out) {
@@ -2170,6 +2213,8 @@ static int iter_new(sdb *db, const sdb_snap *sn, const void *lo, size_t lolen, c
     free(it);
     return SDB_EFAILED;
   }
+  it->db = db;
+  it->held = held;
   it->snap = sn ? sn->seq : db->last_seq;
   it->ver = db->ver;
   __atomic_add_fetch(&it->ver->refs, 1, __ATOMIC_RELAXED);
@@ -2236,7 +2281,9 @@ int sdb_delete_range(sdb *db, const void *lo, size_t lolen, const void *hi, size
     count++;
   }
   if ((rc = sdb_iter_status(it))) {
-    sdb__err(&db->eb, rc, "delete_range: reading the range failed");
+    char why[sizeof db->eb.msg]; /* iter_failed's */
+    snprintf(why, sizeof why, "%s", db->eb.msg);
+    sdb__err(&db->eb, rc, "delete_range: reading the range failed: %s", why);
     goto out;
   }
   sdb_iter_free(it);
@@ -2621,7 +2668,7 @@ int sdb_stats(sdb *db, char *buf, size_t len) {
 int sdb__check_dir(const char *dir, FILE *out, char *msg, size_t msglen) {
   sdb_eb eb = {{0}};
   sdb_vstate vs = {0};
-  uint64_t mnum, seq = 0, end = 0, size = 0, records = 0, entries = 0;
+  uint64_t mnum, seq = 0, prev = 0, end = 0, size = 0, records = 0, entries = 0;
   int lockfd = -1, rc;
   char p[PATH_MAX];
   sdb_buf first = {0}, last = {0};
@@ -2665,8 +2712,8 @@ int sdb__check_dir(const char *dir, FILE *out, char *msg, size_t msglen) {
   }
   if (vs.prev_log) {
     uint64_t pend = 0, psize = 0, precs = 0;
-    if ((rc = wal_replay(sdb__log_name(p, sizeof p, dir, vs.prev_log), vs.prev_log, NULL, 1, NULL, &seq, &pend, &precs,
-                         &psize, NULL, &eb)))
+    if ((rc = wal_replay(sdb__log_name(p, sizeof p, dir, vs.prev_log), vs.prev_log, NULL, 1, NULL, &seq, &prev, &pend,
+                         &precs, &psize, NULL, &eb)))
       goto out;
     if (psize > pend) {
       rc = sdb__err(&eb, SDB_ECORRUPT, "%s: damaged at offset %" PRIu64 ", but it was synced before WAL %06" PRIu64
@@ -2675,8 +2722,8 @@ int sdb__check_dir(const char *dir, FILE *out, char *msg, size_t msglen) {
     }
     if (out) fprintf(out, "ok  %s (%" PRIu64 " records, pending flush)\n", p, precs);
   }
-  if ((rc = wal_replay(sdb__log_name(p, sizeof p, dir, vs.log_number), vs.log_number, NULL, 1, NULL, &seq, &end,
-                       &records, &size, NULL, &eb)))
+  if ((rc = wal_replay(sdb__log_name(p, sizeof p, dir, vs.log_number), vs.log_number, NULL, 1, NULL, &seq, &prev,
+                       &end, &records, &size, NULL, &eb)))
     goto out;
   if (out) {
     fprintf(out, "ok  %s (%" PRIu64 " records)", p, records);
@@ -2704,7 +2751,7 @@ int sdb_check(const char *dir, char *msg, size_t msglen) {
 int sdb__dump_file(const char *path, FILE *out, char *msg, size_t msglen) {
   sdb_eb eb = {{0}};
   const char *base = strrchr(path, '/');
-  uint64_t num, seq = 0, end = 0, records = 0, size = 0;
+  uint64_t num, seq = 0, prev = 0, end = 0, records = 0, size = 0;
   int rc;
   base = base ? base + 1 : path;
   if (access(path, R_OK) < 0) {
@@ -2728,7 +2775,7 @@ int sdb__dump_file(const char *path, FILE *out, char *msg, size_t msglen) {
       break;
     }
     case SDB_F_LOG:
-      rc = wal_replay(path, num, NULL, 1, out, &seq, &end, &records, &size, NULL, &eb);
+      rc = wal_replay(path, num, NULL, 1, out, &seq, &prev, &end, &records, &size, NULL, &eb);
       break;
     default:
       rc = sdb__err(&eb, SDB_EINVAL, "%s: not a WAL (NNNNNN.log), table (NNNNNN.sst) or MANIFEST-NNNNNN", path);

@@ -67,7 +67,7 @@ static int read_log(const char *p, sdb_log_proves proves, int paranoid, int *rc_
   *rc_out = got;
   if (keep) {
     *keep = r;
-    keep->data = NULL;
+    keep->win = NULL;
     keep->rec.p = NULL;
   }
   if (got < 0 && keep) snprintf(keep->tail_why, sizeof keep->tail_why, "%.95s", eb.msg);
