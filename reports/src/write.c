@@ -92,7 +92,9 @@ static int write_merged_meta(const rpt_set *s, FILE *f) {
   cJSON *o = cJSON_CreateObject();
   const char *shard = s->nmetas == 1 ? s->metas[0].shard : "merged";
   const char *argv = s->nmetas == 1 ? s->metas[0].argv : "";
+  const char *intr = "";
   for (i = 0; i < s->nmetas; i++) {
+    if (s->metas[i].interrupted && *s->metas[i].interrupted) intr = s->metas[i].interrupted;
     if (s->metas[i].elapsed_s > elapsed) elapsed = s->metas[i].elapsed_s;
     sps += s->metas[i].states_per_s;
     cases += s->metas[i].cases;
@@ -104,6 +106,7 @@ static int write_merged_meta(const rpt_set *s, FILE *f) {
       !cJSON_AddNumberToObject(o, "states_per_s", sps) ||
       !cJSON_AddNumberToObject(o, "jobs", (double)jobs) ||
       !cJSON_AddStringToObject(o, "argv", argv) ||
+      (*intr && !cJSON_AddStringToObject(o, "interrupted", intr)) ||
       !(text = cJSON_Print(o)))
     goto fail;
   fputs(text, f);
