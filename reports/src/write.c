@@ -159,7 +159,7 @@ static int rebase_kept(const rpt_set *s, const char *out_dir, rpt_set *view,
   *owned = NULL;
   *nowned = 0;
   if (!(view->cases = malloc((s->ncases + 1) * sizeof *view->cases))) return rc;
-  memcpy(view->cases, s->cases, s->ncases * sizeof *view->cases);
+  if (s->ncases) memcpy(view->cases, s->cases, s->ncases * sizeof *view->cases); /* none: cases is NULL */
   if (!(rel = calloc(s->nsources + 1, sizeof *rel))) goto fail;
   for (src = 0; src < s->nsources; src++) {
     char *dir = strdup(s->sources[src]), *slash;
