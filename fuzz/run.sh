@@ -87,6 +87,6 @@ for t in $TARGETS; do
   elif [ "$crashes" -gt 0 ]; then res="FAILED ($crashes new input(s) in $findings/: crash, timeout or slow unit, see $log)"; fail=1
   else res=ok; fi
   printf '%-12s %8s %12s %8s %8s %s\n' "$t" "$SECONDS_PER" "${execs:-?}" "$files" "$crashes" "$res"
-  if [ "$res" != ok ]; then grep -m1 -E "ERROR: |INVARIANT|runtime error|Slow unit" "$log" >&2 || tail -5 "$log" >&2; fi
+  if [ "$res" != ok ]; then grep -m1 -E "ERROR: |INVARIANT|runtime error|Slowest unit" "$log" >&2 || tail -5 "$log" >&2; fi
 done
 exit "$fail"
