@@ -359,6 +359,10 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
   }
   if (pid == 0) driver_child(w, c, t, &wp, o);
   rc = pc_wait_child(pid, w->timeout_ms, &status);
+  if (rc == PC_EINTR) {
+    set_error(r, "interrupted by a signal");
+    goto out;
+  }
 
   /* 2. how did it end? */
   prof_us[1] += pc_now_us() - tp, tp = pc_now_us();
@@ -406,7 +410,11 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
     goto out;
   }
   if (o->keep_dir) {
-    pc_rm_rf(o->keep_dir);
+    /* never empties a directory powercut did not fill itself (its marker) */
+    if (pc_own_dir_claim("--keep", o->keep_dir, PC_KEEP_MARKER, 1, err, sizeof err)) {
+      set_error(r, err);
+      goto out;
+    }
     if ((rc = pc_copy_tree(w->data, o->keep_dir))) {
       snprintf(err, sizeof err, "cannot keep the data dir in %s: %s", o->keep_dir, strerror(-rc));
       set_error(r, err);
