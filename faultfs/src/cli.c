@@ -72,7 +72,7 @@ static void set_preload(const char *lib) {
 
 static int cmd_run(int argc, char **argv) {
   const char *plan = NULL, *dir = NULL, *seed = "0", *model = "strict", *state = NULL, *trace = NULL, *fiu = NULL;
-  char lib[PATH_MAX], tmpstate[PATH_MAX] = "", err[512], canon[4096];
+  char lib[PATH_MAX], tmpstate[PATH_MAX] = "", err[512], canon[4096], absdir[PATH_MAX], absstate[PATH_MAX];
   int i, rc = 2;
   ffs_plan *p = NULL;
   for (i = 0; i < argc; i++) {
@@ -92,11 +92,18 @@ static int cmd_run(int argc, char **argv) {
   if (ffs_model_from_name(model) < 0) { fprintf(stderr, "faultfs run: unknown model '%s'\n", model); goto out; }
   struct stat st;
   if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) { fprintf(stderr, "faultfs run: data dir '%s' does not exist\n", dir); goto out; }
+  /* absolute once: the program may change directory before a child of it loads the shim */
+  if (!realpath(dir, absdir)) { fprintf(stderr, "faultfs run: data dir '%s': %s\n", dir, strerror(errno)); goto out; }
+  dir = absdir;
   if (shim_path(lib, sizeof lib) < 0) { fprintf(stderr, "faultfs run: cannot find libfaultfs.so (set FAULTFS_LIB)\n"); goto out; }
   if (!state) {
     if (make_tmp_state(tmpstate, sizeof tmpstate) < 0) { perror("faultfs run: mkdtemp"); goto out; }
     state = tmpstate;
   }
+  /* never clear a dir faultfs did not make: an existing non-empty one needs the marker */
+  if (ffs_state_claim(state, err, sizeof err) < 0) { fprintf(stderr, "faultfs run: --state: %s\n", err); goto out; }
+  if (!realpath(state, absstate)) { fprintf(stderr, "faultfs run: state dir '%s': %s\n", state, strerror(errno)); goto out; }
+  state = absstate;
   ffs_plan_format(p, canon, sizeof canon);
   pid_t pid = fork();
   if (pid < 0) { perror("faultfs run: fork"); goto out; }
@@ -136,7 +143,10 @@ static int cmd_run(int argc, char **argv) {
   }
 out:
   if (tmpstate[0]) {
+    char marker[PATH_MAX + 32];
     ffs_state_clear(tmpstate);
+    snprintf(marker, sizeof marker, "%s/%s", tmpstate, FFS_STATE_MARKER);
+    unlink(marker);
     rmdir(tmpstate);
   }
   ffs_plan_free(p);
@@ -371,6 +381,8 @@ static int cmd_bench(int argc, char **argv) {
     else fprintf(stderr, "faultfs bench: crash-case run failed\n");
   }
   ffs_state_clear(state);
+  snprintf(exe, sizeof exe, "%s/%s", state, FFS_STATE_MARKER);
+  unlink(exe);
   rmdir(state);
   rmdir(data);
   rmdir(base);

@@ -625,6 +625,54 @@ fail:
   return rc;
 }
 
+/* 1: STATE has the marker; 0: it is empty (apart from . and ..); -1: neither. */
+static int state_owned(const char *state_dir) {
+  char path[FFS_PATH_MAX];
+  struct stat st;
+  snprintf(path, sizeof path, "%s/%s", state_dir, FFS_STATE_MARKER);
+  if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) return 1;
+  DIR *d = opendir(state_dir);
+  if (!d) return -1;
+  struct dirent *e;
+  int empty = 1;
+  while (empty && (e = readdir(d)))
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) empty = 0;
+  closedir(d);
+  return empty ? 0 : -1;
+}
+
+int ffs_state_claim(const char *state_dir, char *err, size_t errlen) {
+  char path[FFS_PATH_MAX];
+  struct stat st;
+  if (err && errlen) err[0] = 0;
+  if (!state_dir || !*state_dir) return FFS_EINVAL;
+  if (mkdir(state_dir, 0755) < 0 && errno != EEXIST) {
+    if (err && errlen) snprintf(err, errlen, "state dir '%s': %s", state_dir, strerror(errno));
+    return FFS_ENODIR;
+  }
+  if (stat(state_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+    if (err && errlen) snprintf(err, errlen, "state dir '%s' is not a directory", state_dir);
+    return FFS_ENODIR;
+  }
+  int own = state_owned(state_dir);
+  if (own < 0) {
+    if (err && errlen)
+      snprintf(err, errlen, "state dir '%s' is not empty and was not created by faultfs (no %s): refusing to use it",
+               state_dir, FFS_STATE_MARKER);
+    return FFS_EINVAL;
+  }
+  if (own == 0) {
+    snprintf(path, sizeof path, "%s/%s", state_dir, FFS_STATE_MARKER);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 && errno != EEXIST) {
+      if (err && errlen) snprintf(err, errlen, "state dir marker %s: %s", path, strerror(errno));
+      return FFS_EIO;
+    }
+    if (fd >= 0) close(fd);
+  }
+  return 0;
+}
+
 int ffs_state_clear(const char *state_dir) {
   char path[FFS_PATH_MAX];
   DIR *d;
@@ -633,6 +681,7 @@ int ffs_state_clear(const char *state_dir) {
   if (!state_dir) return FFS_EINVAL;
   d = opendir(state_dir);
   if (!d) return errno == ENOENT ? FFS_ENODIR : FFS_EIO;
+  if (state_owned(state_dir) < 0) { closedir(d); return FFS_EINVAL; }
   while ((e = readdir(d))) {
     int victim = strncmp(e->d_name, FFS_STATE_VICTIMS, vl) == 0 && e->d_name[vl] >= '0' && e->d_name[vl] <= '9';
     if (victim || !strcmp(e->d_name, FFS_STATE_UNDO) || !strcmp(e->d_name, FFS_STATE_FIRED)) {

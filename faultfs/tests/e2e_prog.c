@@ -287,6 +287,40 @@ static int sc_dsync(void) {
   return 0;
 }
 
+/* pwritev2 with RWF_DSYNC (arg "dsync") or RWF_SYNC appends "SYNC", then a plain append */
+static int sc_rwf_sync(const char *arg) {
+  int fd = xopen("a.dat", O_WRONLY | O_APPEND);
+  struct iovec iov = {.iov_base = "SYNC", .iov_len = 4};
+  say("write", pwritev2(fd, &iov, 1, -1, strcmp(arg, "dsync") == 0 ? RWF_DSYNC : RWF_SYNC));
+  say("write", write(fd, "nosy", 4));
+  say("close", close(fd));
+  return 0;
+}
+
+/* writes through names in the data dir that lead elsewhere: sub/ (a symlink to a dir
+ * outside), link (a symlink to a file outside), hard (a second link of a file outside);
+ * then appends to a.dat so a crash at its close rolls the data dir back */
+static int sc_escape(void) {
+  int fd = xopen("sub/new", O_WRONLY | O_CREAT | O_EXCL);
+  say("write", write(fd, "n\n", 2));
+  say("close", close(fd));
+  fd = xopen("sub/existing", O_WRONLY | O_APPEND);
+  say("write", write(fd, "a\n", 2));
+  say("close", close(fd));
+  fd = xopen("link", O_WRONLY | O_APPEND);
+  say("write", write(fd, "L", 1));
+  say("close", close(fd));
+  fd = xopen("hard", O_WRONLY | O_APPEND);
+  say("write", write(fd, "H", 1));
+  say("close", close(fd));
+  say("truncate", truncate(P("sub/trunc"), 1));
+  say("mkdir", mkdir(P("sub/newdir"), 0755));
+  fd = xopen("a.dat", O_WRONLY | O_APPEND);
+  say("write", write(fd, "XXXX", 4));
+  say("close", close(fd));
+  return 0;
+}
+
 /* an fcntl(F_DUPFD) alias of a tracked fd, written after the original is closed */
 static int sc_fcntl_dup(void) {
   int fd = xopen("a.dat", O_WRONLY | O_APPEND);
@@ -433,5 +467,7 @@ int main(int argc, char **argv) {
   if (!strcmp(s, "fclose-reuse")) return sc_fclose_reuse();
   if (!strcmp(s, "sync")) return sc_syncall(0);
   if (!strcmp(s, "syncfs")) return sc_syncall(1);
+  if (!strcmp(s, "rwf-sync")) return sc_rwf_sync(arg);
+  if (!strcmp(s, "escape")) return sc_escape();
   return 2;
 }
