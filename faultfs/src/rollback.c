@@ -42,6 +42,9 @@ typedef struct {
   uint64_t *loc_ino;
   int *loc_copy;       /* loc is a copied victim (inode differs) */
   size_t nfids;
+  char real_dir[FFS_PATH_MAX];   /* the data dir and the state dir, resolved */
+  char real_state[FFS_PATH_MAX];
+  unsigned refused;              /* steps left undone because they led outside */
 } rb_t;
 
 static int rb_err(rb_t *rb, int rc, const char *fmt, ...) {
@@ -58,6 +61,27 @@ static void abs_path(const rb_t *rb, const char *rel, char *out, size_t len) {
   if (strcmp(rel, ".") == 0) snprintf(out, len, "%s", rb->data_dir);
   else snprintf(out, len, "%s/%s", rb->data_dir, rel);
 }
+static int under(const char *p, const char *dir) {
+  size_t l = strlen(dir);
+  return strncmp(p, dir, l) == 0 && (p[l] == 0 || p[l] == '/');
+}
+
+/* The shim records real paths, but the data dir may have changed since (a directory
+ * replaced by a symlink to elsewhere): a step is taken only if the parent of its target
+ * resolves inside the data dir (or, for a victim, is the state dir); the last component
+ * is never followed by the steps themselves. Refused steps are counted and named. */
+static int stays_inside(rb_t *rb, const char *abs) {
+  char par[FFS_PATH_MAX], real[FFS_PATH_MAX];
+  snprintf(par, sizeof par, "%s", abs);
+  char *s = strrchr(par, '/');
+  if (s && s != par) *s = 0;
+  if (!realpath(par, real)) return 1; /* the parent is gone: the step finds nothing to change */
+  if (under(real, rb->real_dir) || (rb->real_state[0] && strcmp(real, rb->real_state) == 0)) return 1;
+  if (!rb->refused++)
+    rb_err(rb, FFS_EINVAL, "rollback: %s leads outside the data dir %s (through %s): left alone", abs, rb->real_dir, real);
+  return 0;
+}
+
 static void victim_path(const rb_t *rb, uint64_t n, char *out, size_t len) {
   snprintf(out, len, "%s/%s%llu", rb->state_dir, FFS_STATE_VICTIMS, (unsigned long long)n);
 }
@@ -209,24 +233,28 @@ static int undo_namespace(rb_t *rb) {
         parent_of(p, par, sizeof par);
         if (ss_has(&synced, par) || ss_has(&dentry, p)) break;
         abs_path(rb, p, a1, sizeof a1);
+        if (!stays_inside(rb, a1)) break;
         if (unlink(a1) < 0 && errno != ENOENT && errno != EISDIR) { rc = rb_err(rb, FFS_EIO, "rollback: unlink %s: %s", a1, strerror(errno)); goto fail; }
         break;
       case FFS_U_MKDIR:
         parent_of(p, par, sizeof par);
         if (ss_has(&synced, par)) break;
         abs_path(rb, p, a1, sizeof a1);
+        if (!stays_inside(rb, a1)) break;
         if (rm_rf(a1) < 0) { rc = rb_err(rb, FFS_EIO, "rollback: remove dir %s: %s", a1, strerror(errno)); goto fail; }
         break;
       case FFS_U_RMDIR:
         parent_of(p, par, sizeof par);
         if (ss_has(&synced, par)) break;
         abs_path(rb, p, a1, sizeof a1);
+        if (!stays_inside(rb, a1)) break;
         if (mkdir(a1, 0755) < 0 && errno != EEXIST) { rc = rb_err(rb, FFS_EIO, "rollback: mkdir %s: %s", a1, strerror(errno)); goto fail; }
         break;
       case FFS_U_UNLINK:
         parent_of(p, par, sizeof par);
         if (ss_has(&synced, par)) break;
         abs_path(rb, p, a1, sizeof a1);
+        if (!stays_inside(rb, a1)) break;
         victim_path(rb, r->b, vp, sizeof vp);
         if (access(vp, F_OK) == 0) {
           if (restore_victim(vp, a1) < 0) { rc = rb_err(rb, FFS_EIO, "rollback: restore %s: %s", a1, strerror(errno)); goto fail; }
@@ -244,6 +272,7 @@ static int undo_namespace(rb_t *rb) {
         if ((ss_has(&synced, par) && ss_has(&synced, par2)) || ss_has(&dentry, p2)) break;
         abs_path(rb, p, a1, sizeof a1);
         abs_path(rb, p2, a2, sizeof a2);
+        if (!stays_inside(rb, a1) || !stays_inside(rb, a2)) break;
         if (ino_is(a2, r->a)) {
           if (rename(a2, a1) < 0) { rc = rb_err(rb, FFS_EIO, "rollback: rename %s back to %s: %s", a2, a1, strerror(errno)); goto fail; }
           if ((rc = move_prefix(rb, a2, a1)) < 0) goto fail;
@@ -267,6 +296,7 @@ static int undo_namespace(rb_t *rb) {
         parent_of(p2, par, sizeof par);
         if (ss_has(&synced, par)) break;
         abs_path(rb, p2, a2, sizeof a2);
+        if (!stays_inside(rb, a2)) break;
         if (ino_is(a2, r->a) && unlink(a2) < 0) { rc = rb_err(rb, FFS_EIO, "rollback: unlink %s: %s", a2, strerror(errno)); goto fail; }
         break;
       default:
@@ -350,7 +380,7 @@ static int undo_file(rb_t *rb, int32_t fid, const size_t *idx, size_t n) {
   int fd = -1, rc = 0;
   const char *path = rb->loc[fid];
   struct stat st;
-  if (!path) return 0;
+  if (!path || !stays_inside(rb, path)) return 0;
   fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return 0; /* gone (its creation was undone) */
   if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (!rb->loc_copy[fid] && (uint64_t)st.st_ino != rb->loc_ino[fid])) goto done;
@@ -511,6 +541,11 @@ int ffs__rollback_buf(const unsigned char *log, size_t loglen, const char *state
   rb.data_dir = data_dir;
   rb.err = err;
   rb.errlen = errlen;
+  if (!realpath(data_dir, rb.real_dir)) {
+    rc = rb_err(&rb, FFS_ENODIR, "rollback: data dir %s: %s", data_dir, strerror(errno));
+    goto fail;
+  }
+  if (!realpath(state_dir, rb.real_state)) rb.real_state[0] = 0;
   if (loglen < sizeof *h || memcmp(h->magic, FFS_UNDO_MAGIC, 8) != 0 || h->version != FFS_UNDO_VERSION) {
     rc = rb_err(&rb, FFS_ECORRUPT, "rollback: %s/%s: bad header", state_dir, FFS_STATE_UNDO);
     goto fail;
@@ -566,6 +601,7 @@ int ffs__rollback_buf(const unsigned char *log, size_t loglen, const char *state
   }
   for (size_t f = 0; f < rb.nfids; f++)
     if (cnt[f] && (rc = undo_file(&rb, (int32_t)f, idx + start[f], cnt[f])) < 0) goto fail;
+  if (rb.refused) rc = FFS_EINVAL; /* the message names the first refused step */
 fail:
   if (rb.loc)
     for (size_t f = 0; f < rb.nfids; f++) free(rb.loc[f]);

@@ -321,6 +321,17 @@ static int sc_escape(void) {
   return 0;
 }
 
+/* creates sub/new (sub is a durable subdir) and appends to the durable sub/old, no fsync */
+static int sc_subcreate(void) {
+  int fd = xopen("sub/new", O_WRONLY | O_CREAT | O_EXCL);
+  say("write", write(fd, "new", 3));
+  say("close", close(fd));
+  fd = xopen("sub/old", O_WRONLY | O_APPEND);
+  say("write", write(fd, "more", 4));
+  say("close", close(fd));
+  return 0;
+}
+
 /* an fcntl(F_DUPFD) alias of a tracked fd, written after the original is closed */
 static int sc_fcntl_dup(void) {
   int fd = xopen("a.dat", O_WRONLY | O_APPEND);
@@ -469,5 +480,6 @@ int main(int argc, char **argv) {
   if (!strcmp(s, "syncfs")) return sc_syncall(1);
   if (!strcmp(s, "rwf-sync")) return sc_rwf_sync(arg);
   if (!strcmp(s, "escape")) return sc_escape();
+  if (!strcmp(s, "subcreate")) return sc_subcreate();
   return 2;
 }

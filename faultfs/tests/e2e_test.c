@@ -964,6 +964,27 @@ static void writes_through_links_leading_outside_are_never_rolled_back(void **st
   assert_file_in(g_out, "hardfile", "hdH");
 }
 
+/* after the run, sub/ is moved outside and a symlink put in its place: the parent's
+ * rollback must not follow it (the new file and the append are outside now) */
+static void rollback_does_not_follow_a_dir_replaced_by_a_symlink(void **st) {
+  res_t r;
+  char sub[700], moved[700], err[512];
+  snprintf(sub, sizeof sub, "%s/sub", g_data);
+  assert_int_equal(mkdir(sub, 0755), 0);
+  put("sub/old", "old", 3);
+  run("subcreate", "kill-after@close#2", NULL, NULL, &r);
+  assert_crashed(&r, FFS_A_KILL_AFTER);
+  assert_file("sub/new", "new", 3);
+  snprintf(moved, sizeof moved, "%s/sub", g_out);
+  assert_int_equal(rename(sub, moved), 0);
+  assert_int_equal(symlink(moved, sub), 0);
+  int rc = ffs_rollback(g_state, g_data, err, sizeof err);
+  assert_int_equal(rc, FFS_EINVAL);
+  if (!strstr(err, "leads outside the data dir")) fail_msg("rollback message: %s", err);
+  assert_file_in(moved, "new", "new");
+  assert_file_in(moved, "old", "oldmore");
+}
+
 int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(append_without_fsync_is_lost_at_crash, setup, teardown),
@@ -1010,6 +1031,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(pwritev2_with_rwf_dsync_or_rwf_sync_is_durable, setup, teardown),
       cmocka_unit_test_setup_teardown(data_dir_spelled_through_symlinks_is_tracked, setup, teardown),
       cmocka_unit_test_setup_teardown(writes_through_links_leading_outside_are_never_rolled_back, setup, teardown),
+      cmocka_unit_test_setup_teardown(rollback_does_not_follow_a_dir_replaced_by_a_symlink, setup, teardown),
   };
   if (argc > 1) cmocka_set_test_filter(argv[1]);
   return cmocka_run_group_tests(tests, NULL, NULL);
