@@ -185,6 +185,7 @@ static int (*real_close_range)(unsigned int, unsigned int, int);
 static void (*real_closefrom)(int);
 static int (*real_syncfs)(int);
 static void (*real_sync)(void);
+static int (*real_msync)(void *, size_t, int);
 static atomic_int g_resolved;
 
 static void resolve_all(void) {
@@ -205,6 +206,7 @@ static void resolve_all(void) {
   real_fclose = dlsym(RTLD_NEXT, "fclose");
   real_sync = dlsym(RTLD_NEXT, "sync");
   real_syncfs = dlsym(RTLD_NEXT, "syncfs");
+  real_msync = dlsym(RTLD_NEXT, "msync");
   real_closedir = dlsym(RTLD_NEXT, "closedir");
   real_close_range = dlsym(RTLD_NEXT, "close_range");
   real_closefrom = dlsym(RTLD_NEXT, "closefrom");
@@ -1157,19 +1159,57 @@ EXPORT int creat(const char *p, mode_t m) { return open_core(AT_FDCWD, p, O_CREA
 EXPORT int creat64(const char *p, mode_t m) { return open_core(AT_FDCWD, p, O_CREAT | O_WRONLY | O_TRUNC, m, FFS_OP_CREAT); }
 
 /* ---- calls that cannot be modelled: reported as warnings in the trace ---------------- */
-static void mmap_check(int prot, int flags, int fd, int64_t off, size_t len) {
-  if (!g_active || t_guard || !(flags & MAP_SHARED) || !(prot & PROT_WRITE) || !fd_tracked(fd)) return;
+/* Writable shared mappings of tracked files (the first 64), so that an msync of one can be
+ * reported: the program expects those bytes durable, the model never saw them written. */
+static struct { uintptr_t a; size_t n; char rel[256]; } g_maps[64];
+static int g_nmaps, g_msync_said;
+static int mmap_check(int prot, int flags, int fd, int64_t off, size_t len) {
+  if (!g_active || t_guard || !(flags & MAP_SHARED) || !(prot & PROT_WRITE) || !fd_tracked(fd)) return 0;
   warn_call(FFS_OP_MMAP, fd, NULL, off, len);
+  return 1;
+}
+static void mmap_note(void *m, size_t n, int fd) {
+  if (m == MAP_FAILED) return;
+  pthread_mutex_lock(&g_lock);
+  if (g_nmaps < 64 && fd_tracked(fd)) {
+    g_maps[g_nmaps].a = (uintptr_t)m;
+    g_maps[g_nmaps].n = n;
+    snprintf(g_maps[g_nmaps].rel, sizeof g_maps[g_nmaps].rel, "%s", g_nodes[FD_NODE(fd)].rel);
+    g_nmaps++;
+  }
+  pthread_mutex_unlock(&g_lock);
 }
 EXPORT void *mmap(void *a, size_t n, int prot, int flags, int fd, off_t off) {
   RESOLVE();
-  mmap_check(prot, flags, fd, off, n);
-  return real_mmap(a, n, prot, flags, fd, off);
+  int w = mmap_check(prot, flags, fd, off, n);
+  void *m = real_mmap(a, n, prot, flags, fd, off);
+  if (UNLIKELY(w)) mmap_note(m, n, fd);
+  return m;
 }
 EXPORT void *mmap64(void *a, size_t n, int prot, int flags, int fd, off64_t off) {
   RESOLVE();
-  mmap_check(prot, flags, fd, off, n);
-  return real_mmap64(a, n, prot, flags, fd, off);
+  int w = mmap_check(prot, flags, fd, off, n);
+  void *m = real_mmap64(a, n, prot, flags, fd, off);
+  if (UNLIKELY(w)) mmap_note(m, n, fd);
+  return m;
+}
+/* msync(MS_SYNC) of a tracked shared mapping: durable for the program, invisible to the
+ * model. Reported (trace warning, one stderr line per process), never modelled. */
+EXPORT int msync(void *a, size_t n, int flags) {
+  RESOLVE();
+  if (UNLIKELY(g_active) && !t_guard && (flags & MS_SYNC) && g_nmaps) {
+    char rel[256] = "";
+    pthread_mutex_lock(&g_lock);
+    for (int i = 0; i < g_nmaps && !rel[0]; i++)
+      if ((uintptr_t)a < g_maps[i].a + g_maps[i].n && (uintptr_t)a + n > g_maps[i].a) memcpy(rel, g_maps[i].rel, sizeof rel);
+    int say = rel[0] && !g_msync_said++;
+    pthread_mutex_unlock(&g_lock);
+    if (rel[0]) warn_call(FFS_OP_MMAP, -1, rel, -1, n);
+    if (say)
+      die_msg("faultfs: warning: msync(MS_SYNC) of a shared mapping of %s/%s: writes through mappings are not modelled "
+              "(reported only; a power cut neither keeps nor drops them)", g_dir, rel);
+  }
+  return real_msync(a, n, flags);
 }
 EXPORT long syscall(long nr, ...) {
   va_list ap;
@@ -1363,6 +1403,7 @@ static void reset_tracking(void) {
   ffs_plan_free(g_plan);
   g_plan = NULL;
   g_index = g_victims = 0;
+  g_nmaps = g_msync_said = 0;
   g_nfired = 0;
   if (g_trace_fd >= 0) real_close(g_trace_fd);
   g_trace_fd = -1;

@@ -266,11 +266,12 @@ static int sc_forkserver(const char *state) {
 }
 
 /* Writes through a shared writable mapping of a.dat (reported as a warning). */
-static int sc_mmap(void) {
+static int sc_mmap(const char *arg) {
   int fd = xopen("a.dat", O_RDWR);
   char *m = mmap(NULL, 4, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (m == MAP_FAILED) return 10;
   m[0] = 'M';
+  if (arg[0]) say("msync", msync(m, 4, MS_SYNC));
   munmap(m, 4);
   close(fd);
   return 0;
@@ -466,7 +467,7 @@ int main(int argc, char **argv) {
   if (!strcmp(s, "threads")) return sc_threads();
   if (!strcmp(s, "fiu")) return sc_fiu();
   if (!strcmp(s, "forkserver")) return sc_forkserver(arg);
-  if (!strcmp(s, "mmap")) return sc_mmap();
+  if (!strcmp(s, "mmap")) return sc_mmap(arg);
   if (!strcmp(s, "dsync")) return sc_dsync();
   if (!strcmp(s, "fcntl-dup")) return sc_fcntl_dup();
   if (!strcmp(s, "dir-rename")) return sc_dir_rename();

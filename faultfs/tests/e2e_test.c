@@ -985,6 +985,29 @@ static void rollback_does_not_follow_a_dir_replaced_by_a_symlink(void **st) {
   assert_file_in(moved, "old", "oldmore");
 }
 
+/* msync(MS_SYNC) makes mapped writes durable for real; the model cannot see them, so the
+ * program is told (stderr) and the trace carries a warning for the msync too */
+static void msync_of_a_shared_mapping_is_reported_not_modelled(void **st) {
+  res_t r;
+  char tp[700];
+  snprintf(tp, sizeof tp, "%s/m.trace", g_out);
+  put("a.dat", "abcd", 4);
+  char *argv[] = {FFS_PROG_PATH, "mmap", g_data, "msync", NULL};
+  run_argv(argv, "none", NULL, NULL, tp, NULL, &r);
+  assert_true(r.exited && r.code == 0);
+  assert_out_has(&r, "msync 0");
+  if (!strstr(r.err, "msync(MS_SYNC) of a shared mapping of ") || !strstr(r.err, "/a.dat: writes through mappings are not modelled"))
+    fail_msg("no msync report on stderr:\n%s", r.err);
+  ffs_trace *t;
+  ffs_trace_rec rec;
+  int warned = 0;
+  assert_int_equal(ffs_trace_open(tp, &t), 0);
+  while (ffs_trace_next(t, &rec) == 1)
+    if ((rec.dur & FFS_DUR_WARN) && rec.op == FFS_OP_MMAP && !strcmp(rec.path, "a.dat")) warned++;
+  ffs_trace_close(t);
+  assert_int_equal(warned, 2); /* the mmap and the msync */
+}
+
 int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(append_without_fsync_is_lost_at_crash, setup, teardown),
@@ -1032,6 +1055,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(data_dir_spelled_through_symlinks_is_tracked, setup, teardown),
       cmocka_unit_test_setup_teardown(writes_through_links_leading_outside_are_never_rolled_back, setup, teardown),
       cmocka_unit_test_setup_teardown(rollback_does_not_follow_a_dir_replaced_by_a_symlink, setup, teardown),
+      cmocka_unit_test_setup_teardown(msync_of_a_shared_mapping_is_reported_not_modelled, setup, teardown),
   };
   if (argc > 1) cmocka_set_test_filter(argv[1]);
   return cmocka_run_group_tests(tests, NULL, NULL);
