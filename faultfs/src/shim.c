@@ -316,6 +316,44 @@ static void die_msg(const char *fmt, ...) {
   (void)w;
 }
 
+/* realpath() of a directory, cached: a hit costs one stat() (the spelled path must still
+ * lead to the same directory inode) instead of a readlink per component. A directory's real
+ * path changes only by a rename, and every rename that can move a directory into, inside
+ * or out of the data dir is tracked: it bumps g_rgen, which empties the cache. */
+#define RCACHE 8
+static struct { char spelled[PATH_MAX], real[PATH_MAX]; uint64_t dev, ino, gen; int used; } g_rcache[RCACHE];
+static unsigned g_rnext;
+static atomic_uint_fast64_t g_rgen = 1;
+static pthread_mutex_t g_rlock = PTHREAD_MUTEX_INITIALIZER;
+
+static int real_dir(const char *spelled, char *real) {
+  struct stat st;
+  if (stat(spelled, &st) < 0) return 0;
+  uint64_t gen = atomic_load(&g_rgen);
+  pthread_mutex_lock(&g_rlock);
+  for (int i = 0; i < RCACHE; i++)
+    if (g_rcache[i].used && g_rcache[i].gen == gen && g_rcache[i].ino == (uint64_t)st.st_ino &&
+        g_rcache[i].dev == (uint64_t)st.st_dev && strcmp(g_rcache[i].spelled, spelled) == 0) {
+      memcpy(real, g_rcache[i].real, strlen(g_rcache[i].real) + 1);
+      pthread_mutex_unlock(&g_rlock);
+      return 1;
+    }
+  pthread_mutex_unlock(&g_rlock);
+  if (!realpath(spelled, real)) return 0;
+  if (strlen(spelled) < PATH_MAX) {
+    pthread_mutex_lock(&g_rlock);
+    unsigned k = g_rnext++ % RCACHE;
+    snprintf(g_rcache[k].spelled, PATH_MAX, "%s", spelled);
+    snprintf(g_rcache[k].real, PATH_MAX, "%s", real);
+    g_rcache[k].dev = (uint64_t)st.st_dev;
+    g_rcache[k].ino = (uint64_t)st.st_ino;
+    g_rcache[k].gen = gen;
+    g_rcache[k].used = 1;
+    pthread_mutex_unlock(&g_rlock);
+  }
+  return 1;
+}
+
 /* Real path of (dirfd, path) relative to the data dir into rel; 0 if it is outside, or its
  * parent directory does not exist (then the call changes nothing). The kernel's view, not
  * the spelling: the parent is resolved with realpath() (symlinked components, `..` after a
@@ -352,7 +390,7 @@ static int rel_of(int dirfd, const char *path, char *rel, int follow) {
     if (slash == abs) strcpy(real, "/");
     else {
       *slash = 0;
-      if (!realpath(abs, real)) return 0;
+      if (!real_dir(abs, real)) return 0;
       *slash = '/';
     }
     size_t rl = strlen(real);
@@ -892,6 +930,7 @@ static int ffs_pre(call_t *c) {
     case CL_RENAME: {
       char a1[PATH_MAX], a2[PATH_MAX];
       struct stat s1, s2;
+      atomic_fetch_add(&g_rgen, 1); /* a directory may move: cached real paths are stale */
       if (!c->rel[0] || !c->rel2[0]) { /* crosses the data dir boundary */
         if (c->rel[0]) { /* moved out: an unlink of rel */
           abs_of(c->rel, a1);
@@ -1021,6 +1060,7 @@ static void ffs_post(call_t *c, int64_t r, int err) {
       case CL_RENAME: {
         char a2[PATH_MAX];
         struct stat st;
+        atomic_fetch_add(&g_rgen, 1);
         if (!c->rel2[0]) break;
         abs_of(c->rel2, a2);
         if (lstat(a2, &st) == 0) {
@@ -1386,6 +1426,7 @@ static void atfork_parent(void) { pthread_mutex_unlock(&g_lock); }
  * processes appending to one undo log and keeping two inode tables would corrupt both. */
 static void atfork_child(void) {
   pthread_mutex_init(&g_lock, NULL);
+  pthread_mutex_init(&g_rlock, NULL);
   g_active = 0;
 }
 
@@ -1404,6 +1445,7 @@ static void reset_tracking(void) {
   g_plan = NULL;
   g_index = g_victims = 0;
   g_nmaps = g_msync_said = 0;
+  atomic_fetch_add(&g_rgen, 1);
   g_nfired = 0;
   if (g_trace_fd >= 0) real_close(g_trace_fd);
   g_trace_fd = -1;
