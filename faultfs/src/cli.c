@@ -33,6 +33,8 @@ static void usage(FILE *f) {
           "      run CMD under libfaultfs.so; PLAN e.g. 'crash@fsync(*.log)#3;eio@write#2+'\n"
           "      --fiu: also preload libfiu's fiu_run_preload.so with that control command\n"
           "      (the shim's failure points are named faultfs/<op>)\n"
+          "      --state: undo log, fired record, victims (default: a temporary dir in /dev/shm or /tmp);\n"
+          "      an existing DIR must be empty or made by faultfs (it holds .faultfs-state)\n"
           "  faultfs trace [--summary] FILE     print a trace, or counts per op and per path\n"
           "  faultfs rollback --state DIR --dir DATA_DIR   apply the recorded power-loss rollback\n"
           "  faultfs bench [--iters N] [--runs R]   ns per 4 KiB pwrite and per fsync:\n"
