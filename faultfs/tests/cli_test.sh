@@ -46,6 +46,16 @@ set -e
 grep -q "state dir '$base/s' is not empty and was not created by faultfs" "$base/err" || fail "--state: $(cat "$base/err")"
 ! grep -q started "$base/out" || fail "program ran with a foreign state dir"
 [ "$(cat "$base/s/v1-important/file")" = keep ] && [ "$(cat "$base/s/undo")" = keep ] || fail "--state: files deleted"
+# the same from the shim alone (FAULTFS_STATE): exit 2 before main, nothing deleted
+set +e
+LD_PRELOAD="$(dirname "$ffs")/../lib/libfaultfs.so" FAULTFS_PLAN=none FAULTFS_DIR="$base/d" FAULTFS_STATE="$base/s" \
+  "$prog" append "$base/d" > "$base/out" 2> "$base/err"
+rc=$?
+set -e
+[ "$rc" = 2 ] || fail "FAULTFS_STATE non-empty: exit $rc, want 2"
+grep -q "FAULTFS_STATE: state dir '$base/s' is not empty and was not created by faultfs" "$base/err" || fail "shim: $(cat "$base/err")"
+! grep -q started "$base/out" || fail "program ran with a foreign FAULTFS_STATE"
+[ "$(cat "$base/s/v1-important/file")" = keep ] && [ "$(cat "$base/s/undo")" = keep ] || fail "FAULTFS_STATE: files deleted"
 # a state dir faultfs created is reused (and cleared) by the next run
 "$ffs" run --plan none --dir "$base/d" --state "$base/s2" -- "$prog" append "$base/d" > /dev/null 2>&1
 [ -f "$base/s2/.faultfs-state" ] || fail "no marker in a state dir faultfs created"
