@@ -44,6 +44,7 @@ extern "C" {
 #define FFS_STATE_FIRED   "fired"   /* one text line per firing */
 #define FFS_STATE_VICTIMS "v"       /* prefix of hard links to unlinked/replaced files */
 #define FFS_STATE_HANDSHAKE "handshake" /* where `faultfs run` and powercut put FAULTFS_HANDSHAKE */
+#define FFS_STATE_MARKER  ".faultfs-state" /* written when faultfs takes a state dir as its own */
 
 #define FFS_PATH_MAX 4096
 #define FFS_GLOB_MAX 256
@@ -183,8 +184,13 @@ int ffs_fired_read(const char *state_dir, ffs_fired *out);
  * power-cut action fired, or the process was killed from outside and the harness treats
  * it as a power cut. Never call it after a plain kill (page cache survives). */
 int ffs_rollback(const char *state_dir, const char *data_dir, char *err, size_t errlen);
-/* Removes the shim's files from STATE (undo log, fired record, victims). */
+/* Removes the shim's files from STATE (undo log, fired record, victims). A non-empty STATE
+ * without FFS_STATE_MARKER is not faultfs's: FFS_EINVAL, nothing removed. */
 int ffs_state_clear(const char *state_dir);
+/* Takes STATE as faultfs's own: creates it if missing; an empty or already marked dir is
+ * accepted; FFS_STATE_MARKER is written. A non-empty dir without the marker is refused
+ * (FFS_EINVAL, message in err, nothing touched): clearing it could delete the user's files. */
+int ffs_state_claim(const char *state_dir, char *err, size_t errlen);
 
 /* ---- finding the shim (libffs_ctl only) -------------------------------------------- */
 /* The library directories of the running executable, in search order: the installed

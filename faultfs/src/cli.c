@@ -36,6 +36,8 @@ static void usage(FILE *f) {
           "      (the shim's failure points are named faultfs/<op>)\n"
           "      exits with CMD's status, or 2 with 'faultfs: ERROR: ...' when the shim was not\n"
           "      loaded in CMD (static binary?) or the data dir changed behind its back\n"
+          "      --state: undo log, fired record, victims (default: a temporary dir in /dev/shm or /tmp);\n"
+          "      an existing DIR must be empty or made by faultfs (it holds .faultfs-state)\n"
           "  faultfs trace [--summary] FILE     print a trace, or counts per op and per path\n"
           "  faultfs rollback --state DIR --dir DATA_DIR   apply the recorded power-loss rollback\n"
           "  faultfs bench [--iters N] [--runs R]   ns per 4 KiB pwrite and per fsync:\n"
@@ -135,6 +137,7 @@ static int path_inside(const char *path, const char *dir) {
 static int cmd_run(int argc, char **argv) {
   const char *plan = NULL, *dir = NULL, *seed = "0", *model = "strict", *state = NULL, *trace = NULL, *fiu = NULL;
   char lib[PATH_MAX], tmpstate[PATH_MAX] = "", err[512], canon[4096], hspath[PATH_MAX + 32] = "";
+  char absdir[PATH_MAX], absstate[PATH_MAX];
   int i, rc = 2, execpipe[2] = {-1, -1};
   ffs_plan *p = NULL;
   ffs_snap *before = NULL;
@@ -155,17 +158,23 @@ static int cmd_run(int argc, char **argv) {
   if (ffs_model_from_name(model) < 0) { fprintf(stderr, "faultfs run: unknown model '%s'\n", model); goto out; }
   struct stat st;
   if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) { fprintf(stderr, "faultfs run: data dir '%s' does not exist\n", dir); goto out; }
+  /* absolute once: the program may change directory before a child of it loads the shim */
+  if (!realpath(dir, absdir)) { fprintf(stderr, "faultfs run: data dir '%s': %s\n", dir, strerror(errno)); goto out; }
+  dir = absdir;
   if (shim_path("run", lib, sizeof lib) < 0) goto out;
   if (!state) {
     if (make_tmp_state(tmpstate, sizeof tmpstate) < 0) { perror("faultfs run: mkdtemp"); goto out; }
     state = tmpstate;
   }
+  /* the undo log and handshake file go into the state dir: refuse one inside the data dir
+   * (as the shim would) before anything is created there */
+  if (path_inside(state, dir)) { fprintf(stderr, "faultfs run: the state dir %s must not be inside the data dir %s\n", state, dir); goto out; }
+  /* never clear a dir faultfs did not make: an existing non-empty one needs the marker */
+  if (ffs_state_claim(state, err, sizeof err) < 0) { fprintf(stderr, "faultfs run: --state: %s\n", err); goto out; }
+  if (!realpath(state, absstate)) { fprintf(stderr, "faultfs run: state dir '%s': %s\n", state, strerror(errno)); goto out; }
+  state = absstate;
   ffs_plan_format(p, canon, sizeof canon);
   snprintf(hspath, sizeof hspath, "%s/%s", state, FFS_STATE_HANDSHAKE);
-  /* the handshake file goes into the state dir: refuse one inside the data dir (as the shim
-   * would) before anything is created there */
-  if (path_inside(state, dir)) { fprintf(stderr, "faultfs run: the state dir %s must not be inside the data dir %s\n", state, dir); goto out; }
-  if (mkdir(state, 0755) < 0 && errno != EEXIST) { fprintf(stderr, "faultfs run: cannot create the state dir %s: %s\n", state, strerror(errno)); goto out; }
   if (ffs_handshake_arm(hspath) < 0) { fprintf(stderr, "faultfs run: cannot create %s: %s\n", hspath, strerror(errno)); goto out; }
   if (ffs_snap_take(dir, &before) < 0) { fprintf(stderr, "faultfs run: cannot list the data dir %s\n", dir); goto out; }
   if (pipe2(execpipe, O_CLOEXEC) < 0) { perror("faultfs run: pipe"); goto out; }
@@ -215,8 +224,11 @@ static int cmd_run(int argc, char **argv) {
 out:
   ffs_snap_free(before);
   if (tmpstate[0]) {
+    char marker[PATH_MAX + 32];
     ffs_state_clear(tmpstate);
     unlink(hspath);
+    snprintf(marker, sizeof marker, "%s/%s", tmpstate, FFS_STATE_MARKER);
+    unlink(marker);
     rmdir(tmpstate);
   }
   ffs_plan_free(p);
@@ -451,6 +463,8 @@ static int cmd_bench(int argc, char **argv) {
     else fprintf(stderr, "faultfs bench: crash-case run failed\n");
   }
   ffs_state_clear(state);
+  snprintf(exe, sizeof exe, "%s/%s", state, FFS_STATE_MARKER);
+  unlink(exe);
   rmdir(state);
   rmdir(data);
   rmdir(base);
