@@ -138,6 +138,12 @@ static void driver_child(pc_worker *w, const pc_case *c, const pc_target *t, con
   char msg[1024], id[2048], seed[32];
   wl_oplog_writer *log = NULL;
   int rc;
+  /* the state dir is faultfs's own (marker) before the handshake file goes in, so the
+   * shim's configure finds it claimed, not a stranger's non-empty dir */
+  if (ffs_state_claim(w->state, msg, sizeof msg) < 0) {
+    write_text(w->recov, msg);
+    _exit(EXIT_CONFIGURE);
+  }
   snprintf(msg, sizeof msg, "%s/%s", w->state, FFS_STATE_HANDSHAKE);
   if ((rc = ffs_handshake_arm(msg))) {
     write_text(w->recov, "cannot create the shim's handshake file in the state dir");
