@@ -32,7 +32,7 @@ typedef struct pc_case {
   char target_opts[512];
   char workload[512];   /* workload spec: name[:k=v,...] */
   uint64_t seed;
-  char model[16];       /* strict | ext4 | reorder */
+  char model[16];       /* strict | ext4 | reorder | kernel-ext4 | kernel-xfs | kernel-btrfs */
   char plan[1024];      /* fault plan (faultfs grammar), or "none" */
 } pc_case;
 
@@ -99,12 +99,40 @@ int pc_wait_child(pid_t pid, int timeout_ms, int *status);
 #include "reports.h"
 #include "workloads.h"
 
+/* ---- realfs.c: cases on a real file system (loop-mounted image, shutdown ioctl) ---- */
+typedef struct pc_realfs {
+  char fstype[16];
+  char pristine[1100], image[1100], mnt[1100], loopdev[64];
+  int loopfd, rootfd;   /* the loop device; the mount's root dir (opened at mount) */
+  int mounted, ready, probed;
+  int64_t mkfs_us, prep_us, remount_us, end_us; /* cumulative, for the measurements */
+} pc_realfs;
+/* root, a loop device, a known file system name; a clear error otherwise. */
+int pc_realfs_check(const char *fstype, char *err, size_t errlen);
+/* mkfs once into ROOT/<fs>.pristine.img; mounts go on ROOT/mnt. */
+int pc_realfs_init(pc_realfs *fs, const char *root, const char *fstype, char *err, size_t errlen);
+/* Fresh copy of the pristine image, loop, mount, mkdir MNT/SUBDIR (durable). */
+int pc_realfs_case_begin(pc_realfs *fs, const char *subdir, char *err, size_t errlen);
+int pc_realfs_shutdown(pc_realfs *fs, char *err, size_t errlen); /* idempotent */
+int pc_realfs_remount(pc_realfs *fs, char *err, size_t errlen);  /* umount, mount */
+void pc_realfs_case_end(pc_realfs *fs);                          /* umount, detach; always safe */
+void pc_realfs_close(pc_realfs *fs);                             /* and remove the images */
+
 typedef struct pc_worker {
   char root[1024];                 /* per-worker scratch dir (tmpfs when available) */
   char data[1100], state[1100], oplog[1100], recov[1100], trace[1100];
   ffs_shim_configure_fn configure; /* NULL when the shim is not loaded */
   int timeout_ms;                  /* per phase: workload, recovery */
+  pc_realfs *fs;                   /* the real file system of kernel-* cases, made on first use */
 } pc_worker;
+/* Unmounts and removes what a worker made (its real file system images). */
+void pc_worker_fini(pc_worker *w);
+struct pc_case;
+/* Per case: a kernel-* model gets its data dir on a fresh copy of that file system (made
+ * on first use); any other model gets ROOT/data back. */
+int pc_realfs_prepare_case(pc_worker *w, const struct pc_case *c, char *err, size_t errlen);
+void pc_realfs_driver_end(pc_worker *w, const struct pc_case *c);
+int pc_realfs_after_powercut(pc_worker *w, char *err, size_t errlen);
 
 typedef struct pc_run_opts {
   const char *keep_dir;   /* copy the crashed data dir (after rollback) here */

@@ -167,6 +167,11 @@ static int run_one(const char *cmd, const pc_case *c, const char *keep, int coun
   char err[1024], id[2200], first[32] = "";
   int rc = 0, same = 1;
   if (pc_case_validate(c, err, sizeof err)) return usage_error(cmd, "%s", err);
+  if (ffs_model_fs((ffs_model)ffs_model_from_name(c->model)) &&
+      pc_realfs_check(ffs_model_fs((ffs_model)ffs_model_from_name(c->model)), err, sizeof err)) {
+    fprintf(stderr, "powercut %s: %s\n", cmd, err);
+    return 2;
+  }
   if (pc_worker_init(&w, scratch_root(), timeout_ms, err, sizeof err)) {
     fprintf(stderr, "powercut %s: %s\n", cmd, err);
     return 2;
@@ -188,6 +193,7 @@ static int run_one(const char *cmd, const pc_case *c, const char *keep, int coun
   }
   if (count > 1) fprintf(stdout, "repeat: %d runs, %s\n", count, same ? "same verdict every time" : "VERDICT CHANGED");
   if (keep) fprintf(stdout, "kept:    %s (the data dir after the crash, before recovery)\n", keep);
+  pc_worker_fini(&w);
   pc_rm_rf(w.root);
   return same ? rc : 2;
 }
@@ -195,9 +201,10 @@ static int run_one(const char *cmd, const pc_case *c, const char *keep, int coun
 static int cmd_run(int argc, char **argv) {
   static const struct option lo[] = {{"target", 1, 0, 't'}, {"workload", 1, 0, 'w'}, {"seed", 1, 0, 's'},
     {"fault", 1, 0, 'f'}, {"model", 1, 0, 'm'}, {"keep", 1, 0, 'k'}, {"timeout", 1, 0, 'T'},
-    {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    {"fs", 1, 0, 'F'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
   pc_case c = {0};
-  const char *target = "sofadb", *keep = NULL;
+  const char *target = "sofadb", *keep = NULL, *fs = NULL;
+  int have_model = 0;
   int64_t tmo = 10000;
   int ch;
   case_defaults(&c);
@@ -207,20 +214,33 @@ static int cmd_run(int argc, char **argv) {
     case 'w': snprintf(c.workload, sizeof c.workload, "%s", optarg); break;
     case 's': if (parse_u64(optarg, &c.seed)) return usage_error("run", "--seed: '%s' is not a number", optarg); break;
     case 'f': snprintf(c.plan, sizeof c.plan, "%s", optarg); break;
-    case 'm': snprintf(c.model, sizeof c.model, "%s", optarg); break;
+    case 'm': snprintf(c.model, sizeof c.model, "%s", optarg); have_model = 1; break;
+    case 'F': fs = optarg; break;
     case 'k': keep = optarg; break;
     case 'T': if (parse_duration_ms(optarg, &tmo)) return usage_error("run", "--timeout: bad duration '%s'", optarg); break;
     case 'h':
       printf("usage: powercut run --target T[:opt=v,...] --workload W[:k=v,...] --seed S --fault PLAN\n"
-             "                    [--model strict|ext4|reorder] [--keep DIR] [--timeout 10s]\n"
+             "                    [--model strict|ext4|reorder | --fs ext4|xfs|btrfs] [--keep DIR] [--timeout 10s]\n"
              "Runs one case: the workload under the fault plan, then a power cut (unless the\n"
              "plan killed the process), recovery in a fresh process, and the oracle. Prints the\n"
-             "verdict, the explanation and the case id. Exit 0 PASS, 1 violation, 2 error.\n");
+             "verdict, the explanation and the case id. Exit 0 PASS, 1 violation, 2 error.\n"
+             "--fs runs it on that real file system instead of a model (root, loop devices): a\n"
+             "fresh loop-mounted image, the power cut is its shutdown ioctl, then unmount and\n"
+             "mount; the case id's model is kernel-<fs>.\n");
       return 0;
     default: return usage_error("run", "%s", "unknown option");
     }
   }
   if (optind < argc) return usage_error("run", "unexpected argument '%s'", argv[optind]);
+  if (fs && have_model) return usage_error("run", "%s", "give --model or --fs, not both (--fs F is the model kernel-F)");
+  if (fs) {
+    char err[256];
+    if (pc_realfs_check(fs, err, sizeof err)) {
+      fprintf(stderr, "powercut run: %s\n", err);
+      return 2;
+    }
+    snprintf(c.model, sizeof c.model, "kernel-%s", fs);
+  }
   pc_target_spec_split(target, c.target, sizeof c.target, c.target_opts, sizeof c.target_opts);
   return run_one("run", &c, keep, 1, (int)tmo);
 }
