@@ -179,7 +179,7 @@ static int build(campaign *cp, pc_worker *wk, char *err, size_t errlen) {
     save = NULL;
     for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
       if (ffs_model_from_name(tok) < 0) {
-        snprintf(err, errlen, "--models: unknown model '%s' (strict, ext4, reorder)", tok);
+        snprintf(err, errlen, "--models: unknown model '%s' (strict, ext4, reorder, kernel-ext4, kernel-xfs)", tok);
         return PC_EINVAL;
       }
       if (cp->nm >= MAXM) { snprintf(err, errlen, "--models: at most 3"); return PC_EINVAL; }
@@ -365,6 +365,7 @@ static void worker_main(campaign *cp, shared *sh, int wid, int fd, uint64_t limi
     if (failed == 2) atomic_fetch_add(&sh->errors, 1);
     atomic_fetch_add(&sh->done, 1);
   }
+  pc_worker_fini(&wk);
   pc_rm_rf(root);
   pc_profile_print(stderr);
   _exit(0);

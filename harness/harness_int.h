@@ -105,7 +105,8 @@ typedef struct pc_realfs {
   char pristine[1100], image[1100], mnt[1100], loopdev[64];
   int loopfd, rootfd;   /* the loop device; the mount's root dir (opened at mount) */
   int mounted, ready, probed;
-  int64_t mkfs_us, prep_us, remount_us, end_us; /* cumulative, for the measurements */
+  int64_t mkfs_us, copy_us, prep_us, remount_us, end_us; /* cumulative, for the measurements */
+  uint64_t ncases;
 } pc_realfs;
 /* root, a loop device, a known file system name; a clear error otherwise. */
 int pc_realfs_check(const char *fstype, char *err, size_t errlen);
@@ -133,6 +134,8 @@ struct pc_case;
 int pc_realfs_prepare_case(pc_worker *w, const struct pc_case *c, char *err, size_t errlen);
 void pc_realfs_driver_end(pc_worker *w, const struct pc_case *c);
 int pc_realfs_after_powercut(pc_worker *w, char *err, size_t errlen);
+/* "ext4,xfs" -> "kernel-ext4,kernel-xfs", each checked with pc_realfs_check. */
+int pc_realfs_models(const char *fslist, char *models, size_t mlen, char *err, size_t errlen);
 
 typedef struct pc_run_opts {
   const char *keep_dir;   /* copy the crashed data dir (after rollback) here */

@@ -416,9 +416,11 @@ static int cmd_campaign(int argc, char **argv) {
   static const struct option lo[] = {{"target", 1, 0, 't'}, {"workload", 1, 0, 'w'}, {"faults", 1, 0, 'f'},
     {"models", 1, 0, 'm'}, {"cases", 1, 0, 'c'}, {"time", 1, 0, 'T'}, {"seed", 1, 0, 's'},
     {"jobs", 1, 0, 'j'}, {"shard", 1, 0, 'S'}, {"out", 1, 0, 'o'}, {"timeout", 1, 0, 'O'},
-    {"no-minimize", 0, 0, 'N'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    {"no-minimize", 0, 0, 'N'}, {"quiet", 0, 0, 'q'}, {"fs", 1, 0, 'F'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
   pc_campaign_opts o = {0};
-  static char workloads[4096], target[64], argvs[4096];
+  static char workloads[4096], target[64], argvs[4096], fsmodels[128];
+  const char *fs = NULL;
+  int have_models = 0;
   const char *tspec = "sofadb";
   int ch, have_budget = 0;
   int64_t tmo = 10000;
@@ -439,7 +441,8 @@ static int cmd_campaign(int argc, char **argv) {
       strcat(workloads, optarg);
       break;
     case 'f': o.faults = optarg; break;
-    case 'm': o.models = optarg; break;
+    case 'm': o.models = optarg; have_models = 1; break;
+    case 'F': fs = optarg; break;
     case 'c': if (parse_u64(optarg, &o.cases) || !o.cases) return usage_error("campaign", "--cases: '%s' is not a positive number", optarg); have_budget++; break;
     case 'T': if (parse_duration_ms(optarg, &o.time_ms) || !o.time_ms) return usage_error("campaign", "--time: bad duration '%s' (e.g. 60s, 5m)", optarg); have_budget++; break;
     case 's':
@@ -463,7 +466,7 @@ static int cmd_campaign(int argc, char **argv) {
       printf("usage: powercut campaign --target T[:opt=v,...] [--workload W[:k=v,...]]...\n"
              "         [--faults kill,crash,crash-after,torn,eio,enospc] [--models strict,ext4]\n"
              "         (--cases N | --time 60s) [--seed S] [--jobs J] [--shard K/N]\n"
-             "         [--out DIR] [--timeout 10s] [--no-minimize] [--quiet]\n"
+             "         [--out DIR] [--timeout 10s] [--no-minimize] [--quiet] [--fs ext4,xfs]\n"
              "Runs many cases: first a systematic sweep over every crash point of each syscall\n"
              "kind seen in a dry run of each workload (interleaved so a budget cut short still\n"
              "covers every kind), then seeded random cases. Failures are minimized and their\n"
@@ -471,6 +474,8 @@ static int cmd_campaign(int argc, char **argv) {
              "summary.json, junit.xml and index.html. --shard K/N runs a disjoint slice of the\n"
              "same case list (merge with `powercut report`). Defaults: --workload mixed,\n"
              "--jobs = cores, --out powercut-report, --seed 0.\n"
+             "--fs runs every case on those real file systems instead of --models (root, loop\n"
+             "devices): models kernel-<fs>, each case on a fresh copy of a loop-mounted image.\n"
              "Exit 0 when every case passed, 1 on a violation, 2 on a usage or setup error.\n");
       return 0;
     default: return usage_error("campaign", "%s", "unknown option");
@@ -478,6 +483,13 @@ static int cmd_campaign(int argc, char **argv) {
   }
   if (optind < argc) return usage_error("campaign", "unexpected argument '%s'", argv[optind]);
   if (have_budget != 1) return usage_error("campaign", "%s", "give exactly one of --cases N or --time DURATION");
+  if (fs && have_models) return usage_error("campaign", "%s", "give --models or --fs, not both (--fs F is the model kernel-F)");
+  if (fs && pc_realfs_models(fs, fsmodels, sizeof fsmodels, argvs, sizeof argvs)) {
+    fprintf(stderr, "powercut campaign: %s\n", argvs);
+    return 2;
+  }
+  if (fs) o.models = fsmodels;
+  argvs[0] = '\0';
   static char topts[512];
   pc_target_spec_split(tspec, target, sizeof target, topts, sizeof topts);
   o.target = target;

@@ -48,7 +48,16 @@ else
   echo "note: mkfs.xfs missing, xfs not checked"
 fi
 
-# 5. clear errors: not root, unknown fs, --fs with --model
+# 5. a campaign on real ext4: every case runs as kernel-ext4 and sofadb passes
+out=$("$PC" campaign --target sofadb --fs ext4 --cases 16 --jobs 2 --out "$POWERCUT_TMP/camp" --quiet 2>&1); rc=$?
+[ $rc -eq 0 ] || fail "campaign --fs ext4 exit $rc"
+n=$(grep -c '"model":"kernel-ext4"' "$POWERCUT_TMP/camp/results.jsonl")
+[ "$n" -eq 16 ] || fail "campaign: $n of 16 cases ran as kernel-ext4"
+out=$("$PC" campaign --target sofadb --fs ext4 --models strict --cases 1 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q 'give --models or --fs, not both' <<<"$out" || fail "campaign --fs with --models: exit $rc"
+echo "ok: campaign --fs ext4"
+
+# 6. clear errors: not root, unknown fs, --fs with --model
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$PC" run --fs ext4 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q 'powercut run: --fs ext4 needs root' <<<"$out" || fail "non-root: exit $rc"
 out=$("$PC" run --fs zfs 2>&1); rc=$?
