@@ -141,6 +141,8 @@ typedef struct pc_run_opts {
   const char *keep_dir;   /* copy the crashed data dir (after rollback) here */
   int trace;              /* write a trace (worker->trace) */
   uint64_t max_ops;       /* stop the workload after this many ops (minimize); 0 = all */
+  int no_final_cut;       /* a workload that ends without a power cut firing ends as a kill
+                             (fidelity: the page cache at the cut point) */
 } pc_run_opts;
 
 typedef struct pc_result {
@@ -166,6 +168,9 @@ int pc_case_validate(const pc_case *c, char *err, size_t errlen);
 int pc_drive(const pc_target *t, const char *dir, const char *topts, const wl_params *wp,
              uint64_t seed, wl_oplog_writer *log, uint64_t max_ops, char *msg, size_t len);
 
+/* ---- fidelity.c: models against real file systems (docs/faultfs.md) ---- */
+int pc_fidelity(const char *const *inputs, int ninputs, const char *models, const char *fslist, uint64_t limit,
+                int timeout_ms, const char *root, FILE *out);
 /* ---- minimize.c ---- */
 int pc_minimize(pc_worker *w, const pc_case *in, const char *verdict, int budget, pc_case *out,
                 int *runs);

@@ -355,6 +355,7 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
       snprintf(r->note, sizeof r->note, "driver exited with status %d", WEXITSTATUS(status));
     }
     r->crash = ORC_CRASH_POWER; /* invariant (1) */
+    if (o->no_final_cut) r->crash = ORC_CRASH_KILL;
   }
   if (r->crash == ORC_CRASH_POWER && w->fs && w->fs->mounted) {
     if ((rc = pc_realfs_after_powercut(w, err, sizeof err))) { /* shutdown (if not yet), umount, mount */

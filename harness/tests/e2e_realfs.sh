@@ -57,7 +57,14 @@ out=$("$PC" campaign --target sofadb --fs ext4 --models strict --cases 1 2>&1); 
 [ $rc -eq 2 ] && grep -q 'give --models or --fs, not both' <<<"$out" || fail "campaign --fs with --models: exit $rc"
 echo "ok: campaign --fs ext4"
 
-# 6. clear errors: not root, unknown fs, --fs with --model
+# 6. fidelity: the campaign's power-cut cases under strict and ext4 against real ext4
+out=$("$PC" fidelity "$POWERCUT_TMP/camp" --models strict,ext4 --fs ext4 2>&1); rc=$?
+[ $rc -eq 0 ] || fail "fidelity exit $rc"
+grep -qE '^\| ext4 \| ext4 \| [1-9][0-9]* \| [0-9]+ \(100\.0%\) \|' <<<"$out" || fail "ext4 model not sound for real ext4 on sofadb"
+grep -qE '^\| strict \| ext4 \|' <<<"$out" || fail "no strict row"
+echo "ok: fidelity"
+
+# 7. clear errors: not root, unknown fs, --fs with --model
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$PC" run --fs ext4 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q 'powercut run: --fs ext4 needs root' <<<"$out" || fail "non-root: exit $rc"
 out=$("$PC" run --fs zfs 2>&1); rc=$?
