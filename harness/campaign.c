@@ -332,9 +332,12 @@ int pc_case_record(pc_worker *wk, const pc_case *c, const pc_campaign_opts *o, i
       if (system(cmd) != 0) kept[0] = '\0';
     }
   }
+  char reach[256] = "";
+  if (*failed == 1 && o->reach && o->reach[0]) pc_realfs_reach(wk, c, o->reach, reach, sizeof reach);
   pc_result_to_rpt(c, id, &r, &rc, repro, sizeof repro);
   rc.minimized_id = min_id;
   rc.kept = kept;
+  rc.reach = reach;
   err = rpt_case_to_json(&rc, &line);
   if (!err) err = append_line(fd, line);
   free(line);

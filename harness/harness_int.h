@@ -136,6 +136,12 @@ void pc_realfs_driver_end(pc_worker *w, const struct pc_case *c);
 int pc_realfs_after_powercut(pc_worker *w, char *err, size_t errlen);
 /* "ext4,xfs" -> "kernel-ext4,kernel-xfs", each checked with pc_realfs_check. */
 int pc_realfs_models(const char *fslist, char *models, size_t mlen, char *err, size_t errlen);
+/* A violation found under a model, re-run on each real file system of fslist:
+ * "ext4=PASS,xfs=LOST_ACKED" into out ("" when fslist is empty or the model is kernel-*). */
+void pc_realfs_reach(pc_worker *w, const struct pc_case *c, const char *fslist, char *out, size_t len);
+/* The default of --reach: "ext4,xfs" (those whose mkfs is installed) when root with loop
+ * devices, else "" with the reason in why. */
+const char *pc_realfs_reach_default(char *why, size_t wl);
 
 typedef struct pc_run_opts {
   const char *keep_dir;   /* copy the crashed data dir (after rollback) here */
@@ -191,6 +197,7 @@ typedef struct pc_campaign_opts {
   int minimize_budget;     /* runs per failure, 0 = no minimize */
   int quiet;
   const char *argv;
+  const char *reach;       /* real file systems each violation is re-run on ("ext4,xfs"), "" = none */
 } pc_campaign_opts;
 int pc_campaign(const pc_campaign_opts *o);
 int pc_case_record(pc_worker *wk, const pc_case *c, const pc_campaign_opts *o, int fd, int *failed);

@@ -417,9 +417,10 @@ static int cmd_campaign(int argc, char **argv) {
   static const struct option lo[] = {{"target", 1, 0, 't'}, {"workload", 1, 0, 'w'}, {"faults", 1, 0, 'f'},
     {"models", 1, 0, 'm'}, {"cases", 1, 0, 'c'}, {"time", 1, 0, 'T'}, {"seed", 1, 0, 's'},
     {"jobs", 1, 0, 'j'}, {"shard", 1, 0, 'S'}, {"out", 1, 0, 'o'}, {"timeout", 1, 0, 'O'},
-    {"no-minimize", 0, 0, 'N'}, {"quiet", 0, 0, 'q'}, {"fs", 1, 0, 'F'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    {"no-minimize", 0, 0, 'N'}, {"quiet", 0, 0, 'q'}, {"fs", 1, 0, 'F'}, {"reach", 1, 0, 'R'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
   pc_campaign_opts o = {0};
-  static char workloads[4096], target[64], argvs[4096], fsmodels[128];
+  const char *reach = NULL;
+  static char workloads[4096], target[64], argvs[4096], fsmodels[128], reachm[128];
   const char *fs = NULL;
   int have_models = 0;
   const char *tspec = "sofadb";
@@ -444,6 +445,7 @@ static int cmd_campaign(int argc, char **argv) {
     case 'f': o.faults = optarg; break;
     case 'm': o.models = optarg; have_models = 1; break;
     case 'F': fs = optarg; break;
+    case 'R': reach = optarg; break;
     case 'c': if (parse_u64(optarg, &o.cases) || !o.cases) return usage_error("campaign", "--cases: '%s' is not a positive number", optarg); have_budget++; break;
     case 'T': if (parse_duration_ms(optarg, &o.time_ms) || !o.time_ms) return usage_error("campaign", "--time: bad duration '%s' (e.g. 60s, 5m)", optarg); have_budget++; break;
     case 's':
@@ -468,6 +470,7 @@ static int cmd_campaign(int argc, char **argv) {
              "         [--faults kill,crash,crash-after,torn,eio,enospc] [--models strict,ext4]\n"
              "         (--cases N | --time 60s) [--seed S] [--jobs J] [--shard K/N]\n"
              "         [--out DIR] [--timeout 10s] [--no-minimize] [--quiet] [--fs ext4,xfs]\n"
+             "         [--reach ext4,xfs|none]\n"
              "Runs many cases: first a systematic sweep over every crash point of each syscall\n"
              "kind seen in a dry run of each workload (interleaved so a budget cut short still\n"
              "covers every kind), then seeded random cases. Failures are minimized and their\n"
@@ -477,6 +480,8 @@ static int cmd_campaign(int argc, char **argv) {
              "--jobs = cores, --out powercut-report, --seed 0.\n"
              "--fs runs every case on those real file systems instead of --models (root, loop\n"
              "devices): models kernel-<fs>, each case on a fresh copy of a loop-mounted image.\n"
+             "--reach re-runs every violation found under a model on those real file systems\n"
+             "and reports where it is reachable; default ext4,xfs when root with loop devices.\n"
              "Exit 0 when every case passed, 1 on a violation, 2 on a usage or setup error.\n");
       return 0;
     default: return usage_error("campaign", "%s", "unknown option");
@@ -491,6 +496,20 @@ static int cmd_campaign(int argc, char **argv) {
   }
   if (fs) o.models = fsmodels;
   argvs[0] = '\0';
+  if (reach && strcmp(reach, "none")) {
+    if (pc_realfs_models(reach, reachm, sizeof reachm, argvs, sizeof argvs)) {
+      fprintf(stderr, "powercut campaign: --reach: %s\n", argvs);
+      return 2;
+    }
+    argvs[0] = '\0';
+    o.reach = reach;
+  } else if (!reach) {
+    char why[256] = "";
+    o.reach = pc_realfs_reach_default(why, sizeof why);
+    if (!o.reach[0] && !o.quiet) fprintf(stderr, "powercut: violations are not re-run on real file systems: %s\n", why);
+  } else {
+    o.reach = "";
+  }
   static char topts[512];
   pc_target_spec_split(tspec, target, sizeof target, topts, sizeof topts);
   o.target = target;

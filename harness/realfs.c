@@ -484,3 +484,43 @@ int pc_realfs_models(const char *fslist, char *models, size_t mlen, char *err, s
   }
   return 0;
 }
+
+void pc_realfs_reach(pc_worker *w, const pc_case *c, const char *fslist, char *out, size_t len) {
+  char buf[128], *save = NULL;
+  size_t used = 0;
+  out[0] = '\0';
+  if (ffs_model_fs((ffs_model)ffs_model_from_name(c->model))) return;
+  snprintf(buf, sizeof buf, "%s", fslist);
+  for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    pc_case k = *c;
+    pc_run_opts o = {0};
+    pc_result r;
+    snprintf(k.model, sizeof k.model, "kernel-%s", t);
+    pc_run_case(w, &k, &o, &r);
+    int n = snprintf(out + used, len - used, "%s%s=%s", used ? "," : "", t, pc_result_verdict(&r));
+    pc_result_free(&r);
+    if (n < 0 || (size_t)n >= len - used) break;
+    used += (size_t)n;
+  }
+}
+
+static int have_prog(const char *name) {
+  const char *path = getenv("PATH");
+  char buf[4096], full[4200], *save = NULL;
+  snprintf(buf, sizeof buf, "%s:/sbin:/usr/sbin", path ? path : "/usr/bin:/bin");
+  for (char *d = strtok_r(buf, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+    snprintf(full, sizeof full, "%s/%s", d, name);
+    if (access(full, X_OK) == 0) return 1;
+  }
+  return 0;
+}
+
+const char *pc_realfs_reach_default(char *why, size_t wl) {
+  static char list[64];
+  if (pc_realfs_check("ext4", why, wl)) return "";
+  list[0] = '\0';
+  if (have_prog("mkfs.ext4")) strcat(list, "ext4");
+  if (have_prog("mkfs.xfs")) strcat(list, list[0] ? ",xfs" : "xfs");
+  if (!list[0]) snprintf(why, wl, "neither mkfs.ext4 nor mkfs.xfs is installed");
+  return list;
+}

@@ -64,7 +64,18 @@ grep -qE '^\| ext4 \| ext4 \| [1-9][0-9]* \| [0-9]+ \(100\.0%\) \|' <<<"$out" ||
 grep -qE '^\| strict \| ext4 \|' <<<"$out" || fail "no strict row"
 echo "ok: fidelity"
 
-# 7. clear errors: not root, unknown fs, --fs with --model
+# 7. reachability: a strict-only violation (a new file's name never fsynced) says so in
+#    the terminal, summary.json and index.html
+out=$("$PC" campaign --target corpus-newfile-nodirsync --faults crash --models strict --cases 20 --jobs 2 \
+      --reach ext4 --out "$POWERCUT_TMP/reach" 2>&1); rc=$?
+[ $rc -eq 1 ] || fail "reach campaign: exit $rc, expected 1 (a strict violation)"
+grep -q '    where: strict only: not reachable on ext4$' <<<"$out" || fail "terminal has no reachability label"
+grep -Eq '"reachable":[[:space:]]*"strict only: not reachable on ext4"' "$POWERCUT_TMP/reach/summary.json" || fail "summary.json label"
+grep -q '"reach":"ext4=PASS"' "$POWERCUT_TMP/reach/results.jsonl" || fail "results.jsonl reach field"
+grep -q 'strict only: not reachable on ext4' "$POWERCUT_TMP/reach/index.html" || fail "index.html label"
+echo "ok: reachability labels"
+
+# 8. clear errors: not root, unknown fs, --fs with --model
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$PC" run --fs ext4 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q 'powercut run: --fs ext4 needs root' <<<"$out" || fail "non-root: exit $rc"
 out=$("$PC" run --fs zfs 2>&1); rc=$?
