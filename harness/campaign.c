@@ -333,7 +333,11 @@ int pc_case_record(pc_worker *wk, const pc_case *c, const pc_campaign_opts *o, i
     }
   }
   char reach[256] = "";
-  if (*failed == 1 && o->reach && o->reach[0]) pc_realfs_reach(wk, c, o->reach, reach, sizeof reach);
+  static int reached; /* per job: a campaign with thousands of violations stays fast */
+  if (*failed == 1 && o->reach && o->reach[0] && reached < PC_REACH_MAX) {
+    pc_realfs_reach(wk, c, o->reach, reach, sizeof reach);
+    reached++;
+  }
   pc_result_to_rpt(c, id, &r, &rc, repro, sizeof repro);
   rc.minimized_id = min_id;
   rc.kept = kept;

@@ -994,8 +994,13 @@ static void ffs_post(call_t *c, int64_t r, int err) {
           log_rec(FFS_U_DSYNC, -1, 0, 0, 0, n->rel, NULL);
           c->dur |= FFS_DUR_DIRSYNC;
         } else {
+          /* ext4 (and XFS): this sync commits the journal when the file has a change it
+           * must make durable with its data, its creation or a new size; the commit takes
+           * every earlier metadata change of any file with it (docs/faultfs.md) */
+          int commit = 0;
           if (n->epoch) {
             uint64_t sz = fd_size(c->fd);
+            commit = sz != n->D;
             log_rec(FFS_U_SYNC, nid, sz, 0, 0, NULL, NULL);
             n->D = n->P = sz;
             n->epoch = 0;
@@ -1003,6 +1008,12 @@ static void ffs_post(call_t *c, int64_t r, int err) {
           if (g_model == FFS_MODEL_EXT4 && n->created) {
             log_rec(FFS_U_DENTRY, nid, 0, 0, 0, n->rel, NULL);
             n->created = 0;
+            commit = 1;
+          }
+          if (g_model == FFS_MODEL_EXT4 && commit) {
+            log_rec(FFS_U_SYNCALL, -1, 0, 0, 0, NULL, NULL);
+            for (size_t i = 0; i < g_nnodes; i++) g_nodes[i].created = 0; /* committed with it */
+            c->dur |= FFS_DUR_DIRSYNC;
           }
           c->dur |= FFS_DUR_SYNC;
         }
