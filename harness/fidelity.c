@@ -16,7 +16,8 @@
  *   (3) a file of R is in DM or DP, and at least min(|DM|, |DP|) long when in
  *       both (durable bytes unchanged since their sync).
  * A file the run unlinked or renamed away may survive as an earlier incarnation whose
- * bytes no run recorded: it is counted, not compared (its new name is, when renamed).
+ * bytes no run recorded, and a file written through stdio or a shared mapping is beyond
+ * the model: such files are counted, not compared (a renamed file's new name is).
  * This is a necessary condition (each file on its own, byte by byte), so a state
  * it rejects is certainly not one M allows; it needs a target that makes the
  * same system calls on every run (sofadb, SQLite, LMDB; not LevelDB/RocksDB,
@@ -84,6 +85,15 @@ static void load_aliases(const char *trace) {
   g_nalias = 0;
   if (ffs_trace_open(trace, &t)) return;
   while (ffs_trace_next(t, &rec) == 1) {
+    if ((rec.dur & FFS_DUR_WARN) && strlen(rec.path) < 256) { /* stdio, mmap: the model cannot see these writes */
+      alias *na = realloc(g_alias, (g_nalias + 1) * sizeof *na);
+      if (!na) break;
+      g_alias = na;
+      snprintf(g_alias[g_nalias].from, 256, "%s", rec.path);
+      snprintf(g_alias[g_nalias].to, 256, "%s", "");
+      g_nalias++;
+      continue;
+    }
     if ((rec.op != FFS_OP_RENAME && rec.op != FFS_OP_UNLINK) || rec.result != 0 || strlen(rec.path) >= 256 ||
         strlen(rec.path2) >= 256)
       continue;
@@ -97,7 +107,8 @@ static void load_aliases(const char *trace) {
   ffs_trace_close(t);
 }
 
-/* 1 if the run unlinked rel or renamed it away: an earlier incarnation of it may survive. */
+/* 1 if the run unlinked rel or renamed it away (an earlier incarnation of it may survive), or
+ * wrote it in a way the shim cannot model (stdio, a shared mapping: a warning in the trace). */
 static int replaced(const char *rel) {
   for (size_t i = 0; i < g_nalias; i++)
     if (!strcmp(g_alias[i].from, rel)) return 1;
