@@ -136,7 +136,7 @@ void pc_realfs_driver_end(pc_worker *w, const struct pc_case *c);
 int pc_realfs_after_powercut(pc_worker *w, char *err, size_t errlen);
 /* "ext4,xfs" -> "kernel-ext4,kernel-xfs", each checked with pc_realfs_check. */
 int pc_realfs_models(const char *fslist, char *models, size_t mlen, char *err, size_t errlen);
-#define PC_REACH_MAX 25 /* violations re-run on real file systems per campaign job */
+#define PC_REACH_MAX 8 /* violations re-run on real file systems per campaign job */
 /* A violation found under a model, re-run on each real file system of fslist:
  * "ext4=PASS,xfs=LOST_ACKED" into out ("" when fslist is empty or the model is kernel-*). */
 void pc_realfs_reach(pc_worker *w, const struct pc_case *c, const char *fslist, char *out, size_t len);

@@ -481,7 +481,7 @@ static int cmd_campaign(int argc, char **argv) {
              "--fs runs every case on those real file systems instead of --models (root, loop\n"
              "devices): models kernel-<fs>, each case on a fresh copy of a loop-mounted image.\n"
              "--reach re-runs every violation found under a model on those real file systems\n"
-             "and reports where it is reachable (the first 25 per job); default ext4,xfs when\n"
+             "and reports where it is reachable (the first 8 per job); default ext4,xfs when\n"
              "root with loop devices.\n"
              "Exit 0 when every case passed, 1 on a violation, 2 on a usage or setup error.\n");
       return 0;
