@@ -125,7 +125,18 @@ typedef enum {
 } ffs_op;
 #define FFS_OP_PLAN_LAST FFS_OP_SYNC /* ops after this one cannot be named in a plan */
 
-typedef enum { FFS_MODEL_STRICT = 0, FFS_MODEL_EXT4 = 1, FFS_MODEL_REORDER = 2 } ffs_model;
+/* The kernel-* models are not models: the case runs on that real file system and a power
+ * cut is its shutdown ioctl without a log flush (ffs_fs_shutdown), so the kernel decides
+ * what is kept and there is nothing to roll back. */
+typedef enum {
+  FFS_MODEL_STRICT = 0,
+  FFS_MODEL_EXT4 = 1,
+  FFS_MODEL_REORDER = 2,
+  FFS_MODEL_KERNEL_EXT4 = 3,
+  FFS_MODEL_KERNEL_XFS = 4,
+  FFS_MODEL_KERNEL_BTRFS = 5,
+  FFS_MODEL_COUNT
+} ffs_model;
 
 typedef struct ffs_rule {
   ffs_action action;
@@ -159,6 +170,13 @@ int ffs_action_is_powercut(ffs_action a);
 int ffs_action_is_fatal(ffs_action a);
 const char *ffs_model_name(ffs_model m);
 int ffs_model_from_name(const char *name); /* negative if unknown */
+/* The file system a kernel-* model runs on ("ext4", "xfs", "btrfs"), NULL for a model. */
+const char *ffs_model_fs(ffs_model m);
+/* Shuts down the file system that holds fd without flushing its log (FS_IOC_SHUTDOWN,
+ * _IOR('X', 125, __u32), flag 2 = NOLOGFLUSH: ext4, xfs; what xfstests' godown does).
+ * Every later write on it fails; what a mount finds afterwards is what the file system
+ * had committed. A second call is a no-op. Returns 0 or -errno (-ENOTTY: no such ioctl). */
+int ffs_fs_shutdown(int fd);
 
 /* ---- the fired record -------------------------------------------------------------- */
 typedef struct ffs_fired {

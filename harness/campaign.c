@@ -186,7 +186,7 @@ static int build(campaign *cp, pc_worker *wk, char *err, size_t errlen) {
     save = NULL;
     for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
       if (ffs_model_from_name(tok) < 0) {
-        snprintf(err, errlen, "--models: unknown model '%s' (strict, ext4, reorder)", tok);
+        snprintf(err, errlen, "--models: unknown model '%s' (strict, ext4, reorder, kernel-ext4, kernel-xfs)", tok);
         return PC_EINVAL;
       }
       if (cp->nm >= MAXM) { snprintf(err, errlen, "--models: at most 3"); return PC_EINVAL; }
@@ -358,9 +358,16 @@ int pc_case_record(pc_worker *wk, const pc_case *c, const pc_campaign_opts *o, i
       if (system(cmd) != 0) kept[0] = '\0';
     }
   }
+  char reach[256] = "";
+  static int reached; /* per job: a campaign with thousands of violations stays fast */
+  if (*failed == 1 && o->reach && o->reach[0] && reached < PC_REACH_MAX) {
+    pc_realfs_reach(wk, c, o->reach, reach, sizeof reach);
+    reached++;
+  }
   pc_result_to_rpt(c, id, &r, &rc, repro, sizeof repro);
   rc.minimized_id = min_id;
   rc.kept = kept;
+  rc.reach = reach;
   err = rpt_case_to_json(&rc, &line);
   if (!err) err = append_line(fd, line);
   free(line);
@@ -396,6 +403,7 @@ static void worker_main(campaign *cp, shared *sh, int wid, int fd, uint64_t limi
     if (failed == 2) atomic_fetch_add(&sh->errors, 1);
     atomic_fetch_add(&sh->done, 1);
   }
+  pc_worker_fini(&wk);
   pc_rm_rf(root);
   pc_profile_print(stderr);
   _exit(0);

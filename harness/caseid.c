@@ -108,8 +108,9 @@ int pc_case_parse(const char *id, pc_case *c, char *err, size_t errlen) {
   }
   if ((rc = copy_field(c->model, sizeof c->model, fields[3], lens[3], "model", err, errlen)))
     return rc;
-  if (strcmp(c->model, "strict") && strcmp(c->model, "ext4") && strcmp(c->model, "reorder")) {
-    snprintf(err, errlen, "case id: unknown model '%s' (strict, ext4, reorder)", c->model);
+  if (ffs_model_from_name(c->model) < 0 || !c->model[0]) {
+    snprintf(err, errlen, "case id: unknown model '%s' (strict, ext4, reorder, kernel-ext4, kernel-xfs, kernel-btrfs)",
+             c->model);
     return PC_EINVAL;
   }
   return copy_field(c->plan, sizeof c->plan, p, strlen(p), "plan", err, errlen);

@@ -34,7 +34,7 @@ typedef struct pc_case {
   char target_opts[512];
   char workload[512];   /* workload spec: name[:k=v,...] */
   uint64_t seed;
-  char model[16];       /* strict | ext4 | reorder */
+  char model[16];       /* strict | ext4 | reorder | kernel-ext4 | kernel-xfs | kernel-btrfs */
   char plan[1024];      /* fault plan (faultfs grammar), or "none" */
 } pc_case;
 
@@ -117,17 +117,57 @@ const char *pc_signal_name(int sig);
 #include "reports.h"
 #include "workloads.h"
 
+/* ---- realfs.c: cases on a real file system (loop-mounted image, shutdown ioctl) ---- */
+typedef struct pc_realfs {
+  char fstype[16];
+  char pristine[1100], image[1100], mnt[1100], loopdev[64];
+  int loopfd, rootfd;   /* the loop device; the mount's root dir (opened at mount) */
+  int mounted, ready, probed;
+  int64_t mkfs_us, copy_us, prep_us, remount_us, end_us; /* cumulative, for the measurements */
+  uint64_t ncases;
+} pc_realfs;
+/* root, a loop device, a known file system name; a clear error otherwise. */
+int pc_realfs_check(const char *fstype, char *err, size_t errlen);
+/* mkfs once into ROOT/<fs>.pristine.img; mounts go on ROOT/mnt. */
+int pc_realfs_init(pc_realfs *fs, const char *root, const char *fstype, char *err, size_t errlen);
+/* Fresh copy of the pristine image, loop, mount, mkdir MNT/SUBDIR (durable). */
+int pc_realfs_case_begin(pc_realfs *fs, const char *subdir, char *err, size_t errlen);
+int pc_realfs_shutdown(pc_realfs *fs, char *err, size_t errlen); /* idempotent */
+int pc_realfs_remount(pc_realfs *fs, char *err, size_t errlen);  /* umount, mount */
+void pc_realfs_case_end(pc_realfs *fs);                          /* umount, detach; always safe */
+void pc_realfs_close(pc_realfs *fs);                             /* and remove the images */
+
 typedef struct pc_worker {
   char root[1024];                 /* per-worker scratch dir (tmpfs when available) */
   char data[1100], state[1100], oplog[1100], recov[1100], trace[1100];
   ffs_shim_configure_fn configure; /* NULL when the shim is not loaded */
   int timeout_ms;                  /* per phase: workload, recovery */
+  pc_realfs *fs;                   /* the real file system of kernel-* cases, made on first use */
 } pc_worker;
+/* Unmounts and removes what a worker made (its real file system images). */
+void pc_worker_fini(pc_worker *w);
+struct pc_case;
+/* Per case: a kernel-* model gets its data dir on a fresh copy of that file system (made
+ * on first use); any other model gets ROOT/data back. */
+int pc_realfs_prepare_case(pc_worker *w, const struct pc_case *c, char *err, size_t errlen);
+void pc_realfs_driver_end(pc_worker *w, const struct pc_case *c);
+int pc_realfs_after_powercut(pc_worker *w, char *err, size_t errlen);
+/* "ext4,xfs" -> "kernel-ext4,kernel-xfs", each checked with pc_realfs_check. */
+int pc_realfs_models(const char *fslist, char *models, size_t mlen, char *err, size_t errlen);
+#define PC_REACH_MAX 8 /* violations re-run on real file systems per campaign job */
+/* A violation found under a model, re-run on each real file system of fslist:
+ * "ext4=PASS,xfs=LOST_ACKED" into out ("" when fslist is empty or the model is kernel-*). */
+void pc_realfs_reach(pc_worker *w, const struct pc_case *c, const char *fslist, char *out, size_t len);
+/* The default of --reach: "ext4,xfs" (those whose mkfs is installed) when root with loop
+ * devices, else "" with the reason in why. */
+const char *pc_realfs_reach_default(char *why, size_t wl);
 
 typedef struct pc_run_opts {
   const char *keep_dir;   /* copy the crashed data dir (after rollback) here */
   int trace;              /* write a trace (worker->trace) */
   uint64_t max_ops;       /* stop the workload after this many ops (minimize); 0 = all */
+  int no_final_cut;       /* a workload that ends without a power cut firing ends as a kill
+                             (fidelity: the page cache at the cut point) */
 } pc_run_opts;
 
 typedef struct pc_result {
@@ -153,6 +193,9 @@ int pc_case_validate(const pc_case *c, char *err, size_t errlen);
 int pc_drive(const pc_target *t, const char *dir, const char *topts, const wl_params *wp,
              uint64_t seed, wl_oplog_writer *log, uint64_t max_ops, char *msg, size_t len);
 
+/* ---- fidelity.c: models against real file systems (docs/faultfs.md) ---- */
+int pc_fidelity(const char *const *inputs, int ninputs, const char *models, const char *fslist, uint64_t limit,
+                int timeout_ms, const char *root, FILE *out);
 /* ---- minimize.c ---- */
 int pc_minimize(pc_worker *w, const pc_case *in, const char *verdict, int budget, pc_case *out,
                 int *runs);
@@ -173,6 +216,7 @@ typedef struct pc_campaign_opts {
   int minimize_budget;     /* runs per failure, 0 = no minimize */
   int quiet;
   const char *argv;
+  const char *reach;       /* real file systems each violation is re-run on ("ext4,xfs"), "" = none */
 } pc_campaign_opts;
 int pc_campaign(const pc_campaign_opts *o);
 int pc_case_record(pc_worker *wk, const pc_case *c, const pc_campaign_opts *o, int fd, int *failed);

@@ -28,7 +28,7 @@ static const char *USAGE =
   "usage: powercut <command> [options]\n"
   "\n"
   "commands:\n"
-  "  run        --target T --workload W --seed S --fault PLAN [--model M]   one case\n"
+  "  run        --target T --workload W --seed S --fault PLAN [--model M | --fs F]   one case\n"
   "  trace      --target T --workload W --seed S [--full]   list the crash-point space\n"
   "  campaign   --target T [--workload W ...] [--faults K,...] [--models M,...]\n"
   "             (--cases N | --time 60s) [--seed S] [--jobs J] [--shard K/N] [--out DIR]\n"
@@ -36,6 +36,7 @@ static const char *USAGE =
   "  minimize   ID                              shrink a failing case\n"
   "  bench-recovery --target T [--sizes 16M,64M,256M] [--runs N]\n"
   "  bench      --targets sofadb,leveldb,... [--num N] [--json]   db_bench-style comparison\n"
+  "  fidelity   RESULTS... [--models M,...] [--fs ext4,xfs]   models against real file systems\n"
   "  report     DIR... [--out DIR]              regenerate reports (merging shards)\n"
   "  targets                                    list targets, options, contracts\n"
   "\n"
@@ -213,6 +214,11 @@ static int run_one(const char *cmd, const pc_case *c, const char *keep, int coun
     fprintf(stderr, "powercut %s: %s\n", cmd, err);
     return 2;
   }
+  if (ffs_model_fs((ffs_model)ffs_model_from_name(c->model)) &&
+      pc_realfs_check(ffs_model_fs((ffs_model)ffs_model_from_name(c->model)), err, sizeof err)) {
+    fprintf(stderr, "powercut %s: %s\n", cmd, err);
+    return 2;
+  }
   if (pc_worker_init(&w, scratch_root(), timeout_ms, err, sizeof err)) {
     fprintf(stderr, "powercut %s: %s\n", cmd, err);
     return 2;
@@ -238,6 +244,7 @@ static int run_one(const char *cmd, const pc_case *c, const char *keep, int coun
   }
   if (count > 1) fprintf(stdout, "repeat: %d runs, %s\n", count, same ? "same verdict every time" : "VERDICT CHANGED");
   if (keep) fprintf(stdout, "kept:    %s (the data dir after the crash, before recovery)\n", keep);
+  pc_worker_fini(&w);
   pc_rm_rf(w.root);
   return same ? rc : 2;
 }
@@ -245,9 +252,10 @@ static int run_one(const char *cmd, const pc_case *c, const char *keep, int coun
 static int cmd_run(int argc, char **argv) {
   static const struct option lo[] = {{"target", 1, 0, 't'}, {"workload", 1, 0, 'w'}, {"seed", 1, 0, 's'},
     {"fault", 1, 0, 'f'}, {"model", 1, 0, 'm'}, {"keep", 1, 0, 'k'}, {"timeout", 1, 0, 'T'},
-    {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    {"fs", 1, 0, 'F'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
   pc_case c = {0};
-  const char *target = "sofadb", *keep = NULL;
+  const char *target = "sofadb", *keep = NULL, *fs = NULL;
+  int have_model = 0;
   int64_t tmo = 10000;
   int ch, rc;
   case_defaults(&c);
@@ -257,23 +265,36 @@ static int cmd_run(int argc, char **argv) {
     case 'w': snprintf(c.workload, sizeof c.workload, "%s", optarg); break;
     case 's': if (parse_u64(optarg, &c.seed)) return usage_error("run", "--seed: '%s' is not a number", optarg); break;
     case 'f': snprintf(c.plan, sizeof c.plan, "%s", optarg); break;
-    case 'm': snprintf(c.model, sizeof c.model, "%s", optarg); break;
+    case 'm': snprintf(c.model, sizeof c.model, "%s", optarg); have_model = 1; break;
+    case 'F': fs = optarg; break;
     case 'k': keep = optarg; break;
     case 'T': if ((rc = parse_duration_ms(optarg, 1, PC_MAX_TIMEOUT_MS, &tmo))) return duration_error("run", "--timeout", optarg, rc, "1ms..24h"); break;
     case 'h':
       printf("usage: powercut run --target T[:opt=v,...] --workload W[:k=v,...] --seed S --fault PLAN\n"
-             "                    [--model strict|ext4|reorder] [--keep DIR] [--timeout 10s]\n"
+             "                    [--model strict|ext4|reorder | --fs ext4|xfs|btrfs] [--keep DIR] [--timeout 10s]\n"
              "Runs one case: the workload under the fault plan, then a power cut (unless the\n"
              "plan killed the process), recovery in a fresh process, and the oracle. Prints the\n"
              "verdict, the explanation and the case id. --keep DIR copies the crashed data dir\n"
              "to DIR: a new or empty directory, or one an earlier --keep filled (it holds\n"
              "" PC_KEEP_MARKER "); any other is refused. --timeout (1ms..24h) bounds each phase.\n"
+             "--fs runs it on that real file system instead of a model (root, loop devices): a\n"
+             "fresh loop-mounted image, the power cut is its shutdown ioctl, then unmount and\n"
+             "mount; the case id's model is kernel-<fs>.\n"
              "Exit 0 PASS, 1 violation, 2 error, 128+N stopped by signal N.\n");
       return 0;
     default: return usage_error("run", "%s", "unknown option");
     }
   }
   if (optind < argc) return usage_error("run", "unexpected argument '%s'", argv[optind]);
+  if (fs && have_model) return usage_error("run", "%s", "give --model or --fs, not both (--fs F is the model kernel-F)");
+  if (fs) {
+    char err[256];
+    if (pc_realfs_check(fs, err, sizeof err)) {
+      fprintf(stderr, "powercut run: %s\n", err);
+      return 2;
+    }
+    snprintf(c.model, sizeof c.model, "kernel-%s", fs);
+  }
   pc_target_spec_split(target, c.target, sizeof c.target, c.target_opts, sizeof c.target_opts);
   return run_one("run", &c, keep, 1, (int)tmo);
 }
@@ -463,9 +484,12 @@ static int cmd_campaign(int argc, char **argv) {
   static const struct option lo[] = {{"target", 1, 0, 't'}, {"workload", 1, 0, 'w'}, {"faults", 1, 0, 'f'},
     {"models", 1, 0, 'm'}, {"cases", 1, 0, 'c'}, {"time", 1, 0, 'T'}, {"seed", 1, 0, 's'},
     {"jobs", 1, 0, 'j'}, {"shard", 1, 0, 'S'}, {"out", 1, 0, 'o'}, {"timeout", 1, 0, 'O'},
-    {"no-minimize", 0, 0, 'N'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    {"no-minimize", 0, 0, 'N'}, {"quiet", 0, 0, 'q'}, {"fs", 1, 0, 'F'}, {"reach", 1, 0, 'R'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
   pc_campaign_opts o = {0};
-  static char workloads[4096], target[64], argvs[4096];
+  const char *reach = NULL;
+  static char workloads[4096], target[64], argvs[4096], fsmodels[128], reachm[128];
+  const char *fs = NULL;
+  int have_models = 0;
   const char *tspec = "sofadb";
   int ch, have_budget = 0, rc;
   int64_t tmo = 10000;
@@ -486,7 +510,9 @@ static int cmd_campaign(int argc, char **argv) {
       strcat(workloads, optarg);
       break;
     case 'f': o.faults = optarg; break;
-    case 'm': o.models = optarg; break;
+    case 'm': o.models = optarg; have_models = 1; break;
+    case 'F': fs = optarg; break;
+    case 'R': reach = optarg; break;
     case 'c': if (parse_u64_range(optarg, 1, PC_MAX_CASES, &o.cases)) return usage_error("campaign", "--cases: '%s' is not a number in 1..1000000000000", optarg); have_budget++; break;
     case 'T': if ((rc = parse_duration_ms(optarg, 1, PC_MAX_TIME_MS, &o.time_ms))) return duration_error("campaign", "--time", optarg, rc, "1ms..366 days, e.g. 60s, 5m"); have_budget++; break;
     case 's':
@@ -514,7 +540,8 @@ static int cmd_campaign(int argc, char **argv) {
       printf("usage: powercut campaign --target T[:opt=v,...] [--workload W[:k=v,...]]...\n"
              "         [--faults kill,crash,crash-after,torn,eio,enospc] [--models strict,ext4]\n"
              "         (--cases N | --time 60s) [--seed S] [--jobs J] [--shard K/N]\n"
-             "         [--out DIR] [--timeout 10s] [--no-minimize] [--quiet]\n"
+             "         [--out DIR] [--timeout 10s] [--no-minimize] [--quiet] [--fs ext4,xfs]\n"
+             "         [--reach ext4,xfs|none]\n"
              "Runs many cases: first a systematic sweep over every crash point of each syscall\n"
              "kind seen in a dry run of each workload (interleaved so a budget cut short still\n"
              "covers every kind), then seeded random cases. Failures are minimized and their\n"
@@ -524,6 +551,11 @@ static int cmd_campaign(int argc, char **argv) {
              "--jobs = cores, --out powercut-report, --seed 0. DIR must be new, empty, or an\n"
              "earlier campaign's (it holds " PC_REPORT_MARKER "). Ranges: --cases 1..10^12,\n"
              "--time 1ms..366 days, --timeout (per phase of a case) 1ms..24h, --jobs 1..64.\n"
+             "--fs runs every case on those real file systems instead of --models (root, loop\n"
+             "devices): models kernel-<fs>, each case on a fresh copy of a loop-mounted image.\n"
+             "--reach re-runs every violation found under a model on those real file systems\n"
+             "and reports where it is reachable (the first 8 per job); default ext4,xfs when\n"
+             "root with loop devices.\n"
              "SIGINT, SIGTERM or SIGHUP stops the workers, writes the report of the cases\n"
              "verified so far marked interrupted, and exits 128+N (130, 143, 129).\n"
              "Exit 0 when every case passed (and at least one ran), 1 on a violation, 2 on a\n"
@@ -534,6 +566,27 @@ static int cmd_campaign(int argc, char **argv) {
   }
   if (optind < argc) return usage_error("campaign", "unexpected argument '%s'", argv[optind]);
   if (have_budget != 1) return usage_error("campaign", "%s", "give exactly one of --cases N or --time DURATION");
+  if (fs && have_models) return usage_error("campaign", "%s", "give --models or --fs, not both (--fs F is the model kernel-F)");
+  if (fs && pc_realfs_models(fs, fsmodels, sizeof fsmodels, argvs, sizeof argvs)) {
+    fprintf(stderr, "powercut campaign: %s\n", argvs);
+    return 2;
+  }
+  if (fs) o.models = fsmodels;
+  argvs[0] = '\0';
+  if (reach && strcmp(reach, "none")) {
+    if (pc_realfs_models(reach, reachm, sizeof reachm, argvs, sizeof argvs)) {
+      fprintf(stderr, "powercut campaign: --reach: %s\n", argvs);
+      return 2;
+    }
+    argvs[0] = '\0';
+    o.reach = reach;
+  } else if (!reach) {
+    char why[256] = "";
+    o.reach = pc_realfs_reach_default(why, sizeof why);
+    if (!o.reach[0] && !o.quiet) fprintf(stderr, "powercut: violations are not re-run on real file systems: %s\n", why);
+  } else {
+    o.reach = "";
+  }
   static char topts[512];
   pc_target_spec_split(tspec, target, sizeof target, topts, sizeof topts);
   o.target = target;
@@ -550,6 +603,39 @@ static int cmd_campaign(int argc, char **argv) {
   o.argv = argvs;
   rc = pc_campaign(&o);
   pc_rm_rf(o.work_dir);
+  return rc;
+}
+
+/* ---- fidelity ---- */
+static int cmd_fidelity(int argc, char **argv) {
+  static const struct option lo[] = {{"models", 1, 0, 'm'}, {"fs", 1, 0, 'F'}, {"cases", 1, 0, 'c'},
+    {"timeout", 1, 0, 'O'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+  const char *models = "strict,ext4", *fs = "ext4,xfs";
+  uint64_t limit = UINT64_MAX;
+  int64_t tmo = 10000;
+  int ch, rc;
+  while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+    switch (ch) {
+    case 'm': models = optarg; break;
+    case 'F': fs = optarg; break;
+    case 'c': if (parse_u64_range(optarg, 1, PC_MAX_CASES, &limit)) return usage_error("fidelity", "--cases: '%s' is not a number in 1..1000000000000", optarg); break;
+    case 'O': if ((rc = parse_duration_ms(optarg, 1, PC_MAX_TIMEOUT_MS, &tmo))) return duration_error("fidelity", "--timeout", optarg, rc, "1ms..24h"); break;
+    case 'h':
+      printf("usage: powercut fidelity RESULTS... [--models strict,ext4] [--fs ext4,xfs] [--cases N] [--timeout 10s]\n"
+             "Takes the power-cut cases of campaign results (dirs or results.jsonl) and runs each\n"
+             "under every model, as a kill at the same point (the page cache), and on every real\n"
+             "file system (root, loop devices). Prints per model and file system how often the\n"
+             "real state is one the model allows, how many of the model's violations are not\n"
+             "reachable there, and how many real violations the model passes (docs/faultfs.md).\n"
+             "Exit 0; 1 when a model is not sound for the file system it is named after.\n");
+      return 0;
+    default: return usage_error("fidelity", "%s", "unknown option");
+    }
+  }
+  if (optind >= argc) return usage_error("fidelity", "%s", "give at least one campaign results dir or file");
+  rc = pc_fidelity((const char *const *)argv + optind, argc - optind, models, fs, limit, (int)tmo,
+                       scratch_root(), stdout);
+  pc_rm_rf(scratch_root());
   return rc;
 }
 
@@ -608,7 +694,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "bench-recovery")) return pc_cmd_bench_recovery(argc - 1, argv + 1);
   if (!strcmp(cmd, "bench")) return pc_cmd_bench(argc - 1, argv + 1);
   if (strcmp(cmd, "run") && strcmp(cmd, "repro") && strcmp(cmd, "minimize") && strcmp(cmd, "trace") &&
-      strcmp(cmd, "campaign")) {
+      strcmp(cmd, "campaign") && strcmp(cmd, "fidelity")) {
     fprintf(stderr, "powercut: unknown command '%s'\n\n%s", cmd, USAGE);
     return 2;
   }
@@ -622,5 +708,6 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "repro")) return cmd_repro(argc - 1, argv + 1);
   if (!strcmp(cmd, "minimize")) return cmd_minimize(argc - 1, argv + 1);
   if (!strcmp(cmd, "trace")) return cmd_trace(argc - 1, argv + 1);
+  if (!strcmp(cmd, "fidelity")) return cmd_fidelity(argc - 1, argv + 1);
   return cmd_campaign(argc - 1, argv + 1);
 }

@@ -76,6 +76,7 @@ int pc_worker_init(pc_worker *w, const char *root, int timeout_ms, char *err, si
   }
   w->configure = (ffs_shim_configure_fn)dlsym(RTLD_DEFAULT, FFS_SHIM_CONFIGURE_SYM);
   w->timeout_ms = timeout_ms;
+  w->fs = NULL;
   return 0;
 }
 
@@ -103,7 +104,8 @@ int pc_case_validate(const pc_case *c, char *err, size_t errlen) {
   }
   ffs_plan_free(plan);
   if (ffs_model_from_name(c->model) < 0) {
-    snprintf(err, errlen, "unknown model '%s' (strict, ext4, reorder)", c->model);
+    snprintf(err, errlen, "unknown model '%s' (strict, ext4, reorder, kernel-ext4, kernel-xfs, kernel-btrfs)",
+             c->model);
     return PC_EINVAL;
   }
   return 0;
@@ -172,6 +174,7 @@ static void driver_child(pc_worker *w, const pc_case *c, const pc_target *t, con
   }
   rc = pc_drive(t, w->data, c->target_opts, wp, c->seed, log, o->max_ops ? o->max_ops : UINT64_MAX,
                 msg, sizeof msg);
+  pc_realfs_driver_end(w, c); /* on a real file system: the power cut, before _exit closes fds */
   if (rc == PC_ENOSHIM) { /* invariant (4): not a target failure, the case cannot be judged */
     write_text(w->recov, msg);
     _exit(EXIT_CONFIGURE);
@@ -345,7 +348,13 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
     set_error(r, "the faultfs shim is not loaded in this process (LD_PRELOAD=libfaultfs.so)");
     goto out;
   }
-  if (pc_rm_rf(w->data) || pc_rm_rf(w->state) || pc_mkdir_p(w->data) || pc_mkdir_p(w->state)) {
+  if (ffs_model_fs((ffs_model)ffs_model_from_name(c->model))) {
+    if (pc_realfs_prepare_case(w, c, err, sizeof err)) { /* the data dir on a fresh real file system */
+      set_error(r, err);
+      goto out;
+    }
+  } else if (pc_realfs_prepare_case(w, c, err, sizeof err) || pc_rm_rf(w->data) || pc_rm_rf(w->state) ||
+             pc_mkdir_p(w->data) || pc_mkdir_p(w->state)) {
     snprintf(err, sizeof err, "cannot prepare %s: %s", w->root, strerror(errno));
     set_error(r, err);
     goto out;
@@ -402,6 +411,7 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
       snprintf(r->note, sizeof r->note, "driver exited with status %d", WEXITSTATUS(status));
     }
     r->crash = ORC_CRASH_POWER; /* invariant (1) */
+    if (o->no_final_cut) r->crash = ORC_CRASH_KILL;
   }
   {
     ffs_plan *plan = NULL;
@@ -409,7 +419,12 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
     ffs_plan_free(plan);
     if (check_seen(w, c, t, dry, r)) goto out;
   }
-  if (r->crash == ORC_CRASH_POWER && (rc = ffs_rollback(w->state, w->data, err, sizeof err))) {
+  if (r->crash == ORC_CRASH_POWER && w->fs && w->fs->mounted) {
+    if ((rc = pc_realfs_after_powercut(w, err, sizeof err))) { /* shutdown (if not yet), umount, mount */
+      set_error(r, err);
+      goto out;
+    }
+  } else if (r->crash == ORC_CRASH_POWER && (rc = ffs_rollback(w->state, w->data, err, sizeof err))) {
     char m[1200];
     snprintf(m, sizeof m, "power-loss rollback failed: %s", err);
     set_error(r, m);
@@ -489,6 +504,7 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
   }
   prof_us[4] += pc_now_us() - tp;
 out:
+  if (w->fs) pc_realfs_case_end(w->fs);
   free(kvs);
   free(buf);
   wl_log_free(log);

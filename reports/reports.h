@@ -72,6 +72,9 @@ typedef struct rpt_case {
   char *minimized_id;  /* failures: shrunk case id, "" otherwise */
   char *kept;          /* failures: tarball of the crashed data dir, relative
                           to the out dir, "" otherwise */
+  char *reach;         /* failures under a model: the verdict of the same case
+                          on each real file system, "ext4=PASS,xfs=LOST_ACKED";
+                          "" = not checked */
 } rpt_case;
 
 /* Shard metadata (meta.json of one campaign shard). */
@@ -86,6 +89,11 @@ typedef struct rpt_meta {
   char *interrupted;   /* the signal that stopped that shard early ("SIGINT",
                           "SIGTERM", "SIGHUP"), "" if it ran to its end */
 } rpt_meta;
+
+/* Where a violation is reachable, one line from its model and reach field:
+ * "reachable on xfs (ext4: PASS)", "strict only: not reachable on ext4 or xfs",
+ * "found on real ext4", "reachability on real file systems not checked". */
+void rpt_reach_label(const rpt_case *c, char *buf, size_t len);
 
 /* rpt_case_init: every string NULL, fire_index = recovery_us = -1, rest 0. */
 void rpt_case_init(rpt_case *c);

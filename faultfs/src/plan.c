@@ -32,17 +32,22 @@ static const char *const op_names[] = {
     FFS_OP_MAP(FFS_X_NAME)
 #undef FFS_X_NAME
 };
-static const char *const model_names[] = {"strict", "ext4", "reorder"};
+static const char *const model_names[FFS_MODEL_COUNT] = {"strict", "ext4", "reorder",
+                                                          "kernel-ext4", "kernel-xfs", "kernel-btrfs"};
 
 const char *ffs_action_name(ffs_action a) {
   return (unsigned)a < FFS_A_COUNT ? action_names[a] : "?";
 }
 const char *ffs_op_name(ffs_op op) { return (unsigned)op < FFS_OP_COUNT ? op_names[op] : "?"; }
-const char *ffs_model_name(ffs_model m) { return (unsigned)m < 3 ? model_names[m] : "?"; }
+const char *ffs_model_name(ffs_model m) { return (unsigned)m < FFS_MODEL_COUNT ? model_names[m] : "?"; }
+
+const char *ffs_model_fs(ffs_model m) {
+  return m >= FFS_MODEL_KERNEL_EXT4 && m < FFS_MODEL_COUNT ? model_names[m] + 7 : NULL;
+}
 
 int ffs_model_from_name(const char *name) {
   if (!name || !*name) return FFS_MODEL_STRICT;
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < FFS_MODEL_COUNT; i++)
     if (strcmp(name, model_names[i]) == 0) return i;
   return FFS_EINVAL;
 }

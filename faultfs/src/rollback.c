@@ -552,6 +552,7 @@ int ffs__rollback_buf(const unsigned char *log, size_t loglen, const char *state
   }
   rb.model = (ffs_model)h->model;
   rb.seed = h->seed;
+  if (ffs_model_fs(rb.model)) goto fail; /* a real file system: the kernel kept what it kept */
   size_t used = h->used;
   if (used > loglen - sizeof *h) used = loglen - sizeof *h;
   const unsigned char *p = log + sizeof *h, *end = p + used;

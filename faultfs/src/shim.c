@@ -670,10 +670,19 @@ static _Noreturn void die_now(void) {
   for (;;) pause();
 }
 
-/* Power cut: roll back to the durable state, then die. Called with g_lock held. */
+/* Power cut: roll back to the durable state, then die. Called with g_lock held.
+ * On a real file system (kernel-* model) the file system is shut down instead, before any
+ * fd is closed (a close can start writeback: ext4's flush-on-close after truncate). */
 static _Noreturn void power_cut(void) {
   char err[512];
   atomic_store(&g_crashed, 1);
+  if (ffs_model_fs(g_model)) {
+    int fd = real_openat(AT_FDCWD, g_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    int rc = fd < 0 ? -errno : ffs_fs_shutdown(fd);
+    if (rc < 0) die_msg("faultfs: shutdown of the %s file system under %s failed: %s", ffs_model_fs(g_model), g_dir,
+                        strerror(-rc));
+    die_now();
+  }
   int rc = ffs__rollback_buf(g_log, sizeof(ffs_undo_hdr) + log_hdr()->used, g_state, g_dir, err, sizeof err);
   if (rc < 0) die_msg("faultfs: in-process rollback failed (%s): %s", ffs_strerror(rc), err);
   else log_hdr()->rolled_back = 1;
@@ -1038,8 +1047,13 @@ static void ffs_post(call_t *c, int64_t r, int err) {
           log_rec(FFS_U_DSYNC, -1, 0, 0, 0, n->rel, NULL);
           c->dur |= FFS_DUR_DIRSYNC;
         } else {
+          /* ext4 (and XFS): this sync commits the journal when the file has a change it
+           * must make durable with its data, its creation or a new size; the commit takes
+           * every earlier metadata change of any file with it (docs/faultfs.md) */
+          int commit = 0;
           if (n->epoch) {
             uint64_t sz = fd_size(c->fd);
+            commit = sz != n->D;
             log_rec(FFS_U_SYNC, nid, sz, 0, 0, NULL, NULL);
             n->D = n->P = sz;
             n->epoch = 0;
@@ -1047,6 +1061,12 @@ static void ffs_post(call_t *c, int64_t r, int err) {
           if (g_model == FFS_MODEL_EXT4 && n->created) {
             log_rec(FFS_U_DENTRY, nid, 0, 0, 0, n->rel, NULL);
             n->created = 0;
+            commit = 1;
+          }
+          if (g_model == FFS_MODEL_EXT4 && commit) {
+            log_rec(FFS_U_SYNCALL, -1, 0, 0, 0, NULL, NULL);
+            for (size_t i = 0; i < g_nnodes; i++) g_nodes[i].created = 0; /* committed with it */
+            c->dur |= FFS_DUR_DIRSYNC;
           }
           c->dur |= FFS_DUR_SYNC;
         }
@@ -1495,7 +1515,7 @@ EXPORT int ffs_shim_configure(const char *plan, const char *data_dir, uint64_t s
   rc = ffs_plan_parse(plan, &g_plan, err, sizeof err);
   if (rc < 0) { die_msg("faultfs: %s: %s", FFS_ENV_PLAN, err); goto out; }
   int m = ffs_model_from_name(model);
-  if (m < 0) { die_msg("faultfs: %s: unknown model '%s' (strict, ext4, reorder)", FFS_ENV_MODEL, model); rc = FFS_EINVAL; goto out; }
+  if (m < 0) { die_msg("faultfs: %s: unknown model '%s' (strict, ext4, reorder, kernel-ext4, kernel-xfs)", FFS_ENV_MODEL, model); rc = FFS_EINVAL; goto out; }
   g_model = (ffs_model)m;
   g_seed = seed;
   if (!data_dir || !realpath(data_dir, g_dir) || stat(g_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {

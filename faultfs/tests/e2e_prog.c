@@ -363,6 +363,31 @@ static int sc_dir_rename(void) {
 }
 
 /* create tmp, write, rename to final, then fsync the (same) fd: no directory fsync */
+/* rename the durable a.dat, then create, write and fsync another file */
+static int sc_rename_then_fsync_other(void) {
+  say("rename", rename(P("a.dat"), P("moved.dat")));
+  int fd = xopen("new.dat", O_WRONLY | O_CREAT | O_EXCL);
+  say("write", write(fd, "hello", 5));
+  say("fsync", fsync(fd));
+  close(fd);
+  int m = xopen("marker", O_WRONLY | O_CREAT);
+  close(m);
+  return 0;
+}
+
+/* create x (never synced), then overwrite the durable a.dat in place and fdatasync it */
+static int sc_create_then_overwrite_fdatasync(void) {
+  int x = xopen("x", O_WRONLY | O_CREAT | O_EXCL);
+  close(x);
+  int fd = xopen("a.dat", O_WRONLY);
+  say("pwrite", pwrite(fd, "B", 1, 0));
+  say("fdatasync", fdatasync(fd));
+  close(fd);
+  int m = xopen("marker", O_WRONLY | O_CREAT);
+  close(m);
+  return 0;
+}
+
 static int sc_create_rename_fsync(void) {
   int fd = xopen("tmp", O_WRONLY | O_CREAT | O_EXCL);
   say("write", write(fd, "data", 4));
@@ -472,6 +497,8 @@ int main(int argc, char **argv) {
   if (!strcmp(s, "fcntl-dup")) return sc_fcntl_dup();
   if (!strcmp(s, "dir-rename")) return sc_dir_rename();
   if (!strcmp(s, "create-rename-fsync")) return sc_create_rename_fsync();
+  if (!strcmp(s, "rename-then-fsync-other")) return sc_rename_then_fsync_other();
+  if (!strcmp(s, "create-then-overwrite-fdatasync")) return sc_create_then_overwrite_fdatasync();
   if (!strcmp(s, "big-overwrite")) return sc_big_overwrite();
   if (!strcmp(s, "truncopen")) return sc_truncopen();
   if (!strcmp(s, "writev")) return sc_writev();

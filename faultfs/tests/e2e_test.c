@@ -292,6 +292,34 @@ static void create_fsync_without_dirsync_is_kept_under_ext4(void **st) {
   assert_missing("marker");
 }
 
+/* ext4's journal: the fsync of a new file commits the earlier rename of another file too */
+static void fsync_of_a_new_file_commits_an_earlier_rename_under_ext4(void **st) {
+  res_t r;
+  put("a.dat", "base", 4);
+  run("rename-then-fsync-other", "crash@open(marker)", "ext4", NULL, &r);
+  assert_crashed(&r, FFS_A_CRASH);
+  assert_file("moved.dat", "base", 4);
+  assert_missing("a.dat");
+  assert_file("new.dat", "hello", 5);
+  reset_dirs();
+  put("a.dat", "base", 4);
+  run("rename-then-fsync-other", "crash@open(marker)", "strict", NULL, &r);
+  assert_crashed(&r, FFS_A_CRASH);
+  assert_file("a.dat", "base", 4);
+  assert_missing("moved.dat");
+  assert_missing("new.dat");
+}
+
+/* an fdatasync of an in-place overwrite has nothing to commit: an earlier create stays lost */
+static void fdatasync_of_an_overwrite_commits_nothing_under_ext4(void **st) {
+  res_t r;
+  put("a.dat", "base", 4);
+  run("create-then-overwrite-fdatasync", "crash@open(marker)", "ext4", NULL, &r);
+  assert_crashed(&r, FFS_A_CRASH);
+  assert_file("a.dat", "Base", 4);
+  assert_missing("x");
+}
+
 static void fsync_after_rename_keeps_new_name_under_ext4_only(void **st) {
   res_t r;
   run("create-rename-fsync", "crash@open(marker)", "ext4", NULL, &r);
@@ -1020,6 +1048,8 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(create_fsync_without_dirsync_is_lost_under_strict, setup, teardown),
       cmocka_unit_test_setup_teardown(create_fsync_without_dirsync_is_kept_under_ext4, setup, teardown),
       cmocka_unit_test_setup_teardown(fsync_after_rename_keeps_new_name_under_ext4_only, setup, teardown),
+      cmocka_unit_test_setup_teardown(fsync_of_a_new_file_commits_an_earlier_rename_under_ext4, setup, teardown),
+      cmocka_unit_test_setup_teardown(fdatasync_of_an_overwrite_commits_nothing_under_ext4, setup, teardown),
       cmocka_unit_test_setup_teardown(rename_without_dirsync_is_undone, setup, teardown),
       cmocka_unit_test_setup_teardown(rename_with_dirsync_is_kept, setup, teardown),
       cmocka_unit_test_setup_teardown(rename_with_dirsync_through_opendir_dirfd_is_kept, setup, teardown),

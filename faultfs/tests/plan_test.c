@@ -156,6 +156,10 @@ static void models_parse_by_name(void **st) {
   assert_int_equal(ffs_model_from_name("reorder"), FFS_MODEL_REORDER);
   assert_int_equal(ffs_model_from_name(NULL), FFS_MODEL_STRICT);
   assert_true(ffs_model_from_name("xfs") < 0);
+  assert_int_equal(ffs_model_from_name("kernel-ext4"), FFS_MODEL_KERNEL_EXT4);
+  assert_int_equal(ffs_model_from_name("kernel-xfs"), FFS_MODEL_KERNEL_XFS);
+  assert_string_equal(ffs_model_fs(FFS_MODEL_KERNEL_XFS), "xfs");
+  assert_null(ffs_model_fs(FFS_MODEL_EXT4));
 }
 
 static void fired_record_prefers_the_fatal_firing(void **st) {

@@ -47,7 +47,7 @@ void rpt_case_init(rpt_case *c) {
 #define RPT_STR_FIELDS(X)                                                   \
   X(id) X(target) X(workload) X(model) X(plan) X(fault_kind) X(fault_op)    \
   X(fire_path) X(verdict) X(explanation) X(first_key) X(expected) X(found)  \
-  X(repro) X(minimized_id) X(kept)
+  X(repro) X(minimized_id) X(kept) X(reach)
 
 void rpt_case_free(rpt_case *c) {
   if (!c) return;
@@ -96,7 +96,7 @@ int rpt_case_to_json(const rpt_case *c, char **line) {
       add_int(o, "recovery_us", c->recovery_us) ||
       add_int(o, "case_us", c->case_us) || add_str(o, "repro", c->repro) ||
       add_str(o, "minimized_id", c->minimized_id) ||
-      add_str(o, "kept", c->kept))
+      add_str(o, "kept", c->kept) || add_str(o, "reach", c->reach))
     goto fail;
   if (!(*line = cJSON_PrintUnformatted(o))) goto fail;
   rc = 0;
@@ -188,7 +188,8 @@ int rpt_case_from_json(const char *line, rpt_case *c, char *err,
       (rc = get_int(o, "case_us", 0, 0, &c->case_us, err, errlen)) ||
       (rc = get_str(o, "repro", 0, &c->repro, err, errlen)) ||
       (rc = get_str(o, "minimized_id", 0, &c->minimized_id, err, errlen)) ||
-      (rc = get_str(o, "kept", 0, &c->kept, err, errlen)))
+      (rc = get_str(o, "kept", 0, &c->kept, err, errlen)) ||
+      (rc = get_str(o, "reach", 0, &c->reach, err, errlen)))
     goto fail;
   c->seed = (uint64_t)seed;
   const cJSON *fired = cJSON_GetObjectItemCaseSensitive(o, "fired");
@@ -241,4 +242,35 @@ int rpt__min_repro(const rpt_case *c, char **cmd) {
     return *cmd ? 0 : RPT_ENOMEM;
   }
   return rpt_repro_command(c->id ? c->id : "", cmd);
+}
+
+void rpt_reach_label(const rpt_case *c, char *buf, size_t len) {
+  const char *model = c->model ? c->model : "", *reach = c->reach ? c->reach : "";
+  char fails[256] = "", passes[256] = "", item[128];
+  size_t nf = 0, np = 0;
+  if (!strncmp(model, "kernel-", 7)) {
+    snprintf(buf, len, "found on real %s", model + 7);
+    return;
+  }
+  if (!reach[0]) {
+    snprintf(buf, len, "reachability on real file systems not checked");
+    return;
+  }
+  for (const char *p = reach; *p;) {
+    const char *e = strchr(p, ','), *eq;
+    size_t n = e ? (size_t)(e - p) : strlen(p);
+    if (n >= sizeof item) n = sizeof item - 1;
+    memcpy(item, p, n);
+    item[n] = '\0';
+    p += n + (e ? 1 : 0);
+    if (!(eq = strchr(item, '='))) continue;
+    item[eq - item] = '\0';
+    if (!strcmp(eq + 1, "PASS")) {
+      snprintf(passes + strlen(passes), sizeof passes - strlen(passes), "%s%s", np++ ? " or " : "", item);
+    } else {
+      snprintf(fails + strlen(fails), sizeof fails - strlen(fails), "%s%s (%s)", nf++ ? ", " : "", item, eq + 1);
+    }
+  }
+  if (nf) snprintf(buf, len, "reachable on %s%s%s%s", fails, np ? "; not on " : "", passes, "");
+  else snprintf(buf, len, "%s only: not reachable on %s", model, np ? passes : "(none)");
 }

@@ -348,6 +348,13 @@ static int failures_html(FILE *f, const rpt_set *s, const rpt__stats *st) {
     rpt__html_text(f, repro);
     fputs("</pre>", f);
     if (c->minimized_id[0]) fputs("<span class=\"note\">minimized</span> ", f);
+    {
+      char label[600];
+      rpt_reach_label(c, label, sizeof label);
+      fputs("<span class=\"note reach\">", f);
+      rpt__html_text(f, label);
+      fputs("</span> ", f);
+    }
     if (c->kept[0]) {
       if (safe_relative(c->kept)) {
         fputs("<a href=\"", f);

@@ -118,14 +118,14 @@ int rpt_set_add(rpt_set *s, const rpt_case *c) {
   RPT_DUP_(plan) RPT_DUP_(fault_kind) RPT_DUP_(fault_op) RPT_DUP_(fire_path)
   RPT_DUP_(verdict) RPT_DUP_(explanation) RPT_DUP_(first_key)
   RPT_DUP_(expected) RPT_DUP_(found) RPT_DUP_(repro) RPT_DUP_(minimized_id)
-  RPT_DUP_(kept)
+  RPT_DUP_(kept) RPT_DUP_(reach)
 #undef RPT_DUP_
 #define RPT_DUP_(f) if (!(copy.f = rpt__strdup(c->f))) goto fail;
   RPT_DUP_(id) RPT_DUP_(target) RPT_DUP_(workload) RPT_DUP_(model)
   RPT_DUP_(plan) RPT_DUP_(fault_kind) RPT_DUP_(fault_op) RPT_DUP_(fire_path)
   RPT_DUP_(verdict) RPT_DUP_(explanation) RPT_DUP_(first_key)
   RPT_DUP_(expected) RPT_DUP_(found) RPT_DUP_(repro) RPT_DUP_(minimized_id)
-  RPT_DUP_(kept)
+  RPT_DUP_(kept) RPT_DUP_(reach)
 #undef RPT_DUP_
   rc = add_owned(s, &copy, -1, 0, NULL);
 fail:

@@ -53,7 +53,9 @@ static int add_failure(cJSON *arr, const rpt_case *c) {
     cJSON_Delete(o);
     return RPT_ENOMEM;
   }
+  char label[600];
   if ((rc = rpt__min_repro(c, &repro))) return rc;
+  rpt_reach_label(c, label, sizeof label);
   rc = RPT_ENOMEM;
   if (!cJSON_AddStringToObject(o, "id", c->id) ||
       !cJSON_AddStringToObject(o, "verdict", c->verdict) ||
@@ -65,7 +67,9 @@ static int add_failure(cJSON *arr, const rpt_case *c) {
       !cJSON_AddStringToObject(o, "found", c->found) ||
       !cJSON_AddStringToObject(o, "repro", repro) ||
       !cJSON_AddStringToObject(o, "minimized_id", c->minimized_id) ||
-      !cJSON_AddStringToObject(o, "kept", c->kept))
+      !cJSON_AddStringToObject(o, "kept", c->kept) ||
+      !cJSON_AddStringToObject(o, "reach", c->reach ? c->reach : "") ||
+      !cJSON_AddStringToObject(o, "reachable", label))
     goto fail;
   rc = 0;
 fail:
@@ -251,6 +255,12 @@ void rpt_print_summary(const rpt_set *s, FILE *f) {
     if (k->kept[0]) {
       fputs("\n    kept: ", f);
       term_str(f, k->kept);
+    }
+    if (!rpt__is_error(k)) {
+      char label[600];
+      rpt_reach_label(k, label, sizeof label);
+      fputs("\n    where: ", f);
+      term_str(f, label);
     }
     fputc('\n', f);
     free(repro);

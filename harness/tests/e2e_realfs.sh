@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Cases on a real file system (--fs): the power cut is the shutdown ioctl on a
+# loop-mounted image, then unmount and mount. Needs root and loop devices;
+# exits 77 (skipped) with the reason otherwise.
+set -uo pipefail
+PC=${1:?usage: e2e_realfs.sh path/to/powercut}
+skip() { echo "SKIP: $*"; exit 77; }
+[ "$(id -u)" -eq 0 ] || skip "not root (uid $(id -u)): --fs needs root to mount loop devices"
+[ -w /dev/loop-control ] || skip "no /dev/loop-control: no loop devices here"
+command -v mkfs.ext4 >/dev/null || skip "mkfs.ext4 missing (scripts/deps.sh installs e2fsprogs)"
+export POWERCUT_TMP; POWERCUT_TMP=$(mktemp -d /dev/shm/realfs-e2e.XXXXXX)
+fail() { echo "FAIL: $*"; echo "$out"; exit 1; }
+leaks() { # nothing of ours may stay mounted or attached
+  if grep -q "$POWERCUT_TMP" /proc/mounts || losetup -a | grep -q "$POWERCUT_TMP"; then
+    grep "$POWERCUT_TMP" /proc/mounts; losetup -a | grep "$POWERCUT_TMP"; return 0; fi
+  return 1
+}
+trap 'rm -rf "$POWERCUT_TMP"' EXIT
+
+# 1. unsynced writes are lost at the shutdown (a kill would keep them); the id names the fs
+out=$("$PC" run --target sofadb --workload mixed:ops=60 --seed 0 --fault none --fs ext4 2>&1); rc=$?
+[ $rc -eq 0 ] || fail "run --fs ext4 exit $rc"
+grep -q '^verdict: PASS$' <<<"$out" || fail "sofadb on ext4 did not pass"
+grep -q '^case:    pc1/sofadb/mixed:ops=60/0/kernel-ext4/none$' <<<"$out" || fail "case id does not name kernel-ext4"
+lost=$(sed -n 's/^ops: .* \([0-9]*\) lost (allowed)$/\1/p' <<<"$out")
+[ "${lost:-0}" -gt 0 ] || fail "nothing unsynced was lost: the shutdown did not cut the power"
+out=$("$PC" run --target sofadb --workload mixed:ops=60 --seed 0 --fault 'kill@write#40' --fs ext4 2>&1)
+grep -q ' 0 lost (allowed)$' <<<"$out" || fail "a kill lost page-cache data"
+echo "ok: power cut loses $lost unsynced ops on ext4; a kill loses none"
+
+# 2. repro of that id on the real file system gives the same verdict every time
+out=$("$PC" repro 'pc1/sofadb/mixed:ops=60/0/kernel-ext4/crash@fdatasync#3' --count 3 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q 'same verdict every time' <<<"$out" || fail "repro --count 3 on kernel-ext4 (exit $rc)"
+echo "ok: repro on kernel-ext4 is stable"
+
+# 3. --keep copies the data dir as the remounted file system holds it
+keep="$POWERCUT_TMP/kept"
+out=$("$PC" run --target sofadb --workload mixed:ops=60 --seed 0 --fault 'crash@fdatasync#3' --fs ext4 --keep "$keep" 2>&1)
+ls "$keep" | grep -q '\.log$' || fail "kept dir has no log: $(ls "$keep")"
+echo "ok: --keep after remount"
+
+# 4. xfs too, when mkfs.xfs is there
+if command -v mkfs.xfs >/dev/null; then
+  out=$("$PC" run --target sofadb --workload mixed:ops=60 --seed 0 --fault 'crash@fdatasync#3' --fs xfs 2>&1); rc=$?
+  [ $rc -eq 0 ] && grep -q 'kernel-xfs/crash@fdatasync#3$' <<<"$out" || fail "run --fs xfs exit $rc"
+  echo "ok: xfs"
+else
+  echo "note: mkfs.xfs missing, xfs not checked"
+fi
+
+# 5. a campaign on real ext4: every case runs as kernel-ext4 and sofadb passes
+out=$("$PC" campaign --target sofadb --fs ext4 --cases 16 --jobs 2 --out "$POWERCUT_TMP/camp" --quiet 2>&1); rc=$?
+[ $rc -eq 0 ] || fail "campaign --fs ext4 exit $rc"
+n=$(grep -c '"model":"kernel-ext4"' "$POWERCUT_TMP/camp/results.jsonl")
+[ "$n" -eq 16 ] || fail "campaign: $n of 16 cases ran as kernel-ext4"
+out=$("$PC" campaign --target sofadb --fs ext4 --models strict --cases 1 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q 'give --models or --fs, not both' <<<"$out" || fail "campaign --fs with --models: exit $rc"
+echo "ok: campaign --fs ext4"
+
+# 6. fidelity: the campaign's power-cut cases under strict and ext4 against real ext4
+out=$("$PC" fidelity "$POWERCUT_TMP/camp" --models strict,ext4 --fs ext4 2>&1); rc=$?
+[ $rc -eq 0 ] || fail "fidelity exit $rc"
+grep -qE '^\| ext4 \| ext4 \| [1-9][0-9]* \| [0-9]+ \(100\.0%\) \|' <<<"$out" || fail "ext4 model not sound for real ext4 on sofadb"
+grep -qE '^\| strict \| ext4 \|' <<<"$out" || fail "no strict row"
+echo "ok: fidelity"
+
+# 7. reachability: a strict-only violation (a new file's name never fsynced) says so in
+#    the terminal, summary.json and index.html
+out=$("$PC" campaign --target corpus-newfile-nodirsync --faults crash --models strict --cases 20 --jobs 2 \
+      --reach ext4 --out "$POWERCUT_TMP/reach" 2>&1); rc=$?
+[ $rc -eq 1 ] || fail "reach campaign: exit $rc, expected 1 (a strict violation)"
+grep -q '    where: strict only: not reachable on ext4$' <<<"$out" || fail "terminal has no reachability label"
+grep -Eq '"reachable":[[:space:]]*"strict only: not reachable on ext4"' "$POWERCUT_TMP/reach/summary.json" || fail "summary.json label"
+grep -q '"reach":"ext4=PASS"' "$POWERCUT_TMP/reach/results.jsonl" || fail "results.jsonl reach field"
+grep -q 'strict only: not reachable on ext4' "$POWERCUT_TMP/reach/index.html" || fail "index.html label"
+echo "ok: reachability labels"
+
+# 8. clear errors: not root, unknown fs, --fs with --model
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$PC" run --fs ext4 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q 'powercut run: --fs ext4 needs root' <<<"$out" || fail "non-root: exit $rc"
+out=$("$PC" run --fs zfs 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "unknown file system 'zfs' (ext4, xfs, btrfs)" <<<"$out" || fail "--fs zfs: exit $rc"
+out=$("$PC" run --fs ext4 --model strict 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q 'give --model or --fs, not both' <<<"$out" || fail "--fs with --model: exit $rc"
+echo "ok: errors"
+
+out=""
+leaks && fail "a mount or loop device was left behind"
+echo "e2e_realfs: ok, nothing left mounted"
