@@ -236,7 +236,8 @@ int ffs_shim_configure(const char *plan, const char *data_dir, uint64_t seed,
 
 /* ---- what the shim could not see (handshake.c, unseen.c) --------------------------- */
 typedef struct ffs_hs_line {
-  int refused;            /* 0: "loaded" (the shim is active in this image); 1: io_uring_setup refused */
+  int refused;            /* 0: "loaded" (the shim is active in this image); 1: io_uring_setup refused;
+                             2: msync(MS_SYNC) of a tracked shared mapping (not modelled) */
   int pid;
   char exe[FFS_PATH_MAX]; /* readlink(/proc/self/exe) of the announcing image */
 } ffs_hs_line;
@@ -246,6 +247,7 @@ typedef struct ffs_handshake {
   ffs_hs_line *v;
   unsigned nloaded;       /* "loaded" lines */
   unsigned nrefused;      /* refused io_uring_setup calls */
+  unsigned nmsync;        /* processes that msynced a tracked shared mapping */
 } ffs_handshake;
 
 /* Reads a FAULTFS_HANDSHAKE file. Returns 0 (an incomplete last line is ignored),

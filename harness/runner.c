@@ -311,6 +311,11 @@ static int check_seen(pc_worker *w, const pc_case *c, const pc_target *t, int dr
     snprintf(r->note + l, sizeof r->note - l, "%sthe shim refused io_uring_setup %u time%s (ENOSYS: the "
              "engine had to use plain syscalls)", l ? "; " : "", hs.nrefused, hs.nrefused == 1 ? "" : "s");
   }
+  if (hs.nmsync) {
+    size_t l = strlen(r->note);
+    snprintf(r->note + l, sizeof r->note - l, "%sthe program msync()ed a shared mapping of a tracked file: "
+             "writes through mappings are not modelled, so this verdict does not cover them", l ? "; " : "");
+  }
   ffs_handshake_free(&hs);
   if (!dry) return 0;
   n = ffs_unseen_changes(w->data, NULL, w->state, list, sizeof list);

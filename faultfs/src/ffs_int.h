@@ -74,6 +74,7 @@ typedef struct ffs_trec {
  * appended with one write(2) by the shim and read by handshake.c ------------------------ */
 #define FFS_HS_LOADED "loaded"                  /* the shim starts active in this image */
 #define FFS_HS_REFUSED "refused-io_uring_setup" /* io_uring_setup failed with ENOSYS */
+#define FFS_HS_MSYNC "msync-unmodelled"         /* msync(MS_SYNC) of a tracked shared mapping */
 
 /* ---- seeded choices --------------------------------------------------------------- */
 static inline uint64_t ffs_mix(uint64_t x) {

@@ -1,7 +1,8 @@
 /* handshake.c — the parent's side of the FAULTFS_HANDSHAKE file (docs/faultfs.md "What the
  * shim cannot see, and how powercut notices"). The shim appends "loaded PID EXE" when it
  * starts in a process image with FAULTFS_PLAN set, and "refused-io_uring_setup
- * PID EXE" for each io_uring_setup it fails with ENOSYS; each line is one write(2) with
+ * PID EXE" for each io_uring_setup it fails with ENOSYS, and "msync-unmodelled PID EXE" the
+ * first time a process msyncs a shared mapping of a tracked file; each line is one write(2) with
  * O_APPEND, so lines from a process tree or an exec chain never interleave.
  * Invariant: a line is complete (ends in '\n') or ignored, as in the fired record. */
 #define _GNU_SOURCE
@@ -21,6 +22,7 @@ static int parse_line(char *l, ffs_hs_line *out) {
   *sp = 0;
   if (!strcmp(l, FFS_HS_LOADED)) out->refused = 0;
   else if (!strcmp(l, FFS_HS_REFUSED)) out->refused = 1;
+  else if (!strcmp(l, FFS_HS_MSYNC)) out->refused = 2;
   else return -1;
   errno = 0;
   pid = strtol(sp + 1, &end, 10);
@@ -57,7 +59,8 @@ int ffs_handshake_read(const char *path, ffs_handshake *out) {
     if (!nv) { rc = FFS_ENOMEM; goto out; }
     out->v = nv;
     out->v[out->n++] = line;
-    if (line.refused) out->nrefused++;
+    if (line.refused == 1) out->nrefused++;
+    else if (line.refused == 2) out->nmsync++;
     else out->nloaded++;
   }
 out:

@@ -1254,8 +1254,10 @@ EXPORT void *mmap64(void *a, size_t n, int prot, int flags, int fd, off64_t off)
   if (UNLIKELY(w)) mmap_note(m, n, fd);
   return m;
 }
+static void announce(const char *word);
 /* msync(MS_SYNC) of a tracked shared mapping: durable for the program, invisible to the
- * model. Reported (trace warning, one stderr line per process), never modelled. */
+ * model. Reported (trace warning, one stderr line and one handshake line per process, which
+ * powercut puts in the case's note), never modelled. */
 EXPORT int msync(void *a, size_t n, int flags) {
   RESOLVE();
   if (UNLIKELY(g_active) && !t_guard && (flags & MS_SYNC) && g_nmaps) {
@@ -1266,6 +1268,7 @@ EXPORT int msync(void *a, size_t n, int flags) {
     int say = rel[0] && !g_msync_said++;
     pthread_mutex_unlock(&g_lock);
     if (rel[0]) warn_call(FFS_OP_MMAP, -1, rel, -1, n);
+    if (say) announce(FFS_HS_MSYNC);
     if (say)
       die_msg("faultfs: warning: msync(MS_SYNC) of a shared mapping of %s/%s: writes through mappings are not modelled "
               "(reported only; a power cut neither keeps nor drops them)", g_dir, rel);

@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,12 +46,27 @@ static long raw3(long n, long a, long b, long c) { return raw4(n, a, b, c, 0); }
 #endif
 
 static char dir[4096];
-static int raw_mode, uring_mode;
+static int raw_mode, uring_mode, msync_mode;
 
 static long try_uring(void) {
   char params[120] = {0}; /* struct io_uring_params */
   long r = syscall(SYS_io_uring_setup, 4, params);
   if (r >= 0) close((int)r);
+  return r;
+}
+
+/* A shared writable mapping of a file of the data dir, one byte written through it, msync'ed. */
+static int try_msync(void) {
+  char p[4200];
+  snprintf(p, sizeof p, "%s/map.dat", dir);
+  int fd = open(p, O_RDWR | O_CREAT, 0644);
+  if (fd < 0 || ftruncate(fd, 4096) < 0) return -1;
+  char *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (m == MAP_FAILED) return -1;
+  m[0] = 'm';
+  int r = msync(m, 4096, MS_SYNC);
+  munmap(m, 4096);
+  close(fd);
   return r;
 }
 
@@ -94,6 +110,7 @@ static int kv(void) {
       snprintf(dir, sizeof dir, "%.4000s", line + 5);
       dir[strcspn(dir, "\n")] = 0;
       if (uring_mode) try_uring();
+      if (msync_mode && try_msync() < 0) reply = "err msync failed";
     } else if (!strncmp(line, "put ", 4) || !strncmp(line, "del ", 4)) {
       int sync = strlen(line) >= 2 && line[strlen(line) - 2] == '1';
       if (kv_append(line, sync) < 0) reply = "err write failed";
@@ -116,10 +133,11 @@ int main(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "kv")) {
     raw_mode = argc >= 3 && !strcmp(argv[2], "raw");
     uring_mode = argc >= 3 && !strcmp(argv[2], "uring");
+    msync_mode = argc >= 3 && !strcmp(argv[2], "msync");
     return kv();
   }
   if (argc != 3) {
-    fprintf(stderr, "usage: unseen_prog write|inline|uring DIR | kv [raw]\n");
+    fprintf(stderr, "usage: unseen_prog write|inline|uring DIR | kv [raw|uring|msync]\n");
     return 2;
   }
   snprintf(dir, sizeof dir, "%s", argv[2]);
