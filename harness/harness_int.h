@@ -136,6 +136,7 @@ int pc_realfs_shutdown(pc_realfs *fs, char *err, size_t errlen); /* idempotent *
 int pc_realfs_remount(pc_realfs *fs, char *err, size_t errlen);  /* umount, mount */
 void pc_realfs_case_end(pc_realfs *fs);                          /* umount, detach; always safe */
 void pc_realfs_close(pc_realfs *fs);                             /* and remove the images */
+int pc_realfs_sweep(const char *root); /* lazily unmount loop mounts left below ROOT */
 
 typedef struct pc_worker {
   char root[1024];                 /* per-worker scratch dir (tmpfs when available) */

@@ -161,7 +161,7 @@ static int duration_error(const char *cmd, const char *opt, const char *arg, int
 static int interrupted_exit(const char *cmd, const char *scratch) {
   int sig = (int)pc_interrupted;
   fprintf(stderr, "powercut %s: interrupted by %s; nothing more was run\n", cmd, pc_signal_name(sig));
-  if (scratch) pc_rm_rf(scratch);
+  if (scratch) pc_realfs_sweep(scratch), pc_rm_rf(scratch);
   return 128 + sig;
 }
 
@@ -602,6 +602,7 @@ static int cmd_campaign(int argc, char **argv) {
   }
   o.argv = argvs;
   rc = pc_campaign(&o);
+  pc_realfs_sweep(o.work_dir); /* mounts of --fs workers stopped by a signal */
   pc_rm_rf(o.work_dir);
   return rc;
 }

@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/loop.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -523,4 +524,27 @@ const char *pc_realfs_reach_default(char *why, size_t wl) {
   if (have_prog("mkfs.xfs")) strcat(list, list[0] ? ",xfs" : "xfs");
   if (!list[0]) snprintf(why, wl, "neither mkfs.ext4 nor mkfs.xfs is installed");
   return list;
+}
+
+/* Unmounts (lazily) every loop-device mount below ROOT, a scratch dir of this powercut:
+ * what workers killed by a signal (SIGKILL, no exit handler) leave behind. Their loop
+ * devices are attached with autoclear, so they detach once unmounted and closed. Returns how
+ * many it unmounted. Nothing outside ROOT, and nothing not on a loop device, is touched. */
+int pc_realfs_sweep(const char *root) {
+  char line[8192], rp[PATH_MAX];
+  int n = 0;
+  size_t rl;
+  FILE *f;
+  if (!root || !realpath(root, rp)) return 0;
+  rl = strlen(rp);
+  if (!(f = fopen("/proc/self/mounts", "re"))) return 0;
+  while (fgets(line, sizeof line, f)) {
+    char src[4096], mnt[4096];
+    if (sscanf(line, "%4095s %4095s", src, mnt) != 2) continue;
+    if (strncmp(src, "/dev/loop", 9) || strncmp(mnt, rp, rl) || mnt[rl] != '/') continue;
+    if (strchr(mnt, '\\')) continue; /* an escaped name (space, ...): not one the harness makes */
+    if (umount2(mnt, MNT_DETACH) == 0) n++;
+  }
+  fclose(f);
+  return n;
 }

@@ -35,9 +35,13 @@ int64_t pc_now_us(void) {
 }
 
 /* Removes path and everything under it; a missing path is not an error. */
-int pc_rm_rf(const char *path) {
+/* Removes PATH and everything below it, never crossing into another file system: a mount
+ * point below PATH (a real-file-system case whose worker was killed) gives -EBUSY and is left
+ * alone with its contents, so nothing on a mounted image or a bind mount is deleted. */
+static int rm_rf_dev(const char *path, dev_t dev, int top) {
   struct stat st;
   if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : -errno;
+  if (S_ISDIR(st.st_mode) && !top && st.st_dev != dev) return -EBUSY;
   if (S_ISDIR(st.st_mode)) {
     DIR *d = opendir(path);
     struct dirent *e;
@@ -47,7 +51,7 @@ int pc_rm_rf(const char *path) {
     while ((e = readdir(d))) {
       if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
       snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-      if ((rc = pc_rm_rf(sub))) break;
+      if ((rc = rm_rf_dev(sub, st.st_dev, 0))) break;
     }
     closedir(d);
     if (rc) return rc;
@@ -55,6 +59,8 @@ int pc_rm_rf(const char *path) {
   }
   return unlink(path) ? -errno : 0;
 }
+
+int pc_rm_rf(const char *path) { return rm_rf_dev(path, 0, 1); }
 
 int pc_mkdir_p(const char *path) {
   char buf[4096];

@@ -84,6 +84,18 @@ out=$("$PC" run --fs ext4 --model strict 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q 'give --model or --fs, not both' <<<"$out" || fail "--fs with --model: exit $rc"
 echo "ok: errors"
 
+# 9. a signal to a --fs campaign: its workers die by SIGKILL with an image mounted; the
+#    parent unmounts what they left before it removes its scratch dir
+"$PC" campaign --target sofadb --workload mixed:ops=40 --fs ext4 --time 60s --jobs 2 \
+  --out "$POWERCUT_TMP/sig" >/dev/null 2>&1 &
+cpid=$!
+for _ in $(seq 100); do grep -q "^/dev/loop[0-9]* $POWERCUT_TMP/" /proc/mounts && break; sleep 0.1; done
+grep -q "^/dev/loop[0-9]* $POWERCUT_TMP/" /proc/mounts || fail "the --fs campaign never mounted its image"
+kill -TERM $cpid; wait $cpid; rc=$?
+[ $rc -eq 143 ] || fail "SIGTERM to a --fs campaign: exit $rc, want 143"
+grep -q " $POWERCUT_TMP/" /proc/mounts && fail "a SIGTERMed --fs campaign left a mount: $(grep " $POWERCUT_TMP/" /proc/mounts)"
+echo "ok: a signal leaves no mount"
+
 out=""
 leaks && fail "a mount or loop device was left behind"
 echo "e2e_realfs: ok, nothing left mounted"
