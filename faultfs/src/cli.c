@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "faultfs.h"
+#include "ffs_sc.h"
 
 #ifndef FFS_FIU_RUN_PRELOAD
 #define FFS_FIU_RUN_PRELOAD "/usr/lib/fiu/fiu_run_preload.so"
@@ -29,8 +30,12 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage:\n"
           "  faultfs run --plan PLAN --dir DATA_DIR [--seed S] [--model strict|ext4|reorder]\n"
-          "              [--state DIR] [--trace FILE] [--fiu 'enable name=faultfs/OP,...'] -- CMD [ARGS...]\n"
+          "              [--state DIR] [--trace FILE] [--fiu 'enable name=faultfs/OP,...']\n"
+          "              [--backend preload|seccomp|auto] -- CMD [ARGS...]\n"
           "      run CMD under libfaultfs.so; PLAN e.g. 'crash@fsync(*.log)#3;eio@write#2+'\n"
+          "      --backend seccomp: intercept CMD's system calls with a seccomp supervisor instead\n"
+          "      (static and Go programs; actions kill, eio, enospc, edquot); auto (the default):\n"
+          "      seccomp for a static or Go binary, preload otherwise\n"
           "      --fiu: also preload libfiu's fiu_run_preload.so with that control command\n"
           "      (the shim's failure points are named faultfs/<op>)\n"
           "  faultfs trace [--summary] FILE     print a trace, or counts per op and per path\n"
@@ -70,8 +75,37 @@ static void set_preload(const char *lib) {
   setenv("LD_PRELOAD", buf, 1);
 }
 
+/* Runs argv under the seccomp supervisor; *status is its wait status. */
+static int run_seccomp(const ffs_plan *p, const char *dir, const char *seed, const char *state, const char *trace,
+                       char **argv, int *status) {
+  char rdir[PATH_MAX], rstate[PATH_MAX], err[512];
+  int tfd = -1, lfd, rc;
+  pid_t pid;
+  char *end;
+  errno = 0;
+  uint64_t s = strtoull(seed, &end, 10);
+  if (errno || !*seed || *end) { fprintf(stderr, "faultfs run: --seed '%s' is not a number\n", seed); return -1; }
+  if (!realpath(dir, rdir) || !realpath(state, rstate)) { perror("faultfs run: realpath"); return -1; }
+  ffs_state_clear(rstate);
+  if (trace) {
+    tfd = open(trace, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (tfd < 0 || write(tfd, FFS_TRACE_MAGIC, 8) != 8) { fprintf(stderr, "faultfs run: trace %s: %s\n", trace, strerror(errno)); return -1; }
+  }
+  int reads = trace != NULL;
+  for (size_t k = 0; k < p->nrules; k++)
+    if (ffs__op_matches(p->rules[k].op, FFS_OP_READ) || ffs__op_matches(p->rules[k].op, FFS_OP_PREAD)) reads = 1;
+  ffs_sc_config cfg = {.plan = p, .data_dir = rdir, .state_dir = rstate, .seed = s, .trace_fd = tfd, .notify_reads = reads};
+  rc = ffs__sc_launch(argv, reads, &pid, &lfd, err, sizeof err);
+  if (rc == 0) rc = ffs__sc_supervise(&cfg, pid, lfd, err, sizeof err);
+  if (tfd >= 0) close(tfd);
+  if (rc < 0) { fprintf(stderr, "faultfs run: --backend seccomp: %s\n", err); return -1; }
+  *status = rc;
+  return 0;
+}
+
 static int cmd_run(int argc, char **argv) {
   const char *plan = NULL, *dir = NULL, *seed = "0", *model = "strict", *state = NULL, *trace = NULL, *fiu = NULL;
+  const char *backend = "auto";
   char lib[PATH_MAX], tmpstate[PATH_MAX] = "", err[512], canon[4096];
   int i, rc = 2;
   ffs_plan *p = NULL;
@@ -85,19 +119,38 @@ static int cmd_run(int argc, char **argv) {
     else if (!strcmp(argv[i], "--state")) state = argv[++i];
     else if (!strcmp(argv[i], "--trace")) trace = argv[++i];
     else if (!strcmp(argv[i], "--fiu")) fiu = argv[++i];
+    else if (!strcmp(argv[i], "--backend")) backend = argv[++i];
     else { fprintf(stderr, "faultfs run: unknown option %s\n", argv[i]); return 2; }
   }
   if (!plan || !dir || i >= argc) { usage(stderr); return 2; }
   if (ffs_plan_parse(plan, &p, err, sizeof err) < 0) { fprintf(stderr, "faultfs run: %s\n", err); return 2; }
+  int use_sc = 0;
+  if (!strcmp(backend, "seccomp")) use_sc = 1;
+  else if (!strcmp(backend, "auto")) {
+    int w = ffs__elf_wants_seccomp(argv[i], err, sizeof err);
+    if (w < 0) { fprintf(stderr, "faultfs run: --backend auto: %s\n", err); goto out; }
+    use_sc = w;
+  } else if (strcmp(backend, "preload") != 0) {
+    fprintf(stderr, "faultfs run: unknown backend '%s' (preload, seccomp, auto)\n", backend);
+    goto out;
+  }
+  if (use_sc && fiu) { fprintf(stderr, "faultfs run: --fiu needs --backend preload (libfiu is a preloaded library)\n"); goto out; }
+  if (use_sc && !ffs__sc_available(err, sizeof err)) { fprintf(stderr, "faultfs run: --backend seccomp: %s\n", err); goto out; }
+  if (use_sc && !ffs__sc_plan_supported(p, err, sizeof err)) { fprintf(stderr, "faultfs run: --backend seccomp: %s\n", err); goto out; }
   if (ffs_model_from_name(model) < 0) { fprintf(stderr, "faultfs run: unknown model '%s'\n", model); goto out; }
   struct stat st;
   if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) { fprintf(stderr, "faultfs run: data dir '%s' does not exist\n", dir); goto out; }
-  if (shim_path(lib, sizeof lib) < 0) { fprintf(stderr, "faultfs run: cannot find libfaultfs.so (set FAULTFS_LIB)\n"); goto out; }
+  if (!use_sc && shim_path(lib, sizeof lib) < 0) { fprintf(stderr, "faultfs run: cannot find libfaultfs.so (set FAULTFS_LIB)\n"); goto out; }
   if (!state) {
     if (make_tmp_state(tmpstate, sizeof tmpstate) < 0) { perror("faultfs run: mkdtemp"); goto out; }
     state = tmpstate;
   }
   ffs_plan_format(p, canon, sizeof canon);
+  int status;
+  if (use_sc) {
+    if (run_seccomp(p, dir, seed, state, trace, argv + i, &status) < 0) goto out;
+    goto report;
+  }
   pid_t pid = fork();
   if (pid < 0) { perror("faultfs run: fork"); goto out; }
   if (pid == 0) {
@@ -117,8 +170,8 @@ static int cmd_run(int argc, char **argv) {
     fprintf(stderr, "faultfs run: exec %s: %s\n", argv[i], strerror(errno));
     _exit(127);
   }
-  int status;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+report:
   rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   ffs_fired f;
   int fr = ffs_fired_read(state, &f);
