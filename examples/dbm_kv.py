@@ -13,10 +13,21 @@ Why it keeps the contract it declares:
   durable_ack   a sync write or `sync` fsyncs the log, which holds every earlier record;
                 the directory is fsynced at open, so the log's own entry is durable.
   prefix        replay stops at the first record that is short, zero-length or fails its
-                CRC, and truncates the log there (durably) before appending again.
+                CRC; open rewrites the log without that tail (durably) before appending.
   atomic_batch  a batch is one record: its CRC covers all of it.
 A failed write is cut off the log again; a failed fsync (EIO: the kernel may have dropped
-the dirty pages) makes the store refuse every later write ("fsyncgate").
+the dirty pages) makes the store refuse every later write until it is reopened
+("fsyncgate").
+
+Reopen after a failed fsync. The bytes that fsync covered may be gone from the disk while
+the page cache still serves them, and no later fsync brings them back: a later successful
+fsync makes the file's size durable, not the dropped pages, so after a power cut they read
+as zeros (or old bytes) in the middle of the log and replay stops there, losing every
+record behind them, synced or not. So open never trusts the page cache: it replays the
+log, writes the valid records to kv.log.tmp, fsyncs it, renames it over kv.log and fsyncs
+the directory before it serves or appends anything. What open serves is then durable, and
+new records go behind durable ones only. This holds whoever failed before: this process
+or another one, so no failed state needs to be stored.
 """
 import os
 import struct
@@ -80,30 +91,49 @@ def decode(payload, data):
 class Store:
     def __init__(self, d):
         self.data, self.broken = {}, None
-        self.fd = os.open(os.path.join(d, "kv.log"), os.O_RDWR | os.O_CREAT, 0o644)
-        buf = b""
-        while True:
-            chunk = os.read(self.fd, 1 << 20)
-            if not chunk:
-                break
-            buf += chunk
-        off = 0
-        while off + HDR.size <= len(buf):
-            n, crc = HDR.unpack_from(buf, off)
-            payload = buf[off + HDR.size:off + HDR.size + n]
-            if n == 0 or len(payload) != n or zlib.crc32(payload) != crc:
-                break
-            try:
-                decode(payload, self.data)
-            except (ValueError, struct.error):
-                break
-            off += HDR.size + n
-        if off != len(buf):  # torn or garbage tail: cut it off for good
-            os.ftruncate(self.fd, off)
-            os.fsync(self.fd)
-        self.end = off
-        os.lseek(self.fd, off, os.SEEK_SET)
-        fsync_dir(d)
+        path = os.path.join(d, "kv.log")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            buf = b""
+            while True:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    break
+                buf += chunk
+            off = 0
+            while off + HDR.size <= len(buf):
+                n, crc = HDR.unpack_from(buf, off)
+                payload = buf[off + HDR.size:off + HDR.size + n]
+                if n == 0 or len(payload) != n or zlib.crc32(payload) != crc:
+                    break
+                try:
+                    decode(payload, self.data)
+                except (ValueError, struct.error):
+                    break
+                off += HDR.size + n
+            if buf:
+                # make what was read durable (see "Reopen after a failed fsync"); a torn or
+                # garbage tail is left behind for good
+                tmp = path + ".tmp"
+                t = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                try:
+                    done = 0
+                    while done < off:
+                        done += os.write(t, buf[done:off])
+                    os.fsync(t)
+                finally:
+                    os.close(t)
+                os.rename(tmp, path)
+                os.close(fd)
+                fd = -1
+                fd = os.open(path, os.O_RDWR)
+            os.lseek(fd, off, os.SEEK_SET)
+            fsync_dir(d)
+        except BaseException:
+            if fd >= 0:
+                os.close(fd)
+            raise
+        self.fd, self.end = fd, off
 
     def append(self, ops, sync):
         if self.broken:

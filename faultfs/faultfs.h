@@ -13,7 +13,8 @@
  *   (2) Every decision of the shim is a pure function of (seed, plan, call index, path);
  *       the same case gives a byte-identical trace.
  *   (3) ffs_rollback() is idempotent and is correct after a SIGKILL at any point.
- *   (4) The shim writes only under FAULTFS_DIR, FAULTFS_STATE and FAULTFS_TRACE.
+ *   (4) The shim writes only under FAULTFS_DIR, FAULTFS_STATE and FAULTFS_TRACE, and
+ *       appends to FAULTFS_HANDSHAKE (never creating it).
  */
 #ifndef FAULTFS_H
 #define FAULTFS_H
@@ -32,11 +33,18 @@ extern "C" {
 #define FFS_ENV_MODEL "FAULTFS_MODEL" /* strict | ext4 | reorder, default strict */
 #define FFS_ENV_STATE "FAULTFS_STATE" /* dir for the undo log + fired record (required when active) */
 #define FFS_ENV_TRACE "FAULTFS_TRACE" /* optional binary trace file */
+/* Optional: a file the parent created. Every process image whose shim finds FAULTFS_PLAN
+ * set (it then runs active or exits 2) appends "loaded PID EXE"; every refused io_uring_setup appends
+ * "refused-io_uring_setup PID EXE" (docs/faultfs.md "What the shim cannot see"). The shim
+ * never creates it: no file, no announcement. */
+#define FFS_ENV_HANDSHAKE "FAULTFS_HANDSHAKE"
 
 /* Files the shim keeps in FAULTFS_STATE. */
 #define FFS_STATE_UNDO    "undo"    /* undo side-log, docs/format/undo.md */
 #define FFS_STATE_FIRED   "fired"   /* one text line per firing */
 #define FFS_STATE_VICTIMS "v"       /* prefix of hard links to unlinked/replaced files */
+#define FFS_STATE_HANDSHAKE "handshake" /* where `faultfs run` and powercut put FAULTFS_HANDSHAKE */
+#define FFS_STATE_MARKER  ".faultfs-state" /* written when faultfs takes a state dir as its own */
 
 #define FFS_PATH_MAX 4096
 #define FFS_GLOB_MAX 256
@@ -176,8 +184,25 @@ int ffs_fired_read(const char *state_dir, ffs_fired *out);
  * power-cut action fired, or the process was killed from outside and the harness treats
  * it as a power cut. Never call it after a plain kill (page cache survives). */
 int ffs_rollback(const char *state_dir, const char *data_dir, char *err, size_t errlen);
-/* Removes the shim's files from STATE (undo log, fired record, victims). */
+/* Removes the shim's files from STATE (undo log, fired record, victims). A non-empty STATE
+ * without FFS_STATE_MARKER is not faultfs's: FFS_EINVAL, nothing removed. */
 int ffs_state_clear(const char *state_dir);
+/* Takes STATE as faultfs's own: creates it if missing; an empty or already marked dir is
+ * accepted; FFS_STATE_MARKER is written. A non-empty dir without the marker is refused
+ * (FFS_EINVAL, message in err, nothing touched): clearing it could delete the user's files. */
+int ffs_state_claim(const char *state_dir, char *err, size_t errlen);
+
+/* ---- finding the shim (libffs_ctl only) -------------------------------------------- */
+/* The library directories of the running executable, in search order: the installed
+ * layout, <bindir>/<path from bindir to libdir of the install> (a prefix still works
+ * after it is moved as a whole), then the build tree, <bindir>/../lib, when that differs.
+ * Returns how many were filled (0 when /proc/self/exe cannot be read). */
+#define FFS_LIBDIRS_MAX 2
+int ffs_exe_libdirs(char dirs[FFS_LIBDIRS_MAX][FFS_PATH_MAX]);
+/* Finds libfaultfs.so: $env_var when it is set and not empty (then nowhere else), else
+ * in ffs_exe_libdirs(). 0 with the path in path; FFS_ENOSHIM with the places tried in
+ * tried ("POWERCUT_SHIM=/x", or "/p/lib/x86_64-linux-gnu/libfaultfs.so, /p/lib/libfaultfs.so"). */
+int ffs_shim_find(const char *env_var, char *path, size_t len, char *tried, size_t tlen);
 
 /* ---- shim control (fork-server) ----------------------------------------------------- */
 /* Exported by libfaultfs.so (look it up with dlsym(RTLD_DEFAULT, FFS_SHIM_CONFIGURE_SYM)
@@ -190,6 +215,42 @@ typedef int (*ffs_shim_configure_fn)(const char *plan, const char *data_dir, uin
                                      const char *trace_path);
 int ffs_shim_configure(const char *plan, const char *data_dir, uint64_t seed,
                        const char *model, const char *state_dir, const char *trace_path);
+
+/* ---- what the shim could not see (handshake.c, unseen.c) --------------------------- */
+typedef struct ffs_hs_line {
+  int refused;            /* 0: "loaded" (the shim is active in this image); 1: io_uring_setup refused */
+  int pid;
+  char exe[FFS_PATH_MAX]; /* readlink(/proc/self/exe) of the announcing image */
+} ffs_hs_line;
+
+typedef struct ffs_handshake {
+  size_t n;               /* lines read */
+  ffs_hs_line *v;
+  unsigned nloaded;       /* "loaded" lines */
+  unsigned nrefused;      /* refused io_uring_setup calls */
+} ffs_handshake;
+
+/* Reads a FAULTFS_HANDSHAKE file. Returns 0 (an incomplete last line is ignored),
+ * FFS_EIO if it cannot be read, FFS_ENOMEM. Free with ffs_handshake_free. */
+int ffs_handshake_read(const char *path, ffs_handshake *out);
+void ffs_handshake_free(ffs_handshake *h);
+/* 1 if a "loaded" line names this pid with this exe (the process image that runs now). */
+int ffs_handshake_loaded(const ffs_handshake *h, int pid, const char *exe);
+/* Creates (or empties) the handshake file and exports FAULTFS_HANDSHAKE=path. */
+int ffs_handshake_arm(const char *path);
+
+/* A snapshot of a data dir: per path, type, size, mtime and inode. */
+typedef struct ffs_snap ffs_snap;
+int ffs_snap_take(const char *dir, ffs_snap **out);
+void ffs_snap_free(ffs_snap *s);
+/* Paths under dir created, removed or changed (type, size, mtime, inode; directories:
+ * existence and type only) since `before` (NULL = an empty dir) that the shim did not
+ * track: named by no record of the undo log in state_dir (a path under a directory that
+ * a tracked rename moved counts as tracked). Writes "PATH (created|changed|removed)"
+ * items (also "replaced": another inode or type) joined by ", " into buf (cut with "..." when full) and returns how many there
+ * are: 0 = none; or a negative FFS_* code with the reason in buf. */
+int ffs_unseen_changes(const char *dir, const ffs_snap *before, const char *state_dir, char *buf,
+                       size_t len);
 
 /* ---- trace --------------------------------------------------------------------------- */
 /* Durable-state changes of one call (bit flags in ffs_trace_rec.dur). */

@@ -72,7 +72,7 @@ for t in $TARGETS; do
   # saved reproducers (fuzz/findings/<target>/) run first: a fixed bug that comes back fails CI
   extra=()
   [ -d "fuzz/findings/$t" ] && extra=("fuzz/findings/$t")
-  "$bin" "$corpus" "fuzz/seeds/$t" "${extra[@]}" -max_total_time="$SECONDS_PER" -timeout=10 -rss_limit_mb=2048 \
+  "$bin" "$corpus" "fuzz/seeds/$t" "${extra[@]}" -max_total_time="$SECONDS_PER" -timeout=10 -report_slow_units=5 -rss_limit_mb=2048 \
     -max_len=65536 -print_final_stats=1 -artifact_prefix="$findings/" "${KEEP[@]}" >"$log" 2>&1
   rc=$?
   set -e
@@ -81,8 +81,12 @@ for t in $TARGETS; do
   crashes=$(find "$findings" -type f -newer "$stamp" 2>/dev/null | wc -l)
   rm -f "$stamp"
   files=$(find "$corpus" -type f | wc -l)
-  if [ "$rc" = 0 ]; then res=ok; else res="FAILED (rc $rc, see $log, input in $findings/)"; fail=1; fi
+  # libFuzzer exits 0 after saving a slow unit (slow-unit-*, over -report_slow_units) and, with
+  # --keep-going, after crashes and timeouts: any new file in findings/ is a failure too
+  if [ "$rc" != 0 ]; then res="FAILED (rc $rc, see $log, input in $findings/)"; fail=1
+  elif [ "$crashes" -gt 0 ]; then res="FAILED ($crashes new input(s) in $findings/: crash, timeout or slow unit, see $log)"; fail=1
+  else res=ok; fi
   printf '%-12s %8s %12s %8s %8s %s\n' "$t" "$SECONDS_PER" "${execs:-?}" "$files" "$crashes" "$res"
-  if [ "$rc" != 0 ]; then grep -m1 -E "ERROR: |INVARIANT|runtime error" "$log" >&2 || tail -5 "$log" >&2; fi
+  if [ "$res" != ok ]; then grep -m1 -E "ERROR: |INVARIANT|runtime error|Slowest unit" "$log" >&2 || tail -5 "$log" >&2; fi
 done
 exit "$fail"

@@ -99,7 +99,14 @@ int pc_cmd_bench_recovery(int argc, char **argv) {
     switch (ch) {
     case 't': tspec = optarg; break;
     case 's': sizes = optarg; break;
-    case 'r': runs = atoi(optarg); if (runs < 1 || runs > 100) { fprintf(stderr, "powercut bench-recovery: --runs must be 1..100\n"); return 2; } break;
+    case 'r': {
+      uint64_t u;
+      if (pc_opt_u64_pub(optarg, &u) || u < 1 || u > 100) {
+        fprintf(stderr, "powercut bench-recovery: --runs: '%s' is not a number in 1..100\n", optarg);
+        return 2;
+      }
+      runs = (int)u;
+    } break;
     case 'h':
       printf("usage: powercut bench-recovery [--target T[:opt=v]] [--sizes 16M,64M,256M] [--runs 5]\n"
              "Fills the target with SIZE of unflushed, synced data (16-byte keys, 100-byte\n"
@@ -123,8 +130,8 @@ int pc_cmd_bench_recovery(int argc, char **argv) {
     char pristine[600], work[600], opts[700];
     int64_t us[100];
     int n = 0;
-    if (pc_opt_u64_pub(tok, &bytes)) {
-      fprintf(stderr, "powercut bench-recovery: bad size '%s' (e.g. 16M)\n", tok);
+    if (pc_opt_u64_pub(tok, &bytes) || bytes == 0 || bytes > (1ull << 40)) {
+      fprintf(stderr, "powercut bench-recovery: bad size '%s' (1..1T, e.g. 16M)\n", tok);
       return 2;
     }
     snprintf(pristine, sizeof pristine, "%s/pristine", root);

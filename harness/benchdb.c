@@ -41,7 +41,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -864,16 +863,11 @@ static int parse_targets(const char *spec, bench_target *ts, int *nt) {
   return *nt ? 0 : PC_EINVAL;
 }
 
-static const char *find_shim(const char *exe) {
+/* $POWERCUT_SHIM, else beside the executable (ffs_shim_find); NULL, with the
+ * places tried in tried, when it is not there */
+static const char *find_shim(char *tried, size_t tlen) {
   static char p[PATH_MAX + 64];
-  char tmp[PATH_MAX];
-  const char *env = getenv("POWERCUT_SHIM");
-  if (env) snprintf(p, sizeof p, "%s", env);
-  else {
-    snprintf(tmp, sizeof tmp, "%s", exe);
-    snprintf(p, sizeof p, "%s/../lib/libfaultfs.so", dirname(tmp));
-  }
-  return access(p, R_OK) ? NULL : p;
+  return ffs_shim_find("POWERCUT_SHIM", p, sizeof p, tried, tlen) ? NULL : p;
 }
 
 static void usage(FILE *f) {
@@ -908,7 +902,7 @@ int pc_cmd_bench(int argc, char **argv) {
     {"shim-child", 1, 0, 'S'}, {"shim-all", 0, 0, 'A'}, {"json-file", 1, 0, 'J'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
   static bench_target ts[MAXT];
   bench_cfg c;
-  char tdef[512] = "sofadb", exe[PATH_MAX];
+  char tdef[512] = "sofadb", exe[PATH_MAX], shim_tried[3 * PATH_MAX];
   const char *json_file = NULL, *tspec = NULL, *bspec = DEFAULT_BENCHMARKS, *basename_ = NULL, *dir = NULL;
   uint64_t u;
   int ch, nt = 0, shim_row = -1, shim_all = 0, sync_set = 0, recov_set = 0, rc = 0;
@@ -1020,7 +1014,7 @@ int pc_cmd_bench(int argc, char **argv) {
   if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) < 0) return 2;
   exe[n] = '\0';
   c.exe = exe;
-  c.shim = find_shim(exe);
+  c.shim = find_shim(shim_tried, sizeof shim_tried);
   if (!dir) dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
   snprintf(c.root, sizeof c.root, "%s/powercut-bench-XXXXXX", dir);
   if (!mkdtemp(c.root)) {
@@ -1039,7 +1033,8 @@ int pc_cmd_bench(int argc, char **argv) {
           c.tmpfs ? "tmpfs" : "not tmpfs: a real disk",
           c.tmpfs && (c.rows & (1u << B_FILLSYNC1)) ? " WARNING: fsync is free on tmpfs, fillsync is meaningless" : "");
   if ((c.rows & ((1u << B_SHIM_IDLE) | (1u << B_SHIM_TRACK))) && !c.shim)
-    fprintf(stderr, "powercut bench: faultfs shim not found (set POWERCUT_SHIM): shim rows fail\n");
+    fprintf(stderr, "powercut bench: faultfs shim libfaultfs.so not found (tried %s; set POWERCUT_SHIM): shim rows fail\n",
+            shim_tried);
 
   for (int r = 0; r < c.runs; r++) {
     char d[1200];

@@ -12,6 +12,12 @@
  * spread-out permutation (stride coprime with the group size), so a list cut
  * short by --cases or --time still covers every kind evenly. After the sweep
  * come seeded random cases (other workload seeds, random points and models).
+ *
+ * Signals. The workers run in a process group of their own (so a Ctrl-C on the
+ * terminal reaches only this process) and die with it (PR_SET_PDEATHSIG). On
+ * SIGINT, SIGTERM or SIGHUP this process SIGKILLs that group, cuts a partly
+ * written last line off results.jsonl, writes the report of the cases already
+ * verified marked interrupted, and returns 128 + the signal number.
  */
 #include "harness_int.h"
 
@@ -23,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -277,6 +284,25 @@ static void case_at(const campaign *cp, uint64_t i, pc_case *c) {
   }
 }
 
+/* Cuts a partly written last line (a worker killed inside its write) off the
+ * results file; returns the number of complete lines, -1 on error. */
+static int64_t trim_results(const char *path) {
+  int fd = open(path, O_RDWR | O_CLOEXEC);
+  char buf[65536];
+  int64_t lines = 0;
+  off_t off = 0, last_nl = 0;
+  ssize_t n;
+  if (fd < 0) return -1;
+  while ((n = read(fd, buf, sizeof buf)) > 0) {
+    for (ssize_t i = 0; i < n; i++)
+      if (buf[i] == '\n') lines++, last_nl = off + i + 1;
+    off += n;
+  }
+  if (n < 0 || (off != last_nl && ftruncate(fd, last_nl))) lines = -1;
+  close(fd);
+  return lines;
+}
+
 /* ---- shared state between the campaign's processes ---- */
 typedef struct shared {
   atomic_uint_fast64_t next, done, failures, errors;
@@ -342,10 +368,15 @@ int pc_case_record(pc_worker *wk, const pc_case *c, const pc_campaign_opts *o, i
   return err;
 }
 
-static void worker_main(campaign *cp, shared *sh, int wid, int fd, uint64_t limit) {
+static void worker_main(campaign *cp, shared *sh, int wid, int fd, uint64_t limit, pid_t pgid,
+                        pid_t parent) {
   const pc_campaign_opts *o = cp->o;
   pc_worker wk;
   char root[1100], err[512];
+  /* the parent stops the workers (killpg); they never act on a signal themselves */
+  pc_signals_default();
+  setpgid(0, pgid);
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent || pc_interrupted) _exit(2);
   snprintf(root, sizeof root, "%s/w%d", o->work_dir, wid);
   if (pc_worker_init(&wk, root, o->timeout_ms, err, sizeof err)) {
     fprintf(stderr, "powercut: worker %d: %s\n", wid, err);
@@ -355,7 +386,7 @@ static void worker_main(campaign *cp, shared *sh, int wid, int fd, uint64_t limi
     uint64_t k = atomic_fetch_add(&sh->next, 1);
     pc_case c;
     int failed = 0;
-    if (k >= limit || atomic_load(&sh->stop)) break;
+    if (k >= limit || atomic_load(&sh->stop) || pc_interrupted) break;
     case_at(cp, k * (uint64_t)o->shard_n + (uint64_t)(o->shard_k - 1), &c);
     if (pc_case_record(&wk, &c, o, fd, &failed)) {
       fprintf(stderr, "powercut: cannot write results: %s\n", strerror(errno));
@@ -423,19 +454,30 @@ static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
   shared *sh;
   char err[1024], path[1200], dry[1200];
   int fd = -1, rc = 2, tty = isatty(2);
-  pid_t pids[64];
+  pid_t pids[64] = {0}, pgid = 0, parent = getpid();
   uint64_t limit;
-  int64_t t0;
+  int64_t t0, lines = -1;
+  int sig = 0;
 
+  /* --out: results of an earlier campaign are overwritten, anything else is refused */
+  if (pc_own_dir_check("--out", o->out_dir, PC_REPORT_MARKER, err, sizeof err)) {
+    fprintf(stderr, "powercut campaign: %s\n", err);
+    return 2;
+  }
   snprintf(dry, sizeof dry, "%s/dry", o->work_dir);
   if (pc_worker_init(&wk, dry, o->timeout_ms, err, sizeof err) || build(cp, &wk, err, sizeof err)) {
-    fprintf(stderr, "powercut campaign: %s\n", err);
     pc_rm_rf(dry);
+    if (pc_interrupted) {
+      fprintf(stderr, "powercut campaign: interrupted by %s during the dry run: no case ran, no report\n",
+              pc_signal_name(pc_interrupted));
+      return 128 + pc_interrupted;
+    }
+    fprintf(stderr, "powercut campaign: %s\n", err);
     return 2;
   }
   pc_rm_rf(dry);
-  if (pc_mkdir_p(o->out_dir)) {
-    fprintf(stderr, "powercut campaign: cannot create %s: %s\n", o->out_dir, strerror(errno));
+  if (pc_own_dir_claim("--out", o->out_dir, PC_REPORT_MARKER, 0, err, sizeof err)) {
+    fprintf(stderr, "powercut campaign: %s\n", err);
     return 2;
   }
   snprintf(path, sizeof path, "%s/results.jsonl", o->out_dir);
@@ -454,18 +496,37 @@ static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
   memset(sh, 0, sizeof *sh);
   t0 = pc_now_us();
   fflush(NULL);
+  int alive = 0;
   for (int j = 0; j < o->jobs; j++) {
-    if ((pids[j] = fork()) == 0) worker_main(cp, sh, j, fd, limit);
-    if (pids[j] < 0) { fprintf(stderr, "powercut: fork: %s\n", strerror(errno)); return 2; }
+    if ((pids[j] = fork()) == 0) worker_main(cp, sh, j, fd, limit, pgid, parent);
+    if (pids[j] < 0) {
+      fprintf(stderr, "powercut: fork: %s\n", strerror(errno));
+      atomic_store(&sh->stop, 1);
+      break;
+    }
+    alive++;
+    setpgid(pids[j], pgid ? pgid : pids[j]); /* also done in the child: whichever runs first */
+    if (!pgid) pgid = pids[j];
   }
   {
-    int alive = o->jobs, last_line = 0;
+    int last_line = 0;
     while (alive > 0) {
       int st;
-      pid_t p = waitpid(-1, &st, WNOHANG);
+      pid_t p;
+      if (pc_interrupted && !sig) {
+        /* stop every worker and what it runs now; their cases in flight are not counted */
+        sig = pc_interrupted;
+        atomic_store(&sh->stop, 1);
+        if (pgid) killpg(pgid, SIGKILL);
+        for (int j = 0; j < o->jobs; j++)
+          if (pids[j] > 0) kill(pids[j], SIGKILL);
+      }
+      p = waitpid(-1, &st, WNOHANG);
       if (p > 0) {
         alive--;
-        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) atomic_fetch_add(&sh->errors, 1), atomic_store(&sh->stop, 1);
+        for (int j = 0; j < o->jobs; j++)
+          if (pids[j] == p) pids[j] = 0;
+        if (!sig && (!WIFEXITED(st) || WEXITSTATUS(st) != 0)) atomic_fetch_add(&sh->errors, 1), atomic_store(&sh->stop, 1);
         continue;
       }
       if (o->time_ms && pc_now_us() - t0 >= (int64_t)o->time_ms * 1000) atomic_store(&sh->stop, 1);
@@ -477,12 +538,17 @@ static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
   double elapsed = (double)(pc_now_us() - t0) / 1e6;
   if (!o->quiet) progress(sh, o->cases ? limit : 0, o->time_ms, t0, tty, 1);
   close(fd);
+  if (sig && (lines = trim_results(path)) < 0) {
+    fprintf(stderr, "powercut campaign: cannot repair %s after %s: %s\n", path, pc_signal_name(sig),
+            strerror(errno));
+    return 2;
+  }
   /* meta.json for this shard */
   {
     char mp[1200], shard[32];
     FILE *f;
     snprintf(shard, sizeof shard, "%d/%d", o->shard_k, o->shard_n);
-    int64_t cases = (int64_t)atomic_load(&sh->done);
+    int64_t cases = sig ? lines : (int64_t)atomic_load(&sh->done);
     snprintf(mp, sizeof mp, "%s/meta.json", o->out_dir);
     if ((f = fopen(mp, "w"))) {
       fprintf(f, "{\"shard\":\"%s\",\"elapsed_s\":%.3f,\"cases\":%" PRId64 ",\"states_per_s\":%.1f,"
@@ -492,7 +558,9 @@ static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
         if (*p == '"' || *p == '\\') fputc('\\', f);
         if ((unsigned char)*p >= 0x20) fputc(*p, f);
       }
-      fprintf(f, "\"}\n");
+      fprintf(f, "\"");
+      if (sig) fprintf(f, ",\"interrupted\":\"%s\"", pc_signal_name(sig));
+      fprintf(f, "}\n");
       if (fclose(f)) f = NULL;
     }
     if (!f) {
@@ -513,9 +581,18 @@ static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
       printf("report: %s/index.html  (junit.xml, summary.json, results.jsonl beside it)\n", o->out_dir);
     }
     rc = rpt_set_failures(set) > 0 ? 1 : 0;
+    if (rpt_set_count(set) == 0 && !sig) {
+      fprintf(stderr, "powercut campaign: no crash state was verified: nothing passed\n");
+      rc = 2;
+    }
+    if (sig)
+      fprintf(stderr, "powercut campaign: interrupted by %s: the workers were stopped; the report in %s "
+              "holds the %zu cases verified before it (marked interrupted); exit %d\n",
+              pc_signal_name(sig), o->out_dir, rpt_set_count(set), 128 + sig);
     rpt_set_free(set);
   }
   if (atomic_load(&sh->errors) > 0 && rc == 0) rc = 2;
+  if (sig) rc = 128 + sig;
   munmap(sh, sizeof *sh);
   return rc;
 }

@@ -17,7 +17,9 @@
   X(ETARGET, -4, "target error")                          \
   X(ESETUP, -5, "setup error")                            \
   X(ETIMEOUT, -6, "timed out")                            \
-  X(EGONE, -7, "target process is gone")
+  X(EGONE, -7, "target process is gone")                \
+  X(ENOSHIM, -8, "the faultfs shim is not loaded in the target program") \
+  X(EINTR, -9, "interrupted by a signal")
 
 enum {
 #define PC_X_(n, v, m) PC_##n = (v),
@@ -92,6 +94,22 @@ int pc_rm_rf(const char *path);
 int pc_mkdir_p(const char *path);
 int pc_copy_tree(const char *from, const char *to);
 int pc_wait_child(pid_t pid, int timeout_ms, int *status);
+/* --keep and --out directories: see util.c. Markers name what powercut made. */
+#define PC_KEEP_MARKER ".powercut-keep"
+#define PC_REPORT_MARKER ".powercut-report"
+#define PC_SCRATCH_MARKER ".powercut-scratch"
+int pc_own_dir_check(const char *opt, const char *path, const char *marker, char *err,
+                     size_t errlen);
+int pc_own_dir_claim(const char *opt, const char *path, const char *marker, int clear, char *err,
+                     size_t errlen);
+int pc_scratch_create(const char *root, char *err, size_t errlen);
+int pc_scratch_sweep(const char *base);
+/* The signal (SIGINT, SIGTERM, SIGHUP) that asked powercut to stop, 0 if none. */
+#include <signal.h>
+extern volatile sig_atomic_t pc_interrupted;
+void pc_signals_install(void);
+void pc_signals_default(void);
+const char *pc_signal_name(int sig);
 
 /* ---- runner.c: one case ---- */
 #include "faultfs.h"

@@ -4,9 +4,10 @@
  * Commands that run cases need the faultfs shim loaded in this process (the
  * per-case children are forked from it and configure it; no exec per case).
  * When it is not loaded, powercut re-executes itself once with
- * LD_PRELOAD=<prefix>/lib/libfaultfs.so (or $POWERCUT_SHIM); the shim stays
+ * LD_PRELOAD=<libdir>/libfaultfs.so (or $POWERCUT_SHIM); the shim stays
  * idle in this process and in every child that does not configure it.
- * Exit codes: 0 pass, 1 violation found, 2 usage or setup error.
+ * Exit codes: 0 pass, 1 violation found, 2 usage or setup error, 128+N when
+ * signal N (SIGINT, SIGTERM, SIGHUP) interrupted it.
  */
 #define _GNU_SOURCE
 #include "harness_int.h"
@@ -39,7 +40,10 @@ static const char *USAGE =
   "  targets                                    list targets, options, contracts\n"
   "\n"
   "`powercut <command> --help` describes each command. Grammar of fault plans,\n"
-  "models, verdicts and case ids: docs/powercut.md.\n";
+  "models, verdicts and case ids: docs/powercut.md.\n"
+  "\n"
+  "exit status: 0 pass, 1 violation found, 2 usage or setup error, 128+N when signal N\n"
+  "stopped it (130 SIGINT, 143 SIGTERM, 129 SIGHUP).\n";
 
 static int usage_error(const char *cmd, const char *fmt, const char *arg) {
   fprintf(stderr, "powercut %s: ", cmd);
@@ -50,8 +54,7 @@ static int usage_error(const char *cmd, const char *fmt, const char *arg) {
 
 /* ---- shim loading ---- */
 static int ensure_shim(char **argv) {
-  char exe[PATH_MAX], shim[PATH_MAX + 64], pre[2 * PATH_MAX + 128];
-  const char *env = getenv("POWERCUT_SHIM");
+  char exe[PATH_MAX], shim[PATH_MAX + 64], pre[2 * PATH_MAX + 128], tried[3 * PATH_MAX];
   ssize_t n;
   if (dlsym(RTLD_DEFAULT, FFS_SHIM_CONFIGURE_SYM)) return 0;
   if (getenv("POWERCUT_REEXEC")) {
@@ -61,14 +64,10 @@ static int ensure_shim(char **argv) {
   }
   if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) < 0) return 2;
   exe[n] = '\0';
-  if (env) snprintf(shim, sizeof shim, "%s", env);
-  else {
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s", exe);
-    snprintf(shim, sizeof shim, "%s/../lib/libfaultfs.so", dirname(tmp));
-  }
-  if (access(shim, R_OK)) {
-    fprintf(stderr, "powercut: cannot find the faultfs shim at %s (build it, or set POWERCUT_SHIM)\n", shim);
+  /* $POWERCUT_SHIM, else the installed prefix's libdir, else build/lib */
+  if (ffs_shim_find("POWERCUT_SHIM", shim, sizeof shim, tried, sizeof tried)) {
+    fprintf(stderr, "powercut: cannot find the faultfs shim libfaultfs.so (tried %s); build or install it, or set POWERCUT_SHIM\n",
+            tried);
     return 2;
   }
   if (getenv("LD_PRELOAD") && *getenv("LD_PRELOAD"))
@@ -90,36 +89,79 @@ static int ensure_shim(char **argv) {
   return 2;
 }
 
+/* This process's scratch dir, <base>/powercut-<pid>, marked as powercut's.
+ * First removes the scratch dirs of powercut processes that died without
+ * cleaning up (pc_scratch_sweep: only marked dirs of dead pids). */
 static const char *scratch_root(void) {
   static char buf[256];
+  char err[512];
   struct stat st;
   const char *base = getenv("POWERCUT_TMP");
   if (!base) base = (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0)
                       ? "/dev/shm" : (getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
   snprintf(buf, sizeof buf, "%s/powercut-%d", base, (int)getpid());
+  pc_scratch_sweep(base);
+  if (pc_scratch_create(buf, err, sizeof err)) fprintf(stderr, "powercut: %s\n", err);
   return buf;
 }
 
-static int parse_u64(const char *s, uint64_t *out) {
+/* 0 ok, -1 not a number, -2 out of [min, max] (say which to the user) */
+static int parse_u64_range(const char *s, uint64_t min, uint64_t max, uint64_t *out) {
   char *end;
   errno = 0;
   if (!s || *s < '0' || *s > '9') return -1;
   *out = strtoull(s, &end, 10);
-  return errno || *end ? -1 : 0;
+  if (*end) return -1;
+  return errno == ERANGE || *out < min || *out > max ? -2 : 0;
 }
 
-static int parse_duration_ms(const char *s, int64_t *ms) {
+static int parse_u64(const char *s, uint64_t *out) {
+  return parse_u64_range(s, 0, UINT64_MAX, out) ? -1 : 0;
+}
+
+/* Durations: DIGITS[.DIGITS] then ms, s (or nothing), m or h. 0 ok, -1 not a
+ * duration, -2 out of [min_ms, max_ms] (what rounds to 0 ms counts as 0). */
+static int parse_duration_ms(const char *s, int64_t min_ms, int64_t max_ms, int64_t *ms) {
+  const char *p = s;
   char *end;
-  double v;
-  errno = 0;
+  double v, mult;
+  int digits = 0;
+  while (*p >= '0' && *p <= '9') p++, digits++;
+  if (*p == '.') for (p++; *p >= '0' && *p <= '9'; p++) digits++;
+  if (!digits || p - s > 32) return -1;
   v = strtod(s, &end);
-  if (errno || end == s || v < 0) return -1;
-  if (!strcmp(end, "ms")) *ms = (int64_t)v;
-  else if (!strcmp(end, "s") || !*end) *ms = (int64_t)(v * 1000);
-  else if (!strcmp(end, "m")) *ms = (int64_t)(v * 60000);
-  else if (!strcmp(end, "h")) *ms = (int64_t)(v * 3600000);
+  if (end != p) return -1;
+  if (!strcmp(p, "ms")) mult = 1;
+  else if (!strcmp(p, "s") || !*p) mult = 1000;
+  else if (!strcmp(p, "m")) mult = 60000;
+  else if (!strcmp(p, "h")) mult = 3600000;
   else return -1;
-  return 0;
+  v *= mult;
+  if (!(v >= (double)min_ms && v < (double)max_ms + 1)) return -2;
+  *ms = (int64_t)v;
+  return *ms < min_ms ? -2 : 0;
+}
+
+#define PC_MAX_TIMEOUT_MS (24LL * 3600 * 1000)        /* per phase of a case: one day */
+#define PC_MAX_TIME_MS (366LL * 24 * 3600 * 1000)     /* a campaign: one year */
+#define PC_MAX_CASES 1000000000000ull                 /* 10^12 */
+#define PC_MAX_COUNT 1000000ull
+
+static int duration_error(const char *cmd, const char *opt, const char *arg, int rc, const char *range) {
+  if (rc == -2)
+    fprintf(stderr, "powercut %s: %s: '%s' is out of range (%s)\n", cmd, opt, arg, range);
+  else
+    fprintf(stderr, "powercut %s: %s: '%s' is not a duration (e.g. 500ms, 10s, 5m, 1h)\n", cmd, opt, arg);
+  fprintf(stderr, "(see `powercut %s --help`)\n", cmd);
+  return 2;
+}
+
+/* Exit status after a signal stopped a command: 128 + its number. */
+static int interrupted_exit(const char *cmd, const char *scratch) {
+  int sig = (int)pc_interrupted;
+  fprintf(stderr, "powercut %s: interrupted by %s; nothing more was run\n", cmd, pc_signal_name(sig));
+  if (scratch) pc_rm_rf(scratch);
+  return 128 + sig;
 }
 
 /* The defaults of run/trace: workload mixed, model strict, no fault. */
@@ -145,7 +187,7 @@ static void print_result(FILE *f, const char *id, const pc_result *r) {
   if (r->fired)
     fprintf(f, "fault:   %s on %s #%" PRIu64 " (%s), syscall %" PRIu64 "\n", ffs_action_name(r->f.action),
             ffs_op_name(r->f.op), r->f.match_index, r->f.path, r->f.call_index);
-  else
+  else if (!r->error)
     fprintf(f, "fault:   did not fire; the workload ran to its end, then the power was cut\n");
   fprintf(f, "ops:     %" PRIu64 " issued, %" PRIu64 " acked, %" PRIu64 " lost (allowed)\n",
           r->orc.ops_issued, r->orc.ops_acked, r->orc.ops_lost);
@@ -167,6 +209,10 @@ static int run_one(const char *cmd, const pc_case *c, const char *keep, int coun
   char err[1024], id[2200], first[32] = "";
   int rc = 0, same = 1;
   if (pc_case_validate(c, err, sizeof err)) return usage_error(cmd, "%s", err);
+  if (keep && pc_own_dir_check("--keep", keep, PC_KEEP_MARKER, err, sizeof err)) {
+    fprintf(stderr, "powercut %s: %s\n", cmd, err);
+    return 2;
+  }
   if (pc_worker_init(&w, scratch_root(), timeout_ms, err, sizeof err)) {
     fprintf(stderr, "powercut %s: %s\n", cmd, err);
     return 2;
@@ -175,6 +221,10 @@ static int run_one(const char *cmd, const pc_case *c, const char *keep, int coun
   o.keep_dir = keep;
   for (int i = 0; i < count; i++) {
     pc_run_case(&w, c, &o, &r);
+    if (pc_interrupted) {
+      pc_result_free(&r);
+      return interrupted_exit(cmd, w.root);
+    }
     if (i == 0) {
       print_result(stdout, id, &r);
       snprintf(first, sizeof first, "%s", pc_result_verdict(&r));
@@ -199,7 +249,7 @@ static int cmd_run(int argc, char **argv) {
   pc_case c = {0};
   const char *target = "sofadb", *keep = NULL;
   int64_t tmo = 10000;
-  int ch;
+  int ch, rc;
   case_defaults(&c);
   while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
     switch (ch) {
@@ -209,13 +259,16 @@ static int cmd_run(int argc, char **argv) {
     case 'f': snprintf(c.plan, sizeof c.plan, "%s", optarg); break;
     case 'm': snprintf(c.model, sizeof c.model, "%s", optarg); break;
     case 'k': keep = optarg; break;
-    case 'T': if (parse_duration_ms(optarg, &tmo)) return usage_error("run", "--timeout: bad duration '%s'", optarg); break;
+    case 'T': if ((rc = parse_duration_ms(optarg, 1, PC_MAX_TIMEOUT_MS, &tmo))) return duration_error("run", "--timeout", optarg, rc, "1ms..24h"); break;
     case 'h':
       printf("usage: powercut run --target T[:opt=v,...] --workload W[:k=v,...] --seed S --fault PLAN\n"
              "                    [--model strict|ext4|reorder] [--keep DIR] [--timeout 10s]\n"
              "Runs one case: the workload under the fault plan, then a power cut (unless the\n"
              "plan killed the process), recovery in a fresh process, and the oracle. Prints the\n"
-             "verdict, the explanation and the case id. Exit 0 PASS, 1 violation, 2 error.\n");
+             "verdict, the explanation and the case id. --keep DIR copies the crashed data dir\n"
+             "to DIR: a new or empty directory, or one an earlier --keep filled (it holds\n"
+             "" PC_KEEP_MARKER "); any other is refused. --timeout (1ms..24h) bounds each phase.\n"
+             "Exit 0 PASS, 1 violation, 2 error, 128+N stopped by signal N.\n");
       return 0;
     default: return usage_error("run", "%s", "unknown option");
     }
@@ -231,19 +284,22 @@ static int cmd_repro(int argc, char **argv) {
   const char *keep = NULL;
   uint64_t count = 1;
   int64_t tmo = 10000;
-  int ch;
+  int ch, rc;
   pc_case c;
   char err[512];
   while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
     switch (ch) {
     case 'k': keep = optarg; break;
-    case 'n': if (parse_u64(optarg, &count) || !count) return usage_error("repro", "--count: '%s' is not a positive number", optarg); break;
-    case 'T': if (parse_duration_ms(optarg, &tmo)) return usage_error("repro", "--timeout: bad duration '%s'", optarg); break;
+    case 'n': if (parse_u64_range(optarg, 1, PC_MAX_COUNT, &count)) return usage_error("repro", "--count: '%s' is not a number in 1..1000000", optarg); break;
+    case 'T': if ((rc = parse_duration_ms(optarg, 1, PC_MAX_TIMEOUT_MS, &tmo))) return duration_error("repro", "--timeout", optarg, rc, "1ms..24h"); break;
     case 'h':
       printf("usage: powercut repro ID [--keep DIR] [--count N] [--timeout 10s]\n"
              "Re-runs the case named by ID (as printed by run/campaign) and prints its verdict.\n"
              "--keep DIR copies the crashed data dir (after the power-loss rollback, before\n"
-             "recovery) to DIR. --count N runs it N times and checks the verdict never changes.\n");
+             "recovery) to DIR: a new or empty directory, or one an earlier --keep filled (it\n"
+             "holds " PC_KEEP_MARKER "); any other is refused. --count N (1..1000000) runs it N\n"
+             "times and checks the verdict never changes. --timeout (1ms..24h) bounds each phase.\n"
+             "Exit 0 PASS, 1 violation, 2 error, 128+N stopped by signal N.\n");
       return 0;
     default: return usage_error("repro", "%s", "unknown option");
     }
@@ -263,12 +319,13 @@ static int cmd_minimize(int argc, char **argv) {
   char err[1024], id[2200], verdict[32];
   while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
     switch (ch) {
-    case 'b': if (parse_u64(optarg, &budget)) return usage_error("minimize", "--budget: '%s' is not a number", optarg); break;
+    case 'b': if (parse_u64_range(optarg, 1, PC_MAX_COUNT, &budget)) return usage_error("minimize", "--budget: '%s' is not a number in 1..1000000", optarg); break;
     case 'h':
       printf("usage: powercut minimize ID [--budget RUNS]\n"
              "Shrinks a failing case (fewer ops, earlier fault, fewer rules) while the same\n"
-             "verdict holds, and prints the minimal case id. Exit 1 when minimized, 0 if the\n"
-             "case passes (nothing to minimize), 2 on error.\n");
+             "verdict holds, and prints the minimal case id. --budget (1..1000000, default 200)\n"
+             "caps the trial runs. Exit 1 when minimized, 0 if the case passes (nothing to\n"
+             "minimize), 2 on error, 128+N stopped by signal N.\n");
       return 0;
     default: return usage_error("minimize", "%s", "unknown option");
     }
@@ -284,12 +341,14 @@ static int cmd_minimize(int argc, char **argv) {
   pc_run_case(&w, &c, &o, &r);
   snprintf(verdict, sizeof verdict, "%s", pc_result_verdict(&r));
   pc_result_free(&r);
+  if (pc_interrupted) return interrupted_exit("minimize", w.root);
   if (!strcmp(verdict, "PASS") || !strcmp(verdict, "ERROR")) {
     printf("verdict: %s: nothing to minimize\n", verdict);
     pc_rm_rf(w.root);
     return !strcmp(verdict, "PASS") ? 0 : 2;
   }
   pc_minimize(&w, &c, verdict, (int)budget, &m, &runs);
+  if (pc_interrupted) return interrupted_exit("minimize", w.root);
   pc_case_format(&m, id, sizeof id);
   pc_rm_rf(w.root);
   printf("verdict: %s (held through %d trial runs)\nminimal: %s\n", verdict, runs, id);
@@ -343,12 +402,20 @@ static int cmd_trace(int argc, char **argv) {
   pc_run_opts o = {0};
   pc_result r;
   if (pc_case_validate(&c, err, sizeof err)) return usage_error("trace", "%s", err);
-  if (pc_worker_init(&w, scratch_root(), 30000, err, sizeof err)) return 2;
+  if (pc_worker_init(&w, scratch_root(), 30000, err, sizeof err)) {
+    fprintf(stderr, "powercut trace: %s\n", err);
+    return 2;
+  }
   o.trace = 1;
   pc_run_case(&w, &c, &o, &r);
+  if (pc_interrupted) {
+    pc_result_free(&r);
+    return interrupted_exit("trace", w.root);
+  }
   if (r.error) {
     fprintf(stderr, "powercut trace: %s\n", r.note);
     pc_result_free(&r);
+    pc_rm_rf(w.root);
     return 2;
   }
   ffs_trace *tr;
@@ -400,7 +467,7 @@ static int cmd_campaign(int argc, char **argv) {
   pc_campaign_opts o = {0};
   static char workloads[4096], target[64], argvs[4096];
   const char *tspec = "sofadb";
-  int ch, have_budget = 0;
+  int ch, have_budget = 0, rc;
   int64_t tmo = 10000;
   long nproc = sysconf(_SC_NPROCESSORS_ONLN);
   o.faults = "kill,crash,crash-after,torn,eio,enospc";
@@ -420,8 +487,8 @@ static int cmd_campaign(int argc, char **argv) {
       break;
     case 'f': o.faults = optarg; break;
     case 'm': o.models = optarg; break;
-    case 'c': if (parse_u64(optarg, &o.cases) || !o.cases) return usage_error("campaign", "--cases: '%s' is not a positive number", optarg); have_budget++; break;
-    case 'T': if (parse_duration_ms(optarg, &o.time_ms) || !o.time_ms) return usage_error("campaign", "--time: bad duration '%s' (e.g. 60s, 5m)", optarg); have_budget++; break;
+    case 'c': if (parse_u64_range(optarg, 1, PC_MAX_CASES, &o.cases)) return usage_error("campaign", "--cases: '%s' is not a number in 1..1000000000000", optarg); have_budget++; break;
+    case 'T': if ((rc = parse_duration_ms(optarg, 1, PC_MAX_TIME_MS, &o.time_ms))) return duration_error("campaign", "--time", optarg, rc, "1ms..366 days, e.g. 60s, 5m"); have_budget++; break;
     case 's':
       /* results.jsonl readers keep integers exact below 2^53 (docs/reports.md);
          leave room for the random cases' seed + 1 + i */
@@ -430,13 +497,17 @@ static int cmd_campaign(int argc, char **argv) {
       break;
     case 'j': { uint64_t j; if (parse_u64(optarg, &j) || !j || j > 64) return usage_error("campaign", "--jobs: '%s' is not 1..64", optarg); o.jobs = (int)j; } break;
     case 'S': {
-      int k, n; char extra;
-      if (sscanf(optarg, "%d/%d%c", &k, &n, &extra) != 2 || n < 1 || k < 1 || k > n)
-        return usage_error("campaign", "--shard: '%s' is not K/N with 1 <= K <= N", optarg);
-      o.shard_k = k; o.shard_n = n;
+      char kb[32];
+      const char *slash = strchr(optarg, '/');
+      uint64_t k, n;
+      if (!slash || (size_t)(slash - optarg) >= sizeof kb ||
+          (snprintf(kb, sizeof kb, "%.*s", (int)(slash - optarg), optarg), 0) ||
+          parse_u64_range(kb, 1, 1000000, &k) || parse_u64_range(slash + 1, 1, 1000000, &n) || k > n)
+        return usage_error("campaign", "--shard: '%s' is not K/N with 1 <= K <= N <= 1000000", optarg);
+      o.shard_k = (int)k; o.shard_n = (int)n;
     } break;
     case 'o': o.out_dir = optarg; break;
-    case 'O': if (parse_duration_ms(optarg, &tmo)) return usage_error("campaign", "--timeout: bad duration '%s'", optarg); break;
+    case 'O': if ((rc = parse_duration_ms(optarg, 1, PC_MAX_TIMEOUT_MS, &tmo))) return duration_error("campaign", "--timeout", optarg, rc, "1ms..24h"); break;
     case 'N': o.minimize_budget = 0; break;
     case 'q': o.quiet = 1; break;
     case 'h':
@@ -450,8 +521,13 @@ static int cmd_campaign(int argc, char **argv) {
              "crashed data dir is kept in DIR/artifacts. Writes DIR/results.jsonl, meta.json,\n"
              "summary.json, junit.xml and index.html. --shard K/N runs a disjoint slice of the\n"
              "same case list (merge with `powercut report`). Defaults: --workload mixed,\n"
-             "--jobs = cores, --out powercut-report, --seed 0.\n"
-             "Exit 0 when every case passed, 1 on a violation, 2 on a usage or setup error.\n");
+             "--jobs = cores, --out powercut-report, --seed 0. DIR must be new, empty, or an\n"
+             "earlier campaign's (it holds " PC_REPORT_MARKER "). Ranges: --cases 1..10^12,\n"
+             "--time 1ms..366 days, --timeout (per phase of a case) 1ms..24h, --jobs 1..64.\n"
+             "SIGINT, SIGTERM or SIGHUP stops the workers, writes the report of the cases\n"
+             "verified so far marked interrupted, and exits 128+N (130, 143, 129).\n"
+             "Exit 0 when every case passed (and at least one ran), 1 on a violation, 2 on a\n"
+             "usage or setup error.\n");
       return 0;
     default: return usage_error("campaign", "%s", "unknown option");
     }
@@ -472,7 +548,7 @@ static int cmd_campaign(int argc, char **argv) {
     strcat(argvs, argv[i]);
   }
   o.argv = argvs;
-  int rc = pc_campaign(&o);
+  rc = pc_campaign(&o);
   pc_rm_rf(o.work_dir);
   return rc;
 }
@@ -541,6 +617,7 @@ int main(int argc, char **argv) {
     for (int i = 2; i < argc; i++) want_help |= !strcmp(argv[i], "--help");
     if (!want_help && (rc = ensure_shim(argv))) return rc;
   }
+  pc_signals_install();
   if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
   if (!strcmp(cmd, "repro")) return cmd_repro(argc - 1, argv + 1);
   if (!strcmp(cmd, "minimize")) return cmd_minimize(argc - 1, argv + 1);

@@ -18,6 +18,10 @@
  *       idempotent), so a child killed from outside, by the timeout, is
  *       rolled back as well as one that cut its own power.
  *   (3) A plain kill is never rolled back: the page cache survives it.
+ *   (4) The harness never calls a case clean when the shim could not see it: an
+ *       external target's program that never announced the shim (handshake file
+ *       in the state dir) is an ERROR, and a dry run (a plan with no rules) whose
+ *       data dir holds changes the shim did not track is an ERROR naming them.
  */
 #include "harness_int.h"
 #include "targets/targets.h"
@@ -134,6 +138,17 @@ static void driver_child(pc_worker *w, const pc_case *c, const pc_target *t, con
   char msg[1024], id[2048], seed[32];
   wl_oplog_writer *log = NULL;
   int rc;
+  /* the state dir is faultfs's own (marker) before the handshake file goes in, so the
+   * shim's configure finds it claimed, not a stranger's non-empty dir */
+  if (ffs_state_claim(w->state, msg, sizeof msg) < 0) {
+    write_text(w->recov, msg);
+    _exit(EXIT_CONFIGURE);
+  }
+  snprintf(msg, sizeof msg, "%s/%s", w->state, FFS_STATE_HANDSHAKE);
+  if ((rc = ffs_handshake_arm(msg))) {
+    write_text(w->recov, "cannot create the shim's handshake file in the state dir");
+    _exit(EXIT_CONFIGURE);
+  }
   if (t->external) {
     /* the target's program gets the plan through its own (inherited) shim */
     snprintf(seed, sizeof seed, "%" PRIu64, c->seed);
@@ -157,6 +172,10 @@ static void driver_child(pc_worker *w, const pc_case *c, const pc_target *t, con
   }
   rc = pc_drive(t, w->data, c->target_opts, wp, c->seed, log, o->max_ops ? o->max_ops : UINT64_MAX,
                 msg, sizeof msg);
+  if (rc == PC_ENOSHIM) { /* invariant (4): not a target failure, the case cannot be judged */
+    write_text(w->recov, msg);
+    _exit(EXIT_CONFIGURE);
+  }
   if (rc) {
     write_text(w->recov, msg);
     _exit(EXIT_DRIVER);
@@ -268,6 +287,39 @@ static void set_error(pc_result *r, const char *msg) {
   snprintf(r->note, sizeof r->note, "%s", msg);
 }
 
+/* Invariant (4), right after the workload and before any rollback: 0, or an error set in r.
+ * dry: the case's plan has no rules (the data dir started empty). */
+static int check_seen(pc_worker *w, const pc_case *c, const pc_target *t, int dry, pc_result *r) {
+  char path[1200], list[700], m[1024];
+  ffs_handshake hs;
+  int n;
+  snprintf(path, sizeof path, "%s/%s", w->state, FFS_STATE_HANDSHAKE);
+  if (ffs_handshake_read(path, &hs) < 0) hs.nloaded = hs.nrefused = 0, hs.v = NULL, hs.n = 0;
+  if (t->external && hs.nloaded == 0) {
+    snprintf(m, sizeof m, "the faultfs shim was not loaded in the program of target %s%s%s: static "
+             "binary? nothing it did was counted or faulted", c->target, c->target_opts[0] ? ":" : "",
+             c->target_opts);
+    ffs_handshake_free(&hs);
+    set_error(r, m);
+    return PC_ENOSHIM;
+  }
+  if (hs.nrefused) {
+    size_t l = strlen(r->note);
+    snprintf(r->note + l, sizeof r->note - l, "%sthe shim refused io_uring_setup %u time%s (ENOSYS: the "
+             "engine had to use plain syscalls)", l ? "; " : "", hs.nrefused, hs.nrefused == 1 ? "" : "s");
+  }
+  ffs_handshake_free(&hs);
+  if (!dry) return 0;
+  n = ffs_unseen_changes(w->data, NULL, w->state, list, sizeof list);
+  if (n == 0) return 0;
+  if (n < 0) snprintf(m, sizeof m, "cannot compare the data dir with what the shim tracked: %s", list);
+  else
+    snprintf(m, sizeof m, "%d path%s in the data dir changed behind the shim's back (raw syscalls, a "
+             "static helper, mmap?), so the crash points cannot cover them: %s", n, n == 1 ? "" : "s", list);
+  set_error(r, m);
+  return PC_ESETUP;
+}
+
 int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result *r) {
   const pc_target *t;
   wl_params wp;
@@ -313,6 +365,10 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
   }
   if (pid == 0) driver_child(w, c, t, &wp, o);
   rc = pc_wait_child(pid, w->timeout_ms, &status);
+  if (rc == PC_EINTR) {
+    set_error(r, "interrupted by a signal");
+    goto out;
+  }
 
   /* 2. how did it end? */
   prof_us[1] += pc_now_us() - tp, tp = pc_now_us();
@@ -347,6 +403,12 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
     }
     r->crash = ORC_CRASH_POWER; /* invariant (1) */
   }
+  {
+    ffs_plan *plan = NULL;
+    int dry = ffs_plan_parse(c->plan, &plan, err, sizeof err) == 0 && plan->nrules == 0;
+    ffs_plan_free(plan);
+    if (check_seen(w, c, t, dry, r)) goto out;
+  }
   if (r->crash == ORC_CRASH_POWER && (rc = ffs_rollback(w->state, w->data, err, sizeof err))) {
     char m[1200];
     snprintf(m, sizeof m, "power-loss rollback failed: %s", err);
@@ -354,7 +416,11 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
     goto out;
   }
   if (o->keep_dir) {
-    pc_rm_rf(o->keep_dir);
+    /* never empties a directory powercut did not fill itself (its marker) */
+    if (pc_own_dir_claim("--keep", o->keep_dir, PC_KEEP_MARKER, 1, err, sizeof err)) {
+      set_error(r, err);
+      goto out;
+    }
     if ((rc = pc_copy_tree(w->data, o->keep_dir))) {
       snprintf(err, sizeof err, "cannot keep the data dir in %s: %s", o->keep_dir, strerror(-rc));
       set_error(r, err);

@@ -83,6 +83,8 @@ typedef struct rpt_meta {
   int64_t jobs;
   char *argv;          /* the command line, one string */
   char *source;        /* the meta.json file it came from ("" if in memory) */
+  char *interrupted;   /* the signal that stopped that shard early ("SIGINT",
+                          "SIGTERM", "SIGHUP"), "" if it ran to its end */
 } rpt_meta;
 
 /* rpt_case_init: every string NULL, fire_index = recovery_us = -1, rest 0. */

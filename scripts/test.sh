@@ -20,7 +20,7 @@ echo "== build (ThreadSanitizer) =="
 cmake -S . -B build-tsan -DPC_BUILD_TESTS=ON -DPC_TSAN=ON >/dev/null
 cmake --build build-tsan -j"$JOBS"
 echo "== ctest (TSan: the multi-threaded tests) =="
-(cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-   ctest --output-on-failure -j"$JOBS" -R 'engine_db_test|engine_txn_test|engine_cache_test|engine_kill_e2e|multithreaded')
+(cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 SDB_MODEL_SEEDS=4 \
+   ctest --output-on-failure -j"$JOBS" -R 'engine_db_test|engine_txn_test|engine_cache_test|engine_kill_e2e|engine_fault_test|engine_compaction_test|engine_recovery_test|multithreaded')
 echo "== fuzz (libFuzzer, 10 s per target on the seed corpus) =="
 fuzz/run.sh --seconds 10

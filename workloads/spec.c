@@ -76,12 +76,15 @@ int wl_params_default(const char *name, wl_params *p) {
     return 0;
 }
 
+/* -1: not a decimal number; -2: larger than 2^64-1 */
 static int parse_u64(const char *s, uint64_t *out) {
     char *end;
-    if (!*s || *s == '-' || *s == '+') return -1;
+    if (*s < '0' || *s > '9') return -1;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end) return -1;
+    if (*end) return -1;
+    if (errno == ERANGE) return -2;
+    if (errno) return -1;
     *out = v;
     return 0;
 }
@@ -117,15 +120,21 @@ static int parse_ppm(const char *s, uint32_t *out) {
     return 0;
 }
 
+#define WL_MAX_OPS 1000000000ull
+
+/* -1: bad value; -2: a number out of range (the caller says so) */
 static int set_key(wl_params *p, int k, const char *v) {
     uint64_t u, u2;
     uint32_t ppm;
+    int rc;
     switch (k) {
     case WL__K_OPS:
-        if (parse_u64(v, &u)) return -1;
+        if ((rc = parse_u64(v, &u))) return rc;
+        if (u > WL_MAX_OPS) return -2;
         p->ops = u; return 0;
     case WL__K_KEYS:
-        if (parse_u64(v, &u) || u == 0) return -1;
+        if ((rc = parse_u64(v, &u))) return rc;
+        if (u == 0) return -1;
         p->keys = u; return 0;
     case WL__K_DIST:
         if (!strcmp(v, "seq")) p->dist = WL_DIST_SEQ;
@@ -174,7 +183,7 @@ static int set_key(wl_params *p, int k, const char *v) {
 
 static const char *value_hint(int k) {
     switch (k) {
-    case WL__K_OPS: return "a non-negative integer";
+    case WL__K_OPS: return "an integer in 0..1000000000";
     case WL__K_KEYS: return "a positive integer";
     case WL__K_DIST: return "seq, uniform or zipf";
     case WL__K_KEY_SIZE: return "an integer in 1..4096";
@@ -237,9 +246,10 @@ int wl_spec_parse(const char *spec, wl_params *out, char *err, size_t errlen) {
             }
             goto fail;
         }
-        if (set_key(&tmp, k, eq + 1)) {
-            if (err) snprintf(err, errlen, "workload spec '%s': bad value '%s' for %s: expected %s",
-                              spec, eq + 1, item, value_hint(k));
+        int src = set_key(&tmp, k, eq + 1);
+        if (src) {
+            if (err) snprintf(err, errlen, "workload spec '%s': %s '%s' for %s: expected %s", spec,
+                              src == -2 ? "number out of range" : "bad value", eq + 1, item, value_hint(k));
             goto fail;
         }
         tmp.set_mask |= 1u << k;

@@ -9,6 +9,10 @@
  *
  * Exit status: 0 ok, 1 key not found (get), 2 usage error, 3 database error
  * (I/O, corruption: check exits 3 naming file and offset).
+ *
+ * get, scan, stats, check and dump open the database read-only (option
+ * read_only): they never create, change or delete a file in DIR, not even
+ * LOCK. put, del and load open it for writing (creating it if missing).
  */
 #include "sofadb.h"
 #include "tools.h"
@@ -51,7 +55,8 @@ static const cmd cmds[] = {
 static void usage(FILE *f) {
   fprintf(f, "usage: sofadb DIR COMMAND [ARGS]\n       sofadb help COMMAND\n\ncommands:\n");
   for (size_t i = 0; i < NCMDS; i++) fprintf(f, "  %-6s %s\n", cmds[i].name, cmds[i].args);
-  fprintf(f, "\nExit status: 0 ok, 1 not found (get), 2 usage error, 3 database error.\n");
+  fprintf(f, "\nget, scan, stats, check and dump open DIR read-only: they change no file in it.\n"
+             "Exit status: 0 ok, 1 not found (get), 2 usage error, 3 database error.\n");
 }
 
 static const cmd *find_cmd(const char *name) {
@@ -113,9 +118,11 @@ static void print_prometheus(const char *stats) {
   }
 } /* defaults, then every --opt NAME=VALUE */
 
-static int open_db(const char *dir, int create, sdb **db) {
+/* write: 1 = open for writing, creating a missing database; 0 = read-only */
+static int open_db(const char *dir, int write, sdb **db) {
   sdb_options o = g_opt;
-  o.create_if_missing = create;
+  o.create_if_missing = write;
+  if (!write) o.read_only = 1;
   int rc = sdb_open(dir, &o, db);
   if (rc) {
     db_error("open", rc, *db);
@@ -190,6 +197,11 @@ int main(int argc, char **argv) {
     return EX_USAGE;
   }
   dir = argv[1];
+  if (!*dir) {
+    fprintf(stderr, "sofadb: DIR is empty: give the database directory\n");
+    usage(stderr);
+    return EX_USAGE;
+  }
   if (argc < 3) {
     fprintf(stderr, "sofadb: missing command\n");
     usage(stderr);

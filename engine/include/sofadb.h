@@ -39,7 +39,8 @@ extern "C" {
   X(FAILED, -8, "database is in a failed state after an I/O error; reopen")\
   X(BUSY, -9, "database is locked by another process")                     \
   X(CONFLICT, -10, "transaction conflict")                                 \
-  X(NOSPC, -11, "no space left on device")
+  X(NOSPC, -11, "no space left on device")                                \
+  X(READONLY, -12, "database is open read-only")
 
 typedef enum {
 #define SDB_X_(name, val, msg) SDB_E##name = (val),
@@ -80,6 +81,10 @@ typedef struct sdb_options {
                                  write is synced (fdatasync before it is acked) */
   int mmap_reads;             /* default 1: read tables through a read-only mmap
                                  (0 = pread every block into the block cache) */
+  int read_only;              /* default 0: 1 = open without changing the directory:
+                                 recovery in memory only, no file created, renamed
+                                 or deleted (not even LOCK); every write, flush,
+                                 sync or checkpoint returns SDB_EREADONLY */
 } sdb_options;
 
 #define SDB_COMPRESSION_NONE 0
@@ -94,7 +99,19 @@ const char *sdb_options_names(void);
 
 void sdb_options_init(sdb_options *opt);   /* fills in the defaults */
 
-/* On failure *out may still be set to a dead handle so that sdb_errmsg() can
+/* Open rules (docs/sofadb.md, "Opening a directory"):
+ *   - a directory with CURRENT is opened; CURRENT, the MANIFEST, tables and
+ *     WALs must be regular files (a FIFO, device or directory in their place
+ *     is SDB_ECORRUPT, never a blocked open);
+ *   - a directory without CURRENT is a new database (create_if_missing) only
+ *     if it holds no sofadb data: a table, a WAL with records, or a MANIFEST
+ *     listing a table there makes the open fail with SDB_ECORRUPT naming them;
+ *   - files are deleted (those the live MANIFEST does not name) only after a
+ *     writable open has recovered from a live MANIFEST and published its new
+ *     one; a created or read-only open deletes nothing;
+ *   - read_only: nothing in the directory changes; a LOCK file, if present,
+ *     is held shared (writers get SDB_EBUSY meanwhile), none is created.
+ * On failure *out may still be set to a dead handle so that sdb_errmsg() can
  * say why; pass it to sdb_close(). */
 int sdb_open(const char *dir, const sdb_options *opt, sdb **out);
 int sdb_close(sdb *db);                    /* always frees db */
@@ -169,7 +186,8 @@ int sdb_checkpoint(sdb *db, const char *dir);
 int sdb_stats(sdb *db, char *buf, size_t buflen);
 
 /* Verify every checksum of every live file; 0 or SDB_ECORRUPT with context in
- * the message buffer (file and offset). */
+ * the message buffer (file and offset). Read-only, like a read_only open: it
+ * creates, changes and deletes nothing (not even LOCK). */
 int sdb_check(const char *dir, char *msg, size_t msglen);
 
 #ifdef __cplusplus

@@ -97,6 +97,18 @@
  *       Readers see memtable, then immutable memtable, then tables. At most
  *       one immutable memtable: a writer that fills the next one waits
  *       (memtable_stalls).
+ *  (D21) An open deletes files (D6) only after it recovered from the live
+ *       MANIFEST that CURRENT names and published its successor. An open
+ *       that finds no CURRENT creates a database only if the directory holds
+ *       no sofadb data (a table, a WAL with records, a MANIFEST listing a
+ *       table): CURRENT missing beside them is damage, not a new database,
+ *       and creating one would make the next open delete them all. A created
+ *       database deletes nothing (what an interrupted create left stays until
+ *       the next open, which finds a live MANIFEST).
+ *  (D22) A read_only open changes nothing in the directory: the WALs are
+ *       replayed into the memtable, no file is created, renamed or deleted,
+ *       LOCK (if present) is held shared and never created; every write path
+ *       returns SDB_EREADONLY (check_failed).
  *  (D19) A clean close (sync_on_close) appends, after its final sync, a
  *       marker record of no ops whose synced_upto is the whole log, and syncs
  *       it: damage anywhere in a closed log is reported as corruption.
@@ -189,6 +201,8 @@ struct sdb {
 };
 
 struct sdb_iter {
+  sdb *db;
+  int held; /* made under db->mu by its holder (delete_range), which keeps it */
   sdb_iiter *m;
   sdb_version *ver;
   uint64_t snap;
@@ -400,6 +414,8 @@ static int enter_failed(sdb *db, int rc) {
 
 static int check_failed(sdb *db) {
   if (!db->open_ok) return sdb__err(&db->eb, SDB_EFAILED, "database handle did not open");
+  if (db->opt.read_only) /* D22 */
+    return sdb__err(&db->eb, SDB_EREADONLY, "%s: opened read-only (option read_only): writes are refused", db->dir);
   if (db->failed)
     return sdb__err(&db->eb, SDB_EFAILED, "database failed after: %s (%s); reopen it", db->failmsg,
                     sdb_strerror(db->failed));
@@ -438,12 +454,13 @@ static int wal_proves(void *arg, const uint8_t *rec, size_t n, uint64_t x) {
 }
 
 /* Recovery's sink for replayed batches (recover.h): ops are collected into a
- * run that refers into the WAL's image; a run that reaches memtable_bytes
+ * run (its records copied, recover.c); a run that reaches memtable_bytes
  * (counted as key + value + SDB_RRUN_OP_OVERHEAD per op), and the last one,
  * is sorted and written as one table. The tables are fsynced (T1) but not
  * live until recover_db's MANIFEST names them. */
 typedef struct replay_ctx {
   sdb *db;
+  sdb_mem *mem; /* read_only open (D22): batches go into this memtable, no table is written */
   sdb_rrun run;
   sdb_fmeta *out; /* tables written so far */
   size_t nout, capout;
@@ -484,7 +501,7 @@ static int build_run_table(build_job *j) {
       sdb__env->writeback(tb.fd, (off_t)wb, (off_t)(upto - wb));
       wb = upto;
     }
-    /* sorted order reads the WAL's image at random: fetch ahead (the op
+    /* sorted order reads the run's copies at random: fetch ahead (the op
      * record far ahead, its key and value nearer) */
     if (i + 16 < j->to) __builtin_prefetch(&r->ops[r->ord[i + 16].i]);
     if (i + 8 < j->to) {
@@ -574,12 +591,37 @@ static int replay_write_run(replay_ctx *x) {
   return 0;
 }
 
+/* A batch's sequence numbers (docs/format/wal.md "Sequence numbers"): op i
+ * has seq + i, all within 1..SDB_MAX_SEQ (the trailer keeps 56 bits), and
+ * each batch starts after the last sequence number of the batch before it
+ * (*prev; the same run goes on from PREV_LOG into LOG_NUMBER). A close
+ * marker (no ops, D19) carries last_seq + 1. 0 or SDB_ECORRUPT naming file
+ * and offset. */
+static int check_seq(const char *path, uint64_t off, uint64_t seq, uint32_t count, uint64_t prev, sdb_eb *eb) {
+  uint64_t span = count ? count : 1; /* a marker's seq may be SDB_MAX_SEQ + 1 */
+  uint64_t top = count ? SDB_MAX_SEQ : SDB_MAX_SEQ + 1;
+  if (seq == 0 || seq > top || span - 1 > top - seq)
+    return sdb__err(eb, SDB_ECORRUPT,
+                    "%s: offset %" PRIu64 ": batch of %u ops at sequence number %" PRIu64
+                    " is outside the sequence space 1..%" PRIu64,
+                    path, off, count, seq, SDB_MAX_SEQ);
+  if (seq <= prev)
+    return sdb__err(eb, SDB_ECORRUPT,
+                    "%s: offset %" PRIu64 ": batch at sequence number %" PRIu64
+                    " does not follow the previous batch, which ended at %" PRIu64,
+                    path, off, seq, prev);
+  return 0;
+}
+
 /* Replays (ctx: into recovery's runs and tables) or checks (ctx NULL; with
- * dump, prints) the WAL at path. *end gets the end of the last intact record
- * (0 if not even the header is intact). */
+ * dump, prints) the WAL at path. The reader streams the file; each record is
+ * copied into the run (recover.c), so memory follows the run, never the
+ * WAL's size. *end gets the end of the last intact record (0 if not even the
+ * header is intact); *prev is the last sequence number of the batches before
+ * (check_seq), updated. */
 static int wal_replay(const char *path, uint64_t number, replay_ctx *ctx, int paranoid, FILE *dump,
-                      uint64_t *last_seq, uint64_t *end, uint64_t *records, uint64_t *size, uint64_t *skipped,
-                      sdb_eb *eb) {
+                      uint64_t *last_seq, uint64_t *prev, uint64_t *end, uint64_t *records, uint64_t *size,
+                      uint64_t *skipped, sdb_eb *eb) {
   sdb_logr r;
   const uint8_t *rec;
   size_t n;
@@ -609,14 +651,18 @@ static int wal_replay(const char *path, uint64_t number, replay_ctx *ctx, int pa
     if (dump)
       fprintf(dump, "@%" PRIu64 " batch seq %" PRIu64 " count %u synced_upto %" PRIu64 "\n", r.rec_off, seq, count,
               sdb__dec64(rec + 12));
-    if (ctx)
-      rc = sdb__rrun_add(&ctx->run, rec + SDB_WAL_REC_HDR, n - SDB_WAL_REC_HDR, seq, count, r.rec_stable);
+    if ((rc = check_seq(path, r.rec_off, seq, count, *prev, eb))) goto out;
+    if (ctx && ctx->mem)
+      rc = apply_ops(ctx->mem, rec + SDB_WAL_REC_HDR, n - SDB_WAL_REC_HDR, seq, count, NULL);
+    else if (ctx)
+      rc = sdb__rrun_add(&ctx->run, rec + SDB_WAL_REC_HDR, n - SDB_WAL_REC_HDR, seq, count);
     else
       rc = apply_ops(NULL, rec + SDB_WAL_REC_HDR, n - SDB_WAL_REC_HDR, seq, count, dump);
     if (rc == SDB_ECORRUPT) rc = sdb__err(eb, rc, "%s: offset %" PRIu64 ": malformed batch", path, r.rec_off);
     if (rc == SDB_ENOMEM) rc = sdb__err(eb, rc, "%s: replay: out of memory", path);
     if (!rc && ctx && ctx->run.bytes >= ctx->db->opt.memtable_bytes) rc = replay_write_run(ctx);
     if (rc) goto out;
+    if (count) *prev = seq + count - 1;
     if (count && seq + count - 1 > *last_seq) *last_seq = seq + count - 1;
     if (count) (*records)++; /* a close marker (D19) holds no ops */
   }
@@ -627,7 +673,7 @@ static int wal_replay(const char *path, uint64_t number, replay_ctx *ctx, int pa
   if (dump && r.tail_off < r.size)
     fprintf(dump, "@%" PRIu64 " torn tail (%s): %" PRIu64 " bytes ignored\n", r.tail_off, r.tail_why, r.size - r.tail_off);
   if (dump && r.skipped) fprintf(dump, "%" PRIu64 " corrupt bytes skipped (paranoid_checks off)\n", r.skipped);
-  if (ctx && (rc = replay_write_run(ctx))) goto out; /* the last run, while the WAL's image is still here */
+  if (ctx && (rc = replay_write_run(ctx))) goto out; /* the last run */
   *end = i == 0 ? 0 : r.valid_end;
   *size = r.size;
   if (skipped) *skipped = r.skipped;
@@ -638,12 +684,19 @@ out:
 }
 
 /* ---- open ---------------------------------------------------------------------- */
-static int lock_dir(const char *dir, int *fdout, sdb_eb *eb) {
+/* LOCK, flock()ed: exclusive for a writer (created if absent), shared for a
+ * read_only open or check (D22: never created; none there = no lock). Never
+ * through a symlink, never a FIFO (whose open could block). */
+static int lock_dir_mode(const char *dir, int shared, int *fdout, sdb_eb *eb) {
   char p[PATH_MAX];
+  const char *kind = NULL;
+  *fdout = -1;
   snprintf(p, sizeof p, "%s/LOCK", dir);
-  int fd = sdb__env->open(p, O_RDWR | O_CREAT, 0644);
-  if (fd < 0) return sdb__ioerr(eb, "open", p, -errno);
-  if (sdb__env->flock(fd, LOCK_EX | LOCK_NB) < 0) {
+  int fd = sdb__open_regular(p, shared ? O_RDONLY | O_NOFOLLOW : O_RDWR | O_CREAT | O_NOFOLLOW, &kind);
+  if (fd == -ENOENT && shared) return 0;
+  if (fd == -ELOOP) return sdb__err(eb, SDB_ECORRUPT, "%s: is a symlink, not a regular file (not followed)", p);
+  if (fd < 0) return sdb__open_error(eb, p, fd, kind);
+  if (sdb__env->flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
     int e = errno;
     sdb__env->close(fd);
     if (e == EWOULDBLOCK) return sdb__err(eb, SDB_EBUSY, "%s: database is open in another handle or process", p);
@@ -652,6 +705,8 @@ static int lock_dir(const char *dir, int *fdout, sdb_eb *eb) {
   *fdout = fd;
   return 0;
 }
+
+static int lock_dir(const char *dir, int *fdout, sdb_eb *eb) { return lock_dir_mode(dir, 0, fdout, eb); }
 
 /* Largest file number present in dir (to never reuse a number on disk). */
 static int max_file_number(const char *dir, uint64_t *max, sdb_eb *eb) {
@@ -666,6 +721,68 @@ static int max_file_number(const char *dir, uint64_t *max, sdb_eb *eb) {
   }
   sdb__env->closedir(d);
   return 0;
+}
+
+/* Size of a regular file (-errno, or SDB__ENOTREG). */
+static int64_t regular_size(const char *path) {
+  struct stat st;
+  int fd = sdb__open_regular(path, O_RDONLY, NULL), rc = 0;
+  if (fd < 0) return fd;
+  if (sdb__env->fstat(fd, &st) < 0) rc = -errno;
+  sdb__env->close(fd);
+  return rc ? rc : (int64_t)st.st_size;
+}
+
+/* An interrupted create leaves at most a WAL holding its header, and a
+ * MANIFEST whose snapshot lists no table (or a torn one, no longer than a
+ * header and an empty snapshot). */
+#define LEFTOVER_WAL_MAX (SDB_LOG_HDR + SDB_LOG_HEADER_LEN)
+#define LEFTOVER_MANIFEST_MAX 96
+
+/* (D21) With no CURRENT: names the sofadb data files in dir into eb and
+ * returns SDB_ECORRUPT; 0 when there are none (only leftovers of an
+ * interrupted create, LOCK, foreign names). */
+static int refuse_if_data(const char *dir, sdb_eb *eb) {
+  char p[PATH_MAX], list[256] = "";
+  size_t used = 0, found = 0;
+  DIR *d = sdb__env->opendir(dir);
+  struct dirent *e;
+  if (!d) return sdb__ioerr(eb, "opendir", dir, -errno);
+  while ((e = sdb__env->readdir(d))) {
+    uint64_t num;
+    enum sdb_ftype t = sdb__parse_name(e->d_name, &num);
+    int data = 0;
+    if (t != SDB_F_SST && t != SDB_F_LOG && t != SDB_F_MANIFEST) continue;
+    snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+    int64_t size = regular_size(p);
+    if (t == SDB_F_SST || size < 0) {
+      data = 1; /* a table, or something else than a regular file under a sofadb name */
+    } else if (t == SDB_F_LOG) {
+      data = size > LEFTOVER_WAL_MAX;
+    } else if (size > 4096) {
+      data = 1; /* far beyond an empty snapshot: not read (it could be huge) */
+    } else {
+      sdb_vstate vs;
+      sdb_eb ignore;
+      if (!sdb__manifest_read(p, num, &vs, NULL, &ignore)) {
+        data = vs.nfiles > 0;
+        sdb__vstate_free(&vs);
+      } else {
+        data = size > LEFTOVER_MANIFEST_MAX;
+      }
+    }
+    if (!data) continue;
+    if (found++ < 6) {
+      int n = snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "", e->d_name);
+      if (n > 0 && (size_t)n < sizeof list - used) used += (size_t)n;
+    }
+  }
+  sdb__env->closedir(d);
+  if (!found) return 0;
+  return sdb__err(eb, SDB_ECORRUPT,
+                  "%s: no CURRENT file, but the directory holds sofadb data (%s%s): not a new database; nothing was "
+                  "deleted or overwritten (restore CURRENT, or move those files away)",
+                  dir, list, found > 6 ? ", ..." : "");
 }
 
 /* (D6) */
@@ -773,8 +890,8 @@ static void *bg_main(void *arg);
 
 static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
   char p[PATH_MAX];
-  uint64_t end = 0, size = 0, seq;
-  replay_ctx x = {.db = db};
+  uint64_t end = 0, size = 0, seq, prev = 0;
+  replay_ctx x = {.db = db, .mem = db->opt.read_only ? db->mem : NULL};
   sdb_table **ts = NULL;
   int *lv = NULL, rc, published = 0;
   size_t nts = 0;
@@ -786,7 +903,7 @@ static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
   if (db->vs.prev_log) { /* D20: the WAL of a memtable whose background flush had not finished, first */
     uint64_t pend = 0, psize = 0, precs = 0;
     sdb__log_name(p, sizeof p, db->dir, db->vs.prev_log);
-    if ((rc = wal_replay(p, db->vs.prev_log, &x, db->opt.paranoid_checks, NULL, &seq, &pend, &precs, &psize,
+    if ((rc = wal_replay(p, db->vs.prev_log, &x, db->opt.paranoid_checks, NULL, &seq, &prev, &pend, &precs, &psize,
                          &db->rec_skipped, &db->eb)))
       goto out;
     if (psize > pend) { /* it was fdatasynced before the newer WAL was named: damage, not a torn tail */
@@ -801,14 +918,18 @@ static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
   }
   sdb__log_name(p, sizeof p, db->dir, db->vs.log_number);
   uint64_t skipped = 0;
-  if ((rc = wal_replay(p, db->vs.log_number, &x, db->opt.paranoid_checks, NULL, &seq, &end, &db->rec_records, &size,
-                       &skipped, &db->eb)))
+  if ((rc = wal_replay(p, db->vs.log_number, &x, db->opt.paranoid_checks, NULL, &seq, &prev, &end, &db->rec_records,
+                       &size, &skipped, &db->eb)))
     goto out;
   db->rec_skipped += skipped;
   db->rec_files++;
   db->last_seq = seq; /* D8 */
   db->rec_bytes += end;
   if (size > end) db->rec_truncated = size - end;
+  if (db->opt.read_only) { /* D22: the WALs are in db->mem; nothing is written */
+    db->man_number = mnum;
+    goto out;
+  }
   /* D7: what was recovered is now in fresh tables (x.out, written and fsynced:
    * T1). The old WAL is never appended to, nor fsynced: a failed fsync may
    * have dropped even its header, and records appended after it would then
@@ -870,8 +991,8 @@ out:
 
 static int open_db(sdb *db) {
   uint64_t mnum = 0, maxnum = 0;
-  int rc;
-  if (db->opt.create_if_missing) {
+  int rc, ro = db->opt.read_only;
+  if (db->opt.create_if_missing && !ro) {
     if (sdb__env->mkdir(db->dir, 0755) < 0 && errno != EEXIST) return sdb__ioerr(&db->eb, "mkdir", db->dir, -errno);
   } else {
     DIR *d = sdb__env->opendir(db->dir);
@@ -879,7 +1000,7 @@ static int open_db(sdb *db) {
     if (!d) return sdb__ioerr(&db->eb, "opendir", db->dir, -errno);
     sdb__env->closedir(d);
   }
-  if ((rc = lock_dir(db->dir, &db->lockfd, &db->eb))) return rc;
+  if ((rc = lock_dir_mode(db->dir, ro, &db->lockfd, &db->eb))) return rc;
   if (!(db->cache = sdb__cache_new(db->opt.cache_bytes))) return sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
   sdb__fdlru_init(&db->fdl, db->opt.max_open_files);
   db->fdl.mmap_reads = db->opt.mmap_reads;
@@ -887,11 +1008,13 @@ static int open_db(sdb *db) {
   if ((rc = max_file_number(db->dir, &maxnum, &db->eb))) return rc;
   if (!(db->mem = sdb__mem_new())) return sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
   rc = sdb__current_get(db->dir, &mnum, &db->eb);
-  if (rc == SDB_ENOENT) {
-    if (!db->opt.create_if_missing)
-      return sdb__err(&db->eb, SDB_ENOENT, "%s: no CURRENT file", db->dir);
+  if (rc == SDB_ENOENT) { /* D21: a new database, unless there is data here */
+    if ((rc = refuse_if_data(db->dir, &db->eb))) return rc;
+    if (!db->opt.create_if_missing || ro)
+      return sdb__err(&db->eb, SDB_ENOENT, "%s: no CURRENT file: not a sofadb database", db->dir);
     if ((rc = create_db(db, maxnum))) return rc;
     if (!(db->ver = ver_edit(NULL, NULL, 0, NULL, NULL, 0))) return sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
+    return 0; /* D21: nothing is deleted */
   } else if (rc) {
     return rc;
   } else if (db->opt.error_if_exists) {
@@ -899,7 +1022,7 @@ static int open_db(sdb *db) {
   } else if ((rc = recover_db(db, mnum, maxnum))) {
     return rc;
   }
-  delete_obsolete(db); /* D6: after the new MANIFEST and CURRENT are durable */
+  if (!ro) delete_obsolete(db); /* D6: after the new MANIFEST and CURRENT are durable */
   return 0;
 }
 
@@ -970,7 +1093,7 @@ int sdb_open(const char *dir, const sdb_options *opt, sdb **out) {
   }
   if ((rc = open_db(db))) goto fail;
   db->open_ok = 1;
-  if (!db->opt.deterministic) { /* recovery compacted inline; from now on in the background */
+  if (!db->opt.deterministic && !db->opt.read_only) { /* recovery compacted inline; from now on in the background */
     pthread_mutex_lock(&db->mu);
     db->bg_mode = 1;
     if (pthread_create(&db->bg, NULL, bg_main, db)) {
@@ -1003,7 +1126,7 @@ int sdb_close(sdb *db) {
     db->bg_started = 0;
   }
   pthread_mutex_lock(&db->mu);
-  if (db->open_ok && !db->failed && db->opt.sync_on_close) {
+  if (db->open_ok && !db->failed && db->opt.sync_on_close && !db->opt.read_only) {
     rc = sdb__logw_sync(&db->wal, &db->eb);
     /* (D19) A clean close ends the log with a marker: a record of no ops whose
      * synced_upto is the whole log, synced. Damage anywhere before it is then
@@ -1723,6 +1846,10 @@ static int write_locked(sdb *db, const uint8_t *ops, size_t n, uint32_t count, i
   sync |= db->opt.sync_writes; /* the sync policy option */
   if ((rc = check_failed(db))) return rc;
   if (count == 0) return sync ? sync_locked(db) : 0;
+  if (db->last_seq > SDB_MAX_SEQ || count > SDB_MAX_SEQ - db->last_seq) /* D8: the trailer keeps 56 bits */
+    return sdb__err(&db->eb, SDB_EINVAL,
+                    "write: sequence numbers are used up (last %" PRIu64 ", largest %" PRIu64 "): %u more do not fit",
+                    db->last_seq, SDB_MAX_SEQ, count);
   /* A full memtable is flushed before the write that would add to it, so a
    * batch never straddles a flush and a failed flush leaves the write undone. */
   if (sdb__mem_usage(db->mem) >= db->opt.memtable_bytes) {
@@ -2034,6 +2161,15 @@ out:
   return rc;
 }
 
+/* An iterator stopped by an error says why through sdb_errmsg(), as a get
+ * does: the file and offset of the damage (table.c's message). */
+static void iter_failed(sdb_iter *it) {
+  const char *why = it->status == SDB_ENOMEM ? "out of memory" : it->m->ops->errmsg(it->m);
+  if (!it->held) pthread_mutex_lock(&it->db->mu);
+  sdb__err(&it->db->eb, it->status, "%s", *why ? why : sdb_strerror(it->status));
+  if (!it->held) pthread_mutex_unlock(&it->db->mu);
+}
+
 static void iter_find(sdb_iter *it) {
   sdb_iiter *m = it->m;
   it->valid = 0;
@@ -2046,6 +2182,7 @@ static void iter_find(sdb_iter *it) {
     if (it->has_hi && sdb__ucmp(k, kn - 8, it->hi.p, it->hi.len) >= 0) break;
     if (sdb__buf_set(&it->key, k, kn - 8)) {
       it->status = SDB_ENOMEM;
+      iter_failed(it);
       return;
     }
     it->has_key = 1;
@@ -2054,7 +2191,7 @@ static void iter_find(sdb_iter *it) {
     it->valid = 1;
     return;
   }
-  it->status = m->ops->status(m);
+  if ((it->status = m->ops->status(m))) iter_failed(it);
 }
 
 int sdb_iter_create(sdb *db, const void *lo, size_t lolen, const void *hi, size_t hilen, sdb_iter **out) {
@@ -2076,6 +2213,8 @@ static int iter_new(sdb *db, const sdb_snap *sn, const void *lo, size_t lolen, c
     free(it);
     return SDB_EFAILED;
   }
+  it->db = db;
+  it->held = held;
   it->snap = sn ? sn->seq : db->last_seq;
   it->ver = db->ver;
   __atomic_add_fetch(&it->ver->refs, 1, __ATOMIC_RELAXED);
@@ -2142,7 +2281,9 @@ int sdb_delete_range(sdb *db, const void *lo, size_t lolen, const void *hi, size
     count++;
   }
   if ((rc = sdb_iter_status(it))) {
-    sdb__err(&db->eb, rc, "delete_range: reading the range failed");
+    char why[sizeof db->eb.msg]; /* iter_failed's */
+    snprintf(why, sizeof why, "%s", db->eb.msg);
+    sdb__err(&db->eb, rc, "delete_range: reading the range failed: %s", why);
     goto out;
   }
   sdb_iter_free(it);
@@ -2527,13 +2668,18 @@ int sdb_stats(sdb *db, char *buf, size_t len) {
 int sdb__check_dir(const char *dir, FILE *out, char *msg, size_t msglen) {
   sdb_eb eb = {{0}};
   sdb_vstate vs = {0};
-  uint64_t mnum, seq = 0, end = 0, size = 0, records = 0, entries = 0;
+  uint64_t mnum, seq = 0, prev = 0, end = 0, size = 0, records = 0, entries = 0;
   int lockfd = -1, rc;
   char p[PATH_MAX];
   sdb_buf first = {0}, last = {0};
-  if ((rc = lock_dir(dir, &lockfd, &eb))) goto out;
+  if (!dir || !*dir) {
+    rc = sdb__err(&eb, SDB_EINVAL, "check: empty directory name");
+    goto out;
+  }
+  if ((rc = lock_dir_mode(dir, 1, &lockfd, &eb))) goto out; /* D22: shared, never created */
   if ((rc = sdb__current_get(dir, &mnum, &eb))) {
-    if (rc == SDB_ENOENT) sdb__err(&eb, rc, "%s: no CURRENT: not a database", dir);
+    if (rc == SDB_ENOENT && !(rc = refuse_if_data(dir, &eb)))
+      rc = sdb__err(&eb, SDB_ENOENT, "%s: no CURRENT: not a database", dir);
     goto out;
   }
   if ((rc = sdb__manifest_read(sdb__manifest_name(p, sizeof p, dir, mnum), mnum, &vs, NULL, &eb))) goto out;
@@ -2566,8 +2712,8 @@ int sdb__check_dir(const char *dir, FILE *out, char *msg, size_t msglen) {
   }
   if (vs.prev_log) {
     uint64_t pend = 0, psize = 0, precs = 0;
-    if ((rc = wal_replay(sdb__log_name(p, sizeof p, dir, vs.prev_log), vs.prev_log, NULL, 1, NULL, &seq, &pend, &precs,
-                         &psize, NULL, &eb)))
+    if ((rc = wal_replay(sdb__log_name(p, sizeof p, dir, vs.prev_log), vs.prev_log, NULL, 1, NULL, &seq, &prev, &pend,
+                         &precs, &psize, NULL, &eb)))
       goto out;
     if (psize > pend) {
       rc = sdb__err(&eb, SDB_ECORRUPT, "%s: damaged at offset %" PRIu64 ", but it was synced before WAL %06" PRIu64
@@ -2576,8 +2722,8 @@ int sdb__check_dir(const char *dir, FILE *out, char *msg, size_t msglen) {
     }
     if (out) fprintf(out, "ok  %s (%" PRIu64 " records, pending flush)\n", p, precs);
   }
-  if ((rc = wal_replay(sdb__log_name(p, sizeof p, dir, vs.log_number), vs.log_number, NULL, 1, NULL, &seq, &end,
-                       &records, &size, NULL, &eb)))
+  if ((rc = wal_replay(sdb__log_name(p, sizeof p, dir, vs.log_number), vs.log_number, NULL, 1, NULL, &seq, &prev,
+                       &end, &records, &size, NULL, &eb)))
     goto out;
   if (out) {
     fprintf(out, "ok  %s (%" PRIu64 " records)", p, records);
@@ -2605,7 +2751,7 @@ int sdb_check(const char *dir, char *msg, size_t msglen) {
 int sdb__dump_file(const char *path, FILE *out, char *msg, size_t msglen) {
   sdb_eb eb = {{0}};
   const char *base = strrchr(path, '/');
-  uint64_t num, seq = 0, end = 0, records = 0, size = 0;
+  uint64_t num, seq = 0, prev = 0, end = 0, records = 0, size = 0;
   int rc;
   base = base ? base + 1 : path;
   if (access(path, R_OK) < 0) {
@@ -2629,7 +2775,7 @@ int sdb__dump_file(const char *path, FILE *out, char *msg, size_t msglen) {
       break;
     }
     case SDB_F_LOG:
-      rc = wal_replay(path, num, NULL, 1, out, &seq, &end, &records, &size, NULL, &eb);
+      rc = wal_replay(path, num, NULL, 1, out, &seq, &prev, &end, &records, &size, NULL, &eb);
       break;
     default:
       rc = sdb__err(&eb, SDB_EINVAL, "%s: not a WAL (NNNNNN.log), table (NNNNNN.sst) or MANIFEST-NNNNNN", path);

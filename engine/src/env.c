@@ -7,6 +7,8 @@
 #define _GNU_SOURCE
 #include "env.h"
 
+#include "sdb_int.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -76,6 +78,38 @@ ssize_t sdb__pread_all(int fd, void *p, size_t n, off_t off) {
     got += (size_t)r;
   }
   return (ssize_t)got;
+}
+
+const char *sdb__ftype_name(mode_t mode) {
+  return S_ISDIR(mode) ? "directory" : S_ISFIFO(mode) ? "FIFO" : S_ISCHR(mode) ? "character device"
+       : S_ISBLK(mode) ? "block device" : S_ISSOCK(mode) ? "socket" : S_ISLNK(mode) ? "symlink" : "special file";
+}
+
+int sdb__open_regular(const char *path, int flags, const char **kind) {
+  struct stat st;
+  int fd = sdb__env->open(path, flags | O_NONBLOCK, 0644), e; /* mode: for LOCK (O_CREAT) */
+  if (fd < 0) return -errno;
+  if (sdb__env->fstat(fd, &st) < 0) {
+    e = errno;
+    sdb__env->close(fd);
+    return -e;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    sdb__env->close(fd);
+    if (kind) *kind = sdb__ftype_name(st.st_mode);
+    return SDB__ENOTREG;
+  }
+  return fd;
+}
+
+int sdb__create_new(const char *path, int extra_flags) {
+  int fd = sdb__env->open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | extra_flags, 0644);
+  return fd < 0 ? -errno : fd;
+}
+
+int sdb__open_error(sdb_eb *eb, const char *path, int rc, const char *kind) {
+  if (rc == SDB__ENOTREG) return sdb__err(eb, SDB_ECORRUPT, "%s: is a %s, not a regular file", path, kind);
+  return sdb__ioerr(eb, "open", path, rc);
 }
 
 int sdb__fsync_dir(const char *dir) {

@@ -57,4 +57,22 @@ ssize_t sdb__pread_all(int fd, void *p, size_t n, off_t off);
 /* Opens dir and fsyncs it: makes creates/renames/unlinks in it durable. */
 int sdb__fsync_dir(const char *dir);
 
+/* Opens a file that must already exist for reading: O_NONBLOCK, so that a
+ * FIFO (or device) in its place cannot block the open, then fstat: anything
+ * but a regular file is refused. Returns the fd, or -errno of the failed open
+ * or fstat, or SDB__ENOTREG (with the file type in *kind) when it is not a
+ * regular file. O_NONBLOCK has no effect on a regular file's reads. */
+#define SDB__ENOTREG (-100000)
+int sdb__open_regular(const char *path, int flags, const char **kind);
+/* Creates a new file for writing: O_CREAT | O_EXCL | O_NOFOLLOW, so a name
+ * that already exists -- a stale file, or a symlink pointing anywhere -- is
+ * never opened, truncated or followed. Returns the fd or -errno. */
+int sdb__create_new(const char *path, int extra_flags);
+/* Error of a failed sdb__open_regular/sdb__create_new (rc), into eb:
+ * SDB_ECORRUPT "path: is a FIFO, not a regular file", or the I/O error. */
+struct sdb_eb;
+int sdb__open_error(struct sdb_eb *eb, const char *path, int rc, const char *kind);
+/* The name of a file type ("FIFO", "directory"...) of st_mode. */
+const char *sdb__ftype_name(mode_t mode);
+
 #endif

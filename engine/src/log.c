@@ -12,6 +12,8 @@
  *       corruption, reported with file and offset, never skipped silently.
  *  (L3) A checksum mismatch is confirmed by reading the bytes a second time,
  *       so a transient read error is not mistaken for damage.
+ * The reader streams the file (a window of SDB_LOGR_WINDOW bytes): its memory
+ * never follows the file's size, which a sparse file makes anything.
  */
 #include "log_format.h"
 
@@ -21,7 +23,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 /* ---- writer ---------------------------------------------------------------- */
@@ -36,8 +37,14 @@ static int logw_open(sdb_logw *w, const char *path, int flags, sdb_eb *eb) {
 
 int sdb__logw_create(sdb_logw *w, const char *path, const char *magic, uint64_t num, sdb_eb *eb) {
   uint8_t h[SDB_LOG_HEADER_LEN];
-  int rc = logw_open(w, path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, eb);
-  if (rc) return rc;
+  int rc;
+  memset(w, 0, sizeof *w);
+  snprintf(w->path, sizeof w->path, "%s", path);
+  if ((w->fd = sdb__create_new(path, O_APPEND)) < 0) { /* never over an existing name (a symlink) */
+    rc = sdb__ioerr(eb, "create", path, w->fd);
+    w->fd = -1;
+    return rc;
+  }
   memcpy(h, magic, 8);
   sdb__enc32(h + 8, SDB_LOG_VERSION);
   sdb__enc64(h + 12, num);
@@ -114,10 +121,39 @@ void sdb__logw_close(sdb_logw *w) {
 
 /* ---- reader ---------------------------------------------------------------- */
 
-enum { FR_OK, FR_BAD, FR_EOF };
+/* The reader streams the file through a window of SDB_LOGR_WINDOW bytes
+ * (whole blocks, read with one pread): its memory is the window plus one
+ * assembled record, whatever the file's size (a sparse file of a few GiB
+ * costs reading it, never holding it). */
+enum { FR_OK, FR_BAD, FR_EOF, FR_ERR };
 
-/* Parses the fragment at *pp (skipping a block trailer first). */
-static int frag_at(sdb_logr *r, uint64_t *pp, int *type, uint16_t *len, int reread, const char **why) {
+/* The bytes of the block holding offset p, from p on (NULL: a read failed,
+ * r->io_rc says how). Reads the window that starts at p's block unless it is
+ * already there. A short read means the file shrank under us: the rest is a
+ * tail, and r->size is cut to what could be read. */
+static uint8_t *window_at(sdb_logr *r, uint64_t p) {
+  if (p >= r->win_off && p - r->win_off < r->win_len) return r->win + (p - r->win_off);
+  uint64_t off = p - p % SDB_LOG_BLOCK;
+  size_t want = r->size - off < SDB_LOGR_WINDOW ? (size_t)(r->size - off) : SDB_LOGR_WINDOW;
+  ssize_t got = sdb__pread_all(r->fd, r->win, want, (off_t)off);
+  r->win_len = 0;
+  if (got < 0) {
+    r->io_rc = (int)got;
+    return NULL;
+  }
+  r->win_off = off;
+  r->win_len = (size_t)got;
+  if ((size_t)got < want) {
+    r->size = off + (uint64_t)got;
+    if (r->tail_off > r->size) r->tail_off = r->size;
+  }
+  return r->win + (p - off); /* p - off < one block; past win_len only if p >= the new size */
+}
+
+/* Parses the fragment at *pp (skipping a block trailer first). The fragment
+ * lies in one block, so in the window after this call. */
+static int frag_at(sdb_logr *r, uint64_t *pp, int *type, uint16_t *len, const uint8_t **hp, int reread,
+                   const char **why) {
   uint64_t p = *pp;
   uint64_t rem = SDB_LOG_BLOCK - p % SDB_LOG_BLOCK;
   if (rem < SDB_LOG_HDR) {
@@ -126,8 +162,10 @@ static int frag_at(sdb_logr *r, uint64_t *pp, int *type, uint16_t *len, int rere
   }
   *pp = p;
   if (p >= r->size) return FR_EOF;
+  uint8_t *h = window_at(r, p);
+  if (!h) return FR_ERR;
+  if (p >= r->size) return FR_EOF; /* the file shrank */
   if (r->size - p < SDB_LOG_HDR) return *why = "truncated fragment header", FR_BAD;
-  uint8_t *h = r->data + p;
   *len = sdb__dec16(h + 4);
   *type = h[6];
   if (*type < SDB_LOG_FULL || *type > SDB_LOG_LAST) {
@@ -142,12 +180,14 @@ static int frag_at(sdb_logr *r, uint64_t *pp, int *type, uint16_t *len, int rere
         sdb__cksum(h + 4, 3 + (size_t)*len) != sdb__dec32(h) || sdb__dec16(h + 4) != *len || h[6] != *type)
       return *why = "checksum mismatch", FR_BAD;
   }
+  *hp = h;
   return FR_OK;
 }
 
-/* One logical record from *pp into (r->recp, r->recn): in place in r->data
- * when it is one FULL fragment, else assembled in r->rec. FR_OK: *start = its
- * offset, *pp = its end. FR_BAD: *bad = offset of the damaged logical record. */
+/* One logical record from *pp into (r->recp, r->recn): in place in the
+ * window when it is one FULL fragment, else assembled in r->rec. FR_OK:
+ * *start = its offset, *pp = its end. FR_BAD: *bad = offset of the damaged
+ * logical record. FR_ERR: a read failed (r->io_rc). */
 static int record_at(sdb_logr *r, uint64_t *pp, uint64_t *start, uint64_t *bad, int reread, const char **why) {
   uint64_t p = *pp;
   int in = 0;
@@ -155,7 +195,9 @@ static int record_at(sdb_logr *r, uint64_t *pp, uint64_t *start, uint64_t *bad, 
   for (;;) {
     int type = 0;
     uint16_t len = 0;
-    int st = frag_at(r, &p, &type, &len, reread, why);
+    const uint8_t *h = NULL;
+    int st = frag_at(r, &p, &type, &len, &h, reread, why);
+    if (st == FR_ERR) return FR_ERR;
     if (st == FR_EOF) {
       if (!in) return FR_EOF;
       *bad = *start;
@@ -178,13 +220,12 @@ static int record_at(sdb_logr *r, uint64_t *pp, uint64_t *start, uint64_t *bad, 
     }
     if (!in) *start = p;
     if (type == SDB_LOG_FULL) { /* one fragment: the record is read in place, no copy */
-      r->recp = r->data + p + SDB_LOG_HDR;
+      r->recp = h + SDB_LOG_HDR;
       r->recn = len;
-      r->rec_stable = 1;
       *pp = p + SDB_LOG_HDR + len;
       return FR_OK;
     }
-    if (sdb__buf_add(&r->rec, r->data + p + SDB_LOG_HDR, len)) return *why = "out of memory", FR_BAD;
+    if (sdb__buf_add(&r->rec, h + SDB_LOG_HDR, len)) return *why = "out of memory", FR_BAD;
     p += SDB_LOG_HDR + len;
     if (type == SDB_LOG_LAST) {
       static const uint8_t empty[1];
@@ -192,7 +233,6 @@ static int record_at(sdb_logr *r, uint64_t *pp, uint64_t *start, uint64_t *bad, 
        * compute rec + n (found by fuzz_manifest, docs/fuzzing.md F5) */
       r->recp = r->rec.p ? r->rec.p : empty;
       r->recn = r->rec.len;
-      r->rec_stable = 0;
       *pp = p;
       return FR_OK;
     }
@@ -200,43 +240,52 @@ static int record_at(sdb_logr *r, uint64_t *pp, uint64_t *start, uint64_t *bad, 
   }
 }
 
-/* First intact logical record starting at or after `from`. */
+/* First intact logical record starting at or after `from`: 1 (*start, *end
+ * set; the record in r->recp), 0 none, -1 a read failed (r->io_rc). */
 static int find_intact(sdb_logr *r, uint64_t from, uint64_t *start, uint64_t *end) {
-  for (uint64_t c = from; c + SDB_LOG_HDR <= r->size; c++) {
+  uint64_t c = from;
+  while (c + SDB_LOG_HDR <= r->size) {
     uint64_t rem = SDB_LOG_BLOCK - c % SDB_LOG_BLOCK;
     if (rem < SDB_LOG_HDR) {
-      c += rem - 1;
+      c += rem;
       continue;
     }
-    const uint8_t *h = r->data + c;
-    if (h[6] != SDB_LOG_FULL && h[6] != SDB_LOG_FIRST) continue;
-    if (SDB_LOG_HDR + (uint64_t)sdb__dec16(h + 4) > rem) continue;
-    uint64_t p = c, s = 0, bad;
-    const char *why;
-    if (record_at(r, &p, &s, &bad, 0, &why) == FR_OK && s == c) {
-      *start = s;
-      *end = p;
-      return 1;
+    const uint8_t *h = window_at(r, c);
+    if (!h) return -1;
+    if (c + SDB_LOG_HDR > r->size) break; /* the file shrank */
+    /* candidates in this block: a header fits and its type is FULL or FIRST.
+     * Zeroed space (a sparse or preallocated file) is passed 1 KiB, then 8
+     * bytes, at a time. */
+    static const uint8_t zeros[1024];
+    uint64_t lim = rem - SDB_LOG_HDR; /* last candidate, relative to c */
+    if (lim > r->size - SDB_LOG_HDR - c) lim = r->size - SDB_LOG_HDR - c;
+    uint64_t i = 0;
+    for (;;) {
+      while (i + sizeof zeros <= lim && !memcmp(h + i + 6, zeros, sizeof zeros)) i += sizeof zeros;
+      while (i + 8 <= lim) {
+        uint64_t w;
+        memcpy(&w, h + i + 6, 8);
+        if (w) break;
+        i += 8;
+      }
+      if (h[i + 6] == SDB_LOG_FULL || h[i + 6] == SDB_LOG_FIRST || i == lim) break;
+      i++;
     }
+    c += i;
+    if ((h[i + 6] == SDB_LOG_FULL || h[i + 6] == SDB_LOG_FIRST) && SDB_LOG_HDR + (uint64_t)sdb__dec16(h + i + 4) <= rem - i) {
+      uint64_t p = c, s = 0, bad;
+      const char *why;
+      int st = record_at(r, &p, &s, &bad, 0, &why);
+      if (st == FR_ERR) return -1;
+      if (st == FR_OK && s == c) {
+        *start = s;
+        *end = p;
+        return 1;
+      }
+    }
+    c++;
   }
   return 0;
-}
-
-/* The file's image. A big one (a WAL at recovery) asks for transparent huge
- * pages: filling it then costs a page fault per 2 MiB rather than per 4 KiB
- * (a fifth of replay time for a 64 MiB WAL). Only a hint. */
-#define IMAGE_HUGE (2u << 20)
-static uint8_t *image_alloc(uint64_t size) {
-  void *p = NULL;
-  if (size >= 2 * IMAGE_HUGE && size <= SIZE_MAX - IMAGE_HUGE) {
-    size_t len = ((size_t)size + IMAGE_HUGE - 1) / IMAGE_HUGE * IMAGE_HUGE;
-    if (posix_memalign(&p, IMAGE_HUGE, len)) return NULL;
-#if defined(MADV_HUGEPAGE) && !defined(NOHUGE)
-    madvise(p, len, MADV_HUGEPAGE);
-#endif
-    return p;
-  }
-  return size <= SIZE_MAX ? malloc((size_t)size) : NULL;
 }
 
 int sdb__logr_open(sdb_logr *r, const char *path, sdb_log_proves proves, void *arg, int paranoid,
@@ -247,10 +296,13 @@ int sdb__logr_open(sdb_logr *r, const char *path, sdb_log_proves proves, void *a
   r->proves = proves;
   r->arg = arg;
   r->paranoid = paranoid;
-  r->fd = sdb__env->open(path, O_RDONLY, 0);
+  const char *kind = NULL;
+  r->fd = sdb__open_regular(path, O_RDONLY, &kind); /* a FIFO in its place must not hang us */
   if (r->fd < 0) {
-    r->open_errno = errno;
-    return sdb__ioerr(eb, "open", path, -r->open_errno);
+    int rc = sdb__open_error(eb, path, r->fd, kind);
+    r->open_errno = r->fd == SDB__ENOTREG ? 0 : -r->fd;
+    r->fd = -1;
+    return rc;
   }
   if (sdb__env->fstat(r->fd, &st) < 0) {
     int rc = sdb__ioerr(eb, "fstat", path, -errno);
@@ -259,20 +311,9 @@ int sdb__logr_open(sdb_logr *r, const char *path, sdb_log_proves proves, void *a
   }
   r->size = (uint64_t)st.st_size;
   r->tail_off = r->size;
-  if (r->size) {
-    ssize_t n;
-    if (!(r->data = image_alloc(r->size))) {
-      sdb__logr_close(r);
-      return sdb__err(eb, SDB_ENOMEM, "read %s: out of memory", path);
-    }
-    n = sdb__pread_all(r->fd, r->data, r->size, 0);
-    if (n < 0) {
-      int rc = sdb__ioerr(eb, "read", path, (int)n);
-      sdb__logr_close(r);
-      return rc;
-    }
-    r->size = (uint64_t)n; /* shrunk under us: the rest is a tail */
-    r->tail_off = r->size;
+  if (!(r->win = malloc(SDB_LOGR_WINDOW))) {
+    sdb__logr_close(r);
+    return sdb__err(eb, SDB_ENOMEM, "read %s: out of memory", path);
   }
   return 0;
 }
@@ -283,6 +324,7 @@ int sdb__logr_next(sdb_logr *r, const uint8_t **rec, size_t *n, sdb_eb *eb) {
     const char *why = "";
     if (r->done) return 0;
     int st = record_at(r, &p, &start, &x, 1, &why);
+    if (st == FR_ERR) return sdb__ioerr(eb, "read", r->path, r->io_rc);
     if (st == FR_OK) {
       r->pos = r->valid_end = p;
       r->rec_off = start;
@@ -297,9 +339,9 @@ int sdb__logr_next(sdb_logr *r, const uint8_t **rec, size_t *n, sdb_eb *eb) {
     /* (L2) damaged record at x: torn tail unless a later record proves x was synced */
     char whybuf[96];
     snprintf(whybuf, sizeof whybuf, "%s", why);
-    uint64_t c = x + 1, s, e, first = 0;
-    int found = 0, proven = 0;
-    while (find_intact(r, c, &s, &e)) {
+    uint64_t c = x + 1, s = 0, e, first = 0;
+    int found = 0, proven = 0, f;
+    while ((f = find_intact(r, c, &s, &e)) == 1) {
       if (!found) first = s;
       found = 1;
       if (r->proves && r->proves(r->arg, r->recp, r->recn, x)) {
@@ -308,6 +350,7 @@ int sdb__logr_next(sdb_logr *r, const uint8_t **rec, size_t *n, sdb_eb *eb) {
       }
       c = e;
     }
+    if (f < 0) return sdb__ioerr(eb, "read", r->path, r->io_rc);
     if (!proven) {
       r->done = 1;
       r->tail_off = x;
@@ -327,8 +370,8 @@ int sdb__logr_next(sdb_logr *r, const uint8_t **rec, size_t *n, sdb_eb *eb) {
 void sdb__logr_close(sdb_logr *r) {
   if (r->fd >= 0) sdb__env->close(r->fd);
   r->fd = -1;
-  free(r->data);
-  r->data = NULL;
+  free(r->win);
+  r->win = NULL;
   sdb__buf_free(&r->rec);
 }
 

@@ -44,14 +44,20 @@ int sdb__logw_add(sdb_logw *w, const void *a, size_t alen, const void *b, size_t
 int sdb__logw_sync(sdb_logw *w, sdb_eb *eb); /* fdatasync; never retried */
 void sdb__logw_close(sdb_logw *w);
 
-/* Reader. `proves(arg, rec, n, x)` says whether the intact record rec, found
+/* Reader. It streams the file through a window of SDB_LOGR_WINDOW bytes:
+ * memory is the window plus the largest record, not the file's size.
+ * `proves(arg, rec, n, x)` says whether the intact record rec, found
  * after a damaged one at offset x, proves that offset x had been synced: then
  * the damage is corruption, not a torn tail (see docs/format/wal.md). */
+#define SDB_LOGR_WINDOW (32 * SDB_LOG_BLOCK) /* 1 MiB: one pread per 32 blocks */
 typedef int (*sdb_log_proves)(void *arg, const uint8_t *rec, size_t n, uint64_t bad_off);
 typedef struct sdb_logr {
   const char *path;
   int fd;
-  uint8_t *data;
+  uint8_t *win;       /* the window: whole blocks of the file from win_off */
+  uint64_t win_off;
+  size_t win_len;     /* bytes of the file in win (0: none yet) */
+  int io_rc;          /* -errno of a failed read */
   uint64_t size;
   uint64_t pos;       /* where the next record starts */
   uint64_t rec_off;   /* offset of the record last returned */
@@ -65,17 +71,16 @@ typedef struct sdb_logr {
   int done;
   int open_errno; /* errno of a failed open */
   sdb_buf rec;        /* a record of several fragments, assembled */
-  const uint8_t *recp; /* the record last parsed: into data, or rec.p */
+  const uint8_t *recp; /* the record last parsed: into win, or rec.p */
   size_t recn;
-  int rec_stable;     /* 1: recp points into data (valid until close); 0: into rec (until the next call) */
 } sdb_logr;
 
 int sdb__logr_open(sdb_logr *r, const char *path, sdb_log_proves proves, void *arg, int paranoid,
                    sdb_eb *eb);
 /* 1: a record in (*rec, *n); 0: end (clean, or torn tail at r->tail_off);
- * <0: SDB_ECORRUPT (file and offset in eb) or an I/O error. *rec stays valid
- * until the next call, or until sdb__logr_close if r->rec_stable is 1 (a
- * record of one fragment is returned in place in the file's image). */
+ * <0: SDB_ECORRUPT (file and offset in eb) or an I/O error (a failed read:
+ * "read PATH: ..."). *rec stays valid until the next call (a record of one
+ * fragment is returned in place in the window; copy what must outlive it). */
 int sdb__logr_next(sdb_logr *r, const uint8_t **rec, size_t *n, sdb_eb *eb);
 void sdb__logr_close(sdb_logr *r);
 

@@ -9,6 +9,11 @@
  *  (M3) CURRENT is replaced atomically: CURRENT.tmp written, fsynced, renamed
  *       over CURRENT, then the directory fsynced. CURRENT is never written in
  *       place, so it always names a complete MANIFEST.
+ *  (M4) No name in the directory is ever opened for writing unless this call
+ *       created it (O_CREAT|O_EXCL|O_NOFOLLOW): a stale CURRENT.tmp -- even a
+ *       symlink to a file elsewhere -- is unlinked first (the name, never what
+ *       it points to). Existing files are opened for reading only after
+ *       checking they are regular files (a FIFO would block the open).
  */
 #include "manifest.h"
 
@@ -242,7 +247,8 @@ int sdb__current_set(const char *dir, uint64_t num, sdb_eb *eb) {
   snprintf(tmp, sizeof tmp, "%s/CURRENT.tmp", dir);
   snprintf(cur, sizeof cur, "%s/CURRENT", dir);
   int n = snprintf(body, sizeof body, "MANIFEST-%06" PRIu64 "\n", num);
-  if ((fd = sdb__env->open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0) return sdb__ioerr(eb, "open", tmp, -errno);
+  if (sdb__env->unlink(tmp) < 0 && errno != ENOENT) return sdb__ioerr(eb, "unlink stale", tmp, -errno); /* (M4) */
+  if ((fd = sdb__create_new(tmp, 0)) < 0) return sdb__ioerr(eb, "create", tmp, fd);
   if ((rc = sdb__write_all(fd, body, (size_t)n))) {
     rc = sdb__ioerr(eb, "write", tmp, rc);
   } else if (sdb__env->fsync(fd) < 0) {
@@ -276,10 +282,11 @@ int sdb__current_get(const char *dir, uint64_t *num, sdb_eb *eb) {
   char cur[PATH_MAX], body[64];
   int fd, bad = 1;
   ssize_t n = 0;
+  const char *kind = NULL;
   snprintf(cur, sizeof cur, "%s/CURRENT", dir);
-  if ((fd = sdb__env->open(cur, O_RDONLY, 0)) < 0) {
-    if (errno == ENOENT) return SDB_ENOENT;
-    return sdb__ioerr(eb, "open", cur, -errno);
+  if ((fd = sdb__open_regular(cur, O_RDONLY, &kind)) < 0) { /* (M4) */
+    if (fd == -ENOENT) return SDB_ENOENT;
+    return sdb__open_error(eb, cur, fd, kind);
   }
   for (int attempt = 0; attempt < 2 && bad; attempt++) { /* confirm a malformed read */
     n = sdb__pread_all(fd, body, sizeof body - 1, 0);

@@ -3,7 +3,7 @@
  * Specification: docs/format/manifest.md. The MANIFEST uses the record
  * framing of log_format.h; after its header record each logical record is one
  * version edit, a sequence of (tag varint, fields):
- *   1 LOG_NUMBER  number varint64         the one live WAL
+ *   1 LOG_NUMBER  number varint64         the live WAL (the newest; see PREV_LOG)
  *   2 NEXT_FILE   number varint64         next file number to allocate
  *   3 LAST_SEQ    seq varint64            last sequence number in tables
  *   4 ADD_FILE    level varint32, number varint64, size varint64,

@@ -1,7 +1,9 @@
 /*
  * recover.h - bulk WAL replay at open: the ops of a run of WAL records are
- * collected (referring into the WAL's image, not copied), sorted once (user
- * key ascending, newest first) and streamed into tables. No memtable.
+ * collected (the records copied into the run's chunks, the ops referring
+ * into them), sorted once (user key ascending, newest first) and streamed
+ * into tables. No memtable. Memory: the run (about memtable_bytes), never
+ * the WAL's size.
  *
  * Invariants kept here:
  *  (R1) The order is a pure function of the ops (key, trailer, WAL position),
@@ -34,7 +36,7 @@ typedef struct sdb_rrun {
   sdb_rop *ops;
   size_t n, cap;
   size_t bytes;          /* key and value bytes plus per-op overhead: what the run bound counts */
-  struct sdb_rcopy *copies; /* records that were not stable in the reader, copied */
+  struct sdb_rcopy *copies; /* the run's records, copied (newest chunk first) */
   sdb_rkey *ord;         /* (prefix, index) of each op; after sort, ord[0..nuniq) lists the output */
   sdb_rkey *tmp;         /* sort scratch */
   size_t ordcap, tmpcap, nuniq;
@@ -44,10 +46,11 @@ typedef struct sdb_rrun {
 /* Bytes accounted per op on top of its key and value. */
 #define SDB_RRUN_OP_OVERHEAD (sizeof(sdb_rop) + 2 * sizeof(sdb_rkey))
 
-/* Adds the `count` ops of one WAL batch (seq = that of the first op). If
- * !stable, the ops bytes are copied (they would not outlive the next read).
- * 0, SDB_ECORRUPT (malformed: nothing added, R2) or SDB_ENOMEM. */
-int sdb__rrun_add(sdb_rrun *r, const uint8_t *ops, size_t n, uint64_t seq, uint32_t count, int stable);
+/* Adds the `count` ops of one WAL batch (seq = that of the first op; the
+ * caller has checked that seq .. seq+count-1 are valid sequence numbers).
+ * The ops bytes are copied. 0, SDB_ECORRUPT (malformed: nothing added, R2)
+ * or SDB_ENOMEM. */
+int sdb__rrun_add(sdb_rrun *r, const uint8_t *ops, size_t n, uint64_t seq, uint32_t count);
 /* Sorts and drops shadowed versions (R1, R3): then r->ord[0..r->nuniq) in
  * internal-key order. 0 or SDB_ENOMEM. */
 int sdb__rrun_sort(sdb_rrun *r);

@@ -154,9 +154,10 @@ int sdb__tb_open(sdb_tb *b, const char *path, size_t block_bytes, int interval, 
   }
   b->data->interval = b->interval;
   b->index->interval = 1;
-  b->fd = sdb__env->open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  b->fd = sdb__create_new(path, 0); /* never over an existing name (a symlink) */
   if (b->fd < 0) {
-    int rc = sdb__ioerr(eb, "open", path, -errno);
+    int rc = sdb__ioerr(eb, "create", path, b->fd);
+    b->fd = -1;
     sdb__tb_free(b, 0);
     return rc;
   }
@@ -493,7 +494,7 @@ static int fd_get(sdb_table *t) {
   if (!l) return t->fd;
   pthread_mutex_lock(&l->mu);
   if (t->fd < 0) {
-    if ((t->fd = sdb__env->open(t->path, O_RDONLY, 0)) < 0) {
+    if ((t->fd = sdb__env->open(t->path, O_RDONLY | O_NONBLOCK, 0)) < 0) {
       int e = errno;
       pthread_mutex_unlock(&l->mu);
       return -e;
@@ -525,7 +526,7 @@ static void map_open(sdb_fdlru *l, sdb_table *t) {
   struct stat st;
   int was_open = t->fd >= 0;
   void *m;
-  if (t->fd < 0 && (t->fd = sdb__env->open(t->path, O_RDONLY, 0)) < 0) return;
+  if (t->fd < 0 && (t->fd = sdb__env->open(t->path, O_RDONLY | O_NONBLOCK, 0)) < 0) return;
   if (!was_open) l->open++, l->reopens++;
   if (sdb__env->fstat(t->fd, &st) < 0) {
     t->map_err = errno ? errno : EIO;
@@ -807,10 +808,12 @@ int sdb__table_open(const char *path, uint64_t number, uint64_t expect_size, sdb
   t->refs = 1;
   t->number = number;
   snprintf(t->path, sizeof t->path, "%s", path);
-  t->fd = sdb__env->open(path, O_RDONLY, 0);
+  const char *kind = NULL;
+  t->fd = sdb__open_regular(path, O_RDONLY, &kind); /* a FIFO in its place must not hang us */
   if (t->fd < 0) {
-    rc = errno == ENOENT ? sdb__err(eb, SDB_ECORRUPT, "%s: table listed in the MANIFEST is missing", path)
-                         : sdb__ioerr(eb, "open", path, -errno);
+    rc = t->fd == -ENOENT ? sdb__err(eb, SDB_ECORRUPT, "%s: table listed in the MANIFEST is missing", path)
+                          : sdb__open_error(eb, path, t->fd, kind);
+    t->fd = -1;
     goto fail;
   }
   if (sdb__env->fstat(t->fd, &st) < 0) {

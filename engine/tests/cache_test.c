@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 TU_DIR_FIXTURE("cache")
 
@@ -135,16 +136,21 @@ static void bounds_open_tables(int mmap_reads) {
 static void max_open_files_bounds_descriptors(void **s) { bounds_open_tables(0); }
 static void max_open_files_bounds_mappings(void **s) { bounds_open_tables(1); }
 
+/* One reader: its own seed (so the readers look at different keys), and
+ * what it saw. */
 typedef struct rarg {
   sdb *db;
-  int stop, errors, reads;
+  uint64_t seed;
+  int *stop, *started;
+  int errors, reads;
+  char first_error[160];
 } rarg;
 
 static void *reader(void *p) {
   rarg *a = p;
   char k[32], v[64];
-  uint64_t x = (uint64_t)(uintptr_t)p | 1;
-  while (!__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)) {
+  uint64_t x = a->seed;
+  while (!__atomic_load_n(a->stop, __ATOMIC_ACQUIRE)) {
     x ^= x << 13, x ^= x >> 7, x ^= x << 17;
     int i = (int)(x % 3000); /* keys 0..2999 were written before the readers started */
     void *val;
@@ -152,21 +158,28 @@ static void *reader(void *p) {
     key(k, i);
     snprintf(v, sizeof v, "value-%d", i);
     int rc = sdb_get(a->db, k, strlen(k), &val, &vn);
-    if (rc || vn < strlen(v) || memcmp(val, v, strlen(v))) __atomic_add_fetch(&a->errors, 1, __ATOMIC_RELAXED);
+    if (rc || vn < strlen(v) || memcmp(val, v, strlen(v))) {
+      if (!a->errors++)
+        snprintf(a->first_error, sizeof a->first_error, "%s: %s", k, rc ? sdb_strerror(rc) : "wrong value");
+    }
     if (!rc) free(val);
-    __atomic_add_fetch(&a->reads, 1, __ATOMIC_RELAXED);
+    if (!__atomic_fetch_add(&a->reads, 1, __ATOMIC_RELAXED)) __atomic_add_fetch(a->started, 1, __ATOMIC_RELEASE);
   }
   return NULL;
 }
 
 /* Readers hit the block and table caches while the writer flushes and
  * compacts (tables come and go). Values of keys 0..2999 are rewritten with
- * the same prefix, so every read must find "value-<i>". */
+ * the same prefix, so every read must find "value-<i>". The writer starts
+ * once every reader has read, and every reader must have read during the
+ * writes too (reads counted before and after). */
+#define NREADERS 3
 static void concurrent_readers(int mmap_reads) {
   sdb_options o;
   char k[32], v[64];
-  pthread_t th[3];
-  rarg a = {0};
+  pthread_t th[NREADERS];
+  rarg a[NREADERS];
+  int stop = 0, started = 0;
   small_opts(&o, 20);
   o.deterministic = 0;
   o.mmap_reads = mmap_reads;
@@ -177,18 +190,39 @@ static void concurrent_readers(int mmap_reads) {
     snprintf(v, sizeof v, "value-%d", i);
     assert_int_equal(sdb_put(db, k, strlen(k), v, strlen(v), 0), 0);
   }
-  a.db = db;
-  for (int t = 0; t < 3; t++) pthread_create(&th[t], NULL, reader, &a);
+  long compactions0 = stat_num(db, "compactions");
+  for (int t = 0; t < NREADERS; t++) {
+    a[t] = (rarg){.db = db, .seed = 0x9E3779B97F4A7C15ull * (uint64_t)(t + 1), .stop = &stop, .started = &started};
+    assert_int_equal(pthread_create(&th[t], NULL, reader, &a[t]), 0);
+  }
+  for (int w = 0; __atomic_load_n(&started, __ATOMIC_ACQUIRE) < NREADERS; w++) {
+    if (w == 100000) { /* 10 s */
+      __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+      fail_msg("only %d of %d readers read within 10 s", __atomic_load_n(&started, __ATOMIC_ACQUIRE), NREADERS);
+    }
+    usleep(100);
+  }
+  int before[NREADERS], during[NREADERS];
+  for (int t = 0; t < NREADERS; t++) before[t] = __atomic_load_n(&a[t].reads, __ATOMIC_RELAXED);
   for (int i = 0; i < 8000; i++) {
     key(k, i % 5000);
     snprintf(v, sizeof v, "value-%d", i % 5000);
     assert_int_equal(sdb_put(db, k, strlen(k), v, strlen(v), 0), 0);
   }
-  __atomic_store_n(&a.stop, 1, __ATOMIC_RELEASE);
-  for (int t = 0; t < 3; t++) pthread_join(th[t], NULL);
-  print_message("concurrent: %d reads, %ld compactions\n", a.reads, stat_num(db, "compactions"));
-  assert_int_equal(a.errors, 0);
-  assert_true(stat_num(db, "compactions") > 0);
+  for (int t = 0; t < NREADERS; t++) during[t] = __atomic_load_n(&a[t].reads, __ATOMIC_RELAXED) - before[t];
+  __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+  int reads = 0;
+  for (int t = 0; t < NREADERS; t++) {
+    pthread_join(th[t], NULL);
+    if (a[t].errors) print_error("reader %d: %d errors, first %s\n", t, a[t].errors, a[t].first_error);
+    assert_int_equal(a[t].errors, 0);
+    if (during[t] <= 0) print_error("reader %d: no read while the writer ran\n", t);
+    assert_true(during[t] > 0);
+    reads += a[t].reads;
+  }
+  long compactions = stat_num(db, "compactions") - compactions0;
+  print_message("concurrent: %d reads by %d readers, %ld compactions during them\n", reads, NREADERS, compactions);
+  assert_true(compactions > 0);
   sdb_close(db);
 }
 static void concurrent_readers_through_caches(void **s) { concurrent_readers(0); }

@@ -6,12 +6,19 @@
  */
 #include "test_util.h"
 
+#include "log_format.h"
+#include "wal_format.h"
+
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char *dir, *dir2;
@@ -438,6 +445,192 @@ static void big_run_two_tables_in_parallel(void **s) {
   check_ok(dir);
 }
 
+
+/* ---- hostile WALs ----------------------------------------------------------------- */
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void put_keys(sdb *db, const char *tag, int n) {
+  char k[32], v[32];
+  for (int i = 0; i < n; i++) {
+    snprintf(k, sizeof k, "%s-%03d", tag, i);
+    snprintf(v, sizeof v, "value-%d", i);
+    assert_int_equal(sdb_put(db, k, strlen(k), v, strlen(v), 0), 0);
+  }
+}
+
+/* A WAL whose apparent size is 1 GiB (a sparse file: a few records, then
+ * zeroed space, as a crash after a preallocation or a hostile file leaves
+ * it). check and open read it through the log reader's window, so the peak
+ * RSS follows the run, not the file (it was the file's size: 1.5 GB), and
+ * the time is that of reading it once. In a child, whose peak RSS wait4
+ * reports. */
+#define SPARSE_WAL_BYTES (1024L << 20)
+#define SPARSE_MAX_RSS_KB (192L << 10)
+static void sparse_wal_replays_in_bounded_memory(void **s) {
+  sdb *db = tu_open(dir, 0);
+  put_keys(db, "sparse", 50);
+  sdb_close(db);
+  char *wal = tu_find(dir, ".log");
+  long end = tu_file_size(wal);
+  assert_int_equal(tu_truncate(wal, SPARSE_WAL_BYTES), 0);
+  double t0 = now_s();
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    char msg[512], cut[32];
+    snprintf(cut, sizeof cut, "%ld", SPARSE_WAL_BYTES - end);
+    if (sdb_check(dir, msg, sizeof msg) || !strstr(msg, "torn tail ignored")) {
+      fprintf(stderr, "check: %s\n", msg);
+      _exit(1);
+    }
+    sdb_options o;
+    sdb_options_init(&o);
+    o.deterministic = 1;
+    sdb *d = NULL;
+    if (sdb_open(dir, &o, &d)) {
+      fprintf(stderr, "open: %s\n", sdb_errmsg(d));
+      _exit(2);
+    }
+    if (strcmp(tu_stat(d, "recovered_wal_records"), "50") || strcmp(tu_stat(d, "recovered_tail_truncated_bytes"), cut)) {
+      fprintf(stderr, "recovered %s records, cut %s bytes\n", tu_stat(d, "recovered_wal_records"),
+              tu_stat(d, "recovered_tail_truncated_bytes"));
+      _exit(3);
+    }
+    for (int i = 0; i < 50; i++) {
+      char k[32], v[32];
+      void *got;
+      size_t n;
+      snprintf(k, sizeof k, "sparse-%03d", i);
+      snprintf(v, sizeof v, "value-%d", i);
+      if (sdb_get(d, k, strlen(k), &got, &n) || n != strlen(v) || memcmp(got, v, n)) _exit(4);
+      free(got);
+    }
+    sdb_close(d);
+    _exit(0);
+  }
+  int st;
+  struct rusage ru;
+  assert_int_equal(wait4(pid, &st, 0, &ru), pid);
+  double secs = now_s() - t0;
+  print_message("sparse WAL of %ld MiB: check + open in %.2f s, peak RSS %ld KiB\n", SPARSE_WAL_BYTES >> 20, secs,
+                ru.ru_maxrss);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 0);
+  assert_true(ru.ru_maxrss < SPARSE_MAX_RSS_KB);
+  assert_true(secs < 15.0);
+  assert_int_equal(tu_count(dir, ".log"), 1); /* the sparse WAL was retired (D6) */
+  free(wal);
+  wal = tu_find(dir, ".log");
+  assert_true(tu_file_size(wal) < 4096);
+  free(wal);
+}
+
+/* Appends one checksum-valid batch record of `count` puts (keys "<tag>-i",
+ * at most 8 written, the rest empty keys) with sequence number seq to the
+ * WAL at p; returns the offset where the record starts. */
+static uint64_t append_batch(const char *p, uint64_t seq, uint32_t count, const char *tag) {
+  sdb_logw w;
+  uint8_t h[SDB_WAL_REC_HDR], ops[4096];
+  size_t n = 0;
+  for (uint32_t i = 0; i < count && i < 64; i++) {
+    char k[32];
+    int kn = snprintf(k, sizeof k, "%s-%u", tag, i);
+    ops[n++] = 1; /* put */
+    ops[n++] = (uint8_t)kn;
+    memcpy(ops + n, k, (size_t)kn), n += (size_t)kn;
+    ops[n++] = 1, ops[n++] = 'v';
+  }
+  sdb__enc64(h, seq);
+  sdb__enc32(h + 8, count);
+  sdb__enc64(h + 12, 0);
+  assert_int_equal(sdb__logw_reopen(&w, p, (uint64_t)tu_file_size(p), NULL), 0);
+  uint64_t off = w.off;
+  if (SDB_LOG_BLOCK - off % SDB_LOG_BLOCK < SDB_LOG_HDR) off += SDB_LOG_BLOCK - off % SDB_LOG_BLOCK;
+  assert_int_equal(sdb__logw_add(&w, h, sizeof h, ops, n, NULL), 0);
+  sdb__logw_close(&w);
+  return off;
+}
+
+/* A checksum-valid batch whose sequence numbers leave 1..2^56-1 (the
+ * trailer keeps 56 bits: 2^64-1 was stored at 2^56-1 and its next op at 0),
+ * wrap around, or do not follow the batch before (docs/format/wal.md) is
+ * corruption: check and open both refuse it, naming file and offset, and the
+ * open deletes nothing. */
+static void out_of_range_sequence_numbers_are_corruption(void **s) {
+  static const struct {
+    uint64_t seq;
+    uint32_t count;
+    const char *why;
+  } cases[] = {
+      {UINT64_MAX, 1, "is outside the sequence space 1..72057594037927935"},
+      {UINT64_MAX - 1, 3, "is outside the sequence space"}, /* wraps to 0, 1 */
+      {(UINT64_C(1) << 56) - 1, 2, "is outside the sequence space"}, /* the second op would be 2^56 */
+      {UINT64_C(1) << 56, 1, "is outside the sequence space"},
+      {0, 1, "is outside the sequence space"},
+      {(UINT64_C(1) << 56) - 10, UINT32_MAX, "is outside the sequence space"},
+      {3, 1, "does not follow the previous batch, which ended at 5"}, /* backwards */
+      {5, 2, "does not follow the previous batch, which ended at 5"}, /* repeats 5 */
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+    char *d = tu_tmpdir("rec-seq"), msg[512], at[PATH_MAX + 64];
+    sdb *db = tu_open(d, 0);
+    put_keys(db, "k", 5); /* sequence numbers 1..5, then the close marker */
+    sdb_close(db);
+    char *wal = tu_find(d, ".log");
+    uint64_t off = append_batch(wal, cases[c].seq, cases[c].count, "bad");
+    long size = tu_file_size(wal);
+    snprintf(at, sizeof at, "%s: offset %" PRIu64 ": batch", wal, off);
+    int rc = sdb_check(d, msg, sizeof msg);
+    if (rc != SDB_ECORRUPT || !strstr(msg, at) || !strstr(msg, cases[c].why))
+      print_error("case %zu: check: %d %s\n", c, rc, msg);
+    assert_int_equal(rc, SDB_ECORRUPT);
+    assert_non_null(strstr(msg, at));
+    assert_non_null(strstr(msg, cases[c].why));
+    sdb_options o;
+    sdb_options_init(&o);
+    o.deterministic = 1;
+    db = NULL;
+    rc = sdb_open(d, &o, &db);
+    if (rc != SDB_ECORRUPT || !strstr(sdb_errmsg(db), at)) print_error("case %zu: open: %d %s\n", c, rc, sdb_errmsg(db));
+    assert_int_equal(rc, SDB_ECORRUPT);
+    assert_non_null(strstr(sdb_errmsg(db), at));
+    assert_non_null(strstr(sdb_errmsg(db), cases[c].why));
+    sdb_close(db);
+    assert_int_equal(tu_file_size(wal), size); /* the WAL is still there, untouched */
+    tu_rmrf(d);
+    free(d), free(wal);
+  }
+}
+
+/* The last valid sequence number, 2^56-1, is replayed; then the sequence
+ * space is used up: a write is refused (nothing is stored at 2^56, which
+ * the trailer would turn into 0) and the handle stays readable. */
+static void last_sequence_number_replays_and_then_writes_are_refused(void **s) {
+  sdb *db = tu_open(dir, 0);
+  put_keys(db, "k", 5);
+  sdb_close(db);
+  char *wal = tu_find(dir, ".log");
+  append_batch(wal, (UINT64_C(1) << 56) - 1, 1, "top");
+  check_ok(dir);
+  db = tu_open(dir, 0);
+  assert_string_equal(tu_stat(db, "last_seq"), "72057594037927935");
+  tu_expect(db, "top-0", "v");
+  tu_expect(db, "k-004", "value-4");
+  int rc = sdb_put(db, "after", 5, "x", 1, 0);
+  assert_int_equal(rc, SDB_EINVAL);
+  assert_non_null(strstr(sdb_errmsg(db), "sequence numbers are used up"));
+  tu_expect(db, "after", NULL);
+  tu_expect(db, "top-0", "v");
+  sdb_close(db);
+  check_ok(dir);
+  free(wal);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(overwrites_and_deletes_recover_to_newest, setup, teardown),
@@ -446,6 +639,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(reopen_twice_same_state_and_same_files, setup, teardown),
       cmocka_unit_test_setup_teardown(failed_recovery_loses_nothing, setup, teardown),
       cmocka_unit_test_setup_teardown(big_run_two_tables_in_parallel, setup, teardown),
+      cmocka_unit_test_setup_teardown(sparse_wal_replays_in_bounded_memory, setup, teardown),
+      cmocka_unit_test_setup_teardown(out_of_range_sequence_numbers_are_corruption, setup, teardown),
+      cmocka_unit_test_setup_teardown(last_sequence_number_replays_and_then_writes_are_refused, setup, teardown),
   };
   return cmocka_run_group_tests_name("engine_recovery", tests, NULL, NULL);
 }

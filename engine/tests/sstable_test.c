@@ -41,6 +41,7 @@ static uint64_t build(int n, size_t block, int interval) {
   sdb_buf k = {0};
   uint64_t size;
   char v[64];
+  unlink(path); /* the builder creates its file O_EXCL: never over an existing one */
   assert_int_equal(sdb__tb_open(&tb, path, block, interval, NULL), 0);
   for (int i = 0; i < n; i++) {
     ikey(&k, i);
@@ -61,6 +62,7 @@ static uint64_t build_z(int n, size_t vlen, int noisy, sdb_tb *out_stats) {
   sdb_buf k = {0};
   uint64_t size, x = 88172645463325252ull;
   char v[512];
+  unlink(path); /* the builder creates its file O_EXCL: never over an existing one */
   assert_int_equal(sdb__tb_open(&tb, path, 1024, 16, NULL), 0);
   tb.compression = SDB_COMPRESSION_ZLIB;
   for (int i = 0; i < n; i++) {

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,7 +144,12 @@ void tu_expect(sdb *db, const char *k, const char *v) {
 }
 
 /* ---- fault table ---------------------------------------------------------------- */
+/* The engine calls the table from its background thread as well as from the
+ * test's: the rule, the counters and the fd -> path map are shared, so every
+ * access holds `mu` (a fault is then counted and fired exactly once, and a
+ * path is never read while another thread frees it). */
 #define MAXFD 4096
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static char *fdpath[MAXFD];
 static struct {
   enum tu_op op;
@@ -155,9 +161,11 @@ static int calls[TU_NOPS], gcalls;
 static char flipsub[64];
 static struct sdb_env fenv;
 
-static int should_fail(enum tu_op op, const char *path, int *err) {
+/* Under mu. path: the call's path, or NULL to take fd's. */
+static int should_fail_locked(enum tu_op op, const char *path, int fd, int *err) {
   int g = ++gcalls;
   calls[op]++;
+  if (!path && fd >= 0 && fd < MAXFD) path = fdpath[fd];
   if (rule.global) {
     if (g == rule.global && !rule.fired) {
       rule.fired = 1;
@@ -178,64 +186,84 @@ static int should_fail(enum tu_op op, const char *path, int *err) {
   return 0;
 }
 
-static const char *pathof(int fd) { return fd >= 0 && fd < MAXFD ? fdpath[fd] : NULL; }
+static int should_fail(enum tu_op op, const char *path, int fd, int *err) {
+  pthread_mutex_lock(&mu);
+  int r = should_fail_locked(op, path, fd, err);
+  pthread_mutex_unlock(&mu);
+  return r;
+}
 
 static int f_open(const char *path, int flags, mode_t mode) {
   int err;
-  if (should_fail(TU_OPEN, path, &err)) return errno = err, -1;
+  if (should_fail(TU_OPEN, path, -1, &err)) return errno = err, -1;
   int fd = sdb__env_default()->open(path, flags, mode);
   if (fd >= 0 && fd < MAXFD) {
+    char *copy = strdup(path);
+    pthread_mutex_lock(&mu);
     free(fdpath[fd]);
-    fdpath[fd] = strdup(path);
+    fdpath[fd] = copy;
+    pthread_mutex_unlock(&mu);
   }
   return fd;
 }
 static int f_close(int fd) {
   if (fd >= 0 && fd < MAXFD) {
+    pthread_mutex_lock(&mu);
     free(fdpath[fd]);
     fdpath[fd] = NULL;
+    pthread_mutex_unlock(&mu);
   }
   return sdb__env_default()->close(fd);
 }
 static ssize_t f_write(int fd, const void *p, size_t n) {
   int err;
-  if (should_fail(TU_WRITE, pathof(fd), &err)) {
-    if (n > 1 && err == ENOSPC) { /* a real full disk often takes part of the write first */
-      ssize_t w = sdb__env_default()->write(fd, p, n / 2);
-      if (w > 0 && !rule.sticky && !rule.global) rule.sticky = 1, rule.n = rule.matched;
-      if (w > 0) return w;
+  pthread_mutex_lock(&mu);
+  int fail = should_fail_locked(TU_WRITE, NULL, fd, &err), at = rule.matched;
+  pthread_mutex_unlock(&mu);
+  if (!fail) return sdb__env_default()->write(fd, p, n);
+  if (n > 1 && err == ENOSPC) { /* a real full disk often takes part of the write first */
+    ssize_t w = sdb__env_default()->write(fd, p, n / 2);
+    if (w > 0) { /* and refuses every later write */
+      pthread_mutex_lock(&mu);
+      if (!rule.sticky && !rule.global) rule.sticky = 1, rule.n = at;
+      pthread_mutex_unlock(&mu);
+      return w;
     }
-    return errno = err, -1;
   }
-  return sdb__env_default()->write(fd, p, n);
+  return errno = err, -1;
 }
 static ssize_t f_pread(int fd, void *p, size_t n, off_t off) {
-  int err;
-  if (should_fail(TU_PREAD, pathof(fd), &err)) return errno = err, -1;
-  ssize_t r = sdb__env_default()->pread(fd, p, n, off);
-  if (r > 0 && flipsub[0] && pathof(fd) && strstr(pathof(fd), flipsub)) {
-    ((unsigned char *)p)[r / 2] ^= 1;
+  int err, flip = 0;
+  pthread_mutex_lock(&mu);
+  int fail = should_fail_locked(TU_PREAD, NULL, fd, &err);
+  if (!fail && flipsub[0] && fd >= 0 && fd < MAXFD && fdpath[fd] && strstr(fdpath[fd], flipsub)) {
+    flip = 1;
     flipsub[0] = 0;
   }
+  pthread_mutex_unlock(&mu);
+  if (fail) return errno = err, -1;
+  ssize_t r = sdb__env_default()->pread(fd, p, n, off);
+  if (r > 0 && flip) ((unsigned char *)p)[r / 2] ^= 1;
   return r;
 }
 static int f_fsync(int fd) {
   int err;
-  if (should_fail(TU_FSYNC, pathof(fd), &err)) return errno = err, -1;
+  if (should_fail(TU_FSYNC, NULL, fd, &err)) return errno = err, -1;
   return sdb__env_default()->fsync(fd);
 }
 static int f_fdatasync(int fd) {
   int err;
-  if (should_fail(TU_FDATASYNC, pathof(fd), &err)) return errno = err, -1;
+  if (should_fail(TU_FDATASYNC, NULL, fd, &err)) return errno = err, -1;
   return sdb__env_default()->fdatasync(fd);
 }
 static int f_rename(const char *a, const char *b) {
   int err;
-  if (should_fail(TU_RENAME, a, &err)) return errno = err, -1;
+  if (should_fail(TU_RENAME, a, -1, &err)) return errno = err, -1;
   return sdb__env_default()->rename(a, b);
 }
 
 void tu_fault_install(void) {
+  pthread_mutex_lock(&mu);
   fenv = *sdb__env_default();
   fenv.open = f_open;
   fenv.close = f_close;
@@ -246,16 +274,20 @@ void tu_fault_install(void) {
   fenv.rename = f_rename;
   memset(calls, 0, sizeof calls);
   gcalls = 0;
+  pthread_mutex_unlock(&mu);
   sdb__env_set(&fenv);
 }
 
 void tu_fault_remove(void) {
   sdb__env_set(NULL);
+  pthread_mutex_lock(&mu);
   memset(&rule, 0, sizeof rule);
   flipsub[0] = 0;
+  pthread_mutex_unlock(&mu);
 }
 
 void tu_fault_set(enum tu_op op, const char *sub, int n, int err, int sticky) {
+  pthread_mutex_lock(&mu);
   memset(&rule, 0, sizeof rule);
   memset(calls, 0, sizeof calls);
   rule.op = op;
@@ -264,18 +296,31 @@ void tu_fault_set(enum tu_op op, const char *sub, int n, int err, int sticky) {
   rule.err = err;
   rule.sticky = sticky;
   rule.active = 1;
+  pthread_mutex_unlock(&mu);
 }
 
 void tu_fault_global(int n) {
+  pthread_mutex_lock(&mu);
   memset(&rule, 0, sizeof rule);
   rule.global = n;
   gcalls = 0;
+  pthread_mutex_unlock(&mu);
 }
 
-int tu_fault_fired(void) { return rule.fired; }
-int tu_calls(enum tu_op op) { return calls[op]; }
-int tu_global_calls(void) { return gcalls; }
-void tu_flip_next_pread(const char *sub) { snprintf(flipsub, sizeof flipsub, "%s", sub); }
+static int locked_read(const int *v) {
+  pthread_mutex_lock(&mu);
+  int r = *v;
+  pthread_mutex_unlock(&mu);
+  return r;
+}
+int tu_fault_fired(void) { return locked_read(&rule.fired); }
+int tu_calls(enum tu_op op) { return locked_read(&calls[op]); }
+int tu_global_calls(void) { return locked_read(&gcalls); }
+void tu_flip_next_pread(const char *sub) {
+  pthread_mutex_lock(&mu);
+  snprintf(flipsub, sizeof flipsub, "%s", sub);
+  pthread_mutex_unlock(&mu);
+}
 
 char *tu_stat(sdb *db, const char *name) {
   static char buf[16384], out[128];

@@ -4,6 +4,8 @@
  */
 #include "test_util.h"
 
+#include <unistd.h>
+
 #include "log_format.h"
 
 #include <stdio.h>
@@ -25,6 +27,7 @@ static void rec_fill(uint8_t *p, size_t n, int i) {
 static char *write_log(int n, uint64_t *ends) {
   sdb_logw w;
   char *p = tu_path(dir, "000001.log");
+  unlink(p); /* logs are created O_EXCL: never over an existing file */
   assert_int_equal(sdb__logw_create(&w, p, SDB_WAL_MAGIC, 1, NULL), 0);
   for (int i = 0; i < n; i++) {
     size_t len = rec_len(i);
@@ -64,7 +67,7 @@ static int read_log(const char *p, sdb_log_proves proves, int paranoid, int *rc_
   *rc_out = got;
   if (keep) {
     *keep = r;
-    keep->data = NULL;
+    keep->win = NULL;
     keep->rec.p = NULL;
   }
   if (got < 0 && keep) snprintf(keep->tail_why, sizeof keep->tail_why, "%.95s", eb.msg);
@@ -194,6 +197,7 @@ static void block_trailer_edge_cases(void **s) {
     sdb_logr r;
     const uint8_t *rec;
     size_t n;
+    unlink(p); /* logs are created O_EXCL */
     assert_int_equal(sdb__logw_create(&w, p, SDB_WAL_MAGIC, 1, NULL), 0);
     size_t fill = SDB_LOG_BLOCK - (size_t)w.off - SDB_LOG_HDR - (size_t)left;
     uint8_t *b = calloc(1, fill + 100);

@@ -2,13 +2,14 @@
  * summarise a trace, roll a data dir back by hand, and benchmark the shim's overhead.
  * Invariants: a malformed plan or a missing data dir is rejected before the target runs
  * (exit 2); after `run`, if a power-cut action fired, the data dir is in its rolled-back
- * state (ffs_rollback is idempotent, so it is applied again here for safety). */
+ * state (ffs_rollback is idempotent, so it is applied again here for safety); a run the
+ * shim could not see (no handshake from CMD, or data-dir changes it did not track) never
+ * ends with CMD's status alone: it prints ERROR and exits 2. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,6 +39,10 @@ static void usage(FILE *f) {
           "      seccomp for a static or Go binary, preload otherwise\n"
           "      --fiu: also preload libfiu's fiu_run_preload.so with that control command\n"
           "      (the shim's failure points are named faultfs/<op>)\n"
+          "      exits with CMD's status, or 2 with 'faultfs: ERROR: ...' when the shim was not\n"
+          "      loaded in CMD (static binary?) or the data dir changed behind its back\n"
+          "      --state: undo log, fired record, victims (default: a temporary dir in /dev/shm or /tmp);\n"
+          "      an existing DIR must be empty or made by faultfs (it holds .faultfs-state)\n"
           "  faultfs trace [--summary] FILE     print a trace, or counts per op and per path\n"
           "  faultfs rollback --state DIR --dir DATA_DIR   apply the recorded power-loss rollback\n"
           "  faultfs bench [--iters N] [--runs R]   ns per 4 KiB pwrite and per fsync:\n"
@@ -46,18 +51,12 @@ static void usage(FILE *f) {
           "Environment: FAULTFS_LIB overrides the path of libfaultfs.so.\n");
 }
 
-static int shim_path(char *out, size_t len) {
-  const char *env = getenv("FAULTFS_LIB");
-  if (env && *env) {
-    snprintf(out, len, "%s", env);
-    return access(out, R_OK) == 0 ? 0 : -1;
-  }
-  char exe[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n <= 0) return -1;
-  exe[n] = 0;
-  snprintf(out, len, "%s/../lib/libfaultfs.so", dirname(exe));
-  return access(out, R_OK) == 0 ? 0 : -1;
+/* libfaultfs.so: $FAULTFS_LIB, else beside this executable (ffs_shim_find) */
+static int shim_path(const char *cmd, char *out, size_t len) {
+  char tried[3 * FFS_PATH_MAX];
+  if (ffs_shim_find("FAULTFS_LIB", out, len, tried, sizeof tried) == 0) return 0;
+  fprintf(stderr, "faultfs %s: cannot find libfaultfs.so (tried %s; set FAULTFS_LIB)\n", cmd, tried);
+  return -1;
 }
 
 static int make_tmp_state(char *out, size_t len) {
@@ -103,12 +102,79 @@ static int run_seccomp(const ffs_plan *p, const char *dir, const char *seed, con
   return 0;
 }
 
+/* After the program: did the shim see it at all, what did it refuse, and what changed in the
+ * data dir behind its back (compared with `before`, ahead of any parent rollback)?
+ * Returns 0 when the run can be trusted, else BLIND_NOSHIM and/or BLIND_UNSEEN. */
+enum { BLIND_NOSHIM = 1, BLIND_UNSEEN = 2 };
+static int report_unseen(const char *prog, const char *hspath, const char *dir, const ffs_snap *before,
+                         const char *state) {
+  ffs_handshake hs;
+  char list[2048];
+  int n, rc = 0;
+  if (ffs_handshake_read(hspath, &hs) < 0 || hs.nloaded == 0) {
+    fprintf(stderr, "faultfs: ERROR: the shim was not loaded in %s: static binary? (nothing it did was "
+            "counted, traced or faulted)\n", prog);
+    rc |= BLIND_NOSHIM;
+  }
+  if (hs.nrefused)
+    fprintf(stderr, "faultfs: refused io_uring_setup %u time%s with ENOSYS (the program had to use plain "
+            "syscalls instead)\n", hs.nrefused, hs.nrefused == 1 ? "" : "s");
+  {
+    /* an exec chain announces several images under one pid; several pids mean several
+     * processes, and each one's configure reset the state of the one before */
+    unsigned pids = 0;
+    for (size_t k = 0; k < hs.n; k++) {
+      size_t j = 0;
+      while (j < k && (hs.v[j].refused || hs.v[j].pid != hs.v[k].pid)) j++;
+      pids += !hs.v[k].refused && j == k;
+    }
+    size_t last = hs.n;
+    while (last > 0 && hs.v[last - 1].refused) last--;
+    if (pids > 1 && last > 0)
+      fprintf(stderr, "faultfs: warning: the shim started in %u processes (the last: pid %d, %s); each one "
+              "reset the undo log, so only the last one's changes are modelled (run the program directly)\n",
+              pids, hs.v[last - 1].pid, hs.v[last - 1].exe);
+  }
+  ffs_handshake_free(&hs);
+  n = ffs_unseen_changes(dir, before, state, list, sizeof list);
+  if (n < 0) {
+    fprintf(stderr, "faultfs: ERROR: cannot compare the data dir with what the shim tracked: %s\n", list);
+    rc |= BLIND_UNSEEN;
+  } else if (n > 0) {
+    fprintf(stderr, "faultfs: ERROR: %d path%s in the data dir changed behind the shim's back (raw syscalls, "
+            "a static helper, mmap?): %s\n", n, n == 1 ? "" : "s", list);
+    rc |= BLIND_UNSEEN;
+  }
+  return rc;
+}
+
+/* 1 if path (or, when it does not exist yet, its last component in its existing parent)
+ * is dir or lies under it. */
+static int path_inside(const char *path, const char *dir) {
+  char rd[PATH_MAX], rp[PATH_MAX], tmp[PATH_MAX];
+  if (!realpath(dir, rd)) return 0;
+  if (!realpath(path, rp)) {
+    snprintf(tmp, sizeof tmp, "%s", path);
+    char *sl = strrchr(tmp, '/');
+    const char *base = sl ? sl + 1 : path;
+    if (sl == tmp) tmp[1] = 0;
+    else if (sl) *sl = 0;
+    if (!realpath(sl ? tmp : ".", rp)) return 0;
+    size_t l = strlen(rp);
+    snprintf(rp + l, sizeof rp - l, "/%s", base);
+  }
+  size_t n = strlen(rd);
+  return !strncmp(rp, rd, n) && (rp[n] == '/' || !rp[n] || n == 1);
+}
+
 static int cmd_run(int argc, char **argv) {
   const char *plan = NULL, *dir = NULL, *seed = "0", *model = "strict", *state = NULL, *trace = NULL, *fiu = NULL;
   const char *backend = "auto";
-  char lib[PATH_MAX], tmpstate[PATH_MAX] = "", err[512], canon[4096];
-  int i, rc = 2;
+  char lib[PATH_MAX], tmpstate[PATH_MAX] = "", err[512], canon[4096], hspath[PATH_MAX + 32] = "";
+  char absdir[PATH_MAX], absstate[PATH_MAX];
+  int i, rc = 2, execpipe[2] = {-1, -1};
   ffs_plan *p = NULL;
+  ffs_snap *before = NULL;
   for (i = 0; i < argc; i++) {
     if (!strcmp(argv[i], "--")) { i++; break; }
     if (i + 1 >= argc) { fprintf(stderr, "faultfs run: %s needs a value\n", argv[i]); return 2; }
@@ -140,17 +206,31 @@ static int cmd_run(int argc, char **argv) {
   if (ffs_model_from_name(model) < 0) { fprintf(stderr, "faultfs run: unknown model '%s'\n", model); goto out; }
   struct stat st;
   if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) { fprintf(stderr, "faultfs run: data dir '%s' does not exist\n", dir); goto out; }
-  if (!use_sc && shim_path(lib, sizeof lib) < 0) { fprintf(stderr, "faultfs run: cannot find libfaultfs.so (set FAULTFS_LIB)\n"); goto out; }
+  /* absolute once: the program may change directory before a child of it loads the shim */
+  if (!realpath(dir, absdir)) { fprintf(stderr, "faultfs run: data dir '%s': %s\n", dir, strerror(errno)); goto out; }
+  dir = absdir;
+  if (!use_sc && shim_path("run", lib, sizeof lib) < 0) goto out;
   if (!state) {
     if (make_tmp_state(tmpstate, sizeof tmpstate) < 0) { perror("faultfs run: mkdtemp"); goto out; }
     state = tmpstate;
   }
+  /* the undo log and handshake file go into the state dir: refuse one inside the data dir
+   * (as the shim would) before anything is created there */
+  if (path_inside(state, dir)) { fprintf(stderr, "faultfs run: the state dir %s must not be inside the data dir %s\n", state, dir); goto out; }
+  /* never clear a dir faultfs did not make: an existing non-empty one needs the marker */
+  if (ffs_state_claim(state, err, sizeof err) < 0) { fprintf(stderr, "faultfs run: --state: %s\n", err); goto out; }
+  if (!realpath(state, absstate)) { fprintf(stderr, "faultfs run: state dir '%s': %s\n", state, strerror(errno)); goto out; }
+  state = absstate;
   ffs_plan_format(p, canon, sizeof canon);
-  int status;
-  if (use_sc) {
+  int status, exec_errno = 0, blind = 0;
+  if (use_sc) { /* no shim to shake hands with: the supervisor sees every call itself */
     if (run_seccomp(p, dir, seed, state, trace, argv + i, &status) < 0) goto out;
     goto report;
   }
+  snprintf(hspath, sizeof hspath, "%s/%s", state, FFS_STATE_HANDSHAKE);
+  if (ffs_handshake_arm(hspath) < 0) { fprintf(stderr, "faultfs run: cannot create %s: %s\n", hspath, strerror(errno)); goto out; }
+  if (ffs_snap_take(dir, &before) < 0) { fprintf(stderr, "faultfs run: cannot list the data dir %s\n", dir); goto out; }
+  if (pipe2(execpipe, O_CLOEXEC) < 0) { perror("faultfs run: pipe"); goto out; }
   pid_t pid = fork();
   if (pid < 0) { perror("faultfs run: fork"); goto out; }
   if (pid == 0) {
@@ -167,12 +247,19 @@ static int cmd_run(int argc, char **argv) {
       set_preload(FFS_FIU_RUN_PRELOAD);
     }
     execvp(argv[i], argv + i);
-    fprintf(stderr, "faultfs run: exec %s: %s\n", argv[i], strerror(errno));
+    int e = errno;
+    fprintf(stderr, "faultfs run: exec %s: %s\n", argv[i], strerror(e));
+    if (write(execpipe[1], &e, sizeof e) < 0) {}
     _exit(127);
   }
+  close(execpipe[1]);
+  while (read(execpipe[0], &exec_errno, sizeof exec_errno) < 0 && errno == EINTR) {}
+  close(execpipe[0]);
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  blind = exec_errno ? 0 : report_unseen(argv[i], hspath, dir, before, state);
 report:
   rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (blind) rc = 2;
   ffs_fired f;
   int fr = ffs_fired_read(state, &f);
   if (fr == 0) {
@@ -184,12 +271,17 @@ report:
       if (r < 0) { fprintf(stderr, "faultfs: rollback failed: %s: %s\n", ffs_strerror(r), err); rc = 2; }
       else fprintf(stderr, "faultfs: power cut: data dir rolled back to its durable state (model %s)\n", model);
     }
-  } else if (fr == FFS_ENOTFIRED) {
+  } else if (fr == FFS_ENOTFIRED && !(blind & BLIND_NOSHIM)) {
     fprintf(stderr, "faultfs: plan '%s' did not fire\n", canon);
   }
 out:
+  ffs_snap_free(before);
   if (tmpstate[0]) {
+    char marker[PATH_MAX + 32];
     ffs_state_clear(tmpstate);
+    unlink(hspath);
+    snprintf(marker, sizeof marker, "%s/%s", tmpstate, FFS_STATE_MARKER);
+    unlink(marker);
     rmdir(tmpstate);
   }
   ffs_plan_free(p);
@@ -355,7 +447,7 @@ static int cmd_bench(int argc, char **argv) {
     else if (!strcmp(argv[i], "--runs")) runs = atol(argv[++i]);
   }
   if (iters < 1 || runs < 1 || runs > 99) { usage(stderr); return 2; }
-  if (shim_path(lib, sizeof lib) < 0) { fprintf(stderr, "faultfs bench: cannot find libfaultfs.so\n"); return 2; }
+  if (shim_path("bench", lib, sizeof lib) < 0) return 2;
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n <= 0) return 2;
   exe[n] = 0;
@@ -424,6 +516,8 @@ static int cmd_bench(int argc, char **argv) {
     else fprintf(stderr, "faultfs bench: crash-case run failed\n");
   }
   ffs_state_clear(state);
+  snprintf(exe, sizeof exe, "%s/%s", state, FFS_STATE_MARKER);
+  unlink(exe);
   rmdir(state);
   rmdir(data);
   rmdir(base);

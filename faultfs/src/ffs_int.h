@@ -70,6 +70,11 @@ typedef struct ffs_trec {
   int64_t result;
 } ffs_trec;         /* 48 bytes */
 
+/* ---- handshake file (FAULTFS_HANDSHAKE): one line per event, "WORD PID EXE\n", each
+ * appended with one write(2) by the shim and read by handshake.c ------------------------ */
+#define FFS_HS_LOADED "loaded"                  /* the shim starts active in this image */
+#define FFS_HS_REFUSED "refused-io_uring_setup" /* io_uring_setup failed with ENOSYS */
+
 /* ---- seeded choices --------------------------------------------------------------- */
 static inline uint64_t ffs_mix(uint64_t x) {
   x += 0x9e3779b97f4a7c15ull;

@@ -107,15 +107,21 @@ static int glob_ok(const char *g) {
   return !depth;
 }
 
+/* -1: no digits; -2: more than 2^64-1 (*i then points past the digits) */
 static int parse_u64(const char *s, size_t *i, uint64_t *out) {
   size_t j = *i;
   uint64_t v = 0;
+  int big = 0;
   if (!isdigit((unsigned char)s[j])) return -1;
   while (isdigit((unsigned char)s[j])) {
     unsigned d = (unsigned)(s[j] - '0');
-    if (v > (UINT64_MAX - d) / 10) return -1;
-    v = v * 10 + d;
+    if (v > (UINT64_MAX - d) / 10) big = 1;
+    else v = v * 10 + d;
     j++;
+  }
+  if (big) {
+    *i = j;
+    return -2;
   }
   *i = j;
   *out = v;
@@ -156,7 +162,11 @@ static int parse_rule(const char *s, size_t *ip, ffs_rule *r, char *err, size_t 
   }
   if (s[i] == '#') {
     st = ++i;
-    if (parse_u64(s, &i, &r->n) < 0) return perr(err, errlen, st, "bad N: expected a number after '#'");
+    int prc = parse_u64(s, &i, &r->n);
+    if (prc == -2)
+      return perr(err, errlen, st, "bad N: number out of range: '%.*s' (at most 18446744073709551615)",
+                  (int)(i - st), s + st);
+    if (prc < 0) return perr(err, errlen, st, "bad N: expected a number after '#'");
     if (r->n == 0) return perr(err, errlen, st, "bad N: calls are counted from 1");
     if (s[i] == '+') {
       r->plus = 1;
@@ -165,7 +175,11 @@ static int parse_rule(const char *s, size_t *ip, ffs_rule *r, char *err, size_t 
   }
   if (s[i] == ':') {
     st = ++i;
-    if (parse_u64(s, &i, &r->arg) < 0) return perr(err, errlen, st, "bad ARG: expected a number after ':'");
+    int prc = parse_u64(s, &i, &r->arg);
+    if (prc == -2)
+      return perr(err, errlen, st, "bad ARG: number out of range: '%.*s' (at most 18446744073709551615)",
+                  (int)(i - st), s + st);
+    if (prc < 0) return perr(err, errlen, st, "bad ARG: expected a number after ':'");
     r->has_arg = 1;
   }
   i = skip_ws(s, i);

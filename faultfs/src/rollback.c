@@ -42,6 +42,9 @@ typedef struct {
   uint64_t *loc_ino;
   int *loc_copy;       /* loc is a copied victim (inode differs) */
   size_t nfids;
+  char real_dir[FFS_PATH_MAX];   /* the data dir and the state dir, resolved */
+  char real_state[FFS_PATH_MAX];
+  unsigned refused;              /* steps left undone because they led outside */
 } rb_t;
 
 static int rb_err(rb_t *rb, int rc, const char *fmt, ...) {
@@ -58,6 +61,27 @@ static void abs_path(const rb_t *rb, const char *rel, char *out, size_t len) {
   if (strcmp(rel, ".") == 0) snprintf(out, len, "%s", rb->data_dir);
   else snprintf(out, len, "%s/%s", rb->data_dir, rel);
 }
+static int under(const char *p, const char *dir) {
+  size_t l = strlen(dir);
+  return strncmp(p, dir, l) == 0 && (p[l] == 0 || p[l] == '/');
+}
+
+/* The shim records real paths, but the data dir may have changed since (a directory
+ * replaced by a symlink to elsewhere): a step is taken only if the parent of its target
+ * resolves inside the data dir (or, for a victim, is the state dir); the last component
+ * is never followed by the steps themselves. Refused steps are counted and named. */
+static int stays_inside(rb_t *rb, const char *abs) {
+  char par[FFS_PATH_MAX], real[FFS_PATH_MAX];
+  snprintf(par, sizeof par, "%s", abs);
+  char *s = strrchr(par, '/');
+  if (s && s != par) *s = 0;
+  if (!realpath(par, real)) return 1; /* the parent is gone: the step finds nothing to change */
+  if (under(real, rb->real_dir) || (rb->real_state[0] && strcmp(real, rb->real_state) == 0)) return 1;
+  if (!rb->refused++)
+    rb_err(rb, FFS_EINVAL, "rollback: %s leads outside the data dir %s (through %s): left alone", abs, rb->real_dir, real);
+  return 0;
+}
+
 static void victim_path(const rb_t *rb, uint64_t n, char *out, size_t len) {
   snprintf(out, len, "%s/%s%llu", rb->state_dir, FFS_STATE_VICTIMS, (unsigned long long)n);
 }
@@ -209,24 +233,28 @@ static int undo_namespace(rb_t *rb) {
         parent_of(p, par, sizeof par);
         if (ss_has(&synced, par) || ss_has(&dentry, p)) break;
         abs_path(rb, p, a1, sizeof a1);
+        if (!stays_inside(rb, a1)) break;
         if (unlink(a1) < 0 && errno != ENOENT && errno != EISDIR) { rc = rb_err(rb, FFS_EIO, "rollback: unlink %s: %s", a1, strerror(errno)); goto fail; }
         break;
       case FFS_U_MKDIR:
         parent_of(p, par, sizeof par);
         if (ss_has(&synced, par)) break;
         abs_path(rb, p, a1, sizeof a1);
+        if (!stays_inside(rb, a1)) break;
         if (rm_rf(a1) < 0) { rc = rb_err(rb, FFS_EIO, "rollback: remove dir %s: %s", a1, strerror(errno)); goto fail; }
         break;
       case FFS_U_RMDIR:
         parent_of(p, par, sizeof par);
         if (ss_has(&synced, par)) break;
         abs_path(rb, p, a1, sizeof a1);
+        if (!stays_inside(rb, a1)) break;
         if (mkdir(a1, 0755) < 0 && errno != EEXIST) { rc = rb_err(rb, FFS_EIO, "rollback: mkdir %s: %s", a1, strerror(errno)); goto fail; }
         break;
       case FFS_U_UNLINK:
         parent_of(p, par, sizeof par);
         if (ss_has(&synced, par)) break;
         abs_path(rb, p, a1, sizeof a1);
+        if (!stays_inside(rb, a1)) break;
         victim_path(rb, r->b, vp, sizeof vp);
         if (access(vp, F_OK) == 0) {
           if (restore_victim(vp, a1) < 0) { rc = rb_err(rb, FFS_EIO, "rollback: restore %s: %s", a1, strerror(errno)); goto fail; }
@@ -244,6 +272,7 @@ static int undo_namespace(rb_t *rb) {
         if ((ss_has(&synced, par) && ss_has(&synced, par2)) || ss_has(&dentry, p2)) break;
         abs_path(rb, p, a1, sizeof a1);
         abs_path(rb, p2, a2, sizeof a2);
+        if (!stays_inside(rb, a1) || !stays_inside(rb, a2)) break;
         if (ino_is(a2, r->a)) {
           if (rename(a2, a1) < 0) { rc = rb_err(rb, FFS_EIO, "rollback: rename %s back to %s: %s", a2, a1, strerror(errno)); goto fail; }
           if ((rc = move_prefix(rb, a2, a1)) < 0) goto fail;
@@ -267,6 +296,7 @@ static int undo_namespace(rb_t *rb) {
         parent_of(p2, par, sizeof par);
         if (ss_has(&synced, par)) break;
         abs_path(rb, p2, a2, sizeof a2);
+        if (!stays_inside(rb, a2)) break;
         if (ino_is(a2, r->a) && unlink(a2) < 0) { rc = rb_err(rb, FFS_EIO, "rollback: unlink %s: %s", a2, strerror(errno)); goto fail; }
         break;
       default:
@@ -350,7 +380,7 @@ static int undo_file(rb_t *rb, int32_t fid, const size_t *idx, size_t n) {
   int fd = -1, rc = 0;
   const char *path = rb->loc[fid];
   struct stat st;
-  if (!path) return 0;
+  if (!path || !stays_inside(rb, path)) return 0;
   fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return 0; /* gone (its creation was undone) */
   if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (!rb->loc_copy[fid] && (uint64_t)st.st_ino != rb->loc_ino[fid])) goto done;
@@ -511,6 +541,11 @@ int ffs__rollback_buf(const unsigned char *log, size_t loglen, const char *state
   rb.data_dir = data_dir;
   rb.err = err;
   rb.errlen = errlen;
+  if (!realpath(data_dir, rb.real_dir)) {
+    rc = rb_err(&rb, FFS_ENODIR, "rollback: data dir %s: %s", data_dir, strerror(errno));
+    goto fail;
+  }
+  if (!realpath(state_dir, rb.real_state)) rb.real_state[0] = 0;
   if (loglen < sizeof *h || memcmp(h->magic, FFS_UNDO_MAGIC, 8) != 0 || h->version != FFS_UNDO_VERSION) {
     rc = rb_err(&rb, FFS_ECORRUPT, "rollback: %s/%s: bad header", state_dir, FFS_STATE_UNDO);
     goto fail;
@@ -539,8 +574,10 @@ int ffs__rollback_buf(const unsigned char *log, size_t loglen, const char *state
     rb.recs[rb.nrecs].r = r;
     rb.recs[rb.nrecs].payload = p + sizeof *r;
     rb.nrecs++;
-    if (r->fid > maxfid && r->fid < (1 << 24)) maxfid = r->fid;
-    if (r->type == FFS_U_RENAME && (int64_t)r->c > maxfid && r->c < (1u << 24)) maxfid = (int32_t)r->c;
+    /* only a DIRTY record gives a file id a location (every other use of a fid needs one), so
+     * only DIRTY fids size the tables: a fid named elsewhere must not make every RENAME scan
+     * 2^24 empty slots (move_prefix), which took seconds on a 1 KiB log */
+    if (r->type == FFS_U_DIRTY && r->fid > maxfid && r->fid < (1 << 24)) maxfid = r->fid;
     p += r->len;
   }
   rb.nfids = (size_t)(maxfid + 1);
@@ -566,6 +603,7 @@ int ffs__rollback_buf(const unsigned char *log, size_t loglen, const char *state
   }
   for (size_t f = 0; f < rb.nfids; f++)
     if (cnt[f] && (rc = undo_file(&rb, (int32_t)f, idx + start[f], cnt[f])) < 0) goto fail;
+  if (rb.refused) rc = FFS_EINVAL; /* the message names the first refused step */
 fail:
   if (rb.loc)
     for (size_t f = 0; f < rb.nfids; f++) free(rb.loc[f]);
@@ -625,6 +663,54 @@ fail:
   return rc;
 }
 
+/* 1: STATE has the marker; 0: it is empty (apart from . and ..); -1: neither. */
+static int state_owned(const char *state_dir) {
+  char path[FFS_PATH_MAX];
+  struct stat st;
+  snprintf(path, sizeof path, "%s/%s", state_dir, FFS_STATE_MARKER);
+  if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) return 1;
+  DIR *d = opendir(state_dir);
+  if (!d) return -1;
+  struct dirent *e;
+  int empty = 1;
+  while (empty && (e = readdir(d)))
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) empty = 0;
+  closedir(d);
+  return empty ? 0 : -1;
+}
+
+int ffs_state_claim(const char *state_dir, char *err, size_t errlen) {
+  char path[FFS_PATH_MAX];
+  struct stat st;
+  if (err && errlen) err[0] = 0;
+  if (!state_dir || !*state_dir) return FFS_EINVAL;
+  if (mkdir(state_dir, 0755) < 0 && errno != EEXIST) {
+    if (err && errlen) snprintf(err, errlen, "state dir '%s': %s", state_dir, strerror(errno));
+    return FFS_ENODIR;
+  }
+  if (stat(state_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+    if (err && errlen) snprintf(err, errlen, "state dir '%s' is not a directory", state_dir);
+    return FFS_ENODIR;
+  }
+  int own = state_owned(state_dir);
+  if (own < 0) {
+    if (err && errlen)
+      snprintf(err, errlen, "state dir '%s' is not empty and was not created by faultfs (no %s): refusing to use it",
+               state_dir, FFS_STATE_MARKER);
+    return FFS_EINVAL;
+  }
+  if (own == 0) {
+    snprintf(path, sizeof path, "%s/%s", state_dir, FFS_STATE_MARKER);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 && errno != EEXIST) {
+      if (err && errlen) snprintf(err, errlen, "state dir marker %s: %s", path, strerror(errno));
+      return FFS_EIO;
+    }
+    if (fd >= 0) close(fd);
+  }
+  return 0;
+}
+
 int ffs_state_clear(const char *state_dir) {
   char path[FFS_PATH_MAX];
   DIR *d;
@@ -633,6 +719,7 @@ int ffs_state_clear(const char *state_dir) {
   if (!state_dir) return FFS_EINVAL;
   d = opendir(state_dir);
   if (!d) return errno == ENOENT ? FFS_ENODIR : FFS_EIO;
+  if (state_owned(state_dir) < 0) { closedir(d); return FFS_EINVAL; }
   while ((e = readdir(d))) {
     int victim = strncmp(e->d_name, FFS_STATE_VICTIMS, vl) == 0 && e->d_name[vl] >= '0' && e->d_name[vl] <= '9';
     if (victim || !strcmp(e->d_name, FFS_STATE_UNDO) || !strcmp(e->d_name, FFS_STATE_FIRED)) {

@@ -14,7 +14,8 @@
  *  (2) g_lock serialises every tracked call, so counting is atomic and once a crash
  *      fires (g_crashed set under the lock) no other thread performs a tracked call;
  *  (3) every random choice is ffs_mix(seed, call index / path), never time or addresses;
- *  (4) the shim writes only under the data dir, the state dir and the trace file.
+ *  (4) the shim writes only under the data dir, the state dir, the trace file and (one line
+ *      per process image, one per refused io_uring_setup) the parent's handshake file.
  */
 #define _GNU_SOURCE
 #define FIU_ENABLE 1
@@ -185,6 +186,7 @@ static int (*real_close_range)(unsigned int, unsigned int, int);
 static void (*real_closefrom)(int);
 static int (*real_syncfs)(int);
 static void (*real_sync)(void);
+static int (*real_msync)(void *, size_t, int);
 static atomic_int g_resolved;
 
 static void resolve_all(void) {
@@ -205,6 +207,7 @@ static void resolve_all(void) {
   real_fclose = dlsym(RTLD_NEXT, "fclose");
   real_sync = dlsym(RTLD_NEXT, "sync");
   real_syncfs = dlsym(RTLD_NEXT, "syncfs");
+  real_msync = dlsym(RTLD_NEXT, "msync");
   real_closedir = dlsym(RTLD_NEXT, "closedir");
   real_close_range = dlsym(RTLD_NEXT, "close_range");
   real_closefrom = dlsym(RTLD_NEXT, "closefrom");
@@ -314,67 +317,100 @@ static void die_msg(const char *fmt, ...) {
   (void)w;
 }
 
-/* Lexically normalises abs (collapses //, ., ..) in place. */
-static void normalize(char *p) {
-  char out[PATH_MAX];
-  size_t o = 0;
-  const char *s = p;
-  while (*s) {
-    while (*s == '/') s++;
-    if (!*s) break;
-    const char *e = strchr(s, '/');
-    size_t n = e ? (size_t)(e - s) : strlen(s);
-    if (n == 1 && s[0] == '.') {
-    } else if (n == 2 && s[0] == '.' && s[1] == '.') {
-      while (o > 0 && out[o - 1] != '/') o--;
-      if (o > 0) o--;
-    } else if (o + n + 2 < sizeof out) {
-      out[o++] = '/';
-      memcpy(out + o, s, n);
-      o += n;
+/* realpath() of a directory, cached: a hit costs one stat() (the spelled path must still
+ * lead to the same directory inode) instead of a readlink per component. A directory's real
+ * path changes only by a rename, and every rename that can move a directory into, inside
+ * or out of the data dir is tracked: it bumps g_rgen, which empties the cache. */
+#define RCACHE 8
+static struct { char spelled[PATH_MAX], real[PATH_MAX]; uint64_t dev, ino, gen; int used; } g_rcache[RCACHE];
+static unsigned g_rnext;
+static atomic_uint_fast64_t g_rgen = 1;
+static pthread_mutex_t g_rlock = PTHREAD_MUTEX_INITIALIZER;
+
+static int real_dir(const char *spelled, char *real) {
+  struct stat st;
+  if (stat(spelled, &st) < 0) return 0;
+  uint64_t gen = atomic_load(&g_rgen);
+  pthread_mutex_lock(&g_rlock);
+  for (int i = 0; i < RCACHE; i++)
+    if (g_rcache[i].used && g_rcache[i].gen == gen && g_rcache[i].ino == (uint64_t)st.st_ino &&
+        g_rcache[i].dev == (uint64_t)st.st_dev && strcmp(g_rcache[i].spelled, spelled) == 0) {
+      memcpy(real, g_rcache[i].real, strlen(g_rcache[i].real) + 1);
+      pthread_mutex_unlock(&g_rlock);
+      return 1;
     }
-    s += n;
+  pthread_mutex_unlock(&g_rlock);
+  if (!realpath(spelled, real)) return 0;
+  if (strlen(spelled) < PATH_MAX) {
+    pthread_mutex_lock(&g_rlock);
+    unsigned k = g_rnext++ % RCACHE;
+    snprintf(g_rcache[k].spelled, PATH_MAX, "%s", spelled);
+    snprintf(g_rcache[k].real, PATH_MAX, "%s", real);
+    g_rcache[k].dev = (uint64_t)st.st_dev;
+    g_rcache[k].ino = (uint64_t)st.st_ino;
+    g_rcache[k].gen = gen;
+    g_rcache[k].used = 1;
+    pthread_mutex_unlock(&g_rlock);
   }
-  if (o == 0) out[o++] = '/';
-  out[o] = 0;
-  memcpy(p, out, o + 1);
+  return 1;
 }
 
-/* Path (dirfd, path) relative to the data dir into rel; 0 if outside. */
-static int rel_of(int dirfd, const char *path, char *rel) {
-  char abs[PATH_MAX];
-  if (!path) return 0;
+/* Real path of (dirfd, path) relative to the data dir into rel; 0 if it is outside, or its
+ * parent directory does not exist (then the call changes nothing). The kernel's view, not
+ * the spelling: the parent is resolved with realpath() (symlinked components, `..` after a
+ * symlink, a relative path against the cwd, a dirfd through /proc/self/fd), so a data dir
+ * reached through a symlink is still the data dir and a symlink inside it that leads
+ * outside is outside. follow: the call follows a symlink in the last component (open,
+ * truncate); unlink, rename, mkdir, link act on the name itself. A dangling symlink that
+ * would be followed counts as outside. */
+static int rel_of(int dirfd, const char *path, char *rel, int follow) {
+  char abs[PATH_MAX], real[PATH_MAX];
+  if (!path || !*path) return 0;
   if (path[0] == '/') {
-    snprintf(abs, sizeof abs, "%s", path);
+    if ((size_t)snprintf(abs, sizeof abs, "%s", path) >= sizeof abs) return 0;
   } else {
     char base[PATH_MAX];
     if (dirfd == AT_FDCWD) {
       if (!getcwd(base, sizeof base)) return 0;
-    } else if (fd_tracked(dirfd)) {
-      /* the node table may be reallocated by another thread: copy under the lock
-       * (rel_of is never called with g_lock held) */
-      pthread_mutex_lock(&g_lock);
-      const char *r = fd_tracked(dirfd) ? g_nodes[FD_NODE(dirfd)].rel : ".";
-      if (strcmp(r, ".") == 0) snprintf(base, sizeof base, "%s", g_dir);
-      else snprintf(base, sizeof base, "%s/%s", g_dir, r);
-      pthread_mutex_unlock(&g_lock);
     } else {
       char lp[64];
       snprintf(lp, sizeof lp, "/proc/self/fd/%d", dirfd);
       ssize_t n = readlink(lp, base, sizeof base - 1);
-      if (n <= 0) return 0;
+      if (n <= 0 || base[0] != '/') return 0;
       base[n] = 0;
     }
-    snprintf(abs, sizeof abs, "%s/%s", base, path);
+    if ((size_t)snprintf(abs, sizeof abs, "%s/%s", base, path) >= sizeof abs) return 0;
   }
-  normalize(abs);
-  if (strncmp(abs, g_dir, g_dirlen) != 0) return 0;
-  if (abs[g_dirlen] == 0) {
+  size_t l = strlen(abs);
+  while (l > 1 && abs[l - 1] == '/') abs[--l] = 0;
+  char *slash = strrchr(abs, '/');
+  const char *last = slash + 1;
+  if (!*last || !strcmp(last, ".") || !strcmp(last, "..")) {
+    if (!realpath(abs, real)) return 0;
+  } else {
+    if (slash == abs) strcpy(real, "/");
+    else {
+      *slash = 0;
+      if (!real_dir(abs, real)) return 0;
+      *slash = '/';
+    }
+    size_t rl = strlen(real);
+    if (rl + 1 + strlen(last) + 1 > sizeof real) return 0;
+    snprintf(real + rl, sizeof real - rl, "%s%s", rl > 1 ? "/" : "", last);
+    struct stat st;
+    if (follow && lstat(real, &st) == 0 && S_ISLNK(st.st_mode)) {
+      char tgt[PATH_MAX];
+      if (!realpath(real, tgt)) return 0;
+      memcpy(real, tgt, strlen(tgt) + 1);
+    }
+  }
+  if (strncmp(real, g_dir, g_dirlen) != 0) return 0;
+  if (real[g_dirlen] == 0) {
     strcpy(rel, ".");
     return 1;
   }
-  if (abs[g_dirlen] != '/') return 0;
-  snprintf(rel, PATH_MAX, "%s", abs + g_dirlen + 1);
+  if (real[g_dirlen] != '/') return 0;
+  snprintf(rel, PATH_MAX, "%s", real + g_dirlen + 1);
   return 1;
 }
 
@@ -439,6 +475,18 @@ static int32_t node_find_ino(uint64_t dev, uint64_t ino) {
   for (size_t i = 0; i < g_nnodes; i++)
     if (g_nodes[i].ino == ino && g_nodes[i].dev == dev) return (int32_t)i;
   return -1;
+}
+
+/* A regular file the shim has not seen yet with more than one link: another name may be
+ * outside the data dir, so changing it back at a power cut could change a file that is not
+ * the shim's. It is never tracked nor rolled back; the call is reported (trace warning and
+ * one stderr line). */
+static int foreign_links(const struct stat *st) {
+  return S_ISREG(st->st_mode) && st->st_nlink > 1 && node_find_ino((uint64_t)st->st_dev, (uint64_t)st->st_ino) < 0;
+}
+static void report_foreign(const char *rel, const struct stat *st) {
+  die_msg("faultfs: warning: %s/%s has %lu hard links: not tracked, never rolled back (a link may be outside the data dir)",
+          g_dir, rel, (unsigned long)st->st_nlink);
 }
 
 /* ---- undo log (shared mapping of STATE/undo) ----------------------------------------- */
@@ -689,7 +737,8 @@ static void adopt_fd(int fd) {
   ssize_t n = readlink(lp, path, sizeof path - 1);
   if (n <= 0 || path[0] != '/') return;
   path[n] = 0;
-  if (!rel_of(AT_FDCWD, path, rel) || fstat(fd, &st) < 0) return;
+  if (!rel_of(AT_FDCWD, path, rel, 0) || fstat(fd, &st) < 0) return;
+  if (foreign_links(&st)) return;
   pthread_mutex_lock(&g_lock);
   if (!fd_tracked(fd)) {
     int fl = fcntl(fd, F_GETFL);
@@ -761,14 +810,15 @@ static int ffs_pre(call_t *c) {
   /* 1. is it tracked? (fd table reads race only with calls on other fds) */
   switch (c->cls) {
     case CL_RENAME: case CL_LINK: {
-      int t1 = rel_of(c->dirfd, c->path, c->rel), t2 = rel_of(c->dirfd2, c->path2, c->rel2);
+      int t1 = rel_of(c->dirfd, c->path, c->rel, c->cls == CL_LINK && (c->xflags & AT_SYMLINK_FOLLOW)),
+          t2 = rel_of(c->dirfd2, c->path2, c->rel2, 0);
       if (!t1 && !t2) return PRE_PASS;
       if (!t1) strcpy(c->rel, "");
       if (!t2) strcpy(c->rel2, "");
       break;
     }
     case CL_UNLINK: case CL_MKDIR: case CL_RMDIR: case CL_PTRUNC:
-      if (!rel_of(c->cls == CL_PTRUNC ? AT_FDCWD : c->dirfd, c->path, c->rel)) return PRE_PASS;
+      if (!rel_of(c->cls == CL_PTRUNC ? AT_FDCWD : c->dirfd, c->path, c->rel, c->cls == CL_PTRUNC)) return PRE_PASS;
       c->rel2[0] = 0;
       break;
     default:
@@ -829,6 +879,7 @@ static int ffs_pre(call_t *c) {
       struct stat st;
       abs_of(c->rel, abs);
       if (stat(abs, &st) < 0 || !S_ISREG(st.st_mode)) break;
+      if (foreign_links(&st)) { report_foreign(c->rel, &st); c->dur |= FFS_DUR_WARN; break; }
       int fd = real_openat(AT_FDCWD, abs, O_RDONLY | O_CLOEXEC);
       if (fd < 0) break;
       int32_t id = node_get(&st, c->rel, 0);
@@ -880,6 +931,7 @@ static int ffs_pre(call_t *c) {
     case CL_RENAME: {
       char a1[PATH_MAX], a2[PATH_MAX];
       struct stat s1, s2;
+      atomic_fetch_add(&g_rgen, 1); /* a directory may move: cached real paths are stale */
       if (!c->rel[0] || !c->rel2[0]) { /* crosses the data dir boundary */
         if (c->rel[0]) { /* moved out: an unlink of rel */
           abs_of(c->rel, a1);
@@ -968,7 +1020,8 @@ static void ffs_post(call_t *c, int64_t r, int err) {
   if (ok) {
     switch (c->cls) {
       case CL_WRITE:
-        if (nid >= 0 && r > 0 && (g_fds[c->fd].sync || c->after == FFS_A_TORN)) {
+        /* durable when it returns: an O_SYNC/O_DSYNC fd, or pwritev2 with RWF_SYNC/RWF_DSYNC */
+        if (nid >= 0 && r > 0 && (g_fds[c->fd].sync || (c->xflags & (RWF_SYNC | RWF_DSYNC)) || c->after == FFS_A_TORN)) {
           node_t *n = &g_nodes[nid];
           log_rec(FFS_U_KEEP, nid, (uint64_t)c->woff, (uint64_t)r, 0, NULL, NULL);
           n->saved.n = 0; /* later overwrites must save the kept bytes again */
@@ -1008,6 +1061,7 @@ static void ffs_post(call_t *c, int64_t r, int err) {
       case CL_RENAME: {
         char a2[PATH_MAX];
         struct stat st;
+        atomic_fetch_add(&g_rgen, 1);
         if (!c->rel2[0]) break;
         abs_of(c->rel2, a2);
         if (lstat(a2, &st) == 0) {
@@ -1083,7 +1137,7 @@ static int open_core(int dirfd, const char *path, int flags, mode_t mode, ffs_op
   if (LIKELY(!g_active) || t_guard) return real_openat(dirfd, path, flags, mode);
   call_t c = {.op = op, .cls = -1, .fd = -1, .fd2 = -1, .dirfd = dirfd, .path = path, .off = -1, CALL_BUFS};
   t_rel2[0] = 0;
-  if (!rel_of(dirfd, path, c.rel)) {
+  if (!rel_of(dirfd, path, c.rel, !(flags & O_NOFOLLOW))) {
     int fd = real_openat(dirfd, path, flags, mode);
     if (UNLIKELY(fd >= 0 && fd_tracked(fd))) forget_fd(fd); /* its close was not seen */
     return fd;
@@ -1104,7 +1158,11 @@ static int open_core(int dirfd, const char *path, int flags, mode_t mode, ffs_op
   abs_of(c.rel, abs);
   int exists = stat(abs, &st) == 0;
   int creating = !exists && (flags & O_CREAT);
-  if (creating) {
+  int foreign = exists && foreign_links(&st);
+  if (foreign) {
+    report_foreign(c.rel, &st);
+    c.dur |= FFS_DUR_WARN;
+  } else if (creating) {
     log_rec(FFS_U_CREATE, -1, 0, 0, 0, c.rel, NULL);
     c.dur |= FFS_DUR_NSCHANGE;
   } else if (exists && (flags & O_TRUNC) && S_ISREG(st.st_mode) && (flags & O_ACCMODE) != O_RDONLY && st.st_size > 0) {
@@ -1115,7 +1173,7 @@ static int open_core(int dirfd, const char *path, int flags, mode_t mode, ffs_op
   }
   fd = real_openat(dirfd, path, flags, mode);
   e = errno;
-  if (fd >= 0 && fstat(fd, &st) == 0)
+  if (fd >= 0 && !foreign && fstat(fd, &st) == 0 && !foreign_links(&st))
     fd_track(fd, node_get(&st, c.rel, creating), (flags & (O_SYNC | O_DSYNC)) != 0, (flags & O_APPEND) != 0);
 done:
   trace_rec(op, c.index, c.dur, -1, 0, fd >= 0 ? fd : -(int64_t)e, c.rel, NULL);
@@ -1142,20 +1200,74 @@ EXPORT int creat(const char *p, mode_t m) { return open_core(AT_FDCWD, p, O_CREA
 EXPORT int creat64(const char *p, mode_t m) { return open_core(AT_FDCWD, p, O_CREAT | O_WRONLY | O_TRUNC, m, FFS_OP_CREAT); }
 
 /* ---- calls that cannot be modelled: reported as warnings in the trace ---------------- */
-static void mmap_check(int prot, int flags, int fd, int64_t off, size_t len) {
-  if (!g_active || t_guard || !(flags & MAP_SHARED) || !(prot & PROT_WRITE) || !fd_tracked(fd)) return;
+/* Writable shared mappings of tracked files (the first 64), so that an msync of one can be
+ * reported: the program expects those bytes durable, the model never saw them written. */
+static struct { uintptr_t a; size_t n; char rel[256]; } g_maps[64];
+static int g_nmaps, g_msync_said;
+static int mmap_check(int prot, int flags, int fd, int64_t off, size_t len) {
+  if (!g_active || t_guard || !(flags & MAP_SHARED) || !(prot & PROT_WRITE) || !fd_tracked(fd)) return 0;
   warn_call(FFS_OP_MMAP, fd, NULL, off, len);
+  return 1;
+}
+static void mmap_note(void *m, size_t n, int fd) {
+  if (m == MAP_FAILED) return;
+  pthread_mutex_lock(&g_lock);
+  if (g_nmaps < 64 && fd_tracked(fd)) {
+    g_maps[g_nmaps].a = (uintptr_t)m;
+    g_maps[g_nmaps].n = n;
+    snprintf(g_maps[g_nmaps].rel, sizeof g_maps[g_nmaps].rel, "%s", g_nodes[FD_NODE(fd)].rel);
+    g_nmaps++;
+  }
+  pthread_mutex_unlock(&g_lock);
 }
 EXPORT void *mmap(void *a, size_t n, int prot, int flags, int fd, off_t off) {
   RESOLVE();
-  mmap_check(prot, flags, fd, off, n);
-  return real_mmap(a, n, prot, flags, fd, off);
+  int w = mmap_check(prot, flags, fd, off, n);
+  void *m = real_mmap(a, n, prot, flags, fd, off);
+  if (UNLIKELY(w)) mmap_note(m, n, fd);
+  return m;
 }
 EXPORT void *mmap64(void *a, size_t n, int prot, int flags, int fd, off64_t off) {
   RESOLVE();
-  mmap_check(prot, flags, fd, off, n);
-  return real_mmap64(a, n, prot, flags, fd, off);
+  int w = mmap_check(prot, flags, fd, off, n);
+  void *m = real_mmap64(a, n, prot, flags, fd, off);
+  if (UNLIKELY(w)) mmap_note(m, n, fd);
+  return m;
 }
+/* msync(MS_SYNC) of a tracked shared mapping: durable for the program, invisible to the
+ * model. Reported (trace warning, one stderr line per process), never modelled. */
+EXPORT int msync(void *a, size_t n, int flags) {
+  RESOLVE();
+  if (UNLIKELY(g_active) && !t_guard && (flags & MS_SYNC) && g_nmaps) {
+    char rel[256] = "";
+    pthread_mutex_lock(&g_lock);
+    for (int i = 0; i < g_nmaps && !rel[0]; i++)
+      if ((uintptr_t)a < g_maps[i].a + g_maps[i].n && (uintptr_t)a + n > g_maps[i].a) memcpy(rel, g_maps[i].rel, sizeof rel);
+    int say = rel[0] && !g_msync_said++;
+    pthread_mutex_unlock(&g_lock);
+    if (rel[0]) warn_call(FFS_OP_MMAP, -1, rel, -1, n);
+    if (say)
+      die_msg("faultfs: warning: msync(MS_SYNC) of a shared mapping of %s/%s: writes through mappings are not modelled "
+              "(reported only; a power cut neither keeps nor drops them)", g_dir, rel);
+  }
+  return real_msync(a, n, flags);
+}
+/* One line to the parent's FAULTFS_HANDSHAKE file, "WORD PID EXE\n", with one O_APPEND
+ * write (lines from a process tree never interleave). The file is never created here. */
+static void announce(const char *word) {
+  const char *p = getenv(FFS_ENV_HANDSHAKE);
+  char exe[PATH_MAX], line[PATH_MAX + 64];
+  if (!p || !*p) return;
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  exe[n > 0 ? n : 0] = 0;
+  int fd = real_openat(AT_FDCWD, p, O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0) return;
+  int l = snprintf(line, sizeof line, "%s %d %s\n", word, (int)getpid(), exe);
+  ssize_t w = real_write(fd, line, l < (int)sizeof line ? (size_t)l : sizeof line - 1);
+  (void)w;
+  real_close(fd);
+}
+
 EXPORT long syscall(long nr, ...) {
   va_list ap;
   long a[6];
@@ -1163,6 +1275,14 @@ EXPORT long syscall(long nr, ...) {
   for (int i = 0; i < 6; i++) a[i] = va_arg(ap, long);
   va_end(ap);
   RESOLVE();
+  if (nr == SYS_io_uring_setup && g_active && !t_guard) {
+    /* writes through a ring bypass every wrapper: refuse it, so that liburing and
+     * runtimes fall back to plain syscalls, and tell the parent */
+    warn_call(FFS_OP_SYSCALL, -1, ".", nr, 0);
+    announce(FFS_HS_REFUSED);
+    errno = ENOSYS;
+    return -1;
+  }
   if (g_active && !t_guard) {
     int fdarg = nr == SYS_write || nr == SYS_pwrite64 || nr == SYS_writev || nr == SYS_pwritev || nr == SYS_fsync ||
                 nr == SYS_fdatasync || nr == SYS_ftruncate || nr == SYS_fallocate || nr == SYS_sync_file_range;
@@ -1173,7 +1293,7 @@ EXPORT long syscall(long nr, ...) {
 static void stdio_check(const char *path, const char *mode) {
   char rel[PATH_MAX];
   if (!g_active || t_guard || !mode || !strpbrk(mode, "wa+")) return;
-  if (rel_of(AT_FDCWD, path, rel)) warn_call(FFS_OP_STDIO, -1, rel, -1, 0);
+  if (rel_of(AT_FDCWD, path, rel, 1)) warn_call(FFS_OP_STDIO, -1, rel, -1, 0);
 }
 EXPORT FILE *fopen(const char *p, const char *m) {
   RESOLVE();
@@ -1331,6 +1451,7 @@ static void atfork_parent(void) { pthread_mutex_unlock(&g_lock); }
  * processes appending to one undo log and keeping two inode tables would corrupt both. */
 static void atfork_child(void) {
   pthread_mutex_init(&g_lock, NULL);
+  pthread_mutex_init(&g_rlock, NULL);
   g_active = 0;
 }
 
@@ -1348,6 +1469,8 @@ static void reset_tracking(void) {
   ffs_plan_free(g_plan);
   g_plan = NULL;
   g_index = g_victims = 0;
+  g_nmaps = g_msync_said = 0;
+  atomic_fetch_add(&g_rgen, 1);
   g_nfired = 0;
   if (g_trace_fd >= 0) real_close(g_trace_fd);
   g_trace_fd = -1;
@@ -1381,16 +1504,20 @@ EXPORT int ffs_shim_configure(const char *plan, const char *data_dir, uint64_t s
     goto out;
   }
   g_dirlen = strlen(g_dir);
-  if (!state_dir || !*state_dir || (mkdir(state_dir, 0755) < 0 && errno != EEXIST) || !realpath(state_dir, g_state)) {
-    die_msg("faultfs: %s: state dir '%s' is missing", FFS_ENV_STATE, state_dir ? state_dir : "(unset)");
-    rc = FFS_ENODIR;
-    goto out;
+  if (!state_dir || !*state_dir || !realpath(state_dir, g_state)) {
+    /* a missing state dir is created (and marked as faultfs's) just below */
+    if (!state_dir || !*state_dir || (mkdir(state_dir, 0755) < 0 && errno != EEXIST) || !realpath(state_dir, g_state)) {
+      die_msg("faultfs: %s: state dir '%s' is missing", FFS_ENV_STATE, state_dir ? state_dir : "(unset)");
+      rc = FFS_ENODIR;
+      goto out;
+    }
   }
   if (strncmp(g_state, g_dir, g_dirlen) == 0 && (g_state[g_dirlen] == '/' || !g_state[g_dirlen])) {
     die_msg("faultfs: state dir %s must not be inside the data dir %s", g_state, g_dir);
     rc = FFS_EINVAL;
     goto out;
   }
+  if ((rc = ffs_state_claim(g_state, err, sizeof err)) < 0) { die_msg("faultfs: %s: %s", FFS_ENV_STATE, err); goto out; }
   ffs_state_clear(g_state);
   g_rule_count = calloc(g_plan->nrules + 1, sizeof *g_rule_count);
   if (!g_rule_count) { rc = FFS_ENOMEM; goto out; }
@@ -1435,6 +1562,9 @@ __attribute__((constructor)) static void ffs_init(void) {
   pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
   const char *plan = getenv(FFS_ENV_PLAN);
   if (!plan) return; /* idle */
+  /* the parent's proof that this process image is watched: from here on it either runs
+   * with the shim active or exits with the reason (a bad configuration is not "no shim") */
+  announce(FFS_HS_LOADED);
   const char *seed = getenv(FFS_ENV_SEED);
   char *end = NULL;
   uint64_t s = 0;
@@ -1446,4 +1576,7 @@ __attribute__((constructor)) static void ffs_init(void) {
   if (ffs_shim_configure(plan, getenv(FFS_ENV_DIR), s, getenv(FFS_ENV_MODEL), getenv(FFS_ENV_STATE),
                          getenv(FFS_ENV_TRACE)) < 0)
     _exit(2);
+  /* children that change directory and exec inherit the resolved dirs, not a relative name */
+  setenv(FFS_ENV_DIR, g_dir, 1);
+  setenv(FFS_ENV_STATE, g_state, 1);
 }

@@ -266,11 +266,12 @@ static int sc_forkserver(const char *state) {
 }
 
 /* Writes through a shared writable mapping of a.dat (reported as a warning). */
-static int sc_mmap(void) {
+static int sc_mmap(const char *arg) {
   int fd = xopen("a.dat", O_RDWR);
   char *m = mmap(NULL, 4, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (m == MAP_FAILED) return 10;
   m[0] = 'M';
+  if (arg[0]) say("msync", msync(m, 4, MS_SYNC));
   munmap(m, 4);
   close(fd);
   return 0;
@@ -284,6 +285,51 @@ static int sc_dsync(void) {
   say("write", write(p, "nosy", 4));
   close(p);
   close(s);
+  return 0;
+}
+
+/* pwritev2 with RWF_DSYNC (arg "dsync") or RWF_SYNC appends "SYNC", then a plain append */
+static int sc_rwf_sync(const char *arg) {
+  int fd = xopen("a.dat", O_WRONLY | O_APPEND);
+  struct iovec iov = {.iov_base = "SYNC", .iov_len = 4};
+  say("write", pwritev2(fd, &iov, 1, -1, strcmp(arg, "dsync") == 0 ? RWF_DSYNC : RWF_SYNC));
+  say("write", write(fd, "nosy", 4));
+  say("close", close(fd));
+  return 0;
+}
+
+/* writes through names in the data dir that lead elsewhere: sub/ (a symlink to a dir
+ * outside), link (a symlink to a file outside), hard (a second link of a file outside);
+ * then appends to a.dat so a crash at its close rolls the data dir back */
+static int sc_escape(void) {
+  int fd = xopen("sub/new", O_WRONLY | O_CREAT | O_EXCL);
+  say("write", write(fd, "n\n", 2));
+  say("close", close(fd));
+  fd = xopen("sub/existing", O_WRONLY | O_APPEND);
+  say("write", write(fd, "a\n", 2));
+  say("close", close(fd));
+  fd = xopen("link", O_WRONLY | O_APPEND);
+  say("write", write(fd, "L", 1));
+  say("close", close(fd));
+  fd = xopen("hard", O_WRONLY | O_APPEND);
+  say("write", write(fd, "H", 1));
+  say("close", close(fd));
+  say("truncate", truncate(P("sub/trunc"), 1));
+  say("mkdir", mkdir(P("sub/newdir"), 0755));
+  fd = xopen("a.dat", O_WRONLY | O_APPEND);
+  say("write", write(fd, "XXXX", 4));
+  say("close", close(fd));
+  return 0;
+}
+
+/* creates sub/new (sub is a durable subdir) and appends to the durable sub/old, no fsync */
+static int sc_subcreate(void) {
+  int fd = xopen("sub/new", O_WRONLY | O_CREAT | O_EXCL);
+  say("write", write(fd, "new", 3));
+  say("close", close(fd));
+  fd = xopen("sub/old", O_WRONLY | O_APPEND);
+  say("write", write(fd, "more", 4));
+  say("close", close(fd));
   return 0;
 }
 
@@ -421,7 +467,7 @@ int main(int argc, char **argv) {
   if (!strcmp(s, "threads")) return sc_threads();
   if (!strcmp(s, "fiu")) return sc_fiu();
   if (!strcmp(s, "forkserver")) return sc_forkserver(arg);
-  if (!strcmp(s, "mmap")) return sc_mmap();
+  if (!strcmp(s, "mmap")) return sc_mmap(arg);
   if (!strcmp(s, "dsync")) return sc_dsync();
   if (!strcmp(s, "fcntl-dup")) return sc_fcntl_dup();
   if (!strcmp(s, "dir-rename")) return sc_dir_rename();
@@ -433,5 +479,8 @@ int main(int argc, char **argv) {
   if (!strcmp(s, "fclose-reuse")) return sc_fclose_reuse();
   if (!strcmp(s, "sync")) return sc_syncall(0);
   if (!strcmp(s, "syncfs")) return sc_syncall(1);
+  if (!strcmp(s, "rwf-sync")) return sc_rwf_sync(arg);
+  if (!strcmp(s, "escape")) return sc_escape();
+  if (!strcmp(s, "subcreate")) return sc_subcreate();
   return 2;
 }

@@ -1,7 +1,8 @@
-/* fuzz_test.c — deterministic fuzzing of faultfs's three decoders (plan text, trace file,
- * undo log): random and mutated inputs must never crash (run under ASan+UBSan), a plan that
- * parses must format canonically and reparse equal, and a rollback of a hostile undo log
- * must never touch anything outside the data dir. */
+/* fuzz_test.c — deterministic fuzzing of faultfs's decoders (plan text, trace file, undo
+ * log, handshake file): random and mutated inputs must never crash (run under ASan+UBSan), a
+ * plan that parses must format canonically and reparse equal, and a rollback of a hostile
+ * undo log must never touch anything outside the data dir. Also the data-dir comparison
+ * (unseen.c) on a known case: it names exactly the paths no undo record covers. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -175,11 +176,134 @@ static void rollback_of_hostile_log_stays_inside_the_data_dir(void **st) {
   assert_int_equal(system(cmd), 0);
 }
 
+static void write_log(const char *state, unsigned char *log, size_t used) {
+  char p[512];
+  ffs_undo_hdr h = {0};
+  memcpy(h.magic, FFS_UNDO_MAGIC, 8);
+  h.version = FFS_UNDO_VERSION;
+  h.used = used;
+  memcpy(log, &h, sizeof h);
+  snprintf(p, sizeof p, "%s/%s", state, FFS_STATE_UNDO);
+  int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, log, 64 + used), (ssize_t)(64 + used));
+  close(fd);
+}
+
+/* The comparison after a run names exactly the paths no undo record covers. */
+static void unseen_changes_name_only_untracked_paths(void **st) {
+  char base[] = "/tmp/ffs-unseen-XXXXXX", data[256], state[256], p[512], list[512];
+  unsigned char *log = calloc(1, 1 << 14);
+  ffs_snap *before = NULL;
+  size_t used = 0;
+  assert_non_null(mkdtemp(base));
+  snprintf(data, sizeof data, "%s/data", base);
+  snprintf(state, sizeof state, "%s/state", base);
+  mkdir(data, 0755);
+  mkdir(state, 0755);
+  snprintf(p, sizeof p, "%s/old", data), put(p, "old");
+  snprintf(p, sizeof p, "%s/gone", data), put(p, "gone");
+  snprintf(p, sizeof p, "%s/same", data), put(p, "same");
+  snprintf(p, sizeof p, "%s/d1", data), mkdir(p, 0755);
+  assert_int_equal(ffs_snap_take(data, &before), 0);
+  /* tracked: a created, old dirtied, d1 renamed to d2 (with d2/x inside it) */
+  snprintf(p, sizeof p, "%s/a", data), put(p, "a");
+  snprintf(p, sizeof p, "%s/old", data), put(p, "old, longer");
+  char ren[] = "d1\0d2";
+  snprintf(p, sizeof p, "%s/d2", data);
+  char from[512];
+  snprintf(from, sizeof from, "%s/d1", data);
+  assert_int_equal(rename(from, p), 0);
+  snprintf(p, sizeof p, "%s/d2/x", data), put(p, "x");
+  used = add_rec(log, used, FFS_U_CREATE, -1, 0, 0, 0, "a", 2);
+  used = add_rec(log, used, FFS_U_DIRTY, 0, 0, 0, 0, "old", 4);
+  used = add_rec(log, used, FFS_U_RENAME, -1, 0, UINT64_MAX, 0, ren, sizeof ren);
+  /* behind the shim's back: u created, gone removed, nothing else */
+  snprintf(p, sizeof p, "%s/u", data), put(p, "u");
+  snprintf(p, sizeof p, "%s/gone", data), unlink(p);
+  write_log(state, log, used);
+  assert_int_equal(ffs_unseen_changes(data, before, state, list, sizeof list), 2);
+  assert_string_equal(list, "u (created), gone (removed)");
+  /* no undo log at all: the shim tracked nothing, so everything that changed is named */
+  snprintf(p, sizeof p, "%s/%s", state, FFS_STATE_UNDO), unlink(p);
+  assert_int_equal(ffs_unseen_changes(data, before, state, list, sizeof list), 7);
+  /* a small buffer is cut with "..." and stays terminated */
+  assert_int_equal(ffs_unseen_changes(data, before, state, list, 12), 7);
+  assert_string_equal(list + strlen(list) - 3, "...");
+  ffs_snap_free(before);
+  free(log);
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
+  assert_int_equal(system(cmd), 0);
+}
+
+/* Hostile undo logs and handshake files: never a crash, a bounded answer. */
+static void unseen_readers_survive_hostile_logs_and_handshakes(void **st) {
+  static const char *const paths[] = {"a", "sub", "sub/c", "../x", "/etc/passwd", "..", "", "d"};
+  char base[] = "/tmp/ffs-fuzz-unseen-XXXXXX", data[256], state[256], hs[512], list[256];
+  unsigned char *log = calloc(1, 1 << 16);
+  assert_non_null(mkdtemp(base));
+  snprintf(data, sizeof data, "%s/data", base);
+  snprintf(state, sizeof state, "%s/state", base);
+  snprintf(hs, sizeof hs, "%s/%s", state, FFS_STATE_HANDSHAKE);
+  mkdir(data, 0755);
+  mkdir(state, 0755);
+  for (int it = 0; it < 300; it++) {
+    size_t used = 0;
+    for (int k = 0, n = 1 + (int)(rnd() % 10); k < n; k++) {
+      char pl[64];
+      const char *p1 = paths[rnd() % 8], *p2 = paths[rnd() % 8];
+      size_t l1 = strlen(p1) + 1, l2 = strlen(p2) + 1;
+      memcpy(pl, p1, l1);
+      memcpy(pl + l1, p2, l2);
+      size_t plen = rnd() % 4 == 0 ? (size_t)(rnd() % 20) : l1 + l2;
+      used = add_rec(log, used, 1 + (uint32_t)(rnd() % 15), -1, rnd(), rnd(), rnd(), pl, plen);
+    }
+    if (rnd() % 4 == 0) used += rnd() % 64; /* used beyond the records */
+    write_log(state, log, used);
+    if (rnd() % 3 == 0) { /* a record whose len lies */
+      ffs_urec r;
+      memcpy(&r, log + 64, sizeof r);
+      r.len = (uint32_t)rnd();
+      memcpy(log + 64, &r, sizeof r);
+      write_log(state, log, used);
+    }
+    int n = ffs_unseen_changes(data, NULL, state, list, sizeof list);
+    assert_true(n >= 0 || n == FFS_EIO || n == FFS_ENOMEM);
+    assert_true(strlen(list) < sizeof list);
+    /* handshake: random lines, some complete, some not */
+    char text[512];
+    size_t tl = 0;
+    for (int k = 0; k < 8 && tl < 400; k++) {
+      static const char *const words[] = {"loaded", "refused-io_uring_setup", "loaded ", "x", ""};
+      tl += (size_t)snprintf(text + tl, sizeof text - tl, "%s %lld %s%s", words[rnd() % 5],
+                             (long long)(rnd() % 3 ? rnd() % 70000 : rnd()), rnd() % 2 ? "/bin/sh" : "",
+                             rnd() % 4 ? "\n" : "");
+    }
+    for (size_t k = 0; k < tl; k++)
+      if (rnd() % 50 == 0) text[k] = (char)rnd();
+    int fd = open(hs, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_int_equal(write(fd, text, tl), (ssize_t)tl);
+    close(fd);
+    ffs_handshake h;
+    assert_int_equal(ffs_handshake_read(hs, &h), 0);
+    assert_true(h.nloaded + h.nrefused == h.n);
+    for (size_t k = 0; k < h.n; k++) assert_true(h.v[k].pid > 0);
+    ffs_handshake_free(&h);
+  }
+  free(log);
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
+  assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(plan_parser_survives_random_and_mutated_text),
       cmocka_unit_test(trace_reader_survives_random_bytes),
       cmocka_unit_test(rollback_of_hostile_log_stays_inside_the_data_dir),
+      cmocka_unit_test(unseen_changes_name_only_untracked_paths),
+      cmocka_unit_test(unseen_readers_survive_hostile_logs_and_handshakes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

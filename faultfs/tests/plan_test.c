@@ -162,6 +162,7 @@ static void fired_record_prefers_the_fatal_firing(void **st) {
   char dir[] = "/tmp/ffs-fired-XXXXXX", path[256];
   ffs_fired f;
   assert_non_null(mkdtemp(dir));
+  assert_int_equal(ffs_state_claim(dir, NULL, 0), 0);
   assert_int_equal(ffs_fired_read(dir, &f), FFS_ENOTFIRED);
   snprintf(path, sizeof path, "%s/%s", dir, FFS_STATE_FIRED);
   FILE *fp = fopen(path, "w");
@@ -179,6 +180,8 @@ static void fired_record_prefers_the_fatal_firing(void **st) {
   assert_int_equal(f.killed, 0);
   assert_int_equal(ffs_state_clear(dir), 0);
   assert_int_equal(ffs_fired_read(dir, &f), FFS_ENOTFIRED);
+  snprintf(path, sizeof path, "%s/%s", dir, FFS_STATE_MARKER);
+  unlink(path);
   rmdir(dir);
 }
 

@@ -28,9 +28,9 @@ grep -q "fired: rule 0 (eio) on write #2 at call 2 'f'" "$base/err" || fail "fir
 grep -q "^2 write f off=-1 len=6 res=-5 \[FIRED\]" "$base/tr" || fail "trace: $(cat "$base/tr")"
 grep -q "^5 fsync f" "$base/tr" || fail "fsync not counted: $(cat "$base/tr")"
 
-echo "== the same static binary under preload: nothing is seen"
-run 0 --backend preload --plan 'eio@write#2' --dir "$base/d" -- "$sprog" write "$base/d/f"
-grep -q "did not fire" "$base/err" || fail "preload saw a static binary?: $(cat "$base/err")"
+echo "== the same static binary under preload: an error, never a pass"
+run 2 --backend preload --plan 'eio@write#2' --dir "$base/d" -- "$sprog" write "$base/d/f"
+grep -q "ERROR: the shim was not loaded" "$base/err" || fail "preload saw a static binary?: $(cat "$base/err")"
 
 echo "== auto: seccomp for the static build, preload for the dynamic build"
 run 0 --plan 'enospc@write#3' --dir "$base/d" -- "$sprog" write "$base/d/f"

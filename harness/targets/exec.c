@@ -31,11 +31,18 @@
  *   (5) Replies are parsed by pc_exec_parse_reply only (exec_proto.h); a reply
  *       outside the grammar fails the op with the reason and desynchronises the
  *       session (every later op fails).
+ *   (6) When FAULTFS_HANDSHAKE is set (the driver child of a case), a freshly
+ *       spawned program must prove, once it answered `open`, that the shim is
+ *       loaded in every process of its process group (its handshake line, or the
+ *       shim mapped in a forked child): else open fails with PC_ENOSHIM and the
+ *       case is an ERROR. A static binary would otherwise run unwatched and pass.
  */
 #define _GNU_SOURCE
 #include "targets.h"
 #include "exec_proto.h"
 
+#include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -532,6 +539,85 @@ static int call_ok(ex_target *t, const char *op) {
   return rc;
 }
 
+/* ---- invariant (6): is the shim loaded in the program? ---- */
+
+/* Process group of pid from /proc/PID/stat (field 5, after the parenthesised name). */
+static int proc_pgrp(int pid) {
+  char path[64], buf[512], *rp;
+  int fd, pgrp = -1;
+  ssize_t n;
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) return -1;
+  n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  if (!(rp = strrchr(buf, ')')) || sscanf(rp + 1, " %*c %*d %d", &pgrp) != 1) return -1;
+  return pgrp;
+}
+
+/* 1 if the file `lib` is mapped in pid (a forked child keeps its parent's shim). */
+static int proc_maps_has(int pid, const char *lib) {
+  char path[64], line[4352];
+  FILE *f;
+  int found = 0;
+  snprintf(path, sizeof path, "/proc/%d/maps", pid);
+  if (!lib[0] || !(f = fopen(path, "re"))) return 0;
+  while (!found && fgets(line, sizeof line, f)) {
+    char *nl = strchr(line, '\n'), *sl = strchr(line, '/');
+    if (nl) *nl = '\0';
+    found = sl && !strcmp(sl, lib);
+  }
+  fclose(f);
+  return found;
+}
+
+/* First process of the group pgid whose current image shows no sign of the shim, or 0. */
+static int unwatched_member(int pgid, const ffs_handshake *hs, const char *lib, char *exe, size_t exelen) {
+  DIR *d = opendir("/proc");
+  struct dirent *e;
+  int bad = 0;
+  if (!d) return 0;
+  while (!bad && (e = readdir(d))) {
+    char link[64];
+    int pid = atoi(e->d_name);
+    ssize_t n;
+    if (pid <= 0 || proc_pgrp(pid) != pgid) continue;
+    snprintf(link, sizeof link, "/proc/%d/exe", pid);
+    if ((n = readlink(link, exe, exelen - 1)) <= 0) continue; /* exited meanwhile */
+    exe[n] = '\0';
+    if (!ffs_handshake_loaded(hs, pid, exe) && !proc_maps_has(pid, lib)) bad = pid;
+  }
+  closedir(d);
+  return bad;
+}
+
+static int check_shim(ex_target *t, const char *hspath, char *msg, size_t len) {
+  char lib[4096] = "", exe[4096] = "";
+  Dl_info di;
+  void *cfg = dlsym(RTLD_DEFAULT, FFS_SHIM_CONFIGURE_SYM);
+  int bad = 0;
+  if (cfg && dladdr(cfg, &di) && di.dli_fname) {
+    if (!realpath(di.dli_fname, lib)) snprintf(lib, sizeof lib, "%s", di.dli_fname);
+  }
+  /* a process of the group may be between exec and the loader running the shim's
+   * constructor: look again for up to ~0.5 s before calling it unwatched */
+  for (int round = 0; round < 50; round++) {
+    ffs_handshake hs;
+    if (ffs_handshake_read(hspath, &hs) < 0) {
+      snprintf(msg, len, "exec: cannot read the shim's handshake file %s", hspath);
+      return PC_ESETUP;
+    }
+    bad = unwatched_member(t->p.pid, &hs, lib, exe, sizeof exe);
+    ffs_handshake_free(&hs);
+    if (!bad) return 0;
+    nanosleep(&(struct timespec){0, 10000000}, NULL);
+  }
+  snprintf(msg, len, "exec: the shim was not loaded in '%s' (pid %d, %s): static binary? powercut "
+           "cannot see, count or fault what it does", t->conf.cmd, bad, exe);
+  return PC_ENOSHIM;
+}
+
 static int t_open(const char *dir, const char *opts, const char *wopts, void **h, char *msg,
                   size_t len) {
   ex_target *t;
@@ -547,6 +633,7 @@ static int t_open(const char *dir, const char *opts, const char *wopts, void **h
     free(parked.buf);
     have_parked = 0;
   }
+  int fresh = 0;
   if (have_parked && !strcmp(parked.cmd, t->conf.cmd)) {
     t->p = parked;
     have_parked = 0;
@@ -556,12 +643,17 @@ static int t_open(const char *dir, const char *opts, const char *wopts, void **h
       have_parked = 0;
     }
     if ((rc = spawn(&t->conf, dir, &t->p, msg, len))) goto fail;
+    fresh = 1;
   }
   t->reqlen = 0;
   if ((rc = req_str(t, "open ")) || (rc = req_str(t, dir)) || (rc = req_str(t, "\n"))) goto fail;
   if ((rc = call_ok(t, "open"))) {
     snprintf(msg, len, "%s", t->msg);
     goto fail;
+  }
+  {
+    const char *hs = getenv(FFS_ENV_HANDSHAKE);
+    if (fresh && hs && *hs && (rc = check_shim(t, hs, msg, len))) goto fail;
   }
   *h = t;
   return 0;

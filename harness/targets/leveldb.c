@@ -1,6 +1,6 @@
 /*
  * leveldb.c - the `leveldb` target: LevelDB through its C API (leveldb/c.h),
- * linked in-process. Built when libleveldb-dev is present (PC_HAVE_LEVELDB).
+ * linked in-process. Built as a plugin when libleveldb-dev is present.
  *
  * Options (k=v, unknown names are errors):
  *   sync=0|1              1: every write uses WriteOptions.sync=true; 0 (default):

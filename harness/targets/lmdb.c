@@ -1,7 +1,7 @@
 /*
  * lmdb.c - the `lmdb` target: LMDB (lmdb.h) with one unnamed database in the
  * environment DIR (data.mdb), linked in-process. Built when liblmdb-dev is
- * present (PC_HAVE_LMDB).
+ * present, as a plugin.
  *
  * Options (k=v, unknown names are errors):
  *   nosync=0|1       MDB_NOSYNC: no fsync at commit

@@ -37,11 +37,16 @@ int pc_opt_u64(const char *name, const char *val, uint64_t *out, char *msg, size
   errno = 0;
   if (val[0] < '0' || val[0] > '9') goto bad;
   unsigned long long v = strtoull(val, &end, 10);
-  if (errno) goto bad;
-  if (*end == 'k' || *end == 'K') mult = 1024, end++;
-  else if (*end == 'm' || *end == 'M') mult = 1024 * 1024, end++;
-  else if (*end == 'g' || *end == 'G') mult = 1024ull * 1024 * 1024, end++;
+  if (errno == ERANGE) mult = 0; /* out of range, said below once the suffix is checked */
+  else if (errno) goto bad;
+  if (*end == 'k' || *end == 'K') mult = mult ? 1024 : 0, end++;
+  else if (*end == 'm' || *end == 'M') mult = mult ? 1024 * 1024 : 0, end++;
+  else if (*end == 'g' || *end == 'G') mult = mult ? 1024ull * 1024 * 1024 : 0, end++;
   if (*end) goto bad;
+  if (!mult || v > UINT64_MAX / mult) {
+    snprintf(msg, len, "option %s: '%s' is out of range", name, val);
+    return PC_EINVAL;
+  }
   *out = v * mult;
   return 0;
 bad:

@@ -1,44 +1,57 @@
 /*
- * registry.c - the targets, by name: built in (sofadb, sofadb-nosync, exec),
- * the test-only broken-engine corpus, and peer plugins.
+ * registry.c - the targets, by name: built in (sofadb, exec), peer plugins,
+ * and the test-only ones (sofadb-nosync, the broken-engine corpus), which the
+ * installed powercut does not have (test_targets.c).
  *
- * A peer plugin is lib/powercut/pc_target_<name>.so beside the executable's
- * bin/ (or in $POWERCUT_PLUGIN_DIR). It is dlopened the first time its name is
- * asked for and stays loaded; children forked afterwards inherit it.
+ * A peer plugin is pc_target_<name>.so in <libdir>/powercut/ of the prefix the
+ * executable is in, or in build/lib/powercut/ (or in $POWERCUT_PLUGIN_DIR). It
+ * is dlopened the first time its name is asked for and stays loaded; children
+ * forked afterwards inherit it.
  */
 #define _GNU_SOURCE
 #include "targets.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const pc_target *const builtin[] = {
   &pc_target_sofadb,
-  &pc_target_sofadb_nosync,
   NULL,
 };
 
-static const pc_target *const *const lists[] = {builtin, pc_peer_targets, pc_corpus_targets};
+static const pc_target *const *const lists[] = {builtin, pc_peer_targets};
+#define NLISTS (sizeof lists / sizeof *lists)
+
+/* the i-th list of in-process targets (NULL after the last): lists[], then the test-only ones */
+static const pc_target *const *list_at(size_t i) {
+  return i < NLISTS ? lists[i] : pc_test_target_lists[i - NLISTS];
+}
 
 #define MAX_PLUGINS 16
 static const pc_target *plugins[MAX_PLUGINS];
 static size_t nplugins;
 
+/* $POWERCUT_PLUGIN_DIR, else <libdir>/powercut beside the executable: the first of
+ * ffs_exe_libdirs() (installed prefix, build tree) where it exists */
 static const char *plugin_dir(void) {
-  static char dir[PATH_MAX];
-  char exe[PATH_MAX];
-  ssize_t n;
+  static char dir[FFS_PATH_MAX + 16];
+  char libdirs[FFS_LIBDIRS_MAX][FFS_PATH_MAX];
+  struct stat st;
+  int n;
   const char *env = getenv("POWERCUT_PLUGIN_DIR");
   if (env && *env) return env;
   if (dir[0]) return dir;
-  if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) < 0) return NULL;
-  exe[n] = '\0';
-  snprintf(dir, sizeof dir, "%s/../lib/powercut", dirname(exe));
+  if (!(n = ffs_exe_libdirs(libdirs))) return NULL;
+  for (int i = 0; i < n; i++) {
+    snprintf(dir, sizeof dir, "%s/powercut", libdirs[i]);
+    if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) return dir;
+  }
+  snprintf(dir, sizeof dir, "%s/powercut", libdirs[0]); /* none yet: name the installed one */
   return dir;
 }
 
@@ -76,8 +89,8 @@ static const pc_target *load_plugin(const char *name) {
 }
 
 const pc_target *pc_target_find(const char *name) {
-  for (size_t l = 0; l < sizeof lists / sizeof *lists; l++)
-    for (const pc_target *const *t = lists[l]; *t; t++)
+  for (size_t l = 0; list_at(l); l++)
+    for (const pc_target *const *t = list_at(l); *t; t++)
       if (!strcmp((*t)->name, name)) return *t;
   return load_plugin(name);
 }
@@ -93,8 +106,8 @@ size_t pc_target_all(const pc_target **out, size_t max) {
   struct dirent *e;
   char *names[MAX_PLUGINS];
   size_t nn = 0;
-  for (size_t l = 0; l < sizeof lists / sizeof *lists; l++)
-    for (const pc_target *const *t = lists[l]; *t; t++)
+  for (size_t l = 0; list_at(l); l++)
+    for (const pc_target *const *t = list_at(l); *t; t++)
       if (n < max) out[n++] = *t;
   if (dir && (d = opendir(dir))) {
     while ((e = readdir(d)) && nn < MAX_PLUGINS) {

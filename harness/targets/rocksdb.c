@@ -1,6 +1,6 @@
 /*
  * rocksdb.c - the `rocksdb` target: RocksDB through its C API (rocksdb/c.h),
- * linked in-process. Built when librocksdb-dev is present (PC_HAVE_ROCKSDB).
+ * linked in-process. Built as a plugin when librocksdb-dev is present.
  *
  * Options (k=v, unknown names are errors):
  *   sync=0|1               1: every write uses WriteOptions.sync=true; 0 (default):

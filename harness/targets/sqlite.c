@@ -1,7 +1,7 @@
 /*
  * sqlite.c - the `sqlite` target: SQLite (sqlite3.h) as a key-value table
  * kv(k BLOB PRIMARY KEY, v BLOB) in DIR/kv.sqlite, linked in-process. Built when
- * libsqlite3-dev is present (PC_HAVE_SQLITE).
+ * libsqlite3-dev is present, as a plugin.
  *
  * Options (k=v, unknown names are errors); defaults are SQLite's own:
  *   journal_mode=delete|truncate|persist|wal|memory|off   (default delete)

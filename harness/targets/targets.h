@@ -14,4 +14,7 @@ extern const pc_target pc_target_sofadb_nosync;
 /* NULL-terminated lists defined in targets/peers.c and corpus/corpus.c */
 extern const pc_target *const pc_peer_targets[];
 extern const pc_target *const pc_corpus_targets[];
+/* NULL-terminated list of those lists of test-only targets: test_targets.c (in
+ * libpc_harness.a), or no_test_targets.c (empty, linked into the installed powercut) */
+extern const pc_target *const *const pc_test_target_lists[];
 #endif

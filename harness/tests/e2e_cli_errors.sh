@@ -15,9 +15,9 @@ expect() { # expect WANT_RC PATTERN -- ARGS...
   n=$((n+1))
 }
 expect 2 "unknown command" -- frobnicate
-expect 2 "plan" -- run --target sofadb --workload mixed --seed 1 --fault 'crush@fsync#1'
-expect 2 "plan" -- run --target sofadb --workload mixed --seed 1 --fault 'crash@fsnyc#1'
-expect 2 "plan" -- run --target sofadb --workload mixed --seed 1 --fault 'crash@fsync#0'
+expect 2 "plan:1: unknown action 'crush'" -- run --target sofadb --workload mixed --seed 1 --fault 'crush@fsync#1'
+expect 2 "plan:7: unknown op 'fsnyc'" -- run --target sofadb --workload mixed --seed 1 --fault 'crash@fsnyc#1'
+expect 2 "plan:13: bad N: calls are counted from 1" -- run --target sofadb --workload mixed --seed 1 --fault 'crash@fsync#0'
 expect 2 "unknown target" -- run --target nosuchdb --workload mixed --seed 1 --fault none
 expect 2 "workload" -- run --target sofadb --workload nosuch --seed 1 --fault none
 expect 2 "workload" -- run --target sofadb --workload mixed:opz=3 --seed 1 --fault none
@@ -29,7 +29,7 @@ expect 2 "unknown model" -- repro 'pc1/sofadb/mixed/1/zfs/none'
 expect 2 "cases N or --time" -- campaign --target sofadb
 expect 2 "shard" -- campaign --target sofadb --cases 3 --shard 3/2
 expect 2 "fault kind" -- campaign --target sofadb --cases 3 --faults crash,boom
-expect 2 "duration" -- campaign --target sofadb --time 5parsecs
+expect 2 "--time: '5parsecs' is not a duration" -- campaign --target sofadb --time 5parsecs
 expect 2 "merging shards needs --out" -- report "$T/a" "$T/b"
 expect 2 "no such file|cannot|missing" -- report "$T/nonexistent"
 expect 0 "usage: powercut run" -- run --help

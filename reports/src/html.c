@@ -410,6 +410,11 @@ int rpt_write_html(const rpt_set *s, FILE *f) {
   else
     fprintf(f, "<div class=\"status warn\">no violation; %zu case%s could not "
                "run</div>", st.nerror, st.nerror == 1 ? "" : "s");
+  if (rpt__interrupted(s)) {
+    fputs("<div class=\"status warn\" id=\"interrupted\">interrupted by ", f);
+    rpt__xml_text(f, rpt__interrupted(s));
+    fprintf(f, ": only the %zu cases verified before it</div>", st.ncases);
+  }
   fputs("</header>\n<p class=\"lead\">target ", f);
   distinct(f, s, offsetof(rpt_case, target));
   fputs(" · workload ", f);

@@ -73,6 +73,8 @@ int rpt__stats_compute(const rpt_set *s, rpt__stats *st);
 void rpt__stats_free(rpt__stats *st);
 int rpt__verdict_col(const rpt__stats *st, const char *verdict);
 int rpt__is_pass(const rpt_case *c);
+/* The signal that interrupted a shard of the set ("SIGINT"...), NULL if none. */
+const char *rpt__interrupted(const rpt_set *s);
 int rpt__is_error(const rpt_case *c);   /* ERROR: a harness/setup error */
 
 /* Escapers. Each writes s to f; bytes that are not valid UTF-8, and control

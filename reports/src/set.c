@@ -60,6 +60,7 @@ static void meta_free(rpt_meta *m) {
   free(m->shard);
   free(m->argv);
   free(m->source);
+  free(m->interrupted);
 }
 
 void rpt_set_free(rpt_set *s) {
@@ -142,7 +143,8 @@ int rpt_set_add_meta(rpt_set *s, const rpt_meta *m) {
   d->shard = rpt__strdup(m->shard);
   d->argv = rpt__strdup(m->argv);
   d->source = rpt__strdup(m->source);
-  if (!d->shard || !d->argv || !d->source) {
+  d->interrupted = rpt__strdup(m->interrupted);
+  if (!d->shard || !d->argv || !d->source || !d->interrupted) {
     meta_free(d);
     return RPT_ENOMEM;
   }
@@ -154,6 +156,12 @@ size_t rpt_set_count(const rpt_set *s) { return s ? s->ncases : 0; }
 const rpt_case *rpt_set_case(const rpt_set *s, size_t i) {
   return s && i < s->ncases ? &s->cases[i] : NULL;
 }
+const char *rpt__interrupted(const rpt_set *s) {
+  for (size_t i = 0; s && i < s->nmetas; i++)
+    if (s->metas[i].interrupted && *s->metas[i].interrupted) return s->metas[i].interrupted;
+  return NULL;
+}
+
 size_t rpt_set_meta_count(const rpt_set *s) { return s ? s->nmetas : 0; }
 const rpt_meta *rpt_set_meta(const rpt_set *s, size_t i) {
   return s && i < s->nmetas ? &s->metas[i] : NULL;
@@ -307,7 +315,8 @@ static int load_meta(rpt_set *s, const char *path, char *err, size_t errlen) {
   }
   if (meta_str(o, "shard", &m.shard) || meta_str(o, "argv", &m.argv) ||
       meta_num(o, "elapsed_s", &m.elapsed_s) || meta_num(o, "cases", &cases) ||
-      meta_num(o, "states_per_s", &m.states_per_s) || meta_num(o, "jobs", &jobs)) {
+      meta_num(o, "states_per_s", &m.states_per_s) || meta_num(o, "jobs", &jobs) ||
+      meta_str(o, "interrupted", &m.interrupted)) {
     rpt__seterr(err, errlen, "%s: malformed meta.json: a field has the wrong type", path);
     goto fail;
   }

@@ -90,6 +90,10 @@ int rpt_write_summary_json(const rpt_set *s, FILE *f) {
       add_i64(root, "errors", (int64_t)nerr) ||
       add_i64(root, "fired", (int64_t)st.nfired))
     goto fail;
+  /* a run stopped by a signal: the counts cover only the cases verified before it */
+  if (rpt__interrupted(s) ? !cJSON_AddStringToObject(root, "interrupted", rpt__interrupted(s))
+                          : !cJSON_AddNullToObject(root, "interrupted"))
+    goto fail;
   /* every known verdict (zeros included) so consumers can rely on the keys */
   if (!(o = cJSON_AddObjectToObject(root, "verdicts"))) goto fail;
   for (v = 0; v < rpt__nverdicts; v++) {
@@ -196,6 +200,9 @@ void rpt_print_summary(const rpt_set *s, FILE *f) {
     fprintf(f, " (%zu violations, %zu harness errors)", st.nfail - st.nerror,
             st.nerror);
   fputc('\n', f);
+  if (rpt__interrupted(s))
+    fprintf(f, "  INTERRUPTED by %s: only the %zu cases verified before it are counted\n",
+            rpt__interrupted(s), st.ncases);
   if (st.nshards > 0) {
     fprintf(f, "  throughput: %.0f crash states/s", st.states_per_s);
     if (st.nshards > 1)

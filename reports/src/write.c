@@ -92,7 +92,9 @@ static int write_merged_meta(const rpt_set *s, FILE *f) {
   cJSON *o = cJSON_CreateObject();
   const char *shard = s->nmetas == 1 ? s->metas[0].shard : "merged";
   const char *argv = s->nmetas == 1 ? s->metas[0].argv : "";
+  const char *intr = "";
   for (i = 0; i < s->nmetas; i++) {
+    if (s->metas[i].interrupted && *s->metas[i].interrupted) intr = s->metas[i].interrupted;
     if (s->metas[i].elapsed_s > elapsed) elapsed = s->metas[i].elapsed_s;
     sps += s->metas[i].states_per_s;
     cases += s->metas[i].cases;
@@ -104,6 +106,7 @@ static int write_merged_meta(const rpt_set *s, FILE *f) {
       !cJSON_AddNumberToObject(o, "states_per_s", sps) ||
       !cJSON_AddNumberToObject(o, "jobs", (double)jobs) ||
       !cJSON_AddStringToObject(o, "argv", argv) ||
+      (*intr && !cJSON_AddStringToObject(o, "interrupted", intr)) ||
       !(text = cJSON_Print(o)))
     goto fail;
   fputs(text, f);
@@ -156,7 +159,7 @@ static int rebase_kept(const rpt_set *s, const char *out_dir, rpt_set *view,
   *owned = NULL;
   *nowned = 0;
   if (!(view->cases = malloc((s->ncases + 1) * sizeof *view->cases))) return rc;
-  memcpy(view->cases, s->cases, s->ncases * sizeof *view->cases);
+  if (s->ncases) memcpy(view->cases, s->cases, s->ncases * sizeof *view->cases); /* none: cases is NULL */
   if (!(rel = calloc(s->nsources + 1, sizeof *rel))) goto fail;
   for (src = 0; src < s->nsources; src++) {
     char *dir = strdup(s->sources[src]), *slash;

@@ -18,7 +18,7 @@ sst_truncated)
 sst_bitflip_data)
   flip "$SST" $(($(size_of "$SST") / 2))
   run "$SOFADB" "$D" check; expect_rc 3; expect_out "$SSTN: block at offset"; expect_out "checksum mismatch"
-  run "$SOFADB" "$D" scan; expect_rc 3; expect_out "corruption" ;;
+  run "$SOFADB" "$D" scan; expect_rc 3; expect_out "scan: corruption: $D/$SSTN: block at offset"; expect_out "checksum mismatch" ;;
 sst_bitflip_footer)
   s=$(size_of "$SST"); flip "$SST" $((s - 4))
   run "$SOFADB" "$D" check; expect_rc 3; expect_out "$SSTN: offset $((s - 48)): bad footer magic"

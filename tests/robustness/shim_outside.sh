@@ -4,7 +4,8 @@
 # 'crash@write#5'` writes a file outside the data dir (before and after some
 # writes inside it) and is cut by the power loss at its 5th write inside; the
 # outside files must be exactly as the program left them and a pre-existing
-# outside file untouched, while the data dir is rolled back.
+# outside file untouched, while the data dir is rolled back. The state dir holds
+# only the shim's files and the handshake file `faultfs run` created there.
 # (faultfs_e2e_test writes_outside_the_data_dir_are_untouched proves the same
 # in-process for renames across the boundary; this test goes through the CLI.)
 . "$(dirname "$0")/lib.sh"
@@ -32,6 +33,6 @@ cmp -s "$T/out/b" "$T/expect" || fail "outside file b is not what the program wr
 # inside: never synced, so the power cut rolled f back to nothing
 [ -s "$T/d/f" ] && fail "unsynced data survived the power cut: $(cat "$T/d/f")"
 for f in "$T/state"/*; do
-  case "$(basename "$f")" in undo|fired|v*) ;; *) fail "unexpected file in the state dir: $f" ;; esac
+  case "$(basename "$f")" in undo|fired|handshake|v*) ;; *) fail "unexpected file in the state dir: $f" ;; esac
 done
 echo "ok: shim stays inside"

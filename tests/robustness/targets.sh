@@ -12,8 +12,9 @@ hang)
     --workload mixed:ops=5 --seed 1 --fault none
   end=$(date +%s)
   expect_rc 1
-  case "$OUT" in *"verdict: RECOVERY_HANG"*|*"verdict: RECOVERY_FAILED"*) ;; *) fail "no hang verdict: $OUT" ;; esac
-  expect_out "no reply from 'sleep 1007' within 1000 ms"
+  # the exec target's reply timeout is a hang (PC_ETIMEOUT from open), never a failed open
+  expect_out "verdict: RECOVERY_HANG"
+  expect_out "explain: recovery hung: exec: no reply from 'sleep 1007' within 1000 ms"
   [ $((end - start)) -le 20 ] || fail "took $((end - start)) s for a 1 s reply timeout"
   sleep 0.2
   left=$(pgrep -f 'sleep 1007')

@@ -1,0 +1,12 @@
+/*
+ * test_targets.c - the test-only in-process targets: sofadb-nosync and the
+ * broken-engine corpus (docs/corpus.md). Only build/bin/powercut and the test
+ * programs know them. The installed powercut links no_test_targets.c, whose
+ * empty pc_test_target_lists keeps the linker from taking this file, and with
+ * it the corpus, out of libpc_harness.a: so define nothing else here.
+ */
+#include "targets.h"
+
+static const pc_target *const nosync[] = {&pc_target_sofadb_nosync, NULL};
+
+const pc_target *const *const pc_test_target_lists[] = {nosync, pc_corpus_targets, NULL};
