@@ -1,14 +1,13 @@
-/* decide.c — the plan decision, the fired record and the trace record writer, shared by
- * the seccomp supervisor (seccomp_sup.c) and meant for the preload shim: every choice is
- * a function of (seed, plan, call index, path). */
+/* decide.c — the plan decision and the encoding of fired lines and trace records, shared
+ * by the preload shim (shim.c) and the seccomp supervisor (seccomp_sup.c); each does its
+ * own I/O (the shim through its real_* pointers). Every choice is a function of (seed,
+ * plan, call index, path). */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ffs_sc.h"
 
@@ -44,25 +43,17 @@ void ffs__decide(const ffs_plan *plan, uint64_t *counts, ffs_op op, const char *
   }
 }
 
-void ffs__fired_append(const char *state_dir, const ffs_plan *plan, int rule, ffs_op op, uint64_t index, uint64_t match,
-                       const char *rel, unsigned *nfired) {
-  if ((*nfired)++ >= 64 && !ffs_action_is_fatal(plan->rules[rule].action)) return;
-  char path[PATH_MAX], line[PATH_MAX + 128];
-  snprintf(path, sizeof path, "%s/%s", state_dir, FFS_STATE_FIRED);
-  int fd = openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return;
-  int n = snprintf(line, sizeof line, "%d %s %s %llu %llu %s\n", rule, ffs_action_name(plan->rules[rule].action),
+int ffs__fired_line(char *line, size_t cap, const ffs_plan *plan, int rule, ffs_op op, uint64_t index,
+                    uint64_t match, const char *rel, unsigned *nfired) {
+  if ((*nfired)++ >= 64 && !ffs_action_is_fatal(plan->rules[rule].action)) return 0;
+  int n = snprintf(line, cap, "%d %s %s %llu %llu %s\n", rule, ffs_action_name(plan->rules[rule].action),
                    ffs_op_name(op), (unsigned long long)index, (unsigned long long)match, rel);
-  if (n > (int)sizeof line - 1) n = (int)sizeof line - 1;
-  ssize_t w = write(fd, line, (size_t)n);
-  (void)w;
-  close(fd);
+  if (n > (int)cap - 1) n = (int)cap - 1;
+  return n < 0 ? 0 : n;
 }
 
-void ffs__trace_write(int fd, ffs_op op, uint64_t index, uint32_t dur, int64_t off, uint64_t len, int64_t res,
-                      const char *p1, const char *p2) {
-  if (fd < 0) return;
-  unsigned char buf[sizeof(ffs_trec) + 2 * FFS_PATH_MAX];
+size_t ffs__trace_encode(unsigned char *buf, ffs_op op, uint64_t index, uint32_t dur, int64_t off, uint64_t len,
+                         int64_t res, const char *p1, const char *p2) {
   ffs_trec h = {0};
   size_t l1 = p1 ? strlen(p1) : 0, l2 = p2 ? strlen(p2) : 0;
   if (l1 >= FFS_PATH_MAX) l1 = FFS_PATH_MAX - 1;
@@ -79,6 +70,5 @@ void ffs__trace_write(int fd, ffs_op op, uint64_t index, uint32_t dur, int64_t o
   memcpy(buf, &h, sizeof h);
   if (l1) memcpy(buf + sizeof h, p1, l1);
   if (l2) memcpy(buf + sizeof h + l1, p2, l2);
-  ssize_t w = write(fd, buf, h.len);
-  (void)w;
+  return h.len;
 }

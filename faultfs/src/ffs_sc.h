@@ -25,13 +25,15 @@ typedef struct ffs_decision {
  * (torn / short), index the call's global index. */
 FFS_HIDDEN void ffs__decide(const ffs_plan *plan, uint64_t *counts, ffs_op op, const char *rel, uint64_t index,
                             uint64_t seed, uint64_t want, ffs_decision *d);
-/* Appends one line to STATE/fired (docs/faultfs.md "Fired record"). nfired counts the
- * lines so far: non-fatal N+ rules record their first 64 firings. */
-FFS_HIDDEN void ffs__fired_append(const char *state_dir, const ffs_plan *plan, int rule, ffs_op op, uint64_t index,
-                                  uint64_t match, const char *rel, unsigned *nfired);
-/* One trace record (docs/format/trace.md) with one write(2). */
-FFS_HIDDEN void ffs__trace_write(int fd, ffs_op op, uint64_t index, uint32_t dur, int64_t off, uint64_t len,
-                                 int64_t res, const char *p1, const char *p2);
+/* The STATE/fired line of a firing (docs/faultfs.md "Fired record") into line; returns
+ * its length, or 0 when it is not recorded (non-fatal N+ rules record their first 64
+ * firings; nfired counts them). */
+FFS_HIDDEN int ffs__fired_line(char *line, size_t cap, const ffs_plan *plan, int rule, ffs_op op, uint64_t index,
+                               uint64_t match, const char *rel, unsigned *nfired);
+/* One trace record (docs/format/trace.md) into buf (sizeof(ffs_trec) + 2 * FFS_PATH_MAX
+ * bytes); returns its length. */
+FFS_HIDDEN size_t ffs__trace_encode(unsigned char *buf, ffs_op op, uint64_t index, uint32_t dur, int64_t off,
+                                    uint64_t len, int64_t res, const char *p1, const char *p2);
 
 /* ---- seccomp backend ------------------------------------------------------------------ */
 typedef struct ffs_sc_config {

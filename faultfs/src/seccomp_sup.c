@@ -228,6 +228,27 @@ static int classify(const sup_t *s, const struct seccomp_notif *n, scall_t *c) {
   return rel_of_fd(s, tid, fdarg, c->rel);
 }
 
+static void trace(const sup_t *s, ffs_op op, uint64_t index, uint32_t dur, int64_t off, uint64_t len, int64_t res,
+                  const char *p1, const char *p2) {
+  unsigned char buf[sizeof(ffs_trec) + 2 * FFS_PATH_MAX];
+  if (s->cfg->trace_fd < 0) return;
+  size_t n = ffs__trace_encode(buf, op, index, dur, off, len, res, p1, p2);
+  ssize_t w = write(s->cfg->trace_fd, buf, n);
+  (void)w;
+}
+
+static void fired(sup_t *s, int rule, ffs_op op, uint64_t index, const char *rel) {
+  char path[PATH_MAX], line[PATH_MAX + 128];
+  int n = ffs__fired_line(line, sizeof line, s->cfg->plan, rule, op, index, s->counts[rule], rel, &s->nfired);
+  if (n <= 0) return;
+  snprintf(path, sizeof path, "%s/%s", s->cfg->state_dir, FFS_STATE_FIRED);
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  ssize_t w = write(fd, line, (size_t)n);
+  (void)w;
+  close(fd);
+}
+
 static void respond(int fd, struct seccomp_notif *req, struct seccomp_notif_resp *resp, int err) {
   memset(resp, 0, sizeof *resp);
   resp->id = req->id;
@@ -249,7 +270,7 @@ static void handle(sup_t *s, pid_t pid, int lfd, struct seccomp_notif *req, stru
   /* the call may have been interrupted while we read its arguments */
   if (seccomp_notify_id_valid(lfd, req->id) != 0) return;
   if (c.warn) {
-    ffs__trace_write(cfg->trace_fd, c.op, s->index, FFS_DUR_WARN, c.off, c.len, c.enosys ? -ENOSYS : 0, c.rel, NULL);
+    trace(s, c.op, s->index, FFS_DUR_WARN, c.off, c.len, c.enosys ? -ENOSYS : 0, c.rel, NULL);
     respond(lfd, req, resp, c.enosys ? ENOSYS : 0);
     return;
   }
@@ -260,16 +281,16 @@ static void handle(sup_t *s, pid_t pid, int lfd, struct seccomp_notif *req, stru
   int err = 0;
   if (d.rule >= 0) {
     dur |= FFS_DUR_FIRED;
-    ffs__fired_append(cfg->state_dir, cfg->plan, d.rule, c.op, index, s->counts[d.rule], c.rel, &s->nfired);
+    fired(s, d.rule, c.op, index, c.rel);
     if (d.action == FFS_A_KILL) {
-      ffs__trace_write(cfg->trace_fd, c.op, index, dur, c.off, c.len, 0, c.rel, c.rel2);
+      trace(s, c.op, index, dur, c.off, c.len, 0, c.rel, c.rel2);
       s->dead = 1;
       kill_tree(pid);
       return;
     }
     err = d.fail_errno;
   }
-  ffs__trace_write(cfg->trace_fd, c.op, index, dur, c.off, c.len, err ? -(int64_t)err : 0, c.rel, c.rel2);
+  trace(s, c.op, index, dur, c.off, c.len, err ? -(int64_t)err : 0, c.rel, c.rel2);
   respond(lfd, req, resp, err);
 }
 
