@@ -73,6 +73,51 @@ static _Noreturn void child_fail(const char *what, int err) {
   _exit(127);
 }
 
+/* In the child, before exec: filter, listener to the parent over sock, wait for its go.
+ * Returns 0, or -errno with what failed in *what. */
+static int sc_child(int sock, int notify_reads, const char **what) {
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) { *what = "PR_SET_NO_NEW_PRIVS"; return -errno; }
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+  if (!ctx) { *what = "seccomp_init"; return -ENOMEM; }
+  int rc = 0;
+  for (size_t i = 0; i < sizeof sc_calls / sizeof *sc_calls && rc == 0; i++)
+    rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, sc_calls[i], 0);
+  for (size_t i = 0; notify_reads && i < sizeof sc_reads / sizeof *sc_reads && rc == 0; i++)
+    rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, sc_reads[i], 0);
+  /* writable shared mappings: reported (writes through them are not system calls) */
+  if (rc == 0)
+    rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(mmap), 2, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_WRITE, PROT_WRITE),
+                          SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_SHARED, MAP_SHARED));
+  if (rc < 0) { *what = "seccomp_rule_add"; seccomp_release(ctx); return rc; }
+  rc = seccomp_load(ctx);
+  if (rc < 0) { *what = "seccomp_load (kernel without seccomp user notification?)"; seccomp_release(ctx); return rc; }
+  int fd = seccomp_notify_fd(ctx);
+  seccomp_release(ctx);
+  if (fd < 0) { *what = "seccomp_notify_fd"; return fd; }
+  /* from here on, only calls outside the filter until the parent holds the listener */
+  if (send_fd(sock, fd) < 0) { *what = "send listener"; return -errno; }
+  close(fd);
+  char ack;
+  if (read(sock, &ack, 1) != 1) { *what = "wait for the supervisor"; return -EPIPE; }
+  return 0;
+}
+
+int ffs_sc_child_setup(int sock, int notify_reads) {
+  const char *what = "";
+  int rc = sc_child(sock, notify_reads, &what);
+  if (rc < 0) fprintf(stderr, "faultfs: seccomp launcher: %s: %s\n", what, strerror(-rc));
+  return rc < 0 ? FFS_EIO : 0;
+}
+
+/* In the parent: the listener from sock, or -1. */
+static int sc_parent_listener(int sock) { return recv_fd(sock); }
+
+static void sc_parent_go(int sock) {
+  char ack = 'G';
+  ssize_t w = write(sock, &ack, 1);
+  (void)w;
+}
+
 int ffs__sc_launch(char *const argv[], int notify_reads, pid_t *pid, int *listener, char *err, size_t errlen) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
@@ -87,36 +132,17 @@ int ffs__sc_launch(char *const argv[], int notify_reads, pid_t *pid, int *listen
     return FFS_EIO;
   }
   if (p == 0) {
+    const char *what = "";
     close(sv[0]);
     setpgid(0, 0);
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail("PR_SET_NO_NEW_PRIVS", errno);
-    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-    if (!ctx) child_fail("seccomp_init", ENOMEM);
-    int rc = 0;
-    for (size_t i = 0; i < sizeof sc_calls / sizeof *sc_calls && rc == 0; i++)
-      rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, sc_calls[i], 0);
-    for (size_t i = 0; notify_reads && i < sizeof sc_reads / sizeof *sc_reads && rc == 0; i++)
-      rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, sc_reads[i], 0);
-    /* writable shared mappings: reported (writes through them are not system calls) */
-    if (rc == 0)
-      rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(mmap), 2, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_WRITE, PROT_WRITE),
-                            SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_SHARED, MAP_SHARED));
-    if (rc < 0) child_fail("seccomp_rule_add", -rc);
-    rc = seccomp_load(ctx);
-    if (rc < 0) child_fail("seccomp_load (kernel without seccomp user notification?)", -rc);
-    int fd = seccomp_notify_fd(ctx);
-    if (fd < 0) child_fail("seccomp_notify_fd", -fd);
-    /* from here on, only calls outside the filter until the parent holds the listener */
-    if (send_fd(sv[1], fd) < 0) child_fail("send listener", errno);
-    close(fd);
-    char ack;
-    if (read(sv[1], &ack, 1) != 1) _exit(127); /* parent gone */
+    int rc = sc_child(sv[1], notify_reads, &what);
+    if (rc < 0) child_fail(what, -rc);
     close(sv[1]);
     execvp(argv[0], argv);
     child_fail(argv[0], errno);
   }
   close(sv[1]);
-  int fd = recv_fd(sv[0]);
+  int fd = sc_parent_listener(sv[0]);
   if (fd < 0) {
     close(sv[0]);
     int st;
@@ -124,14 +150,85 @@ int ffs__sc_launch(char *const argv[], int notify_reads, pid_t *pid, int *listen
     snprintf(err, errlen, "the launcher could not install the seccomp filter (see its message above)");
     return FFS_EIO;
   }
-  char ack = 'G';
-  ssize_t w = write(sv[0], &ack, 1);
-  (void)w;
+  sc_parent_go(sv[0]);
   close(sv[0]);
   *pid = p;
   *listener = fd;
   return 0;
 }
+
+int ffs_sc_parent_start(int sock, int target, const char *plan, const char *data_dir, uint64_t seed,
+                        const char *state_dir, const char *trace_path, char *err, size_t errlen) {
+  ffs_plan *p = NULL;
+  char rdir[PATH_MAX], rstate[PATH_MAX];
+  if (ffs_plan_parse(plan, &p, err, errlen) < 0) return FFS_EPLAN;
+  if (!ffs__sc_plan_supported(p, err, errlen)) { ffs_plan_free(p); return FFS_EINVAL; }
+  if (!realpath(data_dir, rdir) || !realpath(state_dir, rstate)) {
+    snprintf(err, errlen, "seccomp: data dir %s or state dir %s: %s", data_dir, state_dir, strerror(errno));
+    ffs_plan_free(p);
+    return FFS_ENODIR;
+  }
+  int lfd = sc_parent_listener(sock);
+  if (lfd < 0) {
+    snprintf(err, errlen, "seccomp: the program's launcher sent no listener (see its message above)");
+    ffs_plan_free(p);
+    return FFS_EIO;
+  }
+  pid_t sup = fork();
+  if (sup < 0) {
+    snprintf(err, errlen, "seccomp: fork for the supervisor: %s", strerror(errno));
+    close(lfd);
+    ffs_plan_free(p);
+    return FFS_EIO;
+  }
+  if (sup == 0) { /* the supervisor: lives as long as a task is under the filter */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int tfd = -1;
+    if (trace_path && *trace_path) {
+      tfd = open(trace_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+      if (tfd < 0 || write(tfd, FFS_TRACE_MAGIC, 8) != 8) {
+        fprintf(stderr, "faultfs: seccomp supervisor: trace %s: %s\n", trace_path, strerror(errno));
+        kill(-target, SIGKILL);
+        _exit(2);
+      }
+    }
+    int reads = tfd >= 0;
+    for (size_t k = 0; k < p->nrules; k++)
+      if (ffs__op_matches(p->rules[k].op, FFS_OP_READ) || ffs__op_matches(p->rules[k].op, FFS_OP_PREAD)) reads = 1;
+    ffs_sc_config cfg = {.plan = p, .data_dir = rdir, .state_dir = rstate, .seed = seed, .trace_fd = tfd,
+                         .notify_reads = reads};
+    char e2[512];
+    ffs_state_clear(rstate);
+    const char *hs = getenv(FFS_ENV_HANDSHAKE);
+    if (hs && *hs) { /* announce the watcher (appended, never created: the parent armed it) */
+      int hfd = open(hs, O_WRONLY | O_APPEND | O_CLOEXEC);
+      if (hfd >= 0) {
+        dprintf(hfd, "loaded %d %s\n", (int)target, FFS_HANDSHAKE_SECCOMP);
+        close(hfd);
+      }
+    }
+    sc_parent_go(sock);
+    int rc = ffs__sc_supervise(&cfg, target, lfd, e2, sizeof e2);
+    if (rc < 0) fprintf(stderr, "faultfs: seccomp supervisor: %s\n", e2);
+    _exit(rc < 0 ? 2 : 0);
+  }
+  close(lfd);
+  ffs_plan_free(p);
+  return (int)sup;
+}
+
+int ffs_sc_plan_reads(const char *plan, int tracing) {
+  ffs_plan *p = NULL;
+  char err[256];
+  int reads = tracing;
+  if (ffs_plan_parse(plan, &p, err, sizeof err) < 0) return 1;
+  for (size_t k = 0; k < p->nrules; k++)
+    if (ffs__op_matches(p->rules[k].op, FFS_OP_READ) || ffs__op_matches(p->rules[k].op, FFS_OP_PREAD)) reads = 1;
+  ffs_plan_free(p);
+  return reads;
+}
+
+int ffs_sc_wants(const char *prog, char *err, size_t errlen) { return ffs__elf_wants_seccomp(prog, err, errlen); }
 
 int ffs__sc_available(char *err, size_t errlen) {
   unsigned api = (unsigned)seccomp_api_get();

@@ -333,7 +333,7 @@ int ffs__sc_plan_supported(const ffs_plan *plan, char *err, size_t errlen) {
     if (a == FFS_A_KILL || a == FFS_A_EIO || a == FFS_A_ENOSPC || a == FFS_A_EDQUOT) continue;
     snprintf(err, errlen,
              "rule %zu: the seccomp backend does not do '%s' yet (it does kill, eio, enospc, edquot); "
-             "use --backend preload for a dynamically linked program",
+             "a dynamically linked program can use the preload backend",
              i + 1, ffs_action_name(a));
     return 0;
   }
