@@ -9,7 +9,8 @@
  * Options: cmd=SHELL COMMAND (run with /bin/sh -c, the data dir as $1 and in
  * $POWERCUT_DATA_DIR; no ',' inside), contract=FLAG+FLAG... (durable_ack,
  * process_safe, prefix, atomic_batch, close_syncs, or none; default none),
- * timeout=MS (per reply, default 30000).
+ * timeout=MS (per reply, default 30000), backend=preload|seccomp|auto (default preload;
+ * invariant 7).
  *
  * Invariants:
  *   (1) external = 1: the harness leaves the driver's own shim idle and exports
@@ -872,7 +873,7 @@ const pc_target pc_target_exec = {
   "any program speaking the exec line protocol on stdin/stdout (docs/targets.md); runs under "
   "the shim; its contract is what contract= declares (none by default)",
   "cmd=COMMAND (sh -c; data dir as $1 and $POWERCUT_DATA_DIR; no ',') "
-  "contract=durable_ack+process_safe+prefix+atomic_batch+close_syncs|none timeout=MS",
+  "contract=durable_ack+process_safe+prefix+atomic_batch+close_syncs|none timeout=MS backend=preload|seccomp|auto",
   0, t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,
   t_sync, t_flush, t_close, t_errmsg, 1,
 };
