@@ -1,10 +1,11 @@
 #!/bin/sh
-# exec_backend_test.sh POWERCUT GO_PROGRAM — the exec target's backend= option on a static
-# Go program: preload cannot see it (ERROR), seccomp counts and faults it (PASS, the fault
-# fired), a plan seccomp cannot carry out is an ERROR that says why, an unknown backend is
-# refused. Exit codes and messages are both checked.
+# exec_backend_test.sh POWERCUT GO_PROGRAM [PYTHON3 DBM_KV_PY] — the exec target's
+# backend= option on a static Go program: preload cannot see it (ERROR), seccomp counts and
+# faults it (PASS, the fault fired), a plan seccomp cannot carry out is an ERROR that says
+# why, an unknown backend is refused; a dynamic program (Python) shows the same crash-point
+# space under both backends. Exit codes and messages are both checked.
 set -eu
-pc=$1 prog=$2
+pc=$1 prog=$2 py=${3:-} dbm=${4:-}
 T="exec:cmd=$prog,contract=durable_ack+process_safe+prefix+atomic_batch"
 out=$(mktemp "${TMPDIR:-/tmp}/pc-exec-backend-XXXXXX")
 trap 'rm -f "$out"' EXIT
@@ -40,4 +41,14 @@ grep -q "the seccomp backend does not do 'crash' yet" "$out" || fail "want the r
 echo "== an unknown backend is refused"
 run 2 --target "$T,backend=ptrace" --workload mixed:ops=10 --seed 0 --fault 'eio@write#1'
 grep -q "backend 'ptrace' unknown (preload, seccomp, auto)" "$out" || fail "want the message"
+if [ -n "$py" ]; then
+  echo "== one dynamic program, both backends: the same crash points"
+  for b in preload seccomp; do
+    "$pc" trace --target "exec:cmd=$py $dbm,contract=durable_ack,backend=$b" --workload mixed:ops=20 --seed 0 \
+      > "$out.$b" 2>&1 || { cat "$out.$b" >&2; fail "trace under $b failed"; }
+  done
+  grep -q "25 tracked syscalls" "$out.preload" || { cat "$out.preload" >&2; fail "preload: want 25 tracked syscalls"; }
+  cmp -s "$out.preload" "$out.seccomp" || { diff "$out.preload" "$out.seccomp" >&2; rm -f "$out".*; fail "the backends disagree"; }
+  rm -f "$out".*
+fi
 echo OK
