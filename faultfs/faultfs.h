@@ -290,18 +290,15 @@ int ffs_trace_format(const ffs_trace_rec *rec, char *buf, size_t len);
 
 /* ---- seccomp backend (docs/faultfs.md "The seccomp backend") ------------------------ */
 /* For a launcher that forks the program itself (the exec target). In the forked child,
- * before exec: PR_SET_NO_NEW_PRIVS, the filter (reads notified when notify_reads), the
- * listener sent over sock, then wait for the supervisor's go. 0 or FFS_EIO (message on
- * stderr). */
-int ffs_sc_child_setup(int sock, int notify_reads);
+ * before exec: PR_SET_NO_NEW_PRIVS, the filter, the listener sent over sock, then wait
+ * for the supervisor's go. 0 or FFS_EIO (message on stderr). */
+int ffs_sc_child_setup(int sock);
 /* In the parent: receives the listener from sock and forks the supervisor process, which
  * clears the state dir's faultfs files, sends the go and answers every notification of
  * target's tasks until none is left. Returns the supervisor's pid, or a negative FFS_*
  * code with the reason in err (a plan the backend cannot carry out: FFS_EINVAL). */
 int ffs_sc_parent_start(int sock, int target, const char *plan, const char *data_dir, uint64_t seed,
                         const char *state_dir, const char *trace_path, char *err, size_t errlen);
-/* 1 if the filter must notify reads for this plan (a rule on read/pread/any) or a trace. */
-int ffs_sc_plan_reads(const char *plan, int tracing);
 /* 1 if prog (PATH searched) is a static or Go binary (LD_PRELOAD cannot see it), 0 if not,
  * negative with the reason in err if it cannot be read. */
 int ffs_sc_wants(const char *prog, char *err, size_t errlen);

@@ -90,11 +90,8 @@ static int run_seccomp(const ffs_plan *p, const char *dir, const char *seed, con
     tfd = open(trace, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
     if (tfd < 0 || write(tfd, FFS_TRACE_MAGIC, 8) != 8) { fprintf(stderr, "faultfs run: trace %s: %s\n", trace, strerror(errno)); return -1; }
   }
-  int reads = trace != NULL;
-  for (size_t k = 0; k < p->nrules; k++)
-    if (ffs__op_matches(p->rules[k].op, FFS_OP_READ) || ffs__op_matches(p->rules[k].op, FFS_OP_PREAD)) reads = 1;
-  ffs_sc_config cfg = {.plan = p, .data_dir = rdir, .state_dir = rstate, .seed = s, .trace_fd = tfd, .notify_reads = reads};
-  rc = ffs__sc_launch(argv, reads, &pid, &lfd, err, sizeof err);
+  ffs_sc_config cfg = {.plan = p, .data_dir = rdir, .state_dir = rstate, .seed = s, .trace_fd = tfd};
+  rc = ffs__sc_launch(argv, &pid, &lfd, err, sizeof err);
   if (rc == 0) rc = ffs__sc_supervise(&cfg, pid, lfd, err, sizeof err);
   if (tfd >= 0) close(tfd);
   if (rc < 0) { fprintf(stderr, "faultfs run: --backend seccomp: %s\n", err); return -1; }

@@ -42,14 +42,13 @@ typedef struct ffs_sc_config {
   const char *state_dir;  /* real path */
   uint64_t seed;
   int trace_fd;           /* -1: no trace */
-  int notify_reads;       /* the plan counts reads (read, pread, any) or a trace is kept */
 } ffs_sc_config;
 
 /* Forks; the child makes itself a process-group leader, sets PR_SET_NO_NEW_PRIVS,
- * installs the seccomp filter (SECCOMP_RET_USER_NOTIF for the file syscalls; reads only
- * with notify_reads), passes the listener fd back and execs argv[0] (PATH search).
+ * installs the seccomp filter (SECCOMP_RET_USER_NOTIF for the file syscalls, reads
+ * included), passes the listener fd back and execs argv[0] (PATH search).
  * Returns 0 with *pid and *listener, or a negative FFS_* code with a message in err. */
-FFS_HIDDEN int ffs__sc_launch(char *const argv[], int notify_reads, pid_t *pid, int *listener, char *err,
+FFS_HIDDEN int ffs__sc_launch(char *const argv[], pid_t *pid, int *listener, char *err,
                               size_t errlen);
 /* Answers every notification until the filter has no task left, then reaps pid.
  * Returns the wait status of pid, or a negative FFS_* code (err says why). */

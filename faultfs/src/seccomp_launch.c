@@ -24,7 +24,9 @@
 
 #include "ffs_sc.h"
 
-/* Calls always notified; reads (flip, the "any" class, traces) only on request. */
+/* Notified calls. Reads are always among them: the call index counts every tracked call,
+ * reads included (as under preload), so a case with a trace and one without number their
+ * calls alike. */
 static const int sc_calls[] = {
     SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(openat2), SCMP_SYS(creat),
     SCMP_SYS(write), SCMP_SYS(pwrite64), SCMP_SYS(writev), SCMP_SYS(pwritev), SCMP_SYS(pwritev2),
@@ -75,14 +77,14 @@ static _Noreturn void child_fail(const char *what, int err) {
 
 /* In the child, before exec: filter, listener to the parent over sock, wait for its go.
  * Returns 0, or -errno with what failed in *what. */
-static int sc_child(int sock, int notify_reads, const char **what) {
+static int sc_child(int sock, const char **what) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) { *what = "PR_SET_NO_NEW_PRIVS"; return -errno; }
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
   if (!ctx) { *what = "seccomp_init"; return -ENOMEM; }
   int rc = 0;
   for (size_t i = 0; i < sizeof sc_calls / sizeof *sc_calls && rc == 0; i++)
     rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, sc_calls[i], 0);
-  for (size_t i = 0; notify_reads && i < sizeof sc_reads / sizeof *sc_reads && rc == 0; i++)
+  for (size_t i = 0; i < sizeof sc_reads / sizeof *sc_reads && rc == 0; i++)
     rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, sc_reads[i], 0);
   /* writable shared mappings: reported (writes through them are not system calls) */
   if (rc == 0)
@@ -102,9 +104,9 @@ static int sc_child(int sock, int notify_reads, const char **what) {
   return 0;
 }
 
-int ffs_sc_child_setup(int sock, int notify_reads) {
+int ffs_sc_child_setup(int sock) {
   const char *what = "";
-  int rc = sc_child(sock, notify_reads, &what);
+  int rc = sc_child(sock, &what);
   if (rc < 0) fprintf(stderr, "faultfs: seccomp launcher: %s: %s\n", what, strerror(-rc));
   return rc < 0 ? FFS_EIO : 0;
 }
@@ -118,7 +120,7 @@ static void sc_parent_go(int sock) {
   (void)w;
 }
 
-int ffs__sc_launch(char *const argv[], int notify_reads, pid_t *pid, int *listener, char *err, size_t errlen) {
+int ffs__sc_launch(char *const argv[], pid_t *pid, int *listener, char *err, size_t errlen) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
     snprintf(err, errlen, "socketpair: %s", strerror(errno));
@@ -135,7 +137,7 @@ int ffs__sc_launch(char *const argv[], int notify_reads, pid_t *pid, int *listen
     const char *what = "";
     close(sv[0]);
     setpgid(0, 0);
-    int rc = sc_child(sv[1], notify_reads, &what);
+    int rc = sc_child(sv[1], &what);
     if (rc < 0) child_fail(what, -rc);
     close(sv[1]);
     execvp(argv[0], argv);
@@ -183,6 +185,12 @@ int ffs_sc_parent_start(int sock, int target, const char *plan, const char *data
   }
   if (sup == 0) { /* the supervisor: lives as long as a task is under the filter */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* hold none of the driver's fds: a copy of the program's stdin pipe would keep its
+     * end-of-input from arriving */
+    int lo = lfd < sock ? lfd : sock, hi = lfd < sock ? sock : lfd;
+    if (lo > 3) syscall(SYS_close_range, 3u, (unsigned)lo - 1, 0u);
+    if (hi > lo + 1) syscall(SYS_close_range, (unsigned)lo + 1, (unsigned)hi - 1, 0u);
+    syscall(SYS_close_range, (unsigned)hi + 1, ~0u, 0u);
     int tfd = -1;
     if (trace_path && *trace_path) {
       tfd = open(trace_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
@@ -192,11 +200,7 @@ int ffs_sc_parent_start(int sock, int target, const char *plan, const char *data
         _exit(2);
       }
     }
-    int reads = tfd >= 0;
-    for (size_t k = 0; k < p->nrules; k++)
-      if (ffs__op_matches(p->rules[k].op, FFS_OP_READ) || ffs__op_matches(p->rules[k].op, FFS_OP_PREAD)) reads = 1;
-    ffs_sc_config cfg = {.plan = p, .data_dir = rdir, .state_dir = rstate, .seed = seed, .trace_fd = tfd,
-                         .notify_reads = reads};
+    ffs_sc_config cfg = {.plan = p, .data_dir = rdir, .state_dir = rstate, .seed = seed, .trace_fd = tfd};
     char e2[512];
     ffs_state_clear(rstate);
     const char *hs = getenv(FFS_ENV_HANDSHAKE);
@@ -215,17 +219,6 @@ int ffs_sc_parent_start(int sock, int target, const char *plan, const char *data
   close(lfd);
   ffs_plan_free(p);
   return (int)sup;
-}
-
-int ffs_sc_plan_reads(const char *plan, int tracing) {
-  ffs_plan *p = NULL;
-  char err[256];
-  int reads = tracing;
-  if (ffs_plan_parse(plan, &p, err, sizeof err) < 0) return 1;
-  for (size_t k = 0; k < p->nrules; k++)
-    if (ffs__op_matches(p->rules[k].op, FFS_OP_READ) || ffs__op_matches(p->rules[k].op, FFS_OP_PREAD)) reads = 1;
-  ffs_plan_free(p);
-  return reads;
 }
 
 int ffs_sc_wants(const char *prog, char *err, size_t errlen) { return ffs__elf_wants_seccomp(prog, err, errlen); }

@@ -77,6 +77,12 @@ if [ -n "$naive" ]; then
   [ "$rc" = 0 ] || fail "go: exit $rc: $(cat "$base/err")"
   grep -q "^err rename .*input/output error" "$base/out" || fail "go: $(cat "$base/out" "$base/err")"
   grep -q "^kv 01 02" "$base/out" || fail "go: scan: $(cat "$base/out")"
+  echo "== the call index is the same with and without a trace (reads are counted either way)"
+  printf 'open %s\nput 05 06 1\n' "$base/d" > "$base/in"
+  "$ffs" run --plan 'eio@rename#1' --dir "$base/d" -- "$naive" < "$base/in" > "$base/out" 2> "$base/err1" || true
+  "$ffs" run --plan 'eio@rename#1' --dir "$base/d" --trace "$base/t3" -- "$naive" < "$base/in" > "$base/out" 2> "$base/err2" || true
+  a=$(grep -o "at call [0-9]*" "$base/err1") b=$(grep -o "at call [0-9]*" "$base/err2")
+  [ -n "$a" ] && [ "$a" = "$b" ] || fail "call index without trace '$a', with trace '$b'"
 else
   echo "SKIP (Go part): go not found at configure time"
 fi

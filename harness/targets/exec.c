@@ -420,11 +420,10 @@ static int spawn(const ex_conf *c, const char *dir, ex_proc *p, char *msg, size_
     setenv("PYTHONHASHSEED", "0", 0);          /* deterministic mode for Python drivers */
     setenv("PYTHONDONTWRITEBYTECODE", "1", 0);
     if (sc) { /* the supervisor watches: the preloaded shim stays out of it */
-      int reads = ffs_sc_plan_reads(getenv(FFS_ENV_PLAN), getenv(FFS_ENV_TRACE) != NULL);
       unsetenv(FFS_ENV_PLAN);
       unsetenv("LD_PRELOAD");
       close(sv[0]);
-      if (ffs_sc_child_setup(sv[1], reads) < 0) _exit(127);
+      if (ffs_sc_child_setup(sv[1]) < 0) _exit(127);
       close(sv[1]);
     }
     /* A simple command is exec'd by the shell, so the program itself is our
