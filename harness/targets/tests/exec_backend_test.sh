@@ -38,6 +38,16 @@ run 2 --target "$T,backend=seccomp" --workload mixed:ops=10 --seed 0 --fault 'cr
 grep -q "^verdict: ERROR" "$out" || fail "want ERROR"
 grep -q "the seccomp backend does not do 'crash' yet" "$out" || fail "want the reason"
 
+echo "== --backend on run is the target option: the same case id"
+run 0 --target "$T" --backend seccomp --workload mixed:ops=10 --seed 0 --fault 'eio@write#1'
+grep -q "^case: .*,backend=seccomp/mixed:ops=10/0/strict/eio@write#1" "$out" || fail "case id without backend"
+run 2 --target sofadb --backend seccomp --workload mixed:ops=10 --seed 0 --fault 'eio@write#1'
+grep -q "backend applies to exec targets only ('sofadb'" "$out" || fail "want the message"
+run 2 --target "$T,backend=auto" --backend seccomp --workload mixed:ops=10 --seed 0 --fault 'eio@write#1'
+grep -q "both given" "$out" || fail "want the message"
+run 2 --target "$T" --backend bogus --workload mixed:ops=10 --seed 0 --fault 'eio@write#1'
+grep -q "'bogus' unknown (preload, seccomp, auto)" "$out" || fail "want the message"
+
 echo "== an unknown backend is refused"
 run 2 --target "$T,backend=ptrace" --workload mixed:ops=10 --seed 0 --fault 'eio@write#1'
 grep -q "backend 'ptrace' unknown (preload, seccomp, auto)" "$out" || fail "want the message"
