@@ -258,6 +258,12 @@ void ffs_handshake_free(ffs_handshake *h);
 int ffs_handshake_loaded(const ffs_handshake *h, int pid, const char *exe);
 /* Creates (or empties) the handshake file and exports FAULTFS_HANDSHAKE=path. */
 int ffs_handshake_arm(const char *path);
+/* The EXE a seccomp supervisor announces for the program it watches ("loaded PID " this):
+ * the calls were seen in the kernel, not by a shim, and there is no undo log to compare
+ * the data dir with. */
+#define FFS_HANDSHAKE_SECCOMP "seccomp-supervisor"
+/* 1 if a seccomp supervisor announced itself in h. */
+int ffs_handshake_seccomp(const ffs_handshake *h);
 
 /* A snapshot of a data dir: per path, type, size, mtime and inode. */
 typedef struct ffs_snap ffs_snap;
@@ -301,6 +307,21 @@ int ffs_trace_next(ffs_trace *t, ffs_trace_rec *rec);
 void ffs_trace_close(ffs_trace *t);
 /* One printable line (no newline): "17 fsync 000003.log off=-1 len=0 res=0 [sync]". */
 int ffs_trace_format(const ffs_trace_rec *rec, char *buf, size_t len);
+
+/* ---- seccomp backend (docs/faultfs.md "The seccomp backend") ------------------------ */
+/* For a launcher that forks the program itself (the exec target). In the forked child,
+ * before exec: PR_SET_NO_NEW_PRIVS, the filter, the listener sent over sock, then wait
+ * for the supervisor's go. 0 or FFS_EIO (message on stderr). */
+int ffs_sc_child_setup(int sock);
+/* In the parent: receives the listener from sock and forks the supervisor process, which
+ * clears the state dir's faultfs files, sends the go and answers every notification of
+ * target's tasks until none is left. Returns the supervisor's pid, or a negative FFS_*
+ * code with the reason in err (a plan the backend cannot carry out: FFS_EINVAL). */
+int ffs_sc_parent_start(int sock, int target, const char *plan, const char *data_dir, uint64_t seed,
+                        const char *state_dir, const char *trace_path, char *err, size_t errlen);
+/* 1 if prog (PATH searched) is a static or Go binary (LD_PRELOAD cannot see it), 0 if not,
+ * negative with the reason in err if it cannot be read. */
+int ffs_sc_wants(const char *prog, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -53,6 +53,23 @@ static int usage_error(const char *cmd, const char *fmt, const char *arg) {
   return 2;
 }
 
+/* --backend B: the exec target's option backend=B (docs/targets.md), so the case id
+ * carries it and repro needs no flag. 0, or a usage error (2). */
+static int add_backend(const char *cmd, const char *backend, const char *target, char *opts, size_t olen) {
+  if (!backend) return 0;
+  if (strcmp(backend, "preload") && strcmp(backend, "seccomp") && strcmp(backend, "auto"))
+    return usage_error(cmd, "--backend: '%s' unknown (preload, seccomp, auto)", backend);
+  if (strcmp(target, "exec"))
+    return usage_error(cmd, "--backend applies to exec targets only ('%s' runs inside powercut, under its "
+                       "preloaded shim)", target);
+  if (strstr(opts, "backend="))
+    return usage_error(cmd, "%s", "--backend and the target option backend= both given: keep one");
+  size_t l = strlen(opts);
+  if (l + strlen(backend) + 10 >= olen) return usage_error(cmd, "%s", "--backend: target options too long");
+  snprintf(opts + l, olen - l, "%sbackend=%s", l ? "," : "", backend);
+  return 0;
+}
+
 /* ---- shim loading ---- */
 static int ensure_shim(char **argv) {
   char exe[PATH_MAX], shim[PATH_MAX + 64], pre[2 * PATH_MAX + 128], tried[3 * PATH_MAX];
@@ -252,9 +269,9 @@ static int run_one(const char *cmd, const pc_case *c, const char *keep, int coun
 static int cmd_run(int argc, char **argv) {
   static const struct option lo[] = {{"target", 1, 0, 't'}, {"workload", 1, 0, 'w'}, {"seed", 1, 0, 's'},
     {"fault", 1, 0, 'f'}, {"model", 1, 0, 'm'}, {"keep", 1, 0, 'k'}, {"timeout", 1, 0, 'T'},
-    {"fs", 1, 0, 'F'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    {"fs", 1, 0, 'F'}, {"backend", 1, 0, 'B'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
   pc_case c = {0};
-  const char *target = "sofadb", *keep = NULL, *fs = NULL;
+  const char *target = "sofadb", *keep = NULL, *fs = NULL, *backend = NULL;
   int have_model = 0;
   int64_t tmo = 10000;
   int ch, rc;
@@ -268,10 +285,12 @@ static int cmd_run(int argc, char **argv) {
     case 'm': snprintf(c.model, sizeof c.model, "%s", optarg); have_model = 1; break;
     case 'F': fs = optarg; break;
     case 'k': keep = optarg; break;
+    case 'B': backend = optarg; break;
     case 'T': if ((rc = parse_duration_ms(optarg, 1, PC_MAX_TIMEOUT_MS, &tmo))) return duration_error("run", "--timeout", optarg, rc, "1ms..24h"); break;
     case 'h':
       printf("usage: powercut run --target T[:opt=v,...] --workload W[:k=v,...] --seed S --fault PLAN\n"
              "                    [--model strict|ext4|reorder | --fs ext4|xfs|btrfs] [--keep DIR] [--timeout 10s]\n"
+             "                    [--backend preload|seccomp|auto]\n"
              "Runs one case: the workload under the fault plan, then a power cut (unless the\n"
              "plan killed the process), recovery in a fresh process, and the oracle. Prints the\n"
              "verdict, the explanation and the case id. --keep DIR copies the crashed data dir\n"
@@ -280,6 +299,8 @@ static int cmd_run(int argc, char **argv) {
              "--fs runs it on that real file system instead of a model (root, loop devices): a\n"
              "fresh loop-mounted image, the power cut is its shutdown ioctl, then unmount and\n"
              "mount; the case id's model is kernel-<fs>.\n"
+             "--backend (exec targets): adds the target option backend= (preload: the shim;\n"
+             "seccomp: the seccomp supervisor, for static and Go programs; auto: by the binary).\n"
              "Exit 0 PASS, 1 violation, 2 error, 128+N stopped by signal N.\n");
       return 0;
     default: return usage_error("run", "%s", "unknown option");
@@ -296,6 +317,7 @@ static int cmd_run(int argc, char **argv) {
     snprintf(c.model, sizeof c.model, "kernel-%s", fs);
   }
   pc_target_spec_split(target, c.target, sizeof c.target, c.target_opts, sizeof c.target_opts);
+  if ((rc = add_backend("run", backend, c.target, c.target_opts, sizeof c.target_opts))) return rc;
   return run_one("run", &c, keep, 1, (int)tmo);
 }
 
@@ -396,9 +418,9 @@ static void path_class(const char *p, char *out, size_t len) {
 
 static int cmd_trace(int argc, char **argv) {
   static const struct option lo[] = {{"target", 1, 0, 't'}, {"workload", 1, 0, 'w'}, {"seed", 1, 0, 's'},
-    {"full", 0, 0, 'F'}, {"model", 1, 0, 'm'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    {"full", 0, 0, 'F'}, {"model", 1, 0, 'm'}, {"backend", 1, 0, 'B'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
   pc_case c = {0};
-  const char *target = "sofadb";
+  const char *target = "sofadb", *backend = NULL;
   int ch, full = 0;
   case_defaults(&c);
   while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -408,16 +430,21 @@ static int cmd_trace(int argc, char **argv) {
     case 's': if (parse_u64(optarg, &c.seed)) return usage_error("trace", "--seed: '%s' is not a number", optarg); break;
     case 'm': snprintf(c.model, sizeof c.model, "%s", optarg); break;
     case 'F': full = 1; break;
+    case 'B': backend = optarg; break;
     case 'h':
-      printf("usage: powercut trace --target T --workload W --seed S [--full]\n"
+      printf("usage: powercut trace --target T --workload W --seed S [--full] [--backend B]\n"
              "Dry run without faults: lists the crash-point space, i.e. the tracked syscalls\n"
              "per kind and path class (digits shown as *), with the plan that aims at the\n"
-             "first and last of each. --full prints every call.\n");
+             "first and last of each. --full prints every call. --backend as for run.\n");
       return 0;
     default: return usage_error("trace", "%s", "unknown option");
     }
   }
   pc_target_spec_split(target, c.target, sizeof c.target, c.target_opts, sizeof c.target_opts);
+  {
+    int brc = add_backend("trace", backend, c.target, c.target_opts, sizeof c.target_opts);
+    if (brc) return brc;
+  }
   char err[1024];
   pc_worker w;
   pc_run_opts o = {0};
@@ -484,13 +511,14 @@ static int cmd_campaign(int argc, char **argv) {
   static const struct option lo[] = {{"target", 1, 0, 't'}, {"workload", 1, 0, 'w'}, {"faults", 1, 0, 'f'},
     {"models", 1, 0, 'm'}, {"cases", 1, 0, 'c'}, {"time", 1, 0, 'T'}, {"seed", 1, 0, 's'},
     {"jobs", 1, 0, 'j'}, {"shard", 1, 0, 'S'}, {"out", 1, 0, 'o'}, {"timeout", 1, 0, 'O'},
-    {"no-minimize", 0, 0, 'N'}, {"quiet", 0, 0, 'q'}, {"fs", 1, 0, 'F'}, {"reach", 1, 0, 'R'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    {"no-minimize", 0, 0, 'N'}, {"quiet", 0, 0, 'q'}, {"fs", 1, 0, 'F'}, {"reach", 1, 0, 'R'},
+    {"backend", 1, 0, 'B'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
   pc_campaign_opts o = {0};
   const char *reach = NULL;
   static char workloads[4096], target[64], argvs[4096], fsmodels[128], reachm[128];
   const char *fs = NULL;
   int have_models = 0;
-  const char *tspec = "sofadb";
+  const char *tspec = "sofadb", *backend = NULL;
   int ch, have_budget = 0, rc;
   int64_t tmo = 10000;
   long nproc = sysconf(_SC_NPROCESSORS_ONLN);
@@ -536,12 +564,13 @@ static int cmd_campaign(int argc, char **argv) {
     case 'O': if ((rc = parse_duration_ms(optarg, 1, PC_MAX_TIMEOUT_MS, &tmo))) return duration_error("campaign", "--timeout", optarg, rc, "1ms..24h"); break;
     case 'N': o.minimize_budget = 0; break;
     case 'q': o.quiet = 1; break;
+    case 'B': backend = optarg; break;
     case 'h':
       printf("usage: powercut campaign --target T[:opt=v,...] [--workload W[:k=v,...]]...\n"
              "         [--faults kill,crash,crash-after,torn,eio,enospc] [--models strict,ext4]\n"
              "         (--cases N | --time 60s) [--seed S] [--jobs J] [--shard K/N]\n"
              "         [--out DIR] [--timeout 10s] [--no-minimize] [--quiet] [--fs ext4,xfs]\n"
-             "         [--reach ext4,xfs|none]\n"
+             "         [--reach ext4,xfs|none] [--backend preload|seccomp|auto]   (exec targets: the option backend=)\n"
              "Runs many cases: first a systematic sweep over every crash point of each syscall\n"
              "kind seen in a dry run of each workload (interleaved so a budget cut short still\n"
              "covers every kind), then seeded random cases. Failures are minimized and their\n"
@@ -589,6 +618,7 @@ static int cmd_campaign(int argc, char **argv) {
   }
   static char topts[512];
   pc_target_spec_split(tspec, target, sizeof target, topts, sizeof topts);
+  if ((rc = add_backend("campaign", backend, target, topts, sizeof topts))) return rc;
   o.target = target;
   o.target_opts = topts;
   if (!workloads[0]) strcpy(workloads, "mixed");

@@ -4,7 +4,8 @@
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config libfiu-dev fiu-utils libcmocka-dev zlib1g-dev
       libxxhash-dev libcjson-dev sqlite3 clang libclang-rt-14-dev python3 python3-yaml libxml2-utils
-      libleveldb-dev librocksdb-dev libsqlite3-dev liblmdb-dev
+      libleveldb-dev librocksdb-dev libsqlite3-dev liblmdb-dev libseccomp-dev
+      golang-go golang-github-coreos-bbolt-dev golang-github-syndtr-goleveldb-dev
       xfsprogs btrfs-progs)
 missing=()
 for p in "${PKGS[@]}"; do

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "faultfs.h"
+#include "ffs_sc.h"
 
 #ifndef FFS_FIU_RUN_PRELOAD
 #define FFS_FIU_RUN_PRELOAD "/usr/lib/fiu/fiu_run_preload.so"
@@ -30,8 +31,12 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage:\n"
           "  faultfs run --plan PLAN --dir DATA_DIR [--seed S] [--model strict|ext4|reorder]\n"
-          "              [--state DIR] [--trace FILE] [--fiu 'enable name=faultfs/OP,...'] -- CMD [ARGS...]\n"
+          "              [--state DIR] [--trace FILE] [--fiu 'enable name=faultfs/OP,...']\n"
+          "              [--backend preload|seccomp|auto] -- CMD [ARGS...]\n"
           "      run CMD under libfaultfs.so; PLAN e.g. 'crash@fsync(*.log)#3;eio@write#2+'\n"
+          "      --backend seccomp: intercept CMD's system calls with a seccomp supervisor instead\n"
+          "      (static and Go programs; actions kill, eio, enospc, edquot); auto (the default):\n"
+          "      seccomp for a static or Go binary, preload otherwise\n"
           "      --fiu: also preload libfiu's fiu_run_preload.so with that control command\n"
           "      (the shim's failure points are named faultfs/<op>)\n"
           "      exits with CMD's status, or 2 with 'faultfs: ERROR: ...' when the shim was not\n"
@@ -67,6 +72,31 @@ static void set_preload(const char *lib) {
   if (old && *old) snprintf(buf, sizeof buf, "%s:%s", lib, old);
   else snprintf(buf, sizeof buf, "%s", lib);
   setenv("LD_PRELOAD", buf, 1);
+}
+
+/* Runs argv under the seccomp supervisor; *status is its wait status. */
+static int run_seccomp(const ffs_plan *p, const char *dir, const char *seed, const char *state, const char *trace,
+                       char **argv, int *status) {
+  char rdir[PATH_MAX], rstate[PATH_MAX], err[512];
+  int tfd = -1, lfd, rc;
+  pid_t pid;
+  char *end;
+  errno = 0;
+  uint64_t s = strtoull(seed, &end, 10);
+  if (errno || !*seed || *end) { fprintf(stderr, "faultfs run: --seed '%s' is not a number\n", seed); return -1; }
+  if (!realpath(dir, rdir) || !realpath(state, rstate)) { perror("faultfs run: realpath"); return -1; }
+  ffs_state_clear(rstate);
+  if (trace) {
+    tfd = open(trace, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (tfd < 0 || write(tfd, FFS_TRACE_MAGIC, 8) != 8) { fprintf(stderr, "faultfs run: trace %s: %s\n", trace, strerror(errno)); return -1; }
+  }
+  ffs_sc_config cfg = {.plan = p, .data_dir = rdir, .state_dir = rstate, .seed = s, .trace_fd = tfd};
+  rc = ffs__sc_launch(argv, &pid, &lfd, err, sizeof err);
+  if (rc == 0) rc = ffs__sc_supervise(&cfg, pid, lfd, err, sizeof err);
+  if (tfd >= 0) close(tfd);
+  if (rc < 0) { fprintf(stderr, "faultfs run: --backend seccomp: %s\n", err); return -1; }
+  *status = rc;
+  return 0;
 }
 
 /* After the program: did the shim see it at all, what did it refuse, and what changed in the
@@ -136,6 +166,7 @@ static int path_inside(const char *path, const char *dir) {
 
 static int cmd_run(int argc, char **argv) {
   const char *plan = NULL, *dir = NULL, *seed = "0", *model = "strict", *state = NULL, *trace = NULL, *fiu = NULL;
+  const char *backend = "auto";
   char lib[PATH_MAX], tmpstate[PATH_MAX] = "", err[512], canon[4096], hspath[PATH_MAX + 32] = "";
   char absdir[PATH_MAX], absstate[PATH_MAX];
   int i, rc = 2, execpipe[2] = {-1, -1};
@@ -151,17 +182,31 @@ static int cmd_run(int argc, char **argv) {
     else if (!strcmp(argv[i], "--state")) state = argv[++i];
     else if (!strcmp(argv[i], "--trace")) trace = argv[++i];
     else if (!strcmp(argv[i], "--fiu")) fiu = argv[++i];
+    else if (!strcmp(argv[i], "--backend")) backend = argv[++i];
     else { fprintf(stderr, "faultfs run: unknown option %s\n", argv[i]); return 2; }
   }
   if (!plan || !dir || i >= argc) { usage(stderr); return 2; }
   if (ffs_plan_parse(plan, &p, err, sizeof err) < 0) { fprintf(stderr, "faultfs run: %s\n", err); return 2; }
+  int use_sc = 0;
+  if (!strcmp(backend, "seccomp")) use_sc = 1;
+  else if (!strcmp(backend, "auto")) {
+    int w = ffs__elf_wants_seccomp(argv[i], err, sizeof err);
+    if (w < 0) { fprintf(stderr, "faultfs run: --backend auto: %s\n", err); goto out; }
+    use_sc = w;
+  } else if (strcmp(backend, "preload") != 0) {
+    fprintf(stderr, "faultfs run: unknown backend '%s' (preload, seccomp, auto)\n", backend);
+    goto out;
+  }
+  if (use_sc && fiu) { fprintf(stderr, "faultfs run: --fiu needs --backend preload (libfiu is a preloaded library)\n"); goto out; }
+  if (use_sc && !ffs__sc_available(err, sizeof err)) { fprintf(stderr, "faultfs run: --backend seccomp: %s\n", err); goto out; }
+  if (use_sc && !ffs__sc_plan_supported(p, err, sizeof err)) { fprintf(stderr, "faultfs run: --backend seccomp: %s\n", err); goto out; }
   if (ffs_model_from_name(model) < 0) { fprintf(stderr, "faultfs run: unknown model '%s'\n", model); goto out; }
   struct stat st;
   if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) { fprintf(stderr, "faultfs run: data dir '%s' does not exist\n", dir); goto out; }
   /* absolute once: the program may change directory before a child of it loads the shim */
   if (!realpath(dir, absdir)) { fprintf(stderr, "faultfs run: data dir '%s': %s\n", dir, strerror(errno)); goto out; }
   dir = absdir;
-  if (shim_path("run", lib, sizeof lib) < 0) goto out;
+  if (!use_sc && shim_path("run", lib, sizeof lib) < 0) goto out;
   if (!state) {
     if (make_tmp_state(tmpstate, sizeof tmpstate) < 0) { perror("faultfs run: mkdtemp"); goto out; }
     state = tmpstate;
@@ -174,6 +219,11 @@ static int cmd_run(int argc, char **argv) {
   if (!realpath(state, absstate)) { fprintf(stderr, "faultfs run: state dir '%s': %s\n", state, strerror(errno)); goto out; }
   state = absstate;
   ffs_plan_format(p, canon, sizeof canon);
+  int status, exec_errno = 0, blind = 0;
+  if (use_sc) { /* no shim to shake hands with: the supervisor sees every call itself */
+    if (run_seccomp(p, dir, seed, state, trace, argv + i, &status) < 0) goto out;
+    goto report;
+  }
   snprintf(hspath, sizeof hspath, "%s/%s", state, FFS_STATE_HANDSHAKE);
   if (ffs_handshake_arm(hspath) < 0) { fprintf(stderr, "faultfs run: cannot create %s: %s\n", hspath, strerror(errno)); goto out; }
   if (ffs_snap_take(dir, &before) < 0) { fprintf(stderr, "faultfs run: cannot list the data dir %s\n", dir); goto out; }
@@ -200,12 +250,12 @@ static int cmd_run(int argc, char **argv) {
     _exit(127);
   }
   close(execpipe[1]);
-  int status, exec_errno = 0;
   while (read(execpipe[0], &exec_errno, sizeof exec_errno) < 0 && errno == EINTR) {}
   close(execpipe[0]);
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  blind = exec_errno ? 0 : report_unseen(argv[i], hspath, dir, before, state);
+report:
   rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  int blind = exec_errno ? 0 : report_unseen(argv[i], hspath, dir, before, state);
   if (blind) rc = 2;
   ffs_fired f;
   int fr = ffs_fired_read(state, &f);

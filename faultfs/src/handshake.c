@@ -82,6 +82,12 @@ int ffs_handshake_loaded(const ffs_handshake *h, int pid, const char *exe) {
   return 0;
 }
 
+int ffs_handshake_seccomp(const ffs_handshake *h) {
+  for (size_t i = 0; i < h->n; i++)
+    if (!h->v[i].refused && !strcmp(h->v[i].exe, FFS_HANDSHAKE_SECCOMP)) return 1;
+  return 0;
+}
+
 int ffs_handshake_arm(const char *path) {
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return FFS_EIO;

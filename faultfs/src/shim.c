@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "ffs_int.h"
+#include "ffs_sc.h"
 
 #define EXPORT __attribute__((visibility("default")))
 #define LIKELY(x) __builtin_expect(!!(x), 1)
@@ -621,24 +622,9 @@ static uint64_t make_victim(const char *abs) {
 static void trace_rec(ffs_op op, uint64_t index, uint32_t dur, int64_t off, uint64_t len, int64_t res, const char *p1,
                       const char *p2) {
   if (g_trace_fd < 0) return;
-  unsigned char buf[sizeof(ffs_trec) + 2 * PATH_MAX];
-  ffs_trec h = {0};
-  size_t l1 = p1 ? strlen(p1) : 0, l2 = p2 ? strlen(p2) : 0;
-  if (l1 >= FFS_PATH_MAX) l1 = FFS_PATH_MAX - 1;
-  if (l2 >= FFS_PATH_MAX) l2 = FFS_PATH_MAX - 1;
-  h.len = (uint32_t)(sizeof h + l1 + l2);
-  h.op = (uint16_t)op;
-  h.pathlen = (uint16_t)l1;
-  h.path2len = (uint16_t)l2;
-  h.dur = dur;
-  h.index = index;
-  h.offset = off;
-  h.length = len;
-  h.result = res;
-  memcpy(buf, &h, sizeof h);
-  if (l1) memcpy(buf + sizeof h, p1, l1);
-  if (l2) memcpy(buf + sizeof h + l1, p2, l2);
-  ssize_t w = real_write(g_trace_fd, buf, h.len);
+  unsigned char buf[sizeof(ffs_trec) + 2 * FFS_PATH_MAX];
+  size_t n = ffs__trace_encode(buf, op, index, dur, off, len, res, p1, p2);
+  ssize_t w = real_write(g_trace_fd, buf, n);
   (void)w;
 }
 
@@ -652,14 +638,12 @@ static void warn_call(ffs_op op, int fd, const char *rel, int64_t off, uint64_t 
 
 /* ---- firing -------------------------------------------------------------------------- */
 static void write_fired(const call_t *c, int rule) {
-  if (g_nfired++ >= 64 && !ffs_action_is_fatal(g_plan->rules[rule].action)) return;
   char path[PATH_MAX], line[PATH_MAX + 128];
+  int n = ffs__fired_line(line, sizeof line, g_plan, rule, c->op, c->index, g_rule_count[rule], c->rel, &g_nfired);
+  if (n <= 0) return;
   snprintf(path, sizeof path, "%s/%s", g_state, FFS_STATE_FIRED);
   int fd = real_openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return;
-  int n = snprintf(line, sizeof line, "%d %s %s %llu %llu %s\n", rule, ffs_action_name(g_plan->rules[rule].action),
-                   ffs_op_name(c->op), (unsigned long long)c->index, (unsigned long long)g_rule_count[rule], c->rel);
-  if (n > (int)sizeof line - 1) n = (int)sizeof line - 1;
   ssize_t w = real_write(fd, line, (size_t)n);
   (void)w;
   real_close(fd);
@@ -688,8 +672,6 @@ static _Noreturn void power_cut(void) {
   else log_hdr()->rolled_back = 1;
   die_now();
 }
-
-static int glob_match(const ffs_rule *r, const char *rel) { return !r->glob[0] || fnmatch(r->glob, rel, 0) == 0; }
 
 /* ---- the tracked-call core ------------------------------------------------------------ */
 enum { PRE_PASS = 0, PRE_GO = 1, PRE_FAIL = 2 };
@@ -768,19 +750,15 @@ static void decide(call_t *c) {
     void *info = fiu_failinfo();
     c->fail_errno = info ? (int)(intptr_t)info : EIO;
   }
-  /* the plan */
-  for (size_t i = 0; i < g_plan->nrules; i++) {
-    ffs_rule *r = &g_plan->rules[i];
-    if (!ffs__op_matches(r->op, c->op) || !glob_match(r, c->rel)) continue;
-    uint64_t k = ++g_rule_count[i];
-    if (c->fire_rule < 0 && (k == r->n || (r->plus && k > r->n))) c->fire_rule = (int)i;
-  }
+  /* the plan: the decision shared with the seccomp supervisor */
+  size_t want = c->iov ? iov_total(c->iov, c->iovcnt) : c->len;
+  ffs_decision d;
+  ffs__decide(g_plan, g_rule_count, c->op, c->rel, c->index, g_seed, want, &d);
+  c->fire_rule = d.rule;
   if (c->fire_rule >= 0 && !c->fail_errno) {
-    ffs_rule *r = &g_plan->rules[c->fire_rule];
-    size_t want = c->iov ? iov_total(c->iov, c->iovcnt) : c->len;
     c->dur |= FFS_DUR_FIRED;
     write_fired(c, c->fire_rule);
-    switch (r->action) {
+    switch (d.action) {
       case FFS_A_KILL:
         trace_rec(c->op, c->index, c->dur, c->off, want, 0, c->rel, c->rel2);
         die_now();
@@ -788,24 +766,19 @@ static void decide(call_t *c) {
         trace_rec(c->op, c->index, c->dur, c->off, want, 0, c->rel, c->rel2);
         power_cut();
       case FFS_A_KILL_AFTER: case FFS_A_CRASH_AFTER:
-        c->after = r->action;
+        c->after = d.action;
         break;
       case FFS_A_TORN:
         c->after = FFS_A_TORN;
-        c->torn_keep = r->has_arg ? r->arg : (ffs_mix(g_seed ^ c->index) % (want / 512 + 1)) * 512;
-        if (c->torn_keep > want) c->torn_keep = want;
+        c->torn_keep = d.keep;
         limit_write(c, c->torn_keep);
         break;
-      case FFS_A_EIO: c->fail_errno = EIO; break;
-      case FFS_A_ENOSPC: c->fail_errno = ENOSPC; break;
-      case FFS_A_EDQUOT: c->fail_errno = EDQUOT; break;
-      case FFS_A_SHORT:
-        limit_write(c, r->has_arg ? (r->arg < want ? r->arg : want) : want / 2);
-        break;
+      case FFS_A_EIO: case FFS_A_ENOSPC: case FFS_A_EDQUOT: c->fail_errno = d.fail_errno; break;
+      case FFS_A_SHORT: limit_write(c, d.keep); break;
       case FFS_A_FLIP:
         c->flip = 1;
-        c->flip_bit = r->has_arg ? r->arg : ffs_mix(g_seed ^ (c->index * 0x9e3779b97f4a7c15ull));
-        c->flip_has_arg = r->has_arg;
+        c->flip_bit = d.flip_bit;
+        c->flip_has_arg = d.flip_has_arg;
         break;
       default: break;
     }

@@ -9,7 +9,8 @@
  * Options: cmd=SHELL COMMAND (run with /bin/sh -c, the data dir as $1 and in
  * $POWERCUT_DATA_DIR; no ',' inside), contract=FLAG+FLAG... (durable_ack,
  * process_safe, prefix, atomic_batch, close_syncs, or none; default none),
- * timeout=MS (per reply, default 30000).
+ * timeout=MS (per reply, default 30000), backend=preload|seccomp|auto (default preload;
+ * invariant 7).
  *
  * Invariants:
  *   (1) external = 1: the harness leaves the driver's own shim idle and exports
@@ -36,6 +37,11 @@
  *       loaded in every process of its process group (its handshake line, or the
  *       shim mapped in a forked child): else open fails with PC_ENOSHIM and the
  *       case is an ERROR. A static binary would otherwise run unwatched and pass.
+ *   (7) backend=seccomp (or auto on a static or Go program): in the workload phase the
+ *       program runs under a seccomp filter whose supervisor (a process forked here,
+ *       faultfs's ffs_sc_parent_start) counts and faults its calls instead of the shim;
+ *       FAULTFS_PLAN and LD_PRELOAD are removed from its environment. A plan the
+ *       supervisor cannot carry out fails open with PC_ENOSHIM and the reason.
  */
 #define _GNU_SOURCE
 #include "targets.h"
@@ -51,6 +57,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -208,6 +215,7 @@ typedef struct ex_conf {
   char cmd[512];
   unsigned contract;
   int timeout_ms;
+  int backend;          /* EX_PRELOAD, EX_SECCOMP, EX_AUTO */
 } ex_conf;
 
 static const struct {
@@ -238,6 +246,8 @@ static int parse_contract(const char *val, unsigned *out, char *msg, size_t len)
   }
   return 0;
 }
+
+enum { EX_PRELOAD, EX_SECCOMP, EX_AUTO };
 
 static int build_conf(const char *opts, ex_conf *c, char *msg, size_t len) {
   char buf[1024], *save = NULL, *tok;
@@ -277,8 +287,16 @@ static int build_conf(const char *opts, ex_conf *c, char *msg, size_t len) {
         return PC_EINVAL;
       }
       c->timeout_ms = (int)ms;
+    } else if (!strcmp(tok, "backend")) {
+      if (!strcmp(val, "preload")) c->backend = EX_PRELOAD;
+      else if (!strcmp(val, "seccomp")) c->backend = EX_SECCOMP;
+      else if (!strcmp(val, "auto")) c->backend = EX_AUTO;
+      else {
+        snprintf(msg, len, "exec: backend '%s' unknown (preload, seccomp, auto)", val);
+        return PC_EINVAL;
+      }
     } else {
-      snprintf(msg, len, "exec: unknown option '%s' (cmd, contract, timeout)", tok);
+      snprintf(msg, len, "exec: unknown option '%s' (cmd, contract, timeout, backend)", tok);
       return PC_EINVAL;
     }
   }
@@ -305,6 +323,7 @@ static unsigned t_contract(const char *opts) {
 
 typedef struct ex_proc {
   pid_t pid;
+  pid_t sup;               /* its seccomp supervisor, or -1 (preload) */
   int to, from;            /* its stdin (we write), its stdout (we read) */
   char *buf;               /* read buffer: unread bytes are buf[start, start+n) */
   size_t start, n, cap;
@@ -344,17 +363,44 @@ static void reap(ex_proc *p, int grace_ms) {
     }
   }
   p->pid = -1;
+  if (p->sup > 0) { /* gone by itself once the program is; never left behind */
+    kill(p->sup, SIGKILL);
+    waitpid(p->sup, &status, 0);
+  }
+  p->sup = -1;
   free(p->buf);
   p->buf = NULL;
   p->start = p->n = p->cap = 0;
 }
 
+/* 1 if this spawn runs under the seccomp supervisor: only while a plan is exported (the
+ * workload phase; recovery runs unwatched), for backend=seccomp, or backend=auto and a
+ * static or Go program as the command's first word. */
+static int use_seccomp(const ex_conf *c, char *msg, size_t len) {
+  const char *plan = getenv(FFS_ENV_PLAN);
+  if (!plan || c->backend == EX_PRELOAD) return 0;
+  if (c->backend == EX_SECCOMP) return 1;
+  char prog[512], err[512];
+  size_t n = strcspn(c->cmd, " \t");
+  snprintf(prog, sizeof prog, "%.*s", (int)n, c->cmd);
+  int w = ffs_sc_wants(prog, err, sizeof err);
+  if (w < 0) snprintf(msg, len, "exec: backend=auto: %s", err);
+  return w;
+}
+
 static int spawn(const ex_conf *c, const char *dir, ex_proc *p, char *msg, size_t len) {
-  int in[2] = {-1, -1}, out[2] = {-1, -1};
+  int in[2] = {-1, -1}, out[2] = {-1, -1}, sv[2] = {-1, -1}, rc = PC_ESETUP;
   pid_t parent = getpid(), pid;
   memset(p, 0, sizeof *p);
   p->to = p->from = -1;
   p->pid = -1;
+  p->sup = -1;
+  int sc = use_seccomp(c, msg, len);
+  if (sc < 0) return PC_ESETUP;
+  if (sc && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+    snprintf(msg, len, "exec: socketpair: %s", strerror(errno));
+    return PC_ESETUP;
+  }
   signal(SIGPIPE, SIG_IGN);   /* invariant (2): EPIPE instead of a signal */
   if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) {
     snprintf(msg, len, "exec: pipe: %s", strerror(errno));
@@ -373,6 +419,13 @@ static int spawn(const ex_conf *c, const char *dir, ex_proc *p, char *msg, size_
     setenv("POWERCUT_DATA_DIR", dir, 1);
     setenv("PYTHONHASHSEED", "0", 0);          /* deterministic mode for Python drivers */
     setenv("PYTHONDONTWRITEBYTECODE", "1", 0);
+    if (sc) { /* the supervisor watches: the preloaded shim stays out of it */
+      unsetenv(FFS_ENV_PLAN);
+      unsetenv("LD_PRELOAD");
+      close(sv[0]);
+      if (ffs_sc_child_setup(sv[1]) < 0) _exit(127);
+      close(sv[1]);
+    }
     /* A simple command is exec'd by the shell, so the program itself is our
      * child and gets PR_SET_PDEATHSIG (invariant 4); a compound command runs
      * as written (document: end it with `exec PROGRAM`). */
@@ -389,6 +442,29 @@ static int spawn(const ex_conf *c, const char *dir, ex_proc *p, char *msg, size_
   close(in[0]);
   close(out[1]);
   p->pid = pid;
+  if (sc) {
+    const char *seed = getenv(FFS_ENV_SEED), *trace = getenv(FFS_ENV_TRACE);
+    char err[512];
+    close(sv[1]);
+    sv[1] = -1;
+    p->sup = ffs_sc_parent_start(sv[0], pid, getenv(FFS_ENV_PLAN), getenv(FFS_ENV_DIR) ? getenv(FFS_ENV_DIR) : dir,
+                                 seed ? strtoull(seed, NULL, 10) : 0, getenv(FFS_ENV_STATE), trace, err, sizeof err);
+    close(sv[0]);
+    sv[0] = -1;
+    if (p->sup < 0) {
+      snprintf(msg, len, "exec: seccomp backend for '%s': %s", c->cmd, err);
+      p->sup = -1;
+      close(in[1]);
+      close(out[0]);
+      in[1] = out[0] = -1;
+      kill(-pid, SIGKILL);
+      kill(pid, SIGKILL);
+      waitpid(pid, NULL, 0);
+      p->pid = -1;
+      rc = PC_ENOSHIM; /* not the target's failure: the case cannot be watched (invariant 6) */
+      goto fail;
+    }
+  }
   p->to = in[1];
   p->from = out[0];
   snprintf(p->cmd, sizeof p->cmd, "%s", c->cmd);
@@ -397,8 +473,9 @@ fail:
   for (int i = 0; i < 2; i++) {
     if (in[i] >= 0) close(in[i]);
     if (out[i] >= 0) close(out[i]);
+    if (sv[i] >= 0) close(sv[i]);
   }
-  return PC_ESETUP;
+  return rc;
 }
 
 static int gone(ex_target *t, const char *what) {
@@ -653,7 +730,8 @@ static int t_open(const char *dir, const char *opts, const char *wopts, void **h
   }
   {
     const char *hs = getenv(FFS_ENV_HANDSHAKE);
-    if (fresh && hs && *hs && (rc = check_shim(t, hs, msg, len))) goto fail;
+    /* under seccomp the supervisor sees the calls in the kernel: no shim to check */
+    if (fresh && t->p.sup < 0 && hs && *hs && (rc = check_shim(t, hs, msg, len))) goto fail;
   }
   *h = t;
   return 0;
@@ -794,7 +872,7 @@ const pc_target pc_target_exec = {
   "any program speaking the exec line protocol on stdin/stdout (docs/targets.md); runs under "
   "the shim; its contract is what contract= declares (none by default)",
   "cmd=COMMAND (sh -c; data dir as $1 and $POWERCUT_DATA_DIR; no ',') "
-  "contract=durable_ack+process_safe+prefix+atomic_batch+close_syncs|none timeout=MS",
+  "contract=durable_ack+process_safe+prefix+atomic_batch+close_syncs|none timeout=MS backend=preload|seccomp|auto",
   0, t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,
   t_sync, t_flush, t_close, t_errmsg, 1,
 };
