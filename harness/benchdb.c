@@ -87,6 +87,7 @@ typedef struct bench_cfg {
   uint64_t num, sync_num, recovery_bytes;
   size_t klen, vlen;
   int runs, threads, json;
+  int crash_profile;    /* --profile crash: the adapters' crash-testing options */
   unsigned rows;
   char root[1024];      /* per-bench temp dir */
   int tmpfs;
@@ -191,18 +192,25 @@ static void opts_join(char *out, size_t len, const char *a, const char *b) {
   snprintf(out, len, "%s%s%s", a, (*a && *b) ? "," : "", b);
 }
 
-/* Per-target bench defaults, so that every engine runs its comparable mode:
- * non-sync workloads = writes reach the kernel, no fsync per write; fillsync
- * = each write durable when acked. Printed with the results. */
+/* Per-target options. Every profile runs the mode that matches the
+ * workload's promise: non-sync workloads = writes reach the kernel, no fsync
+ * per write; fillsync = each write durable when acked. The bench profile (the
+ * default) adds what each engine's users set for a db_bench-style run (its
+ * tuning guide or db_bench's flags, docs/bench.md); --profile crash keeps the
+ * adapters' crash-testing defaults (RocksDB: one background job, no
+ * automatic compactions; LevelDB: no bloom filter). The user's options come
+ * last and win. Printed with the results. */
+#define PEER_CACHE "64M" /* block/page cache of the peers that have one */
 static void bench_opts(const bench_cfg *c, const bench_target *bt, int row, char *out, size_t len) {
   char base[512] = "";
-  int sync = row == B_FILLSYNC1 || row == B_FILLSYNCN;
+  int sync = row == B_FILLSYNC1 || row == B_FILLSYNCN, tuned = !c->crash_profile;
   uint64_t big = c->recovery_bytes * 2 + (64u << 20);
   if (!strcmp(bt->name, "lmdb")) {
     uint64_t map = (c->num * (c->klen + c->vlen) * 4 + c->recovery_bytes * 4 + (256u << 20));
     snprintf(base, sizeof base, "mapsize=%" PRIu64 "%s", map, sync ? "" : ",nosync=1");
   } else if (!strcmp(bt->name, "sqlite")) {
-    snprintf(base, sizeof base, "journal_mode=wal,synchronous=%s", sync ? "full" : "normal");
+    snprintf(base, sizeof base, "journal_mode=wal,synchronous=%s%s", sync ? "full" : "normal",
+             tuned ? ",cache_size=" PEER_CACHE : "");
   } else if (!strcmp(bt->name, "sofadb")) {
     /* the engine's own default mode (background flush and compaction, group
      * commit), not the adapter's deterministic crash-testing mode; for
@@ -211,10 +219,16 @@ static void bench_opts(const bench_cfg *c, const bench_target *bt, int row, char
       snprintf(base, sizeof base, "deterministic=0,memtable_bytes=%" PRIu64, big);
     else
       snprintf(base, sizeof base, "deterministic=0");
-  } else if (row == B_RECOVERY) {
-    /* keep the whole fill in the log: no memtable flush before the crash */
-    if (!strcmp(bt->name, "leveldb") || !strcmp(bt->name, "rocksdb"))
-      snprintf(base, sizeof base, "write_buffer_size=%" PRIu64, big);
+  } else if (!strcmp(bt->name, "leveldb") || !strcmp(bt->name, "rocksdb")) {
+    size_t l = 0;
+    if (tuned && !strcmp(bt->name, "leveldb"))
+      l = (size_t)snprintf(base, sizeof base, "bloom_bits=10,block_cache=" PEER_CACHE);
+    else if (tuned)
+      l = (size_t)snprintf(base, sizeof base, "max_background_jobs=2,auto_compactions=1,bloom_bits=10,"
+                           "block_cache=" PEER_CACHE ",dynamic_level_bytes=1,bytes_per_sync=1M");
+    /* recovery: keep the whole fill in the log (no memtable flush before the crash) */
+    if (row == B_RECOVERY)
+      snprintf(base + l, sizeof base - l, "%swrite_buffer_size=%" PRIu64, l ? "," : "", big);
   }
   opts_join(out, len, base, bt->user_opts);
 }
@@ -662,7 +676,8 @@ static int run_shim(const bench_cfg *c, const bench_target *bt, const char *dir,
     }
     unsetenv(FFS_ENV_PLAN);
     execl(c->exe, c->exe, "bench", "--shim-child", rowbuf, "--targets", tspec, "--num", num,
-          "--key-size", ksz, "--value-size", vsz, "--dir", dir, (char *)NULL);
+          "--key-size", ksz, "--value-size", vsz, "--dir", dir, "--profile",
+          c->crash_profile ? "crash" : "bench", (char *)NULL);
     _exit(4);
   }
   close(fds[1]);
@@ -782,7 +797,8 @@ static void print_json(FILE *f, const bench_cfg *c, bench_target *ts, int nt, in
          ",\"key_size\":%zu,\"value_size\":%zu,\"runs\":%d,\"threads\":%d,\"dir\":",
          c->num, c->sync_num, c->recovery_bytes, c->klen, c->vlen, c->runs, c->threads);
   json_str(f, c->root);
-  fprintf(f, ",\"tmpfs\":%s,\"baseline\":", c->tmpfs ? "true" : "false");
+  fprintf(f, ",\"tmpfs\":%s,\"profile\":\"%s\",\"baseline\":", c->tmpfs ? "true" : "false",
+          c->crash_profile ? "crash" : "bench");
   json_str(f, ts[base].name);
   fprintf(f, "},\n\"results\":[");
   int first = 1;
@@ -875,7 +891,7 @@ static void usage(FILE *f) {
           "usage: powercut bench [--targets T[:k=v,...],...] [--benchmarks a,b,...] [--num N]\n"
           "                      [--runs R] [--baseline T] [--threads T] [--sync-num N]\n"
           "                      [--recovery-bytes B] [--key-size K] [--value-size V]\n"
-          "                      [--dir D] [--json]\n"
+          "                      [--dir D] [--profile bench|crash] [--json]\n"
           "db_bench-style workloads through the target adapters, targets interleaved per run.\n"
           "  --targets      default sofadb plus every peer built\n"
           "  --benchmarks   " DEFAULT_BENCHMARKS "\n"
@@ -887,6 +903,9 @@ static void usage(FILE *f) {
           "  --recovery-bytes  log filled before the crash (default min(64M, num x 132))\n"
           "  --dir          where the temp data dirs go (default $TMPDIR or /tmp; not tmpfs,\n"
           "                 which would make fsync free)\n"
+          "  --profile      bench (default): each engine with the options its users set for a\n"
+          "                 db_bench-style run (bloom filters, block caches, RocksDB's automatic\n"
+          "                 compactions); crash: the adapters' crash-testing options\n"
           "  --json         one JSON document on stdout instead of the table\n"
           "  --json-file F  also write the JSON document to F (with the table on stdout)\n"
           "  --shim-all     shim rows for every target (default: sofadb and the baseline)\n"
@@ -899,7 +918,8 @@ int pc_cmd_bench(int argc, char **argv) {
     {"runs", 1, 0, 'r'},     {"baseline", 1, 0, 'B'},   {"threads", 1, 0, 'T'},
     {"sync-num", 1, 0, 's'}, {"recovery-bytes", 1, 0, 'R'}, {"key-size", 1, 0, 'k'},
     {"value-size", 1, 0, 'v'}, {"dir", 1, 0, 'd'},      {"json", 0, 0, 'j'},
-    {"shim-child", 1, 0, 'S'}, {"shim-all", 0, 0, 'A'}, {"json-file", 1, 0, 'J'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    {"shim-child", 1, 0, 'S'}, {"shim-all", 0, 0, 'A'}, {"json-file", 1, 0, 'J'}, {"help", 0, 0, 'h'},
+    {"profile", 1, 0, 'P'}, {0, 0, 0, 0}};
   static bench_target ts[MAXT];
   bench_cfg c;
   char tdef[512] = "sofadb", exe[PATH_MAX], shim_tried[3 * PATH_MAX];
@@ -923,6 +943,14 @@ int pc_cmd_bench(int argc, char **argv) {
     case 'j': c.json = 1; break;
     case 'A': shim_all = 1; break;
     case 'J': json_file = optarg; break;
+    case 'P':
+      if (!strcmp(optarg, "crash")) c.crash_profile = 1;
+      else if (!strcmp(optarg, "bench")) c.crash_profile = 0;
+      else {
+        fprintf(stderr, "powercut bench: --profile '%s' (bench or crash)\n", optarg);
+        return 2;
+      }
+      break;
     case 'S': shim_row = atoi(optarg); break;
     case 'h': usage(stdout); return 0;
     case 'n': case 'r': case 'T': case 's': case 'R': case 'k': case 'v':
@@ -1075,9 +1103,9 @@ int pc_cmd_bench(int argc, char **argv) {
   if (c.json) print_json(stdout, &c, ts, nt, base);
   else {
     printf("powercut bench: num=%" PRIu64 " (keys %zuB, values %zuB), runs=%d, fillsync %" PRIu64
-           " puts, recovery %" PRIu64 " bytes, dir %s (%s), baseline %s\n",
+           " puts, recovery %" PRIu64 " bytes, dir %s (%s), baseline %s, profile %s\n",
            c.num, c.klen, c.vlen, c.runs, c.sync_num, c.recovery_bytes, dir,
-           c.tmpfs ? "tmpfs" : "real disk", ts[base].name);
+           c.tmpfs ? "tmpfs" : "real disk", ts[base].name, c.crash_profile ? "crash" : "bench");
     for (int i = 0; i < nt; i++) {
       char o1[1024], o2[1024];
       bench_opts(&c, &ts[i], B_FILLRANDOM, o1, sizeof o1);

@@ -6,6 +6,8 @@
  * Options (k=v, unknown names are errors); defaults are SQLite's own:
  *   journal_mode=delete|truncate|persist|wal|memory|off   (default delete)
  *   synchronous=off|normal|full|extra                     (default full)
+ *   cache_size=N    page cache of N bytes: PRAGMA cache_size=-N/1024 (default:
+ *                   SQLite's own, about 2 MiB)
  * put/del are one autocommit statement each; a batch is one transaction
  * (BEGIN IMMEDIATE ... COMMIT). SQLite has no per-transaction sync, so the
  * workload's per-write sync flag is not used: `synchronous` decides.
@@ -34,6 +36,7 @@
 
 #include <sqlite3.h>
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +48,7 @@ static const char *const sy_names[] = {"off", "normal", "full", "extra"};
 
 typedef struct sql_conf {
   int jm, sy;
+  uint64_t cache_bytes;  /* 0: SQLite's default */
 } sql_conf;
 
 typedef struct sql_target {
@@ -70,7 +74,8 @@ static int set_opt(void *arg, const char *name, const char *val, char *msg, size
   sql_conf *c = arg;
   if (!strcmp(name, "journal_mode")) return pick(name, val, jm_names, 6, &c->jm, msg, len);
   if (!strcmp(name, "synchronous")) return pick(name, val, sy_names, 4, &c->sy, msg, len);
-  snprintf(msg, len, "sqlite: unknown option '%s' (journal_mode, synchronous)", name);
+  if (!strcmp(name, "cache_size")) return pc_opt_u64(name, val, &c->cache_bytes, msg, len);
+  snprintf(msg, len, "sqlite: unknown option '%s' (journal_mode, synchronous, cache_size)", name);
   return PC_EINVAL;
 }
 
@@ -78,6 +83,7 @@ static int set_opt(void *arg, const char *name, const char *val, char *msg, size
 static int build_conf(const char *opts, sql_conf *c, char *msg, size_t len) {
   c->jm = JM_DELETE;
   c->sy = SY_FULL;
+  c->cache_bytes = 0;
   return pc_opts_each(opts, set_opt, c, msg, len);
 }
 
@@ -161,7 +167,13 @@ static int t_open(const char *dir, const char *opts, const char *wopts, void **h
   sqlite3_finalize(st);
   st = NULL;
   snprintf(sql, sizeof sql, "PRAGMA synchronous=%s", sy_names[t->conf.sy]);
-  if ((rc = exec_sql(t, sql)) ||
+  if ((rc = exec_sql(t, sql))) {
+    snprintf(msg, len, "%s (%s)", t->msg, path);
+    goto fail;
+  }
+  if (t->conf.cache_bytes) /* a negative cache_size is KiB */
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=-%" PRIu64, (t->conf.cache_bytes + 1023) / 1024);
+  if ((t->conf.cache_bytes && (rc = exec_sql(t, sql))) ||
       (rc = exec_sql(t, "CREATE TABLE IF NOT EXISTS kv(k BLOB PRIMARY KEY, v BLOB)"))) {
     snprintf(msg, len, "%s (%s)", t->msg, path);
     goto fail;
@@ -313,7 +325,7 @@ const pc_target pc_target_sqlite = {
   "only with wal+full|extra or delete+extra, process_safe only with synchronous=off or "
   "normal outside WAL, none with journal_mode=memory|off",
   "journal_mode=delete|truncate|persist|wal|memory|off (default delete) "
-  "synchronous=off|normal|full|extra (default full)",
+  "synchronous=off|normal|full|extra (default full) cache_size=N (page cache bytes)",
   ORC_PROCESS_SAFE | ORC_PREFIX | ORC_ATOMIC_BATCH,
   t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,
   t_sync, t_flush, t_close, t_errmsg, 0,
