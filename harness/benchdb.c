@@ -81,6 +81,7 @@ typedef struct bench_target {
   const pc_target *t;
   int concurrent;       /* handle documented thread-safe: no mutex in fillsync-Nt */
   int shim;             /* runs the shim rows (sofadb and the baseline, or --shim-all) */
+  const char *no_replay; /* why its open replays no log (its recovery row is n/a), or NULL */
 } bench_target;
 
 typedef struct bench_cfg {
@@ -100,6 +101,8 @@ typedef struct bench_rec {
   int row;
   double ops_s, mb_s;
   uint64_t bytes;       /* fillrandom: db size after close */
+  int64_t rss_kib;      /* peak RSS of the child during the row (VmHWM), -1 unknown */
+  int64_t us;           /* the timed part */
 } bench_rec;
 
 /* ---------------------------------------------------------------- keys and values */
@@ -257,8 +260,36 @@ static int put_fail(const bench_target *bt, void *h, const char *what, uint64_t 
   return rc ? rc : PC_ETARGET;
 }
 
+/* Peak RSS per row: the child resets its high-water mark (writing 5 to
+ * /proc/self/clear_refs sets VmHWM to the current RSS) before a row and reads
+ * VmHWM when it sends the row's figures. RSS counts the file pages an engine
+ * maps (sofadb's tables, LMDB's map) as well as its heap. */
+static int g_rss_reset_failed;
+static void rss_reset(void) {
+  int f = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+  if (f < 0 || write(f, "5", 1) != 1) g_rss_reset_failed = 1;
+  if (f >= 0) close(f);
+}
+static int64_t rss_peak_kib(void) {
+  char line[256];
+  int64_t kib = -1;
+  FILE *f = fopen("/proc/self/status", "re");
+  if (!f || g_rss_reset_failed) {
+    if (f) fclose(f);
+    return -1;
+  }
+  while (fgets(line, sizeof line, f))
+    if (!strncmp(line, "VmHWM:", 6)) kib = strtoll(line + 6, NULL, 10);
+  fclose(f);
+  return kib;
+}
+
+static int send_rec_us(int fd, int row, double ops_s, double mb_s, uint64_t bytes, int64_t us) {
+  bench_rec r = {row, ops_s, mb_s, bytes, rss_peak_kib(), us};
+  return write(fd, &r, sizeof r) == (ssize_t)sizeof r ? 0 : PC_EIO;
+}
 static int send_rec(int fd, int row, double ops_s, double mb_s, uint64_t bytes) {
-  bench_rec r = {row, ops_s, mb_s, bytes};
+  bench_rec r = {row, ops_s, mb_s, bytes, rss_peak_kib(), 0};
   return write(fd, &r, sizeof r) == (ssize_t)sizeof r ? 0 : PC_EIO;
 }
 
@@ -385,6 +416,7 @@ static int child_main(const bench_cfg *c, const bench_target *bt, const char *di
   unsigned r = c->rows;
   if (r & (1u << B_FILLSEQ)) {
     snprintf(d, sizeof d, "%s/fillseq", dir);
+    rss_reset();
     bench_opts(c, bt, B_FILLSEQ, opts, sizeof opts);
     if ((rc = open_t(bt, d, opts, &h))) return rc;
     if ((rc = do_fill(c, bt, h, 0, 0, c->num, &us))) return rc;
@@ -395,6 +427,7 @@ static int child_main(const bench_cfg *c, const bench_target *bt, const char *di
   if (r & ((1u << B_FILLRANDOM) | (1u << B_OVERWRITE) | (1u << B_READRANDOM) |
            (1u << B_READMISSING) | (1u << B_SCAN))) {
     snprintf(d, sizeof d, "%s/db", dir);
+    rss_reset();
     bench_opts(c, bt, B_FILLRANDOM, opts, sizeof opts);
     if ((rc = open_t(bt, d, opts, &h))) return rc;
     if ((rc = do_fill(c, bt, h, 1, 0, c->num, &us))) return rc;
@@ -402,6 +435,7 @@ static int child_main(const bench_cfg *c, const bench_target *bt, const char *di
     if ((rc = send_rec(fd, B_FILLRANDOM, rate(c->num, us), mib_s(rowbytes, us), tree_bytes(d))))
       return rc;
     if (r & (1u << B_OVERWRITE)) {
+      rss_reset();
       if ((rc = open_t(bt, d, opts, &h))) return rc;
       if ((rc = do_fill(c, bt, h, 2, 0, c->num, &us))) return rc;
       if ((rc = close_t(bt, h))) return rc;
@@ -409,6 +443,7 @@ static int child_main(const bench_cfg *c, const bench_target *bt, const char *di
     }
     if (r & ((1u << B_READRANDOM) | (1u << B_READMISSING) | (1u << B_SCAN))) {
       /* everything into tables, then reopen: reads come from files */
+      rss_reset();
       if ((rc = open_t(bt, d, opts, &h))) return rc;
       if ((rc = bt->t->flush(h))) return put_fail(bt, h, "flush", 0, rc);
       if ((rc = close_t(bt, h))) return rc;
@@ -418,12 +453,14 @@ static int child_main(const bench_cfg *c, const bench_target *bt, const char *di
         if ((rc = send_rec(fd, B_READRANDOM, rate(c->num, us), mib_s(rowbytes, us), 0))) return rc;
       }
       if (r & (1u << B_READMISSING)) {
+        rss_reset();
         if ((rc = do_reads(c, bt, h, 'm', &us))) return rc;
         if ((rc = send_rec(fd, B_READMISSING, rate(c->num, us), mib_s(c->num * c->klen, us), 0)))
           return rc;
       }
       if (r & (1u << B_SCAN)) {
         scan_acc a = {0, 0};
+        rss_reset();
         int64_t t0 = pc_now_us();
         if ((rc = bt->t->scan(h, scan_cb, &a))) return put_fail(bt, h, "scan", a.n, rc);
         us = pc_now_us() - t0;
@@ -441,10 +478,12 @@ static int child_main(const bench_cfg *c, const bench_target *bt, const char *di
   if (r & (1u << B_FILLSYNC1)) {
     uint64_t sb = c->sync_num * (c->klen + c->vlen);
     snprintf(d, sizeof d, "%s/sync1", dir);
+    rss_reset();
     if ((rc = do_fillsync(c, bt, d, 1, &us))) return rc;
     if ((rc = send_rec(fd, B_FILLSYNC1, rate(c->sync_num, us), mib_s(sb, us), 0))) return rc;
     pc_rm_rf(d);
     snprintf(d, sizeof d, "%s/syncN", dir);
+    rss_reset();
     if ((rc = do_fillsync(c, bt, d, c->threads, &us))) return rc;
     if ((rc = send_rec(fd, B_FILLSYNCN, rate(c->sync_num, us), mib_s(sb, us), 0))) return rc;
     pc_rm_rf(d);
@@ -463,6 +502,7 @@ static int child_disk(const bench_cfg *c, const char *dir, int fd) {
     fprintf(stderr, "powercut bench: open %s: %s\n", p, strerror(errno));
     return PC_EIO;
   }
+  rss_reset();
   int64_t t0 = pc_now_us();
   for (uint64_t i = 0; i < c->sync_num; i++)
     if (write(f, value_for(i, n), n) != (ssize_t)n || fdatasync(f)) {
@@ -522,10 +562,11 @@ static int child_recovery_open(const bench_cfg *c, const bench_target *bt, const
   int rc;
   uint64_t bytes = tree_bytes(dir), n = c->recovery_bytes / (c->klen + c->vlen + 16);
   bench_opts(c, bt, B_RECOVERY, opts, sizeof opts);
+  rss_reset();
   int64_t t0 = pc_now_us();
   if ((rc = open_t(bt, dir, opts, &h))) return rc;
   int64_t us = pc_now_us() - t0;
-  if ((rc = send_rec(fd, B_RECOVERY, rate(n, us), mib_s(bytes, us), bytes))) return rc;
+  if ((rc = send_rec_us(fd, B_RECOVERY, rate(n, us), mib_s(bytes, us), bytes, us))) return rc;
   _exit(0); /* the timing is done: no close (it may flush) */
 }
 
@@ -552,6 +593,7 @@ static int child_shim(const bench_cfg *c, const bench_target *bt, const char *di
     }
   }
   bench_opts(c, bt, B_FILLRANDOM, opts, sizeof opts);
+  rss_reset();
   if ((rc = open_t(bt, d, opts, &h))) return rc;
   if ((rc = do_fill(c, bt, h, 1, 0, c->num, &us))) return rc;
   if ((rc = close_t(bt, h))) return rc;
@@ -563,6 +605,8 @@ static int child_shim(const bench_cfg *c, const bench_target *bt, const char *di
 typedef struct cell {
   double ops[MAXRUNS], mb[MAXRUNS];
   uint64_t bytes[MAXRUNS];
+  int64_t rss[MAXRUNS];   /* KiB, -1 unknown */
+  int64_t us[MAXRUNS];    /* the timed part (recovery: the open) */
   int n;
   int failed;
 } cell;
@@ -576,6 +620,7 @@ static void record(int col, const bench_rec *r) {
     if (y->n < MAXRUNS) {
       y->ops[y->n] = r->ops_s;
       y->mb[y->n] = r->mb_s;
+      y->rss[y->n] = r->rss_kib;
       y->bytes[y->n++] = 0;
     }
     return;
@@ -586,6 +631,8 @@ static void record(int col, const bench_rec *r) {
   x->ops[x->n] = r->ops_s;
   x->mb[x->n] = r->mb_s;
   x->bytes[x->n] = r->bytes;
+  x->rss[x->n] = r->rss_kib;
+  x->us[x->n] = r->us;
   x->n++;
 }
 
@@ -692,16 +739,18 @@ static int run_shim(const bench_cfg *c, const bench_target *bt, const char *dir,
   return got && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : PC_ETARGET;
 }
 
-typedef struct stat3 { double med, lo, hi, mb, bytes; int ok; } stat3;
+typedef struct stat3 { double med, lo, hi, mb, bytes, us; int64_t rss; int ok; } stat3;
 static stat3 cell_stat(const cell *x) {
-  stat3 s = {0, 0, 0, 0, 0, 0};
-  double o[MAXRUNS], m[MAXRUNS], b[MAXRUNS];
+  stat3 s = {0, 0, 0, 0, 0, 0, -1, 0};
+  double o[MAXRUNS], m[MAXRUNS], b[MAXRUNS], u[MAXRUNS];
   if (x->n == 0) return s;
   for (int i = 0; i < x->n; i++) {
     o[i] = x->ops[i];
     m[i] = x->mb[i];
     b[i] = (double)x->bytes[i];
+    u[i] = (double)x->us[i];
   }
+  qsort(u, (size_t)x->n, sizeof *u, cmp_dbl);
   qsort(o, (size_t)x->n, sizeof *o, cmp_dbl);
   qsort(m, (size_t)x->n, sizeof *m, cmp_dbl);
   qsort(b, (size_t)x->n, sizeof *b, cmp_dbl);
@@ -710,8 +759,13 @@ static stat3 cell_stat(const cell *x) {
   s.med = x->n % 2 ? o[mid] : (o[mid - 1] + o[mid]) / 2;
   s.mb = x->n % 2 ? m[mid] : (m[mid - 1] + m[mid]) / 2;
   s.bytes = x->n % 2 ? b[mid] : (b[mid - 1] + b[mid]) / 2;
+  s.us = x->n % 2 ? u[mid] : (u[mid - 1] + u[mid]) / 2;
   s.lo = o[0];
   s.hi = o[x->n - 1];
+  for (int i = 0; i < x->n; i++) /* the highest peak of the runs; unknown if any is */
+    if (x->rss[i] < 0 || s.rss == -2) s.rss = -2;
+    else if (x->rss[i] > s.rss) s.rss = x->rss[i];
+  if (s.rss == -2) s.rss = -1;
   s.ok = 1;
   return s;
 }
@@ -740,15 +794,25 @@ static const char *row_label(int row, int threads, char *buf, size_t len) {
   return buf;
 }
 
+static void fmt_rss(char *buf, size_t len, int64_t kib) {
+  if (kib < 0) snprintf(buf, len, "-");
+  else snprintf(buf, len, "%.1f", (double)kib / 1024.0);
+}
+
+/* a cell that measured nothing: its reason, or NULL */
+static const char *cell_na(const bench_target *ts, int nt, int row, int col) {
+  return row == B_RECOVERY && col < nt ? ts[col].no_replay : NULL;
+}
+
 static void print_table(const bench_cfg *c, bench_target *ts, int nt, int base) {
-  char lab[32], mm[64], rt[32];
-  printf("%-14s %-13s %15s %-23s %9s %10s\n", "benchmark", "target", "ops/s (median)", "min-max",
-         "MB/s", nt > 1 ? "vs base" : "");
+  char lab[32], mm[64], rt[32], rss[32];
+  printf("%-14s %-13s %15s %-23s %9s %10s %9s\n", "benchmark", "target", "ops/s (median)", "min-max",
+         "MB/s", nt > 1 ? "vs base" : "", "peak MiB");
   for (int b = 0; b < B__N; b++) {
     if (!(c->rows & (1u << b))) continue;
     for (int col = 0; col <= nt + 1; col++) {
       int tc = col >= nt ? MAXT + (col - nt) : col;
-      const char *tn = col == nt ? "disk" : col > nt ? "disk-prealloc" : ts[col].name;
+      const char *tn = col == nt ? "disk" : col > nt ? "disk-prealloc" : ts[col].name, *na;
       if (col >= nt && b != B_FILLSYNC1) continue;
       const cell *x = &g_cells[b][tc];
       stat3 s = cell_stat(x);
@@ -758,11 +822,17 @@ static void print_table(const bench_cfg *c, bench_target *ts, int nt, int base) 
         printf("%-14s %-13s %15s\n", lab, tn, "FAILED");
         continue;
       }
+      fmt_rss(rss, sizeof rss, s.rss);
+      if ((na = cell_na(ts, nt, b, col))) {
+        printf("%-14s %-13s %15s %-23s %9s %10s %9s  open %.1f ms: %s%s\n", lab, tn, "n/a", "", "",
+               "", rss, s.us / 1000.0, na, x->failed ? " (some runs failed)" : "");
+        continue;
+      }
       snprintf(mm, sizeof mm, "%.0f-%.0f", s.lo, s.hi);
-      double r = col >= nt ? NAN : ratio(b, tc, base);
+      double r = col >= nt || cell_na(ts, nt, b, base) ? NAN : ratio(b, tc, base);
       if (isnan(r)) snprintf(rt, sizeof rt, "%s", "");
       else snprintf(rt, sizeof rt, "%.2fx", r);
-      printf("%-14s %-13s %15.0f %-23s %9.1f %10s%s\n", lab, tn, s.med, mm, s.mb, rt,
+      printf("%-14s %-13s %15.0f %-23s %9.1f %10s %9s%s\n", lab, tn, s.med, mm, s.mb, rt, rss,
              x->failed ? "  (some runs failed)" : "");
     }
   }
@@ -810,7 +880,8 @@ static void print_json(FILE *f, const bench_cfg *c, bench_target *ts, int nt, in
       const cell *x = &g_cells[b][tc];
       stat3 s = cell_stat(x);
       if (x->n == 0 && !x->failed) continue; /* not run for this target */
-      double r = col >= nt ? NAN : ratio(b, tc, base);
+      const char *na = cell_na(ts, nt, b, col);
+      double r = col >= nt || na || cell_na(ts, nt, b, base) ? NAN : ratio(b, tc, base);
       fprintf(f, "%s\n{\"benchmark\":", first ? "" : ",");
       first = 0;
       json_str(f, row_label(b, c->threads, lab, sizeof lab));
@@ -827,11 +898,29 @@ static void print_json(FILE *f, const bench_cfg *c, bench_target *ts, int nt, in
              "\"mb_per_s_median\":%.2f",
              s.med, s.lo, s.hi, s.mb);
       if (b == B_FILLRANDOM || b == B_RECOVERY) fprintf(f, ",\"bytes_median\":%.0f", s.bytes);
+      if (b == B_RECOVERY) fprintf(f, ",\"open_us_median\":%.0f", s.us);
+      if (na) {
+        fprintf(f, ",\"na\":");
+        json_str(f, na);
+      }
+      fprintf(f, ",\"peak_rss_kib\":%" PRId64 ",\"peak_rss_kib_runs\":[", s.rss);
+      for (int i = 0; i < x->n; i++) fprintf(f, "%s%" PRId64, i ? "," : "", x->rss[i]);
+      fprintf(f, "]");
       if (!isnan(r)) fprintf(f, ",\"vs_baseline\":%.4f", r);
       fprintf(f, "}");
     }
   }
   fprintf(f, "\n]}\n");
+}
+
+/* Engines whose open() replays no log: their recovery row times an open
+ * that does next to nothing, so it is shown as n/a (with the open time), never
+ * as a ratio. */
+static const char *recovery_na(const char *name) {
+  if (!strcmp(name, "lmdb")) return "LMDB has no log: open maps the data file";
+  if (!strcmp(name, "sqlite"))
+    return "SQLite's open replays nothing (the WAL is read at the first transaction)";
+  return NULL;
 }
 
 static int parse_targets(const char *spec, bench_target *ts, int *nt) {
@@ -868,6 +957,7 @@ static int parse_targets(const char *spec, bench_target *ts, int *nt) {
      * two get a mutex in the bench. */
     t->concurrent = !strcmp(t->name, "leveldb") || !strcmp(t->name, "rocksdb") ||
                     !strcmp(t->name, "sofadb");
+    t->no_replay = recovery_na(t->name);
   }
   for (int i = 0; i < *nt; i++) {
     char msg[512];
