@@ -204,6 +204,15 @@ static void opts_join(char *out, size_t len, const char *a, const char *b) {
  * automatic compactions; LevelDB: no bloom filter). The user's options come
  * last and win. Printed with the results. */
 #define PEER_CACHE "64M" /* block/page cache of the peers that have one */
+const char *pc_bench_profile(const char *target) {
+  if (!strcmp(target, "leveldb")) return "bloom_bits=10,block_cache=" PEER_CACHE;
+  if (!strcmp(target, "rocksdb"))
+    return "max_background_jobs=2,auto_compactions=1,bloom_bits=10,block_cache=" PEER_CACHE
+           ",dynamic_level_bytes=1,bytes_per_sync=1M";
+  if (!strcmp(target, "sqlite")) return "journal_mode=wal,synchronous=normal,cache_size=" PEER_CACHE;
+  return NULL;
+}
+
 static void bench_opts(const bench_cfg *c, const bench_target *bt, int row, char *out, size_t len) {
   char base[512] = "";
   int sync = row == B_FILLSYNC1 || row == B_FILLSYNCN, tuned = !c->crash_profile;
@@ -223,12 +232,7 @@ static void bench_opts(const bench_cfg *c, const bench_target *bt, int row, char
     else
       snprintf(base, sizeof base, "deterministic=0");
   } else if (!strcmp(bt->name, "leveldb") || !strcmp(bt->name, "rocksdb")) {
-    size_t l = 0;
-    if (tuned && !strcmp(bt->name, "leveldb"))
-      l = (size_t)snprintf(base, sizeof base, "bloom_bits=10,block_cache=" PEER_CACHE);
-    else if (tuned)
-      l = (size_t)snprintf(base, sizeof base, "max_background_jobs=2,auto_compactions=1,bloom_bits=10,"
-                           "block_cache=" PEER_CACHE ",dynamic_level_bytes=1,bytes_per_sync=1M");
+    size_t l = tuned ? (size_t)snprintf(base, sizeof base, "%s", pc_bench_profile(bt->name)) : 0;
     /* recovery: keep the whole fill in the log (no memtable flush before the crash) */
     if (row == B_RECOVERY)
       snprintf(base + l, sizeof base - l, "%swrite_buffer_size=%" PRIu64, l ? "," : "", big);
@@ -913,16 +917,6 @@ static void print_json(FILE *f, const bench_cfg *c, bench_target *ts, int nt, in
   fprintf(f, "\n]}\n");
 }
 
-/* Engines whose open() replays no log: their recovery row times an open
- * that does next to nothing, so it is shown as n/a (with the open time), never
- * as a ratio. */
-static const char *recovery_na(const char *name) {
-  if (!strcmp(name, "lmdb")) return "LMDB has no log: open maps the data file";
-  if (!strcmp(name, "sqlite"))
-    return "SQLite's open replays nothing (the WAL is read at the first transaction)";
-  return NULL;
-}
-
 static int parse_targets(const char *spec, bench_target *ts, int *nt) {
   char buf[4096], *save = NULL, *tok;
   snprintf(buf, sizeof buf, "%s", spec);
@@ -957,7 +951,7 @@ static int parse_targets(const char *spec, bench_target *ts, int *nt) {
      * two get a mutex in the bench. */
     t->concurrent = !strcmp(t->name, "leveldb") || !strcmp(t->name, "rocksdb") ||
                     !strcmp(t->name, "sofadb");
-    t->no_replay = recovery_na(t->name);
+    t->no_replay = pc_bench_no_replay(t->name);
   }
   for (int i = 0; i < *nt; i++) {
     char msg[512];

@@ -160,4 +160,8 @@ int pc_campaign(const pc_campaign_opts *o);
 int pc_case_record(pc_worker *wk, const pc_case *c, const pc_campaign_opts *o, int fd, int *failed);
 
 int pc_opt_u64_pub(const char *val, uint64_t *out);
+/* bench (benchdb.c, bench.c): the non-sync options of a target's bench
+ * profile (NULL: none), and why its open replays no log (NULL: it does) */
+const char *pc_bench_profile(const char *target);
+const char *pc_bench_no_replay(const char *target);
 #endif
