@@ -18,6 +18,11 @@
  *                existing keys (every one must be found)
  *   readmissing  N gets of absent keys interleaved with the existing ones
  *   scan         one full scan of the db (ops = entries visited)
+ *   seekrandom   N seeks to random existing keys through the adapter's
+ *                iterator (pc_target.iter), each followed by SEEK_NEXTS nexts
+ *   readwhilewriting  --readers threads, N gets of random existing keys in all,
+ *                while one thread overwrites random keys (sync=0) until they
+ *                are done; engines whose handle is thread-safe only
  *   fillsync     --sync-num puts with sync=1 by 1 thread, then by --threads
  *                threads (engines whose handle is not documented thread-safe
  *                are serialised with a mutex), plus the disk's own rate:
@@ -57,23 +62,25 @@
 #define TMPFS_MAGIC_ 0x01021994
 
 enum {
-  B_FILLSEQ, B_FILLRANDOM, B_OVERWRITE, B_READRANDOM, B_READMISSING, B_SCAN,
-  B_FILLSYNC1, B_FILLSYNCN, B_RECOVERY, B_SHIM_NONE, B_SHIM_IDLE, B_SHIM_TRACK, B__N
+  B_FILLSEQ, B_FILLRANDOM, B_OVERWRITE, B_READRANDOM, B_READMISSING, B_SCAN, B_SEEKRANDOM,
+  B_READWRITE, B_FILLSYNC1, B_FILLSYNCN, B_RECOVERY, B_SHIM_NONE, B_SHIM_IDLE, B_SHIM_TRACK, B__N
 };
 static const char *const bench_row[B__N] = {
-  "fillseq", "fillrandom", "overwrite", "readrandom", "readmissing", "scan",
-  "fillsync-1t", "fillsync-Nt", "recovery", "shim-none", "shim-idle", "shim-track",
+  "fillseq", "fillrandom", "overwrite", "readrandom", "readmissing", "scan", "seekrandom",
+  "readwhilewriting", "fillsync-1t", "fillsync-Nt", "recovery", "shim-none", "shim-idle", "shim-track",
 };
 /* selectable names (--benchmarks) and the rows they produce */
 static const struct { const char *name; unsigned rows; } bench_sel[] = {
   {"fillseq", 1u << B_FILLSEQ},         {"fillrandom", 1u << B_FILLRANDOM},
   {"overwrite", 1u << B_OVERWRITE},     {"readrandom", 1u << B_READRANDOM},
   {"readmissing", 1u << B_READMISSING}, {"scan", 1u << B_SCAN},
+  {"seekrandom", 1u << B_SEEKRANDOM},  {"readwhilewriting", 1u << B_READWRITE},
   {"fillsync", (1u << B_FILLSYNC1) | (1u << B_FILLSYNCN)},
   {"recovery", 1u << B_RECOVERY},
   {"shim", (1u << B_SHIM_NONE) | (1u << B_SHIM_IDLE) | (1u << B_SHIM_TRACK)},
 };
-#define DEFAULT_BENCHMARKS "fillseq,fillrandom,overwrite,readrandom,readmissing,scan,fillsync,recovery,shim"
+#define DEFAULT_BENCHMARKS "fillseq,fillrandom,overwrite,readrandom,readmissing,scan,seekrandom,readwhilewriting,fillsync,recovery,shim"
+#define SEEK_NEXTS 10 /* seekrandom: entries read after each seek */
 
 typedef struct bench_target {
   char name[64];
@@ -87,7 +94,7 @@ typedef struct bench_target {
 typedef struct bench_cfg {
   uint64_t num, sync_num, recovery_bytes;
   size_t klen, vlen;
-  int runs, threads, json;
+  int runs, threads, readers, json;
   int crash_profile;    /* --profile crash: the adapters' crash-testing options */
   unsigned rows;
   char root[1024];      /* per-bench temp dir */
@@ -347,6 +354,124 @@ static int do_reads(const bench_cfg *c, const bench_target *bt, void *h, char ta
   return 0;
 }
 
+/* seekrandom: one iterator, N seeks to random existing keys, each must land
+ * on its key, then SEEK_NEXTS nexts (fewer at the end of the db) */
+static int do_seeks(const bench_cfg *c, const bench_target *bt, void *h, int64_t *us, uint64_t *bytes) {
+  const pc_iter_ops *io = bt->t->iter;
+  char k[256];
+  uint64_t s = 0x6a09e667f3bcc909ull;
+  void *it;
+  int rc;
+  *bytes = 0;
+  if ((rc = io->create(h, &it))) return put_fail(bt, h, "iterator create", 0, rc);
+  int64_t t0 = pc_now_us();
+  for (uint64_t i = 0; i < c->num; i++) {
+    const void *ek, *ev;
+    size_t ekl, evl;
+    key_for(k, c->klen, rng_next(&s) % c->num, 'k');
+    if ((rc = io->seek(it, k, c->klen)) <= 0) {
+      io->destroy(it);
+      if (rc == 0) fprintf(stderr, "powercut bench: %s: seek to an existing key found nothing\n", bt->name);
+      return put_fail(bt, h, "seek", i, rc);
+    }
+    io->entry(it, &ek, &ekl, &ev, &evl);
+    if (ekl != c->klen || memcmp(ek, k, ekl)) {
+      io->destroy(it);
+      fprintf(stderr, "powercut bench: %s: seek to an existing key landed on another key\n", bt->name);
+      return PC_ETARGET;
+    }
+    *bytes += ekl + evl;
+    for (int j = 0; j < SEEK_NEXTS; j++) {
+      if ((rc = io->next(it)) < 0) {
+        io->destroy(it);
+        return put_fail(bt, h, "next", i, rc);
+      }
+      if (rc == 0) break;
+      io->entry(it, &ek, &ekl, &ev, &evl);
+      *bytes += ekl + evl;
+    }
+  }
+  *us = pc_now_us() - t0;
+  io->destroy(it);
+  return 0;
+}
+
+/* readwhilewriting: readers share the handle with one writer */
+typedef struct rw_ctx {
+  const bench_cfg *c;
+  const bench_target *bt;
+  void *h;
+  uint64_t n, seed, found, writes;
+  volatile int *stop;
+  int rc;
+} rw_ctx;
+
+static void *rw_reader(void *arg) {
+  rw_ctx *x = arg;
+  char k[256];
+  for (uint64_t i = 0; i < x->n && !x->rc; i++) {
+    void *v = NULL;
+    size_t vl = 0;
+    key_for(k, x->c->klen, rng_next(&x->seed) % x->c->num, 'k');
+    int rc = x->bt->t->get(x->h, k, x->c->klen, &v, &vl);
+    if (rc < 0) x->rc = put_fail(x->bt, x->h, "get (readwhilewriting)", i, rc);
+    else if (rc == 1) {
+      x->found++;
+      free(v);
+    }
+  }
+  return NULL;
+}
+
+static void *rw_writer(void *arg) {
+  rw_ctx *x = arg;
+  char k[256];
+  for (uint64_t i = 0; !__atomic_load_n(x->stop, __ATOMIC_ACQUIRE) && !x->rc; i++) {
+    key_for(k, x->c->klen, rng_next(&x->seed) % x->c->num, 'k');
+    int rc = x->bt->t->put(x->h, k, x->c->klen, value_for(i, x->c->vlen), x->c->vlen, 0);
+    if (rc) x->rc = put_fail(x->bt, x->h, "put (readwhilewriting)", i, rc);
+    else x->writes++;
+  }
+  return NULL;
+}
+
+static int do_readwrite(const bench_cfg *c, const bench_target *bt, void *h, int64_t *us, uint64_t *writes) {
+  pthread_t th[65];
+  rw_ctx x[65];
+  volatile int stop = 0;
+  int nr = c->readers, started = 0, rc = 0;
+  uint64_t found = 0;
+  x[0] = (rw_ctx){c, bt, h, 0, 0x510e527fade682d1ull, 0, 0, &stop, 0};
+  if (pthread_create(&th[0], NULL, rw_writer, &x[0])) return PC_ESETUP;
+  int64_t t0 = pc_now_us();
+  for (int i = 1; i <= nr; i++) {
+    uint64_t per = c->num / (uint64_t)nr;
+    x[i] = (rw_ctx){c, bt, h, i == nr ? c->num - per * (uint64_t)(nr - 1) : per,
+                    0x9b05688c2b3e6c1full + (uint64_t)i * 0x1f83d9abfb41bd6bull, 0, 0, &stop, 0};
+    if (pthread_create(&th[i], NULL, rw_reader, &x[i])) {
+      rc = PC_ESETUP;
+      break;
+    }
+    started++;
+  }
+  for (int i = 1; i <= started; i++) {
+    pthread_join(th[i], NULL);
+    found += x[i].found;
+    if (x[i].rc && !rc) rc = x[i].rc;
+  }
+  *us = pc_now_us() - t0;
+  __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+  pthread_join(th[0], NULL);
+  if (x[0].rc && !rc) rc = x[0].rc;
+  *writes = x[0].writes;
+  if (!rc && found != c->num) {
+    fprintf(stderr, "powercut bench: %s: readwhilewriting found %" PRIu64 " of %" PRIu64 " keys\n", bt->name,
+            found, c->num);
+    rc = PC_ETARGET;
+  }
+  return rc;
+}
+
 typedef struct scan_acc { uint64_t n, bytes; } scan_acc;
 static int scan_cb(void *arg, const void *k, size_t kl, const void *v, size_t vl) {
   scan_acc *a = arg;
@@ -429,7 +554,7 @@ static int child_main(const bench_cfg *c, const bench_target *bt, const char *di
     pc_rm_rf(d);
   }
   if (r & ((1u << B_FILLRANDOM) | (1u << B_OVERWRITE) | (1u << B_READRANDOM) |
-           (1u << B_READMISSING) | (1u << B_SCAN))) {
+           (1u << B_READMISSING) | (1u << B_SCAN) | (1u << B_SEEKRANDOM) | (1u << B_READWRITE))) {
     snprintf(d, sizeof d, "%s/db", dir);
     rss_reset();
     bench_opts(c, bt, B_FILLRANDOM, opts, sizeof opts);
@@ -445,7 +570,7 @@ static int child_main(const bench_cfg *c, const bench_target *bt, const char *di
       if ((rc = close_t(bt, h))) return rc;
       if ((rc = send_rec(fd, B_OVERWRITE, rate(c->num, us), mib_s(rowbytes, us), 0))) return rc;
     }
-    if (r & ((1u << B_READRANDOM) | (1u << B_READMISSING) | (1u << B_SCAN))) {
+    if (r & ((1u << B_READRANDOM) | (1u << B_READMISSING) | (1u << B_SCAN) | (1u << B_SEEKRANDOM) | (1u << B_READWRITE))) {
       /* everything into tables, then reopen: reads come from files */
       rss_reset();
       if ((rc = open_t(bt, d, opts, &h))) return rc;
@@ -474,6 +599,20 @@ static int child_main(const bench_cfg *c, const bench_target *bt, const char *di
           return PC_ETARGET;
         }
         if ((rc = send_rec(fd, B_SCAN, rate(a.n, us), mib_s(a.bytes, us), 0))) return rc;
+      }
+      if ((r & (1u << B_SEEKRANDOM)) && bt->t->iter) {
+        uint64_t sb;
+        rss_reset();
+        if ((rc = do_seeks(c, bt, h, &us, &sb))) return rc;
+        if ((rc = send_rec(fd, B_SEEKRANDOM, rate(c->num, us), mib_s(sb, us), 0))) return rc;
+      }
+      if ((r & (1u << B_READWRITE)) && bt->concurrent) {
+        uint64_t w;
+        rss_reset();
+        if ((rc = do_readwrite(c, bt, h, &us, &w))) return rc;
+        /* bytes: the writer's puts per second during the reads */
+        if ((rc = send_rec(fd, B_READWRITE, rate(c->num, us), mib_s(rowbytes, us), (uint64_t)rate(w, us))))
+          return rc;
       }
       if ((rc = close_t(bt, h))) return rc;
     }
@@ -805,12 +944,19 @@ static void fmt_rss(char *buf, size_t len, int64_t kib) {
 
 /* a cell that measured nothing: its reason, or NULL */
 static const char *cell_na(const bench_target *ts, int nt, int row, int col) {
-  return row == B_RECOVERY && col < nt ? ts[col].no_replay : NULL;
+  if (col >= nt) return NULL;
+  if (row == B_RECOVERY) return ts[col].no_replay;
+  if (row == B_SEEKRANDOM && !ts[col].t->iter) return "the adapter has no iterator";
+  if (row == B_READWRITE && !ts[col].concurrent)
+    return !strcmp(ts[col].name, "sqlite") ? "the adapter's handle is not thread-safe (shared prepared statements)"
+           : !strcmp(ts[col].name, "lmdb") ? "the adapter's handle is not thread-safe (opened with MDB_NOLOCK)"
+                                            : "the adapter's handle is not documented thread-safe";
+  return NULL;
 }
 
 static void print_table(const bench_cfg *c, bench_target *ts, int nt, int base) {
   char lab[32], mm[64], rt[32], rss[32];
-  printf("%-14s %-13s %15s %-23s %9s %10s %9s\n", "benchmark", "target", "ops/s (median)", "min-max",
+  printf("%-16s %-13s %15s %-23s %9s %10s %9s\n", "benchmark", "target", "ops/s (median)", "min-max",
          "MB/s", nt > 1 ? "vs base" : "", "peak MiB");
   for (int b = 0; b < B__N; b++) {
     if (!(c->rows & (1u << b))) continue;
@@ -820,15 +966,19 @@ static void print_table(const bench_cfg *c, bench_target *ts, int nt, int base) 
       if (col >= nt && b != B_FILLSYNC1) continue;
       const cell *x = &g_cells[b][tc];
       stat3 s = cell_stat(x);
-      if (x->n == 0 && !x->failed) continue; /* not run for this target */
       row_label(b, c->threads, lab, sizeof lab);
+      if (x->n == 0 && !x->failed && (na = cell_na(ts, nt, b, col))) { /* not run: why */
+        printf("%-16s %-13s %15s %-23s %9s %10s %9s  %s\n", lab, tn, "n/a", "", "", "", "", na);
+        continue;
+      }
+      if (x->n == 0 && !x->failed) continue; /* not run for this target */
       if (!s.ok) {
-        printf("%-14s %-13s %15s\n", lab, tn, "FAILED");
+        printf("%-16s %-13s %15s\n", lab, tn, "FAILED");
         continue;
       }
       fmt_rss(rss, sizeof rss, s.rss);
       if ((na = cell_na(ts, nt, b, col))) {
-        printf("%-14s %-13s %15s %-23s %9s %10s %9s  open %.1f ms: %s%s\n", lab, tn, "n/a", "", "",
+        printf("%-16s %-13s %15s %-23s %9s %10s %9s  open %.1f ms: %s%s\n", lab, tn, "n/a", "", "",
                "", rss, s.us / 1000.0, na, x->failed ? " (some runs failed)" : "");
         continue;
       }
@@ -836,17 +986,19 @@ static void print_table(const bench_cfg *c, bench_target *ts, int nt, int base) 
       double r = col >= nt || cell_na(ts, nt, b, base) ? NAN : ratio(b, tc, base);
       if (isnan(r)) snprintf(rt, sizeof rt, "%s", "");
       else snprintf(rt, sizeof rt, "%.2fx", r);
-      printf("%-14s %-13s %15.0f %-23s %9.1f %10s %9s%s\n", lab, tn, s.med, mm, s.mb, rt, rss,
+      char extra[64] = "";
+      if (b == B_READWRITE) snprintf(extra, sizeof extra, "  writer %.0f puts/s", s.bytes);
+      printf("%-16s %-13s %15.0f %-23s %9.1f %10s %9s%s%s\n", lab, tn, s.med, mm, s.mb, rt, rss, extra,
              x->failed ? "  (some runs failed)" : "");
     }
   }
   if (c->rows & (1u << B_FILLRANDOM)) {
-    printf("\n%-14s %-10s %15s %10s\n", "db size", "target", "bytes (median)", "vs base");
+    printf("\n%-16s %-10s %15s %10s\n", "db size", "target", "bytes (median)", "vs base");
     stat3 bs = cell_stat(&g_cells[B_FILLRANDOM][base]);
     for (int col = 0; col < nt; col++) {
       stat3 s = cell_stat(&g_cells[B_FILLRANDOM][col]);
       if (!s.ok) continue;
-      printf("%-14s %-10s %15.0f %9.2fx\n", "fillrandom", ts[col].name, s.bytes,
+      printf("%-16s %-10s %15.0f %9.2fx\n", "fillrandom", ts[col].name, s.bytes,
              bs.ok && bs.bytes > 0 ? s.bytes / bs.bytes : 0);
     }
   }
@@ -868,8 +1020,8 @@ static void print_shim(const bench_cfg *c, bench_target *ts, int nt) {
 static void print_json(FILE *f, const bench_cfg *c, bench_target *ts, int nt, int base) {
   char lab[32], opts[1024];
   fprintf(f, "{\"config\":{\"num\":%" PRIu64 ",\"sync_num\":%" PRIu64 ",\"recovery_bytes\":%" PRIu64
-         ",\"key_size\":%zu,\"value_size\":%zu,\"runs\":%d,\"threads\":%d,\"dir\":",
-         c->num, c->sync_num, c->recovery_bytes, c->klen, c->vlen, c->runs, c->threads);
+         ",\"key_size\":%zu,\"value_size\":%zu,\"runs\":%d,\"threads\":%d,\"readers\":%d,\"dir\":",
+         c->num, c->sync_num, c->recovery_bytes, c->klen, c->vlen, c->runs, c->threads, c->readers);
   json_str(f, c->root);
   fprintf(f, ",\"tmpfs\":%s,\"profile\":\"%s\",\"baseline\":", c->tmpfs ? "true" : "false",
           c->crash_profile ? "crash" : "bench");
@@ -883,8 +1035,19 @@ static void print_json(FILE *f, const bench_cfg *c, bench_target *ts, int nt, in
       if (col >= nt && b != B_FILLSYNC1) continue;
       const cell *x = &g_cells[b][tc];
       stat3 s = cell_stat(x);
-      if (x->n == 0 && !x->failed) continue; /* not run for this target */
       const char *na = cell_na(ts, nt, b, col);
+      if (x->n == 0 && !x->failed && na) { /* not run: the row says why */
+        fprintf(f, "%s\n{\"benchmark\":", first ? "" : ",");
+        first = 0;
+        json_str(f, row_label(b, c->threads, lab, sizeof lab));
+        fprintf(f, ",\"target\":");
+        json_str(f, ts[col].name);
+        fprintf(f, ",\"ok\":true,\"na\":");
+        json_str(f, na);
+        fprintf(f, "}");
+        continue;
+      }
+      if (x->n == 0 && !x->failed) continue; /* not run for this target */
       double r = col >= nt || na || cell_na(ts, nt, b, base) ? NAN : ratio(b, tc, base);
       fprintf(f, "%s\n{\"benchmark\":", first ? "" : ",");
       first = 0;
@@ -903,6 +1066,7 @@ static void print_json(FILE *f, const bench_cfg *c, bench_target *ts, int nt, in
              s.med, s.lo, s.hi, s.mb);
       if (b == B_FILLRANDOM || b == B_RECOVERY) fprintf(f, ",\"bytes_median\":%.0f", s.bytes);
       if (b == B_RECOVERY) fprintf(f, ",\"open_us_median\":%.0f", s.us);
+      if (b == B_READWRITE) fprintf(f, ",\"writes_per_s_median\":%.0f", s.bytes);
       if (na) {
         fprintf(f, ",\"na\":");
         json_str(f, na);
@@ -974,7 +1138,7 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: powercut bench [--targets T[:k=v,...],...] [--benchmarks a,b,...] [--num N]\n"
           "                      [--runs R] [--baseline T] [--threads T] [--sync-num N]\n"
-          "                      [--recovery-bytes B] [--key-size K] [--value-size V]\n"
+          "                      [--readers R] [--recovery-bytes B] [--key-size K] [--value-size V]\n"
           "                      [--dir D] [--profile bench|crash] [--json]\n"
           "db_bench-style workloads through the target adapters, targets interleaved per run.\n"
           "  --targets      default sofadb plus every peer built\n"
@@ -983,6 +1147,7 @@ static void usage(FILE *f) {
           "  --runs         runs per (benchmark, target): median and min-max (default 3)\n"
           "  --baseline     ratio column's reference (default leveldb when built, else the first)\n"
           "  --threads      fillsync's second row (default 8)\n"
+          "  --readers      reader threads in readwhilewriting, beside one writer (default 2)\n"
           "  --sync-num     puts in fillsync and the disk baseline (default min(num, 2000))\n"
           "  --recovery-bytes  log filled before the crash (default min(64M, num x 132))\n"
           "  --dir          where the temp data dirs go (default $TMPDIR or /tmp; not tmpfs,\n"
@@ -1003,7 +1168,7 @@ int pc_cmd_bench(int argc, char **argv) {
     {"sync-num", 1, 0, 's'}, {"recovery-bytes", 1, 0, 'R'}, {"key-size", 1, 0, 'k'},
     {"value-size", 1, 0, 'v'}, {"dir", 1, 0, 'd'},      {"json", 0, 0, 'j'},
     {"shim-child", 1, 0, 'S'}, {"shim-all", 0, 0, 'A'}, {"json-file", 1, 0, 'J'}, {"help", 0, 0, 'h'},
-    {"profile", 1, 0, 'P'}, {0, 0, 0, 0}};
+    {"profile", 1, 0, 'P'}, {"readers", 1, 0, 'E'}, {0, 0, 0, 0}};
   static bench_target ts[MAXT];
   bench_cfg c;
   char tdef[512] = "sofadb", exe[PATH_MAX], shim_tried[3 * PATH_MAX];
@@ -1015,6 +1180,7 @@ int pc_cmd_bench(int argc, char **argv) {
   c.num = 1000000;
   c.runs = 3;
   c.threads = 8;
+  c.readers = 2;
   c.klen = 16;
   c.vlen = 100;
   optind = 1;
@@ -1037,7 +1203,7 @@ int pc_cmd_bench(int argc, char **argv) {
       break;
     case 'S': shim_row = atoi(optarg); break;
     case 'h': usage(stdout); return 0;
-    case 'n': case 'r': case 'T': case 's': case 'R': case 'k': case 'v':
+    case 'n': case 'r': case 'T': case 's': case 'R': case 'k': case 'v': case 'E':
       if (pc_opt_u64_pub(optarg, &u) || u == 0) {
         fprintf(stderr, "powercut bench: bad number '%s' (a positive integer, suffix K/M/G allowed)\n", optarg);
         return 2;
@@ -1049,6 +1215,9 @@ int pc_cmd_bench(int argc, char **argv) {
       } else if (ch == 'T') {
         if (u > 64) { fprintf(stderr, "powercut bench: --threads must be 1..64\n"); return 2; }
         c.threads = (int)u;
+      } else if (ch == 'E') {
+        if (u > 64) { fprintf(stderr, "powercut bench: --readers must be 1..64\n"); return 2; }
+        c.readers = (int)u;
       } else if (ch == 's') { c.sync_num = u; sync_set = 1; }
       else if (ch == 'R') { c.recovery_bytes = u; recov_set = 1; }
       else if (ch == 'k') {
@@ -1158,6 +1327,8 @@ int pc_cmd_bench(int argc, char **argv) {
     for (int i = 0; i < nt; i++) {
       unsigned main_rows = c.rows & ~((1u << B_RECOVERY) | (1u << B_SHIM_NONE) |
                                       (1u << B_SHIM_IDLE) | (1u << B_SHIM_TRACK));
+      if (!ts[i].t->iter) main_rows &= ~(1u << B_SEEKRANDOM); /* n/a: no iterator */
+      if (!ts[i].concurrent) main_rows &= ~(1u << B_READWRITE); /* n/a: handle not thread-safe */
       fprintf(stderr, "powercut bench: run %d/%d %s\n", r + 1, c.runs, ts[i].name);
       snprintf(d, sizeof d, "%s/r%d-%s", c.root, r, ts[i].name);
       if (main_rows && run_child(&c, &ts[i], d, main_child, i, main_rows)) rc = 1;

@@ -242,6 +242,39 @@ static int t_flush(void *h) {
   return 0;
 }
 
+/* one iterator for the whole benchmark, re-seeked per op */
+static int it_create(void *h, void **out) {
+  ldb_target *t = h;
+  if (!(*out = leveldb_create_iterator(t->db, t->ro))) return PC_ENOMEM;
+  return 0;
+}
+static int it_pos(leveldb_iterator_t *it) {
+  char *err = NULL;
+  if (leveldb_iter_valid(it)) return 1;
+  leveldb_iter_get_error(it, &err);
+  if (err) {
+    leveldb_free(err);
+    return PC_ETARGET;
+  }
+  return 0;
+}
+static int it_seek(void *it, const void *k, size_t kl) {
+  leveldb_iter_seek(it, k, kl);
+  return it_pos(it);
+}
+static int it_next(void *it) {
+  leveldb_iter_next(it);
+  return it_pos(it);
+}
+static void it_entry(void *it, const void **k, size_t *kl, const void **v, size_t *vl) {
+  *k = leveldb_iter_key(it, kl);
+  *v = leveldb_iter_value(it, vl);
+}
+static void it_destroy(void *it) {
+  if (it) leveldb_iter_destroy(it);
+}
+static const pc_iter_ops leveldb_iter_ops = {it_create, it_seek, it_next, it_entry, it_destroy};
+
 static int t_close(void *h) {
   destroy(h);
   return 0;
@@ -258,5 +291,5 @@ const pc_target pc_target_leveldb = {
   "bloom_bits=N block_cache=N",
   ORC_DURABLE_ACK | ORC_PROCESS_SAFE | ORC_ATOMIC_BATCH,
   t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,
-  t_sync, t_flush, t_close, t_errmsg, 0,
+  t_sync, t_flush, t_close, t_errmsg, 0, &leveldb_iter_ops,
 };

@@ -313,6 +313,39 @@ static int t_flush(void *h) {
   return err ? fail_with(t, "flush (memtable)", err) : 0;
 }
 
+/* one iterator for the whole benchmark, re-seeked per op */
+static int it_create(void *h, void **out) {
+  rdb_target *t = h;
+  if (!(*out = rocksdb_create_iterator(t->db, t->ro))) return PC_ENOMEM;
+  return 0;
+}
+static int it_pos(rocksdb_iterator_t *it) {
+  char *err = NULL;
+  if (rocksdb_iter_valid(it)) return 1;
+  rocksdb_iter_get_error(it, &err);
+  if (err) {
+    rocksdb_free(err);
+    return PC_ETARGET;
+  }
+  return 0;
+}
+static int it_seek(void *it, const void *k, size_t kl) {
+  rocksdb_iter_seek(it, k, kl);
+  return it_pos(it);
+}
+static int it_next(void *it) {
+  rocksdb_iter_next(it);
+  return it_pos(it);
+}
+static void it_entry(void *it, const void **k, size_t *kl, const void **v, size_t *vl) {
+  *k = rocksdb_iter_key(it, kl);
+  *v = rocksdb_iter_value(it, vl);
+}
+static void it_destroy(void *it) {
+  if (it) rocksdb_iter_destroy(it);
+}
+static const pc_iter_ops rocksdb_iter_ops = {it_create, it_seek, it_next, it_entry, it_destroy};
+
 static int t_close(void *h) {
   destroy(h);
   return 0;
@@ -331,5 +364,5 @@ const pc_target pc_target_rocksdb = {
   "bytes_per_sync=N",
   ORC_DURABLE_ACK | ORC_PROCESS_SAFE | ORC_PREFIX | ORC_ATOMIC_BATCH,
   t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,
-  t_sync, t_flush, t_close, t_errmsg, 0,
+  t_sync, t_flush, t_close, t_errmsg, 0, &rocksdb_iter_ops,
 };

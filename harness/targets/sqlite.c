@@ -293,6 +293,46 @@ static int t_scan(void *h, pc_scan_fn fn, void *arg) {
   return rc;
 }
 
+/* a range query, re-bound per seek; its read transaction lasts until the
+ * next seek resets it */
+typedef struct sql_iter { sql_target *t; sqlite3_stmt *st; } sql_iter;
+static int it_create(void *h, void **out) {
+  sql_iter *p = calloc(1, sizeof *p);
+  if (!p) return PC_ENOMEM;
+  p->t = h;
+  if (sqlite3_prepare_v2(p->t->db, "SELECT k, v FROM kv WHERE k >= ?1 ORDER BY k", -1, &p->st, NULL)) {
+    free(p);
+    return fail_db(h, "prepare(iterator)");
+  }
+  *out = p;
+  return 0;
+}
+static int it_step(sql_iter *p) {
+  int rc = sqlite3_step(p->st);
+  return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail_db(p->t, "iterator step");
+}
+static int it_seek(void *it, const void *k, size_t kl) {
+  sql_iter *p = it;
+  sqlite3_reset(p->st);
+  if (bind(p->st, 1, k, kl)) return fail_db(p->t, "bind(seek)");
+  return it_step(p);
+}
+static int it_next(void *it) { return it_step(it); }
+static void it_entry(void *it, const void **k, size_t *kl, const void **v, size_t *vl) {
+  sql_iter *p = it;
+  *k = sqlite3_column_blob(p->st, 0);
+  *kl = (size_t)sqlite3_column_bytes(p->st, 0);
+  *v = sqlite3_column_blob(p->st, 1);
+  *vl = (size_t)sqlite3_column_bytes(p->st, 1);
+}
+static void it_destroy(void *it) {
+  sql_iter *p = it;
+  if (!p) return;
+  sqlite3_finalize(p->st);
+  free(p);
+}
+static const pc_iter_ops sql_iter_ops = {it_create, it_seek, it_next, it_entry, it_destroy};
+
 static int t_sync(void *h) {
   sql_target *t = h;
   return t->conf.jm == JM_WAL ? exec_sql(t, "PRAGMA wal_checkpoint(FULL)") : 0;
@@ -328,5 +368,5 @@ const pc_target pc_target_sqlite = {
   "synchronous=off|normal|full|extra (default full) cache_size=N (page cache bytes)",
   ORC_PROCESS_SAFE | ORC_PREFIX | ORC_ATOMIC_BATCH,
   t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,
-  t_sync, t_flush, t_close, t_errmsg, 0,
+  t_sync, t_flush, t_close, t_errmsg, 0, &sql_iter_ops,
 };

@@ -28,13 +28,16 @@ cat "$work/table.txt"
 python3 - "$work/table.txt" "$work/out.json" "$targets" <<'PY'
 import json, sys
 table, js, targets = open(sys.argv[1]).read().splitlines(), sys.argv[2], sys.argv[3].split(",")
-benches = ["fillseq", "fillrandom", "overwrite", "readrandom", "readmissing", "scan",
-           "fillsync-1t", "fillsync-8t", "recovery"]
+benches = ["fillseq", "fillrandom", "overwrite", "readrandom", "readmissing", "scan", "seekrandom",
+           "readwhilewriting", "fillsync-1t", "fillsync-8t", "recovery"]
 shim = ["shim-none", "shim-idle", "shim-track"]
 base = "leveldb" if "leveldb" in targets else targets[0]
 want = [(b, t) for b in benches for t in targets] + [("fillsync-1t", "disk"), ("fillsync-1t", "disk-prealloc")]
 want += [(b, t) for b in shim for t in sorted({"sofadb", base})]
-na = {"sqlite", "lmdb"}  # engines whose open replays no log: recovery is n/a, never a ratio
+# n/a rows, never a ratio: recovery of engines whose open replays no log,
+# readwhilewriting on handles that are not thread-safe
+na = {"sqlite", "lmdb"}
+na_rows = ("recovery", "readwhilewriting")
 rows, lines = {}, {}
 for line in table:
     f = line.split()
@@ -44,9 +47,11 @@ for line in table:
 bad = []
 for k in want:
     v = rows.get(k)
-    if k[0] == "recovery" and k[1] in na:
-        if v != "n/a" or "open " not in lines[k] or "x " in lines[k] + " ":
-            bad.append("table %s/%s: want n/a with the open time and no ratio: %r" % (k[0], k[1], lines.get(k)))
+    if k[0] in na_rows and k[1] in na:
+        l = lines.get(k, "")
+        if v != "n/a" or "x " in l + " " or (k[0] == "recovery" and "open " not in l) or \
+           (k[0] == "readwhilewriting" and "not thread-safe" not in l):
+            bad.append("table %s/%s: want n/a with the reason and no ratio: %r" % (k[0], k[1], l))
         continue
     try:
         ok = v is not None and float(v) > 0
@@ -57,6 +62,9 @@ doc = json.load(open(js))
 got = {(r["benchmark"], r["target"]): r for r in doc["results"]}
 for k in want:
     r = got.get(k)
+    if k[0] == "readwhilewriting" and k[1] in na:
+        if r is None or "na" not in r or "vs_baseline" in r: bad.append("json %s/%s: want na: %r" % (k[0], k[1], r))
+        continue
     if r is None or not r["ok"] or not r["ops_per_s_median"] > 0:
         bad.append("json %s/%s: %r" % (k[0], k[1], r))
         continue
@@ -69,13 +77,17 @@ for k in want:
 # peak RSS in the table: the last column of every measured row is a positive MiB figure
 for k in want:
     l = lines.get(k)
-    if l is None or (k[0] == "recovery" and k[1] in na): continue
+    if l is None or (k[0] in na_rows and k[1] in na): continue
+    if k[0] == "readwhilewriting": l = l.split("  writer")[0]
     try:
         ok = float(l.split()[-1]) > 0
     except ValueError:
         ok = False
     if not ok: bad.append("table %s/%s: no peak RSS column: %r" % (k[0], k[1], l))
 if doc["config"]["num"] != 2000: bad.append("json config.num")
+for k in want:
+    if k[0] == "readwhilewriting" and k[1] not in na and not got.get(k, {}).get("writes_per_s_median", 0) > 0:
+        bad.append("json %s/%s: no writes_per_s_median" % k)
 if doc["config"].get("profile") != "bench": bad.append("json config.profile")
 if not any("profile bench" in l for l in table): bad.append("table header: no profile")
 if "leveldb" in targets and not any("leveldb" in l and "bloom_bits=10" in l for l in table):
