@@ -33,6 +33,13 @@
  *                cleared), shim idle (loaded, configured with no plan), shim
  *                tracking power-loss state (plan "none", model strict)
  *
+ * Profiles: by default each engine runs with the options its users set for a
+ * db_bench-style run (bench_opts, pc_bench_profile); --profile crash keeps
+ * the adapters' crash-testing options. Rows that measure nothing (recovery of
+ * an engine whose open replays no log, seekrandom without an iterator,
+ * readwhilewriting on a handle that is not thread-safe) are n/a with the
+ * reason, never a ratio. Every row carries the child's peak RSS.
+ *
  * The bench process itself never loads the shim (`bench` is dispatched before
  * the CLI's re-exec under LD_PRELOAD); only the shim children do.
  */
