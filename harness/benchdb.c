@@ -1375,6 +1375,10 @@ int pc_cmd_bench(int argc, char **argv) {
       printf("  %-8s options: %s; fillsync: %s%s\n", ts[i].name, o1[0] ? o1 : "(defaults)",
              o2[0] ? o2 : "(defaults)", ts[i].concurrent ? "; threads share the handle" :
              "; threads serialised by a mutex");
+      if (c.rows & (1u << B_RECOVERY)) {
+        bench_opts(&c, &ts[i], B_RECOVERY, o1, sizeof o1);
+        printf("  %-8s recovery: %s\n", "", o1[0] ? o1 : "(defaults)");
+      }
     }
     printf("\n");
     print_table(&c, ts, nt, base);
