@@ -18,6 +18,11 @@
  *                existing keys (every one must be found)
  *   readmissing  N gets of absent keys interleaved with the existing ones
  *   scan         one full scan of the db (ops = entries visited)
+ *   seekrandom   N seeks to random existing keys through the adapter's
+ *                iterator (pc_target.iter), each followed by SEEK_NEXTS nexts
+ *   readwhilewriting  --readers threads, N gets of random existing keys in all,
+ *                while one thread overwrites random keys (sync=0) until they
+ *                are done; engines whose handle is thread-safe only
  *   fillsync     --sync-num puts with sync=1 by 1 thread, then by --threads
  *                threads (engines whose handle is not documented thread-safe
  *                are serialised with a mutex), plus the disk's own rate:
@@ -27,6 +32,13 @@
  *   shim         fillrandom in re-executed children: no shim (LD_PRELOAD
  *                cleared), shim idle (loaded, configured with no plan), shim
  *                tracking power-loss state (plan "none", model strict)
+ *
+ * Profiles: by default each engine runs with the options its users set for a
+ * db_bench-style run (bench_opts, pc_bench_profile); --profile crash keeps
+ * the adapters' crash-testing options. Rows that measure nothing (recovery of
+ * an engine whose open replays no log, seekrandom without an iterator,
+ * readwhilewriting on a handle that is not thread-safe) are n/a with the
+ * reason, never a ratio. Every row carries the child's peak RSS.
  *
  * The bench process itself never loads the shim (`bench` is dispatched before
  * the CLI's re-exec under LD_PRELOAD); only the shim children do.
@@ -57,23 +69,25 @@
 #define TMPFS_MAGIC_ 0x01021994
 
 enum {
-  B_FILLSEQ, B_FILLRANDOM, B_OVERWRITE, B_READRANDOM, B_READMISSING, B_SCAN,
-  B_FILLSYNC1, B_FILLSYNCN, B_RECOVERY, B_SHIM_NONE, B_SHIM_IDLE, B_SHIM_TRACK, B__N
+  B_FILLSEQ, B_FILLRANDOM, B_OVERWRITE, B_READRANDOM, B_READMISSING, B_SCAN, B_SEEKRANDOM,
+  B_READWRITE, B_FILLSYNC1, B_FILLSYNCN, B_RECOVERY, B_SHIM_NONE, B_SHIM_IDLE, B_SHIM_TRACK, B__N
 };
 static const char *const bench_row[B__N] = {
-  "fillseq", "fillrandom", "overwrite", "readrandom", "readmissing", "scan",
-  "fillsync-1t", "fillsync-Nt", "recovery", "shim-none", "shim-idle", "shim-track",
+  "fillseq", "fillrandom", "overwrite", "readrandom", "readmissing", "scan", "seekrandom",
+  "readwhilewriting", "fillsync-1t", "fillsync-Nt", "recovery", "shim-none", "shim-idle", "shim-track",
 };
 /* selectable names (--benchmarks) and the rows they produce */
 static const struct { const char *name; unsigned rows; } bench_sel[] = {
   {"fillseq", 1u << B_FILLSEQ},         {"fillrandom", 1u << B_FILLRANDOM},
   {"overwrite", 1u << B_OVERWRITE},     {"readrandom", 1u << B_READRANDOM},
   {"readmissing", 1u << B_READMISSING}, {"scan", 1u << B_SCAN},
+  {"seekrandom", 1u << B_SEEKRANDOM},  {"readwhilewriting", 1u << B_READWRITE},
   {"fillsync", (1u << B_FILLSYNC1) | (1u << B_FILLSYNCN)},
   {"recovery", 1u << B_RECOVERY},
   {"shim", (1u << B_SHIM_NONE) | (1u << B_SHIM_IDLE) | (1u << B_SHIM_TRACK)},
 };
-#define DEFAULT_BENCHMARKS "fillseq,fillrandom,overwrite,readrandom,readmissing,scan,fillsync,recovery,shim"
+#define DEFAULT_BENCHMARKS "fillseq,fillrandom,overwrite,readrandom,readmissing,scan,seekrandom,readwhilewriting,fillsync,recovery,shim"
+#define SEEK_NEXTS 10 /* seekrandom: entries read after each seek */
 
 typedef struct bench_target {
   char name[64];
@@ -81,12 +95,14 @@ typedef struct bench_target {
   const pc_target *t;
   int concurrent;       /* handle documented thread-safe: no mutex in fillsync-Nt */
   int shim;             /* runs the shim rows (sofadb and the baseline, or --shim-all) */
+  const char *no_replay; /* why its open replays no log (its recovery row is n/a), or NULL */
 } bench_target;
 
 typedef struct bench_cfg {
   uint64_t num, sync_num, recovery_bytes;
   size_t klen, vlen;
-  int runs, threads, json;
+  int runs, threads, readers, json;
+  int crash_profile;    /* --profile crash: the adapters' crash-testing options */
   unsigned rows;
   char root[1024];      /* per-bench temp dir */
   int tmpfs;
@@ -99,6 +115,8 @@ typedef struct bench_rec {
   int row;
   double ops_s, mb_s;
   uint64_t bytes;       /* fillrandom: db size after close */
+  int64_t rss_kib;      /* peak RSS of the child during the row (VmHWM), -1 unknown */
+  int64_t us;           /* the timed part */
 } bench_rec;
 
 /* ---------------------------------------------------------------- keys and values */
@@ -191,18 +209,34 @@ static void opts_join(char *out, size_t len, const char *a, const char *b) {
   snprintf(out, len, "%s%s%s", a, (*a && *b) ? "," : "", b);
 }
 
-/* Per-target bench defaults, so that every engine runs its comparable mode:
- * non-sync workloads = writes reach the kernel, no fsync per write; fillsync
- * = each write durable when acked. Printed with the results. */
+/* Per-target options. Every profile runs the mode that matches the
+ * workload's promise: non-sync workloads = writes reach the kernel, no fsync
+ * per write; fillsync = each write durable when acked. The bench profile (the
+ * default) adds what each engine's users set for a db_bench-style run (its
+ * tuning guide or db_bench's flags, docs/bench.md); --profile crash keeps the
+ * adapters' crash-testing defaults (RocksDB: one background job, no
+ * automatic compactions; LevelDB: no bloom filter). The user's options come
+ * last and win. Printed with the results. */
+#define PEER_CACHE "64M" /* block/page cache of the peers that have one */
+const char *pc_bench_profile(const char *target) {
+  if (!strcmp(target, "leveldb")) return "bloom_bits=10,block_cache=" PEER_CACHE;
+  if (!strcmp(target, "rocksdb"))
+    return "max_background_jobs=2,auto_compactions=1,bloom_bits=10,block_cache=" PEER_CACHE
+           ",dynamic_level_bytes=1,bytes_per_sync=1M";
+  if (!strcmp(target, "sqlite")) return "journal_mode=wal,synchronous=normal,cache_size=" PEER_CACHE;
+  return NULL;
+}
+
 static void bench_opts(const bench_cfg *c, const bench_target *bt, int row, char *out, size_t len) {
   char base[512] = "";
-  int sync = row == B_FILLSYNC1 || row == B_FILLSYNCN;
+  int sync = row == B_FILLSYNC1 || row == B_FILLSYNCN, tuned = !c->crash_profile;
   uint64_t big = c->recovery_bytes * 2 + (64u << 20);
   if (!strcmp(bt->name, "lmdb")) {
     uint64_t map = (c->num * (c->klen + c->vlen) * 4 + c->recovery_bytes * 4 + (256u << 20));
     snprintf(base, sizeof base, "mapsize=%" PRIu64 "%s", map, sync ? "" : ",nosync=1");
   } else if (!strcmp(bt->name, "sqlite")) {
-    snprintf(base, sizeof base, "journal_mode=wal,synchronous=%s", sync ? "full" : "normal");
+    snprintf(base, sizeof base, "journal_mode=wal,synchronous=%s%s", sync ? "full" : "normal",
+             tuned ? ",cache_size=" PEER_CACHE : "");
   } else if (!strcmp(bt->name, "sofadb")) {
     /* the engine's own default mode (background flush and compaction, group
      * commit), not the adapter's deterministic crash-testing mode; for
@@ -211,10 +245,11 @@ static void bench_opts(const bench_cfg *c, const bench_target *bt, int row, char
       snprintf(base, sizeof base, "deterministic=0,memtable_bytes=%" PRIu64, big);
     else
       snprintf(base, sizeof base, "deterministic=0");
-  } else if (row == B_RECOVERY) {
-    /* keep the whole fill in the log: no memtable flush before the crash */
-    if (!strcmp(bt->name, "leveldb") || !strcmp(bt->name, "rocksdb"))
-      snprintf(base, sizeof base, "write_buffer_size=%" PRIu64, big);
+  } else if (!strcmp(bt->name, "leveldb") || !strcmp(bt->name, "rocksdb")) {
+    size_t l = tuned ? (size_t)snprintf(base, sizeof base, "%s", pc_bench_profile(bt->name)) : 0;
+    /* recovery: keep the whole fill in the log (no memtable flush before the crash) */
+    if (row == B_RECOVERY)
+      snprintf(base + l, sizeof base - l, "%swrite_buffer_size=%" PRIu64, l ? "," : "", big);
   }
   opts_join(out, len, base, bt->user_opts);
 }
@@ -243,8 +278,36 @@ static int put_fail(const bench_target *bt, void *h, const char *what, uint64_t 
   return rc ? rc : PC_ETARGET;
 }
 
+/* Peak RSS per row: the child resets its high-water mark (writing 5 to
+ * /proc/self/clear_refs sets VmHWM to the current RSS) before a row and reads
+ * VmHWM when it sends the row's figures. RSS counts the file pages an engine
+ * maps (sofadb's tables, LMDB's map) as well as its heap. */
+static int g_rss_reset_failed;
+static void rss_reset(void) {
+  int f = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+  if (f < 0 || write(f, "5", 1) != 1) g_rss_reset_failed = 1;
+  if (f >= 0) close(f);
+}
+static int64_t rss_peak_kib(void) {
+  char line[256];
+  int64_t kib = -1;
+  FILE *f = fopen("/proc/self/status", "re");
+  if (!f || g_rss_reset_failed) {
+    if (f) fclose(f);
+    return -1;
+  }
+  while (fgets(line, sizeof line, f))
+    if (!strncmp(line, "VmHWM:", 6)) kib = strtoll(line + 6, NULL, 10);
+  fclose(f);
+  return kib;
+}
+
+static int send_rec_us(int fd, int row, double ops_s, double mb_s, uint64_t bytes, int64_t us) {
+  bench_rec r = {row, ops_s, mb_s, bytes, rss_peak_kib(), us};
+  return write(fd, &r, sizeof r) == (ssize_t)sizeof r ? 0 : PC_EIO;
+}
 static int send_rec(int fd, int row, double ops_s, double mb_s, uint64_t bytes) {
-  bench_rec r = {row, ops_s, mb_s, bytes};
+  bench_rec r = {row, ops_s, mb_s, bytes, rss_peak_kib(), 0};
   return write(fd, &r, sizeof r) == (ssize_t)sizeof r ? 0 : PC_EIO;
 }
 
@@ -296,6 +359,124 @@ static int do_reads(const bench_cfg *c, const bench_target *bt, void *h, char ta
     return PC_ETARGET;
   }
   return 0;
+}
+
+/* seekrandom: one iterator, N seeks to random existing keys, each must land
+ * on its key, then SEEK_NEXTS nexts (fewer at the end of the db) */
+static int do_seeks(const bench_cfg *c, const bench_target *bt, void *h, int64_t *us, uint64_t *bytes) {
+  const pc_iter_ops *io = bt->t->iter;
+  char k[256];
+  uint64_t s = 0x6a09e667f3bcc909ull;
+  void *it;
+  int rc;
+  *bytes = 0;
+  if ((rc = io->create(h, &it))) return put_fail(bt, h, "iterator create", 0, rc);
+  int64_t t0 = pc_now_us();
+  for (uint64_t i = 0; i < c->num; i++) {
+    const void *ek, *ev;
+    size_t ekl, evl;
+    key_for(k, c->klen, rng_next(&s) % c->num, 'k');
+    if ((rc = io->seek(it, k, c->klen)) <= 0) {
+      io->destroy(it);
+      if (rc == 0) fprintf(stderr, "powercut bench: %s: seek to an existing key found nothing\n", bt->name);
+      return put_fail(bt, h, "seek", i, rc);
+    }
+    io->entry(it, &ek, &ekl, &ev, &evl);
+    if (ekl != c->klen || memcmp(ek, k, ekl)) {
+      io->destroy(it);
+      fprintf(stderr, "powercut bench: %s: seek to an existing key landed on another key\n", bt->name);
+      return PC_ETARGET;
+    }
+    *bytes += ekl + evl;
+    for (int j = 0; j < SEEK_NEXTS; j++) {
+      if ((rc = io->next(it)) < 0) {
+        io->destroy(it);
+        return put_fail(bt, h, "next", i, rc);
+      }
+      if (rc == 0) break;
+      io->entry(it, &ek, &ekl, &ev, &evl);
+      *bytes += ekl + evl;
+    }
+  }
+  *us = pc_now_us() - t0;
+  io->destroy(it);
+  return 0;
+}
+
+/* readwhilewriting: readers share the handle with one writer */
+typedef struct rw_ctx {
+  const bench_cfg *c;
+  const bench_target *bt;
+  void *h;
+  uint64_t n, seed, found, writes;
+  volatile int *stop;
+  int rc;
+} rw_ctx;
+
+static void *rw_reader(void *arg) {
+  rw_ctx *x = arg;
+  char k[256];
+  for (uint64_t i = 0; i < x->n && !x->rc; i++) {
+    void *v = NULL;
+    size_t vl = 0;
+    key_for(k, x->c->klen, rng_next(&x->seed) % x->c->num, 'k');
+    int rc = x->bt->t->get(x->h, k, x->c->klen, &v, &vl);
+    if (rc < 0) x->rc = put_fail(x->bt, x->h, "get (readwhilewriting)", i, rc);
+    else if (rc == 1) {
+      x->found++;
+      free(v);
+    }
+  }
+  return NULL;
+}
+
+static void *rw_writer(void *arg) {
+  rw_ctx *x = arg;
+  char k[256];
+  for (uint64_t i = 0; !__atomic_load_n(x->stop, __ATOMIC_ACQUIRE) && !x->rc; i++) {
+    key_for(k, x->c->klen, rng_next(&x->seed) % x->c->num, 'k');
+    int rc = x->bt->t->put(x->h, k, x->c->klen, value_for(i, x->c->vlen), x->c->vlen, 0);
+    if (rc) x->rc = put_fail(x->bt, x->h, "put (readwhilewriting)", i, rc);
+    else x->writes++;
+  }
+  return NULL;
+}
+
+static int do_readwrite(const bench_cfg *c, const bench_target *bt, void *h, int64_t *us, uint64_t *writes) {
+  pthread_t th[65];
+  rw_ctx x[65];
+  volatile int stop = 0;
+  int nr = c->readers, started = 0, rc = 0;
+  uint64_t found = 0;
+  x[0] = (rw_ctx){c, bt, h, 0, 0x510e527fade682d1ull, 0, 0, &stop, 0};
+  if (pthread_create(&th[0], NULL, rw_writer, &x[0])) return PC_ESETUP;
+  int64_t t0 = pc_now_us();
+  for (int i = 1; i <= nr; i++) {
+    uint64_t per = c->num / (uint64_t)nr;
+    x[i] = (rw_ctx){c, bt, h, i == nr ? c->num - per * (uint64_t)(nr - 1) : per,
+                    0x9b05688c2b3e6c1full + (uint64_t)i * 0x1f83d9abfb41bd6bull, 0, 0, &stop, 0};
+    if (pthread_create(&th[i], NULL, rw_reader, &x[i])) {
+      rc = PC_ESETUP;
+      break;
+    }
+    started++;
+  }
+  for (int i = 1; i <= started; i++) {
+    pthread_join(th[i], NULL);
+    found += x[i].found;
+    if (x[i].rc && !rc) rc = x[i].rc;
+  }
+  *us = pc_now_us() - t0;
+  __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+  pthread_join(th[0], NULL);
+  if (x[0].rc && !rc) rc = x[0].rc;
+  *writes = x[0].writes;
+  if (!rc && found != c->num) {
+    fprintf(stderr, "powercut bench: %s: readwhilewriting found %" PRIu64 " of %" PRIu64 " keys\n", bt->name,
+            found, c->num);
+    rc = PC_ETARGET;
+  }
+  return rc;
 }
 
 typedef struct scan_acc { uint64_t n, bytes; } scan_acc;
@@ -371,6 +552,7 @@ static int child_main(const bench_cfg *c, const bench_target *bt, const char *di
   unsigned r = c->rows;
   if (r & (1u << B_FILLSEQ)) {
     snprintf(d, sizeof d, "%s/fillseq", dir);
+    rss_reset();
     bench_opts(c, bt, B_FILLSEQ, opts, sizeof opts);
     if ((rc = open_t(bt, d, opts, &h))) return rc;
     if ((rc = do_fill(c, bt, h, 0, 0, c->num, &us))) return rc;
@@ -379,8 +561,9 @@ static int child_main(const bench_cfg *c, const bench_target *bt, const char *di
     pc_rm_rf(d);
   }
   if (r & ((1u << B_FILLRANDOM) | (1u << B_OVERWRITE) | (1u << B_READRANDOM) |
-           (1u << B_READMISSING) | (1u << B_SCAN))) {
+           (1u << B_READMISSING) | (1u << B_SCAN) | (1u << B_SEEKRANDOM) | (1u << B_READWRITE))) {
     snprintf(d, sizeof d, "%s/db", dir);
+    rss_reset();
     bench_opts(c, bt, B_FILLRANDOM, opts, sizeof opts);
     if ((rc = open_t(bt, d, opts, &h))) return rc;
     if ((rc = do_fill(c, bt, h, 1, 0, c->num, &us))) return rc;
@@ -388,13 +571,15 @@ static int child_main(const bench_cfg *c, const bench_target *bt, const char *di
     if ((rc = send_rec(fd, B_FILLRANDOM, rate(c->num, us), mib_s(rowbytes, us), tree_bytes(d))))
       return rc;
     if (r & (1u << B_OVERWRITE)) {
+      rss_reset();
       if ((rc = open_t(bt, d, opts, &h))) return rc;
       if ((rc = do_fill(c, bt, h, 2, 0, c->num, &us))) return rc;
       if ((rc = close_t(bt, h))) return rc;
       if ((rc = send_rec(fd, B_OVERWRITE, rate(c->num, us), mib_s(rowbytes, us), 0))) return rc;
     }
-    if (r & ((1u << B_READRANDOM) | (1u << B_READMISSING) | (1u << B_SCAN))) {
+    if (r & ((1u << B_READRANDOM) | (1u << B_READMISSING) | (1u << B_SCAN) | (1u << B_SEEKRANDOM) | (1u << B_READWRITE))) {
       /* everything into tables, then reopen: reads come from files */
+      rss_reset();
       if ((rc = open_t(bt, d, opts, &h))) return rc;
       if ((rc = bt->t->flush(h))) return put_fail(bt, h, "flush", 0, rc);
       if ((rc = close_t(bt, h))) return rc;
@@ -404,12 +589,14 @@ static int child_main(const bench_cfg *c, const bench_target *bt, const char *di
         if ((rc = send_rec(fd, B_READRANDOM, rate(c->num, us), mib_s(rowbytes, us), 0))) return rc;
       }
       if (r & (1u << B_READMISSING)) {
+        rss_reset();
         if ((rc = do_reads(c, bt, h, 'm', &us))) return rc;
         if ((rc = send_rec(fd, B_READMISSING, rate(c->num, us), mib_s(c->num * c->klen, us), 0)))
           return rc;
       }
       if (r & (1u << B_SCAN)) {
         scan_acc a = {0, 0};
+        rss_reset();
         int64_t t0 = pc_now_us();
         if ((rc = bt->t->scan(h, scan_cb, &a))) return put_fail(bt, h, "scan", a.n, rc);
         us = pc_now_us() - t0;
@@ -420,6 +607,20 @@ static int child_main(const bench_cfg *c, const bench_target *bt, const char *di
         }
         if ((rc = send_rec(fd, B_SCAN, rate(a.n, us), mib_s(a.bytes, us), 0))) return rc;
       }
+      if ((r & (1u << B_SEEKRANDOM)) && bt->t->iter) {
+        uint64_t sb;
+        rss_reset();
+        if ((rc = do_seeks(c, bt, h, &us, &sb))) return rc;
+        if ((rc = send_rec(fd, B_SEEKRANDOM, rate(c->num, us), mib_s(sb, us), 0))) return rc;
+      }
+      if ((r & (1u << B_READWRITE)) && bt->concurrent) {
+        uint64_t w;
+        rss_reset();
+        if ((rc = do_readwrite(c, bt, h, &us, &w))) return rc;
+        /* bytes: the writer's puts per second during the reads */
+        if ((rc = send_rec(fd, B_READWRITE, rate(c->num, us), mib_s(rowbytes, us), (uint64_t)rate(w, us))))
+          return rc;
+      }
       if ((rc = close_t(bt, h))) return rc;
     }
     pc_rm_rf(d);
@@ -427,10 +628,12 @@ static int child_main(const bench_cfg *c, const bench_target *bt, const char *di
   if (r & (1u << B_FILLSYNC1)) {
     uint64_t sb = c->sync_num * (c->klen + c->vlen);
     snprintf(d, sizeof d, "%s/sync1", dir);
+    rss_reset();
     if ((rc = do_fillsync(c, bt, d, 1, &us))) return rc;
     if ((rc = send_rec(fd, B_FILLSYNC1, rate(c->sync_num, us), mib_s(sb, us), 0))) return rc;
     pc_rm_rf(d);
     snprintf(d, sizeof d, "%s/syncN", dir);
+    rss_reset();
     if ((rc = do_fillsync(c, bt, d, c->threads, &us))) return rc;
     if ((rc = send_rec(fd, B_FILLSYNCN, rate(c->sync_num, us), mib_s(sb, us), 0))) return rc;
     pc_rm_rf(d);
@@ -449,6 +652,7 @@ static int child_disk(const bench_cfg *c, const char *dir, int fd) {
     fprintf(stderr, "powercut bench: open %s: %s\n", p, strerror(errno));
     return PC_EIO;
   }
+  rss_reset();
   int64_t t0 = pc_now_us();
   for (uint64_t i = 0; i < c->sync_num; i++)
     if (write(f, value_for(i, n), n) != (ssize_t)n || fdatasync(f)) {
@@ -508,10 +712,11 @@ static int child_recovery_open(const bench_cfg *c, const bench_target *bt, const
   int rc;
   uint64_t bytes = tree_bytes(dir), n = c->recovery_bytes / (c->klen + c->vlen + 16);
   bench_opts(c, bt, B_RECOVERY, opts, sizeof opts);
+  rss_reset();
   int64_t t0 = pc_now_us();
   if ((rc = open_t(bt, dir, opts, &h))) return rc;
   int64_t us = pc_now_us() - t0;
-  if ((rc = send_rec(fd, B_RECOVERY, rate(n, us), mib_s(bytes, us), bytes))) return rc;
+  if ((rc = send_rec_us(fd, B_RECOVERY, rate(n, us), mib_s(bytes, us), bytes, us))) return rc;
   _exit(0); /* the timing is done: no close (it may flush) */
 }
 
@@ -538,6 +743,7 @@ static int child_shim(const bench_cfg *c, const bench_target *bt, const char *di
     }
   }
   bench_opts(c, bt, B_FILLRANDOM, opts, sizeof opts);
+  rss_reset();
   if ((rc = open_t(bt, d, opts, &h))) return rc;
   if ((rc = do_fill(c, bt, h, 1, 0, c->num, &us))) return rc;
   if ((rc = close_t(bt, h))) return rc;
@@ -549,6 +755,8 @@ static int child_shim(const bench_cfg *c, const bench_target *bt, const char *di
 typedef struct cell {
   double ops[MAXRUNS], mb[MAXRUNS];
   uint64_t bytes[MAXRUNS];
+  int64_t rss[MAXRUNS];   /* KiB, -1 unknown */
+  int64_t us[MAXRUNS];    /* the timed part (recovery: the open) */
   int n;
   int failed;
 } cell;
@@ -562,6 +770,7 @@ static void record(int col, const bench_rec *r) {
     if (y->n < MAXRUNS) {
       y->ops[y->n] = r->ops_s;
       y->mb[y->n] = r->mb_s;
+      y->rss[y->n] = r->rss_kib;
       y->bytes[y->n++] = 0;
     }
     return;
@@ -572,6 +781,8 @@ static void record(int col, const bench_rec *r) {
   x->ops[x->n] = r->ops_s;
   x->mb[x->n] = r->mb_s;
   x->bytes[x->n] = r->bytes;
+  x->rss[x->n] = r->rss_kib;
+  x->us[x->n] = r->us;
   x->n++;
 }
 
@@ -662,7 +873,8 @@ static int run_shim(const bench_cfg *c, const bench_target *bt, const char *dir,
     }
     unsetenv(FFS_ENV_PLAN);
     execl(c->exe, c->exe, "bench", "--shim-child", rowbuf, "--targets", tspec, "--num", num,
-          "--key-size", ksz, "--value-size", vsz, "--dir", dir, (char *)NULL);
+          "--key-size", ksz, "--value-size", vsz, "--dir", dir, "--profile",
+          c->crash_profile ? "crash" : "bench", (char *)NULL);
     _exit(4);
   }
   close(fds[1]);
@@ -677,16 +889,18 @@ static int run_shim(const bench_cfg *c, const bench_target *bt, const char *dir,
   return got && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : PC_ETARGET;
 }
 
-typedef struct stat3 { double med, lo, hi, mb, bytes; int ok; } stat3;
+typedef struct stat3 { double med, lo, hi, mb, bytes, us; int64_t rss; int ok; } stat3;
 static stat3 cell_stat(const cell *x) {
-  stat3 s = {0, 0, 0, 0, 0, 0};
-  double o[MAXRUNS], m[MAXRUNS], b[MAXRUNS];
+  stat3 s = {0, 0, 0, 0, 0, 0, -1, 0};
+  double o[MAXRUNS], m[MAXRUNS], b[MAXRUNS], u[MAXRUNS];
   if (x->n == 0) return s;
   for (int i = 0; i < x->n; i++) {
     o[i] = x->ops[i];
     m[i] = x->mb[i];
     b[i] = (double)x->bytes[i];
+    u[i] = (double)x->us[i];
   }
+  qsort(u, (size_t)x->n, sizeof *u, cmp_dbl);
   qsort(o, (size_t)x->n, sizeof *o, cmp_dbl);
   qsort(m, (size_t)x->n, sizeof *m, cmp_dbl);
   qsort(b, (size_t)x->n, sizeof *b, cmp_dbl);
@@ -695,8 +909,13 @@ static stat3 cell_stat(const cell *x) {
   s.med = x->n % 2 ? o[mid] : (o[mid - 1] + o[mid]) / 2;
   s.mb = x->n % 2 ? m[mid] : (m[mid - 1] + m[mid]) / 2;
   s.bytes = x->n % 2 ? b[mid] : (b[mid - 1] + b[mid]) / 2;
+  s.us = x->n % 2 ? u[mid] : (u[mid - 1] + u[mid]) / 2;
   s.lo = o[0];
   s.hi = o[x->n - 1];
+  for (int i = 0; i < x->n; i++) /* the highest peak of the runs; unknown if any is */
+    if (x->rss[i] < 0 || s.rss == -2) s.rss = -2;
+    else if (x->rss[i] > s.rss) s.rss = x->rss[i];
+  if (s.rss == -2) s.rss = -1;
   s.ok = 1;
   return s;
 }
@@ -725,39 +944,68 @@ static const char *row_label(int row, int threads, char *buf, size_t len) {
   return buf;
 }
 
+static void fmt_rss(char *buf, size_t len, int64_t kib) {
+  if (kib < 0) snprintf(buf, len, "-");
+  else snprintf(buf, len, "%.1f", (double)kib / 1024.0);
+}
+
+/* a cell that measured nothing: its reason, or NULL */
+static const char *cell_na(const bench_target *ts, int nt, int row, int col) {
+  if (col >= nt) return NULL;
+  if (row == B_RECOVERY) return ts[col].no_replay;
+  if (row == B_SEEKRANDOM && !ts[col].t->iter) return "the adapter has no iterator";
+  if (row == B_READWRITE && !ts[col].concurrent)
+    return !strcmp(ts[col].name, "sqlite") ? "the adapter's handle is not thread-safe (shared prepared statements)"
+           : !strcmp(ts[col].name, "lmdb") ? "the adapter's handle is not thread-safe (opened with MDB_NOLOCK)"
+                                            : "the adapter's handle is not documented thread-safe";
+  return NULL;
+}
+
 static void print_table(const bench_cfg *c, bench_target *ts, int nt, int base) {
-  char lab[32], mm[64], rt[32];
-  printf("%-14s %-13s %15s %-23s %9s %10s\n", "benchmark", "target", "ops/s (median)", "min-max",
-         "MB/s", nt > 1 ? "vs base" : "");
+  char lab[32], mm[64], rt[32], rss[32];
+  printf("%-16s %-13s %15s %-23s %9s %10s %9s\n", "benchmark", "target", "ops/s (median)", "min-max",
+         "MB/s", nt > 1 ? "vs base" : "", "peak MiB");
   for (int b = 0; b < B__N; b++) {
     if (!(c->rows & (1u << b))) continue;
     for (int col = 0; col <= nt + 1; col++) {
       int tc = col >= nt ? MAXT + (col - nt) : col;
-      const char *tn = col == nt ? "disk" : col > nt ? "disk-prealloc" : ts[col].name;
+      const char *tn = col == nt ? "disk" : col > nt ? "disk-prealloc" : ts[col].name, *na;
       if (col >= nt && b != B_FILLSYNC1) continue;
       const cell *x = &g_cells[b][tc];
       stat3 s = cell_stat(x);
-      if (x->n == 0 && !x->failed) continue; /* not run for this target */
       row_label(b, c->threads, lab, sizeof lab);
+      if (x->n == 0 && !x->failed && (na = cell_na(ts, nt, b, col))) { /* not run: why */
+        printf("%-16s %-13s %15s %-23s %9s %10s %9s  %s\n", lab, tn, "n/a", "", "", "", "", na);
+        continue;
+      }
+      if (x->n == 0 && !x->failed) continue; /* not run for this target */
       if (!s.ok) {
-        printf("%-14s %-13s %15s\n", lab, tn, "FAILED");
+        printf("%-16s %-13s %15s\n", lab, tn, "FAILED");
+        continue;
+      }
+      fmt_rss(rss, sizeof rss, s.rss);
+      if ((na = cell_na(ts, nt, b, col))) {
+        printf("%-16s %-13s %15s %-23s %9s %10s %9s  open %.1f ms: %s%s\n", lab, tn, "n/a", "", "",
+               "", rss, s.us / 1000.0, na, x->failed ? " (some runs failed)" : "");
         continue;
       }
       snprintf(mm, sizeof mm, "%.0f-%.0f", s.lo, s.hi);
-      double r = col >= nt ? NAN : ratio(b, tc, base);
+      double r = col >= nt || cell_na(ts, nt, b, base) ? NAN : ratio(b, tc, base);
       if (isnan(r)) snprintf(rt, sizeof rt, "%s", "");
       else snprintf(rt, sizeof rt, "%.2fx", r);
-      printf("%-14s %-13s %15.0f %-23s %9.1f %10s%s\n", lab, tn, s.med, mm, s.mb, rt,
+      char extra[64] = "";
+      if (b == B_READWRITE) snprintf(extra, sizeof extra, "  writer %.0f puts/s", s.bytes);
+      printf("%-16s %-13s %15.0f %-23s %9.1f %10s %9s%s%s\n", lab, tn, s.med, mm, s.mb, rt, rss, extra,
              x->failed ? "  (some runs failed)" : "");
     }
   }
   if (c->rows & (1u << B_FILLRANDOM)) {
-    printf("\n%-14s %-10s %15s %10s\n", "db size", "target", "bytes (median)", "vs base");
+    printf("\n%-16s %-10s %15s %10s\n", "db size", "target", "bytes (median)", "vs base");
     stat3 bs = cell_stat(&g_cells[B_FILLRANDOM][base]);
     for (int col = 0; col < nt; col++) {
       stat3 s = cell_stat(&g_cells[B_FILLRANDOM][col]);
       if (!s.ok) continue;
-      printf("%-14s %-10s %15.0f %9.2fx\n", "fillrandom", ts[col].name, s.bytes,
+      printf("%-16s %-10s %15.0f %9.2fx\n", "fillrandom", ts[col].name, s.bytes,
              bs.ok && bs.bytes > 0 ? s.bytes / bs.bytes : 0);
     }
   }
@@ -779,10 +1027,11 @@ static void print_shim(const bench_cfg *c, bench_target *ts, int nt) {
 static void print_json(FILE *f, const bench_cfg *c, bench_target *ts, int nt, int base) {
   char lab[32], opts[1024];
   fprintf(f, "{\"config\":{\"num\":%" PRIu64 ",\"sync_num\":%" PRIu64 ",\"recovery_bytes\":%" PRIu64
-         ",\"key_size\":%zu,\"value_size\":%zu,\"runs\":%d,\"threads\":%d,\"dir\":",
-         c->num, c->sync_num, c->recovery_bytes, c->klen, c->vlen, c->runs, c->threads);
+         ",\"key_size\":%zu,\"value_size\":%zu,\"runs\":%d,\"threads\":%d,\"readers\":%d,\"dir\":",
+         c->num, c->sync_num, c->recovery_bytes, c->klen, c->vlen, c->runs, c->threads, c->readers);
   json_str(f, c->root);
-  fprintf(f, ",\"tmpfs\":%s,\"baseline\":", c->tmpfs ? "true" : "false");
+  fprintf(f, ",\"tmpfs\":%s,\"profile\":\"%s\",\"baseline\":", c->tmpfs ? "true" : "false",
+          c->crash_profile ? "crash" : "bench");
   json_str(f, ts[base].name);
   fprintf(f, "},\n\"results\":[");
   int first = 1;
@@ -793,8 +1042,20 @@ static void print_json(FILE *f, const bench_cfg *c, bench_target *ts, int nt, in
       if (col >= nt && b != B_FILLSYNC1) continue;
       const cell *x = &g_cells[b][tc];
       stat3 s = cell_stat(x);
+      const char *na = cell_na(ts, nt, b, col);
+      if (x->n == 0 && !x->failed && na) { /* not run: the row says why */
+        fprintf(f, "%s\n{\"benchmark\":", first ? "" : ",");
+        first = 0;
+        json_str(f, row_label(b, c->threads, lab, sizeof lab));
+        fprintf(f, ",\"target\":");
+        json_str(f, ts[col].name);
+        fprintf(f, ",\"ok\":true,\"na\":");
+        json_str(f, na);
+        fprintf(f, "}");
+        continue;
+      }
       if (x->n == 0 && !x->failed) continue; /* not run for this target */
-      double r = col >= nt ? NAN : ratio(b, tc, base);
+      double r = col >= nt || na || cell_na(ts, nt, b, base) ? NAN : ratio(b, tc, base);
       fprintf(f, "%s\n{\"benchmark\":", first ? "" : ",");
       first = 0;
       json_str(f, row_label(b, c->threads, lab, sizeof lab));
@@ -811,6 +1072,15 @@ static void print_json(FILE *f, const bench_cfg *c, bench_target *ts, int nt, in
              "\"mb_per_s_median\":%.2f",
              s.med, s.lo, s.hi, s.mb);
       if (b == B_FILLRANDOM || b == B_RECOVERY) fprintf(f, ",\"bytes_median\":%.0f", s.bytes);
+      if (b == B_RECOVERY) fprintf(f, ",\"open_us_median\":%.0f", s.us);
+      if (b == B_READWRITE) fprintf(f, ",\"writes_per_s_median\":%.0f", s.bytes);
+      if (na) {
+        fprintf(f, ",\"na\":");
+        json_str(f, na);
+      }
+      fprintf(f, ",\"peak_rss_kib\":%" PRId64 ",\"peak_rss_kib_runs\":[", s.rss);
+      for (int i = 0; i < x->n; i++) fprintf(f, "%s%" PRId64, i ? "," : "", x->rss[i]);
+      fprintf(f, "]");
       if (!isnan(r)) fprintf(f, ",\"vs_baseline\":%.4f", r);
       fprintf(f, "}");
     }
@@ -852,6 +1122,7 @@ static int parse_targets(const char *spec, bench_target *ts, int *nt) {
      * two get a mutex in the bench. */
     t->concurrent = !strcmp(t->name, "leveldb") || !strcmp(t->name, "rocksdb") ||
                     !strcmp(t->name, "sofadb");
+    t->no_replay = pc_bench_no_replay(t->name);
   }
   for (int i = 0; i < *nt; i++) {
     char msg[512];
@@ -874,8 +1145,8 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: powercut bench [--targets T[:k=v,...],...] [--benchmarks a,b,...] [--num N]\n"
           "                      [--runs R] [--baseline T] [--threads T] [--sync-num N]\n"
-          "                      [--recovery-bytes B] [--key-size K] [--value-size V]\n"
-          "                      [--dir D] [--json]\n"
+          "                      [--readers R] [--recovery-bytes B] [--key-size K] [--value-size V]\n"
+          "                      [--dir D] [--profile bench|crash] [--json]\n"
           "db_bench-style workloads through the target adapters, targets interleaved per run.\n"
           "  --targets      default sofadb plus every peer built\n"
           "  --benchmarks   " DEFAULT_BENCHMARKS "\n"
@@ -883,10 +1154,14 @@ static void usage(FILE *f) {
           "  --runs         runs per (benchmark, target): median and min-max (default 3)\n"
           "  --baseline     ratio column's reference (default leveldb when built, else the first)\n"
           "  --threads      fillsync's second row (default 8)\n"
+          "  --readers      reader threads in readwhilewriting, beside one writer (default 2)\n"
           "  --sync-num     puts in fillsync and the disk baseline (default min(num, 2000))\n"
           "  --recovery-bytes  log filled before the crash (default min(64M, num x 132))\n"
           "  --dir          where the temp data dirs go (default $TMPDIR or /tmp; not tmpfs,\n"
           "                 which would make fsync free)\n"
+          "  --profile      bench (default): each engine with the options its users set for a\n"
+          "                 db_bench-style run (bloom filters, block caches, RocksDB's automatic\n"
+          "                 compactions); crash: the adapters' crash-testing options\n"
           "  --json         one JSON document on stdout instead of the table\n"
           "  --json-file F  also write the JSON document to F (with the table on stdout)\n"
           "  --shim-all     shim rows for every target (default: sofadb and the baseline)\n"
@@ -899,7 +1174,8 @@ int pc_cmd_bench(int argc, char **argv) {
     {"runs", 1, 0, 'r'},     {"baseline", 1, 0, 'B'},   {"threads", 1, 0, 'T'},
     {"sync-num", 1, 0, 's'}, {"recovery-bytes", 1, 0, 'R'}, {"key-size", 1, 0, 'k'},
     {"value-size", 1, 0, 'v'}, {"dir", 1, 0, 'd'},      {"json", 0, 0, 'j'},
-    {"shim-child", 1, 0, 'S'}, {"shim-all", 0, 0, 'A'}, {"json-file", 1, 0, 'J'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    {"shim-child", 1, 0, 'S'}, {"shim-all", 0, 0, 'A'}, {"json-file", 1, 0, 'J'}, {"help", 0, 0, 'h'},
+    {"profile", 1, 0, 'P'}, {"readers", 1, 0, 'E'}, {0, 0, 0, 0}};
   static bench_target ts[MAXT];
   bench_cfg c;
   char tdef[512] = "sofadb", exe[PATH_MAX], shim_tried[3 * PATH_MAX];
@@ -911,6 +1187,7 @@ int pc_cmd_bench(int argc, char **argv) {
   c.num = 1000000;
   c.runs = 3;
   c.threads = 8;
+  c.readers = 2;
   c.klen = 16;
   c.vlen = 100;
   optind = 1;
@@ -923,9 +1200,17 @@ int pc_cmd_bench(int argc, char **argv) {
     case 'j': c.json = 1; break;
     case 'A': shim_all = 1; break;
     case 'J': json_file = optarg; break;
+    case 'P':
+      if (!strcmp(optarg, "crash")) c.crash_profile = 1;
+      else if (!strcmp(optarg, "bench")) c.crash_profile = 0;
+      else {
+        fprintf(stderr, "powercut bench: --profile '%s' (bench or crash)\n", optarg);
+        return 2;
+      }
+      break;
     case 'S': shim_row = atoi(optarg); break;
     case 'h': usage(stdout); return 0;
-    case 'n': case 'r': case 'T': case 's': case 'R': case 'k': case 'v':
+    case 'n': case 'r': case 'T': case 's': case 'R': case 'k': case 'v': case 'E':
       if (pc_opt_u64_pub(optarg, &u) || u == 0) {
         fprintf(stderr, "powercut bench: bad number '%s' (a positive integer, suffix K/M/G allowed)\n", optarg);
         return 2;
@@ -937,6 +1222,9 @@ int pc_cmd_bench(int argc, char **argv) {
       } else if (ch == 'T') {
         if (u > 64) { fprintf(stderr, "powercut bench: --threads must be 1..64\n"); return 2; }
         c.threads = (int)u;
+      } else if (ch == 'E') {
+        if (u > 64) { fprintf(stderr, "powercut bench: --readers must be 1..64\n"); return 2; }
+        c.readers = (int)u;
       } else if (ch == 's') { c.sync_num = u; sync_set = 1; }
       else if (ch == 'R') { c.recovery_bytes = u; recov_set = 1; }
       else if (ch == 'k') {
@@ -1046,6 +1334,8 @@ int pc_cmd_bench(int argc, char **argv) {
     for (int i = 0; i < nt; i++) {
       unsigned main_rows = c.rows & ~((1u << B_RECOVERY) | (1u << B_SHIM_NONE) |
                                       (1u << B_SHIM_IDLE) | (1u << B_SHIM_TRACK));
+      if (!ts[i].t->iter) main_rows &= ~(1u << B_SEEKRANDOM); /* n/a: no iterator */
+      if (!ts[i].concurrent) main_rows &= ~(1u << B_READWRITE); /* n/a: handle not thread-safe */
       fprintf(stderr, "powercut bench: run %d/%d %s\n", r + 1, c.runs, ts[i].name);
       snprintf(d, sizeof d, "%s/r%d-%s", c.root, r, ts[i].name);
       if (main_rows && run_child(&c, &ts[i], d, main_child, i, main_rows)) rc = 1;
@@ -1075,9 +1365,9 @@ int pc_cmd_bench(int argc, char **argv) {
   if (c.json) print_json(stdout, &c, ts, nt, base);
   else {
     printf("powercut bench: num=%" PRIu64 " (keys %zuB, values %zuB), runs=%d, fillsync %" PRIu64
-           " puts, recovery %" PRIu64 " bytes, dir %s (%s), baseline %s\n",
+           " puts, recovery %" PRIu64 " bytes, dir %s (%s), baseline %s, profile %s\n",
            c.num, c.klen, c.vlen, c.runs, c.sync_num, c.recovery_bytes, dir,
-           c.tmpfs ? "tmpfs" : "real disk", ts[base].name);
+           c.tmpfs ? "tmpfs" : "real disk", ts[base].name, c.crash_profile ? "crash" : "bench");
     for (int i = 0; i < nt; i++) {
       char o1[1024], o2[1024];
       bench_opts(&c, &ts[i], B_FILLRANDOM, o1, sizeof o1);
@@ -1085,6 +1375,10 @@ int pc_cmd_bench(int argc, char **argv) {
       printf("  %-8s options: %s; fillsync: %s%s\n", ts[i].name, o1[0] ? o1 : "(defaults)",
              o2[0] ? o2 : "(defaults)", ts[i].concurrent ? "; threads share the handle" :
              "; threads serialised by a mutex");
+      if (c.rows & (1u << B_RECOVERY)) {
+        bench_opts(&c, &ts[i], B_RECOVERY, o1, sizeof o1);
+        printf("  %-8s recovery: %s\n", "", o1[0] ? o1 : "(defaults)");
+      }
     }
     printf("\n");
     print_table(&c, ts, nt, base);

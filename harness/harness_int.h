@@ -54,6 +54,18 @@ typedef struct pc_kv_op {   /* one write of a batch */
 
 typedef int (*pc_scan_fn)(void *arg, const void *k, size_t klen, const void *v, size_t vlen);
 
+/* An iterator over a target (optional: pc_target.iter may be NULL). Create
+ * it on an open handle, destroy it before close. seek and next return 1 when
+ * positioned on an entry, 0 past the end, a negative code on error; entry's
+ * pointers are valid until the next seek, next or destroy. */
+typedef struct pc_iter_ops {
+  int (*create)(void *h, void **it);
+  int (*seek)(void *it, const void *k, size_t klen);  /* to the first key >= k */
+  int (*next)(void *it);
+  void (*entry)(void *it, const void **k, size_t *klen, const void **v, size_t *vlen);
+  void (*destroy)(void *it);
+} pc_iter_ops;
+
 /* An engine behind a small adapter. All calls return 0 or a negative code;
  * get returns 1 when found, 0 when absent. msg gets context on failure. */
 typedef struct pc_target {
@@ -79,6 +91,7 @@ typedef struct pc_target {
    * the program's shim (inherited LD_PRELOAD) runs the plan. An op that finds
    * the program gone returns PC_EGONE: the driver stops, leaving it in flight. */
   int external;
+  const pc_iter_ops *iter;  /* NULL: no iterator (bench has no seekrandom row for it) */
 } pc_target;
 
 const pc_target *pc_target_find(const char *name);
@@ -223,4 +236,8 @@ int pc_campaign(const pc_campaign_opts *o);
 int pc_case_record(pc_worker *wk, const pc_case *c, const pc_campaign_opts *o, int fd, int *failed);
 
 int pc_opt_u64_pub(const char *val, uint64_t *out);
+/* bench (benchdb.c, bench.c): the non-sync options of a target's bench
+ * profile (NULL: none), and why its open replays no log (NULL: it does) */
+const char *pc_bench_profile(const char *target);
+const char *pc_bench_no_replay(const char *target);
 #endif

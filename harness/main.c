@@ -34,7 +34,7 @@ static const char *USAGE =
   "             (--cases N | --time 60s) [--seed S] [--jobs J] [--shard K/N] [--out DIR]\n"
   "  repro      ID [--keep DIR] [--count N]   re-run a case from its id\n"
   "  minimize   ID                              shrink a failing case\n"
-  "  bench-recovery --target T [--sizes 16M,64M,256M] [--runs N]\n"
+  "  bench-recovery --target T... [--sizes 16M,64M,256M] [--runs N] [--out DIR]   recovery time vs log size\n"
   "  bench      --targets sofadb,leveldb,... [--num N] [--json]   db_bench-style comparison\n"
   "  fidelity   RESULTS... [--models M,...] [--fs ext4,xfs]   models against real file systems\n"
   "  report     DIR... [--out DIR]              regenerate reports (merging shards)\n"

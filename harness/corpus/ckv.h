@@ -132,9 +132,9 @@ void ckv_free(ckv *c);
   }                                                                                            \
   const pc_target var##_bug = {name, "TEST ONLY, broken: " about_bug, opthelp, CKV_CONTRACT,   \
     NULL, checkfn, var##_open_bug, ckv_t_put, ckv_t_del, ckv_t_batch, ckv_t_get,               \
-    ckv_t_scan, ckv_t_sync, ckv_t_flush, ckv_t_close, ckv_t_errmsg, 0};                        \
+    ckv_t_scan, ckv_t_sync, ckv_t_flush, ckv_t_close, ckv_t_errmsg, 0, NULL};                     \
   const pc_target var##_fixed = {name "-fixed", "TEST ONLY, correct twin: " about_fixed,       \
     opthelp, CKV_CONTRACT, NULL, checkfn, var##_open_fixed, ckv_t_put, ckv_t_del,              \
-    ckv_t_batch, ckv_t_get, ckv_t_scan, ckv_t_sync, ckv_t_flush, ckv_t_close, ckv_t_errmsg, 0}
+    ckv_t_batch, ckv_t_get, ckv_t_scan, ckv_t_sync, ckv_t_flush, ckv_t_close, ckv_t_errmsg, 0, NULL}
 
 #endif

@@ -8,6 +8,8 @@
  *   write_buffer_size=N   memtable size (LevelDB clamps it to >= 64 KiB)
  *   paranoid_checks=0|1   Options.paranoid_checks (fail open on any corruption)
  *   block_size=N          Options.block_size
+ *   bloom_bits=N          a bloom filter policy of N bits per key (default 0: none)
+ *   block_cache=N         an LRU block cache of N bytes (default 0: LevelDB's 8 MiB)
  * Workload hints: memtable_bytes=N maps to write_buffer_size; other hints are
  * for other engines and are ignored. Explicit target options win.
  *
@@ -39,6 +41,7 @@ typedef struct ldb_conf {
   int paranoid;
   uint64_t write_buffer;  /* 0 = LevelDB's default */
   uint64_t block_size;    /* 0 = LevelDB's default */
+  uint64_t bloom_bits, block_cache;
 } ldb_conf;
 
 typedef struct ldb_target {
@@ -46,6 +49,8 @@ typedef struct ldb_target {
   leveldb_options_t *opts;
   leveldb_readoptions_t *ro;
   leveldb_writeoptions_t *wo_sync, *wo_nosync;
+  leveldb_filterpolicy_t *filter;  /* must outlive db */
+  leveldb_cache_t *cache;          /* must outlive db */
   int sync_all;
   char msg[512];
 } ldb_target;
@@ -56,8 +61,10 @@ static int set_opt(void *arg, const char *name, const char *val, char *msg, size
   if (!strcmp(name, "paranoid_checks")) return pc_opt_bool(name, val, &c->paranoid, msg, len);
   if (!strcmp(name, "write_buffer_size")) return pc_opt_u64(name, val, &c->write_buffer, msg, len);
   if (!strcmp(name, "block_size")) return pc_opt_u64(name, val, &c->block_size, msg, len);
+  if (!strcmp(name, "bloom_bits")) return pc_opt_u64(name, val, &c->bloom_bits, msg, len);
+  if (!strcmp(name, "block_cache")) return pc_opt_u64(name, val, &c->block_cache, msg, len);
   snprintf(msg, len, "leveldb: unknown option '%s' (sync, write_buffer_size, paranoid_checks, "
-           "block_size)", name);
+           "block_size, bloom_bits, block_cache)", name);
   return PC_EINVAL;
 }
 
@@ -99,6 +106,8 @@ static void destroy(ldb_target *t) {
   if (t->ro) leveldb_readoptions_destroy(t->ro);
   if (t->wo_sync) leveldb_writeoptions_destroy(t->wo_sync);
   if (t->wo_nosync) leveldb_writeoptions_destroy(t->wo_nosync);
+  if (t->filter) leveldb_filterpolicy_destroy(t->filter);
+  if (t->cache) leveldb_cache_destroy(t->cache);
   free(t);
 }
 
@@ -118,6 +127,14 @@ static int t_open(const char *dir, const char *opts, const char *wopts, void **h
   leveldb_options_set_paranoid_checks(t->opts, (uint8_t)c.paranoid);
   if (c.write_buffer) leveldb_options_set_write_buffer_size(t->opts, (size_t)c.write_buffer);
   if (c.block_size) leveldb_options_set_block_size(t->opts, (size_t)c.block_size);
+  if (c.bloom_bits) {
+    if (!(t->filter = leveldb_filterpolicy_create_bloom((int)c.bloom_bits))) goto fail;
+    leveldb_options_set_filter_policy(t->opts, t->filter);
+  }
+  if (c.block_cache) {
+    if (!(t->cache = leveldb_cache_create_lru((size_t)c.block_cache))) goto fail;
+    leveldb_options_set_cache(t->opts, t->cache);
+  }
   leveldb_writeoptions_set_sync(t->wo_sync, 1);
   leveldb_writeoptions_set_sync(t->wo_nosync, 0);
   t->sync_all = c.sync_all;
@@ -225,6 +242,39 @@ static int t_flush(void *h) {
   return 0;
 }
 
+/* one iterator for the whole benchmark, re-seeked per op */
+static int it_create(void *h, void **out) {
+  ldb_target *t = h;
+  if (!(*out = leveldb_create_iterator(t->db, t->ro))) return PC_ENOMEM;
+  return 0;
+}
+static int it_pos(leveldb_iterator_t *it) {
+  char *err = NULL;
+  if (leveldb_iter_valid(it)) return 1;
+  leveldb_iter_get_error(it, &err);
+  if (err) {
+    leveldb_free(err);
+    return PC_ETARGET;
+  }
+  return 0;
+}
+static int it_seek(void *it, const void *k, size_t kl) {
+  leveldb_iter_seek(it, k, kl);
+  return it_pos(it);
+}
+static int it_next(void *it) {
+  leveldb_iter_next(it);
+  return it_pos(it);
+}
+static void it_entry(void *it, const void **k, size_t *kl, const void **v, size_t *vl) {
+  *k = leveldb_iter_key(it, kl);
+  *v = leveldb_iter_value(it, vl);
+}
+static void it_destroy(void *it) {
+  if (it) leveldb_iter_destroy(it);
+}
+static const pc_iter_ops leveldb_iter_ops = {it_create, it_seek, it_next, it_entry, it_destroy};
+
 static int t_close(void *h) {
   destroy(h);
   return 0;
@@ -237,8 +287,9 @@ const pc_target pc_target_leveldb = {
   "LevelDB (libleveldb, C API, in-process); sync() = empty sync write, flush() = compact_range; "
   "same contract for every option set (no prefix: LevelDB does not sync the old log at a log "
   "switch)",
-  "sync=0|1 (1: every write sync) write_buffer_size=N paranoid_checks=0|1 block_size=N",
+  "sync=0|1 (1: every write sync) write_buffer_size=N paranoid_checks=0|1 block_size=N "
+  "bloom_bits=N block_cache=N",
   ORC_DURABLE_ACK | ORC_PROCESS_SAFE | ORC_ATOMIC_BATCH,
   t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,
-  t_sync, t_flush, t_close, t_errmsg, 0,
+  t_sync, t_flush, t_close, t_errmsg, 0, &leveldb_iter_ops,
 };

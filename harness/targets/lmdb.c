@@ -211,6 +211,53 @@ out:
   return rc;
 }
 
+/* a cursor in one read transaction for the whole benchmark */
+typedef struct lm_iter {
+  lm_target *t;
+  MDB_txn *txn;
+  MDB_cursor *cur;
+  MDB_val k, v;
+} lm_iter;
+static int it_create(void *h, void **out) {
+  lm_iter *p = calloc(1, sizeof *p);
+  int e;
+  if (!p) return PC_ENOMEM;
+  p->t = h;
+  if ((e = mdb_txn_begin(p->t->env, NULL, MDB_RDONLY, &p->txn)) || (e = mdb_cursor_open(p->txn, p->t->dbi, &p->cur))) {
+    if (p->txn) mdb_txn_abort(p->txn);
+    free(p);
+    return fail_mdb(h, "iterator (txn_begin, cursor_open)", e);
+  }
+  *out = p;
+  return 0;
+}
+static int it_pos(lm_iter *p, int e) {
+  if (!e) return 1;
+  return e == MDB_NOTFOUND ? 0 : fail_mdb(p->t, "cursor_get", e);
+}
+static int it_seek(void *it, const void *k, size_t kl) {
+  lm_iter *p = it;
+  p->k.mv_data = (void *)k;
+  p->k.mv_size = kl;
+  return it_pos(p, mdb_cursor_get(p->cur, &p->k, &p->v, MDB_SET_RANGE));
+}
+static int it_next(void *it) {
+  lm_iter *p = it;
+  return it_pos(p, mdb_cursor_get(p->cur, &p->k, &p->v, MDB_NEXT));
+}
+static void it_entry(void *it, const void **k, size_t *kl, const void **v, size_t *vl) {
+  lm_iter *p = it;
+  *k = p->k.mv_data, *kl = p->k.mv_size, *v = p->v.mv_data, *vl = p->v.mv_size;
+}
+static void it_destroy(void *it) {
+  lm_iter *p = it;
+  if (!p) return;
+  mdb_cursor_close(p->cur);
+  mdb_txn_abort(p->txn);
+  free(p);
+}
+static const pc_iter_ops lm_iter_ops = {it_create, it_seek, it_next, it_entry, it_destroy};
+
 static int t_sync(void *h) {
   lm_target *t = h;
   int e = mdb_env_sync(t->env, 1);
@@ -238,5 +285,5 @@ const pc_target pc_target_lmdb = {
   "nosync=0|1 nometasync=0|1 mapsize=N (default 64M); keys 1..511 bytes",
   ORC_DURABLE_ACK | ORC_PROCESS_SAFE | ORC_PREFIX | ORC_ATOMIC_BATCH,
   t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,
-  t_sync, t_flush, t_close, t_errmsg, 0,
+  t_sync, t_flush, t_close, t_errmsg, 0, &lm_iter_ops,
 };

@@ -12,6 +12,14 @@
  *                          the workload's sync flag is dropped (RocksDB rejects
  *                          sync writes without a WAL) and sync() flushes the memtable
  *   wal_recovery_mode=point_in_time|absolute|tolerate_corrupted_tail|skip_any
+ * Tuning (defaults: the deterministic mode below; `powercut bench` sets them
+ * as RocksDB's tuning guide suggests, docs/bench.md):
+ *   max_background_jobs=N  DBOptions.max_background_jobs (default 1)
+ *   auto_compactions=0|1   0 (default): disable_auto_compactions
+ *   bloom_bits=N           a bloom filter of N bits per key (default 0: none)
+ *   block_cache=N          an LRU block cache of N bytes (default 0: RocksDB's own)
+ *   dynamic_level_bytes=0|1  level_compaction_dynamic_level_bytes (default 0)
+ *   bytes_per_sync=N       DBOptions.bytes_per_sync (default 0)
  * Workload hints: memtable_bytes=N maps to write_buffer_size (at least 64 KiB).
  *
  * Contract per option set (docs/targets.md, from include/rocksdb/options.h:
@@ -44,6 +52,8 @@ typedef struct rdb_conf {
   int disable_wal;
   int recovery_mode;
   uint64_t write_buffer;   /* 0 = RocksDB's default */
+  uint64_t bg_jobs, bloom_bits, block_cache, bytes_per_sync;
+  int auto_compactions, dynamic_level_bytes;
 } rdb_conf;
 
 typedef struct rdb_target {
@@ -52,6 +62,7 @@ typedef struct rdb_target {
   rocksdb_readoptions_t *ro;
   rocksdb_writeoptions_t *wo_sync, *wo_nosync;
   rocksdb_flushoptions_t *fo;
+  rocksdb_block_based_table_options_t *bbo;
   rdb_conf conf;
   char msg[512];
 } rdb_target;
@@ -62,6 +73,19 @@ static int set_opt(void *arg, const char *name, const char *val, char *msg, size
   if (!strcmp(name, "manual_wal_flush")) return pc_opt_bool(name, val, &c->manual_wal_flush, msg, len);
   if (!strcmp(name, "disable_wal")) return pc_opt_bool(name, val, &c->disable_wal, msg, len);
   if (!strcmp(name, "write_buffer_size")) return pc_opt_u64(name, val, &c->write_buffer, msg, len);
+  if (!strcmp(name, "max_background_jobs")) {
+    int rc = pc_opt_u64(name, val, &c->bg_jobs, msg, len);
+    if (!rc && (c->bg_jobs < 1 || c->bg_jobs > 64)) {
+      snprintf(msg, len, "rocksdb: max_background_jobs must be 1..64, not %s", val);
+      return PC_EINVAL;
+    }
+    return rc;
+  }
+  if (!strcmp(name, "auto_compactions")) return pc_opt_bool(name, val, &c->auto_compactions, msg, len);
+  if (!strcmp(name, "bloom_bits")) return pc_opt_u64(name, val, &c->bloom_bits, msg, len);
+  if (!strcmp(name, "block_cache")) return pc_opt_u64(name, val, &c->block_cache, msg, len);
+  if (!strcmp(name, "dynamic_level_bytes")) return pc_opt_bool(name, val, &c->dynamic_level_bytes, msg, len);
+  if (!strcmp(name, "bytes_per_sync")) return pc_opt_u64(name, val, &c->bytes_per_sync, msg, len);
   if (!strcmp(name, "wal_recovery_mode")) {
     if (!strcmp(val, "point_in_time")) c->recovery_mode = RMODE_PIT;
     else if (!strcmp(val, "absolute")) c->recovery_mode = RMODE_ABSOLUTE;
@@ -75,7 +99,8 @@ static int set_opt(void *arg, const char *name, const char *val, char *msg, size
     return 0;
   }
   snprintf(msg, len, "rocksdb: unknown option '%s' (sync, write_buffer_size, manual_wal_flush, "
-           "disable_wal, wal_recovery_mode)", name);
+           "disable_wal, wal_recovery_mode, max_background_jobs, auto_compactions, bloom_bits, "
+           "block_cache, dynamic_level_bytes, bytes_per_sync)", name);
   return PC_EINVAL;
 }
 
@@ -92,6 +117,7 @@ static int build_conf(const char *opts, const char *wopts, rdb_conf *c, char *ms
   int rc;
   memset(c, 0, sizeof *c);
   c->recovery_mode = RMODE_PIT;
+  c->bg_jobs = 1;
   if ((rc = pc_opts_each(wopts, set_hint, c, msg, len))) return rc;
   if ((rc = pc_opts_each(opts, set_opt, c, msg, len))) return rc;
   if (c->disable_wal && c->manual_wal_flush) {
@@ -135,6 +161,7 @@ static void destroy(rdb_target *t) {
   if (t->wo_sync) rocksdb_writeoptions_destroy(t->wo_sync);
   if (t->wo_nosync) rocksdb_writeoptions_destroy(t->wo_nosync);
   if (t->fo) rocksdb_flushoptions_destroy(t->fo);
+  if (t->bbo) rocksdb_block_based_options_destroy(t->bbo);
   free(t);
 }
 
@@ -154,9 +181,25 @@ static int t_open(const char *dir, const char *opts, const char *wopts, void **h
   if (t->conf.write_buffer) rocksdb_options_set_write_buffer_size(t->opts, (size_t)t->conf.write_buffer);
   rocksdb_options_set_manual_wal_flush(t->opts, (unsigned char)t->conf.manual_wal_flush);
   rocksdb_options_set_wal_recovery_mode(t->opts, t->conf.recovery_mode);
-  /* deterministic mode: as few background activities as RocksDB allows */
-  rocksdb_options_set_max_background_jobs(t->opts, 1);
-  rocksdb_options_set_disable_auto_compactions(t->opts, 1);
+  /* deterministic mode (the defaults): as few background activities as
+   * RocksDB allows; the tuning options relax it */
+  rocksdb_options_set_max_background_jobs(t->opts, (int)t->conf.bg_jobs);
+  rocksdb_options_set_disable_auto_compactions(t->opts, t->conf.auto_compactions ? 0 : 1);
+  rocksdb_options_set_level_compaction_dynamic_level_bytes(t->opts, (unsigned char)t->conf.dynamic_level_bytes);
+  if (t->conf.bytes_per_sync) rocksdb_options_set_bytes_per_sync(t->opts, t->conf.bytes_per_sync);
+  if (t->conf.bloom_bits || t->conf.block_cache) {
+    if (!(t->bbo = rocksdb_block_based_options_create())) goto fail;
+    if (t->conf.bloom_bits) /* the table options own the policy */
+      rocksdb_block_based_options_set_filter_policy(t->bbo,
+                                                    rocksdb_filterpolicy_create_bloom((double)t->conf.bloom_bits));
+    if (t->conf.block_cache) {
+      rocksdb_cache_t *cache = rocksdb_cache_create_lru((size_t)t->conf.block_cache);
+      if (!cache) goto fail;
+      rocksdb_block_based_options_set_block_cache(t->bbo, cache); /* shares ownership */
+      rocksdb_cache_destroy(cache);
+    }
+    rocksdb_options_set_block_based_table_factory(t->opts, t->bbo);
+  }
   rocksdb_options_set_stats_dump_period_sec(t->opts, 0);
   rocksdb_options_set_stats_persist_period_sec(t->opts, 0);
   rocksdb_options_set_info_log_level(t->opts, 5 /* HEADER_LEVEL */);
@@ -270,6 +313,39 @@ static int t_flush(void *h) {
   return err ? fail_with(t, "flush (memtable)", err) : 0;
 }
 
+/* one iterator for the whole benchmark, re-seeked per op */
+static int it_create(void *h, void **out) {
+  rdb_target *t = h;
+  if (!(*out = rocksdb_create_iterator(t->db, t->ro))) return PC_ENOMEM;
+  return 0;
+}
+static int it_pos(rocksdb_iterator_t *it) {
+  char *err = NULL;
+  if (rocksdb_iter_valid(it)) return 1;
+  rocksdb_iter_get_error(it, &err);
+  if (err) {
+    rocksdb_free(err);
+    return PC_ETARGET;
+  }
+  return 0;
+}
+static int it_seek(void *it, const void *k, size_t kl) {
+  rocksdb_iter_seek(it, k, kl);
+  return it_pos(it);
+}
+static int it_next(void *it) {
+  rocksdb_iter_next(it);
+  return it_pos(it);
+}
+static void it_entry(void *it, const void **k, size_t *kl, const void **v, size_t *vl) {
+  *k = rocksdb_iter_key(it, kl);
+  *v = rocksdb_iter_value(it, vl);
+}
+static void it_destroy(void *it) {
+  if (it) rocksdb_iter_destroy(it);
+}
+static const pc_iter_ops rocksdb_iter_ops = {it_create, it_seek, it_next, it_entry, it_destroy};
+
 static int t_close(void *h) {
   destroy(h);
   return 0;
@@ -279,12 +355,14 @@ static const char *t_errmsg(void *h) { return ((rdb_target *)h)->msg; }
 
 const pc_target pc_target_rocksdb = {
   "rocksdb",
-  "RocksDB (librocksdb, C API, in-process, 1 background job, no auto compactions); "
+  "RocksDB (librocksdb, C API, in-process; default 1 background job, no auto compactions); "
   "sync() = FlushWAL(true), flush() = memtable flush; contract: manual_wal_flush=1 drops "
   "process_safe, disable_wal=1 keeps only atomic_batch, wal_recovery_mode=skip_any drops prefix",
   "sync=0|1 write_buffer_size=N manual_wal_flush=0|1 disable_wal=0|1 "
-  "wal_recovery_mode=point_in_time|absolute|tolerate_corrupted_tail|skip_any",
+  "wal_recovery_mode=point_in_time|absolute|tolerate_corrupted_tail|skip_any "
+  "max_background_jobs=N auto_compactions=0|1 bloom_bits=N block_cache=N dynamic_level_bytes=0|1 "
+  "bytes_per_sync=N",
   ORC_DURABLE_ACK | ORC_PROCESS_SAFE | ORC_PREFIX | ORC_ATOMIC_BATCH,
   t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,
-  t_sync, t_flush, t_close, t_errmsg, 0,
+  t_sync, t_flush, t_close, t_errmsg, 0, &rocksdb_iter_ops,
 };

@@ -6,6 +6,8 @@
  * Options (k=v, unknown names are errors); defaults are SQLite's own:
  *   journal_mode=delete|truncate|persist|wal|memory|off   (default delete)
  *   synchronous=off|normal|full|extra                     (default full)
+ *   cache_size=N    page cache of N bytes: PRAGMA cache_size=-N/1024 (default:
+ *                   SQLite's own, about 2 MiB)
  * put/del are one autocommit statement each; a batch is one transaction
  * (BEGIN IMMEDIATE ... COMMIT). SQLite has no per-transaction sync, so the
  * workload's per-write sync flag is not used: `synchronous` decides.
@@ -34,6 +36,7 @@
 
 #include <sqlite3.h>
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +48,7 @@ static const char *const sy_names[] = {"off", "normal", "full", "extra"};
 
 typedef struct sql_conf {
   int jm, sy;
+  uint64_t cache_bytes;  /* 0: SQLite's default */
 } sql_conf;
 
 typedef struct sql_target {
@@ -70,7 +74,8 @@ static int set_opt(void *arg, const char *name, const char *val, char *msg, size
   sql_conf *c = arg;
   if (!strcmp(name, "journal_mode")) return pick(name, val, jm_names, 6, &c->jm, msg, len);
   if (!strcmp(name, "synchronous")) return pick(name, val, sy_names, 4, &c->sy, msg, len);
-  snprintf(msg, len, "sqlite: unknown option '%s' (journal_mode, synchronous)", name);
+  if (!strcmp(name, "cache_size")) return pc_opt_u64(name, val, &c->cache_bytes, msg, len);
+  snprintf(msg, len, "sqlite: unknown option '%s' (journal_mode, synchronous, cache_size)", name);
   return PC_EINVAL;
 }
 
@@ -78,6 +83,7 @@ static int set_opt(void *arg, const char *name, const char *val, char *msg, size
 static int build_conf(const char *opts, sql_conf *c, char *msg, size_t len) {
   c->jm = JM_DELETE;
   c->sy = SY_FULL;
+  c->cache_bytes = 0;
   return pc_opts_each(opts, set_opt, c, msg, len);
 }
 
@@ -161,7 +167,13 @@ static int t_open(const char *dir, const char *opts, const char *wopts, void **h
   sqlite3_finalize(st);
   st = NULL;
   snprintf(sql, sizeof sql, "PRAGMA synchronous=%s", sy_names[t->conf.sy]);
-  if ((rc = exec_sql(t, sql)) ||
+  if ((rc = exec_sql(t, sql))) {
+    snprintf(msg, len, "%s (%s)", t->msg, path);
+    goto fail;
+  }
+  if (t->conf.cache_bytes) /* a negative cache_size is KiB */
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=-%" PRIu64, (t->conf.cache_bytes + 1023) / 1024);
+  if ((t->conf.cache_bytes && (rc = exec_sql(t, sql))) ||
       (rc = exec_sql(t, "CREATE TABLE IF NOT EXISTS kv(k BLOB PRIMARY KEY, v BLOB)"))) {
     snprintf(msg, len, "%s (%s)", t->msg, path);
     goto fail;
@@ -281,6 +293,46 @@ static int t_scan(void *h, pc_scan_fn fn, void *arg) {
   return rc;
 }
 
+/* a range query, re-bound per seek; its read transaction lasts until the
+ * next seek resets it */
+typedef struct sql_iter { sql_target *t; sqlite3_stmt *st; } sql_iter;
+static int it_create(void *h, void **out) {
+  sql_iter *p = calloc(1, sizeof *p);
+  if (!p) return PC_ENOMEM;
+  p->t = h;
+  if (sqlite3_prepare_v2(p->t->db, "SELECT k, v FROM kv WHERE k >= ?1 ORDER BY k", -1, &p->st, NULL)) {
+    free(p);
+    return fail_db(h, "prepare(iterator)");
+  }
+  *out = p;
+  return 0;
+}
+static int it_step(sql_iter *p) {
+  int rc = sqlite3_step(p->st);
+  return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail_db(p->t, "iterator step");
+}
+static int it_seek(void *it, const void *k, size_t kl) {
+  sql_iter *p = it;
+  sqlite3_reset(p->st);
+  if (bind(p->st, 1, k, kl)) return fail_db(p->t, "bind(seek)");
+  return it_step(p);
+}
+static int it_next(void *it) { return it_step(it); }
+static void it_entry(void *it, const void **k, size_t *kl, const void **v, size_t *vl) {
+  sql_iter *p = it;
+  *k = sqlite3_column_blob(p->st, 0);
+  *kl = (size_t)sqlite3_column_bytes(p->st, 0);
+  *v = sqlite3_column_blob(p->st, 1);
+  *vl = (size_t)sqlite3_column_bytes(p->st, 1);
+}
+static void it_destroy(void *it) {
+  sql_iter *p = it;
+  if (!p) return;
+  sqlite3_finalize(p->st);
+  free(p);
+}
+static const pc_iter_ops sql_iter_ops = {it_create, it_seek, it_next, it_entry, it_destroy};
+
 static int t_sync(void *h) {
   sql_target *t = h;
   return t->conf.jm == JM_WAL ? exec_sql(t, "PRAGMA wal_checkpoint(FULL)") : 0;
@@ -313,8 +365,8 @@ const pc_target pc_target_sqlite = {
   "only with wal+full|extra or delete+extra, process_safe only with synchronous=off or "
   "normal outside WAL, none with journal_mode=memory|off",
   "journal_mode=delete|truncate|persist|wal|memory|off (default delete) "
-  "synchronous=off|normal|full|extra (default full)",
+  "synchronous=off|normal|full|extra (default full) cache_size=N (page cache bytes)",
   ORC_PROCESS_SAFE | ORC_PREFIX | ORC_ATOMIC_BATCH,
   t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,
-  t_sync, t_flush, t_close, t_errmsg, 0,
+  t_sync, t_flush, t_close, t_errmsg, 0, &sql_iter_ops,
 };

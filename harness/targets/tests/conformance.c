@@ -7,8 +7,9 @@
  * overwrite, atomic batch of puts and deletes, binary keys with NUL and 0xff
  * bytes and keys that are prefixes of each other, empty values, a 100 KiB
  * value, full scan in bytewise key order, sync and flush, close + reopen in
- * the same process, reopen in a fresh process (for exec: a fresh program), and
- * rejection of an unknown option. Exit 0 when every check holds.
+ * the same process, reopen in a fresh process (for exec: a fresh program), the
+ * optional iterator (seek to each key, between keys and past the end; next
+ * to the end), and rejection of an unknown option. Exit 0 when every check holds.
  */
 #include "harness_int.h"
 
@@ -147,6 +148,58 @@ static void check_all(const char *where) {
   for (size_t i = 0; i < nmodel; i++) check_get(model[i].k, model[i].kl, where);
 }
 
+/* the optional iterator against the model: seek to each key and to just
+ * after it (the key + a 0 byte: the next model key), next to the end, and
+ * past the last key */
+static int iter_is(void *it, int rc, size_t i, const char *where, const char *what) {
+  const void *k, *v;
+  size_t kl, vl;
+  if (rc < 0) {
+    fail("%s: iterator %s = %d %s", where, what, rc, pc_strerror(rc));
+    return -1;
+  }
+  if (i == nmodel) {
+    if (rc != 0) fail("%s: iterator %s: positioned, want past the end", where, what);
+    return rc != 0 ? -1 : 0;
+  }
+  if (rc != 1) {
+    fail("%s: iterator %s: past the end, want key %zu of %zu", where, what, i, nmodel);
+    return -1;
+  }
+  T->iter->entry(it, &k, &kl, &v, &vl);
+  if (kl != model[i].kl || memcmp(k, model[i].k, kl) || vl != model[i].vl || (vl && memcmp(v, model[i].v, vl))) {
+    fail("%s: iterator %s: wrong entry (want model key %zu)", where, what, i);
+    return -1;
+  }
+  return 0;
+}
+
+static void check_iter(const char *where) {
+  void *it;
+  int rc;
+  if (!T->iter) {
+    printf("  %s: no iterator (optional)\n", where);
+    return;
+  }
+  qsort(model, nmodel, sizeof *model, cmp_kv);
+  if ((rc = T->iter->create(H, &it))) {
+    fail("%s: iterator create = %d %s", where, rc, pc_strerror(rc));
+    return;
+  }
+  for (size_t i = 0; i < nmodel; i++) {
+    uint8_t k[65];
+    if (iter_is(it, T->iter->seek(it, model[i].k, model[i].kl), i, where, "seek to a key")) break;
+    memcpy(k, model[i].k, model[i].kl);
+    k[model[i].kl] = 0;
+    if (iter_is(it, T->iter->seek(it, k, model[i].kl + 1), i + 1, where, "seek between keys")) break;
+  }
+  if (nmodel && !iter_is(it, T->iter->seek(it, model[0].k, model[0].kl), 0, where, "seek to the first key"))
+    for (size_t i = 1; i <= nmodel; i++)
+      if (iter_is(it, T->iter->next(it), i, where, "next")) break;
+  iter_is(it, T->iter->seek(it, "\xff\xff\xff\xff", 4), nmodel, where, "seek past the last key");
+  T->iter->destroy(it);
+}
+
 static int open_target(const char *dir, const char *where) {
   char msg[1024] = "";
   int rc = T->open(dir, OPTS, "", &H, msg, sizeof msg);
@@ -240,6 +293,7 @@ int main(int argc, char **argv) {
   if ((rc = T->sync(H))) fail("sync = %d %s", rc, pc_strerror(rc));
   if ((rc = T->flush(H))) fail("flush = %d %s", rc, pc_strerror(rc));
   check_all("after sync+flush");
+  check_iter("after sync+flush");
   do_del("key00007", 8, 0);
   if ((rc = T->sync(H))) fail("sync = %d %s", rc, pc_strerror(rc));
 
@@ -248,6 +302,7 @@ int main(int argc, char **argv) {
   H = NULL;
   if (open_target(dir, "reopen")) goto out;
   check_all("after reopen");
+  check_iter("after reopen");
   do_put("after-reopen", 12, "x", 1, 1);
   check_get("after-reopen", 12, "write after reopen");
   if ((rc = T->close(H))) fail("close = %d %s", rc, pc_strerror(rc));
