@@ -53,7 +53,7 @@ def campaign(pc, target, faults, models, out, minimize=True, watch=False):
     """Runs a campaign; returns (rc, stderr, seconds until the first failing line or None)."""
     argv = [pc, "campaign", "--target", target, "--workload", WORKLOAD, "--faults", faults,
             "--models", models, "--cases", str(CASES), "--jobs", str(JOBS), "--out", out,
-            "--quiet"]
+            "--quiet", "--reach", "none"]
     if not minimize:
         argv.append("--no-minimize")
     res = os.path.join(out, "results.jsonl")
