@@ -25,9 +25,26 @@
 #include "ffs_int.h"
 
 /* ---- log parsing ---------------------------------------------------------------------- */
+static int cmp_i32(const void *a, const void *b) {
+  int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+  return (x > y) - (x < y);
+}
+/* The dense index of fid among the sorted distinct ids, or -1. */
+static int32_t dense_fid(const int32_t *ids, size_t n, int32_t fid) {
+  size_t lo = 0, hi = n;
+  if (fid < 0) return -1;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (ids[mid] < fid) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < n && ids[lo] == fid ? (int32_t)lo : -1;
+}
+
 typedef struct {
-  const ffs_urec *r;
+  const ffs_urec *r;            /* -> h once the log is read */
   const unsigned char *payload;
+  ffs_urec h;                   /* the record's header, its file ids made dense (below) */
 } rec_t;
 
 typedef struct {
@@ -42,6 +59,9 @@ typedef struct {
   uint64_t *loc_ino;
   int *loc_copy;       /* loc is a copied victim (inode differs) */
   size_t nfids;
+  int32_t *located;    /* the fids ever given a location, each once: what move_prefix visits */
+  unsigned char *listed; /* fid -> already in located */
+  size_t nlocated;
   char real_dir[FFS_PATH_MAX];   /* the data dir and the state dir, resolved */
   char real_state[FFS_PATH_MAX];
   unsigned refused;              /* steps left undone because they led outside */
@@ -93,6 +113,15 @@ static void parent_of(const char *rel, char *out, size_t len) {
 
 static int set_loc(rb_t *rb, int32_t fid, const char *path, int copy) {
   if (fid < 0 || (size_t)fid >= rb->nfids) return 0;
+  if (path && !rb->listed[fid]) {
+    /* first location of this fid: list it once. The list is bounded by the records, so a
+     * huge fid costs nothing in move_prefix. */
+    int32_t *nl = realloc(rb->located, (rb->nlocated + 1) * sizeof *nl);
+    if (!nl) return FFS_ENOMEM;
+    rb->located = nl;
+    rb->located[rb->nlocated++] = fid;
+    rb->listed[fid] = 1;
+  }
   free(rb->loc[fid]);
   rb->loc[fid] = path ? strdup(path) : NULL;
   rb->loc_copy[fid] = copy;
@@ -104,7 +133,8 @@ static int set_loc(rb_t *rb, int32_t fid, const char *path, int copy) {
 static int move_prefix(rb_t *rb, const char *old, const char *new_) {
   size_t lo = strlen(old);
   char buf[FFS_PATH_MAX];
-  for (size_t f = 0; f < rb->nfids; f++) {
+  for (size_t i = 0; i < rb->nlocated; i++) {
+    size_t f = (size_t)rb->located[i];
     const char *l = rb->loc[f];
     if (!l || strncmp(l, old, lo) != 0 || l[lo] != '/') continue;
     snprintf(buf, sizeof buf, "%s%s", new_, l + lo);
@@ -572,20 +602,41 @@ int ffs__rollback_buf(const unsigned char *log, size_t loglen, const char *state
                   (size_t)(p - log));
       goto fail;
     }
-    rb.recs[rb.nrecs].r = r;
+    rb.recs[rb.nrecs].h = *r;
     rb.recs[rb.nrecs].payload = p + sizeof *r;
     rb.nrecs++;
-    /* only a DIRTY record gives a file id a location (every other use of a fid needs one), so
-     * only DIRTY fids size the tables: a fid named elsewhere must not make every RENAME scan
-     * 2^24 empty slots (move_prefix), which took seconds on a 1 KiB log */
-    if (r->type == FFS_U_DIRTY && r->fid > maxfid && r->fid < (1 << 24)) maxfid = r->fid;
     p += r->len;
+  }
+  /* Only a DIRTY record gives a file id a location (every other use of a fid needs one), so
+   * the per-file tables hold the DIRTY fids only, renumbered densely 0..n-1 in the record
+   * copies (fid, and a RENAME's victim fid c; any other fid becomes -1): a log whose records
+   * name a fid near 2^24 costs no more than one naming fid 1 (fuzz finding F6). */
+  {
+    int32_t *ids = malloc((rb.nrecs + 1) * sizeof *ids);
+    size_t n = 0;
+    if (!ids) { rc = FFS_ENOMEM; goto fail; }
+    for (size_t i = 0; i < rb.nrecs; i++)
+      if (rb.recs[i].h.type == FFS_U_DIRTY && rb.recs[i].h.fid >= 0) ids[n++] = rb.recs[i].h.fid;
+    qsort(ids, n, sizeof *ids, cmp_i32);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+      if (!u || ids[u - 1] != ids[i]) ids[u++] = ids[i];
+    for (size_t i = 0; i < rb.nrecs; i++) {
+      ffs_urec *h = &rb.recs[i].h;
+      h->fid = dense_fid(ids, u, h->fid);
+      if (h->type == FFS_U_RENAME)
+        h->c = (uint64_t)(uint32_t)(h->c > INT32_MAX ? -1 : dense_fid(ids, u, (int32_t)h->c));
+      rb.recs[i].r = h;
+    }
+    free(ids);
+    maxfid = (int32_t)u - 1;
   }
   rb.nfids = (size_t)(maxfid + 1);
   rb.loc = calloc(rb.nfids + 1, sizeof *rb.loc);
   rb.loc_ino = calloc(rb.nfids + 1, sizeof *rb.loc_ino);
   rb.loc_copy = calloc(rb.nfids + 1, sizeof *rb.loc_copy);
-  if (!rb.loc || !rb.loc_ino || !rb.loc_copy) { rc = FFS_ENOMEM; goto fail; }
+  rb.listed = calloc(rb.nfids + 1, 1);
+  if (!rb.loc || !rb.loc_ino || !rb.loc_copy || !rb.listed) { rc = FFS_ENOMEM; goto fail; }
   if ((rc = undo_namespace(&rb)) < 0) goto fail;
   /* group data records by fid (counting sort keeps log order) */
   cnt = calloc(rb.nfids + 1, sizeof *cnt);
@@ -611,6 +662,8 @@ fail:
   free(rb.loc);
   free(rb.loc_ino);
   free(rb.loc_copy);
+  free(rb.located);
+  free(rb.listed);
   free(rb.recs);
   free(idx);
   free(cnt);
