@@ -56,6 +56,7 @@
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -436,8 +437,8 @@ static void *rw_writer(void *arg) {
   for (uint64_t i = 0; !__atomic_load_n(x->stop, __ATOMIC_ACQUIRE) && !x->rc; i++) {
     key_for(k, x->c->klen, rng_next(&x->seed) % x->c->num, 'k');
     int rc = x->bt->t->put(x->h, k, x->c->klen, value_for(i, x->c->vlen), x->c->vlen, 0);
-    if (rc) x->rc = put_fail(x->bt, x->h, "put (readwhilewriting)", i, rc);
-    else x->writes++;
+    if (rc) __atomic_store_n(&x->rc, put_fail(x->bt, x->h, "put (readwhilewriting)", i, rc), __ATOMIC_RELEASE);
+    else __atomic_add_fetch(&x->writes, 1, __ATOMIC_RELEASE);
   }
   return NULL;
 }
@@ -450,6 +451,10 @@ static int do_readwrite(const bench_cfg *c, const bench_target *bt, void *h, int
   uint64_t found = 0;
   x[0] = (rw_ctx){c, bt, h, 0, 0x510e527fade682d1ull, 0, 0, &stop, 0};
   if (pthread_create(&th[0], NULL, rw_writer, &x[0])) return PC_ESETUP;
+  /* the readers start once the writer writes: on a loaded machine a small N could
+   * otherwise be read entirely before the writer thread first runs (0 writes, no row) */
+  while (!__atomic_load_n(&x[0].writes, __ATOMIC_ACQUIRE) && !__atomic_load_n(&x[0].rc, __ATOMIC_ACQUIRE))
+    sched_yield();
   int64_t t0 = pc_now_us();
   for (int i = 1; i <= nr; i++) {
     uint64_t per = c->num / (uint64_t)nr;
