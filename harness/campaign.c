@@ -338,7 +338,8 @@ int pc_case_record(pc_worker *wk, const pc_case *c, const pc_campaign_opts *o, i
     char keep[1200], tarball[1400], cmd[4000];
     char verdict[32];
     snprintf(verdict, sizeof verdict, "%s", pc_result_verdict(&r));
-    if (o->minimize_budget > 0) pc_minimize(wk, c, verdict, o->minimize_budget, &m, NULL);
+    if (o->minimize_budget > 0 && pc_minimize(wk, c, verdict, o->minimize_budget, o->rerun, &m, NULL))
+      m = *c;
     pc_case_format(&m, min_id, sizeof min_id);
     /* keep the crashed data dir of the minimal case, tarred */
     snprintf(keep, sizeof keep, "%s/kept", wk->root);

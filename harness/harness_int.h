@@ -19,7 +19,9 @@
   X(ETIMEOUT, -6, "timed out")                            \
   X(EGONE, -7, "target process is gone")                \
   X(ENOSHIM, -8, "the faultfs shim is not loaded in the target program") \
-  X(EINTR, -9, "interrupted by a signal")
+  X(EINTR, -9, "interrupted by a signal")                 \
+  X(ENOTFIRED, -10, "its fault does not fire: the verdict comes from the end-of-run power cut") \
+  X(ENOFAIL, -11, "no re-run of it failed")
 
 enum {
 #define PC_X_(n, v, m) PC_##n = (v),
@@ -198,8 +200,12 @@ int pc_drive(const pc_target *t, const char *dir, const char *topts, const wl_pa
 int pc_fidelity(const char *const *inputs, int ninputs, const char *models, const char *fslist, uint64_t limit,
                 int timeout_ms, const char *root, FILE *out);
 /* ---- minimize.c ---- */
-int pc_minimize(pc_worker *w, const pc_case *in, const char *verdict, int budget, pc_case *out,
-                int *runs);
+/* Shrinks a case failing with `verdict`; a candidate counts as failing when one of its
+ * `rerun` runs gives the verdict with its fault fired. 0 with *out set (possibly = *in), or
+ * PC_ENOTFIRED (the input's fault does not fire and the plan "none" does not fail),
+ * PC_ENOFAIL (no run of the input failed); then *out = *in. */
+int pc_minimize(pc_worker *w, const pc_case *in, const char *verdict, int budget, int rerun,
+                pc_case *out, int *runs);
 /* ---- campaign.c ---- */
 typedef struct pc_campaign_opts {
   const char *target, *target_opts;
@@ -215,6 +221,7 @@ typedef struct pc_campaign_opts {
   const char *work_dir;    /* scratch (tmpfs when available) */
   int timeout_ms;
   int minimize_budget;     /* runs per failure, 0 = no minimize */
+  int rerun;               /* runs of a failure: minimize's candidates, kept tarballs, the rate */
   int quiet;
   const char *argv;
   const char *reach;       /* real file systems each violation is re-run on ("ext4,xfs"), "" = none */

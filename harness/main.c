@@ -145,6 +145,7 @@ static int parse_duration_ms(const char *s, int64_t min_ms, int64_t max_ms, int6
 
 #define PC_MAX_TIMEOUT_MS (24LL * 3600 * 1000)        /* per phase of a case: one day */
 #define PC_MAX_TIME_MS (366LL * 24 * 3600 * 1000)     /* a campaign: one year */
+#define PC_MAX_RERUN 100                              /* --rerun: runs per failure */
 #define PC_MAX_CASES 1000000000000ull                 /* 10^12 */
 #define PC_MAX_COUNT 1000000ull
 
@@ -331,9 +332,9 @@ static int cmd_repro(int argc, char **argv) {
 }
 
 static int cmd_minimize(int argc, char **argv) {
-  static const struct option lo[] = {{"budget", 1, 0, 'b'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-  uint64_t budget = 200;
-  int ch, runs = 0;
+  static const struct option lo[] = {{"budget", 1, 0, 'b'}, {"rerun", 1, 0, 'r'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+  uint64_t budget = 200, rerun = 5;
+  int ch, runs = 0, mrc;
   pc_case c, m;
   pc_worker w;
   pc_result r;
@@ -341,11 +342,14 @@ static int cmd_minimize(int argc, char **argv) {
   while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
     switch (ch) {
     case 'b': if (parse_u64_range(optarg, 1, PC_MAX_COUNT, &budget)) return usage_error("minimize", "--budget: '%s' is not a number in 1..1000000", optarg); break;
+    case 'r': if (parse_u64_range(optarg, 1, PC_MAX_RERUN, &rerun)) return usage_error("minimize", "--rerun: '%s' is not a number in 1..100", optarg); break;
     case 'h':
-      printf("usage: powercut minimize ID [--budget RUNS]\n"
+      printf("usage: powercut minimize ID [--budget RUNS] [--rerun K]\n"
              "Shrinks a failing case (fewer ops, earlier fault, fewer rules) while the same\n"
-             "verdict holds, and prints the minimal case id. --budget (1..1000000, default 200)\n"
-             "caps the trial runs. Exit 1 when minimized, 0 if the case passes (nothing to\n"
+             "verdict holds with the fault firing, and prints the minimal case id. A candidate\n"
+             "fails when any of its K runs (--rerun 1..100, default 5) gives the verdict; one\n"
+             "whose fault does not fire is never taken. --budget (1..1000000, default 200) caps\n"
+             "the trial runs. Exit 1 when minimized, 0 if the case passes in K runs (nothing to\n"
              "minimize), 2 on error, 128+N stopped by signal N.\n");
       return 0;
     default: return usage_error("minimize", "%s", "unknown option");
@@ -359,19 +363,29 @@ static int cmd_minimize(int argc, char **argv) {
     return 2;
   }
   pc_run_opts o = {0};
-  pc_run_case(&w, &c, &o, &r);
-  snprintf(verdict, sizeof verdict, "%s", pc_result_verdict(&r));
-  pc_result_free(&r);
-  if (pc_interrupted) return interrupted_exit("minimize", w.root);
+  for (uint64_t i = 0; i < rerun; i++) { /* a flaky failure may pass a run: try K times */
+    pc_run_case(&w, &c, &o, &r);
+    snprintf(verdict, sizeof verdict, "%s", pc_result_verdict(&r));
+    pc_result_free(&r);
+    if (pc_interrupted) return interrupted_exit("minimize", w.root);
+    if (strcmp(verdict, "PASS")) break;
+  }
   if (!strcmp(verdict, "PASS") || !strcmp(verdict, "ERROR")) {
     printf("verdict: %s: nothing to minimize\n", verdict);
     pc_rm_rf(w.root);
     return !strcmp(verdict, "PASS") ? 0 : 2;
   }
-  pc_minimize(&w, &c, verdict, (int)budget, &m, &runs);
+  mrc = pc_minimize(&w, &c, verdict, (int)budget, (int)rerun, &m, &runs);
   if (pc_interrupted) return interrupted_exit("minimize", w.root);
   pc_case_format(&m, id, sizeof id);
   pc_rm_rf(w.root);
+  if (mrc) {
+    fprintf(stderr, "powercut minimize: the case fails with %s but cannot be minimized: %s\n", verdict,
+            mrc == PC_ENOTFIRED ? "its fault does not fire (the verdict comes from the end-of-run power cut) "
+                                  "and the same case without a fault does not fail"
+                                : pc_strerror(mrc));
+    return 2;
+  }
   printf("verdict: %s (held through %d trial runs)\nminimal: %s\n", verdict, runs, id);
   {
     char q[2400];
@@ -500,6 +514,7 @@ static int cmd_campaign(int argc, char **argv) {
   o.shard_k = o.shard_n = 1;
   o.out_dir = "powercut-report";
   o.minimize_budget = 60;
+  o.rerun = 5;
   workloads[0] = '\0';
   while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
     switch (ch) {
