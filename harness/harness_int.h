@@ -220,14 +220,18 @@ typedef struct pc_campaign_opts {
   const char *out_dir;
   const char *work_dir;    /* scratch (tmpfs when available) */
   int timeout_ms;
-  int minimize_budget;     /* runs per failure, 0 = no minimize */
+  int minimize_budget;     /* runs per minimized failure (times rerun), 0 = no minimize */
   int rerun;               /* runs of a failure: minimize's candidates, kept tarballs, the rate */
   int quiet;
   const char *argv;
   const char *reach;       /* real file systems each violation is re-run on ("ext4,xfs"), "" = none */
 } pc_campaign_opts;
 int pc_campaign(const pc_campaign_opts *o);
-int pc_case_record(pc_worker *wk, const pc_case *c, const pc_campaign_opts *o, int fd, int *failed);
+/* Failure groups shared by a campaign's workers (campaign.c). */
+typedef struct pc_group_slots pc_group_slots;
+#define PC_KEEP_PER_GROUP 3 /* crashed data dirs tarred per failure group */
+int pc_case_record(pc_worker *wk, const pc_case *c, const pc_campaign_opts *o, pc_group_slots *gs,
+                   int fd, int *failed);
 
 int pc_opt_u64_pub(const char *val, uint64_t *out);
 #endif

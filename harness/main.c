@@ -498,7 +498,7 @@ static int cmd_campaign(int argc, char **argv) {
   static const struct option lo[] = {{"target", 1, 0, 't'}, {"workload", 1, 0, 'w'}, {"faults", 1, 0, 'f'},
     {"models", 1, 0, 'm'}, {"cases", 1, 0, 'c'}, {"time", 1, 0, 'T'}, {"seed", 1, 0, 's'},
     {"jobs", 1, 0, 'j'}, {"shard", 1, 0, 'S'}, {"out", 1, 0, 'o'}, {"timeout", 1, 0, 'O'},
-    {"no-minimize", 0, 0, 'N'}, {"quiet", 0, 0, 'q'}, {"fs", 1, 0, 'F'}, {"reach", 1, 0, 'R'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    {"no-minimize", 0, 0, 'N'}, {"quiet", 0, 0, 'q'}, {"fs", 1, 0, 'F'}, {"reach", 1, 0, 'R'}, {"rerun", 1, 0, 'K'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
   pc_campaign_opts o = {0};
   const char *reach = NULL;
   static char workloads[4096], target[64], argvs[4096], fsmodels[128], reachm[128];
@@ -550,13 +550,14 @@ static int cmd_campaign(int argc, char **argv) {
     case 'o': o.out_dir = optarg; break;
     case 'O': if ((rc = parse_duration_ms(optarg, 1, PC_MAX_TIMEOUT_MS, &tmo))) return duration_error("campaign", "--timeout", optarg, rc, "1ms..24h"); break;
     case 'N': o.minimize_budget = 0; break;
+    case 'K': { uint64_t k; if (parse_u64_range(optarg, 1, PC_MAX_RERUN, &k)) return usage_error("campaign", "--rerun: '%s' is not a number in 1..100", optarg); o.rerun = (int)k; } break;
     case 'q': o.quiet = 1; break;
     case 'h':
       printf("usage: powercut campaign --target T[:opt=v,...] [--workload W[:k=v,...]]...\n"
              "         [--faults kill,crash,crash-after,torn,eio,enospc] [--models strict,ext4]\n"
              "         (--cases N | --time 60s) [--seed S] [--jobs J] [--shard K/N]\n"
              "         [--out DIR] [--timeout 10s] [--no-minimize] [--quiet] [--fs ext4,xfs]\n"
-             "         [--reach ext4,xfs|none]\n"
+             "         [--reach ext4,xfs|none] [--rerun K]\n"
              "Runs many cases: first a systematic sweep over every crash point of each syscall\n"
              "kind seen in a dry run of each workload (interleaved so a budget cut short still\n"
              "covers every kind), then seeded random cases. Failures are minimized and their\n"
@@ -571,6 +572,10 @@ static int cmd_campaign(int argc, char **argv) {
              "--reach re-runs every violation found under a model on those real file systems\n"
              "and reports where it is reachable (the first 8 per job); default ext4,xfs when\n"
              "root with loop devices.\n"
+             "Failures are grouped by signature (verdict, key-diff shape, syscall, path class):\n"
+             "the first 3 of a group are minimized and keep a tarball taken from a run that\n"
+             "failed; the smallest case of each group is re-run K times (--rerun 1..100,\n"
+             "default 5) and its rate reported (\"reproduced 4/5\").\n"
              "SIGINT, SIGTERM or SIGHUP stops the workers, writes the report of the cases\n"
              "verified so far marked interrupted, and exits 128+N (130, 143, 129).\n"
              "Exit 0 when every case passed (and at least one ran), 1 on a violation, 2 on a\n"
