@@ -163,6 +163,9 @@ typedef struct rpt_group {
   size_t kept[3];      /* set indices of the first cases with a kept tarball */
   size_t nkept;
   size_t nkept_all;    /* cases of the group with a kept tarball */
+  const char *fault_kinds[4], *models[4]; /* distinct values seen, first 4 (borrowed) */
+  size_t nfault_kinds, nmodels;
+  int more_fault_kinds, more_models;      /* 1: more than 4 */
 } rpt_group;
 
 /* The groups of the set's failing cases, largest first (then by first

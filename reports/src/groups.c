@@ -117,6 +117,13 @@ static int smaller(const gkey *a, const rpt_case *ca, const gkey *b, const rpt_c
   return a->i < b->i;
 }
 
+static void add_distinct(const char **seen, size_t *n, int *more, const char *v) {
+  for (size_t i = 0; i < *n; i++)
+    if (!strcmp(seen[i], v)) return;
+  if (*n < 4) seen[(*n)++] = v;
+  else *more = 1;
+}
+
 static int cmp_key(const void *x, const void *y) {
   const gkey *a = x, *b = y;
   int d = strcmp(a->key, b->key);
@@ -181,6 +188,8 @@ int rpt_set_groups(const rpt_set *s, rpt_group **out, size_t *nout) {
     }
     cur = &g[ng - 1];
     cur->count++;
+    add_distinct(cur->fault_kinds, &cur->nfault_kinds, &cur->more_fault_kinds, c->fault_kind);
+    add_distinct(cur->models, &cur->nmodels, &cur->more_models, c->model);
     if (smaller(&k[i], c, &k[cur->smallest], &s->cases[k[cur->smallest].i])) cur->smallest = i;
     if (c->kept[0]) {
       if (cur->nkept < 3) cur->kept[cur->nkept++] = k[i].i; /* k is in set order per group */

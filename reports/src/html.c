@@ -298,26 +298,10 @@ static int safe_relative(const char *p) {
   return p[0] && p[0] != '/' && !(colon && (!slash || colon < slash));
 }
 
-/* The distinct values of one string field over the cases of group g, joined with ", "
- * (at most 4). */
-static void group_distinct(FILE *f, const rpt_set *s, const rpt_group *g, size_t off) {
-  const char *seen[4];
-  size_t n = 0, j, more = 0;
-  char sig[512];
-  for (size_t i = 0; i < s->ncases; i++) {
-    const rpt_case *c = &s->cases[i];
-    const char *v = *(char *const *)((const char *)c + off);
-    if (rpt__is_pass(c) || strcmp(c->target, g->target)) continue;
-    rpt_case_signature(c, sig, sizeof sig);
-    if (strcmp(sig, g->signature)) continue;
-    for (j = 0; j < n && strcmp(seen[j], v); j++) {}
-    if (j < n) continue;
-    if (n < 4) seen[n++] = v;
-    else more = 1;
-  }
-  for (j = 0; j < n; j++) {
-    if (j) fputs(", ", f);
-    rpt__html_text(f, seen[j]);
+static void join(FILE *f, const char *const *v, size_t n, int more) {
+  for (size_t i = 0; i < n; i++) {
+    if (i) fputs(", ", f);
+    rpt__html_text(f, v[i]);
   }
   if (more) fputs(", …", f);
 }
@@ -369,9 +353,9 @@ static int failures_html(FILE *f, const rpt_set *s, const rpt__stats *st) {
     fprintf(f, "</td><td class=\"n\">%zu</td><td><code class=\"id\">", gr->count);
     rpt__html_text(f, gr->signature);
     fputs("</code><br><span class=\"note\">", f);
-    group_distinct(f, s, gr, offsetof(rpt_case, fault_kind));
+    join(f, gr->fault_kinds, gr->nfault_kinds, gr->more_fault_kinds);
     fputs(" · ", f);
-    group_distinct(f, s, gr, offsetof(rpt_case, model));
+    join(f, gr->models, gr->nmodels, gr->more_models);
     fputs("</span></td><td><code class=\"id\">", f);
     rpt__html_text(f, c->id);
     fputs("</code><br>", f);

@@ -78,23 +78,11 @@ fail:
   return rc;
 }
 
-/* The distinct values of one string field over a group's cases, in first-seen order. */
-static int add_distinct(cJSON *o, const char *k, const rpt_set *s, const rpt_group *g,
-                        size_t off) {
-  char sig[512];
+static int add_strings(cJSON *o, const char *k, const char *const *v, size_t n) {
   cJSON *arr = cJSON_AddArrayToObject(o, k);
   if (!arr) return RPT_ENOMEM;
-  for (size_t i = 0; i < s->ncases; i++) {
-    const rpt_case *c = &s->cases[i];
-    const char *v = *(char *const *)((const char *)c + off);
-    int seen = 0;
-    if (rpt__is_pass(c) || strcmp(c->target, g->target)) continue;
-    rpt_case_signature(c, sig, sizeof sig);
-    if (strcmp(sig, g->signature)) continue;
-    for (int j = 0; j < cJSON_GetArraySize(arr) && !seen; j++)
-      seen = !strcmp(cJSON_GetArrayItem(arr, j)->valuestring, v);
-    if (!seen && !cJSON_AddItemToArray(arr, cJSON_CreateString(v))) return RPT_ENOMEM;
-  }
+  for (size_t i = 0; i < n; i++)
+    if (!cJSON_AddItemToArray(arr, cJSON_CreateString(v[i]))) return RPT_ENOMEM;
   return 0;
 }
 
@@ -120,8 +108,8 @@ static int add_group(cJSON *arr, const rpt_set *s, const rpt_group *g) {
       add_i64(o, "count", (int64_t)g->count) ||
       !cJSON_AddStringToObject(o, "repro", repro) ||
       add_i64(o, "reruns", c->reruns) || add_i64(o, "reproduced", c->reproduced) ||
-      add_distinct(o, "fault_kinds", s, g, offsetof(rpt_case, fault_kind)) ||
-      add_distinct(o, "models", s, g, offsetof(rpt_case, model)) ||
+      add_strings(o, "fault_kinds", g->fault_kinds, g->nfault_kinds) ||
+      add_strings(o, "models", g->models, g->nmodels) ||
       !(sm = cJSON_AddObjectToObject(o, "smallest")) ||
       !cJSON_AddStringToObject(sm, "id", c->id) ||
       !cJSON_AddStringToObject(sm, "minimized_id", c->minimized_id) ||
