@@ -303,10 +303,41 @@ static int64_t trim_results(const char *path) {
   return lines;
 }
 
+/* ---- failure groups, shared by the workers ----
+ * A group is the signature of a failing case (rpt_case_signature: verdict, key-diff shape,
+ * syscall kind and path class of the cut). The first PC_KEEP_PER_GROUP failures of each
+ * group are minimized and keep their crashed data dir; the others are counted only (one
+ * bug hit at 700 crash points used to leave 700 tarballs and cost 700 minimizations). The table is open addressing on a 64-bit hash
+ * of the signature, in shared memory; when it is full, every further new group keeps. */
+#define PC_GROUP_SLOTS 4096
+struct pc_group_slots {
+  atomic_uint_fast64_t hash[PC_GROUP_SLOTS];
+  atomic_uint_fast32_t n[PC_GROUP_SLOTS];
+};
+
+/* The number of failures of sig's group so far, this one included. */
+static uint64_t group_count(pc_group_slots *gs, const char *sig) {
+  uint64_t h = 1469598103934665603ull;
+  for (const char *p = sig; *p; p++) h = (h ^ (uint8_t)*p) * 1099511628211ull;
+  if (!h) h = 1; /* 0 marks a free slot */
+  for (size_t i = 0; gs && i < PC_GROUP_SLOTS; i++) {
+    size_t k = (h + i) % PC_GROUP_SLOTS;
+    uint_fast64_t cur = atomic_load(&gs->hash[k]);
+    if (cur == 0) {
+      uint_fast64_t want = 0;
+      if (!atomic_compare_exchange_strong(&gs->hash[k], &want, h)) cur = want;
+      else cur = h;
+    }
+    if (cur == h) return atomic_fetch_add(&gs->n[k], 1) + 1;
+  }
+  return 1;
+}
+
 /* ---- shared state between the campaign's processes ---- */
 typedef struct shared {
   atomic_uint_fast64_t next, done, failures, errors;
   atomic_int stop;
+  pc_group_slots groups;
 } shared;
 
 static int append_line(int fd, const char *line) {
@@ -321,41 +352,72 @@ static int append_line(int fd, const char *line) {
   return w == (ssize_t)(n + 1) ? 0 : PC_EIO;
 }
 
-/* Runs one case, minimizes and keeps it when it fails, appends its line. */
-int pc_case_record(pc_worker *wk, const pc_case *c, const pc_campaign_opts *o, int fd, int *failed) {
+/* Re-runs m (the minimal case of a failure with `verdict`) up to `rerun` times with its
+ * data dir kept, and tars the data dir of the first run that fails with that verdict into
+ * OUT/artifacts (kept = its path relative to OUT). A run that passes is never kept: a
+ * flaky failure's re-run may recover a good state. *runs and *failing count the runs. */
+static void keep_failing_run(pc_worker *wk, const char *id, const pc_case *m, const char *verdict,
+                             int rerun, const char *out_dir, char *kept, size_t klen, int *runs,
+                             int *failing) {
+  char keep[1200], tarball[1400], cmd[4000], min_id[2200];
+  pc_run_opts ro = {0};
+  uint64_t h = 1469598103934665603ull;
+  *runs = *failing = 0;
+  kept[0] = '\0';
+  pc_case_format(m, min_id, sizeof min_id);
+  snprintf(keep, sizeof keep, "%s/kept", wk->root);
+  ro.keep_dir = keep;
+  for (int i = 0; i < rerun && !*failing && !pc_interrupted; i++) {
+    pc_result r2;
+    pc_run_case(wk, m, &ro, &r2);
+    (*runs)++;
+    *failing = !r2.error && !strcmp(pc_result_verdict(&r2), verdict);
+    pc_result_free(&r2);
+  }
+  if (!*failing) return;
+  /* named after the failing case and its minimal case: two failures that minimize to one id
+   * (a flaky one may crash in different states) never write one file */
+  for (const char *p = id; *p; p++) h = (h ^ (uint8_t)*p) * 1099511628211ull;
+  for (const char *p = min_id; *p; p++) h = (h ^ (uint8_t)*p) * 1099511628211ull;
+  /* the tarball's top folder is named like the tarball, so several extracted in one
+   * place stay apart */
+  snprintf(kept, klen, "artifacts/%016" PRIx64 ".tar.gz", h);
+  snprintf(tarball, sizeof tarball, "%s/%s", out_dir, kept);
+  snprintf(cmd, sizeof cmd,
+           "mkdir -p '%s/artifacts' && tar -czf '%s' --transform='s,^kept,case-%016" PRIx64 ",' -C '%s' kept",
+           out_dir, tarball, h, wk->root);
+  if (system(cmd) != 0) kept[0] = '\0';
+}
+
+/* Runs one case; when it is one of the first PC_KEEP_PER_GROUP failures of its group (gs;
+ * NULL = every failure), minimizes it and keeps the crashed data dir of its minimal case.
+ * Appends its line. */
+int pc_case_record(pc_worker *wk, const pc_case *c, const pc_campaign_opts *o, pc_group_slots *gs,
+                   int fd, int *failed) {
   char id[2200], repro[2400], min_id[2200] = "", kept[1300] = "";
   pc_run_opts ro = {0};
   pc_result r;
   rpt_case rc;
   char *line = NULL;
-  int err;
+  int err, kept_runs = 0, kept_failing = 0;
   pc_case_format(c, id, sizeof id);
   pc_run_case(wk, c, &ro, &r);
   *failed = r.error ? 2 : r.orc.verdict != ORC_PASS;
   if (*failed == 1 && o->out_dir) {
     pc_case m = *c;
-    pc_result r2;
-    char keep[1200], tarball[1400], cmd[4000];
-    char verdict[32];
+    char verdict[32], sig[512];
     snprintf(verdict, sizeof verdict, "%s", pc_result_verdict(&r));
-    if (o->minimize_budget > 0) pc_minimize(wk, c, verdict, o->minimize_budget, &m, NULL);
-    pc_case_format(&m, min_id, sizeof min_id);
-    /* keep the crashed data dir of the minimal case, tarred */
-    snprintf(keep, sizeof keep, "%s/kept", wk->root);
-    ro.keep_dir = keep;
-    pc_run_case(wk, &m, &ro, &r2);
-    pc_result_free(&r2);
-    {
-      uint64_t h = 1469598103934665603ull;
-      for (const char *p = min_id; *p; p++) h = (h ^ (uint8_t)*p) * 1099511628211ull;
-      /* the tarball's top folder is named like the tarball, so several extracted in one
-       * place stay apart */
-      snprintf(kept, sizeof kept, "artifacts/%016" PRIx64 ".tar.gz", h);
-      snprintf(tarball, sizeof tarball, "%s/%s", o->out_dir, kept);
-      snprintf(cmd, sizeof cmd,
-               "mkdir -p '%s/artifacts' && tar -czf '%s' --transform='s,^kept,case-%016" PRIx64 ",' -C '%s' kept",
-               o->out_dir, tarball, h, wk->root);
-      if (system(cmd) != 0) kept[0] = '\0';
+    pc_result_to_rpt(c, id, &r, &rc, repro, sizeof repro);
+    rpt_case_signature(&rc, sig, sizeof sig);
+    /* the first few of a group are minimized and kept; the rest are counted in it */
+    if (group_count(gs, sig) <= PC_KEEP_PER_GROUP) {
+      /* the budget is in runs: a passing candidate costs rerun of them */
+      if (o->minimize_budget > 0 &&
+          pc_minimize(wk, c, verdict, o->minimize_budget * (o->rerun > 0 ? o->rerun : 1), o->rerun, &m, NULL))
+        m = *c; /* not minimizable (its fault does not fire, or it passed every re-run) */
+      pc_case_format(&m, min_id, sizeof min_id);
+      keep_failing_run(wk, id, &m, verdict, o->rerun > 0 ? o->rerun : 1, o->out_dir, kept, sizeof kept,
+                       &kept_runs, &kept_failing);
     }
   }
   char reach[256] = "";
@@ -368,11 +430,97 @@ int pc_case_record(pc_worker *wk, const pc_case *c, const pc_campaign_opts *o, i
   rc.minimized_id = min_id;
   rc.kept = kept;
   rc.reach = reach;
+  if (kept_runs && !kept_failing) {
+    /* every re-run of the minimal case passed: nothing kept, and its rate says so */
+    rc.reruns = kept_runs;
+    rc.reproduced = 0;
+  }
   err = rpt_case_to_json(&rc, &line);
   if (!err) err = append_line(fd, line);
   free(line);
   pc_result_free(&r);
   return err;
+}
+
+/* After the workers: the smallest case of each failure group (rpt_set_groups) re-run
+ * o->rerun times, the count that gave its verdict recorded in results.jsonl (reruns,
+ * reproduced; rewritten through a temp file and a rename). Only one case per group, so
+ * the cost is bounded by the number of groups. Returns 0, or -1 with err set. */
+static int rerun_groups(const pc_campaign_opts *o, const char *results, char *err, size_t len) {
+  const char *paths[1] = {results};
+  rpt_set *set = NULL;
+  rpt_group *g = NULL;
+  size_t ng = 0, todo = 0;
+  pc_worker wk;
+  char root[1200], tmp[1300];
+  int rc = -1, wk_ready = 0;
+  FILE *f = NULL;
+  if (rpt_load(paths, 1, &set, err, len)) goto out;
+  if (rpt_set_groups(set, &g, &ng)) {
+    snprintf(err, len, "cannot group the failures: out of memory");
+    goto out;
+  }
+  for (size_t i = 0; i < ng; i++) todo += strcmp(g[i].verdict, "ERROR") && !rpt_set_case(set, g[i].smallest)->reruns;
+  if (!todo) {
+    rc = 0;
+    goto out;
+  }
+  if (!o->quiet)
+    fprintf(stderr, "powercut: re-running the smallest case of %zu failure group%s %d times each\n", todo,
+            todo == 1 ? "" : "s", o->rerun);
+  snprintf(root, sizeof root, "%s/rerun", o->work_dir);
+  if (pc_worker_init(&wk, root, o->timeout_ms, err, len)) goto out;
+  wk_ready = 1;
+  for (size_t i = 0; i < ng && !pc_interrupted; i++) {
+    const rpt_case *c = rpt_set_case(set, g[i].smallest);
+    pc_case pc;
+    char perr[256];
+    int same = 0, runs = 0;
+    if (!strcmp(g[i].verdict, "ERROR") || c->reruns) continue;
+    if (pc_case_parse(c->minimized_id[0] ? c->minimized_id : c->id, &pc, perr, sizeof perr)) {
+      snprintf(err, len, "case %s: %s", c->id, perr);
+      goto out;
+    }
+    for (int k = 0; k < o->rerun && !pc_interrupted; k++) {
+      pc_run_opts ro = {0};
+      pc_result r;
+      pc_run_case(&wk, &pc, &ro, &r);
+      runs++;
+      same += !r.error && !strcmp(pc_result_verdict(&r), c->verdict);
+      pc_result_free(&r);
+    }
+    if (!pc_interrupted) rpt_set_set_rerun(set, g[i].smallest, runs, same);
+  }
+  if (pc_interrupted) {
+    rc = 0; /* the caller reports the signal; results.jsonl stays as the workers wrote it */
+    goto out;
+  }
+  snprintf(tmp, sizeof tmp, "%s.tmp", results);
+  if (!(f = fopen(tmp, "w")) || rpt_write_jsonl(set, f) || fflush(f) || fsync(fileno(f))) {
+    snprintf(err, len, "cannot write %s: %s", tmp, strerror(errno));
+    goto out;
+  }
+  if (fclose(f)) {
+    f = NULL;
+    snprintf(err, len, "cannot write %s: %s", tmp, strerror(errno));
+    goto out;
+  }
+  f = NULL;
+  if (rename(tmp, results)) {
+    snprintf(err, len, "cannot rename %s to %s: %s", tmp, results, strerror(errno));
+    goto out;
+  }
+  rc = 0;
+out:
+  if (f) fclose(f);
+  if (rc) unlink(tmp);
+  if (wk_ready) {
+    pc_worker_fini(&wk);
+    pc_rm_rf(root);
+  }
+  rpt_groups_free(g, ng);
+  rpt_set_free(set);
+  return rc;
 }
 
 static void worker_main(campaign *cp, shared *sh, int wid, int fd, uint64_t limit, pid_t pgid,
@@ -395,7 +543,7 @@ static void worker_main(campaign *cp, shared *sh, int wid, int fd, uint64_t limi
     int failed = 0;
     if (k >= limit || atomic_load(&sh->stop) || pc_interrupted) break;
     case_at(cp, k * (uint64_t)o->shard_n + (uint64_t)(o->shard_k - 1), &c);
-    if (pc_case_record(&wk, &c, o, fd, &failed)) {
+    if (pc_case_record(&wk, &c, o, &sh->groups, fd, &failed)) {
       fprintf(stderr, "powercut: cannot write results: %s\n", strerror(errno));
       _exit(2);
     }
@@ -550,6 +698,16 @@ static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
     fprintf(stderr, "powercut campaign: cannot repair %s after %s: %s\n", path, pc_signal_name(sig),
             strerror(errno));
     return 2;
+  }
+  if (!sig && o->rerun > 0 && atomic_load(&sh->failures) > 0) {
+    if (rerun_groups(o, path, err, sizeof err)) {
+      fprintf(stderr, "powercut campaign: re-running failures: %s\n", err);
+      return 2;
+    }
+    if (pc_interrupted) {
+      sig = pc_interrupted;
+      lines = (int64_t)atomic_load(&sh->done);
+    }
   }
   /* meta.json for this shard */
   {

@@ -19,7 +19,9 @@
   X(ETIMEOUT, -6, "timed out")                            \
   X(EGONE, -7, "target process is gone")                \
   X(ENOSHIM, -8, "the faultfs shim is not loaded in the target program") \
-  X(EINTR, -9, "interrupted by a signal")
+  X(EINTR, -9, "interrupted by a signal")                 \
+  X(ENOTFIRED, -10, "its fault does not fire: the verdict comes from the end-of-run power cut") \
+  X(ENOFAIL, -11, "no re-run of it failed")
 
 enum {
 #define PC_X_(n, v, m) PC_##n = (v),
@@ -211,8 +213,12 @@ int pc_drive(const pc_target *t, const char *dir, const char *topts, const wl_pa
 int pc_fidelity(const char *const *inputs, int ninputs, const char *models, const char *fslist, uint64_t limit,
                 int timeout_ms, const char *root, FILE *out);
 /* ---- minimize.c ---- */
-int pc_minimize(pc_worker *w, const pc_case *in, const char *verdict, int budget, pc_case *out,
-                int *runs);
+/* Shrinks a case failing with `verdict`; a candidate counts as failing when one of its
+ * `rerun` runs gives the verdict with its fault fired. 0 with *out set (possibly = *in), or
+ * PC_ENOTFIRED (the input's fault does not fire and the plan "none" does not fail),
+ * PC_ENOFAIL (no run of the input failed); then *out = *in. */
+int pc_minimize(pc_worker *w, const pc_case *in, const char *verdict, int budget, int rerun,
+                pc_case *out, int *runs);
 /* ---- campaign.c ---- */
 typedef struct pc_campaign_opts {
   const char *target, *target_opts;
@@ -227,13 +233,18 @@ typedef struct pc_campaign_opts {
   const char *out_dir;
   const char *work_dir;    /* scratch (tmpfs when available) */
   int timeout_ms;
-  int minimize_budget;     /* runs per failure, 0 = no minimize */
+  int minimize_budget;     /* runs per minimized failure (times rerun), 0 = no minimize */
+  int rerun;               /* runs of a failure: minimize's candidates, kept tarballs, the rate */
   int quiet;
   const char *argv;
   const char *reach;       /* real file systems each violation is re-run on ("ext4,xfs"), "" = none */
 } pc_campaign_opts;
 int pc_campaign(const pc_campaign_opts *o);
-int pc_case_record(pc_worker *wk, const pc_case *c, const pc_campaign_opts *o, int fd, int *failed);
+/* Failure groups shared by a campaign's workers (campaign.c). */
+typedef struct pc_group_slots pc_group_slots;
+#define PC_KEEP_PER_GROUP 3 /* crashed data dirs tarred per failure group */
+int pc_case_record(pc_worker *wk, const pc_case *c, const pc_campaign_opts *o, pc_group_slots *gs,
+                   int fd, int *failed);
 
 int pc_opt_u64_pub(const char *val, uint64_t *out);
 /* bench (benchdb.c, bench.c): the non-sync options of a target's bench

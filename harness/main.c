@@ -162,6 +162,7 @@ static int parse_duration_ms(const char *s, int64_t min_ms, int64_t max_ms, int6
 
 #define PC_MAX_TIMEOUT_MS (24LL * 3600 * 1000)        /* per phase of a case: one day */
 #define PC_MAX_TIME_MS (366LL * 24 * 3600 * 1000)     /* a campaign: one year */
+#define PC_MAX_RERUN 100                              /* --rerun: runs per failure */
 #define PC_MAX_CASES 1000000000000ull                 /* 10^12 */
 #define PC_MAX_COUNT 1000000ull
 
@@ -353,9 +354,9 @@ static int cmd_repro(int argc, char **argv) {
 }
 
 static int cmd_minimize(int argc, char **argv) {
-  static const struct option lo[] = {{"budget", 1, 0, 'b'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-  uint64_t budget = 200;
-  int ch, runs = 0;
+  static const struct option lo[] = {{"budget", 1, 0, 'b'}, {"rerun", 1, 0, 'r'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+  uint64_t budget = 200, rerun = 5;
+  int ch, runs = 0, mrc;
   pc_case c, m;
   pc_worker w;
   pc_result r;
@@ -363,11 +364,14 @@ static int cmd_minimize(int argc, char **argv) {
   while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
     switch (ch) {
     case 'b': if (parse_u64_range(optarg, 1, PC_MAX_COUNT, &budget)) return usage_error("minimize", "--budget: '%s' is not a number in 1..1000000", optarg); break;
+    case 'r': if (parse_u64_range(optarg, 1, PC_MAX_RERUN, &rerun)) return usage_error("minimize", "--rerun: '%s' is not a number in 1..100", optarg); break;
     case 'h':
-      printf("usage: powercut minimize ID [--budget RUNS]\n"
+      printf("usage: powercut minimize ID [--budget RUNS] [--rerun K]\n"
              "Shrinks a failing case (fewer ops, earlier fault, fewer rules) while the same\n"
-             "verdict holds, and prints the minimal case id. --budget (1..1000000, default 200)\n"
-             "caps the trial runs. Exit 1 when minimized, 0 if the case passes (nothing to\n"
+             "verdict holds with the fault firing, and prints the minimal case id. A candidate\n"
+             "fails when any of its K runs (--rerun 1..100, default 5) gives the verdict; one\n"
+             "whose fault does not fire is never taken. --budget (1..1000000, default 200) caps\n"
+             "the trial runs. Exit 1 when minimized, 0 if the case passes in K runs (nothing to\n"
              "minimize), 2 on error, 128+N stopped by signal N.\n");
       return 0;
     default: return usage_error("minimize", "%s", "unknown option");
@@ -381,19 +385,29 @@ static int cmd_minimize(int argc, char **argv) {
     return 2;
   }
   pc_run_opts o = {0};
-  pc_run_case(&w, &c, &o, &r);
-  snprintf(verdict, sizeof verdict, "%s", pc_result_verdict(&r));
-  pc_result_free(&r);
-  if (pc_interrupted) return interrupted_exit("minimize", w.root);
+  for (uint64_t i = 0; i < rerun; i++) { /* a flaky failure may pass a run: try K times */
+    pc_run_case(&w, &c, &o, &r);
+    snprintf(verdict, sizeof verdict, "%s", pc_result_verdict(&r));
+    pc_result_free(&r);
+    if (pc_interrupted) return interrupted_exit("minimize", w.root);
+    if (strcmp(verdict, "PASS")) break;
+  }
   if (!strcmp(verdict, "PASS") || !strcmp(verdict, "ERROR")) {
     printf("verdict: %s: nothing to minimize\n", verdict);
     pc_rm_rf(w.root);
     return !strcmp(verdict, "PASS") ? 0 : 2;
   }
-  pc_minimize(&w, &c, verdict, (int)budget, &m, &runs);
+  mrc = pc_minimize(&w, &c, verdict, (int)budget, (int)rerun, &m, &runs);
   if (pc_interrupted) return interrupted_exit("minimize", w.root);
   pc_case_format(&m, id, sizeof id);
   pc_rm_rf(w.root);
+  if (mrc) {
+    fprintf(stderr, "powercut minimize: the case fails with %s but cannot be minimized: %s\n", verdict,
+            mrc == PC_ENOTFIRED ? "its fault does not fire (the verdict comes from the end-of-run power cut) "
+                                  "and the same case without a fault does not fail"
+                                : pc_strerror(mrc));
+    return 2;
+  }
   printf("verdict: %s (held through %d trial runs)\nminimal: %s\n", verdict, runs, id);
   {
     char q[2400];
@@ -512,7 +526,7 @@ static int cmd_campaign(int argc, char **argv) {
     {"models", 1, 0, 'm'}, {"cases", 1, 0, 'c'}, {"time", 1, 0, 'T'}, {"seed", 1, 0, 's'},
     {"jobs", 1, 0, 'j'}, {"shard", 1, 0, 'S'}, {"out", 1, 0, 'o'}, {"timeout", 1, 0, 'O'},
     {"no-minimize", 0, 0, 'N'}, {"quiet", 0, 0, 'q'}, {"fs", 1, 0, 'F'}, {"reach", 1, 0, 'R'},
-    {"backend", 1, 0, 'B'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    {"rerun", 1, 0, 'K'}, {"backend", 1, 0, 'B'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
   pc_campaign_opts o = {0};
   const char *reach = NULL;
   static char workloads[4096], target[64], argvs[4096], fsmodels[128], reachm[128];
@@ -528,6 +542,7 @@ static int cmd_campaign(int argc, char **argv) {
   o.shard_k = o.shard_n = 1;
   o.out_dir = "powercut-report";
   o.minimize_budget = 60;
+  o.rerun = 5;
   workloads[0] = '\0';
   while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
     switch (ch) {
@@ -563,6 +578,7 @@ static int cmd_campaign(int argc, char **argv) {
     case 'o': o.out_dir = optarg; break;
     case 'O': if ((rc = parse_duration_ms(optarg, 1, PC_MAX_TIMEOUT_MS, &tmo))) return duration_error("campaign", "--timeout", optarg, rc, "1ms..24h"); break;
     case 'N': o.minimize_budget = 0; break;
+    case 'K': { uint64_t k; if (parse_u64_range(optarg, 1, PC_MAX_RERUN, &k)) return usage_error("campaign", "--rerun: '%s' is not a number in 1..100", optarg); o.rerun = (int)k; } break;
     case 'q': o.quiet = 1; break;
     case 'B': backend = optarg; break;
     case 'h':
@@ -570,7 +586,8 @@ static int cmd_campaign(int argc, char **argv) {
              "         [--faults kill,crash,crash-after,torn,eio,enospc] [--models strict,ext4]\n"
              "         (--cases N | --time 60s) [--seed S] [--jobs J] [--shard K/N]\n"
              "         [--out DIR] [--timeout 10s] [--no-minimize] [--quiet] [--fs ext4,xfs]\n"
-             "         [--reach ext4,xfs|none] [--backend preload|seccomp|auto]   (exec targets: the option backend=)\n"
+             "         [--reach ext4,xfs|none] [--rerun K]\n"
+             "         [--backend preload|seccomp|auto]   (exec targets: the option backend=)\n"
              "Runs many cases: first a systematic sweep over every crash point of each syscall\n"
              "kind seen in a dry run of each workload (interleaved so a budget cut short still\n"
              "covers every kind), then seeded random cases. Failures are minimized and their\n"
@@ -585,6 +602,10 @@ static int cmd_campaign(int argc, char **argv) {
              "--reach re-runs every violation found under a model on those real file systems\n"
              "and reports where it is reachable (the first 8 per job); default ext4,xfs when\n"
              "root with loop devices.\n"
+             "Failures are grouped by signature (verdict, key-diff shape, syscall, path class):\n"
+             "the first 3 of a group are minimized and keep a tarball taken from a run that\n"
+             "failed; the smallest case of each group is re-run K times (--rerun 1..100,\n"
+             "default 5) and its rate reported (\"reproduced 4/5\").\n"
              "SIGINT, SIGTERM or SIGHUP stops the workers, writes the report of the cases\n"
              "verified so far marked interrupted, and exits 128+N (130, 143, 129).\n"
              "Exit 0 when every case passed (and at least one ran), 1 on a violation, 2 on a\n"

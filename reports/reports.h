@@ -75,6 +75,9 @@ typedef struct rpt_case {
   char *reach;         /* failures under a model: the verdict of the same case
                           on each real file system, "ext4=PASS,xfs=LOST_ACKED";
                           "" = not checked */
+  int64_t reruns;      /* failures: runs of the minimal case made to measure how
+                          often it reproduces; 0 = not re-run */
+  int64_t reproduced;  /* how many of those runs gave the verdict (<= reruns) */
 } rpt_case;
 
 /* Shard metadata (meta.json of one campaign shard). */
@@ -94,6 +97,17 @@ typedef struct rpt_meta {
  * "reachable on xfs (ext4: PASS)", "strict only: not reachable on ext4 or xfs",
  * "found on real ext4", "reachability on real file systems not checked". */
 void rpt_reach_label(const rpt_case *c, char *buf, size_t len);
+
+/* The group of a failing case, one line: its verdict, the shape of its key
+ * diff (the key was absent, held an older or a newer value, or garbage), the
+ * syscall kind its fault aimed at and the class of the path where it fired
+ * (digit runs as '*'): "LOST_ACKED | key absent | write *.log". A fault that
+ * did not fire shows as "fault not fired" (the verdict then comes from the
+ * end-of-run power cut). Cases of one group are one bug seen many times. */
+void rpt_case_signature(const rpt_case *c, char *buf, size_t len);
+/* The shape of c's key diff: "absent", "older", "newer", "other value",
+ * "garbage", "duplicate", or "" when the verdict names no key. */
+const char *rpt_key_shape(const rpt_case *c);
 
 /* rpt_case_init: every string NULL, fire_index = recovery_us = -1, rest 0. */
 void rpt_case_init(rpt_case *c);
@@ -136,6 +150,30 @@ size_t rpt_set_meta_count(const rpt_set *s);
 const rpt_meta *rpt_set_meta(const rpt_set *s, size_t i);
 /* Cases whose verdict is not PASS (campaign exit status 1 when > 0). */
 size_t rpt_set_failures(const rpt_set *s);
+
+/* One group of failing cases with the same target and signature. */
+typedef struct rpt_group {
+  char *signature;     /* rpt_case_signature of its cases (owned) */
+  char *path_class;    /* fire_path class, "" when the fault did not fire (owned) */
+  const char *target, *verdict, *syscall; /* borrowed from the set */
+  const char *key_shape;                  /* static */
+  size_t count;
+  size_t smallest;     /* set index of the smallest case: fewest ops in its repro
+                          id, then the earliest fault point (#N, then fire_index) */
+  size_t kept[3];      /* set indices of the first cases with a kept tarball */
+  size_t nkept;
+  size_t nkept_all;    /* cases of the group with a kept tarball */
+  const char *fault_kinds[4], *models[4]; /* distinct values seen, first 4 (borrowed) */
+  size_t nfault_kinds, nmodels;
+  int more_fault_kinds, more_models;      /* 1: more than 4 */
+} rpt_group;
+
+/* The groups of the set's failing cases, largest first (then by first
+ * appearance). *out is malloc'd: rpt_groups_free it. */
+int rpt_set_groups(const rpt_set *s, rpt_group **out, size_t *n);
+void rpt_groups_free(rpt_group *g, size_t n);
+/* Records how often case i's minimal case reproduced: reproduced of reruns. */
+int rpt_set_set_rerun(rpt_set *s, size_t i, int64_t reruns, int64_t reproduced);
 
 /* Writes out_dir/summary.json, out_dir/junit.xml and out_dir/index.html
  * (each to a temp file, then renamed into place), and out_dir/results.jsonl

@@ -96,7 +96,8 @@ int rpt_case_to_json(const rpt_case *c, char **line) {
       add_int(o, "recovery_us", c->recovery_us) ||
       add_int(o, "case_us", c->case_us) || add_str(o, "repro", c->repro) ||
       add_str(o, "minimized_id", c->minimized_id) ||
-      add_str(o, "kept", c->kept) || add_str(o, "reach", c->reach))
+      add_str(o, "kept", c->kept) || add_str(o, "reach", c->reach) ||
+      add_int(o, "reruns", c->reruns) || add_int(o, "reproduced", c->reproduced))
     goto fail;
   if (!(*line = cJSON_PrintUnformatted(o))) goto fail;
   rc = 0;
@@ -189,8 +190,16 @@ int rpt_case_from_json(const char *line, rpt_case *c, char *err,
       (rc = get_str(o, "repro", 0, &c->repro, err, errlen)) ||
       (rc = get_str(o, "minimized_id", 0, &c->minimized_id, err, errlen)) ||
       (rc = get_str(o, "kept", 0, &c->kept, err, errlen)) ||
-      (rc = get_str(o, "reach", 0, &c->reach, err, errlen)))
+      (rc = get_str(o, "reach", 0, &c->reach, err, errlen)) ||
+      (rc = get_int(o, "reruns", 0, 0, &c->reruns, err, errlen)) ||
+      (rc = get_int(o, "reproduced", 0, 0, &c->reproduced, err, errlen)))
     goto fail;
+  if (c->reproduced > c->reruns) {
+    rpt__seterr(err, errlen, "field \"reproduced\" (%" PRId64 ") is above \"reruns\" (%" PRId64 ")",
+                c->reproduced, c->reruns);
+    rc = RPT_EMALFORMED;
+    goto fail;
+  }
   c->seed = (uint64_t)seed;
   const cJSON *fired = cJSON_GetObjectItemCaseSensitive(o, "fired");
   if (fired && !cJSON_IsBool(fired)) {

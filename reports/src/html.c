@@ -2,9 +2,10 @@
  * html.c - index.html: one self-contained page (inline CSS, inline SVG drawn
  * here, no script, no network) that shows what a campaign found:
  *   - headline cards: cases, violations, faults fired, states/s, recovery;
- *   - the failures, each with its explanation, key diff, minimal repro
- *     command and a link to the kept (tarred) crashed data dir;
  *   - verdicts per fault kind and per model (stacked bars + tables);
+ *   - the failures grouped by signature (rpt_set_groups): one row per group
+ *     with its count, its smallest case's explanation, key diff and repro
+ *     command, how often that reproduced, and links to kept (tarred) data dirs;
  *   - crash-point coverage of fired cases per syscall kind and per path;
  *   - the recovery-time histogram (log scale) with p50/p99/max;
  *   - the shards that produced the results.
@@ -19,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RPT_HTML_MAX_FAILURES 1000
+#define RPT_HTML_MAX_FAILURES 1000 /* group rows */
 #define RPT_HTML_MAX_PATHS 30
 
 static const struct { const char *verdict, *color; } verdict_colors[] = {
@@ -80,7 +81,7 @@ static const char css[] =
     "th,td{padding:6px 8px;border-bottom:1px solid var(--line);text-align:left;"
     "vertical-align:top}th{font-size:12px;color:var(--muted);font-weight:600;"
     "background:#fafbfc}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}"
-    "td.zero{color:#b4bac3}td.bad{color:var(--fail);font-weight:650}"
+    "td.zero{color:#b4bac3}td.bad{color:var(--fail);font-weight:650}.rate.bad{color:var(--fail);font-weight:650}"
     "code,pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}"
     "pre{margin:4px 0 0;padding:6px 8px;background:#f3f4f7;border-radius:6px;"
     "white-space:pre-wrap;word-break:break-all}"
@@ -297,42 +298,67 @@ static int safe_relative(const char *p) {
   return p[0] && p[0] != '/' && !(colon && (!slash || colon < slash));
 }
 
+static void join(FILE *f, const char *const *v, size_t n, int more) {
+  for (size_t i = 0; i < n; i++) {
+    if (i) fputs(", ", f);
+    rpt__html_text(f, v[i]);
+  }
+  if (more) fputs(", …", f);
+}
+
+static void kept_link(FILE *f, const char *kept, const char *text) {
+  if (safe_relative(kept)) {
+    fputs("<a href=\"", f);
+    rpt__html_attr(f, kept);
+    fputs("\">", f);
+    rpt__html_text(f, text);
+    fputs("</a>", f);
+  } else {
+    fputs("kept: <code>", f);
+    rpt__html_text(f, kept);
+    fputs("</code>", f);
+  }
+}
+
+/* One row per group of failing cases (rpt_set_groups): the same bug hit at many crash
+ * points is one row with its count, its smallest case and that case's repro line. */
 static int failures_html(FILE *f, const rpt_set *s, const rpt__stats *st) {
-  size_t i, shown = 0;
-  fputs("<section id=\"failures\"><h2>Failures</h2>\n", f);
+  rpt_group *g = NULL;
+  size_t ng = 0, i;
+  int rc;
+  fputs("<section id=\"failures\"><h2>Failure groups</h2>\n", f);
   if (st->nfail == 0) {
     fputs("<p class=\"note\">No violations: every recovered state was one the "
           "engine's contract allows.</p></section>\n", f);
     return 0;
   }
-  fputs("<p class=\"note\">Each row is a crash state the engine's contract does not "
-        "allow (or, for ERROR, a case the harness could not run). The repro command re-runs the (minimized, when available) case "
-        "and gives the same verdict every time.</p>\n", f);
-  fputs("<table><thead><tr><th>verdict</th><th>case</th><th>explanation</th>"
-        "<th>key diff</th><th>repro</th></tr></thead><tbody>\n", f);
-  for (i = 0; i < s->ncases; i++) {
-    const rpt_case *c = &s->cases[i];
-    char *repro = NULL;
-    int rc;
-    if (rpt__is_pass(c)) continue;
-    if (shown++ >= RPT_HTML_MAX_FAILURES) continue;
-    if ((rc = rpt__min_repro(c, &repro))) return rc;
+  if ((rc = rpt_set_groups(s, &g, &ng))) return rc;
+  fprintf(f, "<p class=\"note\">%zu failing case%s in %zu group%s. A group is one "
+             "verdict, one shape of key diff (the key absent, older, newer or garbage), "
+             "one syscall kind and one path class (digits as *) where the fault fired: "
+             "most often one bug hit at many crash points. Each row shows the group's "
+             "smallest case (fewest ops, then the earliest fault point); its repro command "
+             "re-runs it. Every case is in summary.json and junit.xml. ERROR rows are "
+             "cases the harness could not run.</p>\n",
+          st->nfail, st->nfail == 1 ? "" : "s", ng, ng == 1 ? "" : "s");
+  fputs("<table><thead><tr><th>verdict</th><th class=\"n\">cases</th><th>group</th>"
+        "<th>smallest case</th><th>key diff</th><th>repro</th></tr></thead><tbody>\n", f);
+  for (i = 0; i < ng && i < RPT_HTML_MAX_FAILURES; i++) {
+    const rpt_group *gr = &g[i];
+    const rpt_case *c = &s->cases[gr->smallest];
+    char *repro = NULL, rate[64];
+    if ((rc = rpt__min_repro(c, &repro))) break;
     fputs("<tr><td>", f);
-    badge(f, c->verdict);
-    fputs("</td><td><code class=\"id\">", f);
-    rpt__html_text(f, c->id);
+    badge(f, gr->verdict);
+    fprintf(f, "</td><td class=\"n\">%zu</td><td><code class=\"id\">", gr->count);
+    rpt__html_text(f, gr->signature);
     fputs("</code><br><span class=\"note\">", f);
-    rpt__html_text(f, c->fault_kind);
+    join(f, gr->fault_kinds, gr->nfault_kinds, gr->more_fault_kinds);
     fputs(" · ", f);
-    rpt__html_text(f, c->model);
-    if (c->fired) {
-      fprintf(f, " · fired at syscall #%" PRId64 " ", c->fire_index);
-      rpt__html_text(f, c->fault_op);
-      fputs(" <code>", f);
-      rpt__html_text(f, c->fire_path);
-      fputs("</code>", f);
-    }
-    fputs("</span></td><td>", f);
+    join(f, gr->models, gr->nmodels, gr->more_models);
+    fputs("</span></td><td><code class=\"id\">", f);
+    rpt__html_text(f, c->id);
+    fputs("</code><br>", f);
     rpt__html_text(f, c->explanation);
     fputs("</td><td>", f);
     if (c->first_key[0] || c->expected[0] || c->found[0]) {
@@ -348,6 +374,11 @@ static int failures_html(FILE *f, const rpt_set *s, const rpt__stats *st) {
     rpt__html_text(f, repro);
     fputs("</pre>", f);
     if (c->minimized_id[0]) fputs("<span class=\"note\">minimized</span> ", f);
+    if (rpt__rate(c, rate, sizeof rate)) {
+      fprintf(f, "<span class=\"note rate%s\">", c->reproduced < c->reruns ? " bad" : "");
+      rpt__html_text(f, rate);
+      fputs("</span> ", f);
+    }
     {
       char label[600];
       rpt_reach_label(c, label, sizeof label);
@@ -355,26 +386,27 @@ static int failures_html(FILE *f, const rpt_set *s, const rpt__stats *st) {
       rpt__html_text(f, label);
       fputs("</span> ", f);
     }
-    if (c->kept[0]) {
-      if (safe_relative(c->kept)) {
-        fputs("<a href=\"", f);
-        rpt__html_attr(f, c->kept);
-        fputs("\">kept data dir</a>", f);
-      } else {
-        fputs("kept: <code>", f);
-        rpt__html_text(f, c->kept);
-        fputs("</code>", f);
-      }
+    for (size_t k = 0; k < gr->nkept; k++) {
+      char text[64];
+      if (k) fputs(" ", f);
+      snprintf(text, sizeof text, gr->nkept > 1 ? "kept data dir %zu" : "kept data dir", k + 1);
+      kept_link(f, s->cases[gr->kept[k]].kept, text);
     }
+    if (gr->nkept_all > gr->nkept)
+      fprintf(f, " <span class=\"note\">(+%zu more in summary.json)</span>",
+              gr->nkept_all - gr->nkept);
+    if (!gr->nkept && c->reruns > 0 && c->reproduced == 0)
+      fputs("<span class=\"note\">nothing kept: no re-run failed</span>", f);
     fputs("</td></tr>\n", f);
     free(repro);
   }
   fputs("</tbody></table>\n", f);
-  if (shown > RPT_HTML_MAX_FAILURES)
-    fprintf(f, "<p class=\"note\">… and %zu more failures: see summary.json.</p>\n",
-            shown - RPT_HTML_MAX_FAILURES);
+  if (ng > RPT_HTML_MAX_FAILURES)
+    fprintf(f, "<p class=\"note\">… and %zu more groups: see summary.json.</p>\n",
+            ng - RPT_HTML_MAX_FAILURES);
   fputs("</section>\n", f);
-  return 0;
+  rpt_groups_free(g, ng);
+  return rc;
 }
 
 /* The distinct values of one string field, joined with ", " (at most 4). */
@@ -431,7 +463,7 @@ int rpt_write_html(const rpt_set *s, FILE *f) {
   if (st.nshards > 1) fprintf(f, " · %zu shards merged", st.nshards);
   fputs(". Each case crashes the engine at one chosen point, recovers it and "
         "checks the recovered state against everything it acknowledged.</p>\n", f);
-  fputs("<nav><a href=\"#failures\">Failures</a><a href=\"#verdicts\">Verdicts</a>"
+  fputs("<nav><a href=\"#verdicts\">Verdicts</a><a href=\"#failures\">Failure groups</a>"
         "<a href=\"#coverage\">Crash-point coverage</a><a href=\"#recovery\">"
         "Recovery time</a><a href=\"#shards\">Shards</a></nav>\n", f);
 
@@ -466,8 +498,6 @@ int rpt_write_html(const rpt_set *s, FILE *f) {
   }
   fputs("</div>\n", f);
 
-  if ((rc = failures_html(f, s, &st))) goto fail;
-
   fputs("<section id=\"verdicts\"><h2>Verdicts</h2><p class=\"note\">Cases per "
         "fault kind and per durability model, by verdict. Bars are scaled to the "
         "largest row; a violation is never drawn narrower than 3 px.</p>\n", f);
@@ -479,6 +509,8 @@ int rpt_write_html(const rpt_set *s, FILE *f) {
   svg_stacked(f, &st.by_model, &st);
   table_html(f, &st.by_model, &st, "model");
   fputs("</div></div></section>\n", f);
+
+  if ((rc = failures_html(f, s, &st))) goto fail;
 
   fputs("<section id=\"coverage\"><h2>Crash-point coverage</h2><p class=\"note\">"
         "Where the faults of the fired cases landed: the syscall kind and the file "

@@ -69,6 +69,11 @@ typedef struct rpt__stats {
   double aggregate_states_per_s; /* sum of shards' states_per_s */
 } rpt__stats;
 
+/* The path class of a data-dir path: every run of digits becomes one '*', so numbered files
+ * count together (000012.log -> *.log, MANIFEST-000003 -> MANIFEST-*), as `powercut trace`
+ * groups them. Writes at most strlen(p)+1 bytes to out. */
+void rpt__path_class(const char *p, char *out);
+
 int rpt__stats_compute(const rpt_set *s, rpt__stats *st);
 void rpt__stats_free(rpt__stats *st);
 int rpt__verdict_col(const rpt__stats *st, const char *verdict);
@@ -88,6 +93,11 @@ void rpt__xml_attr(FILE *f, const char *s);       /* inside "..." */
 /* The minimal repro command of a case: minimized_id if set, else repro, else
  * built from the id. malloc'd. */
 int rpt__min_repro(const rpt_case *c, char **cmd);
+
+/* How often the minimal case reproduced, for people: "reproduced 5/5", "reproduced
+ * 3/5 (flaky)", "reproduced 0/5 (no re-run failed)". Returns 0 (buf "") when the case
+ * was not re-run. */
+int rpt__rate(const rpt_case *c, char *buf, size_t len);
 
 char *rpt__strdup(const char *s);   /* NULL -> "" */
 void rpt__seterr(char *err, size_t errlen, const char *fmt, ...)

@@ -108,10 +108,7 @@ static int cmp_name(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The path class of a data-dir path: every run of digits becomes one '*', so numbered files
- * count together (000012.log -> *.log, MANIFEST-000003 -> MANIFEST-*), as `powercut trace`
- * groups them. Writes at most strlen(p)+1 bytes to out. */
-static void path_class(const char *p, char *out) {
+void rpt__path_class(const char *p, char *out) {
   while (*p) {
     if (*p >= '0' && *p <= '9') {
       while (*p >= '0' && *p <= '9') p++;
@@ -150,7 +147,7 @@ static int count_fill(rpt__count **out, size_t *nout, const rpt_set *s,
     if (!c->fired) continue;
     const char *name = *(char *const *)((const char *)c + field_off);
     if (name[0] && buf) {
-      path_class(name, buf + total);
+      rpt__path_class(name, buf + total);
       name = buf + total;
       total += strlen(name) + 1;
     }

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RPT_TERM_MAX_FAILURES 20
+#define RPT_TERM_MAX_FAILURES 20 /* groups */
 
 static int add_i64(cJSON *o, const char *k, int64_t v) {
   char buf[32];
@@ -69,8 +69,64 @@ static int add_failure(cJSON *arr, const rpt_case *c) {
       !cJSON_AddStringToObject(o, "minimized_id", c->minimized_id) ||
       !cJSON_AddStringToObject(o, "kept", c->kept) ||
       !cJSON_AddStringToObject(o, "reach", c->reach ? c->reach : "") ||
-      !cJSON_AddStringToObject(o, "reachable", label))
+      !cJSON_AddStringToObject(o, "reachable", label) ||
+      add_i64(o, "reruns", c->reruns) || add_i64(o, "reproduced", c->reproduced))
     goto fail;
+  rc = 0;
+fail:
+  free(repro);
+  return rc;
+}
+
+static int add_strings(cJSON *o, const char *k, const char *const *v, size_t n) {
+  cJSON *arr = cJSON_AddArrayToObject(o, k);
+  if (!arr) return RPT_ENOMEM;
+  for (size_t i = 0; i < n; i++)
+    if (!cJSON_AddItemToArray(arr, cJSON_CreateString(v[i]))) return RPT_ENOMEM;
+  return 0;
+}
+
+static int add_group(cJSON *arr, const rpt_set *s, const rpt_group *g) {
+  const rpt_case *c = &s->cases[g->smallest];
+  char *repro = NULL, label[600];
+  int rc;
+  cJSON *o = cJSON_CreateObject(), *sm, *kept;
+  if (!o) return RPT_ENOMEM;
+  if (!cJSON_AddItemToArray(arr, o)) {
+    cJSON_Delete(o);
+    return RPT_ENOMEM;
+  }
+  if ((rc = rpt__min_repro(c, &repro))) return rc;
+  rpt_reach_label(c, label, sizeof label);
+  rc = RPT_ENOMEM;
+  if (!cJSON_AddStringToObject(o, "signature", g->signature) ||
+      !cJSON_AddStringToObject(o, "target", g->target) ||
+      !cJSON_AddStringToObject(o, "verdict", g->verdict) ||
+      !cJSON_AddStringToObject(o, "key_diff", g->key_shape) ||
+      !cJSON_AddStringToObject(o, "syscall", g->syscall) ||
+      !cJSON_AddStringToObject(o, "path_class", g->path_class) ||
+      add_i64(o, "count", (int64_t)g->count) ||
+      !cJSON_AddStringToObject(o, "repro", repro) ||
+      add_i64(o, "reruns", c->reruns) || add_i64(o, "reproduced", c->reproduced) ||
+      add_strings(o, "fault_kinds", g->fault_kinds, g->nfault_kinds) ||
+      add_strings(o, "models", g->models, g->nmodels) ||
+      !(sm = cJSON_AddObjectToObject(o, "smallest")) ||
+      !cJSON_AddStringToObject(sm, "id", c->id) ||
+      !cJSON_AddStringToObject(sm, "minimized_id", c->minimized_id) ||
+      !cJSON_AddStringToObject(sm, "explanation", c->explanation) ||
+      !cJSON_AddStringToObject(sm, "first_key", c->first_key) ||
+      !cJSON_AddStringToObject(sm, "expected", c->expected) ||
+      !cJSON_AddStringToObject(sm, "found", c->found) ||
+      !cJSON_AddStringToObject(sm, "fault_kind", c->fault_kind) ||
+      !cJSON_AddStringToObject(sm, "model", c->model) ||
+      !cJSON_AddBoolToObject(sm, "fired", c->fired != 0) ||
+      !cJSON_AddStringToObject(sm, "fire_path", c->fire_path) ||
+      !cJSON_AddStringToObject(sm, "reachable", label) ||
+      !(kept = cJSON_AddArrayToObject(o, "kept")) ||
+      add_i64(o, "kept_total", (int64_t)g->nkept_all))
+    goto fail;
+  for (size_t i = 0; i < g->nkept; i++)
+    if (!cJSON_AddItemToArray(kept, cJSON_CreateString(s->cases[g->kept[i]].kept))) goto fail;
   rc = 0;
 fail:
   free(repro);
@@ -142,6 +198,21 @@ int rpt_write_summary_json(const rpt_set *s, FILE *f) {
         add_i64(sh, "jobs", m->jobs) ||
         !cJSON_AddStringToObject(sh, "argv", m->argv))
       goto fail;
+  }
+  {
+    rpt_group *g = NULL;
+    size_t ng = 0;
+    if ((rc = rpt_set_groups(s, &g, &ng))) goto fail;
+    rc = RPT_ENOMEM;
+    if (!(o = cJSON_AddArrayToObject(root, "groups"))) {
+      rpt_groups_free(g, ng);
+      goto fail;
+    }
+    rc = 0;
+    for (i = 0; i < ng && !rc; i++) rc = add_group(o, s, &g[i]);
+    rpt_groups_free(g, ng);
+    if (rc) goto fail;
+    rc = RPT_ENOMEM;
   }
   if (!(o = cJSON_AddArrayToObject(root, "failures"))) goto fail;
   for (i = 0; i < s->ncases; i++)
@@ -226,47 +297,59 @@ void rpt_print_summary(const rpt_set *s, FILE *f) {
     fprintf(f, "  recovery: p50 %s  p99 %s  max %s  (%zu samples)\n",
             fmt_us(a, sizeof a, st.rec_p50), fmt_us(b, sizeof b, st.rec_p99),
             fmt_us(c, sizeof c, st.rec_max), st.nrecovery);
-  for (i = 0; i < s->ncases; i++) {
-    const rpt_case *k = &s->cases[i];
-    char *repro = NULL;
-    if (rpt__is_pass(k)) continue;
-    if (listed == 0) fputs("failures:\n", f);
-    if (listed++ >= RPT_TERM_MAX_FAILURES) continue;
-    fputs("  ", f);
-    term_str(f, k->verdict);
-    fputs("  ", f);
-    term_str(f, k->id);
-    if (k->explanation[0]) {
-      fputs("\n    ", f);
-      term_str(f, k->explanation);
+  {
+    rpt_group *g = NULL;
+    size_t ng = 0;
+    if (rpt_set_groups(s, &g, &ng)) {
+      fputs("  (cannot group the failures: out of memory)\n", f);
+      ng = 0;
     }
-    if (k->first_key[0]) {
-      fputs("\n    key ", f);
-      term_str(f, k->first_key);
-      fputs(": expected ", f);
-      term_str(f, k->expected);
-      fputs(", found ", f);
-      term_str(f, k->found);
+    if (ng)
+      fprintf(f, "failures: %zu in %zu group%s (one line per group; every case is in summary.json)\n",
+              st.nfail, ng, ng == 1 ? "" : "s");
+    for (i = 0; i < ng; i++) {
+      const rpt_case *k = &s->cases[g[i].smallest];
+      char *repro = NULL, rate[64];
+      if (listed++ >= RPT_TERM_MAX_FAILURES) continue;
+      fprintf(f, "  %zu x ", g[i].count);
+      term_str(f, g[i].signature);
+      fputs("\n    smallest: ", f);
+      term_str(f, k->id);
+      if (k->explanation[0]) {
+        fputs("\n    ", f);
+        term_str(f, k->explanation);
+      }
+      if (k->first_key[0]) {
+        fputs("\n    key ", f);
+        term_str(f, k->first_key);
+        fputs(": expected ", f);
+        term_str(f, k->expected);
+        fputs(", found ", f);
+        term_str(f, k->found);
+      }
+      if (rpt__min_repro(k, &repro) == 0) {
+        fputs("\n    repro: ", f);
+        term_str(f, repro);
+      }
+      if (rpt__rate(k, rate, sizeof rate)) fprintf(f, "\n    %s", rate);
+      if (g[i].nkept) {
+        fputs("\n    kept: ", f);
+        term_str(f, s->cases[g[i].kept[0]].kept);
+        if (g[i].nkept_all > 1) fprintf(f, " (+%zu more)", g[i].nkept_all - 1);
+      }
+      if (!rpt__is_error(k)) {
+        char label[600];
+        rpt_reach_label(k, label, sizeof label);
+        fputs("\n    where: ", f);
+        term_str(f, label);
+      }
+      fputc('\n', f);
+      free(repro);
     }
-    if (rpt__min_repro(k, &repro) == 0) {
-      fputs("\n    repro: ", f);
-      term_str(f, repro);
-    }
-    if (k->kept[0]) {
-      fputs("\n    kept: ", f);
-      term_str(f, k->kept);
-    }
-    if (!rpt__is_error(k)) {
-      char label[600];
-      rpt_reach_label(k, label, sizeof label);
-      fputs("\n    where: ", f);
-      term_str(f, label);
-    }
-    fputc('\n', f);
-    free(repro);
+    rpt_groups_free(g, ng);
   }
   if (listed > RPT_TERM_MAX_FAILURES)
-    fprintf(f, "  ... and %zu more (see index.html or summary.json)\n",
+    fprintf(f, "  ... and %zu more groups (see index.html or summary.json)\n",
             listed - RPT_TERM_MAX_FAILURES);
   rpt__stats_free(&st);
 }
