@@ -391,23 +391,44 @@ static void bi_next(biter *b) {
   b->cur = b->nxt;
   bi_parse(b);
 }
+/* Parses the entry header at d+off (off < lim): *sh, *ns, *vn and *kp = its
+ * key suffix; 0, or -1 if it runs past lim. */
+static inline int entry_at(const uint8_t *d, size_t off, size_t lim, uint64_t *sh, uint64_t *ns, uint64_t *vn,
+                           const uint8_t **kp) {
+  const uint8_t *p = d + off, *end = d + lim;
+  if (end - p >= 3 && !((p[0] | p[1] | p[2]) & 0x80)) { /* three one-byte varints: the usual case */
+    *sh = p[0], *ns = p[1], *vn = p[2];
+    p += 3;
+  } else if (!(p = sdb__decvar(p, end, sh)) || !(p = sdb__decvar(p, end, ns)) || !(p = sdb__decvar(p, end, vn))) {
+    return -1;
+  }
+  if (*ns > (uint64_t)(end - p) || *vn > (uint64_t)(end - p) - *ns) return -1;
+  *kp = p;
+  return 0;
+}
+
 /* first entry with internal key >= k */
 static void bi_seek(biter *b, const uint8_t *k, size_t kn) {
   uint32_t lo = 0, hi = b->nr - 1;
-  while (lo < hi) { /* last restart whose key < k */
+  while (lo < hi) { /* last restart whose key < k: compared in place (a restart shares nothing) */
     uint32_t mid = (lo + hi + 1) / 2;
-    b->cur = sdb__dec32(b->rs + 4 * mid);
-    b->key.len = 0;
-    if (b->cur >= b->lim) {
+    uint64_t sh, ns, vn;
+    const uint8_t *kp;
+    size_t off = sdb__dec32(b->rs + 4 * mid);
+    if (off >= b->lim || entry_at(b->d, off, b->lim, &sh, &ns, &vn, &kp)) {
+      b->cur = b->lim;
       b->bad = 1;
       return;
     }
-    bi_parse(b);
-    if (b->bad) return;
-    if (b->key.len >= 8 && sdb__icmp(b->key.p, b->key.len, k, kn) < 0)
+    if (sh == 0 && ns >= 8 && sdb__icmp(kp, (size_t)ns, k, kn) < 0)
       lo = mid;
-    else
+    else if (sh == 0)
       hi = mid - 1;
+    else { /* a restart that shares a prefix: damaged, as bi_parse with an empty key would say */
+      b->cur = b->lim;
+      b->bad = 1;
+      return;
+    }
   }
   b->cur = sdb__dec32(b->rs + 4 * lo);
   b->key.len = 0;
@@ -924,21 +945,58 @@ typedef struct titer {
   biter idx, data;
   blkref blk;  /* the data block */
   int no_fill; /* a compaction's scan: use cached blocks, do not add its own */
+  /* use_ix: walk the index decoded at open (t->ix, t->nix) instead of the
+   * index block, so a seek is a binary search over whole keys with nothing
+   * parsed; ixpos is then the current block (nix: past the end). Set for
+   * reads when t->ix exists; a check walks the block itself to verify it. */
+  int use_ix;
+  size_t ixpos;
   int status;
   sdb_eb eb;
 } titer;
+
+static int ix_valid(const titer *i) { return i->use_ix ? i->ixpos < i->t->nix : bi_valid(&i->idx); }
+static void ix_next(titer *i) {
+  if (!i->use_ix) bi_next(&i->idx);
+  else if (i->ixpos < i->t->nix) i->ixpos++;
+}
+static void ix_first(titer *i) {
+  if (!i->use_ix) bi_first(&i->idx);
+  else i->ixpos = 0;
+}
+/* The first block whose last key >= k (its keys are the only ones that can be). */
+static void ix_seek(titer *i, const uint8_t *k, size_t kn) {
+  const sdb_table *t = i->t;
+  size_t lo = 0, hi = t->nix;
+  if (!i->use_ix) {
+    bi_seek(&i->idx, k, kn);
+    return;
+  }
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (sdb__icmp(t->ixkeys + t->ix[mid].koff, t->ix[mid].klen, k, kn) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  i->ixpos = lo;
+}
 
 static void ti_load(titer *i) {
   uint64_t off, len;
   blk_release(i->t, &i->blk);
   i->data.cur = i->data.lim = 0;
-  if (!bi_valid(&i->idx)) return;
-  if (dec_handle(i->idx.val, i->idx.vn, &off, &len)) {
+  if (!ix_valid(i)) return;
+  if (i->use_ix) {
+    off = i->t->ix[i->ixpos].off, len = i->t->ix[i->ixpos].len;
+    if ((i->status = blk_acquire(i->t, off, len, (long)i->ixpos, !i->no_fill, &i->blk, &i->eb))) return;
+  } else if (dec_handle(i->idx.val, i->idx.vn, &off, &len)) {
     i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: offset %" PRIu64 ": bad block handle in index", i->t->path,
                          i->t->index_off);
     return;
+  } else if ((i->status = blk_acquire(i->t, off, len, ix_slot(i->t, off, len), !i->no_fill, &i->blk, &i->eb))) {
+    return;
   }
-  if ((i->status = blk_acquire(i->t, off, len, ix_slot(i->t, off, len), !i->no_fill, &i->blk, &i->eb))) return;
   if (bi_init(&i->data, i->blk.d, i->blk.n))
     i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": malformed", i->t->path, off);
 }
@@ -949,9 +1007,9 @@ static void ti_skip(titer *i) {
       i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: malformed block entry", i->t->path);
       return;
     }
-    if (!bi_valid(&i->idx)) return;
-    bi_next(&i->idx);
-    if (!bi_valid(&i->idx)) return;
+    if (!ix_valid(i)) return;
+    ix_next(i);
+    if (!ix_valid(i)) return;
     ti_load(i);
     if (!i->status) bi_first(&i->data);
   }
@@ -969,7 +1027,7 @@ static int ti_valid(sdb_iiter *it) {
 static void ti_seek_first(sdb_iiter *it) {
   titer *i = (titer *)it;
   if (i->status) return;
-  bi_first(&i->idx);
+  ix_first(i);
   ti_load(i);
   if (!i->status && i->blk.d) bi_first(&i->data);
   ti_skip(i);
@@ -977,7 +1035,7 @@ static void ti_seek_first(sdb_iiter *it) {
 static void ti_seek(sdb_iiter *it, const uint8_t *k, size_t n) {
   titer *i = (titer *)it;
   if (i->status) return;
-  bi_seek(&i->idx, k, n);
+  ix_seek(i, k, n);
   ti_load(i);
   if (!i->status && i->blk.d) bi_seek(&i->data, k, n);
   ti_skip(i);
@@ -1024,12 +1082,13 @@ static titer *titer_new(sdb_table *t) {
 
 sdb_iiter *sdb__table_iter(sdb_table *t) {
   titer *i = titer_new(t);
+  if (i && t->ix) i->use_ix = 1;
   return i ? &i->base : NULL;
 }
 
 sdb_iiter *sdb__table_iter_nofill(sdb_table *t) {
   titer *i = titer_new(t);
-  if (i) i->no_fill = 1;
+  if (i) i->no_fill = 1, i->use_ix = t->ix != NULL;
   return i ? &i->base : NULL;
 }
 
@@ -1092,22 +1151,6 @@ static int kcur_build(kcur *c, size_t sh, const uint8_t *suffix, size_t ns) {
   }
   memcpy(c->buf + sh, suffix, ns);
   c->p = c->buf, c->n = sh + ns;
-  return 0;
-}
-
-/* Parses the entry header at d+off (off < lim): *sh, *ns, *vn and *kp = its
- * key suffix; 0, or -1 if it runs past lim. */
-static inline int entry_at(const uint8_t *d, size_t off, size_t lim, uint64_t *sh, uint64_t *ns, uint64_t *vn,
-                           const uint8_t **kp) {
-  const uint8_t *p = d + off, *end = d + lim;
-  if (end - p >= 3 && !((p[0] | p[1] | p[2]) & 0x80)) { /* three one-byte varints: the usual case */
-    *sh = p[0], *ns = p[1], *vn = p[2];
-    p += 3;
-  } else if (!(p = sdb__decvar(p, end, sh)) || !(p = sdb__decvar(p, end, ns)) || !(p = sdb__decvar(p, end, vn))) {
-    return -1;
-  }
-  if (*ns > (uint64_t)(end - p) || *vn > (uint64_t)(end - p) - *ns) return -1;
-  *kp = p;
   return 0;
 }
 

@@ -126,6 +126,54 @@ static void corrupt_compressed_block_detected(void **s) {
   sdb__table_unref(t);
 }
 
+/* Seeks to every key and to every gap between keys, before the first and
+ * past the last, through the index decoded at open and through the index
+ * block (t->ix hidden): both land on the first key >= the target. */
+static void seek_lands_on_first_key_at_or_after(void **s) {
+  int n = 3000;
+  uint64_t size = build(n, 512, 16);
+  sdb_table *t;
+  sdb_buf k = {0};
+  assert_int_equal(sdb__table_open(path, 7, size, &t, NULL), 0);
+  assert_non_null(t->ix);
+  assert_true(t->nblocks > 20);
+  for (int pass = 0; pass < 2; pass++) {
+    struct sdb_ixent *ix = t->ix;
+    if (pass == 1) t->ix = NULL; /* the iterator walks the index block */
+    sdb_iiter *it = sdb__table_iter(t);
+    if (pass == 1) t->ix = ix;
+    for (int j = -1; j <= 2 * n; j++) {
+      char uk[32];
+      snprintf(uk, sizeof uk, j < 0 ? "user-key-" : "user-key-%06d", j); /* j odd: between two keys */
+      assert_int_equal(sdb__ikey(&k, uk, strlen(uk), SDB_MAX_SEQ, SDB_TYPE_SEEK), 0);
+      it->ops->seek(it, k.p, k.len);
+      assert_int_equal(it->ops->status(it), 0);
+      int want = j < 0 ? 0 : (j + 1) / 2; /* index of the first even key >= j */
+      if (want >= n) {
+        assert_false(it->ops->valid(it));
+        continue;
+      }
+      assert_true(it->ops->valid(it));
+      size_t kn;
+      const uint8_t *kk = it->ops->key(it, &kn);
+      char wk[32];
+      snprintf(wk, sizeof wk, "user-key-%06d", want * 2);
+      assert_int_equal(kn, strlen(wk) + 8);
+      assert_memory_equal(kk, wk, strlen(wk));
+      if (want + 1 < n) { /* and next crosses into the following block when it must */
+        it->ops->next(it);
+        assert_true(it->ops->valid(it));
+        kk = it->ops->key(it, &kn);
+        snprintf(wk, sizeof wk, "user-key-%06d", (want + 1) * 2);
+        assert_memory_equal(kk, wk, strlen(wk));
+      }
+    }
+    it->ops->free(it);
+  }
+  sdb__buf_free(&k);
+  sdb__table_unref(t);
+}
+
 static void build_then_iterate_and_get(void **s) {
   int n = 5000;
   uint64_t size = build(n, 1024, 16);
@@ -435,6 +483,7 @@ static void failed_mmap_falls_back_to_pread(void **s) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(build_then_iterate_and_get, setup, teardown),
+      cmocka_unit_test_setup_teardown(seek_lands_on_first_key_at_or_after, setup, teardown),
       cmocka_unit_test_setup_teardown(prefix_compression_shrinks_keys, setup, teardown),
       cmocka_unit_test_setup_teardown(corrupt_block_detected_with_offset, setup, teardown),
       cmocka_unit_test_setup_teardown(truncated_or_bad_footer_rejected, setup, teardown),
