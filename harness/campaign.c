@@ -10,8 +10,12 @@
  * kind seen in a dry run of the workload is a crash point; groups are
  * interleaved round-robin and points within a group are visited in a
  * spread-out permutation (stride coprime with the group size), so a list cut
- * short by --cases or --time still covers every kind evenly. After the sweep
- * come seeded random cases (other workload seeds, random points and models).
+ * short by --cases or --time still covers every kind evenly. The dry run also
+ * traces the recovery that follows the workload's end (its power cut), and
+ * every call of that recovery is a crash point too: the case NONE>PLAN, whose
+ * fault fires inside the first recovery, checked after a second one. After
+ * the sweep come seeded random cases (other workload seeds, random points and
+ * models, in the workload or in its recovery).
  *
  * Signals. The workers run in a process group of their own (so a Ctrl-C on the
  * terminal reaches only this process) and die with it (PR_SET_PDEATHSIG). On
@@ -41,6 +45,7 @@
 typedef struct group {
   int w, f, m;
   ffs_op op;
+  int rec;             /* 1: the crash points are in the recovery after the workload */
   uint64_t n;          /* calls of this kind in the dry run */
   uint64_t stride;
   uint64_t *lens;      /* torn: length of each call */
@@ -60,6 +65,9 @@ typedef struct campaign {
   uint64_t max_round;
   uint64_t counts[MAXW][FFS_OP_COUNT];
   uint64_t *lens[MAXW][FFS_OP_COUNT];  /* write lengths per call, shared by groups */
+  uint64_t rcounts[MAXW][FFS_OP_COUNT]; /* the same for the recovery after the workload */
+  uint64_t *rlens[MAXW][FFS_OP_COUNT];
+  uint64_t nrec;       /* systematic cases in recoveries */
 } campaign;
 
 static uint64_t splitmix(uint64_t *s) {
@@ -100,43 +108,23 @@ static int fault_applies(ffs_action a, ffs_op op) {
 
 static int is_kill(ffs_action a) { return a == FFS_A_KILL || a == FFS_A_KILL_AFTER; }
 
-/* Dry run of one workload: counts per syscall kind (and write lengths). */
-static int dry_run(pc_worker *wk, campaign *cp, int wi, uint64_t *lens_out[FFS_OP_COUNT],
-                   char *err, size_t errlen) {
-  pc_case c = {0};
-  pc_run_opts o = {0};
-  pc_result r;
+/* Counts per syscall kind (and write lengths) of one trace file. */
+static int count_trace(const char *path, uint64_t counts[FFS_OP_COUNT], uint64_t *lens_out[FFS_OP_COUNT],
+                       char *err, size_t errlen) {
   ffs_trace *tr = NULL;
   ffs_trace_rec *rec = malloc(sizeof *rec);
   size_t cap[FFS_OP_COUNT] = {0};
   int rc;
   if (!rec) return PC_ENOMEM;
-  snprintf(c.target, sizeof c.target, "%s", cp->o->target);
-  snprintf(c.target_opts, sizeof c.target_opts, "%s", cp->o->target_opts);
-  snprintf(c.workload, sizeof c.workload, "%s", cp->workloads[wi]);
-  c.seed = cp->o->seed;
-  snprintf(c.model, sizeof c.model, "strict");
-  snprintf(c.plan, sizeof c.plan, "none");
-  o.trace = 1;
-  pc_run_case(wk, &c, &o, &r);
-  /* only the syscall counts matter here: a violation in the dry run (the
-   * end-of-workload power cut) is found again by the campaign's own cases */
-  if (r.error) {
-    snprintf(err, errlen, "dry run of %s without faults failed: %s", cp->workloads[wi], r.note);
-    pc_result_free(&r);
-    free(rec);
-    return PC_ESETUP;
-  }
-  pc_result_free(&r);
-  if ((rc = ffs_trace_open(wk->trace, &tr))) {
-    snprintf(err, errlen, "dry run trace %s: %s", wk->trace, ffs_strerror(rc));
+  if ((rc = ffs_trace_open(path, &tr))) {
+    snprintf(err, errlen, "dry run trace %s: %s", path, ffs_strerror(rc));
     free(rec);
     return PC_ESETUP;
   }
   while ((rc = ffs_trace_next(tr, rec)) == 1) {
     if (rec->dur & FFS_DUR_WARN) continue;
     if (rec->op >= FFS_OP_COUNT) continue;
-    uint64_t k = cp->counts[wi][rec->op]++;
+    uint64_t k = counts[rec->op]++;
     if (k >= cap[rec->op]) {
       cap[rec->op] = cap[rec->op] ? cap[rec->op] * 2 : 64;
       lens_out[rec->op] = realloc(lens_out[rec->op], cap[rec->op] * sizeof(uint64_t));
@@ -146,6 +134,34 @@ static int dry_run(pc_worker *wk, campaign *cp, int wi, uint64_t *lens_out[FFS_O
   ffs_trace_close(tr);
   free(rec);
   return 0;
+}
+
+/* Dry run of one workload and of the recovery after it: counts per syscall
+ * kind (and write lengths) of each. */
+static int dry_run(pc_worker *wk, campaign *cp, int wi, char *err, size_t errlen) {
+  pc_case c = {0};
+  pc_run_opts o = {0};
+  pc_result r;
+  int rc;
+  snprintf(c.target, sizeof c.target, "%s", cp->o->target);
+  snprintf(c.target_opts, sizeof c.target_opts, "%s", cp->o->target_opts);
+  snprintf(c.workload, sizeof c.workload, "%s", cp->workloads[wi]);
+  c.seed = cp->o->seed;
+  snprintf(c.model, sizeof c.model, "strict");
+  snprintf(c.plan, sizeof c.plan, "none");
+  snprintf(c.rplan, sizeof c.rplan, "none"); /* and trace the first recovery */
+  o.trace = 1;
+  pc_run_case(wk, &c, &o, &r);
+  /* only the syscall counts matter here: a violation in the dry run (the
+   * end-of-workload power cut) is found again by the campaign's own cases */
+  if (r.error) {
+    snprintf(err, errlen, "dry run of %s without faults failed: %s", cp->workloads[wi], r.note);
+    pc_result_free(&r);
+    return PC_ESETUP;
+  }
+  pc_result_free(&r);
+  if ((rc = count_trace(wk->trace, cp->counts[wi], cp->lens[wi], err, errlen))) return rc;
+  return count_trace(wk->rtrace, cp->rcounts[wi], cp->rlens[wi], err, errlen);
 }
 
 static int split_list(const char *s, char out[][512], int max, int *n) {
@@ -204,27 +220,31 @@ static int build(campaign *cp, pc_worker *wk, char *err, size_t errlen) {
     if (pc_case_validate(&c, err, errlen)) return PC_EINVAL;
   }
   for (int w = 0; w < cp->nw; w++) {
-    int rc = dry_run(wk, cp, w, lens[w], err, errlen);
+    int rc = dry_run(wk, cp, w, err, errlen);
     if (rc) return rc;
   }
-  /* groups */
-  cp->groups = calloc((size_t)cp->nw * cp->nf * MAXM * FFS_OP_COUNT, sizeof *cp->groups);
+  /* groups: the workload's calls, then its recovery's (rec) */
+  cp->groups = calloc((size_t)2 * cp->nw * cp->nf * MAXM * FFS_OP_COUNT, sizeof *cp->groups);
   if (!cp->groups) return PC_ENOMEM;
-  for (int w = 0; w < cp->nw; w++)
-    for (int f = 0; f < cp->nf; f++)
-      for (int op = 0; op <= FFS_OP_PLAN_LAST; op++) {
-        if (!fault_applies(cp->faults[f], (ffs_op)op) || cp->counts[w][op] == 0) continue;
-        for (int m = 0; m < (is_kill(cp->faults[f]) ? 1 : cp->nm); m++) {
-          group *g = &cp->groups[cp->ng++];
-          g->w = w; g->f = f; g->m = m; g->op = (ffs_op)op;
-          g->n = cp->counts[w][op];
-          g->lens = lens[w][op];
-          g->stride = (uint64_t)((double)g->n * 0.618) | 1;
-          while (g->n > 1 && gcd(g->stride, g->n) != 1) g->stride++;
-          cp->nsys += g->n;
-          if (g->n > cp->max_round) cp->max_round = g->n;
+  for (int rec = 0; rec < 2; rec++)
+    for (int w = 0; w < cp->nw; w++)
+      for (int f = 0; f < cp->nf; f++)
+        for (int op = 0; op <= FFS_OP_PLAN_LAST; op++) {
+          uint64_t n = rec ? cp->rcounts[w][op] : cp->counts[w][op];
+          if (!fault_applies(cp->faults[f], (ffs_op)op) || n == 0) continue;
+          if (rec && ffs_model_fs((ffs_model)ffs_model_from_name(cp->models[0]))) continue; /* not on real fs */
+          for (int m = 0; m < (is_kill(cp->faults[f]) ? 1 : cp->nm); m++) {
+            group *g = &cp->groups[cp->ng++];
+            g->w = w; g->f = f; g->m = m; g->op = (ffs_op)op; g->rec = rec;
+            g->n = n;
+            g->lens = rec ? cp->rlens[w][op] : lens[w][op];
+            g->stride = (uint64_t)((double)g->n * 0.618) | 1;
+            while (g->n > 1 && gcd(g->stride, g->n) != 1) g->stride++;
+            cp->nsys += g->n;
+            if (rec) cp->nrec += g->n;
+            if (g->n > cp->max_round) cp->max_round = g->n;
+          }
         }
-      }
   if (cp->ng == 0) {
     snprintf(err, errlen, "no crash points: the workloads made no syscall that the chosen fault kinds aim at");
     return PC_ESETUP;
@@ -263,7 +283,12 @@ static void case_at(const campaign *cp, uint64_t i, pc_case *c) {
         snprintf(c->workload, sizeof c->workload, "%s", cp->workloads[g->w]);
         c->seed = o->seed;
         snprintf(c->model, sizeof c->model, "%s", is_kill(cp->faults[g->f]) ? cp->models[0] : cp->models[g->m]);
-        make_plan(cp->faults[g->f], g->op, n, g->lens, o->seed ^ i, c->plan, sizeof c->plan);
+        if (g->rec) { /* the workload ends in its power cut; the fault fires in the recovery */
+          snprintf(c->plan, sizeof c->plan, "none");
+          make_plan(cp->faults[g->f], g->op, n, g->lens, o->seed ^ i, c->rplan, sizeof c->rplan);
+        } else {
+          make_plan(cp->faults[g->f], g->op, n, g->lens, o->seed ^ i, c->plan, sizeof c->plan);
+        }
         return;
       }
     }
@@ -276,11 +301,17 @@ static void case_at(const campaign *cp, uint64_t i, pc_case *c) {
   c->seed = o->seed + 1 + (i - cp->nsys);
   snprintf(c->model, sizeof c->model, "%s",
            is_kill(cp->faults[g->f]) ? cp->models[0] : cp->models[splitmix(&s) % cp->nm]);
-  make_plan(cp->faults[g->f], g->op, n, NULL, s, c->plan, sizeof c->plan);
-  if (cp->faults[g->f] == FFS_A_TORN || cp->faults[g->f] == FFS_A_SHORT) {
-    uint64_t keep = 1 + splitmix(&s) % (g->lens ? (g->lens[n - 1] > 1 ? g->lens[n - 1] - 1 : 1) : 64);
-    snprintf(c->plan, sizeof c->plan, "%s@%s#%" PRIu64 ":%" PRIu64, ffs_action_name(cp->faults[g->f]),
-             ffs_op_name(g->op), n, keep);
+  {
+    /* a recovery group: the fault in the recovery after this seed's workload, whose
+     * calls differ from the dry run's (then the fault may not fire: the note says so) */
+    char *p = g->rec ? c->rplan : c->plan;
+    size_t pl = g->rec ? sizeof c->rplan : sizeof c->plan;
+    if (g->rec) snprintf(c->plan, sizeof c->plan, "none");
+    make_plan(cp->faults[g->f], g->op, n, NULL, s, p, pl);
+    if (cp->faults[g->f] == FFS_A_TORN || cp->faults[g->f] == FFS_A_SHORT) {
+      uint64_t keep = 1 + splitmix(&s) % (g->lens ? (g->lens[n - 1] > 1 ? g->lens[n - 1] - 1 : 1) : 64);
+      snprintf(p, pl, "%s@%s#%" PRIu64 ":%" PRIu64, ffs_action_name(cp->faults[g->f]), ffs_op_name(g->op), n, keep);
+    }
   }
 }
 
@@ -400,9 +431,32 @@ int pc_case_record(pc_worker *wk, const pc_case *c, const pc_campaign_opts *o, p
   rpt_case rc;
   char *line = NULL;
   int err, kept_runs = 0, kept_failing = 0;
+  pc_case c2;
+  char fullplan[sizeof c2.plan + sizeof c2.rplan + 1] = "";
   pc_case_format(c, id, sizeof id);
   pc_run_case(wk, c, &ro, &r);
   *failed = r.error ? 2 : r.orc.verdict != ORC_PASS;
+  if (*failed == 1 && c->rplan[0]) {
+    /* A violation with a fault in the recovery: when the case fails the same way
+     * without that fault, the recovery is not to blame: the case recorded (and
+     * grouped, minimized) is the one without it, and its note names the first. */
+    pc_result r2;
+    c2 = *c;
+    c2.rplan[0] = '\0';
+    pc_run_case(wk, &c2, &ro, &r2);
+    if (!r2.error && r2.orc.verdict == r.orc.verdict) {
+      char id2[2200];
+      size_t n = strlen(r2.note);
+      pc_case_format(&c2, id2, sizeof id2);
+      snprintf(r2.note + n, sizeof r2.note - n, "%sfails without its recovery fault too (%s)", n ? "; " : "", id2);
+      pc_result_free(&r);
+      r = r2;
+      pc_case_plan_str(c, fullplan, sizeof fullplan);
+      c = &c2; /* the id stays the case's own */
+    } else {
+      pc_result_free(&r2);
+    }
+  }
   if (*failed == 1 && o->out_dir) {
     pc_case m = *c;
     char verdict[32], sig[512];
@@ -427,6 +481,7 @@ int pc_case_record(pc_worker *wk, const pc_case *c, const pc_campaign_opts *o, p
     reached++;
   }
   pc_result_to_rpt(c, id, &r, &rc, repro, sizeof repro);
+  if (fullplan[0]) rc.plan = fullplan;
   rc.minimized_id = min_id;
   rc.kept = kept;
   rc.reach = reach;
@@ -602,7 +657,10 @@ static void campaign_free(campaign *cp) {
   free(cp->groups);
   cp->groups = NULL;
   for (int w = 0; w < MAXW; w++)
-    for (int op = 0; op < FFS_OP_COUNT; op++) free(cp->lens[w][op]), cp->lens[w][op] = NULL;
+    for (int op = 0; op < FFS_OP_COUNT; op++) {
+      free(cp->lens[w][op]), cp->lens[w][op] = NULL;
+      free(cp->rlens[w][op]), cp->rlens[w][op] = NULL;
+    }
 }
 
 static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
@@ -644,8 +702,9 @@ static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
   /* cases of this shard: indices k with global = k*N + K-1 */
   if (o->cases) limit = (o->cases + (uint64_t)(o->shard_n - o->shard_k)) / (uint64_t)o->shard_n;
   else limit = UINT64_MAX;
-  fprintf(stderr, "powercut: %s, %d workload(s), %" PRIu64 " systematic crash points, %d job(s), shard %d/%d, %s\n",
-          o->target, cp->nw, cp->nsys, o->jobs, o->shard_k, o->shard_n,
+  fprintf(stderr, "powercut: %s, %d workload(s), %" PRIu64 " systematic crash points (%" PRIu64 " in recovery), "
+          "%d job(s), shard %d/%d, %s\n",
+          o->target, cp->nw, cp->nsys, cp->nrec, o->jobs, o->shard_k, o->shard_n,
           o->cases ? "case budget" : "time budget");
   sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (sh == MAP_FAILED) return 2;

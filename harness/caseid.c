@@ -113,7 +113,7 @@ int pc_case_parse(const char *id, pc_case *c, char *err, size_t errlen) {
              c->model);
     return PC_EINVAL;
   }
-  return copy_field(c->plan, sizeof c->plan, p, strlen(p), "plan", err, errlen);
+  return pc_case_set_plan(c, p, err, errlen);
 bad_seed:
   snprintf(err, errlen, "case id: seed '%.*s' is not a decimal number", (int)lens[2], fields[2]);
   return PC_EINVAL;
@@ -126,7 +126,26 @@ int pc_case_format(const pc_case *c, char *buf, size_t len) {
   encode_field(c->workload, w, sizeof w);
   int n = snprintf(buf, len, "pc1/%s%s%s/%s/%" PRIu64 "/%s/%s", t,
                    c->target_opts[0] ? ":" : "", o, w, c->seed, c->model, c->plan);
+  if (n >= 0 && (size_t)n < len && c->rplan[0]) n += snprintf(buf + n, len - (size_t)n, ">%s", c->rplan);
   return (n < 0 || (size_t)n >= len) ? PC_EINVAL : 0;
+}
+
+int pc_case_set_plan(pc_case *c, const char *s, char *err, size_t errlen) {
+  const char *gt = NULL;
+  int depth = 0, rc;
+  for (const char *p = s; *p && !gt; p++) { /* a glob may hold '>': skip (...) */
+    if (*p == '(') depth = 1;
+    else if (*p == ')') depth = 0;
+    else if (*p == '>' && !depth) gt = p;
+  }
+  c->rplan[0] = '\0';
+  if (!gt) return copy_field(c->plan, sizeof c->plan, s, strlen(s), "plan", err, errlen);
+  if ((rc = copy_field(c->plan, sizeof c->plan, s, (size_t)(gt - s), "plan", err, errlen))) return rc;
+  return copy_field(c->rplan, sizeof c->rplan, gt + 1, strlen(gt + 1), "recovery plan (after '>')", err, errlen);
+}
+
+void pc_case_plan_str(const pc_case *c, char *buf, size_t len) {
+  snprintf(buf, len, "%s%s%s", c->plan, c->rplan[0] ? ">" : "", c->rplan);
 }
 
 /* Single-quote a string for a POSIX shell. */

@@ -38,7 +38,16 @@ typedef struct pc_case {
   uint64_t seed;
   char model[16];       /* strict | ext4 | reorder | kernel-ext4 | kernel-xfs | kernel-btrfs */
   char plan[1024];      /* fault plan (faultfs grammar), or "none" */
+  /* "" or a second plan whose fault fires inside the first recovery (its open);
+   * then a second, fault-free recovery is checked. Written PLAN>RPLAN in ids. */
+  char rplan[256];
 } pc_case;
+
+/* Sets c->plan and c->rplan from "PLAN" or "PLAN>RPLAN" (the first '>' outside
+ * a glob's parentheses); PC_EINVAL with the reason when a part is empty or too long. */
+int pc_case_set_plan(pc_case *c, const char *s, char *err, size_t errlen);
+/* "PLAN" or "PLAN>RPLAN" into buf. */
+void pc_case_plan_str(const pc_case *c, char *buf, size_t len);
 
 int pc_case_parse(const char *id, pc_case *c, char *err, size_t errlen);
 int pc_case_format(const pc_case *c, char *buf, size_t len);
@@ -156,6 +165,7 @@ int pc_realfs_sweep(const char *root); /* lazily unmount loop mounts left below 
 typedef struct pc_worker {
   char root[1024];                 /* per-worker scratch dir (tmpfs when available) */
   char data[1100], state[1100], oplog[1100], recov[1100], trace[1100];
+  char rstate[1100], rtrace[1100]; /* the shim's state and trace of an interrupted recovery */
   ffs_shim_configure_fn configure; /* NULL when the shim is not loaded */
   int timeout_ms;                  /* per phase: workload, recovery */
   pc_realfs *fs;                   /* the real file system of kernel-* cases, made on first use */
@@ -190,6 +200,8 @@ typedef struct pc_result {
   orc_result orc;         /* verdict and explanation (always set after pc_run_case) */
   int fired;
   ffs_fired f;
+  int rfired;             /* the recovery plan's fault fired (rf says where) */
+  ffs_fired rf;
   orc_crash crash;
   int64_t recovery_us, case_us;
   char note[512];         /* what else happened: driver signal, timeout ... */

@@ -282,7 +282,11 @@ static int cmd_run(int argc, char **argv) {
     case 't': target = optarg; break;
     case 'w': snprintf(c.workload, sizeof c.workload, "%s", optarg); break;
     case 's': if (parse_u64(optarg, &c.seed)) return usage_error("run", "--seed: '%s' is not a number", optarg); break;
-    case 'f': snprintf(c.plan, sizeof c.plan, "%s", optarg); break;
+    case 'f': {
+      char perr[300];
+      if (pc_case_set_plan(&c, optarg, perr, sizeof perr)) return usage_error("run", "--fault: %s", perr);
+      break;
+    }
     case 'm': snprintf(c.model, sizeof c.model, "%s", optarg); have_model = 1; break;
     case 'F': fs = optarg; break;
     case 'k': keep = optarg; break;

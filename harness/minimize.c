@@ -30,6 +30,7 @@ typedef struct mini {
 } mini;
 
 static int plan_is_none(const pc_case *c) { return !strcmp(c->plan, "none") || !c->plan[0]; }
+static int rplan_is_none(const pc_case *c) { return !strcmp(c->rplan, "none") || !c->rplan[0]; }
 
 /* 1 when one of up to m->rerun runs of c gives the verdict with its fault fired (or with
  * no fault in the plan). *unfired (when not NULL) is set when a run gave the verdict
@@ -42,7 +43,7 @@ static int still_fails(mini *m, const pc_case *c, int *unfired) {
     m->runs++;
     pc_run_case(m->w, c, &o, &r);
     same = !strcmp(pc_result_verdict(&r), m->want);
-    fired = r.fired || plan_is_none(c);
+    fired = (r.fired || plan_is_none(c)) && (r.rfired || rplan_is_none(c)); /* both faults, when two */
     pc_result_free(&r);
     if (same && fired) return 1;
     if (same && unfired) *unfired = 1;

@@ -7,8 +7,12 @@
  *   2. decide how the case ended (kill, power cut, end of workload) from the
  *      shim's fired record and the child's exit status, and apply the
  *      power-loss rollback from the parent when it was a power cut;
- *   3. recover in a fresh child with no faults: time open(), read back every
- *      key, hand the state to the parent through a file;
+ *   3. when the case has a recovery plan (PLAN>RPLAN): a first recovery, the
+ *      target's open alone, under RPLAN in a fresh shim state; it ends in
+ *      RPLAN's fault or, when that does not fire, in a power cut right after
+ *      the open returned (invariant 1); the parent rolls back as in step 2.
+ *      Then recover in a fresh child with no faults: time open(), read back
+ *      every key, hand the state to the parent through a file;
  *   4. run the oracle.
  *
  * Invariants:
@@ -70,6 +74,8 @@ int pc_worker_init(pc_worker *w, const char *root, int timeout_ms, char *err, si
   snprintf(w->oplog, sizeof w->oplog, "%s/oplog", root);
   snprintf(w->recov, sizeof w->recov, "%s/recovered", root);
   snprintf(w->trace, sizeof w->trace, "%s/trace", root);
+  snprintf(w->rstate, sizeof w->rstate, "%s/rstate", root);
+  snprintf(w->rtrace, sizeof w->rtrace, "%s/rtrace", root);
   if ((rc = pc_mkdir_p(root))) {
     snprintf(err, errlen, "mkdir %s: %s", root, strerror(-rc));
     return PC_ESETUP;
@@ -107,6 +113,18 @@ int pc_case_validate(const pc_case *c, char *err, size_t errlen) {
     snprintf(err, errlen, "unknown model '%s' (strict, ext4, reorder, kernel-ext4, kernel-xfs, kernel-btrfs)",
              c->model);
     return PC_EINVAL;
+  }
+  if (c->rplan[0]) {
+    if ((rc = ffs_plan_parse(c->rplan, &plan, msg, sizeof msg))) {
+      snprintf(err, errlen, "recovery plan '%s' (after '>'): %s", c->rplan, msg);
+      return PC_EINVAL;
+    }
+    ffs_plan_free(plan);
+    if (ffs_model_fs((ffs_model)ffs_model_from_name(c->model))) {
+      snprintf(err, errlen, "a recovery plan ('>%s') is not supported on a real file system (model %s): "
+               "only under the models strict, ext4 and reorder", c->rplan, c->model);
+      return PC_EINVAL;
+    }
   }
   return 0;
 }
@@ -290,6 +308,103 @@ static void set_error(pc_result *r, const char *msg) {
   snprintf(r->note, sizeof r->note, "%s", msg);
 }
 
+/* The interrupted recovery of a case with a recovery plan: the target's open
+ * under c->rplan, with the shim's state in w->rstate. Open errors are not
+ * judged here (the fault may cause them): the fault-free recovery after it is. */
+static void interrupted_recovery_child(pc_worker *w, const pc_case *c, const pc_target *t, const wl_params *wp,
+                                       const pc_run_opts *o) {
+  char msg[1024], seed[32];
+  void *h = NULL;
+  int rc;
+  if (ffs_state_claim(w->rstate, msg, sizeof msg) < 0) {
+    write_text(w->recov, msg);
+    _exit(EXIT_CONFIGURE);
+  }
+  if (t->external) {
+    snprintf(seed, sizeof seed, "%" PRIu64, c->seed);
+    setenv(FFS_ENV_PLAN, c->rplan, 1);
+    setenv(FFS_ENV_DIR, w->data, 1);
+    setenv(FFS_ENV_SEED, seed, 1);
+    setenv(FFS_ENV_MODEL, c->model, 1);
+    setenv(FFS_ENV_STATE, w->rstate, 1);
+    if (o->trace) setenv(FFS_ENV_TRACE, w->rtrace, 1);
+    else unsetenv(FFS_ENV_TRACE);
+  } else if ((rc = w->configure(c->rplan, w->data, c->seed, c->model, w->rstate, o->trace ? w->rtrace : NULL))) {
+    snprintf(msg, sizeof msg, "shim configure failed (recovery plan): %s", ffs_strerror(rc));
+    write_text(w->recov, msg);
+    _exit(EXIT_CONFIGURE);
+  }
+  rc = t->open(w->data, c->target_opts, wp->target_opts, &h, msg, sizeof msg);
+  _exit(rc ? EXIT_RECOVERY_OPEN : 0); /* no close: the end is a power cut (invariant 1) */
+}
+
+/* Step 3's first half: 0 (go on to the fault-free recovery), 1 when the
+ * interrupted recovery itself gave the verdict (it died on a signal of its own
+ * or hung), or an error set in r. */
+static int interrupted_recovery(pc_worker *w, const pc_case *c, const pc_target *t, const wl_params *wp,
+                                const pc_run_opts *o, pc_result *r) {
+  char err[1024];
+  int status = 0, rc, crash;
+  pid_t pid;
+  if (pc_rm_rf(w->rstate) || pc_mkdir_p(w->rstate)) {
+    snprintf(err, sizeof err, "cannot prepare %s: %s", w->rstate, strerror(errno));
+    set_error(r, err);
+    return -1;
+  }
+  unlink(w->rtrace);
+  unlink(w->recov);
+  fflush(NULL);
+  if ((pid = fork()) < 0) {
+    set_error(r, "fork failed");
+    return -1;
+  }
+  if (pid == 0) interrupted_recovery_child(w, c, t, wp, o);
+  rc = pc_wait_child(pid, w->timeout_ms, &status);
+  if (rc == PC_EINTR) {
+    set_error(r, "interrupted by a signal");
+    return -1;
+  }
+  r->rfired = ffs_fired_read(w->rstate, &r->rf) == 0;
+  if (rc == PC_ETIMEOUT) {
+    char d[32];
+    snprintf(d, sizeof d, "%d", w->timeout_ms);
+    set_harness_verdict(r, ORC_RECOVERY_HANG, "the first recovery (under the recovery plan) did not finish within %s ms",
+                        d, w->data);
+    return 1;
+  }
+  if (!WIFSIGNALED(status) && WEXITSTATUS(status) == EXIT_CONFIGURE) {
+    char *buf = NULL;
+    size_t len;
+    if (read_file(w->recov, &buf, &len) == 0) set_error(r, buf);
+    else set_error(r, "recovery setup failed");
+    free(buf);
+    return -1;
+  }
+  if (WIFSIGNALED(status) && !r->rfired) {
+    set_harness_verdict(r, ORC_RECOVERY_CRASH, "the first recovery (under the recovery plan) died on signal %s",
+                        strsignal(WTERMSIG(status)), w->data);
+    return 1;
+  }
+  {
+    size_t n = strlen(r->note);
+    if (r->rfired)
+      snprintf(r->note + n, sizeof r->note - n, "%srecovery fault: %s on %s #%" PRIu64 " (%s)", n ? "; " : "",
+               ffs_action_name(r->rf.action), ffs_op_name(r->rf.op), r->rf.match_index, r->rf.path);
+    else
+      snprintf(r->note + n, sizeof r->note - n, "%srecovery fault did not fire: the first recovery's open %s, "
+               "then the power was cut", n ? "; " : "",
+               !WIFSIGNALED(status) && WEXITSTATUS(status) == 0 ? "returned" : "failed");
+  }
+  crash = !(r->rfired && r->rf.killed && !r->rf.powercut); /* a kill keeps the page cache */
+  if (crash && (rc = ffs_rollback(w->rstate, w->data, err, sizeof err))) {
+    char m[1200];
+    snprintf(m, sizeof m, "power-loss rollback after the first recovery failed: %s", err);
+    set_error(r, m);
+    return -1;
+  }
+  return 0;
+}
+
 /* Invariant (4), right after the workload and before any rollback: 0, or an error set in r.
  * dry: the case's plan has no rules (the data dir started empty). */
 static int check_seen(pc_worker *w, const pc_case *c, const pc_target *t, int dry, pc_result *r) {
@@ -437,6 +552,17 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
     set_error(r, m);
     goto out;
   }
+  if (c->rplan[0]) {
+    int irc = interrupted_recovery(w, c, t, &wp, o, r);
+    if (irc < 0) goto out;
+    if (irc > 0) {
+      if (wl_oplog_read(w->oplog, &log, err, sizeof err) == 0) {
+        r->orc.ops_issued = log->n;
+        for (size_t i = 0; i < log->n; i++) r->orc.ops_acked += log->ops[i].outcome == WL_OUT_ACKED;
+      }
+      goto out;
+    }
+  }
   if (o->keep_dir) {
     /* never empties a directory powercut did not fill itself (its marker) */
     if (pc_own_dir_claim("--keep", o->keep_dir, PC_KEEP_MARKER, 1, err, sizeof err)) {
@@ -529,7 +655,7 @@ static const char *nz(const char *s) { return s ? s : ""; }
 
 void pc_result_to_rpt(const pc_case *c, const char *id, const pc_result *r, rpt_case *out,
                       char *repro, size_t reprolen) {
-  static __thread char kind[32], op[32], expl[1400];
+  static __thread char kind[32], op[32], expl[1400], fullplan[sizeof c->plan + sizeof c->rplan + 1];
   ffs_plan *plan = NULL;
   char err[64];
   rpt_case_init(out);
@@ -537,7 +663,8 @@ void pc_result_to_rpt(const pc_case *c, const char *id, const pc_result *r, rpt_
   out->target = (char *)c->target;
   out->workload = (char *)c->workload;
   out->model = (char *)c->model;
-  out->plan = (char *)c->plan;
+  pc_case_plan_str(c, fullplan, sizeof fullplan);
+  out->plan = fullplan;
   out->seed = c->seed;
   snprintf(kind, sizeof kind, "none");
   op[0] = '\0';
@@ -546,11 +673,24 @@ void pc_result_to_rpt(const pc_case *c, const char *id, const pc_result *r, rpt_
     snprintf(op, sizeof op, "%s", ffs_op_name(plan->rules[0].op));
   }
   ffs_plan_free(plan);
+  plan = NULL;
+  /* a case whose only fault is in the recovery: its kind says so (recovery:crash) */
+  if (c->rplan[0] && !strcmp(kind, "none") && ffs_plan_parse(c->rplan, &plan, err, sizeof err) == 0 &&
+      plan->nrules > 0) {
+    snprintf(kind, sizeof kind, "recovery:%s", ffs_action_name(plan->rules[0].action));
+    snprintf(op, sizeof op, "%s", ffs_op_name(plan->rules[0].op));
+  }
+  ffs_plan_free(plan);
   out->fault_kind = kind;
   out->fault_op = op;
   out->fired = r->fired;
   out->fire_index = r->fired ? (int64_t)r->f.call_index : -1;
   out->fire_path = r->fired ? (char *)r->f.path : "";
+  if (!strncmp(kind, "recovery:", 9)) { /* the case's one fault is the recovery's */
+    out->fired = r->rfired;
+    out->fire_index = r->rfired ? (int64_t)r->rf.call_index : -1;
+    out->fire_path = r->rfired ? (char *)r->rf.path : "";
+  }
   out->verdict = (char *)pc_result_verdict(r);
   if (r->error) snprintf(expl, sizeof expl, "%s", r->note);
   else if (r->note[0]) snprintf(expl, sizeof expl, "%s (%s)", nz(r->orc.explanation), r->note);

@@ -15,6 +15,7 @@ PAIR(pc_corpus_crc_header_only)
 PAIR(pc_corpus_eio_retry)
 PAIR(pc_corpus_torn_record)
 PAIR(pc_corpus_batch_nocommit)
+PAIR(pc_corpus_recovery_log_early)
 #undef PAIR
 
 #define BOTH(v) &v##_bug, &v##_fixed,
@@ -28,5 +29,6 @@ const pc_target *const pc_corpus_targets[] = {
   BOTH(pc_corpus_eio_retry)            /* 7 */
   BOTH(pc_corpus_torn_record)          /* 8 */
   BOTH(pc_corpus_batch_nocommit)       /* 9 */
+  BOTH(pc_corpus_recovery_log_early)   /* 10 */
   NULL,
 };

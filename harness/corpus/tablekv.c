@@ -15,6 +15,8 @@
  *                                 the end of the flush, after the old tables are unlinked)
  *   corpus-log-deleted-early  (5) LOG is emptied before the new table's data is durable (the
  *                                 table is fsynced only after LOG was emptied)
+ *   corpus-recovery-log-early (10) the same, but only in the flush at open: recovery's own
+ *                                 ordering bug, seen only by a crash inside a recovery
  *
  * Durability invariants of the fixed twin (contract: durable_ack, process_safe, prefix,
  * atomic_batch):
@@ -40,7 +42,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { TK_OK = 0, TK_NEWFILE_NODIRSYNC = 2, TK_LOG_DELETED_EARLY = 5 };
+enum { TK_OK = 0, TK_NEWFILE_NODIRSYNC = 2, TK_LOG_DELETED_EARLY = 5, TK_RECOVERY_LOG_EARLY = 10 };
 
 #define TK_FLUSH_EVERY 8
 
@@ -62,22 +64,23 @@ static int table_path(char *buf, size_t len, const char *dir, unsigned n) {
   return r < 0 || (size_t)r >= len ? PC_EINVAL : 0;
 }
 
-/* Invariant 4. */
-static int tk_flush(ckv *c) {
+/* Invariant 4. at_open: the flush that ends recovery. */
+static int tk_flush_at(ckv *c, int at_open) {
   char path[1100], old[1100];
   unsigned n = TK(c)->table + 1;
   int tfd = -1, rc;
+  int late_fsync = c->bug == TK_LOG_DELETED_EARLY || (at_open && c->bug == TK_RECOVERY_LOG_EARLY);
   if ((rc = table_path(path, sizeof path, c->dir, n))) goto fail;
   if ((rc = ckv_write_snapshot(path, &c->mem, c->seq, &tfd))) { ckv_fail(c, rc, "write %s", path); goto fail; }
-  if (c->bug != TK_LOG_DELETED_EARLY && fsync(tfd) < 0) { rc = ckv_fail(c, PC_EIO, "fsync(%s)", path); goto fail; }
+  if (!late_fsync && fsync(tfd) < 0) { rc = ckv_fail(c, PC_EIO, "fsync(%s)", path); goto fail; }
   if (c->bug != TK_NEWFILE_NODIRSYNC && (rc = ckv_fsync_dir(c->dir))) { ckv_fail(c, rc, "fsync(%s)", c->dir); goto fail; }
   /* the old data goes: LOG is emptied */
   if (ftruncate(TK(c)->lfd, 0) < 0 || fsync(TK(c)->lfd) < 0) {
     rc = ckv_fail(c, PC_EIO, "empty %s/LOG", c->dir);
     goto fail;
   }
-  /* BUG 5: the table's data becomes durable only now, after LOG was emptied */
-  if (c->bug == TK_LOG_DELETED_EARLY && fsync(tfd) < 0) { rc = ckv_fail(c, PC_EIO, "fsync(%s)", path); goto fail; }
+  /* BUGS 5 and 10: the table's data becomes durable only now, after LOG was emptied */
+  if (late_fsync && fsync(tfd) < 0) { rc = ckv_fail(c, PC_EIO, "fsync(%s)", path); goto fail; }
   close(tfd);
   tfd = -1;
   if (TK(c)->table) {
@@ -93,6 +96,8 @@ fail:
   if (tfd >= 0) close(tfd);
   return dead(c, rc);
 }
+
+static int tk_flush(ckv *c) { return tk_flush_at(c, 0); }
 
 static int tk_sync(ckv *c) {
   if (fdatasync(TK(c)->lfd) == 0) return 0;
@@ -176,7 +181,7 @@ static int tk_open(const char *dir, const char *opts, int bug, void **h, char *m
     goto fail;
   }
   /* a flush at open: appends never follow a torn tail, stale tables go */
-  if ((rc = tk_flush(c))) { snprintf(msg, len, "tablekv: flush at open: %s", c->msg); goto fail; }
+  if ((rc = tk_flush_at(c, 1))) { snprintf(msg, len, "tablekv: flush at open: %s", c->msg); goto fail; }
   for (size_t i = 0; i < nt; i++) { /* older tables left by crashed flushes */
     if (tables[i] >= TK(c)->table - 1) continue;
     if (table_path(path, sizeof path, dir, tables[i]) == 0) unlink(path);
@@ -197,4 +202,8 @@ CKV_PAIR(pc_corpus_newfile_nodirsync, "corpus-newfile-nodirsync", TK_NEWFILE_NOD
 CKV_PAIR(pc_corpus_log_deleted_early, "corpus-log-deleted-early", TK_LOG_DELETED_EARLY,
          "tablekv empties its log before the new table's data is fsynced",
          "tablekv, table fsynced before the log is emptied", tk_open,
+         ckv_t_check_opts, "(none)");
+CKV_PAIR(pc_corpus_recovery_log_early, "corpus-recovery-log-early", TK_RECOVERY_LOG_EARLY,
+         "tablekv's recovery empties its log before the new table's data is fsynced",
+         "tablekv, recovery's flush fsyncs the table before the log is emptied", tk_open,
          ckv_t_check_opts, "(none)");

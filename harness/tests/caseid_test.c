@@ -56,6 +56,29 @@ static void MalformedIdsAreRejectedWithAReason(void **state) {
   }
 }
 
+static void RecoveryPlanSplitsAtTheFirstGtOutsideAGlob(void **state) {
+  const char *id = "pc1/sofadb/mixed/3/strict/crash@write(a>b)#2>crash@rename#1";
+  pc_case c;
+  char err[256], buf[512];
+  assert_int_equal(pc_case_parse(id, &c, err, sizeof err), 0);
+  assert_string_equal(c.plan, "crash@write(a>b)#2");
+  assert_string_equal(c.rplan, "crash@rename#1");
+  assert_int_equal(pc_case_format(&c, buf, sizeof buf), 0);
+  assert_string_equal(buf, id);
+  pc_case_plan_str(&c, buf, sizeof buf);
+  assert_string_equal(buf, "crash@write(a>b)#2>crash@rename#1");
+  /* no '>': no recovery plan, and the id has none */
+  assert_int_equal(pc_case_parse("pc1/sofadb/mixed/3/strict/none", &c, err, sizeof err), 0);
+  assert_string_equal(c.rplan, "");
+  assert_int_equal(pc_case_format(&c, buf, sizeof buf), 0);
+  assert_string_equal(buf, "pc1/sofadb/mixed/3/strict/none");
+  /* an empty part is an error naming it */
+  assert_int_equal(pc_case_parse("pc1/sofadb/mixed/3/strict/none>", &c, err, sizeof err), PC_EINVAL);
+  assert_non_null(strstr(err, "empty recovery plan"));
+  assert_int_equal(pc_case_parse("pc1/sofadb/mixed/3/strict/>kill@open#1", &c, err, sizeof err), PC_EINVAL);
+  assert_non_null(strstr(err, "empty plan"));
+}
+
 static void SlashesInOptionsAreEscapedAndRoundTrip(void **state) {
   pc_case c = {0}, d;
   char buf[2200], err[256];
@@ -85,6 +108,7 @@ int main(void) {
     cmocka_unit_test(TargetWithoutOptionsHasNoColon),
     cmocka_unit_test(MalformedIdsAreRejectedWithAReason),
     cmocka_unit_test(SlashesInOptionsAreEscapedAndRoundTrip),
+    cmocka_unit_test(RecoveryPlanSplitsAtTheFirstGtOutsideAGlob),
     cmocka_unit_test(ShellQuotingSurvivesQuotes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
