@@ -162,10 +162,22 @@ void pc_realfs_case_end(pc_realfs *fs);                          /* umount, deta
 void pc_realfs_close(pc_realfs *fs);                             /* and remove the images */
 int pc_realfs_sweep(const char *root); /* lazily unmount loop mounts left below ROOT */
 
+#define PC_WCACHE_SLOTS 4
 typedef struct pc_worker {
   char root[1024];                 /* per-worker scratch dir (tmpfs when available) */
   char data[1100], state[1100], oplog[1100], recov[1100], trace[1100];
   char rstate[1100], rtrace[1100]; /* the shim's state and trace of an interrupted recovery */
+  /* The crashed states of the last workloads run to their end (plan none) for
+   * cases with a recovery plan, kept in root/wcache/N: the next such case with
+   * the same key (case id with plan none, options of the run) starts from a copy
+   * instead of running the workload again. One slot per model of a campaign. */
+  char wcache[1100];
+  struct pc_wcache {
+    char key[2400];
+    orc_crash crash;
+    char note[512];
+  } wc[PC_WCACHE_SLOTS];
+  unsigned wc_next;                /* the slot the next new state goes to */
   ffs_shim_configure_fn configure; /* NULL when the shim is not loaded */
   int timeout_ms;                  /* per phase: workload, recovery */
   pc_realfs *fs;                   /* the real file system of kernel-* cases, made on first use */

@@ -76,6 +76,7 @@ int pc_worker_init(pc_worker *w, const char *root, int timeout_ms, char *err, si
   snprintf(w->trace, sizeof w->trace, "%s/trace", root);
   snprintf(w->rstate, sizeof w->rstate, "%s/rstate", root);
   snprintf(w->rtrace, sizeof w->rtrace, "%s/rtrace", root);
+  snprintf(w->wcache, sizeof w->wcache, "%s/wcache", root);
   if ((rc = pc_mkdir_p(root))) {
     snprintf(err, errlen, "mkdir %s: %s", root, strerror(-rc));
     return PC_ESETUP;
@@ -485,8 +486,32 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
   unlink(w->recov);
   unlink(w->trace);
 
-  /* 1. the workload under the fault plan */
+  /* a recovery case whose workload state is cached: start from it (steps 1-2 done) */
   int64_t tp = pc_now_us();
+  char ckey[2400] = "";
+  if (c->rplan[0] && !strcmp(c->plan, "none") && !o->trace && !w->fs) {
+    pc_case k = *c;
+    k.rplan[0] = '\0';
+    pc_case_format(&k, ckey, sizeof ckey - 64);
+    snprintf(ckey + strlen(ckey), 64, "|%" PRIu64 "|%d", o->max_ops, o->no_final_cut);
+    for (unsigned i = 0; i < PC_WCACHE_SLOTS; i++) {
+      char a[1200], b[1200];
+      if (!w->wc[i].key[0] || strcmp(ckey, w->wc[i].key)) continue;
+      snprintf(a, sizeof a, "%s/%u/data", w->wcache, i);
+      snprintf(b, sizeof b, "%s/%u/oplog", w->wcache, i);
+      if ((rc = pc_copy_tree(a, w->data)) || (rc = pc_copy_tree(b, w->oplog))) {
+        snprintf(err, sizeof err, "cannot copy the cached workload state %s: %s", w->wcache, strerror(-rc));
+        set_error(r, err);
+        goto out;
+      }
+      r->crash = w->wc[i].crash;
+      snprintf(r->note, sizeof r->note, "%s", w->wc[i].note);
+      goto recovery_plan;
+    }
+  }
+
+  /* 1. the workload under the fault plan */
+  tp = pc_now_us();
   prof_us[0] += tp - t0;
   prof_cases++;
   fflush(NULL);
@@ -552,6 +577,21 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
     set_error(r, m);
     goto out;
   }
+  if (ckey[0]) { /* keep this workload's crashed state for the next recovery case */
+    char d[1200], a[1200], b[1200];
+    struct pc_wcache *e = &w->wc[w->wc_next];
+    snprintf(d, sizeof d, "%s/%u", w->wcache, w->wc_next);
+    snprintf(a, sizeof a, "%s/data", d);
+    snprintf(b, sizeof b, "%s/oplog", d);
+    e->key[0] = '\0';
+    if (pc_rm_rf(d) == 0 && pc_mkdir_p(d) == 0 && pc_copy_tree(w->data, a) == 0 && pc_copy_tree(w->oplog, b) == 0) {
+      snprintf(e->key, sizeof e->key, "%s", ckey);
+      e->crash = r->crash;
+      snprintf(e->note, sizeof e->note, "%s", r->note);
+      w->wc_next = (w->wc_next + 1) % PC_WCACHE_SLOTS;
+    }
+  }
+recovery_plan:
   if (c->rplan[0]) {
     int irc = interrupted_recovery(w, c, t, &wp, o, r);
     if (irc < 0) goto out;
