@@ -156,6 +156,23 @@ typedef struct ffs_plan {
 /* Parses PLAN (grammar in docs/powercut.md). "" and "none" give a plan with no rules.
  * On error returns FFS_EPLAN and writes "plan:POS: what is wrong" into err. */
 int ffs_plan_parse(const char *text, ffs_plan **out, char *err, size_t errlen);
+
+/* The plan grammar as the CLIs print it in their --help (powercut run, faultfs run). */
+#define FFS_PLAN_GRAMMAR                                                                          \
+  "fault plans:\n"                                                                                \
+  "  PLAN := RULE (';' RULE)*  or  none\n"                                                        \
+  "  RULE := ACTION '@' OP ['(' GLOB ')'] ['#' N ['+']] [':' ARG]\n"                             \
+  "  ACTION: kill kill-after crash crash-after torn eio enospc edquot short flip\n"              \
+  "    kill: SIGKILL before the call (page cache kept); crash: power cut before the call;\n"     \
+  "    -after: after it; torn: the write keeps ARG bytes, then power cut; eio, enospc,\n"        \
+  "    edquot: the call fails with that errno; short: the write returns ARG bytes;\n"            \
+  "    flip: a read returns one bit flipped (torn/short on writes, flip on reads only)\n"        \
+  "  OP: open creat write pwrite writev fsync fdatasync sync_file_range ftruncate fallocate\n"   \
+  "    rename unlink link mkdir rmdir close read pread, any (every tracked call), sync\n"        \
+  "    (fsync|fdatasync)\n"                                                                      \
+  "  GLOB: fnmatch pattern on the path relative to the data dir; N: the N-th matching call\n"   \
+  "    (default 1), N+: that one and every later one\n"                                          \
+  "  e.g. 'crash@fsync(*.log)#3', 'torn@write#12:512', 'eio@fdatasync#2+;kill@rename#1'\n"
 /* Canonical text ("none" for an empty plan). Returns the length, or FFS_ETOOBIG. */
 int ffs_plan_format(const ffs_plan *plan, char *buf, size_t len);
 void ffs_plan_free(ffs_plan *plan);

@@ -561,7 +561,7 @@ int pc_cmd_bench_recovery(int argc, char **argv) {
   memset(&R, 0, sizeof R);
   R.runs = 5;
   optind = 1;
-  while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
     switch (ch) {
     case 't':
       if (nspec == BR_MAXT) {
@@ -586,7 +586,7 @@ int pc_cmd_bench_recovery(int argc, char **argv) {
       break;
     }
     case 'h': usage(stdout); return 0;
-    default: fprintf(stderr, "powercut bench-recovery: unknown option (see --help)\n"); return 2;
+    default: return pc_option_error("bench-recovery", argv, ch);
     }
   }
   if (optind < argc) {

@@ -1196,7 +1196,7 @@ int pc_cmd_bench(int argc, char **argv) {
   c.klen = 16;
   c.vlen = 100;
   optind = 1;
-  while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
     switch (ch) {
     case 't': tspec = optarg; break;
     case 'b': bspec = optarg; break;
@@ -1240,7 +1240,7 @@ int pc_cmd_bench(int argc, char **argv) {
         c.vlen = (size_t)u;
       }
       break;
-    default: fprintf(stderr, "powercut bench: unknown option (see --help)\n"); return 2;
+    default: return pc_option_error("bench", argv, ch);
     }
   }
   if (optind < argc) {

@@ -702,7 +702,8 @@ static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
   /* cases of this shard: indices k with global = k*N + K-1 */
   if (o->cases) limit = (o->cases + (uint64_t)(o->shard_n - o->shard_k)) / (uint64_t)o->shard_n;
   else limit = UINT64_MAX;
-  fprintf(stderr, "powercut: %s, %d workload(s), %" PRIu64 " systematic crash points (%" PRIu64 " in recovery), "
+  if (!o->quiet)
+    fprintf(stderr, "powercut: %s, %d workload(s), %" PRIu64 " systematic crash points (%" PRIu64 " in recovery), "
           "%d job(s), shard %d/%d, %s\n",
           o->target, cp->nw, cp->nsys, cp->nrec, o->jobs, o->shard_k, o->shard_n,
           o->cases ? "case budget" : "time budget");

@@ -33,15 +33,19 @@ static const char *USAGE =
   "  campaign   --target T [--workload W ...] [--faults K,...] [--models M,...]\n"
   "             (--cases N | --time 60s) [--seed S] [--jobs J] [--shard K/N] [--out DIR]\n"
   "  repro      ID [--keep DIR] [--count N]   re-run a case from its id\n"
-  "  minimize   ID                              shrink a failing case\n"
+  "  minimize   ID [--budget RUNS] [--rerun K]  shrink a failing case\n"
   "  bench-recovery --target T... [--sizes 16M,64M,256M] [--runs N] [--out DIR]   recovery time vs log size\n"
   "  bench      --targets sofadb,leveldb,... [--num N] [--json]   db_bench-style comparison\n"
   "  fidelity   RESULTS... [--models M,...] [--fs ext4,xfs]   models against real file systems\n"
   "  report     DIR... [--out DIR]              regenerate reports (merging shards)\n"
   "  targets                                    list targets, options, contracts\n"
   "\n"
-  "`powercut <command> --help` describes each command. Grammar of fault plans,\n"
-  "models, verdicts and case ids: docs/powercut.md.\n"
+  "  help [COMMAND]                             this text, or COMMAND's help\n"
+  "  --version                                  print the version\n"
+  "\n"
+  "`powercut <command> --help` (or `powercut help <command>`) describes each command;\n"
+  "`powercut run --help` gives the fault-plan grammar. Models, verdicts and case ids:\n"
+  "docs/powercut.md.\n"
   "\n"
   "exit status: 0 pass, 1 violation found, 2 usage or setup error, 128+N when signal N\n"
   "stopped it (130 SIGINT, 143 SIGTERM, 129 SIGHUP).\n";
@@ -208,8 +212,10 @@ static void print_result(FILE *f, const char *id, const pc_result *r) {
             ffs_op_name(r->f.op), r->f.match_index, r->f.path, r->f.call_index);
   else if (!r->error)
     fprintf(f, "fault:   did not fire; the workload ran to its end, then the power was cut\n");
-  fprintf(f, "ops:     %" PRIu64 " issued, %" PRIu64 " acked, %" PRIu64 " lost (allowed)\n",
-          r->orc.ops_issued, r->orc.ops_acked, r->orc.ops_lost);
+  /* ops_lost counts the losses the contract allows (acked without a durability promise) */
+  fprintf(f, "ops:     %" PRIu64 " issued, %" PRIu64 " acked, %" PRIu64 " lost that the contract allows%s\n",
+          r->orc.ops_issued, r->orc.ops_acked, r->orc.ops_lost,
+          !r->error && r->orc.verdict != ORC_PASS ? " (the violation above is not among them)" : "");
   if (r->recovery_us >= 0) fprintf(f, "recovery: %.3f ms\n", (double)r->recovery_us / 1000.0);
   {
     char q[2400];
@@ -277,7 +283,7 @@ static int cmd_run(int argc, char **argv) {
   int64_t tmo = 10000;
   int ch, rc;
   case_defaults(&c);
-  while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
     switch (ch) {
     case 't': target = optarg; break;
     case 'w': snprintf(c.workload, sizeof c.workload, "%s", optarg); break;
@@ -306,9 +312,12 @@ static int cmd_run(int argc, char **argv) {
              "mount; the case id's model is kernel-<fs>.\n"
              "--backend (exec targets): adds the target option backend= (preload: the shim;\n"
              "seccomp: the seccomp supervisor, for static and Go programs; auto: by the binary).\n"
-             "Exit 0 PASS, 1 violation, 2 error, 128+N stopped by signal N.\n");
+             "Exit 0 PASS, 1 violation, 2 error, 128+N stopped by signal N.\n\n"
+             "--fault takes PLAN or PLAN>RPLAN: RPLAN's fault fires inside a first recovery,\n"
+             "then a second, fault-free recovery is checked (e.g. none>crash@rename#1).\n"
+             FFS_PLAN_GRAMMAR);
       return 0;
-    default: return usage_error("run", "%s", "unknown option");
+    default: return pc_option_error("run", argv, ch);
     }
   }
   if (optind < argc) return usage_error("run", "unexpected argument '%s'", argv[optind]);
@@ -335,7 +344,7 @@ static int cmd_repro(int argc, char **argv) {
   int ch, rc;
   pc_case c;
   char err[512];
-  while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
     switch (ch) {
     case 'k': keep = optarg; break;
     case 'n': if (parse_u64_range(optarg, 1, PC_MAX_COUNT, &count)) return usage_error("repro", "--count: '%s' is not a number in 1..1000000", optarg); break;
@@ -349,7 +358,7 @@ static int cmd_repro(int argc, char **argv) {
              "times and checks the verdict never changes. --timeout (1ms..24h) bounds each phase.\n"
              "Exit 0 PASS, 1 violation, 2 error, 128+N stopped by signal N.\n");
       return 0;
-    default: return usage_error("repro", "%s", "unknown option");
+    default: return pc_option_error("repro", argv, ch);
     }
   }
   if (optind != argc - 1) return usage_error("repro", "%s", "expects exactly one case id");
@@ -365,7 +374,7 @@ static int cmd_minimize(int argc, char **argv) {
   pc_worker w;
   pc_result r;
   char err[1024], id[2200], verdict[32];
-  while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
     switch (ch) {
     case 'b': if (parse_u64_range(optarg, 1, PC_MAX_COUNT, &budget)) return usage_error("minimize", "--budget: '%s' is not a number in 1..1000000", optarg); break;
     case 'r': if (parse_u64_range(optarg, 1, PC_MAX_RERUN, &rerun)) return usage_error("minimize", "--rerun: '%s' is not a number in 1..100", optarg); break;
@@ -378,7 +387,7 @@ static int cmd_minimize(int argc, char **argv) {
              "the trial runs. Exit 1 when minimized, 0 if the case passes in K runs (nothing to\n"
              "minimize), 2 on error, 128+N stopped by signal N.\n");
       return 0;
-    default: return usage_error("minimize", "%s", "unknown option");
+    default: return pc_option_error("minimize", argv, ch);
     }
   }
   if (optind != argc - 1) return usage_error("minimize", "%s", "expects exactly one case id");
@@ -439,9 +448,9 @@ static int cmd_trace(int argc, char **argv) {
     {"full", 0, 0, 'F'}, {"model", 1, 0, 'm'}, {"backend", 1, 0, 'B'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
   pc_case c = {0};
   const char *target = "sofadb", *backend = NULL;
-  int ch, full = 0;
+  int ch, full = 0, rc;
   case_defaults(&c);
-  while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
     switch (ch) {
     case 't': target = optarg; break;
     case 'w': snprintf(c.workload, sizeof c.workload, "%s", optarg); break;
@@ -455,7 +464,7 @@ static int cmd_trace(int argc, char **argv) {
              "per kind and path class (digits shown as *), with the plan that aims at the\n"
              "first and last of each. --full prints every call. --backend as for run.\n");
       return 0;
-    default: return usage_error("trace", "%s", "unknown option");
+    default: return pc_option_error("trace", argv, ch);
     }
   }
   pc_target_spec_split(target, c.target, sizeof c.target, c.target_opts, sizeof c.target_opts);
@@ -519,9 +528,13 @@ static int cmd_trace(int argc, char **argv) {
   printf("per kind:");
   for (int op = 0; op < FFS_OP_COUNT; op++) if (per_op[op]) printf(" %s=%" PRIu64, ffs_op_name(op), per_op[op]);
   printf("\n");
+  rc = r.orc.verdict >= ORC_RECOVERY_FAILED; /* the target cannot even recover its own fault-free run */
+  if (rc)
+    fprintf(stderr, "powercut trace: the run without faults ends in %s: %s\n", pc_result_verdict(&r),
+            r.orc.explanation ? r.orc.explanation : "");
   pc_result_free(&r);
   pc_rm_rf(w.root);
-  return 0;
+  return rc ? 2 : 0;
 }
 
 /* ---- campaign ---- */
@@ -548,7 +561,7 @@ static int cmd_campaign(int argc, char **argv) {
   o.minimize_budget = 60;
   o.rerun = 5;
   workloads[0] = '\0';
-  while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, ":j:", lo, NULL)) != -1) {
     switch (ch) {
     case 't': tspec = optarg; break;
     case 'w':
@@ -588,7 +601,7 @@ static int cmd_campaign(int argc, char **argv) {
     case 'h':
       printf("usage: powercut campaign --target T[:opt=v,...] [--workload W[:k=v,...]]...\n"
              "         [--faults kill,crash,crash-after,torn,eio,enospc] [--models strict,ext4]\n"
-             "         (--cases N | --time 60s) [--seed S] [--jobs J] [--shard K/N]\n"
+             "         (--cases N | --time 60s) [--seed S] [-j|--jobs J] [--shard K/N]\n"
              "         [--out DIR] [--timeout 10s] [--no-minimize] [--quiet] [--fs ext4,xfs]\n"
              "         [--reach ext4,xfs|none] [--rerun K]\n"
              "         [--backend preload|seccomp|auto]   (exec targets: the option backend=)\n"
@@ -615,7 +628,7 @@ static int cmd_campaign(int argc, char **argv) {
              "Exit 0 when every case passed (and at least one ran), 1 on a violation, 2 on a\n"
              "usage or setup error.\n");
       return 0;
-    default: return usage_error("campaign", "%s", "unknown option");
+    default: return pc_option_error("campaign", argv, ch);
     }
   }
   if (optind < argc) return usage_error("campaign", "unexpected argument '%s'", argv[optind]);
@@ -670,7 +683,7 @@ static int cmd_fidelity(int argc, char **argv) {
   uint64_t limit = UINT64_MAX;
   int64_t tmo = 10000;
   int ch, rc;
-  while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
     switch (ch) {
     case 'm': models = optarg; break;
     case 'F': fs = optarg; break;
@@ -685,7 +698,7 @@ static int cmd_fidelity(int argc, char **argv) {
              "reachable there, and how many real violations the model passes (docs/faultfs.md).\n"
              "Exit 0; 1 when a model is not sound for the file system it is named after.\n");
       return 0;
-    default: return usage_error("fidelity", "%s", "unknown option");
+    default: return pc_option_error("fidelity", argv, ch);
     }
   }
   if (optind >= argc) return usage_error("fidelity", "%s", "give at least one campaign results dir or file");
@@ -702,7 +715,7 @@ static int cmd_report(int argc, char **argv) {
   int ch;
   rpt_set *s = NULL;
   char err[1024];
-  while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
     switch (ch) {
     case 'o': out = optarg; break;
     case 'h':
@@ -711,7 +724,7 @@ static int cmd_report(int argc, char **argv) {
              "(several DIRs) by concatenation. Default --out: the first DIR (one input only).\n"
              "Exit 1 when the results hold a violation.\n");
       return 0;
-    default: return usage_error("report", "%s", "unknown option");
+    default: return pc_option_error("report", argv, ch);
     }
   }
   if (optind >= argc) return usage_error("report", "%s", "give at least one results dir or file");
@@ -737,10 +750,24 @@ int pc_cmd_bench(int argc, char **argv);
 
 int main(int argc, char **argv) {
   const char *cmd = argc > 1 ? argv[1] : NULL;
+  char *help_argv[4];
   int rc;
+  opterr = 0; /* pc_option_error says what was wrong, in one line */
+  if (cmd && !strcmp(cmd, "help") && argc > 2) { /* help COMMAND = COMMAND --help */
+    help_argv[0] = argv[0], help_argv[1] = argv[2], help_argv[2] = "--help", help_argv[3] = NULL;
+    argc = 3, argv = help_argv, cmd = argv[1];
+    if (!strcmp(cmd, "targets")) {
+      printf("usage: powercut targets\nLists the built-in targets, their options and contracts.\n");
+      return 0;
+    }
+  }
   if (!cmd || !strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
     fputs(USAGE, cmd ? stdout : stderr);
     return cmd ? 0 : 2;
+  }
+  if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+    printf("powercut %s\n", PC_VERSION);
+    return 0;
   }
   if (!strcmp(cmd, "targets")) {
     pc_target_list(stdout);

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -331,4 +332,13 @@ void pc_signals_default(void) {
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
   signal(SIGHUP, SIG_DFL);
+}
+
+int pc_option_error(const char *cmd, char **argv, int ch) {
+  const char *opt = argv[optind - 1];
+  if (ch == ':')
+    fprintf(stderr, "powercut %s: option '%s' needs a value (see `powercut %s --help`)\n", cmd, opt, cmd);
+  else
+    fprintf(stderr, "powercut %s: unknown option '%s' (see `powercut %s --help`)\n", cmd, opt, cmd);
+  return 2;
 }

@@ -53,7 +53,7 @@ static const cmd cmds[] = {
 #define NCMDS (sizeof cmds / sizeof cmds[0])
 
 static void usage(FILE *f) {
-  fprintf(f, "usage: sofadb DIR COMMAND [ARGS]\n       sofadb help COMMAND\n\ncommands:\n");
+  fprintf(f, "usage: sofadb DIR COMMAND [ARGS]\n       sofadb help COMMAND\n       sofadb --version\n\ncommands:\n");
   for (size_t i = 0; i < NCMDS; i++) fprintf(f, "  %-6s %s\n", cmds[i].name, cmds[i].args);
   fprintf(f, "\nget, scan, stats, check and dump open DIR read-only: they change no file in it.\n"
              "Exit status: 0 ok, 1 not found (get), 2 usage error, 3 database error.\n");
@@ -182,6 +182,10 @@ int main(int argc, char **argv) {
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? EX_USAGE : 0;
+  }
+  if (!strcmp(argv[1], "--version")) {
+    printf("sofadb %s\n", PC_VERSION);
+    return 0;
   }
   if (!strcmp(argv[1], "help")) {
     if (argc == 2) return usage(stdout), 0;

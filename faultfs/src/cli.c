@@ -47,8 +47,10 @@ static void usage(FILE *f) {
           "  faultfs rollback --state DIR --dir DATA_DIR   apply the recorded power-loss rollback\n"
           "  faultfs bench [--iters N] [--runs R]   ns per 4 KiB pwrite and per fsync:\n"
           "      no shim / shim idle / shim tracking (median of R runs, tmpfs file)\n"
-          "  faultfs --help\n"
-          "Environment: FAULTFS_LIB overrides the path of libfaultfs.so.\n");
+          "  faultfs --help | faultfs help | faultfs COMMAND --help\n"
+          "  faultfs --version\n"
+          "Environment: FAULTFS_LIB overrides the path of libfaultfs.so.\n\n"
+          FFS_PLAN_GRAMMAR);
 }
 
 /* libfaultfs.so: $FAULTFS_LIB, else beside this executable (ffs_shim_find) */
@@ -522,10 +524,19 @@ static int cmd_bench(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+  if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
+  if (!strcmp(argv[1], "--version")) {
+    printf("faultfs %s\n", PC_VERSION);
+    return 0;
+  }
+  for (int i = 2; i < argc && strcmp(argv[i], "--"); i++) /* COMMAND --help, before the command's own parsing */
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      usage(stdout);
+      return 0;
+    }
   if (!strcmp(argv[1], "run")) return cmd_run(argc - 2, argv + 2);
   if (!strcmp(argv[1], "trace")) return cmd_trace(argc - 2, argv + 2);
   if (!strcmp(argv[1], "rollback")) return cmd_rollback(argc - 2, argv + 2);
