@@ -284,7 +284,18 @@ static int value_slot(wl_gen *g, uint32_t s, size_t len) {
 }
 
 static size_t pick_vlen(wl_gen *g) {
-    return g->p.value_min + (size_t)wl__below(&g->rng, (uint64_t)g->p.value_max - g->p.value_min + 1);
+    uint64_t lo = g->p.value_min, hi = g->p.value_max;
+    if (g->p.value_log && hi > lo) {
+        /* log-uniform over the span: an octave [2^j, 2^(j+1)) of 1..hi-lo+1 uniformly, then
+         * an offset inside it (integers only, as the Zipf key choice) */
+        uint64_t span = hi - lo + 1, bits = 0, j, a, b;
+        for (uint64_t s = span; s; s >>= 1) bits++;
+        j = wl__below(&g->rng, bits);
+        a = 1ull << j, b = j + 1 < 64 ? (1ull << (j + 1)) : span + 1;
+        if (b > span + 1) b = span + 1;
+        return (size_t)(lo + a - 1 + wl__below(&g->rng, b - a));
+    }
+    return (size_t)lo + (size_t)wl__below(&g->rng, hi - lo + 1);
 }
 
 void wl_bank_value_fill(uint8_t *buf, const uint8_t *key, size_t klen, uint64_t op, uint32_t sub,

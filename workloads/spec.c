@@ -26,10 +26,10 @@ const char *wl_strerror(int code) {
 }
 
 const char *const wl_workload_names[] = {"mixed", "fill", "overwrite", "batch", "bank",
-                                         "large", "churn", "reopen", NULL};
+                                         "large", "churn", "reopen", "sizes", NULL};
 
 static const char *const key_names[WL__K_COUNT] = {
-    "ops", "keys", "dist", "key_size", "value_size", "sync", "batch", "batch_ratio",
+    "ops", "keys", "dist", "key_size", "value_size", "value_dist", "sync", "batch", "batch_ratio",
     "del", "delrange", "flush", "reopen", "get", "barrier"};
 
 #define P(x) ((uint32_t)((x) * 1000)) /* permille literal -> ppm, integer */
@@ -70,6 +70,12 @@ int wl_params_default(const char *name, wl_params *p) {
     } else if (!strcmp(name, "reopen")) {
         p->reopen = P(50); p->del = P(100); p->batch_ratio = P(50); p->get = P(50);
         p->barrier = P(20);
+    } else if (!strcmp(name, "sizes")) {
+        /* values from empty to 256 KiB, log-uniform: records of one to many 32 KiB log
+         * blocks, memtables and tables that fill in a few ops */
+        p->ops = 300; p->keys = 200; p->value_min = 0; p->value_max = 256u << 10; p->value_log = 1;
+        p->sync = P(200); p->batch_ratio = P(100); p->batch = 4; p->del = P(100); p->flush = P(10);
+        p->reopen = P(10); p->get = P(50); p->barrier = P(20);
     } else {
         return WL_ESPEC;
     }
@@ -160,6 +166,11 @@ static int set_key(wl_params *p, int k, const char *v) {
         if (u > u2 || u2 > (64u << 20)) return -1;
         p->value_min = (uint32_t)u; p->value_max = (uint32_t)u2; return 0;
     }
+    case WL__K_VALUE_DIST:
+        if (!strcmp(v, "uniform")) p->value_log = 0;
+        else if (!strcmp(v, "log")) p->value_log = 1;
+        else return -1;
+        return 0;
     case WL__K_BATCH:
         if (parse_u64(v, &u) || u < 1 || u > 100000) return -1;
         p->batch = (uint32_t)u; return 0;
@@ -188,6 +199,7 @@ static const char *value_hint(int k) {
     case WL__K_DIST: return "seq, uniform or zipf";
     case WL__K_KEY_SIZE: return "an integer in 1..4096";
     case WL__K_VALUE_SIZE: return "N or MIN..MAX bytes, at most 64 MiB";
+    case WL__K_VALUE_DIST: return "uniform or log";
     case WL__K_BATCH: return "an integer in 1..100000";
     default: return "a decimal probability in [0,1] (at most 6 decimals)";
     }
@@ -302,6 +314,7 @@ int wl_spec_format(const wl_params *p, char *buf, size_t len) {
             if (p->value_min == p->value_max) snprintf(v, sizeof(v), "%u", p->value_min);
             else snprintf(v, sizeof(v), "%u..%u", p->value_min, p->value_max);
             break;
+        case WL__K_VALUE_DIST: snprintf(v, sizeof(v), "%s", p->value_log ? "log" : "uniform"); break;
         case WL__K_BATCH: snprintf(v, sizeof(v), "%u", p->batch); break;
         case WL__K_SYNC: fmt_ppm(v, sizeof(v), p->sync); break;
         case WL__K_BATCH_RATIO: fmt_ppm(v, sizeof(v), p->batch_ratio); break;

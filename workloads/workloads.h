@@ -58,13 +58,15 @@ typedef enum { WL_DIST_SEQ = 0, WL_DIST_UNIFORM = 1, WL_DIST_ZIPF = 2 } wl_dist;
 #define WL_CAP_DELRANGE 0x1u
 
 typedef struct wl_params {
-    char name[16];          /* workload: mixed fill overwrite batch bank large churn reopen */
+    char name[16];          /* workload: mixed fill overwrite batch bank large churn reopen sizes */
     uint64_t ops;           /* top-level ops to generate */
     uint64_t keys;          /* key space (bank: number of accounts) */
     wl_dist dist;           /* key choice */
     uint32_t key_size;      /* bytes per key (at least enough for the digits) */
     uint32_t value_min;     /* value size range, inclusive; 0 allowed */
     uint32_t value_max;
+    int value_log;          /* value_dist=log: sizes log-uniform in the range (an octave
+                               [2^j, 2^(j+1)) chosen uniformly, then a size inside it) */
     uint32_t sync;          /* ppm: a put/del/delrange/batch carries sync=1 */
     uint32_t batch;         /* max sub-ops in a batch (each batch has 2..batch) */
     uint32_t batch_ratio;   /* ppm: op is a batch */
@@ -82,7 +84,7 @@ typedef struct wl_params {
 /* Fill *out with the defaults of workload `name`. WL_ESPEC if unknown. */
 int wl_params_default(const char *name, wl_params *out);
 /* Parse `name[:key=value,...]`. Keys: ops keys dist(seq|uniform|zipf) key_size
- * value_size(N or MIN..MAX) sync batch batch_ratio del delrange flush reopen get barrier.
+ * value_size(N or MIN..MAX) value_dist(uniform|log) sync batch batch_ratio del delrange flush reopen get barrier.
  * Probabilities are decimals in [0,1]; batch_ratio+delrange+flush+reopen+get+barrier <= 1 (the
  * rest are single puts/deletes). On error returns WL_ESPEC and writes why into err. */
 int wl_spec_parse(const char *spec, wl_params *out, char *err, size_t errlen);

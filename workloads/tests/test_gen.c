@@ -284,6 +284,35 @@ static void keys_sort_in_index_order_even_at_the_range_end(void **st) {
     assert_int_equal(wl_key_of(&p, 5, a, 2), 5); /* too small: says how much is needed */
 }
 
+/* sizes: log-uniform values from empty to 256 KiB, so records below and above a 32 KiB
+ * log block are both common; uniform on the same range would make small ones rare. */
+static void sizes_spread_values_over_every_octave(void **st) {
+    const char *specs[2] = {"sizes:ops=3000", "sizes:ops=3000,value_dist=uniform"};
+    unsigned small[2] = {0}, big[2] = {0}, puts[2] = {0};
+    for (int i = 0; i < 2; i++) {
+        wl_params p = spec(specs[i]);
+        wl_gen *g;
+        wl_op op;
+        assert_int_equal(wl_gen_create(&p, 4, &g), 0);
+        while (wl_gen_next(g, &op) == 1) {
+            if (op.kind != WL_PUT) continue;
+            puts[i]++;
+            assert_true(op.vlen <= (256u << 10));
+            small[i] += op.vlen < 256;
+            big[i] += op.vlen > (32u << 10);
+            if (op.vlen >= WL_VALUE_HDR) assert_int_equal(wl_value_decode(op.val, op.vlen, op.key, op.klen, NULL), 0);
+        }
+        wl_gen_destroy(g);
+    }
+    /* log: 8 of 19 octaves below 256 bytes, 3 above 32 KiB */
+    assert_true(small[0] * 100 > puts[0] * 30 && big[0] * 100 > puts[0] * 10);
+    assert_true(small[1] * 100 < puts[1] * 2 && big[1] * 100 > puts[1] * 80);
+    char buf[128];
+    wl_params p = spec("sizes:value_dist=uniform");
+    assert_true(wl_spec_format(&p, buf, sizeof buf) > 0);
+    assert_string_equal(buf, "sizes:value_dist=uniform");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_seed_gives_same_stream_and_other_seeds_differ),
@@ -294,6 +323,7 @@ int main(void) {
         cmocka_unit_test(bank_transfers_conserve_the_total),
         cmocka_unit_test(large_values_are_mebibytes_and_intact),
         cmocka_unit_test(keys_sort_in_index_order_even_at_the_range_end),
+        cmocka_unit_test(sizes_spread_values_over_every_octave),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
