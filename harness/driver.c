@@ -62,11 +62,27 @@ int pc_drive(const pc_target *t, const char *dir, const char *topts, const wl_pa
     case WL_SYNC: rc = t->sync(h); break;
     case WL_FLUSH: rc = t->flush(h); break;
     case WL_REOPEN:
+      /* acked when close returns, before the open: the open's calls are crash points
+       * after an acked close, where a close_syncs contract is checked */
       rc = t->close(h);
       h = NULL;
+      if (rc == 0) {
+        wl_oplog_append_outcome(log, op.idx, WL_OUT_ACKED, 0, gr);
+        if ((rc = t->open(dir, topts, wp->target_opts, &h, msg, len)) == PC_EGONE) {
+          snprintf(msg, len, "target process gone in the open after op %llu", (unsigned long long)op.idx);
+          rc = 0;
+          goto fail;
+        }
+        if (rc) {
+          char m[512];
+          snprintf(m, sizeof m, "%s", msg);
+          snprintf(msg, len, "open after the acked close of op %llu failed: %s", (unsigned long long)op.idx, m);
+          goto fail;
+        }
+        continue;
+      }
       {
         int rc2 = t->open(dir, topts, wp->target_opts, &h, msg, len);
-        if (!rc) rc = rc2;
         if (rc2) h = NULL;
       }
       break;

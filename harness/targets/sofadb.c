@@ -195,3 +195,20 @@ const pc_target pc_target_sofadb_nosync = {
   SOFADB_OPTS_HELP, 0, t_contract, t_check_opts, t_open_nosync, t_put, t_del, t_batch, t_get, t_scan,
   t_sync, t_flush, t_close, t_errmsg, 0, &sdb_iter_ops,
 };
+
+/* TEST ONLY: sofadb whose close does not sync (sync_on_close=0 forced) behind an
+ * adapter that still claims close_syncs: only a crash after an acked close and
+ * before the next open's own syncs can tell (docs/robustness.md). */
+static int t_open_closenosync(const char *dir, const char *opts, const char *wopts, void **h, char *msg,
+                              size_t len) {
+  char o[1024];
+  snprintf(o, sizeof o, "%s%ssync_on_close=0", opts, opts[0] ? "," : "");
+  return open_common(dir, o, wopts, h, msg, len, 0);
+}
+static unsigned t_contract_closenosync(const char *opts) { return t_contract(opts) | ORC_CLOSE_SYNCS; }
+
+const pc_target pc_target_sofadb_close_nosync = {
+  "sofadb-close-nosync", "TEST ONLY: sofadb with sync_on_close=0 behind an adapter that claims close_syncs",
+  SOFADB_OPTS_HELP, 0, t_contract_closenosync, t_check_opts, t_open_closenosync, t_put, t_del, t_batch, t_get,
+  t_scan, t_sync, t_flush, t_close, t_errmsg, 0, &sdb_iter_ops,
+};
