@@ -159,6 +159,16 @@ static int dry_run(pc_worker *wk, campaign *cp, int wi, char *err, size_t errlen
     pc_result_free(&r);
     return PC_ESETUP;
   }
+  if (r.orc.ops_acked == 0 && r.orc.ops_issued <= 1 && r.note[0]) {
+    char *rn = strstr(r.note, "; recovery plan none:");
+    if (rn) *rn = '\0'; /* the dry run's own recovery plan: nothing to say */
+    /* the target never ran the workload (a program that is missing, exits or
+     * speaks another protocol): say what it did, not "no crash points" */
+    snprintf(err, errlen, "dry run of %s without faults: the target acked no op: %s; then %s: %s",
+             cp->workloads[wi], r.note, pc_result_verdict(&r), r.orc.explanation ? r.orc.explanation : "");
+    pc_result_free(&r);
+    return PC_ESETUP;
+  }
   pc_result_free(&r);
   if ((rc = count_trace(wk->trace, cp->counts[wi], cp->lens[wi], err, errlen))) return rc;
   return count_trace(wk->rtrace, cp->rcounts[wi], cp->rlens[wi], err, errlen);

@@ -210,6 +210,8 @@ static void print_result(FILE *f, const char *id, const pc_result *r) {
   if (r->fired)
     fprintf(f, "fault:   %s on %s #%" PRIu64 " (%s), syscall %" PRIu64 "\n", ffs_action_name(r->f.action),
             ffs_op_name(r->f.op), r->f.match_index, r->f.path, r->f.call_index);
+  else if (!r->error && strstr(id, "/none") && (!strcmp(strstr(id, "/none"), "/none") || strstr(id, "/none>")))
+    fprintf(f, "fault:   none in the workload (plan none); at its end the power was cut\n");
   else if (!r->error)
     fprintf(f, "fault:   did not fire; the workload ran to its end, then the power was cut\n");
   /* ops_lost counts the losses the contract allows (acked without a durability promise) */

@@ -392,8 +392,8 @@ static int interrupted_recovery(pc_worker *w, const pc_case *c, const pc_target 
       snprintf(r->note + n, sizeof r->note - n, "%srecovery fault: %s on %s #%" PRIu64 " (%s)", n ? "; " : "",
                ffs_action_name(r->rf.action), ffs_op_name(r->rf.op), r->rf.match_index, r->rf.path);
     else
-      snprintf(r->note + n, sizeof r->note - n, "%srecovery fault did not fire: the first recovery's open %s, "
-               "then the power was cut", n ? "; " : "",
+      snprintf(r->note + n, sizeof r->note - n, "%s%s the first recovery's open %s, then the power was cut",
+               n ? "; " : "", strcmp(c->rplan, "none") ? "recovery fault did not fire:" : "recovery plan none:",
                !WIFSIGNALED(status) && WEXITSTATUS(status) == 0 ? "returned" : "failed");
   }
   crash = !(r->rfired && r->rf.killed && !r->rf.powercut); /* a kill keeps the page cache */

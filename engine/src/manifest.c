@@ -15,6 +15,7 @@
  *       it points to). Existing files are opened for reading only after
  *       checking they are regular files (a FIFO would block the open).
  */
+#define _GNU_SOURCE /* memmem */
 #include "manifest.h"
 
 #include "env.h"
@@ -23,7 +24,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void sdb__vstate_free(sdb_vstate *vs) {
@@ -165,12 +169,34 @@ static const char *apply_edit(sdb_vstate *vs, const uint8_t *p, size_t n, FILE *
 
 static int manifest_proves(void *arg, const uint8_t *rec, size_t n, uint64_t x) { return 1; /* (M1) */ }
 
+/* A MANIFEST that holds no sofadb record at all may be another engine's: LevelDB
+ * and RocksDB write the comparator's name into their first version edit. Names it
+ * ("a LevelDB MANIFEST", "a RocksDB MANIFEST": RocksDB keeps an IDENTITY file
+ * beside it) into what, or returns 0 when the file does not look like one. */
+static int foreign_manifest(const char *path, char *what, size_t len) {
+  static const char cmp[] = "leveldb.BytewiseComparator";
+  char buf[4096], dir[PATH_MAX];
+  struct stat st;
+  ssize_t n;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return 0;
+  n = read(fd, buf, sizeof buf);
+  close(fd);
+  if (n <= 0 || !memmem(buf, (size_t)n, cmp, sizeof cmp - 1)) return 0;
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (slash) snprintf(slash + 1, sizeof dir - (size_t)(slash + 1 - dir), "IDENTITY");
+  else snprintf(dir, sizeof dir, "IDENTITY");
+  snprintf(what, len, "a %s MANIFEST", lstat(dir, &st) == 0 ? "RocksDB" : "LevelDB");
+  return 1;
+}
+
 int sdb__manifest_read(const char *path, uint64_t expect_num, sdb_vstate *vs, FILE *dump, sdb_eb *eb) {
   sdb_logr r;
   const uint8_t *rec;
   size_t n;
   uint64_t num;
-  int rc, got;
+  int rc, got, nrec = 0;
   memset(vs, 0, sizeof *vs);
   if ((rc = sdb__logr_open(&r, path, manifest_proves, NULL, 1, eb))) {
     if (r.open_errno == ENOENT) rc = sdb__err(eb, SDB_ECORRUPT, "CURRENT names %s, which does not exist", path);
@@ -178,6 +204,7 @@ int sdb__manifest_read(const char *path, uint64_t expect_num, sdb_vstate *vs, FI
   }
   if (dump) fprintf(dump, "manifest %s: %" PRIu64 " bytes\n", path, r.size);
   for (int i = 0; (got = sdb__logr_next(&r, &rec, &n, eb)) == 1; i++) {
+    nrec++;
     if (i == 0) {
       if ((rc = sdb__log_check_header(path, rec, n, SDB_MANIFEST_MAGIC, &num, eb))) goto out;
       if (expect_num && num != expect_num) {
@@ -201,7 +228,12 @@ int sdb__manifest_read(const char *path, uint64_t expect_num, sdb_vstate *vs, FI
   if (dump && r.tail_off < r.size)
     fprintf(dump, "@%" PRIu64 " torn tail (%s), %" PRIu64 " bytes ignored\n", r.tail_off, r.tail_why, r.size - r.tail_off);
   if (!vs->has_log || !vs->has_next || !vs->has_seq) {
-    rc = sdb__err(eb, SDB_ECORRUPT, "%s: no complete snapshot (log number, next file, last sequence)", path);
+    char what[64];
+    if (nrec == 0 && foreign_manifest(path, what, sizeof what))
+      rc = sdb__err(eb, SDB_EINVAL, "not a sofadb database: %s is %s (comparator leveldb.BytewiseComparator); "
+                    "sofadb reads only its own files and changed nothing", path, what);
+    else
+      rc = sdb__err(eb, SDB_ECORRUPT, "%s: no complete snapshot (log number, next file, last sequence)", path);
     goto out;
   }
   rc = 0;

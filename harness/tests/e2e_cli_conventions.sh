@@ -59,4 +59,27 @@ out=$("$PC" run --target sofadb-nosync --workload mixed:ops=60 --seed 0 --fault 
 [ "$rc" -eq 1 ] && grep -q '^verdict: LOST_ACKED$' <<<"$out" || fail "nosync: rc=$rc: $out"
 grep -q "lost (allowed)" <<<"$out" && fail "'lost (allowed)' next to LOST_ACKED: $out"
 grep -q "lost that the contract allows (the violation above is not among them)" <<<"$out" || fail "ops line: $out"
+echo "== 7. a target that never runs the workload: what it did, not 'no crash points'"
+err=$("$PC" campaign --target 'exec:cmd=/bin/cat' --cases 3 --reach none --out "$T/cat" 2>&1 >/dev/null); rc=$?
+[ "$rc" -eq 2 ] && grep -q "dry run of mixed without faults: the target acked no op: workload stopped early: exec: malformed reply to 'open' from '/bin/cat'" <<<"$err" \
+  || fail "exec:cmd=/bin/cat: rc=$rc: $err"
+grep -q "no crash points" <<<"$err" && fail "still says no crash points: $err"
+err=$("$PC" campaign --target "exec:cmd=python3 $T/nonexistent.py" --cases 3 --reach none --out "$T/nx" 2>&1 >/dev/null); rc=$?
+[ "$rc" -eq 2 ] && grep -q "the target acked no op: .*is gone (EOF waiting for a reply)" <<<"$err" && grep -q "nonexistent.py': \[Errno 2\]" <<<"$err" \
+  || fail "missing script: rc=$rc: $err"
+
+echo "== 8. plan none says so"
+out=$("$PC" run --target sofadb --workload mixed:ops=20 --seed 0 --fault none 2>&1)
+grep -q '^fault:   none in the workload (plan none); at its end the power was cut$' <<<"$out" || fail "plan none: $out"
+
+echo "== 9. sofadb on a LevelDB and a RocksDB directory: named, and left alone"
+for peer in leveldb rocksdb; do
+  "$PC" run --target $peer --workload mixed:ops=20 --seed 0 --fault none --keep "$T/$peer" >/dev/null 2>&1 || fail "cannot make a $peer dir"
+  before=$(cd "$T/$peer" && find . -type f -printf '%p %s %T@\n' | sort; cat ./* | sha1sum)
+  err=$("$BIN/sofadb" "$T/$peer" put k v 2>&1); rc=$?
+  name=LevelDB; [ $peer = rocksdb ] && name=RocksDB
+  [ "$rc" -eq 3 ] && grep -q "not a sofadb database: .*MANIFEST-[0-9]* is a $name MANIFEST" <<<"$err" || fail "sofadb on $peer: rc=$rc: $err"
+  after=$(cd "$T/$peer" && find . -type f -printf '%p %s %T@\n' | sort; cat ./* | sha1sum)
+  [ "$before" = "$after" ] || fail "sofadb changed the $peer dir"
+done
 echo "e2e_cli_conventions: all checks passed"
