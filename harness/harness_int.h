@@ -108,7 +108,7 @@ typedef struct pc_target {
 const pc_target *pc_target_find(const char *name);
 /* Every available target (loads every peer plugin); returns how many. */
 size_t pc_target_all(const pc_target **out, size_t max);
-void pc_target_list(FILE *f);
+void pc_target_list(FILE *f, int json); /* json: one JSON array instead of the text */
 
 
 /* ---- util.c ---- */

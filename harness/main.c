@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include "harness_int.h"
 
+#include <cjson/cJSON.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <getopt.h>
@@ -229,12 +230,24 @@ static void print_result(FILE *f, const char *id, const pc_result *r) {
 static int verdict_exit(const pc_result *r) { return r->error ? 2 : r->orc.verdict != ORC_PASS; }
 
 /* ---- run / repro / minimize ---- */
-static int run_one(const char *cmd, const pc_case *c, const char *keep, int count, int timeout_ms) {
+/* --json: the case as one results.jsonl record (docs/reports.md), the fields `run`
+ * prints as text; with repro --count, reruns/reproduced count the runs and those
+ * that gave the first run's verdict. */
+static void print_result_json(const pc_case *c, const char *id, const pc_result *r, int runs, int same_runs) {
+  rpt_case rc;
+  char repro[2400], *line = NULL;
+  pc_result_to_rpt(c, id, r, &rc, repro, sizeof repro);
+  if (runs > 1) rc.reruns = runs, rc.reproduced = same_runs;
+  if (rpt_case_to_json(&rc, &line) == 0) printf("%s\n", line);
+  free(line);
+}
+
+static int run_one(const char *cmd, const pc_case *c, const char *keep, int count, int timeout_ms, int json) {
   pc_worker w;
   pc_run_opts o = {0};
-  pc_result r;
+  pc_result r, r0;
   char err[1024], id[2200], first[32] = "";
-  int rc = 0, same = 1;
+  int rc = 0, same = 1, nsame = 0;
   if (pc_case_validate(c, err, sizeof err)) return usage_error(cmd, "%s", err);
   if (keep && pc_own_dir_check("--keep", keep, PC_KEEP_MARKER, err, sizeof err)) {
     fprintf(stderr, "powercut %s: %s\n", cmd, err);
@@ -258,18 +271,30 @@ static int run_one(const char *cmd, const pc_case *c, const char *keep, int coun
       return interrupted_exit(cmd, w.root);
     }
     if (i == 0) {
-      print_result(stdout, id, &r);
+      if (!json) print_result(stdout, id, &r);
       snprintf(first, sizeof first, "%s", pc_result_verdict(&r));
       rc = verdict_exit(&r);
+      nsame = 1;
+      if (json) { /* printed after the last run, with the count */
+        r0 = r;
+        continue;
+      }
     } else if (strcmp(first, pc_result_verdict(&r))) {
       same = 0;
-      fprintf(stdout, "run %d: verdict %s differs from the first run's %s\n", i + 1,
-              pc_result_verdict(&r), first);
+      if (!json)
+        fprintf(stdout, "run %d: verdict %s differs from the first run's %s\n", i + 1, pc_result_verdict(&r), first);
+    } else {
+      nsame++;
     }
     pc_result_free(&r);
   }
-  if (count > 1) fprintf(stdout, "repeat: %d runs, %s\n", count, same ? "same verdict every time" : "VERDICT CHANGED");
-  if (keep) fprintf(stdout, "kept:    %s (the data dir after the crash, before recovery)\n", keep);
+  if (json) {
+    print_result_json(c, id, &r0, count, nsame);
+    pc_result_free(&r0);
+  }
+  if (count > 1 && !json)
+    fprintf(stdout, "repeat: %d runs, %s\n", count, same ? "same verdict every time" : "VERDICT CHANGED");
+  if (keep && !json) fprintf(stdout, "kept:    %s (the data dir after the crash, before recovery)\n", keep);
   pc_worker_fini(&w);
   pc_rm_rf(w.root);
   return same ? rc : 2;
@@ -278,10 +303,10 @@ static int run_one(const char *cmd, const pc_case *c, const char *keep, int coun
 static int cmd_run(int argc, char **argv) {
   static const struct option lo[] = {{"target", 1, 0, 't'}, {"workload", 1, 0, 'w'}, {"seed", 1, 0, 's'},
     {"fault", 1, 0, 'f'}, {"model", 1, 0, 'm'}, {"keep", 1, 0, 'k'}, {"timeout", 1, 0, 'T'},
-    {"fs", 1, 0, 'F'}, {"backend", 1, 0, 'B'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    {"fs", 1, 0, 'F'}, {"backend", 1, 0, 'B'}, {"json", 0, 0, 'J'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
   pc_case c = {0};
   const char *target = "sofadb", *keep = NULL, *fs = NULL, *backend = NULL;
-  int have_model = 0;
+  int have_model = 0, json = 0;
   int64_t tmo = 10000;
   int ch, rc;
   case_defaults(&c);
@@ -299,11 +324,12 @@ static int cmd_run(int argc, char **argv) {
     case 'F': fs = optarg; break;
     case 'k': keep = optarg; break;
     case 'B': backend = optarg; break;
+    case 'J': json = 1; break;
     case 'T': if ((rc = parse_duration_ms(optarg, 1, PC_MAX_TIMEOUT_MS, &tmo))) return duration_error("run", "--timeout", optarg, rc, "1ms..24h"); break;
     case 'h':
       printf("usage: powercut run --target T[:opt=v,...] --workload W[:k=v,...] --seed S --fault PLAN\n"
              "                    [--model strict|ext4|reorder | --fs ext4|xfs|btrfs] [--keep DIR] [--timeout 10s]\n"
-             "                    [--backend preload|seccomp|auto]\n"
+             "                    [--backend preload|seccomp|auto] [--json]\n"
              "Runs one case: the workload under the fault plan, then a power cut (unless the\n"
              "plan killed the process), recovery in a fresh process, and the oracle. Prints the\n"
              "verdict, the explanation and the case id. --keep DIR copies the crashed data dir\n"
@@ -314,6 +340,7 @@ static int cmd_run(int argc, char **argv) {
              "mount; the case id's model is kernel-<fs>.\n"
              "--backend (exec targets): adds the target option backend= (preload: the shim;\n"
              "seccomp: the seccomp supervisor, for static and Go programs; auto: by the binary).\n"
+             "--json: the case as one results.jsonl record (docs/reports.md) instead of the text.\n"
              "Exit 0 PASS, 1 violation, 2 error, 128+N stopped by signal N.\n\n"
              "--fault takes PLAN or PLAN>RPLAN: RPLAN's fault fires inside a first recovery,\n"
              "then a second, fault-free recovery is checked (e.g. none>crash@rename#1).\n"
@@ -334,30 +361,33 @@ static int cmd_run(int argc, char **argv) {
   }
   pc_target_spec_split(target, c.target, sizeof c.target, c.target_opts, sizeof c.target_opts);
   if ((rc = add_backend("run", backend, c.target, c.target_opts, sizeof c.target_opts))) return rc;
-  return run_one("run", &c, keep, 1, (int)tmo);
+  return run_one("run", &c, keep, 1, (int)tmo, json);
 }
 
 static int cmd_repro(int argc, char **argv) {
   static const struct option lo[] = {{"keep", 1, 0, 'k'}, {"count", 1, 0, 'n'}, {"timeout", 1, 0, 'T'},
-                                     {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+                                     {"json", 0, 0, 'J'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
   const char *keep = NULL;
   uint64_t count = 1;
   int64_t tmo = 10000;
-  int ch, rc;
+  int ch, rc, json = 0;
   pc_case c;
   char err[512];
   while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
     switch (ch) {
     case 'k': keep = optarg; break;
+    case 'J': json = 1; break;
     case 'n': if (parse_u64_range(optarg, 1, PC_MAX_COUNT, &count)) return usage_error("repro", "--count: '%s' is not a number in 1..1000000", optarg); break;
     case 'T': if ((rc = parse_duration_ms(optarg, 1, PC_MAX_TIMEOUT_MS, &tmo))) return duration_error("repro", "--timeout", optarg, rc, "1ms..24h"); break;
     case 'h':
-      printf("usage: powercut repro ID [--keep DIR] [--count N] [--timeout 10s]\n"
+      printf("usage: powercut repro ID [--keep DIR] [--count N] [--timeout 10s] [--json]\n"
              "Re-runs the case named by ID (as printed by run/campaign) and prints its verdict.\n"
              "--keep DIR copies the crashed data dir (after the power-loss rollback, before\n"
              "recovery) to DIR: a new or empty directory, or one an earlier --keep filled (it\n"
              "holds " PC_KEEP_MARKER "); any other is refused. --count N (1..1000000) runs it N\n"
              "times and checks the verdict never changes. --timeout (1ms..24h) bounds each phase.\n"
+             "--json: the case as one results.jsonl record (with --count, reruns and reproduced:\n"
+             "the runs, and those with the first run's verdict).\n"
              "Exit 0 PASS, 1 violation, 2 error, 128+N stopped by signal N.\n");
       return 0;
     default: return pc_option_error("repro", argv, ch);
@@ -365,7 +395,7 @@ static int cmd_repro(int argc, char **argv) {
   }
   if (optind != argc - 1) return usage_error("repro", "%s", "expects exactly one case id");
   if (pc_case_parse(argv[optind], &c, err, sizeof err)) return usage_error("repro", "%s", err);
-  return run_one("repro", &c, keep, (int)count, (int)tmo);
+  return run_one("repro", &c, keep, (int)count, (int)tmo, json);
 }
 
 static int cmd_minimize(int argc, char **argv) {
@@ -447,10 +477,11 @@ static void path_class(const char *p, char *out, size_t len) {
 
 static int cmd_trace(int argc, char **argv) {
   static const struct option lo[] = {{"target", 1, 0, 't'}, {"workload", 1, 0, 'w'}, {"seed", 1, 0, 's'},
-    {"full", 0, 0, 'F'}, {"model", 1, 0, 'm'}, {"backend", 1, 0, 'B'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    {"full", 0, 0, 'F'}, {"model", 1, 0, 'm'}, {"backend", 1, 0, 'B'}, {"json", 0, 0, 'J'},
+    {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
   pc_case c = {0};
   const char *target = "sofadb", *backend = NULL;
-  int ch, full = 0, rc;
+  int ch, full = 0, rc, json = 0;
   case_defaults(&c);
   while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
     switch (ch) {
@@ -460,11 +491,15 @@ static int cmd_trace(int argc, char **argv) {
     case 'm': snprintf(c.model, sizeof c.model, "%s", optarg); break;
     case 'F': full = 1; break;
     case 'B': backend = optarg; break;
+    case 'J': json = 1; break;
     case 'h':
-      printf("usage: powercut trace --target T --workload W --seed S [--full] [--backend B]\n"
+      printf("usage: powercut trace --target T --workload W --seed S [--full] [--backend B] [--json]\n"
              "Dry run without faults: lists the crash-point space, i.e. the tracked syscalls\n"
              "per kind and path class (digits shown as *), with the plan that aims at the\n"
-             "first and last of each. --full prints every call. --backend as for run.\n");
+             "first and last of each. --full prints every call. --backend as for run.\n"
+             "--json: one object {target, workload, seed, ops, tracked_syscalls,\n"
+             "verdict_without_faults, rows: [{syscall, path, calls, first, last}], per_kind}.\n"
+             "Exit 0, or 2 when the run without faults cannot be recovered (RECOVERY_*).\n");
       return 0;
     default: return pc_option_error("trace", argv, ch);
     }
@@ -503,7 +538,7 @@ static int cmd_trace(int argc, char **argv) {
   if (!rec || ffs_trace_open(w.trace, &tr)) { fprintf(stderr, "powercut trace: no trace\n"); return 2; }
   while (ffs_trace_next(tr, rec) == 1) {
     char line[9000], cls[128];
-    if (full && ffs_trace_format(rec, line, sizeof line) >= 0) printf("%s\n", line);
+    if (full && !json && ffs_trace_format(rec, line, sizeof line) >= 0) printf("%s\n", line);
     if (rec->dur & FFS_DUR_WARN) continue;
     uint64_t k = ++per_op[rec->op];
     total++;
@@ -521,6 +556,31 @@ static int cmd_trace(int argc, char **argv) {
   }
   ffs_trace_close(tr);
   free(rec);
+  if (json) { /* the same figures as one JSON object */
+    cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "rows"), *k;
+    cJSON_AddStringToObject(o, "target", c.target);
+    cJSON_AddStringToObject(o, "workload", c.workload);
+    cJSON_AddNumberToObject(o, "seed", (double)c.seed);
+    cJSON_AddNumberToObject(o, "ops", (double)r.orc.ops_issued);
+    cJSON_AddNumberToObject(o, "tracked_syscalls", (double)total);
+    cJSON_AddStringToObject(o, "verdict_without_faults", pc_result_verdict(&r));
+    for (int i = 0; i < nrows; i++) {
+      cJSON *row = cJSON_CreateObject();
+      cJSON_AddStringToObject(row, "syscall", ffs_op_name(rows[i].op));
+      cJSON_AddStringToObject(row, "path", rows[i].cls);
+      cJSON_AddNumberToObject(row, "calls", (double)rows[i].n);
+      cJSON_AddNumberToObject(row, "first", (double)rows[i].first);
+      cJSON_AddNumberToObject(row, "last", (double)rows[i].last);
+      cJSON_AddItemToArray(a, row);
+    }
+    k = cJSON_AddObjectToObject(o, "per_kind");
+    for (int op = 0; op < FFS_OP_COUNT; op++)
+      if (per_op[op]) cJSON_AddNumberToObject(k, ffs_op_name(op), (double)per_op[op]);
+    char *text = cJSON_PrintUnformatted(o);
+    if (text) printf("%s\n", text);
+    free(text);
+    cJSON_Delete(o);
+  } else {
   printf("workload %s seed %" PRIu64 " on %s: %" PRIu64 " ops, %" PRIu64 " tracked syscalls, verdict without faults: %s\n",
          c.workload, c.seed, c.target, r.orc.ops_issued, total, pc_result_verdict(&r));
   printf("%-10s %-22s %8s  %s\n", "syscall", "path", "calls", "aim (first / last of this path class)");
@@ -530,6 +590,7 @@ static int cmd_trace(int argc, char **argv) {
   printf("per kind:");
   for (int op = 0; op < FFS_OP_COUNT; op++) if (per_op[op]) printf(" %s=%" PRIu64, ffs_op_name(op), per_op[op]);
   printf("\n");
+  }
   rc = r.orc.verdict >= ORC_RECOVERY_FAILED; /* the target cannot even recover its own fault-free run */
   if (rc)
     fprintf(stderr, "powercut trace: the run without faults ends in %s: %s\n", pc_result_verdict(&r),
@@ -759,7 +820,8 @@ int main(int argc, char **argv) {
     help_argv[0] = argv[0], help_argv[1] = argv[2], help_argv[2] = "--help", help_argv[3] = NULL;
     argc = 3, argv = help_argv, cmd = argv[1];
     if (!strcmp(cmd, "targets")) {
-      printf("usage: powercut targets\nLists the built-in targets, their options and contracts.\n");
+      printf("usage: powercut targets [--json]\nLists the built-in targets, their options and contracts;\n"
+             "--json: one JSON array of {name, about, options, contract: [flags]}.\n");
       return 0;
     }
   }
@@ -772,7 +834,11 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (!strcmp(cmd, "targets")) {
-    pc_target_list(stdout);
+    if (argc > 2 && strcmp(argv[2], "--json")) {
+      fprintf(stderr, "powercut targets: unknown option '%s' (see `powercut targets --help`)\n", argv[2]);
+      return 2;
+    }
+    pc_target_list(stdout, argc > 2);
     return 0;
   }
   if (!strcmp(cmd, "report")) return cmd_report(argc - 1, argv + 1);

@@ -11,6 +11,8 @@
 #define _GNU_SOURCE
 #include "targets.h"
 
+#include <cjson/cJSON.h>
+
 #include <dirent.h>
 #include <dlfcn.h>
 #include <limits.h>
@@ -136,9 +138,32 @@ static void contract_str(unsigned c, char *buf, size_t len) {
            c & ORC_ATOMIC_BATCH ? "atomic_batch " : "", c & ORC_CLOSE_SYNCS ? "close_syncs" : "");
 }
 
-void pc_target_list(FILE *f) {
+void pc_target_list(FILE *f, int json) {
   const pc_target *all[64];
   size_t n = pc_target_all(all, 64);
+  if (json) {
+    static const struct { unsigned bit; const char *name; } flags[] = {
+      {ORC_DURABLE_ACK, "durable_ack"}, {ORC_PROCESS_SAFE, "process_safe"}, {ORC_PREFIX, "prefix"},
+      {ORC_ATOMIC_BATCH, "atomic_batch"}, {ORC_CLOSE_SYNCS, "close_syncs"}};
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; i < n; i++) {
+      const pc_target *t = all[i];
+      unsigned c = t->contract_for ? t->contract_for("") : t->contract;
+      cJSON *o = cJSON_CreateObject(), *ca;
+      cJSON_AddStringToObject(o, "name", t->name);
+      cJSON_AddStringToObject(o, "about", t->about);
+      cJSON_AddStringToObject(o, "options", t->options_help);
+      ca = cJSON_AddArrayToObject(o, "contract");
+      for (size_t k = 0; k < sizeof flags / sizeof *flags; k++)
+        if (c & flags[k].bit) cJSON_AddItemToArray(ca, cJSON_CreateString(flags[k].name));
+      cJSON_AddItemToArray(a, o);
+    }
+    char *text = cJSON_PrintUnformatted(a);
+    if (text) fprintf(f, "%s\n", text);
+    free(text);
+    cJSON_Delete(a);
+    return;
+  }
   for (size_t i = 0; i < n; i++) {
     char c[128];
     const pc_target *t = all[i];

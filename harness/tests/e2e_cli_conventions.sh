@@ -82,4 +82,26 @@ for peer in leveldb rocksdb; do
   after=$(cd "$T/$peer" && find . -type f -printf '%p %s %T@\n' | sort; cat ./* | sha1sum)
   [ "$before" = "$after" ] || fail "sofadb changed the $peer dir"
 done
+echo "== 10. --json on run, repro, trace and targets"
+"$PC" run --target sofadb-nosync --workload mixed:ops=60 --seed 0 --fault 'crash@write#30' --json > "$T/run.json"; rc=$?
+[ "$rc" -eq 1 ] || fail "run --json exit $rc"
+"$PC" repro 'pc1/sofadb/mixed:ops=20/0/strict/crash@write#3' --count 3 --json > "$T/repro.json"; rc=$?
+[ "$rc" -eq 0 ] || fail "repro --json exit $rc"
+"$PC" trace --target sofadb --workload mixed:ops=10 --seed 0 --json > "$T/trace.json" || fail "trace --json"
+"$PC" targets --json > "$T/targets.json" || fail "targets --json"
+python3 - "$T" <<'PY' || fail "json output"
+import json, os, sys
+t = sys.argv[1]
+run = json.load(open(os.path.join(t, "run.json")))
+assert run["verdict"] == "LOST_ACKED" and run["fired"] and run["fire_path"] == "000001.log", run
+assert run["id"] == "pc1/sofadb-nosync/mixed:ops=60/0/strict/crash@write#30" and run["expected"] and run["found"] == "absent", run
+rep = json.load(open(os.path.join(t, "repro.json")))
+assert rep["verdict"] == "PASS" and (rep["reruns"], rep["reproduced"]) == (3, 3), rep
+tr = json.load(open(os.path.join(t, "trace.json")))
+assert tr["verdict_without_faults"] == "PASS" and tr["tracked_syscalls"] == sum(r["calls"] for r in tr["rows"]), tr
+assert tr["per_kind"]["write"] == sum(r["calls"] for r in tr["rows"] if r["syscall"] == "write"), tr
+tg = {x["name"]: x for x in json.load(open(os.path.join(t, "targets.json")))}
+assert "close_syncs" in tg["sofadb"]["contract"] and "durable_ack" in tg["sofadb"]["contract"], tg["sofadb"]
+print("   run, repro, trace, targets: JSON with the text's fields")
+PY
 echo "e2e_cli_conventions: all checks passed"
