@@ -2,7 +2,7 @@
 # Installs the Debian packages powercut needs, only those that are missing.
 # Usage: scripts/deps.sh            (must be root, or have sudo)
 set -euo pipefail
-PKGS=(build-essential cmake pkg-config libfiu-dev fiu-utils libcmocka-dev zlib1g-dev
+PKGS=(build-essential cmake pkg-config help2man libfiu-dev fiu-utils libcmocka-dev zlib1g-dev
       libxxhash-dev libcjson-dev sqlite3 clang libclang-rt-14-dev python3 python3-yaml libxml2-utils
       libleveldb-dev librocksdb-dev libsqlite3-dev liblmdb-dev libseccomp-dev
       golang-go golang-github-coreos-bbolt-dev golang-github-syndtr-goleveldb-dev

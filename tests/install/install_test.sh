@@ -40,9 +40,39 @@ done
     "$LIB"/libfaultfs.so|"$LIB"/libsofadb.a|"$LIB"/pkgconfig/sofadb.pc) ;;
     "$LIB"/powercut/pc_target_*.so) ;;
     "$LIB"/cmake/sofadb/sofadb*.cmake) ;;
+    share/man/man1/powercut.1|share/man/man1/faultfs.1|share/man/man1/sofadb.1) ;;
+    share/bash-completion/completions/powercut|share/bash-completion/completions/faultfs) ;;
+    share/bash-completion/completions/sofadb) ;;
     *) echo "FAIL: unexpected file installed: $f" >&2; exit 1 ;;
   esac
 done || exit 1
+
+# man pages made from the binaries' own help: every command of each is in its page
+for c in run trace campaign repro minimize fidelity report bench bench-recovery targets; do
+  grep -q "^\.SS $c\$" "$P/share/man/man1/powercut.1" || fail "powercut.1 has no section for '$c'"
+done
+grep -q 'RULE := ACTION' "$P/share/man/man1/powercut.1" || fail "powercut.1 lacks the plan grammar"
+grep -q 'faultfs run' "$P/share/man/man1/faultfs.1" && grep -q 'RULE := ACTION' "$P/share/man/man1/faultfs.1" || fail "faultfs.1 lacks faultfs run or the plan grammar"
+for c in put get del scan load stats check dump; do
+  grep -q "^$c\$\|^$c " "$P/share/man/man1/sofadb.1" || fail "sofadb.1 lacks the command '$c'"
+done
+grep -q '^\.TH POWERCUT "1"' "$P/share/man/man1/powercut.1" || fail "powercut.1 is not a man page"
+# the completion loads in bash and completes commands, options from --help, targets
+for prog in powercut faultfs sofadb; do
+  [ -f "$P/share/bash-completion/completions/$prog" ] || fail "no bash completion for $prog"
+done
+out=$(PATH="$P/bin:/usr/bin:/bin" bash -c '
+  . "$1/share/bash-completion/completions/powercut" || exit 1
+  complete -p powercut faultfs sofadb >/dev/null || exit 1
+  COMP_WORDS=(powercut cam); COMP_CWORD=1; _powercut; echo "a:${COMPREPLY[*]}"
+  COMP_WORDS=(powercut campaign --rer); COMP_CWORD=2; _powercut; echo "b:${COMPREPLY[*]}"
+  COMP_WORDS=(powercut run --target sof); COMP_CWORD=3; _powercut; echo "c:${COMPREPLY[*]}"
+  COMP_WORDS=(powercut campaign --faults cr); COMP_CWORD=3; _powercut; echo "d:${COMPREPLY[*]}"
+  COMP_WORDS=(faultfs run --bac); COMP_CWORD=2; _faultfs; echo "e:${COMPREPLY[*]}"
+  COMP_WORDS=(sofadb /tmp ch); COMP_CWORD=2; _sofadb; echo "f:${COMPREPLY[*]}"' _ "$P") || fail "the completion does not load: $out"
+for want in "a:campaign" "b:--rerun" "c:sofadb" "d:crash crash-after" "e:--backend" "f:check"; do
+  printf '%s\n' "$out" | grep -qx -- "$want" || fail "completion: want '$want', got: $out"
+done
 
 # ---- the installed powercut, from an unrelated cwd, only the prefix on PATH ----
 # run_pc PREFIX OUT: a campaign and a repro of its first case
