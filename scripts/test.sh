@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: installs missing packages, builds twice (plain, then
-# ASan+UBSan) and runs every ctest test in both. Exits non-zero on any failure.
+# The whole test suite: installs missing packages, builds four trees and runs every
+# ctest test plain (build/) and under ASan+UBSan (build-asan/), the multithreaded
+# tests under TSan (build-tsan/), and each fuzz target for 10 s (build-fuzz/).
+# Exits non-zero on any failure; the build trees stay behind (README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
