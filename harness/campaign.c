@@ -704,6 +704,14 @@ static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
     fprintf(stderr, "powercut campaign: %s\n", err);
     return 2;
   }
+  /* an earlier campaign's tarballs would sit beside this one's (and its report link them
+   * no more): artifacts/ is this program's own, written only by campaigns */
+  snprintf(path, sizeof path, "%s/artifacts", o->out_dir);
+  if ((rc = pc_rm_rf(path))) {
+    fprintf(stderr, "powercut campaign: cannot clear %s of an earlier campaign: %s\n", path, strerror(-rc));
+    return 2;
+  }
+  rc = 2;
   snprintf(path, sizeof path, "%s/results.jsonl", o->out_dir);
   if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644)) < 0) {
     fprintf(stderr, "powercut campaign: cannot create %s: %s\n", path, strerror(errno));

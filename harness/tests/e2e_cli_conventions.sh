@@ -104,4 +104,10 @@ tg = {x["name"]: x for x in json.load(open(os.path.join(t, "targets.json")))}
 assert "close_syncs" in tg["sofadb"]["contract"] and "durable_ack" in tg["sofadb"]["contract"], tg["sofadb"]
 print("   run, repro, trace, targets: JSON with the text's fields")
 PY
+echo "== 11. an --out dir reused: no tarball of the earlier campaign stays"
+"$PC" campaign --target sofadb-nosync --workload mixed:ops=40 --faults crash --cases 30 --reach none --quiet --out "$T/re"; rc=$?
+[ "$rc" -eq 1 ] && [ -n "$(ls "$T/re/artifacts")" ] || fail "first campaign: rc=$rc, artifacts: $(ls "$T/re/artifacts" 2>&1)"
+"$PC" campaign --target sofadb --workload mixed:ops=40 --cases 10 --reach none --quiet --out "$T/re"; rc=$?
+[ "$rc" -eq 0 ] || fail "second campaign: rc=$rc"
+[ ! -e "$T/re/artifacts" ] || fail "stale tarballs kept: $(ls "$T/re/artifacts")"
 echo "e2e_cli_conventions: all checks passed"
