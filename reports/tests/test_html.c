@@ -46,6 +46,11 @@ static void html_shows_failing_cases_escaped(void **st) {
   for (const char *v = "LOST_ACKED"; v; v = NULL) assert_non_null(strstr(h, v));
   assert_non_null(strstr(h, "RECOVERY_HANG"));
   assert_non_null(strstr(h, "p50 500 µs"));
+  /* key diffs and plans wrap at word boundaries, breaking a word only when it alone is
+   * too wide (word-break:break-all cut "absent" into "abs|ent") */
+  assert_non_null(strstr(h, ".diff dd{margin:0;overflow-wrap:anywhere}"));
+  assert_null(strstr(h, ".diff dd{margin:0;word-break"));
+  assert_null(strstr(h, "pre-wrap;word-break:break-all"));
   free(h);
   rpt_set_free(s);
 }
