@@ -144,6 +144,10 @@ int sdb_flush(sdb *db);   /* memtable -> SSTable, recorded in the MANIFEST */
 int sdb_iter_create(sdb *db, const void *lo, size_t lolen,
                     const void *hi, size_t hilen, sdb_iter **out);
 int sdb_iter_valid(const sdb_iter *it);   /* 1 while positioned on an entry */
+/* Repositions it at the first key >= key (and < its hi bound) in the same view
+ * (the state at its creation, or its snapshot's): one iterator serves many seeks.
+ * 0, or the error that stopped it (then sdb_errmsg says why). */
+int sdb_iter_seek(sdb_iter *it, const void *key, size_t klen);
 int sdb_iter_next(sdb_iter *it);
 const void *sdb_iter_key(const sdb_iter *it, size_t *len);
 const void *sdb_iter_value(const sdb_iter *it, size_t *len);

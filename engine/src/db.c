@@ -206,7 +206,7 @@ struct sdb_iter {
   sdb_iiter *m;
   sdb_version *ver;
   uint64_t snap;
-  sdb_buf hi, key;
+  sdb_buf hi, key, seek; /* seek: the internal key of the last sdb_iter_seek */
   int has_hi, has_key, valid, status;
   const uint8_t *val;
   size_t vn;
@@ -2320,12 +2320,28 @@ const void *sdb_iter_value(const sdb_iter *it, size_t *len) {
 
 int sdb_iter_status(const sdb_iter *it) { return it ? it->status : SDB_EINVAL; }
 
+int sdb_iter_seek(sdb_iter *it, const void *key, size_t klen) {
+  if (!it || (!key && klen)) return SDB_EINVAL;
+  if (it->status) return it->status;
+  if (sdb__ikey(&it->seek, key, klen, SDB_MAX_SEQ, SDB_TYPE_SEEK)) {
+    it->status = SDB_ENOMEM;
+    it->valid = 0;
+    iter_failed(it);
+    return it->status;
+  }
+  it->has_key = 0; /* the first version found from here is the newest one */
+  it->m->ops->seek(it->m, it->seek.p, it->seek.len);
+  iter_find(it);
+  return it->status;
+}
+
 void sdb_iter_free(sdb_iter *it) {
   if (!it) return;
   if (it->m) it->m->ops->free(it->m);
   ver_unref(it->ver);
   sdb__buf_free(&it->hi);
   sdb__buf_free(&it->key);
+  sdb__buf_free(&it->seek);
   free(it);
 }
 

@@ -255,6 +255,44 @@ static void half_written_sstable_ignored_and_removed(void **s) {
   free(orphan), free(garbage), free(other), free(t);
 }
 
+/* sdb_iter_seek repositions one iterator anywhere, backwards too, inside its bounds and its
+ * view: the newest version of a key rewritten after a flush, deleted keys skipped, later
+ * writes unseen. */
+static void iter_seek_reuses_one_iterator(void **s) {
+  sdb *db = tu_open(dir, 0);
+  const char *keys[] = {"b", "a", "ab", "abc", "c", "ba", "aa", "d"};
+  for (int i = 0; i < 8; i++) put(db, keys[i], "old", 0);
+  assert_int_equal(sdb_flush(db), 0);
+  put(db, "aa", "new", 0);
+  assert_int_equal(sdb_delete(db, "b", 1, 0), 0);
+  sdb_iter *it;
+  size_t kn, vn;
+  assert_int_equal(sdb_iter_create(db, NULL, 0, "d", 1, &it), 0);
+  put(db, "bb", "later", 0); /* after the view was taken */
+  static const struct { const char *seek, *key, *val; } c[] = {
+    {"c", "c", "old"}, {"a", "a", "old"}, {"aa", "aa", "new"}, {"aaa", "ab", "old"}, {"b", "ba", "old"},
+    {"", "a", "old"}, {"bb", "c", "old"}, {"aa", "aa", "new"}, {"ca", NULL, NULL}, {"zz", NULL, NULL}};
+  for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+    assert_int_equal(sdb_iter_seek(it, c[i].seek, strlen(c[i].seek)), 0);
+    if (!c[i].key) {
+      assert_false(sdb_iter_valid(it)); /* past the end or at hi */
+      continue;
+    }
+    assert_true(sdb_iter_valid(it));
+    const char *k = sdb_iter_key(it, &kn), *v = sdb_iter_value(it, &vn);
+    assert_int_equal(kn, strlen(c[i].key));
+    assert_memory_equal(k, c[i].key, kn);
+    assert_int_equal(vn, strlen(c[i].val));
+    assert_memory_equal(v, c[i].val, vn);
+  }
+  assert_int_equal(sdb_iter_seek(it, "a", 1), 0); /* and next goes on from there */
+  sdb_iter_next(it);
+  assert_memory_equal(sdb_iter_key(it, &kn), "aa", 2);
+  assert_int_equal(sdb_iter_seek(NULL, "a", 1), SDB_EINVAL);
+  sdb_iter_free(it);
+  assert_int_equal(sdb_close(db), 0);
+}
+
 static void range_iteration_order(void **s) {
   sdb *db = tu_open(dir, 0);
   const char *keys[] = {"b", "a", "ab", "abc", "c", "", "ba", "\xff", "aa"};
@@ -733,6 +771,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(current_names_missing_manifest, setup, teardown),
       cmocka_unit_test_setup_teardown(half_written_sstable_ignored_and_removed, setup, teardown),
       cmocka_unit_test_setup_teardown(range_iteration_order, setup, teardown),
+      cmocka_unit_test_setup_teardown(iter_seek_reuses_one_iterator, setup, teardown),
       cmocka_unit_test_setup_teardown(open_flags_and_lock, setup, teardown),
       cmocka_unit_test_setup_teardown(torn_wal_tail_truncated_then_appended, setup, teardown),
       cmocka_unit_test_setup_teardown(wal_corruption_before_synced_records_fails_open, setup, teardown),

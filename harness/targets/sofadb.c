@@ -126,8 +126,9 @@ static int t_scan(void *h, pc_scan_fn fn, void *arg) {
   sdb_iter_free(it);
   return rc;
 }
-/* sofadb's iterators take their lower bound at creation: a seek makes a new
- * one starting at k (as LevelDB's db_bench makes a new iterator per seek) */
+/* One sofadb iterator, made at the first seek, serves every seek (sdb_iter_seek):
+ * the view is the state at that first seek, as an LMDB cursor or a reused
+ * RocksDB iterator */
 typedef struct sdb_pit { sdb *db; sdb_iter *it; } sdb_pit;
 static int it_create(void *h, void **out) {
   sdb_pit *p = calloc(1, sizeof *p);
@@ -143,9 +144,11 @@ static int it_pos(sdb_pit *p) {
 }
 static int it_seek(void *it, const void *k, size_t kl) {
   sdb_pit *p = it;
-  if (p->it) sdb_iter_free(p->it);
-  p->it = NULL;
-  if (sdb_iter_create(p->db, k, kl, NULL, 0, &p->it)) return PC_ETARGET;
+  if (p->it) {
+    if (sdb_iter_seek(p->it, k, kl)) return PC_ETARGET;
+  } else if (sdb_iter_create(p->db, k, kl, NULL, 0, &p->it)) {
+    return PC_ETARGET;
+  }
   return it_pos(p);
 }
 static int it_next(void *it) {
