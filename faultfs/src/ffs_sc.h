@@ -41,6 +41,7 @@ typedef struct ffs_sc_config {
   const char *data_dir;   /* real path */
   const char *state_dir;  /* real path */
   uint64_t seed;
+  ffs_model model;        /* written into the undo log; kernel-*: a power cut shuts the fs down */
   int trace_fd;           /* -1: no trace */
 } ffs_sc_config;
 

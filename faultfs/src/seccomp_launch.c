@@ -200,7 +200,10 @@ int ffs_sc_parent_start(int sock, int target, const char *plan, const char *data
         _exit(2);
       }
     }
-    ffs_sc_config cfg = {.plan = p, .data_dir = rdir, .state_dir = rstate, .seed = seed, .trace_fd = tfd};
+    const char *model = getenv(FFS_ENV_MODEL); /* the driver's: the case's model */
+    int m = model && *model ? ffs_model_from_name(model) : FFS_MODEL_STRICT;
+    ffs_sc_config cfg = {.plan = p, .data_dir = rdir, .state_dir = rstate, .seed = seed,
+                         .model = m < 0 ? FFS_MODEL_STRICT : (ffs_model)m, .trace_fd = tfd};
     char e2[512];
     ffs_state_clear(rstate);
     const char *hs = getenv(FFS_ENV_HANDSHAKE);
