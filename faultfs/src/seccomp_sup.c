@@ -575,10 +575,3 @@ out:
   close(listener);
   return rc < 0 ? rc : status;
 }
-
-int ffs__sc_plan_supported(const ffs_plan *plan, char *err, size_t errlen) {
-  (void)plan;
-  (void)err;
-  (void)errlen;
-  return 1; /* every action: kept as the one place to refuse one should a new action need it */
-}
