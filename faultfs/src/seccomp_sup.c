@@ -434,8 +434,11 @@ static void handle(sup_t *s, pid_t pid, int lfd, struct seccomp_notif *req, stru
     respond(lfd, req, resp, c.enosys ? ENOSYS : 0);
     return;
   }
-  /* the target's fd and the inode's node, for calls on an fd */
-  int tfd = take_fd(tid, c.fd), fl = 0;
+  /* the target's fd and the inode's node, for the calls that change or sync a file (a
+   * read or close needs neither unless a flip fires on it, below) */
+  int changes = is_write(nr) || nr == SYS_ftruncate || nr == SYS_fallocate || nr == SYS_fsync ||
+                nr == SYS_fdatasync || nr == SYS_syncfs;
+  int tfd = changes ? take_fd(tid, c.fd) : -1, fl = 0;
   int32_t nid = -1;
   struct stat st;
   if (tfd >= 0 && fstat(tfd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) && !ffs__undo_foreign(&s->u, &st)) {
@@ -460,6 +463,7 @@ static void handle(sup_t *s, pid_t pid, int lfd, struct seccomp_notif *req, stru
     }
     err = d.fail_errno;
   }
+  if (d.rule >= 0 && d.action == FFS_A_FLIP && tfd < 0) tfd = take_fd(tid, c.fd);
   if (err) {
     if (c.op == FFS_OP_FSYNC || c.op == FFS_OP_FDATASYNC) dur |= ffs__undo_lost(&s->u, nid);
     trace(s, c.op, index, dur, c.off, c.len, -(int64_t)err, c.rel, c.rel2);
