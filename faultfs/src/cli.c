@@ -35,7 +35,7 @@ static void usage(FILE *f) {
           "              [--backend preload|seccomp|auto] -- CMD [ARGS...]\n"
           "      run CMD under libfaultfs.so; PLAN e.g. 'crash@fsync(*.log)#3;eio@write#2+'\n"
           "      --backend seccomp: intercept CMD's system calls with a seccomp supervisor instead\n"
-          "      (static and Go programs; actions kill, eio, enospc, edquot); auto (the default):\n"
+          "      (static and Go programs; every action, no --fiu); auto (the default):\n"
           "      seccomp for a static or Go binary, preload otherwise\n"
           "      --fiu: also preload libfiu's fiu_run_preload.so with that control command\n"
           "      (the shim's failure points are named faultfs/<op>)\n"
@@ -77,8 +77,8 @@ static void set_preload(const char *lib) {
 }
 
 /* Runs argv under the seccomp supervisor; *status is its wait status. */
-static int run_seccomp(const ffs_plan *p, const char *dir, const char *seed, const char *state, const char *trace,
-                       char **argv, int *status) {
+static int run_seccomp(const ffs_plan *p, const char *dir, const char *seed, const char *model, const char *state,
+                       const char *trace, char **argv, int *status) {
   char rdir[PATH_MAX], rstate[PATH_MAX], err[512];
   int tfd = -1, lfd, rc;
   pid_t pid;
@@ -92,7 +92,8 @@ static int run_seccomp(const ffs_plan *p, const char *dir, const char *seed, con
     tfd = open(trace, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
     if (tfd < 0 || write(tfd, FFS_TRACE_MAGIC, 8) != 8) { fprintf(stderr, "faultfs run: trace %s: %s\n", trace, strerror(errno)); return -1; }
   }
-  ffs_sc_config cfg = {.plan = p, .data_dir = rdir, .state_dir = rstate, .seed = s, .trace_fd = tfd};
+  ffs_sc_config cfg = {.plan = p, .data_dir = rdir, .state_dir = rstate, .seed = s,
+                       .model = (ffs_model)ffs_model_from_name(model), .trace_fd = tfd};
   rc = ffs__sc_launch(argv, &pid, &lfd, err, sizeof err);
   if (rc == 0) rc = ffs__sc_supervise(&cfg, pid, lfd, err, sizeof err);
   if (tfd >= 0) close(tfd);
@@ -201,7 +202,6 @@ static int cmd_run(int argc, char **argv) {
   }
   if (use_sc && fiu) { fprintf(stderr, "faultfs run: --fiu needs --backend preload (libfiu is a preloaded library)\n"); goto out; }
   if (use_sc && !ffs__sc_available(err, sizeof err)) { fprintf(stderr, "faultfs run: --backend seccomp: %s\n", err); goto out; }
-  if (use_sc && !ffs__sc_plan_supported(p, err, sizeof err)) { fprintf(stderr, "faultfs run: --backend seccomp: %s\n", err); goto out; }
   if (ffs_model_from_name(model) < 0) { fprintf(stderr, "faultfs run: unknown model '%s'\n", model); goto out; }
   struct stat st;
   if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) { fprintf(stderr, "faultfs run: data dir '%s' does not exist\n", dir); goto out; }
@@ -223,7 +223,7 @@ static int cmd_run(int argc, char **argv) {
   ffs_plan_format(p, canon, sizeof canon);
   int status, exec_errno = 0, blind = 0;
   if (use_sc) { /* no shim to shake hands with: the supervisor sees every call itself */
-    if (run_seccomp(p, dir, seed, state, trace, argv + i, &status) < 0) goto out;
+    if (run_seccomp(p, dir, seed, model, state, trace, argv + i, &status) < 0) goto out;
     goto report;
   }
   snprintf(hspath, sizeof hspath, "%s/%s", state, FFS_STATE_HANDSHAKE);

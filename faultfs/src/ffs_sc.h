@@ -41,6 +41,7 @@ typedef struct ffs_sc_config {
   const char *data_dir;   /* real path */
   const char *state_dir;  /* real path */
   uint64_t seed;
+  ffs_model model;        /* written into the undo log; kernel-*: a power cut shuts the fs down */
   int trace_fd;           /* -1: no trace */
 } ffs_sc_config;
 
@@ -53,8 +54,6 @@ FFS_HIDDEN int ffs__sc_launch(char *const argv[], pid_t *pid, int *listener, cha
 /* Answers every notification until the filter has no task left, then reaps pid.
  * Returns the wait status of pid, or a negative FFS_* code (err says why). */
 FFS_HIDDEN int ffs__sc_supervise(const ffs_sc_config *cfg, pid_t pid, int listener, char *err, size_t errlen);
-/* 1 if the backend can carry out every action of plan; else 0 and a message in err. */
-FFS_HIDDEN int ffs__sc_plan_supported(const ffs_plan *plan, char *err, size_t errlen);
 /* 1 if the program at path (PATH searched) should run under seccomp: a static binary (no
  * PT_INTERP) or a Go binary (a "Go" build-id note), which LD_PRELOAD cannot see; 0 for
  * any other ELF; negative FFS_* (message in err) if it cannot be read. */

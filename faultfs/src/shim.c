@@ -43,6 +43,7 @@
 
 #include "ffs_int.h"
 #include "ffs_sc.h"
+#include "ffs_undo.h"
 
 #define EXPORT __attribute__((visibility("default")))
 #define LIKELY(x) __builtin_expect(!!(x), 1)
@@ -217,16 +218,7 @@ static void resolve_all(void) {
 #define RESOLVE() do { if (UNLIKELY(!atomic_load_explicit(&g_resolved, memory_order_acquire))) resolve_all(); } while (0)
 
 /* ---- state ------------------------------------------------------------------------------ */
-typedef struct {
-  uint64_t dev, ino;
-  char *rel;      /* path relative to the data dir when last seen */
-  int isdir;
-  int epoch;      /* DIRTY logged since the last SYNC */
-  int created;    /* created in this session, creation not yet durable (ext4 DENTRY) */
-  uint64_t D, P;  /* durable size; protected size (OLD bytes are saved below it) */
-  ivset saved;    /* ranges whose pre-epoch bytes are already in the log (reset at KEEP/LOST) */
-  int rfd;        /* read-only fd of the inode for saving old bytes (the program's may be O_WRONLY), -1 */
-} node_t;
+typedef ffs_unode node_t;
 
 typedef struct {
   int32_t node1;  /* node index + 1; 0 = untracked (so a calloc'ed table is all untracked) */
@@ -250,18 +242,13 @@ static uint64_t g_seed;
 static ffs_model g_model;
 static int g_trace_fd = -1;
 static uint64_t g_index;
-static uint64_t g_victims;
 static unsigned g_nfired;
 
-static int g_log_fd = -1;
-static unsigned char *g_log;
-static size_t g_log_cap;
+static ffs_undo g_u = {.log_fd = -1}; /* the undo-log writer (undo.c) and its node table */
 
 static fdent_t *g_fds;  /* fixed size (RLIMIT_NOFILE) once allocated: read without the lock */
 static int g_nfds;
 static int g_fd_hi;     /* highest fd ever tracked + 1 (what a reset must clear) */
-static node_t *g_nodes;
-static size_t g_nnodes, g_nodes_cap;
 
 static const char *const fiu_names[FFS_OP_COUNT] = {
 #define FFS_X_FIU(e, s) "faultfs/" s,
@@ -443,179 +430,23 @@ static void fd_track(int fd, int32_t nid, int sync, int append) {
   if (nid >= 0 && fd >= g_fd_hi) g_fd_hi = fd + 1;
 }
 
-static int32_t node_get(const struct stat *st, const char *rel, int created) {
-  for (size_t i = 0; i < g_nnodes; i++)
-    if (g_nodes[i].ino == (uint64_t)st->st_ino && g_nodes[i].dev == (uint64_t)st->st_dev) {
-      if (strcmp(g_nodes[i].rel, rel) != 0) {
-        char *r = strdup(rel);
-        if (r) { free(g_nodes[i].rel); g_nodes[i].rel = r; }
-      }
-      return (int32_t)i;
-    }
-  if (g_nnodes == g_nodes_cap) {
-    size_t nc = g_nodes_cap ? g_nodes_cap * 2 : 64;
-    node_t *nn = realloc(g_nodes, nc * sizeof *nn);
-    if (!nn) return -1;
-    g_nodes = nn;
-    g_nodes_cap = nc;
-  }
-  node_t *n = &g_nodes[g_nnodes];
-  memset(n, 0, sizeof *n);
-  n->dev = (uint64_t)st->st_dev;
-  n->ino = (uint64_t)st->st_ino;
-  n->rel = strdup(rel);
-  if (!n->rel) return -1;
-  n->isdir = S_ISDIR(st->st_mode);
-  n->rfd = -1;
-  n->created = created;
-  n->D = n->P = created ? 0 : (uint64_t)st->st_size;
-  return (int32_t)g_nnodes++;
-}
-
-static int32_t node_find_ino(uint64_t dev, uint64_t ino) {
-  for (size_t i = 0; i < g_nnodes; i++)
-    if (g_nodes[i].ino == ino && g_nodes[i].dev == dev) return (int32_t)i;
-  return -1;
-}
+static int32_t node_get(const struct stat *st, const char *rel, int created) { return ffs__undo_node(&g_u, st, rel, created); }
 
 /* A regular file the shim has not seen yet with more than one link: another name may be
  * outside the data dir, so changing it back at a power cut could change a file that is not
  * the shim's. It is never tracked nor rolled back; the call is reported (trace warning and
  * one stderr line). */
-static int foreign_links(const struct stat *st) {
-  return S_ISREG(st->st_mode) && st->st_nlink > 1 && node_find_ino((uint64_t)st->st_dev, (uint64_t)st->st_ino) < 0;
-}
+static int foreign_links(const struct stat *st) { return ffs__undo_foreign(&g_u, st); }
 static void report_foreign(const char *rel, const struct stat *st) {
   die_msg("faultfs: warning: %s/%s has %lu hard links: not tracked, never rolled back (a link may be outside the data dir)",
           g_dir, rel, (unsigned long)st->st_nlink);
 }
 
-/* ---- undo log (shared mapping of STATE/undo) ----------------------------------------- */
-static ffs_undo_hdr *log_hdr(void) { return (ffs_undo_hdr *)g_log; }
-
-/* Reserves a record; returns its payload area (plen bytes) or NULL. Commit with log_commit. */
-static unsigned char *log_reserve(uint32_t type, int32_t fid, uint64_t a, uint64_t b, uint64_t c, size_t plen,
-                                  size_t *reclen) {
-  size_t len = (sizeof(ffs_urec) + plen + 7) & ~(size_t)7;
-  size_t need = sizeof(ffs_undo_hdr) + log_hdr()->used + len;
-  if (need > g_log_cap) {
-    size_t nc = g_log_cap * 2;
-    while (nc < need) nc *= 2;
-    if (real_ftruncate(g_log_fd, (off_t)nc) < 0) return NULL;
-    void *m = mremap(g_log, g_log_cap, nc, MREMAP_MAYMOVE);
-    if (m == MAP_FAILED) return NULL;
-    g_log = m;
-    g_log_cap = nc;
-  }
-  ffs_urec *r = (ffs_urec *)(g_log + sizeof(ffs_undo_hdr) + log_hdr()->used);
-  r->type = type;
-  r->len = (uint32_t)len;
-  r->fid = fid;
-  r->plen = (uint32_t)plen;
-  r->a = a;
-  r->b = b;
-  r->c = c;
-  *reclen = len;
-  return (unsigned char *)(r + 1);
-}
-
-static void log_commit(size_t reclen) {
-  __atomic_store_n(&log_hdr()->used, log_hdr()->used + reclen, __ATOMIC_RELEASE);
-}
-
-static int log_rec(uint32_t type, int32_t fid, uint64_t a, uint64_t b, uint64_t c, const char *s1, const char *s2) {
-  size_t l1 = s1 ? strlen(s1) + 1 : 0, l2 = s2 ? strlen(s2) + 1 : 0, rl;
-  unsigned char *p = log_reserve(type, fid, a, b, c, l1 + l2, &rl);
-  if (!p) return -1;
-  if (l1) memcpy(p, s1, l1);
-  if (l2) memcpy(p + l1, s2, l2);
-  log_commit(rl);
-  return 0;
-}
-
-/* Saves the current bytes of [off, off+len) of node nid (via fd) before they change. */
-static int log_old_range(void *vctx, uint64_t off, uint64_t end) {
-  int fd = ((int *)vctx)[0], nid = ((int *)vctx)[1];
-  uint64_t len = end - off;
-  while (len) {
-    size_t chunk = len > (1u << 20) ? (1u << 20) : (size_t)len, rl;
-    unsigned char *p = log_reserve(FFS_U_OLD, nid, off, chunk, 0, chunk, &rl);
-    if (!p) return 0;
-    ssize_t got = real_pread64(fd, p, chunk, (off64_t)off);
-    if (got <= 0) return 0; /* nothing there: nothing to restore */
-    ((ffs_urec *)p - 1)->b = (uint64_t)got;
-    ((ffs_urec *)p - 1)->plen = (uint32_t)got;
-    ((ffs_urec *)p - 1)->len = (uint32_t)((sizeof(ffs_urec) + (size_t)got + 7) & ~(size_t)7);
-    log_commit(((ffs_urec *)p - 1)->len);
-    if ((size_t)got < chunk) return 0;
-    off += chunk;
-    len -= chunk;
-  }
-  return 0;
-}
-
 static int high_fd(int fd);
-
-/* A readable fd on the same inode as fd (reopened through /proc/self/fd, which works for
- * write-only and unlinked files too), cached per node. */
-static int node_rfd(int fd, int32_t nid) {
-  node_t *n = &g_nodes[nid];
-  if (n->rfd >= 0) return n->rfd;
-  char lp[64];
-  snprintf(lp, sizeof lp, "/proc/self/fd/%d", fd);
-  n->rfd = high_fd(real_openat(AT_FDCWD, lp, O_RDONLY | O_CLOEXEC));
-  return n->rfd >= 0 ? n->rfd : fd;
-}
-
-/* Only the first save of a byte per epoch matters (the rollback applies saves newest
- * first), so ranges already saved are skipped. */
-static void log_old(int fd, int32_t nid, uint64_t off, uint64_t len) {
-  int ctx[2] = {node_rfd(fd, nid), nid};
-  iv_gaps(&g_nodes[nid].saved, off, off + len, log_old_range, ctx);
-  iv_add(&g_nodes[nid].saved, off, off + len);
-}
-
-static void epoch_begin(int32_t nid, call_t *c) {
-  node_t *n = &g_nodes[nid];
-  if (n->epoch) return;
-  log_rec(FFS_U_DIRTY, nid, n->D, n->P, n->ino, n->rel, NULL);
-  n->epoch = 1;
-  n->saved.n = 0;
-  c->dur |= FFS_DUR_DIRTY;
-}
-
-/* Before a change of [off, off+len) of node nid through fd whose size is cur. */
-static void before_change(int fd, int32_t nid, uint64_t off, uint64_t len, uint64_t cur, int log_w, call_t *c) {
-  node_t *n = &g_nodes[nid];
-  epoch_begin(nid, c);
-  uint64_t lim = n->P < cur ? n->P : cur;
-  if (off < lim) log_old(fd, nid, off, (off + len > lim ? lim : off + len) - off);
-  if (log_w) log_rec(FFS_U_W, nid, off, len, 0, NULL, NULL);
-}
 
 static uint64_t fd_size(int fd) {
   struct stat st;
   return fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
-}
-
-/* Victim: a hard link (or copy) of path into the state dir, kept for undo. */
-static uint64_t make_victim(const char *abs) {
-  char vp[PATH_MAX];
-  uint64_t v = g_victims++;
-  snprintf(vp, sizeof vp, "%s/%s%llu", g_state, FFS_STATE_VICTIMS, (unsigned long long)v);
-  if (real_link(abs, vp) == 0) return v;
-  if (errno != EXDEV && errno != EPERM && errno != EMLINK) return UINT64_MAX;
-  int in = real_openat(AT_FDCWD, abs, O_RDONLY | O_CLOEXEC), out = -1;
-  if (in < 0) return UINT64_MAX;
-  out = real_openat(AT_FDCWD, vp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (out < 0) { real_close(in); return UINT64_MAX; }
-  char buf[65536];
-  ssize_t r;
-  while ((r = real_read(in, buf, sizeof buf)) > 0)
-    if (real_write(out, buf, (size_t)r) != r) break;
-  real_close(in);
-  real_close(out);
-  return v;
 }
 
 /* ---- trace ------------------------------------------------------------------------------ */
@@ -631,7 +462,7 @@ static void trace_rec(ffs_op op, uint64_t index, uint32_t dur, int64_t off, uint
 /* A warning record (shares the index of the next call); fd >= 0: path of that fd. */
 static void warn_call(ffs_op op, int fd, const char *rel, int64_t off, uint64_t len) {
   pthread_mutex_lock(&g_lock);
-  if (fd >= 0) rel = fd_tracked(fd) ? g_nodes[FD_NODE(fd)].rel : NULL;
+  if (fd >= 0) rel = fd_tracked(fd) ? g_u.nodes[FD_NODE(fd)].rel : NULL;
   if (rel) trace_rec(op, g_index, FFS_DUR_WARN, off, len, 0, rel, NULL);
   pthread_mutex_unlock(&g_lock);
 }
@@ -667,9 +498,9 @@ static _Noreturn void power_cut(void) {
                         strerror(-rc));
     die_now();
   }
-  int rc = ffs__rollback_buf(g_log, sizeof(ffs_undo_hdr) + log_hdr()->used, g_state, g_dir, err, sizeof err);
+  int rc = ffs__rollback_buf(g_u.log, sizeof(ffs_undo_hdr) + ffs__undo_hdr(&g_u)->used, g_state, g_dir, err, sizeof err);
   if (rc < 0) die_msg("faultfs: in-process rollback failed (%s): %s", ffs_strerror(rc), err);
-  else log_hdr()->rolled_back = 1;
+  else ffs__undo_hdr(&g_u)->rolled_back = 1;
   die_now();
 }
 
@@ -711,10 +542,10 @@ static void forget_fd(int fd) {
 
 static int own_fd(int fd) {
   if (fd < 0) return 0;
-  if (fd == g_log_fd || fd == g_trace_fd) return 1;
+  if (fd == g_u.log_fd || fd == g_trace_fd) return 1;
   if (fd < 900) return 0; /* the shim's fds are all >= 900 */
-  for (size_t i = 0; i < g_nnodes; i++)
-    if (g_nodes[i].rfd == fd) return 1;
+  for (size_t i = 0; i < g_u.nnodes; i++)
+    if (g_u.nodes[i].rfd == fd) return 1;
   return 0;
 }
 
@@ -814,166 +645,51 @@ static int ffs_pre(call_t *c) {
   if (c->fd >= 0) {
     if (!fd_tracked(c->fd)) { t_guard = 0; pthread_mutex_unlock(&g_lock); return PRE_PASS; }
     nid = FD_NODE(c->fd);
-    snprintf(c->rel, PATH_MAX, "%s", g_nodes[nid].rel);
+    snprintf(c->rel, PATH_MAX, "%s", g_u.nodes[nid].rel);
   }
   c->node = nid;
   if (c->cls == CL_UNLINK && (c->xflags & AT_REMOVEDIR)) c->op = FFS_OP_RMDIR;
   decide(c);
   if (c->fail_errno) {
-    if (c->cls == CL_SYNC && nid >= 0 && g_nodes[nid].epoch && !g_nodes[nid].isdir) {
-      log_rec(FFS_U_LOST, nid, 0, 0, 0, NULL, NULL); /* fsyncgate */
-      g_nodes[nid].saved.n = 0;
-      c->dur |= FFS_DUR_LOST;
-    }
+    if (c->cls == CL_SYNC) c->dur |= ffs__undo_lost(&g_u, nid);
     return PRE_FAIL;
   }
-  /* 4. undo information, before the change */
+  /* 4. undo information, before the change (undo.c, shared with the seccomp supervisor) */
   switch (c->cls) {
     case CL_WRITE: {
-      if (g_nodes[nid].isdir) break;
-      uint64_t len = c->iov ? iov_total(c->iov, c->iovcnt) : c->len, cur = 0;
-      int need_cur = 0;
+      uint64_t len = c->iov ? iov_total(c->iov, c->iovcnt) : c->len, cur = UINT64_MAX;
       if (c->off >= 0) c->woff = c->off;
-      else if (g_fds[c->fd].append) { cur = fd_size(c->fd); need_cur = 1; c->woff = (int64_t)cur; }
+      else if (g_fds[c->fd].append) { cur = fd_size(c->fd); c->woff = (int64_t)cur; }
       else c->woff = lseek(c->fd, 0, SEEK_CUR);
       if (c->woff < 0) c->woff = 0;
-      if ((uint64_t)c->woff < g_nodes[nid].P && !need_cur) {
-        uint64_t e = (uint64_t)c->woff + len < g_nodes[nid].P ? (uint64_t)c->woff + len : g_nodes[nid].P;
-        /* the size only matters if some of these bytes still need saving */
-        if (!iv_covers(&g_nodes[nid].saved, (uint64_t)c->woff, e)) cur = fd_size(c->fd);
-      }
-      before_change(c->fd, nid, (uint64_t)c->woff, len, cur, 1, c);
+      c->dur |= ffs__undo_write(&g_u, c->fd, nid, (uint64_t)c->woff, len, cur);
       break;
     }
-    case CL_TRUNC: {
-      uint64_t cur = fd_size(c->fd), nl = c->off < 0 ? 0 : (uint64_t)c->off;
-      if (nl < cur) before_change(c->fd, nid, nl, cur - nl, cur, 0, c);
-      else epoch_begin(nid, c);
-      break;
-    }
-    case CL_FALLOC: {
-      uint64_t cur = fd_size(c->fd);
-      before_change(c->fd, nid, (uint64_t)c->off, c->len, cur, 1, c);
-      break;
-    }
+    case CL_TRUNC: c->dur |= ffs__undo_trunc(&g_u, c->fd, nid, c->off < 0 ? 0 : (uint64_t)c->off); break;
+    case CL_FALLOC: c->dur |= ffs__undo_falloc(&g_u, c->fd, nid, (uint64_t)c->off, c->len); break;
     case CL_PTRUNC: {
-      char abs[PATH_MAX];
-      struct stat st;
-      abs_of(c->rel, abs);
-      if (stat(abs, &st) < 0 || !S_ISREG(st.st_mode)) break;
-      if (foreign_links(&st)) { report_foreign(c->rel, &st); c->dur |= FFS_DUR_WARN; break; }
-      int fd = real_openat(AT_FDCWD, abs, O_RDONLY | O_CLOEXEC);
-      if (fd < 0) break;
-      int32_t id = node_get(&st, c->rel, 0);
-      uint64_t nl = c->off < 0 ? 0 : (uint64_t)c->off;
-      if (id >= 0) {
-        if (nl < (uint64_t)st.st_size) before_change(fd, id, nl, (uint64_t)st.st_size - nl, (uint64_t)st.st_size, 0, c);
-        else epoch_begin(id, c);
+      int foreign;
+      c->dur |= ffs__undo_ptrunc(&g_u, c->rel, c->off < 0 ? 0 : (uint64_t)c->off, &foreign);
+      if (foreign) {
+        char abs[PATH_MAX];
+        struct stat st;
+        abs_of(c->rel, abs);
+        if (stat(abs, &st) == 0) report_foreign(c->rel, &st);
       }
-      real_close(fd);
       break;
     }
-    case CL_UNLINK: {
-      char abs[PATH_MAX];
-      struct stat st;
-      abs_of(c->rel, abs);
-      if (lstat(abs, &st) < 0) break;
-      if (S_ISDIR(st.st_mode)) {
-        log_rec(FFS_U_RMDIR, -1, 0, 0, 0, c->rel, NULL);
-      } else {
-        uint64_t v = make_victim(abs);
-        if (v == UINT64_MAX) break;
-        log_rec(FFS_U_UNLINK, node_find_ino((uint64_t)st.st_dev, (uint64_t)st.st_ino), (uint64_t)st.st_ino, v, 0, c->rel, NULL);
-      }
-      c->dur |= FFS_DUR_NSCHANGE;
-      break;
-    }
-    case CL_RMDIR: {
-      /* only a directory that exists can be removed: nothing to undo otherwise */
-      char abs[PATH_MAX];
-      struct stat st;
-      abs_of(c->rel, abs);
-      if (lstat(abs, &st) < 0 || !S_ISDIR(st.st_mode)) break;
-      log_rec(FFS_U_RMDIR, -1, 0, 0, 0, c->rel, NULL);
-      c->dur |= FFS_DUR_NSCHANGE;
-      break;
-    }
-    case CL_MKDIR: {
-      /* mkdir of an existing path fails with EEXIST and changes nothing: logging
-       * it would make the rollback remove a directory that was already there
-       * (e.g. an engine that calls mkdir(dir) on every open) */
-      char abs[PATH_MAX];
-      struct stat st;
-      abs_of(c->rel, abs);
-      if (lstat(abs, &st) == 0) break;
-      log_rec(FFS_U_MKDIR, -1, 0, 0, 0, c->rel, NULL);
-      c->dur |= FFS_DUR_NSCHANGE;
-      break;
-    }
-    case CL_RENAME: {
-      char a1[PATH_MAX], a2[PATH_MAX];
-      struct stat s1, s2;
+    case CL_UNLINK: c->dur |= ffs__undo_unlink(&g_u, c->rel); break;
+    case CL_RMDIR: c->dur |= ffs__undo_rmdir(&g_u, c->rel); break;
+    case CL_MKDIR: c->dur |= ffs__undo_mkdir(&g_u, c->rel); break;
+    case CL_RENAME:
       atomic_fetch_add(&g_rgen, 1); /* a directory may move: cached real paths are stale */
-      if (!c->rel[0] || !c->rel2[0]) { /* crosses the data dir boundary */
-        if (c->rel[0]) { /* moved out: an unlink of rel */
-          abs_of(c->rel, a1);
-          if (lstat(a1, &s1) < 0 || S_ISDIR(s1.st_mode)) break;
-          uint64_t v = make_victim(a1);
-          if (v != UINT64_MAX)
-            log_rec(FFS_U_UNLINK, node_find_ino((uint64_t)s1.st_dev, (uint64_t)s1.st_ino), (uint64_t)s1.st_ino, v, 0, c->rel, NULL);
-        } else { /* moved in: a create of rel2, replacing what was there */
-          abs_of(c->rel2, a2);
-          if (lstat(a2, &s2) == 0 && !S_ISDIR(s2.st_mode)) {
-            uint64_t v = make_victim(a2);
-            if (v != UINT64_MAX)
-              log_rec(FFS_U_UNLINK, node_find_ino((uint64_t)s2.st_dev, (uint64_t)s2.st_ino), (uint64_t)s2.st_ino, v, 0, c->rel2, NULL);
-          }
-          log_rec(FFS_U_CREATE, -1, 0, 0, 0, c->rel2, NULL);
-        }
-        c->dur |= FFS_DUR_NSCHANGE;
-        break;
-      }
-      abs_of(c->rel, a1);
-      abs_of(c->rel2, a2);
-      if (lstat(a1, &s1) < 0) break;
-      uint64_t v = UINT64_MAX;
-      int32_t vfid = -1;
-      if (lstat(a2, &s2) == 0 && !S_ISDIR(s2.st_mode) && s2.st_ino != s1.st_ino) {
-        v = make_victim(a2);
-        vfid = node_find_ino((uint64_t)s2.st_dev, (uint64_t)s2.st_ino);
-      }
-      log_rec(FFS_U_RENAME, node_find_ino((uint64_t)s1.st_dev, (uint64_t)s1.st_ino), (uint64_t)s1.st_ino, v,
-              (uint64_t)(int64_t)vfid, c->rel, c->rel2);
-      c->dur |= FFS_DUR_NSCHANGE;
+      c->dur |= ffs__undo_rename(&g_u, c->rel, c->rel2);
       break;
-    }
-    case CL_LINK: {
-      char a1[PATH_MAX];
-      struct stat s1;
-      if (!c->rel[0] || !c->rel2[0]) break;
-      abs_of(c->rel, a1);
-      if (lstat(a1, &s1) < 0) break;
-      log_rec(FFS_U_LINK, -1, (uint64_t)s1.st_ino, 0, 0, c->rel, c->rel2);
-      c->dur |= FFS_DUR_NSCHANGE;
-      break;
-    }
+    case CL_LINK: c->dur |= ffs__undo_link(&g_u, c->rel, c->rel2); break;
     default:
       break;
   }
   return PRE_GO;
-}
-
-/* A directory moved from old to new: so did every node under it. */
-static void rename_prefix(const char *old, const char *new_) {
-  size_t lo = strlen(old);
-  for (size_t i = 0; i < g_nnodes; i++) {
-    const char *r = g_nodes[i].rel;
-    if (strncmp(r, old, lo) != 0 || r[lo] != '/') continue;
-    char buf[PATH_MAX];
-    snprintf(buf, sizeof buf, "%s%s", new_, r + lo);
-    char *p = strdup(buf);
-    if (p) { free(g_nodes[i].rel); g_nodes[i].rel = p; }
-  }
 }
 
 static void flip_read(call_t *c, int64_t r) {
@@ -1003,70 +719,23 @@ static void ffs_post(call_t *c, int64_t r, int err) {
     switch (c->cls) {
       case CL_WRITE:
         /* durable when it returns: an O_SYNC/O_DSYNC fd, or pwritev2 with RWF_SYNC/RWF_DSYNC */
-        if (nid >= 0 && r > 0 && (g_fds[c->fd].sync || (c->xflags & (RWF_SYNC | RWF_DSYNC)) || c->after == FFS_A_TORN)) {
-          node_t *n = &g_nodes[nid];
-          log_rec(FFS_U_KEEP, nid, (uint64_t)c->woff, (uint64_t)r, 0, NULL, NULL);
-          n->saved.n = 0; /* later overwrites must save the kept bytes again */
-          if ((uint64_t)c->woff + (uint64_t)r > n->P) n->P = (uint64_t)c->woff + (uint64_t)r;
-          c->dur |= FFS_DUR_KEEP;
-        }
+        if (nid >= 0 && r > 0 && (g_fds[c->fd].sync || (c->xflags & (RWF_SYNC | RWF_DSYNC)) || c->after == FFS_A_TORN))
+          c->dur |= ffs__undo_kept(&g_u, nid, (uint64_t)c->woff, (uint64_t)r);
         break;
       case CL_READ:
         if (c->flip) flip_read(c, r);
         break;
-      case CL_SYNC: {
-        node_t *n = &g_nodes[nid];
-        if (n->isdir) {
-          log_rec(FFS_U_DSYNC, -1, 0, 0, 0, n->rel, NULL);
-          c->dur |= FFS_DUR_DIRSYNC;
-        } else {
-          /* ext4 (and XFS): this sync commits the journal when the file has a change it
-           * must make durable with its data, its creation or a new size; the commit takes
-           * every earlier metadata change of any file with it (docs/faultfs.md) */
-          int commit = 0;
-          if (n->epoch) {
-            uint64_t sz = fd_size(c->fd);
-            commit = sz != n->D;
-            log_rec(FFS_U_SYNC, nid, sz, 0, 0, NULL, NULL);
-            n->D = n->P = sz;
-            n->epoch = 0;
-          }
-          if (g_model == FFS_MODEL_EXT4 && n->created) {
-            log_rec(FFS_U_DENTRY, nid, 0, 0, 0, n->rel, NULL);
-            n->created = 0;
-            commit = 1;
-          }
-          if (g_model == FFS_MODEL_EXT4 && commit) {
-            log_rec(FFS_U_SYNCALL, -1, 0, 0, 0, NULL, NULL);
-            for (size_t i = 0; i < g_nnodes; i++) g_nodes[i].created = 0; /* committed with it */
-            c->dur |= FFS_DUR_DIRSYNC;
-          }
-          c->dur |= FFS_DUR_SYNC;
-        }
-        break;
-      }
+      case CL_SYNC: c->dur |= ffs__undo_synced(&g_u, c->fd, nid); break;
       case CL_CLOSE:
         fd_track(c->fd, -1, 0, 0);
         break;
       case CL_DUP:
         if (r >= 0 && (int)r != c->fd) fd_track((int)r, nid, g_fds[c->fd].sync, g_fds[c->fd].append);
         break;
-      case CL_RENAME: {
-        char a2[PATH_MAX];
-        struct stat st;
+      case CL_RENAME:
         atomic_fetch_add(&g_rgen, 1);
-        if (!c->rel2[0]) break;
-        abs_of(c->rel2, a2);
-        if (lstat(a2, &st) == 0) {
-          if (S_ISDIR(st.st_mode)) rename_prefix(c->rel, c->rel2);
-          int32_t id = node_find_ino((uint64_t)st.st_dev, (uint64_t)st.st_ino);
-          if (id >= 0) {
-            char *p = strdup(c->rel2);
-            if (p) { free(g_nodes[id].rel); g_nodes[id].rel = p; }
-          }
-        }
+        ffs__undo_renamed(&g_u, c->rel, c->rel2);
         break;
-      }
       default:
         break;
     }
@@ -1146,23 +815,13 @@ static int open_core(int dirfd, const char *path, int flags, mode_t mode, ffs_op
     goto done;
   }
   /* undo info */
-  char abs[PATH_MAX];
   struct stat st;
-  abs_of(c.rel, abs);
-  int exists = stat(abs, &st) == 0;
-  int creating = !exists && (flags & O_CREAT);
-  int foreign = exists && foreign_links(&st);
+  int creating, foreign;
+  c.dur |= ffs__undo_open_path(&g_u, c.rel, flags, 0, &creating, &foreign);
   if (foreign) {
-    report_foreign(c.rel, &st);
-    c.dur |= FFS_DUR_WARN;
-  } else if (creating) {
-    log_rec(FFS_U_CREATE, -1, 0, 0, 0, c.rel, NULL);
-    c.dur |= FFS_DUR_NSCHANGE;
-  } else if (exists && (flags & O_TRUNC) && S_ISREG(st.st_mode) && (flags & O_ACCMODE) != O_RDONLY && st.st_size > 0) {
-    int32_t id = node_get(&st, c.rel, 0);
-    int rfd = real_openat(AT_FDCWD, abs, O_RDONLY | O_CLOEXEC);
-    if (id >= 0 && rfd >= 0) before_change(rfd, id, 0, (uint64_t)st.st_size, (uint64_t)st.st_size, 0, &c);
-    if (rfd >= 0) real_close(rfd);
+    char abs[PATH_MAX];
+    abs_of(c.rel, abs);
+    if (stat(abs, &st) == 0) report_foreign(c.rel, &st);
   }
   fd = real_openat(dirfd, path, flags, mode);
   e = errno;
@@ -1208,7 +867,7 @@ static void mmap_note(void *m, size_t n, int fd) {
   if (g_nmaps < 64 && fd_tracked(fd)) {
     g_maps[g_nmaps].a = (uintptr_t)m;
     g_maps[g_nmaps].n = n;
-    snprintf(g_maps[g_nmaps].rel, sizeof g_maps[g_nmaps].rel, "%s", g_nodes[FD_NODE(fd)].rel);
+    snprintf(g_maps[g_nmaps].rel, sizeof g_maps[g_nmaps].rel, "%s", g_u.nodes[FD_NODE(fd)].rel);
     g_nmaps++;
   }
   pthread_mutex_unlock(&g_lock);
@@ -1376,23 +1035,7 @@ static int sync_all(int fd) {
   } else {
     if (fd >= 0) r = real_syncfs(fd);
     else real_sync();
-    if (r == 0) {
-      for (size_t i = 0; i < g_nnodes; i++) {
-        node_t *n = &g_nodes[i];
-        if (n->isdir || !n->epoch) continue;
-        char abs[PATH_MAX];
-        struct stat st;
-        abs_of(n->rel, abs);
-        uint64_t sz = n->rfd >= 0 && fstat(n->rfd, &st) == 0 ? (uint64_t)st.st_size
-                      : stat(abs, &st) == 0 && (uint64_t)st.st_ino == n->ino ? (uint64_t)st.st_size : n->D;
-        log_rec(FFS_U_SYNC, (int32_t)i, sz, 0, 0, NULL, NULL);
-        n->D = n->P = sz;
-        n->epoch = 0;
-        n->created = 0;
-      }
-      log_rec(FFS_U_SYNCALL, -1, 0, 0, 0, NULL, NULL);
-      c.dur |= FFS_DUR_SYNC | FFS_DUR_DIRSYNC;
-    }
+    if (r == 0) c.dur |= ffs__undo_synced_all(&g_u);
   }
   int e = errno;
   trace_rec(FFS_OP_FSYNC, c.index, c.dur, -1, 0, r < 0 ? -(int64_t)e : 0, ".", NULL);
@@ -1452,33 +1095,24 @@ static void atfork_child(void) {
 }
 
 static void reset_tracking(void) {
-  for (size_t i = 0; i < g_nnodes; i++) {
-    free(g_nodes[i].rel);
-    free(g_nodes[i].saved.v);
-    if (g_nodes[i].rfd >= 0) real_close(g_nodes[i].rfd);
-  }
-  g_nnodes = 0;
+  ffs__undo_reset(&g_u);
   if (g_fds) memset(g_fds, 0, (size_t)g_fd_hi * sizeof *g_fds);
   g_fd_hi = 0;
   free(g_rule_count);
   g_rule_count = NULL;
   ffs_plan_free(g_plan);
   g_plan = NULL;
-  g_index = g_victims = 0;
+  g_index = 0;
   g_nmaps = g_msync_said = 0;
   atomic_fetch_add(&g_rgen, 1);
   g_nfired = 0;
   if (g_trace_fd >= 0) real_close(g_trace_fd);
   g_trace_fd = -1;
-  if (g_log) munmap(g_log, g_log_cap);
-  g_log = NULL;
-  if (g_log_fd >= 0) real_close(g_log_fd);
-  g_log_fd = -1;
 }
 
 EXPORT int ffs_shim_configure(const char *plan, const char *data_dir, uint64_t seed, const char *model,
                               const char *state_dir, const char *trace_path) {
-  char err[512], path[PATH_MAX];
+  char err[512];
   int rc = 0;
   struct stat st;
   RESOLVE();
@@ -1517,23 +1151,12 @@ EXPORT int ffs_shim_configure(const char *plan, const char *data_dir, uint64_t s
   ffs_state_clear(g_state);
   g_rule_count = calloc(g_plan->nrules + 1, sizeof *g_rule_count);
   if (!g_rule_count) { rc = FFS_ENOMEM; goto out; }
-  snprintf(path, sizeof path, "%s/%s", g_state, FFS_STATE_UNDO);
-  g_log_fd = real_openat(AT_FDCWD, path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  g_log_fd = high_fd(g_log_fd);
-  g_log_cap = 1u << 20;
-  if (g_log_fd < 0 || real_ftruncate(g_log_fd, (off_t)g_log_cap) < 0 ||
-      (g_log = mmap(NULL, g_log_cap, PROT_READ | PROT_WRITE, MAP_SHARED, g_log_fd, 0)) == MAP_FAILED) {
-    die_msg("faultfs: undo log %s: %s", path, strerror(errno));
-    g_log = NULL;
-    rc = FFS_EIO;
-    goto out;
-  }
-  ffs_undo_hdr *h = log_hdr();
-  memset(h, 0, sizeof *h);
-  h->version = FFS_UNDO_VERSION;
-  h->model = (uint32_t)g_model;
-  h->seed = g_seed;
-  memcpy(h->magic, FFS_UNDO_MAGIC, 8);
+  g_u.io = (ffs_undo_io){.pread = real_pread64, .openat = real_openat, .close = real_close, .link = real_link,
+                         .read = real_read, .write = real_write, .ftruncate = real_ftruncate, .park_fd = high_fd};
+  g_u.dir = g_dir;
+  g_u.state = g_state;
+  g_u.model = g_model;
+  if ((rc = ffs__undo_open(&g_u, g_seed, err, sizeof err)) < 0) { die_msg("faultfs: %s", err); goto out; }
   if (trace_path && *trace_path) {
     g_trace_fd = high_fd(real_openat(AT_FDCWD, trace_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644));
     if (g_trace_fd < 0 || real_write(g_trace_fd, FFS_TRACE_MAGIC, 8) != 8) {

@@ -3,7 +3,8 @@
  *   write PATH     open PATH (create), 4 writes of 6 bytes, fsync, close; one line each
  *   reldir DIR F   chdir(DIR), then as write on the relative name F
  *   uring          io_uring_setup(1, ...) through syscall(2); prints its errno
- *   bench PATH N   N pwrites of 100 bytes at offset 0 of PATH; prints writes/s */
+ *   bench PATH N   N pwrites of 100 bytes at offset 0 of PATH; prints writes/s
+ *   read PATH      reads up to 63 bytes of PATH and prints them */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +31,14 @@ static int do_write(const char *p) {
 int main(int argc, char **argv) {
   setvbuf(stdout, NULL, _IONBF, 0);
   if (argc == 3 && !strcmp(argv[1], "write")) return do_write(argv[2]);
+  if (argc == 3 && !strcmp(argv[1], "read")) {
+    char buf[64] = {0};
+    int fd = open(argv[2], O_RDONLY);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    if (n < 0) { printf("read: %s\n", strerror(errno)); return 1; }
+    printf("read %zd: %s\n", n, buf);
+    return 0;
+  }
   if (argc == 4 && !strcmp(argv[1], "reldir")) {
     if (chdir(argv[2]) < 0) { printf("chdir: %s\n", strerror(errno)); return 1; }
     return do_write(argv[3]);

@@ -2,7 +2,8 @@
 # seccomp_test.sh FAULTFS STATIC_PROG DYNAMIC_PROG [GO_NAIVE] — `faultfs run --backend`
 # end to end: the seccomp supervisor counts and faults the calls of a static binary
 # (which the preload shim cannot see), resolves relative and symlinked paths, kills the
-# target's process tree, refuses io_uring, and refuses what it cannot do yet; auto
+# target's process tree, refuses io_uring, cuts the power (crash, crash-after, torn),
+# shortens writes and flips reads as the preload shim does on the dynamic build; auto
 # picks seccomp for static and Go binaries and preload for dynamic ones.
 set -eu
 ffs=$1 sprog=$2 dprog=$3 naive=${4:-}
@@ -61,9 +62,41 @@ run 0 --backend seccomp --plan none --dir "$base/d" --trace "$base/t2" -- "$spro
 grep -q "io_uring_setup: Function not implemented" "$base/out" || fail "io_uring: $(cat "$base/out")"
 "$ffs" trace "$base/t2" | grep -q "syscall . off=425 .*res=-38 \[WARNING\]" || fail "io_uring not traced: $("$ffs" trace "$base/t2")"
 
-echo "== refused: a plan the backend cannot carry out, an unknown backend"
-run 2 --backend seccomp --plan 'crash@write' --dir "$base/d" -- "$sprog" write "$base/d/f"
-grep -q "seccomp backend does not do 'crash' yet" "$base/err" || fail "crash: $(cat "$base/err")"
+echo "== power cuts, short writes, flipped reads: the same data dir as under preload"
+# both() PLAN MODEL MODE WANT_RC: the static build under seccomp and the dynamic build
+# under preload, each on a data dir holding 24 durable bytes in f; the data dirs after
+# the run (and rollback) and the program's output must be the same.
+both() {
+  for b in seccomp preload; do
+    rm -rf "$base/$b"; mkdir "$base/$b"
+    printf 'AAAAAAAAAAAAAAAAAAAAAAAA' > "$base/$b/f"
+    prog=$sprog; [ $b = preload ] && prog=$dprog
+    run "$4" --backend $b --plan "$1" --model "$2" --dir "$base/$b" -- "$prog" "$3" "$base/$b/f"
+    cp "$base/out" "$base/out.$b"; cp "$base/err" "$base/err.$b"
+  done
+  grep -q "fired: rule 0" "$base/err.seccomp" || fail "$1: did not fire under seccomp: $(cat "$base/err.seccomp")"
+  case $1 in crash*|torn*) grep -q "power cut: data dir rolled back" "$base/err.seccomp" || fail "$1: no rollback: $(cat "$base/err.seccomp")";; esac
+  diff -r "$base/seccomp" "$base/preload" > /dev/null || fail "$1 ($2): data dirs differ: $(ls -l "$base/seccomp" "$base/preload"; cat "$base/seccomp/f"; echo; cat "$base/preload/f")"
+  cmp -s "$base/out.seccomp" "$base/out.preload" || fail "$1: output differs: $(cat "$base/out.seccomp" "$base/out.preload")"
+}
+both 'crash@write#3' strict write 137
+[ "$(cat "$base/seccomp/f")" = AAAAAAAAAAAAAAAAAAAAAAAA ] || fail "crash: f is '$(cat "$base/seccomp/f")'"
+both 'crash@fsync' strict write 137
+[ "$(cat "$base/seccomp/f")" = AAAAAAAAAAAAAAAAAAAAAAAA ] || fail "crash@fsync: f is '$(cat "$base/seccomp/f")'"
+both 'crash-after@fsync' strict write 137
+[ "$(cat "$base/seccomp/f")" = "$(printf 'hello\nhello\nhello\nhello\n')" ] || fail "crash-after@fsync: f is '$(cat "$base/seccomp/f")'"
+both 'crash-after@write#2' strict write 137
+[ "$(cat "$base/seccomp/f")" = AAAAAAAAAAAAAAAAAAAAAAAA ] || fail "crash-after@write: f is '$(cat "$base/seccomp/f")'"
+both 'torn@write#2:3' strict write 137
+[ "$(cat "$base/seccomp/f")" = AAAAAAhelAAAAAAAAAAAAAAA ] || fail "torn: f is '$(cat "$base/seccomp/f")'"
+both 'kill-after@write#2' strict write 137
+[ "$(cat "$base/seccomp/f")" = "$(printf 'hello\nhello\n')" ] || fail "kill-after: f is '$(cat "$base/seccomp/f")'"
+both 'short@write#1:2' strict write 0
+[ "$(cat "$base/seccomp/f")" = "$(printf 'hehello\nhello\nhello\n')" ] || fail "short: f is '$(cat "$base/seccomp/f")'"
+both 'flip@read:0' strict read 0
+grep -q "^read 24: @AAAAAAAAAAAAAAAAAAAAAAA" "$base/out.seccomp" || fail "flip: $(cat "$base/out.seccomp")"
+
+echo "== refused: an unknown backend"
 run 2 --backend ptrace --plan none --dir "$base/d" -- "$sprog" write "$base/d/f"
 grep -q "unknown backend 'ptrace' (preload, seccomp, auto)" "$base/err" || fail "backend: $(cat "$base/err")"
 

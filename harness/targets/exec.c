@@ -40,8 +40,8 @@
  *   (7) backend=seccomp (or auto on a static or Go program): in the workload phase the
  *       program runs under a seccomp filter whose supervisor (a process forked here,
  *       faultfs's ffs_sc_parent_start) counts and faults its calls instead of the shim;
- *       FAULTFS_PLAN and LD_PRELOAD are removed from its environment. A plan the
- *       supervisor cannot carry out fails open with PC_ENOSHIM and the reason.
+ *       FAULTFS_PLAN and LD_PRELOAD are removed from its environment. A supervisor
+ *       that cannot start fails open with PC_ENOSHIM and the reason.
  */
 #define _GNU_SOURCE
 #include "targets.h"
