@@ -164,7 +164,7 @@ static uint64_t keys_for(uint64_t size) { return (size + BR_PER - 1) / BR_PER; }
 
 static void fill_opts(const br_target *bt, uint64_t size, char *out, size_t len) {
   uint64_t big = size * 2 + (64u << 20);
-  const char *prof = pc_bench_profile(bt->name);
+  const char *prof = pc_bench_profile(bt->t);
   char base[700] = "";
   if (!strcmp(bt->name, "sofadb"))
     snprintf(base, sizeof base, "deterministic=0,memtable_bytes=%" PRIu64, big);

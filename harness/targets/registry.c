@@ -9,6 +9,7 @@
  * forked afterwards inherit it.
  */
 #define _GNU_SOURCE
+#include "../harness_int.h"
 #include "targets.h"
 
 #include <dirent.h>
@@ -67,7 +68,8 @@ static const pc_target *load_plugin(const char *name) {
   char path[PATH_MAX + 128];
   const char *dir = plugin_dir();
   void *h;
-  const pc_target *(*entry)(void);
+  pc_target_plugin_fn entry;
+  const int *abi;
   const pc_target *t;
   for (size_t i = 0; i < nplugins; i++)
     if (!strcmp(plugins[i]->name, name)) return plugins[i];
@@ -78,8 +80,20 @@ static const pc_target *load_plugin(const char *name) {
     fprintf(stderr, "powercut: cannot load target plugin %s: %s\n", path, dlerror());
     return NULL;
   }
-  entry = (const pc_target *(*)(void))dlsym(h, "pc_target_plugin");
-  if (!entry || !(t = entry()) || strcmp(t->name, name)) {
+  /* the version first: a plugin of another ABI may lay pc_target out otherwise */
+  abi = (const int *)dlsym(h, PC_TARGET_PLUGIN_ABI);
+  if (!abi || *abi != PC_TARGET_ABI) {
+    if (abi)
+      fprintf(stderr, "powercut: target plugin %s was built for target ABI %d; this powercut has ABI %d: rebuild it\n",
+              path, *abi, PC_TARGET_ABI);
+    else
+      fprintf(stderr, "powercut: target plugin %s has no target ABI version (symbol %s: built before ABI 2); "
+                      "this powercut has ABI %d: rebuild it\n", path, PC_TARGET_PLUGIN_ABI, PC_TARGET_ABI);
+    dlclose(h);
+    return NULL;
+  }
+  *(void **)&entry = dlsym(h, PC_TARGET_PLUGIN_ENTRY);
+  if (!entry || !(t = entry()) || t->abi != PC_TARGET_ABI || strcmp(t->name, name)) {
     fprintf(stderr, "powercut: %s is not a plugin for target '%s'\n", path, name);
     dlclose(h);
     return NULL;
@@ -131,9 +145,9 @@ static void contract_str(unsigned c, char *buf, size_t len) {
     snprintf(buf, len, "none (declare one with the target's options)");
     return;
   }
-  snprintf(buf, len, "%s%s%s%s%s", c & ORC_DURABLE_ACK ? "durable_ack " : "",
-           c & ORC_PROCESS_SAFE ? "process_safe " : "", c & ORC_PREFIX ? "prefix " : "",
-           c & ORC_ATOMIC_BATCH ? "atomic_batch " : "", c & ORC_CLOSE_SYNCS ? "close_syncs" : "");
+  snprintf(buf, len, "%s%s%s%s%s", c & PC_CONTRACT_DURABLE_ACK ? "durable_ack " : "",
+           c & PC_CONTRACT_PROCESS_SAFE ? "process_safe " : "", c & PC_CONTRACT_PREFIX ? "prefix " : "",
+           c & PC_CONTRACT_ATOMIC_BATCH ? "atomic_batch " : "", c & PC_CONTRACT_CLOSE_SYNCS ? "close_syncs" : "");
 }
 
 void pc_target_list(FILE *f) {

@@ -275,7 +275,7 @@ int main(int argc, char **argv) {
       fail("batch = %d %s", rc, pc_strerror(rc));
     } else {
       for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
-        if (ops[i].del) model_del(ops[i].k, ops[i].klen);
+        if (ops[i].kind == PC_OP_DEL) model_del(ops[i].k, ops[i].klen);
         else model_put(ops[i].k, ops[i].klen, ops[i].v, ops[i].vlen);
     }
   }
