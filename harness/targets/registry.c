@@ -98,6 +98,13 @@ static const pc_target *load_plugin(const char *name) {
     dlclose(h);
     return NULL;
   }
+  if (!t->open || !t->put || !t->del || !t->batch || !t->get || !t->scan || !t->sync || !t->flush ||
+      !t->close || !t->errmsg) {
+    fprintf(stderr, "powercut: target plugin %s lacks a required operation (open, put, del, batch, get, scan, "
+                    "sync, flush, close and errmsg are required: docs/targets.md)\n", path);
+    dlclose(h);
+    return NULL;
+  }
   plugins[nplugins++] = t;
   return t;
 }
@@ -157,7 +164,8 @@ void pc_target_list(FILE *f) {
     char c[128];
     const pc_target *t = all[i];
     contract_str(t->contract_for ? t->contract_for("") : t->contract, c, sizeof c);
-    fprintf(f, "%-16s %s\n  options:  %s\n  contract: %s\n", t->name, t->about, t->options_help, c);
+    fprintf(f, "%-16s %s\n  options:  %s\n  contract: %s\n", t->name, t->about ? t->about : "",
+            t->options_help ? t->options_help : "(none)", c);
   }
   fprintf(f, "(peer plugins are loaded from %s)\n", plugin_dir() ? plugin_dir() : "?");
 }
