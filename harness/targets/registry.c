@@ -20,6 +20,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* the public contract bits are the oracle's */
+_Static_assert(PC_CONTRACT_DURABLE_ACK == ORC_DURABLE_ACK && PC_CONTRACT_PROCESS_SAFE == ORC_PROCESS_SAFE &&
+                   PC_CONTRACT_PREFIX == ORC_PREFIX && PC_CONTRACT_ATOMIC_BATCH == ORC_ATOMIC_BATCH &&
+                   PC_CONTRACT_CLOSE_SYNCS == ORC_CLOSE_SYNCS,
+               "PC_CONTRACT_* and ORC_* differ");
+
 static const pc_target *const builtin[] = {
   &pc_target_sofadb,
   NULL,
