@@ -1111,7 +1111,7 @@ static int parse_targets(const char *spec, bench_target *ts, int *nt) {
     /* each adapter says whether its handle may be shared (pc_target.thread_safe:
      * LevelDB, RocksDB, sofadb); the others get a mutex in the bench */
     t->concurrent = t->t->thread_safe;
-    t->no_replay = pc_bench_no_replay(t->name);
+    t->no_replay = pc_bench_no_replay(t->t);
   }
   for (int i = 0; i < *nt; i++) {
     char msg[512];

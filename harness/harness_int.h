@@ -210,5 +210,5 @@ int pc_opt_u64_pub(const char *val, uint64_t *out);
 /* bench (benchdb.c, bench.c): the non-sync options of a target's bench
  * profile (NULL: none), and why its open replays no log (NULL: it does) */
 const char *pc_bench_profile(const pc_target *t);
-const char *pc_bench_no_replay(const char *target);
+const char *pc_bench_no_replay(const pc_target *t);
 #endif

@@ -301,4 +301,5 @@ const pc_target pc_target_lmdb = {
   .errmsg = t_errmsg,
   .iter = &lm_iter_ops,
   .thread_note = "the adapter's handle is not thread-safe (opened with MDB_NOLOCK)",
+  .bench_no_replay = "LMDB has no log: open maps the data file",
 };

@@ -384,5 +384,6 @@ const pc_target pc_target_sqlite = {
   .errmsg = t_errmsg,
   .iter = &sql_iter_ops,
   .thread_note = "the adapter's handle is not thread-safe (shared prepared statements)",
+  .bench_no_replay = "SQLite's open replays nothing (the WAL is read at the first transaction)",
   .bench_profile = "journal_mode=wal,synchronous=normal,cache_size=" PC_BENCH_PEER_CACHE,
 };

@@ -141,6 +141,9 @@ typedef struct pc_target {
    * baseline column. */
   const char *bench_profile;
   int bench_baseline;
+  /* powercut bench-recovery: why open replays no log (its time is labelled
+   * "open"), NULL when it does */
+  const char *bench_no_replay;
 } pc_target;
 
 /* A plugin exports `const int pc_target_plugin_abi = PC_TARGET_ABI;`, which the
