@@ -50,17 +50,17 @@ extern "C" {
 #define FFS_GLOB_MAX 256
 
 /* ---- errors: negative codes, one table ---------------------------------------------- */
-#define FFS_ERRNO_MAP(X)                                                   \
-  X(FFS_OK, 0, "ok")                                                       \
-  X(FFS_EINVAL, -1, "invalid argument")                                    \
-  X(FFS_EPLAN, -2, "malformed fault plan")                                 \
-  X(FFS_EIO, -3, "I/O error")                                              \
-  X(FFS_ENOMEM, -4, "out of memory")                                       \
-  X(FFS_ENOTFIRED, -5, "no rule fired")                                    \
-  X(FFS_ECORRUPT, -6, "corrupt state or trace file")                      \
-  X(FFS_ENOSHIM, -7, "shim not loaded")                                    \
-  X(FFS_ENODIR, -8, "data dir or state dir missing")                       \
-  X(FFS_ETOOBIG, -9, "buffer too small")
+#define FFS_ERRNO_MAP(X)                                \
+  X(FFS_OK, 0, "ok")                                    \
+  X(FFS_EINVAL, -2001, "invalid argument")              \
+  X(FFS_EPLAN, -2002, "malformed fault plan")           \
+  X(FFS_EIO, -2003, "I/O error")                        \
+  X(FFS_ENOMEM, -2004, "out of memory")                 \
+  X(FFS_ENOTFIRED, -2005, "no rule fired")              \
+  X(FFS_ECORRUPT, -2006, "corrupt state or trace file") \
+  X(FFS_ENOSHIM, -2007, "shim not loaded")              \
+  X(FFS_ENODIR, -2008, "data dir or state dir missing") \
+  X(FFS_ETOOBIG, -2009, "buffer too small")
 
 enum {
 #define FFS_X_ENUM(name, val, msg) name = (val),

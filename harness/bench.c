@@ -45,12 +45,7 @@
 #define BR_PER (BR_KLEN + BR_VLEN + 16) /* bytes of the fill counted per put */
 #define TMPFS_MAGIC_ 0x01021994
 
-const char *pc_bench_no_replay(const char *target) {
-  if (!strcmp(target, "lmdb")) return "LMDB has no log: open maps the data file";
-  if (!strcmp(target, "sqlite"))
-    return "SQLite's open replays nothing (the WAL is read at the first transaction)";
-  return NULL;
-}
+const char *pc_bench_no_replay(const pc_target *t) { return t->bench_no_replay; }
 
 /* targets whose log and tables we can tell apart by file name (NNNNNN.log;
  * NNNNNN.sst / .ldb) */
@@ -164,7 +159,7 @@ static uint64_t keys_for(uint64_t size) { return (size + BR_PER - 1) / BR_PER; }
 
 static void fill_opts(const br_target *bt, uint64_t size, char *out, size_t len) {
   uint64_t big = size * 2 + (64u << 20);
-  const char *prof = pc_bench_profile(bt->name);
+  const char *prof = pc_bench_profile(bt->t);
   char base[700] = "";
   if (!strcmp(bt->name, "sofadb"))
     snprintf(base, sizeof base, "deterministic=0,memtable_bytes=%" PRIu64, big);
@@ -606,7 +601,7 @@ int pc_cmd_bench_recovery(int argc, char **argv) {
       fprintf(stderr, "powercut bench-recovery: %s: %s\n", bt->name, msg);
       return 2;
     }
-    bt->no_replay = pc_bench_no_replay(bt->name);
+    bt->no_replay = pc_bench_no_replay(bt->t);
   }
   {
     char list[512], *save = NULL, *tok;

@@ -218,15 +218,7 @@ static void opts_join(char *out, size_t len, const char *a, const char *b) {
  * adapters' crash-testing defaults (RocksDB: one background job, no
  * automatic compactions; LevelDB: no bloom filter). The user's options come
  * last and win. Printed with the results. */
-#define PEER_CACHE "64M" /* block/page cache of the peers that have one */
-const char *pc_bench_profile(const char *target) {
-  if (!strcmp(target, "leveldb")) return "bloom_bits=10,block_cache=" PEER_CACHE;
-  if (!strcmp(target, "rocksdb"))
-    return "max_background_jobs=2,auto_compactions=1,bloom_bits=10,block_cache=" PEER_CACHE
-           ",dynamic_level_bytes=1,bytes_per_sync=1M";
-  if (!strcmp(target, "sqlite")) return "journal_mode=wal,synchronous=normal,cache_size=" PEER_CACHE;
-  return NULL;
-}
+const char *pc_bench_profile(const pc_target *t) { return t->bench_profile; }
 
 static void bench_opts(const bench_cfg *c, const bench_target *bt, int row, char *out, size_t len) {
   char base[512] = "";
@@ -237,7 +229,7 @@ static void bench_opts(const bench_cfg *c, const bench_target *bt, int row, char
     snprintf(base, sizeof base, "mapsize=%" PRIu64 "%s", map, sync ? "" : ",nosync=1");
   } else if (!strcmp(bt->name, "sqlite")) {
     snprintf(base, sizeof base, "journal_mode=wal,synchronous=%s%s", sync ? "full" : "normal",
-             tuned ? ",cache_size=" PEER_CACHE : "");
+             tuned ? ",cache_size=" PC_BENCH_PEER_CACHE : "");
   } else if (!strcmp(bt->name, "sofadb")) {
     /* the engine's own default mode (background flush and compaction, group
      * commit), not the adapter's deterministic crash-testing mode; for
@@ -247,7 +239,7 @@ static void bench_opts(const bench_cfg *c, const bench_target *bt, int row, char
     else
       snprintf(base, sizeof base, "deterministic=0");
   } else if (!strcmp(bt->name, "leveldb") || !strcmp(bt->name, "rocksdb")) {
-    size_t l = tuned ? (size_t)snprintf(base, sizeof base, "%s", pc_bench_profile(bt->name)) : 0;
+    size_t l = tuned ? (size_t)snprintf(base, sizeof base, "%s", pc_bench_profile(bt->t)) : 0;
     /* recovery: keep the whole fill in the log (no memtable flush before the crash) */
     if (row == B_RECOVERY)
       snprintf(base + l, sizeof base - l, "%swrite_buffer_size=%" PRIu64, l ? "," : "", big);
@@ -960,9 +952,7 @@ static const char *cell_na(const bench_target *ts, int nt, int row, int col) {
   if (row == B_RECOVERY) return ts[col].no_replay;
   if (row == B_SEEKRANDOM && !ts[col].t->iter) return "the adapter has no iterator";
   if (row == B_READWRITE && !ts[col].concurrent)
-    return !strcmp(ts[col].name, "sqlite") ? "the adapter's handle is not thread-safe (shared prepared statements)"
-           : !strcmp(ts[col].name, "lmdb") ? "the adapter's handle is not thread-safe (opened with MDB_NOLOCK)"
-                                            : "the adapter's handle is not documented thread-safe";
+    return ts[col].t->thread_note ? ts[col].t->thread_note : "the adapter's handle is not documented thread-safe";
   return NULL;
 }
 
@@ -1118,16 +1108,10 @@ static int parse_targets(const char *spec, bench_target *ts, int *nt) {
               "only: see `powercut targets`)\n", t->name);
       return PC_EINVAL;
     }
-    /* LevelDB and RocksDB document a DB handle as safe to share between
-     * threads. sofadb takes its db->mu in every call (engine/src/db.c), so
-     * concurrent calls are safe and the engine decides how writers queue (it
-     * is single-writer today, mutex held across the WAL fdatasync): calling
-     * it concurrently lets a future group commit show. The SQLite adapter
-     * shares prepared statements and LMDB is opened with MDB_NOLOCK: those
-     * two get a mutex in the bench. */
-    t->concurrent = !strcmp(t->name, "leveldb") || !strcmp(t->name, "rocksdb") ||
-                    !strcmp(t->name, "sofadb");
-    t->no_replay = pc_bench_no_replay(t->name);
+    /* each adapter says whether its handle may be shared (pc_target.thread_safe:
+     * LevelDB, RocksDB, sofadb); the others get a mutex in the bench */
+    t->concurrent = t->t->thread_safe;
+    t->no_replay = pc_bench_no_replay(t->t);
   }
   for (int i = 0; i < *nt; i++) {
     char msg[512];
@@ -1301,7 +1285,7 @@ int pc_cmd_bench(int argc, char **argv) {
     }
   } else
     for (int i = 0; i < nt; i++)
-      if (!strcmp(ts[i].name, "leveldb")) base = i;
+      if (ts[i].t->bench_baseline) base = i;
 
   for (int i = 0; i < nt; i++) ts[i].shim = shim_all || i == base || !strcmp(ts[i].name, "sofadb");
   if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) < 0) return 2;

@@ -21,7 +21,7 @@ static int do_batch(const pc_target *t, void *h, const wl_op *op) {
   int rc;
   if (op->nsub > 64 && !(ops = calloc(op->nsub, sizeof *ops))) return PC_ENOMEM;
   for (uint32_t i = 0; i < op->nsub; i++) {
-    ops[i].del = op->sub[i].kind == WL_DEL;
+    ops[i].kind = op->sub[i].kind == WL_DEL ? PC_OP_DEL : PC_OP_PUT;
     ops[i].k = op->sub[i].key;
     ops[i].klen = op->sub[i].klen;
     ops[i].v = op->sub[i].val;
@@ -40,7 +40,7 @@ int pc_drive(const pc_target *t, const char *dir, const char *topts, const wl_pa
   wl_ref *ref = NULL;
   void *h = NULL;
   wl_op op;
-  int rc, r;
+  int rc, r = 0;
   uint64_t n = 0;
 
   if ((rc = wl_gen_create(wp, seed, &g)) || (rc = wl_ref_create(&ref))) {
@@ -58,6 +58,9 @@ int pc_drive(const pc_target *t, const char *dir, const char *topts, const wl_pa
     switch (op.kind) {
     case WL_PUT: rc = t->put(h, op.key, op.klen, op.val, op.vlen, op.sync); break;
     case WL_DEL: rc = t->del(h, op.key, op.klen, op.sync); break;
+    case WL_DELRANGE: /* generated only when the target has delrange (runner.c) */
+      rc = t->delrange ? t->delrange(h, op.key, op.klen, op.end, op.elen, op.sync) : PC_ENOTSUP;
+      break;
     case WL_BATCH: rc = do_batch(t, h, &op); break;
     case WL_SYNC: rc = t->sync(h); break;
     case WL_FLUSH: rc = t->flush(h); break;
@@ -102,7 +105,7 @@ int pc_drive(const pc_target *t, const char *dir, const char *topts, const wl_pa
       break;
     }
     default:
-      rc = PC_EINVAL; /* WL_DELRANGE: not generated unless the target has the capability */
+      rc = PC_EINVAL;
       break;
     }
     if (rc == PC_EGONE) { /* the target's process died (a kill fired in it): op stays in flight */
@@ -123,6 +126,11 @@ int pc_drive(const pc_target *t, const char *dir, const char *topts, const wl_pa
       rc = PC_ETARGET;
       goto fail;
     }
+  }
+  if (r < 0) { /* the generator failed: the workload did not run to its end */
+    snprintf(msg, len, "workload generator failed after op %llu: %s", (unsigned long long)n, wl_strerror(r));
+    rc = r;
+    goto fail;
   }
   rc = 0;
 fail:

@@ -9,26 +9,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define PC_ERRNO_MAP(X)                                   \
-  X(OK, 0, "ok")                                          \
-  X(EINVAL, -1, "invalid argument")                       \
-  X(EIO, -2, "I/O error")                                 \
-  X(ENOMEM, -3, "out of memory")                          \
-  X(ETARGET, -4, "target error")                          \
-  X(ESETUP, -5, "setup error")                            \
-  X(ETIMEOUT, -6, "timed out")                            \
-  X(EGONE, -7, "target process is gone")                \
-  X(ENOSHIM, -8, "the faultfs shim is not loaded in the target program") \
-  X(EINTR, -9, "interrupted by a signal")                 \
-  X(ENOTFIRED, -10, "its fault does not fire: the verdict comes from the end-of-run power cut") \
-  X(ENOFAIL, -11, "no re-run of it failed")
+/* The target interface, PC_E* codes and pc_strerror: the public header. */
+#include "powercut/target.h"
 
-enum {
-#define PC_X_(n, v, m) PC_##n = (v),
-  PC_ERRNO_MAP(PC_X_)
-#undef PC_X_
-};
-const char *pc_strerror(int err);
+/* The name of an error table (pc_err_table_of): "sofadb", "faultfs", ... */
+const char *pc_err_table_name(pc_err_table t);
 
 /* ---- case ids (caseid.c) ---- */
 typedef struct pc_case {
@@ -55,55 +40,6 @@ int pc_shell_quote(const char *s, char *buf, size_t len);
 void pc_target_spec_split(const char *spec, char *name, size_t nlen, char *opts, size_t olen);
 
 /* ---- targets (targets/) ---- */
-typedef struct pc_kv_op {   /* one write of a batch */
-  int del;                  /* 1 = delete, 0 = put */
-  const void *k;
-  size_t klen;
-  const void *v;
-  size_t vlen;
-} pc_kv_op;
-
-typedef int (*pc_scan_fn)(void *arg, const void *k, size_t klen, const void *v, size_t vlen);
-
-/* An iterator over a target (optional: pc_target.iter may be NULL). Create
- * it on an open handle, destroy it before close. seek and next return 1 when
- * positioned on an entry, 0 past the end, a negative code on error; entry's
- * pointers are valid until the next seek, next or destroy. */
-typedef struct pc_iter_ops {
-  int (*create)(void *h, void **it);
-  int (*seek)(void *it, const void *k, size_t klen);  /* to the first key >= k */
-  int (*next)(void *it);
-  void (*entry)(void *it, const void **k, size_t *klen, const void **v, size_t *vlen);
-  void (*destroy)(void *it);
-} pc_iter_ops;
-
-/* An engine behind a small adapter. All calls return 0 or a negative code;
- * get returns 1 when found, 0 when absent. msg gets context on failure. */
-typedef struct pc_target {
-  const char *name;
-  const char *about;
-  const char *options_help;  /* the options it takes, one line */
-  unsigned contract;         /* ORC_* flags (oracle.h), may depend on options: see contract_for */
-  unsigned (*contract_for)(const char *opts);
-  int (*check_opts)(const char *opts, const char *workload_opts, char *msg, size_t len);
-  int (*open)(const char *dir, const char *opts, const char *workload_opts, void **h,
-              char *msg, size_t len);
-  int (*put)(void *h, const void *k, size_t klen, const void *v, size_t vlen, int sync);
-  int (*del)(void *h, const void *k, size_t klen, int sync);
-  int (*batch)(void *h, const pc_kv_op *ops, size_t n, int sync);
-  int (*get)(void *h, const void *k, size_t klen, void **v, size_t *vlen);
-  int (*scan)(void *h, pc_scan_fn fn, void *arg);
-  int (*sync)(void *h);
-  int (*flush)(void *h);
-  int (*close)(void *h);   /* frees h whatever it returns */
-  const char *(*errmsg)(void *h);
-  /* 1: the engine runs in a separate program (exec:, ...). The harness then
-   * leaves the driver's own shim idle and exports the FAULTFS_* variables so
-   * the program's shim (inherited LD_PRELOAD) runs the plan. An op that finds
-   * the program gone returns PC_EGONE: the driver stops, leaving it in flight. */
-  int external;
-  const pc_iter_ops *iter;  /* NULL: no iterator (bench has no seekrandom row for it) */
-} pc_target;
 
 const pc_target *pc_target_find(const char *name);
 /* Every available target (loads every peer plugin); returns how many. */
@@ -276,6 +212,6 @@ int pc_case_record(pc_worker *wk, const pc_case *c, const pc_campaign_opts *o, p
 int pc_opt_u64_pub(const char *val, uint64_t *out);
 /* bench (benchdb.c, bench.c): the non-sync options of a target's bench
  * profile (NULL: none), and why its open replays no log (NULL: it does) */
-const char *pc_bench_profile(const char *target);
-const char *pc_bench_no_replay(const char *target);
+const char *pc_bench_profile(const pc_target *t);
+const char *pc_bench_no_replay(const pc_target *t);
 #endif

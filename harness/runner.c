@@ -347,8 +347,8 @@ static int interrupted_recovery(pc_worker *w, const pc_case *c, const pc_target 
   char err[1024];
   int status = 0, rc, crash;
   pid_t pid;
-  if (pc_rm_rf(w->rstate) || pc_mkdir_p(w->rstate)) {
-    snprintf(err, sizeof err, "cannot prepare %s: %s", w->rstate, strerror(errno));
+  if ((rc = pc_rm_rf(w->rstate)) || (rc = pc_mkdir_p(w->rstate))) {
+    snprintf(err, sizeof err, "cannot prepare %s: %s", w->rstate, pc_strerror(rc));
     set_error(r, err);
     return -1;
   }
@@ -466,7 +466,8 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
   }
   t = pc_target_find(c->target);
   wl_spec_parse(c->workload, &wp, err, sizeof err);
-  wp.caps = 0;
+  /* a target with delete-range gets delrange ops (the share goes to other ops otherwise) */
+  wp.caps = t->delrange ? WL_CAP_DELRANGE : 0;
   if (!w->configure) {
     set_error(r, "the faultfs shim is not loaded in this process (LD_PRELOAD=libfaultfs.so)");
     goto out;
@@ -476,9 +477,12 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
       set_error(r, err);
       goto out;
     }
-  } else if (pc_realfs_prepare_case(w, c, err, sizeof err) || pc_rm_rf(w->data) || pc_rm_rf(w->state) ||
-             pc_mkdir_p(w->data) || pc_mkdir_p(w->state)) {
-    snprintf(err, sizeof err, "cannot prepare %s: %s", w->root, strerror(errno));
+  } else if (pc_realfs_prepare_case(w, c, err, sizeof err)) {
+    set_error(r, err);
+    goto out;
+  } else if ((rc = pc_rm_rf(w->data)) || (rc = pc_rm_rf(w->state)) || (rc = pc_mkdir_p(w->data)) ||
+             (rc = pc_mkdir_p(w->state))) {
+    snprintf(err, sizeof err, "cannot prepare %s: %s", w->root, pc_strerror(rc));
     set_error(r, err);
     goto out;
   }

@@ -5,6 +5,7 @@
  * signals that interrupt a run.
  */
 #include "harness_int.h"
+#include "sofadb.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,13 +21,44 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Names any code of the project: each module's table has its own range
+ * (docs/design.md "Error codes"), and codes above -1000 are negated errno
+ * values. An unknown code in a known range says which table it claims. */
 const char *pc_strerror(int err) {
-  switch (err) {
+  static _Thread_local char buf[64];
+  if (err == 0) return "ok";
+  switch (pc_err_table_of(err)) {
+  case PC_TABLE_ERRNO: return strerror(-err);
+  case PC_TABLE_SOFADB: return sdb_strerror(err);
+  case PC_TABLE_FAULTFS: return ffs_strerror(err);
+  case PC_TABLE_WORKLOADS: return wl_strerror(err);
+  case PC_TABLE_ORACLE: return orc_strerror(err);
+  case PC_TABLE_REPORTS: return rpt_strerror(err);
+  case PC_TABLE_HARNESS:
+    switch (err) {
 #define PC_X_(n, v, m) case v: return m;
-    PC_ERRNO_MAP(PC_X_)
+      PC_ERRNO_MAP(PC_X_)
 #undef PC_X_
+    }
+    break;
+  case PC_TABLE_NONE: break;
   }
-  return "unknown error";
+  snprintf(buf, sizeof buf, "unknown error %d (%s)", err, pc_err_table_name(pc_err_table_of(err)));
+  return buf;
+}
+
+const char *pc_err_table_name(pc_err_table t) {
+  switch (t) {
+  case PC_TABLE_ERRNO: return "errno";
+  case PC_TABLE_SOFADB: return "sofadb";
+  case PC_TABLE_FAULTFS: return "faultfs";
+  case PC_TABLE_WORKLOADS: return "workloads";
+  case PC_TABLE_ORACLE: return "oracle";
+  case PC_TABLE_REPORTS: return "reports";
+  case PC_TABLE_HARNESS: return "powercut";
+  case PC_TABLE_NONE: break;
+  }
+  return "no table";
 }
 
 int64_t pc_now_us(void) {

@@ -27,9 +27,9 @@
 extern "C" {
 #endif
 
-#define ORC_ERRNO_MAP(X)                   \
-    X(EINVAL, -1, "invalid argument")      \
-    X(ENOMEM, -2, "out of memory")
+#define ORC_ERRNO_MAP(X)                 \
+    X(EINVAL, -4001, "invalid argument") \
+    X(ENOMEM, -4002, "out of memory")
 
 enum {
 #define ORC_ENUM_(name, code, msg) ORC_##name = code,

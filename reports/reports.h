@@ -23,14 +23,14 @@
 extern "C" {
 #endif
 
-#define RPT_ERRNO_MAP(X)                                              \
-  X(OK, 0, "ok")                                                      \
-  X(IO, -1, "I/O error")                                              \
-  X(NOENT, -2, "no such file or directory")                           \
-  X(MALFORMED, -3, "malformed results line or meta.json")             \
-  X(DUPLICATE, -4, "duplicate case id")                               \
-  X(INVAL, -5, "invalid argument")                                    \
-  X(NOMEM, -6, "out of memory")
+#define RPT_ERRNO_MAP(X)                                     \
+  X(OK, 0, "ok")                                             \
+  X(IO, -5001, "I/O error")                                  \
+  X(NOENT, -5002, "no such file or directory")               \
+  X(MALFORMED, -5003, "malformed results line or meta.json") \
+  X(DUPLICATE, -5004, "duplicate case id")                   \
+  X(INVAL, -5005, "invalid argument")                        \
+  X(NOMEM, -5006, "out of memory")
 
 typedef enum {
 #define RPT_X_(name, val, msg) RPT_E##name = (val),

@@ -25,10 +25,24 @@
 #define FILE_MAGIC "pcoplog\n"
 #define FILE_HDR 16
 #define REC_HDR 16
-#define OPLOG_VERSION 1
+/* 2: OUTCOME records say which error table their code comes from (bytes 10..11);
+ * version 1 logs are still read (their codes' table is unknown). */
+#define OPLOG_VERSION 2
+#define OPLOG_VERSION_MIN 1
 #define REC_MAX (1u << 30)
 
 enum { REC_META = 1, REC_ISSUED = 2, REC_OUTCOME = 3 };
+
+wl_code_table wl_code_table_of(int code) {
+    if (code >= 0 || code <= -7000) return WL_CODE_OUT_OF_RANGE;
+    return (wl_code_table)(-code / 1000 + 1);
+}
+
+const char *wl_code_table_name(wl_code_table t) {
+    static const char *const names[] = {"table unknown", "errno", "sofadb", "faultfs", "workloads",
+                                        "oracle", "reports", "powercut", "no table"};
+    return (unsigned)t < sizeof(names) / sizeof(*names) ? names[t] : "?";
+}
 
 /* ---- writer ----------------------------------------------------------------------------- */
 struct wl_oplog_writer {
@@ -168,7 +182,8 @@ int wl_oplog_append_outcome(wl_oplog_writer *w, uint64_t idx, wl_outcome status,
     if ((rc = reserve(w, REC_HDR + 16))) return rc;
     uint8_t *p = w->buf + REC_HDR;
     wl__put64(p, idx);
-    p[8] = (uint8_t)status; p[9] = (uint8_t)get; p[10] = p[11] = 0;
+    p[8] = (uint8_t)status; p[9] = (uint8_t)get;
+    wl__put16(p + 10, status == WL_OUT_FAILED ? (uint16_t)wl_code_table_of(code) : 0);
     wl__put32(p + 12, (uint32_t)code);
     return emit(w, REC_OUTCOME, 16);
 }
@@ -243,6 +258,7 @@ int wl_log_append(wl_log *log, const wl_op *op, wl_outcome outcome, int code) {
     lo->op.idx = log->n;
     lo->outcome = outcome;
     lo->code = code;
+    lo->code_table = outcome == WL_OUT_FAILED ? wl_code_table_of(code) : WL_CODE_UNKNOWN;
     p = blob;
     if (op->kind == WL_BATCH) {
         wl_sub *subs = (wl_sub *)blob;
@@ -340,9 +356,11 @@ static int parse(uint8_t *buf, int own, size_t len, wl_log **out, char *err, siz
         goto fail;
     }
     log->version = wl__get32(b + 8);
-    if (log->version != OPLOG_VERSION) {
+    if (log->version < OPLOG_VERSION_MIN || log->version > OPLOG_VERSION) {
         rc = WL_EVERSION;
-        if (err) snprintf(err, errlen, "op log: version %u, this reader knows %u", log->version, OPLOG_VERSION);
+        if (err)
+            snprintf(err, errlen, "op log: version %u, this reader knows %u..%u", log->version, OPLOG_VERSION_MIN,
+                     OPLOG_VERSION);
         goto fail;
     }
     if ((rc = scan(b, len, &end, &nops, &nsubs, err, errlen))) goto fail;
@@ -380,6 +398,11 @@ static int parse(uint8_t *buf, int own, size_t len, wl_log **out, char *err, siz
             log->ops[idx].outcome = (wl_outcome)p[8];
             log->ops[idx].get = (wl_get_result)p[9];
             log->ops[idx].code = (int)wl__get32(p + 12);
+            if (log->version >= 2) {
+                uint16_t tb = wl__get16(p + 10);
+                if (p[8] == WL_OUT_FAILED ? tb == WL_CODE_UNKNOWN || tb > WL_CODE_OUT_OF_RANGE : tb != 0) goto bad;
+                log->ops[idx].code_table = (wl_code_table)tb;
+            }
         } else { /* ISSUED */
             uint64_t idx = wl__get64(p);
             if (idx != log->n) goto bad;
@@ -510,7 +533,7 @@ int wl_log_print(const wl_log *log, void *fp) {
         default: break;
         }
         fprintf(f, " %s", outcome_name(lo->outcome));
-        if (lo->outcome == WL_OUT_FAILED) fprintf(f, "(%d)", lo->code);
+        if (lo->outcome == WL_OUT_FAILED) fprintf(f, "(%d %s)", lo->code, wl_code_table_name(lo->code_table));
         if (op->kind == WL_GET && lo->outcome == WL_OUT_ACKED)
             fprintf(f, " %s", lo->get == WL_GET_MISMATCH ? "mismatch" : lo->get == WL_GET_MATCH ? "match" : "");
         fputc('\n', f);

@@ -45,6 +45,13 @@ static inline int wl__chance(wl__rng *r, uint32_t ppm) {
     return wl__below(r, WL_PPM) < ppm;
 }
 
+static inline void wl__put16(uint8_t *p, uint16_t v) {
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+static inline uint16_t wl__get16(const uint8_t *p) {
+    return (uint16_t)(p[0] | (uint16_t)p[1] << 8);
+}
 static inline void wl__put32(uint8_t *p, uint32_t v) {
     for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
 }

@@ -27,20 +27,20 @@
 extern "C" {
 #endif
 
-#define SDB_ERRNO_MAP(X)                                                   \
-  X(OK, 0, "ok")                                                           \
-  X(NOTFOUND, -1, "not found")                                             \
-  X(CORRUPT, -2, "corruption")                                             \
-  X(IO, -3, "I/O error")                                                   \
-  X(INVAL, -4, "invalid argument")                                         \
-  X(NOMEM, -5, "out of memory")                                            \
-  X(EXISTS, -6, "database already exists")                                 \
-  X(NOENT, -7, "database does not exist")                                  \
-  X(FAILED, -8, "database is in a failed state after an I/O error; reopen")\
-  X(BUSY, -9, "database is locked by another process")                     \
-  X(CONFLICT, -10, "transaction conflict")                                 \
-  X(NOSPC, -11, "no space left on device")                                \
-  X(READONLY, -12, "database is open read-only")
+#define SDB_ERRNO_MAP(X)                                                       \
+  X(OK, 0, "ok")                                                               \
+  X(NOTFOUND, -1001, "not found")                                              \
+  X(CORRUPT, -1002, "corruption")                                              \
+  X(IO, -1003, "I/O error")                                                    \
+  X(INVAL, -1004, "invalid argument")                                          \
+  X(NOMEM, -1005, "out of memory")                                             \
+  X(EXISTS, -1006, "database already exists")                                  \
+  X(NOENT, -1007, "database does not exist")                                   \
+  X(FAILED, -1008, "database is in a failed state after an I/O error; reopen") \
+  X(BUSY, -1009, "database is locked by another process")                      \
+  X(CONFLICT, -1010, "transaction conflict")                                   \
+  X(NOSPC, -1011, "no space left on device")                                   \
+  X(READONLY, -1012, "database is open read-only")
 
 typedef enum {
 #define SDB_X_(name, val, msg) SDB_E##name = (val),

@@ -83,7 +83,7 @@ void ckv_mem_free(ckv_mem *m) {
 
 int ckv_mem_apply(ckv_mem *m, const pc_kv_op *ops, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    if (ops[i].del) ckv_mem_del(m, ops[i].k, ops[i].klen);
+    if (ops[i].kind == PC_OP_DEL) ckv_mem_del(m, ops[i].k, ops[i].klen);
     else {
       int rc = ckv_mem_put(m, ops[i].k, ops[i].klen, ops[i].v, ops[i].vlen);
       if (rc) return rc;
@@ -115,15 +115,15 @@ static int encode_at(const pc_kv_op *ops, size_t n, uint64_t seq, size_t pre, ui
                      size_t *outlen) {
   size_t len = 12;
   uint8_t *b, *p;
-  for (size_t i = 0; i < n; i++) len += 9 + ops[i].klen + (ops[i].del ? 0 : ops[i].vlen);
+  for (size_t i = 0; i < n; i++) len += 9 + ops[i].klen + ((ops[i].kind == PC_OP_DEL) ? 0 : ops[i].vlen);
   if (len > CKV_MAX_BODY) return PC_EINVAL;
   if (!(b = malloc(pre + len))) return PC_ENOMEM;
   p = b + pre;
   put64(p, seq), p += 8;
   put32(p, (uint32_t)n), p += 4;
   for (size_t i = 0; i < n; i++) {
-    size_t vl = ops[i].del ? 0 : ops[i].vlen;
-    *p++ = (uint8_t)(ops[i].del ? 1 : 0);
+    size_t vl = (ops[i].kind == PC_OP_DEL) ? 0 : ops[i].vlen;
+    *p++ = (uint8_t)((ops[i].kind == PC_OP_DEL) ? 1 : 0);
     put32(p, (uint32_t)ops[i].klen), p += 4;
     put32(p, (uint32_t)vl), p += 4;
     if (ops[i].klen) memcpy(p, ops[i].k, ops[i].klen), p += ops[i].klen;
@@ -170,7 +170,7 @@ int ckv_decode_apply(ckv_mem *m, const uint8_t *body, size_t len, uint64_t after
   for (uint32_t i = 0; i < n; i++) {
     uint32_t kl, vl;
     if ((size_t)(end - p) < 9) goto fail;
-    ops[i].del = p[0] != 0;
+    ops[i].kind = p[0] ? PC_OP_DEL : PC_OP_PUT;
     kl = get32(p + 1), vl = get32(p + 5), p += 9;
     if ((size_t)(end - p) < kl || (size_t)(end - p) - kl < vl) goto fail;
     ops[i].k = p, ops[i].klen = kl, p += kl;

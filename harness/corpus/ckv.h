@@ -115,11 +115,16 @@ int ckv_t_check_opts(const char *opts, const char *wopts, char *msg, size_t len)
 int ckv_new(const char *dir, int bug, const ckv_hooks *hooks, ckv **out, char *msg, size_t len);
 void ckv_free(ckv *c);
 
-#define CKV_CONTRACT (ORC_DURABLE_ACK | ORC_PROCESS_SAFE | ORC_PREFIX | ORC_ATOMIC_BATCH)
+#define CKV_CONTRACT (PC_CONTRACT_DURABLE_ACK | PC_CONTRACT_PROCESS_SAFE | PC_CONTRACT_PREFIX | PC_CONTRACT_ATOMIC_BATCH)
+
+#define CKV_TARGET_COMMON(checkfn)                                                          \
+  .abi = PC_TARGET_ABI, .contract = CKV_CONTRACT, .check_opts = checkfn, .put = ckv_t_put,  \
+  .del = ckv_t_del, .batch = ckv_t_batch, .get = ckv_t_get, .scan = ckv_t_scan,             \
+  .sync = ckv_t_sync, .flush = ckv_t_flush, .close = ckv_t_close, .errmsg = ckv_t_errmsg
 
 /* Defines the pair `NAME` (OPENFN(dir, opts, bugval, ...)) and `NAME-fixed` (OPENFN(dir, opts,
  * 0, ...)); CHECKFN validates the options, OPTHELP lists them. */
-#define CKV_PAIR(var, name, bugval, about_bug, about_fixed, openfn, checkfn, opthelp)          \
+#define CKV_PAIR(var, tname, bugval, about_bug, about_fixed, openfn, checkfn, opthelp)          \
   static int var##_open_bug(const char *dir, const char *o, const char *w, void **h, char *m, \
                             size_t l) {                                                        \
     (void)w;                                                                                   \
@@ -130,11 +135,11 @@ void ckv_free(ckv *c);
     (void)w;                                                                                   \
     return openfn(dir, o, 0, h, m, l);                                                         \
   }                                                                                            \
-  const pc_target var##_bug = {name, "TEST ONLY, broken: " about_bug, opthelp, CKV_CONTRACT,   \
-    NULL, checkfn, var##_open_bug, ckv_t_put, ckv_t_del, ckv_t_batch, ckv_t_get,               \
-    ckv_t_scan, ckv_t_sync, ckv_t_flush, ckv_t_close, ckv_t_errmsg, 0, NULL};                     \
-  const pc_target var##_fixed = {name "-fixed", "TEST ONLY, correct twin: " about_fixed,       \
-    opthelp, CKV_CONTRACT, NULL, checkfn, var##_open_fixed, ckv_t_put, ckv_t_del,              \
-    ckv_t_batch, ckv_t_get, ckv_t_scan, ckv_t_sync, ckv_t_flush, ckv_t_close, ckv_t_errmsg, 0, NULL}
+  const pc_target var##_bug = {CKV_TARGET_COMMON(checkfn), .name = tname,                     \
+                               .about = "TEST ONLY, broken: " about_bug,                       \
+                               .options_help = opthelp, .open = var##_open_bug};               \
+  const pc_target var##_fixed = {CKV_TARGET_COMMON(checkfn), .name = tname "-fixed",           \
+                                 .about = "TEST ONLY, correct twin: " about_fixed,             \
+                                 .options_help = opthelp, .open = var##_open_fixed}
 
 #endif

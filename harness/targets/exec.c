@@ -44,6 +44,7 @@
  *       that cannot start fails open with PC_ENOSHIM and the reason.
  */
 #define _GNU_SOURCE
+#include "../harness_int.h"
 #include "targets.h"
 #include "exec_proto.h"
 
@@ -222,8 +223,8 @@ static const struct {
   const char *name;
   unsigned flag;
 } contract_names[] = {
-  {"durable_ack", ORC_DURABLE_ACK}, {"process_safe", ORC_PROCESS_SAFE}, {"prefix", ORC_PREFIX},
-  {"atomic_batch", ORC_ATOMIC_BATCH}, {"close_syncs", ORC_CLOSE_SYNCS}, {"none", 0},
+  {"durable_ack", PC_CONTRACT_DURABLE_ACK}, {"process_safe", PC_CONTRACT_PROCESS_SAFE}, {"prefix", PC_CONTRACT_PREFIX},
+  {"atomic_batch", PC_CONTRACT_ATOMIC_BATCH}, {"close_syncs", PC_CONTRACT_CLOSE_SYNCS}, {"none", 0},
 };
 
 static int parse_contract(const char *val, unsigned *out, char *msg, size_t len) {
@@ -768,7 +769,7 @@ static int t_batch(void *h, const pc_kv_op *ops, size_t n, int sync) {
   snprintf(head, sizeof head, "batch %zu %d\n", n, sync ? 1 : 0);
   if ((rc = req_str(t, head))) return rc;
   for (size_t i = 0; i < n; i++) {
-    if (ops[i].del) rc = req_str(t, "del") || req_hex(t, ops[i].k, ops[i].klen) || req_str(t, "\n");
+    if (ops[i].kind == PC_OP_DEL) rc = req_str(t, "del") || req_hex(t, ops[i].k, ops[i].klen) || req_str(t, "\n");
     else
       rc = req_str(t, "put") || req_hex(t, ops[i].k, ops[i].klen) ||
            req_hex(t, ops[i].v, ops[i].vlen) || req_str(t, "\n");
@@ -868,11 +869,25 @@ static int t_close(void *h) {
 static const char *t_errmsg(void *h) { return ((ex_target *)h)->msg; }
 
 const pc_target pc_target_exec = {
-  "exec",
-  "any program speaking the exec line protocol on stdin/stdout (docs/targets.md); runs under "
-  "the shim; its contract is what contract= declares (none by default)",
-  "cmd=COMMAND (sh -c; data dir as $1 and $POWERCUT_DATA_DIR; no ',') "
-  "contract=durable_ack+process_safe+prefix+atomic_batch+close_syncs|none timeout=MS backend=preload|seccomp|auto",
-  0, t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,
-  t_sync, t_flush, t_close, t_errmsg, 1, NULL,
+  .abi = PC_TARGET_ABI,
+  .name = "exec",
+  .about = "any program speaking the exec line protocol on stdin/stdout (docs/targets.md); runs under "
+           "the shim; its contract is what contract= declares (none by default)",
+  .options_help = "cmd=COMMAND (sh -c; data dir as $1 and $POWERCUT_DATA_DIR; no ',') "
+                  "contract=durable_ack+process_safe+prefix+atomic_batch+close_syncs|none timeout=MS "
+                  "backend=preload|seccomp|auto",
+  .contract_for = t_contract,
+  .check_opts = t_check_opts,
+  .open = t_open,
+  .put = t_put,
+  .del = t_del,
+  .batch = t_batch,
+  .get = t_get,
+  .scan = t_scan,
+  .sync = t_sync,
+  .flush = t_flush,
+  .close = t_close,
+  .errmsg = t_errmsg,
+  .external = 1,
+  .thread_note = "one pipe to one program: requests are not concurrent",
 };

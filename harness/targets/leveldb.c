@@ -89,7 +89,7 @@ static int t_check_opts(const char *opts, const char *wopts, char *msg, size_t l
 
 static unsigned t_contract(const char *opts) {
   (void)opts;
-  return ORC_DURABLE_ACK | ORC_PROCESS_SAFE | ORC_ATOMIC_BATCH;
+  return PC_CONTRACT_DURABLE_ACK | PC_CONTRACT_PROCESS_SAFE | PC_CONTRACT_ATOMIC_BATCH;
 }
 
 /* Takes ownership of a LevelDB error string: copies it to t->msg, frees it. */
@@ -176,7 +176,7 @@ static int t_batch(void *h, const pc_kv_op *ops, size_t n, int sync) {
   leveldb_writebatch_t *b = leveldb_writebatch_create();
   if (!b) return PC_ENOMEM;
   for (size_t i = 0; i < n; i++) {
-    if (ops[i].del) leveldb_writebatch_delete(b, ops[i].k, ops[i].klen);
+    if (ops[i].kind == PC_OP_DEL) leveldb_writebatch_delete(b, ops[i].k, ops[i].klen);
     else leveldb_writebatch_put(b, ops[i].k, ops[i].klen, ops[i].v ? ops[i].v : "", ops[i].vlen);
   }
   leveldb_write(t->db, wo(t, sync), b, &err);
@@ -273,7 +273,9 @@ static void it_entry(void *it, const void **k, size_t *kl, const void **v, size_
 static void it_destroy(void *it) {
   if (it) leveldb_iter_destroy(it);
 }
-static const pc_iter_ops leveldb_iter_ops = {it_create, it_seek, it_next, it_entry, it_destroy};
+static const pc_iter_ops leveldb_iter_ops = {
+  .create = it_create, .seek = it_seek, .next = it_next, .entry = it_entry, .destroy = it_destroy,
+};
 
 static int t_close(void *h) {
   destroy(h);
@@ -283,13 +285,28 @@ static int t_close(void *h) {
 static const char *t_errmsg(void *h) { return ((ldb_target *)h)->msg; }
 
 const pc_target pc_target_leveldb = {
-  "leveldb",
-  "LevelDB (libleveldb, C API, in-process); sync() = empty sync write, flush() = compact_range; "
-  "same contract for every option set (no prefix: LevelDB does not sync the old log at a log "
-  "switch)",
-  "sync=0|1 (1: every write sync) write_buffer_size=N paranoid_checks=0|1 block_size=N "
-  "bloom_bits=N block_cache=N",
-  ORC_DURABLE_ACK | ORC_PROCESS_SAFE | ORC_ATOMIC_BATCH,
-  t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,
-  t_sync, t_flush, t_close, t_errmsg, 0, &leveldb_iter_ops,
+  .abi = PC_TARGET_ABI,
+  .name = "leveldb",
+  .about = "LevelDB (libleveldb, C API, in-process); sync() = empty sync write, flush() = compact_range; "
+           "same contract for every option set (no prefix: LevelDB does not sync the old log at a log "
+           "switch)",
+  .options_help = "sync=0|1 (1: every write sync) write_buffer_size=N paranoid_checks=0|1 block_size=N "
+                  "bloom_bits=N block_cache=N",
+  .contract = PC_CONTRACT_DURABLE_ACK | PC_CONTRACT_PROCESS_SAFE | PC_CONTRACT_ATOMIC_BATCH,
+  .contract_for = t_contract,
+  .check_opts = t_check_opts,
+  .open = t_open,
+  .put = t_put,
+  .del = t_del,
+  .batch = t_batch,
+  .get = t_get,
+  .scan = t_scan,
+  .sync = t_sync,
+  .flush = t_flush,
+  .close = t_close,
+  .errmsg = t_errmsg,
+  .iter = &leveldb_iter_ops,
+  .thread_safe = 1, /* a DB handle is documented safe to share between threads */
+  .bench_profile = "bloom_bits=10,block_cache=" PC_BENCH_PEER_CACHE,
+  .bench_baseline = 1,
 };

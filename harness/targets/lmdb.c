@@ -81,8 +81,8 @@ static unsigned t_contract(const char *opts) {
   lm_conf c;
   char msg[128];
   if (build_conf(opts, &c, msg, sizeof msg)) return 0;
-  if (c.nosync) return ORC_PROCESS_SAFE;
-  return ORC_DURABLE_ACK | ORC_PROCESS_SAFE | ORC_PREFIX | ORC_ATOMIC_BATCH;
+  if (c.nosync) return PC_CONTRACT_PROCESS_SAFE;
+  return PC_CONTRACT_DURABLE_ACK | PC_CONTRACT_PROCESS_SAFE | PC_CONTRACT_PREFIX | PC_CONTRACT_ATOMIC_BATCH;
 }
 
 static int fail_mdb(lm_target *t, const char *op, int e) {
@@ -144,11 +144,11 @@ static int write_txn(lm_target *t, const pc_kv_op *ops, size_t n, int sync) {
   if ((e = mdb_txn_begin(t->env, NULL, 0, &txn))) return fail_mdb(t, "txn_begin", e);
   for (size_t i = 0; i < n; i++) {
     MDB_val k = val_of(ops[i].k, ops[i].klen), v = val_of(ops[i].v, ops[i].vlen);
-    e = ops[i].del ? mdb_del(txn, t->dbi, &k, NULL) : mdb_put(txn, t->dbi, &k, &v, 0);
-    if (e == MDB_NOTFOUND && ops[i].del) e = 0;   /* deleting an absent key is fine */
+    e = (ops[i].kind == PC_OP_DEL) ? mdb_del(txn, t->dbi, &k, NULL) : mdb_put(txn, t->dbi, &k, &v, 0);
+    if (e == MDB_NOTFOUND && (ops[i].kind == PC_OP_DEL)) e = 0;   /* deleting an absent key is fine */
     if (e) {
       mdb_txn_abort(txn);
-      return fail_mdb(t, ops[i].del ? "del" : "put", e);
+      return fail_mdb(t, (ops[i].kind == PC_OP_DEL) ? "del" : "put", e);
     }
   }
   if ((e = mdb_txn_commit(txn))) return fail_mdb(t, "txn_commit", e);
@@ -256,7 +256,9 @@ static void it_destroy(void *it) {
   mdb_txn_abort(p->txn);
   free(p);
 }
-static const pc_iter_ops lm_iter_ops = {it_create, it_seek, it_next, it_entry, it_destroy};
+static const pc_iter_ops lm_iter_ops = {
+  .create = it_create, .seek = it_seek, .next = it_next, .entry = it_entry, .destroy = it_destroy,
+};
 
 static int t_sync(void *h) {
   lm_target *t = h;
@@ -279,11 +281,25 @@ static int t_close(void *h) {
 static const char *t_errmsg(void *h) { return ((lm_target *)h)->msg; }
 
 const pc_target pc_target_lmdb = {
-  "lmdb",
-  "LMDB (liblmdb, in-process, MDB_NOLOCK, no WRITEMAP); one transaction per write or batch; "
-  "sync() = mdb_env_sync(1); contract: nosync=1 keeps only process_safe",
-  "nosync=0|1 nometasync=0|1 mapsize=N (default 64M); keys 1..511 bytes",
-  ORC_DURABLE_ACK | ORC_PROCESS_SAFE | ORC_PREFIX | ORC_ATOMIC_BATCH,
-  t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,
-  t_sync, t_flush, t_close, t_errmsg, 0, &lm_iter_ops,
+  .abi = PC_TARGET_ABI,
+  .name = "lmdb",
+  .about = "LMDB (liblmdb, in-process, MDB_NOLOCK, no WRITEMAP); one transaction per write or batch; "
+           "sync() = mdb_env_sync(1); contract: nosync=1 keeps only process_safe",
+  .options_help = "nosync=0|1 nometasync=0|1 mapsize=N (default 64M); keys 1..511 bytes",
+  .contract = PC_CONTRACT_DURABLE_ACK | PC_CONTRACT_PROCESS_SAFE | PC_CONTRACT_PREFIX | PC_CONTRACT_ATOMIC_BATCH,
+  .contract_for = t_contract,
+  .check_opts = t_check_opts,
+  .open = t_open,
+  .put = t_put,
+  .del = t_del,
+  .batch = t_batch,
+  .get = t_get,
+  .scan = t_scan,
+  .sync = t_sync,
+  .flush = t_flush,
+  .close = t_close,
+  .errmsg = t_errmsg,
+  .iter = &lm_iter_ops,
+  .thread_note = "the adapter's handle is not thread-safe (opened with MDB_NOLOCK)",
+  .bench_no_replay = "LMDB has no log: open maps the data file",
 };

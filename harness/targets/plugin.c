@@ -15,6 +15,9 @@
 
 extern const pc_target PC_PLUGIN_TARGET;
 
+/* read by the loader before the entry point (powercut/target.h) */
+__attribute__((visibility("default"))) const int pc_target_plugin_abi = PC_TARGET_ABI;
+
 __attribute__((visibility("default"))) const pc_target *pc_target_plugin(void) {
   return &PC_PLUGIN_TARGET;
 }

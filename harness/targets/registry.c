@@ -9,6 +9,7 @@
  * forked afterwards inherit it.
  */
 #define _GNU_SOURCE
+#include "../harness_int.h"
 #include "targets.h"
 
 #include <cjson/cJSON.h>
@@ -20,6 +21,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* the public contract bits are the oracle's */
+_Static_assert(PC_CONTRACT_DURABLE_ACK == ORC_DURABLE_ACK && PC_CONTRACT_PROCESS_SAFE == ORC_PROCESS_SAFE &&
+                   PC_CONTRACT_PREFIX == ORC_PREFIX && PC_CONTRACT_ATOMIC_BATCH == ORC_ATOMIC_BATCH &&
+                   PC_CONTRACT_CLOSE_SYNCS == ORC_CLOSE_SYNCS,
+               "PC_CONTRACT_* and ORC_* differ");
 
 static const pc_target *const builtin[] = {
   &pc_target_sofadb,
@@ -69,7 +76,8 @@ static const pc_target *load_plugin(const char *name) {
   char path[PATH_MAX + 128];
   const char *dir = plugin_dir();
   void *h;
-  const pc_target *(*entry)(void);
+  pc_target_plugin_fn entry;
+  const int *abi;
   const pc_target *t;
   for (size_t i = 0; i < nplugins; i++)
     if (!strcmp(plugins[i]->name, name)) return plugins[i];
@@ -80,9 +88,28 @@ static const pc_target *load_plugin(const char *name) {
     fprintf(stderr, "powercut: cannot load target plugin %s: %s\n", path, dlerror());
     return NULL;
   }
-  entry = (const pc_target *(*)(void))dlsym(h, "pc_target_plugin");
-  if (!entry || !(t = entry()) || strcmp(t->name, name)) {
+  /* the version first: a plugin of another ABI may lay pc_target out otherwise */
+  abi = (const int *)dlsym(h, PC_TARGET_PLUGIN_ABI);
+  if (!abi || *abi != PC_TARGET_ABI) {
+    if (abi)
+      fprintf(stderr, "powercut: target plugin %s was built for target ABI %d; this powercut has ABI %d: rebuild it\n",
+              path, *abi, PC_TARGET_ABI);
+    else
+      fprintf(stderr, "powercut: target plugin %s has no target ABI version (symbol %s: built before ABI 2); "
+                      "this powercut has ABI %d: rebuild it\n", path, PC_TARGET_PLUGIN_ABI, PC_TARGET_ABI);
+    dlclose(h);
+    return NULL;
+  }
+  *(void **)&entry = dlsym(h, PC_TARGET_PLUGIN_ENTRY);
+  if (!entry || !(t = entry()) || t->abi != PC_TARGET_ABI || strcmp(t->name, name)) {
     fprintf(stderr, "powercut: %s is not a plugin for target '%s'\n", path, name);
+    dlclose(h);
+    return NULL;
+  }
+  if (!t->open || !t->put || !t->del || !t->batch || !t->get || !t->scan || !t->sync || !t->flush ||
+      !t->close || !t->errmsg) {
+    fprintf(stderr, "powercut: target plugin %s lacks a required operation (open, put, del, batch, get, scan, "
+                    "sync, flush, close and errmsg are required: docs/targets.md)\n", path);
     dlclose(h);
     return NULL;
   }
@@ -133,9 +160,9 @@ static void contract_str(unsigned c, char *buf, size_t len) {
     snprintf(buf, len, "none (declare one with the target's options)");
     return;
   }
-  snprintf(buf, len, "%s%s%s%s%s", c & ORC_DURABLE_ACK ? "durable_ack " : "",
-           c & ORC_PROCESS_SAFE ? "process_safe " : "", c & ORC_PREFIX ? "prefix " : "",
-           c & ORC_ATOMIC_BATCH ? "atomic_batch " : "", c & ORC_CLOSE_SYNCS ? "close_syncs" : "");
+  snprintf(buf, len, "%s%s%s%s%s", c & PC_CONTRACT_DURABLE_ACK ? "durable_ack " : "",
+           c & PC_CONTRACT_PROCESS_SAFE ? "process_safe " : "", c & PC_CONTRACT_PREFIX ? "prefix " : "",
+           c & PC_CONTRACT_ATOMIC_BATCH ? "atomic_batch " : "", c & PC_CONTRACT_CLOSE_SYNCS ? "close_syncs" : "");
 }
 
 void pc_target_list(FILE *f, int json) {
@@ -168,7 +195,8 @@ void pc_target_list(FILE *f, int json) {
     char c[128];
     const pc_target *t = all[i];
     contract_str(t->contract_for ? t->contract_for("") : t->contract, c, sizeof c);
-    fprintf(f, "%-16s %s\n  options:  %s\n  contract: %s\n", t->name, t->about, t->options_help, c);
+    fprintf(f, "%-16s %s\n  options:  %s\n  contract: %s\n", t->name, t->about ? t->about : "",
+            t->options_help ? t->options_help : "(none)", c);
   }
   fprintf(f, "(peer plugins are loaded from %s)\n", plugin_dir() ? plugin_dir() : "?");
 }

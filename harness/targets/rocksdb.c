@@ -139,11 +139,11 @@ static int t_check_opts(const char *opts, const char *wopts, char *msg, size_t l
 static unsigned t_contract(const char *opts) {
   rdb_conf c;
   char msg[128];
-  unsigned f = ORC_DURABLE_ACK | ORC_PROCESS_SAFE | ORC_PREFIX | ORC_ATOMIC_BATCH;
+  unsigned f = PC_CONTRACT_DURABLE_ACK | PC_CONTRACT_PROCESS_SAFE | PC_CONTRACT_PREFIX | PC_CONTRACT_ATOMIC_BATCH;
   if (build_conf(opts, NULL, &c, msg, sizeof msg)) return f;
-  if (c.disable_wal) return ORC_ATOMIC_BATCH;
-  if (c.manual_wal_flush) f &= ~ORC_PROCESS_SAFE;
-  if (c.recovery_mode == RMODE_SKIP) f &= ~ORC_PREFIX;
+  if (c.disable_wal) return PC_CONTRACT_ATOMIC_BATCH;
+  if (c.manual_wal_flush) f &= ~PC_CONTRACT_PROCESS_SAFE;
+  if (c.recovery_mode == RMODE_SKIP) f &= ~PC_CONTRACT_PREFIX;
   return f;
 }
 
@@ -249,12 +249,24 @@ static int t_batch(void *h, const pc_kv_op *ops, size_t n, int sync) {
   rocksdb_writebatch_t *b = rocksdb_writebatch_create();
   if (!b) return PC_ENOMEM;
   for (size_t i = 0; i < n; i++) {
-    if (ops[i].del) rocksdb_writebatch_delete(b, ops[i].k, ops[i].klen);
+    if (ops[i].kind == PC_OP_DEL) rocksdb_writebatch_delete(b, ops[i].k, ops[i].klen);
     else rocksdb_writebatch_put(b, ops[i].k, ops[i].klen, ops[i].v ? ops[i].v : "", ops[i].vlen);
   }
   rocksdb_write(t->db, wo(t, sync), b, &err);
   rocksdb_writebatch_destroy(b);
   return err ? fail_with(t, "write(batch)", err) : 0;
+}
+
+/* DeleteRange as a one-entry write batch: the write options (sync) apply. */
+static int t_delrange(void *h, const void *b, size_t bl, const void *e, size_t el, int sync) {
+  rdb_target *t = h;
+  char *err = NULL;
+  rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+  if (!wb) return PC_ENOMEM;
+  rocksdb_writebatch_delete_range(wb, b, bl, e, el);
+  rocksdb_write(t->db, wo(t, sync), wb, &err);
+  rocksdb_writebatch_destroy(wb);
+  return err ? fail_with(t, "write(delete_range)", err) : 0;
 }
 
 static int t_get(void *h, const void *k, size_t kl, void **v, size_t *vl) {
@@ -344,7 +356,9 @@ static void it_entry(void *it, const void **k, size_t *kl, const void **v, size_
 static void it_destroy(void *it) {
   if (it) rocksdb_iter_destroy(it);
 }
-static const pc_iter_ops rocksdb_iter_ops = {it_create, it_seek, it_next, it_entry, it_destroy};
+static const pc_iter_ops rocksdb_iter_ops = {
+  .create = it_create, .seek = it_seek, .next = it_next, .entry = it_entry, .destroy = it_destroy,
+};
 
 static int t_close(void *h) {
   destroy(h);
@@ -354,15 +368,31 @@ static int t_close(void *h) {
 static const char *t_errmsg(void *h) { return ((rdb_target *)h)->msg; }
 
 const pc_target pc_target_rocksdb = {
-  "rocksdb",
-  "RocksDB (librocksdb, C API, in-process; default 1 background job, no auto compactions); "
-  "sync() = FlushWAL(true), flush() = memtable flush; contract: manual_wal_flush=1 drops "
-  "process_safe, disable_wal=1 keeps only atomic_batch, wal_recovery_mode=skip_any drops prefix",
-  "sync=0|1 write_buffer_size=N manual_wal_flush=0|1 disable_wal=0|1 "
-  "wal_recovery_mode=point_in_time|absolute|tolerate_corrupted_tail|skip_any "
-  "max_background_jobs=N auto_compactions=0|1 bloom_bits=N block_cache=N dynamic_level_bytes=0|1 "
-  "bytes_per_sync=N",
-  ORC_DURABLE_ACK | ORC_PROCESS_SAFE | ORC_PREFIX | ORC_ATOMIC_BATCH,
-  t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,
-  t_sync, t_flush, t_close, t_errmsg, 0, &rocksdb_iter_ops,
+  .abi = PC_TARGET_ABI,
+  .name = "rocksdb",
+  .about = "RocksDB (librocksdb, C API, in-process; default 1 background job, no auto compactions); "
+           "sync() = FlushWAL(true), flush() = memtable flush; contract: manual_wal_flush=1 drops "
+           "process_safe, disable_wal=1 keeps only atomic_batch, wal_recovery_mode=skip_any drops prefix",
+  .options_help = "sync=0|1 write_buffer_size=N manual_wal_flush=0|1 disable_wal=0|1 "
+                  "wal_recovery_mode=point_in_time|absolute|tolerate_corrupted_tail|skip_any "
+                  "max_background_jobs=N auto_compactions=0|1 bloom_bits=N block_cache=N dynamic_level_bytes=0|1 "
+                  "bytes_per_sync=N",
+  .contract = PC_CONTRACT_DURABLE_ACK | PC_CONTRACT_PROCESS_SAFE | PC_CONTRACT_PREFIX | PC_CONTRACT_ATOMIC_BATCH,
+  .contract_for = t_contract,
+  .check_opts = t_check_opts,
+  .open = t_open,
+  .put = t_put,
+  .del = t_del,
+  .batch = t_batch,
+  .get = t_get,
+  .scan = t_scan,
+  .sync = t_sync,
+  .flush = t_flush,
+  .close = t_close,
+  .errmsg = t_errmsg,
+  .iter = &rocksdb_iter_ops,
+  .delrange = t_delrange,
+  .thread_safe = 1, /* a DB handle is documented safe to share between threads */
+  .bench_profile = "max_background_jobs=2,auto_compactions=1,bloom_bits=10,block_cache=" PC_BENCH_PEER_CACHE
+                   ",dynamic_level_bytes=1,bytes_per_sync=1M",
 };

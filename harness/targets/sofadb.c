@@ -10,12 +10,27 @@
  * tests use it to prove that a lying engine is caught (LOST_ACKED).
  */
 #include "targets.h"
-#include "oracle.h"
 #include "sofadb.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The engine's codes become powercut's at this boundary (the engine's own
+ * message stays available through errmsg): not found is an answer, not an
+ * error; out of memory and bad arguments keep their meaning; the rest is an
+ * I/O or engine error of the target. */
+static int pc_code(int rc) {
+  switch (rc) {
+  case SDB_EOK: return 0;
+  case SDB_ENOMEM: return PC_ENOMEM;
+  case SDB_EINVAL: return PC_EINVAL;
+  case SDB_EIO:
+  case SDB_ENOSPC:
+  case SDB_EFAILED: return PC_EIO;
+  default: return PC_ETARGET;
+  }
+}
 
 typedef struct sdb_target {
   sdb *db;
@@ -52,8 +67,8 @@ static int t_check_opts(const char *opts, const char *wopts, char *msg, size_t l
 static unsigned t_contract(const char *opts) {
   sdb_options o;
   char msg[16];
-  unsigned c = ORC_DURABLE_ACK | ORC_PROCESS_SAFE | ORC_PREFIX | ORC_ATOMIC_BATCH;
-  if (build_opts(opts, NULL, &o, msg, sizeof msg) == 0 && o.sync_on_close) c |= ORC_CLOSE_SYNCS;
+  unsigned c = PC_CONTRACT_DURABLE_ACK | PC_CONTRACT_PROCESS_SAFE | PC_CONTRACT_PREFIX | PC_CONTRACT_ATOMIC_BATCH;
+  if (build_opts(opts, NULL, &o, msg, sizeof msg) == 0 && o.sync_on_close) c |= PC_CONTRACT_CLOSE_SYNCS;
   return c;
 }
 
@@ -70,7 +85,7 @@ static int open_common(const char *dir, const char *opts, const char *wopts, voi
              t->db ? sdb_errmsg(t->db) : "");
     if (t->db) sdb_close(t->db);
     free(t);
-    return rc;
+    return pc_code(rc);
   }
   *h = t;
   return 0;
@@ -88,41 +103,45 @@ static int t_open_nosync(const char *dir, const char *opts, const char *wopts, v
 
 static int t_put(void *h, const void *k, size_t kl, const void *v, size_t vl, int sync) {
   sdb_target *t = h;
-  return sdb_put(t->db, k, kl, v, vl, SYNC(t, sync));
+  return pc_code(sdb_put(t->db, k, kl, v, vl, SYNC(t, sync)));
 }
 static int t_del(void *h, const void *k, size_t kl, int sync) {
   sdb_target *t = h;
-  return sdb_delete(t->db, k, kl, SYNC(t, sync));
+  return pc_code(sdb_delete(t->db, k, kl, SYNC(t, sync)));
+}
+static int t_delrange(void *h, const void *b, size_t bl, const void *e, size_t el, int sync) {
+  sdb_target *t = h;
+  return pc_code(sdb_delete_range(t->db, b, bl, e, el, SYNC(t, sync)));
 }
 static int t_batch(void *h, const pc_kv_op *ops, size_t n, int sync) {
   sdb_target *t = h;
   sdb_batch *b;
   int rc = sdb_batch_create(&b);
-  if (rc) return rc;
+  if (rc) return pc_code(rc);
   for (size_t i = 0; i < n && !rc; i++)
-    rc = ops[i].del ? sdb_batch_delete(b, ops[i].k, ops[i].klen)
+    rc = (ops[i].kind == PC_OP_DEL) ? sdb_batch_delete(b, ops[i].k, ops[i].klen)
                     : sdb_batch_put(b, ops[i].k, ops[i].klen, ops[i].v, ops[i].vlen);
   if (!rc) rc = sdb_write(t->db, b, SYNC(t, sync));
   sdb_batch_free(b);
-  return rc;
+  return pc_code(rc);
 }
 static int t_get(void *h, const void *k, size_t kl, void **v, size_t *vl) {
   sdb_target *t = h;
   int rc = sdb_get(t->db, k, kl, v, vl);
   if (rc == SDB_ENOTFOUND) return 0;
-  return rc ? rc : 1;
+  return rc ? pc_code(rc) : 1;
 }
 static int t_scan(void *h, pc_scan_fn fn, void *arg) {
   sdb_target *t = h;
   sdb_iter *it;
   int rc = sdb_iter_create(t->db, NULL, 0, NULL, 0, &it);
-  if (rc) return rc;
+  if (rc) return pc_code(rc);
   for (; sdb_iter_valid(it); sdb_iter_next(it)) {
     size_t kl, vl;
     const void *k = sdb_iter_key(it, &kl), *v = sdb_iter_value(it, &vl);
     if ((rc = fn(arg, k, kl, v, vl))) break;
   }
-  if (!rc) rc = sdb_iter_status(it);
+  if (!rc) rc = pc_code(sdb_iter_status(it));
   sdb_iter_free(it);
   return rc;
 }
@@ -166,18 +185,20 @@ static void it_destroy(void *it) {
   if (p && p->it) sdb_iter_free(p->it);
   free(p);
 }
-static const pc_iter_ops sdb_iter_ops = {it_create, it_seek, it_next, it_entry, it_destroy};
+static const pc_iter_ops sdb_iter_ops = {
+  .create = it_create, .seek = it_seek, .next = it_next, .entry = it_entry, .destroy = it_destroy,
+};
 
 static int t_sync(void *h) {
   sdb_target *t = h;
-  return t->lie_about_sync ? 0 : sdb_sync(t->db);
+  return t->lie_about_sync ? 0 : pc_code(sdb_sync(t->db));
 }
-static int t_flush(void *h) { return sdb_flush(((sdb_target *)h)->db); }
+static int t_flush(void *h) { return pc_code(sdb_flush(((sdb_target *)h)->db)); }
 static int t_close(void *h) {
   sdb_target *t = h;
   int rc = sdb_close(t->db);
   free(t);
-  return rc;
+  return pc_code(rc);
 }
 static const char *t_errmsg(void *h) {
   sdb_target *t = h;
@@ -187,16 +208,28 @@ static const char *t_errmsg(void *h) {
 
 #define SOFADB_OPTS_HELP "any sofadb option as name=value (docs/sofadb.md \"Options\"), e.g. memtable_bytes=N l0_compaction_trigger=N compression=zlib sync_on_close=0"
 
+#define SOFADB_TARGET_COMMON                                                                   \
+  .abi = PC_TARGET_ABI, .options_help = SOFADB_OPTS_HELP,                                         \
+  .check_opts = t_check_opts, .put = t_put, .del = t_del, .batch = t_batch,                      \
+  .delrange = t_delrange, .get = t_get, .scan = t_scan, .sync = t_sync, .flush = t_flush,         \
+  .close = t_close, .errmsg = t_errmsg, .iter = &sdb_iter_ops,                                   \
+  /* every call takes the engine's db->mu (engine/src/db.c) */                                   \
+  .thread_safe = 1
+
 const pc_target pc_target_sofadb = {
-  "sofadb", "sofadb, the LSM engine shipped with powercut (in-process, deterministic mode)",
-  SOFADB_OPTS_HELP, 0, t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,
-  t_sync, t_flush, t_close, t_errmsg, 0, &sdb_iter_ops,
+  SOFADB_TARGET_COMMON,
+  .name = "sofadb",
+  .about = "sofadb, the LSM engine shipped with powercut (in-process, deterministic mode)",
+  .contract_for = t_contract,
+  .open = t_open,
 };
 
 const pc_target pc_target_sofadb_nosync = {
-  "sofadb-nosync", "TEST ONLY: sofadb behind an adapter that acks sync writes without syncing",
-  SOFADB_OPTS_HELP, 0, t_contract, t_check_opts, t_open_nosync, t_put, t_del, t_batch, t_get, t_scan,
-  t_sync, t_flush, t_close, t_errmsg, 0, &sdb_iter_ops,
+  SOFADB_TARGET_COMMON,
+  .name = "sofadb-nosync",
+  .about = "TEST ONLY: sofadb behind an adapter that acks sync writes without syncing",
+  .contract_for = t_contract,
+  .open = t_open_nosync,
 };
 
 /* TEST ONLY: sofadb whose close does not sync (sync_on_close=0 forced) behind an
@@ -208,10 +241,12 @@ static int t_open_closenosync(const char *dir, const char *opts, const char *wop
   snprintf(o, sizeof o, "%s%ssync_on_close=0", opts, opts[0] ? "," : "");
   return open_common(dir, o, wopts, h, msg, len, 0);
 }
-static unsigned t_contract_closenosync(const char *opts) { return t_contract(opts) | ORC_CLOSE_SYNCS; }
+static unsigned t_contract_closenosync(const char *opts) { return t_contract(opts) | PC_CONTRACT_CLOSE_SYNCS; }
 
 const pc_target pc_target_sofadb_close_nosync = {
-  "sofadb-close-nosync", "TEST ONLY: sofadb with sync_on_close=0 behind an adapter that claims close_syncs",
-  SOFADB_OPTS_HELP, 0, t_contract_closenosync, t_check_opts, t_open_closenosync, t_put, t_del, t_batch, t_get,
-  t_scan, t_sync, t_flush, t_close, t_errmsg, 0, &sdb_iter_ops,
+  SOFADB_TARGET_COMMON,
+  .name = "sofadb-close-nosync",
+  .about = "TEST ONLY: sofadb with sync_on_close=0 behind an adapter that claims close_syncs",
+  .contract_for = t_contract_closenosync,
+  .open = t_open_closenosync,
 };

@@ -94,12 +94,12 @@ static int t_check_opts(const char *opts, const char *wopts, char *msg, size_t l
 }
 
 static unsigned contract_of(const sql_conf *c) {
-  const unsigned consistent = ORC_PROCESS_SAFE | ORC_PREFIX | ORC_ATOMIC_BATCH;
+  const unsigned consistent = PC_CONTRACT_PROCESS_SAFE | PC_CONTRACT_PREFIX | PC_CONTRACT_ATOMIC_BATCH;
   if (c->jm == JM_MEMORY || c->jm == JM_OFF) return 0;
-  if (c->sy == SY_OFF) return ORC_PROCESS_SAFE;
-  if (c->jm == JM_WAL) return c->sy == SY_NORMAL ? consistent : consistent | ORC_DURABLE_ACK;
-  if (c->sy == SY_NORMAL) return ORC_PROCESS_SAFE;
-  if (c->jm == JM_DELETE && c->sy == SY_EXTRA) return consistent | ORC_DURABLE_ACK;
+  if (c->sy == SY_OFF) return PC_CONTRACT_PROCESS_SAFE;
+  if (c->jm == JM_WAL) return c->sy == SY_NORMAL ? consistent : consistent | PC_CONTRACT_DURABLE_ACK;
+  if (c->sy == SY_NORMAL) return PC_CONTRACT_PROCESS_SAFE;
+  if (c->jm == JM_DELETE && c->sy == SY_EXTRA) return consistent | PC_CONTRACT_DURABLE_ACK;
   return consistent;
 }
 
@@ -231,7 +231,7 @@ static int t_batch(void *h, const pc_kv_op *ops, size_t n, int sync) {
   (void)sync;
   if ((rc = exec_sql(t, "BEGIN IMMEDIATE"))) return rc;
   for (size_t i = 0; i < n; i++) {
-    rc = ops[i].del ? do_del(t, ops[i].k, ops[i].klen)
+    rc = (ops[i].kind == PC_OP_DEL) ? do_del(t, ops[i].k, ops[i].klen)
                     : do_put(t, ops[i].k, ops[i].klen, ops[i].v, ops[i].vlen);
     if (rc) goto fail;
   }
@@ -331,7 +331,9 @@ static void it_destroy(void *it) {
   sqlite3_finalize(p->st);
   free(p);
 }
-static const pc_iter_ops sql_iter_ops = {it_create, it_seek, it_next, it_entry, it_destroy};
+static const pc_iter_ops sql_iter_ops = {
+  .create = it_create, .seek = it_seek, .next = it_next, .entry = it_entry, .destroy = it_destroy,
+};
 
 static int t_sync(void *h) {
   sql_target *t = h;
@@ -359,14 +361,29 @@ static int t_close(void *h) {
 static const char *t_errmsg(void *h) { return ((sql_target *)h)->msg; }
 
 const pc_target pc_target_sqlite = {
-  "sqlite",
-  "SQLite (libsqlite3, in-process) as a table kv(k BLOB PRIMARY KEY, v BLOB); a batch is one "
-  "transaction; the per-write sync flag is not used (synchronous= decides); contract: durable_ack "
-  "only with wal+full|extra or delete+extra, process_safe only with synchronous=off or "
-  "normal outside WAL, none with journal_mode=memory|off",
-  "journal_mode=delete|truncate|persist|wal|memory|off (default delete) "
-  "synchronous=off|normal|full|extra (default full) cache_size=N (page cache bytes)",
-  ORC_PROCESS_SAFE | ORC_PREFIX | ORC_ATOMIC_BATCH,
-  t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,
-  t_sync, t_flush, t_close, t_errmsg, 0, &sql_iter_ops,
+  .abi = PC_TARGET_ABI,
+  .name = "sqlite",
+  .about = "SQLite (libsqlite3, in-process) as a table kv(k BLOB PRIMARY KEY, v BLOB); a batch is one "
+           "transaction; the per-write sync flag is not used (synchronous= decides); contract: durable_ack "
+           "only with wal+full|extra or delete+extra, process_safe only with synchronous=off or "
+           "normal outside WAL, none with journal_mode=memory|off",
+  .options_help = "journal_mode=delete|truncate|persist|wal|memory|off (default delete) "
+                  "synchronous=off|normal|full|extra (default full) cache_size=N (page cache bytes)",
+  .contract = PC_CONTRACT_PROCESS_SAFE | PC_CONTRACT_PREFIX | PC_CONTRACT_ATOMIC_BATCH,
+  .contract_for = t_contract,
+  .check_opts = t_check_opts,
+  .open = t_open,
+  .put = t_put,
+  .del = t_del,
+  .batch = t_batch,
+  .get = t_get,
+  .scan = t_scan,
+  .sync = t_sync,
+  .flush = t_flush,
+  .close = t_close,
+  .errmsg = t_errmsg,
+  .iter = &sql_iter_ops,
+  .thread_note = "the adapter's handle is not thread-safe (shared prepared statements)",
+  .bench_no_replay = "SQLite's open replays nothing (the WAL is read at the first transaction)",
+  .bench_profile = "journal_mode=wal,synchronous=normal,cache_size=" PC_BENCH_PEER_CACHE,
 };

@@ -1,13 +1,18 @@
-/* targets.h - adapter helpers shared by the files in harness/targets/ */
+/* targets.h - adapter helpers shared by the files in harness/targets/. Peer
+ * plugins see only this and powercut/target.h, never another module's header. */
 #ifndef PC_TARGETS_H
 #define PC_TARGETS_H
-#include "../harness_int.h"
-#include "oracle.h"
+#include "powercut/target.h"
+
+#include <stdint.h>
 
 typedef int (*pc_opt_fn)(void *arg, const char *name, const char *val, char *msg, size_t len);
 int pc_opts_each(const char *opts, pc_opt_fn fn, void *arg, char *msg, size_t len);
 int pc_opt_u64(const char *name, const char *val, uint64_t *out, char *msg, size_t len);
 int pc_opt_bool(const char *name, const char *val, int *out, char *msg, size_t len);
+
+/* powercut bench: the block/page cache of the peers' bench profiles */
+#define PC_BENCH_PEER_CACHE "64M"
 
 extern const pc_target pc_target_sofadb;
 extern const pc_target pc_target_sofadb_nosync;

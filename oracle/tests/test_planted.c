@@ -641,6 +641,23 @@ static void pass_delete_range_every_prefix(void **st) {
         expect_prefix(l, C_LSM, ORC_CRASH_POWER, k, NULL, ORC_PASS, NULL);
     wl_log_free(l);
 }
+/* A delete-range covers [begin, end): the key equal to begin goes, the key equal
+ * to end stays. Durable (sync) ops, so a wrong boundary rule changes the verdict:
+ * end taken as inclusive calls the kept "b" a phantom; begin taken as exclusive
+ * calls the deleted "a" lost. */
+static void delete_range_is_begin_inclusive_end_exclusive(void **st) {
+    wl_log *l = newlog();
+    tu_put(l, "a", 1, A); tu_put(l, "b", 1, A); tu_put(l, "a5", 1, A);
+    tu_delrange(l, "a", "b", 1, A);
+    expect_prefix(l, C_LSM, ORC_CRASH_POWER, 4, NULL, ORC_PASS, NULL); /* {b} */
+    tu_state s;
+    tu_state_init(&s); tu_apply_prefix(&s, l, 4, NULL); tu_freeze(&s); tu_drop(&s, "b");
+    expect(l, C_LSM, ORC_CRASH_POWER, &s, ORC_LOST_ACKED, "b");
+    tu_state_free(&s);
+    int64_t skip[] = {3, -1}; /* the range lost: "a" and "a5" back */
+    expect_prefix(l, C_LSM, ORC_CRASH_POWER, 4, skip, ORC_PHANTOM, "a");
+    wl_log_free(l);
+}
 static void pass_clean_close_full_state(void **st) {
     wl_log *l = newlog();
     const char *b[] = {"a", "-b", NULL};
@@ -733,6 +750,7 @@ int main(void) {
         cmocka_unit_test(pass_batch_not_applied_where_its_value_equals_the_old_one),
         cmocka_unit_test(pass_non_atomic_target_keeps_part_of_batch),
         cmocka_unit_test(pass_delete_range_every_prefix),
+        cmocka_unit_test(delete_range_is_begin_inclusive_end_exclusive),
         cmocka_unit_test(pass_clean_close_full_state),
         cmocka_unit_test(pass_generated_bank_every_prefix),
     };

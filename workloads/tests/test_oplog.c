@@ -16,6 +16,8 @@
 
 #include "workloads.h"
 
+#include <xxhash.h>
+
 static char path[256];
 
 static int setup(void **st) {
@@ -105,6 +107,8 @@ static void written_log_reads_back_op_for_op(void **st) {
         assert_same_op(&mem->ops[i].op, &rd->ops[i].op);
         assert_int_equal(mem->ops[i].outcome, rd->ops[i].outcome);
         assert_int_equal(mem->ops[i].code, rd->ops[i].code);
+        assert_int_equal(mem->ops[i].code_table, rd->ops[i].code_table);
+        if (rd->ops[i].outcome == WL_OUT_FAILED) assert_int_equal(rd->ops[i].code_table, WL_CODE_ERRNO);
         assert_int_equal(mem->ops[i].get, rd->ops[i].get);
     }
     assert_int_equal(rd->ops[rd->n - 1].outcome, WL_OUT_UNKNOWN);
@@ -188,6 +192,85 @@ static void bad_record_followed_by_more_data_is_corruption(void **st) {
     assert_non_null(strstr(err, "/nonexistent/x.log"));
 }
 
+static uint64_t le64(const uint8_t *p) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* Version 2 OUTCOME records name the table of their code; a version 1 log (no table: its
+ * codes came from tables that overlapped) still reads, with the table unknown. */
+static void version_1_log_still_reads_with_its_codes_table_unknown(void **st) {
+    wl_log *mem = write_log("mixed:ops=60", 5, NULL), *rd;
+    size_t len, nfailed = 0;
+    uint8_t *img = slurp(&len);
+    char err[256], out[16384];
+    assert_int_equal(img[8], 2);
+    /* the same log as version 1 wrote it: OUTCOME bytes 10..11 zero, checksums redone */
+    img[8] = 1;
+    for (size_t off = 16; off + 16 <= len;) {
+        uint32_t plen = (uint32_t)le64(img + off) & 0xffffffffu;
+        uint8_t *pl = img + off + 16;
+        if (img[off + 4] == 3) {
+            pl[10] = pl[11] = 0;
+            uint64_t c = XXH3_64bits_withSeed(pl, plen, le64(img + off));
+            for (int i = 0; i < 8; i++) img[off + 8 + i] = (uint8_t)(c >> (8 * i));
+        }
+        off += 16 + plen;
+    }
+    assert_int_equal(wl_oplog_parse(img, len, &rd, err, sizeof(err)), 0);
+    assert_int_equal(rd->version, 1);
+    assert_int_equal(rd->n, mem->n);
+    for (size_t i = 0; i < rd->n; i++) {
+        assert_int_equal(rd->ops[i].outcome, mem->ops[i].outcome);
+        assert_int_equal(rd->ops[i].code, mem->ops[i].code);
+        assert_int_equal(rd->ops[i].code_table, WL_CODE_UNKNOWN);
+        nfailed += rd->ops[i].outcome == WL_OUT_FAILED;
+    }
+    assert_true(nfailed > 0);
+    FILE *f = fmemopen(out, sizeof(out), "w");
+    assert_int_equal(wl_log_print(rd, f), 0);
+    fclose(f);
+    assert_non_null(strstr(out, "FAILED(-5 table unknown)"));
+    wl_log_free(rd);
+    /* version 2 reads the table back; a FAILED outcome without one is corruption */
+    img[8] = 2;
+    assert_int_equal(wl_oplog_parse(img, len, &rd, err, sizeof(err)), WL_ECORRUPT);
+    assert_non_null(strstr(err, "inconsistent record"));
+    free(img);
+    wl_log_free(mem);
+}
+
+static void failed_code_records_the_table_it_comes_from(void **st) {
+    static const struct { int code; wl_code_table t; const char *name; } cases[] = {
+        {-5, WL_CODE_ERRNO, "errno"},         {-1003, WL_CODE_SOFADB, "sofadb"},
+        {-2001, WL_CODE_FAULTFS, "faultfs"},  {WL_EIO, WL_CODE_WORKLOADS, "workloads"},
+        {-4002, WL_CODE_ORACLE, "oracle"},    {-5001, WL_CODE_REPORTS, "reports"},
+        {-6007, WL_CODE_POWERCUT, "powercut"}, {-7000, WL_CODE_OUT_OF_RANGE, "no table"},
+    };
+    wl_oplog_writer *w;
+    wl_log *rd;
+    wl_op op;
+    char err[256];
+    memset(&op, 0, sizeof(op));
+    op.kind = WL_SYNC;
+    assert_int_equal(wl_oplog_open_writer(path, "tables", &w, err, sizeof(err)), 0);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        op.idx = i;
+        assert_int_equal(wl_oplog_append_issued(w, i, &op), 0);
+        assert_int_equal(wl_oplog_append_outcome(w, i, WL_OUT_FAILED, cases[i].code, WL_GET_NA), 0);
+    }
+    assert_int_equal(wl_oplog_close(w), 0);
+    assert_int_equal(wl_oplog_read(path, &rd, err, sizeof(err)), 0);
+    assert_int_equal(rd->version, 2);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        assert_int_equal(rd->ops[i].code, cases[i].code);
+        assert_int_equal(rd->ops[i].code_table, cases[i].t);
+        assert_string_equal(wl_code_table_name(rd->ops[i].code_table), cases[i].name);
+    }
+    wl_log_free(rd);
+}
+
 /* Decoder robustness: random damage (bit flips, overwritten bytes, cuts) either parses to a
  * prefix-consistent log or is refused with a corruption/version error; never anything else. Run
  * under ASan this is the decoder's fuzz test. */
@@ -266,6 +349,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(torn_tail_at_every_byte_keeps_every_complete_record, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_record_followed_by_more_data_is_corruption, setup, teardown),
         cmocka_unit_test_setup_teardown(random_damage_is_refused_or_read_consistently, setup, teardown),
+        cmocka_unit_test_setup_teardown(version_1_log_still_reads_with_its_codes_table_unknown, setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_code_records_the_table_it_comes_from, setup, teardown),
         cmocka_unit_test(reference_map_put_get_delete_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,7 +9,7 @@
  * value, full scan in bytewise key order, sync and flush, close + reopen in
  * the same process, reopen in a fresh process (for exec: a fresh program), the
  * optional iterator (seek to each key, between keys and past the end; next
- * to the end), and rejection of an unknown option. Exit 0 when every check holds.
+ * to the end), the optional delete-range ([begin, end)), and rejection of an unknown option. Exit 0 when every check holds.
  */
 #include "harness_int.h"
 
@@ -268,14 +268,15 @@ int main(int argc, char **argv) {
   /* atomic batch: puts, an overwrite inside the batch, a delete */
   {
     pc_kv_op ops[] = {
-      {0, "b1", 2, "batch-1", 7}, {0, "b2", 2, "batch-2", 7}, {1, k_nul, sizeof k_nul, NULL, 0},
-      {0, "b1", 2, "batch-1b", 8}, {0, "b3", 2, "", 0},
+      {PC_OP_PUT, "b1", 2, "batch-1", 7}, {PC_OP_PUT, "b2", 2, "batch-2", 7},
+      {PC_OP_DEL, k_nul, sizeof k_nul, NULL, 0}, {PC_OP_PUT, "b1", 2, "batch-1b", 8},
+      {PC_OP_PUT, "b3", 2, "", 0},
     };
     if ((rc = T->batch(H, ops, sizeof ops / sizeof *ops, 1))) {
       fail("batch = %d %s", rc, pc_strerror(rc));
     } else {
       for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
-        if (ops[i].del) model_del(ops[i].k, ops[i].klen);
+        if (ops[i].kind == PC_OP_DEL) model_del(ops[i].k, ops[i].klen);
         else model_put(ops[i].k, ops[i].klen, ops[i].v, ops[i].vlen);
     }
   }
@@ -294,6 +295,22 @@ int main(int argc, char **argv) {
   if ((rc = T->flush(H))) fail("flush = %d %s", rc, pc_strerror(rc));
   check_all("after sync+flush");
   check_iter("after sync+flush");
+  /* delete-range (optional): [key00010, key00020) goes, key00020 stays, and a
+   * range over no key changes nothing */
+  if (T->delrange) {
+    if ((rc = T->delrange(H, "key00010", 8, "key00020", 8, 1)) ||
+        (rc = T->delrange(H, "key00010", 8, "key00010\x01", 9, 0))) {
+      fail("delrange = %d %s", rc, pc_strerror(rc));
+    } else {
+      for (int i = 10; i < 20; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "key%05d", i);
+        model_del(k, 8);
+      }
+    }
+    check_all("after delete-range");
+    check_get("key00020", 8, "the end key of a delete-range");
+  }
   do_del("key00007", 8, 0);
   if ((rc = T->sync(H))) fail("sync = %d %s", rc, pc_strerror(rc));
 
