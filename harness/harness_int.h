@@ -103,6 +103,9 @@ typedef struct pc_target {
    * the program gone returns PC_EGONE: the driver stops, leaving it in flight. */
   int external;
   const pc_iter_ops *iter;  /* NULL: no iterator (bench has no seekrandom row for it) */
+  /* 1: one handle may be used by several threads at once (a workload with threads=N
+   * drives it from N threads); 0: workloads with threads > 1 are refused. */
+  int thread_safe;
 } pc_target;
 
 const pc_target *pc_target_find(const char *name);

@@ -874,5 +874,5 @@ const pc_target pc_target_exec = {
   "cmd=COMMAND (sh -c; data dir as $1 and $POWERCUT_DATA_DIR; no ',') "
   "contract=durable_ack+process_safe+prefix+atomic_batch+close_syncs|none timeout=MS backend=preload|seccomp|auto",
   0, t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,
-  t_sync, t_flush, t_close, t_errmsg, 1, NULL,
+  t_sync, t_flush, t_close, t_errmsg, 1, NULL, 0,
 };

@@ -291,5 +291,5 @@ const pc_target pc_target_leveldb = {
   "bloom_bits=N block_cache=N",
   ORC_DURABLE_ACK | ORC_PROCESS_SAFE | ORC_ATOMIC_BATCH,
   t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,
-  t_sync, t_flush, t_close, t_errmsg, 0, &leveldb_iter_ops,
+  t_sync, t_flush, t_close, t_errmsg, 0, &leveldb_iter_ops, 0,
 };

@@ -285,5 +285,5 @@ const pc_target pc_target_lmdb = {
   "nosync=0|1 nometasync=0|1 mapsize=N (default 64M); keys 1..511 bytes",
   ORC_DURABLE_ACK | ORC_PROCESS_SAFE | ORC_PREFIX | ORC_ATOMIC_BATCH,
   t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,
-  t_sync, t_flush, t_close, t_errmsg, 0, &lm_iter_ops,
+  t_sync, t_flush, t_close, t_errmsg, 0, &lm_iter_ops, 0,
 };

@@ -368,5 +368,5 @@ const pc_target pc_target_sqlite = {
   "synchronous=off|normal|full|extra (default full) cache_size=N (page cache bytes)",
   ORC_PROCESS_SAFE | ORC_PREFIX | ORC_ATOMIC_BATCH,
   t_contract, t_check_opts, t_open, t_put, t_del, t_batch, t_get, t_scan,
-  t_sync, t_flush, t_close, t_errmsg, 0, &sql_iter_ops,
+  t_sync, t_flush, t_close, t_errmsg, 0, &sql_iter_ops, 0,
 };
