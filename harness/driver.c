@@ -25,6 +25,7 @@
 #include "workloads.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,8 @@ typedef struct pc_cdrive {
   wl_oplog_writer *log;
   pthread_mutex_t lk;     /* the op log, next index, stop, rc, msg */
   pthread_rwlock_t hl;    /* the handle: ops share it, a reopen takes it alone */
+  pthread_cond_t go;      /* the threads start together (or the first may finish alone) */
+  int gate;               /* under lk: 1 once every thread was started */
   void *h;                /* NULL after a failed reopen */
   uint64_t next;          /* next op index */
   int stop, rc;
@@ -104,7 +107,11 @@ static void *cd_thread(void *arg) {
   char m[256];
   /* thread t's share of the ops, from its own stream */
   p.ops = d->wp->ops / d->wp->threads + (ct->id < d->wp->ops % d->wp->threads);
-  if ((rc = wl_gen_create(&p, d->seed + ct->id * 0x9E3779B97F4A7C15ull, &g))) {
+  rc = wl_gen_create(&p, d->seed + ct->id * 0x9E3779B97F4A7C15ull, &g);
+  pthread_mutex_lock(&d->lk);
+  while (!d->gate) pthread_cond_wait(&d->go, &d->lk);
+  pthread_mutex_unlock(&d->lk);
+  if (rc) {
     snprintf(m, sizeof m, "workload: %s", wl_strerror(rc));
     pthread_mutex_lock(&d->lk);
     cd_fail(d, rc, m);
@@ -149,6 +156,7 @@ static void *cd_thread(void *arg) {
     }
     pthread_mutex_unlock(&d->lk);
     pthread_rwlock_unlock(&d->hl);
+    sched_yield(); /* an op takes microseconds, a time slice milliseconds: let the others in */
   }
   if (r < 0) {
     pthread_mutex_lock(&d->lk);
@@ -174,17 +182,19 @@ static int drive_threads(const pc_target *t, const char *dir, const char *topts,
   pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
   pthread_rwlock_init(&d.hl, &ra);
   pthread_rwlockattr_destroy(&ra);
+  pthread_cond_init(&d.go, NULL);
   for (uint32_t i = 0; i < n; i++) {
     th[i] = (pc_cthread){&d, i, 0};
-    if (pthread_create(&th[i].th, NULL, cd_thread, &th[i])) {
-      pthread_mutex_lock(&d.lk);
-      cd_fail(&d, PC_ENOMEM, "cannot start a driver thread");
-      pthread_mutex_unlock(&d.lk);
-      break;
-    }
+    if (pthread_create(&th[i].th, NULL, cd_thread, &th[i])) break;
     started++;
   }
+  pthread_mutex_lock(&d.lk);
+  if (started < n) cd_fail(&d, PC_ENOMEM, "cannot start a driver thread");
+  d.gate = 1;
+  pthread_cond_broadcast(&d.go);
+  pthread_mutex_unlock(&d.lk);
   for (uint32_t i = 0; i < started; i++) pthread_join(th[i].th, NULL);
+  pthread_cond_destroy(&d.go);
   pthread_rwlock_destroy(&d.hl);
   pthread_mutex_destroy(&d.lk);
   /* no close: the end of the workload is a crash point (see header) */
