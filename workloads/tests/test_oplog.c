@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <xxhash.h>
 
 #include "workloads.h"
 
@@ -227,6 +228,76 @@ static void random_damage_is_refused_or_read_consistently(void **st) {
     wl_log_free(mem);
 }
 
+/* A version 1 log (one driver thread; written by the previous writer: mixed:ops=30, seed 7,
+ * op i%4==3 without outcome, i%7==6 FAILED) still reads: same ops, outcomes, and a sequence
+ * derived from the order of its records in which no op overlaps another. */
+static void version_1_log_still_reads(void **st) {
+    wl_log *rd;
+    wl_params p;
+    wl_gen *g;
+    wl_op op;
+    char err[256];
+    assert_int_equal(wl_oplog_read(PC_WL_TEST_DATA "/oplog-v1-mixed30", &rd, err, sizeof(err)), 0);
+    assert_int_equal(rd->version, 1);
+    assert_string_equal(rd->meta, "mixed:ops=30");
+    assert_int_equal(rd->n, 30);
+    assert_int_equal(wl_spec_parse("mixed:ops=30", &p, err, sizeof(err)), 0);
+    assert_int_equal(wl_gen_create(&p, 7, &g), 0);
+    for (size_t i = 0; wl_gen_next(g, &op) == 1; i++) {
+        const wl_logop *lo = &rd->ops[i];
+        assert_same_op(&op, &lo->op);
+        assert_int_equal(lo->outcome, i % 4 == 3 ? WL_OUT_UNKNOWN : i % 7 == 6 ? WL_OUT_FAILED : WL_OUT_ACKED);
+        assert_int_equal(lo->thread, 0);
+        assert_true(lo->ack_seq > lo->inv_seq && lo->ack_seq != WL_SEQ_NONE);
+        if (i) assert_true(lo->inv_seq > rd->ops[i - 1].ack_seq);
+    }
+    assert_int_equal(wl_log_concurrent(rd), 0);
+    wl_gen_destroy(g);
+    wl_log_free(rd);
+}
+
+/* Version 2: the sequence numbers come back; thread ids too; a sequence number that goes
+ * backwards is corruption. */
+static void version_2_records_carry_the_sequence(void **st) {
+    wl_oplog_writer *w;
+    wl_log *rd;
+    wl_op op = {0};
+    char err[256];
+    op.kind = WL_PUT; op.key = (const uint8_t *)"k"; op.klen = 1; op.val = (const uint8_t *)"v"; op.vlen = 1;
+    assert_int_equal(wl_oplog_open_writer(path, "", &w, err, sizeof(err)), 0);
+    op.idx = 0; assert_int_equal(wl_oplog_append_issued_by(w, 0, &op, 0), 0);
+    op.idx = 1; assert_int_equal(wl_oplog_append_issued_by(w, 1, &op, 3), 0);
+    assert_int_equal(wl_oplog_append_outcome(w, 1, WL_OUT_ACKED, 0, WL_GET_NA), 0);
+    assert_int_equal(wl_oplog_append_outcome(w, 0, WL_OUT_FAILED, -5, WL_GET_NA), 0);
+    op.idx = 2; assert_int_equal(wl_oplog_append_issued_by(w, 2, &op, 1), 0);
+    assert_int_equal(wl_oplog_append_issued_by(w, 3, &op, 1), WL_EINVAL); /* op.idx != 3 */
+    assert_int_equal(wl_oplog_append_issued_by(w, 2, &op, 70000), WL_EINVAL); /* thread > 65535 */
+    assert_int_equal(wl_oplog_close(w), 0);
+    assert_int_equal(wl_oplog_read(path, &rd, err, sizeof(err)), 0);
+    assert_int_equal(rd->version, 2);
+    assert_int_equal(rd->n, 3);
+    assert_int_equal(rd->ops[0].inv_seq, 0); assert_int_equal(rd->ops[0].ack_seq, 3);
+    assert_int_equal(rd->ops[1].inv_seq, 1); assert_int_equal(rd->ops[1].ack_seq, 2);
+    assert_int_equal(rd->ops[2].inv_seq, 4); assert_true(rd->ops[2].ack_seq == WL_SEQ_NONE);
+    assert_int_equal(rd->ops[1].thread, 3);
+    assert_int_equal(rd->ops[0].outcome, WL_OUT_FAILED);
+    assert_int_equal(wl_log_concurrent(rd), 1);
+    wl_log_free(rd);
+    /* rewrite op 2's seq (the last record: payload bytes 16..23) to 1 and reseal it */
+    size_t len;
+    uint8_t *img = slurp(&len);
+    size_t last = len - 16 - (24 + 12 + 1 + 1);
+    memset(img + last + 16 + 16, 0, 8);
+    img[last + 16 + 16] = 1;
+    uint64_t seed = 0;
+    for (int i = 0; i < 8; i++) seed |= (uint64_t)img[last + i] << (8 * i);
+    uint64_t sum = XXH3_64bits_withSeed(img + last + 16, len - last - 16, seed);
+    for (int i = 0; i < 8; i++) img[last + 8 + i] = (uint8_t)(sum >> (8 * i));
+    assert_int_equal(wl_oplog_parse(img, len, &rd, err, sizeof(err)), WL_ECORRUPT);
+    assert_non_null(strstr(err, "inconsistent record"));
+    free(img);
+}
+
 static void reference_map_put_get_delete_range(void **st) {
     wl_ref *r;
     const uint8_t *v;
@@ -266,6 +337,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(torn_tail_at_every_byte_keeps_every_complete_record, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_record_followed_by_more_data_is_corruption, setup, teardown),
         cmocka_unit_test_setup_teardown(random_damage_is_refused_or_read_consistently, setup, teardown),
+        cmocka_unit_test(version_1_log_still_reads),
+        cmocka_unit_test_setup_teardown(version_2_records_carry_the_sequence, setup, teardown),
         cmocka_unit_test(reference_map_put_get_delete_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
