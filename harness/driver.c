@@ -13,7 +13,8 @@
  * A workload with threads=N > 1 runs N driver threads on one handle of a
  * thread-safe target (drive_threads below): thread t takes its ops from its
  * own generator (seed + t * golden ratio; thread 0 has the case's seed) and
- * numbers each op when it issues it. Under one lock an op gets its index,
+ * numbers each op when it issues it, and yields between
+ * issuing it and calling the engine (so ops overlap even on one CPU). Under one lock an op gets its index,
  * its values are stamped with it and its ISSUED record is written; its
  * OUTCOME record is written under the same lock after the engine returns, so
  * the log's sequence orders every invocation and every ack (docs/oracle.md).
@@ -138,6 +139,10 @@ static void *cd_thread(void *arg) {
       break;
     }
     pthread_mutex_unlock(&d->lk);
+    /* on a busy machine the threads share one CPU and an op never blocks on tmpfs: without
+     * a switch here each op would run from its invocation to its ack alone, and no two would
+     * overlap; with it, the others are invoked while this one is pending */
+    if (!reopen) sched_yield();
     if (reopen) {
       char om[512] = "";
       rc = d->t->close(d->h);
@@ -156,7 +161,6 @@ static void *cd_thread(void *arg) {
     }
     pthread_mutex_unlock(&d->lk);
     pthread_rwlock_unlock(&d->hl);
-    sched_yield(); /* an op takes microseconds, a time slice milliseconds: let the others in */
   }
   if (r < 0) {
     pthread_mutex_lock(&d->lk);

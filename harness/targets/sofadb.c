@@ -21,6 +21,7 @@
 #include "sofadb.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,7 @@ static int group_begin(sdb_target *t, int sync, uint64_t *gen) {
 }
 static void group_end(sdb_target *t, int sync, int lead, uint64_t gen) {
   if (!t->groupbug || !sync) return;
+  if (lead) sched_yield(); /* the leader wakes its group: followers may still join it */
   pthread_mutex_lock(&t->gmu);
   if (lead) {
     t->leader_busy = 0;
