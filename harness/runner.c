@@ -101,6 +101,13 @@ int pc_case_validate(const pc_case *c, char *err, size_t errlen) {
     snprintf(err, errlen, "workload '%s': %s", c->workload, msg);
     return PC_EINVAL;
   }
+  if (wp.threads > 1 && (t->external || !t->thread_safe)) {
+    snprintf(err, errlen, "workload '%s': threads=%u needs a target that takes ops from several "
+             "threads at once, and target %s %s (use threads=1)", c->workload, wp.threads, c->target,
+             t->external ? "runs in a separate program (exec targets take one driver thread)"
+                         : "does not declare itself thread-safe");
+    return PC_EINVAL;
+  }
   if (t->check_opts && (rc = t->check_opts(c->target_opts, wp.target_opts, msg, sizeof msg))) {
     snprintf(err, errlen, "target %s: %s", c->target, msg);
     return PC_EINVAL;

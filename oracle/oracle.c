@@ -19,6 +19,14 @@
  *       upward with a running count of keys whose legal set does not contain the recovered value.
  *   (3) Verdict priority: PHANTOM (never written) > PHANTOM (resurrected durable delete) >
  *       LOST_ACKED > TORN_BATCH > NOT_PREFIX > INVARIANT; within one, the smallest key bytewise.
+ *   (4) A log whose ops never overlap in real time (one driver thread: each op's outcome comes
+ *       before the next op's invocation) is judged by the total order of its ops, as always. A
+ *       concurrent log (wl_log_concurrent) is judged by the real-time partial order: op i is
+ *       before op j iff i's outcome was recorded before j's invocation (ack_seq < inv_seq);
+ *       overlapping ops may be in either order. The concurrent rules are per key and cut
+ *       (docs/oracle.md "Concurrent logs"): they accept every state some order allows and may
+ *       accept states no single order allows (cross-key order among overlapping ops is not
+ *       checked): an over-approximation, never a false violation.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -111,6 +119,12 @@ typedef struct okey {
     int32_t lastmatch;  /* unit of the last eq touch; -1 = only the initial absent; -2 none */
     uint32_t neq;       /* eq touches */
     uint8_t match;      /* prefix walk: legal set at the current k contains the state */
+    uint8_t mustput;    /* concurrent: an undominated MUST touch of this key is a put */
+    int64_t mustinv;    /* concurrent: latest invocation seq of a MUST touch, -1 none */
+    int64_t eqack;      /* concurrent: latest outcome seq of an eq touch (INT64_MAX: in flight);
+                           -1 only the initial absence matches; -2 nothing matches */
+    int64_t cm, ce;     /* concurrent sweep: latest inv of an applied REQ/MUST touch, latest
+                           ack of an invoked eq touch (-1 none) */
 } okey;
 
 typedef struct touch {
@@ -127,6 +141,7 @@ typedef struct unit {
     uint8_t kind;       /* wl_kind of the op or sub-op */
     uint32_t t0;        /* touches [t0, t0 + nt) */
     uint32_t nt;
+    int64_t inv, ack;   /* the op's invocation and outcome seqs (ack INT64_MAX: in flight) */
 } unit;
 
 /* Hash table slot: enough to compare a key without touching its okey (one cache miss less). */
@@ -154,6 +169,7 @@ typedef struct ctx {
     unit *u;
     size_t nu;
     int64_t kmin;       /* every prefix must include units [0, kmin) */
+    int conc;           /* the log is concurrent (invariant 4) */
 } ctx;
 
 /* Byte equality, inlined: keys and small values are compared millions of times. */
@@ -401,16 +417,28 @@ static int build(ctx *c, orc_result *r, int *done) {
     size_t nranges = 0;
     int rc;
 
-    /* sizes and durability points, in one pass over the log */
-    int64_t barrier = -1, syncw = -1, last_failed = -1;
+    /* sizes and durability points, in one pass over the log; concurrent logs: the latest
+     * invocation of an acked durability point (tdur) and the latest failure (fail_ack) */
+    int64_t barrier = -1, syncw = -1, last_failed = -1, tdur = -1, fail_ack = -1;
+    c->conc = wl_log_concurrent(log);
     for (size_t i = 0; i < log->n; i++) {
         const wl_logop *lo = &log->ops[i];
         const wl_op *op = &lo->op;
+        if (c->conc) { /* seqs: invocations strictly increasing, each outcome after its invocation */
+            if (lo->inv_seq >= (uint64_t)INT64_MAX || (i && lo->inv_seq <= log->ops[i - 1].inv_seq) ||
+                (lo->ack_seq != WL_SEQ_NONE && lo->ack_seq <= lo->inv_seq) ||
+                (lo->outcome != WL_OUT_UNKNOWN && lo->ack_seq == WL_SEQ_NONE))
+                return ORC_EINVAL;
+            if (lo->outcome == WL_OUT_FAILED && (int64_t)lo->ack_seq > fail_ack) fail_ack = (int64_t)lo->ack_seq;
+        }
         if (lo->outcome == WL_OUT_FAILED) last_failed = (int64_t)i;
         if (lo->outcome == WL_OUT_ACKED) {
             if ((op->kind == WL_SYNC && (ct & ORC_DURABLE_ACK)) || (op->kind == WL_REOPEN && (ct & ORC_CLOSE_SYNCS)))
-                barrier = (int64_t)i;
-            if (is_write(op->kind) && op->sync && (ct & ORC_DURABLE_ACK)) syncw = (int64_t)i;
+                barrier = (int64_t)i, tdur = (int64_t)lo->inv_seq;
+            if (is_write(op->kind) && op->sync && (ct & ORC_DURABLE_ACK)) {
+                syncw = (int64_t)i;
+                if ((ct & ORC_PREFIX) && (int64_t)lo->inv_seq > tdur) tdur = (int64_t)lo->inv_seq;
+            }
         }
         switch (op->kind) {
         case WL_PUT: case WL_DEL: maxkeys++; nunits++; break;
@@ -483,6 +511,7 @@ static int build(ctx *c, orc_result *r, int *done) {
     r->durable_through = barrier > 0 ? barrier - 1 : -1;
     if (all_acked && last_failed < (int64_t)log->n - 1) r->durable_through = (int64_t)log->n - 1;
     if (syncw > r->durable_through) r->durable_through = syncw; /* without prefix: that op alone */
+    if (c->conc) r->durable_through = -1; /* the latest MUST op, set below */
 
     /* units and touches */
     c->kmin = 0;
@@ -491,11 +520,15 @@ static int build(ctx *c, orc_result *r, int *done) {
         const wl_op *op = &lo->op;
         if (!is_write(op->kind)) continue;
         uint8_t st;
+        int64_t inv = (int64_t)lo->inv_seq, ack = lo->ack_seq == WL_SEQ_NONE ? INT64_MAX : (int64_t)lo->ack_seq;
         if (lo->outcome != WL_OUT_ACKED) st = U_OPT;
+        else if (c->conc) /* before a durability point in real time: acked before it was invoked */
+            st = (all_acked && inv > fail_ack) || ack < tdur || (op->sync && (ct & ORC_DURABLE_ACK)) ? U_MUST : U_REQ;
         else if ((int64_t)i >= acked_from || (int64_t)i < barrier || (op->sync && (ct & ORC_DURABLE_ACK)) ||
                  ((ct & ORC_PREFIX) && (int64_t)i < syncw))
             st = U_MUST;
         else st = U_REQ;
+        if (c->conc && st == U_MUST && (int64_t)i > r->durable_through) r->durable_through = (int64_t)i;
         int split = op->kind == WL_BATCH && !(ct & ORC_ATOMIC_BATCH);
         uint32_t nparts = split ? op->nsub : 1;
         for (uint32_t p = 0; p < nparts; p++) {
@@ -503,6 +536,7 @@ static int build(ctx *c, orc_result *r, int *done) {
             u->op = i; u->sub = split ? (int32_t)p : -1; u->st = st;
             u->kind = split ? (uint8_t)op->sub[p].kind : (uint8_t)op->kind;
             u->t0 = (uint32_t)c->nt;
+            u->inv = inv; u->ack = ack;
             switch (op->kind) {
             case WL_PUT:
                 if ((rc = add_touch(c, c->ids[next_id++], op->val, (uint32_t)op->vlen))) return rc;
@@ -532,18 +566,164 @@ static int build(ctx *c, orc_result *r, int *done) {
         }
     }
     /* per-key summaries */
-    for (size_t k = 0; k < c->nkeys; k++)
-        if (c->keys[k].slen == ABSENT) c->keys[k].lastmatch = -1;
+    for (size_t k = 0; k < c->nkeys; k++) {
+        okey *o = &c->keys[k];
+        if (o->slen == ABSENT) o->lastmatch = -1;
+        o->mustinv = -1;
+        o->eqack = o->slen == ABSENT ? -1 : -2;
+    }
     for (size_t ui = 0; ui < c->nu; ui++) {
         const unit *u = &c->u[ui];
         for (uint32_t j = 0; j < u->nt; j++) {
             const touch *t = &c->t[u->t0 + j];
             okey *o = &c->keys[t->key];
-            if (u->st == U_MUST) o->lastmust = (int32_t)ui;
-            if (t->eq) { o->lastmatch = (int32_t)ui; o->neq++; }
+            if (u->st == U_MUST) { o->lastmust = (int32_t)ui; o->mustinv = u->inv; }
+            if (t->eq) {
+                o->lastmatch = (int32_t)ui; o->neq++;
+                if (u->ack > o->eqack) o->eqack = u->ack;
+            }
         }
     }
+    if (c->conc) /* MUST touches no later MUST touch of the key follows in real time */
+        for (size_t ui = 0; ui < c->nu; ui++) {
+            const unit *u = &c->u[ui];
+            for (uint32_t j = 0; u->st == U_MUST && j < u->nt; j++) {
+                const touch *t = &c->t[u->t0 + j];
+                if (u->ack > c->keys[t->key].mustinv && t->vlen != ABSENT) c->keys[t->key].mustput = 1;
+            }
+        }
     return 0;
+}
+
+/* Concurrent logs: K's legal values at a cut where units [0, ninv) were invoked and the
+ * latest applied REQ/MUST touch of K was invoked at m (-1: none, the initial absence is
+ * legal): every touch invoked before the cut whose outcome came after m. */
+static char *legal_list_conc(const ctx *c, uint32_t kid, int64_t ninv, int64_t m) {
+    sbuf b = {0};
+    char d[160];
+    if (m < 0) sb_item(&b, "absent (never written before)");
+    for (size_t i = 0; i < c->nt; i++) {
+        if (c->t[i].key != kid) continue;
+        const unit *u = unit_of(c, i);
+        if (u - c->u >= ninv || u->ack <= m) continue;
+        describe_touch(c, &c->t[i], u, d, sizeof(d));
+        sb_item(&b, d);
+    }
+    return sb_finish(&b);
+}
+
+/* A key's match at a cut of the concurrent sweep. */
+static inline uint8_t conc_match(const okey *o) {
+    return (o->slen == ABSENT && o->cm < 0) || o->ce > o->cm;
+}
+
+typedef struct ackev {
+    int64_t ack;
+    uint32_t u;
+} ackev;
+static int cmp_ackev(const void *a, const void *b) {
+    const ackev *x = a, *y = b;
+    return x->ack < y->ack ? -1 : x->ack > y->ack ? 1 : (x->u > y->u) - (x->u < y->u);
+}
+
+/* The cut after `ni` invocations and `na` outcomes (in sequence order) of write units. */
+static const char *cut_desc(const ctx *c, const ackev *ev, size_t ni, size_t na, char *buf, size_t len) {
+    uint64_t nops = 0, inflight = 0;
+    if (ni == 0) {
+        snprintf(buf, len, "the cut before any write");
+        return buf;
+    }
+    for (size_t i = 0; i < ni; i++)
+        if (c->u[i].sub <= 0) nops++;
+    inflight = nops;
+    for (size_t i = 0; i < na; i++)
+        if (c->u[ev[i].u].sub <= 0) inflight--;
+    snprintf(buf, len, "the cut after op %llu was invoked (%llu write op(s) invoked, %llu of them in flight there)",
+             (unsigned long long)c->u[ni - 1].op, (unsigned long long)nops, (unsigned long long)inflight);
+    return buf;
+}
+
+/* The prefix rule on a concurrent log: is there a cut (a moment of the sequence) such that the
+ * state is: every REQ/MUST unit acked before it applied, any of those in flight there applied
+ * or not, OPT units either way, each key holding a value no applied touch of it followed in
+ * real time? One sweep over the invocations and outcomes in sequence order; per key, the
+ * latest invocation of an applied REQ/MUST touch (cm) against the latest outcome of an
+ * invoked touch that writes the recovered value (ce). Returns 0 with *verdict_set when a
+ * violation was reported. */
+static int conc_prefix(ctx *c, orc_result *r) {
+    ackev *ev = malloc((c->nu + 1) * sizeof(*ev));
+    size_t nev = 0, diff = 0, mindiff = SIZE_MAX;
+    size_t best_i = SIZE_MAX, best_a = 0, min_i = 0, min_a = 0;
+    char cut[200];
+    int rc = 0;
+    if (!ev) return ORC_ENOMEM;
+    for (size_t ui = 0; ui < c->nu; ui++)
+        if (c->u[ui].ack != INT64_MAX && c->u[ui].st != U_OPT) ev[nev++] = (ackev){c->u[ui].ack, (uint32_t)ui};
+    qsort(ev, nev, sizeof(*ev), cmp_ackev);
+    for (int pass = 0; pass < 2; pass++) {
+        size_t ni = 0, na = 0;
+        diff = 0;
+        for (size_t k = 0; k < c->nkeys; k++) {
+            okey *o = &c->keys[k];
+            o->cm = o->ce = -1;
+            o->match = conc_match(o);
+            diff += !o->match;
+        }
+        for (;;) {
+            if (pass == 0 && ni >= (size_t)c->kmin) {
+                if (diff == 0) best_i = ni, best_a = na;
+                if (diff <= mindiff) mindiff = diff, min_i = ni, min_a = na;
+            }
+            if (pass == 1 && ni == min_i && na == min_a) break;
+            int inv_next = ni < c->nu && (na == nev || c->u[ni].inv < ev[na].ack);
+            if (!inv_next && na == nev) break;
+            const unit *u = inv_next ? &c->u[ni++] : &c->u[ev[na++].u];
+            for (uint32_t j = 0; j < u->nt; j++) {
+                const touch *t = &c->t[u->t0 + j];
+                okey *o = &c->keys[t->key];
+                if (inv_next && t->eq && u->ack > o->ce) o->ce = u->ack;
+                if (!inv_next && u->inv > o->cm) o->cm = u->inv;
+                uint8_t m = conc_match(o);
+                diff += (size_t)(!m) - (size_t)(!o->match);
+                o->match = m;
+            }
+        }
+        if (pass == 0 && best_i != SIZE_MAX) break;
+    }
+    if (best_i == SIZE_MAX) { /* the keys are at the closest cut (pass 1) */
+        int64_t kid = -1;
+        for (size_t k = 0; k < c->nkeys; k++)
+            if (!c->keys[k].match && (kid < 0 || keycmp(c->keys[k].k, c->keys[k].klen, c->keys[kid].k, c->keys[kid].klen) < 0))
+                kid = (int64_t)k;
+        r->verdict = ORC_NOT_PREFIX;
+        if (kid >= 0 && (rc = report_key(c, r, (uint32_t)kid,
+                                         legal_list_conc(c, (uint32_t)kid, (int64_t)min_i, c->keys[kid].cm))))
+            goto out;
+        rc = setstr(&r->explanation,
+                    "no cut of the concurrent ops explains the state: closest is %s with %zu key(s) differing "
+                    "(durable through op %lld)",
+                    cut_desc(c, ev, min_i, min_a, cut, sizeof(cut)), mindiff, (long long)r->durable_through);
+        goto out;
+    }
+    /* lost (allowed): REQ ops not acked before the cut, with a touch whose value is not there */
+    {
+        uint64_t lost = 0;
+        int64_t lastop = -1;
+        int64_t tcut = best_a ? ev[best_a - 1].ack : -1;
+        for (size_t ui = 0; ui < c->nu; ui++) {
+            const unit *u = &c->u[ui];
+            if (u->st != U_REQ || u->ack <= tcut || (int64_t)u->op == lastop) continue;
+            for (uint32_t j = 0; j < u->nt; j++)
+                if (!c->t[u->t0 + j].eq) { lost++; lastop = (int64_t)u->op; break; }
+        }
+        r->ops_lost = lost;
+        r->prefix_end = best_i ? (int64_t)c->u[best_i - 1].op : -1;
+        rc = setstr(&r->explanation, "state = %s, some of those in flight applied; %llu unsynced op(s) lost, allowed",
+                    cut_desc(c, ev, best_i, best_a, cut, sizeof(cut)), (unsigned long long)lost);
+    }
+out:
+    free(ev);
+    return rc;
 }
 
 static const char *op_range(const ctx *c, int64_t k, char *buf, size_t len) {
@@ -596,7 +776,9 @@ int orc_check(const orc_input *in, orc_result *r) {
             const okey *o = &c.keys[k];
             int cat = -1;
             if (o->lastmatch == -2) cat = 0; /* present, never written to this key */
-            else if (o->lastmatch < o->lastmust) {
+            else if (c.conc) { /* some matching touch no MUST touch follows in real time */
+                if (o->eqack == -1 ? o->mustinv >= 0 : o->eqack <= o->mustinv) cat = o->mustput ? 2 : 1;
+            } else if (o->lastmatch < o->lastmust) {
                 const unit *u = &c.u[o->lastmust];
                 int durable_is_delete = 0;
                 for (uint32_t j = 0; j < u->nt; j++)
@@ -612,7 +794,8 @@ int orc_check(const orc_input *in, orc_result *r) {
             uint32_t kid = (uint32_t)best[cat];
             const okey *o = &c.keys[kid];
             r->verdict = cat == 2 ? ORC_LOST_ACKED : ORC_PHANTOM;
-            if ((rc = report_key(&c, r, kid, legal_list(&c, kid, o->lastmust + 1, o->lastmust + 1, INT64_MAX, 0))))
+            if ((rc = report_key(&c, r, kid, c.conc ? legal_list_conc(&c, kid, (int64_t)c.nu, o->mustinv)
+                                                    : legal_list(&c, kid, o->lastmust + 1, o->lastmust + 1, INT64_MAX, 0))))
                 goto out;
             if (cat == 0)
                 rc = setstr(&r->explanation, "key holds a value never written to it (durable through op %lld)",
@@ -635,7 +818,7 @@ int orc_check(const orc_input *in, orc_result *r) {
                 const touch *t = &c.t[u->t0 + j];
                 const okey *o = &c.keys[t->key];
                 if (t->eq && t->vlen != ABSENT && o->neq == 1) applied = t->key;
-                else if (!t->eq && o->lastmatch < (int64_t)ui &&
+                else if (!t->eq && (c.conc ? o->eqack < u->inv : o->lastmatch < (int64_t)ui) &&
                          (missing < 0 || keycmp(o->k, o->klen, c.keys[missing].k, c.keys[missing].klen) < 0))
                     missing = t->key;
             }
@@ -643,7 +826,8 @@ int orc_check(const orc_input *in, orc_result *r) {
             char ak[128];
             r->verdict = ORC_TORN_BATCH;
             if ((rc = report_key(&c, r, (uint32_t)missing,
-                                 legal_list(&c, (uint32_t)missing, (int64_t)ui + 1, (int64_t)ui + 1, INT64_MAX, 0))))
+                                 c.conc ? legal_list_conc(&c, (uint32_t)missing, (int64_t)c.nu, c.keys[missing].mustinv)
+                                        : legal_list(&c, (uint32_t)missing, (int64_t)ui + 1, (int64_t)ui + 1, INT64_MAX, 0))))
                 goto out;
             wl_escape(c.keys[applied].k, c.keys[applied].klen, ak, sizeof(ak));
             rc = setstr(&r->explanation, "batch op %llu (%u keys) is half applied: key %s shows it, key %s does not",
@@ -653,7 +837,9 @@ int orc_check(const orc_input *in, orc_result *r) {
     }
 
     /* 3. prefix: walk k upward with a running count of keys whose legal set misses the state */
-    if (c.contract & ORC_PREFIX) {
+    if ((c.contract & ORC_PREFIX) && c.conc) {
+        if ((rc = conc_prefix(&c, r)) || r->verdict != ORC_PASS) goto out;
+    } else if (c.contract & ORC_PREFIX) {
         size_t diff = 0;
         int64_t bestk = -1, mink = -1;
         size_t mindiff = SIZE_MAX;
@@ -728,7 +914,8 @@ int orc_check(const orc_input *in, orc_result *r) {
             for (size_t uj = ui; uj < c.nu && c.u[uj].op == u->op; uj++)
                 for (uint32_t j = 0; j < c.u[uj].nt; j++) {
                     const touch *t = &c.t[c.u[uj].t0 + j];
-                    if (!t->eq && c.keys[t->key].lastmatch < (int64_t)uj) gone = 1;
+                    if (!t->eq && (c.conc ? c.keys[t->key].eqack < c.u[uj].inv
+                                          : c.keys[t->key].lastmatch < (int64_t)uj)) gone = 1;
                 }
             lost += gone;
         }

@@ -12,6 +12,9 @@
  *   - nothing outside the legal values may appear (PHANTOM), batches are all or nothing with
  *     ORC_ATOMIC_BATCH (TORN_BATCH), pluggable invariants run last (INVARIANT).
  * Time and memory are linear in ops + keys (delete-range adds a sort of the key set).
+ * A concurrent log (ops overlapping in real time, wl_log_concurrent) is judged by the real-time
+ * partial order instead of the op order (docs/oracle.md "Concurrent logs"; one sort of the
+ * outcomes); that check is per key and per cut, an over-approximation that only accepts more.
  * The oracle never reports a violation it cannot prove: zero false positives is the rule; when
  * values collide (empty values, deletes) it gives the engine the benefit of the doubt.
  */

@@ -434,3 +434,14 @@ int wl_gen_next(wl_gen *g, wl_op *op) {
     }
     return WL_EINVAL;
 }
+
+int wl_gen_stamp(wl_gen *g, wl_op *op, uint64_t idx) {
+    if (!g || !op || !strcmp(g->p.name, "bank")) return WL_EINVAL;
+    op->idx = idx;
+    if (op->kind == WL_PUT && op->val == g->vals[0])
+        wl_value_fill(g->vals[0], op->vlen, op->key, op->klen, idx, 0);
+    else if (op->kind == WL_BATCH)
+        for (uint32_t s = 0; s < op->nsub; s++)
+            if (g->sub[s].kind == WL_PUT) wl_value_fill(g->vals[s], g->sub[s].vlen, g->sub[s].key, g->sub[s].klen, idx, s);
+    return 0;
+}

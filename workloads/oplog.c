@@ -10,6 +10,9 @@
  *       tail and ends the log cleanly; a bad record followed by more data is corruption.
  *   (4) ISSUED records carry dense indices 0,1,2,...; at most one OUTCOME per issued op.
  *   (5) Ops of a wl_log point into storage owned by the wl_log (file image or builder blobs).
+ *   (6) Version 2: every ISSUED and OUTCOME record carries the next number of one global
+ *       sequence, strictly increasing in file order; version 1 logs (one driver thread) get
+ *       the sequence from the order of their records.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,10 +28,15 @@
 #define FILE_MAGIC "pcoplog\n"
 #define FILE_HDR 16
 #define REC_HDR 16
-/* 2: OUTCOME records say which error table their code comes from (bytes 10..11);
- * version 1 logs are still read (their codes' table is unknown). */
-#define OPLOG_VERSION 2
+/* Versions: 1 the first; 2 OUTCOME records say which error table their code comes
+ * from (bytes 10..11); 3 also one global sequence number at every ISSUED and OUTCOME
+ * record and the driver thread in ISSUED (concurrent workloads). 1 and 2 still read:
+ * their sequence is the record order, their codes' table unknown in 1. */
+#define OPLOG_VERSION 3
 #define OPLOG_VERSION_MIN 1
+#define HAS_SEQ(v) ((v) >= 3)
+#define ISSUED_HDR(v) (HAS_SEQ(v) ? 24u : 16u)  /* ISSUED payload before the entries */
+#define OUTCOME_LEN(v) (HAS_SEQ(v) ? 24u : 16u)
 #define REC_MAX (1u << 30)
 
 enum { REC_META = 1, REC_ISSUED = 2, REC_OUTCOME = 3 };
@@ -50,6 +58,7 @@ struct wl_oplog_writer {
     char path[512];
     uint8_t *buf;
     size_t cap;
+    uint64_t seq; /* next number of the global sequence (invariant 6) */
 };
 
 static int write_all(int fd, const uint8_t *b, size_t n) {
@@ -139,9 +148,13 @@ static size_t put_entry(uint8_t *p, wl_kind kind, const uint8_t *k, size_t kl, c
 }
 
 int wl_oplog_append_issued(wl_oplog_writer *w, uint64_t idx, const wl_op *op) {
+    return wl_oplog_append_issued_by(w, idx, op, 0);
+}
+
+int wl_oplog_append_issued_by(wl_oplog_writer *w, uint64_t idx, const wl_op *op, uint32_t thread) {
     int rc;
-    if (!w || !op || op->idx != idx) return WL_EINVAL;
-    size_t n = 16;
+    if (!w || !op || op->idx != idx || thread > 0xffff) return WL_EINVAL;
+    size_t n = 24;
     uint32_t nent = 0;
     switch (op->kind) {
     case WL_PUT: case WL_DEL: case WL_GET: nent = 1; n += 12 + op->klen + op->vlen; break;
@@ -156,9 +169,11 @@ int wl_oplog_append_issued(wl_oplog_writer *w, uint64_t idx, const wl_op *op) {
     if ((rc = reserve(w, REC_HDR + n))) return rc;
     uint8_t *p = w->buf + REC_HDR;
     wl__put64(p, idx);
-    p[8] = (uint8_t)op->kind; p[9] = (uint8_t)(op->sync != 0); p[10] = p[11] = 0;
+    p[8] = (uint8_t)op->kind; p[9] = (uint8_t)(op->sync != 0);
+    p[10] = (uint8_t)thread; p[11] = (uint8_t)(thread >> 8);
     wl__put32(p + 12, nent);
-    p += 16;
+    wl__put64(p + 16, w->seq++);
+    p += 24;
     switch (op->kind) {
     case WL_PUT: p += put_entry(p, WL_PUT, op->key, op->klen, op->val, op->vlen); break;
     case WL_DEL: case WL_GET: p += put_entry(p, op->kind, op->key, op->klen, NULL, 0); break;
@@ -179,13 +194,14 @@ int wl_oplog_append_outcome(wl_oplog_writer *w, uint64_t idx, wl_outcome status,
                             wl_get_result get) {
     int rc;
     if (!w || (status != WL_OUT_ACKED && status != WL_OUT_FAILED)) return WL_EINVAL;
-    if ((rc = reserve(w, REC_HDR + 16))) return rc;
+    if ((rc = reserve(w, REC_HDR + 24))) return rc;
     uint8_t *p = w->buf + REC_HDR;
     wl__put64(p, idx);
     p[8] = (uint8_t)status; p[9] = (uint8_t)get;
     wl__put16(p + 10, status == WL_OUT_FAILED ? (uint16_t)wl_code_table_of(code) : 0);
     wl__put32(p + 12, (uint32_t)code);
-    return emit(w, REC_OUTCOME, 16);
+    wl__put64(p + 16, w->seq++);
+    return emit(w, REC_OUTCOME, 24);
 }
 
 int wl_oplog_close(wl_oplog_writer *w) {
@@ -259,6 +275,8 @@ int wl_log_append(wl_log *log, const wl_op *op, wl_outcome outcome, int code) {
     lo->outcome = outcome;
     lo->code = code;
     lo->code_table = outcome == WL_OUT_FAILED ? wl_code_table_of(code) : WL_CODE_UNKNOWN;
+    lo->inv_seq = 2 * (uint64_t)log->n; /* sequential: invoked after the last one's outcome */
+    lo->ack_seq = lo->inv_seq + 1;
     p = blob;
     if (op->kind == WL_BATCH) {
         wl_sub *subs = (wl_sub *)blob;
@@ -291,8 +309,9 @@ int wl_log_append(wl_log *log, const wl_op *op, wl_outcome outcome, int code) {
 /* ---- reader ----------------------------------------------------------------------------- */
 /* Pass over the records: validate framing and checksums, find the clean end, count ops and
  * sub-ops. Returns 0 or WL_ECORRUPT/WL_EVERSION with err filled. */
-static int scan(const uint8_t *b, size_t len, size_t *end, size_t *nops, size_t *nsubs, char *err,
-                size_t errlen) {
+static int scan(const uint8_t *b, size_t len, uint32_t version, size_t *end, size_t *nops,
+                size_t *nsubs, char *err, size_t errlen) {
+    const uint32_t ih = ISSUED_HDR(version);
     size_t off = FILE_HDR, ops = 0, subs = 0;
     while (off < len) {
         size_t rem = len - off;
@@ -308,10 +327,10 @@ static int scan(const uint8_t *b, size_t len, size_t *end, size_t *nops, size_t 
         uint8_t type = b[off + 4];
         const uint8_t *p = b + off + REC_HDR;
         if (type == REC_ISSUED) {
-            if (plen < 16) goto bad;
+            if (plen < ih) goto bad;
             /* every entry takes at least 12 bytes: a count beyond that is damage,
              * not a reason to allocate (found by fuzz_oplog, docs/fuzzing.md F4) */
-            if (wl__get32(p + 12) > (plen - 16) / 12) goto bad;
+            if (wl__get32(p + 12) > (plen - ih) / 12) goto bad;
             if (p[8] == WL_BATCH) subs += wl__get32(p + 12);
             ops++;
         } else if (type != REC_META && type != REC_OUTCOME) {
@@ -363,7 +382,9 @@ static int parse(uint8_t *buf, int own, size_t len, wl_log **out, char *err, siz
                      OPLOG_VERSION);
         goto fail;
     }
-    if ((rc = scan(b, len, &end, &nops, &nsubs, err, errlen))) goto fail;
+    const uint32_t v = log->version;
+    uint64_t nextseq = 0; /* v2: every seq must exceed the previous one; v1: derived (x2) */
+    if ((rc = scan(b, len, v, &end, &nops, &nsubs, err, errlen))) goto fail;
     log->torn_bytes = len - end;
     rc = WL_ENOMEM;
     if (own) {
@@ -391,10 +412,13 @@ static int parse(uint8_t *buf, int own, size_t len, wl_log **out, char *err, siz
             free(log->meta);
             log->meta = m;
         } else if (type == REC_OUTCOME) {
-            if (plen < 16) goto bad;
+            if (plen < OUTCOME_LEN(v)) goto bad;
             uint64_t idx = wl__get64(p);
             if (idx >= log->n || log->ops[idx].outcome != WL_OUT_UNKNOWN) goto bad;
             if (p[8] != WL_OUT_ACKED && p[8] != WL_OUT_FAILED) goto bad;
+            uint64_t seq = !HAS_SEQ(v) ? 2 * nextseq : wl__get64(p + 16);
+            if (HAS_SEQ(v) && (seq < nextseq || seq == WL_SEQ_NONE)) goto bad;
+            nextseq = !HAS_SEQ(v) ? nextseq + 1 : seq + 1;
             log->ops[idx].outcome = (wl_outcome)p[8];
             log->ops[idx].get = (wl_get_result)p[9];
             log->ops[idx].code = (int)wl__get32(p + 12);
@@ -403,6 +427,7 @@ static int parse(uint8_t *buf, int own, size_t len, wl_log **out, char *err, siz
                 if (p[8] == WL_OUT_FAILED ? tb == WL_CODE_UNKNOWN || tb > WL_CODE_OUT_OF_RANGE : tb != 0) goto bad;
                 log->ops[idx].code_table = (wl_code_table)tb;
             }
+            log->ops[idx].ack_seq = seq;
         } else { /* ISSUED */
             uint64_t idx = wl__get64(p);
             if (idx != log->n) goto bad;
@@ -413,7 +438,16 @@ static int parse(uint8_t *buf, int own, size_t len, wl_log **out, char *err, siz
             op->sync = p[9];
             uint32_t nent = wl__get32(p + 12);
             if (op->kind < WL_PUT || op->kind > WL_GET) goto bad;
-            const uint8_t *q = p + 16;
+            uint64_t seq = !HAS_SEQ(v) ? 2 * nextseq : wl__get64(p + 16);
+            if (HAS_SEQ(v) && (seq < nextseq || seq == WL_SEQ_NONE)) goto bad;
+            nextseq = !HAS_SEQ(v) ? nextseq + 1 : seq + 1;
+            lo->inv_seq = seq;
+            lo->ack_seq = WL_SEQ_NONE;
+            lo->thread = !HAS_SEQ(v) ? 0 : (uint32_t)p[10] | (uint32_t)p[11] << 8;
+            /* v1: one thread, so an op without an outcome ended before the next was issued */
+            if (!HAS_SEQ(v) && log->n && log->ops[log->n - 1].outcome == WL_OUT_UNKNOWN)
+                log->ops[log->n - 1].ack_seq = log->ops[log->n - 1].inv_seq + 1;
+            const uint8_t *q = p + ISSUED_HDR(v);
             int single = op->kind == WL_PUT || op->kind == WL_DEL || op->kind == WL_GET ||
                          op->kind == WL_DELRANGE;
             if ((single && nent != 1) || (!single && op->kind != WL_BATCH && nent != 0)) goto bad;
@@ -497,9 +531,16 @@ static const char *outcome_name(wl_outcome o) {
     return o == WL_OUT_ACKED ? "ACKED" : o == WL_OUT_FAILED ? "FAILED" : "UNKNOWN";
 }
 
+int wl_log_concurrent(const wl_log *log) {
+    for (size_t i = 0; log && i + 1 < log->n; i++)
+        if (log->ops[i].ack_seq > log->ops[i + 1].inv_seq) return 1;
+    return 0;
+}
+
 int wl_log_print(const wl_log *log, void *fp) {
     FILE *f = fp;
     char k[128], e[128], v[160];
+    int conc = wl_log_concurrent(log);
     fprintf(f, "# op log v%u, %zu ops%s%s", log->version, log->n, log->meta[0] ? ", meta: " : "", log->meta);
     if (log->torn_bytes) fprintf(f, ", torn tail of %zu bytes ignored", log->torn_bytes);
     fputc('\n', f);
@@ -536,6 +577,11 @@ int wl_log_print(const wl_log *log, void *fp) {
         if (lo->outcome == WL_OUT_FAILED) fprintf(f, "(%d %s)", lo->code, wl_code_table_name(lo->code_table));
         if (op->kind == WL_GET && lo->outcome == WL_OUT_ACKED)
             fprintf(f, " %s", lo->get == WL_GET_MISMATCH ? "mismatch" : lo->get == WL_GET_MATCH ? "match" : "");
+        if (conc) { /* who issued it and when: seq of its invocation .. of its outcome */
+            fprintf(f, " [thread %u, seq %llu..", lo->thread, (unsigned long long)lo->inv_seq);
+            if (lo->ack_seq == WL_SEQ_NONE) fprintf(f, "]");
+            else fprintf(f, "%llu]", (unsigned long long)lo->ack_seq);
+        }
         fputc('\n', f);
     }
     return ferror(f) ? WL_EIO : 0;

@@ -30,7 +30,7 @@ const char *const wl_workload_names[] = {"mixed", "fill", "overwrite", "batch", 
 
 static const char *const key_names[WL__K_COUNT] = {
     "ops", "keys", "dist", "key_size", "value_size", "value_dist", "sync", "batch", "batch_ratio",
-    "del", "delrange", "flush", "reopen", "get", "barrier"};
+    "del", "delrange", "flush", "reopen", "get", "barrier", "threads"};
 
 #define P(x) ((uint32_t)((x) * 1000)) /* permille literal -> ppm, integer */
 
@@ -46,6 +46,7 @@ int wl_params_default(const char *name, wl_params *p) {
     p->value_max = 256;
     p->sync = P(100);
     p->batch = 8;
+    p->threads = 1;
     if (!strcmp(name, "mixed")) {
         p->batch_ratio = P(100); p->del = P(100); p->delrange = P(10); p->flush = P(10);
         p->reopen = P(5); p->get = P(50); p->barrier = P(20);
@@ -174,6 +175,9 @@ static int set_key(wl_params *p, int k, const char *v) {
     case WL__K_BATCH:
         if (parse_u64(v, &u) || u < 1 || u > 100000) return -1;
         p->batch = (uint32_t)u; return 0;
+    case WL__K_THREADS:
+        if (parse_u64(v, &u) || u < 1 || u > WL_MAX_THREADS) return -1;
+        p->threads = (uint32_t)u; return 0;
     default:
         break;
     }
@@ -201,6 +205,7 @@ static const char *value_hint(int k) {
     case WL__K_VALUE_SIZE: return "N or MIN..MAX bytes, at most 64 MiB";
     case WL__K_VALUE_DIST: return "uniform or log";
     case WL__K_BATCH: return "an integer in 1..100000";
+    case WL__K_THREADS: return "an integer in 1..64";
     default: return "a decimal probability in [0,1] (at most 6 decimals)";
     }
 }
@@ -269,6 +274,12 @@ int wl_spec_parse(const char *spec, wl_params *out, char *err, size_t errlen) {
     }
     uint64_t sum = (uint64_t)tmp.batch_ratio + tmp.delrange + tmp.flush + tmp.reopen + tmp.get +
                    tmp.barrier;
+    if (tmp.threads > 1 && !strcmp(tmp.name, "bank")) {
+        if (err) snprintf(err, errlen,
+                          "workload spec '%s': bank takes threads=1 only (each transfer writes "
+                          "balances computed from the transfer before it)", spec);
+        goto fail;
+    }
     if (sum > WL_PPM) {
         if (err) snprintf(err, errlen,
                           "workload spec '%s': batch_ratio+delrange+flush+reopen+get+barrier "
@@ -324,6 +335,7 @@ int wl_spec_format(const wl_params *p, char *buf, size_t len) {
         case WL__K_REOPEN: fmt_ppm(v, sizeof(v), p->reopen); break;
         case WL__K_GET: fmt_ppm(v, sizeof(v), p->get); break;
         case WL__K_BARRIER: fmt_ppm(v, sizeof(v), p->barrier); break;
+        case WL__K_THREADS: snprintf(v, sizeof(v), "%u", p->threads); break;
         }
         n = snprintf(buf + o, len - o, "%c%s=%s", first ? ':' : ',', key_names[k], v);
         if (n < 0 || (size_t)n >= len - o) return WL_EINVAL;

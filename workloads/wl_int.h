@@ -73,7 +73,7 @@ static inline uint64_t wl__get64(const uint8_t *p) {
 enum {
     WL__K_OPS, WL__K_KEYS, WL__K_DIST, WL__K_KEY_SIZE, WL__K_VALUE_SIZE, WL__K_VALUE_DIST, WL__K_SYNC,
     WL__K_BATCH, WL__K_BATCH_RATIO, WL__K_DEL, WL__K_DELRANGE, WL__K_FLUSH, WL__K_REOPEN,
-    WL__K_GET, WL__K_BARRIER, WL__K_COUNT
+    WL__K_GET, WL__K_BARRIER, WL__K_THREADS, WL__K_COUNT
 };
 
 /* Digits needed for key indices below `keys` (at least 1). */

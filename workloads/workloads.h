@@ -54,6 +54,8 @@ typedef enum { WL_DIST_SEQ = 0, WL_DIST_UNIFORM = 1, WL_DIST_ZIPF = 2 } wl_dist;
  * takes part in any decision; the spec accepts decimals ("0.25") and parses them exactly. */
 #define WL_PPM 1000000u
 
+#define WL_MAX_THREADS 64u
+
 /* Target capabilities the harness passes in before wl_gen_create. */
 #define WL_CAP_DELRANGE 0x1u
 
@@ -76,6 +78,7 @@ typedef struct wl_params {
     uint32_t reopen;        /* ppm: op is a reopen (close + open) */
     uint32_t get;           /* ppm: op is a get checked live against wl_ref */
     uint32_t barrier;       /* ppm: op is a sync barrier */
+    uint32_t threads;       /* driver threads issuing ops at once (1: one thread, in order) */
     uint32_t caps;          /* WL_CAP_*: set by the harness from the target, not by the spec */
     char target_opts[128];  /* engine options the workload needs, e.g. "memtable_bytes=4096" */
     uint32_t set_mask;      /* which spec keys were overridden (private to wl_spec_format) */
@@ -84,7 +87,8 @@ typedef struct wl_params {
 /* Fill *out with the defaults of workload `name`. WL_ESPEC if unknown. */
 int wl_params_default(const char *name, wl_params *out);
 /* Parse `name[:key=value,...]`. Keys: ops keys dist(seq|uniform|zipf) key_size
- * value_size(N or MIN..MAX) value_dist(uniform|log) sync batch batch_ratio del delrange flush reopen get barrier.
+ * value_size(N or MIN..MAX) value_dist(uniform|log) sync batch batch_ratio del delrange flush reopen get barrier
+ * threads.
  * Probabilities are decimals in [0,1]; batch_ratio+delrange+flush+reopen+get+barrier <= 1 (the
  * rest are single puts/deletes). On error returns WL_ESPEC and writes why into err. */
 int wl_spec_parse(const char *spec, wl_params *out, char *err, size_t errlen);
@@ -151,6 +155,12 @@ typedef struct wl_value_info {
     uint32_t len;       /* length recorded in the value */
 } wl_value_info;
 
+/* Re-stamp the op last returned by wl_gen_next as op `idx`: op->idx and every value it
+ * writes become those of op idx (values depend on (key, op index, sub)). A concurrent driver
+ * takes each thread's op from its own generator and numbers it when it is issued.
+ * WL_EINVAL for bank (its values carry balances). */
+int wl_gen_stamp(wl_gen *g, wl_op *op, uint64_t idx);
+
 /* Fill buf[0..len) with the value op `op`/`sub` writes to key. Deterministic. */
 void wl_value_fill(uint8_t *buf, size_t len, const uint8_t *key, size_t klen, uint64_t op,
                    uint32_t sub);
@@ -190,8 +200,12 @@ typedef struct wl_oplog_writer wl_oplog_writer;
  * (free text: e.g. the case id; may be NULL). */
 int wl_oplog_open_writer(const char *path, const char *meta, wl_oplog_writer **out,
                          char *err, size_t errlen);
-/* One write() each. op->idx must equal idx. */
+/* One write() each. op->idx must equal idx. Each record takes the next number of the log's
+ * sequence (invocations and outcomes in one global order). Not thread-safe: a concurrent
+ * driver serialises its calls, so the order of the records is the order of the sequence. */
 int wl_oplog_append_issued(wl_oplog_writer *w, uint64_t idx, const wl_op *op);
+/* The same, naming the driver thread that issues it (0..65535). */
+int wl_oplog_append_issued_by(wl_oplog_writer *w, uint64_t idx, const wl_op *op, uint32_t thread);
 int wl_oplog_append_outcome(wl_oplog_writer *w, uint64_t idx, wl_outcome status, int code,
                             wl_get_result get);
 int wl_oplog_close(wl_oplog_writer *w);
@@ -220,7 +234,12 @@ typedef struct wl_logop {
     int code;           /* FAILED: the error code the driver reported */
     wl_code_table code_table; /* FAILED: whose code it is */
     wl_get_result get;  /* WL_GET ops: live check result */
+    uint32_t thread;    /* driver thread that issued it (0 in version 1 logs) */
+    uint64_t inv_seq;   /* position of its ISSUED record in the log's global sequence */
+    uint64_t ack_seq;   /* position of its OUTCOME record; WL_SEQ_NONE when UNKNOWN. Op i is
+                           ordered before op j in real time iff ops[i].ack_seq < ops[j].inv_seq */
 } wl_logop;
+#define WL_SEQ_NONE UINT64_MAX
 
 typedef struct wl_log {
     wl_logop *ops;      /* n entries, ops[i].op.idx == i */
@@ -238,9 +257,12 @@ int wl_oplog_parse(const void *buf, size_t len, wl_log **out, char *err, size_t 
 void wl_log_free(wl_log *log);
 
 /* In-memory log builder (tests, harness): copies the op's bytes. The op index is assigned
- * (= current n). */
+ * (= current n); the op is sequential (inv_seq 2n, ack_seq 2n+1, thread 0): tests that plant
+ * concurrency set inv_seq/ack_seq/thread afterwards. */
 int wl_log_new(wl_log **out);
 int wl_log_append(wl_log *log, const wl_op *op, wl_outcome outcome, int code);
+/* 1 if some op overlaps the next one in real time (a concurrent driver wrote the log). */
+int wl_log_concurrent(const wl_log *log);
 
 /* Print a log, one line per op ("#12 PUT sync k0000000000000042 -> value of op 12 (37 B) ACKED"). */
 int wl_log_print(const wl_log *log, void *FILE_ptr);

@@ -8,10 +8,19 @@
  * `sofadb-nosync` is a deliberately broken, test-only variant: it acks sync
  * writes without syncing while claiming the same contract. The harness's own
  * tests use it to prove that a lying engine is caught (LOST_ACKED).
+ *
+ * `sofadb-groupbug` is another test-only variant with a planted group-commit
+ * bug: a sync write that arrives while another thread's sync write is in
+ * flight becomes a follower of that one: it is written WITHOUT sync and acked
+ * once the leader's sync has returned, a sync that did not cover it. With one
+ * driver thread there is never a leader in flight, so only a concurrent
+ * workload (threads=N) can catch it.
  */
 #include "targets.h"
 #include "sofadb.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +44,11 @@ static int pc_code(int rc) {
 typedef struct sdb_target {
   sdb *db;
   int lie_about_sync;
+  int groupbug;            /* sofadb-groupbug: the planted follower bug (header) */
+  pthread_mutex_t gmu;     /* groupbug: leader state */
+  pthread_cond_t gcv;
+  int leader_busy;         /* a sync write is in flight */
+  uint64_t leader_gen;     /* sync writes finished */
   char msg[512];
 } sdb_target;
 
@@ -79,11 +93,16 @@ static int open_common(const char *dir, const char *opts, const char *wopts, voi
   int rc;
   if ((rc = build_opts(opts, wopts, &o, msg, len))) return rc;
   if (!(t = calloc(1, sizeof *t))) return PC_ENOMEM;
-  t->lie_about_sync = lie;
+  t->lie_about_sync = lie == 1;
+  t->groupbug = lie == 2;
+  pthread_mutex_init(&t->gmu, NULL);
+  pthread_cond_init(&t->gcv, NULL);
   if ((rc = sdb_open(dir, &o, &t->db))) {
     snprintf(msg, len, "sdb_open(%s): %s: %s", dir, sdb_strerror(rc),
              t->db ? sdb_errmsg(t->db) : "");
     if (t->db) sdb_close(t->db);
+    pthread_mutex_destroy(&t->gmu);
+    pthread_cond_destroy(&t->gcv);
     free(t);
     return pc_code(rc);
   }
@@ -99,19 +118,62 @@ static int t_open_nosync(const char *dir, const char *opts, const char *wopts, v
   return open_common(dir, opts, wopts, h, msg, len, 1);
 }
 
+static int t_open_groupbug(const char *dir, const char *opts, const char *wopts, void **h, char *msg,
+                           size_t len) {
+  return open_common(dir, opts, wopts, h, msg, len, 2);
+}
+
 #define SYNC(t, s) ((t)->lie_about_sync ? 0 : (s))
+
+/* sofadb-groupbug: before a sync write, 1 = lead (sync it), 0 = follow (the
+ * caller writes without sync, then group_end waits for the leader) */
+static int group_begin(sdb_target *t, int sync, uint64_t *gen) {
+  int lead;
+  if (!t->groupbug || !sync) return 1;
+  pthread_mutex_lock(&t->gmu);
+  lead = !t->leader_busy;
+  if (lead) t->leader_busy = 1;
+  *gen = t->leader_gen;
+  pthread_mutex_unlock(&t->gmu);
+  return lead;
+}
+static void group_end(sdb_target *t, int sync, int lead, uint64_t gen) {
+  if (!t->groupbug || !sync) return;
+  if (lead) sched_yield(); /* the leader wakes its group: followers may still join it */
+  pthread_mutex_lock(&t->gmu);
+  if (lead) {
+    t->leader_busy = 0;
+    t->leader_gen++;
+    pthread_cond_broadcast(&t->gcv);
+  } else {
+    while (t->leader_gen == gen) pthread_cond_wait(&t->gcv, &t->gmu); /* THE BUG: that sync began before this write */
+  }
+  pthread_mutex_unlock(&t->gmu);
+}
 
 static int t_put(void *h, const void *k, size_t kl, const void *v, size_t vl, int sync) {
   sdb_target *t = h;
-  return pc_code(sdb_put(t->db, k, kl, v, vl, SYNC(t, sync)));
+  uint64_t gen = 0;
+  int lead = group_begin(t, sync, &gen);
+  int rc = sdb_put(t->db, k, kl, v, vl, lead ? SYNC(t, sync) : 0);
+  group_end(t, sync, lead, gen);
+  return pc_code(rc);
 }
 static int t_del(void *h, const void *k, size_t kl, int sync) {
   sdb_target *t = h;
-  return pc_code(sdb_delete(t->db, k, kl, SYNC(t, sync)));
+  uint64_t gen = 0;
+  int lead = group_begin(t, sync, &gen);
+  int rc = sdb_delete(t->db, k, kl, lead ? SYNC(t, sync) : 0);
+  group_end(t, sync, lead, gen);
+  return pc_code(rc);
 }
 static int t_delrange(void *h, const void *b, size_t bl, const void *e, size_t el, int sync) {
   sdb_target *t = h;
-  return pc_code(sdb_delete_range(t->db, b, bl, e, el, SYNC(t, sync)));
+  uint64_t gen = 0;
+  int lead = group_begin(t, sync, &gen);
+  int rc = sdb_delete_range(t->db, b, bl, e, el, lead ? SYNC(t, sync) : 0);
+  group_end(t, sync, lead, gen);
+  return pc_code(rc);
 }
 static int t_batch(void *h, const pc_kv_op *ops, size_t n, int sync) {
   sdb_target *t = h;
@@ -121,7 +183,12 @@ static int t_batch(void *h, const pc_kv_op *ops, size_t n, int sync) {
   for (size_t i = 0; i < n && !rc; i++)
     rc = (ops[i].kind == PC_OP_DEL) ? sdb_batch_delete(b, ops[i].k, ops[i].klen)
                     : sdb_batch_put(b, ops[i].k, ops[i].klen, ops[i].v, ops[i].vlen);
-  if (!rc) rc = sdb_write(t->db, b, SYNC(t, sync));
+  if (!rc) {
+    uint64_t gen = 0;
+    int lead = group_begin(t, sync, &gen);
+    rc = sdb_write(t->db, b, lead ? SYNC(t, sync) : 0);
+    group_end(t, sync, lead, gen);
+  }
   sdb_batch_free(b);
   return pc_code(rc);
 }
@@ -197,6 +264,8 @@ static int t_flush(void *h) { return pc_code(sdb_flush(((sdb_target *)h)->db)); 
 static int t_close(void *h) {
   sdb_target *t = h;
   int rc = sdb_close(t->db);
+  pthread_mutex_destroy(&t->gmu);
+  pthread_cond_destroy(&t->gcv);
   free(t);
   return pc_code(rc);
 }
@@ -249,4 +318,13 @@ const pc_target pc_target_sofadb_close_nosync = {
   .about = "TEST ONLY: sofadb with sync_on_close=0 behind an adapter that claims close_syncs",
   .contract_for = t_contract_closenosync,
   .open = t_open_closenosync,
+};
+
+const pc_target pc_target_sofadb_groupbug = {
+  SOFADB_TARGET_COMMON,
+  .name = "sofadb-groupbug",
+  .about = "TEST ONLY: sofadb behind an adapter with a group-commit bug: a sync write that "
+           "arrives while another is in flight is acked on that one's sync, which did not cover it",
+  .contract_for = t_contract,
+  .open = t_open_groupbug,
 };

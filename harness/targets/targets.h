@@ -17,6 +17,7 @@ int pc_opt_bool(const char *name, const char *val, int *out, char *msg, size_t l
 extern const pc_target pc_target_sofadb;
 extern const pc_target pc_target_sofadb_nosync;
 extern const pc_target pc_target_sofadb_close_nosync; /* test-only (test_targets.c) */
+extern const pc_target pc_target_sofadb_groupbug;
 /* NULL-terminated lists defined in targets/peers.c and corpus/corpus.c */
 extern const pc_target *const pc_peer_targets[];
 extern const pc_target *const pc_corpus_targets[];

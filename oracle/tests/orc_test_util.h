@@ -75,6 +75,14 @@ static inline uint64_t tu_ctl(wl_log *l, wl_kind kind, wl_outcome o) {
     return l->n - 1;
 }
 
+/* Plant concurrency: op i was invoked at seq inv and its outcome recorded at ack
+ * (WL_SEQ_NONE: in flight); thread only labels it. */
+static inline void tu_span(wl_log *l, uint64_t i, uint64_t inv, uint64_t ack) {
+    l->ops[i].inv_seq = inv;
+    l->ops[i].ack_seq = ack;
+    l->ops[i].thread = (uint32_t)(i % 4);
+}
+
 /* A recovered state: a reference map plus the kv array handed to the oracle. */
 typedef struct tu_state {
     wl_ref *ref;

@@ -696,8 +696,135 @@ static void pass_generated_bank_every_prefix(void **st) {
     wl_log_free(l);
 }
 
+/* ============================ concurrent logs ============================ */
+/* a: acked (seq 0..1) before b and c were invoked; b and c overlap each other */
+static wl_log *three_ops_a_before_overlapping_b_c(int sync_b) {
+    wl_log *l = newlog();
+    tu_put(l, "a", 0, A); tu_put(l, "b", sync_b, A); tu_put(l, "c", 0, A);
+    tu_span(l, 0, 0, 1); tu_span(l, 1, 2, 5); tu_span(l, 2, 3, 4);
+    assert_int_equal(wl_log_concurrent(l), 1);
+    return l;
+}
+static void conc_not_prefix_op_acked_before_a_later_invoke_lost_later_survived(void **st) {
+    wl_log *l = three_ops_a_before_overlapping_b_c(0);
+    int64_t skip[] = {0, -1};
+    expect_prefix(l, C_LSM, ORC_CRASH_POWER, 3, skip, ORC_NOT_PREFIX, "a");
+    /* with b a sync write, a (acked before b was invoked) is durable: LOST_ACKED */
+    wl_log_free(l);
+    l = three_ops_a_before_overlapping_b_c(1);
+    expect_prefix(l, C_LSM, ORC_CRASH_POWER, 3, skip, ORC_LOST_ACKED, "a");
+    /* every down-set of the real-time order passes: {}, {a}, {a,b}, {a,c}, {a,b,c} */
+    int64_t none[] = {-1}, no_b[] = {1, -1}, no_c[] = {2, -1};
+    expect_prefix(l, C_LSM, ORC_CRASH_POWER, 3, none, ORC_PASS, NULL);
+    expect_prefix(l, C_LSM, ORC_CRASH_POWER, 3, no_c, ORC_PASS, NULL);
+    wl_log_free(l);
+    l = three_ops_a_before_overlapping_b_c(0);
+    expect_prefix(l, C_LSM, ORC_CRASH_POWER, 0, NULL, ORC_PASS, NULL);
+    expect_prefix(l, C_LSM, ORC_CRASH_POWER, 1, NULL, ORC_PASS, NULL);
+    expect_prefix(l, C_LSM, ORC_CRASH_POWER, 3, no_b, ORC_PASS, NULL);
+    expect_prefix(l, C_LSM, ORC_CRASH_POWER, 3, no_c, ORC_PASS, NULL);
+    wl_log_free(l);
+}
+/* two sync puts to one key that overlap: either may be last, so either value is legal */
+static void conc_overlapping_puts_to_one_key_leave_either_value(void **st) {
+    for (int sync = 0; sync < 2; sync++) {
+        wl_log *l = newlog();
+        tu_put(l, "k", sync, A); tu_put(l, "k", sync, A);
+        tu_span(l, 0, 0, 3); tu_span(l, 1, 1, 2);
+        int64_t only0[] = {1, -1};
+        expect_prefix(l, C_LSM, ORC_CRASH_POWER, 2, NULL, ORC_PASS, NULL);  /* k = op 1 */
+        expect_prefix(l, C_LSM, ORC_CRASH_POWER, 2, only0, ORC_PASS, NULL); /* k = op 0 */
+        expect_prefix(l, ORC_DURABLE_ACK, ORC_CRASH_POWER, 2, only0, ORC_PASS, NULL);
+        expect_prefix(l, C_LSM, ORC_CRASH_NONE, 2, only0, ORC_PASS, NULL);
+        /* in real-time order (op 0 acked before op 1 invoked) op 0's value is lost */
+        tu_span(l, 0, 0, 1); tu_span(l, 1, 2, 3);
+        tu_put(l, "x", 0, A); tu_put(l, "y", 0, A); /* keep the log concurrent */
+        tu_span(l, 2, 4, 7); tu_span(l, 3, 5, 6);
+        expect_prefix(l, C_LSM, ORC_CRASH_NONE, 4, only0, ORC_LOST_ACKED, "k");
+        if (sync) expect_prefix(l, C_LSM, ORC_CRASH_POWER, 2, only0, ORC_LOST_ACKED, "k");
+        wl_log_free(l);
+    }
+}
+static void conc_value_never_written_is_a_phantom(void **st) {
+    wl_log *l = three_ops_a_before_overlapping_b_c(0);
+    tu_state s; tu_state_init(&s); tu_apply_prefix(&s, l, 3, NULL); tu_freeze(&s);
+    tu_set(&s, "b", (const uint8_t *)"never written", 13);
+    expect(l, C_LSM, ORC_CRASH_POWER, &s, ORC_PHANTOM, "b");
+    tu_state_free(&s);
+    wl_log_free(l);
+}
+/* a barrier covers the ops acked before it was invoked, not those it overlapped */
+static void conc_barrier_covers_ops_acked_before_its_invocation(void **st) {
+    wl_log *l = newlog();
+    /* x acked before the barrier was invoked; a invoked before it, acked after: not covered */
+    tu_put(l, "x", 0, A); tu_put(l, "a", 0, A); tu_ctl(l, WL_SYNC, A);
+    tu_span(l, 0, 0, 1); tu_span(l, 1, 2, 5); tu_span(l, 2, 3, 6);
+    int64_t no_x[] = {0, -1}, no_a[] = {1, -1};
+    expect_prefix(l, C_LSM, ORC_CRASH_POWER, 3, no_a, ORC_PASS, NULL);
+    expect_prefix(l, ORC_DURABLE_ACK, ORC_CRASH_POWER, 3, no_a, ORC_PASS, NULL);
+    expect_prefix(l, C_LSM, ORC_CRASH_POWER, 3, no_x, ORC_LOST_ACKED, "x");
+    expect_prefix(l, ORC_DURABLE_ACK, ORC_CRASH_POWER, 3, no_x, ORC_LOST_ACKED, "x");
+    wl_log_free(l);
+}
+static void conc_in_flight_op_either_way_and_failed_op_either_way(void **st) {
+    wl_log *l = newlog();
+    tu_put(l, "a", 1, A); tu_put(l, "b", 0, U); tu_put(l, "c", 1, F); tu_put(l, "d", 1, A);
+    tu_span(l, 0, 0, 1); tu_span(l, 1, 2, WL_SEQ_NONE); tu_span(l, 2, 3, 5); tu_span(l, 3, 4, 6);
+    int64_t none[] = {-1}, no_b[] = {1, -1}, no_c[] = {2, -1}, no_bc[] = {1, 2, -1};
+    const int64_t *sk[] = {none, no_b, no_c, no_bc};
+    for (int i = 0; i < 4; i++) expect_prefix(l, C_LSM, ORC_CRASH_POWER, 4, sk[i], ORC_PASS, NULL);
+    int64_t no_d[] = {3, -1};
+    expect_prefix(l, C_LSM, ORC_CRASH_POWER, 4, no_d, ORC_LOST_ACKED, "d");
+    wl_log_free(l);
+}
+static void conc_torn_batch_against_a_value_acked_before_it(void **st) {
+    wl_log *l = newlog();
+    tu_put(l, "b", 1, A);
+    const char *b[] = {"a", "b", NULL};
+    tu_batch(l, b, 0, A); tu_put(l, "z", 0, A);
+    tu_span(l, 0, 0, 1); tu_span(l, 1, 2, 5); tu_span(l, 2, 3, 4);
+    tu_state s; tu_state_init(&s); tu_apply_prefix(&s, l, 3, NULL); tu_freeze(&s);
+    tu_set(&s, "b", l->ops[0].op.val, 40);
+    expect(l, C_LSM, ORC_CRASH_POWER, &s, ORC_TORN_BATCH, "b");
+    tu_state_free(&s);
+    wl_log_free(l);
+}
+/* The documented over-approximation: two overlapping atomic batches over the same two keys,
+ * each key showing a different batch. No single order gives that state (the batch ordered
+ * last would win both keys), but the concurrent rules check each key against the real-time
+ * order alone, so they accept it. */
+static void conc_over_approximation_accepts_cross_key_mix_of_overlapping_batches(void **st) {
+    wl_log *l = newlog();
+    const char *b[] = {"a", "b", NULL};
+    tu_batch(l, b, 0, A); tu_batch(l, b, 0, A);
+    tu_span(l, 0, 0, 3); tu_span(l, 1, 1, 2);
+    tu_state s; tu_state_init(&s); tu_apply_prefix(&s, l, 2, NULL); tu_freeze(&s);
+    tu_set(&s, "a", l->ops[0].op.sub[0].val, 40);
+    expect(l, C_LSM, ORC_CRASH_POWER, &s, ORC_PASS, NULL);
+    tu_state_free(&s);
+    wl_log_free(l);
+}
+static void conc_bad_sequence_is_refused(void **st) {
+    wl_log *l = three_ops_a_before_overlapping_b_c(0);
+    tu_span(l, 2, 1, 4); /* invoked before op 1: invocations must follow the op order */
+    tu_state s; tu_state_init(&s); tu_freeze(&s);
+    orc_input in = {l, C_LSM, ORC_CRASH_POWER, s.kv, s.n, NULL, NULL};
+    orc_result r;
+    assert_int_equal(orc_check(&in, &r), ORC_EINVAL);
+    tu_state_free(&s);
+    wl_log_free(l);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(conc_not_prefix_op_acked_before_a_later_invoke_lost_later_survived),
+        cmocka_unit_test(conc_overlapping_puts_to_one_key_leave_either_value),
+        cmocka_unit_test(conc_value_never_written_is_a_phantom),
+        cmocka_unit_test(conc_barrier_covers_ops_acked_before_its_invocation),
+        cmocka_unit_test(conc_in_flight_op_either_way_and_failed_op_either_way),
+        cmocka_unit_test(conc_torn_batch_against_a_value_acked_before_it),
+        cmocka_unit_test(conc_over_approximation_accepts_cross_key_mix_of_overlapping_batches),
+        cmocka_unit_test(conc_bad_sequence_is_refused),
         cmocka_unit_test(lost_sync_put_after_power_cut),
         cmocka_unit_test(lost_put_before_acked_barrier),
         cmocka_unit_test(lost_acked_put_after_kill_process_safe),

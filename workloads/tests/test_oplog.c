@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <xxhash.h>
 
 #include "workloads.h"
 
@@ -201,29 +202,18 @@ static uint64_t le64(const uint8_t *p) {
 /* Version 2 OUTCOME records name the table of their code; a version 1 log (no table: its
  * codes came from tables that overlapped) still reads, with the table unknown. */
 static void version_1_log_still_reads_with_its_codes_table_unknown(void **st) {
-    wl_log *mem = write_log("mixed:ops=60", 5, NULL), *rd;
-    size_t len, nfailed = 0;
-    uint8_t *img = slurp(&len);
+    wl_log *rd;
+    size_t len = 0, nfailed = 0;
     char err[256], out[16384];
-    assert_int_equal(img[8], 2);
-    /* the same log as version 1 wrote it: OUTCOME bytes 10..11 zero, checksums redone */
-    img[8] = 1;
-    for (size_t off = 16; off + 16 <= len;) {
-        uint32_t plen = (uint32_t)le64(img + off) & 0xffffffffu;
-        uint8_t *pl = img + off + 16;
-        if (img[off + 4] == 3) {
-            pl[10] = pl[11] = 0;
-            uint64_t c = XXH3_64bits_withSeed(pl, plen, le64(img + off));
-            for (int i = 0; i < 8; i++) img[off + 8 + i] = (uint8_t)(c >> (8 * i));
-        }
-        off += 16 + plen;
-    }
+    FILE *in = fopen(PC_WL_TEST_DATA "/oplog-v1-mixed30", "rb");
+    assert_non_null(in);
+    uint8_t *img = malloc(1 << 20);
+    assert_non_null(img);
+    len = fread(img, 1, 1 << 20, in);
+    fclose(in);
+    assert_int_equal(img[8], 1);
     assert_int_equal(wl_oplog_parse(img, len, &rd, err, sizeof(err)), 0);
-    assert_int_equal(rd->version, 1);
-    assert_int_equal(rd->n, mem->n);
     for (size_t i = 0; i < rd->n; i++) {
-        assert_int_equal(rd->ops[i].outcome, mem->ops[i].outcome);
-        assert_int_equal(rd->ops[i].code, mem->ops[i].code);
         assert_int_equal(rd->ops[i].code_table, WL_CODE_UNKNOWN);
         nfailed += rd->ops[i].outcome == WL_OUT_FAILED;
     }
@@ -231,14 +221,29 @@ static void version_1_log_still_reads_with_its_codes_table_unknown(void **st) {
     FILE *f = fmemopen(out, sizeof(out), "w");
     assert_int_equal(wl_log_print(rd, f), 0);
     fclose(f);
-    assert_non_null(strstr(out, "FAILED(-5 table unknown)"));
+    assert_non_null(strstr(out, "table unknown)"));
     wl_log_free(rd);
-    /* version 2 reads the table back; a FAILED outcome without one is corruption */
+    /* the same records as version 2 (OUTCOME bytes 10..11: the code's table; no sequence):
+     * a FAILED outcome without a table is corruption, with one it reads back */
     img[8] = 2;
     assert_int_equal(wl_oplog_parse(img, len, &rd, err, sizeof(err)), WL_ECORRUPT);
     assert_non_null(strstr(err, "inconsistent record"));
+    for (size_t off = 16; off + 16 <= len;) {
+        uint32_t plen = (uint32_t)le64(img + off) & 0xffffffffu;
+        uint8_t *pl = img + off + 16;
+        if (img[off + 4] == 3 && pl[8] == WL_OUT_FAILED) {
+            pl[10] = (uint8_t)WL_CODE_POWERCUT, pl[11] = 0;
+            uint64_t c = XXH3_64bits_withSeed(pl, plen, le64(img + off));
+            for (int i = 0; i < 8; i++) img[off + 8 + i] = (uint8_t)(c >> (8 * i));
+        }
+        off += 16 + plen;
+    }
+    assert_int_equal(wl_oplog_parse(img, len, &rd, err, sizeof(err)), 0);
+    assert_int_equal(rd->version, 2);
+    for (size_t i = 0; i < rd->n; i++)
+        if (rd->ops[i].outcome == WL_OUT_FAILED) assert_int_equal(rd->ops[i].code_table, WL_CODE_POWERCUT);
+    wl_log_free(rd);
     free(img);
-    wl_log_free(mem);
 }
 
 static void failed_code_records_the_table_it_comes_from(void **st) {
@@ -310,6 +315,76 @@ static void random_damage_is_refused_or_read_consistently(void **st) {
     wl_log_free(mem);
 }
 
+/* A version 1 log (one driver thread; written by the previous writer: mixed:ops=30, seed 7,
+ * op i%4==3 without outcome, i%7==6 FAILED) still reads: same ops, outcomes, and a sequence
+ * derived from the order of its records in which no op overlaps another. */
+static void version_1_log_still_reads(void **st) {
+    wl_log *rd;
+    wl_params p;
+    wl_gen *g;
+    wl_op op;
+    char err[256];
+    assert_int_equal(wl_oplog_read(PC_WL_TEST_DATA "/oplog-v1-mixed30", &rd, err, sizeof(err)), 0);
+    assert_int_equal(rd->version, 1);
+    assert_string_equal(rd->meta, "mixed:ops=30");
+    assert_int_equal(rd->n, 30);
+    assert_int_equal(wl_spec_parse("mixed:ops=30", &p, err, sizeof(err)), 0);
+    assert_int_equal(wl_gen_create(&p, 7, &g), 0);
+    for (size_t i = 0; wl_gen_next(g, &op) == 1; i++) {
+        const wl_logop *lo = &rd->ops[i];
+        assert_same_op(&op, &lo->op);
+        assert_int_equal(lo->outcome, i % 4 == 3 ? WL_OUT_UNKNOWN : i % 7 == 6 ? WL_OUT_FAILED : WL_OUT_ACKED);
+        assert_int_equal(lo->thread, 0);
+        assert_true(lo->ack_seq > lo->inv_seq && lo->ack_seq != WL_SEQ_NONE);
+        if (i) assert_true(lo->inv_seq > rd->ops[i - 1].ack_seq);
+    }
+    assert_int_equal(wl_log_concurrent(rd), 0);
+    wl_gen_destroy(g);
+    wl_log_free(rd);
+}
+
+/* Version 2: the sequence numbers come back; thread ids too; a sequence number that goes
+ * backwards is corruption. */
+static void version_3_records_carry_the_sequence(void **st) {
+    wl_oplog_writer *w;
+    wl_log *rd;
+    wl_op op = {0};
+    char err[256];
+    op.kind = WL_PUT; op.key = (const uint8_t *)"k"; op.klen = 1; op.val = (const uint8_t *)"v"; op.vlen = 1;
+    assert_int_equal(wl_oplog_open_writer(path, "", &w, err, sizeof(err)), 0);
+    op.idx = 0; assert_int_equal(wl_oplog_append_issued_by(w, 0, &op, 0), 0);
+    op.idx = 1; assert_int_equal(wl_oplog_append_issued_by(w, 1, &op, 3), 0);
+    assert_int_equal(wl_oplog_append_outcome(w, 1, WL_OUT_ACKED, 0, WL_GET_NA), 0);
+    assert_int_equal(wl_oplog_append_outcome(w, 0, WL_OUT_FAILED, -5, WL_GET_NA), 0);
+    op.idx = 2; assert_int_equal(wl_oplog_append_issued_by(w, 2, &op, 1), 0);
+    assert_int_equal(wl_oplog_append_issued_by(w, 3, &op, 1), WL_EINVAL); /* op.idx != 3 */
+    assert_int_equal(wl_oplog_append_issued_by(w, 2, &op, 70000), WL_EINVAL); /* thread > 65535 */
+    assert_int_equal(wl_oplog_close(w), 0);
+    assert_int_equal(wl_oplog_read(path, &rd, err, sizeof(err)), 0);
+    assert_int_equal(rd->version, 2);
+    assert_int_equal(rd->n, 3);
+    assert_int_equal(rd->ops[0].inv_seq, 0); assert_int_equal(rd->ops[0].ack_seq, 3);
+    assert_int_equal(rd->ops[1].inv_seq, 1); assert_int_equal(rd->ops[1].ack_seq, 2);
+    assert_int_equal(rd->ops[2].inv_seq, 4); assert_true(rd->ops[2].ack_seq == WL_SEQ_NONE);
+    assert_int_equal(rd->ops[1].thread, 3);
+    assert_int_equal(rd->ops[0].outcome, WL_OUT_FAILED);
+    assert_int_equal(wl_log_concurrent(rd), 1);
+    wl_log_free(rd);
+    /* rewrite op 2's seq (the last record: payload bytes 16..23) to 1 and reseal it */
+    size_t len;
+    uint8_t *img = slurp(&len);
+    size_t last = len - 16 - (24 + 12 + 1 + 1);
+    memset(img + last + 16 + 16, 0, 8);
+    img[last + 16 + 16] = 1;
+    uint64_t seed = 0;
+    for (int i = 0; i < 8; i++) seed |= (uint64_t)img[last + i] << (8 * i);
+    uint64_t sum = XXH3_64bits_withSeed(img + last + 16, len - last - 16, seed);
+    for (int i = 0; i < 8; i++) img[last + 8 + i] = (uint8_t)(sum >> (8 * i));
+    assert_int_equal(wl_oplog_parse(img, len, &rd, err, sizeof(err)), WL_ECORRUPT);
+    assert_non_null(strstr(err, "inconsistent record"));
+    free(img);
+}
+
 static void reference_map_put_get_delete_range(void **st) {
     wl_ref *r;
     const uint8_t *v;
@@ -351,6 +426,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(random_damage_is_refused_or_read_consistently, setup, teardown),
         cmocka_unit_test_setup_teardown(version_1_log_still_reads_with_its_codes_table_unknown, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_code_records_the_table_it_comes_from, setup, teardown),
+        cmocka_unit_test(version_1_log_still_reads),
+        cmocka_unit_test_setup_teardown(version_3_records_carry_the_sequence, setup, teardown),
         cmocka_unit_test(reference_map_put_get_delete_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -76,6 +76,22 @@ static void bad_specs_are_rejected_with_a_reason(void **st) {
     }
 }
 
+static void threads_default_to_one_and_print_last(void **st) {
+    wl_params p;
+    char err[256], buf[256];
+    assert_int_equal(wl_spec_parse("mixed", &p, err, sizeof(err)), 0);
+    assert_int_equal(p.threads, 1);
+    assert_int_equal(wl_spec_parse("mixed:threads=4,ops=100", &p, err, sizeof(err)), 0);
+    assert_int_equal(p.threads, 4);
+    assert_true(wl_spec_format(&p, buf, sizeof(buf)) > 0);
+    assert_string_equal(buf, "mixed:ops=100,threads=4");
+    assert_int_equal(wl_spec_parse("mixed:threads=0", &p, err, sizeof(err)), WL_ESPEC);
+    assert_non_null(strstr(err, "expected an integer in 1..64"));
+    assert_int_equal(wl_spec_parse("bank:threads=2", &p, err, sizeof(err)), WL_ESPEC);
+    assert_non_null(strstr(err, "bank takes threads=1 only"));
+    assert_int_equal(wl_spec_parse("bank:threads=1", &p, err, sizeof(err)), 0);
+}
+
 static void strerror_names_every_code(void **st) {
     assert_string_equal(wl_strerror(0), "ok");
     assert_string_equal(wl_strerror(WL_ECORRUPT), "op log corrupt");
@@ -88,6 +104,7 @@ int main(void) {
         cmocka_unit_test(every_named_workload_parses_and_formats_to_its_name),
         cmocka_unit_test(overrides_are_applied_and_printed_in_canonical_order),
         cmocka_unit_test(bad_specs_are_rejected_with_a_reason),
+        cmocka_unit_test(threads_default_to_one_and_print_last),
         cmocka_unit_test(strerror_names_every_code),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
