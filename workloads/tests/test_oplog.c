@@ -267,7 +267,7 @@ static void failed_code_records_the_table_it_comes_from(void **st) {
     }
     assert_int_equal(wl_oplog_close(w), 0);
     assert_int_equal(wl_oplog_read(path, &rd, err, sizeof(err)), 0);
-    assert_int_equal(rd->version, 2);
+    assert_int_equal(rd->version, 3);
     for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
         assert_int_equal(rd->ops[i].code, cases[i].code);
         assert_int_equal(rd->ops[i].code_table, cases[i].t);
@@ -361,7 +361,7 @@ static void version_3_records_carry_the_sequence(void **st) {
     assert_int_equal(wl_oplog_append_issued_by(w, 2, &op, 70000), WL_EINVAL); /* thread > 65535 */
     assert_int_equal(wl_oplog_close(w), 0);
     assert_int_equal(wl_oplog_read(path, &rd, err, sizeof(err)), 0);
-    assert_int_equal(rd->version, 2);
+    assert_int_equal(rd->version, 3);
     assert_int_equal(rd->n, 3);
     assert_int_equal(rd->ops[0].inv_seq, 0); assert_int_equal(rd->ops[0].ack_seq, 3);
     assert_int_equal(rd->ops[1].inv_seq, 1); assert_int_equal(rd->ops[1].ack_seq, 2);
