@@ -57,7 +57,8 @@ typedef struct ffs_undo {
 
 /* Creates STATE/undo (the caller claimed and cleared the state dir) with its header. */
 FFS_HIDDEN int ffs__undo_open(ffs_undo *u, uint64_t seed, char *err, size_t errlen);
-/* Frees the node table and unmaps the log; u->io, dir, state stay. */
+/* Frees the node table and the fresh names, unmaps and closes the log; u->io, dir,
+ * state stay. */
 FFS_HIDDEN void ffs__undo_reset(ffs_undo *u);
 FFS_HIDDEN ffs_undo_hdr *ffs__undo_hdr(const ffs_undo *u);
 FFS_HIDDEN int ffs__undo_rec(ffs_undo *u, uint32_t type, int32_t fid, uint64_t a, uint64_t b, uint64_t c,

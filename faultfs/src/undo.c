@@ -44,7 +44,9 @@ void ffs__undo_reset(ffs_undo *u) {
     free(u->nodes[i].saved.v);
     if (u->nodes[i].rfd >= 0) u->io.close(u->nodes[i].rfd);
   }
-  u->nnodes = 0;
+  free(u->nodes);
+  u->nodes = NULL;
+  u->nnodes = u->nodes_cap = 0;
   for (size_t i = 0; i < u->nfresh; i++) free(u->fresh[i]);
   free(u->fresh);
   u->fresh = NULL;

@@ -23,7 +23,7 @@ camp() {
   rm -rf "$dir/out"
   set +e
   "$pc" campaign --target "exec:cmd=$cmd,$C" --backend "$b" --workload mixed:ops=12 --faults crash,crash-after,torn \
-    --reach none --rerun 1 --time 3s --jobs 2 --out "$dir/out" > "$dir/log" 2>&1
+    --reach none --rerun 1 --cases 16 --jobs 2 --out "$dir/out" > "$dir/log" 2>&1
   rc=$?
   set -e
   line=$(grep "verdicts:" "$dir/log" || true)
