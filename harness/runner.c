@@ -161,9 +161,23 @@ static int read_file(const char *path, char **buf, size_t *len) {
 }
 
 /* ---- the driver child ---- */
+/* An external target's program gets a plan through its own (inherited) shim: the
+ * FAULTFS_* variables of that plan, state dir and trace (NULL: none). */
+static void plan_env(const pc_worker *w, const pc_case *c, const char *plan, const char *state, const char *trace) {
+  char seed[32];
+  snprintf(seed, sizeof seed, "%" PRIu64, c->seed);
+  setenv(FFS_ENV_PLAN, plan, 1);
+  setenv(FFS_ENV_DIR, w->data, 1);
+  setenv(FFS_ENV_SEED, seed, 1);
+  setenv(FFS_ENV_MODEL, c->model, 1);
+  setenv(FFS_ENV_STATE, state, 1);
+  if (trace) setenv(FFS_ENV_TRACE, trace, 1);
+  else unsetenv(FFS_ENV_TRACE);
+}
+
 static void driver_child(pc_worker *w, const pc_case *c, const pc_target *t, const wl_params *wp,
                          const pc_run_opts *o) {
-  char msg[1024], id[2048], seed[32];
+  char msg[1024], id[2048];
   wl_oplog_writer *log = NULL;
   int rc;
   /* the state dir is faultfs's own (marker) before the handshake file goes in, so the
@@ -179,14 +193,7 @@ static void driver_child(pc_worker *w, const pc_case *c, const pc_target *t, con
   }
   if (t->external) {
     /* the target's program gets the plan through its own (inherited) shim */
-    snprintf(seed, sizeof seed, "%" PRIu64, c->seed);
-    setenv(FFS_ENV_PLAN, c->plan, 1);
-    setenv(FFS_ENV_DIR, w->data, 1);
-    setenv(FFS_ENV_SEED, seed, 1);
-    setenv(FFS_ENV_MODEL, c->model, 1);
-    setenv(FFS_ENV_STATE, w->state, 1);
-    if (o->trace) setenv(FFS_ENV_TRACE, w->trace, 1);
-    else unsetenv(FFS_ENV_TRACE);
+    plan_env(w, c, c->plan, w->state, o->trace ? w->trace : NULL);
   } else if ((rc = w->configure(c->plan, w->data, c->seed, c->model, w->state,
                                 o->trace ? w->trace : NULL))) {
     snprintf(msg, sizeof msg, "shim configure failed: %s", ffs_strerror(rc));
@@ -321,7 +328,7 @@ static void set_error(pc_result *r, const char *msg) {
  * judged here (the fault may cause them): the fault-free recovery after it is. */
 static void interrupted_recovery_child(pc_worker *w, const pc_case *c, const pc_target *t, const wl_params *wp,
                                        const pc_run_opts *o) {
-  char msg[1024], seed[32];
+  char msg[1024];
   void *h = NULL;
   int rc;
   if (ffs_state_claim(w->rstate, msg, sizeof msg) < 0) {
@@ -329,14 +336,7 @@ static void interrupted_recovery_child(pc_worker *w, const pc_case *c, const pc_
     _exit(EXIT_CONFIGURE);
   }
   if (t->external) {
-    snprintf(seed, sizeof seed, "%" PRIu64, c->seed);
-    setenv(FFS_ENV_PLAN, c->rplan, 1);
-    setenv(FFS_ENV_DIR, w->data, 1);
-    setenv(FFS_ENV_SEED, seed, 1);
-    setenv(FFS_ENV_MODEL, c->model, 1);
-    setenv(FFS_ENV_STATE, w->rstate, 1);
-    if (o->trace) setenv(FFS_ENV_TRACE, w->rtrace, 1);
-    else unsetenv(FFS_ENV_TRACE);
+    plan_env(w, c, c->rplan, w->rstate, o->trace ? w->rtrace : NULL);
   } else if ((rc = w->configure(c->rplan, w->data, c->seed, c->model, w->rstate, o->trace ? w->rtrace : NULL))) {
     snprintf(msg, sizeof msg, "shim configure failed (recovery plan): %s", ffs_strerror(rc));
     write_text(w->recov, msg);
