@@ -6,6 +6,12 @@ _powercut_opts() { # the --options a help text names
   "$@" --help 2>/dev/null | grep -o -- '--[a-z][a-z-]*' | sort -u
 }
 
+_powercut_list() { # complete the last item of a comma-separated list: WORDS CUR
+  local pre=""
+  [[ $2 == *,* ]] && pre=${2%,*},
+  COMPREPLY=($(compgen -P "$pre" -W "$1" -- "${2##*,}"))
+}
+
 _powercut() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} cmd=${COMP_WORDS[1]:-}
   local prog=${COMP_WORDS[0]}
@@ -18,14 +24,18 @@ _powercut() {
     --target|--targets)
       COMPREPLY=($(compgen -W "$("$prog" targets 2>/dev/null | awk '/^[a-z]/ {print $1}') exec:cmd=" -- "$cur"))
       return ;;
-    --faults|--fault)
-      COMPREPLY=($(compgen -W "kill kill-after crash crash-after torn eio enospc edquot short flip none" -- "$cur"))
+    --faults)
+      _powercut_list "kill kill-after crash crash-after torn eio enospc edquot short flip" "$cur"
+      return ;;
+    --fault) # a plan: ACTION@OP...
+      COMPREPLY=($(compgen -W "none kill@ kill-after@ crash@ crash-after@ torn@ eio@ enospc@ edquot@ short@ flip@" -- "$cur"))
+      compopt -o nospace 2>/dev/null
       return ;;
     --model|--models)
-      COMPREPLY=($(compgen -W "strict ext4 reorder" -- "$cur"))
+      _powercut_list "strict ext4 reorder" "$cur"
       return ;;
     --fs|--reach)
-      COMPREPLY=($(compgen -W "ext4 xfs none" -- "$cur"))
+      _powercut_list "ext4 xfs none" "$cur"
       return ;;
     --workload)
       COMPREPLY=($(compgen -W "mixed fill overwrite batch bank large churn reopen sizes" -- "$cur"))

@@ -69,8 +69,11 @@ out=$(PATH="$P/bin:/usr/bin:/bin" bash -c '
   COMP_WORDS=(powercut run --target sof); COMP_CWORD=3; _powercut; echo "c:${COMPREPLY[*]}"
   COMP_WORDS=(powercut campaign --faults cr); COMP_CWORD=3; _powercut; echo "d:${COMPREPLY[*]}"
   COMP_WORDS=(faultfs run --bac); COMP_CWORD=2; _faultfs; echo "e:${COMPREPLY[*]}"
+  COMP_WORDS=(powercut campaign --faults kill,cr); COMP_CWORD=3; _powercut; echo "g:${COMPREPLY[*]}"
+  COMP_WORDS=(powercut run --fault cr); COMP_CWORD=3; _powercut; echo "h:${COMPREPLY[*]}"
   COMP_WORDS=(sofadb /tmp ch); COMP_CWORD=2; _sofadb; echo "f:${COMPREPLY[*]}"' _ "$P") || fail "the completion does not load: $out"
-for want in "a:campaign" "b:--rerun" "c:sofadb" "d:crash crash-after" "e:--backend" "f:check"; do
+for want in "a:campaign" "b:--rerun" "c:sofadb" "d:crash crash-after" "e:--backend" "f:check" \
+  "g:kill,crash kill,crash-after" "h:crash@ crash-after@"; do
   printf '%s\n' "$out" | grep -qx -- "$want" || fail "completion: want '$want', got: $out"
 done
 
