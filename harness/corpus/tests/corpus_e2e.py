@@ -11,6 +11,8 @@ For every corpus pair (harness/corpus, docs/corpus.md):
   3. the same campaign on the correct twin must exit 0 (zero violations);
   4. pair-specific extra checks (e.g. bug 2 is invisible under the ext4 model).
 Prints the table (bug, verdict, detection time, repro verified); --markdown FILE writes it too.
+The campaigns run with --rerun 1: the corpus engines are deterministic, and step 2 checks
+reproduction itself (a passing minimization candidate costs --rerun runs).
 
 usage: corpus_e2e.py path/to/powercut [--markdown FILE] [--only NAME]
 """
@@ -55,7 +57,7 @@ def campaign(pc, target, faults, models, out, minimize=True, watch=False):
     """Runs a campaign; returns (rc, stderr, seconds until the first failing line or None)."""
     argv = [pc, "campaign", "--target", target, "--workload", WORKLOAD, "--faults", faults,
             "--models", models, "--cases", str(CASES), "--jobs", str(JOBS), "--out", out,
-            "--quiet", "--reach", "none"]
+            "--quiet", "--reach", "none", "--rerun", "1"]
     if not minimize:
         argv.append("--no-minimize")
     res = os.path.join(out, "results.jsonl")
