@@ -21,6 +21,7 @@
  */
 #define _GNU_SOURCE
 #include "harness_int.h"
+#include "targets/targets.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -209,7 +209,8 @@ typedef struct pc_group_slots pc_group_slots;
 int pc_case_record(pc_worker *wk, const pc_case *c, const pc_campaign_opts *o, pc_group_slots *gs,
                    int fd, int *failed);
 
-int pc_opt_u64_pub(const char *val, uint64_t *out);
+int pc_cmd_bench(int argc, char **argv);
+int pc_cmd_bench_recovery(int argc, char **argv);
 /* bench (benchdb.c, bench.c): the non-sync options of a target's bench
  * profile (NULL: none), and why its open replays no log (NULL: it does) */
 const char *pc_bench_profile(const pc_target *t);

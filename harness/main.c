@@ -557,13 +557,13 @@ static int cmd_trace(int argc, char **argv) {
   ffs_trace_close(tr);
   free(rec);
   if (json) { /* the same figures as one JSON object */
-    cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "rows"), *k;
-    cJSON_AddStringToObject(o, "target", c.target);
-    cJSON_AddStringToObject(o, "workload", c.workload);
-    cJSON_AddNumberToObject(o, "seed", (double)c.seed);
-    cJSON_AddNumberToObject(o, "ops", (double)r.orc.ops_issued);
-    cJSON_AddNumberToObject(o, "tracked_syscalls", (double)total);
-    cJSON_AddStringToObject(o, "verdict_without_faults", pc_result_verdict(&r));
+    cJSON *jo = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(jo, "rows"), *k;
+    cJSON_AddStringToObject(jo, "target", c.target);
+    cJSON_AddStringToObject(jo, "workload", c.workload);
+    cJSON_AddNumberToObject(jo, "seed", (double)c.seed);
+    cJSON_AddNumberToObject(jo, "ops", (double)r.orc.ops_issued);
+    cJSON_AddNumberToObject(jo, "tracked_syscalls", (double)total);
+    cJSON_AddStringToObject(jo, "verdict_without_faults", pc_result_verdict(&r));
     for (int i = 0; i < nrows; i++) {
       cJSON *row = cJSON_CreateObject();
       cJSON_AddStringToObject(row, "syscall", ffs_op_name(rows[i].op));
@@ -573,13 +573,13 @@ static int cmd_trace(int argc, char **argv) {
       cJSON_AddNumberToObject(row, "last", (double)rows[i].last);
       cJSON_AddItemToArray(a, row);
     }
-    k = cJSON_AddObjectToObject(o, "per_kind");
+    k = cJSON_AddObjectToObject(jo, "per_kind");
     for (int op = 0; op < FFS_OP_COUNT; op++)
       if (per_op[op]) cJSON_AddNumberToObject(k, ffs_op_name(op), (double)per_op[op]);
-    char *text = cJSON_PrintUnformatted(o);
+    char *text = cJSON_PrintUnformatted(jo);
     if (text) printf("%s\n", text);
     free(text);
-    cJSON_Delete(o);
+    cJSON_Delete(jo);
   } else {
   printf("workload %s seed %" PRIu64 " on %s: %" PRIu64 " ops, %" PRIu64 " tracked syscalls, verdict without faults: %s\n",
          c.workload, c.seed, c.target, r.orc.ops_issued, total, pc_result_verdict(&r));
@@ -808,8 +808,6 @@ static int cmd_report(int argc, char **argv) {
   return rc;
 }
 
-int pc_cmd_bench_recovery(int argc, char **argv);
-int pc_cmd_bench(int argc, char **argv);
 
 int main(int argc, char **argv) {
   const char *cmd = argc > 1 ? argv[1] : NULL;

@@ -8,20 +8,20 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh
 JOBS=$(nproc)
 echo "== build (RelWithDebInfo) =="
-cmake -S . -B build -DPC_BUILD_TESTS=ON >/dev/null
+cmake -S . -B build -DPC_BUILD_TESTS=ON -DPC_WERROR=ON >/dev/null
 cmake --build build -j"$JOBS"
 echo "== ctest (plain) =="
 (cd build && ctest --output-on-failure -j"$JOBS")
 # say why a test skipped itself (e.g. the real-file-system campaign without root or loop devices)
 grep -h '^SKIP: ' build/Testing/Temporary/LastTest.log 2>/dev/null | sed 's/^/skipped: /' || true
 echo "== build (ASan+UBSan) =="
-cmake -S . -B build-asan -DPC_BUILD_TESTS=ON -DPC_SANITIZE=ON >/dev/null
+cmake -S . -B build-asan -DPC_BUILD_TESTS=ON -DPC_SANITIZE=ON -DPC_WERROR=ON >/dev/null
 cmake --build build-asan -j"$JOBS"
 echo "== ctest (ASan+UBSan) =="
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
    ctest --output-on-failure -j"$JOBS" -LE no_asan)
 echo "== build (ThreadSanitizer) =="
-cmake -S . -B build-tsan -DPC_BUILD_TESTS=ON -DPC_TSAN=ON >/dev/null
+cmake -S . -B build-tsan -DPC_BUILD_TESTS=ON -DPC_TSAN=ON -DPC_WERROR=ON >/dev/null
 cmake --build build-tsan -j"$JOBS"
 echo "== ctest (TSan: the multi-threaded tests) =="
 (cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 SDB_MODEL_SEEDS=4 \

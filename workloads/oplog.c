@@ -460,16 +460,16 @@ static int parse(uint8_t *buf, int own, size_t len, wl_log **out, char *err, siz
                 wl_kind ek = (wl_kind)q[0];
                 size_t kl = wl__get32(q + 4), vl = wl__get32(q + 8);
                 if ((size_t)(pe - q) - 12 < kl || (size_t)(pe - q) - 12 - kl < vl) goto bad;
-                const uint8_t *k = q + 12, *v = q + 12 + kl;
+                const uint8_t *k = q + 12, *ev = q + 12 + kl;
                 q += 12 + kl + vl;
                 if (op->kind == WL_BATCH) {
                     if (ek != WL_PUT && ek != WL_DEL) goto bad;
-                    pv->subs[si++] = (wl_sub){ek, k, kl, ek == WL_PUT ? v : NULL, vl};
+                    pv->subs[si++] = (wl_sub){ek, k, kl, ek == WL_PUT ? ev : NULL, vl};
                 } else {
                     if (ek != op->kind) goto bad;
                     op->key = k; op->klen = kl;
-                    if (op->kind == WL_PUT) { op->val = v; op->vlen = vl; }
-                    if (op->kind == WL_DELRANGE) { op->end = v; op->elen = vl; }
+                    if (op->kind == WL_PUT) { op->val = ev; op->vlen = vl; }
+                    if (op->kind == WL_DELRANGE) { op->end = ev; op->elen = vl; }
                 }
             }
             log->n++;

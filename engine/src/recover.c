@@ -109,9 +109,9 @@ int sdb__rrun_add(sdb_rrun *r, const uint8_t *p, size_t n, uint64_t seq, uint32_
       r->lcp = (size_t)kn;
     } else if (r->lcp) { /* the prefix every key of the run shares */
       const sdb_rop *f = &r->ops[0];
-      size_t l = r->lcp < kn ? r->lcp : (size_t)kn, c = 0;
-      while (c < l && f->k[c] == k[c]) c++;
-      r->lcp = c;
+      size_t l = r->lcp < kn ? r->lcp : (size_t)kn, m = 0;
+      while (m < l && f->k[m] == k[m]) m++;
+      r->lcp = m;
     }
     r->bytes += (size_t)kn + (size_t)vn + SDB_RRUN_OP_OVERHEAD;
   }

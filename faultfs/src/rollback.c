@@ -622,11 +622,11 @@ int ffs__rollback_buf(const unsigned char *log, size_t loglen, const char *state
     for (size_t i = 0; i < n; i++)
       if (!u || ids[u - 1] != ids[i]) ids[u++] = ids[i];
     for (size_t i = 0; i < rb.nrecs; i++) {
-      ffs_urec *h = &rb.recs[i].h;
-      h->fid = dense_fid(ids, u, h->fid);
-      if (h->type == FFS_U_RENAME)
-        h->c = (uint64_t)(uint32_t)(h->c > INT32_MAX ? -1 : dense_fid(ids, u, (int32_t)h->c));
-      rb.recs[i].r = h;
+      ffs_urec *ur = &rb.recs[i].h;
+      ur->fid = dense_fid(ids, u, ur->fid);
+      if (ur->type == FFS_U_RENAME)
+        ur->c = (uint64_t)(uint32_t)(ur->c > INT32_MAX ? -1 : dense_fid(ids, u, (int32_t)ur->c));
+      rb.recs[i].r = ur;
     }
     free(ids);
     maxfid = (int32_t)u - 1;

@@ -751,6 +751,17 @@ static void ffs_post(call_t *c, int64_t r, int err) {
 }
 
 /* ---- generated wrappers -------------------------------------------------------------- */
+/* The fortified (__*_chk) and __open*_2 entry points are glibc's own and declared by no
+ * header the shim includes; each exported wrapper gets its prototype from the same table. */
+#define X_PROTO(name, ret, params, ...) EXPORT ret name params;
+FFS_CALLS(X_PROTO)
+#undef X_PROTO
+EXPORT int __open_2(const char *p, int flags);
+EXPORT int __open64_2(const char *p, int flags);
+EXPORT int __openat_2(int d, const char *p, int flags);
+EXPORT int __openat64_2(int d, const char *p, int flags);
+EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t n);
+EXPORT ssize_t sendfile64(int out, int in, off64_t *off, size_t n);
 #define X_WRAP(name, ret, params, args, realargs, op_, cls_, errret, ...)        \
   static __attribute__((noinline)) ret slow_##name params {                     \
     if (t_guard) return real_##name args;                                      \

@@ -10,6 +10,8 @@ typedef int (*pc_opt_fn)(void *arg, const char *name, const char *val, char *msg
 int pc_opts_each(const char *opts, pc_opt_fn fn, void *arg, char *msg, size_t len);
 int pc_opt_u64(const char *name, const char *val, uint64_t *out, char *msg, size_t len);
 int pc_opt_bool(const char *name, const char *val, int *out, char *msg, size_t len);
+/* A bare number with an optional K/M/G suffix (no option name to blame in a message). */
+int pc_opt_u64_pub(const char *val, uint64_t *out);
 
 /* powercut bench: the block/page cache of the peers' bench profiles */
 #define PC_BENCH_PEER_CACHE "64M"

@@ -152,6 +152,8 @@ typedef struct pc_target {
 typedef const pc_target *(*pc_target_plugin_fn)(void);
 #define PC_TARGET_PLUGIN_ENTRY "pc_target_plugin"
 #define PC_TARGET_PLUGIN_ABI "pc_target_plugin_abi"
+extern const int pc_target_plugin_abi;
+const pc_target *pc_target_plugin(void);
 
 /* Names any code of any module (see "error codes" above). */
 const char *pc_strerror(int err);
