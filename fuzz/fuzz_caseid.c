@@ -3,6 +3,7 @@
  * A parsed id must format back to a string that parses to the same case
  * (format/parse round trip), and every field must be NUL-terminated.
  */
+#include "fuzz.h"
 #include "fuzz_util.h"
 #include "harness_int.h"
 

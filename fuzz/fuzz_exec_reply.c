@@ -3,6 +3,7 @@
  * (harness/targets/exec_proto.h). A reply that parses must re-encode to the
  * very same line (the grammar has one spelling per reply, up to hex case).
  */
+#include "fuzz.h"
 #include "exec_proto.h"
 #include "fuzz_util.h"
 #include "harness_int.h"

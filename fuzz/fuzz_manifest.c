@@ -8,6 +8,7 @@
  * successful replay must give a well-formed state: every file's smallest and
  * largest keys are internal keys (>= 8 bytes).
  */
+#include "fuzz.h"
 #include "fuzz_util.h"
 #include "manifest.h"
 

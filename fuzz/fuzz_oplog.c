@@ -3,6 +3,7 @@
  * docs/format/oplog.md): wl_oplog_parse on raw bytes. A parsed log is printed
  * (touching every op's bytes) and must be dense (ops[i].op.idx == i).
  */
+#include "fuzz.h"
 #include "fuzz_util.h"
 #include "workloads.h"
 

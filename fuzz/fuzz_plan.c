@@ -4,6 +4,7 @@
  * parses must satisfy contract (1) of faultfs.h: its canonical text reparses
  * to the same canonical text.
  */
+#include "fuzz.h"
 #include "faultfs.h"
 #include "fuzz_util.h"
 

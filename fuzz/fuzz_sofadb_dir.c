@@ -21,6 +21,7 @@
  * every block at open, and a checksum-valid table with damaged contents (e.g.
  * a bloom filter that misses a key) is only seen by sdb_check.
  */
+#include "fuzz.h"
 #include "fuzz_util.h"
 #include "sofadb.h"
 

@@ -11,6 +11,7 @@
  * its first key looked up. Invariant: a table that sdb__table_check accepts
  * iterates without error, and in strictly increasing key order.
  */
+#include "fuzz.h"
 #include "fuzz_util.h"
 #include "table.h"
 

@@ -3,6 +3,7 @@
  * (faultfs/src/trace_read.c, docs/format/trace.md): every record read from a
  * hostile file is formatted; paths must stay NUL-terminated.
  */
+#include "fuzz.h"
 #include "faultfs.h"
 #include "fuzz_util.h"
 

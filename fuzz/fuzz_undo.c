@@ -11,6 +11,7 @@
  * touches is checked BEFORE the call: a path outside the sandbox aborts (a
  * finding) instead of damaging the machine.
  */
+#include "fuzz.h"
 #include "faultfs.h"
 #include "fuzz_util.h"
 
@@ -52,6 +53,7 @@ static void guard(const char *op, const char *path, int writes) {
 }
 
 int __real_open(const char *path, int flags, ...);
+int __wrap_open(const char *path, int flags, ...);
 int __wrap_open(const char *path, int flags, ...) {
   mode_t mode = 0;
   if (flags & O_CREAT) {
@@ -64,21 +66,25 @@ int __wrap_open(const char *path, int flags, ...) {
   return __real_open(path, flags, mode);
 }
 int __real_unlink(const char *path);
+int __wrap_unlink(const char *path);
 int __wrap_unlink(const char *path) {
   guard("unlink", path, 1);
   return __real_unlink(path);
 }
 int __real_rmdir(const char *path);
+int __wrap_rmdir(const char *path);
 int __wrap_rmdir(const char *path) {
   guard("rmdir", path, 1);
   return __real_rmdir(path);
 }
 int __real_mkdir(const char *path, mode_t mode);
+int __wrap_mkdir(const char *path, mode_t mode);
 int __wrap_mkdir(const char *path, mode_t mode) {
   guard("mkdir", path, 1);
   return __real_mkdir(path, mode);
 }
 int __real_rename(const char *a, const char *b);
+int __wrap_rename(const char *a, const char *b);
 int __wrap_rename(const char *a, const char *b) {
   guard("rename from", a, 1);
   guard("rename to", b, 1);

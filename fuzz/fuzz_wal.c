@@ -9,6 +9,7 @@
  *   - read record by record with paranoid checks off (skips proven corruption).
  * Must not crash, hang or read out of bounds.
  */
+#include "fuzz.h"
 #include "fuzz_util.h"
 #include "log_format.h"
 #include "tools.h"

@@ -46,7 +46,7 @@ for s in ${SKIP//,/ }; do TARGETS=$(echo " $TARGETS " | sed "s/ $s / /"); done
 if [ "$DO_BUILD" = 1 ]; then
   command -v clang >/dev/null || { echo "fuzz/run.sh: clang not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
   mkdir -p "$BUILD"
-  if ! { CC=clang cmake -S . -B "$BUILD" -DPC_FUZZ=ON -DPC_BUILD_TESTS=OFF &&
+  if ! { CC=clang cmake -S . -B "$BUILD" -DPC_FUZZ=ON -DPC_BUILD_TESTS=OFF -DPC_WERROR=ON &&
          cmake --build "$BUILD" -j"$(nproc)"; } >"$BUILD/build.log" 2>&1; then
     tail -30 "$BUILD/build.log" >&2
     echo "fuzz/run.sh: build failed (full log: $BUILD/build.log)" >&2

@@ -817,11 +817,6 @@ int main(int argc, char **argv) {
   if (cmd && !strcmp(cmd, "help") && argc > 2) { /* help COMMAND = COMMAND --help */
     help_argv[0] = argv[0], help_argv[1] = argv[2], help_argv[2] = "--help", help_argv[3] = NULL;
     argc = 3, argv = help_argv, cmd = argv[1];
-    if (!strcmp(cmd, "targets")) {
-      printf("usage: powercut targets [--json]\nLists the built-in targets, their options and contracts;\n"
-             "--json: one JSON array of {name, about, options, contract: [flags]}.\n");
-      return 0;
-    }
   }
   if (!cmd || !strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
     fputs(USAGE, cmd ? stdout : stderr);
@@ -832,6 +827,11 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (!strcmp(cmd, "targets")) {
+    if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+      printf("usage: powercut targets [--json]\nLists the built-in targets, their options and contracts;\n"
+             "--json: one JSON array of {name, about, options, contract: [flags]}.\n");
+      return 0;
+    }
     if (argc > 2 && strcmp(argv[2], "--json")) {
       fprintf(stderr, "powercut targets: unknown option '%s' (see `powercut targets --help`)\n", argv[2]);
       return 2;

@@ -10,7 +10,9 @@ shift 2
   for c in "$@"; do
     echo ".SS $c"
     echo ".nf"
-    "$prog" "$c" --help | sed -e 's/\\/\\e/g' -e 's/^\./\\\&./' -e "s/^'/\\\\\&'/"
+    # a command whose --help fails stops the build (a pipe would hide it)
+    text=$("$prog" "$c" --help) || { echo "man_commands.sh: '$prog $c --help' failed" >&2; exit 1; }
+    printf '%s\n' "$text" | sed -e 's/\\/\\e/g' -e 's/^\./\\\&./' -e "s/^'/\\\\\&'/"
     echo ".fi"
   done
 } > "$out"

@@ -14,6 +14,8 @@ echo "== 1. help for every command"
 for c in run trace campaign repro minimize fidelity report bench bench-recovery targets; do
   out=$("$PC" help $c 2>&1); rc=$?
   [ "$rc" -eq 0 ] && grep -q "^usage: powercut $c" <<<"$out" || fail "powercut help $c: rc=$rc: $(head -2 <<<"$out")"
+  out=$("$PC" $c --help 2>&1); rc=$?  # the man page is made from this form
+  [ "$rc" -eq 0 ] && grep -q "^usage: powercut $c" <<<"$out" || fail "powercut $c --help: rc=$rc: $(head -2 <<<"$out")"
 done
 out=$("$PC" help 2>&1); rc=$?
 [ "$rc" -eq 0 ] && grep -q "help \[COMMAND\]" <<<"$out" || fail "powercut help: rc=$rc"
