@@ -155,23 +155,27 @@ size_t pc_target_all(const pc_target **out, size_t max) {
   return n;
 }
 
+/* The contract flags by name, in the order `targets` prints them. */
+static const struct { unsigned bit; const char *name; } contract_names[] = {
+    {PC_CONTRACT_DURABLE_ACK, "durable_ack"}, {PC_CONTRACT_PROCESS_SAFE, "process_safe"},
+    {PC_CONTRACT_PREFIX, "prefix"}, {PC_CONTRACT_ATOMIC_BATCH, "atomic_batch"},
+    {PC_CONTRACT_CLOSE_SYNCS, "close_syncs"}};
+
 static void contract_str(unsigned c, char *buf, size_t len) {
   if (!c) {
     snprintf(buf, len, "none (declare one with the target's options)");
     return;
   }
-  snprintf(buf, len, "%s%s%s%s%s", c & PC_CONTRACT_DURABLE_ACK ? "durable_ack " : "",
-           c & PC_CONTRACT_PROCESS_SAFE ? "process_safe " : "", c & PC_CONTRACT_PREFIX ? "prefix " : "",
-           c & PC_CONTRACT_ATOMIC_BATCH ? "atomic_batch " : "", c & PC_CONTRACT_CLOSE_SYNCS ? "close_syncs" : "");
+  size_t o = 0;
+  buf[0] = 0;
+  for (size_t i = 0; i < sizeof contract_names / sizeof contract_names[0] && o < len; i++)
+    if (c & contract_names[i].bit) o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? " " : "", contract_names[i].name);
 }
 
 void pc_target_list(FILE *f, int json) {
   const pc_target *all[64];
   size_t n = pc_target_all(all, 64);
   if (json) {
-    static const struct { unsigned bit; const char *name; } flags[] = {
-      {ORC_DURABLE_ACK, "durable_ack"}, {ORC_PROCESS_SAFE, "process_safe"}, {ORC_PREFIX, "prefix"},
-      {ORC_ATOMIC_BATCH, "atomic_batch"}, {ORC_CLOSE_SYNCS, "close_syncs"}};
     cJSON *a = cJSON_CreateArray();
     for (size_t i = 0; i < n; i++) {
       const pc_target *t = all[i];
@@ -181,8 +185,8 @@ void pc_target_list(FILE *f, int json) {
       cJSON_AddStringToObject(o, "about", t->about);
       cJSON_AddStringToObject(o, "options", t->options_help);
       ca = cJSON_AddArrayToObject(o, "contract");
-      for (size_t k = 0; k < sizeof flags / sizeof *flags; k++)
-        if (c & flags[k].bit) cJSON_AddItemToArray(ca, cJSON_CreateString(flags[k].name));
+      for (size_t k = 0; k < sizeof contract_names / sizeof *contract_names; k++)
+        if (c & contract_names[k].bit) cJSON_AddItemToArray(ca, cJSON_CreateString(contract_names[k].name));
       cJSON_AddItemToArray(a, o);
     }
     char *text = cJSON_PrintUnformatted(a);

@@ -17,6 +17,7 @@ for c in run trace campaign repro minimize fidelity report bench bench-recovery 
   out=$("$PC" $c --help 2>&1); rc=$?  # the man page is made from this form
   [ "$rc" -eq 0 ] && grep -q "^usage: powercut $c" <<<"$out" || fail "powercut $c --help: rc=$rc: $(head -2 <<<"$out")"
 done
+out=$("$PC" targets); grep -n ' $' <<<"$out" && fail "powercut targets: a line ends in a space"
 out=$("$PC" help 2>&1); rc=$?
 [ "$rc" -eq 0 ] && grep -q "help \[COMMAND\]" <<<"$out" || fail "powercut help: rc=$rc"
 for c in run trace rollback bench; do
