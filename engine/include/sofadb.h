@@ -81,6 +81,10 @@ typedef struct sdb_options {
                                  write is synced (fdatasync before it is acked) */
   int mmap_reads;             /* default 1: read tables through a read-only mmap
                                  (0 = pread every block into the block cache) */
+  size_t wal_prealloc_bytes;  /* default 64 KiB: the WAL grows in zero-filled steps of
+                                 this size (0 = it grows with each record), so a
+                                 synced write inside a step does not change the
+                                 file's size and its fdatasync commits no metadata */
   int read_only;              /* default 0: 1 = open without changing the directory:
                                  recovery in memory only, no file created, renamed
                                  or deleted (not even LOCK); every write, flush,

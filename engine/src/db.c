@@ -240,6 +240,7 @@ void sdb_options_init(sdb_options *o) {
   o->compression_level = 6;
   o->max_open_files = 1000;
   o->mmap_reads = 1;
+  o->wal_prealloc_bytes = 64u << 10;
 }
 
 const char *sdb_errmsg(const sdb *db) { return db ? db->eb.msg : ""; }
@@ -672,6 +673,7 @@ static int wal_replay(const char *path, uint64_t number, replay_ctx *ctx, int pa
   }
   if (dump && r.tail_off < r.size)
     fprintf(dump, "@%" PRIu64 " torn tail (%s): %" PRIu64 " bytes ignored\n", r.tail_off, r.tail_why, r.size - r.tail_off);
+  if (dump && r.zeroed) fprintf(dump, "@%" PRIu64 " end: %" PRIu64 " bytes of preallocated zeros\n", r.size, r.zeroed);
   if (dump && r.skipped) fprintf(dump, "%" PRIu64 " corrupt bytes skipped (paranoid_checks off)\n", r.skipped);
   if (ctx && (rc = replay_write_run(ctx))) goto out; /* the last run */
   *end = i == 0 ? 0 : r.valid_end;
@@ -876,7 +878,8 @@ static int create_db(sdb *db, uint64_t maxnum) {
   db->vs.log_number = maxnum + 1;
   db->vs.next_file = maxnum + 2;
   if ((rc = sdb__logw_create(&db->wal, sdb__log_name(p, sizeof p, db->dir, db->vs.log_number), SDB_WAL_MAGIC,
-                             db->vs.log_number, &db->eb)))
+                             db->vs.log_number, &db->eb)) ||
+      (rc = sdb__logw_prealloc(&db->wal, db->opt.wal_prealloc_bytes, &db->eb)))
     return rc;
   return publish_manifest(db); /* its directory fsync also covers the WAL's entry (D3) */
 }
@@ -940,7 +943,8 @@ static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
   db->vs.log_number = db->vs.next_file++;
   db->vs.prev_log = 0; /* D20: its records are in x.out too; open deletes it (D6) */
   if ((rc = sdb__logw_create(&db->wal, sdb__log_name(p, sizeof p, db->dir, db->vs.log_number), SDB_WAL_MAGIC,
-                             db->vs.log_number, &db->eb)))
+                             db->vs.log_number, &db->eb)) ||
+      (rc = sdb__logw_prealloc(&db->wal, db->opt.wal_prealloc_bytes, &db->eb)))
     goto out;
   db->wal_synced = 0;
   if (x.nout && (rc = sdb__fsync_dir(db->dir))) { /* D4: the tables' entries before a MANIFEST names them */
@@ -1080,11 +1084,12 @@ int sdb_open(const char *dir, const sdb_options *opt, sdb **out) {
       db->opt.l0_stop_trigger < db->opt.l0_slowdown_trigger || !db->opt.level_base_bytes || db->opt.level_ratio < 2 ||
       !db->opt.target_file_bytes || db->opt.bloom_bits_per_key < 0 || db->opt.bloom_bits_per_key > 64 ||
       (db->opt.compression != SDB_COMPRESSION_NONE && db->opt.compression != SDB_COMPRESSION_ZLIB) ||
-      db->opt.compression_level < 1 || db->opt.compression_level > 9 || db->opt.max_open_files < 16) {
+      db->opt.compression_level < 1 || db->opt.compression_level > 9 || db->opt.max_open_files < 16 ||
+      db->opt.wal_prealloc_bytes > (1u << 30)) {
     rc = sdb__err(&db->eb, SDB_EINVAL,
                   "open: bad option (need 1 <= l0_compaction_trigger <= l0_slowdown_trigger <= l0_stop_trigger, "
                   "level_base_bytes and target_file_bytes > 0, level_ratio >= 2, bloom_bits_per_key 0..64, "
-                  "compression none|zlib, compression_level 1..9, max_open_files >= 16)");
+                  "compression none|zlib, compression_level 1..9, max_open_files >= 16, wal_prealloc_bytes <= 1G)");
     goto fail;
   }
   if (!(db->dir = strdup(dir))) {
@@ -1273,7 +1278,8 @@ static int flush_locked(sdb *db) {
     goto out;
   uint64_t newlog = db->vs.next_file++;
   sdb__log_name(lp, sizeof lp, db->dir, newlog);
-  if (!(rc = sdb__logw_create(&nw, lp, SDB_WAL_MAGIC, newlog, &db->eb)) && (rc = sdb__fsync_dir(db->dir)))
+  if (!(rc = sdb__logw_create(&nw, lp, SDB_WAL_MAGIC, newlog, &db->eb)) &&
+      !(rc = sdb__logw_prealloc(&nw, db->opt.wal_prealloc_bytes, &db->eb)) && (rc = sdb__fsync_dir(db->dir)))
     rc = sdb__ioerr(&db->eb, "fsync directory", db->dir, rc);
   if (rc) {
     sdb__logw_close(&nw);
@@ -1349,7 +1355,9 @@ static int switch_locked(sdb *db) {
   if ((rc = sync_locked(db))) return rc;
   uint64_t newlog = db->vs.next_file++;
   sdb__log_name(lp, sizeof lp, db->dir, newlog);
-  if ((rc = sdb__logw_create(&nw, lp, SDB_WAL_MAGIC, newlog, &db->eb))) {
+  if ((rc = sdb__logw_create(&nw, lp, SDB_WAL_MAGIC, newlog, &db->eb)) ||
+      (rc = sdb__logw_prealloc(&nw, db->opt.wal_prealloc_bytes, &db->eb))) {
+    sdb__logw_close(&nw);
     sdb__env->unlink(lp);
     return rc;
   }

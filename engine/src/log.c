@@ -12,6 +12,11 @@
  *       corruption, reported with file and offset, never skipped silently.
  *  (L3) A checksum mismatch is confirmed by reading the bytes a second time,
  *       so a transient read error is not mistaken for damage.
+ *  (L4) A log may end in zeros up to the end of the file: space a writer
+ *       preallocated (sdb__logw_prealloc). The log ends where they begin; the
+ *       reader's size becomes that offset, so a zeroed tail is neither a torn
+ *       tail nor damage. A record a device zeroed after it was synced cannot
+ *       be told from such space when nothing follows it.
  * The reader streams the file (a window of SDB_LOGR_WINDOW bytes): its memory
  * never follows the file's size, which a sparse file makes anything.
  */
@@ -61,6 +66,35 @@ int sdb__logw_reopen(sdb_logw *w, const char *path, uint64_t size, sdb_eb *eb) {
   return rc;
 }
 
+int sdb__logw_prealloc(sdb_logw *w, uint64_t step, sdb_eb *eb) {
+  if (!step) return 0;
+  int fl = fcntl(w->fd, F_GETFL);
+  /* records go in with pwrite at w->off: an O_APPEND descriptor would put them after the zeros */
+  if (fl < 0 || fcntl(w->fd, F_SETFL, fl & ~O_APPEND) < 0) return sdb__ioerr(eb, "fcntl", w->path, -errno);
+  w->step = step;
+  w->alloc_end = w->off;
+  return 0;
+}
+
+/* Hands the framed record in w->out to the kernel at w->off. With a step,
+ * zeros up to the next step boundary follow a record that ends past the
+ * file's end, in the same write (L1 holds: one call per record). */
+static int logw_put(sdb_logw *w) {
+  size_t len = w->out.len;
+  if (!w->step) return sdb__write_all(w->fd, w->out.p, len);
+  uint64_t end = w->off + len;
+  if (end > w->alloc_end) {
+    uint64_t to = (end + w->step - 1) / w->step * w->step;
+    if (sdb__buf_reserve(&w->out, (size_t)(to - end))) return -ENOMEM;
+    memset(w->out.p + len, 0, (size_t)(to - end));
+    w->out.len = (size_t)(to - w->off);
+  }
+  int rc = sdb__pwrite_all(w->fd, w->out.p, w->out.len, (off_t)w->off);
+  if (!rc && w->off + w->out.len > w->alloc_end) w->alloc_end = w->off + w->out.len;
+  w->out.len = len;
+  return rc;
+}
+
 int sdb__logw_add(sdb_logw *w, const void *a, size_t alen, const void *b, size_t blen, sdb_eb *eb) {
   size_t left = alen + blen, done = 0;
   size_t blk = (size_t)(w->off % SDB_LOG_BLOCK);
@@ -102,7 +136,7 @@ int sdb__logw_add(sdb_logw *w, const void *a, size_t alen, const void *b, size_t
     left -= frag;
     first = 0;
   } while (left > 0);
-  if ((rc = sdb__write_all(w->fd, w->out.p, w->out.len))) return sdb__ioerr(eb, "write", w->path, rc);
+  if ((rc = logw_put(w))) return sdb__ioerr(eb, "write", w->path, rc);
   w->off += w->out.len;
   if (w->out.cap > (1u << 20)) sdb__buf_free(&w->out); /* don't pin a 16 MiB scratch */
   return 0;
@@ -318,6 +352,24 @@ int sdb__logr_open(sdb_logr *r, const char *path, sdb_log_proves proves, void *a
   return 0;
 }
 
+/* 1 when every byte from x to the end of the file is zero, 0 when one is
+ * not, -1 when a read failed (r->io_rc). */
+static int zero_from(sdb_logr *r, uint64_t x) {
+  static const uint8_t zeros[1024];
+  while (x < r->size) {
+    const uint8_t *h = window_at(r, x);
+    if (!h) return -1;
+    uint64_t n = r->win_off + r->win_len - x; /* bytes of the window from x */
+    if (x >= r->size || !n) break;            /* the file shrank */
+    for (uint64_t i = 0; i < n; i += sizeof zeros) {
+      size_t k = n - i < sizeof zeros ? (size_t)(n - i) : sizeof zeros;
+      if (memcmp(h + i, zeros, k)) return 0;
+    }
+    x += n;
+  }
+  return 1;
+}
+
 int sdb__logr_next(sdb_logr *r, const uint8_t **rec, size_t *n, sdb_eb *eb) {
   for (;;) {
     uint64_t p = r->pos, start = 0, x = 0;
@@ -335,6 +387,18 @@ int sdb__logr_next(sdb_logr *r, const uint8_t **rec, size_t *n, sdb_eb *eb) {
     if (st == FR_EOF) {
       r->done = 1;
       return 0;
+    }
+    /* (L4) zeros from x to the end of the file are space a writer preallocated
+     * (sdb__logw_prealloc), not damage: the log ends at x */
+    if (!strcmp(why, "zeroed bytes")) {
+      int z = zero_from(r, x);
+      if (z < 0) return sdb__ioerr(eb, "read", r->path, r->io_rc);
+      if (z) {
+        r->zeroed = r->size - x;
+        r->size = r->tail_off = x;
+        r->done = 1;
+        return 0;
+      }
     }
     /* (L2) damaged record at x: torn tail unless a later record proves x was synced */
     char whybuf[96];

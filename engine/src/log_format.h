@@ -32,12 +32,21 @@ typedef struct sdb_logw {
   uint64_t off; /* bytes handed to the kernel so far */
   char path[PATH_MAX];
   sdb_buf out;  /* framing scratch: one write() per logical record */
+  uint64_t step;      /* > 0: the file grows in zero-filled steps of this size */
+  uint64_t alloc_end; /* with step: the file's size (off <= alloc_end) */
 } sdb_logw;
 
 /* Creates (truncating) path and writes the header record. Not synced. */
 int sdb__logw_create(sdb_logw *w, const char *path, const char *magic, uint64_t num, sdb_eb *eb);
 /* Opens an existing log of `size` valid bytes for appending. */
 int sdb__logw_reopen(sdb_logw *w, const char *path, uint64_t size, sdb_eb *eb);
+/* From now on the file grows in zero-filled steps of `step` bytes (0: no
+ * change): a record that ends past the file's end is written together with
+ * the zeros up to the next multiple of step, and a record inside is written
+ * over zeros with pwrite, so the file's size and block map stay as they are
+ * and fdatasync has no metadata to commit. Readers end the log at the zeros
+ * (docs/format/wal.md, "Preallocated space"). */
+int sdb__logw_prealloc(sdb_logw *w, uint64_t step, sdb_eb *eb);
 /* Appends one logical record (a followed by b) with exactly one write() call
  * (retried only to finish a short write). */
 int sdb__logw_add(sdb_logw *w, const void *a, size_t alen, const void *b, size_t blen, sdb_eb *eb);
@@ -63,6 +72,7 @@ typedef struct sdb_logr {
   uint64_t rec_off;   /* offset of the record last returned */
   uint64_t valid_end; /* end of the last intact record returned */
   uint64_t tail_off;  /* where a torn tail began (== size when none) */
+  uint64_t zeroed;    /* preallocated zeros after the last record (L4); size excludes them */
   uint64_t skipped;   /* bytes skipped over proven corruption (paranoid off) */
   char tail_why[96];
   sdb_log_proves proves;

@@ -23,7 +23,7 @@ static const struct {
     O(level_ratio, O_INT),            O(target_file_bytes, O_U64),      O(bloom_bits_per_key, O_INT),
     O(cache_bytes, O_SIZE),           O(compression, O_COMP),           O(compression_level, O_INT),
     O(max_open_files, O_INT),         O(sync_writes, O_BOOL),
-    O(mmap_reads, O_BOOL),            O(read_only, O_BOOL),
+    O(mmap_reads, O_BOOL),            O(read_only, O_BOOL),             O(wal_prealloc_bytes, O_SIZE),
 #undef O
 };
 
@@ -31,7 +31,7 @@ const char *sdb_options_names(void) {
   return "create_if_missing error_if_exists deterministic paranoid_checks memtable_bytes block_bytes "
          "block_restart_interval sync_on_close l0_compaction_trigger l0_slowdown_trigger l0_stop_trigger "
          "level_base_bytes level_ratio target_file_bytes bloom_bits_per_key cache_bytes compression "
-         "compression_level max_open_files sync_writes mmap_reads read_only";
+         "compression_level max_open_files sync_writes mmap_reads read_only wal_prealloc_bytes";
 }
 
 /* Decimal with an optional K/M/G (binary) suffix. */

@@ -127,7 +127,7 @@ static void batch_atomicity_across_flush(void **s) {
   assert_int_equal(sdb_write(db, b, 0), 0);
   sdb_close(db);
   char *wal = tu_find(dir, ".log");
-  assert_int_equal(tu_truncate(wal, tu_file_size(wal) - 100), 0);
+  assert_int_equal(tu_truncate(wal, tu_wal_end(wal) - 100), 0);
   db = tu_open(dir, 16 << 10);
   for (int i = 0; i < 60; i++)
     for (int j = 0; j < 40; j++) {
@@ -374,9 +374,9 @@ static void torn_wal_tail_truncated_then_appended(void **s) {
   put(db, "a", "1", 1);
   put(db, "b", "2", 1);
   char *wal = tu_find(dir, ".log");
-  long end_of_b = tu_file_size(wal); /* records reach the kernel at once (D1) */
-  sdb_close(db);                          /* appends the close marker (D19) */
-  assert_true(tu_file_size(wal) > end_of_b);
+  long end_of_b = tu_wal_end(wal); /* records reach the kernel at once (D1) */
+  sdb_close(db);                        /* appends the close marker (D19) */
+  assert_true(tu_wal_end(wal) > end_of_b);
   assert_int_equal(tu_truncate(wal, end_of_b - 3), 0); /* tear b's record, drop the marker */
   db = tu_open(dir, 0);
   tu_expect(db, "a", "1");
@@ -758,8 +758,66 @@ static void bloom_stats_count_checks_and_useful_negatives(void **s) {
   }
 }
 
+/* The WAL grows in zero-filled steps of wal_prealloc_bytes: synced writes
+ * inside a step leave the file's size as it is (so fdatasync has no metadata
+ * to commit), a write past it adds one step, the zeros end the log at reopen
+ * without a torn tail, and 0 turns it off. */
+static void wal_grows_in_preallocated_steps(void **s) {
+  sdb_options o;
+  sdb_options_init(&o);
+  o.deterministic = 1;
+  assert_int_equal(o.wal_prealloc_bytes, 64u << 10);
+  sdb *db = tu_open_opts(dir, &o);
+  char *wal = tu_find(dir, ".log");
+  char k[32], v[200];
+  memset(v, 'v', sizeof v - 1), v[sizeof v - 1] = 0;
+  put(db, "first", "1", 1);
+  assert_int_equal(tu_file_size(wal), 64 << 10);
+  int i = 0;
+  for (; tu_wal_end(wal) + 300 < (64 << 10); i++) { /* the file's size stays one step */
+    snprintf(k, sizeof k, "k%05d", i);
+    put(db, k, v, 1);
+    assert_int_equal(tu_file_size(wal), 64 << 10);
+  }
+  for (int j = 0; j < 4; j++, i++) { /* past the step: one more */
+    snprintf(k, sizeof k, "k%05d", i);
+    put(db, k, v, 1);
+  }
+  assert_int_equal(tu_file_size(wal), 128 << 10);
+  long end = tu_wal_end(wal);
+  assert_true(end > (64 << 10) && end < (128 << 10));
+  sdb_close(db);
+  db = tu_open_opts(dir, &o);
+  assert_string_equal(tu_stat(db, "recovered_tail_truncated_bytes"), "0"); /* zeros are no torn tail */
+  for (int j = 0; j < i; j++) {
+    snprintf(k, sizeof k, "k%05d", j);
+    tu_expect(db, k, v);
+  }
+  sdb_close(db);
+  free(wal);
+  char msg[256];
+  assert_int_equal(sdb_check(dir, msg, sizeof msg), 0);
+  /* off: the file ends where its records do */
+  char *d2 = tu_tmpdir("prealloc-off");
+  o.wal_prealloc_bytes = 0;
+  db = tu_open_opts(d2, &o);
+  put(db, "a", "1", 1);
+  wal = tu_find(d2, ".log");
+  assert_int_equal(tu_file_size(wal), tu_wal_end(wal));
+  sdb_close(db);
+  free(wal);
+  /* out of range: a clear error */
+  o.wal_prealloc_bytes = (size_t)2 << 30;
+  db = NULL;
+  assert_int_equal(sdb_open(d2, &o, &db), SDB_EINVAL);
+  assert_non_null(strstr(sdb_errmsg(db), "wal_prealloc_bytes"));
+  sdb_close(db);
+  free(d2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(wal_grows_in_preallocated_steps, setup, teardown),
       cmocka_unit_test_setup_teardown(sync_writes_option_syncs_every_write, setup, teardown),
       cmocka_unit_test_setup_teardown(bloom_stats_count_checks_and_useful_negatives, setup, teardown),
       cmocka_unit_test_setup_teardown(empty_value, setup, teardown),

@@ -5,6 +5,7 @@
 #include "test_util.h"
 
 #include "env.h"
+#include "log_format.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -52,6 +53,23 @@ long tu_file_size(const char *path) {
 }
 
 int tu_truncate(const char *path, long len) { return truncate(path, len); }
+
+long tu_wal_end(const char *path) {
+  sdb_logr r;
+  const uint8_t *rec;
+  size_t n;
+  int got;
+  if (sdb__logr_open(&r, path, NULL, NULL, 0, NULL)) return -1;
+  while ((got = sdb__logr_next(&r, &rec, &n, NULL)) == 1) continue;
+  long end = got < 0 ? -1 : (long)r.valid_end;
+  sdb__logr_close(&r);
+  return end;
+}
+
+int tu_wal_trim(const char *path) {
+  long end = tu_wal_end(path);
+  return end < 0 ? -1 : truncate(path, end);
+}
 
 int tu_xor_byte(const char *path, long off, unsigned char mask) {
   int fd = open(path, O_RDWR);
@@ -215,14 +233,19 @@ static int f_close(int fd) {
   }
   return sdb__env_default()->close(fd);
 }
-static ssize_t f_write(int fd, const void *p, size_t n) {
+/* write (off < 0) or pwrite at off: TU_WRITE rules apply to both (the WAL
+ * writes with pwrite into its preallocated space) */
+static ssize_t put_at(int fd, const void *p, size_t n, off_t off) {
+  return off < 0 ? sdb__env_default()->write(fd, p, n) : sdb__env_default()->pwrite(fd, p, n, off);
+}
+static ssize_t f_put(int fd, const void *p, size_t n, off_t off) {
   int err;
   pthread_mutex_lock(&mu);
   int fail = should_fail_locked(TU_WRITE, NULL, fd, &err), at = rule.matched;
   pthread_mutex_unlock(&mu);
-  if (!fail) return sdb__env_default()->write(fd, p, n);
+  if (!fail) return put_at(fd, p, n, off);
   if (n > 1 && err == ENOSPC) { /* a real full disk often takes part of the write first */
-    ssize_t w = sdb__env_default()->write(fd, p, n / 2);
+    ssize_t w = put_at(fd, p, n / 2, off);
     if (w > 0) { /* and refuses every later write */
       pthread_mutex_lock(&mu);
       if (!rule.sticky && !rule.global) rule.sticky = 1, rule.n = at;
@@ -232,6 +255,8 @@ static ssize_t f_write(int fd, const void *p, size_t n) {
   }
   return errno = err, -1;
 }
+static ssize_t f_write(int fd, const void *p, size_t n) { return f_put(fd, p, n, -1); }
+static ssize_t f_pwrite(int fd, const void *p, size_t n, off_t off) { return f_put(fd, p, n, off); }
 static ssize_t f_pread(int fd, void *p, size_t n, off_t off) {
   int err, flip = 0;
   pthread_mutex_lock(&mu);
@@ -268,6 +293,7 @@ void tu_fault_install(void) {
   fenv.open = f_open;
   fenv.close = f_close;
   fenv.write = f_write;
+  fenv.pwrite = f_pwrite;
   fenv.pread = f_pread;
   fenv.fsync = f_fsync;
   fenv.fdatasync = f_fdatasync;

@@ -20,6 +20,12 @@ void tu_rmrf(const char *dir);
 char *tu_path(const char *dir, const char *name);
 long tu_file_size(const char *path);
 int tu_truncate(const char *path, long len);
+/* Where the records of the log at path end: before the zeros of its
+ * preallocated space (docs/format/wal.md). -1 when it cannot be read. */
+long tu_wal_end(const char *path);
+/* Cuts those zeros off: what the file would be without preallocation, for a
+ * test that edits bytes at the end of the records. */
+int tu_wal_trim(const char *path);
 int tu_xor_byte(const char *path, long off, unsigned char mask);
 int tu_write_file(const char *path, const void *p, size_t n);
 int tu_append_file(const char *path, const void *p, size_t n);
