@@ -66,21 +66,6 @@ int sdb__write_all(int fd, const void *p, size_t n) {
   return 0;
 }
 
-int sdb__pwrite_all(int fd, const void *p, size_t n, off_t off) {
-  const char *c = p;
-  while (n > 0) {
-    ssize_t w = sdb__env->pwrite(fd, c, n, off);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return -errno;
-    }
-    if (w == 0) return -EIO;
-    c += w, off += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
-
 ssize_t sdb__pread_all(int fd, void *p, size_t n, off_t off) {
   size_t got = 0;
   while (got < n) {

@@ -52,7 +52,6 @@ void sdb__env_set(const struct sdb_env *env);
 
 /* Helpers built on the table; each returns 0 or -errno. */
 int sdb__write_all(int fd, const void *p, size_t n);
-int sdb__pwrite_all(int fd, const void *p, size_t n, off_t off); /* 0 or -errno */
 /* Reads up to n bytes at off (short only at EOF); returns bytes read or -errno. */
 ssize_t sdb__pread_all(int fd, void *p, size_t n, off_t off);
 /* Opens dir and fsyncs it: makes creates/renames/unlinks in it durable. */

@@ -69,16 +69,18 @@ int sdb__logw_reopen(sdb_logw *w, const char *path, uint64_t size, sdb_eb *eb) {
 int sdb__logw_prealloc(sdb_logw *w, uint64_t step, sdb_eb *eb) {
   if (!step) return 0;
   int fl = fcntl(w->fd, F_GETFL);
-  /* records go in with pwrite at w->off: an O_APPEND descriptor would put them after the zeros */
+  /* records go in at w->off: an O_APPEND descriptor would put them after the zeros */
   if (fl < 0 || fcntl(w->fd, F_SETFL, fl & ~O_APPEND) < 0) return sdb__ioerr(eb, "fcntl", w->path, -errno);
   w->step = step;
-  w->alloc_end = w->off;
+  w->alloc_end = w->fpos = w->off;
   return 0;
 }
 
 /* Hands the framed record in w->out to the kernel at w->off. With a step,
  * zeros up to the next step boundary follow a record that ends past the
- * file's end, in the same write (L1 holds: one call per record). */
+ * file's end, in the same write (L1 holds: one call per record); the next
+ * record seeks back over them, once per step. Records stay write() calls
+ * (not pwrite), so a fault plan names them as it always has. */
 static int logw_put(sdb_logw *w) {
   size_t len = w->out.len;
   if (!w->step) return sdb__write_all(w->fd, w->out.p, len);
@@ -89,8 +91,10 @@ static int logw_put(sdb_logw *w) {
     memset(w->out.p + len, 0, (size_t)(to - end));
     w->out.len = (size_t)(to - w->off);
   }
-  int rc = sdb__pwrite_all(w->fd, w->out.p, w->out.len, (off_t)w->off);
-  if (!rc && w->off + w->out.len > w->alloc_end) w->alloc_end = w->off + w->out.len;
+  if (w->fpos != w->off && lseek(w->fd, (off_t)w->off, SEEK_SET) < 0) return -errno;
+  int rc = sdb__write_all(w->fd, w->out.p, w->out.len);
+  w->fpos = rc ? UINT64_MAX : w->off + w->out.len; /* after a failed write: unknown, seek again */
+  if (!rc && w->fpos > w->alloc_end) w->alloc_end = w->fpos;
   w->out.len = len;
   return rc;
 }

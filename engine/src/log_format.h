@@ -34,6 +34,7 @@ typedef struct sdb_logw {
   sdb_buf out;  /* framing scratch: one write() per logical record */
   uint64_t step;      /* > 0: the file grows in zero-filled steps of this size */
   uint64_t alloc_end; /* with step: the file's size (off <= alloc_end) */
+  uint64_t fpos;      /* with step: the descriptor's file position */
 } sdb_logw;
 
 /* Creates (truncating) path and writes the header record. Not synced. */
@@ -43,7 +44,7 @@ int sdb__logw_reopen(sdb_logw *w, const char *path, uint64_t size, sdb_eb *eb);
 /* From now on the file grows in zero-filled steps of `step` bytes (0: no
  * change): a record that ends past the file's end is written together with
  * the zeros up to the next multiple of step, and a record inside is written
- * over zeros with pwrite, so the file's size and block map stay as they are
+ * over zeros (after one lseek back per step), so the file's size and block map stay as they are
  * and fdatasync has no metadata to commit. Readers end the log at the zeros
  * (docs/format/wal.md, "Preallocated space"). */
 int sdb__logw_prealloc(sdb_logw *w, uint64_t step, sdb_eb *eb);

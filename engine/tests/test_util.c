@@ -233,8 +233,7 @@ static int f_close(int fd) {
   }
   return sdb__env_default()->close(fd);
 }
-/* write (off < 0) or pwrite at off: TU_WRITE rules apply to both (the WAL
- * writes with pwrite into its preallocated space) */
+/* write (off < 0) or pwrite at off: TU_WRITE rules apply to both */
 static ssize_t put_at(int fd, const void *p, size_t n, off_t off) {
   return off < 0 ? sdb__env_default()->write(fd, p, n) : sdb__env_default()->pwrite(fd, p, n, off);
 }

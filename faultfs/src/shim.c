@@ -222,8 +222,7 @@ typedef ffs_unode node_t;
 
 typedef struct {
   int32_t node1;  /* node index + 1; 0 = untracked (so a calloc'ed table is all untracked) */
-  uint8_t sync;   /* O_SYNC / O_DSYNC */
-  uint8_t append;
+  uint8_t sync;   /* O_SYNC / O_DSYNC (F_SETFL cannot change them) */
 } fdent_t;
 
 static int g_active;                 /* read without the lock: the idle branch */
@@ -422,10 +421,9 @@ static int fd_table_init(void) {
 }
 
 /* Records fd -> node (nid < 0: untracked). fds beyond the table stay untracked. */
-static void fd_track(int fd, int32_t nid, int sync, int append) {
+static void fd_track(int fd, int32_t nid, int sync) {
   if (fd < 0 || fd >= g_nfds) return;
   g_fds[fd].sync = (uint8_t)sync;
-  g_fds[fd].append = (uint8_t)append;
   g_fds[fd].node1 = nid + 1;
   if (nid >= 0 && fd >= g_fd_hi) g_fd_hi = fd + 1;
 }
@@ -536,7 +534,7 @@ static void limit_write(call_t *c, uint64_t keep) {
 static void forget_fd(int fd) {
   if (!fd_tracked(fd)) return;
   pthread_mutex_lock(&g_lock);
-  fd_track(fd, -1, 0, 0);
+  fd_track(fd, -1, 0);
   pthread_mutex_unlock(&g_lock);
 }
 
@@ -564,7 +562,7 @@ static void adopt_fd(int fd) {
   pthread_mutex_lock(&g_lock);
   if (!fd_tracked(fd)) {
     int fl = fcntl(fd, F_GETFL);
-    fd_track(fd, node_get(&st, rel, 0), fl >= 0 && (fl & (O_SYNC | O_DSYNC)), fl >= 0 && (fl & O_APPEND));
+    fd_track(fd, node_get(&st, rel, 0), fl >= 0 && (fl & (O_SYNC | O_DSYNC)));
   }
   pthread_mutex_unlock(&g_lock);
 }
@@ -658,8 +656,11 @@ static int ffs_pre(call_t *c) {
   switch (c->cls) {
     case CL_WRITE: {
       uint64_t len = c->iov ? iov_total(c->iov, c->iovcnt) : c->len, cur = UINT64_MAX;
+      /* O_APPEND as it is now: fcntl(F_SETFL) may have set or cleared it since the
+       * open, on this fd or on an alias sharing its open file description */
+      int fl = c->off >= 0 ? 0 : real_fcntl(c->fd, F_GETFL);
       if (c->off >= 0) c->woff = c->off;
-      else if (g_fds[c->fd].append) { cur = fd_size(c->fd); c->woff = (int64_t)cur; }
+      else if (fl >= 0 && (fl & O_APPEND)) { cur = fd_size(c->fd); c->woff = (int64_t)cur; }
       else c->woff = lseek(c->fd, 0, SEEK_CUR);
       if (c->woff < 0) c->woff = 0;
       c->dur |= ffs__undo_write(&g_u, c->fd, nid, (uint64_t)c->woff, len, cur);
@@ -727,10 +728,10 @@ static void ffs_post(call_t *c, int64_t r, int err) {
         break;
       case CL_SYNC: c->dur |= ffs__undo_synced(&g_u, c->fd, nid); break;
       case CL_CLOSE:
-        fd_track(c->fd, -1, 0, 0);
+        fd_track(c->fd, -1, 0);
         break;
       case CL_DUP:
-        if (r >= 0 && (int)r != c->fd) fd_track((int)r, nid, g_fds[c->fd].sync, g_fds[c->fd].append);
+        if (r >= 0 && (int)r != c->fd) fd_track((int)r, nid, g_fds[c->fd].sync);
         break;
       case CL_RENAME:
         atomic_fetch_add(&g_rgen, 1);
@@ -740,7 +741,7 @@ static void ffs_post(call_t *c, int64_t r, int err) {
         break;
     }
   } else if (c->cls == CL_CLOSE) {
-    fd_track(c->fd, -1, 0, 0);
+    fd_track(c->fd, -1, 0);
   }
   uint64_t tlen = c->cls == CL_WRITE && c->iov ? iov_total(c->iov, c->iovcnt) : c->len;
   trace_rec(c->op, c->index, c->dur, c->cls == CL_WRITE ? c->woff : c->off, tlen, res, c->rel, c->rel2);
@@ -837,7 +838,7 @@ static int open_core(int dirfd, const char *path, int flags, mode_t mode, ffs_op
   fd = real_openat(dirfd, path, flags, mode);
   e = errno;
   if (fd >= 0 && !foreign && fstat(fd, &st) == 0 && !foreign_links(&st))
-    fd_track(fd, node_get(&st, c.rel, creating), (flags & (O_SYNC | O_DSYNC)) != 0, (flags & O_APPEND) != 0);
+    fd_track(fd, node_get(&st, c.rel, creating), (flags & (O_SYNC | O_DSYNC)) != 0);
 done:
   trace_rec(op, c.index, c.dur, -1, 0, fd >= 0 ? fd : -(int64_t)e, c.rel, NULL);
   if (c.after == FFS_A_KILL_AFTER) die_now();
@@ -976,7 +977,7 @@ EXPORT FILE *fopen64(const char *p, const char *m) {
 static void fcntl_dup(int fd, int cmd, int r) {
   if (LIKELY(!g_active) || t_guard || r < 0 || (cmd != F_DUPFD && cmd != F_DUPFD_CLOEXEC) || !fd_tracked(fd)) return;
   pthread_mutex_lock(&g_lock);
-  if (fd_tracked(fd)) fd_track(r, FD_NODE(fd), g_fds[fd].sync, g_fds[fd].append);
+  if (fd_tracked(fd)) fd_track(r, FD_NODE(fd), g_fds[fd].sync);
   pthread_mutex_unlock(&g_lock);
 }
 #define FCNTL_WRAPPER(name)                    \

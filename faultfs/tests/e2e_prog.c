@@ -343,6 +343,18 @@ static int sc_fcntl_dup(void) {
   return 0;
 }
 
+/* a.dat ("base", durable) opened O_APPEND; F_SETFL clears O_APPEND; the
+ * descriptor seeks to 0 and overwrites "base" with "OVER" (no fsync) */
+static int sc_setfl_overwrite(void) {
+  int fd = xopen("a.dat", O_WRONLY | O_APPEND);
+  int fl = fcntl(fd, F_GETFL);
+  say("setfl", fcntl(fd, F_SETFL, fl & ~O_APPEND));
+  say("seek", (int)lseek(fd, 0, SEEK_SET));
+  say("write", write(fd, "OVER", 4));
+  say("close", close(fd));
+  return 0;
+}
+
 /* a synced file in a synced subdir; the subdir is renamed (no fsync of the data dir), then
  * the file is appended to through its new path */
 static int sc_dir_rename(void) {
@@ -495,6 +507,7 @@ int main(int argc, char **argv) {
   if (!strcmp(s, "mmap")) return sc_mmap(arg);
   if (!strcmp(s, "dsync")) return sc_dsync();
   if (!strcmp(s, "fcntl-dup")) return sc_fcntl_dup();
+  if (!strcmp(s, "setfl-overwrite")) return sc_setfl_overwrite();
   if (!strcmp(s, "dir-rename")) return sc_dir_rename();
   if (!strcmp(s, "create-rename-fsync")) return sc_create_rename_fsync();
   if (!strcmp(s, "rename-then-fsync-other")) return sc_rename_then_fsync_other();

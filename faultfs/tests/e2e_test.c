@@ -275,6 +275,19 @@ static void write_through_fcntl_dupfd_alias_is_tracked(void **st) {
   assert_file("a.dat", "base", 4);
 }
 
+/* O_APPEND cleared with fcntl(F_SETFL) after the open: the write lands at the
+ * fd's position (an overwrite of durable bytes), and the power cut restores
+ * them. The shim once kept the open's O_APPEND and modelled it as an append
+ * at the end, so the overwrite survived the cut (a missed loss). */
+static void overwrite_after_setfl_clears_append_is_undone(void **st) {
+  res_t r;
+  put("a.dat", "base", 4);
+  run("setfl-overwrite", "crash@close", NULL, NULL, &r);
+  assert_crashed(&r, FFS_A_CRASH);
+  assert_out_has(&r, "write 4\n");
+  assert_file("a.dat", "base", 4);
+}
+
 static void create_fsync_without_dirsync_is_lost_under_strict(void **st) {
   res_t r;
   run("create-fsync", "crash@open(marker)", "strict", NULL, &r);
@@ -1045,6 +1058,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(kill_after_write_keeps_that_write, setup, teardown),
       cmocka_unit_test_setup_teardown(o_dsync_write_survives_crash_but_plain_write_does_not, setup, teardown),
       cmocka_unit_test_setup_teardown(write_through_fcntl_dupfd_alias_is_tracked, setup, teardown),
+      cmocka_unit_test_setup_teardown(overwrite_after_setfl_clears_append_is_undone, setup, teardown),
       cmocka_unit_test_setup_teardown(create_fsync_without_dirsync_is_lost_under_strict, setup, teardown),
       cmocka_unit_test_setup_teardown(create_fsync_without_dirsync_is_kept_under_ext4, setup, teardown),
       cmocka_unit_test_setup_teardown(fsync_after_rename_keeps_new_name_under_ext4_only, setup, teardown),

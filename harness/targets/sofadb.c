@@ -48,6 +48,8 @@ typedef struct sdb_target {
   pthread_mutex_t gmu;     /* groupbug: leader state */
   pthread_cond_t gcv;
   int leader_busy;         /* a sync write is in flight */
+  int leader_synced;       /* its sync has returned */
+  int followers, followed; /* followers of this leader; how many of them have written */
   uint64_t leader_gen;     /* sync writes finished */
   char msg[512];
 } sdb_target;
@@ -125,27 +127,37 @@ static int t_open_groupbug(const char *dir, const char *opts, const char *wopts,
 
 #define SYNC(t, s) ((t)->lie_about_sync ? 0 : (s))
 
-/* sofadb-groupbug: before a sync write, 1 = lead (sync it), 0 = follow (the
- * caller writes without sync, then group_end waits for the leader) */
+/* sofadb-groupbug: before a sync write, 1 = lead (sync it), 0 = follow: the
+ * follower waits until the leader's sync has returned, writes WITHOUT sync
+ * and is acked when the leader finishes (group_end). Every follower's write
+ * comes after the sync it is acked on, whatever the disk's speed, so the bug
+ * does not hide behind timing. */
 static int group_begin(sdb_target *t, int sync, uint64_t *gen) {
   int lead;
   if (!t->groupbug || !sync) return 1;
   pthread_mutex_lock(&t->gmu);
   lead = !t->leader_busy;
-  if (lead) t->leader_busy = 1;
+  if (lead) t->leader_busy = 1, t->leader_synced = 0, t->followers = t->followed = 0;
+  else t->followers++;
   *gen = t->leader_gen;
+  while (!lead && t->leader_gen == *gen && !t->leader_synced) pthread_cond_wait(&t->gcv, &t->gmu);
   pthread_mutex_unlock(&t->gmu);
   return lead;
 }
 static void group_end(sdb_target *t, int sync, int lead, uint64_t gen) {
   if (!t->groupbug || !sync) return;
-  if (lead) sched_yield(); /* the leader wakes its group: followers may still join it */
   pthread_mutex_lock(&t->gmu);
   if (lead) {
+    t->leader_synced = 1;
+    pthread_cond_broadcast(&t->gcv);
+    sched_yield(); /* followers may still join */
+    while (t->followed < t->followers) pthread_cond_wait(&t->gcv, &t->gmu);
     t->leader_busy = 0;
     t->leader_gen++;
     pthread_cond_broadcast(&t->gcv);
   } else {
+    t->followed++;
+    pthread_cond_broadcast(&t->gcv);
     while (t->leader_gen == gen) pthread_cond_wait(&t->gcv, &t->gmu); /* THE BUG: that sync began before this write */
   }
   pthread_mutex_unlock(&t->gmu);
