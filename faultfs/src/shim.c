@@ -414,8 +414,11 @@ static int fd_table_init(void) {
   int n = 65536;
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur > (rlim_t)n)
     n = rl.rlim_cur > (1u << 20) ? (1 << 20) : (int)rl.rlim_cur;
-  g_fds = calloc((size_t)n, sizeof *g_fds);
-  if (!g_fds) return -1;
+  /* anonymous pages are zero until touched: a calloc from a heap a fork inherited
+   * would clear the whole table in every case's child */
+  void *p = real_mmap(NULL, (size_t)n * sizeof *g_fds, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return -1;
+  g_fds = p;
   g_nfds = n;
   return 0;
 }
