@@ -135,6 +135,7 @@ typedef enum {
   FFS_MODEL_KERNEL_EXT4 = 3,
   FFS_MODEL_KERNEL_XFS = 4,
   FFS_MODEL_KERNEL_BTRFS = 5,
+  FFS_MODEL_XFS = 6, /* the journal rules of ext4 without its delayed-allocation flushes */
   FFS_MODEL_COUNT
 } ffs_model;
 

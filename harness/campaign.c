@@ -40,7 +40,7 @@
 
 #define MAXW 16
 #define MAXF 16
-#define MAXM 3
+#define MAXM 4
 
 typedef struct group {
   int w, f, m;
@@ -212,10 +212,10 @@ static int build(campaign *cp, pc_worker *wk, char *err, size_t errlen) {
     save = NULL;
     for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
       if (ffs_model_from_name(tok) < 0) {
-        snprintf(err, errlen, "--models: unknown model '%s' (strict, ext4, reorder, kernel-ext4, kernel-xfs)", tok);
+        snprintf(err, errlen, "--models: unknown model '%s' (strict, ext4, xfs, reorder, kernel-ext4, kernel-xfs, kernel-btrfs)", tok);
         return PC_EINVAL;
       }
-      if (cp->nm >= MAXM) { snprintf(err, errlen, "--models: at most 3"); return PC_EINVAL; }
+      if (cp->nm >= MAXM) { snprintf(err, errlen, "--models: at most 4"); return PC_EINVAL; }
       snprintf(cp->models[cp->nm++], 16, "%s", tok);
     }
   }

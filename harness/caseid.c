@@ -109,7 +109,7 @@ int pc_case_parse(const char *id, pc_case *c, char *err, size_t errlen) {
   if ((rc = copy_field(c->model, sizeof c->model, fields[3], lens[3], "model", err, errlen)))
     return rc;
   if (ffs_model_from_name(c->model) < 0 || !c->model[0]) {
-    snprintf(err, errlen, "case id: unknown model '%s' (strict, ext4, reorder, kernel-ext4, kernel-xfs, kernel-btrfs)",
+    snprintf(err, errlen, "case id: unknown model '%s' (strict, ext4, xfs, reorder, kernel-ext4, kernel-xfs, kernel-btrfs)",
              c->model);
     return PC_EINVAL;
   }

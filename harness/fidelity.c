@@ -296,7 +296,7 @@ int pc_fidelity(const char *const *inputs, int ninputs, const char *models, cons
   for (char *t = strtok_r(buf, ",", &save); t && nm < MAXMOD; t = strtok_r(NULL, ",", &save)) {
     int m = ffs_model_from_name(t);
     if (m < 0 || ffs_model_fs((ffs_model)m)) {
-      fprintf(stderr, "powercut fidelity: --models: '%s' is not a model (strict, ext4, reorder)\n", t);
+      fprintf(stderr, "powercut fidelity: --models: '%s' is not a model (strict, ext4, xfs, reorder)\n", t);
       return 2;
     }
     snprintf(mods[nm++], 16, "%s", t);
@@ -340,7 +340,7 @@ int pc_fidelity(const char *const *inputs, int ninputs, const char *models, cons
       run_keep(&w, &k, dp, 1, 1, v, sizeof v);
       load_aliases(w.trace);
       snprintf(dc, sizeof dc, "%s/keep-durable-content", root);
-      snprintf(k.model, sizeof k.model, "ext4");
+      snprintf(k.model, sizeof k.model, "xfs"); /* journal rules, no data flushed on rename */
       snprintf(k.plan, sizeof k.plan, "%s", c.plan);
       run_keep(&w, &k, dc, 0, 0, v, sizeof v);
       g_dc = dc;

@@ -328,7 +328,7 @@ static int cmd_run(int argc, char **argv) {
     case 'T': if ((rc = parse_duration_ms(optarg, 1, PC_MAX_TIMEOUT_MS, &tmo))) return duration_error("run", "--timeout", optarg, rc, "1ms..24h"); break;
     case 'h':
       printf("usage: powercut run --target T[:opt=v,...] --workload W[:k=v,...] --seed S --fault PLAN\n"
-             "                    [--model strict|ext4|reorder | --fs ext4|xfs|btrfs] [--keep DIR] [--timeout 10s]\n"
+             "                    [--model strict|ext4|xfs|reorder | --fs ext4|xfs|btrfs] [--keep DIR] [--timeout 10s]\n"
              "                    [--backend preload|seccomp|auto] [--json]\n"
              "Runs one case: the workload under the fault plan, then a power cut (unless the\n"
              "plan killed the process), recovery in a fresh process, and the oracle. Prints the\n"
@@ -742,7 +742,7 @@ static int cmd_campaign(int argc, char **argv) {
 static int cmd_fidelity(int argc, char **argv) {
   static const struct option lo[] = {{"models", 1, 0, 'm'}, {"fs", 1, 0, 'F'}, {"cases", 1, 0, 'c'},
     {"timeout", 1, 0, 'O'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-  const char *models = "strict,ext4", *fs = "ext4,xfs";
+  const char *models = "strict,ext4,xfs", *fs = "ext4,xfs";
   uint64_t limit = UINT64_MAX;
   int64_t tmo = 10000;
   int ch, rc;
@@ -753,7 +753,7 @@ static int cmd_fidelity(int argc, char **argv) {
     case 'c': if (parse_u64_range(optarg, 1, PC_MAX_CASES, &limit)) return usage_error("fidelity", "--cases: '%s' is not a number in 1..1000000000000", optarg); break;
     case 'O': if ((rc = parse_duration_ms(optarg, 1, PC_MAX_TIMEOUT_MS, &tmo))) return duration_error("fidelity", "--timeout", optarg, rc, "1ms..24h"); break;
     case 'h':
-      printf("usage: powercut fidelity RESULTS... [--models strict,ext4] [--fs ext4,xfs] [--cases N] [--timeout 10s]\n"
+      printf("usage: powercut fidelity RESULTS... [--models strict,ext4,xfs] [--fs ext4,xfs] [--cases N] [--timeout 10s]\n"
              "Takes the power-cut cases of campaign results (dirs or results.jsonl) and runs each\n"
              "under every model, as a kill at the same point (the page cache), and on every real\n"
              "file system (root, loop devices). Prints per model and file system how often the\n"

@@ -118,7 +118,7 @@ int pc_case_validate(const pc_case *c, char *err, size_t errlen) {
   }
   ffs_plan_free(plan);
   if (ffs_model_from_name(c->model) < 0) {
-    snprintf(err, errlen, "unknown model '%s' (strict, ext4, reorder, kernel-ext4, kernel-xfs, kernel-btrfs)",
+    snprintf(err, errlen, "unknown model '%s' (strict, ext4, xfs, reorder, kernel-ext4, kernel-xfs, kernel-btrfs)",
              c->model);
     return PC_EINVAL;
   }
@@ -130,7 +130,7 @@ int pc_case_validate(const pc_case *c, char *err, size_t errlen) {
     ffs_plan_free(plan);
     if (ffs_model_fs((ffs_model)ffs_model_from_name(c->model))) {
       snprintf(err, errlen, "a recovery plan ('>%s') is not supported on a real file system (model %s): "
-               "only under the models strict, ext4 and reorder", c->rplan, c->model);
+               "only under the models strict, ext4, xfs and reorder", c->rplan, c->model);
       return PC_EINVAL;
     }
   }

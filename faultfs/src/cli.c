@@ -30,7 +30,7 @@
 static void usage(FILE *f) {
   fprintf(f,
           "usage:\n"
-          "  faultfs run --plan PLAN --dir DATA_DIR [--seed S] [--model strict|ext4|reorder]\n"
+          "  faultfs run --plan PLAN --dir DATA_DIR [--seed S] [--model strict|ext4|xfs|reorder]\n"
           "              [--state DIR] [--trace FILE] [--fiu 'enable name=faultfs/OP,...']\n"
           "              [--backend preload|seccomp|auto] -- CMD [ARGS...]\n"
           "      run CMD under libfaultfs.so; PLAN e.g. 'crash@fsync(*.log)#3;eio@write#2+'\n"

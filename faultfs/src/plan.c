@@ -33,7 +33,7 @@ static const char *const op_names[] = {
 #undef FFS_X_NAME
 };
 static const char *const model_names[FFS_MODEL_COUNT] = {"strict", "ext4", "reorder",
-                                                          "kernel-ext4", "kernel-xfs", "kernel-btrfs"};
+                                                          "kernel-ext4", "kernel-xfs", "kernel-btrfs", "xfs"};
 
 const char *ffs_action_name(ffs_action a) {
   return (unsigned)a < FFS_A_COUNT ? action_names[a] : "?";
@@ -42,7 +42,7 @@ const char *ffs_op_name(ffs_op op) { return (unsigned)op < FFS_OP_COUNT ? op_nam
 const char *ffs_model_name(ffs_model m) { return (unsigned)m < FFS_MODEL_COUNT ? model_names[m] : "?"; }
 
 const char *ffs_model_fs(ffs_model m) {
-  return m >= FFS_MODEL_KERNEL_EXT4 && m < FFS_MODEL_COUNT ? model_names[m] + 7 : NULL;
+  return m >= FFS_MODEL_KERNEL_EXT4 && m <= FFS_MODEL_KERNEL_BTRFS ? model_names[m] + 7 : NULL;
 }
 
 int ffs_model_from_name(const char *name) {

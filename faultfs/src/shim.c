@@ -1140,7 +1140,7 @@ EXPORT int ffs_shim_configure(const char *plan, const char *data_dir, uint64_t s
   rc = ffs_plan_parse(plan, &g_plan, err, sizeof err);
   if (rc < 0) { die_msg("faultfs: %s: %s", FFS_ENV_PLAN, err); goto out; }
   int m = ffs_model_from_name(model);
-  if (m < 0) { die_msg("faultfs: %s: unknown model '%s' (strict, ext4, reorder, kernel-ext4, kernel-xfs)", FFS_ENV_MODEL, model); rc = FFS_EINVAL; goto out; }
+  if (m < 0) { die_msg("faultfs: %s: unknown model '%s' (strict, ext4, xfs, reorder, kernel-ext4, kernel-xfs, kernel-btrfs)", FFS_ENV_MODEL, model); rc = FFS_EINVAL; goto out; }
   g_model = (ffs_model)m;
   g_seed = seed;
   if (!data_dir || !realpath(data_dir, g_dir) || stat(g_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {

@@ -386,8 +386,10 @@ uint32_t ffs__undo_rename(ffs_undo *u, const char *rel, const char *rel2) {
     v = make_victim(u, a2);
     vfid = ffs__undo_node_ino(u, (uint64_t)s2.st_dev, (uint64_t)s2.st_ino);
   }
-  ffs__undo_rec(u, FFS_U_RENAME, ffs__undo_node_ino(u, (uint64_t)s1.st_dev, (uint64_t)s1.st_ino), (uint64_t)s1.st_ino,
-                v, (uint64_t)(int64_t)vfid, rel, rel2);
+  int32_t sfid = ffs__undo_node_ino(u, (uint64_t)s1.st_dev, (uint64_t)s1.st_ino);
+  ffs__undo_rec(u, FFS_U_RENAME, sfid, (uint64_t)s1.st_ino, v, (uint64_t)(int64_t)vfid, rel, rel2);
+  if (u->model == FFS_MODEL_EXT4 && v != UINT64_MAX && sfid >= 0 && S_ISREG(s1.st_mode))
+    u->nodes[sfid].flush = (uint64_t)s1.st_size + 1; /* replace-via-rename (auto_da_alloc) */
   return FFS_DUR_NSCHANGE;
 }
 
@@ -417,10 +419,31 @@ uint32_t ffs__undo_kept(ffs_undo *u, int32_t nid, uint64_t off, uint64_t n) {
   return FFS_DUR_KEEP;
 }
 
+/* ext4 (auto_da_alloc): a file that replaced another by a rename has its delayed data
+ * allocated at the rename, so the commit that makes the rename durable writes that data
+ * first (data=ordered). Called when a commit happens (dir NULL: the whole journal) or a
+ * directory is synced (dir: the files named in it). The data kept is what the file holds
+ * below its size at the rename; later writes stay in its epoch. */
+static void flush_renamed(ffs_undo *u, const char *dir) {
+  for (size_t i = 0; i < u->nnodes; i++) {
+    ffs_unode *x = &u->nodes[i];
+    if (!x->flush) continue;
+    if (dir) {
+      const char *slash = strrchr(x->rel, '/');
+      size_t pl = slash ? (size_t)(slash - x->rel) : 0;
+      int top = !strcmp(dir, ".") || !dir[0]; /* the data dir itself */
+      if (top ? pl != 0 : strlen(dir) != pl || strncmp(x->rel, dir, pl) != 0) continue;
+    }
+    if (x->epoch) ffs__undo_kept(u, (int32_t)i, 0, x->flush - 1);
+    x->flush = 0;
+  }
+}
+
 uint32_t ffs__undo_synced(ffs_undo *u, int fd, int32_t nid) {
   ffs_unode *n = &u->nodes[nid];
   if (n->isdir) {
     ffs__undo_rec(u, FFS_U_DSYNC, -1, 0, 0, 0, n->rel, NULL);
+    flush_renamed(u, n->rel);
     return FFS_DUR_DIRSYNC;
   }
   /* ext4 (and XFS): this sync commits the journal when the file has a change it must make
@@ -435,14 +458,17 @@ uint32_t ffs__undo_synced(ffs_undo *u, int fd, int32_t nid) {
     n->D = n->P = sz;
     n->epoch = 0;
   }
-  if (u->model == FFS_MODEL_EXT4 && n->created) {
+  n->flush = 0; /* its data is durable now */
+  int journal = u->model == FFS_MODEL_EXT4 || u->model == FFS_MODEL_XFS;
+  if (journal && n->created) {
     ffs__undo_rec(u, FFS_U_DENTRY, nid, 0, 0, 0, n->rel, NULL);
     n->created = 0;
     commit_all = 1;
   }
-  if (u->model == FFS_MODEL_EXT4 && commit_all) {
+  if (journal && commit_all) {
     ffs__undo_rec(u, FFS_U_SYNCALL, -1, 0, 0, 0, NULL, NULL);
     for (size_t i = 0; i < u->nnodes; i++) u->nodes[i].created = 0; /* committed with it */
+    flush_renamed(u, NULL);
     dur |= FFS_DUR_DIRSYNC;
   }
   return dur;
@@ -461,6 +487,7 @@ uint32_t ffs__undo_synced_all(ffs_undo *u) {
     n->D = n->P = sz;
     n->epoch = 0;
     n->created = 0;
+    n->flush = 0; /* its data is durable now */
   }
   ffs__undo_rec(u, FFS_U_SYNCALL, -1, 0, 0, 0, NULL, NULL);
   return FFS_DUR_SYNC | FFS_DUR_DIRSYNC;

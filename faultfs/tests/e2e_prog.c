@@ -387,6 +387,19 @@ static int sc_rename_then_fsync_other(void) {
   return 0;
 }
 
+/* replace-via-rename: tmp gets "NEWDATA" (no fsync) and is renamed over the durable
+ * a.dat; the data dir is fsynced (the rename is durable), then a marker is created */
+static int sc_rename_over_unsynced(void) {
+  int fd = xopen("tmp", O_WRONLY | O_CREAT | O_EXCL);
+  say("write", write(fd, "NEWDATA", 7));
+  close(fd);
+  say("rename", rename(P("tmp"), P("a.dat")));
+  dirsync();
+  int m = xopen("marker", O_WRONLY | O_CREAT);
+  close(m);
+  return 0;
+}
+
 /* create x (never synced), then overwrite the durable a.dat in place and fdatasync it */
 static int sc_create_then_overwrite_fdatasync(void) {
   int x = xopen("x", O_WRONLY | O_CREAT | O_EXCL);
@@ -508,6 +521,7 @@ int main(int argc, char **argv) {
   if (!strcmp(s, "dsync")) return sc_dsync();
   if (!strcmp(s, "fcntl-dup")) return sc_fcntl_dup();
   if (!strcmp(s, "setfl-overwrite")) return sc_setfl_overwrite();
+  if (!strcmp(s, "rename-over-unsynced")) return sc_rename_over_unsynced();
   if (!strcmp(s, "dir-rename")) return sc_dir_rename();
   if (!strcmp(s, "create-rename-fsync")) return sc_create_rename_fsync();
   if (!strcmp(s, "rename-then-fsync-other")) return sc_rename_then_fsync_other();

@@ -306,6 +306,39 @@ static void create_fsync_without_dirsync_is_kept_under_ext4(void **st) {
 }
 
 /* ext4's journal: the fsync of a new file commits the earlier rename of another file too */
+/* ext4's auto_da_alloc: a file renamed over another has its data written with the commit
+ * that makes the rename durable, so after the directory fsync a.dat holds the new data;
+ * XFS has no such flush: under xfs (and strict) the rename is durable, the data is not. */
+static void rename_over_flushes_data_under_ext4_not_xfs(void **st) {
+  res_t r;
+  put("a.dat", "base", 4);
+  run("rename-over-unsynced", "crash@open(marker)", "ext4", NULL, &r);
+  assert_crashed(&r, FFS_A_CRASH);
+  assert_file("a.dat", "NEWDATA", 7);
+  assert_missing("tmp");
+  static const char *const others[] = {"xfs", "strict"};
+  for (int i = 0; i < 2; i++) {
+    reset_dirs();
+    put("a.dat", "base", 4);
+    run("rename-over-unsynced", "crash@open(marker)", others[i], NULL, &r);
+    assert_crashed(&r, FFS_A_CRASH);
+    assert_file("a.dat", "", 0);
+    assert_missing("tmp");
+  }
+}
+
+/* The journal rules hold under xfs as under ext4: the new file's fsync commits the
+ * earlier rename of another file. */
+static void fsync_of_a_new_file_commits_an_earlier_rename_under_xfs(void **st) {
+  res_t r;
+  put("a.dat", "base", 4);
+  run("rename-then-fsync-other", "crash@open(marker)", "xfs", NULL, &r);
+  assert_crashed(&r, FFS_A_CRASH);
+  assert_file("moved.dat", "base", 4);
+  assert_missing("a.dat");
+  assert_file("new.dat", "hello", 5);
+}
+
 static void fsync_of_a_new_file_commits_an_earlier_rename_under_ext4(void **st) {
   res_t r;
   put("a.dat", "base", 4);
@@ -1063,6 +1096,8 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(create_fsync_without_dirsync_is_kept_under_ext4, setup, teardown),
       cmocka_unit_test_setup_teardown(fsync_after_rename_keeps_new_name_under_ext4_only, setup, teardown),
       cmocka_unit_test_setup_teardown(fsync_of_a_new_file_commits_an_earlier_rename_under_ext4, setup, teardown),
+      cmocka_unit_test_setup_teardown(fsync_of_a_new_file_commits_an_earlier_rename_under_xfs, setup, teardown),
+      cmocka_unit_test_setup_teardown(rename_over_flushes_data_under_ext4_not_xfs, setup, teardown),
       cmocka_unit_test_setup_teardown(fdatasync_of_an_overwrite_commits_nothing_under_ext4, setup, teardown),
       cmocka_unit_test_setup_teardown(rename_without_dirsync_is_undone, setup, teardown),
       cmocka_unit_test_setup_teardown(rename_with_dirsync_is_kept, setup, teardown),

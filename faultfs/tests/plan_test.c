@@ -155,7 +155,10 @@ static void models_parse_by_name(void **st) {
   assert_int_equal(ffs_model_from_name("ext4"), FFS_MODEL_EXT4);
   assert_int_equal(ffs_model_from_name("reorder"), FFS_MODEL_REORDER);
   assert_int_equal(ffs_model_from_name(NULL), FFS_MODEL_STRICT);
-  assert_true(ffs_model_from_name("xfs") < 0);
+  assert_int_equal(ffs_model_from_name("xfs"), FFS_MODEL_XFS);
+  assert_null(ffs_model_fs(FFS_MODEL_XFS)); /* a model, not a real file system */
+  assert_string_equal(ffs_model_name(FFS_MODEL_XFS), "xfs");
+  assert_true(ffs_model_from_name("btrfs") < 0);
   assert_int_equal(ffs_model_from_name("kernel-ext4"), FFS_MODEL_KERNEL_EXT4);
   assert_int_equal(ffs_model_from_name("kernel-xfs"), FFS_MODEL_KERNEL_XFS);
   assert_string_equal(ffs_model_fs(FFS_MODEL_KERNEL_XFS), "xfs");

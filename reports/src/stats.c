@@ -73,7 +73,7 @@ static int row_before(const char *const *order, size_t norder, const char *x,
 static const char *const fault_order[] = {
     "kill", "kill-after", "crash", "crash-after", "torn", "eio", "enospc",
     "edquot", "short", "flip", "none"};
-static const char *const model_order[] = {"strict", "ext4", "reorder"};
+static const char *const model_order[] = {"strict", "ext4", "xfs", "reorder"};
 
 static int table_fill(rpt__table *t, const rpt_set *s, const rpt__stats *st,
                       size_t field_off, const char *const *order, size_t norder) {
