@@ -1,5 +1,5 @@
 /*
- * test_property.c — property test of the oracle over many seeds:
+ * property_test.c — property test of the oracle over many seeds:
  *   for a random generated log with random outcomes (acked, failed — including an engine that
  *   stays failed —, in flight), a random contract and crash kind, the state after any legal
  *   prefix (with any choice of the failed/in-flight ops applied) must PASS; one mutation of it

@@ -1,5 +1,5 @@
 /*
- * test_mutations.c - seeded mutation testing of the results-line decoder
+ * mutations_test.c - seeded mutation testing of the results-line decoder
  * and the escapers (the decoder's fuzz target, run deterministically by
  * ctest; under PC_SANITIZE it runs with ASan+UBSan). Every mutated line must
  * either parse or fail with RPT_EMALFORMED and a message; a line that parses

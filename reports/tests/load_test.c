@@ -1,5 +1,5 @@
 /*
- * test_load.c - results.jsonl lines and loading: round trip of every field,
+ * load_test.c - results.jsonl lines and loading: round trip of every field,
  * shards merged by concatenation, and the errors that must name where the
  * bad input is (duplicate ids across shards, malformed lines).
  */

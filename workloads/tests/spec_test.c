@@ -1,5 +1,5 @@
 /*
- * test_spec.c — workload specs: defaults of every named workload, overrides, canonical form,
+ * spec_test.c — workload specs: defaults of every named workload, overrides, canonical form,
  * and clear errors for unknown names, unknown keys and bad values.
  */
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 /*
- * test_oplog.c — the op log: a written log reads back op for op; a torn tail (the file cut at
+ * oplog_test.c — the op log: a written log reads back op for op; a torn tail (the file cut at
  * every byte of its last record) reads back every complete record; a bad record followed by
  * more data is corruption; bad magic and unknown versions are refused; the reference map.
  */

@@ -1,5 +1,5 @@
 /*
- * test_planted.c — the oracle against planted states: for each verdict, hand-built logs and
+ * planted_test.c — the oracle against planted states: for each verdict, hand-built logs and
  * recovered states that must produce exactly that verdict, and legal states (every allowed
  * prefix, every in-flight op either way, failed-but-persisted ops) that must PASS.
  * Prints how many planted states were checked per verdict.

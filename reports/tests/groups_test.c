@@ -1,5 +1,5 @@
 /*
- * test_groups.c - failing cases grouped by signature: many failures of two
+ * groups_test.c - failing cases grouped by signature: many failures of two
  * bugs give two groups with the right counts and smallest cases, in
  * summary.json, on the page (charts above the table, one row per group) and
  * in the terminal summary; the key-diff shapes; the reproduction rate.

@@ -1,5 +1,5 @@
 /*
- * test_gen.c — generators: determinism (two independent runs of the same seed give the same
+ * gen_test.c — generators: determinism (two independent runs of the same seed give the same
  * byte stream, different seeds differ), distribution sanity (zipf hot keys are hot, uniform is
  * flat, sync/delete/barrier frequencies within tolerance), self-describing values, bank
  * conservation, batch shape, large values, delete-range only when the target supports it.

@@ -1,5 +1,5 @@
 /*
- * test_html.c - index.html and rpt_write_all: the failing cases are on the
+ * html_test.c - index.html and rpt_write_all: the failing cases are on the
  * page and escaped, the page loads nothing from outside (no http(s) URL in
  * any src or href, no script), its elements nest (python3's HTML parser via
  * check_html.py), and writing a merged set keeps every case.

@@ -1,5 +1,5 @@
 /*
- * test_junit.c - junit.xml: well-formed, the structure CI systems read
+ * junit_test.c - junit.xml: well-formed, the structure CI systems read
  * (checked by python3's XML parser through check_junit.py and, when xmllint
  * is on the machine, against our own junit.xsd), failures + errors equal the
  * non-PASS cases, and nasty ids and keys come back exactly after escaping.

@@ -1,5 +1,5 @@
 /*
- * test_stats.c - the numbers: nearest-rank percentiles, verdict counts per
+ * stats_test.c - the numbers: nearest-rank percentiles, verdict counts per
  * fault kind and model in summary.json, throughput from shard metadata, and
  * the terminal summary.
  */
