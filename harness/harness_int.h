@@ -86,6 +86,7 @@ typedef struct pc_realfs {
   char pristine[1100], image[1100], mnt[1100], loopdev[64];
   int loopfd, rootfd;   /* the loop device; the mount's root dir (opened at mount) */
   int mounted, ready, probed;
+  int seeded; /* the pristine image holds the data dir (made durable once, not per case) */
   int64_t mkfs_us, copy_us, prep_us, remount_us, end_us; /* cumulative, for the measurements */
   uint64_t ncases;
 } pc_realfs;
