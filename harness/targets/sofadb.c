@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The engine's codes become powercut's at this boundary (the engine's own
  * message stays available through errmsg): not found is an answer, not an
@@ -51,6 +52,9 @@ typedef struct sdb_target {
   int leader_synced;       /* its sync has returned */
   int followers, followed; /* followers of this leader; how many of them have written */
   uint64_t leader_gen;     /* sync writes finished */
+  pthread_t seen[64];      /* the driver threads that have called in */
+  int nseen;
+  int grouped;             /* a group has formed: the first leader waited for the others */
   char msg[512];
 } sdb_target;
 
@@ -131,15 +135,39 @@ static int t_open_groupbug(const char *dir, const char *opts, const char *wopts,
  * follower waits until the leader's sync has returned, writes WITHOUT sync
  * and is acked when the leader finishes (group_end). Every follower's write
  * comes after the sync it is acked on, whatever the disk's speed, so the bug
- * does not hide behind timing. */
+ * does not hide behind timing. A leader also waits (up to GROUP_WAIT_MS) until
+ * every other thread seen so far has joined its group before it syncs (the
+ * first leader waits all of it, for every thread to arrive): the threads then move in step,
+ * every group has followers, and the last group of a run (every thread's last
+ * op) leaves acked writes behind the last sync, on a loaded machine as on an
+ * idle one. With one thread only the first sync write waits. */
+#define GROUP_WAIT_MS 50
+static void group_note_thread(sdb_target *t) { /* under gmu */
+  pthread_t self = pthread_self();
+  for (int i = 0; i < t->nseen; i++)
+    if (pthread_equal(t->seen[i], self)) return;
+  if (t->nseen < (int)(sizeof t->seen / sizeof t->seen[0])) t->seen[t->nseen++] = self;
+}
 static int group_begin(sdb_target *t, int sync, uint64_t *gen) {
   int lead;
   if (!t->groupbug || !sync) return 1;
   pthread_mutex_lock(&t->gmu);
+  group_note_thread(t);
   lead = !t->leader_busy;
   if (lead) t->leader_busy = 1, t->leader_synced = 0, t->followers = t->followed = 0;
   else t->followers++;
   *gen = t->leader_gen;
+  if (lead && (t->nseen > 1 || !t->grouped)) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += GROUP_WAIT_MS * 1000000L;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    while (t->followers < t->nseen - 1 || !t->grouped) /* the first: all GROUP_WAIT_MS */
+      if (pthread_cond_timedwait(&t->gcv, &t->gmu, &until)) break;
+    t->grouped = 1;
+  }
+  if (!lead) pthread_cond_broadcast(&t->gcv); /* a leader may be waiting for this follower */
   while (!lead && t->leader_gen == *gen && !t->leader_synced) pthread_cond_wait(&t->gcv, &t->gmu);
   pthread_mutex_unlock(&t->gmu);
   return lead;

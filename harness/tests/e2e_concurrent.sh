@@ -33,24 +33,28 @@ grep -q "^verdict: PASS" "$T/out" || fail "no PASS: $(cat "$T/out")"
 grep -q "the cut after op [0-9]* was invoked" "$T/out" || fail "not judged as a concurrent log: $(cat "$T/out")"
 
 echo "== 3. the planted group-commit bug: caught with 4 threads, never with 1"
+# Random keys from a large space, so no two threads write one key: a lost follower
+# cannot be explained away by ordering it before its leader's overlapping write.
+# The adapter keeps the threads in step (targets/sofadb.c), so every run's last
+# group leaves acked follower writes behind the last sync: the end-of-run power
+# cut must catch it in (nearly) every seed, on a loaded machine too.
+W=fill:ops=100,keys=1000000,dist=uniform,sync=1
 caught=0
-for s in $(seq 1 40); do
-  for f in none 'crash@write(*.log)#60'; do
-    "$PC" run --target sofadb-groupbug --workload fill:ops=100,threads=4,sync=1 --seed "$s" --fault "$f" >"$T/out" 2>&1
-    rc=$?
-    if [ "$rc" -eq 1 ]; then
-      grep -q "^verdict: LOST_ACKED" "$T/out" || fail "groupbug: want LOST_ACKED: $(cat "$T/out")"
-      caught=1
-      break 2
-    fi
-    [ "$rc" -eq 0 ] || fail "groupbug threads=4: exit $rc: $(cat "$T/out")"
-  done
-done
-[ "$caught" -eq 1 ] || fail "groupbug not caught in 80 concurrent runs"
-echo "   caught at seed $s, plan $f"
 for s in $(seq 1 20); do
+  "$PC" run --target sofadb-groupbug --workload "$W,threads=4" --seed "$s" --fault none >"$T/out" 2>&1
+  rc=$?
+  if [ "$rc" -eq 1 ]; then
+    grep -q "^verdict: LOST_ACKED" "$T/out" || fail "groupbug: want LOST_ACKED: $(cat "$T/out")"
+    caught=$((caught + 1))
+  else
+    [ "$rc" -eq 0 ] || fail "groupbug threads=4: exit $rc: $(cat "$T/out")"
+  fi
+done
+echo "   caught in $caught of 20 seeds"
+[ "$caught" -ge 15 ] || fail "groupbug caught in only $caught of 20 concurrent runs"
+for s in $(seq 1 10); do
   for f in none 'crash@write(*.log)#60'; do
-    "$PC" run --target sofadb-groupbug --workload fill:ops=100,threads=1,sync=1 --seed "$s" --fault "$f" >"$T/out" 2>&1
+    "$PC" run --target sofadb-groupbug --workload "$W,threads=1" --seed "$s" --fault "$f" >"$T/out" 2>&1
     rc=$?
     [ "$rc" -eq 0 ] || fail "groupbug threads=1 must pass (no leader in flight): exit $rc: $(cat "$T/out")"
   done
