@@ -226,6 +226,9 @@ int ffs_state_clear(const char *state_dir);
  * accepted; FFS_STATE_MARKER is written. A non-empty dir without the marker is refused
  * (FFS_EINVAL, message in err, nothing touched): clearing it could delete the user's files. */
 int ffs_state_claim(const char *state_dir, char *err, size_t errlen);
+/* Removes PATH and everything below it (a missing PATH is not an error), never crossing into
+ * another file system (-EBUSY, left alone). 0 or a negated errno. The one rm -rf of the tree. */
+int ffs_rm_rf(const char *path);
 
 /* ---- finding the shim (libffs_ctl only) -------------------------------------------- */
 /* The library directories of the running executable, in search order: the installed

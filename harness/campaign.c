@@ -70,13 +70,6 @@ typedef struct campaign {
   uint64_t nrec;       /* systematic cases in recoveries */
 } campaign;
 
-static uint64_t splitmix(uint64_t *s) {
-  uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
 static uint64_t gcd(uint64_t a, uint64_t b) {
   while (b) { uint64_t t = a % b; a = b; b = t; }
   return a;
@@ -265,7 +258,7 @@ static int build(campaign *cp, pc_worker *wk, char *err, size_t errlen) {
 static void make_plan(ffs_action a, ffs_op op, uint64_t n, const uint64_t *lens, uint64_t salt,
                       char *buf, size_t len) {
   if (a == FFS_A_TORN || a == FFS_A_SHORT) {
-    uint64_t l = lens ? lens[n - 1] : 0, s = salt, keep = l > 1 ? 1 + splitmix(&s) % (l - 1) : 0;
+    uint64_t l = lens ? lens[n - 1] : 0, s = salt, keep = l > 1 ? 1 + wl_splitmix64(&s) % (l - 1) : 0;
     snprintf(buf, len, "%s@%s#%" PRIu64 ":%" PRIu64, ffs_action_name(a), ffs_op_name(op), n, keep);
   } else {
     snprintf(buf, len, "%s@%s#%" PRIu64, ffs_action_name(a), ffs_op_name(op), n);
@@ -305,12 +298,12 @@ static void case_at(const campaign *cp, uint64_t i, pc_case *c) {
   }
   /* random: another workload seed, a random kind and point */
   uint64_t s = o->seed * 0x9e3779b97f4a7c15ull + i;
-  const group *g = &cp->groups[splitmix(&s) % cp->ng];
-  uint64_t n = 1 + splitmix(&s) % g->n;
+  const group *g = &cp->groups[wl_splitmix64(&s) % cp->ng];
+  uint64_t n = 1 + wl_splitmix64(&s) % g->n;
   snprintf(c->workload, sizeof c->workload, "%s", cp->workloads[g->w]);
   c->seed = o->seed + 1 + (i - cp->nsys);
   snprintf(c->model, sizeof c->model, "%s",
-           is_kill(cp->faults[g->f]) ? cp->models[0] : cp->models[splitmix(&s) % cp->nm]);
+           is_kill(cp->faults[g->f]) ? cp->models[0] : cp->models[wl_splitmix64(&s) % cp->nm]);
   {
     /* a recovery group: the fault in the recovery after this seed's workload, whose
      * calls differ from the dry run's (then the fault may not fire: the note says so) */
@@ -319,7 +312,7 @@ static void case_at(const campaign *cp, uint64_t i, pc_case *c) {
     if (g->rec) snprintf(c->plan, sizeof c->plan, "none");
     make_plan(cp->faults[g->f], g->op, n, NULL, s, p, pl);
     if (cp->faults[g->f] == FFS_A_TORN || cp->faults[g->f] == FFS_A_SHORT) {
-      uint64_t keep = 1 + splitmix(&s) % (g->lens ? (g->lens[n - 1] > 1 ? g->lens[n - 1] - 1 : 1) : 64);
+      uint64_t keep = 1 + wl_splitmix64(&s) % (g->lens ? (g->lens[n - 1] > 1 ? g->lens[n - 1] - 1 : 1) : 64);
       snprintf(p, pl, "%s@%s#%" PRIu64 ":%" PRIu64, ffs_action_name(cp->faults[g->f]), ffs_op_name(g->op), n, keep);
     }
   }
@@ -581,7 +574,7 @@ out:
   if (rc) unlink(tmp);
   if (wk_ready) {
     pc_worker_fini(&wk);
-    pc_rm_rf(root);
+    ffs_rm_rf(root);
   }
   rpt_groups_free(g, ng);
   rpt_set_free(set);
@@ -617,7 +610,7 @@ static void worker_main(campaign *cp, shared *sh, int wid, int fd, uint64_t limi
     atomic_fetch_add(&sh->done, 1);
   }
   pc_worker_fini(&wk);
-  pc_rm_rf(root);
+  ffs_rm_rf(root);
   pc_profile_print(stderr);
   _exit(0);
 }
@@ -690,7 +683,7 @@ static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
   }
   snprintf(dry, sizeof dry, "%s/dry", o->work_dir);
   if (pc_worker_init(&wk, dry, o->timeout_ms, err, sizeof err) || build(cp, &wk, err, sizeof err)) {
-    pc_rm_rf(dry);
+    ffs_rm_rf(dry);
     if (pc_interrupted) {
       fprintf(stderr, "powercut campaign: interrupted by %s during the dry run: no case ran, no report\n",
               pc_signal_name(pc_interrupted));
@@ -699,7 +692,7 @@ static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
     fprintf(stderr, "powercut campaign: %s\n", err);
     return 2;
   }
-  pc_rm_rf(dry);
+  ffs_rm_rf(dry);
   if (pc_own_dir_claim("--out", o->out_dir, PC_REPORT_MARKER, 0, err, sizeof err)) {
     fprintf(stderr, "powercut campaign: %s\n", err);
     return 2;
@@ -707,7 +700,7 @@ static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
   /* an earlier campaign's tarballs would sit beside this one's (and its report link them
    * no more): artifacts/ is this program's own, written only by campaigns */
   snprintf(path, sizeof path, "%s/artifacts", o->out_dir);
-  if ((rc = pc_rm_rf(path))) {
+  if ((rc = ffs_rm_rf(path))) {
     fprintf(stderr, "powercut campaign: cannot clear %s of an earlier campaign: %s\n", path, strerror(-rc));
     return 2;
   }

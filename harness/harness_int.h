@@ -53,8 +53,6 @@ int64_t pc_now_us(void);
 /* A getopt_long error (optstring ":", opterr 0) as one line on stderr: "powercut CMD:
  * unknown option '--x'" or "option '--x' needs a value", with the pointer to --help; 2. */
 int pc_option_error(const char *cmd, char **argv, int ch);
-int pc_rm_rf(const char *path);
-int pc_mkdir_p(const char *path);
 int pc_copy_tree(const char *from, const char *to);
 int pc_wait_child(pid_t pid, int timeout_ms, int *status);
 /* --keep and --out directories: see util.c. Markers name what powercut made. */

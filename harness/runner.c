@@ -77,7 +77,7 @@ int pc_worker_init(pc_worker *w, const char *root, int timeout_ms, char *err, si
   snprintf(w->rstate, sizeof w->rstate, "%s/rstate", root);
   snprintf(w->rtrace, sizeof w->rtrace, "%s/rtrace", root);
   snprintf(w->wcache, sizeof w->wcache, "%s/wcache", root);
-  if ((rc = pc_mkdir_p(root))) {
+  if ((rc = rpt_mkdir_p(root))) {
     snprintf(err, errlen, "mkdir %s: %s", root, strerror(-rc));
     return PC_ESETUP;
   }
@@ -354,7 +354,7 @@ static int interrupted_recovery(pc_worker *w, const pc_case *c, const pc_target 
   char err[1024];
   int status = 0, rc, crash;
   pid_t pid;
-  if ((rc = pc_rm_rf(w->rstate)) || (rc = pc_mkdir_p(w->rstate))) {
+  if ((rc = ffs_rm_rf(w->rstate)) || (rc = rpt_mkdir_p(w->rstate))) {
     snprintf(err, sizeof err, "cannot prepare %s: %s", w->rstate, pc_strerror(rc));
     set_error(r, err);
     return -1;
@@ -487,8 +487,8 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
   } else if (pc_realfs_prepare_case(w, c, err, sizeof err)) {
     set_error(r, err);
     goto out;
-  } else if ((rc = pc_rm_rf(w->data)) || (rc = pc_rm_rf(w->state)) || (rc = pc_mkdir_p(w->data)) ||
-             (rc = pc_mkdir_p(w->state))) {
+  } else if ((rc = ffs_rm_rf(w->data)) || (rc = ffs_rm_rf(w->state)) || (rc = rpt_mkdir_p(w->data)) ||
+             (rc = rpt_mkdir_p(w->state))) {
     snprintf(err, sizeof err, "cannot prepare %s: %s", w->root, pc_strerror(rc));
     set_error(r, err);
     goto out;
@@ -595,7 +595,7 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
     snprintf(a, sizeof a, "%s/data", d);
     snprintf(b, sizeof b, "%s/oplog", d);
     e->key[0] = '\0';
-    if (pc_rm_rf(d) == 0 && pc_mkdir_p(d) == 0 && pc_copy_tree(w->data, a) == 0 && pc_copy_tree(w->oplog, b) == 0) {
+    if (ffs_rm_rf(d) == 0 && rpt_mkdir_p(d) == 0 && pc_copy_tree(w->data, a) == 0 && pc_copy_tree(w->oplog, b) == 0) {
       snprintf(e->key, sizeof e->key, "%s", ckey);
       e->crash = r->crash;
       snprintf(e->note, sizeof e->note, "%s", r->note);
