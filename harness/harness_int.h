@@ -36,7 +36,6 @@ void pc_case_plan_str(const pc_case *c, char *buf, size_t len);
 
 int pc_case_parse(const char *id, pc_case *c, char *err, size_t errlen);
 int pc_case_format(const pc_case *c, char *buf, size_t len);
-int pc_shell_quote(const char *s, char *buf, size_t len);
 void pc_target_spec_split(const char *spec, char *name, size_t nlen, char *opts, size_t olen);
 
 /* ---- targets (targets/) ---- */

@@ -218,9 +218,10 @@ static void print_result(FILE *f, const char *id, const pc_result *r) {
           !r->error && r->orc.verdict != ORC_PASS ? " (the violation above is not among them)" : "");
   if (r->recovery_us >= 0) fprintf(f, "recovery: %.3f ms\n", (double)r->recovery_us / 1000.0);
   {
-    char q[2400];
-    pc_shell_quote(id, q, sizeof q);
-    fprintf(f, "case:    %s\nrepro:   powercut repro %s\n", id, q);
+    char *cmd = NULL;
+    int rc = rpt_repro_command(id, &cmd);
+    fprintf(f, "case:    %s\nrepro:   %s\n", id, rc ? rpt_strerror(rc) : cmd);
+    free(cmd);
   }
 }
 
@@ -452,9 +453,10 @@ static int cmd_minimize(int argc, char **argv) {
   }
   printf("verdict: %s (held through %d trial runs)\nminimal: %s\n", verdict, runs, id);
   {
-    char q[2400];
-    pc_shell_quote(id, q, sizeof q);
-    printf("repro:   powercut repro %s\n", q);
+    char *cmd = NULL;
+    int rc = rpt_repro_command(id, &cmd);
+    printf("repro:   %s\n", rc ? rpt_strerror(rc) : cmd);
+    free(cmd);
   }
   return 1;
 }

@@ -756,9 +756,10 @@ void pc_result_to_rpt(const pc_case *c, const char *id, const pc_result *r, rpt_
   out->recovery_us = r->recovery_us;
   out->case_us = r->case_us;
   {
-    char q[2300];
-    if (pc_shell_quote(id, q, sizeof q) == 0) snprintf(repro, reprolen, "powercut repro %s", q);
+    char *cmd = NULL;
+    if (rpt_repro_command(id, &cmd) == 0) snprintf(repro, reprolen, "%s", cmd);
     else repro[0] = '\0';
+    free(cmd);
   }
   out->repro = repro;
   out->minimized_id = "";
