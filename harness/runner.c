@@ -87,12 +87,44 @@ int pc_worker_init(pc_worker *w, const char *root, int timeout_ms, char *err, si
   return 0;
 }
 
+/* The fault a case's report names: the plan's first rule, or, when the plan has none, the
+ * recovery plan's as "recovery:ACTION". Plans that do not parse name "none". */
+static void case_fault(const pc_case *c, pc_case_res *out) {
+  ffs_plan *plan = NULL;
+  char err[64];
+  snprintf(out->fault_kind, sizeof out->fault_kind, "none");
+  out->fault_op[0] = '\0';
+  out->dry = 0;
+  if (ffs_plan_parse(c->plan, &plan, err, sizeof err) == 0) {
+    out->dry = plan->nrules == 0;
+    if (plan->nrules > 0) {
+      snprintf(out->fault_kind, sizeof out->fault_kind, "%s", ffs_action_name(plan->rules[0].action));
+      snprintf(out->fault_op, sizeof out->fault_op, "%s", ffs_op_name(plan->rules[0].op));
+    }
+  }
+  ffs_plan_free(plan);
+  plan = NULL;
+  if (c->rplan[0] && !strcmp(out->fault_kind, "none") && ffs_plan_parse(c->rplan, &plan, err, sizeof err) == 0 &&
+      plan->nrules > 0) {
+    snprintf(out->fault_kind, sizeof out->fault_kind, "recovery:%s", ffs_action_name(plan->rules[0].action));
+    snprintf(out->fault_op, sizeof out->fault_op, "%s", ffs_op_name(plan->rules[0].op));
+  }
+  ffs_plan_free(plan);
+}
+
 int pc_case_validate(const pc_case *c, char *err, size_t errlen) {
+  pc_case_res res;
+  return pc_case_resolve(c, &res, err, errlen);
+}
+
+int pc_case_resolve(const pc_case *c, pc_case_res *res, char *err, size_t errlen) {
   const pc_target *t = pc_target_find(c->target);
   wl_params wp;
   ffs_plan *plan = NULL;
   char msg[512];
-  int rc;
+  int rc, model;
+  memset(res, 0, sizeof *res);
+  case_fault(c, res);
   if (!t) {
     snprintf(err, errlen, "unknown target '%s' (see `powercut targets`)", c->target);
     return PC_EINVAL;
@@ -117,7 +149,7 @@ int pc_case_validate(const pc_case *c, char *err, size_t errlen) {
     return PC_EINVAL;
   }
   ffs_plan_free(plan);
-  if (ffs_model_from_name(c->model) < 0) {
+  if ((model = ffs_model_from_name(c->model)) < 0) {
     snprintf(err, errlen, "unknown model '%s' (strict, ext4, reorder, kernel-ext4, kernel-xfs, kernel-btrfs)",
              c->model);
     return PC_EINVAL;
@@ -128,12 +160,17 @@ int pc_case_validate(const pc_case *c, char *err, size_t errlen) {
       return PC_EINVAL;
     }
     ffs_plan_free(plan);
-    if (ffs_model_fs((ffs_model)ffs_model_from_name(c->model))) {
+    if (ffs_model_fs((ffs_model)model)) {
       snprintf(err, errlen, "a recovery plan ('>%s') is not supported on a real file system (model %s): "
                "only under the models strict, ext4 and reorder", c->rplan, c->model);
       return PC_EINVAL;
     }
   }
+  res->target = t;
+  res->wp = wp;
+  /* a target with delete-range gets delrange ops (the share goes to other ops otherwise) */
+  res->wp.caps = t->delrange ? WL_CAP_DELRANGE : 0;
+  res->model = (ffs_model)model;
   return 0;
 }
 
@@ -454,6 +491,7 @@ static int check_seen(pc_worker *w, const pc_case *c, const pc_target *t, int dr
 }
 
 int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result *r) {
+  pc_case_res res;
   const pc_target *t;
   wl_params wp;
   char err[1024], *buf = NULL;
@@ -467,19 +505,20 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
 
   memset(r, 0, sizeof *r);
   r->recovery_us = -1;
-  if ((rc = pc_case_validate(c, err, sizeof err))) {
+  rc = pc_case_resolve(c, &res, err, sizeof err);
+  snprintf(r->fault_kind, sizeof r->fault_kind, "%s", res.fault_kind);
+  snprintf(r->fault_op, sizeof r->fault_op, "%s", res.fault_op);
+  if (rc) {
     set_error(r, err);
     goto out;
   }
-  t = pc_target_find(c->target);
-  wl_spec_parse(c->workload, &wp, err, sizeof err);
-  /* a target with delete-range gets delrange ops (the share goes to other ops otherwise) */
-  wp.caps = t->delrange ? WL_CAP_DELRANGE : 0;
+  t = res.target;
+  wp = res.wp;
   if (!w->configure) {
     set_error(r, "the faultfs shim is not loaded in this process (LD_PRELOAD=libfaultfs.so)");
     goto out;
   }
-  if (ffs_model_fs((ffs_model)ffs_model_from_name(c->model))) {
+  if (ffs_model_fs(res.model)) {
     if (pc_realfs_prepare_case(w, c, err, sizeof err)) { /* the data dir on a fresh real file system */
       set_error(r, err);
       goto out;
@@ -571,12 +610,7 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
     r->crash = ORC_CRASH_POWER; /* invariant (1) */
     if (o->no_final_cut) r->crash = ORC_CRASH_KILL;
   }
-  {
-    ffs_plan *plan = NULL;
-    int dry = ffs_plan_parse(c->plan, &plan, err, sizeof err) == 0 && plan->nrules == 0;
-    ffs_plan_free(plan);
-    if (check_seen(w, c, t, dry, r)) goto out;
-  }
+  if (check_seen(w, c, t, res.dry, r)) goto out;
   if (r->crash == ORC_CRASH_POWER && w->fs && w->fs->mounted) {
     if ((rc = pc_realfs_after_powercut(w, err, sizeof err))) { /* shutdown (if not yet), umount, mount */
       set_error(r, err);
@@ -706,9 +740,9 @@ static const char *nz(const char *s) { return s ? s : ""; }
 
 void pc_result_to_rpt(const pc_case *c, const char *id, const pc_result *r, rpt_case *out,
                       char *repro, size_t reprolen) {
-  static __thread char kind[32], op[32], expl[1400], fullplan[sizeof c->plan + sizeof c->rplan + 1];
-  ffs_plan *plan = NULL;
-  char err[64];
+  static __thread char expl[1400], fullplan[sizeof c->plan + sizeof c->rplan + 1];
+  static __thread pc_case_res res;
+  const char *kind = r->fault_kind, *op = r->fault_op;
   rpt_case_init(out);
   out->id = (char *)id;
   out->target = (char *)c->target;
@@ -717,23 +751,13 @@ void pc_result_to_rpt(const pc_case *c, const char *id, const pc_result *r, rpt_
   pc_case_plan_str(c, fullplan, sizeof fullplan);
   out->plan = fullplan;
   out->seed = c->seed;
-  snprintf(kind, sizeof kind, "none");
-  op[0] = '\0';
-  if (ffs_plan_parse(c->plan, &plan, err, sizeof err) == 0 && plan->nrules > 0) {
-    snprintf(kind, sizeof kind, "%s", ffs_action_name(plan->rules[0].action));
-    snprintf(op, sizeof op, "%s", ffs_op_name(plan->rules[0].op));
+  if (!kind[0]) { /* a result pc_run_case did not fill */
+    case_fault(c, &res);
+    kind = res.fault_kind, op = res.fault_op;
   }
-  ffs_plan_free(plan);
-  plan = NULL;
   /* a case whose only fault is in the recovery: its kind says so (recovery:crash) */
-  if (c->rplan[0] && !strcmp(kind, "none") && ffs_plan_parse(c->rplan, &plan, err, sizeof err) == 0 &&
-      plan->nrules > 0) {
-    snprintf(kind, sizeof kind, "recovery:%s", ffs_action_name(plan->rules[0].action));
-    snprintf(op, sizeof op, "%s", ffs_op_name(plan->rules[0].op));
-  }
-  ffs_plan_free(plan);
-  out->fault_kind = kind;
-  out->fault_op = op;
+  out->fault_kind = (char *)kind;
+  out->fault_op = (char *)op;
   out->fired = r->fired;
   out->fire_index = r->fired ? (int64_t)r->f.call_index : -1;
   out->fire_path = r->fired ? (char *)r->f.path : "";
