@@ -75,31 +75,12 @@ static uint64_t gcd(uint64_t a, uint64_t b) {
   return a;
 }
 
-/* Which syscall kinds each fault kind aims at. */
-static int fault_applies(ffs_action a, ffs_op op) {
-  switch (a) {
-  case FFS_A_KILL: case FFS_A_KILL_AFTER: case FFS_A_CRASH: case FFS_A_CRASH_AFTER:
-    return op == FFS_OP_OPEN || op == FFS_OP_CREAT || op == FFS_OP_WRITE || op == FFS_OP_PWRITE ||
-           op == FFS_OP_WRITEV || op == FFS_OP_FSYNC || op == FFS_OP_FDATASYNC ||
-           op == FFS_OP_FTRUNCATE || op == FFS_OP_FALLOCATE || op == FFS_OP_RENAME ||
-           op == FFS_OP_UNLINK || op == FFS_OP_LINK || op == FFS_OP_MKDIR || op == FFS_OP_RMDIR ||
-           op == FFS_OP_SYNC_FILE_RANGE;
-  case FFS_A_TORN: case FFS_A_SHORT:
-    return op == FFS_OP_WRITE || op == FFS_OP_PWRITE || op == FFS_OP_WRITEV;
-  case FFS_A_EIO:
-    return op == FFS_OP_FSYNC || op == FFS_OP_FDATASYNC || op == FFS_OP_WRITE ||
-           op == FFS_OP_PWRITE || op == FFS_OP_RENAME || op == FFS_OP_OPEN;
-  case FFS_A_ENOSPC: case FFS_A_EDQUOT:
-    return op == FFS_OP_WRITE || op == FFS_OP_PWRITE || op == FFS_OP_WRITEV ||
-           op == FFS_OP_FALLOCATE || op == FFS_OP_FTRUNCATE;
-  case FFS_A_FLIP:
-    return op == FFS_OP_READ || op == FFS_OP_PREAD;
-  default:
-    return 0;
-  }
-}
+/* Which syscall kinds each fault kind aims at (faultfs's action table). */
+static int fault_applies(ffs_action a, ffs_op op) { return !!(ffs_action_get(a)->campaign_ops & FFS_OP_BIT(op)); }
 
-static int is_kill(ffs_action a) { return a == FFS_A_KILL || a == FFS_A_KILL_AFTER; }
+static int is_kill(ffs_action a) { return ffs_action_get(a)->kill; }
+/* a fault whose plan carries ':ARG', how much of the write */
+static int takes_bytes(ffs_action a) { return ffs_action_get(a)->arg_bytes; }
 
 /* Counts per syscall kind (and write lengths) of one trace file. */
 static int count_trace(const char *path, uint64_t counts[FFS_OP_COUNT], uint64_t *lens_out[FFS_OP_COUNT],
@@ -193,8 +174,7 @@ static int build(campaign *cp, pc_worker *wk, char *err, size_t errlen) {
     for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
       int a = ffs_action_from_name(tok, strlen(tok));
       if (a < 0) {
-        snprintf(err, errlen, "--faults: unknown fault kind '%s' (kill, kill-after, crash, "
-                 "crash-after, torn, eio, enospc, edquot, short, flip)", tok);
+        snprintf(err, errlen, "--faults: unknown fault kind '%s' (%s)", tok, ffs_action_list(0));
         return PC_EINVAL;
       }
       if (cp->nf >= MAXF) { snprintf(err, errlen, "--faults: too many"); return PC_EINVAL; }
@@ -257,7 +237,7 @@ static int build(campaign *cp, pc_worker *wk, char *err, size_t errlen) {
 
 static void make_plan(ffs_action a, ffs_op op, uint64_t n, const uint64_t *lens, uint64_t salt,
                       char *buf, size_t len) {
-  if (a == FFS_A_TORN || a == FFS_A_SHORT) {
+  if (takes_bytes(a)) {
     uint64_t l = lens ? lens[n - 1] : 0, s = salt, keep = l > 1 ? 1 + wl_splitmix64(&s) % (l - 1) : 0;
     snprintf(buf, len, "%s@%s#%" PRIu64 ":%" PRIu64, ffs_action_name(a), ffs_op_name(op), n, keep);
   } else {
@@ -311,7 +291,7 @@ static void case_at(const campaign *cp, uint64_t i, pc_case *c) {
     size_t pl = g->rec ? sizeof c->rplan : sizeof c->plan;
     if (g->rec) snprintf(c->plan, sizeof c->plan, "none");
     make_plan(cp->faults[g->f], g->op, n, NULL, s, p, pl);
-    if (cp->faults[g->f] == FFS_A_TORN || cp->faults[g->f] == FFS_A_SHORT) {
+    if (takes_bytes(cp->faults[g->f])) {
       uint64_t keep = 1 + wl_splitmix64(&s) % (g->lens ? (g->lens[n - 1] > 1 ? g->lens[n - 1] - 1 : 1) : 64);
       snprintf(p, pl, "%s@%s#%" PRIu64 ":%" PRIu64, ffs_action_name(cp->faults[g->f]), ffs_op_name(g->op), n, keep);
     }

@@ -615,7 +615,7 @@ static int cmd_campaign(int argc, char **argv) {
   int ch, have_budget = 0, rc;
   int64_t tmo = 10000;
   long nproc = sysconf(_SC_NPROCESSORS_ONLN);
-  o.faults = "kill,crash,crash-after,torn,eio,enospc";
+  o.faults = ffs_action_list(1);
   o.models = "strict,ext4";
   o.jobs = nproc > 0 ? (int)(nproc > 64 ? 64 : nproc) : 1;
   o.shard_k = o.shard_n = 1;
