@@ -209,7 +209,6 @@ int ffs_op_from_name(const char *name, size_t len);
 int ffs_action_is_powercut(ffs_action a);
 /* 1 for kill, kill-after, crash, crash-after, torn (the process dies). */
 int ffs_action_is_fatal(ffs_action a);
-const char *ffs_model_name(ffs_model m);
 int ffs_model_from_name(const char *name); /* negative if unknown */
 /* The file system a kernel-* model runs on ("ext4", "xfs", "btrfs"), NULL for a model. */
 const char *ffs_model_fs(ffs_model m);

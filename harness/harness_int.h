@@ -158,21 +158,6 @@ typedef struct pc_result {
   char fault_op[32];
 } pc_result;
 
-/* A case resolved once, before it runs: its target, workload parameters (with the target's
- * capabilities), model, whether the plan is a dry run (no rules), and the fault the report
- * names (the plan's first rule, else "recovery:" and the recovery plan's). */
-typedef struct pc_case_res {
-  const pc_target *target;
-  wl_params wp;
-  ffs_model model;
-  int dry;
-  char fault_kind[32];
-  char fault_op[32];
-} pc_case_res;
-/* Validates and resolves a case: target, options, workload spec, plans, model. 0 or
- * PC_EINVAL with the reason in err (fault_kind and fault_op are set either way). */
-int pc_case_resolve(const pc_case *c, pc_case_res *res, char *err, size_t errlen);
-
 int pc_worker_init(pc_worker *w, const char *root, int timeout_ms, char *err, size_t errlen);
 int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result *r);
 void pc_result_free(pc_result *r);

@@ -87,6 +87,21 @@ int pc_worker_init(pc_worker *w, const char *root, int timeout_ms, char *err, si
   return 0;
 }
 
+/* A case resolved once, before it runs: its target, workload parameters (with the target's
+ * capabilities), model, whether the plan is a dry run (no rules), and the fault the report
+ * names (the plan's first rule, else "recovery:" and the recovery plan's). */
+typedef struct pc_case_res {
+  const pc_target *target;
+  wl_params wp;
+  ffs_model model;
+  int dry;
+  char fault_kind[32];
+  char fault_op[32];
+} pc_case_res;
+/* Validates and resolves a case: target, options, workload spec, plans, model. 0 or
+ * PC_EINVAL with the reason in err (fault_kind and fault_op are set either way). */
+static int pc_case_resolve(const pc_case *c, pc_case_res *res, char *err, size_t errlen);
+
 /* The fault a case's report names: the plan's first rule, or, when the plan has none, the
  * recovery plan's as "recovery:ACTION". Plans that do not parse name "none". */
 static void case_fault(const pc_case *c, pc_case_res *out) {
@@ -117,7 +132,7 @@ int pc_case_validate(const pc_case *c, char *err, size_t errlen) {
   return pc_case_resolve(c, &res, err, errlen);
 }
 
-int pc_case_resolve(const pc_case *c, pc_case_res *res, char *err, size_t errlen) {
+static int pc_case_resolve(const pc_case *c, pc_case_res *res, char *err, size_t errlen) {
   const pc_target *t = pc_target_find(c->target);
   wl_params wp;
   ffs_plan *plan = NULL;

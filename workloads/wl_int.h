@@ -71,7 +71,5 @@ enum {
     WL__K_GET, WL__K_BARRIER, WL__K_THREADS, WL__K_COUNT
 };
 
-/* Digits needed for key indices below `keys` (at least 1). */
-int wl__key_digits(uint64_t keys);
 
 #endif /* PC_WL_INT_H */
