@@ -505,6 +505,89 @@ static int check_seen(pc_worker *w, const pc_case *c, const pc_target *t, int dr
   return PC_ESETUP;
 }
 
+/* The workload cache of recovery cases: a recovery case (plan none, a recovery plan) whose
+ * workload state is cached starts from it (steps 1-2 done). Sets key (empty: not cacheable);
+ * 1 restored, 0 not cached, -1 ERROR (set in r). */
+static int wcache_restore(pc_worker *w, const pc_case *c, const pc_run_opts *o, char *ckey, size_t klen,
+                          pc_result *r) {
+  char err[1400];
+  int rc;
+  ckey[0] = '\0';
+  if (!c->rplan[0] || strcmp(c->plan, "none") || o->trace || w->fs) return 0;
+  pc_case k = *c;
+  k.rplan[0] = '\0';
+  pc_case_format(&k, ckey, klen - 64);
+  snprintf(ckey + strlen(ckey), 64, "|%" PRIu64 "|%d", o->max_ops, o->no_final_cut);
+  for (unsigned i = 0; i < PC_WCACHE_SLOTS; i++) {
+    char a[1200], b[1200];
+    if (!w->wc[i].key[0] || strcmp(ckey, w->wc[i].key)) continue;
+    snprintf(a, sizeof a, "%s/%u/data", w->wcache, i);
+    snprintf(b, sizeof b, "%s/%u/oplog", w->wcache, i);
+    if ((rc = pc_copy_tree(a, w->data)) || (rc = pc_copy_tree(b, w->oplog))) {
+      snprintf(err, sizeof err, "cannot copy the cached workload state %s: %s", w->wcache, strerror(-rc));
+      set_error(r, err);
+      return -1;
+    }
+    r->crash = w->wc[i].crash;
+    snprintf(r->note, sizeof r->note, "%s", w->wc[i].note);
+    return 1;
+  }
+  return 0;
+}
+
+/* Keeps this workload's crashed state for the next recovery case of the same workload. */
+static void wcache_store(pc_worker *w, const char *ckey, const pc_result *r) {
+  char d[1200], a[1200], b[1200];
+  struct pc_wcache *e = &w->wc[w->wc_next];
+  snprintf(d, sizeof d, "%s/%u", w->wcache, w->wc_next);
+  snprintf(a, sizeof a, "%s/data", d);
+  snprintf(b, sizeof b, "%s/oplog", d);
+  e->key[0] = '\0';
+  if (ffs_rm_rf(d) == 0 && rpt_mkdir_p(d) == 0 && pc_copy_tree(w->data, a) == 0 && pc_copy_tree(w->oplog, b) == 0) {
+    snprintf(e->key, sizeof e->key, "%s", ckey);
+    e->crash = r->crash;
+    snprintf(e->note, sizeof e->note, "%s", r->note);
+    w->wc_next = (w->wc_next + 1) % PC_WCACHE_SLOTS;
+  }
+}
+
+/* Step 2: how the workload ended (kill, power cut, end of workload) from the fired record,
+ * the wait's rc and the child's status. -1 when the case is an ERROR (set in r). */
+static int workload_end(pc_worker *w, const pc_run_opts *o, int rc, int status, pc_result *r) {
+  char *buf = NULL;
+  size_t len = 0;
+  r->fired = ffs_fired_read(w->state, &r->f) == 0;
+  if (rc == PC_ETIMEOUT) {
+    snprintf(r->note, sizeof r->note, "workload timed out after %d ms; killed and treated as a power cut",
+             w->timeout_ms);
+    r->crash = ORC_CRASH_POWER;
+  } else if (r->fired && r->f.powercut) {
+    r->crash = ORC_CRASH_POWER;
+  } else if (r->fired && r->f.killed) {
+    r->crash = ORC_CRASH_KILL;
+  } else if (WIFSIGNALED(status)) {
+    snprintf(r->note, sizeof r->note, "the target crashed during the workload (signal %d, %s)",
+             WTERMSIG(status), strsignal(WTERMSIG(status)));
+    r->crash = ORC_CRASH_KILL;
+  } else if (WEXITSTATUS(status) == EXIT_CONFIGURE) {
+    if (read_file(w->recov, &buf, &len) == 0) set_error(r, buf);
+    else set_error(r, "driver setup failed");
+    free(buf);
+    return -1;
+  } else {
+    if (WEXITSTATUS(status) == EXIT_DRIVER && read_file(w->recov, &buf, &len) == 0) {
+      snprintf(r->note, sizeof r->note, "workload stopped early: %s", buf);
+      scrub_path(r->note, sizeof r->note, w->data);
+      free(buf);
+    } else if (WEXITSTATUS(status) != 0) {
+      snprintf(r->note, sizeof r->note, "driver exited with status %d", WEXITSTATUS(status));
+    }
+    r->crash = ORC_CRASH_POWER; /* invariant (1) */
+    if (o->no_final_cut) r->crash = ORC_CRASH_KILL;
+  }
+  return 0;
+}
+
 int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result *r) {
   pc_case_res res;
   const pc_target *t;
@@ -554,26 +637,8 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
   /* a recovery case whose workload state is cached: start from it (steps 1-2 done) */
   int64_t tp = pc_now_us();
   char ckey[2400] = "";
-  if (c->rplan[0] && !strcmp(c->plan, "none") && !o->trace && !w->fs) {
-    pc_case k = *c;
-    k.rplan[0] = '\0';
-    pc_case_format(&k, ckey, sizeof ckey - 64);
-    snprintf(ckey + strlen(ckey), 64, "|%" PRIu64 "|%d", o->max_ops, o->no_final_cut);
-    for (unsigned i = 0; i < PC_WCACHE_SLOTS; i++) {
-      char a[1200], b[1200];
-      if (!w->wc[i].key[0] || strcmp(ckey, w->wc[i].key)) continue;
-      snprintf(a, sizeof a, "%s/%u/data", w->wcache, i);
-      snprintf(b, sizeof b, "%s/%u/oplog", w->wcache, i);
-      if ((rc = pc_copy_tree(a, w->data)) || (rc = pc_copy_tree(b, w->oplog))) {
-        snprintf(err, sizeof err, "cannot copy the cached workload state %s: %s", w->wcache, strerror(-rc));
-        set_error(r, err);
-        goto out;
-      }
-      r->crash = w->wc[i].crash;
-      snprintf(r->note, sizeof r->note, "%s", w->wc[i].note);
-      goto recovery_plan;
-    }
-  }
+  if ((rc = wcache_restore(w, c, o, ckey, sizeof ckey, r)) < 0) goto out;
+  if (rc > 0) goto recovery_plan;
 
   /* 1. the workload under the fault plan */
   tp = pc_now_us();
@@ -593,38 +658,7 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
 
   /* 2. how did it end? */
   prof_us[1] += pc_now_us() - tp, tp = pc_now_us();
-  r->fired = ffs_fired_read(w->state, &r->f) == 0;
-  if (rc == PC_ETIMEOUT) {
-    snprintf(r->note, sizeof r->note, "workload timed out after %d ms; killed and treated as a power cut",
-             w->timeout_ms);
-    r->crash = ORC_CRASH_POWER;
-  } else if (r->fired && r->f.powercut) {
-    r->crash = ORC_CRASH_POWER;
-  } else if (r->fired && r->f.killed) {
-    r->crash = ORC_CRASH_KILL;
-  } else if (WIFSIGNALED(status)) {
-    snprintf(r->note, sizeof r->note, "the target crashed during the workload (signal %d, %s)",
-             WTERMSIG(status), strsignal(WTERMSIG(status)));
-    r->crash = ORC_CRASH_KILL;
-  } else if (WEXITSTATUS(status) == EXIT_CONFIGURE) {
-    buf = NULL;
-    if (read_file(w->recov, &buf, &len) == 0) set_error(r, buf);
-    else set_error(r, "driver setup failed");
-    free(buf);
-    buf = NULL;
-    goto out;
-  } else {
-    if (WEXITSTATUS(status) == EXIT_DRIVER && read_file(w->recov, &buf, &len) == 0) {
-      snprintf(r->note, sizeof r->note, "workload stopped early: %s", buf);
-      scrub_path(r->note, sizeof r->note, w->data);
-      free(buf);
-      buf = NULL;
-    } else if (WEXITSTATUS(status) != 0) {
-      snprintf(r->note, sizeof r->note, "driver exited with status %d", WEXITSTATUS(status));
-    }
-    r->crash = ORC_CRASH_POWER; /* invariant (1) */
-    if (o->no_final_cut) r->crash = ORC_CRASH_KILL;
-  }
+  if (workload_end(w, o, rc, status, r)) goto out;
   if (check_seen(w, c, t, res.dry, r)) goto out;
   if (r->crash == ORC_CRASH_POWER && w->fs && w->fs->mounted) {
     if ((rc = pc_realfs_after_powercut(w, err, sizeof err))) { /* shutdown (if not yet), umount, mount */
@@ -637,20 +671,7 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
     set_error(r, m);
     goto out;
   }
-  if (ckey[0]) { /* keep this workload's crashed state for the next recovery case */
-    char d[1200], a[1200], b[1200];
-    struct pc_wcache *e = &w->wc[w->wc_next];
-    snprintf(d, sizeof d, "%s/%u", w->wcache, w->wc_next);
-    snprintf(a, sizeof a, "%s/data", d);
-    snprintf(b, sizeof b, "%s/oplog", d);
-    e->key[0] = '\0';
-    if (ffs_rm_rf(d) == 0 && rpt_mkdir_p(d) == 0 && pc_copy_tree(w->data, a) == 0 && pc_copy_tree(w->oplog, b) == 0) {
-      snprintf(e->key, sizeof e->key, "%s", ckey);
-      e->crash = r->crash;
-      snprintf(e->note, sizeof e->note, "%s", r->note);
-      w->wc_next = (w->wc_next + 1) % PC_WCACHE_SLOTS;
-    }
-  }
+  if (ckey[0]) wcache_store(w, ckey, r);
 recovery_plan:
   if (c->rplan[0]) {
     int irc = interrupted_recovery(w, c, t, &wp, o, r);
