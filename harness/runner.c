@@ -588,17 +588,67 @@ static int workload_end(pc_worker *w, const pc_run_opts *o, int rc, int status, 
   return 0;
 }
 
+/* Step 4: the verdict, from how the recovery child ended (rc of the wait, status) and,
+ * when it read the state back, the oracle. -1 when the case is an ERROR (set in r). */
+static int judge(pc_worker *w, const pc_case *c, const pc_target *t, wl_params *wp, wl_log *log, int rc,
+                 int status, pc_result *r) {
+  char *buf = NULL;
+  size_t len = 0, nkv = 0;
+  orc_kv *kvs = NULL;
+  orc_input in = {0};
+  int bad = 0;
+  in.log = log;
+  in.contract = t->contract_for ? t->contract_for(c->target_opts) : t->contract;
+  in.crash = r->crash;
+  if (!strcmp(wp->name, "bank")) {
+    in.invariant = orc_invariant_bank;
+    in.invariant_arg = wp;
+  }
+  if (rc == PC_ETIMEOUT) {
+    char d[32];
+    snprintf(d, sizeof d, "%d", w->timeout_ms);
+    set_harness_verdict(r, ORC_RECOVERY_HANG, "recovery did not finish within %s ms", d, w->data);
+  } else if (WIFSIGNALED(status)) {
+    set_harness_verdict(r, ORC_RECOVERY_CRASH, "recovery died on signal %s",
+                        strsignal(WTERMSIG(status)), w->data);
+  } else if (WEXITSTATUS(status) == EXIT_RECOVERY_HANG) {
+    if (read_file(w->recov, &buf, &len)) buf = strdup("(no message)");
+    set_harness_verdict(r, ORC_RECOVERY_HANG, "recovery hung: %s", buf ? buf : "", w->data);
+  } else if (WEXITSTATUS(status) != 0) {
+    const char *what = WEXITSTATUS(status) == EXIT_RECOVERY_OPEN ? "open after the crash failed: %s"
+                                                                : "reading back the state failed: %s";
+    if (read_file(w->recov, &buf, &len)) buf = strdup("(no message)");
+    set_harness_verdict(r, ORC_RECOVERY_FAILED, what, buf ? buf : "", w->data);
+  } else if (read_file(w->recov, &buf, &len) || parse_state(buf, len, &kvs, &nkv, &r->recovery_us)) {
+    set_error(r, "recovered state file unreadable");
+    bad = 1;
+  } else {
+    in.state = kvs;
+    in.nstate = nkv;
+    if (orc_check(&in, &r->orc)) {
+      set_error(r, "oracle failed");
+      bad = 1;
+    }
+  }
+  if (!bad && r->orc.verdict >= ORC_RECOVERY_FAILED) {
+    /* verdicts the harness set (RECOVERY_*) carry no op counts: fill them from the log */
+    r->orc.ops_issued = log->n;
+    r->orc.ops_acked = 0;
+    for (size_t i = 0; i < log->n; i++) r->orc.ops_acked += log->ops[i].outcome == WL_OUT_ACKED;
+  }
+  free(kvs);
+  free(buf);
+  return bad ? -1 : 0;
+}
+
 int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result *r) {
   pc_case_res res;
   const pc_target *t;
   wl_params wp;
-  char err[1024], *buf = NULL;
-  size_t len = 0;
+  char err[1024];
   int status = 0, rc;
   pid_t pid;
   wl_log *log = NULL;
-  orc_kv *kvs = NULL;
-  size_t nkv = 0;
   int64_t t0 = pc_now_us();
 
   memset(r, 0, sizeof *r);
@@ -714,53 +764,10 @@ recovery_plan:
   if (pid == 0) recovery_child(w, c, t, &wp);
   rc = pc_wait_child(pid, w->timeout_ms, &status);
   prof_us[3] += pc_now_us() - tp, tp = pc_now_us();
-  {
-    orc_input in = {0};
-    in.log = log;
-    in.contract = t->contract_for ? t->contract_for(c->target_opts) : t->contract;
-    in.crash = r->crash;
-    if (!strcmp(wp.name, "bank")) {
-      in.invariant = orc_invariant_bank;
-      in.invariant_arg = &wp;
-    }
-    if (rc == PC_ETIMEOUT) {
-      char d[32];
-      snprintf(d, sizeof d, "%d", w->timeout_ms);
-      set_harness_verdict(r, ORC_RECOVERY_HANG, "recovery did not finish within %s ms", d, w->data);
-    } else if (WIFSIGNALED(status)) {
-      set_harness_verdict(r, ORC_RECOVERY_CRASH, "recovery died on signal %s",
-                          strsignal(WTERMSIG(status)), w->data);
-    } else if (WEXITSTATUS(status) == EXIT_RECOVERY_HANG) {
-      if (read_file(w->recov, &buf, &len)) buf = strdup("(no message)");
-      set_harness_verdict(r, ORC_RECOVERY_HANG, "recovery hung: %s", buf ? buf : "", w->data);
-    } else if (WEXITSTATUS(status) != 0) {
-      const char *what = WEXITSTATUS(status) == EXIT_RECOVERY_OPEN ? "open after the crash failed: %s"
-                                                                  : "reading back the state failed: %s";
-      if (read_file(w->recov, &buf, &len)) buf = strdup("(no message)");
-      set_harness_verdict(r, ORC_RECOVERY_FAILED, what, buf ? buf : "", w->data);
-    } else if (read_file(w->recov, &buf, &len) || parse_state(buf, len, &kvs, &nkv, &r->recovery_us)) {
-      set_error(r, "recovered state file unreadable");
-      goto out;
-    } else {
-      in.state = kvs;
-      in.nstate = nkv;
-      if ((rc = orc_check(&in, &r->orc))) {
-        set_error(r, "oracle failed");
-        goto out;
-      }
-    }
-    if (r->orc.verdict >= ORC_RECOVERY_FAILED) {
-      /* verdicts the harness set (RECOVERY_*) carry no op counts: fill them from the log */
-      r->orc.ops_issued = log->n;
-      r->orc.ops_acked = 0;
-      for (size_t i = 0; i < log->n; i++) r->orc.ops_acked += log->ops[i].outcome == WL_OUT_ACKED;
-    }
-  }
+  if (judge(w, c, t, &wp, log, rc, status, r)) goto out;
   prof_us[4] += pc_now_us() - tp;
 out:
   if (w->fs) pc_realfs_case_end(w->fs);
-  free(kvs);
-  free(buf);
   wl_log_free(log);
   r->case_us = pc_now_us() - t0;
   return r->error ? PC_ESETUP : 0;
