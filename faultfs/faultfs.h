@@ -70,6 +70,8 @@ enum {
 const char *ffs_strerror(int code);
 
 /* ---- fault plans --------------------------------------------------------------------- */
+/* The actions: enum, name. Everything else about an action is a row of ffs_action_info
+ * (plan.c): adding an action is one line here, one row there, and its handling in the shim. */
 #define FFS_ACTION_MAP(X)                  \
   X(FFS_A_KILL, "kill")                    \
   X(FFS_A_KILL_AFTER, "kill-after")        \
@@ -124,6 +126,28 @@ typedef enum {
   FFS_OP_COUNT
 } ffs_op;
 #define FFS_OP_PLAN_LAST FFS_OP_SYNC /* ops after this one cannot be named in a plan */
+#define FFS_OP_BIT(op) (1ull << (op))
+
+/* What every module knows about an action: the plan parser (ops, argument), the fired
+ * record (fatal, power cut, kill), campaigns (the ops they aim it at, their default set),
+ * and the help texts (ffs_action_list). */
+typedef struct ffs_action_info {
+  const char *name;
+  const char *arg;         /* what ':ARG' means, NULL: the action takes none */
+  uint64_t plan_ops;       /* FFS_OP_BIT set of the ops a plan may name it on */
+  uint64_t campaign_ops;   /* the ops a campaign aims it at */
+  unsigned fatal : 1;      /* the process does not go on after it */
+  unsigned powercut : 1;   /* it ends in a power cut (rollback) */
+  unsigned kill : 1;       /* it ends in a plain kill (the page cache survives) */
+  unsigned after : 1;      /* it fires after the call ran */
+  unsigned arg_bytes : 1;  /* ARG is a byte count of the write (campaigns draw it from write lengths) */
+  unsigned campaign_default : 1; /* in a campaign's default --faults */
+} ffs_action_info;
+/* The row of action a (NULL when a is not an action). */
+const ffs_action_info *ffs_action_get(ffs_action a);
+/* "kill, kill-after, ..." (every action, sep between) or, with defaults_only, the
+ * comma list of a campaign's default faults. The text is static. */
+const char *ffs_action_list(int defaults_only);
 
 /* The kernel-* models are not models: the case runs on that real file system and a power
  * cut is its shutdown ioctl without a log flush (ffs_fs_shutdown), so the kernel decides
@@ -186,7 +210,6 @@ int ffs_op_from_name(const char *name, size_t len);
 int ffs_action_is_powercut(ffs_action a);
 /* 1 for kill, kill-after, crash, crash-after, torn (the process dies). */
 int ffs_action_is_fatal(ffs_action a);
-const char *ffs_model_name(ffs_model m);
 int ffs_model_from_name(const char *name); /* negative if unknown */
 /* The file system a kernel-* model runs on ("ext4", "xfs", "btrfs"), NULL for a model. */
 const char *ffs_model_fs(ffs_model m);
@@ -227,6 +250,9 @@ int ffs_state_clear(const char *state_dir);
  * accepted; FFS_STATE_MARKER is written. A non-empty dir without the marker is refused
  * (FFS_EINVAL, message in err, nothing touched): clearing it could delete the user's files. */
 int ffs_state_claim(const char *state_dir, char *err, size_t errlen);
+/* Removes PATH and everything below it (a missing PATH is not an error), never crossing into
+ * another file system (-EBUSY, left alone). 0 or a negated errno. The one rm -rf of the tree. */
+int ffs_rm_rf(const char *path);
 
 /* ---- finding the shim (libffs_ctl only) -------------------------------------------- */
 /* The library directories of the running executable, in search order: the installed

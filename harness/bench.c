@@ -182,7 +182,7 @@ static int fill(const br_target *bt, const char *dir, const char *opts, uint64_t
     void *h;
     char k[BR_KLEN + 1], v[BR_VLEN], msg[512];
     uint64_t n = keys_for(size), s = 0x9e3779b97f4a7c15ull;
-    if (pc_mkdir_p(dir)) {
+    if (rpt_mkdir_p(dir)) {
       fprintf(stderr, "powercut bench-recovery: mkdir %s: %s\n", dir, strerror(errno));
       _exit(3);
     }
@@ -499,7 +499,7 @@ static int prepare_out(const char *dir) {
   DIR *d;
   struct dirent *e;
   int mine, empty = 1;
-  if (pc_mkdir_p(dir)) {
+  if (rpt_mkdir_p(dir)) {
     fprintf(stderr, "powercut bench-recovery: --out %s: %s\n", dir, strerror(errno));
     return PC_EINVAL;
   }
@@ -696,7 +696,7 @@ int pc_cmd_bench_recovery(int argc, char **argv) {
           open_res res;
           uint64_t resident = 0;
           if (!(R.caches & (1 << c)) || !p->ok) continue;
-          pc_rm_rf(work);
+          ffs_rm_rf(work);
           if (pc_copy_tree(pristine, work)) {
             fprintf(stderr, "powercut bench-recovery: copy %s -> %s failed\n", pristine, work);
             p->ok = 0;
@@ -726,10 +726,10 @@ int pc_cmd_bench_recovery(int argc, char **argv) {
       for (int c = 0; c < 2; c++)
         if (R.pts[t][s][c].ok && R.pts[t][s][c].n) point_stats(&R.pts[t][s][c]);
         else R.pts[t][s][c].ok = 0;
-      pc_rm_rf(work);
-      pc_rm_rf(pristine);
+      ffs_rm_rf(work);
+      ffs_rm_rf(pristine);
     }
-  pc_rm_rf(R.root);
+  ffs_rm_rf(R.root);
 
   if (json) print_json(stdout, &R);
   else {

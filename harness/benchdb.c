@@ -250,7 +250,7 @@ static void bench_opts(const bench_cfg *c, const bench_target *bt, int row, char
 static int open_t(const bench_target *bt, const char *dir, const char *opts, void **h) {
   char msg[512];
   int rc;
-  if (pc_mkdir_p(dir)) {
+  if (rpt_mkdir_p(dir)) {
     fprintf(stderr, "powercut bench: mkdir %s: %s\n", dir, strerror(errno));
     return PC_ESETUP;
   }
@@ -555,7 +555,7 @@ static int child_main(const bench_cfg *c, const bench_target *bt, const char *di
     if ((rc = do_fill(c, bt, h, 0, 0, c->num, &us))) return rc;
     if ((rc = close_t(bt, h))) return rc;
     if ((rc = send_rec(fd, B_FILLSEQ, rate(c->num, us), mib_s(rowbytes, us), 0))) return rc;
-    pc_rm_rf(d);
+    ffs_rm_rf(d);
   }
   if (r & ((1u << B_FILLRANDOM) | (1u << B_OVERWRITE) | (1u << B_READRANDOM) |
            (1u << B_READMISSING) | (1u << B_SCAN) | (1u << B_SEEKRANDOM) | (1u << B_READWRITE))) {
@@ -620,7 +620,7 @@ static int child_main(const bench_cfg *c, const bench_target *bt, const char *di
       }
       if ((rc = close_t(bt, h))) return rc;
     }
-    pc_rm_rf(d);
+    ffs_rm_rf(d);
   }
   if (r & (1u << B_FILLSYNC1)) {
     uint64_t sb = c->sync_num * (c->klen + c->vlen);
@@ -628,12 +628,12 @@ static int child_main(const bench_cfg *c, const bench_target *bt, const char *di
     rss_reset();
     if ((rc = do_fillsync(c, bt, d, 1, &us))) return rc;
     if ((rc = send_rec(fd, B_FILLSYNC1, rate(c->sync_num, us), mib_s(sb, us), 0))) return rc;
-    pc_rm_rf(d);
+    ffs_rm_rf(d);
     snprintf(d, sizeof d, "%s/syncN", dir);
     rss_reset();
     if ((rc = do_fillsync(c, bt, d, c->threads, &us))) return rc;
     if ((rc = send_rec(fd, B_FILLSYNCN, rate(c->sync_num, us), mib_s(sb, us), 0))) return rc;
-    pc_rm_rf(d);
+    ffs_rm_rf(d);
   }
   return 0;
 }
@@ -643,7 +643,7 @@ static int child_disk(const bench_cfg *c, const char *dir, int fd) {
   char p[1200];
   size_t n = c->klen + c->vlen;
   int f;
-  pc_mkdir_p(dir);
+  rpt_mkdir_p(dir);
   snprintf(p, sizeof p, "%s/append.log", dir);
   if ((f = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644)) < 0) {
     fprintf(stderr, "powercut bench: open %s: %s\n", p, strerror(errno));
@@ -725,8 +725,8 @@ static int child_shim(const bench_cfg *c, const bench_target *bt, const char *di
   int rc;
   snprintf(d, sizeof d, "%s/db", dir);
   snprintf(st, sizeof st, "%s/state", dir);
-  pc_mkdir_p(d);
-  pc_mkdir_p(st);
+  rpt_mkdir_p(d);
+  rpt_mkdir_p(st);
   if (row != B_SHIM_NONE) {
     ffs_shim_configure_fn cf = (ffs_shim_configure_fn)dlsym(RTLD_DEFAULT, FFS_SHIM_CONFIGURE_SYM);
     if (!cf) {
@@ -1318,7 +1318,7 @@ int pc_cmd_bench(int argc, char **argv) {
     if (c.rows & (1u << B_FILLSYNC1)) {
       snprintf(d, sizeof d, "%s/r%d-disk", c.root, r);
       if (run_child(&c, NULL, d, disk_child, MAXT, 1u << B_FILLSYNC1)) rc = 1;
-      pc_rm_rf(d);
+      ffs_rm_rf(d);
     }
     for (int i = 0; i < nt; i++) {
       unsigned main_rows = c.rows & ~((1u << B_RECOVERY) | (1u << B_SHIM_NONE) |
@@ -1328,21 +1328,21 @@ int pc_cmd_bench(int argc, char **argv) {
       fprintf(stderr, "powercut bench: run %d/%d %s\n", r + 1, c.runs, ts[i].name);
       snprintf(d, sizeof d, "%s/r%d-%s", c.root, r, ts[i].name);
       if (main_rows && run_child(&c, &ts[i], d, main_child, i, main_rows)) rc = 1;
-      pc_rm_rf(d);
+      ffs_rm_rf(d);
       if (c.rows & (1u << B_RECOVERY)) {
         snprintf(d, sizeof d, "%s/r%d-%s-recovery", c.root, r, ts[i].name);
         if (run_recovery(&c, &ts[i], d, i)) rc = 1;
-        pc_rm_rf(d);
+        ffs_rm_rf(d);
       }
       for (int row = B_SHIM_NONE; row <= B_SHIM_TRACK; row++) {
         if (!(c.rows & (1u << row)) || !ts[i].shim) continue;
         snprintf(d, sizeof d, "%s/r%d-%s-shim%d", c.root, r, ts[i].name, row);
         if (run_shim(&c, &ts[i], d, i, row)) rc = 1;
-        pc_rm_rf(d);
+        ffs_rm_rf(d);
       }
     }
   }
-  pc_rm_rf(c.root);
+  ffs_rm_rf(c.root);
   if (json_file) {
     FILE *jf = fopen(json_file, "w");
     if (!jf) fprintf(stderr, "powercut bench: %s: %s\n", json_file, strerror(errno));

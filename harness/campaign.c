@@ -70,43 +70,17 @@ typedef struct campaign {
   uint64_t nrec;       /* systematic cases in recoveries */
 } campaign;
 
-static uint64_t splitmix(uint64_t *s) {
-  uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
 static uint64_t gcd(uint64_t a, uint64_t b) {
   while (b) { uint64_t t = a % b; a = b; b = t; }
   return a;
 }
 
-/* Which syscall kinds each fault kind aims at. */
-static int fault_applies(ffs_action a, ffs_op op) {
-  switch (a) {
-  case FFS_A_KILL: case FFS_A_KILL_AFTER: case FFS_A_CRASH: case FFS_A_CRASH_AFTER:
-    return op == FFS_OP_OPEN || op == FFS_OP_CREAT || op == FFS_OP_WRITE || op == FFS_OP_PWRITE ||
-           op == FFS_OP_WRITEV || op == FFS_OP_FSYNC || op == FFS_OP_FDATASYNC ||
-           op == FFS_OP_FTRUNCATE || op == FFS_OP_FALLOCATE || op == FFS_OP_RENAME ||
-           op == FFS_OP_UNLINK || op == FFS_OP_LINK || op == FFS_OP_MKDIR || op == FFS_OP_RMDIR ||
-           op == FFS_OP_SYNC_FILE_RANGE;
-  case FFS_A_TORN: case FFS_A_SHORT:
-    return op == FFS_OP_WRITE || op == FFS_OP_PWRITE || op == FFS_OP_WRITEV;
-  case FFS_A_EIO:
-    return op == FFS_OP_FSYNC || op == FFS_OP_FDATASYNC || op == FFS_OP_WRITE ||
-           op == FFS_OP_PWRITE || op == FFS_OP_RENAME || op == FFS_OP_OPEN;
-  case FFS_A_ENOSPC: case FFS_A_EDQUOT:
-    return op == FFS_OP_WRITE || op == FFS_OP_PWRITE || op == FFS_OP_WRITEV ||
-           op == FFS_OP_FALLOCATE || op == FFS_OP_FTRUNCATE;
-  case FFS_A_FLIP:
-    return op == FFS_OP_READ || op == FFS_OP_PREAD;
-  default:
-    return 0;
-  }
-}
+/* Which syscall kinds each fault kind aims at (faultfs's action table). */
+static int fault_applies(ffs_action a, ffs_op op) { return !!(ffs_action_get(a)->campaign_ops & FFS_OP_BIT(op)); }
 
-static int is_kill(ffs_action a) { return a == FFS_A_KILL || a == FFS_A_KILL_AFTER; }
+static int is_kill(ffs_action a) { return ffs_action_get(a)->kill; }
+/* a fault whose plan carries ':ARG', how much of the write */
+static int takes_bytes(ffs_action a) { return ffs_action_get(a)->arg_bytes; }
 
 /* Counts per syscall kind (and write lengths) of one trace file. */
 static int count_trace(const char *path, uint64_t counts[FFS_OP_COUNT], uint64_t *lens_out[FFS_OP_COUNT],
@@ -200,8 +174,7 @@ static int build(campaign *cp, pc_worker *wk, char *err, size_t errlen) {
     for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
       int a = ffs_action_from_name(tok, strlen(tok));
       if (a < 0) {
-        snprintf(err, errlen, "--faults: unknown fault kind '%s' (kill, kill-after, crash, "
-                 "crash-after, torn, eio, enospc, edquot, short, flip)", tok);
+        snprintf(err, errlen, "--faults: unknown fault kind '%s' (%s)", tok, ffs_action_list(0));
         return PC_EINVAL;
       }
       if (cp->nf >= MAXF) { snprintf(err, errlen, "--faults: too many"); return PC_EINVAL; }
@@ -264,8 +237,8 @@ static int build(campaign *cp, pc_worker *wk, char *err, size_t errlen) {
 
 static void make_plan(ffs_action a, ffs_op op, uint64_t n, const uint64_t *lens, uint64_t salt,
                       char *buf, size_t len) {
-  if (a == FFS_A_TORN || a == FFS_A_SHORT) {
-    uint64_t l = lens ? lens[n - 1] : 0, s = salt, keep = l > 1 ? 1 + splitmix(&s) % (l - 1) : 0;
+  if (takes_bytes(a)) {
+    uint64_t l = lens ? lens[n - 1] : 0, s = salt, keep = l > 1 ? 1 + wl_splitmix64(&s) % (l - 1) : 0;
     snprintf(buf, len, "%s@%s#%" PRIu64 ":%" PRIu64, ffs_action_name(a), ffs_op_name(op), n, keep);
   } else {
     snprintf(buf, len, "%s@%s#%" PRIu64, ffs_action_name(a), ffs_op_name(op), n);
@@ -305,12 +278,12 @@ static void case_at(const campaign *cp, uint64_t i, pc_case *c) {
   }
   /* random: another workload seed, a random kind and point */
   uint64_t s = o->seed * 0x9e3779b97f4a7c15ull + i;
-  const group *g = &cp->groups[splitmix(&s) % cp->ng];
-  uint64_t n = 1 + splitmix(&s) % g->n;
+  const group *g = &cp->groups[wl_splitmix64(&s) % cp->ng];
+  uint64_t n = 1 + wl_splitmix64(&s) % g->n;
   snprintf(c->workload, sizeof c->workload, "%s", cp->workloads[g->w]);
   c->seed = o->seed + 1 + (i - cp->nsys);
   snprintf(c->model, sizeof c->model, "%s",
-           is_kill(cp->faults[g->f]) ? cp->models[0] : cp->models[splitmix(&s) % cp->nm]);
+           is_kill(cp->faults[g->f]) ? cp->models[0] : cp->models[wl_splitmix64(&s) % cp->nm]);
   {
     /* a recovery group: the fault in the recovery after this seed's workload, whose
      * calls differ from the dry run's (then the fault may not fire: the note says so) */
@@ -318,8 +291,8 @@ static void case_at(const campaign *cp, uint64_t i, pc_case *c) {
     size_t pl = g->rec ? sizeof c->rplan : sizeof c->plan;
     if (g->rec) snprintf(c->plan, sizeof c->plan, "none");
     make_plan(cp->faults[g->f], g->op, n, NULL, s, p, pl);
-    if (cp->faults[g->f] == FFS_A_TORN || cp->faults[g->f] == FFS_A_SHORT) {
-      uint64_t keep = 1 + splitmix(&s) % (g->lens ? (g->lens[n - 1] > 1 ? g->lens[n - 1] - 1 : 1) : 64);
+    if (takes_bytes(cp->faults[g->f])) {
+      uint64_t keep = 1 + wl_splitmix64(&s) % (g->lens ? (g->lens[n - 1] > 1 ? g->lens[n - 1] - 1 : 1) : 64);
       snprintf(p, pl, "%s@%s#%" PRIu64 ":%" PRIu64, ffs_action_name(cp->faults[g->f]), ffs_op_name(g->op), n, keep);
     }
   }
@@ -581,7 +554,7 @@ out:
   if (rc) unlink(tmp);
   if (wk_ready) {
     pc_worker_fini(&wk);
-    pc_rm_rf(root);
+    ffs_rm_rf(root);
   }
   rpt_groups_free(g, ng);
   rpt_set_free(set);
@@ -617,7 +590,7 @@ static void worker_main(campaign *cp, shared *sh, int wid, int fd, uint64_t limi
     atomic_fetch_add(&sh->done, 1);
   }
   pc_worker_fini(&wk);
-  pc_rm_rf(root);
+  ffs_rm_rf(root);
   pc_profile_print(stderr);
   _exit(0);
 }
@@ -690,7 +663,7 @@ static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
   }
   snprintf(dry, sizeof dry, "%s/dry", o->work_dir);
   if (pc_worker_init(&wk, dry, o->timeout_ms, err, sizeof err) || build(cp, &wk, err, sizeof err)) {
-    pc_rm_rf(dry);
+    ffs_rm_rf(dry);
     if (pc_interrupted) {
       fprintf(stderr, "powercut campaign: interrupted by %s during the dry run: no case ran, no report\n",
               pc_signal_name(pc_interrupted));
@@ -699,7 +672,7 @@ static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
     fprintf(stderr, "powercut campaign: %s\n", err);
     return 2;
   }
-  pc_rm_rf(dry);
+  ffs_rm_rf(dry);
   if (pc_own_dir_claim("--out", o->out_dir, PC_REPORT_MARKER, 0, err, sizeof err)) {
     fprintf(stderr, "powercut campaign: %s\n", err);
     return 2;
@@ -707,7 +680,7 @@ static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
   /* an earlier campaign's tarballs would sit beside this one's (and its report link them
    * no more): artifacts/ is this program's own, written only by campaigns */
   snprintf(path, sizeof path, "%s/artifacts", o->out_dir);
-  if ((rc = pc_rm_rf(path))) {
+  if ((rc = ffs_rm_rf(path))) {
     fprintf(stderr, "powercut campaign: cannot clear %s of an earlier campaign: %s\n", path, strerror(-rc));
     return 2;
   }

@@ -148,21 +148,6 @@ void pc_case_plan_str(const pc_case *c, char *buf, size_t len) {
   snprintf(buf, len, "%s%s%s", c->plan, c->rplan[0] ? ">" : "", c->rplan);
 }
 
-/* Single-quote a string for a POSIX shell. */
-int pc_shell_quote(const char *s, char *buf, size_t len) {
-  size_t o = 0;
-#define PUT(ch) do { if (o + 1 >= len) return PC_EINVAL; buf[o++] = (ch); } while (0)
-  PUT('\'');
-  for (; *s; s++) {
-    if (*s == '\'') { PUT('\''); PUT('\\'); PUT('\''); PUT('\''); }
-    else PUT(*s);
-  }
-  PUT('\'');
-#undef PUT
-  buf[o] = '\0';
-  return 0;
-}
-
 /* "name[:opts]" as given to --target: split at the first ':'. */
 void pc_target_spec_split(const char *spec, char *name, size_t nlen, char *opts, size_t olen) {
   const char *colon = strchr(spec, ':');

@@ -36,7 +36,6 @@ void pc_case_plan_str(const pc_case *c, char *buf, size_t len);
 
 int pc_case_parse(const char *id, pc_case *c, char *err, size_t errlen);
 int pc_case_format(const pc_case *c, char *buf, size_t len);
-int pc_shell_quote(const char *s, char *buf, size_t len);
 void pc_target_spec_split(const char *spec, char *name, size_t nlen, char *opts, size_t olen);
 
 /* ---- targets (targets/) ---- */
@@ -53,8 +52,6 @@ int64_t pc_now_us(void);
 /* A getopt_long error (optstring ":", opterr 0) as one line on stderr: "powercut CMD:
  * unknown option '--x'" or "option '--x' needs a value", with the pointer to --help; 2. */
 int pc_option_error(const char *cmd, char **argv, int ch);
-int pc_rm_rf(const char *path);
-int pc_mkdir_p(const char *path);
 int pc_copy_tree(const char *from, const char *to);
 int pc_wait_child(pid_t pid, int timeout_ms, int *status);
 /* --keep and --out directories: see util.c. Markers name what powercut made. */
@@ -158,6 +155,8 @@ typedef struct pc_result {
   int64_t recovery_us, case_us;
   char note[512];         /* what else happened: driver signal, timeout ... */
   int error;              /* setup error: verdict ERROR, message in note */
+  char fault_kind[32];    /* what the report names: crash, recovery:crash, none ... */
+  char fault_op[32];
 } pc_result;
 
 int pc_worker_init(pc_worker *w, const char *root, int timeout_ms, char *err, size_t errlen);

@@ -130,12 +130,9 @@ static const char *scratch_root(void) {
 
 /* 0 ok, -1 not a number, -2 out of [min, max] (say which to the user) */
 static int parse_u64_range(const char *s, uint64_t min, uint64_t max, uint64_t *out) {
-  char *end;
-  errno = 0;
-  if (!s || *s < '0' || *s > '9') return -1;
-  *out = strtoull(s, &end, 10);
-  if (*end) return -1;
-  return errno == ERANGE || *out < min || *out > max ? -2 : 0;
+  int rc = wl_parse_u64(s, out);
+  if (rc) return rc;
+  return *out < min || *out > max ? -2 : 0;
 }
 
 static int parse_u64(const char *s, uint64_t *out) {
@@ -184,7 +181,7 @@ static int duration_error(const char *cmd, const char *opt, const char *arg, int
 static int interrupted_exit(const char *cmd, const char *scratch) {
   int sig = (int)pc_interrupted;
   fprintf(stderr, "powercut %s: interrupted by %s; nothing more was run\n", cmd, pc_signal_name(sig));
-  if (scratch) pc_realfs_sweep(scratch), pc_rm_rf(scratch);
+  if (scratch) pc_realfs_sweep(scratch), ffs_rm_rf(scratch);
   return 128 + sig;
 }
 
@@ -221,9 +218,10 @@ static void print_result(FILE *f, const char *id, const pc_result *r) {
           !r->error && r->orc.verdict != ORC_PASS ? " (the violation above is not among them)" : "");
   if (r->recovery_us >= 0) fprintf(f, "recovery: %.3f ms\n", (double)r->recovery_us / 1000.0);
   {
-    char q[2400];
-    pc_shell_quote(id, q, sizeof q);
-    fprintf(f, "case:    %s\nrepro:   powercut repro %s\n", id, q);
+    char *cmd = NULL;
+    int rc = rpt_repro_command(id, &cmd);
+    fprintf(f, "case:    %s\nrepro:   %s\n", id, rc ? rpt_strerror(rc) : cmd);
+    free(cmd);
   }
 }
 
@@ -296,7 +294,7 @@ static int run_one(const char *cmd, const pc_case *c, const char *keep, int coun
     fprintf(stdout, "repeat: %d runs, %s\n", count, same ? "same verdict every time" : "VERDICT CHANGED");
   if (keep && !json) fprintf(stdout, "kept:    %s (the data dir after the crash, before recovery)\n", keep);
   pc_worker_fini(&w);
-  pc_rm_rf(w.root);
+  ffs_rm_rf(w.root);
   return same ? rc : 2;
 }
 
@@ -439,13 +437,13 @@ static int cmd_minimize(int argc, char **argv) {
   }
   if (!strcmp(verdict, "PASS") || !strcmp(verdict, "ERROR")) {
     printf("verdict: %s: nothing to minimize\n", verdict);
-    pc_rm_rf(w.root);
+    ffs_rm_rf(w.root);
     return !strcmp(verdict, "PASS") ? 0 : 2;
   }
   mrc = pc_minimize(&w, &c, verdict, (int)budget, (int)rerun, &m, &runs);
   if (pc_interrupted) return interrupted_exit("minimize", w.root);
   pc_case_format(&m, id, sizeof id);
-  pc_rm_rf(w.root);
+  ffs_rm_rf(w.root);
   if (mrc) {
     fprintf(stderr, "powercut minimize: the case fails with %s but cannot be minimized: %s\n", verdict,
             mrc == PC_ENOTFIRED ? "its fault does not fire (the verdict comes from the end-of-run power cut) "
@@ -455,9 +453,10 @@ static int cmd_minimize(int argc, char **argv) {
   }
   printf("verdict: %s (held through %d trial runs)\nminimal: %s\n", verdict, runs, id);
   {
-    char q[2400];
-    pc_shell_quote(id, q, sizeof q);
-    printf("repro:   powercut repro %s\n", q);
+    char *cmd = NULL;
+    int rc = rpt_repro_command(id, &cmd);
+    printf("repro:   %s\n", rc ? rpt_strerror(rc) : cmd);
+    free(cmd);
   }
   return 1;
 }
@@ -527,7 +526,7 @@ static int cmd_trace(int argc, char **argv) {
   if (r.error) {
     fprintf(stderr, "powercut trace: %s\n", r.note);
     pc_result_free(&r);
-    pc_rm_rf(w.root);
+    ffs_rm_rf(w.root);
     return 2;
   }
   ffs_trace *tr;
@@ -596,7 +595,7 @@ static int cmd_trace(int argc, char **argv) {
     fprintf(stderr, "powercut trace: the run without faults ends in %s: %s\n", pc_result_verdict(&r),
             r.orc.explanation ? r.orc.explanation : "");
   pc_result_free(&r);
-  pc_rm_rf(w.root);
+  ffs_rm_rf(w.root);
   return rc ? 2 : 0;
 }
 
@@ -616,7 +615,7 @@ static int cmd_campaign(int argc, char **argv) {
   int ch, have_budget = 0, rc;
   int64_t tmo = 10000;
   long nproc = sysconf(_SC_NPROCESSORS_ONLN);
-  o.faults = "kill,crash,crash-after,torn,eio,enospc";
+  o.faults = ffs_action_list(1);
   o.models = "strict,ext4";
   o.jobs = nproc > 0 ? (int)(nproc > 64 ? 64 : nproc) : 1;
   o.shard_k = o.shard_n = 1;
@@ -734,7 +733,7 @@ static int cmd_campaign(int argc, char **argv) {
   o.argv = argvs;
   rc = pc_campaign(&o);
   pc_realfs_sweep(o.work_dir); /* mounts of --fs workers stopped by a signal */
-  pc_rm_rf(o.work_dir);
+  ffs_rm_rf(o.work_dir);
   return rc;
 }
 
@@ -767,7 +766,7 @@ static int cmd_fidelity(int argc, char **argv) {
   if (optind >= argc) return usage_error("fidelity", "%s", "give at least one campaign results dir or file");
   rc = pc_fidelity((const char *const *)argv + optind, argc - optind, models, fs, limit, (int)tmo,
                        scratch_root(), stdout);
-  pc_rm_rf(scratch_root());
+  ffs_rm_rf(scratch_root());
   return rc;
 }
 

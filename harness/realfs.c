@@ -170,7 +170,7 @@ int pc_realfs_init(pc_realfs *fs, const char *root, const char *fstype, char *er
   snprintf(fs->pristine, sizeof fs->pristine, "%s/%s.pristine.img", root, fstype);
   snprintf(fs->image, sizeof fs->image, "%s/%s.case.img", root, fstype);
   snprintf(fs->mnt, sizeof fs->mnt, "%s/mnt", root);
-  if ((rc = pc_mkdir_p(root)) || (rc = pc_mkdir_p(fs->mnt))) {
+  if ((rc = rpt_mkdir_p(root)) || (rc = rpt_mkdir_p(fs->mnt))) {
     snprintf(err, errlen, "mkdir %s: %s", fs->mnt, strerror(-rc));
     return PC_ESETUP;
   }
@@ -457,7 +457,7 @@ int pc_realfs_prepare_case(pc_worker *w, const pc_case *c, char *err, size_t err
       return rc;
     }
   }
-  if (pc_rm_rf(w->state) || pc_mkdir_p(w->state)) {
+  if (ffs_rm_rf(w->state) || rpt_mkdir_p(w->state)) {
     snprintf(err, errlen, "cannot prepare %s: %s", w->state, strerror(errno));
     return PC_ESETUP;
   }

@@ -77,7 +77,7 @@ int pc_worker_init(pc_worker *w, const char *root, int timeout_ms, char *err, si
   snprintf(w->rstate, sizeof w->rstate, "%s/rstate", root);
   snprintf(w->rtrace, sizeof w->rtrace, "%s/rtrace", root);
   snprintf(w->wcache, sizeof w->wcache, "%s/wcache", root);
-  if ((rc = pc_mkdir_p(root))) {
+  if ((rc = rpt_mkdir_p(root))) {
     snprintf(err, errlen, "mkdir %s: %s", root, strerror(-rc));
     return PC_ESETUP;
   }
@@ -87,12 +87,59 @@ int pc_worker_init(pc_worker *w, const char *root, int timeout_ms, char *err, si
   return 0;
 }
 
+/* A case resolved once, before it runs: its target, workload parameters (with the target's
+ * capabilities), model, whether the plan is a dry run (no rules), and the fault the report
+ * names (the plan's first rule, else "recovery:" and the recovery plan's). */
+typedef struct pc_case_res {
+  const pc_target *target;
+  wl_params wp;
+  ffs_model model;
+  int dry;
+  char fault_kind[32];
+  char fault_op[32];
+} pc_case_res;
+/* Validates and resolves a case: target, options, workload spec, plans, model. 0 or
+ * PC_EINVAL with the reason in err (fault_kind and fault_op are set either way). */
+static int pc_case_resolve(const pc_case *c, pc_case_res *res, char *err, size_t errlen);
+
+/* The fault a case's report names: the plan's first rule, or, when the plan has none, the
+ * recovery plan's as "recovery:ACTION". Plans that do not parse name "none". */
+static void case_fault(const pc_case *c, pc_case_res *out) {
+  ffs_plan *plan = NULL;
+  char err[64];
+  snprintf(out->fault_kind, sizeof out->fault_kind, "none");
+  out->fault_op[0] = '\0';
+  out->dry = 0;
+  if (ffs_plan_parse(c->plan, &plan, err, sizeof err) == 0) {
+    out->dry = plan->nrules == 0;
+    if (plan->nrules > 0) {
+      snprintf(out->fault_kind, sizeof out->fault_kind, "%s", ffs_action_name(plan->rules[0].action));
+      snprintf(out->fault_op, sizeof out->fault_op, "%s", ffs_op_name(plan->rules[0].op));
+    }
+  }
+  ffs_plan_free(plan);
+  plan = NULL;
+  if (c->rplan[0] && !strcmp(out->fault_kind, "none") && ffs_plan_parse(c->rplan, &plan, err, sizeof err) == 0 &&
+      plan->nrules > 0) {
+    snprintf(out->fault_kind, sizeof out->fault_kind, "recovery:%s", ffs_action_name(plan->rules[0].action));
+    snprintf(out->fault_op, sizeof out->fault_op, "%s", ffs_op_name(plan->rules[0].op));
+  }
+  ffs_plan_free(plan);
+}
+
 int pc_case_validate(const pc_case *c, char *err, size_t errlen) {
+  pc_case_res res;
+  return pc_case_resolve(c, &res, err, errlen);
+}
+
+static int pc_case_resolve(const pc_case *c, pc_case_res *res, char *err, size_t errlen) {
   const pc_target *t = pc_target_find(c->target);
   wl_params wp;
   ffs_plan *plan = NULL;
   char msg[512];
-  int rc;
+  int rc, model;
+  memset(res, 0, sizeof *res);
+  case_fault(c, res);
   if (!t) {
     snprintf(err, errlen, "unknown target '%s' (see `powercut targets`)", c->target);
     return PC_EINVAL;
@@ -117,7 +164,7 @@ int pc_case_validate(const pc_case *c, char *err, size_t errlen) {
     return PC_EINVAL;
   }
   ffs_plan_free(plan);
-  if (ffs_model_from_name(c->model) < 0) {
+  if ((model = ffs_model_from_name(c->model)) < 0) {
     snprintf(err, errlen, "unknown model '%s' (strict, ext4, xfs, reorder, kernel-ext4, kernel-xfs, kernel-btrfs)",
              c->model);
     return PC_EINVAL;
@@ -128,12 +175,17 @@ int pc_case_validate(const pc_case *c, char *err, size_t errlen) {
       return PC_EINVAL;
     }
     ffs_plan_free(plan);
-    if (ffs_model_fs((ffs_model)ffs_model_from_name(c->model))) {
+    if (ffs_model_fs((ffs_model)model)) {
       snprintf(err, errlen, "a recovery plan ('>%s') is not supported on a real file system (model %s): "
                "only under the models strict, ext4, xfs and reorder", c->rplan, c->model);
       return PC_EINVAL;
     }
   }
+  res->target = t;
+  res->wp = wp;
+  /* a target with delete-range gets delrange ops (the share goes to other ops otherwise) */
+  res->wp.caps = t->delrange ? WL_CAP_DELRANGE : 0;
+  res->model = (ffs_model)model;
   return 0;
 }
 
@@ -354,7 +406,7 @@ static int interrupted_recovery(pc_worker *w, const pc_case *c, const pc_target 
   char err[1024];
   int status = 0, rc, crash;
   pid_t pid;
-  if ((rc = pc_rm_rf(w->rstate)) || (rc = pc_mkdir_p(w->rstate))) {
+  if ((rc = ffs_rm_rf(w->rstate)) || (rc = rpt_mkdir_p(w->rstate))) {
     snprintf(err, sizeof err, "cannot prepare %s: %s", w->rstate, pc_strerror(rc));
     set_error(r, err);
     return -1;
@@ -453,33 +505,168 @@ static int check_seen(pc_worker *w, const pc_case *c, const pc_target *t, int dr
   return PC_ESETUP;
 }
 
+/* The workload cache of recovery cases: a recovery case (plan none, a recovery plan) whose
+ * workload state is cached starts from it (steps 1-2 done). Sets key (empty: not cacheable);
+ * 1 restored, 0 not cached, -1 ERROR (set in r). */
+static int wcache_restore(pc_worker *w, const pc_case *c, const pc_run_opts *o, char *ckey, size_t klen,
+                          pc_result *r) {
+  char err[1400];
+  int rc;
+  ckey[0] = '\0';
+  if (!c->rplan[0] || strcmp(c->plan, "none") || o->trace || w->fs) return 0;
+  pc_case k = *c;
+  k.rplan[0] = '\0';
+  pc_case_format(&k, ckey, klen - 64);
+  snprintf(ckey + strlen(ckey), 64, "|%" PRIu64 "|%d", o->max_ops, o->no_final_cut);
+  for (unsigned i = 0; i < PC_WCACHE_SLOTS; i++) {
+    char a[1200], b[1200];
+    if (!w->wc[i].key[0] || strcmp(ckey, w->wc[i].key)) continue;
+    snprintf(a, sizeof a, "%s/%u/data", w->wcache, i);
+    snprintf(b, sizeof b, "%s/%u/oplog", w->wcache, i);
+    if ((rc = pc_copy_tree(a, w->data)) || (rc = pc_copy_tree(b, w->oplog))) {
+      snprintf(err, sizeof err, "cannot copy the cached workload state %s: %s", w->wcache, strerror(-rc));
+      set_error(r, err);
+      return -1;
+    }
+    r->crash = w->wc[i].crash;
+    snprintf(r->note, sizeof r->note, "%s", w->wc[i].note);
+    return 1;
+  }
+  return 0;
+}
+
+/* Keeps this workload's crashed state for the next recovery case of the same workload. */
+static void wcache_store(pc_worker *w, const char *ckey, const pc_result *r) {
+  char d[1200], a[1200], b[1200];
+  struct pc_wcache *e = &w->wc[w->wc_next];
+  snprintf(d, sizeof d, "%s/%u", w->wcache, w->wc_next);
+  snprintf(a, sizeof a, "%s/data", d);
+  snprintf(b, sizeof b, "%s/oplog", d);
+  e->key[0] = '\0';
+  if (ffs_rm_rf(d) == 0 && rpt_mkdir_p(d) == 0 && pc_copy_tree(w->data, a) == 0 && pc_copy_tree(w->oplog, b) == 0) {
+    snprintf(e->key, sizeof e->key, "%s", ckey);
+    e->crash = r->crash;
+    snprintf(e->note, sizeof e->note, "%s", r->note);
+    w->wc_next = (w->wc_next + 1) % PC_WCACHE_SLOTS;
+  }
+}
+
+/* Step 2: how the workload ended (kill, power cut, end of workload) from the fired record,
+ * the wait's rc and the child's status. -1 when the case is an ERROR (set in r). */
+static int workload_end(pc_worker *w, const pc_run_opts *o, int rc, int status, pc_result *r) {
+  char *buf = NULL;
+  size_t len = 0;
+  r->fired = ffs_fired_read(w->state, &r->f) == 0;
+  if (rc == PC_ETIMEOUT) {
+    snprintf(r->note, sizeof r->note, "workload timed out after %d ms; killed and treated as a power cut",
+             w->timeout_ms);
+    r->crash = ORC_CRASH_POWER;
+  } else if (r->fired && r->f.powercut) {
+    r->crash = ORC_CRASH_POWER;
+  } else if (r->fired && r->f.killed) {
+    r->crash = ORC_CRASH_KILL;
+  } else if (WIFSIGNALED(status)) {
+    snprintf(r->note, sizeof r->note, "the target crashed during the workload (signal %d, %s)",
+             WTERMSIG(status), strsignal(WTERMSIG(status)));
+    r->crash = ORC_CRASH_KILL;
+  } else if (WEXITSTATUS(status) == EXIT_CONFIGURE) {
+    if (read_file(w->recov, &buf, &len) == 0) set_error(r, buf);
+    else set_error(r, "driver setup failed");
+    free(buf);
+    return -1;
+  } else {
+    if (WEXITSTATUS(status) == EXIT_DRIVER && read_file(w->recov, &buf, &len) == 0) {
+      snprintf(r->note, sizeof r->note, "workload stopped early: %s", buf);
+      scrub_path(r->note, sizeof r->note, w->data);
+      free(buf);
+    } else if (WEXITSTATUS(status) != 0) {
+      snprintf(r->note, sizeof r->note, "driver exited with status %d", WEXITSTATUS(status));
+    }
+    r->crash = ORC_CRASH_POWER; /* invariant (1) */
+    if (o->no_final_cut) r->crash = ORC_CRASH_KILL;
+  }
+  return 0;
+}
+
+/* Step 4: the verdict, from how the recovery child ended (rc of the wait, status) and,
+ * when it read the state back, the oracle. -1 when the case is an ERROR (set in r). */
+static int judge(pc_worker *w, const pc_case *c, const pc_target *t, wl_params *wp, wl_log *log, int rc,
+                 int status, pc_result *r) {
+  char *buf = NULL;
+  size_t len = 0, nkv = 0;
+  orc_kv *kvs = NULL;
+  orc_input in = {0};
+  int bad = 0;
+  in.log = log;
+  in.contract = t->contract_for ? t->contract_for(c->target_opts) : t->contract;
+  in.crash = r->crash;
+  if (!strcmp(wp->name, "bank")) {
+    in.invariant = orc_invariant_bank;
+    in.invariant_arg = wp;
+  }
+  if (rc == PC_ETIMEOUT) {
+    char d[32];
+    snprintf(d, sizeof d, "%d", w->timeout_ms);
+    set_harness_verdict(r, ORC_RECOVERY_HANG, "recovery did not finish within %s ms", d, w->data);
+  } else if (WIFSIGNALED(status)) {
+    set_harness_verdict(r, ORC_RECOVERY_CRASH, "recovery died on signal %s",
+                        strsignal(WTERMSIG(status)), w->data);
+  } else if (WEXITSTATUS(status) == EXIT_RECOVERY_HANG) {
+    if (read_file(w->recov, &buf, &len)) buf = strdup("(no message)");
+    set_harness_verdict(r, ORC_RECOVERY_HANG, "recovery hung: %s", buf ? buf : "", w->data);
+  } else if (WEXITSTATUS(status) != 0) {
+    const char *what = WEXITSTATUS(status) == EXIT_RECOVERY_OPEN ? "open after the crash failed: %s"
+                                                                : "reading back the state failed: %s";
+    if (read_file(w->recov, &buf, &len)) buf = strdup("(no message)");
+    set_harness_verdict(r, ORC_RECOVERY_FAILED, what, buf ? buf : "", w->data);
+  } else if (read_file(w->recov, &buf, &len) || parse_state(buf, len, &kvs, &nkv, &r->recovery_us)) {
+    set_error(r, "recovered state file unreadable");
+    bad = 1;
+  } else {
+    in.state = kvs;
+    in.nstate = nkv;
+    if (orc_check(&in, &r->orc)) {
+      set_error(r, "oracle failed");
+      bad = 1;
+    }
+  }
+  if (!bad && r->orc.verdict >= ORC_RECOVERY_FAILED) {
+    /* verdicts the harness set (RECOVERY_*) carry no op counts: fill them from the log */
+    r->orc.ops_issued = log->n;
+    r->orc.ops_acked = 0;
+    for (size_t i = 0; i < log->n; i++) r->orc.ops_acked += log->ops[i].outcome == WL_OUT_ACKED;
+  }
+  free(kvs);
+  free(buf);
+  return bad ? -1 : 0;
+}
+
 int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result *r) {
+  pc_case_res res;
   const pc_target *t;
   wl_params wp;
-  char err[1024], *buf = NULL;
-  size_t len = 0;
+  char err[1024];
   int status = 0, rc;
   pid_t pid;
   wl_log *log = NULL;
-  orc_kv *kvs = NULL;
-  size_t nkv = 0;
   int64_t t0 = pc_now_us();
 
   memset(r, 0, sizeof *r);
   r->recovery_us = -1;
-  if ((rc = pc_case_validate(c, err, sizeof err))) {
+  rc = pc_case_resolve(c, &res, err, sizeof err);
+  snprintf(r->fault_kind, sizeof r->fault_kind, "%s", res.fault_kind);
+  snprintf(r->fault_op, sizeof r->fault_op, "%s", res.fault_op);
+  if (rc) {
     set_error(r, err);
     goto out;
   }
-  t = pc_target_find(c->target);
-  wl_spec_parse(c->workload, &wp, err, sizeof err);
-  /* a target with delete-range gets delrange ops (the share goes to other ops otherwise) */
-  wp.caps = t->delrange ? WL_CAP_DELRANGE : 0;
+  t = res.target;
+  wp = res.wp;
   if (!w->configure) {
     set_error(r, "the faultfs shim is not loaded in this process (LD_PRELOAD=libfaultfs.so)");
     goto out;
   }
-  if (ffs_model_fs((ffs_model)ffs_model_from_name(c->model))) {
+  if (ffs_model_fs(res.model)) {
     if (pc_realfs_prepare_case(w, c, err, sizeof err)) { /* the data dir on a fresh real file system */
       set_error(r, err);
       goto out;
@@ -487,8 +674,8 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
   } else if (pc_realfs_prepare_case(w, c, err, sizeof err)) {
     set_error(r, err);
     goto out;
-  } else if ((rc = pc_rm_rf(w->data)) || (rc = pc_rm_rf(w->state)) || (rc = pc_mkdir_p(w->data)) ||
-             (rc = pc_mkdir_p(w->state))) {
+  } else if ((rc = ffs_rm_rf(w->data)) || (rc = ffs_rm_rf(w->state)) || (rc = rpt_mkdir_p(w->data)) ||
+             (rc = rpt_mkdir_p(w->state))) {
     snprintf(err, sizeof err, "cannot prepare %s: %s", w->root, pc_strerror(rc));
     set_error(r, err);
     goto out;
@@ -500,26 +687,8 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
   /* a recovery case whose workload state is cached: start from it (steps 1-2 done) */
   int64_t tp = pc_now_us();
   char ckey[2400] = "";
-  if (c->rplan[0] && !strcmp(c->plan, "none") && !o->trace && !w->fs) {
-    pc_case k = *c;
-    k.rplan[0] = '\0';
-    pc_case_format(&k, ckey, sizeof ckey - 64);
-    snprintf(ckey + strlen(ckey), 64, "|%" PRIu64 "|%d", o->max_ops, o->no_final_cut);
-    for (unsigned i = 0; i < PC_WCACHE_SLOTS; i++) {
-      char a[1200], b[1200];
-      if (!w->wc[i].key[0] || strcmp(ckey, w->wc[i].key)) continue;
-      snprintf(a, sizeof a, "%s/%u/data", w->wcache, i);
-      snprintf(b, sizeof b, "%s/%u/oplog", w->wcache, i);
-      if ((rc = pc_copy_tree(a, w->data)) || (rc = pc_copy_tree(b, w->oplog))) {
-        snprintf(err, sizeof err, "cannot copy the cached workload state %s: %s", w->wcache, strerror(-rc));
-        set_error(r, err);
-        goto out;
-      }
-      r->crash = w->wc[i].crash;
-      snprintf(r->note, sizeof r->note, "%s", w->wc[i].note);
-      goto recovery_plan;
-    }
-  }
+  if ((rc = wcache_restore(w, c, o, ckey, sizeof ckey, r)) < 0) goto out;
+  if (rc > 0) goto recovery_plan;
 
   /* 1. the workload under the fault plan */
   tp = pc_now_us();
@@ -539,44 +708,8 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
 
   /* 2. how did it end? */
   prof_us[1] += pc_now_us() - tp, tp = pc_now_us();
-  r->fired = ffs_fired_read(w->state, &r->f) == 0;
-  if (rc == PC_ETIMEOUT) {
-    snprintf(r->note, sizeof r->note, "workload timed out after %d ms; killed and treated as a power cut",
-             w->timeout_ms);
-    r->crash = ORC_CRASH_POWER;
-  } else if (r->fired && r->f.powercut) {
-    r->crash = ORC_CRASH_POWER;
-  } else if (r->fired && r->f.killed) {
-    r->crash = ORC_CRASH_KILL;
-  } else if (WIFSIGNALED(status)) {
-    snprintf(r->note, sizeof r->note, "the target crashed during the workload (signal %d, %s)",
-             WTERMSIG(status), strsignal(WTERMSIG(status)));
-    r->crash = ORC_CRASH_KILL;
-  } else if (WEXITSTATUS(status) == EXIT_CONFIGURE) {
-    buf = NULL;
-    if (read_file(w->recov, &buf, &len) == 0) set_error(r, buf);
-    else set_error(r, "driver setup failed");
-    free(buf);
-    buf = NULL;
-    goto out;
-  } else {
-    if (WEXITSTATUS(status) == EXIT_DRIVER && read_file(w->recov, &buf, &len) == 0) {
-      snprintf(r->note, sizeof r->note, "workload stopped early: %s", buf);
-      scrub_path(r->note, sizeof r->note, w->data);
-      free(buf);
-      buf = NULL;
-    } else if (WEXITSTATUS(status) != 0) {
-      snprintf(r->note, sizeof r->note, "driver exited with status %d", WEXITSTATUS(status));
-    }
-    r->crash = ORC_CRASH_POWER; /* invariant (1) */
-    if (o->no_final_cut) r->crash = ORC_CRASH_KILL;
-  }
-  {
-    ffs_plan *plan = NULL;
-    int dry = ffs_plan_parse(c->plan, &plan, err, sizeof err) == 0 && plan->nrules == 0;
-    ffs_plan_free(plan);
-    if (check_seen(w, c, t, dry, r)) goto out;
-  }
+  if (workload_end(w, o, rc, status, r)) goto out;
+  if (check_seen(w, c, t, res.dry, r)) goto out;
   if (r->crash == ORC_CRASH_POWER && w->fs && w->fs->mounted) {
     if ((rc = pc_realfs_after_powercut(w, err, sizeof err))) { /* shutdown (if not yet), umount, mount */
       set_error(r, err);
@@ -588,20 +721,7 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
     set_error(r, m);
     goto out;
   }
-  if (ckey[0]) { /* keep this workload's crashed state for the next recovery case */
-    char d[1200], a[1200], b[1200];
-    struct pc_wcache *e = &w->wc[w->wc_next];
-    snprintf(d, sizeof d, "%s/%u", w->wcache, w->wc_next);
-    snprintf(a, sizeof a, "%s/data", d);
-    snprintf(b, sizeof b, "%s/oplog", d);
-    e->key[0] = '\0';
-    if (pc_rm_rf(d) == 0 && pc_mkdir_p(d) == 0 && pc_copy_tree(w->data, a) == 0 && pc_copy_tree(w->oplog, b) == 0) {
-      snprintf(e->key, sizeof e->key, "%s", ckey);
-      e->crash = r->crash;
-      snprintf(e->note, sizeof e->note, "%s", r->note);
-      w->wc_next = (w->wc_next + 1) % PC_WCACHE_SLOTS;
-    }
-  }
+  if (ckey[0]) wcache_store(w, ckey, r);
 recovery_plan:
   if (c->rplan[0]) {
     int irc = interrupted_recovery(w, c, t, &wp, o, r);
@@ -644,53 +764,10 @@ recovery_plan:
   if (pid == 0) recovery_child(w, c, t, &wp);
   rc = pc_wait_child(pid, w->timeout_ms, &status);
   prof_us[3] += pc_now_us() - tp, tp = pc_now_us();
-  {
-    orc_input in = {0};
-    in.log = log;
-    in.contract = t->contract_for ? t->contract_for(c->target_opts) : t->contract;
-    in.crash = r->crash;
-    if (!strcmp(wp.name, "bank")) {
-      in.invariant = orc_invariant_bank;
-      in.invariant_arg = &wp;
-    }
-    if (rc == PC_ETIMEOUT) {
-      char d[32];
-      snprintf(d, sizeof d, "%d", w->timeout_ms);
-      set_harness_verdict(r, ORC_RECOVERY_HANG, "recovery did not finish within %s ms", d, w->data);
-    } else if (WIFSIGNALED(status)) {
-      set_harness_verdict(r, ORC_RECOVERY_CRASH, "recovery died on signal %s",
-                          strsignal(WTERMSIG(status)), w->data);
-    } else if (WEXITSTATUS(status) == EXIT_RECOVERY_HANG) {
-      if (read_file(w->recov, &buf, &len)) buf = strdup("(no message)");
-      set_harness_verdict(r, ORC_RECOVERY_HANG, "recovery hung: %s", buf ? buf : "", w->data);
-    } else if (WEXITSTATUS(status) != 0) {
-      const char *what = WEXITSTATUS(status) == EXIT_RECOVERY_OPEN ? "open after the crash failed: %s"
-                                                                  : "reading back the state failed: %s";
-      if (read_file(w->recov, &buf, &len)) buf = strdup("(no message)");
-      set_harness_verdict(r, ORC_RECOVERY_FAILED, what, buf ? buf : "", w->data);
-    } else if (read_file(w->recov, &buf, &len) || parse_state(buf, len, &kvs, &nkv, &r->recovery_us)) {
-      set_error(r, "recovered state file unreadable");
-      goto out;
-    } else {
-      in.state = kvs;
-      in.nstate = nkv;
-      if ((rc = orc_check(&in, &r->orc))) {
-        set_error(r, "oracle failed");
-        goto out;
-      }
-    }
-    if (r->orc.verdict >= ORC_RECOVERY_FAILED) {
-      /* verdicts the harness set (RECOVERY_*) carry no op counts: fill them from the log */
-      r->orc.ops_issued = log->n;
-      r->orc.ops_acked = 0;
-      for (size_t i = 0; i < log->n; i++) r->orc.ops_acked += log->ops[i].outcome == WL_OUT_ACKED;
-    }
-  }
+  if (judge(w, c, t, &wp, log, rc, status, r)) goto out;
   prof_us[4] += pc_now_us() - tp;
 out:
   if (w->fs) pc_realfs_case_end(w->fs);
-  free(kvs);
-  free(buf);
   wl_log_free(log);
   r->case_us = pc_now_us() - t0;
   return r->error ? PC_ESETUP : 0;
@@ -706,9 +783,9 @@ static const char *nz(const char *s) { return s ? s : ""; }
 
 void pc_result_to_rpt(const pc_case *c, const char *id, const pc_result *r, rpt_case *out,
                       char *repro, size_t reprolen) {
-  static __thread char kind[32], op[32], expl[1400], fullplan[sizeof c->plan + sizeof c->rplan + 1];
-  ffs_plan *plan = NULL;
-  char err[64];
+  static __thread char expl[1400], fullplan[sizeof c->plan + sizeof c->rplan + 1];
+  static __thread pc_case_res res;
+  const char *kind = r->fault_kind, *op = r->fault_op;
   rpt_case_init(out);
   out->id = (char *)id;
   out->target = (char *)c->target;
@@ -717,23 +794,13 @@ void pc_result_to_rpt(const pc_case *c, const char *id, const pc_result *r, rpt_
   pc_case_plan_str(c, fullplan, sizeof fullplan);
   out->plan = fullplan;
   out->seed = c->seed;
-  snprintf(kind, sizeof kind, "none");
-  op[0] = '\0';
-  if (ffs_plan_parse(c->plan, &plan, err, sizeof err) == 0 && plan->nrules > 0) {
-    snprintf(kind, sizeof kind, "%s", ffs_action_name(plan->rules[0].action));
-    snprintf(op, sizeof op, "%s", ffs_op_name(plan->rules[0].op));
+  if (!kind[0]) { /* a result pc_run_case did not fill */
+    case_fault(c, &res);
+    kind = res.fault_kind, op = res.fault_op;
   }
-  ffs_plan_free(plan);
-  plan = NULL;
   /* a case whose only fault is in the recovery: its kind says so (recovery:crash) */
-  if (c->rplan[0] && !strcmp(kind, "none") && ffs_plan_parse(c->rplan, &plan, err, sizeof err) == 0 &&
-      plan->nrules > 0) {
-    snprintf(kind, sizeof kind, "recovery:%s", ffs_action_name(plan->rules[0].action));
-    snprintf(op, sizeof op, "%s", ffs_op_name(plan->rules[0].op));
-  }
-  ffs_plan_free(plan);
-  out->fault_kind = kind;
-  out->fault_op = op;
+  out->fault_kind = (char *)kind;
+  out->fault_op = (char *)op;
   out->fired = r->fired;
   out->fire_index = r->fired ? (int64_t)r->f.call_index : -1;
   out->fire_path = r->fired ? (char *)r->f.path : "";
@@ -756,9 +823,10 @@ void pc_result_to_rpt(const pc_case *c, const char *id, const pc_result *r, rpt_
   out->recovery_us = r->recovery_us;
   out->case_us = r->case_us;
   {
-    char q[2300];
-    if (pc_shell_quote(id, q, sizeof q) == 0) snprintf(repro, reprolen, "powercut repro %s", q);
+    char *cmd = NULL;
+    if (rpt_repro_command(id, &cmd) == 0) snprintf(repro, reprolen, "%s", cmd);
     else repro[0] = '\0';
+    free(cmd);
   }
   out->repro = repro;
   out->minimized_id = "";

@@ -67,49 +67,6 @@ int64_t pc_now_us(void) {
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Removes path and everything under it; a missing path is not an error. */
-/* Removes PATH and everything below it, never crossing into another file system: a mount
- * point below PATH (a real-file-system case whose worker was killed) gives -EBUSY and is left
- * alone with its contents, so nothing on a mounted image or a bind mount is deleted. */
-static int rm_rf_dev(const char *path, dev_t dev, int top) {
-  struct stat st;
-  if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : -errno;
-  if (S_ISDIR(st.st_mode) && !top && st.st_dev != dev) return -EBUSY;
-  if (S_ISDIR(st.st_mode)) {
-    DIR *d = opendir(path);
-    struct dirent *e;
-    char sub[4096];
-    int rc = 0;
-    if (!d) return -errno;
-    while ((e = readdir(d))) {
-      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-      snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-      if ((rc = rm_rf_dev(sub, st.st_dev, 0))) break;
-    }
-    closedir(d);
-    if (rc) return rc;
-    return rmdir(path) ? -errno : 0;
-  }
-  return unlink(path) ? -errno : 0;
-}
-
-int pc_rm_rf(const char *path) { return rm_rf_dev(path, 0, 1); }
-
-int pc_mkdir_p(const char *path) {
-  char buf[4096];
-  size_t n = strlen(path);
-  if (n >= sizeof buf) return -ENAMETOOLONG;
-  memcpy(buf, path, n + 1);
-  for (char *p = buf + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = '\0';
-    if (mkdir(buf, 0755) && errno != EEXIST) return -errno;
-    *p = '/';
-  }
-  if (mkdir(buf, 0755) && errno != EEXIST) return -errno;
-  return 0;
-}
-
 static int copy_file(const char *from, const char *to, mode_t mode) {
   char buf[65536];
   ssize_t n;
@@ -134,7 +91,7 @@ int pc_copy_tree(const char *from, const char *to) {
   int rc = 0;
   if (lstat(from, &st)) return -errno;
   if (!S_ISDIR(st.st_mode)) return S_ISREG(st.st_mode) ? copy_file(from, to, st.st_mode) : 0;
-  if ((rc = pc_mkdir_p(to))) return rc;
+  if ((rc = rpt_mkdir_p(to))) return rc;
   if (!(d = opendir(from))) return -errno;
   while ((e = readdir(d))) {
     char a[4096], b[4096];
@@ -233,7 +190,7 @@ int pc_own_dir_claim(const char *opt, const char *path, const char *marker, int 
         char sub[4096];
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, marker)) continue;
         snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-        if ((rc = pc_rm_rf(sub))) {
+        if ((rc = ffs_rm_rf(sub))) {
           snprintf(err, errlen, "%s %s: cannot clear %s: %s", opt, path, sub, strerror(-rc));
           closedir(d);
           return PC_EIO;
@@ -242,7 +199,7 @@ int pc_own_dir_claim(const char *opt, const char *path, const char *marker, int 
       closedir(d);
     }
   }
-  if ((rc = pc_mkdir_p(path))) {
+  if ((rc = rpt_mkdir_p(path))) {
     snprintf(err, errlen, "%s %s: cannot create it: %s", opt, path, strerror(-rc));
     return PC_EIO;
   }
@@ -282,7 +239,7 @@ int pc_scratch_create(const char *root, char *err, size_t errlen) {
   char m[4200], text[128];
   unsigned long long st = 0;
   int rc, fd;
-  if ((rc = pc_mkdir_p(root))) {
+  if ((rc = rpt_mkdir_p(root))) {
     snprintf(err, errlen, "cannot create the scratch dir %s: %s", root, strerror(-rc));
     return PC_ESETUP;
   }
@@ -334,7 +291,7 @@ int pc_scratch_sweep(const char *base) {
       /* alive: the same process unless it started at another time */
       if (proc_start_time((pid_t)pid, &now) || now == mine) continue;
     }
-    if (pc_rm_rf(dir) == 0) removed++;
+    if (ffs_rm_rf(dir) == 0) removed++;
   }
   closedir(d);
   return removed;

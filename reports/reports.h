@@ -39,6 +39,8 @@ typedef enum {
 } rpt_err;
 
 const char *rpt_strerror(int err);
+/* mkdir -p PATH (mode 0755 less the umask); 0 or a negated errno. The one mkdir -p of the tree. */
+int rpt_mkdir_p(const char *path);
 
 /* One case: one line of results.jsonl. Field meanings: docs/reports.md.
  * rpt_case_to_json() reads it and never takes ownership, so the strings may

@@ -38,7 +38,7 @@ const char *wl_kind_name(wl_kind k) {
     return "?";
 }
 
-int wl__key_digits(uint64_t keys) {
+static int wl__key_digits(uint64_t keys) {
     int d = 1;
     while (keys >= 10) { keys /= 10; d++; }
     return d;

@@ -83,10 +83,9 @@ int wl_params_default(const char *name, wl_params *p) {
     return 0;
 }
 
-/* -1: not a decimal number; -2: larger than 2^64-1 */
-static int parse_u64(const char *s, uint64_t *out) {
+int wl_parse_u64(const char *s, uint64_t *out) {
     char *end;
-    if (*s < '0' || *s > '9') return -1;
+    if (!s || *s < '0' || *s > '9') return -1;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
     if (*end) return -1;
@@ -136,11 +135,11 @@ static int set_key(wl_params *p, int k, const char *v) {
     int rc;
     switch (k) {
     case WL__K_OPS:
-        if ((rc = parse_u64(v, &u))) return rc;
+        if ((rc = wl_parse_u64(v, &u))) return rc;
         if (u > WL_MAX_OPS) return -2;
         p->ops = u; return 0;
     case WL__K_KEYS:
-        if ((rc = parse_u64(v, &u))) return rc;
+        if ((rc = wl_parse_u64(v, &u))) return rc;
         if (u == 0) return -1;
         p->keys = u; return 0;
     case WL__K_DIST:
@@ -150,7 +149,7 @@ static int set_key(wl_params *p, int k, const char *v) {
         else return -1;
         return 0;
     case WL__K_KEY_SIZE:
-        if (parse_u64(v, &u) || u == 0 || u > 4096) return -1;
+        if (wl_parse_u64(v, &u) || u == 0 || u > 4096) return -1;
         p->key_size = (uint32_t)u; return 0;
     case WL__K_VALUE_SIZE: {
         const char *dots = strstr(v, "..");
@@ -159,9 +158,9 @@ static int set_key(wl_params *p, int k, const char *v) {
             size_t n = (size_t)(dots - v);
             if (n == 0 || n >= sizeof(a)) return -1;
             memcpy(a, v, n); a[n] = 0;
-            if (parse_u64(a, &u) || parse_u64(dots + 2, &u2)) return -1;
+            if (wl_parse_u64(a, &u) || wl_parse_u64(dots + 2, &u2)) return -1;
         } else {
-            if (parse_u64(v, &u)) return -1;
+            if (wl_parse_u64(v, &u)) return -1;
             u2 = u;
         }
         if (u > u2 || u2 > (64u << 20)) return -1;
@@ -173,10 +172,10 @@ static int set_key(wl_params *p, int k, const char *v) {
         else return -1;
         return 0;
     case WL__K_BATCH:
-        if (parse_u64(v, &u) || u < 1 || u > 100000) return -1;
+        if (wl_parse_u64(v, &u) || u < 1 || u > 100000) return -1;
         p->batch = (uint32_t)u; return 0;
     case WL__K_THREADS:
-        if (parse_u64(v, &u) || u < 1 || u > WL_MAX_THREADS) return -1;
+        if (wl_parse_u64(v, &u) || u < 1 || u > WL_MAX_THREADS) return -1;
         p->threads = (uint32_t)u; return 0;
     default:
         break;

@@ -19,12 +19,7 @@ typedef struct wl__rng {
     uint64_t s;
 } wl__rng;
 
-static inline uint64_t wl__next(wl__rng *r) {
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+static inline uint64_t wl__next(wl__rng *r) { return wl_splitmix64(&r->s); }
 
 /* Uniform in [0, n), n > 0; Lemire's multiply-shift with rejection (no modulo bias). */
 static inline uint64_t wl__below(wl__rng *r, uint64_t n) {
@@ -76,7 +71,5 @@ enum {
     WL__K_GET, WL__K_BARRIER, WL__K_THREADS, WL__K_COUNT
 };
 
-/* Digits needed for key indices below `keys` (at least 1). */
-int wl__key_digits(uint64_t keys);
 
 #endif /* PC_WL_INT_H */

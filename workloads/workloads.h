@@ -47,6 +47,17 @@ enum {
 };
 const char *wl_strerror(int code);
 
+/* The tree's number helpers (the lowest module that parses and draws numbers keeps them). */
+/* A decimal u64, digits only: 0, -1 not a decimal number, -2 larger than 2^64-1. */
+int wl_parse_u64(const char *s, uint64_t *out);
+/* splitmix64: advances *state and returns the next 64 random bits (every seeded choice). */
+static inline uint64_t wl_splitmix64(uint64_t *state) {
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
 /* ---- parameters --------------------------------------------------------------------- */
 typedef enum { WL_DIST_SEQ = 0, WL_DIST_UNIFORM = 1, WL_DIST_ZIPF = 2 } wl_dist;
 

@@ -63,13 +63,10 @@ FFS_HIDDEN int ffs__undo_open(ffs_undo *u, uint64_t seed, char *err, size_t errl
  * state stay. */
 FFS_HIDDEN void ffs__undo_reset(ffs_undo *u);
 FFS_HIDDEN ffs_undo_hdr *ffs__undo_hdr(const ffs_undo *u);
-FFS_HIDDEN int ffs__undo_rec(ffs_undo *u, uint32_t type, int32_t fid, uint64_t a, uint64_t b, uint64_t c,
-                             const char *s1, const char *s2);
 
 /* Node of the inode st named rel (rel refreshed when it changed). created < 0: created
  * if rel is a fresh name (ffs__undo_open_path logged its creation). -1 when out of memory. */
 FFS_HIDDEN int32_t ffs__undo_node(ffs_undo *u, const struct stat *st, const char *rel, int created);
-FFS_HIDDEN int32_t ffs__undo_node_ino(const ffs_undo *u, uint64_t dev, uint64_t ino);
 /* A regular file not seen yet with more than one link: never tracked nor rolled back. */
 FFS_HIDDEN int ffs__undo_foreign(const ffs_undo *u, const struct stat *st);
 

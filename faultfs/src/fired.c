@@ -68,7 +68,7 @@ int ffs_fired_read(const char *state_dir, ffs_fired *out) {
       int fatal = ffs_action_is_fatal(f.action);
       out->nfired++;
       if (ffs_action_is_powercut(f.action)) out->powercut = 1;
-      if (f.action == FFS_A_KILL || f.action == FFS_A_KILL_AFTER) out->killed = 1;
+      if (ffs_action_get(f.action)->kill) out->killed = 1;
       if (!have || (fatal && !have_fatal)) {
         unsigned nf = out->nfired; int pc = out->powercut, k = out->killed;
         *out = f;

@@ -22,11 +22,54 @@ const char *ffs_strerror(int code) {
   return "unknown faultfs error";
 }
 
-static const char *const action_names[] = {
-#define FFS_X_NAME(e, s) s,
-    FFS_ACTION_MAP(FFS_X_NAME)
-#undef FFS_X_NAME
+#define OPS_WRITE (FFS_OP_BIT(FFS_OP_WRITE) | FFS_OP_BIT(FFS_OP_PWRITE) | FFS_OP_BIT(FFS_OP_WRITEV))
+#define OPS_READ (FFS_OP_BIT(FFS_OP_READ) | FFS_OP_BIT(FFS_OP_PREAD))
+#define OPS_PLAN ((FFS_OP_BIT(FFS_OP_PLAN_LAST) << 1) - 1) /* every op a plan can name */
+/* a crash point: every call that opens, changes or syncs a file or a name */
+#define OPS_CRASH                                                                                       \
+  (FFS_OP_BIT(FFS_OP_OPEN) | FFS_OP_BIT(FFS_OP_CREAT) | OPS_WRITE | FFS_OP_BIT(FFS_OP_FSYNC) |            \
+   FFS_OP_BIT(FFS_OP_FDATASYNC) | FFS_OP_BIT(FFS_OP_FTRUNCATE) | FFS_OP_BIT(FFS_OP_FALLOCATE) |            \
+   FFS_OP_BIT(FFS_OP_RENAME) | FFS_OP_BIT(FFS_OP_UNLINK) | FFS_OP_BIT(FFS_OP_LINK) |                       \
+   FFS_OP_BIT(FFS_OP_MKDIR) | FFS_OP_BIT(FFS_OP_RMDIR) | FFS_OP_BIT(FFS_OP_SYNC_FILE_RANGE))
+#define OPS_EIO                                                                                         \
+  (FFS_OP_BIT(FFS_OP_FSYNC) | FFS_OP_BIT(FFS_OP_FDATASYNC) | FFS_OP_BIT(FFS_OP_WRITE) |                   \
+   FFS_OP_BIT(FFS_OP_PWRITE) | FFS_OP_BIT(FFS_OP_RENAME) | FFS_OP_BIT(FFS_OP_OPEN))
+#define OPS_NOSPACE (OPS_WRITE | FFS_OP_BIT(FFS_OP_FALLOCATE) | FFS_OP_BIT(FFS_OP_FTRUNCATE))
+
+static const ffs_action_info actions[FFS_A_COUNT] = {
+  [FFS_A_KILL] = {.name = "kill", .plan_ops = OPS_PLAN, .campaign_ops = OPS_CRASH, .fatal = 1, .kill = 1,
+                  .campaign_default = 1},
+  [FFS_A_KILL_AFTER] = {.name = "kill-after", .plan_ops = OPS_PLAN, .campaign_ops = OPS_CRASH, .fatal = 1,
+                        .kill = 1, .after = 1},
+  [FFS_A_CRASH] = {.name = "crash", .plan_ops = OPS_PLAN, .campaign_ops = OPS_CRASH, .fatal = 1, .powercut = 1,
+                   .campaign_default = 1},
+  [FFS_A_CRASH_AFTER] = {.name = "crash-after", .plan_ops = OPS_PLAN, .campaign_ops = OPS_CRASH, .fatal = 1,
+                         .powercut = 1, .after = 1, .campaign_default = 1},
+  [FFS_A_TORN] = {.name = "torn", .arg = "bytes of the write that reach the disk", .plan_ops = OPS_WRITE,
+                  .campaign_ops = OPS_WRITE, .fatal = 1, .powercut = 1, .after = 1, .arg_bytes = 1,
+                  .campaign_default = 1},
+  [FFS_A_EIO] = {.name = "eio", .plan_ops = OPS_PLAN, .campaign_ops = OPS_EIO, .campaign_default = 1},
+  [FFS_A_ENOSPC] = {.name = "enospc", .plan_ops = OPS_PLAN, .campaign_ops = OPS_NOSPACE, .campaign_default = 1},
+  [FFS_A_EDQUOT] = {.name = "edquot", .plan_ops = OPS_PLAN, .campaign_ops = OPS_NOSPACE},
+  [FFS_A_SHORT] = {.name = "short", .arg = "bytes the write returns", .plan_ops = OPS_WRITE,
+                   .campaign_ops = OPS_WRITE, .arg_bytes = 1},
+  [FFS_A_FLIP] = {.name = "flip", .arg = "the bit flipped", .plan_ops = OPS_READ, .campaign_ops = OPS_READ},
 };
+
+const ffs_action_info *ffs_action_get(ffs_action a) { return (unsigned)a < FFS_A_COUNT ? &actions[a] : NULL; }
+
+const char *ffs_action_list(int defaults_only) {
+  static char all[256], defaults[256];
+  char *buf = defaults_only ? defaults : all;
+  if (!buf[0]) {
+    size_t o = 0;
+    for (int i = 0; i < FFS_A_COUNT; i++) {
+      if (defaults_only && !actions[i].campaign_default) continue;
+      o += (size_t)snprintf(buf + o, 256 - o, "%s%s", o ? (defaults_only ? "," : ", ") : "", actions[i].name);
+    }
+  }
+  return buf;
+}
 static const char *const op_names[] = {
 #define FFS_X_NAME(e, s) s,
     FFS_OP_MAP(FFS_X_NAME)
@@ -36,10 +79,9 @@ static const char *const model_names[FFS_MODEL_COUNT] = {"strict", "ext4", "reor
                                                           "kernel-ext4", "kernel-xfs", "kernel-btrfs", "xfs"};
 
 const char *ffs_action_name(ffs_action a) {
-  return (unsigned)a < FFS_A_COUNT ? action_names[a] : "?";
+  return (unsigned)a < FFS_A_COUNT ? actions[a].name : "?";
 }
 const char *ffs_op_name(ffs_op op) { return (unsigned)op < FFS_OP_COUNT ? op_names[op] : "?"; }
-const char *ffs_model_name(ffs_model m) { return (unsigned)m < FFS_MODEL_COUNT ? model_names[m] : "?"; }
 
 const char *ffs_model_fs(ffs_model m) {
   return m >= FFS_MODEL_KERNEL_EXT4 && m <= FFS_MODEL_KERNEL_BTRFS ? model_names[m] + 7 : NULL;
@@ -54,7 +96,7 @@ int ffs_model_from_name(const char *name) {
 
 int ffs_action_from_name(const char *name, size_t len) {
   for (int i = 0; i < FFS_A_COUNT; i++)
-    if (strlen(action_names[i]) == len && memcmp(action_names[i], name, len) == 0) return i;
+    if (strlen(actions[i].name) == len && memcmp(actions[i].name, name, len) == 0) return i;
   return FFS_EINVAL;
 }
 
@@ -64,12 +106,8 @@ int ffs_op_from_name(const char *name, size_t len) {
   return FFS_EINVAL;
 }
 
-int ffs_action_is_powercut(ffs_action a) {
-  return a == FFS_A_CRASH || a == FFS_A_CRASH_AFTER || a == FFS_A_TORN;
-}
-int ffs_action_is_fatal(ffs_action a) {
-  return a == FFS_A_KILL || a == FFS_A_KILL_AFTER || ffs_action_is_powercut(a);
-}
+int ffs_action_is_powercut(ffs_action a) { return (unsigned)a < FFS_A_COUNT && actions[a].powercut; }
+int ffs_action_is_fatal(ffs_action a) { return (unsigned)a < FFS_A_COUNT && actions[a].fatal; }
 
 int ffs__op_matches(ffs_op rule_op, ffs_op call_op) {
   if (rule_op == call_op || rule_op == FFS_OP_ANY) return 1;
@@ -77,10 +115,6 @@ int ffs__op_matches(ffs_op rule_op, ffs_op call_op) {
   return 0;
 }
 
-static int is_write_op(ffs_op op) {
-  return op == FFS_OP_WRITE || op == FFS_OP_PWRITE || op == FFS_OP_WRITEV;
-}
-static int is_read_op(ffs_op op) { return op == FFS_OP_READ || op == FFS_OP_PREAD; }
 
 static int perr(char *err, size_t errlen, size_t pos, const char *fmt, ...) {
   if (err && errlen) {
@@ -147,7 +181,7 @@ static int parse_rule(const char *s, size_t *ip, ffs_rule *r, char *err, size_t 
   int a = ffs_action_from_name(s + st, i - st);
   if (a < 0) return perr(err, errlen, st, "unknown action '%.*s'", (int)(i - st), s + st);
   r->action = (ffs_action)a;
-  if (s[i] != '@') return perr(err, errlen, i, "expected '@' after action '%s'", action_names[a]);
+  if (s[i] != '@') return perr(err, errlen, i, "expected '@' after action '%s'", actions[a].name);
   st = ++i;
   while (isalnum((unsigned char)s[i]) || s[i] == '_') i++;
   if (i == st) return perr(err, errlen, st, "expected an op after '@'");
@@ -190,12 +224,17 @@ static int parse_rule(const char *s, size_t *ip, ffs_rule *r, char *err, size_t 
   i = skip_ws(s, i);
   if (s[i] && s[i] != ';') return perr(err, errlen, i, "unexpected '%c' after rule", s[i]);
   /* action/op compatibility */
-  if ((r->action == FFS_A_TORN || r->action == FFS_A_SHORT) && !is_write_op(r->op))
-    return perr(err, errlen, *ip, "%s applies to write, pwrite or writev, not %s", action_names[r->action], op_names[r->op]);
-  if (r->action == FFS_A_FLIP && !is_read_op(r->op))
-    return perr(err, errlen, *ip, "flip applies to read or pread, not %s", op_names[r->op]);
-  if (r->has_arg && r->action != FFS_A_TORN && r->action != FFS_A_SHORT && r->action != FFS_A_FLIP)
-    return perr(err, errlen, *ip, "action %s takes no ':ARG'", action_names[r->action]);
+  if (!(actions[r->action].plan_ops & FFS_OP_BIT(r->op))) {
+    char ops[160];
+    size_t o = 0, n = 0, k = 0;
+    for (int q = 0; q <= FFS_OP_PLAN_LAST; q++) n += !!(actions[r->action].plan_ops & FFS_OP_BIT(q));
+    for (int q = 0; q <= FFS_OP_PLAN_LAST && o < sizeof ops; q++)
+      if (actions[r->action].plan_ops & FFS_OP_BIT(q))
+        o += (size_t)snprintf(ops + o, sizeof ops - o, "%s%s", k++ == 0 ? "" : k == n ? " or " : ", ", op_names[q]);
+    return perr(err, errlen, *ip, "%s applies to %s, not %s", actions[r->action].name, ops, op_names[r->op]);
+  }
+  if (r->has_arg && !actions[r->action].arg)
+    return perr(err, errlen, *ip, "action %s takes no ':ARG'", actions[r->action].name);
   *ip = i;
   return 0;
 }

@@ -169,25 +169,32 @@ static void ss_free(strset *s) {
   free(s->v);
 }
 
-static int rm_rf(const char *path) {
+/* Removes PATH and everything below it, never crossing into another file system: a mount
+ * point below PATH (a real-file-system case whose worker was killed) gives -EBUSY and is left
+ * alone with its contents, so nothing on a mounted image or a bind mount is deleted. */
+static int rm_rf_dev(const char *path, dev_t dev, int top) {
   struct stat st;
-  if (lstat(path, &st) < 0) return errno == ENOENT ? 0 : -1;
+  if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : -errno;
+  if (S_ISDIR(st.st_mode) && !top && st.st_dev != dev) return -EBUSY;
   if (S_ISDIR(st.st_mode)) {
     DIR *d = opendir(path);
-    if (d) {
-      struct dirent *e;
-      while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        char sub[FFS_PATH_MAX];
-        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-        rm_rf(sub);
-      }
-      closedir(d);
+    struct dirent *e;
+    char sub[FFS_PATH_MAX];
+    int rc = 0;
+    if (!d) return -errno;
+    while ((e = readdir(d))) {
+      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+      snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+      if ((rc = rm_rf_dev(sub, st.st_dev, 0))) break;
     }
-    return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
+    closedir(d);
+    if (rc) return rc;
+    return rmdir(path) && errno != ENOENT ? -errno : 0;
   }
-  return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+  return unlink(path) && errno != ENOENT ? -errno : 0;
 }
+
+int ffs_rm_rf(const char *path) { return rm_rf_dev(path, 0, 1); }
 
 /* Moves a victim back to dst: a rename, or a byte copy when the state dir is on another
  * file system (the victim was a copy in the first place). */
@@ -218,7 +225,7 @@ static int ino_is(const char *path, uint64_t ino) {
 
 static int undo_namespace(rb_t *rb) {
   strset synced = {0}, dentry = {0};
-  int rc = 0;
+  int rc = 0, e;
   char par[FFS_PATH_MAX], par2[FFS_PATH_MAX], a1[FFS_PATH_MAX], a2[FFS_PATH_MAX], vp[FFS_PATH_MAX];
   /* forward: where each file id lives now */
   for (size_t i = 0; i < rb->nrecs; i++) {
@@ -271,7 +278,7 @@ static int undo_namespace(rb_t *rb) {
         if (ss_has(&synced, par)) break;
         abs_path(rb, p, a1, sizeof a1);
         if (!stays_inside(rb, a1)) break;
-        if (rm_rf(a1) < 0) { rc = rb_err(rb, FFS_EIO, "rollback: remove dir %s: %s", a1, strerror(errno)); goto fail; }
+        if ((e = ffs_rm_rf(a1)) < 0) { rc = rb_err(rb, FFS_EIO, "rollback: remove dir %s: %s", a1, strerror(-e)); goto fail; }
         break;
       case FFS_U_RMDIR:
         parent_of(p, par, sizeof par);
@@ -778,7 +785,7 @@ int ffs_state_clear(const char *state_dir) {
     int victim = strncmp(e->d_name, FFS_STATE_VICTIMS, vl) == 0 && e->d_name[vl] >= '0' && e->d_name[vl] <= '9';
     if (victim || !strcmp(e->d_name, FFS_STATE_UNDO) || !strcmp(e->d_name, FFS_STATE_FIRED)) {
       snprintf(path, sizeof path, "%s/%s", state_dir, e->d_name);
-      rm_rf(path);
+      ffs_rm_rf(path);
     }
   }
   closedir(d);

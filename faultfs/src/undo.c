@@ -91,7 +91,7 @@ static void commit(ffs_undo *u, size_t reclen) {
   __atomic_store_n(&h->used, h->used + reclen, __ATOMIC_RELEASE);
 }
 
-int ffs__undo_rec(ffs_undo *u, uint32_t type, int32_t fid, uint64_t a, uint64_t b, uint64_t c, const char *s1,
+static int ffs__undo_rec(ffs_undo *u, uint32_t type, int32_t fid, uint64_t a, uint64_t b, uint64_t c, const char *s1,
                   const char *s2) {
   size_t l1 = s1 ? strlen(s1) + 1 : 0, l2 = s2 ? strlen(s2) + 1 : 0, rl;
   unsigned char *p = reserve(u, type, fid, a, b, c, l1 + l2, &rl);
@@ -143,7 +143,7 @@ int32_t ffs__undo_node(ffs_undo *u, const struct stat *st, const char *rel, int 
   return (int32_t)u->nnodes++;
 }
 
-int32_t ffs__undo_node_ino(const ffs_undo *u, uint64_t dev, uint64_t ino) {
+static int32_t ffs__undo_node_ino(const ffs_undo *u, uint64_t dev, uint64_t ino) {
   for (size_t i = 0; i < u->nnodes; i++)
     if (u->nodes[i].ino == ino && u->nodes[i].dev == dev) return (int32_t)i;
   return -1;

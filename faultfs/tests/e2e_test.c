@@ -26,24 +26,6 @@ static char g_base[512], g_data[600], g_state[600], g_out[600];
 static const char *g_envdir; /* FAULTFS_DIR when it is not spelled like g_data; NULL = g_data */
 
 /* ---- helpers ------------------------------------------------------------------------ */
-static void rm_rf(const char *path) {
-  struct stat st;
-  if (lstat(path, &st) < 0) return;
-  if (S_ISDIR(st.st_mode)) {
-    DIR *d = opendir(path);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-      if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-      char sub[4096];
-      snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-      rm_rf(sub);
-    }
-    if (d) closedir(d);
-    rmdir(path);
-  } else {
-    unlink(path);
-  }
-}
 
 static int setup(void **st) {
   (void)st;
@@ -63,7 +45,7 @@ static int setup(void **st) {
 
 static int teardown(void **st) {
   (void)st;
-  rm_rf(g_base);
+  ffs_rm_rf(g_base);
   return 0;
 }
 
@@ -431,7 +413,7 @@ static void rename_undo_works_with_state_on_another_filesystem(void **st) {
   assert_crashed(&r, FFS_A_CRASH);
   assert_file("a.dat", "base", 4);
   assert_missing("tmp.dat");
-  rm_rf(disk);
+  ffs_rm_rf(disk);
   memcpy(g_data, saved, sizeof saved);
 }
 
@@ -756,7 +738,7 @@ static void invalid_plan_fails_before_the_program_runs(void **st) {
 
 static void missing_data_dir_fails_before_the_program_runs(void **st) {
   res_t r;
-  rm_rf(g_data);
+  ffs_rm_rf(g_data);
   run("append", "crash@close", NULL, NULL, &r);
   assert_true(r.exited);
   assert_int_equal(r.code, 2);

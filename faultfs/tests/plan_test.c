@@ -157,7 +157,6 @@ static void models_parse_by_name(void **st) {
   assert_int_equal(ffs_model_from_name(NULL), FFS_MODEL_STRICT);
   assert_int_equal(ffs_model_from_name("xfs"), FFS_MODEL_XFS);
   assert_null(ffs_model_fs(FFS_MODEL_XFS)); /* a model, not a real file system */
-  assert_string_equal(ffs_model_name(FFS_MODEL_XFS), "xfs");
   assert_true(ffs_model_from_name("btrfs") < 0);
   assert_int_equal(ffs_model_from_name("kernel-ext4"), FFS_MODEL_KERNEL_EXT4);
   assert_int_equal(ffs_model_from_name("kernel-xfs"), FFS_MODEL_KERNEL_XFS);
@@ -213,12 +212,56 @@ static void trace_record_formats_flags(void **st) {
   assert_string_equal(ffs_strerror(FFS_EPLAN), "malformed fault plan");
 }
 
+
+/* The action table is the one vocabulary: every row parses on each op it allows and on no
+ * other, prints back to the same text, is consistent (a fatal action is a power cut or a
+ * kill; a byte ARG is an ARG) and has ops a campaign aims it at, within the ones a plan may
+ * name; the default campaign list names exactly the rows marked default. */
+static void every_action_in_the_table_parses_prints_and_has_campaign_ops(void **state) {
+  char text[64], out[128], err[256];
+  const char *defaults = ffs_action_list(1), *all = ffs_action_list(0);
+  for (int a = 0; a < FFS_A_COUNT; a++) {
+    const ffs_action_info *ai = ffs_action_get((ffs_action)a);
+    assert_non_null(ai);
+    assert_string_equal(ai->name, ffs_action_name((ffs_action)a));
+    assert_int_equal(ffs_action_from_name(ai->name, strlen(ai->name)), a);
+    assert_non_null(strstr(all, ai->name));
+    assert_int_equal(ai->fatal, ai->powercut || ai->kill);
+    assert_false(ai->powercut && ai->kill);
+    assert_true(!ai->arg_bytes || ai->arg);
+    assert_true(ai->campaign_ops != 0);
+    assert_int_equal(ai->campaign_ops & ~ai->plan_ops, 0);
+    for (int op = 0; op <= FFS_OP_PLAN_LAST; op++) {
+      ffs_plan *p = NULL;
+      snprintf(text, sizeof text, "%s@%s#2%s", ai->name, ffs_op_name((ffs_op)op), ai->arg ? ":7" : "");
+      int rc = ffs_plan_parse(text, &p, err, sizeof err);
+      if (!(ai->plan_ops & FFS_OP_BIT(op))) {
+        assert_int_equal(rc, FFS_EPLAN);
+        assert_non_null(strstr(err, "applies to"));
+        continue;
+      }
+      assert_int_equal(rc, 0);
+      assert_int_equal(ffs_plan_format(p, out, sizeof out), (int)strlen(text));
+      assert_string_equal(out, text);
+      ffs_plan_free(p);
+    }
+    /* in the default list as a whole comma-separated word, or not at all */
+    size_t n = strlen(ai->name);
+    int listed = 0;
+    for (const char *d = defaults; (d = strstr(d, ai->name)); d += n)
+      if ((d == defaults || d[-1] == ',') && (d[n] == ',' || !d[n])) listed = 1;
+    assert_int_equal(listed, ai->campaign_default);
+  }
+  assert_null(ffs_action_get(FFS_A_COUNT));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(full_rule_parses_every_field),
       cmocka_unit_test(defaults_are_first_call_any_path_no_arg),
       cmocka_unit_test(several_rules_and_plus_suffix),
       cmocka_unit_test(every_action_and_op_name_round_trips),
+      cmocka_unit_test(every_action_in_the_table_parses_prints_and_has_campaign_ops),
       cmocka_unit_test(empty_and_none_give_no_rules),
       cmocka_unit_test(format_is_canonical_and_reparses_equal),
       cmocka_unit_test(format_reports_a_small_buffer),

@@ -63,7 +63,7 @@ fail:
   return PC_ENOMEM;
 }
 
-void ckv_mem_del(ckv_mem *m, const void *k, size_t kl) {
+static void ckv_mem_del(ckv_mem *m, const void *k, size_t kl) {
   size_t i = lower(m, k, kl);
   if (i >= m->n || cmp_key(m->e[i].k, m->e[i].kl, k, kl)) return;
   free(m->e[i].k);
@@ -146,7 +146,7 @@ int ckv_frame(const pc_kv_op *ops, size_t n, uint64_t seq, uint8_t **out, size_t
   return 0;
 }
 
-int ckv_encode_mem(const ckv_mem *m, uint64_t seq, uint8_t **out, size_t *outlen) {
+static int ckv_encode_mem(const ckv_mem *m, uint64_t seq, uint8_t **out, size_t *outlen) {
   pc_kv_op *ops = calloc(m->n ? m->n : 1, sizeof *ops);
   int rc;
   if (!ops) return PC_ENOMEM;

@@ -31,7 +31,6 @@ typedef struct ckv_mem {
 } ckv_mem;
 
 int ckv_mem_put(ckv_mem *m, const void *k, size_t kl, const void *v, size_t vl);
-void ckv_mem_del(ckv_mem *m, const void *k, size_t kl);
 void ckv_mem_free(ckv_mem *m);
 /* Applies a batch (puts and deletes) in order. */
 int ckv_mem_apply(ckv_mem *m, const pc_kv_op *ops, size_t n);
@@ -49,7 +48,6 @@ int ckv_encode(const pc_kv_op *ops, size_t n, uint64_t seq, uint8_t **out, size_
 /* Encodes into a framed record (len, crc, body). */
 int ckv_frame(const pc_kv_op *ops, size_t n, uint64_t seq, uint8_t **out, size_t *outlen);
 /* Encodes the whole memtable as one body of puts (snapshots and tables). */
-int ckv_encode_mem(const ckv_mem *m, uint64_t seq, uint8_t **out, size_t *outlen);
 /* Decodes a body (its sequence number into *seq) and applies it to m when *seq > after.
  * PC_EIO if it is malformed (nothing applied then). */
 int ckv_decode_apply(ckv_mem *m, const uint8_t *body, size_t len, uint64_t after, uint64_t *seq);

@@ -188,19 +188,13 @@ static int t_get(void *h, const void *k, size_t kl, void **v, size_t *vl) {
   ldb_target *t = h;
   char *err = NULL;
   size_t n = 0;
+  int rc;
   char *r = leveldb_get(t->db, t->ro, k, kl, &n, &err);
   if (err) return fail_with(t, "get", err);
   if (!r) return 0;
-  /* copy into our own allocation: callers free() it, and an empty value must
-   * still be a non-NULL "found" */
-  if (!(*v = malloc(n ? n : 1))) {
-    leveldb_free(r);
-    return PC_ENOMEM;
-  }
-  memcpy(*v, r, n);
-  *vl = n;
+  rc = pc_target_copy_value(r, n, v, vl);
   leveldb_free(r);
-  return 1;
+  return rc;
 }
 
 static int t_scan(void *h, pc_scan_fn fn, void *arg) {
@@ -293,18 +287,7 @@ const pc_target pc_target_leveldb = {
   .options_help = "sync=0|1 (1: every write sync) write_buffer_size=N paranoid_checks=0|1 block_size=N "
                   "bloom_bits=N block_cache=N",
   .contract = PC_CONTRACT_DURABLE_ACK | PC_CONTRACT_PROCESS_SAFE | PC_CONTRACT_ATOMIC_BATCH,
-  .contract_for = t_contract,
-  .check_opts = t_check_opts,
-  .open = t_open,
-  .put = t_put,
-  .del = t_del,
-  .batch = t_batch,
-  .get = t_get,
-  .scan = t_scan,
-  .sync = t_sync,
-  .flush = t_flush,
-  .close = t_close,
-  .errmsg = t_errmsg,
+  PC_TARGET_METHODS,
   .iter = &leveldb_iter_ops,
   .thread_safe = 1, /* a DB handle is documented safe to share between threads */
   .bench_profile = "bloom_bits=10,block_cache=" PC_BENCH_PEER_CACHE,

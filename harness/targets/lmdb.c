@@ -180,12 +180,8 @@ static int t_get(void *h, const void *k, size_t kl, void **v, size_t *vl) {
     rc = 0;
   } else if (e) {
     rc = fail_mdb(t, "get", e);
-  } else if (!(*v = malloc(val.mv_size ? val.mv_size : 1))) {
-    rc = PC_ENOMEM;
   } else {
-    memcpy(*v, val.mv_data, val.mv_size);
-    *vl = val.mv_size;
-    rc = 1;
+    rc = pc_target_copy_value(val.mv_data, val.mv_size, v, vl);
   }
   mdb_txn_abort(txn);
   return rc;
@@ -287,18 +283,7 @@ const pc_target pc_target_lmdb = {
            "sync() = mdb_env_sync(1); contract: nosync=1 keeps only process_safe",
   .options_help = "nosync=0|1 nometasync=0|1 mapsize=N (default 64M); keys 1..511 bytes",
   .contract = PC_CONTRACT_DURABLE_ACK | PC_CONTRACT_PROCESS_SAFE | PC_CONTRACT_PREFIX | PC_CONTRACT_ATOMIC_BATCH,
-  .contract_for = t_contract,
-  .check_opts = t_check_opts,
-  .open = t_open,
-  .put = t_put,
-  .del = t_del,
-  .batch = t_batch,
-  .get = t_get,
-  .scan = t_scan,
-  .sync = t_sync,
-  .flush = t_flush,
-  .close = t_close,
-  .errmsg = t_errmsg,
+  PC_TARGET_METHODS,
   .iter = &lm_iter_ops,
   .thread_note = "the adapter's handle is not thread-safe (opened with MDB_NOLOCK)",
   .bench_no_replay = "LMDB has no log: open maps the data file",

@@ -68,3 +68,10 @@ int pc_opt_u64_pub(const char *val, uint64_t *out) {
   char msg[8];
   return pc_opt_u64("size", val, out, msg, sizeof msg);
 }
+
+int pc_target_copy_value(const void *src, size_t n, void **v, size_t *vl) {
+  if (!(*v = malloc(n ? n : 1))) return PC_ENOMEM;
+  if (n) memcpy(*v, src, n);
+  *vl = n;
+  return 1;
+}

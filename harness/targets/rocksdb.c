@@ -273,17 +273,13 @@ static int t_get(void *h, const void *k, size_t kl, void **v, size_t *vl) {
   rdb_target *t = h;
   char *err = NULL;
   size_t n = 0;
+  int rc;
   char *r = rocksdb_get(t->db, t->ro, k, kl, &n, &err);
   if (err) return fail_with(t, "get", err);
   if (!r) return 0;
-  if (!(*v = malloc(n ? n : 1))) {
-    rocksdb_free(r);
-    return PC_ENOMEM;
-  }
-  memcpy(*v, r, n);
-  *vl = n;
+  rc = pc_target_copy_value(r, n, v, vl);
   rocksdb_free(r);
-  return 1;
+  return rc;
 }
 
 static int t_scan(void *h, pc_scan_fn fn, void *arg) {
@@ -378,18 +374,7 @@ const pc_target pc_target_rocksdb = {
                   "max_background_jobs=N auto_compactions=0|1 bloom_bits=N block_cache=N dynamic_level_bytes=0|1 "
                   "bytes_per_sync=N",
   .contract = PC_CONTRACT_DURABLE_ACK | PC_CONTRACT_PROCESS_SAFE | PC_CONTRACT_PREFIX | PC_CONTRACT_ATOMIC_BATCH,
-  .contract_for = t_contract,
-  .check_opts = t_check_opts,
-  .open = t_open,
-  .put = t_put,
-  .del = t_del,
-  .batch = t_batch,
-  .get = t_get,
-  .scan = t_scan,
-  .sync = t_sync,
-  .flush = t_flush,
-  .close = t_close,
-  .errmsg = t_errmsg,
+  PC_TARGET_METHODS,
   .iter = &rocksdb_iter_ops,
   .delrange = t_delrange,
   .thread_safe = 1, /* a DB handle is documented safe to share between threads */

@@ -255,12 +255,7 @@ static int t_get(void *h, const void *k, size_t kl, void **v, size_t *vl) {
   if (rc == SQLITE_ROW) {
     const void *b = sqlite3_column_blob(t->get, 0);
     size_t n = (size_t)sqlite3_column_bytes(t->get, 0);
-    if (!(*v = malloc(n ? n : 1))) {
-      rc = PC_ENOMEM;
-      goto out;
-    }
-    if (n) memcpy(*v, b, n);
-    *vl = n;
+    if ((rc = pc_target_copy_value(b, n, v, vl)) < 0) goto out;
     found = 1;
     rc = 0;
   } else if (rc == SQLITE_DONE) {
@@ -370,18 +365,7 @@ const pc_target pc_target_sqlite = {
   .options_help = "journal_mode=delete|truncate|persist|wal|memory|off (default delete) "
                   "synchronous=off|normal|full|extra (default full) cache_size=N (page cache bytes)",
   .contract = PC_CONTRACT_PROCESS_SAFE | PC_CONTRACT_PREFIX | PC_CONTRACT_ATOMIC_BATCH,
-  .contract_for = t_contract,
-  .check_opts = t_check_opts,
-  .open = t_open,
-  .put = t_put,
-  .del = t_del,
-  .batch = t_batch,
-  .get = t_get,
-  .scan = t_scan,
-  .sync = t_sync,
-  .flush = t_flush,
-  .close = t_close,
-  .errmsg = t_errmsg,
+  PC_TARGET_METHODS,
   .iter = &sql_iter_ops,
   .thread_note = "the adapter's handle is not thread-safe (shared prepared statements)",
   .bench_no_replay = "SQLite's open replays nothing (the WAL is read at the first transaction)",

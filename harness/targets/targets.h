@@ -13,6 +13,16 @@ int pc_opt_bool(const char *name, const char *val, int *out, char *msg, size_t l
 /* A bare number with an optional K/M/G suffix (no option name to blame in a message). */
 int pc_opt_u64_pub(const char *val, uint64_t *out);
 
+/* The methods of an adapter whose functions are named t_contract, t_open, t_put, ... (the peers
+ * in this folder): one list in one place, so no adapter forgets one or swaps two. */
+#define PC_TARGET_METHODS                                                                           \
+  .contract_for = t_contract, .check_opts = t_check_opts, .open = t_open, .put = t_put, .del = t_del, \
+  .batch = t_batch, .get = t_get, .scan = t_scan, .sync = t_sync, .flush = t_flush, .close = t_close,  \
+  .errmsg = t_errmsg
+/* A get's value copied from the engine's buffer into one of ours (callers free() it; an empty
+ * value is still a non-NULL "found"): 1 (found), or PC_ENOMEM. */
+int pc_target_copy_value(const void *src, size_t n, void **v, size_t *vl);
+
 /* powercut bench: the block/page cache of the peers' bench profiles */
 #define PC_BENCH_PEER_CACHE "64M"
 

@@ -95,12 +95,6 @@ static void SlashesInOptionsAreEscapedAndRoundTrip(void **state) {
   assert_int_equal(pc_case_parse("pc1/exec:cmd=%41/mixed/0/strict/none", &d, err, sizeof err), PC_EINVAL);
 }
 
-static void ShellQuotingSurvivesQuotes(void **state) {
-  char buf[64];
-  assert_int_equal(pc_shell_quote("a'b*", buf, sizeof buf), 0);
-  assert_string_equal(buf, "'a'\\''b*'");
-  assert_int_equal(pc_shell_quote("0123456789", buf, 8), PC_EINVAL);
-}
 
 int main(void) {
   const struct CMUnitTest tests[] = {
@@ -109,7 +103,6 @@ int main(void) {
     cmocka_unit_test(MalformedIdsAreRejectedWithAReason),
     cmocka_unit_test(SlashesInOptionsAreEscapedAndRoundTrip),
     cmocka_unit_test(RecoveryPlanSplitsAtTheFirstGtOutsideAGlob),
-    cmocka_unit_test(ShellQuotingSurvivesQuotes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

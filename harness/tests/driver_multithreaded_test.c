@@ -24,12 +24,12 @@ static char root[256];
 static int setup(void **st) {
   (void)st;
   snprintf(root, sizeof root, "/tmp/pc_driver_mt.%d", (int)getpid());
-  pc_rm_rf(root);
-  return pc_mkdir_p(root);
+  ffs_rm_rf(root);
+  return rpt_mkdir_p(root);
 }
 static int teardown(void **st) {
   (void)st;
-  pc_rm_rf(root);
+  ffs_rm_rf(root);
   return 0;
 }
 
@@ -55,8 +55,8 @@ static void drive_and_check(const char *topts, const char *spec) {
   int status;
   snprintf(dir, sizeof dir, "%s/data", root);
   snprintf(logp, sizeof logp, "%s/oplog", root);
-  pc_rm_rf(dir);
-  assert_int_equal(pc_mkdir_p(dir), 0);
+  ffs_rm_rf(dir);
+  assert_int_equal(rpt_mkdir_p(dir), 0);
   assert_int_equal(wl_spec_parse(spec, &wp, msg, sizeof msg), 0);
   pid_t pid = fork();
   assert_true(pid >= 0);
@@ -144,7 +144,7 @@ static void sync_writers_form_groups_with_followers(void **st) {
   wl_oplog_writer *w;
   snprintf(dir, sizeof dir, "%s/gdata", root);
   snprintf(logp, sizeof logp, "%s/glog", root);
-  assert_int_equal(pc_mkdir_p(dir), 0);
+  assert_int_equal(rpt_mkdir_p(dir), 0);
   assert_int_equal(wl_spec_parse("fill:ops=2000,threads=4,sync=1", &wp, msg, sizeof msg), 0);
   assert_int_equal(wl_oplog_open_writer(logp, "", &w, msg, sizeof msg), 0);
   assert_int_equal(pc_drive(&gtarget, dir, "", &wp, 1, w, UINT64_MAX, msg, sizeof msg), 0);

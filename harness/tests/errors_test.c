@@ -100,12 +100,12 @@ static int drive(const char *spec, unsigned caps, char *msg, size_t len) {
 static int setup(void **st) {
   (void)st;
   snprintf(tmp, sizeof tmp, "/tmp/pc_errors_test.%d", (int)getpid());
-  return pc_mkdir_p(tmp);
+  return rpt_mkdir_p(tmp);
 }
 static int teardown(void **st) {
   (void)st;
   fail_after = 0;
-  return pc_rm_rf(tmp);
+  return ffs_rm_rf(tmp);
 }
 
 /* ---- the tables ---- */
@@ -182,7 +182,7 @@ static void SofadbAdapterReturnsPowercutCodesAndKeepsTheEngineMessage(void **st)
   char msg[512], dir[300];
   void *h = NULL;
   snprintf(dir, sizeof dir, "%s/nodb", tmp);
-  assert_int_equal(pc_mkdir_p(dir), 0);
+  assert_int_equal(rpt_mkdir_p(dir), 0);
   int rc = pc_target_sofadb.open(dir, "create_if_missing=0", "", &h, msg, sizeof msg);
   assert_int_equal(rc, PC_ETARGET);
   assert_int_not_equal(rc, PC_EGONE);

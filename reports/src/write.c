@@ -14,26 +14,26 @@
 
 typedef int (*rpt__gen)(const rpt_set *, FILE *);
 
-static int mkdir_p(const char *dir, char *err, size_t errlen) {
-  int rc = 0;
-  char *p, *d = strdup(dir);
-  if (!d) return RPT_ENOMEM;
-  for (p = d + 1; ; p++) {
-    if (*p == '/' || *p == '\0') {
-      char c = *p;
-      *p = '\0';
-      if (mkdir(d, 0777) != 0 && errno != EEXIST) {
-        rpt__seterr(err, errlen, "mkdir %s: %s", d, strerror(errno));
-        rc = RPT_EIO;
-        goto fail;
-      }
-      *p = c;
-      if (c == '\0') break;
-    }
+int rpt_mkdir_p(const char *path) {
+  char buf[4096];
+  size_t n = strlen(path);
+  if (n >= sizeof buf) return -ENAMETOOLONG;
+  memcpy(buf, path, n + 1);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    if (mkdir(buf, 0755) && errno != EEXIST) return -errno;
+    *p = '/';
   }
-fail:
-  free(d);
-  return rc;
+  if (mkdir(buf, 0755) && errno != EEXIST) return -errno;
+  return 0;
+}
+
+static int mkdir_p(const char *dir, char *err, size_t errlen) {
+  int rc = rpt_mkdir_p(dir);
+  if (!rc) return 0;
+  rpt__seterr(err, errlen, "mkdir %s: %s", dir, strerror(-rc));
+  return RPT_EIO;
 }
 
 static int write_file(const rpt_set *s, const char *dir, const char *name,

@@ -344,7 +344,7 @@ int main(int argc, char **argv) {
 
 out:
   if (H) T->close(H);
-  pc_rm_rf(dir);
+  ffs_rm_rf(dir);
   if (failures) {
     printf("%s: %d check(s) FAILED\n", spec, failures);
     return 1;

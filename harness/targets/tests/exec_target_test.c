@@ -165,7 +165,7 @@ int main(void) {
     T->close(h);
   }
 
-  pc_rm_rf(dir);
+  ffs_rm_rf(dir);
   if (failures) {
     printf("%d check(s) FAILED\n", failures);
     return 1;
