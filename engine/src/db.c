@@ -82,11 +82,11 @@
  *       only this thread changes L1..L6). D11/D12 hold unchanged. Writers
  *       wait while L0 has l0_stop_trigger tables and pause 1 ms per write
  *       from l0_slowdown_trigger, at the START of their locked section
- *       (throttle_locked releases the lock): a pause after a transaction's
+ *       (sdb__throttle_locked releases the lock): a pause after a transaction's
  *       validation let a conflicting commit in between (lost update caught by
  *       the bank test). The same thread flushes (D20).
  *  (D20) Background flush (non-deterministic mode): a full memtable is
- *       switched, not flushed, by the writer (switch_locked): fdatasync of the
+ *       switched, not flushed, by the writer (sdb__switch_locked): fdatasync of the
  *       old WAL, a fresh WAL with a durable directory entry, and one MANIFEST
  *       edit naming both (PREV_LOG = old, LOG_NUMBER = new) before any write
  *       goes to the new WAL. The background thread writes the immutable
@@ -108,7 +108,7 @@
  *  (D22) A read_only open changes nothing in the directory: the WALs are
  *       replayed into the memtable, no file is created, renamed or deleted,
  *       LOCK (if present) is held shared and never created; every write path
- *       returns SDB_EREADONLY (check_failed).
+ *       returns SDB_EREADONLY (sdb__check_failed).
  *  (D19) A clean close (sync_on_close) appends, after its final sync, a
  *       marker record of no ops whose synced_upto is the whole log, and syncs
  *       it: damage anywhere in a closed log is reported as corruption.
@@ -245,7 +245,7 @@ void sdb_options_init(sdb_options *o) {
 const char *sdb_errmsg(const sdb *db) { return db ? db->eb.msg : ""; }
 
 /* ---- versions ----------------------------------------------------------------- */
-static void ver_unref(sdb_version *v) {
+static void sdb__ver_unref(sdb_version *v) {
   if (!v || __atomic_sub_fetch(&v->refs, 1, __ATOMIC_ACQ_REL) > 0) return;
   for (int l = 0; l < SDB_NUM_LEVELS; l++) {
     for (size_t i = 0; i < v->n[l]; i++) sdb__table_unref(v->t[l][i]);
@@ -265,7 +265,7 @@ static int cmp_lo(const void *a, const void *b) {
 
 /* New version: the tables of `old` except those in del[], plus add[i] at
  * level addlvl[i]. A move is a del and an add of the same table. */
-static sdb_version *ver_edit(const sdb_version *old, const sdb_fdel *del, size_t ndel, sdb_table *const *add,
+static sdb_version *sdb__ver_edit(const sdb_version *old, const sdb_fdel *del, size_t ndel, sdb_table *const *add,
                              const int *addlvl, size_t nadd) {
   sdb_version *v = calloc(1, sizeof *v);
   if (!v) return NULL;
@@ -273,7 +273,7 @@ static sdb_version *ver_edit(const sdb_version *old, const sdb_fdel *del, size_t
   for (int l = 0; l < SDB_NUM_LEVELS; l++) {
     size_t cap = (old ? old->n[l] : 0) + nadd + 1;
     if (!(v->t[l] = malloc(cap * sizeof *v->t[l]))) {
-      ver_unref(v);
+      sdb__ver_unref(v);
       return NULL;
     }
     for (size_t i = 0; old && i < old->n[l]; i++) {
@@ -291,7 +291,7 @@ static sdb_version *ver_edit(const sdb_version *old, const sdb_fdel *del, size_t
 }
 
 /* Index of the first table of a sorted level (L1+) whose largest key >= k. */
-static size_t level_find(const sdb_version *v, int l, const void *k, size_t kn) {
+static size_t sdb__level_find(const sdb_version *v, int l, const void *k, size_t kn) {
   size_t lo = 0, hi = v->n[l];
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
@@ -384,7 +384,7 @@ static void li_free(sdb_iiter *it) {
 static const sdb_iiter_ops level_iter_ops = {li_valid, li_seek_first, li_seek,   li_next, li_key,
                                              li_value, li_status,     li_errmsg, li_free};
 
-static sdb_iiter *level_iter_new(sdb_table **t, size_t n) {
+static sdb_iiter *sdb__level_iter_new(sdb_table **t, size_t n) {
   level_iter *l = calloc(1, sizeof *l);
   if (!l) return NULL;
   l->base.ops = &level_iter_ops;
@@ -393,18 +393,18 @@ static sdb_iiter *level_iter_new(sdb_table **t, size_t n) {
   return &l->base;
 }
 
-static int table_covers(const sdb_table *t, const void *k, size_t kn) {
+static int sdb__table_covers(const sdb_table *t, const void *k, size_t kn) {
   return sdb__ucmp(k, kn, t->lo.p, t->lo.len) >= 0 && sdb__ucmp(k, kn, t->hi.p, t->hi.len) <= 0;
 }
 
-static uint64_t level_bytes(const sdb_version *v, int l) {
+static uint64_t sdb__level_bytes(const sdb_version *v, int l) {
   uint64_t b = 0;
   for (size_t i = 0; i < v->n[l]; i++) b += v->t[l][i]->size;
   return b;
 }
 
 /* ---- failed state (D9) ---------------------------------------------------------- */
-static int enter_failed(sdb *db, int rc) {
+static int sdb__enter_failed(sdb *db, int rc) {
   if (!db->failed) {
     db->failed = rc;
     snprintf(db->failmsg, sizeof db->failmsg, "%s", db->eb.msg);
@@ -412,7 +412,7 @@ static int enter_failed(sdb *db, int rc) {
   return rc;
 }
 
-static int check_failed(sdb *db) {
+static int sdb__check_failed(sdb *db) {
   if (!db->open_ok) return sdb__err(&db->eb, SDB_EFAILED, "database handle did not open");
   if (db->opt.read_only) /* D22 */
     return sdb__err(&db->eb, SDB_EREADONLY, "%s: opened read-only (option read_only): writes are refused", db->dir);
@@ -425,7 +425,7 @@ static int check_failed(sdb *db) {
 /* ---- applying batches ----------------------------------------------------------- */
 /* Decodes ops and (if mem) inserts them with seq, seq+1, ... Returns 0, or
  * SDB_ECORRUPT if the ops are malformed, or SDB_ENOMEM. */
-static int apply_ops(sdb_mem *mem, const uint8_t *p, size_t n, uint64_t seq, uint32_t count, FILE *dump) {
+static int sdb__apply_ops(sdb_mem *mem, const uint8_t *p, size_t n, uint64_t seq, uint32_t count, FILE *dump) {
   const uint8_t *end = p + n;
   uint32_t i = 0;
   char ks[128], vs[128];
@@ -457,7 +457,7 @@ static int wal_proves(void *arg, const uint8_t *rec, size_t n, uint64_t x) {
  * run (its records copied, recover.c); a run that reaches memtable_bytes
  * (counted as key + value + SDB_RRUN_OP_OVERHEAD per op), and the last one,
  * is sorted and written as one table. The tables are fsynced (T1) but not
- * live until recover_db's MANIFEST names them. */
+ * live until sdb__recover_db's MANIFEST names them. */
 typedef struct replay_ctx {
   sdb *db;
   sdb_mem *mem; /* read_only open (D22): batches go into this memtable, no table is written */
@@ -619,7 +619,7 @@ static int check_seq(const char *path, uint64_t off, uint64_t seq, uint32_t coun
  * WAL's size. *end gets the end of the last intact record (0 if not even the
  * header is intact); *prev is the last sequence number of the batches before
  * (check_seq), updated. */
-static int wal_replay(const char *path, uint64_t number, replay_ctx *ctx, int paranoid, FILE *dump,
+static int sdb__wal_replay(const char *path, uint64_t number, replay_ctx *ctx, int paranoid, FILE *dump,
                       uint64_t *last_seq, uint64_t *prev, uint64_t *end, uint64_t *records, uint64_t *size,
                       uint64_t *skipped, sdb_eb *eb) {
   sdb_logr r;
@@ -653,11 +653,11 @@ static int wal_replay(const char *path, uint64_t number, replay_ctx *ctx, int pa
               sdb__dec64(rec + 12));
     if ((rc = check_seq(path, r.rec_off, seq, count, *prev, eb))) goto out;
     if (ctx && ctx->mem)
-      rc = apply_ops(ctx->mem, rec + SDB_WAL_REC_HDR, n - SDB_WAL_REC_HDR, seq, count, NULL);
+      rc = sdb__apply_ops(ctx->mem, rec + SDB_WAL_REC_HDR, n - SDB_WAL_REC_HDR, seq, count, NULL);
     else if (ctx)
       rc = sdb__rrun_add(&ctx->run, rec + SDB_WAL_REC_HDR, n - SDB_WAL_REC_HDR, seq, count);
     else
-      rc = apply_ops(NULL, rec + SDB_WAL_REC_HDR, n - SDB_WAL_REC_HDR, seq, count, dump);
+      rc = sdb__apply_ops(NULL, rec + SDB_WAL_REC_HDR, n - SDB_WAL_REC_HDR, seq, count, dump);
     if (rc == SDB_ECORRUPT) rc = sdb__err(eb, rc, "%s: offset %" PRIu64 ": malformed batch", path, r.rec_off);
     if (rc == SDB_ENOMEM) rc = sdb__err(eb, rc, "%s: replay: out of memory", path);
     if (!rc && ctx && ctx->run.bytes >= ctx->db->opt.memtable_bytes) rc = replay_write_run(ctx);
@@ -687,7 +687,7 @@ out:
 /* LOCK, flock()ed: exclusive for a writer (created if absent), shared for a
  * read_only open or check (D22: never created; none there = no lock). Never
  * through a symlink, never a FIFO (whose open could block). */
-static int lock_dir_mode(const char *dir, int shared, int *fdout, sdb_eb *eb) {
+static int sdb__lock_dir_mode(const char *dir, int shared, int *fdout, sdb_eb *eb) {
   char p[PATH_MAX];
   const char *kind = NULL;
   *fdout = -1;
@@ -706,7 +706,7 @@ static int lock_dir_mode(const char *dir, int shared, int *fdout, sdb_eb *eb) {
   return 0;
 }
 
-static int lock_dir(const char *dir, int *fdout, sdb_eb *eb) { return lock_dir_mode(dir, 0, fdout, eb); }
+static int lock_dir(const char *dir, int *fdout, sdb_eb *eb) { return sdb__lock_dir_mode(dir, 0, fdout, eb); }
 
 /* Largest file number present in dir (to never reuse a number on disk). */
 static int max_file_number(const char *dir, uint64_t *max, sdb_eb *eb) {
@@ -742,7 +742,7 @@ static int64_t regular_size(const char *path) {
 /* (D21) With no CURRENT: names the sofadb data files in dir into eb and
  * returns SDB_ECORRUPT; 0 when there are none (only leftovers of an
  * interrupted create, LOCK, foreign names). */
-static int refuse_if_data(const char *dir, sdb_eb *eb) {
+static int sdb__refuse_if_data(const char *dir, sdb_eb *eb) {
   char p[PATH_MAX], list[256] = "";
   size_t used = 0, found = 0;
   DIR *d = sdb__env->opendir(dir);
@@ -821,7 +821,7 @@ static void delete_obsolete(sdb *db) {
 
 /* Opens a table the MANIFEST names (size checked against it), puts it under
  * the caches and gives it its user-key range. On failure *out is NULL. */
-static int open_live_table(sdb *db, const sdb_fmeta *f, sdb_table **out) {
+static int sdb__open_live_table(sdb *db, const sdb_fmeta *f, sdb_table **out) {
   char p[PATH_MAX];
   int rc;
   *out = NULL;
@@ -847,10 +847,10 @@ static int open_tables(sdb *db) {
     goto out;
   }
   for (; n < db->vs.nfiles; n++) {
-    if ((rc = open_live_table(db, &db->vs.files[n], &ts[n]))) goto out;
+    if ((rc = sdb__open_live_table(db, &db->vs.files[n], &ts[n]))) goto out;
     lv[n] = db->vs.files[n].level;
   }
-  if (!(db->ver = ver_edit(NULL, NULL, 0, ts, lv, n))) rc = sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
+  if (!(db->ver = sdb__ver_edit(NULL, NULL, 0, ts, lv, n))) rc = sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
 out:
   for (size_t i = 0; ts && i < n; i++) sdb__table_unref(ts[i]);
   free(ts);
@@ -859,7 +859,7 @@ out:
 }
 
 /* New MANIFEST with a snapshot of db->vs, then CURRENT names it (M2, M3). */
-static int publish_manifest(sdb *db) {
+static int sdb__publish_manifest(sdb *db) {
   uint64_t num = db->vs.next_file++;
   int rc;
   if ((rc = sdb__manifest_create(&db->man, db->dir, num, &db->vs, &db->eb))) return rc;
@@ -878,17 +878,17 @@ static int create_db(sdb *db, uint64_t maxnum) {
   if ((rc = sdb__logw_create(&db->wal, sdb__log_name(p, sizeof p, db->dir, db->vs.log_number), SDB_WAL_MAGIC,
                              db->vs.log_number, &db->eb)))
     return rc;
-  return publish_manifest(db); /* its directory fsync also covers the WAL's entry (D3) */
+  return sdb__publish_manifest(db); /* its directory fsync also covers the WAL's entry (D3) */
 }
 
-static int flush_locked(sdb *db);
-static int sync_locked(sdb *db);
-static int wait_imm_locked(sdb *db);
-static int compact_locked(sdb *db);
-static uint64_t smallest_snapshot(const sdb *db);
-static void *bg_main(void *arg);
+static int sdb__flush_locked(sdb *db);
+static int sdb__sync_locked(sdb *db);
+static int sdb__wait_imm_locked(sdb *db);
+static int sdb__compact_locked(sdb *db);
+static uint64_t sdb__smallest_snapshot(const sdb *db);
+static void *sdb__bg_main(void *arg);
 
-static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
+static int sdb__recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
   char p[PATH_MAX];
   uint64_t end = 0, size = 0, seq, prev = 0;
   replay_ctx x = {.db = db, .mem = db->opt.read_only ? db->mem : NULL};
@@ -903,7 +903,7 @@ static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
   if (db->vs.prev_log) { /* D20: the WAL of a memtable whose background flush had not finished, first */
     uint64_t pend = 0, psize = 0, precs = 0;
     sdb__log_name(p, sizeof p, db->dir, db->vs.prev_log);
-    if ((rc = wal_replay(p, db->vs.prev_log, &x, db->opt.paranoid_checks, NULL, &seq, &prev, &pend, &precs, &psize,
+    if ((rc = sdb__wal_replay(p, db->vs.prev_log, &x, db->opt.paranoid_checks, NULL, &seq, &prev, &pend, &precs, &psize,
                          &db->rec_skipped, &db->eb)))
       goto out;
     if (psize > pend) { /* it was fdatasynced before the newer WAL was named: damage, not a torn tail */
@@ -918,7 +918,7 @@ static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
   }
   sdb__log_name(p, sizeof p, db->dir, db->vs.log_number);
   uint64_t skipped = 0;
-  if ((rc = wal_replay(p, db->vs.log_number, &x, db->opt.paranoid_checks, NULL, &seq, &prev, &end, &db->rec_records,
+  if ((rc = sdb__wal_replay(p, db->vs.log_number, &x, db->opt.paranoid_checks, NULL, &seq, &prev, &end, &db->rec_records,
                        &size, &skipped, &db->eb)))
     goto out;
   db->rec_skipped += skipped;
@@ -954,7 +954,7 @@ static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
     }
   db->vs.last_seq = db->last_seq;
   published = 1; /* from here on the new files may be live: never unlink them */
-  if ((rc = publish_manifest(db))) goto out; /* its directory fsync covers the new WAL's entry (D3) */
+  if ((rc = sdb__publish_manifest(db))) goto out; /* its directory fsync covers the new WAL's entry (D3) */
   if (!x.nout) goto out;
   if (!(ts = calloc(x.nout, sizeof *ts)) || !(lv = calloc(x.nout, sizeof *lv))) {
     rc = sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
@@ -962,19 +962,19 @@ static int recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
   }
   for (; nts < x.nout; nts++) {
     sdb_fmeta *f = &x.out[nts];
-    if ((rc = open_live_table(db, f, &ts[nts]))) goto out;
+    if ((rc = sdb__open_live_table(db, f, &ts[nts]))) goto out;
     lv[nts] = f->level;
     db->flushes++;
     db->flush_bytes += f->size;
     db->level_written[f->level] += f->size;
   }
-  if (!(v = ver_edit(db->ver, NULL, 0, ts, lv, nts))) {
+  if (!(v = sdb__ver_edit(db->ver, NULL, 0, ts, lv, nts))) {
     rc = sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
     goto out;
   }
-  ver_unref(db->ver);
+  sdb__ver_unref(db->ver);
   db->ver = v;
-  rc = compact_locked(db); /* inline: the background thread starts after open */
+  rc = sdb__compact_locked(db); /* inline: the background thread starts after open */
 out:
   for (size_t i = 0; i < nts; i++) sdb__table_unref(ts[i]);
   free(ts);
@@ -1000,7 +1000,7 @@ static int open_db(sdb *db) {
     if (!d) return sdb__ioerr(&db->eb, "opendir", db->dir, -errno);
     sdb__env->closedir(d);
   }
-  if ((rc = lock_dir_mode(db->dir, ro, &db->lockfd, &db->eb))) return rc;
+  if ((rc = sdb__lock_dir_mode(db->dir, ro, &db->lockfd, &db->eb))) return rc;
   if (!(db->cache = sdb__cache_new(db->opt.cache_bytes))) return sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
   sdb__fdlru_init(&db->fdl, db->opt.max_open_files);
   db->fdl.mmap_reads = db->opt.mmap_reads;
@@ -1009,17 +1009,17 @@ static int open_db(sdb *db) {
   if (!(db->mem = sdb__mem_new())) return sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
   rc = sdb__current_get(db->dir, &mnum, &db->eb);
   if (rc == SDB_ENOENT) { /* D21: a new database, unless there is data here */
-    if ((rc = refuse_if_data(db->dir, &db->eb))) return rc;
+    if ((rc = sdb__refuse_if_data(db->dir, &db->eb))) return rc;
     if (!db->opt.create_if_missing || ro)
       return sdb__err(&db->eb, SDB_ENOENT, "%s: no CURRENT file: not a sofadb database", db->dir);
     if ((rc = create_db(db, maxnum))) return rc;
-    if (!(db->ver = ver_edit(NULL, NULL, 0, NULL, NULL, 0))) return sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
+    if (!(db->ver = sdb__ver_edit(NULL, NULL, 0, NULL, NULL, 0))) return sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
     return 0; /* D21: nothing is deleted */
   } else if (rc) {
     return rc;
   } else if (db->opt.error_if_exists) {
     return sdb__err(&db->eb, SDB_EEXISTS, "%s: database already exists", db->dir);
-  } else if ((rc = recover_db(db, mnum, maxnum))) {
+  } else if ((rc = sdb__recover_db(db, mnum, maxnum))) {
     return rc;
   }
   if (!ro) delete_obsolete(db); /* D6: after the new MANIFEST and CURRENT are durable */
@@ -1029,7 +1029,7 @@ static int open_db(sdb *db) {
 static void release(sdb *db) {
   sdb__logw_close(&db->wal);
   sdb__logw_close(&db->man);
-  ver_unref(db->ver);
+  sdb__ver_unref(db->ver);
   db->ver = NULL;
   sdb__mem_unref(db->mem);
   db->mem = NULL;
@@ -1096,7 +1096,7 @@ int sdb_open(const char *dir, const sdb_options *opt, sdb **out) {
   if (!db->opt.deterministic && !db->opt.read_only) { /* recovery compacted inline; from now on in the background */
     pthread_mutex_lock(&db->mu);
     db->bg_mode = 1;
-    if (pthread_create(&db->bg, NULL, bg_main, db)) {
+    if (pthread_create(&db->bg, NULL, sdb__bg_main, db)) {
       db->bg_mode = 0; /* no thread: compact inline as in deterministic mode */
     } else {
       db->bg_started = 1;
@@ -1118,7 +1118,7 @@ int sdb_close(sdb *db) {
   if (!db) return 0;
   if (db->bg_started) {
     pthread_mutex_lock(&db->mu);
-    if (db->imm && !db->failed) wait_imm_locked(db); /* finish a pending flush (D20): a quicker next open */
+    if (db->imm && !db->failed) sdb__wait_imm_locked(db); /* finish a pending flush (D20): a quicker next open */
     db->bg_stop = 1;
     pthread_cond_signal(&db->bg_cv);
     pthread_mutex_unlock(&db->mu);
@@ -1238,14 +1238,14 @@ static int install_l0(sdb *db, sdb_fmeta *f) {
   sdb_table *t = NULL;
   sdb_version *v;
   int rc;
-  if ((rc = sdb__vstate_add(&db->vs, f)) || (rc = open_live_table(db, f, &t)) ||
-      !(v = ver_edit(db->ver, NULL, 0, &t, &f->level, 1))) {
+  if ((rc = sdb__vstate_add(&db->vs, f)) || (rc = sdb__open_live_table(db, f, &t)) ||
+      !(v = sdb__ver_edit(db->ver, NULL, 0, &t, &f->level, 1))) {
     if (!rc) rc = sdb__err(&db->eb, SDB_ENOMEM, "flush: out of memory");
     sdb__table_unref(t);
-    return enter_failed(db, rc);
+    return sdb__enter_failed(db, rc);
   }
   sdb__table_unref(t);
-  ver_unref(db->ver);
+  sdb__ver_unref(db->ver);
   db->ver = v;
   db->flushes++;
   db->flush_bytes += f->size;
@@ -1261,14 +1261,14 @@ static void unlink_log(sdb *db, uint64_t number) {
 /* Inline flush (deterministic mode, sdb_flush, checkpoint, recovery): the
  * memtable becomes a table and a fresh WAL replaces the old one, in one
  * MANIFEST edit. In background mode the caller first waits until no
- * immutable memtable is pending (wait_imm_locked). */
-static int flush_locked(sdb *db) {
+ * immutable memtable is pending (sdb__wait_imm_locked). */
+static int sdb__flush_locked(sdb *db) {
   char lp[PATH_MAX];
   sdb_fmeta f = {0};
   sdb_logw nw = {.fd = -1};
   int rc;
   if (sdb__mem_count(db->mem) == 0) return 0;
-  if ((rc = build_table(&db->opt, db->dir, db->mem, smallest_snapshot(db), db->vs.next_file++, &f, &db->blocks_raw,
+  if ((rc = build_table(&db->opt, db->dir, db->mem, sdb__smallest_snapshot(db), db->vs.next_file++, &f, &db->blocks_raw,
                         &db->blocks_zlib, &db->eb)))
     goto out;
   uint64_t newlog = db->vs.next_file++;
@@ -1282,12 +1282,12 @@ static int flush_locked(sdb *db) {
     goto out;
   }
   /* D3, D4 above. Callers in background mode waited for a pending flush
-   * first (wait_imm_locked): no immutable memtable, so no PREV_LOG, is live
+   * first (sdb__wait_imm_locked): no immutable memtable, so no PREV_LOG, is live
    * here (flush_imm clears both), and this edit leaves PREV_LOG alone. */
   sdb_edit e = {1, 1, 1, newlog, db->vs.next_file, db->last_seq, &f, 1, NULL, 0, 0, 0};
   if ((rc = sdb__manifest_append(&db->man, &e, &db->eb))) { /* D9: the edit may or may not be on disk */
     sdb__logw_close(&nw);
-    enter_failed(db, rc);
+    sdb__enter_failed(db, rc);
     goto out;
   }
   /* The edit is durable: from here on, the new table and WAL are live. */
@@ -1304,12 +1304,12 @@ static int flush_locked(sdb *db) {
   unlink_log(db, oldlog); /* D5 */
   sdb_mem *m = sdb__mem_new();
   if (!m) {
-    rc = enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "flush: out of memory"));
+    rc = sdb__enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "flush: out of memory"));
     goto out;
   }
   sdb__mem_unref(db->mem);
   db->mem = m;
-  rc = compact_locked(db);
+  rc = sdb__compact_locked(db);
 out:
   sdb__buf_free(&f.smallest);
   sdb__buf_free(&f.largest);
@@ -1319,7 +1319,7 @@ out:
 /* (D20) Background mode: waits until no immutable memtable is pending. An
  * error of the background flush is returned to the waiter (the data is still
  * in its WAL; the next wait retries the flush). */
-static int wait_imm_locked(sdb *db) {
+static int sdb__wait_imm_locked(sdb *db) {
   if (db->imm) db->memtable_stalls++;
   while (db->imm && !db->failed) {
     uint64_t errs = db->bg_flush_errors;
@@ -1329,7 +1329,7 @@ static int wait_imm_locked(sdb *db) {
     if (db->imm && db->bg_flush_errors != errs)
       return sdb__err(&db->eb, db->bg_flush_rc, "background flush failed: %s", db->bg_flush_msg);
   }
-  return check_failed(db);
+  return sdb__check_failed(db);
 }
 
 /* (D20) Background mode, memtable full: the old WAL is fdatasynced (so it is
@@ -1339,14 +1339,14 @@ static int wait_imm_locked(sdb *db) {
  * names both (PREV_LOG = the old WAL, LOG_NUMBER = the new one) before any
  * write goes to the new WAL. The full memtable becomes db->imm, which the
  * background thread flushes (flush_imm). */
-static int switch_locked(sdb *db) {
+static int sdb__switch_locked(sdb *db) {
   char lp[PATH_MAX];
   sdb_logw nw = {.fd = -1};
   sdb_mem *m;
   int rc;
-  if ((rc = wait_imm_locked(db))) return rc;
+  if ((rc = sdb__wait_imm_locked(db))) return rc;
   if (sdb__mem_count(db->mem) == 0) return 0; /* nothing to switch */
-  if ((rc = sync_locked(db))) return rc;
+  if ((rc = sdb__sync_locked(db))) return rc;
   uint64_t newlog = db->vs.next_file++;
   sdb__log_name(lp, sizeof lp, db->dir, newlog);
   if ((rc = sdb__logw_create(&nw, lp, SDB_WAL_MAGIC, newlog, &db->eb))) {
@@ -1363,7 +1363,7 @@ static int switch_locked(sdb *db) {
   if ((rc = sdb__manifest_append(&db->man, &e, &db->eb))) {
     sdb__logw_close(&nw);
     sdb__mem_unref(m);
-    return enter_failed(db, rc); /* D9 */
+    return sdb__enter_failed(db, rc); /* D9 */
   }
   db->vs.prev_log = db->vs.log_number;
   db->vs.log_number = newlog;
@@ -1387,7 +1387,7 @@ static int flush_imm(sdb *db) {
   sdb_mem *imm = db->imm;
   sdb_fmeta f = {0};
   sdb_eb eb = {{0}};
-  uint64_t raw = 0, zb = 0, snap = smallest_snapshot(db), seq = db->imm_last_seq, old = db->vs.prev_log;
+  uint64_t raw = 0, zb = 0, snap = sdb__smallest_snapshot(db), seq = db->imm_last_seq, old = db->vs.prev_log;
   int rc;
   f.number = db->vs.next_file++;
   sdb__mem_ref(imm);
@@ -1408,7 +1408,7 @@ static int flush_imm(sdb *db) {
   }
   sdb_edit e = {0, 1, 1, 0, db->vs.next_file, seq, &f, 1, NULL, 0, 1, 0};
   if ((rc = sdb__manifest_append(&db->man, &e, &db->eb))) {
-    enter_failed(db, rc);
+    sdb__enter_failed(db, rc);
     goto out;
   }
   db->vs.prev_log = 0;
@@ -1427,12 +1427,12 @@ out:
 
 /* The oldest sequence number a reader may still read at: versions shadowed
  * by a newer one at or below it are invisible to everyone (D13). */
-static uint64_t smallest_snapshot(const sdb *db) {
+static uint64_t sdb__smallest_snapshot(const sdb *db) {
   return db->snaps.next != &db->snaps ? db->snaps.next->seq : db->last_seq;
 }
 
 /* ---- leveled compaction ------------------------------------------------------------ */
-static uint64_t level_target(const sdb *db, int l) {
+static uint64_t sdb__level_target(const sdb *db, int l) {
   double t = (double)db->opt.level_base_bytes;
   for (int i = 1; i < l; i++) t *= db->opt.level_ratio;
   return t > 1e18 ? UINT64_C(1000000000000000000) : (uint64_t)t;
@@ -1446,7 +1446,7 @@ static int pick_level(const sdb *db) {
   int level = -1;
   for (int l = 0; l < SDB_NUM_LEVELS - 1; l++) {
     double score = l == 0 ? (double)v->n[0] / db->opt.l0_compaction_trigger
-                          : (double)level_bytes(v, l) / (double)level_target(db, l);
+                          : (double)sdb__level_bytes(v, l) / (double)sdb__level_target(db, l);
     if (score >= best) best = score, level = l;
   }
   return level;
@@ -1456,8 +1456,8 @@ static int pick_level(const sdb *db) {
  * written to `out` would hide nothing, so it can be dropped. */
 static int is_base_level(const sdb_version *v, int out, const void *k, size_t kn) {
   for (int l = out + 1; l < SDB_NUM_LEVELS; l++) {
-    size_t i = level_find(v, l, k, kn);
-    if (i < v->n[l] && table_covers(v->t[l][i], k, kn)) return 0;
+    size_t i = sdb__level_find(v, l, k, kn);
+    if (i < v->n[l] && sdb__table_covers(v->t[l][i], k, kn)) return 0;
   }
   return 1;
 }
@@ -1653,7 +1653,7 @@ static int compact_level(sdb *db, int level) {
     c.nout = c.capout = 1;
     db->trivial_moves++;
   } else {
-    uint64_t snap = smallest_snapshot(db);
+    uint64_t snap = sdb__smallest_snapshot(db);
     if (db->bg_mode) { /* D18: the merge runs without the lock; writers go on */
       c.unlocked = 1;
       c.eb = &ceb;
@@ -1672,29 +1672,29 @@ static int compact_level(sdb *db, int level) {
     }
     if (rc) {
       compaction_free(&c, 1, db->dir); /* outputs are not live: remove them */
-      ver_unref(v);
+      sdb__ver_unref(v);
       return rc;
     }
     if (db->failed) { /* the handle failed while we merged: no more MANIFEST edits */
       compaction_free(&c, 1, db->dir);
-      ver_unref(v);
+      sdb__ver_unref(v);
       return db->failed;
     }
   }
   sdb_edit e = {0, 1, 0, 0, db->vs.next_file, 0, c.out, c.nout, c.del, c.nin, 0, 0};
   if ((rc = sdb__manifest_append(&db->man, &e, &db->eb))) { /* D9: the edit may or may not be on disk */
-    enter_failed(db, rc);
+    sdb__enter_failed(db, rc);
     goto out;
   }
   /* The edit is durable: outputs are live, inputs are not (D12). */
   for (size_t i = 0; i < c.nin; i++) sdb__vstate_del(&db->vs, c.in[i]->number);
   for (size_t i = 0; i < c.nout; i++)
     if (sdb__vstate_add(&db->vs, &c.out[i])) {
-      rc = enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory"));
+      rc = sdb__enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory"));
       goto out;
     }
   if (!(outs = calloc(c.nout + 1, sizeof *outs)) || !(outlvl = calloc(c.nout + 1, sizeof *outlvl))) {
-    rc = enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory"));
+    rc = sdb__enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory"));
     goto out;
   }
   if (c.nin == 1 && c.nout == 1 && c.out[0].number == c.in[0]->number) {
@@ -1707,7 +1707,7 @@ static int compact_level(sdb *db, int level) {
       sdb_table *t;
       if ((rc = sdb__table_open(sdb__sst_name(p, sizeof p, db->dir, c.out[i].number), c.out[i].number, c.out[i].size,
                                 &t, &db->eb))) {
-        enter_failed(db, rc);
+        sdb__enter_failed(db, rc);
         goto out;
       }
       sdb__table_attach(t, db->cache, &db->fdl);
@@ -1715,7 +1715,7 @@ static int compact_level(sdb *db, int level) {
       outlvl[nouts++] = level + 1;
       if (sdb__buf_set(&t->lo, c.out[i].smallest.p, c.out[i].smallest.len - 8) ||
           sdb__buf_set(&t->hi, c.out[i].largest.p, c.out[i].largest.len - 8)) {
-        rc = enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory"));
+        rc = sdb__enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory"));
         goto out;
       }
     }
@@ -1728,15 +1728,15 @@ static int compact_level(sdb *db, int level) {
     db->compactions++;
   }
   cur = db->ver; /* may have gained L0 tables from flushes meanwhile */
-  if (!(nv = ver_edit(cur, c.del, c.nin, outs, outlvl, nouts))) {
-    rc = enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory"));
+  if (!(nv = sdb__ver_edit(cur, c.del, c.nin, outs, outlvl, nouts))) {
+    rc = sdb__enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory"));
     goto out;
   }
   db->ver = nv;
-  ver_unref(cur);
+  sdb__ver_unref(cur);
   rc = 0;
 out:
-  ver_unref(v);
+  sdb__ver_unref(v);
   for (size_t i = 0; outs && i < nouts; i++) sdb__table_unref(outs[i]);
   free(outs);
   free(outlvl);
@@ -1746,7 +1746,7 @@ out:
 
 /* Compacts, inline, until no level is over its target. Runs after each
  * flush, so it happens at points fixed by the workload (deterministic). */
-static int compact_locked(sdb *db) {
+static int sdb__compact_locked(sdb *db) {
   int rc, level;
   if (db->bg_mode) { /* the background thread compacts (D18) */
     pthread_cond_signal(&db->bg_cv);
@@ -1761,7 +1761,7 @@ static int compact_locked(sdb *db) {
  * memtable when there is one (D20), compacts while a level is over its
  * target, else sleeps until a switch or flush signals. After a failure it
  * waits for the next signal rather than spin. (D18) */
-static void *bg_main(void *arg) {
+static void *sdb__bg_main(void *arg) {
   sdb *db = arg;
   pthread_mutex_lock(&db->mu);
   while (!db->bg_stop) {
@@ -1791,13 +1791,13 @@ int sdb_flush(sdb *db) {
   int rc;
   if (!db) return SDB_EINVAL;
   pthread_mutex_lock(&db->mu);
-  if (!(rc = check_failed(db)) && !(rc = db->bg_mode ? wait_imm_locked(db) : 0)) rc = flush_locked(db);
+  if (!(rc = sdb__check_failed(db)) && !(rc = db->bg_mode ? sdb__wait_imm_locked(db) : 0)) rc = sdb__flush_locked(db);
   pthread_mutex_unlock(&db->mu);
   return rc;
 }
 
 /* ---- writes ------------------------------------------------------------------- */
-static int sync_locked(sdb *db) {
+static int sdb__sync_locked(sdb *db) {
   struct timespec a, b;
   if (db->bg_mode) clock_gettime(CLOCK_MONOTONIC, &a);
   int rc = sdb__logw_sync(&db->wal, &db->eb);
@@ -1807,7 +1807,7 @@ static int sync_locked(sdb *db) {
                      (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000u + (uint64_t)b.tv_nsec - (uint64_t)a.tv_nsec,
                      __ATOMIC_RELAXED); /* read by a gathering leader under wq_mu */
   }
-  if (rc) return enter_failed(db, rc); /* D9: never retried */
+  if (rc) return sdb__enter_failed(db, rc); /* D9: never retried */
   db->wal_synced = db->wal.off;
   return 0;
 }
@@ -1816,14 +1816,14 @@ static int sync_locked(sdb *db) {
  * past the slowdown mark, pause 1 ms. It releases db->mu, so callers run it
  * right after taking the lock, before reading anything their write depends
  * on (a transaction's validation, a range delete's key list). */
-static int throttle_locked(sdb *db) {
+static int sdb__throttle_locked(sdb *db) {
   int rc;
   if (!db->bg_mode) return 0;
   /* D20: a full memtable with a flush still pending: wait for it here, at
-   * the start, and switch (write_locked never waits: see there) */
-  if (db->imm && sdb__mem_usage(db->mem) >= db->opt.memtable_bytes && (rc = wait_imm_locked(db))) return rc;
+   * the start, and switch (sdb__write_locked never waits: see there) */
+  if (db->imm && sdb__mem_usage(db->mem) >= db->opt.memtable_bytes && (rc = sdb__wait_imm_locked(db))) return rc;
   /* re-checked: a writer that waited too may have switched already */
-  if (!db->imm && sdb__mem_usage(db->mem) >= db->opt.memtable_bytes && (rc = switch_locked(db))) return rc;
+  if (!db->imm && sdb__mem_usage(db->mem) >= db->opt.memtable_bytes && (rc = sdb__switch_locked(db))) return rc;
   if (db->ver->n[0] < (size_t)db->opt.l0_slowdown_trigger) return 0;
   if (db->ver->n[0] >= (size_t)db->opt.l0_stop_trigger) db->write_stalls++; else db->write_slowdowns++;
   while (db->ver->n[0] >= (size_t)db->opt.l0_stop_trigger && !db->failed && !db->bg_stop) {
@@ -1837,15 +1837,15 @@ static int throttle_locked(sdb *db) {
     usleep(1000);
     pthread_mutex_lock(&db->mu);
   }
-  return check_failed(db);
+  return sdb__check_failed(db);
 }
 
-static int write_locked(sdb *db, const uint8_t *ops, size_t n, uint32_t count, int sync) {
+static int sdb__write_locked(sdb *db, const uint8_t *ops, size_t n, uint32_t count, int sync) {
   uint8_t h[SDB_WAL_REC_HDR];
   int rc;
   sync |= db->opt.sync_writes; /* the sync policy option */
-  if ((rc = check_failed(db))) return rc;
-  if (count == 0) return sync ? sync_locked(db) : 0;
+  if ((rc = sdb__check_failed(db))) return rc;
+  if (count == 0) return sync ? sdb__sync_locked(db) : 0;
   if (db->last_seq > SDB_MAX_SEQ || count > SDB_MAX_SEQ - db->last_seq) /* D8: the trailer keeps 56 bits */
     return sdb__err(&db->eb, SDB_EINVAL,
                     "write: sequence numbers are used up (last %" PRIu64 ", largest %" PRIu64 "): %u more do not fit",
@@ -1856,27 +1856,27 @@ static int write_locked(sdb *db, const uint8_t *ops, size_t n, uint32_t count, i
     /* Background mode (D20): switch only when that needs no wait, since
      * waiting releases db->mu and a transaction validated under this hold
      * must write under it (D16); otherwise the memtable runs over and the
-     * next write's throttle_locked waits before anything is validated. */
-    if (!db->bg_mode) rc = flush_locked(db);
-    else rc = db->imm ? 0 : switch_locked(db);
+     * next write's sdb__throttle_locked waits before anything is validated. */
+    if (!db->bg_mode) rc = sdb__flush_locked(db);
+    else rc = db->imm ? 0 : sdb__switch_locked(db);
     if (rc) return rc;
   }
   sdb__enc64(h, db->last_seq + 1);
   sdb__enc32(h + 8, count);
   sdb__enc64(h + 12, db->wal_synced);
-  if ((rc = sdb__logw_add(&db->wal, h, sizeof h, ops, n, &db->eb))) return enter_failed(db, rc); /* D1, D9 */
+  if ((rc = sdb__logw_add(&db->wal, h, sizeof h, ops, n, &db->eb))) return sdb__enter_failed(db, rc); /* D1, D9 */
   db->user_bytes += n;
   db->wal_bytes += n + sizeof h;
-  if (sync && (rc = sync_locked(db))) return rc;                                                 /* D2 */
-  if ((rc = apply_ops(db->mem, ops, n, db->last_seq + 1, count, NULL))) {
+  if (sync && (rc = sdb__sync_locked(db))) return rc;                                                 /* D2 */
+  if ((rc = sdb__apply_ops(db->mem, ops, n, db->last_seq + 1, count, NULL))) {
     sdb__err(&db->eb, rc, "write: cannot add to the memtable (%s)", sdb_strerror(rc));
-    return enter_failed(db, rc);
+    return sdb__enter_failed(db, rc);
   }
   db->last_seq += count;
   return 0;
 }
 
-static int encode_op(sdb_buf *b, int type, const void *k, size_t kn, const void *v, size_t vn) {
+static int sdb__encode_op(sdb_buf *b, int type, const void *k, size_t kn, const void *v, size_t vn) {
   int rc;
   uint8_t t = (uint8_t)type;
   if ((rc = sdb__buf_add(b, &t, 1)) || (rc = sdb__buf_lp(b, k, kn))) return rc;
@@ -1951,10 +1951,10 @@ static int write_grouped(sdb *db, const uint8_t *ops, size_t n, uint32_t count, 
     total += q->n, cnt += q->count, any_sync |= q->sync, members++;
   pthread_mutex_unlock(&db->wq_mu);
   pthread_mutex_lock(&db->mu);
-  if ((rc = throttle_locked(db))) {
+  if ((rc = sdb__throttle_locked(db))) {
     /* failed handle: every member gets the error */
   } else if (members == 1) {
-    rc = write_locked(db, ops, n, count, sync);
+    rc = sdb__write_locked(db, ops, n, count, sync);
   } else {
     db->gbuf.len = 0;
     rc = 0;
@@ -1965,7 +1965,7 @@ static int write_grouped(sdb *db, const uint8_t *ops, size_t n, uint32_t count, 
       }
       if (q == last) break;
     }
-    if (!rc) rc = write_locked(db, db->gbuf.p, db->gbuf.len, (uint32_t)cnt, any_sync);
+    if (!rc) rc = sdb__write_locked(db, db->gbuf.p, db->gbuf.len, (uint32_t)cnt, any_sync);
     if (db->gbuf.cap > 4 * GROUP_MAX_BYTES) sdb__buf_free(&db->gbuf);
   }
   db->write_groups++;
@@ -2011,17 +2011,17 @@ static int write_one(sdb *db, int type, const void *k, size_t kn, const void *v,
       return write_grouped(db, small, n, 1, sync);
     }
     sdb_buf b = {0};
-    if (encode_op(&b, type, k, kn, v, vn)) return SDB_ENOMEM;
+    if (sdb__encode_op(&b, type, k, kn, v, vn)) return SDB_ENOMEM;
     rc = write_grouped(db, b.p, b.len, 1, sync);
     sdb__buf_free(&b);
     return rc;
   }
   pthread_mutex_lock(&db->mu);
   db->scratch.len = 0;
-  if ((rc = encode_op(&db->scratch, type, k, kn, v, vn)))
+  if ((rc = sdb__encode_op(&db->scratch, type, k, kn, v, vn)))
     rc = sdb__err(&db->eb, rc, "write: out of memory");
   else
-    rc = write_locked(db, db->scratch.p, db->scratch.len, 1, sync);
+    rc = sdb__write_locked(db, db->scratch.p, db->scratch.len, 1, sync);
   if (db->scratch.cap > (1u << 20)) sdb__buf_free(&db->scratch);
   pthread_mutex_unlock(&db->mu);
   return rc;
@@ -2040,7 +2040,7 @@ int sdb_write(sdb *db, const sdb_batch *b, int sync) {
   if (!db || !b) return SDB_EINVAL;
   if (!db->opt.deterministic) return write_grouped(db, b->rep.p, b->rep.len, b->count, sync);
   pthread_mutex_lock(&db->mu);
-  rc = write_locked(db, b->rep.p, b->rep.len, b->count, sync);
+  rc = sdb__write_locked(db, b->rep.p, b->rep.len, b->count, sync);
   pthread_mutex_unlock(&db->mu);
   return rc;
 }
@@ -2049,7 +2049,7 @@ int sdb_sync(sdb *db) {
   int rc;
   if (!db) return SDB_EINVAL;
   pthread_mutex_lock(&db->mu);
-  if (!(rc = check_failed(db))) rc = sync_locked(db);
+  if (!(rc = sdb__check_failed(db))) rc = sdb__sync_locked(db);
   pthread_mutex_unlock(&db->mu);
   return rc;
 }
@@ -2071,13 +2071,13 @@ void sdb_batch_clear(sdb_batch *b) {
 }
 int sdb_batch_put(sdb_batch *b, const void *k, size_t kn, const void *v, size_t vn) {
   if (!b || (!k && kn) || (!v && vn) || b->count == UINT32_MAX) return SDB_EINVAL;
-  int rc = encode_op(&b->rep, SDB_TYPE_PUT, k, kn, v, vn);
+  int rc = sdb__encode_op(&b->rep, SDB_TYPE_PUT, k, kn, v, vn);
   if (!rc) b->count++;
   return rc;
 }
 int sdb_batch_delete(sdb_batch *b, const void *k, size_t kn) {
   if (!b || (!k && kn) || b->count == UINT32_MAX) return SDB_EINVAL;
-  int rc = encode_op(&b->rep, SDB_TYPE_DEL, k, kn, NULL, 0);
+  int rc = sdb__encode_op(&b->rep, SDB_TYPE_DEL, k, kn, NULL, 0);
   if (!rc) b->count++;
   return rc;
 }
@@ -2122,10 +2122,10 @@ int sdb_get_at(sdb *db, const sdb_snap *sn, const void *k, size_t kn, void **val
     goto out;
   }
   for (int l = 0; l < SDB_NUM_LEVELS && rc == SDB_ENOTFOUND; l++) {
-    size_t i = l == 0 ? 0 : level_find(ver, l, k, kn);
+    size_t i = l == 0 ? 0 : sdb__level_find(ver, l, k, kn);
     for (; i < ver->n[l]; i++) {
       sdb_table *t = ver->t[l][i];
-      if (!table_covers(t, k, kn)) {
+      if (!sdb__table_covers(t, k, kn)) {
         if (l == 0) continue;
         break;
       }
@@ -2157,7 +2157,7 @@ out:
   if (useful) __atomic_add_fetch(&db->bloom_useful, useful, __ATOMIC_RELAXED);
   if (falsepos) __atomic_add_fetch(&db->bloom_false_pos, falsepos, __ATOMIC_RELAXED);
   sdb__buf_free(&ik);
-  ver_unref(ver);
+  sdb__ver_unref(ver);
   return rc;
 }
 
@@ -2227,7 +2227,7 @@ static int iter_new(sdb *db, const sdb_snap *sn, const void *lo, size_t lolen, c
   for (size_t i = 0; kids && i < it->ver->n[0]; i++)
     if ((kids[n] = sdb__table_iter(it->ver->t[0][i]))) n++;
   for (int l = 1; kids && l < SDB_NUM_LEVELS; l++)
-    if (it->ver->n[l] && (kids[n] = level_iter_new(it->ver->t[l], it->ver->n[l]))) n++;
+    if (it->ver->n[l] && (kids[n] = sdb__level_iter_new(it->ver->t[l], it->ver->n[l]))) n++;
   if (kids && n != want) {
     for (size_t i = 0; i < n; i++) kids[i]->ops->free(kids[i]);
     free(kids);
@@ -2269,12 +2269,12 @@ int sdb_delete_range(sdb *db, const void *lo, size_t lolen, const void *hi, size
   if (!db || !lo || !hi) return SDB_EINVAL;
   if (sdb__ucmp(lo, lolen, hi, hilen) >= 0) return 0; /* empty range */
   pthread_mutex_lock(&db->mu);
-  if ((rc = check_failed(db)) || (rc = throttle_locked(db))) goto out;
+  if ((rc = sdb__check_failed(db)) || (rc = sdb__throttle_locked(db))) goto out;
   if ((rc = iter_new(db, NULL, lo, lolen, hi, hilen, &it, 1))) goto out;
   for (; sdb_iter_valid(it); sdb_iter_next(it)) {
     size_t kn;
     const void *k = sdb_iter_key(it, &kn);
-    if ((rc = encode_op(&ops, SDB_TYPE_DEL, k, kn, NULL, 0))) {
+    if ((rc = sdb__encode_op(&ops, SDB_TYPE_DEL, k, kn, NULL, 0))) {
       rc = sdb__err(&db->eb, rc, "delete_range: out of memory");
       goto out;
     }
@@ -2288,7 +2288,7 @@ int sdb_delete_range(sdb *db, const void *lo, size_t lolen, const void *hi, size
   }
   sdb_iter_free(it);
   it = NULL; /* release the version before a flush may replace it */
-  rc = write_locked(db, ops.p, ops.len, count, sync);
+  rc = sdb__write_locked(db, ops.p, ops.len, count, sync);
   if (!rc) db->range_deletes++, db->range_deleted_keys += count;
 out:
   sdb_iter_free(it);
@@ -2338,7 +2338,7 @@ int sdb_iter_seek(sdb_iter *it, const void *key, size_t klen) {
 void sdb_iter_free(sdb_iter *it) {
   if (!it) return;
   if (it->m) it->m->ops->free(it->m);
-  ver_unref(it->ver);
+  sdb__ver_unref(it->ver);
   sdb__buf_free(&it->hi);
   sdb__buf_free(&it->key);
   sdb__buf_free(&it->seek);
@@ -2397,11 +2397,11 @@ static int latest_seq_locked(sdb *db, const void *k, size_t kn, uint64_t *seq) {
   if (sdb__ikey(&ik, k, kn, SDB_MAX_SEQ, SDB_TYPE_SEEK)) return SDB_ENOMEM;
   for (int l = -2; l < SDB_NUM_LEVELS && !found && !rc; l++) { /* -2 memtable, -1 immutable memtable */
     if (l == -1 && !db->imm) continue;
-    size_t i = l <= 0 ? 0 : level_find(db->ver, l, k, kn), nt = l < 0 ? 1 : db->ver->n[l];
+    size_t i = l <= 0 ? 0 : sdb__level_find(db->ver, l, k, kn), nt = l < 0 ? 1 : db->ver->n[l];
     for (; i < nt && !found && !rc; i++) {
       if (l >= 0) {
         sdb_table *t = db->ver->t[l][i];
-        if (!table_covers(t, k, kn)) {
+        if (!sdb__table_covers(t, k, kn)) {
           if (l == 0) continue;
           break;
         }
@@ -2507,7 +2507,7 @@ int sdb_txn_commit(sdb_txn *t, int sync) {
   if (!t) return SDB_EINVAL;
   db = t->db;
   pthread_mutex_lock(&db->mu);
-  if ((rc = check_failed(db)) || (rc = throttle_locked(db))) goto out;
+  if ((rc = sdb__check_failed(db)) || (rc = sdb__throttle_locked(db))) goto out;
   for (const uint8_t *p = t->keys.p, *end = p + t->keys.len; p && p < end;) {
     uint64_t n = 0, seq;
     if (!(p = sdb__decvar(p, end, &n))) break;
@@ -2519,7 +2519,7 @@ int sdb_txn_commit(sdb_txn *t, int sync) {
     }
     p += n;
   }
-  if (!(rc = write_locked(db, t->wb.rep.p, t->wb.rep.len, t->wb.count, sync))) db->txn_commits++;
+  if (!(rc = sdb__write_locked(db, t->wb.rep.p, t->wb.rep.len, t->wb.count, sync))) db->txn_commits++;
 out:
   pthread_mutex_unlock(&db->mu);
   sdb_txn_rollback(t);
@@ -2536,7 +2536,7 @@ static int checkpoint_locked(sdb *db, const char *cp) {
   sdb_logw w = {.fd = -1}, man = {.fd = -1};
   sdb_vstate vs;
   int rc;
-  if ((db->bg_mode && (rc = wait_imm_locked(db))) || (rc = flush_locked(db))) return rc; /* every acked write into a table */
+  if ((db->bg_mode && (rc = sdb__wait_imm_locked(db))) || (rc = sdb__flush_locked(db))) return rc; /* every acked write into a table */
   vs = db->vs; /* shallow: shares the file list (nothing changes it under mu) */
   if (sdb__env->mkdir(cp, 0755) < 0)
     return errno == EEXIST ? sdb__err(&db->eb, SDB_EEXISTS, "checkpoint: %s already exists", cp)
@@ -2573,7 +2573,7 @@ int sdb_checkpoint(sdb *db, const char *dir) {
   int rc;
   if (!db || !dir || !*dir) return SDB_EINVAL;
   pthread_mutex_lock(&db->mu);
-  if (!(rc = check_failed(db))) rc = checkpoint_locked(db, dir);
+  if (!(rc = sdb__check_failed(db))) rc = checkpoint_locked(db, dir);
   pthread_mutex_unlock(&db->mu);
   return rc;
 }
@@ -2673,8 +2673,8 @@ int sdb_stats(sdb *db, char *buf, size_t len) {
     if (off + 1 >= len) break;
     snprintf(buf + off, len - off,
              "level%d: files %zu bytes %" PRIu64 " target %" PRIu64 " read %" PRIu64 " written %" PRIu64 "\n", l,
-             db->ver->n[l], level_bytes(db->ver, l),
-             l == 0 ? (uint64_t)db->opt.l0_compaction_trigger : l == SDB_NUM_LEVELS - 1 ? 0 : level_target(db, l),
+             db->ver->n[l], sdb__level_bytes(db->ver, l),
+             l == 0 ? (uint64_t)db->opt.l0_compaction_trigger : l == SDB_NUM_LEVELS - 1 ? 0 : sdb__level_target(db, l),
              db->level_read[l], db->level_written[l]);
   }
   pthread_mutex_unlock(&db->mu);
@@ -2692,9 +2692,9 @@ int sdb__check_dir(const char *dir, FILE *out, char *msg, size_t msglen) {
     rc = sdb__err(&eb, SDB_EINVAL, "check: empty directory name");
     goto out;
   }
-  if ((rc = lock_dir_mode(dir, 1, &lockfd, &eb))) goto out; /* D22: shared, never created */
+  if ((rc = sdb__lock_dir_mode(dir, 1, &lockfd, &eb))) goto out; /* D22: shared, never created */
   if ((rc = sdb__current_get(dir, &mnum, &eb))) {
-    if (rc == SDB_ENOENT && !(rc = refuse_if_data(dir, &eb)))
+    if (rc == SDB_ENOENT && !(rc = sdb__refuse_if_data(dir, &eb)))
       rc = sdb__err(&eb, SDB_ENOENT, "%s: no CURRENT: not a database", dir);
     goto out;
   }
@@ -2728,7 +2728,7 @@ int sdb__check_dir(const char *dir, FILE *out, char *msg, size_t msglen) {
   }
   if (vs.prev_log) {
     uint64_t pend = 0, psize = 0, precs = 0;
-    if ((rc = wal_replay(sdb__log_name(p, sizeof p, dir, vs.prev_log), vs.prev_log, NULL, 1, NULL, &seq, &prev, &pend,
+    if ((rc = sdb__wal_replay(sdb__log_name(p, sizeof p, dir, vs.prev_log), vs.prev_log, NULL, 1, NULL, &seq, &prev, &pend,
                          &precs, &psize, NULL, &eb)))
       goto out;
     if (psize > pend) {
@@ -2738,7 +2738,7 @@ int sdb__check_dir(const char *dir, FILE *out, char *msg, size_t msglen) {
     }
     if (out) fprintf(out, "ok  %s (%" PRIu64 " records, pending flush)\n", p, precs);
   }
-  if ((rc = wal_replay(sdb__log_name(p, sizeof p, dir, vs.log_number), vs.log_number, NULL, 1, NULL, &seq, &prev,
+  if ((rc = sdb__wal_replay(sdb__log_name(p, sizeof p, dir, vs.log_number), vs.log_number, NULL, 1, NULL, &seq, &prev,
                        &end, &records, &size, NULL, &eb)))
     goto out;
   if (out) {
@@ -2791,7 +2791,7 @@ int sdb__dump_file(const char *path, FILE *out, char *msg, size_t msglen) {
       break;
     }
     case SDB_F_LOG:
-      rc = wal_replay(path, num, NULL, 1, out, &seq, &prev, &end, &records, &size, NULL, &eb);
+      rc = sdb__wal_replay(path, num, NULL, 1, out, &seq, &prev, &end, &records, &size, NULL, &eb);
       break;
     default:
       rc = sdb__err(&eb, SDB_EINVAL, "%s: not a WAL (NNNNNN.log), table (NNNNNN.sst) or MANIFEST-NNNNNN", path);
