@@ -1283,7 +1283,7 @@ static int sdb__flush_locked(sdb *db) {
   }
   /* D3, D4 above. Callers in background mode waited for a pending flush
    * first (sdb__wait_imm_locked): no immutable memtable, so no PREV_LOG, is live
-   * here (flush_imm clears both), and this edit leaves PREV_LOG alone. */
+   * here (sdb__flush_imm clears both), and this edit leaves PREV_LOG alone. */
   sdb_edit e = {1, 1, 1, newlog, db->vs.next_file, db->last_seq, &f, 1, NULL, 0, 0, 0};
   if ((rc = sdb__manifest_append(&db->man, &e, &db->eb))) { /* D9: the edit may or may not be on disk */
     sdb__logw_close(&nw);
@@ -1338,7 +1338,7 @@ static int sdb__wait_imm_locked(sdb *db) {
  * is created and its directory entry made durable (D3), and one MANIFEST edit
  * names both (PREV_LOG = the old WAL, LOG_NUMBER = the new one) before any
  * write goes to the new WAL. The full memtable becomes db->imm, which the
- * background thread flushes (flush_imm). */
+ * background thread flushes (sdb__flush_imm). */
 static int sdb__switch_locked(sdb *db) {
   char lp[PATH_MAX];
   sdb_logw nw = {.fd = -1};
@@ -1383,7 +1383,7 @@ static int sdb__switch_locked(sdb *db) {
  * deleted (D5). On failure the table is removed and db->imm stays: its data
  * is still in the old WAL, and the next writer that needs the switch gets the
  * error and signals a retry. */
-static int flush_imm(sdb *db) {
+static int sdb__flush_imm(sdb *db) {
   sdb_mem *imm = db->imm;
   sdb_fmeta f = {0};
   sdb_eb eb = {{0}};
@@ -1766,7 +1766,7 @@ static void *sdb__bg_main(void *arg) {
   pthread_mutex_lock(&db->mu);
   while (!db->bg_stop) {
     if (db->imm && !db->failed) { /* D20: a pending memtable goes first */
-      if (flush_imm(db) && !db->bg_stop) pthread_cond_wait(&db->bg_cv, &db->mu); /* retry when asked */
+      if (sdb__flush_imm(db) && !db->bg_stop) pthread_cond_wait(&db->bg_cv, &db->mu); /* retry when asked */
       continue;
     }
     int level = db->failed ? -1 : pick_level(db);
