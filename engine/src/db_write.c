@@ -4,23 +4,9 @@
  */
 #define _GNU_SOURCE
 #include "db_int.h"
-#include "env.h"
-#include "log_format.h"
-#include "manifest.h"
-#include "manifest_format.h"
-#include "memtable.h"
-#include "recover.h"
-#include "sdb_int.h"
-#include "table.h"
-#include "tools.h"
 #include "wal_format.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <stdio.h>
-#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
