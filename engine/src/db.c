@@ -1,6 +1,8 @@
 /*
- * db.c - the sofadb handle: open/recovery, the write path, flush, reads and
- * iteration, leveled compaction (L0..L6).
+ * db.c - the sofadb handle: options, the failed state, open (create or
+ * recover), close and destroy. Its header comment holds the engine's
+ * durability invariants D1-D22, which the other db_*.c files cite by number
+ * (db_int.h lists those files and what crosses between them).
  *
  * Files in a database directory (docs/format/ (wal.md, sstable.md, manifest.md)):
  *   CURRENT            names the live MANIFEST
@@ -68,12 +70,13 @@
  *  (D14) Compaction runs inline after each flush, at points fixed by the
  *       workload, so the syscall sequence stays a pure function of the calls
  *       (deterministic mode); compaction pointers are in memory only.
- *  (D15) A checkpoint is published like a new database (checkpoint_locked).
+ *  (D15) A checkpoint is published like a new database (db_snap.c
+ *       checkpoint_locked).
  *  (D16) A transaction commits only if no key it read or wrote has a version
  *       newer than its snapshot; the check and the batch write happen under
  *       one hold of the handle's lock, and the batch is atomic (D10).
  *  (D17) Group commit (non-deterministic mode): several queued batches go
- *       into one WAL record and one fdatasync; see write_grouped.
+ *       into one WAL record and one fdatasync; see write_grouped (db_write.c).
  *  (D18) Background compaction (non-deterministic mode): one thread picks
  *       inputs under the lock, merges and fsyncs the outputs without it
  *       (holding a reference on the input version, so no input is freed),
@@ -82,21 +85,23 @@
  *       only this thread changes L1..L6). D11/D12 hold unchanged. Writers
  *       wait while L0 has l0_stop_trigger tables and pause 1 ms per write
  *       from l0_slowdown_trigger, at the START of their locked section
- *       (sdb__throttle_locked releases the lock): a pause after a transaction's
- *       validation let a conflicting commit in between (lost update caught by
- *       the bank test). The same thread flushes (D20).
+ *       (sdb__throttle_locked releases the lock): a pause after a
+ *       transaction's validation let a conflicting commit in between (lost
+ *       update caught by the bank test). The same thread flushes (D20).
+ *  (D19) A clean close (sync_on_close) appends, after its final sync, a
+ *       marker record of no ops whose synced_upto is the whole log, and syncs
+ *       it: damage anywhere in a closed log is reported as corruption.
  *  (D20) Background flush (non-deterministic mode): a full memtable is
- *       switched, not flushed, by the writer (sdb__switch_locked): fdatasync of the
- *       old WAL, a fresh WAL with a durable directory entry, and one MANIFEST
- *       edit naming both (PREV_LOG = old, LOG_NUMBER = new) before any write
- *       goes to the new WAL. The background thread writes the immutable
- *       memtable's table (D4) and one edit adds it and clears PREV_LOG; the
- *       old WAL is deleted only after that edit is durable (D5). Recovery
- *       replays PREV_LOG, then LOG_NUMBER; since PREV_LOG was synced before
- *       the new WAL existed, damage in it is corruption, never a torn tail.
- *       Readers see memtable, then immutable memtable, then tables. At most
- *       one immutable memtable: a writer that fills the next one waits
- *       (memtable_stalls).
+ *       switched, not flushed, by the writer (sdb__switch_locked): fdatasync of
+ *       the old WAL, a fresh WAL with a durable directory entry, and one MANIFEST
+ *       edit naming both (PREV_LOG = old, LOG_NUMBER = new) before any write goes
+ *       to the new WAL. The background thread writes the immutable memtable's
+ *       table (D4) and one edit adds it and clears PREV_LOG; the old WAL is
+ *       deleted only after that edit is durable (D5). Recovery replays PREV_LOG,
+ *       then LOG_NUMBER; since PREV_LOG was synced before the new WAL existed,
+ *       damage in it is corruption, never a torn tail. Readers see memtable, then
+ *       immutable memtable, then tables. At most one immutable memtable: a writer
+ *       that fills the next one waits (memtable_stalls).
  *  (D21) An open deletes files (D6) only after it recovered from the live
  *       MANIFEST that CURRENT names and published its successor. An open
  *       that finds no CURRENT creates a database only if the directory holds
@@ -109,9 +114,6 @@
  *       replayed into the memtable, no file is created, renamed or deleted,
  *       LOCK (if present) is held shared and never created; every write path
  *       returns SDB_EREADONLY (sdb__check_failed).
- *  (D19) A clean close (sync_on_close) appends, after its final sync, a
- *       marker record of no ops whose synced_upto is the whole log, and syncs
- *       it: damage anywhere in a closed log is reported as corruption.
  */
 #define _GNU_SOURCE
 #include "db_int.h"
@@ -127,30 +129,6 @@ static uint64_t now_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-void sdb_options_init(sdb_options *o) {
-  memset(o, 0, sizeof *o);
-  o->create_if_missing = 1;
-  o->error_if_exists = 0;
-  o->deterministic = 0;
-  o->paranoid_checks = 1;
-  o->memtable_bytes = 4u << 20;
-  o->block_bytes = 4096;
-  o->block_restart_interval = 16;
-  o->sync_on_close = 1;
-  o->l0_compaction_trigger = 4;
-  o->l0_slowdown_trigger = 8;
-  o->l0_stop_trigger = 12;
-  o->level_base_bytes = 10u << 20;
-  o->level_ratio = 10;
-  o->target_file_bytes = 2u << 20;
-  o->bloom_bits_per_key = 10;
-  o->cache_bytes = 8u << 20;
-  o->compression = SDB_COMPRESSION_NONE;
-  o->compression_level = 6;
-  o->max_open_files = 1000;
-  o->mmap_reads = 1;
 }
 
 const char *sdb_errmsg(const sdb *db) { return db ? db->eb.msg : ""; }

@@ -1,6 +1,7 @@
 /*
- * options.c - sdb_options by name, for the CLI (--opt name=value) and for
- * harness adapters. One table lists every option: name, kind and field.
+ * options.c - the defaults of sdb_options (sdb_options_init), and the options
+ * by name, for the CLI (--opt name=value) and for harness adapters. One
+ * table lists every option: name, kind and field.
  */
 #include "sdb_int.h"
 
@@ -26,6 +27,30 @@ static const struct {
     O(mmap_reads, O_BOOL),            O(read_only, O_BOOL),
 #undef O
 };
+
+void sdb_options_init(sdb_options *o) {
+  memset(o, 0, sizeof *o);
+  o->create_if_missing = 1;
+  o->error_if_exists = 0;
+  o->deterministic = 0;
+  o->paranoid_checks = 1;
+  o->memtable_bytes = 4u << 20;
+  o->block_bytes = 4096;
+  o->block_restart_interval = 16;
+  o->sync_on_close = 1;
+  o->l0_compaction_trigger = 4;
+  o->l0_slowdown_trigger = 8;
+  o->l0_stop_trigger = 12;
+  o->level_base_bytes = 10u << 20;
+  o->level_ratio = 10;
+  o->target_file_bytes = 2u << 20;
+  o->bloom_bits_per_key = 10;
+  o->cache_bytes = 8u << 20;
+  o->compression = SDB_COMPRESSION_NONE;
+  o->compression_level = 6;
+  o->max_open_files = 1000;
+  o->mmap_reads = 1;
+}
 
 const char *sdb_options_names(void) {
   return "create_if_missing error_if_exists deterministic paranoid_checks memtable_bytes block_bytes "
