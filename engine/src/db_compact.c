@@ -59,10 +59,16 @@ typedef struct compaction {
   const sdb_version *ver;  /* the version the inputs come from (held) */
   int unlocked;            /* merging without db->mu (background thread) */
   uint64_t raw, zblocks;
+  sdb_table **outs;        /* the outputs, opened for the new version (phase 4) */
+  int *outlvl;
+  size_t nouts;
 } compaction;
 
 static void compaction_free(compaction *c, int unlink_outputs, const char *dir) {
   char p[PATH_MAX];
+  for (size_t i = 0; c->outs && i < c->nouts; i++) sdb__table_unref(c->outs[i]);
+  free(c->outs);
+  free(c->outlvl);
   if (c->tb_open) sdb__tb_free(&c->tb, 1);
   for (size_t i = 0; i < c->nout; i++) {
     if (unlink_outputs) sdb__env->unlink(sdb__sst_name(p, sizeof p, dir, c->out[i].number));
@@ -163,26 +169,21 @@ static int compaction_merge(sdb *db, compaction *c, uint64_t smallest_snap) {
   return rc;
 }
 
-/* Picks inputs at `level`, merges (or moves) them into level+1, records the
- * result in the MANIFEST, installs the new version. (D11, D12) */
-static int compact_level(sdb *db, int level) {
-  sdb_version *v = db->ver, *nv = NULL, *cur;
-  compaction c = {.level = level, .eb = &db->eb, .ver = v};
-  sdb_eb ceb = {{0}};
-  __atomic_add_fetch(&v->refs, 1, __ATOMIC_RELAXED); /* inputs stay alive while unlocked */
+/* Phase 1: the inputs. At L0 every table (they overlap each other); at L1+
+ * the table after the compaction pointer (round robin over the key space);
+ * then every table of level+1 that overlaps them. Each input is also listed
+ * in c->del for the MANIFEST edit. */
+static int pick_inputs(sdb *db, compaction *c) {
+  const sdb_version *v = c->ver;
+  int level = c->level;
   const void *lo, *hi;
   size_t lon, hin;
-  sdb_table **outs = NULL;
-  int *outlvl = NULL, rc = 0;
-  size_t nouts = 0;
-  if (!(c.in = calloc(v->n[level] + v->n[level + 1] + 1, sizeof *c.in)) ||
-      !(c.del = calloc(v->n[level] + v->n[level + 1] + 1, sizeof *c.del))) {
-    rc = sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory");
-    goto out;
-  }
-  if (level == 0) { /* L0 files overlap each other: take them all */
-    for (size_t i = 0; i < v->n[0]; i++) c.in[c.nin++] = v->t[0][i];
-  } else { /* the file after the compaction pointer, round robin over the key space */
+  if (!(c->in = calloc(v->n[level] + v->n[level + 1] + 1, sizeof *c->in)) ||
+      !(c->del = calloc(v->n[level] + v->n[level + 1] + 1, sizeof *c->del)))
+    return sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory");
+  if (level == 0) {
+    for (size_t i = 0; i < v->n[0]; i++) c->in[c->nin++] = v->t[0][i];
+  } else {
     size_t i = 0;
     if (db->has_cptr[level]) {
       while (i < v->n[level] &&
@@ -190,133 +191,154 @@ static int compact_level(sdb *db, int level) {
         i++;
       if (i == v->n[level]) i = 0;
     }
-    c.in[c.nin++] = v->t[level][i];
+    c->in[c->nin++] = v->t[level][i];
   }
-  c.nin0 = c.nin;
-  lo = c.in[0]->lo.p, lon = c.in[0]->lo.len, hi = c.in[0]->hi.p, hin = c.in[0]->hi.len;
-  for (size_t i = 1; i < c.nin0; i++) {
-    if (sdb__ucmp(c.in[i]->lo.p, c.in[i]->lo.len, lo, lon) < 0) lo = c.in[i]->lo.p, lon = c.in[i]->lo.len;
-    if (sdb__ucmp(c.in[i]->hi.p, c.in[i]->hi.len, hi, hin) > 0) hi = c.in[i]->hi.p, hin = c.in[i]->hi.len;
+  c->nin0 = c->nin;
+  lo = c->in[0]->lo.p, lon = c->in[0]->lo.len, hi = c->in[0]->hi.p, hin = c->in[0]->hi.len;
+  for (size_t i = 1; i < c->nin0; i++) {
+    if (sdb__ucmp(c->in[i]->lo.p, c->in[i]->lo.len, lo, lon) < 0) lo = c->in[i]->lo.p, lon = c->in[i]->lo.len;
+    if (sdb__ucmp(c->in[i]->hi.p, c->in[i]->hi.len, hi, hin) > 0) hi = c->in[i]->hi.p, hin = c->in[i]->hi.len;
   }
   for (size_t i = 0; i < v->n[level + 1]; i++) {
     sdb_table *t = v->t[level + 1][i];
-    if (sdb__ucmp(t->hi.p, t->hi.len, lo, lon) >= 0 && sdb__ucmp(t->lo.p, t->lo.len, hi, hin) <= 0) c.in[c.nin++] = t;
+    if (sdb__ucmp(t->hi.p, t->hi.len, lo, lon) >= 0 && sdb__ucmp(t->lo.p, t->lo.len, hi, hin) <= 0) c->in[c->nin++] = t;
   }
-  if (level > 0 && sdb__buf_set(&db->cptr[level], hi, hin)) {
-    rc = sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory");
-    goto out;
-  }
+  if (level > 0 && sdb__buf_set(&db->cptr[level], hi, hin))
+    return sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory");
   db->has_cptr[level] = level > 0;
-  for (size_t i = 0; i < c.nin; i++) {
-    c.del[i].level = i < c.nin0 ? level : level + 1;
-    c.del[i].number = c.in[i]->number;
+  for (size_t i = 0; i < c->nin; i++) {
+    c->del[i].level = i < c->nin0 ? level : level + 1;
+    c->del[i].number = c->in[i]->number;
   }
-  if (c.nin0 == 1 && c.nin == 1) { /* nothing to merge with: move the file down */
-    const sdb_fmeta *f;
-    if (fmeta_of(db, c.in[0]->number, &f) || !(c.out = calloc(1, sizeof *c.out))) {
-      rc = sdb__err(&db->eb, fmeta_of(db, c.in[0]->number, &f) ? SDB_ECORRUPT : SDB_ENOMEM,
-                    "compaction: table %" PRIu64 " missing from the live set", c.in[0]->number);
-      goto out;
-    }
-    c.out[0].level = level + 1;
-    c.out[0].number = f->number;
-    c.out[0].size = f->size;
-    if (sdb__buf_set(&c.out[0].smallest, f->smallest.p, f->smallest.len) ||
-        sdb__buf_set(&c.out[0].largest, f->largest.p, f->largest.len)) {
-      c.nout = 1;
-      rc = sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory");
-      goto out;
-    }
-    c.nout = c.capout = 1;
-    db->trivial_moves++;
+  return 0;
+}
+
+/* Phase 2, one input and nothing under it to merge with: the table moves
+ * down a level; its file stays as it is. */
+static int move_down(sdb *db, compaction *c) {
+  const sdb_fmeta *f;
+  if (fmeta_of(db, c->in[0]->number, &f) || !(c->out = calloc(1, sizeof *c->out)))
+    return sdb__err(&db->eb, fmeta_of(db, c->in[0]->number, &f) ? SDB_ECORRUPT : SDB_ENOMEM,
+                    "compaction: table %" PRIu64 " missing from the live set", c->in[0]->number);
+  c->out[0].level = c->level + 1;
+  c->out[0].number = f->number;
+  c->out[0].size = f->size;
+  if (sdb__buf_set(&c->out[0].smallest, f->smallest.p, f->smallest.len) ||
+      sdb__buf_set(&c->out[0].largest, f->largest.p, f->largest.len)) {
+    c->nout = 1;
+    return sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory");
+  }
+  c->nout = c->capout = 1;
+  db->trivial_moves++;
+  return 0;
+}
+
+/* Phase 2: the inputs merged into new tables of level+1, their directory
+ * entries made durable before the edit (D11). In background mode the merge
+ * runs without the lock and writers go on (D18). An error, or a handle that
+ * failed meanwhile (no more MANIFEST edits), is returned; the caller then
+ * removes the outputs, which are not live. */
+static int merge_inputs(sdb *db, compaction *c) {
+  sdb_eb ceb = {{0}};
+  uint64_t snap = sdb__smallest_snapshot(db);
+  int rc;
+  if (db->bg_mode) {
+    c->unlocked = 1;
+    c->eb = &ceb;
+    pthread_mutex_unlock(&db->mu);
+  }
+  rc = compaction_merge(db, c, snap);
+  if (!c->unlocked) db->blocks_raw += c->raw, db->blocks_zlib += c->zblocks;
+  if (!rc && c->nout && (rc = sdb__fsync_dir(db->dir))) /* D11 */
+    rc = sdb__ioerr(c->eb, "fsync directory", db->dir, rc);
+  if (c->unlocked) {
+    pthread_mutex_lock(&db->mu);
+    db->blocks_raw += c->raw, db->blocks_zlib += c->zblocks;
+    if (rc) memcpy(db->eb.msg, ceb.msg, sizeof ceb.msg);
+    c->eb = &db->eb;
+    c->unlocked = 0;
+  }
+  return rc ? rc : db->failed;
+}
+
+/* Phase 3: one MANIFEST edit adds the outputs and deletes the inputs (D11);
+ * once it is durable, the live set says so. A failure fails the handle (D9). */
+static int record_edit(sdb *db, compaction *c) {
+  sdb_edit e = {0, 1, 0, 0, db->vs.next_file, 0, c->out, c->nout, c->del, c->nin, 0, 0};
+  int rc;
+  if ((rc = sdb__manifest_append(&db->man, &e, &db->eb))) return sdb__enter_failed(db, rc); /* the edit may or may not be on disk */
+  for (size_t i = 0; i < c->nin; i++) sdb__vstate_del(&db->vs, c->in[i]->number);
+  for (size_t i = 0; i < c->nout; i++)
+    if (sdb__vstate_add(&db->vs, &c->out[i]))
+      return sdb__enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory"));
+  return 0;
+}
+
+/* Phase 4, after the edit: the outputs are opened (a moved table is kept),
+ * the inputs marked obsolete, unlinked when the last version or iterator
+ * using them lets go (D12), and a new version made from the CURRENT one,
+ * which may have gained L0 tables from flushes meanwhile (D18). A failure
+ * fails the handle: the MANIFEST already says what is live. */
+static int install_outputs(sdb *db, compaction *c) {
+  int level = c->level, rc;
+  sdb_version *nv, *cur;
+  if (!(c->outs = calloc(c->nout + 1, sizeof *c->outs)) || !(c->outlvl = calloc(c->nout + 1, sizeof *c->outlvl)))
+    return sdb__enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory"));
+  if (c->nin == 1 && c->nout == 1 && c->out[0].number == c->in[0]->number) {
+    sdb__table_ref(c->in[0]);
+    c->outs[c->nouts] = c->in[0];
+    c->outlvl[c->nouts++] = level + 1;
   } else {
-    uint64_t snap = sdb__smallest_snapshot(db);
-    if (db->bg_mode) { /* D18: the merge runs without the lock; writers go on */
-      c.unlocked = 1;
-      c.eb = &ceb;
-      pthread_mutex_unlock(&db->mu);
-    }
-    rc = compaction_merge(db, &c, snap);
-    if (!c.unlocked) db->blocks_raw += c.raw, db->blocks_zlib += c.zblocks;
-    if (!rc && c.nout && (rc = sdb__fsync_dir(db->dir))) /* D11: output entries durable before the edit */
-      rc = sdb__ioerr(c.eb, "fsync directory", db->dir, rc);
-    if (c.unlocked) {
-      pthread_mutex_lock(&db->mu);
-      db->blocks_raw += c.raw, db->blocks_zlib += c.zblocks;
-      if (rc) memcpy(db->eb.msg, ceb.msg, sizeof ceb.msg);
-      c.eb = &db->eb;
-      c.unlocked = 0;
-    }
-    if (rc) {
-      compaction_free(&c, 1, db->dir); /* outputs are not live: remove them */
-      sdb__ver_unref(v);
-      return rc;
-    }
-    if (db->failed) { /* the handle failed while we merged: no more MANIFEST edits */
-      compaction_free(&c, 1, db->dir);
-      sdb__ver_unref(v);
-      return db->failed;
-    }
-  }
-  sdb_edit e = {0, 1, 0, 0, db->vs.next_file, 0, c.out, c.nout, c.del, c.nin, 0, 0};
-  if ((rc = sdb__manifest_append(&db->man, &e, &db->eb))) { /* D9: the edit may or may not be on disk */
-    sdb__enter_failed(db, rc);
-    goto out;
-  }
-  /* The edit is durable: outputs are live, inputs are not (D12). */
-  for (size_t i = 0; i < c.nin; i++) sdb__vstate_del(&db->vs, c.in[i]->number);
-  for (size_t i = 0; i < c.nout; i++)
-    if (sdb__vstate_add(&db->vs, &c.out[i])) {
-      rc = sdb__enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory"));
-      goto out;
-    }
-  if (!(outs = calloc(c.nout + 1, sizeof *outs)) || !(outlvl = calloc(c.nout + 1, sizeof *outlvl))) {
-    rc = sdb__enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory"));
-    goto out;
-  }
-  if (c.nin == 1 && c.nout == 1 && c.out[0].number == c.in[0]->number) {
-    sdb__table_ref(c.in[0]);
-    outs[nouts] = c.in[0];
-    outlvl[nouts++] = level + 1;
-  } else {
-    for (size_t i = 0; i < c.nout; i++) {
+    for (size_t i = 0; i < c->nout; i++) {
       char p[PATH_MAX];
       sdb_table *t;
-      if ((rc = sdb__table_open(sdb__sst_name(p, sizeof p, db->dir, c.out[i].number), c.out[i].number, c.out[i].size,
-                                &t, &db->eb))) {
-        sdb__enter_failed(db, rc);
-        goto out;
-      }
+      if ((rc = sdb__table_open(sdb__sst_name(p, sizeof p, db->dir, c->out[i].number), c->out[i].number,
+                                c->out[i].size, &t, &db->eb)))
+        return sdb__enter_failed(db, rc);
       sdb__table_attach(t, db->cache, &db->fdl);
-      outs[nouts] = t;
-      outlvl[nouts++] = level + 1;
-      if (sdb__buf_set(&t->lo, c.out[i].smallest.p, c.out[i].smallest.len - 8) ||
-          sdb__buf_set(&t->hi, c.out[i].largest.p, c.out[i].largest.len - 8)) {
-        rc = sdb__enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory"));
-        goto out;
-      }
+      c->outs[c->nouts] = t;
+      c->outlvl[c->nouts++] = level + 1;
+      if (sdb__buf_set(&t->lo, c->out[i].smallest.p, c->out[i].smallest.len - 8) ||
+          sdb__buf_set(&t->hi, c->out[i].largest.p, c->out[i].largest.len - 8))
+        return sdb__enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory"));
     }
-    for (size_t i = 0; i < c.nin; i++) {
-      c.in[i]->obsolete = 1; /* unlinked when the last version or iterator using it lets go (D12) */
-      db->compact_read += c.in[i]->size;
-      db->level_read[i < c.nin0 ? level : level + 1] += c.in[i]->size;
+    for (size_t i = 0; i < c->nin; i++) {
+      c->in[i]->obsolete = 1;
+      db->compact_read += c->in[i]->size;
+      db->level_read[i < c->nin0 ? level : level + 1] += c->in[i]->size;
     }
-    for (size_t i = 0; i < c.nout; i++) db->compact_written += c.out[i].size, db->level_written[level + 1] += c.out[i].size;
+    for (size_t i = 0; i < c->nout; i++)
+      db->compact_written += c->out[i].size, db->level_written[level + 1] += c->out[i].size;
     db->compactions++;
   }
-  cur = db->ver; /* may have gained L0 tables from flushes meanwhile */
-  if (!(nv = sdb__ver_edit(cur, c.del, c.nin, outs, outlvl, nouts))) {
-    rc = sdb__enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory"));
-    goto out;
-  }
+  cur = db->ver;
+  if (!(nv = sdb__ver_edit(cur, c->del, c->nin, c->outs, c->outlvl, c->nouts)))
+    return sdb__enter_failed(db, sdb__err(&db->eb, SDB_ENOMEM, "compaction: out of memory"));
   db->ver = nv;
   sdb__ver_unref(cur);
-  rc = 0;
+  return 0;
+}
+
+/* Compacts `level` into level+1 (D11, D12) in four phases: pick the inputs,
+ * move or merge them, record the result in the MANIFEST, install the new
+ * version. The input version is held throughout: its tables stay alive
+ * while the merge runs unlocked. */
+static int compact_level(sdb *db, int level) {
+  sdb_version *v = db->ver;
+  compaction c = {.level = level, .eb = &db->eb, .ver = v};
+  int rc;
+  __atomic_add_fetch(&v->refs, 1, __ATOMIC_RELAXED);
+  if ((rc = pick_inputs(db, &c))) goto out;
+  if (c.nin0 == 1 && c.nin == 1) {
+    if ((rc = move_down(db, &c))) goto out;
+  } else if ((rc = merge_inputs(db, &c))) {
+    compaction_free(&c, 1, db->dir); /* outputs are not live: remove them */
+    sdb__ver_unref(v);
+    return rc;
+  }
+  if (!(rc = record_edit(db, &c))) rc = install_outputs(db, &c);
 out:
   sdb__ver_unref(v);
-  for (size_t i = 0; outs && i < nouts; i++) sdb__table_unref(outs[i]);
-  free(outs);
-  free(outlvl);
   compaction_free(&c, 0, db->dir);
   return rc;
 }
