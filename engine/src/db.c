@@ -306,6 +306,7 @@ int sdb__open_live_table(sdb *db, const sdb_fmeta *f, sdb_table **out) {
   return 0;
 }
 
+/* New MANIFEST with a snapshot of db->vs, then CURRENT names it (M2, M3). */
 int sdb__publish_manifest(sdb *db) {
   uint64_t num = db->vs.next_file++;
   int rc;

@@ -293,45 +293,85 @@ out:
   return rc;
 }
 
-/* New MANIFEST with a snapshot of db->vs, then CURRENT names it (M2, M3). */
-int sdb__recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
+/* Replays PREV_LOG (D20: the WAL of a memtable whose background flush had
+ * not finished), then LOG_NUMBER, into x; sets last_seq (D8) and the
+ * recovery counters. */
+static int replay_wals(sdb *db, replay_ctx *x) {
   char p[PATH_MAX];
-  uint64_t end = 0, size = 0, seq, prev = 0;
-  replay_ctx x = {.db = db, .mem = db->opt.read_only ? db->mem : NULL};
-  sdb_table **ts = NULL;
-  int *lv = NULL, rc, published = 0;
-  size_t nts = 0;
-  sdb_version *v;
-  if ((rc = sdb__manifest_read(sdb__manifest_name(p, sizeof p, db->dir, mnum), mnum, &db->vs, NULL, &db->eb))) return rc;
-  if (db->vs.next_file <= maxnum) db->vs.next_file = maxnum + 1;
-  if ((rc = open_tables(db))) return rc;
-  seq = db->vs.last_seq;
-  if (db->vs.prev_log) { /* D20: the WAL of a memtable whose background flush had not finished, first */
+  uint64_t end = 0, size = 0, seq = db->vs.last_seq, prev = 0, skipped = 0;
+  int rc;
+  if (db->vs.prev_log) {
     uint64_t pend = 0, psize = 0, precs = 0;
     sdb__log_name(p, sizeof p, db->dir, db->vs.prev_log);
-    if ((rc = sdb__wal_replay(p, db->vs.prev_log, &x, db->opt.paranoid_checks, NULL, &seq, &prev, &pend, &precs, &psize,
-                         &db->rec_skipped, &db->eb)))
-      goto out;
-    if (psize > pend) { /* it was fdatasynced before the newer WAL was named: damage, not a torn tail */
-      rc = sdb__err(&db->eb, SDB_ECORRUPT,
-                    "%s: damaged at offset %" PRIu64 ", but it was synced before WAL %06" PRIu64 " was started", p,
-                    pend, db->vs.log_number);
-      goto out;
-    }
+    if ((rc = sdb__wal_replay(p, db->vs.prev_log, x, db->opt.paranoid_checks, NULL, &seq, &prev, &pend, &precs,
+                              &psize, &db->rec_skipped, &db->eb)))
+      return rc;
+    if (psize > pend) /* it was fdatasynced before the newer WAL was named: damage, not a torn tail */
+      return sdb__err(&db->eb, SDB_ECORRUPT,
+                      "%s: damaged at offset %" PRIu64 ", but it was synced before WAL %06" PRIu64 " was started", p,
+                      pend, db->vs.log_number);
     db->rec_records += precs;
     db->rec_bytes += pend;
     db->rec_files++;
   }
   sdb__log_name(p, sizeof p, db->dir, db->vs.log_number);
-  uint64_t skipped = 0;
-  if ((rc = sdb__wal_replay(p, db->vs.log_number, &x, db->opt.paranoid_checks, NULL, &seq, &prev, &end, &db->rec_records,
-                       &size, &skipped, &db->eb)))
-    goto out;
+  if ((rc = sdb__wal_replay(p, db->vs.log_number, x, db->opt.paranoid_checks, NULL, &seq, &prev, &end,
+                            &db->rec_records, &size, &skipped, &db->eb)))
+    return rc;
   db->rec_skipped += skipped;
   db->rec_files++;
   db->last_seq = seq; /* D8 */
   db->rec_bytes += end;
   if (size > end) db->rec_truncated = size - end;
+  return 0;
+}
+
+/* After the MANIFEST that names them is current: the recovered tables are
+ * opened into a new version and compacted, inline (the background thread
+ * starts after open). */
+static int install_recovered(sdb *db, const replay_ctx *x) {
+  sdb_table **ts = NULL;
+  int *lv = NULL, rc;
+  size_t nts = 0;
+  sdb_version *v;
+  if (!(ts = calloc(x->nout, sizeof *ts)) || !(lv = calloc(x->nout, sizeof *lv))) {
+    rc = sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
+    goto out;
+  }
+  for (; nts < x->nout; nts++) {
+    sdb_fmeta *f = &x->out[nts];
+    if ((rc = sdb__open_live_table(db, f, &ts[nts]))) goto out;
+    lv[nts] = f->level;
+    db->flushes++;
+    db->flush_bytes += f->size;
+    db->level_written[f->level] += f->size;
+  }
+  if (!(v = sdb__ver_edit(db->ver, NULL, 0, ts, lv, nts))) {
+    rc = sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
+    goto out;
+  }
+  sdb__ver_unref(db->ver);
+  db->ver = v;
+  rc = sdb__compact_locked(db);
+out:
+  for (size_t i = 0; i < nts; i++) sdb__table_unref(ts[i]);
+  free(ts);
+  free(lv);
+  return rc;
+}
+
+/* Opens the database MANIFEST-mnum describes: its tables, then its WALs
+ * replayed into fresh tables that one new MANIFEST makes live with a fresh
+ * WAL (D7); read_only: into db->mem, writing nothing (D22). maxnum: the
+ * largest file number in the directory. */
+int sdb__recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
+  char p[PATH_MAX];
+  replay_ctx x = {.db = db, .mem = db->opt.read_only ? db->mem : NULL};
+  int rc, published = 0;
+  if ((rc = sdb__manifest_read(sdb__manifest_name(p, sizeof p, db->dir, mnum), mnum, &db->vs, NULL, &db->eb))) return rc;
+  if (db->vs.next_file <= maxnum) db->vs.next_file = maxnum + 1;
+  if ((rc = open_tables(db))) return rc;
+  if ((rc = replay_wals(db, &x))) goto out;
   if (db->opt.read_only) { /* D22: the WALs are in db->mem; nothing is written */
     db->man_number = mnum;
     goto out;
@@ -361,30 +401,8 @@ int sdb__recover_db(sdb *db, uint64_t mnum, uint64_t maxnum) {
   db->vs.last_seq = db->last_seq;
   published = 1; /* from here on the new files may be live: never unlink them */
   if ((rc = sdb__publish_manifest(db))) goto out; /* its directory fsync covers the new WAL's entry (D3) */
-  if (!x.nout) goto out;
-  if (!(ts = calloc(x.nout, sizeof *ts)) || !(lv = calloc(x.nout, sizeof *lv))) {
-    rc = sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
-    goto out;
-  }
-  for (; nts < x.nout; nts++) {
-    sdb_fmeta *f = &x.out[nts];
-    if ((rc = sdb__open_live_table(db, f, &ts[nts]))) goto out;
-    lv[nts] = f->level;
-    db->flushes++;
-    db->flush_bytes += f->size;
-    db->level_written[f->level] += f->size;
-  }
-  if (!(v = sdb__ver_edit(db->ver, NULL, 0, ts, lv, nts))) {
-    rc = sdb__err(&db->eb, SDB_ENOMEM, "open: out of memory");
-    goto out;
-  }
-  sdb__ver_unref(db->ver);
-  db->ver = v;
-  rc = sdb__compact_locked(db); /* inline: the background thread starts after open */
+  if (x.nout) rc = install_recovered(db, &x);
 out:
-  for (size_t i = 0; i < nts; i++) sdb__table_unref(ts[i]);
-  free(ts);
-  free(lv);
   for (size_t i = 0; i < x.nout; i++) {
     if (rc && !published) sdb__env->unlink(sdb__sst_name(p, sizeof p, db->dir, x.out[i].number));
     sdb__buf_free(&x.out[i].smallest);

@@ -11,6 +11,19 @@
 #include <unistd.h>
 
 /* ---- stats, check, dump ------------------------------------------------------------ */
+/* One line per level, appended to buf (db->mu held). */
+static void stats_levels(sdb *db, char *buf, size_t len) {
+  for (int l = 0; l < SDB_NUM_LEVELS; l++) {
+    size_t off = strlen(buf);
+    if (off + 1 >= len) break;
+    snprintf(buf + off, len - off,
+             "level%d: files %zu bytes %" PRIu64 " target %" PRIu64 " read %" PRIu64 " written %" PRIu64 "\n", l,
+             db->ver->n[l], sdb__level_bytes(db->ver, l),
+             l == 0 ? (uint64_t)db->opt.l0_compaction_trigger : l == SDB_NUM_LEVELS - 1 ? 0 : sdb__level_target(db, l),
+             db->level_read[l], db->level_written[l]);
+  }
+}
+
 int sdb_stats(sdb *db, char *buf, size_t len) {
   uint64_t tbytes = 0, entries = 0;
   size_t ntables = 0, off;
@@ -100,15 +113,7 @@ int sdb_stats(sdb *db, char *buf, size_t len) {
              "table_cache_map_failures: %" PRIu64 "%s%s%s\n",
              db->opt.mmap_reads ? "on" : "off", fmaps, fmapfail, fmapfail ? " (last: " : "",
              fmapfail ? strerror(fmaperr) : "", fmapfail ? "; those tables read with pread)" : "");
-  for (int l = 0; l < SDB_NUM_LEVELS; l++) {
-    off = strlen(buf);
-    if (off + 1 >= len) break;
-    snprintf(buf + off, len - off,
-             "level%d: files %zu bytes %" PRIu64 " target %" PRIu64 " read %" PRIu64 " written %" PRIu64 "\n", l,
-             db->ver->n[l], sdb__level_bytes(db->ver, l),
-             l == 0 ? (uint64_t)db->opt.l0_compaction_trigger : l == SDB_NUM_LEVELS - 1 ? 0 : sdb__level_target(db, l),
-             db->level_read[l], db->level_written[l]);
-  }
+  stats_levels(db, buf, len);
   pthread_mutex_unlock(&db->mu);
   return 0;
 }
