@@ -36,8 +36,6 @@ typedef struct sdb_logw {
 
 /* Creates (truncating) path and writes the header record. Not synced. */
 int sdb__logw_create(sdb_logw *w, const char *path, const char *magic, uint64_t num, sdb_eb *eb);
-/* Opens an existing log of `size` valid bytes for appending. */
-int sdb__logw_reopen(sdb_logw *w, const char *path, uint64_t size, sdb_eb *eb);
 /* Appends one logical record (a followed by b) with exactly one write() call
  * (retried only to finish a short write). */
 int sdb__logw_add(sdb_logw *w, const void *a, size_t alen, const void *b, size_t blen, sdb_eb *eb);
