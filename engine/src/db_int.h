@@ -3,7 +3,7 @@
  * (struct sdb), versions, batches, snapshots, and the functions one file of
  * the handle calls in another. Everything else in those files is static.
  *
- *   db.c          the handle: options, failed state, open/close/destroy; the
+ *   db.c          the handle: failed state (D9), open/close/destroy; the
  *                 durability invariants D1-D22 (its header comment)
  *   db_version.c  versions (the live tables of each level) and the level iterator
  *   db_replay.c   WAL replay, and recovery of an existing database at open
@@ -118,7 +118,7 @@ int sdb__open_live_table(sdb *db, const sdb_fmeta *f, sdb_table **out);
 int sdb__publish_manifest(sdb *db);
 
 /* ---- db_replay.c ---- */
-typedef struct replay_ctx replay_ctx;
+typedef struct replay_ctx replay_ctx; /* where replayed batches go (db_replay.c) */
 int sdb__apply_ops(sdb_mem *mem, const uint8_t *p, size_t n, uint64_t seq, uint32_t count, FILE *dump);
 int sdb__wal_replay(const char *path, uint64_t number, replay_ctx *ctx, int paranoid, FILE *dump,
                     uint64_t *last_seq, uint64_t *prev, uint64_t *end, uint64_t *records, uint64_t *size,

@@ -47,13 +47,13 @@ static int wal_proves(void *arg, const uint8_t *rec, size_t n, uint64_t x) {
  * (counted as key + value + SDB_RRUN_OP_OVERHEAD per op), and the last one,
  * is sorted and written as one table. The tables are fsynced (T1) but not
  * live until sdb__recover_db's MANIFEST names them. */
-typedef struct replay_ctx {
+struct replay_ctx {
   sdb *db;
   sdb_mem *mem; /* read_only open (D22): batches go into this memtable, no table is written */
   sdb_rrun run;
   sdb_fmeta *out; /* tables written so far */
   size_t nout, capout;
-} replay_ctx;
+};
 
 #define RUN_WRITEBACK (4u << 20)
 
