@@ -54,6 +54,7 @@ typedef struct sdb sdb;            /* an open database */
 typedef struct sdb_batch sdb_batch;/* an atomic group of writes */
 typedef struct sdb_iter sdb_iter;  /* an iterator over a consistent view */
 
+/* Every option, its default and its effect: docs/sofadb.md, "Options". */
 typedef struct sdb_options {
   int create_if_missing;      /* default 1 */
   int error_if_exists;        /* default 0 */
@@ -65,7 +66,6 @@ typedef struct sdb_options {
   size_t block_bytes;         /* default 4 KiB: SSTable data block target size */
   int block_restart_interval; /* default 16 keys between restart points */
   int sync_on_close;          /* default 1: close() syncs the WAL */
-  /* ---- added with leveled compaction (docs/sofadb.md, "Options") ---- */
   int l0_compaction_trigger;  /* default 4: L0 files that start an L0->L1 compaction */
   int l0_slowdown_trigger;    /* default 8: L0 files at which writes are delayed */
   int l0_stop_trigger;        /* default 12: L0 files at which writes wait for compaction */
@@ -190,7 +190,7 @@ void sdb_txn_rollback(sdb_txn *t);
 int sdb_checkpoint(sdb *db, const char *dir);
 
 /* Engine statistics as "name: value" lines (open_us = time sdb_open took,
- * recovery included; tables; memtable; WAL; flushes...). Added API. */
+ * recovery included; tables; memtable; WAL; flushes...). */
 int sdb_stats(sdb *db, char *buf, size_t buflen);
 
 /* Verify every checksum of every live file; 0 or SDB_ECORRUPT with context in

@@ -80,7 +80,8 @@ ssize_t sdb__pread_all(int fd, void *p, size_t n, off_t off) {
   return (ssize_t)got;
 }
 
-const char *sdb__ftype_name(mode_t mode) {
+/* The name of a file type ("FIFO", "directory"...) of st_mode. */
+static const char *ftype_name(mode_t mode) {
   return S_ISDIR(mode) ? "directory" : S_ISFIFO(mode) ? "FIFO" : S_ISCHR(mode) ? "character device"
        : S_ISBLK(mode) ? "block device" : S_ISSOCK(mode) ? "socket" : S_ISLNK(mode) ? "symlink" : "special file";
 }
@@ -96,7 +97,7 @@ int sdb__open_regular(const char *path, int flags, const char **kind) {
   }
   if (!S_ISREG(st.st_mode)) {
     sdb__env->close(fd);
-    if (kind) *kind = sdb__ftype_name(st.st_mode);
+    if (kind) *kind = ftype_name(st.st_mode);
     return SDB__ENOTREG;
   }
   return fd;

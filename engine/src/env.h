@@ -72,7 +72,5 @@ int sdb__create_new(const char *path, int extra_flags);
  * SDB_ECORRUPT "path: is a FIFO, not a regular file", or the I/O error. */
 struct sdb_eb;
 int sdb__open_error(struct sdb_eb *eb, const char *path, int rc, const char *kind);
-/* The name of a file type ("FIFO", "directory"...) of st_mode. */
-const char *sdb__ftype_name(mode_t mode);
 
 #endif

@@ -32,14 +32,6 @@
 
 /* ---- writer ---------------------------------------------------------------- */
 
-static int logw_open(sdb_logw *w, const char *path, int flags, sdb_eb *eb) {
-  memset(w, 0, sizeof *w);
-  snprintf(w->path, sizeof w->path, "%s", path);
-  w->fd = sdb__env->open(path, flags, 0644);
-  if (w->fd < 0) return sdb__ioerr(eb, "open", path, -errno);
-  return 0;
-}
-
 int sdb__logw_create(sdb_logw *w, const char *path, const char *magic, uint64_t num, sdb_eb *eb) {
   uint8_t h[SDB_LOG_HEADER_LEN];
   int rc;
@@ -58,12 +50,6 @@ int sdb__logw_create(sdb_logw *w, const char *path, const char *magic, uint64_t 
     return rc;
   }
   return 0;
-}
-
-int sdb__logw_reopen(sdb_logw *w, const char *path, uint64_t size, sdb_eb *eb) {
-  int rc = logw_open(w, path, O_WRONLY | O_APPEND, eb);
-  w->off = size;
-  return rc;
 }
 
 int sdb__logw_prealloc(sdb_logw *w, uint64_t step, sdb_eb *eb) {

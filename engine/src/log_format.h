@@ -39,8 +39,6 @@ typedef struct sdb_logw {
 
 /* Creates (truncating) path and writes the header record. Not synced. */
 int sdb__logw_create(sdb_logw *w, const char *path, const char *magic, uint64_t num, sdb_eb *eb);
-/* Opens an existing log of `size` valid bytes for appending. */
-int sdb__logw_reopen(sdb_logw *w, const char *path, uint64_t size, sdb_eb *eb);
 /* From now on the file grows in zero-filled steps of `step` bytes (0: no
  * change): a record that ends past the file's end is written together with
  * the zeros up to the next multiple of step, and a record inside is written

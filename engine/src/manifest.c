@@ -77,7 +77,8 @@ int sdb__vstate_del(sdb_vstate *vs, uint64_t number) {
   return 0;
 }
 
-int sdb__edit_encode(const sdb_edit *e, sdb_buf *out) {
+/* One version edit as MANIFEST fields (docs/format/manifest.md) into out. */
+static int edit_encode(const sdb_edit *e, sdb_buf *out) {
   int rc = 0;
   out->len = 0;
   if (e->has_log && ((rc = sdb__buf_var(out, SDB_TAG_LOG)) || (rc = sdb__buf_var(out, e->log_number)))) return rc;
@@ -251,7 +252,7 @@ int sdb__manifest_create(sdb_logw *w, const char *dir, uint64_t num, const sdb_v
   int rc;
   sdb__manifest_name(path, sizeof path, dir, num);
   if ((rc = sdb__logw_create(w, path, SDB_MANIFEST_MAGIC, num, eb))) return rc;
-  if ((rc = sdb__edit_encode(&e, &b))) {
+  if ((rc = edit_encode(&e, &b))) {
     rc = sdb__err(eb, rc, "manifest %s: out of memory", path);
   } else if (!(rc = sdb__logw_add(w, b.p, b.len, NULL, 0, eb))) {
     if (sdb__env->fsync(w->fd) < 0) rc = sdb__ioerr(eb, "fsync", path, -errno); /* (M2) */
@@ -263,7 +264,7 @@ int sdb__manifest_create(sdb_logw *w, const char *dir, uint64_t num, const sdb_v
 
 int sdb__manifest_append(sdb_logw *w, const sdb_edit *e, sdb_eb *eb) {
   sdb_buf b = {0};
-  int rc = sdb__edit_encode(e, &b);
+  int rc = edit_encode(e, &b);
   if (rc) {
     rc = sdb__err(eb, rc, "manifest %s: out of memory", w->path);
   } else if (!(rc = sdb__logw_add(w, b.p, b.len, NULL, 0, eb))) {

@@ -46,8 +46,6 @@ int sdb__vstate_add(sdb_vstate *vs, const sdb_fmeta *f); /* copies */
 /* Removes file `number`; -1 if it is not live. */
 int sdb__vstate_del(sdb_vstate *vs, uint64_t number);
 
-int sdb__edit_encode(const sdb_edit *e, sdb_buf *out);
-
 /* Replays a MANIFEST into vs. Damage at the tail is a clean end; elsewhere
  * (or any undecodable edit) SDB_ECORRUPT naming file and offset. Prints the
  * records to dump if non-NULL. expect_num: the number its header must carry
