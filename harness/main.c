@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include "harness_int.h"
+#include "tracecase.h"
 
 #include <cjson/cJSON.h>
 #include <dlfcn.h>
@@ -242,7 +243,8 @@ static void print_result_json(const pc_case *c, const char *id, const pc_result 
   free(line);
 }
 
-static int run_one(const char *cmd, const pc_case *c, const char *keep, int count, int timeout_ms, int json) {
+static int run_one(const char *cmd, const pc_case *c, const char *keep, const char *record, int count, int timeout_ms,
+                   int json) {
   pc_worker w;
   pc_run_opts o = {0};
   pc_result r, r0;
@@ -264,6 +266,7 @@ static int run_one(const char *cmd, const pc_case *c, const char *keep, int coun
   }
   pc_case_format(c, id, sizeof id);
   o.keep_dir = keep;
+  o.record_file = record;
   for (int i = 0; i < count; i++) {
     pc_run_case(&w, c, &o, &r);
     if (pc_interrupted) {
@@ -361,13 +364,13 @@ static int cmd_run(int argc, char **argv) {
   }
   pc_target_spec_split(target, c.target, sizeof c.target, c.target_opts, sizeof c.target_opts);
   if ((rc = add_backend("run", backend, c.target, c.target_opts, sizeof c.target_opts))) return rc;
-  return run_one("run", &c, keep, 1, (int)tmo, json);
+  return run_one("run", &c, keep, NULL, 1, (int)tmo, json);
 }
 
 static int cmd_repro(int argc, char **argv) {
   static const struct option lo[] = {{"keep", 1, 0, 'k'}, {"count", 1, 0, 'n'}, {"timeout", 1, 0, 'T'},
-                                     {"json", 0, 0, 'J'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-  const char *keep = NULL;
+                                     {"json", 0, 0, 'J'}, {"record", 1, 0, 'R'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+  const char *keep = NULL, *record = NULL;
   uint64_t count = 1;
   int64_t tmo = 10000;
   int ch, rc, json = 0;
@@ -377,11 +380,15 @@ static int cmd_repro(int argc, char **argv) {
     switch (ch) {
     case 'k': keep = optarg; break;
     case 'J': json = 1; break;
+    case 'R': record = optarg; break;
     case 'n': if (parse_u64_range(optarg, 1, PC_MAX_COUNT, &count)) return usage_error("repro", "--count: '%s' is not a number in 1..1000000", optarg); break;
     case 'T': if ((rc = parse_duration_ms(optarg, 1, PC_MAX_TIMEOUT_MS, &tmo))) return duration_error("repro", "--timeout", optarg, rc, "1ms..24h"); break;
     case 'h':
-      printf("usage: powercut repro ID [--keep DIR] [--count N] [--timeout 10s] [--json]\n"
+      printf("usage: powercut repro ID [--keep DIR] [--count N] [--timeout 10s] [--json] [--record FILE]\n"
              "Re-runs the case named by ID (as printed by run/campaign) and prints its verdict.\n"
+             "A trace state's id (plan trace:KIND@CUT,...) is rebuilt from a record of the workload:\n"
+             "--record FILE (the one its campaign kept), or else a new recording, refused when it\n"
+             "is not the record the id names (r=DIGEST).\n"
              "--keep DIR copies the crashed data dir (after the power-loss rollback, before\n"
              "recovery) to DIR: a new or empty directory, or one an earlier --keep filled (it\n"
              "holds " PC_KEEP_MARKER "); any other is refused. --count N (1..1000000) runs it N\n"
@@ -395,7 +402,9 @@ static int cmd_repro(int argc, char **argv) {
   }
   if (optind != argc - 1) return usage_error("repro", "%s", "expects exactly one case id");
   if (pc_case_parse(argv[optind], &c, err, sizeof err)) return usage_error("repro", "%s", err);
-  return run_one("repro", &c, keep, (int)count, (int)tmo, json);
+  if (record && !pc_trace_plan_is(c.plan))
+    return usage_error("repro", "--record is for a trace state's id (plan trace:...), not '%s'", c.plan);
+  return run_one("repro", &c, keep, record, (int)count, (int)tmo, json);
 }
 
 static int cmd_minimize(int argc, char **argv) {
