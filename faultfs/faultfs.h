@@ -395,12 +395,18 @@ int ffs_replay_open(const char *work, const char *state, ffs_model model, ffs_re
                     size_t errlen);
 /* Applies one record (anything but a successful mutating CALL changes nothing). */
 int ffs_replay_apply(ffs_replay *rp, const ffs_rec *r, char *err, size_t errlen);
-/* Builds the crash state at the current point into out (a new or empty dir) with out_state
- * as the scratch state dir of its rollback. torn: next is the write at the cut, keep the
+/* Builds the crash state at the current point into out (a new dir) with out_state as the
+ * scratch state dir of its rollback. Files the rollback leaves alone are hard links to the
+ * work dir's: copy the state (ffs_copy_tree) before anything may write into it. torn: next is the write at the cut, keep the
  * bytes kept (the work dir is left as it was). seed: the reorder subset seed. */
 int ffs_replay_state(ffs_replay *rp, ffs_cut_kind kind, const ffs_rec *next, uint64_t keep, ffs_subset subset,
                      uint64_t seed, const char *out, const char *out_state, char *err, size_t errlen);
 void ffs_replay_close(ffs_replay *rp);
+/* The work dir: the kill state at the current point, as it is (never to be changed). */
+const char *ffs_replay_work(const ffs_replay *rp);
+/* A crash state may share files with the work dir (hard links, never written by the
+ * rollback): a program that may write into it gets a copy, made with this (to: new). */
+int ffs_copy_tree(const char *from, const char *to);
 
 /* ---- seccomp backend (docs/faultfs.md "The seccomp backend") ------------------------ */
 /* For a launcher that forks the program itself (the exec target). In the forked child,

@@ -615,8 +615,10 @@ static int cmd_campaign(int argc, char **argv) {
     {"models", 1, 0, 'm'}, {"cases", 1, 0, 'c'}, {"time", 1, 0, 'T'}, {"seed", 1, 0, 's'},
     {"jobs", 1, 0, 'j'}, {"shard", 1, 0, 'S'}, {"out", 1, 0, 'o'}, {"timeout", 1, 0, 'O'},
     {"no-minimize", 0, 0, 'N'}, {"quiet", 0, 0, 'q'}, {"fs", 1, 0, 'F'}, {"reach", 1, 0, 'R'},
-    {"rerun", 1, 0, 'K'}, {"backend", 1, 0, 'B'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    {"rerun", 1, 0, 'K'}, {"backend", 1, 0, 'B'}, {"trace", 0, 0, 'X'}, {"live", 0, 0, 'L'},
+    {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
   pc_campaign_opts o = {0};
+  int trace_mode = 0;
   const char *reach = NULL;
   static char workloads[4096], target[64], argvs[4096], fsmodels[128], reachm[128];
   const char *fs = NULL;
@@ -670,12 +672,14 @@ static int cmd_campaign(int argc, char **argv) {
     case 'K': { uint64_t k; if (parse_u64_range(optarg, 1, PC_MAX_RERUN, &k)) return usage_error("campaign", "--rerun: '%s' is not a number in 1..100", optarg); o.rerun = (int)k; } break;
     case 'q': o.quiet = 1; break;
     case 'B': backend = optarg; break;
+    case 'X': trace_mode = 1; break;
+    case 'L': trace_mode = 0; break;
     case 'h':
       printf("usage: powercut campaign --target T[:opt=v,...] [--workload W[:k=v,...]]...\n"
              "         [--faults kill,crash,crash-after,torn,eio,enospc] [--models strict,ext4]\n"
              "         (--cases N | --time 60s) [--seed S] [-j|--jobs J] [--shard K/N]\n"
              "         [--out DIR] [--timeout 10s] [--no-minimize] [--quiet] [--fs ext4,xfs]\n"
-             "         [--reach ext4,xfs|none] [--rerun K]\n"
+             "         [--reach ext4,xfs|none] [--rerun K] [--trace | --live]\n"
              "         [--backend preload|seccomp|auto]   (exec targets: the option backend=)\n"
              "Runs many cases: first a systematic sweep over every crash point of each syscall\n"
              "kind seen in a dry run of each workload (interleaved so a budget cut short still\n"
@@ -697,6 +701,12 @@ static int cmd_campaign(int argc, char **argv) {
              "default 5) and its rate reported (\"reproduced 4/5\").\n"
              "SIGINT, SIGTERM or SIGHUP stops the workers, writes the report of the cases\n"
              "verified so far marked interrupted, and exits 128+N (130, 143, 129).\n"
+             "--trace: trace-based crash states for the kinds a record covers (kill, kill-after,\n"
+             "crash, crash-after, torn): each workload is recorded once and every cut point of\n"
+             "its record is built, under each model (reorder: seeded subsets, none and all), each\n"
+             "distinct state recovered once; ids have the plan trace:KIND@CUT,...,r=DIGEST and\n"
+             "the record is kept in DIR/records. eio, enospc, edquot, short and flip stay live\n"
+             "cases. --live (the default): every case is a run of the workload.\n"
              "Exit 0 when every case passed (and at least one ran), 1 on a violation, 2 on a\n"
              "usage or setup error.\n");
       return 0;
@@ -741,7 +751,14 @@ static int cmd_campaign(int argc, char **argv) {
     strcat(argvs, argv[i]);
   }
   o.argv = argvs;
-  rc = pc_campaign(&o);
+  if (trace_mode && fs) return usage_error("campaign", "%s", "--trace builds states under the models; --fs runs live cases (--live)");
+  if (trace_mode) {
+    static char live[1024];
+    unsigned kinds = pc_trace_split_faults(o.faults, live, sizeof live);
+    rc = kinds ? pc_trace_campaign(&o, live, kinds) : pc_campaign(&o);
+  } else {
+    rc = pc_campaign(&o);
+  }
   pc_realfs_sweep(o.work_dir); /* mounts of --fs workers stopped by a signal */
   pc_rm_rf(o.work_dir);
   return rc;

@@ -222,6 +222,7 @@ static int read_full(int fd, void *buf, size_t n) {
 static _Noreturn void recovery_loop(pc_recovery *rs) {
   char dir[1200], msg[1024];
   uint32_t len;
+  int64_t pr[3] = {0, 0, 0};
   pc_signals_default();
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   while (read_full(rs->req, &len, sizeof len) == 0 && len < sizeof dir && read_full(rs->req, dir, len) == 0) {
@@ -252,20 +253,26 @@ static _Noreturn void recovery_loop(pc_recovery *rs) {
           st = RS_SCAN;
         }
       }
+      int64_t t1 = pc_now_us();
       rs->t->close(h); /* its result is not the state's: the scan was */
+      pr[0] += us, pr[1] += t1 - t0 - us, pr[2] += pc_now_us() - t1;
     }
     if (write(rs->rep, &st, sizeof st) != (ssize_t)sizeof st) break;
   }
+  if (getenv("POWERCUT_PROFILE"))
+    fprintf(stderr, "recovery process: open %.3f s, scan %.3f s, close %.3f s\n", (double)pr[0] / 1e6,
+            (double)pr[1] / 1e6, (double)pr[2] / 1e6);
   _exit(0);
 }
 
-static void rs_stop(pc_recovery *rs) {
+/* hard: SIGKILL now (a hung recovery); else the child sees the end of its requests and exits */
+static void rs_stop(pc_recovery *rs, int hard) {
   if (rs->pid > 0) {
     int st;
     close(rs->req);
     close(rs->rep);
-    kill(rs->pid, SIGKILL);
-    while (waitpid(rs->pid, &st, 0) < 0 && errno == EINTR) {}
+    if (hard) kill(rs->pid, SIGKILL);
+    pc_wait_child(rs->pid, rs->timeout_ms, &st);
   }
   rs->pid = 0;
 }
@@ -309,7 +316,7 @@ int pc_recovery_open(const pc_case *c, const char *root, int timeout_ms, pc_reco
 
 void pc_recovery_close(pc_recovery *rs) {
   if (!rs) return;
-  rs_stop(rs);
+  rs_stop(rs, 0);
   free(rs);
 }
 
@@ -337,7 +344,7 @@ int pc_recovery_run(pc_recovery *rs, const char *dir, pc_recovered *out) {
   int pr;
   while ((pr = poll(&p, 1, rs->timeout_ms)) < 0 && errno == EINTR && !pc_interrupted) {}
   if (pr == 0) {
-    rs_stop(rs);
+    rs_stop(rs, 1);
     out->status = PC_REC_HANG;
     snprintf(out->msg, sizeof out->msg, "recovery did not finish within %d ms", rs->timeout_ms);
     return 0;

@@ -304,12 +304,22 @@ done:
   return rc;
 }
 
-/* Copies the tree from -> to (to must not exist), recording old -> new inode numbers. */
-static int copy_tree(const char *from, const char *to, inomap *m) {
+/* 1 if the rollback may write into the file st (a node with an open epoch): it is copied;
+ * any other file is hard-linked into a crash state (the rollback only renames or unlinks
+ * its names there, never changes its bytes). */
+static int may_change(const ffs_undo *u, const struct stat *st) {
+  int32_t id = ffs__undo_node_ino(u, (uint64_t)st->st_dev, (uint64_t)st->st_ino);
+  return id >= 0 && u->nodes[id].epoch;
+}
+
+/* Copies the tree from -> to (to must not exist), recording old -> new inode numbers; with
+ * u, files the rollback cannot change are hard links. */
+static int copy_tree_u(const char *from, const char *to, inomap *m, const ffs_undo *u) {
   struct stat st, nst;
   if (lstat(from, &st) < 0) return -1;
   if (S_ISREG(st.st_mode)) {
     uint64_t ino;
+    if (u && !may_change(u, &st) && link(from, to) == 0) return m ? map_add(m, (uint64_t)st.st_ino, (uint64_t)st.st_ino) : 0;
     if (copy_file(from, to, st.st_mode, &ino) < 0) return -1;
     return m ? map_add(m, (uint64_t)st.st_ino, ino) : 0;
   }
@@ -332,11 +342,15 @@ static int copy_tree(const char *from, const char *to, inomap *m) {
     if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
     snprintf(a, sizeof a, "%s/%s", from, e->d_name);
     snprintf(b, sizeof b, "%s/%s", to, e->d_name);
-    rc = copy_tree(a, b, m);
+    rc = copy_tree_u(a, b, m, u);
   }
   closedir(d);
   return rc;
 }
+static int copy_tree(const char *from, const char *to, inomap *m) { return copy_tree_u(from, to, m, NULL); }
+
+int ffs_copy_tree(const char *from, const char *to) { return copy_tree(from, to, NULL) < 0 ? FFS_EIO : 0; }
+const char *ffs_replay_work(const ffs_replay *rp) { return rp->work; }
 
 /* The crash state of the work dir as it is now: copy, translated log, rollback. */
 static int crash_state(ffs_replay *rp, ffs_subset subset, uint64_t seed, const char *out, const char *out_state,
@@ -347,7 +361,7 @@ static int crash_state(ffs_replay *rp, ffs_subset subset, uint64_t seed, const c
   DIR *d = NULL;
   struct dirent *e;
   size_t vl = strlen(FFS_STATE_VICTIMS);
-  if (copy_tree(rp->work, out, &m) < 0) { rc = rp_err(err, errlen, FFS_EIO, "copy %s to %s: %s", rp->work, out, strerror(errno)); goto done; }
+  if (copy_tree_u(rp->work, out, &m, &rp->u) < 0) { rc = rp_err(err, errlen, FFS_EIO, "copy %s to %s: %s", rp->work, out, strerror(errno)); goto done; }
   if (mkdir(out_state, 0755) < 0 && errno != EEXIST) { rc = rp_err(err, errlen, FFS_EIO, "mkdir %s: %s", out_state, strerror(errno)); goto done; }
   if (!(d = opendir(rp->state))) { rc = rp_err(err, errlen, FFS_EIO, "open %s: %s", rp->state, strerror(errno)); goto done; }
   while ((e = readdir(d))) {
@@ -355,7 +369,7 @@ static int crash_state(ffs_replay *rp, ffs_subset subset, uint64_t seed, const c
     if (strncmp(e->d_name, FFS_STATE_VICTIMS, vl) || e->d_name[vl] < '0' || e->d_name[vl] > '9') continue;
     snprintf(a, sizeof a, "%s/%s", rp->state, e->d_name);
     snprintf(b, sizeof b, "%s/%s", out_state, e->d_name);
-    if (copy_tree(a, b, &m) < 0) { rc = rp_err(err, errlen, FFS_EIO, "copy victim %s: %s", a, strerror(errno)); goto done; }
+    if (copy_tree_u(a, b, &m, &rp->u) < 0) { rc = rp_err(err, errlen, FFS_EIO, "copy victim %s: %s", a, strerror(errno)); goto done; }
   }
   ffs_undo_hdr *h = ffs__undo_hdr(&rp->u);
   size_t len = sizeof *h + h->used;
