@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -169,8 +170,14 @@ int pc_trace_record(pc_worker *w, const pc_case *c, const char *path, char *err,
   snprintf(k.plan, sizeof k.plan, "none");
   k.rplan[0] = '\0';
   snprintf(k.model, sizeof k.model, "strict");
+  char abs[PATH_MAX];
   if ((rc = ffs_record_create(path, err, errlen))) return PC_ESETUP;
-  o.record = path;
+  /* absolute: the program (an exec target's, and what it starts) may run in another dir */
+  if (!realpath(path, abs)) {
+    snprintf(err, errlen, "record %s: %s", path, strerror(errno));
+    return PC_ESETUP;
+  }
+  o.record = abs;
   o.no_final_cut = 1;
   pc_run_case(w, &k, &o, &r);
   if (r.error) {
