@@ -420,7 +420,7 @@ static int torn_state(ffs_replay *rp, const ffs_rec *next, uint64_t keep, ffs_su
   uint64_t used = ffs__undo_hdr(&rp->u)->used;
   if (!old || !sv) { free(old); free(sv); return FFS_ENOMEM; }
   if (olen && pread(fd, old, olen, (off_t)off) != (ssize_t)olen) { free(old); free(sv); return diverged(err, errlen, next, "pread"); }
-  memcpy(sv, saved.saved.v, saved.saved.n * sizeof *sv);
+  if (saved.saved.n) memcpy(sv, saved.saved.v, saved.saved.n * sizeof *sv);
   rc = apply_write(rp, next, keep, (size_t)keep, 1, err, errlen);
   if (rc == 0) rc = crash_state(rp, subset, seed, out, out_state, err, errlen);
   /* put the work dir back: the bytes, the size, the node, the log */
