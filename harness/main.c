@@ -434,6 +434,9 @@ static int cmd_minimize(int argc, char **argv) {
   if (optind != argc - 1) return usage_error("minimize", "%s", "expects exactly one case id");
   if (pc_case_parse(argv[optind], &c, err, sizeof err) || pc_case_validate(&c, err, sizeof err))
     return usage_error("minimize", "%s", err);
+  if (pc_trace_plan_is(c.plan))
+    return usage_error("minimize", "%s", "a trace state's id is not minimized (its state is one cut of its record): "
+                       "minimize takes a live case's id");
   if (pc_worker_init(&w, scratch_root(), 10000, err, sizeof err)) {
     fprintf(stderr, "powercut minimize: %s\n", err);
     return 2;

@@ -8,7 +8,8 @@
 #  3. the same in background mode (sofadb-nosync:deterministic=0, threads in the engine) and on
 #     a corpus engine (corpus-wal-nofsync); the correct sofadb passes every state;
 #  4. bad ids and records are refused with the reason: a record that is not the id's, a cut
-#     past the end, torn on a call that is not a write, --record on a live id.
+#     past the end, torn on a call that is not a write, --record on a live id, minimize of a
+#     trace id.
 set -uo pipefail
 PC=${1:?usage: e2e_trace.sh path/to/powercut}
 T=$(mktemp -d)
@@ -98,5 +99,7 @@ out=$("$PC" repro "pc1/sofadb/$W/3/strict/trace:boom@5" 2>&1); rc=$?
 [ "$rc" -eq 2 ] && echo "$out" | grep -q "the kind is kill, crash or torn" || fail "kind: $rc $out"
 out=$("$PC" repro "pc1/sofadb/$W/3/strict/crash@fsync#1" --record "$REC" 2>&1); rc=$?
 [ "$rc" -eq 2 ] && echo "$out" | grep -q "record is for a trace state's id" || fail "--record on a live id: $rc $out"
+out=$("$PC" minimize "pc1/sofadb/$W/3/strict/trace:crash@5" 2>&1); rc=$?
+[ "$rc" -eq 2 ] && echo "$out" | grep -q "a trace state's id is not minimized" || fail "minimize of a trace id: $rc $out"
 echo "   refused with the reason"
 echo "PASS"
