@@ -5,8 +5,10 @@
 #  2. a --trace campaign on the planted bug (sofadb-nosync: sync writes acked unsynced) finds
 #     it; the record is kept; the failing id's repro with that record gives the same verdict
 #     20 times out of 20;
-#  3. the same in background mode (sofadb-nosync:deterministic=0, threads in the engine) and on
-#     a corpus engine (corpus-wal-nofsync); the correct sofadb passes every state;
+#  3. the same in background mode (sofadb-nosync:deterministic=0, threads in the engine), on
+#     a corpus engine (corpus-wal-nofsync) and with 4 driver threads on the group-commit bug
+#     (sofadb-groupbug: each recording differs, a new one is refused, the kept one gives
+#     20/20); the correct sofadb passes every state;
 #  4. bad ids and records are refused with the reason: a record that is not the id's, a cut
 #     past the end, torn on a call that is not a write, --record on a live id, minimize of a
 #     trace id.
@@ -79,6 +81,31 @@ PY
   echo "$out" | grep -q "repeat: 20 runs, same verdict every time" || fail "$tgt: not 20/20: $out"
   echo "   $tgt: $V 20/20"
 done
+# concurrent driver threads on the group-commit bug: every record differs, the kept one pins the state
+found=0
+for s in 1 2 3; do
+  rm -rf "$T/o3"
+  "$PC" campaign --trace --target sofadb-groupbug --workload fill:ops=100,threads=4,sync=1 --seed $s --faults crash \
+    --models strict --cases 1 --jobs 2 --out "$T/o3" --reach none > /dev/null 2> "$T/err"; rc=$?
+  [ "$rc" -eq 0 ] && continue
+  [ "$rc" -eq 1 ] || fail "groupbug: campaign exited $rc: $(tail -3 "$T/err")"
+  read -r ID REC < <(python3 - "$T/o3" <<'PY'
+import json, os, sys
+c = [json.loads(l) for l in open(os.path.join(sys.argv[1], "results.jsonl"))]
+f = [x for x in c if x["verdict"] == "LOST_ACKED"][0]
+print(f["id"], f["repro"].split("--record ")[1])
+PY
+)
+  out=$("$PC" repro "$ID" --record "$REC" --count 20); rc=$?
+  [ "$rc" -eq 1 ] && echo "$out" | grep -q "repeat: 20 runs, same verdict every time" || fail "groupbug: not 20/20: $out"
+  out=$("$PC" repro "$ID" 2>&1); rc=$?
+  { [ "$rc" -eq 2 ] && echo "$out" | grep -q "is not the one the id names"; } || { [ "$rc" -eq 1 ] && echo "$out" | grep -q "^verdict: LOST_ACKED"; } ||
+    fail "groupbug: repro without its record: $rc $out"
+  echo "   sofadb-groupbug threads=4 seed $s: LOST_ACKED 20/20 from its record (a new recording: exit $rc)"
+  found=1
+  break
+done
+[ "$found" -eq 1 ] || fail "groupbug not found by trace campaigns of seeds 1-3"
 rm -rf "$T/o3"
 "$PC" campaign --trace --target sofadb --workload mixed:ops=60 --faults kill,crash,torn --models strict,ext4,reorder \
   --cases 1 --jobs 2 --out "$T/o3" --reach none > /dev/null 2> "$T/err"; rc=$?
