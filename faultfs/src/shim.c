@@ -779,10 +779,12 @@ static void ffs_post(call_t *c, int64_t r, int err) {
   uint64_t tlen = c->cls == CL_WRITE && c->iov ? iov_total(c->iov, c->iovcnt) : c->len;
   trace_rec(c->op, c->index, c->dur, c->cls == CL_WRITE ? c->woff : c->off, tlen, res, c->rel, c->rel2);
   if (UNLIKELY(g_rec_fd >= 0)) {
-    uint32_t rf = (uint32_t)c->xflags;
-    if (c->cls == CL_WRITE)
-      rf = (c->fd >= 0 && c->fd < g_nfds && g_fds[c->fd].sync) || (c->xflags & (RWF_SYNC | RWF_DSYNC)) ? FFS_RF_SYNC : 0,
-      rf |= c->fd >= 0 && c->fd < g_nfds && g_fds[c->fd].append ? FFS_RF_APPEND : 0;
+    uint32_t rf = (uint32_t)c->xflags; /* fallocate mode, renameat2 flags */
+    if (c->cls == CL_WRITE) {
+      int known = c->fd >= 0 && c->fd < g_nfds;
+      rf = (known && g_fds[c->fd].sync) || (c->xflags & (RWF_SYNC | RWF_DSYNC)) ? FFS_RF_SYNC : 0;
+      if (known && g_fds[c->fd].append) rf |= FFS_RF_APPEND;
+    }
     record_call(c, res, rf, 0);
   }
   if (c->after == FFS_A_KILL_AFTER) die_now();
@@ -881,7 +883,6 @@ static int open_core(int dirfd, const char *path, int flags, mode_t mode, ffs_op
     fd_track(fd, node_get(&st, c.rel, creating), (flags & (O_SYNC | O_DSYNC)) != 0, (flags & O_APPEND) != 0);
 done:
   trace_rec(op, c.index, c.dur, -1, 0, fd >= 0 ? fd : -(int64_t)e, c.rel, NULL);
-  c.rel2[0] = 0;
   record_call(&c, fd >= 0 ? fd : -(int64_t)e, (uint32_t)flags, (uint32_t)mode);
   if (c.after == FFS_A_KILL_AFTER) die_now();
   if (c.after == FFS_A_CRASH_AFTER) power_cut();
