@@ -130,6 +130,23 @@ static void another_version_is_refused_with_both_versions_named(void **st) {
   assert_non_null(strstr(err, "is not a faultfs record"));
 }
 
+static void a_path_leading_out_of_the_data_dir_is_refused(void **st) {
+  (void)st;
+  const char *bad[] = {"../x", "/etc/passwd", "a/../../x", "a//b", "./a"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char p[512], err[256] = "";
+    ffs_record *r = NULL;
+    int fd = open_record("path.rec");
+    add_call(fd, FFS_OP_WRITE, 0, 3, "a", NULL, 0, 3, 3, "abc");
+    add_call(fd, FFS_OP_RENAME, 0, -1, "a", bad[i], -1, 0, 0, NULL);
+    close(fd);
+    path_of(p, sizeof p, "path.rec");
+    if (ffs_record_load(p, &r, err, sizeof err) != FFS_ECORRUPT) fail_msg("'%s' was taken", bad[i]);
+    assert_null(r);
+    assert_non_null(strstr(err, "bad path at byte"));
+  }
+}
+
 static void torn_tail_is_the_end_and_a_bad_record_before_it_is_corrupt(void **st) {
   (void)st;
   char p[512], err[256];
@@ -331,6 +348,7 @@ int main(void) {
       cmocka_unit_test(calls_and_oplog_records_read_back_in_order),
       cmocka_unit_test(another_version_is_refused_with_both_versions_named),
       cmocka_unit_test(torn_tail_is_the_end_and_a_bad_record_before_it_is_corrupt),
+      cmocka_unit_test(a_path_leading_out_of_the_data_dir_is_refused),
       cmocka_unit_test(kill_keeps_every_applied_call),
       cmocka_unit_test(strict_drops_a_write_after_the_last_fsync),
       cmocka_unit_test(strict_undoes_a_create_and_a_rename_no_dir_fsync_covered),
