@@ -210,6 +210,7 @@ int ffs_op_from_name(const char *name, size_t len);
 int ffs_action_is_powercut(ffs_action a);
 /* 1 for kill, kill-after, crash, crash-after, torn (the process dies). */
 int ffs_action_is_fatal(ffs_action a);
+const char *ffs_model_name(ffs_model m);
 int ffs_model_from_name(const char *name); /* negative if unknown */
 /* The file system a kernel-* model runs on ("ext4", "xfs", "btrfs"), NULL for a model. */
 const char *ffs_model_fs(ffs_model m);
@@ -351,6 +352,89 @@ int ffs_trace_next(ffs_trace *t, ffs_trace_rec *rec);
 void ffs_trace_close(ffs_trace *t);
 /* One printable line (no newline): "17 fsync 000003.log off=-1 len=0 res=0 [sync]". */
 int ffs_trace_format(const ffs_trace_rec *rec, char *buf, size_t len);
+
+/* ---- record (docs/format/record.md): one run, every tracked call with what it changed ---- */
+/* A file the parent created with ffs_record_create. The shim appends one record per tracked
+ * call (write payloads included) with one O_APPEND write each; it never creates the file. */
+#define FFS_ENV_RECORD "FAULTFS_RECORD"
+#define FFS_RECORD_VERSION 1u
+typedef enum {
+  FFS_REC_CALL = 1,      /* a tracked call of the program (shim) */
+  FFS_REC_OPLOG = 2,     /* data = bytes of one op log record (the driver) */
+  FFS_REC_OPLOG_HEAD = 3 /* data = the op log file's first bytes: header and META (the driver) */
+} ffs_rec_type;
+/* flags of a write record */
+#define FFS_RF_SYNC   0x1u /* O_SYNC/O_DSYNC fd or RWF_SYNC/RWF_DSYNC: durable when it returns */
+#define FFS_RF_APPEND 0x2u /* O_APPEND fd (offset = the size before the write) */
+typedef struct ffs_rec {
+  ffs_rec_type type;
+  ffs_op op;
+  uint32_t flags;   /* open/creat: open flags; write: FFS_RF_*; fallocate: mode; rename: renameat2 flags */
+  int32_t fd;       /* the program's fd, -1 for path calls and sync()/syncfs() */
+  uint32_t mode;    /* open/creat: creation mode */
+  uint32_t dur;     /* FFS_DUR_* the shim logged (informative) */
+  uint64_t index;   /* global 0-based index of the call (= the trace's and the fired record's) */
+  int64_t offset;   /* write: resolved offset; ftruncate/truncate: new length; fallocate: offset; else -1 */
+  uint64_t length;  /* bytes asked for (fallocate: its length) */
+  int64_t result;   /* return value, or -errno */
+  const char *path, *path2; /* relative to the data dir; "" when none (NUL-terminated, in the record's memory) */
+  const unsigned char *data; /* write: the bytes written (result of them); op log bytes */
+  size_t datalen;
+} ffs_rec;
+typedef struct ffs_record ffs_record;
+/* Creates (truncates) a record file with its header. 0 or FFS_EIO with the reason in err. */
+int ffs_record_create(const char *path, char *err, size_t errlen);
+/* Appends one record of type FFS_REC_OPLOG / FFS_REC_OPLOG_HEAD to an fd opened O_APPEND on
+ * a record file (one write). 0 or FFS_EIO. */
+int ffs_record_append_data(int fd, ffs_rec_type type, const void *data, size_t len);
+/* Reads a whole record file. A bad magic or another version is refused (FFS_ECORRUPT, the
+ * reason in err); a short last record (a killed writer) is the end. */
+int ffs_record_load(const char *path, ffs_record **out, char *err, size_t errlen);
+size_t ffs_record_count(const ffs_record *r);
+const ffs_rec *ffs_record_at(const ffs_record *r, size_t i);
+/* XXH-free 64-bit digest of the records' bytes (what a case id names). */
+uint64_t ffs_record_digest(const ffs_record *r);
+void ffs_record_free(ffs_record *r);
+/* 1 if a CALL record changes the data dir or its durability (a write, truncate, create,
+ * rename, unlink, sync ...), 0 for reads, closes, plain opens and failed calls. */
+int ffs_rec_mutates(const ffs_rec *r);
+/* One printable line (no newline): "17 pwrite 000003.log off=0 len=42 res=42 data=42". */
+int ffs_rec_format(const ffs_rec *r, char *buf, size_t len);
+
+/* ---- materialize (src/materialize.c): crash states from a record ---------------------- */
+/* A replay applies a record's calls to a work dir through the undo-log writer the shim
+ * uses (src/undo.c), so that the crash state at any point is what the live power cut
+ * (src/rollback.c) would leave: one implementation of the models. */
+typedef struct ffs_replay ffs_replay;
+typedef enum {
+  FFS_CUT_KILL = 0,  /* everything applied so far (the page cache survives) */
+  FFS_CUT_CRASH = 1, /* the model's durable state */
+  FFS_CUT_TORN = 2   /* the next write keeps a prefix (durable), then the power is cut */
+} ffs_cut_kind;
+/* reorder subsets: which non-durable 512-byte sectors of written files survive */
+typedef enum {
+  FFS_SUBSET_SEEDED = 0, /* a seeded half (the seed decides each sector) */
+  FFS_SUBSET_NONE = 1,   /* none */
+  FFS_SUBSET_ALL = 2     /* all */
+} ffs_subset;
+/* work: an existing empty dir (the pristine data dir); state: a dir for the undo log and
+ * victims (claimed as faultfs's own). model: strict, ext4, xfs or reorder (not kernel-*). */
+int ffs_replay_open(const char *work, const char *state, ffs_model model, ffs_replay **out, char *err,
+                    size_t errlen);
+/* Applies one record (anything but a successful mutating CALL changes nothing). */
+int ffs_replay_apply(ffs_replay *rp, const ffs_rec *r, char *err, size_t errlen);
+/* Builds the crash state at the current point into out (a new dir) with out_state as the
+ * scratch state dir of its rollback. Files the rollback leaves alone are hard links to the
+ * work dir's: copy the state (ffs_copy_tree) before anything may write into it. torn: next is the write at the cut, keep the
+ * bytes kept (the work dir is left as it was). seed: the reorder subset seed. */
+int ffs_replay_state(ffs_replay *rp, ffs_cut_kind kind, const ffs_rec *next, uint64_t keep, ffs_subset subset,
+                     uint64_t seed, const char *out, const char *out_state, char *err, size_t errlen);
+void ffs_replay_close(ffs_replay *rp);
+/* The work dir: the kill state at the current point, as it is (never to be changed). */
+const char *ffs_replay_work(const ffs_replay *rp);
+/* A crash state may share files with the work dir (hard links, never written by the
+ * rollback): a program that may write into it gets a copy, made with this (to: new). */
+int ffs_copy_tree(const char *from, const char *to);
 
 /* ---- seccomp backend (docs/faultfs.md "The seccomp backend") ------------------------ */
 /* For a launcher that forks the program itself (the exec target). In the forked child,

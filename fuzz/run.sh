@@ -39,7 +39,7 @@ while [ $# -gt 0 ]; do
 done
 case "$SECONDS_PER" in ''|*[!0-9]*) echo "fuzz/run.sh: --seconds needs a positive integer" >&2; exit 2 ;; esac
 
-TARGETS="wal sstable manifest sofadb_dir oplog plan trace undo caseid exec_reply"
+TARGETS="wal sstable manifest sofadb_dir oplog plan trace record undo caseid exec_reply"
 [ -n "$ONLY" ] && TARGETS="${ONLY//,/ }"
 for s in ${SKIP//,/ }; do TARGETS=$(echo " $TARGETS " | sed "s/ $s / /"); done
 

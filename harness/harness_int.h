@@ -143,6 +143,8 @@ typedef struct pc_run_opts {
   uint64_t max_ops;       /* stop the workload after this many ops (minimize); 0 = all */
   int no_final_cut;       /* a workload that ends without a power cut firing ends as a kill
                              (fidelity: the page cache at the cut point) */
+  const char *record;     /* record the workload into this record file (tracecase.c) */
+  const char *record_file;/* a trace state's record (repro --record), NULL = record again */
 } pc_run_opts;
 
 typedef struct pc_result {

@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include "harness_int.h"
+#include "tracecase.h"
 
 #include <cjson/cJSON.h>
 #include <dlfcn.h>
@@ -240,7 +241,8 @@ static void print_result_json(const pc_case *c, const char *id, const pc_result 
   free(line);
 }
 
-static int run_one(const char *cmd, const pc_case *c, const char *keep, int count, int timeout_ms, int json) {
+static int run_one(const char *cmd, const pc_case *c, const char *keep, const char *record, int count, int timeout_ms,
+                   int json) {
   pc_worker w;
   pc_run_opts o = {0};
   pc_result r, r0;
@@ -262,6 +264,7 @@ static int run_one(const char *cmd, const pc_case *c, const char *keep, int coun
   }
   pc_case_format(c, id, sizeof id);
   o.keep_dir = keep;
+  o.record_file = record;
   for (int i = 0; i < count; i++) {
     pc_run_case(&w, c, &o, &r);
     if (pc_interrupted) {
@@ -359,13 +362,13 @@ static int cmd_run(int argc, char **argv) {
   }
   pc_target_spec_split(target, c.target, sizeof c.target, c.target_opts, sizeof c.target_opts);
   if ((rc = add_backend("run", backend, c.target, c.target_opts, sizeof c.target_opts))) return rc;
-  return run_one("run", &c, keep, 1, (int)tmo, json);
+  return run_one("run", &c, keep, NULL, 1, (int)tmo, json);
 }
 
 static int cmd_repro(int argc, char **argv) {
   static const struct option lo[] = {{"keep", 1, 0, 'k'}, {"count", 1, 0, 'n'}, {"timeout", 1, 0, 'T'},
-                                     {"json", 0, 0, 'J'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-  const char *keep = NULL;
+                                     {"json", 0, 0, 'J'}, {"record", 1, 0, 'R'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+  const char *keep = NULL, *record = NULL;
   uint64_t count = 1;
   int64_t tmo = 10000;
   int ch, rc, json = 0;
@@ -375,11 +378,15 @@ static int cmd_repro(int argc, char **argv) {
     switch (ch) {
     case 'k': keep = optarg; break;
     case 'J': json = 1; break;
+    case 'R': record = optarg; break;
     case 'n': if (parse_u64_range(optarg, 1, PC_MAX_COUNT, &count)) return usage_error("repro", "--count: '%s' is not a number in 1..1000000", optarg); break;
     case 'T': if ((rc = parse_duration_ms(optarg, 1, PC_MAX_TIMEOUT_MS, &tmo))) return duration_error("repro", "--timeout", optarg, rc, "1ms..24h"); break;
     case 'h':
-      printf("usage: powercut repro ID [--keep DIR] [--count N] [--timeout 10s] [--json]\n"
+      printf("usage: powercut repro ID [--keep DIR] [--count N] [--timeout 10s] [--json] [--record FILE]\n"
              "Re-runs the case named by ID (as printed by run/campaign) and prints its verdict.\n"
+             "A trace state's id (plan trace:KIND@CUT,...) is rebuilt from a record of the workload:\n"
+             "--record FILE (the one its campaign kept), or else a new recording, refused when it\n"
+             "is not the record the id names (r=DIGEST).\n"
              "--keep DIR copies the crashed data dir (after the power-loss rollback, before\n"
              "recovery) to DIR: a new or empty directory, or one an earlier --keep filled (it\n"
              "holds " PC_KEEP_MARKER "); any other is refused. --count N (1..1000000) runs it N\n"
@@ -393,7 +400,9 @@ static int cmd_repro(int argc, char **argv) {
   }
   if (optind != argc - 1) return usage_error("repro", "%s", "expects exactly one case id");
   if (pc_case_parse(argv[optind], &c, err, sizeof err)) return usage_error("repro", "%s", err);
-  return run_one("repro", &c, keep, (int)count, (int)tmo, json);
+  if (record && !pc_trace_plan_is(c.plan))
+    return usage_error("repro", "--record is for a trace state's id (plan trace:...), not '%s'", c.plan);
+  return run_one("repro", &c, keep, record, (int)count, (int)tmo, json);
 }
 
 static int cmd_minimize(int argc, char **argv) {
@@ -423,6 +432,9 @@ static int cmd_minimize(int argc, char **argv) {
   if (optind != argc - 1) return usage_error("minimize", "%s", "expects exactly one case id");
   if (pc_case_parse(argv[optind], &c, err, sizeof err) || pc_case_validate(&c, err, sizeof err))
     return usage_error("minimize", "%s", err);
+  if (pc_trace_plan_is(c.plan))
+    return usage_error("minimize", "%s", "a trace state's id is not minimized (its state is one cut of its record): "
+                       "minimize takes a live case's id");
   if (pc_worker_init(&w, scratch_root(), 10000, err, sizeof err)) {
     fprintf(stderr, "powercut minimize: %s\n", err);
     return 2;
@@ -605,8 +617,10 @@ static int cmd_campaign(int argc, char **argv) {
     {"models", 1, 0, 'm'}, {"cases", 1, 0, 'c'}, {"time", 1, 0, 'T'}, {"seed", 1, 0, 's'},
     {"jobs", 1, 0, 'j'}, {"shard", 1, 0, 'S'}, {"out", 1, 0, 'o'}, {"timeout", 1, 0, 'O'},
     {"no-minimize", 0, 0, 'N'}, {"quiet", 0, 0, 'q'}, {"fs", 1, 0, 'F'}, {"reach", 1, 0, 'R'},
-    {"rerun", 1, 0, 'K'}, {"backend", 1, 0, 'B'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    {"rerun", 1, 0, 'K'}, {"backend", 1, 0, 'B'}, {"trace", 0, 0, 'X'}, {"live", 0, 0, 'L'},
+    {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
   pc_campaign_opts o = {0};
+  int trace_mode = 0;
   const char *reach = NULL;
   static char workloads[4096], target[64], argvs[4096], fsmodels[128], reachm[128];
   const char *fs = NULL;
@@ -660,12 +674,14 @@ static int cmd_campaign(int argc, char **argv) {
     case 'K': { uint64_t k; if (parse_u64_range(optarg, 1, PC_MAX_RERUN, &k)) return usage_error("campaign", "--rerun: '%s' is not a number in 1..100", optarg); o.rerun = (int)k; } break;
     case 'q': o.quiet = 1; break;
     case 'B': backend = optarg; break;
+    case 'X': trace_mode = 1; break;
+    case 'L': trace_mode = 0; break;
     case 'h':
       printf("usage: powercut campaign --target T[:opt=v,...] [--workload W[:k=v,...]]...\n"
              "         [--faults kill,crash,crash-after,torn,eio,enospc] [--models strict,ext4]\n"
              "         (--cases N | --time 60s) [--seed S] [-j|--jobs J] [--shard K/N]\n"
              "         [--out DIR] [--timeout 10s] [--no-minimize] [--quiet] [--fs ext4,xfs]\n"
-             "         [--reach ext4,xfs|none] [--rerun K]\n"
+             "         [--reach ext4,xfs|none] [--rerun K] [--trace | --live]\n"
              "         [--backend preload|seccomp|auto]   (exec targets: the option backend=)\n"
              "Runs many cases: first a systematic sweep over every crash point of each syscall\n"
              "kind seen in a dry run of each workload (interleaved so a budget cut short still\n"
@@ -687,6 +703,12 @@ static int cmd_campaign(int argc, char **argv) {
              "default 5) and its rate reported (\"reproduced 4/5\").\n"
              "SIGINT, SIGTERM or SIGHUP stops the workers, writes the report of the cases\n"
              "verified so far marked interrupted, and exits 128+N (130, 143, 129).\n"
+             "--trace: trace-based crash states for the kinds a record covers (kill, kill-after,\n"
+             "crash, crash-after, torn): each workload is recorded once and every cut point of\n"
+             "its record is built, under each model (reorder: seeded subsets, none and all), each\n"
+             "distinct state recovered once; ids have the plan trace:KIND@CUT,...,r=DIGEST and\n"
+             "the record is kept in DIR/records. eio, enospc, edquot, short and flip stay live\n"
+             "cases. --live (the default): every case is a run of the workload.\n"
              "Exit 0 when every case passed (and at least one ran), 1 on a violation, 2 on a\n"
              "usage or setup error.\n");
       return 0;
@@ -731,7 +753,14 @@ static int cmd_campaign(int argc, char **argv) {
     strcat(argvs, argv[i]);
   }
   o.argv = argvs;
-  rc = pc_campaign(&o);
+  if (trace_mode && fs) return usage_error("campaign", "%s", "--trace builds states under the models; --fs runs live cases (--live)");
+  if (trace_mode) {
+    static char live[1024];
+    unsigned kinds = pc_trace_split_faults(o.faults, live, sizeof live);
+    rc = kinds ? pc_trace_campaign(&o, live, kinds) : pc_campaign(&o);
+  } else {
+    rc = pc_campaign(&o);
+  }
   pc_realfs_sweep(o.work_dir); /* mounts of --fs workers stopped by a signal */
   ffs_rm_rf(o.work_dir);
   return rc;

@@ -29,6 +29,7 @@
  */
 #include "harness_int.h"
 #include "targets/targets.h"
+#include "tracecase.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -128,6 +129,7 @@ static void case_fault(const pc_case *c, pc_case_res *out) {
 }
 
 int pc_case_validate(const pc_case *c, char *err, size_t errlen) {
+  if (pc_trace_plan_is(c->plan)) return pc_trace_validate(c, err, errlen);
   pc_case_res res;
   return pc_case_resolve(c, &res, err, errlen);
 }
@@ -243,6 +245,8 @@ static void driver_child(pc_worker *w, const pc_case *c, const pc_target *t, con
     write_text(w->recov, "cannot create the shim's handshake file in the state dir");
     _exit(EXIT_CONFIGURE);
   }
+  if (o->record) setenv(FFS_ENV_RECORD, o->record, 1); /* read by the shim's configure */
+  else unsetenv(FFS_ENV_RECORD);
   if (t->external) {
     /* the target's program gets the plan through its own (inherited) shim */
     plan_env(w, c, c->plan, w->state, o->trace ? w->trace : NULL);
@@ -255,6 +259,10 @@ static void driver_child(pc_worker *w, const pc_case *c, const pc_target *t, con
   pc_case_format(c, id, sizeof id);
   if ((rc = wl_oplog_open_writer(w->oplog, id, &log, msg, sizeof msg))) {
     write_text(w->recov, msg);
+    _exit(EXIT_CONFIGURE);
+  }
+  if (o->record && pc_trace_tee_start(log, w->oplog, o->record)) {
+    write_text(w->recov, "cannot put the op log in the record file");
     _exit(EXIT_CONFIGURE);
   }
   rc = pc_drive(t, w->data, c->target_opts, wp, c->seed, log, o->max_ops ? o->max_ops : UINT64_MAX,
@@ -651,6 +659,7 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
   wl_log *log = NULL;
   int64_t t0 = pc_now_us();
 
+  if (pc_trace_plan_is(c->plan)) return pc_trace_run_case(w, c, o, r);
   memset(r, 0, sizeof *r);
   r->recovery_us = -1;
   rc = pc_case_resolve(c, &res, err, sizeof err);

@@ -59,7 +59,14 @@ struct wl_oplog_writer {
     uint8_t *buf;
     size_t cap;
     uint64_t seq; /* next number of the global sequence (invariant 6) */
+    wl_oplog_tee_fn tee; /* also handed every record after it is written (NULL: none) */
+    void *tee_arg;
 };
+
+void wl_oplog_set_tee(wl_oplog_writer *w, wl_oplog_tee_fn fn, void *arg) {
+    w->tee = fn;
+    w->tee_arg = arg;
+}
 
 static int write_all(int fd, const uint8_t *b, size_t n) {
     while (n) {
@@ -94,7 +101,9 @@ static void rec_seal(uint8_t *rec, uint32_t plen, uint8_t type) {
 static int emit(wl_oplog_writer *w, uint8_t type, size_t plen) {
     if (plen > REC_MAX) return WL_EINVAL;
     rec_seal(w->buf, (uint32_t)plen, type);
-    return write_all(w->fd, w->buf, REC_HDR + plen);
+    int rc = write_all(w->fd, w->buf, REC_HDR + plen);
+    if (rc == 0 && w->tee) rc = w->tee(w->tee_arg, w->buf, REC_HDR + plen);
+    return rc;
 }
 
 int wl_oplog_open_writer(const char *path, const char *meta, wl_oplog_writer **out, char *err,

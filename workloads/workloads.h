@@ -220,6 +220,11 @@ int wl_oplog_append_issued_by(wl_oplog_writer *w, uint64_t idx, const wl_op *op,
 int wl_oplog_append_outcome(wl_oplog_writer *w, uint64_t idx, wl_outcome status, int code,
                             wl_get_result get);
 int wl_oplog_close(wl_oplog_writer *w);
+/* Hands every record written from now on (its bytes, header included) to fn as well, after
+ * it is in the log: a record file (docs/format/record.md) interleaves them with the calls
+ * the engine made. fn returns 0 or a negative code, which the append returns. */
+typedef int (*wl_oplog_tee_fn)(void *arg, const void *rec, size_t len);
+void wl_oplog_set_tee(wl_oplog_writer *w, wl_oplog_tee_fn fn, void *arg);
 
 /* The error table a FAILED op's code comes from. Every module's codes have their own
  * range (docs/design.md "Error codes"): -1..-999 negated errno, then 1000 codes each for

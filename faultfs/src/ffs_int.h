@@ -24,7 +24,8 @@ typedef struct ffs_undo_hdr {
   uint64_t used;         /* bytes of complete records after the header */
   uint32_t rolled_back;  /* 1 once a rollback completed */
   uint32_t pad;
-  uint64_t reserved[3];
+  uint64_t subset;       /* reorder: ffs_subset (0 = seeded, the live cases' only value) */
+  uint64_t reserved[2];
 } ffs_undo_hdr;           /* 64 bytes */
 
 enum {
@@ -69,6 +70,34 @@ typedef struct ffs_trec {
   uint64_t length;
   int64_t result;
 } ffs_trec;         /* 48 bytes */
+
+/* ---- record (docs/format/record.md) ------------------------------------------------------ */
+#define FFS_RECORD_MAGIC "FFSRECRD"
+typedef struct ffs_rfile_hdr {
+  char magic[8];
+  uint32_t version;   /* FFS_RECORD_VERSION */
+  uint32_t reserved;  /* 0 */
+} ffs_rfile_hdr;      /* 16 bytes */
+/* record: head, path NUL, path2 NUL, data */
+typedef struct ffs_rhead {
+  uint32_t len;       /* whole record */
+  uint16_t type;      /* ffs_rec_type */
+  uint16_t op;        /* ffs_op (CALL) */
+  uint32_t flags;
+  int32_t fd;
+  uint32_t mode;
+  uint32_t dur;
+  uint64_t index;
+  int64_t offset;
+  uint64_t length;
+  int64_t result;
+  uint16_t pathlen;   /* without the NUL */
+  uint16_t path2len;
+  uint32_t datalen;
+} ffs_rhead;          /* 64 bytes */
+/* Encodes r's head and paths into buf (sizeof(ffs_rhead) + 2 * FFS_PATH_MAX bytes); the
+ * caller writes r->datalen data bytes right after it, in the same write. Returns the bytes. */
+FFS_HIDDEN size_t ffs__record_head(unsigned char *buf, const ffs_rec *r);
 
 /* ---- handshake file (FAULTFS_HANDSHAKE): one line per event, "WORD PID EXE\n", each
  * appended with one write(2) by the shim and read by handshake.c ------------------------ */

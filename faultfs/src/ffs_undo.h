@@ -67,6 +67,8 @@ FFS_HIDDEN ffs_undo_hdr *ffs__undo_hdr(const ffs_undo *u);
 /* Node of the inode st named rel (rel refreshed when it changed). created < 0: created
  * if rel is a fresh name (ffs__undo_open_path logged its creation). -1 when out of memory. */
 FFS_HIDDEN int32_t ffs__undo_node(ffs_undo *u, const struct stat *st, const char *rel, int created);
+/* The node of inode (dev, ino), -1 if it has none. */
+FFS_HIDDEN int32_t ffs__undo_node_ino(const ffs_undo *u, uint64_t dev, uint64_t ino);
 /* A regular file not seen yet with more than one link: never tracked nor rolled back. */
 FFS_HIDDEN int ffs__undo_foreign(const ffs_undo *u, const struct stat *st);
 

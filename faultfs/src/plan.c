@@ -82,6 +82,7 @@ const char *ffs_action_name(ffs_action a) {
   return (unsigned)a < FFS_A_COUNT ? actions[a].name : "?";
 }
 const char *ffs_op_name(ffs_op op) { return (unsigned)op < FFS_OP_COUNT ? op_names[op] : "?"; }
+const char *ffs_model_name(ffs_model m) { return (unsigned)m < FFS_MODEL_COUNT ? model_names[m] : "?"; }
 
 const char *ffs_model_fs(ffs_model m) {
   return m >= FFS_MODEL_KERNEL_EXT4 && m <= FFS_MODEL_KERNEL_BTRFS ? model_names[m] + 7 : NULL;

@@ -53,6 +53,7 @@ typedef struct {
   size_t errlen;
   ffs_model model;
   uint64_t seed;
+  uint64_t subset;     /* reorder: ffs_subset */
   rec_t *recs;
   size_t nrecs;
   char **loc;          /* fid -> absolute path of the file now (NULL = gone) */
@@ -462,14 +463,14 @@ static int undo_file(rb_t *rb, int32_t fid, const size_t *idx, size_t n) {
       const ffs_urec *r = rb->recs[idx[k]].r;
       if (r->type == FFS_U_KEEP && r->a + r->b > S) S = r->a + r->b;
     }
-    if (rb->model == FFS_MODEL_REORDER) {
+    if (rb->model == FFS_MODEL_REORDER && rb->subset != FFS_SUBSET_NONE) {
       uint64_t h = ffs_hash_str(rb->seed, cur.relpath);
       for (size_t k = cur.first; k < n; k++) {
         const ffs_urec *r = rb->recs[idx[k]].r;
         if (r->type != FFS_U_W || !r->b) continue;
         uint64_t wend = r->a + r->b < (uint64_t)st.st_size ? r->a + r->b : (uint64_t)st.st_size;
         for (uint64_t s = r->a / 512; s * 512 < wend; s++) {
-          if (!(ffs_mix(h ^ (s * 0x9e3779b97f4a7c15ull)) & 1)) continue;
+          if (rb->subset != FFS_SUBSET_ALL && !(ffs_mix(h ^ (s * 0x9e3779b97f4a7c15ull)) & 1)) continue;
           uint64_t a = s * 512, b = a + 512;
           if (a < r->a) a = r->a;
           if (b > r->a + r->b) b = r->a + r->b;
@@ -589,6 +590,7 @@ int ffs__rollback_buf(const unsigned char *log, size_t loglen, const char *state
   }
   rb.model = (ffs_model)h->model;
   rb.seed = h->seed;
+  rb.subset = h->subset;
   if (ffs_model_fs(rb.model)) goto fail; /* a real file system: the kernel kept what it kept */
   size_t used = h->used;
   if (used > loglen - sizeof *h) used = loglen - sizeof *h;

@@ -240,6 +240,7 @@ static char g_state[PATH_MAX];
 static uint64_t g_seed;
 static ffs_model g_model;
 static int g_trace_fd = -1;
+static int g_rec_fd = -1;            /* FAULTFS_RECORD (docs/format/record.md), -1 = none */
 static uint64_t g_index;
 static unsigned g_nfired;
 
@@ -279,6 +280,7 @@ typedef struct {
   uint64_t flip_bit;
   uint32_t dur;
   int64_t woff;         /* resolved write offset */
+  int append;           /* the write went to the end (O_APPEND at the time of the call) */
   struct iovec *iovbuf; /* thread-local, 64 entries */
 } call_t;
 
@@ -444,6 +446,7 @@ static void report_foreign(const char *rel, const struct stat *st) {
 }
 
 static int high_fd(int fd);
+static size_t iov_total(const struct iovec *iov, int cnt);
 
 static uint64_t fd_size(int fd) {
   struct stat st;
@@ -457,6 +460,38 @@ static void trace_rec(ffs_op op, uint64_t index, uint32_t dur, int64_t off, uint
   unsigned char buf[sizeof(ffs_trec) + 2 * FFS_PATH_MAX];
   size_t n = ffs__trace_encode(buf, op, index, dur, off, len, res, p1, p2);
   ssize_t w = real_write(g_trace_fd, buf, n);
+  (void)w;
+}
+
+/* One CALL record of the record file (record.c encodes it): head, paths and, for a write, the
+ * bytes it wrote, in one writev on the O_APPEND fd. Called with g_lock held. */
+static void record_call(const call_t *c, int64_t res, uint32_t flags, uint32_t mode) {
+  if (g_rec_fd < 0) return;
+  unsigned char head[sizeof(ffs_rhead) + 2 * FFS_PATH_MAX];
+  struct iovec iov[66];
+  int n = 1;
+  size_t data = 0;
+  if (c->cls == CL_WRITE && res > 0) {
+    if (c->iov) {
+      for (int i = 0; i < c->iovcnt && n < 65 && data < (size_t)res; i++) {
+        size_t l = c->iov[i].iov_len < (size_t)res - data ? c->iov[i].iov_len : (size_t)res - data;
+        iov[n].iov_base = c->iov[i].iov_base;
+        iov[n++].iov_len = l;
+        data += l;
+      }
+    } else {
+      iov[n].iov_base = (void *)c->buf;
+      iov[n++].iov_len = (size_t)res;
+      data = (size_t)res;
+    }
+  }
+  ffs_rec r = {.type = FFS_REC_CALL, .op = c->op, .flags = flags, .fd = c->fd, .mode = mode, .dur = c->dur,
+               .index = c->index, .offset = c->cls == CL_WRITE ? c->woff : c->off,
+               .length = c->cls == CL_WRITE && c->iov ? iov_total(c->iov, c->iovcnt) : c->len, .result = res,
+               .path = c->rel, .path2 = c->rel2, .datalen = data};
+  iov[0].iov_base = head;
+  iov[0].iov_len = ffs__record_head(head, &r);
+  ssize_t w = real_writev(g_rec_fd, iov, n);
   (void)w;
 }
 
@@ -543,7 +578,7 @@ static void forget_fd(int fd) {
 
 static int own_fd(int fd) {
   if (fd < 0) return 0;
-  if (fd == g_u.log_fd || fd == g_trace_fd) return 1;
+  if (fd == g_u.log_fd || fd == g_trace_fd || fd == g_rec_fd) return 1;
   if (fd < 900) return 0; /* the shim's fds are all >= 900 */
   for (size_t i = 0; i < g_u.nnodes; i++)
     if (g_u.nodes[i].rfd == fd) return 1;
@@ -663,7 +698,7 @@ static int ffs_pre(call_t *c) {
        * open, on this fd or on an alias sharing its open file description */
       int fl = c->off >= 0 ? 0 : real_fcntl(c->fd, F_GETFL);
       if (c->off >= 0) c->woff = c->off;
-      else if (fl >= 0 && (fl & O_APPEND)) { cur = fd_size(c->fd); c->woff = (int64_t)cur; }
+      else if (fl >= 0 && (fl & O_APPEND)) { cur = fd_size(c->fd); c->woff = (int64_t)cur; c->append = 1; }
       else c->woff = lseek(c->fd, 0, SEEK_CUR);
       if (c->woff < 0) c->woff = 0;
       c->dur |= ffs__undo_write(&g_u, c->fd, nid, (uint64_t)c->woff, len, cur);
@@ -748,6 +783,15 @@ static void ffs_post(call_t *c, int64_t r, int err) {
   }
   uint64_t tlen = c->cls == CL_WRITE && c->iov ? iov_total(c->iov, c->iovcnt) : c->len;
   trace_rec(c->op, c->index, c->dur, c->cls == CL_WRITE ? c->woff : c->off, tlen, res, c->rel, c->rel2);
+  if (UNLIKELY(g_rec_fd >= 0)) {
+    uint32_t rf = (uint32_t)c->xflags; /* fallocate mode, renameat2 flags */
+    if (c->cls == CL_WRITE) {
+      int known = c->fd >= 0 && c->fd < g_nfds;
+      rf = (known && g_fds[c->fd].sync) || (c->xflags & (RWF_SYNC | RWF_DSYNC)) ? FFS_RF_SYNC : 0;
+      if (c->append) rf |= FFS_RF_APPEND;
+    }
+    record_call(c, res, rf, 0);
+  }
   if (c->after == FFS_A_KILL_AFTER) die_now();
   if (c->after == FFS_A_CRASH_AFTER || c->after == FFS_A_TORN) power_cut();
   t_guard = 0;
@@ -844,6 +888,7 @@ static int open_core(int dirfd, const char *path, int flags, mode_t mode, ffs_op
     fd_track(fd, node_get(&st, c.rel, creating), (flags & (O_SYNC | O_DSYNC)) != 0);
 done:
   trace_rec(op, c.index, c.dur, -1, 0, fd >= 0 ? fd : -(int64_t)e, c.rel, NULL);
+  record_call(&c, fd >= 0 ? fd : -(int64_t)e, (uint32_t)flags, (uint32_t)mode);
   if (c.after == FFS_A_KILL_AFTER) die_now();
   if (c.after == FFS_A_CRASH_AFTER) power_cut();
   t_guard = 0;
@@ -1054,6 +1099,7 @@ static int sync_all(int fd) {
   }
   int e = errno;
   trace_rec(FFS_OP_FSYNC, c.index, c.dur, -1, 0, r < 0 ? -(int64_t)e : 0, ".", NULL);
+  record_call(&c, r < 0 ? -(int64_t)e : 0, 0, 0);
   if (c.after == FFS_A_KILL_AFTER) die_now();
   if (c.after == FFS_A_CRASH_AFTER) power_cut();
   t_guard = 0;
@@ -1123,6 +1169,8 @@ static void reset_tracking(void) {
   g_nfired = 0;
   if (g_trace_fd >= 0) real_close(g_trace_fd);
   g_trace_fd = -1;
+  if (g_rec_fd >= 0) real_close(g_rec_fd);
+  g_rec_fd = -1;
 }
 
 EXPORT int ffs_shim_configure(const char *plan, const char *data_dir, uint64_t seed, const char *model,
@@ -1178,6 +1226,18 @@ EXPORT int ffs_shim_configure(const char *plan, const char *data_dir, uint64_t s
       die_msg("faultfs: trace %s: %s", trace_path, strerror(errno));
       rc = FFS_EIO;
       goto out;
+    }
+  }
+  {
+    /* the record file: the parent created it with its header; the shim only appends */
+    const char *rp = getenv(FFS_ENV_RECORD);
+    if (rp && *rp) {
+      g_rec_fd = high_fd(real_openat(AT_FDCWD, rp, O_WRONLY | O_APPEND | O_CLOEXEC));
+      if (g_rec_fd < 0) {
+        die_msg("faultfs: %s %s: %s", FFS_ENV_RECORD, rp, strerror(errno));
+        rc = FFS_EIO;
+        goto out;
+      }
     }
   }
   if (fd_table_init() < 0) { rc = FFS_ENOMEM; goto out; }

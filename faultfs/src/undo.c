@@ -143,7 +143,7 @@ int32_t ffs__undo_node(ffs_undo *u, const struct stat *st, const char *rel, int 
   return (int32_t)u->nnodes++;
 }
 
-static int32_t ffs__undo_node_ino(const ffs_undo *u, uint64_t dev, uint64_t ino) {
+int32_t ffs__undo_node_ino(const ffs_undo *u, uint64_t dev, uint64_t ino) {
   for (size_t i = 0; i < u->nnodes; i++)
     if (u->nodes[i].ino == ino && u->nodes[i].dev == dev) return (int32_t)i;
   return -1;

@@ -1,0 +1,574 @@
+/*
+ * tracecampaign.c - a campaign of trace-based crash states (docs/powercut.md "Trace-based
+ * crash states"): each workload is recorded once, then every cut point of its record is
+ * materialized for each fault kind the record covers (kill, kill-after, crash, crash-after:
+ * kill and crash states; torn: the write at the cut keeps a seeded prefix) and each model
+ * (reorder: a bounded, seeded set of subsets plus none and all). A state whose files were
+ * seen before is not recovered again: its recovery's result is reused and only the oracle
+ * runs, with the op log up to its own cut. Fault kinds a record cannot cover (eio, enospc,
+ * edquot, short, flip change what the program does next) run as live cases first
+ * (campaign.c); their rows and the trace rows make one report.
+ *
+ * Jobs split the cut points in contiguous blocks (neighbouring cuts often give the same
+ * state, so each job's cache sees them). Every job replays the whole record; only the
+ * states of its own block are built. A row is written for every state seen for the first
+ * time and for every failing check; a failure is kept (the first PC_KEEP_PER_GROUP of each
+ * signature, per job) by rebuilding its state from the campaign's record, which also
+ * measures its reproduction (reruns, reproduced).
+ */
+#include "harness_int.h"
+#include "tracecase.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define TC_MAXW 16
+#define TC_MAXM 4
+#define TC_SUBSETS 4 /* seeded reorder subsets per cut, besides none and all */
+
+typedef struct tc_shared {
+  atomic_uint_fast64_t checks, distinct, failures, errors;
+  atomic_int stop;
+} tc_shared;
+
+/* recovered states by content hash */
+typedef struct tc_ent {
+  uint64_t h[2];
+  pc_recovered rv;
+  struct tc_ent *next;
+} tc_ent;
+#define TC_BUCKETS 4096
+
+typedef struct tc_job {
+  const pc_campaign_opts *o;
+  pc_worker wk;
+  tc_shared *sh;
+  int fd;                     /* results.jsonl */
+  pc_recovery *rs;
+  tc_ent *tab[TC_BUCKETS];
+  char sigs[64][256];         /* failure signatures kept so far, and how many of each */
+  int nsig_kept[64], nsigs;
+  char work[1200], wstate[1200], st[1200], ststate[1200], rdir[1200];
+  int64_t t0;
+} tc_job;
+
+/* path in single quotes for a shell ('\'' for a quote): 0, or -1 if out is too small. */
+static int sh_quote(const char *path, char *out, size_t len) {
+  size_t j = 0;
+  if (len < 3) return -1;
+  out[j++] = '\'';
+  for (const char *p = path; *p; p++) {
+    const char *s = *p == '\'' ? "'\\''" : NULL;
+    size_t n = s ? 4 : 1;
+    if (j + n + 2 > len) return -1;
+    if (s) memcpy(out + j, s, 4);
+    else out[j] = *p;
+    j += n;
+  }
+  out[j++] = '\'';
+  out[j] = 0;
+  return 0;
+}
+
+static tc_ent *tc_find(tc_job *j, const uint64_t h[2]) {
+  for (tc_ent *e = j->tab[h[1] % TC_BUCKETS]; e; e = e->next)
+    if (e->h[0] == h[0] && e->h[1] == h[1]) return e;
+  return NULL;
+}
+
+static void tc_free(tc_job *j) {
+  for (int b = 0; b < TC_BUCKETS; b++)
+    for (tc_ent *e = j->tab[b], *n; e; e = n) {
+      n = e->next;
+      pc_recovered_free(&e->rv);
+      free(e);
+    }
+}
+
+static int append_line(int fd, const char *line) {
+  size_t n = strlen(line);
+  char *buf = malloc(n + 1);
+  ssize_t w;
+  if (!buf) return PC_ENOMEM;
+  memcpy(buf, line, n);
+  buf[n] = '\n';
+  w = write(fd, buf, n + 1);
+  free(buf);
+  return w == (ssize_t)(n + 1) ? 0 : PC_EIO;
+}
+
+/* 1 the first PC_KEEP_PER_GROUP times a signature is seen by this job */
+static int tc_keep_slot(tc_job *j, const char *sig) {
+  for (int i = 0; i < j->nsigs; i++)
+    if (!strcmp(j->sigs[i], sig)) return ++j->nsig_kept[i] <= PC_KEEP_PER_GROUP;
+  if (j->nsigs == 64) return 0;
+  snprintf(j->sigs[j->nsigs], sizeof j->sigs[0], "%s", sig);
+  j->nsig_kept[j->nsigs++] = 1;
+  return 1;
+}
+
+/* Rebuilds a failing state from the record (o->rerun times), tars the first that gives the
+ * verdict into OUT/artifacts; kept = its path relative to OUT. */
+static void tc_keep(tc_job *j, const pc_case *c, const char *rpath, const char *verdict, char *kept, size_t klen,
+                    int *runs, int *same) {
+  char keep[1200], cmd[4000], id[2200];
+  uint64_t h = 1469598103934665603ull;
+  int have = 0;
+  *runs = *same = 0;
+  kept[0] = '\0';
+  snprintf(keep, sizeof keep, "%s/kept", j->wk.root);
+  for (int i = 0; i < (j->o->rerun > 0 ? j->o->rerun : 1) && !pc_interrupted; i++) {
+    pc_run_opts ro = {0};
+    pc_result r;
+    ro.record_file = rpath;
+    ro.keep_dir = have ? NULL : keep;
+    pc_run_case(&j->wk, c, &ro, &r);
+    (*runs)++;
+    if (!r.error && !strcmp(pc_result_verdict(&r), verdict)) {
+      (*same)++;
+      have = 1;
+    } else if (!have) {
+      ffs_rm_rf(keep);
+    }
+    pc_result_free(&r);
+  }
+  if (!have) return;
+  pc_case_format(c, id, sizeof id);
+  for (const char *p = id; *p; p++) h = (h ^ (uint8_t)*p) * 1099511628211ull;
+  snprintf(kept, klen, "artifacts/%016" PRIx64 ".tar.gz", h);
+  snprintf(cmd, sizeof cmd,
+           "mkdir -p '%s/artifacts' && tar -czf '%s/%s' --transform='s,^kept,case-%016" PRIx64 ",' -C '%s' kept",
+           j->o->out_dir, j->o->out_dir, kept, h, j->wk.root);
+  if (system(cmd) != 0) kept[0] = '\0';
+}
+
+/* One check of a state: its row when it is new or fails. */
+static int tc_emit(tc_job *j, const pc_case *c, const pc_result *r, const ffs_rec *at, int fresh, const char *rpath) {
+  static const char *const kinds[] = {"kill", "crash", "torn"};
+  pc_trace_plan p;
+  char id[2200], repro[2600], q[2300], err[256], kept[1300] = "", sig[512], verdict[32];
+  rpt_case rc;
+  char *line = NULL;
+  int failed = r->error ? 2 : r->orc.verdict != ORC_PASS, runs = 0, same = 0;
+  atomic_fetch_add(&j->sh->checks, 1);
+  if (failed == 1) atomic_fetch_add(&j->sh->failures, 1);
+  if (failed == 2) atomic_fetch_add(&j->sh->errors, 1);
+  if (!fresh && !failed) return 0;
+  pc_case_format(c, id, sizeof id);
+  pc_trace_plan_parse(c->plan, &p, err, sizeof err);
+  snprintf(verdict, sizeof verdict, "%s", pc_result_verdict(r));
+  pc_result_to_rpt(c, id, r, &rc, repro, sizeof repro);
+  rc.fault_kind = (char *)kinds[p.kind];
+  rc.fault_op = at ? (char *)ffs_op_name(at->op) : ""; /* the end of the record */
+  rc.fired = 1;
+  rc.fire_index = at ? (int64_t)at->index : -1;
+  rc.fire_path = at ? (char *)at->path : "";
+  char *cmd = NULL;
+  if (rpt_repro_command(id, &cmd) == 0 && sh_quote(rpath, q, sizeof q) == 0)
+    snprintf(repro, sizeof repro, "%s --record %s", cmd, q);
+  free(cmd);
+  rc.repro = repro;
+  if (failed == 1 && j->o->out_dir) {
+    rpt_case_signature(&rc, sig, sizeof sig);
+    if (tc_keep_slot(j, sig)) {
+      tc_keep(j, c, rpath, verdict, kept, sizeof kept, &runs, &same);
+      rc.kept = kept;
+      rc.reruns = runs;
+      rc.reproduced = same;
+    }
+  }
+  int e = rpt_case_to_json(&rc, &line);
+  if (!e) e = append_line(j->fd, line);
+  free(line);
+  return e;
+}
+
+/* Recovers the state in dir (hash h) unless seen, on a copy (the state shares files with
+ * the replay's work dir, and a recovery may write); the cached result. */
+static int tc_recover(tc_job *j, const char *dir, const uint64_t h[2], tc_ent **out, int *fresh) {
+  tc_ent *e = tc_find(j, h);
+  *fresh = !e;
+  if (!e) {
+    if (ffs_rm_rf(j->rdir) || ffs_copy_tree(dir, j->rdir)) return PC_EIO;
+    if (!(e = calloc(1, sizeof *e))) return PC_ENOMEM;
+    memcpy(e->h, h, sizeof e->h);
+    int rc = pc_recovery_run(j->rs, j->rdir, &e->rv);
+    if (rc) {
+      free(e);
+      return rc;
+    }
+    e->next = j->tab[h[1] % TC_BUCKETS];
+    j->tab[h[1] % TC_BUCKETS] = e;
+    atomic_fetch_add(&j->sh->distinct, 1);
+  }
+  *out = e;
+  return 0;
+}
+
+/* POWERCUT_PROFILE=1: time per phase of this job's states */
+static int64_t tc_prof[6];
+static const char *const tc_prof_names[6] = {"materialize", "hash", "recover", "judge", "emit", "replay+oplog"};
+
+/* Builds, recovers (when new) and judges one state at the current point of the replay. */
+static int tc_state(tc_job *j, ffs_replay *rp, const pc_case *base, const char *model, const pc_trace_plan *p,
+                    const ffs_rec *next, const wl_log *log, const char *rpath) {
+  char err[1024];
+  uint64_t h[2];
+  tc_ent *e;
+  int fresh, rc;
+  pc_case c = *base;
+  pc_result r;
+  memset(&r, 0, sizeof r);
+  r.recovery_us = -1;
+  snprintf(c.model, sizeof c.model, "%s", model);
+  pc_trace_plan_format(p, c.plan, sizeof c.plan);
+  int64_t t = pc_now_us(), t2;
+  const char *dir = j->st;
+  if (p->kind == FFS_CUT_KILL) {
+    dir = ffs_replay_work(rp); /* the kill state is the work dir itself */
+  } else if (ffs_rm_rf(j->st) || ffs_rm_rf(j->ststate)) {
+    return PC_ESETUP;
+  } else if ((rc = ffs_replay_state(rp, p->kind, next, p->keep, p->subset, p->has_seed ? p->seed : base->seed, j->st,
+                                    j->ststate, err, sizeof err))) {
+    r.error = 1;
+    snprintf(r.note, sizeof r.note, "%s", err);
+    return tc_emit(j, &c, &r, next, 1, rpath);
+  }
+  t2 = pc_now_us(), tc_prof[0] += t2 - t, t = t2;
+  if (pc_trace_dir_hash(dir, h)) return PC_EIO;
+  t2 = pc_now_us(), tc_prof[1] += t2 - t, t = t2;
+  if ((rc = tc_recover(j, dir, h, &e, &fresh))) return rc;
+  t2 = pc_now_us(), tc_prof[2] += t2 - t, t = t2;
+  pc_trace_judge(&c, &e->rv, log, p->kind == FFS_CUT_KILL ? ORC_CRASH_KILL : ORC_CRASH_POWER, &r);
+  t2 = pc_now_us(), tc_prof[3] += t2 - t, t = t2;
+  r.case_us = pc_now_us() - j->t0;
+  j->t0 = pc_now_us();
+  rc = tc_emit(j, &c, &r, next, fresh, rpath);
+  tc_prof[4] += pc_now_us() - t;
+  pc_result_free(&r);
+  return rc;
+}
+
+/* The states of one cut (cut = calls applied; next = the call there, NULL at the end). */
+static int tc_cut(tc_job *j, ffs_replay *rp, const pc_case *base, unsigned kinds, const char *model, int first_model,
+                  uint64_t cut, uint64_t digest, const ffs_rec *next, const pc_trace_oplog *ob, const char *rpath) {
+  char err[512];
+  wl_log *log = NULL;
+  int rc = 0;
+  pc_trace_plan p = {0};
+  p.cut = cut;
+  p.has_digest = 1;
+  p.digest = digest;
+  if (pc_trace_oplog_parse(ob, &log, err, sizeof err)) return PC_EIO;
+  if (first_model && (kinds & (1u << FFS_CUT_KILL))) {
+    p.kind = FFS_CUT_KILL;
+    rc = tc_state(j, rp, base, model, &p, next, log, rpath);
+  }
+  if (!rc && (kinds & (1u << FFS_CUT_CRASH))) {
+    p.kind = FFS_CUT_CRASH;
+    if (!strcmp(model, "reorder")) {
+      p.subset = FFS_SUBSET_NONE;
+      rc = tc_state(j, rp, base, model, &p, next, log, rpath);
+      p.subset = FFS_SUBSET_ALL;
+      if (!rc) rc = tc_state(j, rp, base, model, &p, next, log, rpath);
+      p.subset = FFS_SUBSET_SEEDED;
+      p.has_seed = 1;
+      for (int k = 0; k < TC_SUBSETS && !rc; k++) {
+        p.seed = (base->seed * 0x9e3779b97f4a7c15ull + cut * 31 + (uint64_t)k) & ((1ull << 52) - 1);
+        rc = tc_state(j, rp, base, model, &p, next, log, rpath);
+      }
+      p.has_seed = 0;
+    } else {
+      rc = tc_state(j, rp, base, model, &p, next, log, rpath);
+    }
+  }
+  if (!rc && (kinds & (1u << FFS_CUT_TORN)) && next && next->datalen > 1 && ffs_rec_mutates(next) &&
+      (next->op == FFS_OP_WRITE || next->op == FFS_OP_PWRITE || next->op == FFS_OP_WRITEV)) {
+    uint64_t s = base->seed ^ (cut * 0x9e3779b97f4a7c15ull);
+    s = (s ^ (s >> 31)) * 0xbf58476d1ce4e5b9ull;
+    p.kind = FFS_CUT_TORN;
+    p.subset = FFS_SUBSET_SEEDED;
+    p.keep = 1 + (s ^ (s >> 29)) % (next->datalen - 1);
+    rc = tc_state(j, rp, base, model, &p, next, log, rpath);
+  }
+  wl_log_free(log);
+  return rc;
+}
+
+/* The cuts [lo, hi) of the record under each model. */
+static int tc_explore(tc_job *j, const pc_case *base, const ffs_record *rec, const char *rpath, unsigned kinds,
+                      char models[][16], int nm, uint64_t lo, uint64_t hi) {
+  char err[1024];
+  uint64_t digest = ffs_record_digest(rec);
+  int rc = 0;
+  for (int m = 0; m < nm && !rc; m++) {
+    ffs_replay *rp = NULL;
+    pc_trace_oplog ob = {0};
+    uint64_t cut = 0, calls = 0;
+    if (ffs_rm_rf(j->work) || ffs_rm_rf(j->wstate) || rpt_mkdir_p(j->work)) return PC_ESETUP;
+    if ((rc = ffs_replay_open(j->work, j->wstate, (ffs_model)ffs_model_from_name(models[m]), &rp, err, sizeof err))) {
+      fprintf(stderr, "powercut: %s\n", err);
+      return rc;
+    }
+    for (size_t i = 0; i <= ffs_record_count(rec) && !rc; i++) {
+      const ffs_rec *e = ffs_record_at(rec, i);
+      if (atomic_load(&j->sh->stop) || pc_interrupted) break;
+      if (e && e->type != FFS_REC_CALL) {
+        rc = pc_trace_oplog_add(&ob, e);
+        continue;
+      }
+      if (!e || ffs_rec_mutates(e)) {
+        if (cut >= lo && cut < hi) rc = tc_cut(j, rp, base, kinds, models[m], m == 0, calls, digest, e, &ob, rpath);
+        cut++;
+      }
+      if (!rc && e && (rc = ffs_replay_apply(rp, e, err, sizeof err))) fprintf(stderr, "powercut: %s\n", err);
+      calls++;
+    }
+    free(ob.buf);
+    ffs_replay_close(rp);
+  }
+  return rc;
+}
+
+unsigned pc_trace_split_faults(const char *faults, char *live, size_t len) {
+  char buf[1024], *save = NULL, *tok;
+  unsigned kinds = 0;
+  size_t n = 0;
+  snprintf(buf, sizeof buf, "%s", faults);
+  live[0] = '\0';
+  for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    if (!strcmp(tok, "kill") || !strcmp(tok, "kill-after")) kinds |= 1u << FFS_CUT_KILL;
+    else if (!strcmp(tok, "crash") || !strcmp(tok, "crash-after")) kinds |= 1u << FFS_CUT_CRASH;
+    else if (!strcmp(tok, "torn")) kinds |= 1u << FFS_CUT_TORN;
+    else if (n + strlen(tok) + 2 < len) n += (size_t)snprintf(live + n, len - n, "%s%s", n ? "," : "", tok);
+  }
+  return kinds;
+}
+
+static uint64_t tc_cuts(const ffs_record *rec) {
+  uint64_t n = 1;
+  for (size_t i = 0; i < ffs_record_count(rec); i++) n += ffs_rec_mutates(ffs_record_at(rec, i));
+  return n;
+}
+
+int pc_trace_campaign(const pc_campaign_opts *o, const char *live_faults, unsigned kinds) {
+  char err[1024], path[1200], models[TC_MAXM][16], workloads[TC_MAXW][512], buf[4096], *save = NULL, *tok;
+  char rpaths[TC_MAXW][1300];
+  ffs_record *recs[TC_MAXW] = {0};
+  int nm = 0, nw = 0, rc = 2, fd = -1, sig = 0;
+  tc_shared *sh = NULL;
+  pc_worker wk;
+  int64_t t0;
+  pid_t pids[64] = {0};
+
+  snprintf(buf, sizeof buf, "%s", o->models);
+  for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    int m = ffs_model_from_name(tok);
+    if (m < 0 || ffs_model_fs((ffs_model)m)) {
+      fprintf(stderr, "powercut campaign: --trace: model '%s': trace states are built under strict, ext4, xfs or reorder "
+              "(use --live for the real file systems)\n", tok);
+      return 2;
+    }
+    if (nm == TC_MAXM) { fprintf(stderr, "powercut campaign: --models: at most %d\n", TC_MAXM); return 2; }
+    snprintf(models[nm++], 16, "%s", tok);
+  }
+  snprintf(buf, sizeof buf, "%s", o->workloads);
+  save = NULL;
+  for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+    if (nw == TC_MAXW) { fprintf(stderr, "powercut campaign: --workload: give 1 to %d workloads\n", TC_MAXW); return 2; }
+    snprintf(workloads[nw++], 512, "%s", tok);
+  }
+  if (o->shard_n > 1) {
+    fprintf(stderr, "powercut campaign: --shard is for live cases (--live); a trace campaign splits its cut points "
+            "over --jobs\n");
+    return 2;
+  }
+  /* the live kinds first: their campaign makes the report dir and results.jsonl */
+  if (live_faults[0]) {
+    pc_campaign_opts lo = *o;
+    lo.faults = live_faults;
+    lo.quiet = 1;
+    int lrc = pc_campaign(&lo);
+    if (lrc != 0 && lrc != 1) return lrc;
+  } else {
+    if (pc_own_dir_check("--out", o->out_dir, PC_REPORT_MARKER, err, sizeof err) ||
+        pc_own_dir_claim("--out", o->out_dir, PC_REPORT_MARKER, 0, err, sizeof err)) {
+      fprintf(stderr, "powercut campaign: %s\n", err);
+      return 2;
+    }
+    snprintf(path, sizeof path, "%s/artifacts", o->out_dir);
+    ffs_rm_rf(path);
+    snprintf(path, sizeof path, "%s/results.jsonl", o->out_dir);
+    unlink(path);
+  }
+  snprintf(path, sizeof path, "%s/records", o->out_dir);
+  if (ffs_rm_rf(path) || rpt_mkdir_p(path)) {
+    fprintf(stderr, "powercut campaign: cannot make %s\n", path);
+    return 2;
+  }
+  /* record each workload once */
+  snprintf(path, sizeof path, "%s/trace-rec", o->work_dir);
+  if (pc_worker_init(&wk, path, o->timeout_ms, err, sizeof err)) {
+    fprintf(stderr, "powercut campaign: %s\n", err);
+    return 2;
+  }
+  uint64_t total = 0, cuts[TC_MAXW];
+  for (int w = 0; w < nw; w++) {
+    pc_case c = {0};
+    char tmp[1300];
+    snprintf(c.target, sizeof c.target, "%s", o->target);
+    snprintf(c.target_opts, sizeof c.target_opts, "%s", o->target_opts);
+    snprintf(c.workload, sizeof c.workload, "%s", workloads[w]);
+    c.seed = o->seed;
+    snprintf(c.model, sizeof c.model, "strict");
+    snprintf(c.plan, sizeof c.plan, "none");
+    if (pc_case_validate(&c, err, sizeof err)) {
+      fprintf(stderr, "powercut campaign: %s\n", err);
+      goto out;
+    }
+    snprintf(tmp, sizeof tmp, "%s/records/new.rec", o->out_dir);
+    if (pc_trace_record(&wk, &c, tmp, err, sizeof err) || ffs_record_load(tmp, &recs[w], err, sizeof err)) {
+      fprintf(stderr, "powercut campaign: %s: %s\n", workloads[w], err);
+      goto out;
+    }
+    snprintf(rpaths[w], sizeof rpaths[w], "%s/records/%016" PRIx64 ".rec", o->out_dir, ffs_record_digest(recs[w]));
+    if (rename(tmp, rpaths[w])) {
+      fprintf(stderr, "powercut campaign: rename %s: %s\n", tmp, strerror(errno));
+      goto out;
+    }
+    cuts[w] = tc_cuts(recs[w]);
+    total += cuts[w];
+  }
+  pc_worker_fini(&wk);
+  ffs_rm_rf(wk.root);
+  snprintf(path, sizeof path, "%s/results.jsonl", o->out_dir);
+  if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0) {
+    fprintf(stderr, "powercut campaign: cannot open %s: %s\n", path, strerror(errno));
+    goto out;
+  }
+  if (!o->quiet)
+    fprintf(stderr, "powercut: %s, %d workload(s) recorded, %" PRIu64 " cut points, models %s, %d job(s) (trace-based "
+            "states)\n", o->target, nw, total, o->models, o->jobs);
+  sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (sh == MAP_FAILED) goto out;
+  memset(sh, 0, sizeof *sh);
+  t0 = pc_now_us();
+  fflush(NULL);
+  for (int jn = 0; jn < o->jobs; jn++) {
+    pid_t pid = fork();
+    if (pid < 0) break;
+    if (pid == 0) {
+      tc_job *j = calloc(1, sizeof *j);
+      int jrc = 0;
+      pc_signals_default();
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      snprintf(path, sizeof path, "%s/tw%d", o->work_dir, jn);
+      if (!j || pc_worker_init(&j->wk, path, o->timeout_ms, err, sizeof err)) _exit(2);
+      j->o = o;
+      j->sh = sh;
+      j->fd = fd;
+      j->t0 = pc_now_us();
+      snprintf(j->work, sizeof j->work, "%s/xwork", path);
+      snprintf(j->wstate, sizeof j->wstate, "%s/xwstate", path);
+      snprintf(j->st, sizeof j->st, "%s/xst", path);
+      snprintf(j->ststate, sizeof j->ststate, "%s/xststate", path);
+      snprintf(j->rdir, sizeof j->rdir, "%s/xrecover", path);
+      for (int w = 0; w < nw && !jrc; w++) {
+        pc_case base = {0};
+        snprintf(base.target, sizeof base.target, "%s", o->target);
+        snprintf(base.target_opts, sizeof base.target_opts, "%s", o->target_opts);
+        snprintf(base.workload, sizeof base.workload, "%s", workloads[w]);
+        base.seed = o->seed;
+        if (pc_recovery_open(&base, j->wk.root, o->timeout_ms, &j->rs)) _exit(2);
+        uint64_t lo = cuts[w] * (uint64_t)jn / (uint64_t)o->jobs, hi = cuts[w] * (uint64_t)(jn + 1) / (uint64_t)o->jobs;
+        jrc = tc_explore(j, &base, recs[w], rpaths[w], kinds, models, nm, lo, hi);
+        pc_recovery_close(j->rs);
+        j->rs = NULL;
+      }
+      if (getenv("POWERCUT_PROFILE")) {
+        fprintf(stderr, "trace job %d:", jn);
+        for (int k = 0; k < 6; k++) fprintf(stderr, " %s %.3f s", tc_prof_names[k], (double)tc_prof[k] / 1e6);
+        fprintf(stderr, "\n");
+      }
+      tc_free(j);
+      pc_worker_fini(&j->wk);
+      ffs_rm_rf(j->wk.root);
+      _exit(jrc ? 2 : 0);
+    }
+    pids[jn] = pid;
+  }
+  {
+    int alive = 0, failed = 0;
+    for (int jn = 0; jn < o->jobs; jn++) alive += pids[jn] > 0;
+    while (alive > 0) {
+      int st;
+      pid_t p = waitpid(-1, &st, WNOHANG);
+      if (p > 0) {
+        alive--;
+        if (!WIFEXITED(st) || WEXITSTATUS(st)) failed = 1;
+        continue;
+      }
+      if (pc_interrupted && !sig) {
+        sig = pc_interrupted;
+        atomic_store(&sh->stop, 1);
+      }
+      if (o->time_ms && pc_now_us() - t0 >= (int64_t)o->time_ms * 1000) atomic_store(&sh->stop, 1);
+      usleep(20000);
+    }
+    if (failed && !sig) atomic_fetch_add(&sh->errors, 1);
+  }
+  double el = (double)(pc_now_us() - t0) / 1e6;
+  uint64_t distinct = atomic_load(&sh->distinct), checks = atomic_load(&sh->checks);
+  close(fd);
+  fd = -1;
+  {
+    FILE *f;
+    snprintf(path, sizeof path, "%s/meta-trace.json", o->out_dir);
+    if ((f = fopen(path, "w"))) {
+      fprintf(f, "{\"mode\":\"trace\",\"elapsed_s\":%.3f,\"cut_points\":%" PRIu64 ",\"checks\":%" PRIu64
+                 ",\"distinct_states\":%" PRIu64 ",\"distinct_states_per_s\":%.1f,\"jobs\":%d}\n",
+              el, total, checks, distinct, el > 0 ? (double)distinct / el : 0.0, o->jobs);
+      fclose(f);
+    }
+  }
+  if (!o->quiet)
+    fprintf(stderr, "powercut: %" PRIu64 " cut points, %" PRIu64 " checks, %" PRIu64 " distinct crash states verified "
+            "in %.1fs (%.0f/s), %" PRIu64 " failing checks, %" PRIu64 " errors\n", total, checks, distinct, el,
+            el > 0 ? (double)distinct / el : 0.0, (uint64_t)atomic_load(&sh->failures), (uint64_t)atomic_load(&sh->errors));
+  {
+    const char *paths[1] = {o->out_dir};
+    rpt_set *set = NULL;
+    if (rpt_load(paths, 1, &set, err, sizeof err) || rpt_write_all(set, o->out_dir, err, sizeof err)) {
+      fprintf(stderr, "powercut campaign: report: %s\n", err);
+      rpt_set_free(set);
+      goto out;
+    }
+    if (!o->quiet) {
+      rpt_print_summary(set, stdout);
+      printf("report: %s/index.html  (junit.xml, summary.json, results.jsonl beside it)\n", o->out_dir);
+    }
+    rc = rpt_set_failures(set) > 0 ? 1 : 0;
+    if (rpt_set_count(set) == 0 && !sig) {
+      fprintf(stderr, "powercut campaign: no crash state was verified: nothing passed\n");
+      rc = 2;
+    }
+    rpt_set_free(set);
+  }
+  if (atomic_load(&sh->errors) > 0 && rc == 0) rc = 2;
+  if (sig) rc = 128 + sig;
+out:
+  if (fd >= 0) close(fd);
+  if (sh && sh != MAP_FAILED) munmap(sh, sizeof *sh);
+  for (int w = 0; w < nw; w++) ffs_record_free(recs[w]);
+  return rc;
+}
