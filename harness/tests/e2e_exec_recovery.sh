@@ -18,7 +18,7 @@ trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 cp "$DRV" "$T/kv.py" # a path of this test's own: pgrep finds its programs and nothing else
 TGT="exec:cmd=$PY $T/kv.py,contract=durable_ack+process_safe+prefix+atomic_batch"
-C=(--workload fill:ops=20,sync=1 --faults crash --cases 20 --jobs 1 --reach none --no-minimize --rerun 1 --quiet)
+C=(--workload fill:ops=20,sync=1 --faults crash --jobs 1 --reach none --no-minimize --rerun 1 --quiet)
 starts() { awk -v r="$1" '$1 == r { n++ } END { print n + 0 }' "$2" 2>/dev/null || echo 0; }
 no_leftovers() {
   sleep 0.3
@@ -39,25 +39,33 @@ part() { [ "$PART" = all ] || [ "$PART" = "$1" ]; }
 
 if part count; then
 echo "== 1. one recovery program for many cases"
-COUNT_FILE=$T/n1 "$PC" campaign --target "$TGT" "${C[@]}" --out "$T/r1"; rc=$?
+COUNT_FILE=$T/n1 "$PC" campaign --target "$TGT" "${C[@]}" --cases 20 --out "$T/r1"; rc=$?
 [ "$rc" -eq 0 ] || fail "campaign exited $rc, want 0"
 n=$(wc -l <"$T/r1/results.jsonl")
 [ "$n" -eq 20 ] || fail "$n cases, want 20"
 r=$(starts r "$T/n1")
 [ "$r" -eq 2 ] || fail "$r recovery programs started for 20 cases, want 2 (dry run, worker)"
 no_leftovers "after the campaign"
-COUNT_FILE=$T/n0 "$PC" campaign --target "$TGT,reuse=0" "${C[@]}" --out "$T/r0"; rc=$?
+COUNT_FILE=$T/n0 "$PC" campaign --target "$TGT,reuse=0" "${C[@]}" --cases 20 --out "$T/r0"; rc=$?
 [ "$rc" -eq 0 ] || fail "reuse=0: campaign exited $rc, want 0"
 r0=$(starts r "$T/n0")
 [ "$r0" -ge 20 ] || fail "reuse=0: $r0 recovery programs started for 20 cases, want one per case"
 echo "   20 cases: $r recovery programs (reuse=0: $r0)"
+# a program that exits, or says more, after its close is replaced, never blamed
+for plant in exit chat; do
+  COUNT_FILE=$T/n-$plant PLANT=$plant "$PC" campaign --target "$TGT" "${C[@]}" --cases 10 --out "$T/$plant"; rc=$?
+  [ "$rc" -eq 0 ] || fail "PLANT=$plant: campaign exited $rc, want 0 (every case PASS)"
+  r=$(starts r "$T/n-$plant")
+  [ "$r" -ge 10 ] || fail "PLANT=$plant: $r recovery programs for 10 cases: a misbehaving one was kept"
+done
+no_leftovers "after the misbehaving programs"
 
 fi
 
 if part crash; then
 echo "== 2. a crash at the open of one state: the verdict of a new program"
 for reuse in 1 0; do
-  COUNT_FILE=$T/n-c$reuse PLANT=crash PLANT_KEYS=13 "$PC" campaign --target "$TGT,reuse=$reuse" "${C[@]}" \
+  COUNT_FILE=$T/n-c$reuse PLANT=crash PLANT_KEYS=13 "$PC" campaign --target "$TGT,reuse=$reuse" "${C[@]}" --cases 20 \
     --out "$T/c$reuse"; rc=$?
   [ "$rc" -eq 1 ] || fail "planted crash, reuse=$reuse: campaign exited $rc, want 1"
   verdicts "$T/c$reuse/results.jsonl" >"$T/v$reuse"

@@ -6,6 +6,9 @@
 # open, outside a fault plan only, when the store holds exactly $PLANT_KEYS keys:
 #   PLANT=crash  the program kills itself with SIGSEGV;
 #   PLANT=hang   it never answers.
+# Misbehaviour between two recoveries, outside a fault plan: after answering `close`,
+#   PLANT=exit   the program exits;
+#   PLANT=chat   it writes one more line ("ok") nobody asked for.
 import os, signal, sys, time
 role = "w" if os.environ.get("FAULTFS_PLAN") else "r"
 if os.environ.get("COUNT_FILE"):
@@ -38,3 +41,5 @@ for line in sys.stdin:
     elif w[0] == "get": out = "ok " + h(db[u(w[1])]) if u(w[1]) in db else "notfound"
     elif w[0] == "scan": out = "".join("kv %s %s\n" % (h(k), h(db[k])) for k in sorted(db)) + "end"
     print(out, flush=True)
+    if w[0] == "close" and role == "r" and os.environ.get("PLANT") == "exit": sys.exit(0)
+    if w[0] == "close" and role == "r" and os.environ.get("PLANT") == "chat": print("ok", flush=True)
