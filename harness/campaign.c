@@ -662,7 +662,9 @@ static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
     return 2;
   }
   snprintf(dry, sizeof dry, "%s/dry", o->work_dir);
-  if (pc_worker_init(&wk, dry, o->timeout_ms, err, sizeof err) || build(cp, &wk, err, sizeof err)) {
+  int failed = pc_worker_init(&wk, dry, o->timeout_ms, err, sizeof err) || build(cp, &wk, err, sizeof err);
+  pc_worker_fini(&wk); /* its recovery server too: the workers start their own */
+  if (failed) {
     ffs_rm_rf(dry);
     if (pc_interrupted) {
       fprintf(stderr, "powercut campaign: interrupted by %s during the dry run: no case ran, no report\n",

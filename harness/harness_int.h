@@ -118,6 +118,7 @@ typedef struct pc_worker {
   ffs_shim_configure_fn configure; /* NULL when the shim is not loaded */
   int timeout_ms;                  /* per phase: workload, recovery */
   pc_realfs *fs;                   /* the real file system of kernel-* cases, made on first use */
+  int rs_pid, rs_to, rs_from;      /* the recovery server (recovery.c), rs_pid 0 when none */
 } pc_worker;
 /* Unmounts and removes what a worker made (its real file system images). */
 void pc_worker_fini(pc_worker *w);
@@ -162,6 +163,18 @@ typedef struct pc_result {
 } pc_result;
 
 int pc_worker_init(pc_worker *w, const char *root, int timeout_ms, char *err, size_t errlen);
+
+/* ---- recovery.c: the fault-free recovery of a case ---- */
+#define PC_EXIT_RECOVERY_OPEN 92
+#define PC_EXIT_RECOVERY_SCAN 93
+#define PC_EXIT_RECOVERY_HANG 94 /* the target's own open() timed out (an external program that never replied) */
+/* Recovers w->data into the state file w->recov: a fresh child, or for an external target
+ * the worker's long-lived recovery server. Returns as pc_wait_child (0, PC_ETIMEOUT,
+ * PC_EINTR; PC_ESETUP when no process could be started) with the status a fresh
+ * recovery child would have ended with. */
+int pc_recovery_run(pc_worker *w, const pc_case *c, const pc_target *t, const wl_params *wp, int *status);
+void pc_recovery_stop(pc_worker *w);           /* ends the recovery server, if any */
+uint64_t pc_recovery_servers_started(void);    /* in this process (POWERCUT_PROFILE) */
 int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result *r);
 void pc_result_free(pc_result *r);
 void pc_profile_print(FILE *f);  /* POWERCUT_PROFILE=1: per-phase time per case */

@@ -479,6 +479,7 @@ int pc_realfs_after_powercut(pc_worker *w, char *err, size_t errlen) {
 }
 
 void pc_worker_fini(pc_worker *w) {
+  pc_recovery_stop(w);
   if (!w->fs) return;
   if (getenv("POWERCUT_PROFILE") && w->fs->ncases) {
     pc_realfs *f = w->fs;

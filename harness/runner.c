@@ -11,8 +11,9 @@
  *      target's open alone, under RPLAN in a fresh shim state; it ends in
  *      RPLAN's fault or, when that does not fire, in a power cut right after
  *      the open returned (invariant 1); the parent rolls back as in step 2.
- *      Then recover in a fresh child with no faults: time open(), read back
- *      every key, hand the state to the parent through a file;
+ *      Then recover with no faults (recovery.c: a fresh child, or an external
+ *      target's long-lived recovery server): time open(), read back every key,
+ *      hand the state to the parent through a file;
  *   4. run the oracle.
  *
  * Invariants:
@@ -45,9 +46,9 @@
 
 #define EXIT_CONFIGURE 90
 #define EXIT_DRIVER 91
-#define EXIT_RECOVERY_OPEN 92
-#define EXIT_RECOVERY_SCAN 93
-#define EXIT_RECOVERY_HANG 94 /* the target's own open() timed out (an external program that never replied) */
+#define EXIT_RECOVERY_OPEN PC_EXIT_RECOVERY_OPEN
+#define EXIT_RECOVERY_SCAN PC_EXIT_RECOVERY_SCAN
+#define EXIT_RECOVERY_HANG PC_EXIT_RECOVERY_HANG
 
 /* Cumulative per-phase time of this process's cases (POWERCUT_PROFILE=1). */
 static int64_t prof_us[5];
@@ -85,6 +86,7 @@ int pc_worker_init(pc_worker *w, const char *root, int timeout_ms, char *err, si
   w->configure = (ffs_shim_configure_fn)dlsym(RTLD_DEFAULT, FFS_SHIM_CONFIGURE_SYM);
   w->timeout_ms = timeout_ms;
   w->fs = NULL;
+  w->rs_to = w->rs_from = -1;
   return 0;
 }
 
@@ -279,49 +281,7 @@ static void driver_child(pc_worker *w, const pc_case *c, const pc_target *t, con
   _exit(0);
 }
 
-/* ---- the recovery child: PCRS u64 recovery_us, then (u32 klen, u32 vlen, k, v)*, u32 ~0 ---- */
-typedef struct scan_out {
-  FILE *f;
-} scan_out;
-
-static int scan_cb(void *arg, const void *k, size_t kl, const void *v, size_t vl) {
-  scan_out *s = arg;
-  uint32_t h[2] = {(uint32_t)kl, (uint32_t)vl};
-  if (fwrite(h, sizeof h, 1, s->f) != 1 || fwrite(k, 1, kl, s->f) != kl ||
-      fwrite(v, 1, vl, s->f) != vl)
-    return PC_EIO;
-  return 0;
-}
-
-static void recovery_child(pc_worker *w, const pc_case *c, const pc_target *t, const wl_params *wp) {
-  char msg[1024];
-  void *h = NULL;
-  int64_t t0 = pc_now_us(), us;
-  int rc = t->open(w->data, c->target_opts, wp->target_opts, &h, msg, sizeof msg);
-  FILE *f;
-  scan_out s;
-  uint32_t end = UINT32_MAX;
-  us = pc_now_us() - t0;
-  if (rc) {
-    write_text(w->recov, msg);
-    _exit(rc == PC_ETIMEOUT ? EXIT_RECOVERY_HANG : EXIT_RECOVERY_OPEN);
-  }
-  if (!(f = fopen(w->recov, "we"))) _exit(EXIT_RECOVERY_SCAN);
-  fwrite("PCRS", 4, 1, f);
-  fwrite(&us, sizeof us, 1, f);
-  s.f = f;
-  if ((rc = t->scan(h, scan_cb, &s))) {
-    fclose(f);
-    snprintf(msg, sizeof msg, "full scan after recovery failed: %d %s", rc,
-             t->errmsg ? t->errmsg(h) : "");
-    write_text(w->recov, msg);
-    _exit(EXIT_RECOVERY_SCAN);
-  }
-  fwrite(&end, sizeof end, 1, f);
-  if (fclose(f)) _exit(EXIT_RECOVERY_SCAN);
-  _exit(0); /* no close: recovery only reads */
-}
-
+/* ---- the recovery (recovery.c) writes PCRS u64 recovery_us, then (u32 klen, u32 vlen, k, v)*, u32 ~0 ---- */
 static int parse_state(char *buf, size_t len, orc_kv **kvs, size_t *n, int64_t *us) {
   size_t off = 12, cap = 64;
   orc_kv *a;
@@ -756,7 +716,7 @@ recovery_plan:
     }
   }
 
-  /* 3. recovery, in a fresh child with no faults */
+  /* 3. recovery with no faults (recovery.c) */
   prof_us[2] += pc_now_us() - tp, tp = pc_now_us();
   if ((rc = wl_oplog_read(w->oplog, &log, err, sizeof err))) {
     char m[1200];
@@ -765,13 +725,10 @@ recovery_plan:
     goto out;
   }
   unlink(w->recov);
-  fflush(NULL);
-  if ((pid = fork()) < 0) {
+  if ((rc = pc_recovery_run(w, c, t, &wp, &status)) == PC_ESETUP) {
     set_error(r, "fork failed");
     goto out;
   }
-  if (pid == 0) recovery_child(w, c, t, &wp);
-  rc = pc_wait_child(pid, w->timeout_ms, &status);
   prof_us[3] += pc_now_us() - tp, tp = pc_now_us();
   if (judge(w, c, t, &wp, log, rc, status, r)) goto out;
   prof_us[4] += pc_now_us() - tp;

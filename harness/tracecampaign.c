@@ -54,7 +54,7 @@ typedef struct tc_job {
   pc_worker wk;
   tc_shared *sh;
   int fd;                     /* results.jsonl */
-  pc_recovery *rs;
+  pc_tserver *rs;
   tc_ent *tab[TC_BUCKETS];
   char sigs[64][256];         /* failure signatures kept so far, and how many of each */
   int nsig_kept[64], nsigs;
@@ -202,7 +202,7 @@ static int tc_recover(tc_job *j, const char *dir, const uint64_t h[2], tc_ent **
     if (ffs_rm_rf(j->rdir) || ffs_copy_tree(dir, j->rdir)) return PC_EIO;
     if (!(e = calloc(1, sizeof *e))) return PC_ENOMEM;
     memcpy(e->h, h, sizeof e->h);
-    int rc = pc_recovery_run(j->rs, j->rdir, &e->rv);
+    int rc = pc_tserver_run(j->rs, j->rdir, &e->rv);
     if (rc) {
       free(e);
       return rc;
@@ -489,10 +489,10 @@ int pc_trace_campaign(const pc_campaign_opts *o, const char *live_faults, unsign
         snprintf(base.target_opts, sizeof base.target_opts, "%s", o->target_opts);
         snprintf(base.workload, sizeof base.workload, "%s", workloads[w]);
         base.seed = o->seed;
-        if (pc_recovery_open(&base, j->wk.root, o->timeout_ms, &j->rs)) _exit(2);
+        if (pc_tserver_open(&base, j->wk.root, o->timeout_ms, &j->rs)) _exit(2);
         uint64_t lo = cuts[w] * (uint64_t)jn / (uint64_t)o->jobs, hi = cuts[w] * (uint64_t)(jn + 1) / (uint64_t)o->jobs;
         jrc = tc_explore(j, &base, recs[w], rpaths[w], kinds, models, nm, lo, hi);
-        pc_recovery_close(j->rs);
+        pc_tserver_close(j->rs);
         j->rs = NULL;
       }
       if (getenv("POWERCUT_PROFILE")) {

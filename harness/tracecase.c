@@ -192,7 +192,7 @@ int pc_trace_record(pc_worker *w, const pc_case *c, const char *path, char *err,
 /* ---- the recovery process ---- */
 enum { RS_OK = 0, RS_OPEN = 1, RS_SCAN = 2, RS_HANG = 3 };
 
-struct pc_recovery {
+struct pc_tserver {
   const pc_target *t;
   char topts[512], wopts[512];
   char out[1100];          /* where the child writes a state's keys and values, or its message */
@@ -226,7 +226,7 @@ static int read_full(int fd, void *buf, size_t n) {
   return 0;
 }
 
-static _Noreturn void recovery_loop(pc_recovery *rs) {
+static _Noreturn void recovery_loop(pc_tserver *rs) {
   char dir[1200], msg[1024];
   uint32_t len;
   int64_t pr[3] = {0, 0, 0};
@@ -273,7 +273,7 @@ static _Noreturn void recovery_loop(pc_recovery *rs) {
 }
 
 /* hard: SIGKILL now (a hung recovery); else the child sees the end of its requests and exits */
-static void rs_stop(pc_recovery *rs, int hard) {
+static void rs_stop(pc_tserver *rs, int hard) {
   if (rs->pid > 0) {
     int st;
     close(rs->req);
@@ -284,7 +284,7 @@ static void rs_stop(pc_recovery *rs, int hard) {
   rs->pid = 0;
 }
 
-static int rs_start(pc_recovery *rs) {
+static int rs_start(pc_tserver *rs) {
   int a[2], b[2];
   if (pipe2(a, O_CLOEXEC) < 0) return PC_ESETUP;
   if (pipe2(b, O_CLOEXEC) < 0) { close(a[0]); close(a[1]); return PC_ESETUP; }
@@ -306,8 +306,8 @@ static int rs_start(pc_recovery *rs) {
   return 0;
 }
 
-int pc_recovery_open(const pc_case *c, const char *root, int timeout_ms, pc_recovery **out) {
-  pc_recovery *rs = calloc(1, sizeof *rs);
+int pc_tserver_open(const pc_case *c, const char *root, int timeout_ms, pc_tserver **out) {
+  pc_tserver *rs = calloc(1, sizeof *rs);
   wl_params wp;
   char err[256];
   if (!rs) return PC_ENOMEM;
@@ -321,7 +321,7 @@ int pc_recovery_open(const pc_case *c, const char *root, int timeout_ms, pc_reco
   return 0;
 }
 
-void pc_recovery_close(pc_recovery *rs) {
+void pc_tserver_close(pc_tserver *rs) {
   if (!rs) return;
   rs_stop(rs, 0);
   free(rs);
@@ -340,7 +340,7 @@ static int read_all(const char *path, char **buf, size_t *len) {
   return 0;
 }
 
-int pc_recovery_run(pc_recovery *rs, const char *dir, pc_recovered *out) {
+int pc_tserver_run(pc_tserver *rs, const char *dir, pc_recovered *out) {
   uint32_t len = (uint32_t)strlen(dir);
   int32_t st;
   memset(out, 0, sizeof *out);
@@ -559,7 +559,7 @@ int pc_trace_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_r
   char err[1024], rpath[1200], tstate[1200], work[1200], wstate[1200];
   ffs_record *rec = NULL;
   ffs_replay *rp = NULL;
-  pc_recovery *rs = NULL;
+  pc_tserver *rs = NULL;
   pc_trace_oplog ob = {0};
   wl_log *log = NULL;
   pc_recovered rv = {0};
@@ -639,7 +639,7 @@ int pc_trace_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_r
     }
   }
   if ((rc = pc_trace_oplog_parse(&ob, &log, err, sizeof err))) goto error;
-  if ((rc = pc_recovery_open(c, w->root, w->timeout_ms, &rs)) || (rc = pc_recovery_run(rs, w->data, &rv))) {
+  if ((rc = pc_tserver_open(c, w->root, w->timeout_ms, &rs)) || (rc = pc_tserver_run(rs, w->data, &rv))) {
     snprintf(err, sizeof err, "recovery setup failed: %s", pc_strerror(rc));
     goto error;
   }
@@ -650,7 +650,7 @@ error:
   snprintf(r->note, sizeof r->note, "%s", err);
 out:
   pc_recovered_free(&rv);
-  pc_recovery_close(rs);
+  pc_tserver_close(rs);
   wl_log_free(log);
   free(ob.buf);
   ffs_replay_close(rp);

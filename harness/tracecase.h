@@ -40,7 +40,7 @@ int pc_trace_oplog_add(pc_trace_oplog *b, const ffs_rec *r);
 int pc_trace_oplog_parse(const pc_trace_oplog *b, wl_log **out, char *err, size_t errlen);
 
 /* A child process that recovers states: open, scan, close through the target interface. */
-typedef struct pc_recovery pc_recovery;
+typedef struct pc_tserver pc_tserver;
 typedef enum { PC_REC_OK = 0, PC_REC_OPEN, PC_REC_SCAN, PC_REC_HANG, PC_REC_CRASH } pc_rec_status;
 typedef struct pc_recovered {
   pc_rec_status status;
@@ -48,9 +48,9 @@ typedef struct pc_recovered {
   size_t len;
   char msg[1024];     /* otherwise: what happened */
 } pc_recovered;
-int pc_recovery_open(const pc_case *c, const char *root, int timeout_ms, pc_recovery **out);
-int pc_recovery_run(pc_recovery *rs, const char *dir, pc_recovered *out);
-void pc_recovery_close(pc_recovery *rs);
+int pc_tserver_open(const pc_case *c, const char *root, int timeout_ms, pc_tserver **out);
+int pc_tserver_run(pc_tserver *rs, const char *dir, pc_recovered *out);
+void pc_tserver_close(pc_tserver *rs);
 void pc_recovered_free(pc_recovered *r);
 /* The oracle on a recovered state (or the verdict of a recovery that failed) into r. */
 int pc_trace_judge(const pc_case *c, const pc_recovered *rec, const wl_log *log, orc_crash crash, pc_result *r);

@@ -10,7 +10,7 @@
  * $POWERCUT_DATA_DIR; no ',' inside), contract=FLAG+FLAG... (durable_ack,
  * process_safe, prefix, atomic_batch, close_syncs, or none; default none),
  * timeout=MS (per reply, default 30000), backend=preload|seccomp|auto (default preload;
- * invariant 7).
+ * invariant 7), reuse=1|0 (default 1; invariant 8).
  *
  * Invariants:
  *   (1) external = 1: the harness leaves the driver's own shim idle and exports
@@ -42,6 +42,17 @@
  *       faultfs's ffs_sc_parent_start) counts and faults its calls instead of the shim;
  *       FAULTFS_PLAN and LD_PRELOAD are removed from its environment. A supervisor
  *       that cannot start fails open with PC_ENOSHIM and the reason.
+ *   (8) Outside a workload (no FAULTFS_PLAN: the recovery, which runs open, scan,
+ *       close for one crashed dir after another in one process, harness/recovery.c)
+ *       a program is parked at close only with reuse=1, and a parked program is
+ *       handed the next open only if it is still alive and wrote nothing since its
+ *       close; otherwise it is dropped and the open starts a new one, so a program
+ *       that died or misbehaved between two opens is never blamed on the second.
+ *       Inside a workload invariant (3) holds as it is: the shim's counts and undo
+ *       log live in that one program.
+ *   (9) A simple command (none of SHELL_SPECIAL, not starting with `exec `) is
+ *       split at blanks and exec'd directly (execvp), which is what `sh -c 'exec
+ *       CMD'` does after its own start-up; anything else runs under /bin/sh -c.
  */
 #define _GNU_SOURCE
 #include "../harness_int.h"
@@ -217,6 +228,7 @@ typedef struct ex_conf {
   unsigned contract;
   int timeout_ms;
   int backend;          /* EX_PRELOAD, EX_SECCOMP, EX_AUTO */
+  int reuse;            /* park the program at close outside a workload too (invariant 8) */
 } ex_conf;
 
 static const struct {
@@ -255,6 +267,7 @@ static int build_conf(const char *opts, ex_conf *c, char *msg, size_t len) {
   int first = 1, rc;
   memset(c, 0, sizeof *c);
   c->timeout_ms = 30000;
+  c->reuse = 1;
   if (!opts || strlen(opts) >= sizeof buf) {
     snprintf(msg, len, "exec: options missing or too long (need cmd=COMMAND)");
     return PC_EINVAL;
@@ -296,8 +309,10 @@ static int build_conf(const char *opts, ex_conf *c, char *msg, size_t len) {
         snprintf(msg, len, "exec: backend '%s' unknown (preload, seccomp, auto)", val);
         return PC_EINVAL;
       }
+    } else if (!strcmp(tok, "reuse")) {
+      if ((rc = pc_opt_bool(tok, val, &c->reuse, msg, len))) return rc;
     } else {
-      snprintf(msg, len, "exec: unknown option '%s' (cmd, contract, timeout, backend)", tok);
+      snprintf(msg, len, "exec: unknown option '%s' (cmd, contract, timeout, backend, reuse)", tok);
       return PC_EINVAL;
     }
   }
@@ -427,13 +442,21 @@ static int spawn(const ex_conf *c, const char *dir, ex_proc *p, char *msg, size_
       if (ffs_sc_child_setup(sv[1]) < 0) _exit(127);
       close(sv[1]);
     }
-    /* A simple command is exec'd by the shell, so the program itself is our
-     * child and gets PR_SET_PDEATHSIG (invariant 4); a compound command runs
-     * as written (document: end it with `exec PROGRAM`). */
+    /* A simple command (no quoting, expansion or operator: invariant 9) is
+     * split into its words and exec'd here, as `sh -c 'exec CMD'` would, without
+     * the shell's own start-up; the program itself is our child and gets
+     * PR_SET_PDEATHSIG (invariant 4). A compound command runs as written
+     * (document: end it with `exec PROGRAM`). */
     if (!strpbrk(c->cmd, SHELL_SPECIAL) && strncmp(c->cmd, "exec ", 5)) {
-      char line[sizeof c->cmd + 8];
-      snprintf(line, sizeof line, "exec %s", c->cmd);
-      execl("/bin/sh", "sh", "-c", line, "powercut-exec", dir, (char *)NULL);
+      char words[sizeof c->cmd], *argv[sizeof c->cmd / 2 + 1], *save = NULL;
+      size_t n = 0;
+      snprintf(words, sizeof words, "%s", c->cmd);
+      for (char *w = strtok_r(words, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) argv[n++] = w;
+      argv[n] = NULL;
+      if (n) {
+        execvp(argv[0], argv);
+        dprintf(2, "powercut-exec: %s: %s\n", argv[0], strerror(errno));
+      }
     } else {
       execl("/bin/sh", "sh", "-c", c->cmd, "powercut-exec", dir, (char *)NULL);
     }
@@ -696,6 +719,17 @@ static int check_shim(ex_target *t, const char *hspath, char *msg, size_t len) {
   return PC_ENOSHIM;
 }
 
+/* Invariant (8): outside a workload a parked program is reused only while it is
+ * alive and has written nothing since its close. */
+static int parked_quiet(const ex_proc *p) {
+  siginfo_t si;
+  struct pollfd pfd = {p->from, POLLIN, 0};
+  memset(&si, 0, sizeof si);
+  if (p->n || p->sup > 0) return 0;
+  if (waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid != 0) return 0;
+  return poll(&pfd, 1, 0) == 0;
+}
+
 static int t_open(const char *dir, const char *opts, const char *wopts, void **h, char *msg,
                   size_t len) {
   ex_target *t;
@@ -712,7 +746,7 @@ static int t_open(const char *dir, const char *opts, const char *wopts, void **h
     have_parked = 0;
   }
   int fresh = 0;
-  if (have_parked && !strcmp(parked.cmd, t->conf.cmd)) {
+  if (have_parked && !strcmp(parked.cmd, t->conf.cmd) && (getenv(FFS_ENV_PLAN) || parked_quiet(&parked))) {
     t->p = parked;
     have_parked = 0;
   } else {
@@ -849,11 +883,11 @@ static int simple(void *h, const char *line, const char *op) {
 static int t_sync(void *h) { return simple(h, "sync\n", "sync"); }
 static int t_flush(void *h) { return simple(h, "flush\n", "flush"); }
 
-/* invariant (3): a program that closed cleanly is parked for the next open */
+/* invariants (3) and (8): a program that closed cleanly is parked for the next open */
 static int t_close(void *h) {
   ex_target *t = h;
   int rc = simple(h, "close\n", "close");
-  if (rc == 0) {
+  if (rc == 0 && (t->conf.reuse || getenv(FFS_ENV_PLAN))) {
     if (have_parked) reap(&parked, 0);
     parked = t->p;
     have_parked = 1;
@@ -875,7 +909,7 @@ const pc_target pc_target_exec = {
            "the shim; its contract is what contract= declares (none by default)",
   .options_help = "cmd=COMMAND (sh -c; data dir as $1 and $POWERCUT_DATA_DIR; no ',') "
                   "contract=durable_ack+process_safe+prefix+atomic_batch+close_syncs|none timeout=MS "
-                  "backend=preload|seccomp|auto",
+                  "backend=preload|seccomp|auto reuse=1|0",
   .contract_for = t_contract,
   .check_opts = t_check_opts,
   .open = t_open,
