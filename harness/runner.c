@@ -259,6 +259,8 @@ static void recovery_child(pc_worker *w, const pc_case *c, const pc_target *t, c
   }
   fwrite(&end, sizeof end, 1, f);
   if (fclose(f)) _exit(EXIT_RECOVERY_SCAN);
+  snprintf(msg, sizeof msg, "%s.ckpt", w->recov); /* the checkpoints, for the oracle */
+  if (pc_checkpoints_dump(t, w->data, c->target_opts, wp->target_opts, msg)) _exit(EXIT_RECOVERY_SCAN);
   _exit(0); /* no close: recovery only reads */
 }
 
@@ -462,7 +464,9 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
   pid_t pid;
   wl_log *log = NULL;
   orc_kv *kvs = NULL;
-  size_t nkv = 0;
+  size_t nkv = 0, cklen = 0, nckpts = 0;
+  orc_ckpt *ckpts = NULL;
+  char ckp[sizeof w->recov + 8], *ckbuf = NULL;
   int64_t t0 = pc_now_us();
 
   memset(r, 0, sizeof *r);
@@ -473,8 +477,8 @@ int pc_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result 
   }
   t = pc_target_find(c->target);
   wl_spec_parse(c->workload, &wp, err, sizeof err);
-  /* a target with delete-range gets delrange ops (the share goes to other ops otherwise) */
-  wp.caps = t->delrange ? WL_CAP_DELRANGE : 0;
+  /* a target gets the ops it has (delete-range, snapshots, ...; their share goes to other ops otherwise) */
+  wp.caps = pc_target_caps(t);
   if (!w->configure) {
     set_error(r, "the faultfs shim is not loaded in this process (LD_PRELOAD=libfaultfs.so)");
     goto out;
@@ -671,9 +675,15 @@ recovery_plan:
     } else if (read_file(w->recov, &buf, &len) || parse_state(buf, len, &kvs, &nkv, &r->recovery_us)) {
       set_error(r, "recovered state file unreadable");
       goto out;
+    } else if (snprintf(ckp, sizeof ckp, "%s.ckpt", w->recov) < 0 || read_file(ckp, &ckbuf, &cklen) ||
+               pc_checkpoints_parse(ckbuf, cklen, &ckpts, &nckpts)) {
+      set_error(r, "recovered checkpoints file unreadable");
+      goto out;
     } else {
       in.state = kvs;
       in.nstate = nkv;
+      in.ckpts = ckpts;
+      in.nckpts = nckpts;
       if ((rc = orc_check(&in, &r->orc))) {
         set_error(r, "oracle failed");
         goto out;
@@ -689,6 +699,8 @@ recovery_plan:
   prof_us[4] += pc_now_us() - tp;
 out:
   if (w->fs) pc_realfs_case_end(w->fs);
+  pc_checkpoints_free(ckpts, nckpts);
+  free(ckbuf);
   free(kvs);
   free(buf);
   wl_log_free(log);
