@@ -471,7 +471,7 @@ static int build_scan(ctx *c, scan_info *si) {
             }
         }
         if (!applies(lo)) {
-            if (op->kind == WL_SNAP_SCAN || op->kind == WL_ITER || op->kind == WL_CHECKPOINT) si->sorted = 1;
+            if (wl_kind_reads(op->kind) || op->kind == WL_CHECKPOINT) si->sorted = 1;
             continue;
         }
         switch (op->kind) {
