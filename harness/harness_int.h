@@ -186,6 +186,14 @@ void pc_result_to_rpt(const pc_case *c, const char *id, const pc_result *r, rpt_
 int pc_case_validate(const pc_case *c, char *err, size_t errlen);
 int pc_drive(const pc_target *t, const char *dir, const char *topts, const wl_params *wp,
              uint64_t seed, wl_oplog_writer *log, uint64_t max_ops, char *msg, size_t len);
+/* The WL_CAP_* bits of the ops target t can run (delete-range, snapshots, ...). */
+uint32_t pc_target_caps(const pc_target *t);
+/* After the crash, in the recovery child: every checkpoint directory in the data dir, opened
+ * read-only and read whole (or the engine's reason why not), into file out. 0 or PC_EIO. */
+int pc_checkpoints_dump(const pc_target *t, const char *dir, const char *topts, const char *wopts, const char *out);
+/* Parses that file; buf must outlive *out. PC_EIO when malformed. */
+int pc_checkpoints_parse(const char *buf, size_t len, orc_ckpt **out, size_t *nout);
+void pc_checkpoints_free(orc_ckpt *c, size_t n);
 
 /* ---- fidelity.c: models against real file systems (docs/faultfs.md) ---- */
 int pc_fidelity(const char *const *inputs, int ninputs, const char *models, const char *fslist, uint64_t limit,

@@ -113,6 +113,12 @@ static int recover(const char *data, const char *recov, const pc_case *c, const 
   }
   fwrite(&end, sizeof end, 1, f);
   if (fclose(f)) return PC_EXIT_RECOVERY_SCAN;
+  snprintf(msg, sizeof msg, "%s.ckpt", recov); /* the checkpoints, for the oracle */
+  if (pc_checkpoints_dump(t, data, c->target_opts, wp->target_opts, msg)) {
+    snprintf(msg, sizeof msg, "reading back the checkpoints in %s failed", data);
+    put_text(recov, msg);
+    return PC_EXIT_RECOVERY_SCAN;
+  }
   return 0;
 }
 

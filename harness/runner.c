@@ -188,7 +188,7 @@ static int pc_case_resolve(const pc_case *c, pc_case_res *res, char *err, size_t
   res->target = t;
   res->wp = wp;
   /* a target with delete-range gets delrange ops (the share goes to other ops otherwise) */
-  res->wp.caps = t->delrange ? WL_CAP_DELRANGE : 0;
+  res->wp.caps = pc_target_caps(t);
   res->model = (ffs_model)model;
   return 0;
 }
@@ -560,9 +560,10 @@ static int workload_end(pc_worker *w, const pc_run_opts *o, int rc, int status, 
  * when it read the state back, the oracle. -1 when the case is an ERROR (set in r). */
 static int judge(pc_worker *w, const pc_case *c, const pc_target *t, wl_params *wp, wl_log *log, int rc,
                  int status, pc_result *r) {
-  char *buf = NULL;
-  size_t len = 0, nkv = 0;
+  char *buf = NULL, *ckbuf = NULL, ckp[sizeof w->recov + 8];
+  size_t len = 0, nkv = 0, cklen = 0, nckpts = 0;
   orc_kv *kvs = NULL;
+  orc_ckpt *ckpts = NULL;
   orc_input in = {0};
   int bad = 0;
   in.log = log;
@@ -590,9 +591,15 @@ static int judge(pc_worker *w, const pc_case *c, const pc_target *t, wl_params *
   } else if (read_file(w->recov, &buf, &len) || parse_state(buf, len, &kvs, &nkv, &r->recovery_us)) {
     set_error(r, "recovered state file unreadable");
     bad = 1;
+  } else if (snprintf(ckp, sizeof ckp, "%s.ckpt", w->recov) < 0 || read_file(ckp, &ckbuf, &cklen) ||
+             pc_checkpoints_parse(ckbuf, cklen, &ckpts, &nckpts)) {
+    set_error(r, "recovered checkpoints file unreadable");
+    bad = 1;
   } else {
     in.state = kvs;
     in.nstate = nkv;
+    in.ckpts = ckpts;
+    in.nckpts = nckpts;
     if (orc_check(&in, &r->orc)) {
       set_error(r, "oracle failed");
       bad = 1;
@@ -604,6 +611,8 @@ static int judge(pc_worker *w, const pc_case *c, const pc_target *t, wl_params *
     r->orc.ops_acked = 0;
     for (size_t i = 0; i < log->n; i++) r->orc.ops_acked += log->ops[i].outcome == WL_OUT_ACKED;
   }
+  pc_checkpoints_free(ckpts, nckpts);
+  free(ckbuf);
   free(kvs);
   free(buf);
   return bad ? -1 : 0;

@@ -260,6 +260,13 @@ static _Noreturn void recovery_loop(pc_tserver *rs) {
           st = RS_SCAN;
         }
       }
+      char ckp[sizeof rs->out + 8]; /* the checkpoints, for the oracle */
+      snprintf(ckp, sizeof ckp, "%s.ckpt", rs->out);
+      if (st == RS_OK && pc_checkpoints_dump(rs->t, dir, rs->topts, rs->wopts, ckp)) {
+        snprintf(msg, sizeof msg, "reading back the checkpoints in %s failed", dir);
+        write_msg(rs->out, msg);
+        st = RS_SCAN;
+      }
       int64_t t1 = pc_now_us();
       rs->t->close(h); /* its result is not the state's: the scan was */
       pr[0] += us, pr[1] += t1 - t0 - us, pr[2] += pc_now_us() - t1;
@@ -343,8 +350,11 @@ static int read_all(const char *path, char **buf, size_t *len) {
 int pc_tserver_run(pc_tserver *rs, const char *dir, pc_recovered *out) {
   uint32_t len = (uint32_t)strlen(dir);
   int32_t st;
+  char ckp0[sizeof rs->out + 8];
   memset(out, 0, sizeof *out);
+  snprintf(ckp0, sizeof ckp0, "%s.ckpt", rs->out);
   unlink(rs->out);
+  unlink(ckp0);
   if (!rs->pid && rs_start(rs)) return PC_ESETUP;
   if (write(rs->req, &len, sizeof len) != (ssize_t)sizeof len || write(rs->req, dir, len) != (ssize_t)len) goto died;
   struct pollfd p = {rs->rep, POLLIN, 0};
@@ -359,7 +369,9 @@ int pc_tserver_run(pc_tserver *rs, const char *dir, pc_recovered *out) {
   if (pr < 0) return PC_EINTR;
   if (read_full(rs->rep, &st, sizeof st) < 0) goto died;
   if (st == RS_OK) {
-    if (read_all(rs->out, &out->buf, &out->len) < 0) return PC_EIO;
+    char ckp[sizeof rs->out + 8];
+    snprintf(ckp, sizeof ckp, "%s.ckpt", rs->out);
+    if (read_all(rs->out, &out->buf, &out->len) < 0 || read_all(ckp, &out->ck, &out->cklen) < 0) return PC_EIO;
     out->status = PC_REC_OK;
     return 0;
   }
@@ -386,7 +398,8 @@ died: {
 
 void pc_recovered_free(pc_recovered *r) {
   free(r->buf);
-  r->buf = NULL;
+  free(r->ck);
+  r->buf = r->ck = NULL;
 }
 
 static int parse_state(const char *buf, size_t len, orc_kv **kvs, size_t *n, int64_t *us) {
@@ -429,7 +442,8 @@ int pc_trace_judge(const pc_case *c, const pc_recovered *rec, const wl_log *log,
   wl_params wp;
   char err[256];
   orc_kv *kvs = NULL;
-  size_t nkv = 0;
+  orc_ckpt *ckpts = NULL;
+  size_t nkv = 0, nckpts = 0;
   int rc = 0;
   orc_input in = {0};
   if (!t || wl_spec_parse(c->workload, &wp, err, sizeof err)) return PC_EINVAL;
@@ -450,7 +464,16 @@ int pc_trace_judge(const pc_case *c, const pc_recovered *rec, const wl_log *log,
       }
       in.state = kvs;
       in.nstate = nkv;
+      if (pc_checkpoints_parse(rec->ck, rec->cklen, &ckpts, &nckpts)) {
+        free(kvs);
+        r->error = 1;
+        snprintf(r->note, sizeof r->note, "recovered checkpoints file unreadable");
+        return 0;
+      }
+      in.ckpts = ckpts;
+      in.nckpts = nckpts;
       rc = orc_check(&in, &r->orc);
+      pc_checkpoints_free(ckpts, nckpts);
       free(kvs);
       if (rc) {
         r->error = 1;

@@ -46,6 +46,8 @@ typedef struct pc_recovered {
   pc_rec_status status;
   char *buf;          /* OK: the scan ("PCRS" u64 us, (u32 klen, u32 vlen, k, v)*, u32 ~0) */
   size_t len;
+  char *ck;           /* OK: the checkpoints (pc_checkpoints_dump) */
+  size_t cklen;
   char msg[1024];     /* otherwise: what happened */
 } pc_recovered;
 int pc_tserver_open(const pc_case *c, const char *root, int timeout_ms, pc_tserver **out);

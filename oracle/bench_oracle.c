@@ -113,7 +113,7 @@ int main(int argc, char **argv) {
     printf("%s: %zu ops, %zu keys recovered; generate+write log %.0f ms; read log %.1f ms wall "
            "(again: %.1f ms CPU)\n", spec, log->n, s.n, tgen, tread, tread_cpu);
     orc_input in = {log, ORC_DURABLE_ACK | ORC_PROCESS_SAFE | ORC_PREFIX | ORC_ATOMIC_BATCH,
-                    ORC_CRASH_POWER, s.kv, s.n, NULL, NULL};
+                    ORC_CRASH_POWER, s.kv, s.n, NULL, NULL, NULL, 0};
     orc_verdict v1, v2;
     double c1, c2;
     double m1 = median_check(&in, runs, &v1, &c1);

@@ -10,7 +10,12 @@
  *     per key independently without it;
  *   - FAILED and UNKNOWN (in flight) units are optional, each on its own;
  *   - nothing outside the legal values may appear (PHANTOM), batches are all or nothing with
- *     ORC_ATOMIC_BATCH (TORN_BATCH), pluggable invariants run last (INVARIANT).
+ *     ORC_ATOMIC_BATCH (TORN_BATCH), pluggable invariants run last (INVARIANT);
+ *   - a committed transaction is an atomic unit whatever the contract; a rolled back one (or
+ *     one whose commit conflicted) is never applied;
+ *   - reads at a snapshot or an iterator (recorded in the log) must show the state at their
+ *     view's op (BAD_READ); a checkpoint directory that opens must hold the state at its
+ *     op, and an acked one must open (BAD_CHECKPOINT).
  * Time and memory are linear in ops + keys (delete-range adds a sort of the key set).
  * A concurrent log (ops overlapping in real time, wl_log_concurrent) is judged by the real-time
  * partial order instead of the op order (docs/oracle.md "Concurrent logs"; one sort of the
@@ -61,6 +66,8 @@ typedef enum {
     X(PHANTOM)              \
     X(TORN_BATCH)           \
     X(INVARIANT)            \
+    X(BAD_READ)             \
+    X(BAD_CHECKPOINT)       \
     X(RECOVERY_FAILED)      \
     X(RECOVERY_HANG)        \
     X(RECOVERY_CRASH)
@@ -92,6 +99,17 @@ struct orc_input;
 typedef int (*orc_invariant_fn)(const struct orc_input *in, void *arg, char *msg, size_t msglen,
                                 char *key, size_t keylen);
 
+/* A checkpoint directory found after the crash (one per WL_CHECKPOINT op whose directory
+ * exists; an op without one: its directory is not there). */
+typedef struct orc_ckpt {
+    uint64_t op;             /* the WL_CHECKPOINT op's index */
+    int opened;              /* 1: opened and read whole (state); 0: the engine refused it */
+    const char *why;         /* opened 0: the engine's reason, why_len bytes (no NUL) */
+    size_t why_len;
+    const orc_kv *state;     /* opened 1: every key/value in it, any order */
+    size_t nstate;
+} orc_ckpt;
+
 typedef struct orc_input {
     const wl_log *log;       /* ops with outcomes */
     uint32_t contract;       /* ORC_* bits */
@@ -100,6 +118,8 @@ typedef struct orc_input {
     size_t nstate;
     orc_invariant_fn invariant; /* optional */
     void *invariant_arg;
+    const orc_ckpt *ckpts;   /* checkpoint directories found (docs/oracle.md "Checkpoints") */
+    size_t nckpts;
 } orc_input;
 
 typedef struct orc_result {
@@ -127,9 +147,9 @@ void orc_result_free(orc_result *r);
 int orc_result_set(orc_result *out, orc_verdict v, const char *explanation);
 
 /* The `bank` invariant: arg is the const wl_params * of the workload (keys = accounts).
- * Applies only when the contract has ORC_PREFIX and ORC_ATOMIC_BATCH and no op FAILED:
- * either no account exists (initial batch lost) or all exist and sum to
- * keys * WL_BANK_INITIAL. */
+ * Applies only when the contract has ORC_PREFIX and ORC_ATOMIC_BATCH and no op FAILED (a
+ * transaction whose commit conflicted wrote nothing and does not count): either no account
+ * exists (initial batch lost) or all exist and sum to keys * WL_BANK_INITIAL. */
 int orc_invariant_bank(const orc_input *in, void *arg, char *msg, size_t msglen, char *key,
                        size_t keylen);
 

@@ -14,6 +14,10 @@
  *         24 u64 checksum = XXH3_64bits_withSeed(bytes 32.., XXH3_64bits(bytes 0..23))
  *   (4) Keys within one batch are distinct.
  *   (5) Op pointers handed out stay valid until the next wl_gen_next / wl_gen_destroy.
+ *   (6) Views: a stream has at most one open snapshot and one open iterator; the ops that read
+ *       at one or release it come after it and name it in ref; a REOPEN ends both (the driver
+ *       releases them before the close). With every new share at 0 (snapshot, iter, txn,
+ *       checkpoint) a stream is the one earlier versions generated.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,8 +38,25 @@ const char *wl_kind_name(wl_kind k) {
     case WL_FLUSH: return "FLUSH";
     case WL_REOPEN: return "REOPEN";
     case WL_GET: return "GET";
+    case WL_SNAP: return "SNAP";
+    case WL_SNAP_GET: return "SNAP_GET";
+    case WL_SNAP_SCAN: return "SNAP_SCAN";
+    case WL_SNAP_RELEASE: return "SNAP_RELEASE";
+    case WL_ITER: return "ITER";
+    case WL_ITER_NEXT: return "ITER_NEXT";
+    case WL_ITER_CLOSE: return "ITER_CLOSE";
+    case WL_TXN: return "TXN";
+    case WL_CHECKPOINT: return "CHECKPOINT";
     }
     return "?";
+}
+
+int wl_kind_writes(wl_kind k) {
+    return k == WL_PUT || k == WL_DEL || k == WL_DELRANGE || k == WL_BATCH || k == WL_TXN;
+}
+
+int wl_kind_reads(wl_kind k) {
+    return k == WL_SNAP_GET || k == WL_SNAP_SCAN || k == WL_ITER || k == WL_ITER_NEXT;
 }
 
 static int wl__key_digits(uint64_t keys) {
@@ -204,6 +225,9 @@ struct wl_gen {
     wl_sub *sub;
     uint32_t nslots;
     uint64_t *bal;     /* bank balances */
+    int snap_open, iter_open;       /* invariant 6 */
+    uint64_t snap_idx, iter_idx;    /* their ops' indices (wl_gen_stamp: as stamped) */
+    int opening;       /* bank: the last op was the opening batch */
 };
 
 void wl_gen_destroy(wl_gen *g) {
@@ -314,7 +338,9 @@ static int bank_value(wl_gen *g, uint32_t s, const uint8_t *key, uint64_t op, ui
 
 static int gen_bank(wl_gen *g, wl_op *op) {
     int rc;
-    if (op->idx == 0) { /* open all accounts in one synced batch */
+    g->opening = 0;
+    if (op->idx == 0 && g->p.thread == 0) { /* open all accounts in one synced batch */
+        g->opening = 1;
         uint32_t n = (uint32_t)g->p.keys;
         for (uint32_t a = 0; a < n; a++) {
             uint8_t *k = g->keys + (size_t)a * g->klen;
@@ -330,6 +356,22 @@ static int gen_bank(wl_gen *g, wl_op *op) {
     }
     uint64_t a = pick_key(g), b;
     do b = pick_key(g); while (b == a);
+    if (g->p.txn) { /* a transaction: the driver reads both balances, wl_bank_txn_fill moves */
+        uint64_t acc[2] = {a, b};
+        for (uint32_t s = 0; s < 2; s++) {
+            uint8_t *k = g->keys + (size_t)s * g->klen;
+            wl_key_of(&g->p, acc[s], k, g->klen);
+            if ((rc = bank_value(g, s, k, op->idx, 0))) return rc;
+            g->sub[s] = (wl_sub){WL_PUT, k, g->klen, g->vals[s], WL_BANK_VALUE_LEN};
+        }
+        op->kind = WL_TXN;
+        op->arg = (uint32_t)wl__below(&g->rng, WL_PPM + 1);
+        op->rollback = wl__chance(&g->rng, g->p.txn_abort);
+        op->sync = wl__chance(&g->rng, g->p.sync);
+        op->sub = g->sub;
+        op->nsub = 2;
+        return 1;
+    }
     uint64_t amount = wl__below(&g->rng, g->bal[a] / 2 + 1);
     g->bal[a] -= amount;
     g->bal[b] += amount;
@@ -347,30 +389,97 @@ static int gen_bank(wl_gen *g, wl_op *op) {
     return 1;
 }
 
+/* A range of up to 64 keys from a random key (delete-range, snapshot scans). */
+static void pick_range(wl_gen *g, wl_op *op) {
+    const wl_params *p = &g->p;
+    uint64_t b = pick_key(g);
+    uint64_t wmax = p->keys / 50 ? p->keys / 50 : 1;
+    if (wmax > 64) wmax = 64; /* ranges of up to 64 keys */
+    uint64_t e = b + 1 + wl__below(&g->rng, wmax);
+    if (e > p->keys) e = p->keys;
+    wl_key_of(p, b, g->key, g->klen);
+    wl_key_of(p, e, g->end, g->klen);
+    op->key = g->key; op->klen = g->klen;
+    op->end = g->end; op->elen = g->klen;
+}
+
+/* A snapshot op (iter 0) or an iterator op (iter 1): open one when none is open, else read
+ * at it (3 in 4) or end it (invariant 6). */
+static int gen_view(wl_gen *g, wl_op *op, int iter) {
+    int *open = iter ? &g->iter_open : &g->snap_open;
+    uint64_t *at = iter ? &g->iter_idx : &g->snap_idx;
+    if (!*open) {
+        *open = 1;
+        *at = op->idx;
+        op->kind = iter ? WL_ITER : WL_SNAP;
+        if (iter) {
+            wl_key_of(&g->p, pick_key(g), g->key, g->klen);
+            op->key = g->key; op->klen = g->klen;
+            op->arg = 1 + (uint32_t)wl__below(&g->rng, 8);
+        }
+        return 1;
+    }
+    op->ref = *at;
+    uint64_t what = wl__below(&g->rng, 4);
+    if (what == 0) {
+        *open = 0;
+        op->kind = iter ? WL_ITER_CLOSE : WL_SNAP_RELEASE;
+    } else if (iter) {
+        op->kind = WL_ITER_NEXT;
+        op->arg = 1 + (uint32_t)wl__below(&g->rng, 8);
+    } else if (what == 1) {
+        op->kind = WL_SNAP_GET;
+        wl_key_of(&g->p, pick_key(g), g->key, g->klen);
+        op->key = g->key; op->klen = g->klen;
+    } else {
+        op->kind = WL_SNAP_SCAN;
+        if (wl__below(&g->rng, 4) == 0) { /* the whole key space: from key 0 to the last key */
+            wl_key_of(&g->p, 0, g->key, g->klen);
+            op->key = g->key; op->klen = g->klen;
+            op->end = g->end; op->elen = 0;
+        } else {
+            pick_range(g, op);
+        }
+    }
+    return 1;
+}
+
 int wl_gen_next(wl_gen *g, wl_op *op) {
     const wl_params *p = &g->p;
     int rc;
     if (g->i >= p->ops) return 0;
     memset(op, 0, sizeof(*op));
     op->idx = g->i++;
+    op->ref = WL_REF_NONE;
     int bank = !strcmp(p->name, "bank");
-    if (bank && op->idx == 0) return gen_bank(g, op);
+    if (bank && op->idx == 0 && p->thread == 0) return gen_bank(g, op);
 
     uint64_t r = wl__below(&g->rng, WL_PPM), c = 0;
     uint32_t delrange = (p->caps & WL_CAP_DELRANGE) ? p->delrange : 0;
+    uint32_t snap = (p->caps & WL_CAP_SNAPSHOT) ? p->snapshot : 0;
+    uint32_t iter = (p->caps & WL_CAP_ITER) ? p->iter : 0;
+    uint32_t txn = (p->caps & WL_CAP_TXN) ? p->txn : 0;
+    uint32_t ckpt = (p->caps & WL_CAP_CHECKPOINT) ? p->checkpoint : 0;
     wl_kind kind;
     if (r < (c += p->barrier)) kind = WL_SYNC;
     else if (r < (c += p->flush)) kind = WL_FLUSH;
     else if (r < (c += p->reopen)) kind = WL_REOPEN;
     else if (r < (c += p->get)) kind = WL_GET;
+    else if (r < (c += snap)) return gen_view(g, op, 0);
+    else if (r < (c += iter)) return gen_view(g, op, 1);
+    else if (r < (c += ckpt)) kind = WL_CHECKPOINT;
     else if (bank) return gen_bank(g, op);
     else if (r < (c += delrange)) kind = WL_DELRANGE;
     else if (r < (c += p->batch_ratio)) kind = WL_BATCH;
+    else if (r < (c += txn)) kind = WL_TXN;
     else kind = wl__chance(&g->rng, p->del) ? WL_DEL : WL_PUT; /* del: a ratio of single writes */
     op->kind = kind;
 
     switch (kind) {
-    case WL_SYNC: case WL_FLUSH: case WL_REOPEN:
+    case WL_REOPEN:
+        g->snap_open = g->iter_open = 0; /* invariant 6: the driver releases them */
+        return 1;
+    case WL_SYNC: case WL_FLUSH: case WL_CHECKPOINT:
         return 1;
     case WL_GET: case WL_DEL: case WL_PUT:
         wl_key_of(p, pick_key(g), g->key, g->klen);
@@ -386,20 +495,11 @@ int wl_gen_next(wl_gen *g, wl_op *op) {
             op->vlen = n;
         }
         return 1;
-    case WL_DELRANGE: {
-        uint64_t b = pick_key(g);
-        uint64_t wmax = p->keys / 50 ? p->keys / 50 : 1;
-        if (wmax > 64) wmax = 64; /* ranges of up to 64 keys */
-        uint64_t e = b + 1 + wl__below(&g->rng, wmax);
-        if (e > p->keys) e = p->keys;
-        wl_key_of(p, b, g->key, g->klen);
-        wl_key_of(p, e, g->end, g->klen);
-        op->key = g->key; op->klen = g->klen;
-        op->end = g->end; op->elen = g->klen;
+    case WL_DELRANGE:
+        pick_range(g, op);
         op->sync = wl__chance(&g->rng, p->sync);
         return 1;
-    }
-    case WL_BATCH: {
+    case WL_BATCH: case WL_TXN: {
         uint32_t want = p->batch >= 2 ? 2 + (uint32_t)wl__below(&g->rng, p->batch - 1) : 1;
         uint32_t n = 0;
         for (uint32_t s = 0; s < want; s++) {
@@ -429,19 +529,45 @@ int wl_gen_next(wl_gen *g, wl_op *op) {
         op->sub = g->sub;
         op->nsub = n;
         op->sync = wl__chance(&g->rng, p->sync);
+        if (kind == WL_TXN) op->rollback = wl__chance(&g->rng, p->txn_abort);
         return 1;
     }
+    default:
+        break;
     }
     return WL_EINVAL;
 }
 
 int wl_gen_stamp(wl_gen *g, wl_op *op, uint64_t idx) {
-    if (!g || !op || !strcmp(g->p.name, "bank")) return WL_EINVAL;
+    if (!g || !op) return WL_EINVAL;
+    int bank = !strcmp(g->p.name, "bank");
+    if (bank && op->kind == WL_BATCH && !g->opening) return WL_EINVAL; /* a blind transfer */
     op->idx = idx;
-    if (op->kind == WL_PUT && op->val == g->vals[0])
-        wl_value_fill(g->vals[0], op->vlen, op->key, op->klen, idx, 0);
-    else if (op->kind == WL_BATCH)
-        for (uint32_t s = 0; s < op->nsub; s++)
-            if (g->sub[s].kind == WL_PUT) wl_value_fill(g->vals[s], g->sub[s].vlen, g->sub[s].key, g->sub[s].klen, idx, s);
+    switch (op->kind) {
+    case WL_SNAP: g->snap_idx = idx; break;
+    case WL_ITER: g->iter_idx = idx; break;
+    case WL_SNAP_GET: case WL_SNAP_SCAN: case WL_SNAP_RELEASE: op->ref = g->snap_idx; break;
+    case WL_ITER_NEXT: case WL_ITER_CLOSE: op->ref = g->iter_idx; break;
+    case WL_PUT:
+        if (op->val == g->vals[0]) wl_value_fill(g->vals[0], op->vlen, op->key, op->klen, idx, 0);
+        break;
+    case WL_BATCH: case WL_TXN:
+        if (bank && op->kind == WL_TXN) break; /* wl_bank_txn_fill */
+        for (uint32_t s = 0; s < op->nsub; s++) {
+            if (g->sub[s].kind != WL_PUT) continue;
+            if (bank) wl_bank_value_fill(g->vals[s], g->sub[s].key, g->sub[s].klen, idx, s, WL_BANK_INITIAL);
+            else wl_value_fill(g->vals[s], g->sub[s].vlen, g->sub[s].key, g->sub[s].klen, idx, s);
+        }
+        break;
+    default: break;
+    }
     return 0;
+}
+
+uint64_t wl_bank_txn_fill(wl_gen *g, wl_op *op, uint64_t from, uint64_t to) {
+    uint64_t amount = (from / 2) * op->arg / WL_PPM;
+    uint64_t bal[2] = {from - amount, to + amount};
+    for (uint32_t s = 0; s < 2 && s < op->nsub; s++)
+        wl_bank_value_fill(g->vals[s], g->sub[s].key, g->sub[s].klen, op->idx, s, bal[s]);
+    return amount;
 }

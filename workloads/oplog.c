@@ -10,9 +10,12 @@
  *       tail and ends the log cleanly; a bad record followed by more data is corruption.
  *   (4) ISSUED records carry dense indices 0,1,2,...; at most one OUTCOME per issued op.
  *   (5) Ops of a wl_log point into storage owned by the wl_log (file image or builder blobs).
- *   (6) Version 2: every ISSUED and OUTCOME record carries the next number of one global
- *       sequence, strictly increasing in file order; version 1 logs (one driver thread) get
- *       the sequence from the order of their records.
+ *   (6) Version 3: every ISSUED and OUTCOME record carries the next number of one global
+ *       sequence, strictly increasing in file order; version 1 and 2 logs (one driver thread)
+ *       get the sequence from the order of their records.
+ *   (7) Version 4: an ISSUED record names the view op it reads at (ref: an earlier SNAP or
+ *       ITER op of the right kind) and an OUTCOME record of a read at a view carries what it
+ *       read; every op of an older version has no ref and read nothing.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,13 +33,20 @@
 #define REC_HDR 16
 /* Versions: 1 the first; 2 OUTCOME records say which error table their code comes
  * from (bytes 10..11); 3 also one global sequence number at every ISSUED and OUTCOME
- * record and the driver thread in ISSUED (concurrent workloads). 1 and 2 still read:
- * their sequence is the record order, their codes' table unknown in 1. */
-#define OPLOG_VERSION 3
+ * record and the driver thread in ISSUED (concurrent workloads); 4 the view and
+ * transaction ops (kinds 9..17), ISSUED with ref, arg and flags, OUTCOME with what a read
+ * read. 1, 2 and 3 still read: their sequence is the record order in 1 and 2, their codes'
+ * table unknown in 1. */
+#define OPLOG_VERSION 4
 #define OPLOG_VERSION_MIN 1
 #define HAS_SEQ(v) ((v) >= 3)
-#define ISSUED_HDR(v) (HAS_SEQ(v) ? 24u : 16u)  /* ISSUED payload before the entries */
-#define OUTCOME_LEN(v) (HAS_SEQ(v) ? 24u : 16u)
+#define HAS_VIEWS(v) ((v) >= 4)
+/* ISSUED payload before the entries; OUTCOME payload before its entries */
+#define ISSUED_HDR(v) (HAS_VIEWS(v) ? 40u : HAS_SEQ(v) ? 24u : 16u)
+#define OUTCOME_LEN(v) (HAS_VIEWS(v) ? 32u : HAS_SEQ(v) ? 24u : 16u)
+#define FLAG_SYNC 0x1u     /* ISSUED v4 byte 9 */
+#define FLAG_ROLLBACK 0x2u
+#define FLAG_AT_END 0x1u   /* OUTCOME v4 byte 28 */
 #define REC_MAX (1u << 30)
 
 enum { REC_META = 1, REC_ISSUED = 2, REC_OUTCOME = 3 };
@@ -163,31 +173,38 @@ int wl_oplog_append_issued(wl_oplog_writer *w, uint64_t idx, const wl_op *op) {
 int wl_oplog_append_issued_by(wl_oplog_writer *w, uint64_t idx, const wl_op *op, uint32_t thread) {
     int rc;
     if (!w || !op || op->idx != idx || thread > 0xffff) return WL_EINVAL;
-    size_t n = 24;
+    size_t n = ISSUED_HDR(OPLOG_VERSION);
     uint32_t nent = 0;
     switch (op->kind) {
-    case WL_PUT: case WL_DEL: case WL_GET: nent = 1; n += 12 + op->klen + op->vlen; break;
-    case WL_DELRANGE: nent = 1; n += 12 + op->klen + op->elen; break;
-    case WL_BATCH:
+    case WL_PUT: case WL_DEL: case WL_GET: case WL_SNAP_GET: case WL_ITER:
+        nent = 1; n += 12 + op->klen + (op->kind == WL_PUT ? op->vlen : 0); break;
+    case WL_DELRANGE: case WL_SNAP_SCAN: nent = 1; n += 12 + op->klen + op->elen; break;
+    case WL_BATCH: case WL_TXN:
         nent = op->nsub;
         for (uint32_t s = 0; s < op->nsub; s++) n += 12 + op->sub[s].klen + op->sub[s].vlen;
         break;
-    case WL_SYNC: case WL_FLUSH: case WL_REOPEN: break;
+    case WL_SYNC: case WL_FLUSH: case WL_REOPEN: case WL_SNAP: case WL_SNAP_RELEASE:
+    case WL_ITER_NEXT: case WL_ITER_CLOSE: case WL_CHECKPOINT: break;
     default: return WL_EINVAL;
     }
     if ((rc = reserve(w, REC_HDR + n))) return rc;
     uint8_t *p = w->buf + REC_HDR;
     wl__put64(p, idx);
-    p[8] = (uint8_t)op->kind; p[9] = (uint8_t)(op->sync != 0);
+    p[8] = (uint8_t)op->kind;
+    p[9] = (uint8_t)((op->sync ? FLAG_SYNC : 0) | (op->kind == WL_TXN && op->rollback ? FLAG_ROLLBACK : 0));
     p[10] = (uint8_t)thread; p[11] = (uint8_t)(thread >> 8);
     wl__put32(p + 12, nent);
     wl__put64(p + 16, w->seq++);
-    p += 24;
+    wl__put64(p + 24, wl__kind_has_ref(op->kind) ? op->ref : WL_REF_NONE);
+    wl__put32(p + 32, op->arg);
+    wl__put32(p + 36, 0);
+    p += ISSUED_HDR(OPLOG_VERSION);
     switch (op->kind) {
     case WL_PUT: p += put_entry(p, WL_PUT, op->key, op->klen, op->val, op->vlen); break;
-    case WL_DEL: case WL_GET: p += put_entry(p, op->kind, op->key, op->klen, NULL, 0); break;
-    case WL_DELRANGE: p += put_entry(p, WL_DELRANGE, op->key, op->klen, op->end, op->elen); break;
-    case WL_BATCH:
+    case WL_DEL: case WL_GET: case WL_SNAP_GET: case WL_ITER:
+        p += put_entry(p, op->kind, op->key, op->klen, NULL, 0); break;
+    case WL_DELRANGE: case WL_SNAP_SCAN: p += put_entry(p, op->kind, op->key, op->klen, op->end, op->elen); break;
+    case WL_BATCH: case WL_TXN:
         for (uint32_t s = 0; s < op->nsub; s++) {
             const wl_sub *sb = &op->sub[s];
             p += put_entry(p, sb->kind, sb->key, sb->klen, sb->kind == WL_PUT ? sb->val : NULL,
@@ -199,18 +216,34 @@ int wl_oplog_append_issued_by(wl_oplog_writer *w, uint64_t idx, const wl_op *op,
     return emit(w, REC_ISSUED, n);
 }
 
-int wl_oplog_append_outcome(wl_oplog_writer *w, uint64_t idx, wl_outcome status, int code,
-                            wl_get_result get) {
+static int append_outcome(wl_oplog_writer *w, uint64_t idx, wl_outcome status, int code, wl_get_result get,
+                          const wl_sub *ent, uint32_t nent, int at_end) {
     int rc;
-    if (!w || (status != WL_OUT_ACKED && status != WL_OUT_FAILED)) return WL_EINVAL;
-    if ((rc = reserve(w, REC_HDR + 24))) return rc;
+    size_t n = OUTCOME_LEN(OPLOG_VERSION);
+    if (!w || (status != WL_OUT_ACKED && status != WL_OUT_FAILED) || (nent && !ent)) return WL_EINVAL;
+    for (uint32_t e = 0; e < nent; e++) n += 12 + ent[e].klen + ent[e].vlen;
+    if ((rc = reserve(w, REC_HDR + n))) return rc;
     uint8_t *p = w->buf + REC_HDR;
     wl__put64(p, idx);
     p[8] = (uint8_t)status; p[9] = (uint8_t)get;
     wl__put16(p + 10, status == WL_OUT_FAILED ? (uint16_t)wl_code_table_of(code) : 0);
     wl__put32(p + 12, (uint32_t)code);
     wl__put64(p + 16, w->seq++);
-    return emit(w, REC_OUTCOME, 24);
+    wl__put32(p + 24, nent);
+    p[28] = (uint8_t)(at_end ? FLAG_AT_END : 0); p[29] = p[30] = p[31] = 0;
+    p += OUTCOME_LEN(OPLOG_VERSION);
+    for (uint32_t e = 0; e < nent; e++) p += put_entry(p, WL_PUT, ent[e].key, ent[e].klen, ent[e].val, ent[e].vlen);
+    return emit(w, REC_OUTCOME, n);
+}
+
+int wl_oplog_append_outcome(wl_oplog_writer *w, uint64_t idx, wl_outcome status, int code,
+                            wl_get_result get) {
+    return append_outcome(w, idx, status, code, get, NULL, 0, 0);
+}
+
+int wl_oplog_append_read(wl_oplog_writer *w, uint64_t idx, wl_outcome status, int code,
+                         const wl_sub *ent, uint32_t nent, int at_end) {
+    return append_outcome(w, idx, status, code, WL_GET_NA, ent, nent, at_end);
 }
 
 int wl_oplog_close(wl_oplog_writer *w) {
@@ -227,7 +260,8 @@ typedef struct log_priv {
     uint8_t *image;     /* file image the ops point into (reader) */
     wl_sub *subs;       /* all batch sub-ops (reader) */
     void **blobs;       /* builder: one blob per appended op */
-    size_t nblobs, cap; /* cap: ops capacity */
+    size_t nblobs, bcap; /* builder blobs */
+    size_t cap;          /* ops capacity */
 } log_priv;
 
 void wl_log_free(wl_log *log) {
@@ -259,35 +293,51 @@ int wl_log_new(wl_log **out) {
     return 0;
 }
 
+/* Room for one more blob in the builder's list (ops capacity is pv->cap). */
+static int add_blob(log_priv *pv, void *blob) {
+    if (pv->nblobs == pv->bcap) {
+        size_t cap = pv->bcap ? pv->bcap * 2 : 64;
+        void **b = realloc(pv->blobs, cap * sizeof(*b));
+        if (!b) return WL_ENOMEM;
+        pv->blobs = b;
+        pv->bcap = cap;
+    }
+    pv->blobs[pv->nblobs++] = blob;
+    return 0;
+}
+
 int wl_log_append(wl_log *log, const wl_op *op, wl_outcome outcome, int code) {
     log_priv *pv = log->priv_;
     size_t bytes = op->klen + op->vlen + op->elen;
-    if (op->kind == WL_BATCH)
+    int subs_op = op->kind == WL_BATCH || op->kind == WL_TXN;
+    if (subs_op)
         for (uint32_t s = 0; s < op->nsub; s++)
             bytes += sizeof(wl_sub) + op->sub[s].klen + op->sub[s].vlen;
     if (log->n == pv->cap) {
         size_t cap = pv->cap ? pv->cap * 2 : 64;
         wl_logop *o = realloc(log->ops, cap * sizeof(*o));
-        void **b = realloc(pv->blobs, cap * sizeof(*b));
-        if (o) log->ops = o;
-        if (b) pv->blobs = b;
-        if (!o || !b) return WL_ENOMEM;
+        if (!o) return WL_ENOMEM;
+        log->ops = o;
         pv->cap = cap;
     }
     uint8_t *blob = malloc(bytes + 1), *p;
-    if (!blob) return WL_ENOMEM;
-    pv->blobs[pv->nblobs++] = blob;
+    if (!blob || add_blob(pv, blob)) {
+        free(blob);
+        return WL_ENOMEM;
+    }
     wl_logop *lo = &log->ops[log->n];
     memset(lo, 0, sizeof(*lo));
     lo->op = *op;
     lo->op.idx = log->n;
+    if (!wl__kind_has_ref(op->kind)) lo->op.ref = WL_REF_NONE;
+    if (op->kind != WL_TXN) lo->op.rollback = 0;
     lo->outcome = outcome;
     lo->code = code;
     lo->code_table = outcome == WL_OUT_FAILED ? wl_code_table_of(code) : WL_CODE_UNKNOWN;
     lo->inv_seq = 2 * (uint64_t)log->n; /* sequential: invoked after the last one's outcome */
     lo->ack_seq = lo->inv_seq + 1;
     p = blob;
-    if (op->kind == WL_BATCH) {
+    if (subs_op) {
         wl_sub *subs = (wl_sub *)blob;
         p = blob + sizeof(wl_sub) * op->nsub;
         for (uint32_t s = 0; s < op->nsub; s++) {
@@ -312,6 +362,32 @@ int wl_log_append(wl_log *log, const wl_op *op, wl_outcome outcome, int code) {
     if (op->elen) memcpy(p, op->end, op->elen);
     lo->op.end = op->end ? p : NULL;
     log->n++;
+    return 0;
+}
+
+int wl_log_set_read(wl_log *log, uint64_t idx, const wl_sub *ent, uint32_t nent, int at_end) {
+    if (!log || idx >= log->n || (nent && !ent)) return WL_EINVAL;
+    size_t bytes = (size_t)nent * sizeof(wl_sub);
+    for (uint32_t e = 0; e < nent; e++) bytes += ent[e].klen + ent[e].vlen;
+    uint8_t *blob = malloc(bytes + 1), *p;
+    if (!blob) return WL_ENOMEM;
+    if (add_blob(log->priv_, blob)) {
+        free(blob);
+        return WL_ENOMEM;
+    }
+    wl_sub *subs = (wl_sub *)blob;
+    p = blob + (size_t)nent * sizeof(wl_sub);
+    for (uint32_t e = 0; e < nent; e++) {
+        subs[e] = (wl_sub){WL_PUT, p, ent[e].klen, NULL, ent[e].vlen};
+        if (ent[e].klen) memcpy(p, ent[e].key, ent[e].klen);
+        p += ent[e].klen;
+        subs[e].val = p;
+        if (ent[e].vlen) memcpy(p, ent[e].val, ent[e].vlen);
+        p += ent[e].vlen;
+    }
+    log->ops[idx].read = nent ? subs : NULL;
+    log->ops[idx].nread = nent;
+    log->ops[idx].read_end = at_end != 0;
     return 0;
 }
 
@@ -340,8 +416,11 @@ static int scan(const uint8_t *b, size_t len, uint32_t version, size_t *end, siz
             /* every entry takes at least 12 bytes: a count beyond that is damage,
              * not a reason to allocate (found by fuzz_oplog, docs/fuzzing.md F4) */
             if (wl__get32(p + 12) > (plen - ih) / 12) goto bad;
-            if (p[8] == WL_BATCH) subs += wl__get32(p + 12);
+            if (p[8] == WL_BATCH || p[8] == WL_TXN) subs += wl__get32(p + 12);
             ops++;
+        } else if (type == REC_OUTCOME && HAS_VIEWS(version)) {
+            if (plen < OUTCOME_LEN(version) || wl__get32(p + 24) > (plen - OUTCOME_LEN(version)) / 12) goto bad;
+            subs += wl__get32(p + 24);
         } else if (type != REC_META && type != REC_OUTCOME) {
             goto bad;
         }
@@ -437,6 +516,25 @@ static int parse(uint8_t *buf, int own, size_t len, wl_log **out, char *err, siz
                 log->ops[idx].code_table = (wl_code_table)tb;
             }
             log->ops[idx].ack_seq = seq;
+            if (HAS_VIEWS(v)) { /* what a read read (invariant 7) */
+                uint32_t nent = wl__get32(p + 24);
+                const uint8_t *q = p + OUTCOME_LEN(v);
+                wl_logop *lo = &log->ops[idx];
+                if ((p[28] & ~FLAG_AT_END) || p[29] || p[30] || p[31]) goto bad;
+                if ((nent || p[28]) && (!wl_kind_reads(lo->op.kind) || p[8] != WL_OUT_ACKED)) goto bad;
+                if (p[28] && lo->op.kind != WL_ITER && lo->op.kind != WL_ITER_NEXT) goto bad;
+                lo->read = nent ? pv->subs + si : NULL;
+                lo->nread = nent;
+                lo->read_end = p[28] & FLAG_AT_END;
+                for (uint32_t e = 0; e < nent; e++) {
+                    size_t kl, vl;
+                    if ((size_t)(pe - q) < 12 || q[0] != WL_PUT) goto bad;
+                    kl = wl__get32(q + 4), vl = wl__get32(q + 8);
+                    if ((size_t)(pe - q) - 12 < kl || (size_t)(pe - q) - 12 - kl < vl) goto bad;
+                    pv->subs[si++] = (wl_sub){WL_PUT, q + 12, kl, q + 12 + kl, vl};
+                    q += 12 + kl + vl;
+                }
+            }
         } else { /* ISSUED */
             uint64_t idx = wl__get64(p);
             if (idx != log->n) goto bad;
@@ -444,9 +542,22 @@ static int parse(uint8_t *buf, int own, size_t len, wl_log **out, char *err, siz
             wl_op *op = &lo->op;
             op->idx = idx;
             op->kind = (wl_kind)p[8];
-            op->sync = p[9];
             uint32_t nent = wl__get32(p + 12);
-            if (op->kind < WL_PUT || op->kind > WL_GET) goto bad;
+            if (op->kind < WL_PUT || op->kind > (HAS_VIEWS(v) ? WL_KIND_MAX : WL_GET)) goto bad;
+            op->ref = WL_REF_NONE;
+            if (HAS_VIEWS(v)) { /* flags, and the view op a ref names (invariant 7) */
+                if ((p[9] & ~(FLAG_SYNC | FLAG_ROLLBACK)) || ((p[9] & FLAG_ROLLBACK) && op->kind != WL_TXN)) goto bad;
+                op->sync = p[9] & FLAG_SYNC;
+                op->rollback = (p[9] & FLAG_ROLLBACK) != 0;
+                op->ref = wl__get64(p + 24);
+                op->arg = wl__get32(p + 32);
+                if (wl__kind_has_ref(op->kind)
+                        ? op->ref >= idx || log->ops[op->ref].op.kind != wl__ref_kind(op->kind)
+                        : op->ref != WL_REF_NONE)
+                    goto bad;
+            } else {
+                op->sync = p[9];
+            }
             uint64_t seq = !HAS_SEQ(v) ? 2 * nextseq : wl__get64(p + 16);
             if (HAS_SEQ(v) && (seq < nextseq || seq == WL_SEQ_NONE)) goto bad;
             nextseq = !HAS_SEQ(v) ? nextseq + 1 : seq + 1;
@@ -458,9 +569,11 @@ static int parse(uint8_t *buf, int own, size_t len, wl_log **out, char *err, siz
                 log->ops[log->n - 1].ack_seq = log->ops[log->n - 1].inv_seq + 1;
             const uint8_t *q = p + ISSUED_HDR(v);
             int single = op->kind == WL_PUT || op->kind == WL_DEL || op->kind == WL_GET ||
-                         op->kind == WL_DELRANGE;
-            if ((single && nent != 1) || (!single && op->kind != WL_BATCH && nent != 0)) goto bad;
-            if (op->kind == WL_BATCH) {
+                         op->kind == WL_DELRANGE || op->kind == WL_SNAP_GET || op->kind == WL_SNAP_SCAN ||
+                         op->kind == WL_ITER;
+            int subs_op = op->kind == WL_BATCH || op->kind == WL_TXN;
+            if ((single && nent != 1) || (!single && !subs_op && nent != 0)) goto bad;
+            if (subs_op) {
                 op->sub = nent ? pv->subs + si : NULL;
                 op->nsub = nent;
             }
@@ -471,14 +584,14 @@ static int parse(uint8_t *buf, int own, size_t len, wl_log **out, char *err, siz
                 if ((size_t)(pe - q) - 12 < kl || (size_t)(pe - q) - 12 - kl < vl) goto bad;
                 const uint8_t *k = q + 12, *ev = q + 12 + kl;
                 q += 12 + kl + vl;
-                if (op->kind == WL_BATCH) {
+                if (subs_op) {
                     if (ek != WL_PUT && ek != WL_DEL) goto bad;
                     pv->subs[si++] = (wl_sub){ek, k, kl, ek == WL_PUT ? ev : NULL, vl};
                 } else {
                     if (ek != op->kind) goto bad;
                     op->key = k; op->klen = kl;
                     if (op->kind == WL_PUT) { op->val = ev; op->vlen = vl; }
-                    if (op->kind == WL_DELRANGE) { op->end = ev; op->elen = vl; }
+                    if (op->kind == WL_DELRANGE || op->kind == WL_SNAP_SCAN) { op->end = ev; op->elen = vl; }
                 }
             }
             log->n++;
@@ -569,7 +682,24 @@ int wl_log_print(const wl_log *log, void *fp) {
             fprintf(f, " [%s, %s)", wl_escape(op->key, op->klen, k, sizeof(k)),
                     wl_escape(op->end, op->elen, e, sizeof(e)));
             break;
-        case WL_BATCH:
+        case WL_SNAP_GET:
+            fprintf(f, " at #%llu %s", (unsigned long long)op->ref, wl_escape(op->key, op->klen, k, sizeof(k)));
+            break;
+        case WL_SNAP_SCAN:
+            fprintf(f, " at #%llu [%s, %s)", (unsigned long long)op->ref, wl_escape(op->key, op->klen, k, sizeof(k)),
+                    op->elen ? wl_escape(op->end, op->elen, e, sizeof(e)) : "end");
+            break;
+        case WL_SNAP_RELEASE: case WL_ITER_CLOSE:
+            fprintf(f, " #%llu", (unsigned long long)op->ref);
+            break;
+        case WL_ITER:
+            fprintf(f, " from %s, %u entries", wl_escape(op->key, op->klen, k, sizeof(k)), op->arg);
+            break;
+        case WL_ITER_NEXT:
+            fprintf(f, " #%llu, %u entries", (unsigned long long)op->ref, op->arg);
+            break;
+        case WL_BATCH: case WL_TXN:
+            if (op->kind == WL_TXN) fprintf(f, " %s", op->rollback ? "rollback" : "commit");
             fprintf(f, " %u:", op->nsub);
             for (uint32_t s = 0; s < op->nsub; s++) {
                 const wl_sub *sb = &op->sub[s];
@@ -586,6 +716,13 @@ int wl_log_print(const wl_log *log, void *fp) {
         if (lo->outcome == WL_OUT_FAILED) fprintf(f, "(%d %s)", lo->code, wl_code_table_name(lo->code_table));
         if (op->kind == WL_GET && lo->outcome == WL_OUT_ACKED)
             fprintf(f, " %s", lo->get == WL_GET_MISMATCH ? "mismatch" : lo->get == WL_GET_MATCH ? "match" : "");
+        if (wl_kind_reads(op->kind) && lo->outcome == WL_OUT_ACKED) { /* what it read */
+            fprintf(f, " read %u%s", lo->nread, lo->read_end ? " (at end)" : "");
+            for (uint32_t r = 0; r < lo->nread && r < 8; r++)
+                fprintf(f, " {%s -> %s}", wl_escape(lo->read[r].key, lo->read[r].klen, k, sizeof(k)),
+                        wl_value_describe(lo->read[r].val, lo->read[r].vlen, 1, lo->read[r].key, lo->read[r].klen, v, sizeof(v)));
+            if (lo->nread > 8) fprintf(f, " ...");
+        }
         if (conc) { /* who issued it and when: seq of its invocation .. of its outcome */
             fprintf(f, " [thread %u, seq %llu..", lo->thread, (unsigned long long)lo->inv_seq);
             if (lo->ack_seq == WL_SEQ_NONE) fprintf(f, "]");

@@ -1,7 +1,9 @@
 /*
  * oplog_cli.c — `oplog`: print an op log, or generate a workload and print it.
  *   oplog print FILE            one line per op with its outcome
- *   oplog gen SPEC SEED [delrange]   the op stream of a workload spec, printed the same way
+ *   oplog gen SPEC SEED [CAP...]     the op stream of a workload spec, printed the same way, for a
+ *                                    target with the capabilities CAP (delrange snapshot iter txn
+ *                                    checkpoint, or all)
  * Exit status: 0 ok, 1 error (message on stderr), 2 usage.
  */
 #include <stdio.h>
@@ -12,7 +14,8 @@
 
 static int usage(void) {
     fprintf(stderr, "usage: oplog print FILE\n"
-                    "       oplog gen WORKLOAD[:k=v,...] SEED [delrange]\n");
+                    "       oplog gen WORKLOAD[:k=v,...] SEED [CAP...]\n"
+                    "         CAP: delrange snapshot iter txn checkpoint all (the target's ops)\n");
     return 2;
 }
 
@@ -41,7 +44,20 @@ int main(int argc, char **argv) {
         }
         unsigned long long seed = strtoull(argv[3], &end, 10);
         if (*end) return usage();
-        if (argc >= 5 && !strcmp(argv[4], "delrange")) p.caps |= WL_CAP_DELRANGE;
+        for (int a = 4; a < argc; a++) {
+            static const struct { const char *name; uint32_t cap; } caps[] = {
+                {"delrange", WL_CAP_DELRANGE}, {"snapshot", WL_CAP_SNAPSHOT}, {"iter", WL_CAP_ITER},
+                {"txn", WL_CAP_TXN}, {"checkpoint", WL_CAP_CHECKPOINT},
+                {"all", WL_CAP_DELRANGE | WL_CAP_SNAPSHOT | WL_CAP_ITER | WL_CAP_TXN | WL_CAP_CHECKPOINT}};
+            size_t c = 0;
+            while (c < sizeof(caps) / sizeof(*caps) && strcmp(argv[a], caps[c].name)) c++;
+            if (c == sizeof(caps) / sizeof(*caps)) {
+                fprintf(stderr, "oplog: gen: unknown capability '%s' (delrange snapshot iter txn checkpoint all)\n",
+                        argv[a]);
+                return 2;
+            }
+            p.caps |= caps[c].cap;
+        }
         if ((rc = wl_gen_create(&p, seed, &g)) || (rc = wl_log_new(&log))) goto gen_fail;
         while ((rc = wl_gen_next(g, &op)) == 1)
             if ((rc = wl_log_append(log, &op, WL_OUT_UNKNOWN, 0))) goto gen_fail;

@@ -130,7 +130,8 @@ int wl_ref_apply(wl_ref *r, const wl_op *op) {
     case WL_PUT: return wl_ref_put(r, op->key, op->klen, op->val, op->vlen);
     case WL_DEL: return wl_ref_del(r, op->key, op->klen);
     case WL_DELRANGE: return wl_ref_delrange(r, op->key, op->klen, op->end, op->elen);
-    case WL_BATCH:
+    case WL_BATCH: case WL_TXN:
+        if (op->kind == WL_TXN && op->rollback) return 0;
         for (uint32_t s = 0; s < op->nsub && !rc; s++) {
             const wl_sub *sb = &op->sub[s];
             rc = sb->kind == WL_PUT ? wl_ref_put(r, sb->key, sb->klen, sb->val, sb->vlen)

@@ -26,11 +26,12 @@ const char *wl_strerror(int code) {
 }
 
 const char *const wl_workload_names[] = {"mixed", "fill", "overwrite", "batch", "bank",
-                                         "large", "churn", "reopen", "sizes", NULL};
+                                         "large", "churn", "reopen", "sizes", "views", NULL};
 
 static const char *const key_names[WL__K_COUNT] = {
     "ops", "keys", "dist", "key_size", "value_size", "value_dist", "sync", "batch", "batch_ratio",
-    "del", "delrange", "flush", "reopen", "get", "barrier", "threads"};
+    "del", "delrange", "flush", "reopen", "get", "barrier", "threads", "snapshot", "iter", "txn",
+    "abort", "checkpoint"};
 
 #define P(x) ((uint32_t)((x) * 1000)) /* permille literal -> ppm, integer */
 
@@ -77,6 +78,12 @@ int wl_params_default(const char *name, wl_params *p) {
         p->ops = 300; p->keys = 200; p->value_min = 0; p->value_max = 256u << 10; p->value_log = 1;
         p->sync = P(200); p->batch_ratio = P(100); p->batch = 4; p->del = P(100); p->flush = P(10);
         p->reopen = P(10); p->get = P(50); p->barrier = P(20);
+    } else if (!strcmp(name, "views")) {
+        /* reads at snapshots and iterators held across writes, flushes and reopens,
+         * transactions (a quarter rolled back), checkpoints: each op needs its capability */
+        p->ops = 500; p->keys = 200; p->value_max = 128; p->del = P(100); p->batch_ratio = P(50);
+        p->delrange = P(10); p->flush = P(20); p->reopen = P(5); p->barrier = P(20); p->get = P(20);
+        p->snapshot = P(100); p->iter = P(100); p->txn = P(60); p->txn_abort = P(250); p->checkpoint = P(6);
     } else {
         return WL_ESPEC;
     }
@@ -190,6 +197,11 @@ static int set_key(wl_params *p, int k, const char *v) {
     case WL__K_REOPEN: p->reopen = ppm; break;
     case WL__K_GET: p->get = ppm; break;
     case WL__K_BARRIER: p->barrier = ppm; break;
+    case WL__K_SNAPSHOT: p->snapshot = ppm; break;
+    case WL__K_ITER: p->iter = ppm; break;
+    case WL__K_TXN: p->txn = ppm; break;
+    case WL__K_ABORT: p->txn_abort = ppm; break;
+    case WL__K_CHECKPOINT: p->checkpoint = ppm; break;
     default: return -1;
     }
     return 0;
@@ -272,17 +284,25 @@ int wl_spec_parse(const char *spec, wl_params *out, char *err, size_t errlen) {
         p = comma ? comma + 1 : NULL;
     }
     uint64_t sum = (uint64_t)tmp.batch_ratio + tmp.delrange + tmp.flush + tmp.reopen + tmp.get +
-                   tmp.barrier;
-    if (tmp.threads > 1 && !strcmp(tmp.name, "bank")) {
+                   tmp.barrier + tmp.snapshot + tmp.iter + tmp.checkpoint;
+    int bank = !strcmp(tmp.name, "bank");
+    if (!bank) sum += tmp.txn; /* bank: txn says how transfers are made, not how many */
+    if (bank && tmp.txn != 0 && tmp.txn != WL_PPM) {
         if (err) snprintf(err, errlen,
-                          "workload spec '%s': bank takes threads=1 only (each transfer writes "
-                          "balances computed from the transfer before it)", spec);
+                          "workload spec '%s': bank takes txn=0 or txn=1 (a blind transfer writes "
+                          "balances the generator computed, which transactions do not update)", spec);
+        goto fail;
+    }
+    if (tmp.threads > 1 && bank && tmp.txn != WL_PPM) {
+        if (err) snprintf(err, errlen,
+                          "workload spec '%s': bank takes threads>1 only with txn=1 (a blind transfer "
+                          "writes balances computed from the transfer before it)", spec);
         goto fail;
     }
     if (sum > WL_PPM) {
         if (err) snprintf(err, errlen,
-                          "workload spec '%s': batch_ratio+delrange+flush+reopen+get+barrier "
-                          "add up to more than 1", spec);
+                          "workload spec '%s': batch_ratio+delrange+flush+reopen+get+barrier+snapshot+"
+                          "iter+txn+checkpoint add up to more than 1", spec);
         goto fail;
     }
     *out = tmp;
@@ -335,6 +355,11 @@ int wl_spec_format(const wl_params *p, char *buf, size_t len) {
         case WL__K_GET: fmt_ppm(v, sizeof(v), p->get); break;
         case WL__K_BARRIER: fmt_ppm(v, sizeof(v), p->barrier); break;
         case WL__K_THREADS: snprintf(v, sizeof(v), "%u", p->threads); break;
+        case WL__K_SNAPSHOT: fmt_ppm(v, sizeof(v), p->snapshot); break;
+        case WL__K_ITER: fmt_ppm(v, sizeof(v), p->iter); break;
+        case WL__K_TXN: fmt_ppm(v, sizeof(v), p->txn); break;
+        case WL__K_ABORT: fmt_ppm(v, sizeof(v), p->txn_abort); break;
+        case WL__K_CHECKPOINT: fmt_ppm(v, sizeof(v), p->checkpoint); break;
         }
         n = snprintf(buf + o, len - o, "%c%s=%s", first ? ':' : ',', key_names[k], v);
         if (n < 0 || (size_t)n >= len - o) return WL_EINVAL;

@@ -68,8 +68,19 @@ static inline uint64_t wl__get64(const uint8_t *p) {
 enum {
     WL__K_OPS, WL__K_KEYS, WL__K_DIST, WL__K_KEY_SIZE, WL__K_VALUE_SIZE, WL__K_VALUE_DIST, WL__K_SYNC,
     WL__K_BATCH, WL__K_BATCH_RATIO, WL__K_DEL, WL__K_DELRANGE, WL__K_FLUSH, WL__K_REOPEN,
-    WL__K_GET, WL__K_BARRIER, WL__K_THREADS, WL__K_COUNT
+    WL__K_GET, WL__K_BARRIER, WL__K_THREADS, WL__K_SNAPSHOT, WL__K_ITER, WL__K_TXN, WL__K_ABORT,
+    WL__K_CHECKPOINT, WL__K_COUNT
 };
+
+/* The kind of op a view op's ref must name (WL_SNAP or WL_ITER), 0 for ops without a ref. */
+static inline wl_kind wl__ref_kind(wl_kind k) {
+    switch (k) {
+    case WL_SNAP_GET: case WL_SNAP_SCAN: case WL_SNAP_RELEASE: return WL_SNAP;
+    case WL_ITER_NEXT: case WL_ITER_CLOSE: return WL_ITER;
+    default: return (wl_kind)0;
+    }
+}
+static inline int wl__kind_has_ref(wl_kind k) { return wl__ref_kind(k) != 0; }
 
 
 #endif /* PC_WL_INT_H */

@@ -67,11 +67,16 @@ typedef enum { WL_DIST_SEQ = 0, WL_DIST_UNIFORM = 1, WL_DIST_ZIPF = 2 } wl_dist;
 
 #define WL_MAX_THREADS 64u
 
-/* Target capabilities the harness passes in before wl_gen_create. */
-#define WL_CAP_DELRANGE 0x1u
+/* Target capabilities the harness passes in before wl_gen_create: an op the target lacks is
+ * never generated (its share goes to single writes). */
+#define WL_CAP_DELRANGE 0x1u   /* delete-range */
+#define WL_CAP_SNAPSHOT 0x2u   /* snapshots: take, get and scan at one, release */
+#define WL_CAP_ITER 0x4u       /* iterators that read one view: the state at their first seek */
+#define WL_CAP_TXN 0x8u        /* transactions: commit all or nothing, rollback, conflicts */
+#define WL_CAP_CHECKPOINT 0x10u /* checkpoints: an openable copy in a directory */
 
 typedef struct wl_params {
-    char name[16];          /* workload: mixed fill overwrite batch bank large churn reopen sizes */
+    char name[16];          /* workload: mixed fill overwrite batch bank large churn reopen sizes views */
     uint64_t ops;           /* top-level ops to generate */
     uint64_t keys;          /* key space (bank: number of accounts) */
     wl_dist dist;           /* key choice */
@@ -90,6 +95,16 @@ typedef struct wl_params {
     uint32_t get;           /* ppm: op is a get checked live against wl_ref */
     uint32_t barrier;       /* ppm: op is a sync barrier */
     uint32_t threads;       /* driver threads issuing ops at once (1: one thread, in order) */
+    uint32_t snapshot;      /* ppm: op is a snapshot op: take one (none open), else read under
+                               it (get or scan, 3 in 4) or release it (only with WL_CAP_SNAPSHOT) */
+    uint32_t iter;          /* ppm: op is an iterator op: open one and read its first entries
+                               (none open), else read on (3 in 4) or close it (WL_CAP_ITER) */
+    uint32_t txn;           /* ppm: op is a transaction (WL_CAP_TXN); bank: 0 or 1, every
+                               transfer a transaction that reads the two balances */
+    uint32_t txn_abort;     /* ppm (spec key abort): share of transactions rolled back, not committed */
+    uint32_t checkpoint;    /* ppm: op is a checkpoint (WL_CAP_CHECKPOINT) */
+    uint32_t thread;        /* driver thread whose stream this is (set by the driver; bank:
+                               only thread 0 opens the accounts) */
     uint32_t caps;          /* WL_CAP_*: set by the harness from the target, not by the spec */
     char target_opts[128];  /* engine options the workload needs, e.g. "memtable_bytes=4096" */
     uint32_t set_mask;      /* which spec keys were overridden (private to wl_spec_format) */
@@ -99,9 +114,10 @@ typedef struct wl_params {
 int wl_params_default(const char *name, wl_params *out);
 /* Parse `name[:key=value,...]`. Keys: ops keys dist(seq|uniform|zipf) key_size
  * value_size(N or MIN..MAX) value_dist(uniform|log) sync batch batch_ratio del delrange flush reopen get barrier
- * threads.
- * Probabilities are decimals in [0,1]; batch_ratio+delrange+flush+reopen+get+barrier <= 1 (the
- * rest are single puts/deletes). On error returns WL_ESPEC and writes why into err. */
+ * threads snapshot iter txn abort checkpoint.
+ * Probabilities are decimals in [0,1]; batch_ratio+delrange+flush+reopen+get+barrier+snapshot+
+ * iter+txn+checkpoint <= 1 (the rest are single puts/deletes). On error returns WL_ESPEC and
+ * writes why into err. */
 int wl_spec_parse(const char *spec, wl_params *out, char *err, size_t errlen);
 /* Canonical form: name plus only the overridden keys, in the fixed order above.
  * Returns the length written (like snprintf) or a negative code if it does not fit. */
@@ -118,8 +134,29 @@ typedef enum {
     WL_SYNC = 5,     /* sync barrier: everything acked before it is durable once it is acked */
     WL_FLUSH = 6,    /* flush memtable (no durability promise by itself) */
     WL_REOPEN = 7,   /* close + open; durable point only if the contract says close syncs */
-    WL_GET = 8       /* read key, compare with the reference map */
+    WL_GET = 8,      /* read key, compare with the reference map */
+    /* version 4 of the op log: views and transactions */
+    WL_SNAP = 9,          /* take a snapshot (the view of the reads that name it in ref) */
+    WL_SNAP_GET = 10,     /* read key at snapshot ref; the outcome carries what was read */
+    WL_SNAP_SCAN = 11,    /* read [key, end) at snapshot ref (end empty: to the last key) */
+    WL_SNAP_RELEASE = 12, /* release snapshot ref */
+    WL_ITER = 13,         /* open an iterator, seek to key, read up to arg entries */
+    WL_ITER_NEXT = 14,    /* read on up to arg entries from iterator ref */
+    WL_ITER_CLOSE = 15,   /* close iterator ref */
+    WL_TXN = 16,          /* transaction of WL_PUT / WL_DEL sub-ops: commit, or rollback */
+    WL_CHECKPOINT = 17    /* checkpoint into the data dir's WL_CKPT_PREFIX<op index> */
 } wl_kind;
+#define WL_KIND_MAX WL_CHECKPOINT
+/* 1 for ops that write keys (PUT DEL DELRANGE BATCH TXN). */
+int wl_kind_writes(wl_kind k);
+/* 1 for ops that read at a view and record what they read (SNAP_GET SNAP_SCAN ITER ITER_NEXT). */
+int wl_kind_reads(wl_kind k);
+
+/* A checkpoint op's directory: <data dir>/WL_CKPT_PREFIX followed by the op index, 12 digits. */
+#define WL_CKPT_PREFIX "ckpt-"
+/* The code a FAILED transaction carries when its commit conflicted and wrote nothing
+ * (powercut's PC_ECONFLICT; the harness checks they are equal). */
+#define WL_CODE_CONFLICT (-6013)
 
 typedef struct wl_sub {
     wl_kind kind; /* WL_PUT or WL_DEL */
@@ -139,9 +176,15 @@ typedef struct wl_op {
     size_t vlen;
     const uint8_t *end; /* DELRANGE: end (exclusive) */
     size_t elen;
-    const wl_sub *sub;  /* BATCH: nsub sub-ops, distinct keys */
+    const wl_sub *sub;  /* BATCH, TXN: nsub sub-ops, distinct keys */
     uint32_t nsub;
+    uint64_t ref;       /* SNAP_GET SNAP_SCAN SNAP_RELEASE: index of the SNAP op; ITER_NEXT
+                           ITER_CLOSE: of the ITER op; WL_REF_NONE otherwise */
+    uint32_t arg;       /* ITER, ITER_NEXT: entries to read; bank TXN: the share of the source's
+                           balance to move, ppm of half of it */
+    int rollback;       /* TXN: rolled back instead of committed (never visible) */
 } wl_op;
+#define WL_REF_NONE UINT64_MAX
 
 const char *wl_kind_name(wl_kind k);
 
@@ -169,8 +212,14 @@ typedef struct wl_value_info {
 /* Re-stamp the op last returned by wl_gen_next as op `idx`: op->idx and every value it
  * writes become those of op idx (values depend on (key, op index, sub)). A concurrent driver
  * takes each thread's op from its own generator and numbers it when it is issued.
- * WL_EINVAL for bank (its values carry balances). */
+ * WL_EINVAL for a blind bank transfer (its values carry balances the generator computed);
+ * a bank transaction's values are filled later by wl_bank_txn_fill. The ref of a view op
+ * becomes the index its view's op was stamped with. */
 int wl_gen_stamp(wl_gen *g, wl_op *op, uint64_t idx);
+/* A bank transfer as a transaction (TXN with 2 sub-ops of a bank workload): given the two
+ * balances read in the transaction, fill the op's values (op index op->idx) with the balances
+ * after moving op->arg ppm of half the source's. Returns the amount moved. */
+uint64_t wl_bank_txn_fill(wl_gen *g, wl_op *op, uint64_t from, uint64_t to);
 
 /* Fill buf[0..len) with the value op `op`/`sub` writes to key. Deterministic. */
 void wl_value_fill(uint8_t *buf, size_t len, const uint8_t *key, size_t klen, uint64_t op,
@@ -219,6 +268,10 @@ int wl_oplog_append_issued(wl_oplog_writer *w, uint64_t idx, const wl_op *op);
 int wl_oplog_append_issued_by(wl_oplog_writer *w, uint64_t idx, const wl_op *op, uint32_t thread);
 int wl_oplog_append_outcome(wl_oplog_writer *w, uint64_t idx, wl_outcome status, int code,
                             wl_get_result get);
+/* The outcome of a read at a view (wl_kind_reads): the entries read (kind WL_PUT, key, value),
+ * in the order read; at_end: an ITER/ITER_NEXT reached the last key. */
+int wl_oplog_append_read(wl_oplog_writer *w, uint64_t idx, wl_outcome status, int code,
+                         const wl_sub *ent, uint32_t nent, int at_end);
 int wl_oplog_close(wl_oplog_writer *w);
 /* Hands every record written from now on (its bytes, header included) to fn as well, after
  * it is in the log: a record file (docs/format/record.md) interleaves them with the calls
@@ -254,6 +307,9 @@ typedef struct wl_logop {
     uint64_t inv_seq;   /* position of its ISSUED record in the log's global sequence */
     uint64_t ack_seq;   /* position of its OUTCOME record; WL_SEQ_NONE when UNKNOWN. Op i is
                            ordered before op j in real time iff ops[i].ack_seq < ops[j].inv_seq */
+    const wl_sub *read; /* wl_kind_reads ops, ACKED: the nread entries read, in order */
+    uint32_t nread;
+    int read_end;       /* ITER, ITER_NEXT: the iterator reached the last key */
 } wl_logop;
 #define WL_SEQ_NONE UINT64_MAX
 
@@ -277,6 +333,8 @@ void wl_log_free(wl_log *log);
  * concurrency set inv_seq/ack_seq/thread afterwards. */
 int wl_log_new(wl_log **out);
 int wl_log_append(wl_log *log, const wl_op *op, wl_outcome outcome, int code);
+/* Attach what read op idx read (copies the bytes). */
+int wl_log_set_read(wl_log *log, uint64_t idx, const wl_sub *ent, uint32_t nent, int at_end);
 /* 1 if some op overlaps the next one in real time (a concurrent driver wrote the log). */
 int wl_log_concurrent(const wl_log *log);
 
@@ -290,7 +348,7 @@ void wl_ref_destroy(wl_ref *r);
 int wl_ref_put(wl_ref *r, const uint8_t *k, size_t klen, const uint8_t *v, size_t vlen);
 int wl_ref_del(wl_ref *r, const uint8_t *k, size_t klen);
 int wl_ref_delrange(wl_ref *r, const uint8_t *b, size_t blen, const uint8_t *e, size_t elen);
-/* Apply a whole write op (PUT DEL DELRANGE BATCH); other kinds are no-ops. */
+/* Apply a whole write op (PUT DEL DELRANGE BATCH, committed TXN); other kinds are no-ops. */
 int wl_ref_apply(wl_ref *r, const wl_op *op);
 /* 1 found (*v,*vlen point into the map until the next change), 0 absent. */
 int wl_ref_get(const wl_ref *r, const uint8_t *k, size_t klen, const uint8_t **v, size_t *vlen);

@@ -15,6 +15,11 @@
  * once the leader's sync has returned, a sync that did not cover it. With one
  * driver thread there is never a leader in flight, so only a concurrent
  * workload (threads=N) can catch it.
+ *
+ * `sofadb-snapbug` and `sofadb-txnbug` are test-only variants with a planted
+ * view bug: snapbug reads "at a snapshot" from the latest state (a snapshot
+ * that does not hold still while writes go on); txnbug commits a transaction
+ * as one write per key (not atomic: a crash between them tears it).
  */
 #include "targets.h"
 #include "sofadb.h"
@@ -38,6 +43,7 @@ static int pc_code(int rc) {
   case SDB_EIO:
   case SDB_ENOSPC:
   case SDB_EFAILED: return PC_EIO;
+  case SDB_ECONFLICT: return PC_ECONFLICT;
   default: return PC_ETARGET;
   }
 }
@@ -55,6 +61,7 @@ typedef struct sdb_target {
   pthread_t seen[64];      /* the driver threads that have called in */
   int nseen;
   int grouped;             /* a group has formed: the first leader waited for the others */
+  int snapbug, txnbug;     /* the planted view bugs (header) */
   char msg[512];
 } sdb_target;
 
@@ -101,6 +108,8 @@ static int open_common(const char *dir, const char *opts, const char *wopts, voi
   if (!(t = calloc(1, sizeof *t))) return PC_ENOMEM;
   t->lie_about_sync = lie == 1;
   t->groupbug = lie == 2;
+  t->snapbug = lie == 3;
+  t->txnbug = lie == 4;
   pthread_mutex_init(&t->gmu, NULL);
   pthread_cond_init(&t->gcv, NULL);
   if ((rc = sdb_open(dir, &o, &t->db))) {
@@ -127,6 +136,14 @@ static int t_open_nosync(const char *dir, const char *opts, const char *wopts, v
 static int t_open_groupbug(const char *dir, const char *opts, const char *wopts, void **h, char *msg,
                            size_t len) {
   return open_common(dir, opts, wopts, h, msg, len, 2);
+}
+static int t_open_snapbug(const char *dir, const char *opts, const char *wopts, void **h, char *msg,
+                          size_t len) {
+  return open_common(dir, opts, wopts, h, msg, len, 3);
+}
+static int t_open_txnbug(const char *dir, const char *opts, const char *wopts, void **h, char *msg,
+                         size_t len) {
+  return open_common(dir, opts, wopts, h, msg, len, 4);
 }
 
 #define SYNC(t, s) ((t)->lie_about_sync ? 0 : (s))
@@ -296,6 +313,132 @@ static const pc_iter_ops sdb_iter_ops = {
   .create = it_create, .seek = it_seek, .next = it_next, .entry = it_entry, .destroy = it_destroy,
 };
 
+/* ---- snapshots ---- */
+static int sn_take(void *h, void **snap) {
+  const sdb_snap *s = NULL;
+  int rc = sdb_snapshot(((sdb_target *)h)->db, &s);
+  *snap = (void *)s;
+  return pc_code(rc);
+}
+/* snapbug reads the latest state, not the snapshot's (THE BUG) */
+static const sdb_snap *at(sdb_target *t, void *snap) { return t->snapbug ? NULL : snap; }
+static int sn_get(void *h, void *snap, const void *k, size_t kl, void **v, size_t *vl) {
+  sdb_target *t = h;
+  int rc = sdb_get_at(t->db, at(t, snap), k, kl, v, vl);
+  if (rc == SDB_ENOTFOUND) return 0;
+  return rc ? pc_code(rc) : 1;
+}
+static int iter_scan(sdb_iter *it, pc_scan_fn fn, void *arg) {
+  int rc = 0;
+  for (; sdb_iter_valid(it); sdb_iter_next(it)) {
+    size_t kl, vl;
+    const void *k = sdb_iter_key(it, &kl), *v = sdb_iter_value(it, &vl);
+    if ((rc = fn(arg, k, kl, v, vl))) break;
+  }
+  if (!rc) rc = pc_code(sdb_iter_status(it));
+  sdb_iter_free(it);
+  return rc;
+}
+static int sn_scan(void *h, void *snap, const void *lo, size_t lol, const void *hi, size_t hil, pc_scan_fn fn,
+                   void *arg) {
+  sdb_target *t = h;
+  sdb_iter *it;
+  int rc = sdb_iter_create_at(t->db, at(t, snap), lo, lol, hil ? hi : NULL, hil, &it);
+  return rc ? pc_code(rc) : iter_scan(it, fn, arg);
+}
+static void sn_release(void *h, void *snap) { sdb_snapshot_release(((sdb_target *)h)->db, snap); }
+static const pc_snap_ops sdb_snap_ops = {.take = sn_take, .get = sn_get, .scan = sn_scan, .release = sn_release};
+
+/* ---- transactions ---- */
+typedef struct sdb_ptxn {
+  sdb_target *t;
+  sdb_txn *x;
+  pc_kv_op *w; /* txnbug: the writes, to commit one by one */
+  size_t nw, cap;
+} sdb_ptxn;
+static int tx_begin(void *h, void **out) {
+  sdb_ptxn *p = calloc(1, sizeof *p);
+  int rc;
+  if (!p) return PC_ENOMEM;
+  p->t = h;
+  if ((rc = sdb_txn_begin(p->t->db, &p->x))) {
+    free(p);
+    return pc_code(rc);
+  }
+  *out = p;
+  return 0;
+}
+static int tx_get(void *txn, const void *k, size_t kl, void **v, size_t *vl) {
+  int rc = sdb_txn_get(((sdb_ptxn *)txn)->x, k, kl, v, vl);
+  if (rc == SDB_ENOTFOUND) return 0;
+  return rc ? pc_code(rc) : 1;
+}
+static int tx_note(sdb_ptxn *p, pc_op_kind kind, const void *k, size_t kl, const void *v, size_t vl) {
+  if (!p->t->txnbug) return 0;
+  if (p->nw == p->cap) {
+    size_t cap = p->cap ? 2 * p->cap : 8;
+    pc_kv_op *w = realloc(p->w, cap * sizeof *w);
+    if (!w) return PC_ENOMEM;
+    p->w = w, p->cap = cap;
+  }
+  void *kc = malloc(kl + 1), *vc = malloc(vl + 1);
+  if (!kc || !vc) {
+    free(kc), free(vc);
+    return PC_ENOMEM;
+  }
+  memcpy(kc, k, kl);
+  if (vl) memcpy(vc, v, vl);
+  p->w[p->nw++] = (pc_kv_op){kind, kc, kl, vc, vl};
+  return 0;
+}
+static int tx_put(void *txn, const void *k, size_t kl, const void *v, size_t vl) {
+  sdb_ptxn *p = txn;
+  int rc = tx_note(p, PC_OP_PUT, k, kl, v, vl);
+  return rc ? rc : pc_code(sdb_txn_put(p->x, k, kl, v, vl));
+}
+static int tx_del(void *txn, const void *k, size_t kl) {
+  sdb_ptxn *p = txn;
+  int rc = tx_note(p, PC_OP_DEL, k, kl, NULL, 0);
+  return rc ? rc : pc_code(sdb_txn_delete(p->x, k, kl));
+}
+static void tx_free(sdb_ptxn *p) {
+  for (size_t i = 0; i < p->nw; i++) free((void *)p->w[i].k), free((void *)p->w[i].v);
+  free(p->w);
+  free(p);
+}
+static int tx_commit(void *txn, int sync) {
+  sdb_ptxn *p = txn;
+  int rc = 0;
+  if (p->t->txnbug) { /* THE BUG: one write per key, so a crash between them tears it */
+    sdb_txn_rollback(p->x);
+    for (size_t i = 0; i < p->nw && !rc; i++)
+      rc = p->w[i].kind == PC_OP_DEL ? sdb_delete(p->t->db, p->w[i].k, p->w[i].klen, sync)
+                                     : sdb_put(p->t->db, p->w[i].k, p->w[i].klen, p->w[i].v, p->w[i].vlen, sync);
+  } else {
+    rc = sdb_txn_commit(p->x, sync);
+  }
+  tx_free(p);
+  return pc_code(rc);
+}
+static void tx_rollback(void *txn) {
+  sdb_ptxn *p = txn;
+  sdb_txn_rollback(p->x);
+  tx_free(p);
+}
+static const pc_txn_ops sdb_txn_ops = {.begin = tx_begin, .get = tx_get, .put = tx_put, .del = tx_del,
+                                       .commit = tx_commit, .rollback = tx_rollback};
+
+/* ---- checkpoints ---- */
+static int t_checkpoint(void *h, const char *dir) { return pc_code(sdb_checkpoint(((sdb_target *)h)->db, dir)); }
+/* read-only and never created: a directory without CURRENT (an unfinished checkpoint) is
+ * SDB_ENOENT, damage is SDB_ECORRUPT, each with the engine's reason */
+static int t_checkpoint_open(const char *dir, const char *opts, const char *wopts, void **h, char *msg,
+                             size_t len) {
+  char o[1024];
+  snprintf(o, sizeof o, "%s%sread_only=1,create_if_missing=0", opts, opts[0] ? "," : "");
+  return open_common(dir, o, wopts, h, msg, len, 0);
+}
+
 static int t_sync(void *h) {
   sdb_target *t = h;
   return t->lie_about_sync ? 0 : pc_code(sdb_sync(t->db));
@@ -323,7 +466,8 @@ static const char *t_errmsg(void *h) {
   .delrange = t_delrange, .get = t_get, .scan = t_scan, .sync = t_sync, .flush = t_flush,         \
   .close = t_close, .errmsg = t_errmsg, .iter = &sdb_iter_ops,                                   \
   /* every call takes the engine's db->mu (engine/src/db.c) */                                   \
-  .thread_safe = 1
+  .thread_safe = 1, .snap = &sdb_snap_ops, .iter_view = 1, .txn = &sdb_txn_ops,                  \
+  .checkpoint = t_checkpoint, .checkpoint_open = t_checkpoint_open
 
 const pc_target pc_target_sofadb = {
   SOFADB_TARGET_COMMON,
@@ -367,4 +511,20 @@ const pc_target pc_target_sofadb_groupbug = {
            "arrives while another is in flight is acked on that one's sync, which did not cover it",
   .contract_for = t_contract,
   .open = t_open_groupbug,
+};
+
+const pc_target pc_target_sofadb_snapbug = {
+  SOFADB_TARGET_COMMON,
+  .name = "sofadb-snapbug",
+  .about = "TEST ONLY: sofadb behind an adapter whose reads at a snapshot read the latest state",
+  .contract_for = t_contract,
+  .open = t_open_snapbug,
+};
+
+const pc_target pc_target_sofadb_txnbug = {
+  SOFADB_TARGET_COMMON,
+  .name = "sofadb-txnbug",
+  .about = "TEST ONLY: sofadb behind an adapter that commits a transaction as one write per key",
+  .contract_for = t_contract,
+  .open = t_open_txnbug,
 };

@@ -30,6 +30,8 @@ extern const pc_target pc_target_sofadb;
 extern const pc_target pc_target_sofadb_nosync;
 extern const pc_target pc_target_sofadb_close_nosync; /* test-only (test_targets.c) */
 extern const pc_target pc_target_sofadb_groupbug;
+extern const pc_target pc_target_sofadb_snapbug;
+extern const pc_target pc_target_sofadb_txnbug;
 /* NULL-terminated lists defined in targets/peers.c and corpus/corpus.c */
 extern const pc_target *const pc_peer_targets[];
 extern const pc_target *const pc_corpus_targets[];

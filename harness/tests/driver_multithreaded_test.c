@@ -96,7 +96,7 @@ static void drive_and_check(const char *topts, const char *spec) {
   void *arg[2] = {&kvs, &nkv};
   assert_int_equal(t->open(dir, topts, wp.target_opts, &h, msg, sizeof msg), 0);
   assert_int_equal(t->scan(h, collect, arg), 0);
-  orc_input in = {log, t->contract_for(topts), ORC_CRASH_KILL, kvs, nkv, NULL, NULL};
+  orc_input in = {log, t->contract_for(topts), ORC_CRASH_KILL, kvs, nkv, NULL, NULL, NULL, 0};
   orc_result r;
   assert_int_equal(orc_check(&in, &r), 0);
   if (r.verdict != ORC_PASS) fprintf(stderr, "%s: %s %s\n", orc_verdict_name(r.verdict), r.first_key, r.explanation);

@@ -153,7 +153,7 @@ static inline void tu_set(tu_state *s, const char *key, const uint8_t *v, size_t
 
 static inline orc_verdict tu_check(const wl_log *l, uint32_t contract, orc_crash crash, tu_state *s,
                             orc_result *res) {
-    orc_input in = {l, contract, crash, s->kv, s->n, NULL, NULL};
+    orc_input in = {l, contract, crash, s->kv, s->n, NULL, NULL, NULL, 0};
     int rc = orc_check(&in, res);
     if (rc) {
         fprintf(stderr, "orc_check failed: %s\n", orc_strerror(rc));

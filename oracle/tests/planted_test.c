@@ -364,7 +364,7 @@ static void invariant_bank_money_vanished(void **st) {
     bank_put(l, acct, bad, 2, 0);
     for (uint64_t k = 0; k <= 3; k++) {
         tu_state s; tu_state_init(&s); tu_apply_prefix(&s, l, k, NULL); tu_freeze(&s);
-        orc_input in = {l, C_LSM, ORC_CRASH_POWER, s.kv, s.n, orc_invariant_bank, &p};
+        orc_input in = {l, C_LSM, ORC_CRASH_POWER, s.kv, s.n, orc_invariant_bank, &p, NULL, 0};
         orc_result r;
         assert_int_equal(orc_check(&in, &r), 0);
         if (k == 0) { /* durable opening batch missing */
@@ -392,7 +392,7 @@ static void invariant_bank_account_value_is_not_a_balance(void **st) {
     bank_put(l, acct, init, 2, 1);
     tu_put(l, "k1", 0, A); /* a plain value lands on an account (legal for the log, not for a bank) */
     tu_state s; tu_state_init(&s); tu_apply_prefix(&s, l, 2, NULL); tu_freeze(&s);
-    orc_input in = {l, C_LSM, ORC_CRASH_POWER, s.kv, s.n, orc_invariant_bank, &p};
+    orc_input in = {l, C_LSM, ORC_CRASH_POWER, s.kv, s.n, orc_invariant_bank, &p, NULL, 0};
     orc_result r;
     assert_int_equal(orc_check(&in, &r), 0);
     assert_int_equal(r.verdict, ORC_INVARIANT);
@@ -413,7 +413,7 @@ static void invariant_custom_callback(void **st) {
     tu_put(l, "a", 0, A); tu_put(l, "b", 0, A);
     for (uint64_t k = 0; k <= 2; k++) {
         tu_state s; tu_state_init(&s); tu_apply_prefix(&s, l, k, NULL); tu_freeze(&s);
-        orc_input in = {l, C_LSM, ORC_CRASH_POWER, s.kv, s.n, at_most_one_key, NULL};
+        orc_input in = {l, C_LSM, ORC_CRASH_POWER, s.kv, s.n, at_most_one_key, NULL, NULL, 0};
         orc_result r;
         assert_int_equal(orc_check(&in, &r), 0);
         assert_int_equal(r.verdict, k == 2 ? ORC_INVARIANT : ORC_PASS);
@@ -437,7 +437,7 @@ static void invariant_bank_skipped_when_an_op_failed(void **st) {
     bank_put(l, acct, t2, 2, 0);
     int64_t skip[] = {1, -1};
     tu_state s; tu_state_init(&s); tu_apply_prefix(&s, l, 3, skip); tu_freeze(&s);
-    orc_input in = {l, C_LSM, ORC_CRASH_POWER, s.kv, s.n, orc_invariant_bank, &p};
+    orc_input in = {l, C_LSM, ORC_CRASH_POWER, s.kv, s.n, orc_invariant_bank, &p, NULL, 0};
     orc_result r;
     assert_int_equal(orc_check(&in, &r), 0);
     assert_int_equal(r.verdict, ORC_PASS);
@@ -452,7 +452,7 @@ static void empty_log_and_empty_state_pass_and_bad_input_is_refused(void **st) {
     tu_state s; tu_state_init(&s); tu_freeze(&s);
     expect(l, C_LSM, ORC_CRASH_POWER, &s, ORC_PASS, NULL);
     orc_result r;
-    orc_input in = {NULL, C_LSM, ORC_CRASH_POWER, NULL, 0, NULL, NULL};
+    orc_input in = {NULL, C_LSM, ORC_CRASH_POWER, NULL, 0, NULL, NULL, NULL, 0};
     assert_int_equal(orc_check(&in, &r), ORC_EINVAL);
     in.log = l;
     in.nstate = 3; /* but no state array */
@@ -684,7 +684,7 @@ static void pass_generated_bank_every_prefix(void **st) {
                 kmin = l->ops[i].op.kind == WL_SYNC ? i : i + 1;
         if (k < kmin) continue;
         tu_state s; tu_state_init(&s); tu_apply_prefix(&s, l, k, NULL); tu_freeze(&s);
-        orc_input in = {l, C_LSM, ORC_CRASH_POWER, s.kv, s.n, orc_invariant_bank, &p};
+        orc_input in = {l, C_LSM, ORC_CRASH_POWER, s.kv, s.n, orc_invariant_bank, &p, NULL, 0};
         orc_result r;
         assert_int_equal(orc_check(&in, &r), 0);
         if (r.verdict != ORC_PASS) fprintf(stderr, "k=%llu %s %s\n", (unsigned long long)k, orc_verdict_name(r.verdict), r.explanation);
@@ -808,7 +808,7 @@ static void conc_bad_sequence_is_refused(void **st) {
     wl_log *l = three_ops_a_before_overlapping_b_c(0);
     tu_span(l, 2, 1, 4); /* invoked before op 1: invocations must follow the op order */
     tu_state s; tu_state_init(&s); tu_freeze(&s);
-    orc_input in = {l, C_LSM, ORC_CRASH_POWER, s.kv, s.n, NULL, NULL};
+    orc_input in = {l, C_LSM, ORC_CRASH_POWER, s.kv, s.n, NULL, NULL, NULL, 0};
     orc_result r;
     assert_int_equal(orc_check(&in, &r), ORC_EINVAL);
     tu_state_free(&s);

@@ -27,6 +27,7 @@ static const struct { const char *verdict, *color; } verdict_colors[] = {
     {"PASS", "#2f9e60"},           {"LOST_ACKED", "#d64541"},
     {"NOT_PREFIX", "#e8772e"},     {"PHANTOM", "#8e5bd0"},
     {"TORN_BATCH", "#c2408f"},     {"INVARIANT", "#b88a00"},
+    {"BAD_READ", "#0f8b8d"},       {"BAD_CHECKPOINT", "#6d7a1f"},
     {"RECOVERY_FAILED", "#4b5bd6"}, {"RECOVERY_HANG", "#2f86c8"},
     {"RECOVERY_CRASH", "#1f4f8a"}, {"ERROR", "#7b8088"},
 };

@@ -13,7 +13,8 @@
 
 const char *const rpt__verdicts[] = {
     "PASS",          "LOST_ACKED",      "NOT_PREFIX",    "PHANTOM",
-    "TORN_BATCH",    "INVARIANT",       "RECOVERY_FAILED", "RECOVERY_HANG",
+    "TORN_BATCH",    "INVARIANT",       "BAD_READ",      "BAD_CHECKPOINT",
+    "RECOVERY_FAILED", "RECOVERY_HANG",
     "RECOVERY_CRASH", "ERROR"};
 const size_t rpt__nverdicts = sizeof rpt__verdicts / sizeof rpt__verdicts[0];
 

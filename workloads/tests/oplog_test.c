@@ -267,7 +267,7 @@ static void failed_code_records_the_table_it_comes_from(void **st) {
     }
     assert_int_equal(wl_oplog_close(w), 0);
     assert_int_equal(wl_oplog_read(path, &rd, err, sizeof(err)), 0);
-    assert_int_equal(rd->version, 3);
+    assert_int_equal(rd->version, 4);
     for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
         assert_int_equal(rd->ops[i].code, cases[i].code);
         assert_int_equal(rd->ops[i].code_table, cases[i].t);
@@ -343,7 +343,7 @@ static void version_1_log_still_reads(void **st) {
     wl_log_free(rd);
 }
 
-/* Version 2: the sequence numbers come back; thread ids too; a sequence number that goes
+/* The sequence numbers come back; thread ids too; a sequence number that goes
  * backwards is corruption. */
 static void version_3_records_carry_the_sequence(void **st) {
     wl_oplog_writer *w;
@@ -361,7 +361,7 @@ static void version_3_records_carry_the_sequence(void **st) {
     assert_int_equal(wl_oplog_append_issued_by(w, 2, &op, 70000), WL_EINVAL); /* thread > 65535 */
     assert_int_equal(wl_oplog_close(w), 0);
     assert_int_equal(wl_oplog_read(path, &rd, err, sizeof(err)), 0);
-    assert_int_equal(rd->version, 3);
+    assert_int_equal(rd->version, 4);
     assert_int_equal(rd->n, 3);
     assert_int_equal(rd->ops[0].inv_seq, 0); assert_int_equal(rd->ops[0].ack_seq, 3);
     assert_int_equal(rd->ops[1].inv_seq, 1); assert_int_equal(rd->ops[1].ack_seq, 2);
@@ -373,7 +373,7 @@ static void version_3_records_carry_the_sequence(void **st) {
     /* rewrite op 2's seq (the last record: payload bytes 16..23) to 1 and reseal it */
     size_t len;
     uint8_t *img = slurp(&len);
-    size_t last = len - 16 - (24 + 12 + 1 + 1);
+    size_t last = len - 16 - (40 + 12 + 1 + 1); /* version 4 ISSUED: 40-byte header, one entry */
     memset(img + last + 16 + 16, 0, 8);
     img[last + 16 + 16] = 1;
     uint64_t seed = 0;

@@ -88,7 +88,7 @@ static void threads_default_to_one_and_print_last(void **st) {
     assert_int_equal(wl_spec_parse("mixed:threads=0", &p, err, sizeof(err)), WL_ESPEC);
     assert_non_null(strstr(err, "expected an integer in 1..64"));
     assert_int_equal(wl_spec_parse("bank:threads=2", &p, err, sizeof(err)), WL_ESPEC);
-    assert_non_null(strstr(err, "bank takes threads=1 only"));
+    assert_non_null(strstr(err, "bank takes threads>1 only with txn=1"));
     assert_int_equal(wl_spec_parse("bank:threads=1", &p, err, sizeof(err)), 0);
 }
 

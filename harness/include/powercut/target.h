@@ -19,8 +19,9 @@
 extern "C" {
 #endif
 
-/* Bumped whenever pc_target, pc_kv_op or pc_iter_ops change layout or meaning. */
-#define PC_TARGET_ABI 2
+/* Bumped whenever pc_target, pc_kv_op, pc_iter_ops, pc_snap_ops or pc_txn_ops change layout
+ * or meaning. */
+#define PC_TARGET_ABI 3
 
 /* ---- error codes ----------------------------------------------------------------------
  * Every module's error table has its own range of 1000 codes (docs/design.md "Error
@@ -58,7 +59,8 @@ static inline pc_err_table pc_err_table_of(int code) {
   X(EINTR, -6009, "interrupted by a signal")                                                     \
   X(ENOTFIRED, -6010, "its fault does not fire: the verdict comes from the end-of-run power cut") \
   X(ENOFAIL, -6011, "no re-run of it failed")                                                    \
-  X(ENOTSUP, -6012, "not supported by this target")
+  X(ENOTSUP, -6012, "not supported by this target")                                              \
+  X(ECONFLICT, -6013, "transaction conflict: the commit wrote nothing")
 
 enum {
 #define PC_X_(n, v, m) PC_##n = (v),
@@ -102,6 +104,33 @@ typedef struct pc_iter_ops {
   void (*destroy)(void *it);
 } pc_iter_ops;
 
+/* Snapshots (optional: pc_target.snap may be NULL; then workloads generate no snapshot
+ * op). take returns a read view holding exactly the writes acknowledged before it; get (1
+ * found, 0 absent) and scan read at it while writes go on; release drops it. The driver
+ * releases every snapshot before a close. */
+typedef struct pc_snap_ops {
+  int (*take)(void *h, void **snap);
+  int (*get)(void *h, void *snap, const void *k, size_t klen, void **v, size_t *vlen);
+  /* [lo, hi) in key order; hilen 0: to the last key */
+  int (*scan)(void *h, void *snap, const void *lo, size_t lolen, const void *hi, size_t hilen,
+              pc_scan_fn fn, void *arg);
+  void (*release)(void *h, void *snap);
+} pc_snap_ops;
+
+/* Transactions (optional: pc_target.txn may be NULL). get reads the transaction's own
+ * writes, then the database as of begin; commit writes its puts and deletes as one atomic
+ * batch (durable when it returns 0 with sync), or returns PC_ECONFLICT having written
+ * nothing (another write got in since begin); rollback drops it. Commit and rollback free
+ * the transaction, whatever they return. */
+typedef struct pc_txn_ops {
+  int (*begin)(void *h, void **txn);
+  int (*get)(void *txn, const void *k, size_t klen, void **v, size_t *vlen); /* 1 found, 0 absent */
+  int (*put)(void *txn, const void *k, size_t klen, const void *v, size_t vlen);
+  int (*del)(void *txn, const void *k, size_t klen);
+  int (*commit)(void *txn, int sync);
+  void (*rollback)(void *txn);
+} pc_txn_ops;
+
 /* An engine behind a small adapter. All calls return 0 or a negative code;
  * get returns 1 when found, 0 when absent. msg gets context on failure. */
 typedef struct pc_target {
@@ -144,6 +173,20 @@ typedef struct pc_target {
   /* powercut bench-recovery: why open replays no log (its time is labelled
    * "open"), NULL when it does */
   const char *bench_no_replay;
+  /* ---- capabilities that make workloads issue more of the API (NULL/0: never asked) ---- */
+  const pc_snap_ops *snap;
+  /* 1: an iterator (iter) reads one view, the state at its first seek, whatever is written
+   * while it is open (workloads then open iterators and read them across writes) */
+  int iter_view;
+  const pc_txn_ops *txn;
+  /* Makes a consistent, openable copy of the database in dir (which does not exist yet;
+   * the driver names one inside the data dir), holding every write acknowledged before the
+   * call, durable when it returns 0. checkpoint_open opens such a copy read-only (scan and
+   * close work on its handle) without creating or changing anything: an error, with the
+   * engine's reason in msg, when dir holds no complete copy. Both or neither. */
+  int (*checkpoint)(void *h, const char *dir);
+  int (*checkpoint_open)(const char *dir, const char *opts, const char *workload_opts, void **h,
+                         char *msg, size_t len);
 } pc_target;
 
 /* A plugin exports `const int pc_target_plugin_abi = PC_TARGET_ABI;`, which the
