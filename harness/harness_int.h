@@ -190,6 +190,14 @@ int pc_drive(const pc_target *t, const char *dir, const char *topts, const wl_pa
 uint32_t pc_target_caps(const pc_target *t);
 /* After the crash, in the recovery child: every checkpoint directory in the data dir, opened
  * read-only and read whole (or the engine's reason why not), into file out. 0 or PC_EIO. */
+/* Recovery of one state: opens data (timed), writes the state file recov (PCRS ... as
+ * pc_state_parse reads) and recov.ckpt (the checkpoints). 0 with *h open, or the exit code
+ * of a failed recovery (PC_EXIT_RECOVERY_*) with its message in recov. */
+int pc_recover_into(const pc_target *t, const char *data, const char *topts, const char *wopts, const char *recov,
+                    void **h);
+/* Parses a recovered state file (PCRS, recovery_us, the keys and values, the end mark) into
+ * kvs, which point into buf. 0, PC_EIO if malformed, PC_ENOMEM. */
+int pc_state_parse(const char *buf, size_t len, orc_kv **kvs, size_t *n, int64_t *us);
 int pc_checkpoints_dump(const pc_target *t, const char *dir, const char *topts, const char *wopts, const char *out);
 /* Parses that file; buf must outlive *out. PC_EIO when malformed. */
 int pc_checkpoints_parse(const char *buf, size_t len, orc_ckpt **out, size_t *nout);

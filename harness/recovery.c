@@ -86,13 +86,16 @@ static int scan_cb(void *arg, const void *k, size_t kl, const void *v, size_t vl
   return 0;
 }
 
-/* open + scan into the state file: 0 with *h open, or the exit code of a failed
- * recovery (PC_EXIT_RECOVERY_*) with its message in the state file. */
 static int recover(const char *data, const char *recov, const pc_case *c, const pc_target *t,
                    const wl_params *wp, void **h) {
+  return pc_recover_into(t, data, c->target_opts, wp->target_opts, recov, h);
+}
+
+int pc_recover_into(const pc_target *t, const char *data, const char *topts, const char *wopts, const char *recov,
+                    void **h) {
   char msg[1024];
   int64_t t0 = pc_now_us(), us;
-  int rc = t->open(data, c->target_opts, wp->target_opts, h, msg, sizeof msg);
+  int rc = t->open(data, topts, wopts, h, msg, sizeof msg);
   FILE *f;
   scan_out s;
   uint32_t end = UINT32_MAX;
@@ -114,7 +117,7 @@ static int recover(const char *data, const char *recov, const pc_case *c, const 
   fwrite(&end, sizeof end, 1, f);
   if (fclose(f)) return PC_EXIT_RECOVERY_SCAN;
   snprintf(msg, sizeof msg, "%s.ckpt", recov); /* the checkpoints, for the oracle */
-  if (pc_checkpoints_dump(t, data, c->target_opts, wp->target_opts, msg)) {
+  if (pc_checkpoints_dump(t, data, topts, wopts, msg)) {
     snprintf(msg, sizeof msg, "reading back the checkpoints in %s failed", data);
     put_text(recov, msg);
     return PC_EXIT_RECOVERY_SCAN;

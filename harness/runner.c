@@ -282,7 +282,7 @@ static void driver_child(pc_worker *w, const pc_case *c, const pc_target *t, con
 }
 
 /* ---- the recovery (recovery.c) writes PCRS u64 recovery_us, then (u32 klen, u32 vlen, k, v)*, u32 ~0 ---- */
-static int parse_state(char *buf, size_t len, orc_kv **kvs, size_t *n, int64_t *us) {
+int pc_state_parse(const char *buf, size_t len, orc_kv **kvs, size_t *n, int64_t *us) {
   size_t off = 12, cap = 64;
   orc_kv *a;
   if (len < 12 || memcmp(buf, "PCRS", 4)) return PC_EIO;
@@ -588,7 +588,7 @@ static int judge(pc_worker *w, const pc_case *c, const pc_target *t, wl_params *
                                                                 : "reading back the state failed: %s";
     if (read_file(w->recov, &buf, &len)) buf = strdup("(no message)");
     set_harness_verdict(r, ORC_RECOVERY_FAILED, what, buf ? buf : "", w->data);
-  } else if (read_file(w->recov, &buf, &len) || parse_state(buf, len, &kvs, &nkv, &r->recovery_us)) {
+  } else if (read_file(w->recov, &buf, &len) || pc_state_parse(buf, len, &kvs, &nkv, &r->recovery_us)) {
     set_error(r, "recovered state file unreadable");
     bad = 1;
   } else if (snprintf(ckp, sizeof ckp, "%s.ckpt", w->recov) < 0 || read_file(ckp, &ckbuf, &cklen) ||

@@ -201,21 +201,6 @@ struct pc_tserver {
   int req, rep;            /* pipes to and from the child */
 };
 
-typedef struct scan_out { FILE *f; } scan_out;
-static int scan_cb(void *arg, const void *k, size_t kl, const void *v, size_t vl) {
-  scan_out *s = arg;
-  uint32_t h[2] = {(uint32_t)kl, (uint32_t)vl};
-  if (fwrite(h, sizeof h, 1, s->f) != 1 || fwrite(k, 1, kl, s->f) != kl || fwrite(v, 1, vl, s->f) != vl) return PC_EIO;
-  return 0;
-}
-
-static void write_msg(const char *path, const char *msg) {
-  FILE *f = fopen(path, "we");
-  if (!f) return;
-  fputs(msg, f);
-  fclose(f);
-}
-
 static int read_full(int fd, void *buf, size_t n) {
   for (size_t got = 0; got < n;) {
     ssize_t r = read(fd, (char *)buf + got, n - got);
@@ -227,55 +212,26 @@ static int read_full(int fd, void *buf, size_t n) {
 }
 
 static _Noreturn void recovery_loop(pc_tserver *rs) {
-  char dir[1200], msg[1024];
+  char dir[1200];
   uint32_t len;
-  int64_t pr[3] = {0, 0, 0};
+  int64_t pr[2] = {0, 0};
   pc_signals_default();
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   while (read_full(rs->req, &len, sizeof len) == 0 && len < sizeof dir && read_full(rs->req, dir, len) == 0) {
     void *h = NULL;
     int32_t st = RS_OK;
     dir[len] = 0;
-    msg[0] = 0;
     int64_t t0 = pc_now_us();
-    int rc = rs->t->open(dir, rs->topts, rs->wopts, &h, msg, sizeof msg);
-    int64_t us = pc_now_us() - t0;
-    if (rc) {
-      write_msg(rs->out, msg);
-      st = rc == PC_ETIMEOUT ? RS_HANG : RS_OPEN;
-    } else {
-      FILE *f = fopen(rs->out, "we");
-      scan_out s = {f};
-      uint32_t endm = UINT32_MAX;
-      if (!f) {
-        st = RS_SCAN;
-      } else {
-        fwrite("PCRS", 4, 1, f);
-        fwrite(&us, sizeof us, 1, f);
-        rc = rs->t->scan(h, scan_cb, &s);
-        fwrite(&endm, sizeof endm, 1, f);
-        if (fclose(f) || rc) {
-          snprintf(msg, sizeof msg, "full scan after recovery failed: %d %s", rc, rs->t->errmsg ? rs->t->errmsg(h) : "");
-          write_msg(rs->out, msg);
-          st = RS_SCAN;
-        }
-      }
-      char ckp[sizeof rs->out + 8]; /* the checkpoints, for the oracle */
-      snprintf(ckp, sizeof ckp, "%s.ckpt", rs->out);
-      if (st == RS_OK && pc_checkpoints_dump(rs->t, dir, rs->topts, rs->wopts, ckp)) {
-        snprintf(msg, sizeof msg, "reading back the checkpoints in %s failed", dir);
-        write_msg(rs->out, msg);
-        st = RS_SCAN;
-      }
-      int64_t t1 = pc_now_us();
-      rs->t->close(h); /* its result is not the state's: the scan was */
-      pr[0] += us, pr[1] += t1 - t0 - us, pr[2] += pc_now_us() - t1;
-    }
+    int code = pc_recover_into(rs->t, dir, rs->topts, rs->wopts, rs->out, &h);
+    int64_t t1 = pc_now_us();
+    st = code == 0 ? RS_OK : code == PC_EXIT_RECOVERY_HANG ? RS_HANG : code == PC_EXIT_RECOVERY_OPEN ? RS_OPEN : RS_SCAN;
+    if (h) rs->t->close(h); /* its result is not the state's: the scan was */
+    pr[0] += t1 - t0, pr[1] += pc_now_us() - t1;
     if (write(rs->rep, &st, sizeof st) != (ssize_t)sizeof st) break;
   }
   if (getenv("POWERCUT_PROFILE"))
-    fprintf(stderr, "recovery process: open %.3f s, scan %.3f s, close %.3f s\n", (double)pr[0] / 1e6,
-            (double)pr[1] / 1e6, (double)pr[2] / 1e6);
+    fprintf(stderr, "recovery process: open and scan %.3f s, close %.3f s\n", (double)pr[0] / 1e6,
+            (double)pr[1] / 1e6);
   _exit(0);
 }
 
@@ -402,41 +358,6 @@ void pc_recovered_free(pc_recovered *r) {
   r->buf = r->ck = NULL;
 }
 
-static int parse_state(const char *buf, size_t len, orc_kv **kvs, size_t *n, int64_t *us) {
-  size_t off = 12, cap = 64;
-  orc_kv *a;
-  if (len < 12 || memcmp(buf, "PCRS", 4)) return PC_EIO;
-  memcpy(us, buf + 4, 8);
-  if (!(a = malloc(cap * sizeof *a))) return PC_ENOMEM;
-  *n = 0;
-  for (;;) {
-    uint32_t h[2];
-    if (off + 4 > len) goto bad;
-    memcpy(h, buf + off, 4);
-    if (h[0] == UINT32_MAX) break;
-    if (off + 8 > len) goto bad;
-    memcpy(h, buf + off, 8);
-    off += 8;
-    if (h[0] > len - off || h[1] > len - off - h[0]) goto bad;
-    if (*n == cap) {
-      orc_kv *b = realloc(a, (cap *= 2) * sizeof *a);
-      if (!b) goto bad;
-      a = b;
-    }
-    a[*n].key = (const uint8_t *)buf + off;
-    a[*n].klen = h[0];
-    a[*n].val = (const uint8_t *)buf + off + h[0];
-    a[*n].vlen = h[1];
-    (*n)++;
-    off += (size_t)h[0] + h[1];
-  }
-  *kvs = a;
-  return 0;
-bad:
-  free(a);
-  return PC_EIO;
-}
-
 int pc_trace_judge(const pc_case *c, const pc_recovered *rec, const wl_log *log, orc_crash crash, pc_result *r) {
   const pc_target *t = pc_target_find(c->target);
   wl_params wp;
@@ -457,7 +378,7 @@ int pc_trace_judge(const pc_case *c, const pc_recovered *rec, const wl_log *log,
   r->crash = crash;
   switch (rec->status) {
     case PC_REC_OK:
-      if (parse_state(rec->buf, rec->len, &kvs, &nkv, &r->recovery_us)) {
+      if (pc_state_parse(rec->buf, rec->len, &kvs, &nkv, &r->recovery_us)) {
         r->error = 1;
         snprintf(r->note, sizeof r->note, "recovered state file unreadable");
         return 0;
