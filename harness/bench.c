@@ -48,6 +48,18 @@
 
 const char *pc_bench_no_replay(const pc_target *t) { return t->bench_no_replay; }
 
+int pc_bench_root(const char *cmd, const char *dir, const char *prefix, char *root, size_t len, int *tmpfs) {
+  struct statfs sf;
+  if (!dir) dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+  snprintf(root, len, "%s/%s-XXXXXX", dir, prefix);
+  if (!mkdtemp(root)) {
+    fprintf(stderr, "powercut %s: mkdtemp %s: %s\n", cmd, root, strerror(errno));
+    return -1;
+  }
+  *tmpfs = statfs(root, &sf) == 0 && (unsigned long)sf.f_type == TMPFS_MAGIC_;
+  return 0;
+}
+
 /* targets whose log and tables we can tell apart by file name (NNNNNN.log;
  * NNNNNN.sst / .ldb) */
 static int lsm_layout(const char *target) {
@@ -636,16 +648,7 @@ int pc_cmd_bench_recovery(int argc, char **argv) {
     }
   }
   if (out && prepare_out(out)) return 2;
-  if (!dir) dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-  snprintf(R.root, sizeof R.root, "%s/powercut-brec-XXXXXX", dir);
-  if (!mkdtemp(R.root)) {
-    fprintf(stderr, "powercut bench-recovery: mkdtemp %s: %s\n", R.root, strerror(errno));
-    return 2;
-  }
-  {
-    struct statfs sf;
-    R.tmpfs = statfs(R.root, &sf) == 0 && (unsigned long)sf.f_type == TMPFS_MAGIC_;
-  }
+  if (pc_bench_root("bench-recovery", dir, "powercut-brec", R.root, sizeof R.root, &R.tmpfs)) return 2;
   /* descendants (an exec target's program) are reparented to us: reap_all
    * waits for them before the dir is copied or removed */
   (void)prctl(PR_SET_CHILD_SUBREAPER, 1);

@@ -67,7 +67,6 @@
 
 #define MAXT 16
 #define MAXRUNS 50
-#define TMPFS_MAGIC_ 0x01021994
 
 enum {
   B_FILLSEQ, B_FILLRANDOM, B_OVERWRITE, B_READRANDOM, B_READMISSING, B_SCAN, B_SEEKRANDOM,
@@ -1292,16 +1291,7 @@ int pc_cmd_bench(int argc, char **argv) {
   exe[n] = '\0';
   c.exe = exe;
   c.shim = find_shim(shim_tried, sizeof shim_tried);
-  if (!dir) dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-  snprintf(c.root, sizeof c.root, "%s/powercut-bench-XXXXXX", dir);
-  if (!mkdtemp(c.root)) {
-    fprintf(stderr, "powercut bench: mkdtemp %s: %s\n", c.root, strerror(errno));
-    return 2;
-  }
-  {
-    struct statfs sf;
-    c.tmpfs = statfs(c.root, &sf) == 0 && (unsigned long)sf.f_type == TMPFS_MAGIC_;
-  }
+  if (pc_bench_root("bench", dir, "powercut-bench", c.root, sizeof c.root, &c.tmpfs)) return 2;
   fprintf(stderr,
           "powercut bench: num=%" PRIu64 " sync_num=%" PRIu64 " recovery_bytes=%" PRIu64
           " keys=%zuB values=%zuB runs=%d threads=%d\n"

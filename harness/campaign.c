@@ -646,6 +646,37 @@ static void campaign_free(campaign *cp) {
     }
 }
 
+
+
+/* Writes the report of the results in o->out_dir (index.html, junit.xml, summary.json) and
+ * prints its summary: the campaign's exit status by its results (0 all passed, 1 a
+ * violation, 2 nothing verified), or -1 when the report could not be written (said). */
+int pc_campaign_report(const pc_campaign_opts *o, int sig) {
+  const char *paths[1] = {o->out_dir};
+  rpt_set *set = NULL;
+  char err[1024];
+  int rc;
+  if (rpt_load(paths, 1, &set, err, sizeof err) || rpt_write_all(set, o->out_dir, err, sizeof err)) {
+    fprintf(stderr, "powercut campaign: report: %s\n", err);
+    rpt_set_free(set);
+    return -1;
+  }
+  if (!o->quiet) {
+    rpt_print_summary(set, stdout);
+    printf("report: %s/index.html  (junit.xml, summary.json, results.jsonl beside it)\n", o->out_dir);
+  }
+  rc = rpt_set_failures(set) > 0 ? 1 : 0;
+  if (rpt_set_count(set) == 0 && !sig) {
+    fprintf(stderr, "powercut campaign: no crash state was verified: nothing passed\n");
+    rc = 2;
+  }
+  if (sig)
+    fprintf(stderr, "powercut campaign: interrupted by %s: the workers were stopped; the report in %s "
+            "holds the %zu cases verified before it (marked interrupted); exit %d\n",
+            pc_signal_name(sig), o->out_dir, rpt_set_count(set), 128 + sig);
+  rpt_set_free(set);
+  return rc;
+}
 static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
   pc_worker wk;
   shared *sh;
@@ -787,29 +818,7 @@ static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
       return 2;
     }
   }
-  {
-    const char *paths[1] = {o->out_dir};
-    rpt_set *set = NULL;
-    if (rpt_load(paths, 1, &set, err, sizeof err) || rpt_write_all(set, o->out_dir, err, sizeof err)) {
-      fprintf(stderr, "powercut campaign: report: %s\n", err);
-      rpt_set_free(set);
-      return 2;
-    }
-    if (!o->quiet) {
-      rpt_print_summary(set, stdout);
-      printf("report: %s/index.html  (junit.xml, summary.json, results.jsonl beside it)\n", o->out_dir);
-    }
-    rc = rpt_set_failures(set) > 0 ? 1 : 0;
-    if (rpt_set_count(set) == 0 && !sig) {
-      fprintf(stderr, "powercut campaign: no crash state was verified: nothing passed\n");
-      rc = 2;
-    }
-    if (sig)
-      fprintf(stderr, "powercut campaign: interrupted by %s: the workers were stopped; the report in %s "
-              "holds the %zu cases verified before it (marked interrupted); exit %d\n",
-              pc_signal_name(sig), o->out_dir, rpt_set_count(set), 128 + sig);
-    rpt_set_free(set);
-  }
+  if ((rc = pc_campaign_report(o, sig)) < 0) return 2;
   if (atomic_load(&sh->errors) > 0 && rc == 0) rc = 2;
   if (sig) rc = 128 + sig;
   munmap(sh, sizeof *sh);

@@ -234,6 +234,8 @@ typedef struct pc_campaign_opts {
   const char *reach;       /* real file systems each violation is re-run on ("ext4,xfs"), "" = none */
 } pc_campaign_opts;
 int pc_campaign(const pc_campaign_opts *o);
+/* The report of a campaign's results (campaign.c): its exit status, or -1 if it could not be written. */
+int pc_campaign_report(const pc_campaign_opts *o, int sig);
 /* Failure groups shared by a campaign's workers (campaign.c). */
 typedef struct pc_group_slots pc_group_slots;
 #define PC_KEEP_PER_GROUP 3 /* crashed data dirs tarred per failure group */
@@ -246,4 +248,7 @@ int pc_cmd_bench_recovery(int argc, char **argv);
  * profile (NULL: none), and why its open replays no log (NULL: it does) */
 const char *pc_bench_profile(const pc_target *t);
 const char *pc_bench_no_replay(const pc_target *t);
+/* Makes the bench's scratch dir DIR/PREFIX-XXXXXX (DIR: --dir, else $TMPDIR, else /tmp) into root,
+ * *tmpfs = 1 if it is on tmpfs; -1 with the reason printed for powercut CMD. */
+int pc_bench_root(const char *cmd, const char *dir, const char *prefix, char *root, size_t len, int *tmpfs);
 #endif

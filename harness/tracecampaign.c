@@ -545,24 +545,9 @@ int pc_trace_campaign(const pc_campaign_opts *o, const char *live_faults, unsign
     fprintf(stderr, "powercut: %" PRIu64 " cut points, %" PRIu64 " checks, %" PRIu64 " distinct crash states verified "
             "in %.1fs (%.0f/s), %" PRIu64 " failing checks, %" PRIu64 " errors\n", total, checks, distinct, el,
             el > 0 ? (double)distinct / el : 0.0, (uint64_t)atomic_load(&sh->failures), (uint64_t)atomic_load(&sh->errors));
-  {
-    const char *paths[1] = {o->out_dir};
-    rpt_set *set = NULL;
-    if (rpt_load(paths, 1, &set, err, sizeof err) || rpt_write_all(set, o->out_dir, err, sizeof err)) {
-      fprintf(stderr, "powercut campaign: report: %s\n", err);
-      rpt_set_free(set);
-      goto out;
-    }
-    if (!o->quiet) {
-      rpt_print_summary(set, stdout);
-      printf("report: %s/index.html  (junit.xml, summary.json, results.jsonl beside it)\n", o->out_dir);
-    }
-    rc = rpt_set_failures(set) > 0 ? 1 : 0;
-    if (rpt_set_count(set) == 0 && !sig) {
-      fprintf(stderr, "powercut campaign: no crash state was verified: nothing passed\n");
-      rc = 2;
-    }
-    rpt_set_free(set);
+  if ((rc = pc_campaign_report(o, sig)) < 0) {
+    rc = 2;
+    goto out;
   }
   if (atomic_load(&sh->errors) > 0 && rc == 0) rc = 2;
   if (sig) rc = 128 + sig;
