@@ -1156,7 +1156,12 @@ static void usage(FILE *f) {
           "See docs/bench.md.\n");
 }
 
-int pc_cmd_bench(int argc, char **argv) {
+/* pc_cmd_bench, step 1: the options into c and the strings (exit status, or -1 to go on). */
+typedef struct bench_args {
+  const char *json_file, *tspec, *bspec, *basename_, *dir;
+  int shim_row, shim_all;
+} bench_args;
+static int parse_args(int argc, char **argv, bench_cfg *cp, bench_args *ap) {
   static const struct option lo[] = {
     {"targets", 1, 0, 't'},  {"benchmarks", 1, 0, 'b'}, {"num", 1, 0, 'n'},
     {"runs", 1, 0, 'r'},     {"baseline", 1, 0, 'B'},   {"threads", 1, 0, 'T'},
@@ -1164,20 +1169,11 @@ int pc_cmd_bench(int argc, char **argv) {
     {"value-size", 1, 0, 'v'}, {"dir", 1, 0, 'd'},      {"json", 0, 0, 'j'},
     {"shim-child", 1, 0, 'S'}, {"shim-all", 0, 0, 'A'}, {"json-file", 1, 0, 'J'}, {"help", 0, 0, 'h'},
     {"profile", 1, 0, 'P'}, {"readers", 1, 0, 'E'}, {0, 0, 0, 0}};
-  static bench_target ts[MAXT];
-  bench_cfg c;
-  char tdef[512] = "sofadb", exe[PATH_MAX], shim_tried[3 * PATH_MAX];
-  const char *json_file = NULL, *tspec = NULL, *bspec = DEFAULT_BENCHMARKS, *basename_ = NULL, *dir = NULL;
+  bench_cfg c = *cp;
   uint64_t u;
-  int ch, nt = 0, shim_row = -1, shim_all = 0, sync_set = 0, recov_set = 0, rc = 0;
-  ssize_t n;
-  memset(&c, 0, sizeof c);
-  c.num = 1000000;
-  c.runs = 3;
-  c.threads = 8;
-  c.readers = 2;
-  c.klen = 16;
-  c.vlen = 100;
+  int ch, sync_set = 0, recov_set = 0;
+  const char *json_file = NULL, *tspec = NULL, *bspec = DEFAULT_BENCHMARKS, *basename_ = NULL, *dir = NULL;
+  int shim_row = -1, shim_all = 0;
   optind = 1;
   while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
     switch (ch) {
@@ -1241,68 +1237,32 @@ int pc_cmd_bench(int argc, char **argv) {
       return 2;
     }
   }
-  if (!tspec) {
-    const pc_target *all[64];
-    size_t na = pc_target_all(all, 64);
-    for (size_t i = 0; i < na; i++) /* sofadb (already first) and the peers */
-      if (!all[i]->external && strcmp(all[i]->name, "sofadb") && strncmp(all[i]->name, "sofadb-", 7) &&
-          strncmp(all[i]->name, "corpus-", 7)) {
-        size_t l = strlen(tdef);
-        snprintf(tdef + l, sizeof tdef - l, ",%s", all[i]->name);
-      }
-    tspec = tdef;
-  }
-  if (parse_targets(tspec, ts, &nt)) return 2;
-  make_values();
+  *cp = c;
+  *ap = (bench_args){json_file, tspec, bspec, basename_, dir, shim_row, shim_all};
+  return -1;
+}
 
-  if (shim_row >= 0) { /* re-executed shim child: one fillrandom, figures on stdout */
-    if (shim_row < B_SHIM_NONE || shim_row > B_SHIM_TRACK || !dir) return 2;
-    c.rows = 1u << B_FILLRANDOM;
-    return child_shim(&c, &ts[0], dir, shim_row) ? 3 : 0;
-  }
-
-  {
-    char list[1024], *save = NULL, *tok;
-    snprintf(list, sizeof list, "%s", bspec);
-    for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-      size_t i;
-      for (i = 0; i < sizeof bench_sel / sizeof *bench_sel; i++)
-        if (!strcmp(tok, bench_sel[i].name)) break;
-      if (i == sizeof bench_sel / sizeof *bench_sel) {
-        fprintf(stderr, "powercut bench: unknown benchmark '%s' (%s)\n", tok, DEFAULT_BENCHMARKS);
-        return 2;
-      }
-      c.rows |= bench_sel[i].rows;
+/* step 2: the rows of --benchmarks into c->rows; -1 with the reason printed */
+static int select_rows(bench_cfg *c, const char *bspec) {
+  char list[1024], *save = NULL, *tok;
+  snprintf(list, sizeof list, "%s", bspec);
+  for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    size_t i;
+    for (i = 0; i < sizeof bench_sel / sizeof *bench_sel; i++)
+      if (!strcmp(tok, bench_sel[i].name)) break;
+    if (i == sizeof bench_sel / sizeof *bench_sel) {
+      fprintf(stderr, "powercut bench: unknown benchmark '%s' (%s)\n", tok, DEFAULT_BENCHMARKS);
+      return -1;
     }
+    c->rows |= bench_sel[i].rows;
   }
-  int base = 0;
-  if (basename_) {
-    for (base = 0; base < nt && strcmp(ts[base].name, basename_); base++) {}
-    if (base == nt) {
-      fprintf(stderr, "powercut bench: --baseline %s is not among --targets\n", basename_);
-      return 2;
-    }
-  } else
-    for (int i = 0; i < nt; i++)
-      if (ts[i].t->bench_baseline) base = i;
+  return 0;
+}
 
-  for (int i = 0; i < nt; i++) ts[i].shim = shim_all || i == base || !strcmp(ts[i].name, "sofadb");
-  if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) < 0) return 2;
-  exe[n] = '\0';
-  c.exe = exe;
-  c.shim = find_shim(shim_tried, sizeof shim_tried);
-  if (pc_bench_root("bench", dir, "powercut-bench", c.root, sizeof c.root, &c.tmpfs)) return 2;
-  fprintf(stderr,
-          "powercut bench: num=%" PRIu64 " sync_num=%" PRIu64 " recovery_bytes=%" PRIu64
-          " keys=%zuB values=%zuB runs=%d threads=%d\n"
-          "powercut bench: data dirs under %s (%s)%s\n",
-          c.num, c.sync_num, c.recovery_bytes, c.klen, c.vlen, c.runs, c.threads, c.root,
-          c.tmpfs ? "tmpfs" : "not tmpfs: a real disk",
-          c.tmpfs && (c.rows & (1u << B_FILLSYNC1)) ? " WARNING: fsync is free on tmpfs, fillsync is meaningless" : "");
-  if ((c.rows & ((1u << B_SHIM_IDLE) | (1u << B_SHIM_TRACK))) && !c.shim)
-    fprintf(stderr, "powercut bench: faultfs shim libfaultfs.so not found (tried %s; set POWERCUT_SHIM): shim rows fail\n",
-            shim_tried);
-
+/* step 3: every run of every row of every target, each in a child; 1 if one failed */
+static int run_all(bench_cfg *cp, bench_target *ts, int nt) {
+  bench_cfg c = *cp;
+  int rc = 0;
   for (int r = 0; r < c.runs; r++) {
     char d[1200];
     if (c.rows & (1u << B_FILLSYNC1)) {
@@ -1332,15 +1292,14 @@ int pc_cmd_bench(int argc, char **argv) {
       }
     }
   }
-  ffs_rm_rf(c.root);
-  if (json_file) {
-    FILE *jf = fopen(json_file, "w");
-    if (!jf) fprintf(stderr, "powercut bench: %s: %s\n", json_file, strerror(errno));
-    else {
-      print_json(jf, &c, ts, nt, base);
-      if (fclose(jf)) rc = 1;
-    }
-  }
+  *cp = c;
+  return rc;
+}
+
+/* step 4: the table, or the JSON */
+static void print_results(const bench_cfg *cp, bench_target *ts, int nt, int base, const char *dir) {
+  const bench_cfg c = *cp;
+  if (!dir) dir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
   if (c.json) print_json(stdout, &c, ts, nt, base);
   else {
     printf("powercut bench: num=%" PRIu64 " (keys %zuB, values %zuB), runs=%d, fillsync %" PRIu64
@@ -1363,6 +1322,84 @@ int pc_cmd_bench(int argc, char **argv) {
     print_table(&c, ts, nt, base);
     print_shim(&c, ts, nt);
   }
+}
+
+int pc_cmd_bench(int argc, char **argv) {
+  static bench_target ts[MAXT];
+  bench_cfg c;
+  bench_args A = {0};
+  char tdef[512] = "sofadb", exe[PATH_MAX], shim_tried[3 * PATH_MAX];
+  int nt = 0, rc = 0;
+  ssize_t n;
+  memset(&c, 0, sizeof c);
+  c.num = 1000000;
+  c.runs = 3;
+  c.threads = 8;
+  c.readers = 2;
+  c.klen = 16;
+  c.vlen = 100;
+  if ((rc = parse_args(argc, argv, &c, &A)) >= 0) return rc;
+  rc = 0;
+  const char *tspec = A.tspec, *dir = A.dir, *basename_ = A.basename_, *json_file = A.json_file;
+  if (!tspec) {
+    const pc_target *all[64];
+    size_t na = pc_target_all(all, 64);
+    for (size_t i = 0; i < na; i++) /* sofadb (already first) and the peers */
+      if (!all[i]->external && strcmp(all[i]->name, "sofadb") && strncmp(all[i]->name, "sofadb-", 7) &&
+          strncmp(all[i]->name, "corpus-", 7)) {
+        size_t l = strlen(tdef);
+        snprintf(tdef + l, sizeof tdef - l, ",%s", all[i]->name);
+      }
+    tspec = tdef;
+  }
+  if (parse_targets(tspec, ts, &nt)) return 2;
+  make_values();
+
+  if (A.shim_row >= 0) { /* re-executed shim child: one fillrandom, figures on stdout */
+    if (A.shim_row < B_SHIM_NONE || A.shim_row > B_SHIM_TRACK || !dir) return 2;
+    c.rows = 1u << B_FILLRANDOM;
+    return child_shim(&c, &ts[0], dir, A.shim_row) ? 3 : 0;
+  }
+  if (select_rows(&c, A.bspec)) return 2;
+  int base = 0;
+  if (basename_) {
+    for (base = 0; base < nt && strcmp(ts[base].name, basename_); base++) {}
+    if (base == nt) {
+      fprintf(stderr, "powercut bench: --baseline %s is not among --targets\n", basename_);
+      return 2;
+    }
+  } else
+    for (int i = 0; i < nt; i++)
+      if (ts[i].t->bench_baseline) base = i;
+
+  for (int i = 0; i < nt; i++) ts[i].shim = A.shim_all || i == base || !strcmp(ts[i].name, "sofadb");
+  if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) < 0) return 2;
+  exe[n] = '\0';
+  c.exe = exe;
+  c.shim = find_shim(shim_tried, sizeof shim_tried);
+  if (pc_bench_root("bench", dir, "powercut-bench", c.root, sizeof c.root, &c.tmpfs)) return 2;
+  fprintf(stderr,
+          "powercut bench: num=%" PRIu64 " sync_num=%" PRIu64 " recovery_bytes=%" PRIu64
+          " keys=%zuB values=%zuB runs=%d threads=%d\n"
+          "powercut bench: data dirs under %s (%s)%s\n",
+          c.num, c.sync_num, c.recovery_bytes, c.klen, c.vlen, c.runs, c.threads, c.root,
+          c.tmpfs ? "tmpfs" : "not tmpfs: a real disk",
+          c.tmpfs && (c.rows & (1u << B_FILLSYNC1)) ? " WARNING: fsync is free on tmpfs, fillsync is meaningless" : "");
+  if ((c.rows & ((1u << B_SHIM_IDLE) | (1u << B_SHIM_TRACK))) && !c.shim)
+    fprintf(stderr, "powercut bench: faultfs shim libfaultfs.so not found (tried %s; set POWERCUT_SHIM): shim rows fail\n",
+            shim_tried);
+
+  rc = run_all(&c, ts, nt);
+  ffs_rm_rf(c.root);
+  if (json_file) {
+    FILE *jf = fopen(json_file, "w");
+    if (!jf) fprintf(stderr, "powercut bench: %s: %s\n", json_file, strerror(errno));
+    else {
+      print_json(jf, &c, ts, nt, base);
+      if (fclose(jf)) rc = 1;
+    }
+  }
+  print_results(&c, ts, nt, base, dir);
   if (rc) fprintf(stderr, "powercut bench: some runs failed (see above)\n");
   return rc;
 }
