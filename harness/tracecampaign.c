@@ -307,7 +307,7 @@ static int tc_cut(tc_job *j, ffs_replay *rp, const pc_case *base, unsigned kinds
 
 /* The cuts [lo, hi) of the record under each model. */
 static int tc_explore(tc_job *j, const pc_case *base, const ffs_record *rec, const char *rpath, unsigned kinds,
-                      char models[][16], int nm, uint64_t lo, uint64_t hi) {
+                      const char models[][16], int nm, uint64_t lo, uint64_t hi) {
   char err[1024];
   uint64_t digest = ffs_record_digest(rec);
   int rc = 0;
@@ -361,16 +361,16 @@ static uint64_t tc_cuts(const ffs_record *rec) {
   return n;
 }
 
-int pc_trace_campaign(const pc_campaign_opts *o, const char *live_faults, unsigned kinds) {
-  char err[1024], path[1200], models[TC_MAXM][16], workloads[TC_MAXW][512], buf[4096], *save = NULL, *tok;
-  char rpaths[TC_MAXW][1300];
-  ffs_record *recs[TC_MAXW] = {0};
-  int nm = 0, nw = 0, rc = 2, fd = -1, sig = 0;
-  tc_shared *sh = NULL;
-  pc_worker wk;
-  int64_t t0;
-  pid_t pids[64] = {0};
+typedef struct tc_plan {
+  char models[TC_MAXM][16], workloads[TC_MAXW][512], rpaths[TC_MAXW][1300];
+  int nm, nw;
+  ffs_record *recs[TC_MAXW];
+  uint64_t cuts[TC_MAXW], total;
+} tc_plan;
 
+/* step 1: the models and workloads of o into pl; 0, or 2 with the reason printed */
+static int tc_lists(const pc_campaign_opts *o, tc_plan *pl) {
+  char buf[4096], *save = NULL, *tok;
   snprintf(buf, sizeof buf, "%s", o->models);
   for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
     int m = ffs_model_from_name(tok);
@@ -379,21 +379,27 @@ int pc_trace_campaign(const pc_campaign_opts *o, const char *live_faults, unsign
               "(use --live for the real file systems)\n", tok);
       return 2;
     }
-    if (nm == TC_MAXM) { fprintf(stderr, "powercut campaign: --models: at most %d\n", TC_MAXM); return 2; }
-    snprintf(models[nm++], 16, "%s", tok);
+    if (pl->nm == TC_MAXM) { fprintf(stderr, "powercut campaign: --models: at most %d\n", TC_MAXM); return 2; }
+    snprintf(pl->models[pl->nm++], 16, "%s", tok);
   }
   snprintf(buf, sizeof buf, "%s", o->workloads);
   save = NULL;
   for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-    if (nw == TC_MAXW) { fprintf(stderr, "powercut campaign: --workload: give 1 to %d workloads\n", TC_MAXW); return 2; }
-    snprintf(workloads[nw++], 512, "%s", tok);
+    if (pl->nw == TC_MAXW) { fprintf(stderr, "powercut campaign: --workload: give 1 to %d workloads\n", TC_MAXW); return 2; }
+    snprintf(pl->workloads[pl->nw++], 512, "%s", tok);
   }
   if (o->shard_n > 1) {
     fprintf(stderr, "powercut campaign: --shard is for live cases (--live); a trace campaign splits its cut points "
             "over --jobs\n");
     return 2;
   }
-  /* the live kinds first: their campaign makes the report dir and results.jsonl */
+  return 0;
+}
+
+/* step 2: the live kinds first (their campaign makes the report dir and results.jsonl), or
+ * the report dir claimed; then an empty DIR/records. 0, or the exit status. */
+static int tc_prepare_out(const pc_campaign_opts *o, const char *live_faults) {
+  char err[1024], path[1200];
   if (live_faults[0]) {
     pc_campaign_opts lo = *o;
     lo.faults = live_faults;
@@ -416,19 +422,26 @@ int pc_trace_campaign(const pc_campaign_opts *o, const char *live_faults, unsign
     fprintf(stderr, "powercut campaign: cannot make %s\n", path);
     return 2;
   }
-  /* record each workload once */
+  return 0;
+}
+
+/* step 3: each workload recorded once, kept as DIR/records/<digest>.rec; -1 with the
+ * reason printed */
+static int tc_record_all(const pc_campaign_opts *o, tc_plan *pl) {
+  char err[1024], path[1200];
+  pc_worker wk;
+  int rc = -1;
   snprintf(path, sizeof path, "%s/trace-rec", o->work_dir);
   if (pc_worker_init(&wk, path, o->timeout_ms, err, sizeof err)) {
     fprintf(stderr, "powercut campaign: %s\n", err);
-    return 2;
+    return -1;
   }
-  uint64_t total = 0, cuts[TC_MAXW];
-  for (int w = 0; w < nw; w++) {
+  for (int w = 0; w < pl->nw; w++) {
     pc_case c = {0};
     char tmp[1300];
     snprintf(c.target, sizeof c.target, "%s", o->target);
     snprintf(c.target_opts, sizeof c.target_opts, "%s", o->target_opts);
-    snprintf(c.workload, sizeof c.workload, "%s", workloads[w]);
+    snprintf(c.workload, sizeof c.workload, "%s", pl->workloads[w]);
     c.seed = o->seed;
     snprintf(c.model, sizeof c.model, "strict");
     snprintf(c.plan, sizeof c.plan, "none");
@@ -437,20 +450,121 @@ int pc_trace_campaign(const pc_campaign_opts *o, const char *live_faults, unsign
       goto out;
     }
     snprintf(tmp, sizeof tmp, "%s/records/new.rec", o->out_dir);
-    if (pc_trace_record(&wk, &c, tmp, err, sizeof err) || ffs_record_load(tmp, &recs[w], err, sizeof err)) {
-      fprintf(stderr, "powercut campaign: %s: %s\n", workloads[w], err);
+    if (pc_trace_record(&wk, &c, tmp, err, sizeof err) || ffs_record_load(tmp, &pl->recs[w], err, sizeof err)) {
+      fprintf(stderr, "powercut campaign: %s: %s\n", pl->workloads[w], err);
       goto out;
     }
-    snprintf(rpaths[w], sizeof rpaths[w], "%s/records/%016" PRIx64 ".rec", o->out_dir, ffs_record_digest(recs[w]));
-    if (rename(tmp, rpaths[w])) {
+    snprintf(pl->rpaths[w], sizeof pl->rpaths[w], "%s/records/%016" PRIx64 ".rec", o->out_dir,
+             ffs_record_digest(pl->recs[w]));
+    if (rename(tmp, pl->rpaths[w])) {
       fprintf(stderr, "powercut campaign: rename %s: %s\n", tmp, strerror(errno));
       goto out;
     }
-    cuts[w] = tc_cuts(recs[w]);
-    total += cuts[w];
+    pl->cuts[w] = tc_cuts(pl->recs[w]);
+    pl->total += pl->cuts[w];
   }
+  rc = 0;
+out:
   pc_worker_fini(&wk);
   ffs_rm_rf(wk.root);
+  return rc;
+}
+
+/* step 4, in job jn's child: its block of every workload's cut points */
+static _Noreturn void tc_job_main(const pc_campaign_opts *o, const tc_plan *pl, tc_shared *sh, int fd, int jn,
+                                  unsigned kinds) {
+  char err[1024], path[1200];
+  tc_job *j = calloc(1, sizeof *j);
+  int jrc = 0;
+  pc_signals_default();
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  snprintf(path, sizeof path, "%s/tw%d", o->work_dir, jn);
+  if (!j || pc_worker_init(&j->wk, path, o->timeout_ms, err, sizeof err)) _exit(2);
+  j->o = o;
+  j->sh = sh;
+  j->fd = fd;
+  j->t0 = pc_now_us();
+  snprintf(j->work, sizeof j->work, "%s/xwork", path);
+  snprintf(j->wstate, sizeof j->wstate, "%s/xwstate", path);
+  snprintf(j->st, sizeof j->st, "%s/xst", path);
+  snprintf(j->ststate, sizeof j->ststate, "%s/xststate", path);
+  snprintf(j->rdir, sizeof j->rdir, "%s/xrecover", path);
+  for (int w = 0; w < pl->nw && !jrc; w++) {
+    pc_case base = {0};
+    snprintf(base.target, sizeof base.target, "%s", o->target);
+    snprintf(base.target_opts, sizeof base.target_opts, "%s", o->target_opts);
+    snprintf(base.workload, sizeof base.workload, "%s", pl->workloads[w]);
+    base.seed = o->seed;
+    if (pc_tserver_open(&base, j->wk.root, o->timeout_ms, &j->rs)) _exit(2);
+    uint64_t lo = pl->cuts[w] * (uint64_t)jn / (uint64_t)o->jobs, hi = pl->cuts[w] * (uint64_t)(jn + 1) / (uint64_t)o->jobs;
+    jrc = tc_explore(j, &base, pl->recs[w], pl->rpaths[w], kinds, pl->models, pl->nm, lo, hi);
+    pc_tserver_close(j->rs);
+    j->rs = NULL;
+  }
+  if (getenv("POWERCUT_PROFILE")) {
+    fprintf(stderr, "trace job %d:", jn);
+    for (int k = 0; k < 6; k++) fprintf(stderr, " %s %.3f s", tc_prof_names[k], (double)tc_prof[k] / 1e6);
+    fprintf(stderr, "\n");
+  }
+  tc_free(j);
+  pc_worker_fini(&j->wk);
+  ffs_rm_rf(j->wk.root);
+  _exit(jrc ? 2 : 0);
+}
+
+/* step 5: waits for the jobs, stopping them at a signal or at --time; the signal, or 0 */
+static int tc_wait(const pc_campaign_opts *o, tc_shared *sh, const pid_t *pids, int64_t t0) {
+  int alive = 0, failed = 0, sig = 0;
+  for (int jn = 0; jn < o->jobs; jn++) alive += pids[jn] > 0;
+  while (alive > 0) {
+    int st;
+    pid_t p = waitpid(-1, &st, WNOHANG);
+    if (p > 0) {
+      alive--;
+      if (!WIFEXITED(st) || WEXITSTATUS(st)) failed = 1;
+      continue;
+    }
+    if (pc_interrupted && !sig) {
+      sig = pc_interrupted;
+      atomic_store(&sh->stop, 1);
+    }
+    if (o->time_ms && pc_now_us() - t0 >= (int64_t)o->time_ms * 1000) atomic_store(&sh->stop, 1);
+    usleep(20000);
+  }
+  if (failed && !sig) atomic_fetch_add(&sh->errors, 1);
+  return sig;
+}
+
+/* step 6: the counts, in DIR/meta-trace.json and on the terminal */
+static void tc_counts(const pc_campaign_opts *o, const tc_plan *pl, tc_shared *sh, double el) {
+  char path[1200];
+  FILE *f;
+  uint64_t distinct = atomic_load(&sh->distinct), checks = atomic_load(&sh->checks);
+  snprintf(path, sizeof path, "%s/meta-trace.json", o->out_dir);
+  if ((f = fopen(path, "w"))) {
+    fprintf(f, "{\"mode\":\"trace\",\"elapsed_s\":%.3f,\"cut_points\":%" PRIu64 ",\"checks\":%" PRIu64
+               ",\"distinct_states\":%" PRIu64 ",\"distinct_states_per_s\":%.1f,\"jobs\":%d}\n",
+            el, pl->total, checks, distinct, el > 0 ? (double)distinct / el : 0.0, o->jobs);
+    fclose(f);
+  }
+  if (!o->quiet)
+    fprintf(stderr, "powercut: %" PRIu64 " cut points, %" PRIu64 " checks, %" PRIu64 " distinct crash states verified "
+            "in %.1fs (%.0f/s), %" PRIu64 " failing checks, %" PRIu64 " errors\n", pl->total, checks, distinct, el,
+            el > 0 ? (double)distinct / el : 0.0, (uint64_t)atomic_load(&sh->failures), (uint64_t)atomic_load(&sh->errors));
+}
+
+int pc_trace_campaign(const pc_campaign_opts *o, const char *live_faults, unsigned kinds) {
+  static tc_plan pl;
+  char path[1200];
+  int rc = 2, fd = -1, sig;
+  tc_shared *sh = NULL;
+  int64_t t0;
+  pid_t pids[64] = {0};
+
+  memset(&pl, 0, sizeof pl);
+  if ((rc = tc_lists(o, &pl)) || (rc = tc_prepare_out(o, live_faults))) return rc;
+  rc = 2;
+  if (tc_record_all(o, &pl)) goto out;
   snprintf(path, sizeof path, "%s/results.jsonl", o->out_dir);
   if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0) {
     fprintf(stderr, "powercut campaign: cannot open %s: %s\n", path, strerror(errno));
@@ -458,93 +572,22 @@ int pc_trace_campaign(const pc_campaign_opts *o, const char *live_faults, unsign
   }
   if (!o->quiet)
     fprintf(stderr, "powercut: %s, %d workload(s) recorded, %" PRIu64 " cut points, models %s, %d job(s) (trace-based "
-            "states)\n", o->target, nw, total, o->models, o->jobs);
+            "states)\n", o->target, pl.nw, pl.total, o->models, o->jobs);
   sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (sh == MAP_FAILED) goto out;
   memset(sh, 0, sizeof *sh);
   t0 = pc_now_us();
   fflush(NULL);
-  for (int jn = 0; jn < o->jobs; jn++) {
+  for (int jn = 0; jn < o->jobs && jn < 64; jn++) {
     pid_t pid = fork();
     if (pid < 0) break;
-    if (pid == 0) {
-      tc_job *j = calloc(1, sizeof *j);
-      int jrc = 0;
-      pc_signals_default();
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      snprintf(path, sizeof path, "%s/tw%d", o->work_dir, jn);
-      if (!j || pc_worker_init(&j->wk, path, o->timeout_ms, err, sizeof err)) _exit(2);
-      j->o = o;
-      j->sh = sh;
-      j->fd = fd;
-      j->t0 = pc_now_us();
-      snprintf(j->work, sizeof j->work, "%s/xwork", path);
-      snprintf(j->wstate, sizeof j->wstate, "%s/xwstate", path);
-      snprintf(j->st, sizeof j->st, "%s/xst", path);
-      snprintf(j->ststate, sizeof j->ststate, "%s/xststate", path);
-      snprintf(j->rdir, sizeof j->rdir, "%s/xrecover", path);
-      for (int w = 0; w < nw && !jrc; w++) {
-        pc_case base = {0};
-        snprintf(base.target, sizeof base.target, "%s", o->target);
-        snprintf(base.target_opts, sizeof base.target_opts, "%s", o->target_opts);
-        snprintf(base.workload, sizeof base.workload, "%s", workloads[w]);
-        base.seed = o->seed;
-        if (pc_tserver_open(&base, j->wk.root, o->timeout_ms, &j->rs)) _exit(2);
-        uint64_t lo = cuts[w] * (uint64_t)jn / (uint64_t)o->jobs, hi = cuts[w] * (uint64_t)(jn + 1) / (uint64_t)o->jobs;
-        jrc = tc_explore(j, &base, recs[w], rpaths[w], kinds, models, nm, lo, hi);
-        pc_tserver_close(j->rs);
-        j->rs = NULL;
-      }
-      if (getenv("POWERCUT_PROFILE")) {
-        fprintf(stderr, "trace job %d:", jn);
-        for (int k = 0; k < 6; k++) fprintf(stderr, " %s %.3f s", tc_prof_names[k], (double)tc_prof[k] / 1e6);
-        fprintf(stderr, "\n");
-      }
-      tc_free(j);
-      pc_worker_fini(&j->wk);
-      ffs_rm_rf(j->wk.root);
-      _exit(jrc ? 2 : 0);
-    }
+    if (pid == 0) tc_job_main(o, &pl, sh, fd, jn, kinds);
     pids[jn] = pid;
   }
-  {
-    int alive = 0, failed = 0;
-    for (int jn = 0; jn < o->jobs; jn++) alive += pids[jn] > 0;
-    while (alive > 0) {
-      int st;
-      pid_t p = waitpid(-1, &st, WNOHANG);
-      if (p > 0) {
-        alive--;
-        if (!WIFEXITED(st) || WEXITSTATUS(st)) failed = 1;
-        continue;
-      }
-      if (pc_interrupted && !sig) {
-        sig = pc_interrupted;
-        atomic_store(&sh->stop, 1);
-      }
-      if (o->time_ms && pc_now_us() - t0 >= (int64_t)o->time_ms * 1000) atomic_store(&sh->stop, 1);
-      usleep(20000);
-    }
-    if (failed && !sig) atomic_fetch_add(&sh->errors, 1);
-  }
-  double el = (double)(pc_now_us() - t0) / 1e6;
-  uint64_t distinct = atomic_load(&sh->distinct), checks = atomic_load(&sh->checks);
+  sig = tc_wait(o, sh, pids, t0);
   close(fd);
   fd = -1;
-  {
-    FILE *f;
-    snprintf(path, sizeof path, "%s/meta-trace.json", o->out_dir);
-    if ((f = fopen(path, "w"))) {
-      fprintf(f, "{\"mode\":\"trace\",\"elapsed_s\":%.3f,\"cut_points\":%" PRIu64 ",\"checks\":%" PRIu64
-                 ",\"distinct_states\":%" PRIu64 ",\"distinct_states_per_s\":%.1f,\"jobs\":%d}\n",
-              el, total, checks, distinct, el > 0 ? (double)distinct / el : 0.0, o->jobs);
-      fclose(f);
-    }
-  }
-  if (!o->quiet)
-    fprintf(stderr, "powercut: %" PRIu64 " cut points, %" PRIu64 " checks, %" PRIu64 " distinct crash states verified "
-            "in %.1fs (%.0f/s), %" PRIu64 " failing checks, %" PRIu64 " errors\n", total, checks, distinct, el,
-            el > 0 ? (double)distinct / el : 0.0, (uint64_t)atomic_load(&sh->failures), (uint64_t)atomic_load(&sh->errors));
+  tc_counts(o, &pl, sh, (double)(pc_now_us() - t0) / 1e6);
   if ((rc = pc_campaign_report(o, sig)) < 0) {
     rc = 2;
     goto out;
@@ -554,6 +597,6 @@ int pc_trace_campaign(const pc_campaign_opts *o, const char *live_faults, unsign
 out:
   if (fd >= 0) close(fd);
   if (sh && sh != MAP_FAILED) munmap(sh, sizeof *sh);
-  for (int w = 0; w < nw; w++) ffs_record_free(recs[w]);
+  for (int w = 0; w < pl.nw; w++) ffs_record_free(pl.recs[w]);
   return rc;
 }
