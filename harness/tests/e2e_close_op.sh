@@ -7,7 +7,9 @@
 #     op right after the last durable one is a CLOSE (oplog gen prints the stream);
 #  2. two threads, close ops: caught; the same workload with reopen ops only (a reopen of the
 #     concurrent driver is acked after its open) is not;
-#  3. sofadb (its close syncs) passes the two-thread close workload.
+#  3. sofadb (its close syncs) passes the two-thread close workload;
+#  4. an exec target takes close and open as separate ops: an open that fails after an acked
+#     close is FAILED and stops the workload with the program's reason.
 set -uo pipefail
 PC=${1:?usage: e2e_close_op.sh path/to/powercut path/to/oplog}
 OPLOG=${2:?usage: e2e_close_op.sh path/to/powercut path/to/oplog}
@@ -53,4 +55,10 @@ echo "   close ops: $n LOST_ACKED of 60; reopen ops only: $(count "$T/reopen/res
 echo "== 3. sofadb's own close syncs"
 "$PC" campaign --target sofadb --workload "$W2" "${C[@]}" --cases 60 --out "$T/ok"; rc=$?
 [ "$rc" -eq 0 ] || fail "campaign on sofadb ($W2) exited $rc, want 0"
+echo "== 4. exec: the open after an acked close fails"
+HERE=$(cd "$(dirname "$0")" && pwd)
+out=$("$PC" run --target "exec:cmd=python3 $HERE/data/reopen_fails_kv.py,contract=process_safe" \
+  --workload fill:ops=8,close=0.4 --seed 0 --fault none 2>&1); rc=$?
+[ "$rc" -eq 1 ] && grep -q "^note: *workload stopped early: open of op 1 failed: exec: open: cannot reopen" <<<"$out" &&
+  grep -q "^ops: *2 issued, 1 acked" <<<"$out" || fail "exec open failure after a close: rc=$rc: $out"
 echo "e2e_close_op: all checks passed"
