@@ -18,8 +18,17 @@
  * its values are stamped with it and its ISSUED record is written; its
  * OUTCOME record is written under the same lock after the engine returns, so
  * the log's sequence orders every invocation and every ack (docs/oracle.md).
- * A reopen holds the handle exclusively (no op in flight across it); GETs are
- * issued but not checked live (the oracle judges the state).
+ * A reopen holds the handle exclusively (no op in flight across it), and so
+ * does a close, from its invocation to the end of the open that follows it
+ * (its thread's next op); GETs are issued but not checked live (the oracle
+ * judges the state).
+ *
+ * CLOSE and OPEN are ops of their own (docs/workloads.md "close"): the close
+ * is acked when the target's close returns, the open is a separate op with its
+ * own ISSUED and OUTCOME records, so a crash can land after an acked close,
+ * before or inside the open (where a close_syncs contract is checked). A
+ * close that is the last op leaves the handle closed: the end of the workload
+ * is then a crash point right after it.
  *
  * Views and transactions (docs/workloads.md "Views and transactions"):
  *   - each driver thread holds at most one snapshot and one iterator (pc_views);
@@ -252,6 +261,7 @@ typedef struct pc_cthread {
   pc_cdrive *d;
   uint32_t id;
   pthread_t th;
+  int excl; /* holds hl alone from its CLOSE to the end of its OPEN */
 } pc_cthread;
 
 static void cd_fail(pc_cdrive *d, int rc, const char *m) { /* under d->lk */
@@ -298,25 +308,48 @@ static int cd_reopen(pc_cdrive *d) {
   return rc;
 }
 
+/* A close with hl held alone: every thread's views go first; h is gone whatever it returns. */
+static int cd_close(pc_cdrive *d) {
+  for (uint32_t i = 0; i < d->wp->threads; i++) views_release(d->t, d->h, &d->views[i]);
+  int rc = d->t->close(d->h);
+  d->h = NULL;
+  return rc;
+}
+
+/* An open with hl held alone (by the thread whose CLOSE came before it). */
+static int cd_open(pc_cdrive *d, char *m, size_t len) {
+  if (d->h) return PC_EINVAL;
+  int rc = d->t->open(d->dir, d->topts, d->wp->target_opts, &d->h, m, len);
+  if (rc) d->h = NULL;
+  return rc;
+}
+
+static void cd_unlock(pc_cthread *ct) {
+  ct->excl = 0;
+  pthread_rwlock_unlock(&ct->d->hl);
+}
+
 /* One op of thread ct: issue, run, record. 0 to go on, 1 to stop. */
 static int cd_op(pc_cthread *ct, wl_gen *g, wl_op *op, pc_reads *r) {
   pc_cdrive *d = ct->d;
   pc_views *v = &d->views[ct->id];
   int reopen = op->kind == WL_REOPEN, rc = 0, prc = 0, bank = !strcmp(d->wp->name, "bank");
+  int alone = reopen || op->kind == WL_CLOSE || op->kind == WL_OPEN, closed = 0;
   uint64_t idx, bal[2] = {0, 0};
   void *x = NULL;
-  char m[256];
-  if (reopen) pthread_rwlock_wrlock(&d->hl);
+  char m[256], om[512] = "";
+  if (ct->excl) { /* an OPEN after this thread's CLOSE: hl is still held alone */
+  } else if (alone) pthread_rwlock_wrlock(&d->hl);
   else pthread_rwlock_rdlock(&d->hl);
   /* a read at a view a reopen released (or whose op failed) is not issued */
   if ((op->kind == WL_SNAP_GET || op->kind == WL_SNAP_SCAN || op->kind == WL_SNAP_RELEASE) && !v->snap) goto skip;
   if ((op->kind == WL_ITER_NEXT || op->kind == WL_ITER_CLOSE) && !v->it) goto skip;
   if (op->kind == WL_TXN && d->h) prc = txn_prepare(d->t, d->h, op, bank, &x, bal);
   pthread_mutex_lock(&d->lk);
-  if (d->stop || !d->h || d->next >= d->max_ops) {
+  if (d->stop || (!d->h && !(ct->excl && op->kind == WL_OPEN)) || d->next >= d->max_ops) {
     pthread_mutex_unlock(&d->lk);
     if (x) d->t->txn->rollback(x);
-    pthread_rwlock_unlock(&d->hl);
+    cd_unlock(ct);
     return 1;
   }
   idx = d->next++;
@@ -326,28 +359,42 @@ static int cd_op(pc_cthread *ct, wl_gen *g, wl_op *op, pc_reads *r) {
     cd_fail(d, rc, m);
     pthread_mutex_unlock(&d->lk);
     if (x) d->t->txn->rollback(x);
-    pthread_rwlock_unlock(&d->hl);
+    cd_unlock(ct);
     return 1;
   }
   pthread_mutex_unlock(&d->lk);
   /* on a busy machine the threads share one CPU and an op never blocks on tmpfs: without
    * a switch here each op would run from its invocation to its ack alone, and no two would
    * overlap; with it, the others are invoked while this one is pending */
-  if (!reopen) sched_yield();
+  if (!alone) sched_yield();
   reads_clear(r);
   if (reopen) rc = cd_reopen(d);
+  else if (op->kind == WL_CLOSE) rc = cd_close(d), closed = 1;
+  else if (op->kind == WL_OPEN) rc = cd_open(d, om, sizeof om);
   else if (op->kind == WL_TXN) rc = prc ? prc : txn_finish(d->t, x, op);
   else rc = cd_exec(d, op, v, r, idx);
   pthread_mutex_lock(&d->lk);
-  wl_oplog_append_read(d->log, idx, rc ? WL_OUT_FAILED : WL_OUT_ACKED, rc, rc ? NULL : r->e, rc ? 0 : r->n,
-                       !rc && r->at_end);
-  if (!d->h) {
+  if (rc == PC_EGONE && (closed || op->kind == WL_OPEN)) { /* the target's process died: in flight */
+    snprintf(m, sizeof m, "target process gone at op %llu", (unsigned long long)idx);
+    cd_fail(d, 0, m);
+  } else {
+    wl_oplog_append_read(d->log, idx, rc ? WL_OUT_FAILED : WL_OUT_ACKED, rc, rc ? NULL : r->e, rc ? 0 : r->n,
+                         !rc && r->at_end);
+  }
+  if (!d->h && op->kind == WL_OPEN && rc != PC_EGONE) {
+    snprintf(m, sizeof m, "open of op %llu failed: %s", (unsigned long long)idx, om[0] ? om : pc_strerror(rc));
+    cd_fail(d, rc, m);
+  } else if (!d->h && reopen) {
     snprintf(m, sizeof m, "reopen failed at op %llu", (unsigned long long)idx);
     cd_fail(d, PC_ETARGET, m);
   }
   pthread_mutex_unlock(&d->lk);
+  if (closed) { /* keep hl alone until the open (this thread's next op) */
+    ct->excl = 1;
+    return 0;
+  }
 skip:
-  pthread_rwlock_unlock(&d->hl);
+  cd_unlock(ct);
   return 0;
 }
 
@@ -376,6 +423,7 @@ static void *cd_thread(void *arg) {
   }
   while ((r = wl_gen_next(g, &op)) == 1)
     if (cd_op(ct, g, &op, &rd)) break;
+  if (ct->excl) cd_unlock(ct); /* its stream ended after a CLOSE: the handle stays closed */
   if (r < 0) {
     pthread_mutex_lock(&d->lk);
     cd_fail(d, r, "workload: generator failed");
@@ -404,7 +452,7 @@ static int drive_threads(const pc_target *t, const char *dir, const char *topts,
   pthread_rwlockattr_destroy(&ra);
   pthread_cond_init(&d.go, NULL);
   for (uint32_t i = 0; i < n; i++) {
-    th[i] = (pc_cthread){&d, i, 0};
+    th[i] = (pc_cthread){&d, i, 0, 0};
     if (pthread_create(&th[i].th, NULL, cd_thread, &th[i])) break;
     started++;
   }
@@ -449,6 +497,33 @@ static int seq_reopen(const pc_target *t, void **h, pc_views *v, const char *dir
   return 0;
 }
 
+/* The open op of the one-thread driver (its close was the op before). 0 to go on, -1 with
+ * rc to stop (msg says why); the outcome is recorded here. */
+static int seq_open(const pc_target *t, void **h, const char *dir, const char *topts, const wl_params *wp,
+                    wl_oplog_writer *log, const wl_op *op, int *rc, char *msg, size_t len) {
+  char m[512] = "";
+  if (*h) { /* the stream's invariant: an OPEN comes right after its CLOSE */
+    *rc = PC_EINVAL;
+    wl_oplog_append_outcome(log, op->idx, WL_OUT_FAILED, *rc, WL_GET_NA);
+    snprintf(msg, len, "op %llu is an open of a handle that is open", (unsigned long long)op->idx);
+    return -1;
+  }
+  if ((*rc = t->open(dir, topts, wp->target_opts, h, m, sizeof m)) == PC_EGONE) { /* in flight */
+    *h = NULL;
+    snprintf(msg, len, "target process gone in the open of op %llu", (unsigned long long)op->idx);
+    *rc = 0;
+    return -1;
+  }
+  if (*rc) {
+    *h = NULL;
+    wl_oplog_append_outcome(log, op->idx, WL_OUT_FAILED, *rc, WL_GET_NA);
+    snprintf(msg, len, "open of op %llu failed: %s", (unsigned long long)op->idx, m[0] ? m : pc_strerror(*rc));
+    return -1;
+  }
+  wl_oplog_append_outcome(log, op->idx, WL_OUT_ACKED, 0, WL_GET_NA);
+  return 0;
+}
+
 /* A GET checked live against the reference map. */
 static int seq_get(const pc_target *t, void *h, const wl_ref *ref, const wl_op *op, wl_get_result *gr) {
   void *v = NULL;
@@ -487,6 +562,11 @@ int pc_drive(const pc_target *t, const char *dir, const char *topts, const wl_pa
     wl_get_result gr = WL_GET_NA;
     int prc = 0;
     n++;
+    if (!h && op.kind != WL_OPEN) { /* the stream's invariant: only an OPEN follows a CLOSE */
+      snprintf(msg, len, "op %llu (%s) on a closed handle", (unsigned long long)op.idx, wl_kind_name(op.kind));
+      rc = PC_EINVAL;
+      goto fail;
+    }
     if (op.kind == WL_TXN) { /* begin and reads before the record (header) */
       if ((prc = txn_prepare(t, h, &op, bank, &x, bal)) == PC_EGONE) goto gone;
       if (bank) wl_bank_txn_fill(g, &op, bal[0], bal[1]);
@@ -513,6 +593,14 @@ int pc_drive(const pc_target *t, const char *dir, const char *topts, const wl_pa
       if (k == 0) continue;
       break;
     }
+    case WL_CLOSE: /* acked when close returns; h is gone whatever it returns */
+      views_release(t, h, &views);
+      rc = t->close(h);
+      h = NULL;
+      break;
+    case WL_OPEN:
+      if (seq_open(t, &h, dir, topts, wp, log, &op, &rc, msg, len) < 0) goto fail;
+      continue;
     case WL_GET: rc = seq_get(t, h, ref, &op, &gr); break;
     default:
       rc = is_view(op.kind) ? exec_view(t, h, &views, &op, &rd) : PC_EINVAL;
@@ -529,7 +617,7 @@ int pc_drive(const pc_target *t, const char *dir, const char *topts, const wl_pa
        * stays as it was (gets after it are judged by the oracle, not here). */
       wl_oplog_append_outcome(log, op.idx, WL_OUT_FAILED, rc, gr);
     }
-    if (!h) { /* a reopen failed: nothing more can be issued */
+    if (!h && op.kind != WL_CLOSE) { /* a reopen failed: nothing more can be issued */
       snprintf(msg, len, "reopen failed at op %llu", (unsigned long long)op.idx);
       rc = PC_ETARGET;
       goto fail;

@@ -463,7 +463,8 @@ static int build_scan(ctx *c, scan_info *si) {
             if ((int64_t)lo->ack_seq < c->first_fail_ack) c->first_fail_ack = (int64_t)lo->ack_seq;
         }
         if (lo->outcome == WL_OUT_ACKED) {
-            if ((op->kind == WL_SYNC && (ct & ORC_DURABLE_ACK)) || (op->kind == WL_REOPEN && (ct & ORC_CLOSE_SYNCS)))
+            if ((op->kind == WL_SYNC && (ct & ORC_DURABLE_ACK)) ||
+                ((op->kind == WL_REOPEN || op->kind == WL_CLOSE) && (ct & ORC_CLOSE_SYNCS)))
                 si->barrier = (int64_t)i, si->tdur = (int64_t)lo->inv_seq;
             if (applies(lo) && op->sync && (ct & ORC_DURABLE_ACK)) {
                 si->syncw = (int64_t)i;

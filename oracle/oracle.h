@@ -51,7 +51,8 @@ const char *orc_strerror(int code);
 #define ORC_PROCESS_SAFE 0x02u /* every acked write survives a process kill */
 #define ORC_PREFIX       0x04u /* recovered state = state after some prefix of the ops */
 #define ORC_ATOMIC_BATCH 0x08u /* a batch is all or nothing */
-#define ORC_CLOSE_SYNCS  0x10u /* an acked reopen (acked when its close returns) makes everything before it durable */
+#define ORC_CLOSE_SYNCS  0x10u /* an acked close (a CLOSE op, or a reopen: acked when its close returns) makes
+                                   everything acked before it was invoked durable */
 
 typedef enum {
     ORC_CRASH_NONE = 0,  /* workload ran to the end and the target was closed */

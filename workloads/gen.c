@@ -16,8 +16,11 @@
  *   (5) Op pointers handed out stay valid until the next wl_gen_next / wl_gen_destroy.
  *   (6) Views: a stream has at most one open snapshot and one open iterator; the ops that read
  *       at one or release it come after it and name it in ref; a REOPEN ends both (the driver
- *       releases them before the close). With every new share at 0 (snapshot, iter, txn,
- *       checkpoint) a stream is the one earlier versions generated.
+ *       releases them before the close); so does a CLOSE. With every new share at 0 (snapshot,
+ *       iter, txn, checkpoint, close) a stream is the one earlier versions generated.
+ *   (7) A CLOSE is followed by an OPEN, the stream's next op, which draws nothing from the
+ *       PRNG; a CLOSE that is the stream's last op leaves the handle closed (the end of the
+ *       workload is then a crash point right after an acked close).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +50,8 @@ const char *wl_kind_name(wl_kind k) {
     case WL_ITER_CLOSE: return "ITER_CLOSE";
     case WL_TXN: return "TXN";
     case WL_CHECKPOINT: return "CHECKPOINT";
+    case WL_CLOSE: return "CLOSE";
+    case WL_OPEN: return "OPEN";
     }
     return "?";
 }
@@ -228,6 +233,7 @@ struct wl_gen {
     int snap_open, iter_open;       /* invariant 6 */
     uint64_t snap_idx, iter_idx;    /* their ops' indices (wl_gen_stamp: as stamped) */
     int opening;       /* bank: the last op was the opening batch */
+    int open_next;     /* the last op was a CLOSE: the next is its OPEN (invariant 7) */
 };
 
 void wl_gen_destroy(wl_gen *g) {
@@ -451,6 +457,11 @@ int wl_gen_next(wl_gen *g, wl_op *op) {
     memset(op, 0, sizeof(*op));
     op->idx = g->i++;
     op->ref = WL_REF_NONE;
+    if (g->open_next) { /* invariant 7 */
+        g->open_next = 0;
+        op->kind = WL_OPEN;
+        return 1;
+    }
     int bank = !strcmp(p->name, "bank");
     if (bank && op->idx == 0 && p->thread == 0) return gen_bank(g, op);
 
@@ -464,6 +475,7 @@ int wl_gen_next(wl_gen *g, wl_op *op) {
     if (r < (c += p->barrier)) kind = WL_SYNC;
     else if (r < (c += p->flush)) kind = WL_FLUSH;
     else if (r < (c += p->reopen)) kind = WL_REOPEN;
+    else if (r < (c += p->close)) kind = WL_CLOSE;
     else if (r < (c += p->get)) kind = WL_GET;
     else if (r < (c += snap)) return gen_view(g, op, 0);
     else if (r < (c += iter)) return gen_view(g, op, 1);
@@ -476,8 +488,9 @@ int wl_gen_next(wl_gen *g, wl_op *op) {
     op->kind = kind;
 
     switch (kind) {
-    case WL_REOPEN:
+    case WL_REOPEN: case WL_CLOSE:
         g->snap_open = g->iter_open = 0; /* invariant 6: the driver releases them */
+        g->open_next = kind == WL_CLOSE;
         return 1;
     case WL_SYNC: case WL_FLUSH: case WL_CHECKPOINT:
         return 1;

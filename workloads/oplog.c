@@ -35,12 +35,14 @@
  * from (bytes 10..11); 3 also one global sequence number at every ISSUED and OUTCOME
  * record and the driver thread in ISSUED (concurrent workloads); 4 the view and
  * transaction ops (kinds 9..17), ISSUED with ref, arg and flags, OUTCOME with what a read
- * read. 1, 2 and 3 still read: their sequence is the record order in 1 and 2, their codes'
- * table unknown in 1. */
-#define OPLOG_VERSION 4
+ * read; 5 the close and open ops (kinds 18, 19; no layout change). 1 to 4 still read: their
+ * sequence is the record order in 1 and 2, their codes' table unknown in 1. */
+#define OPLOG_VERSION 5
 #define OPLOG_VERSION_MIN 1
 #define HAS_SEQ(v) ((v) >= 3)
 #define HAS_VIEWS(v) ((v) >= 4)
+/* the last op kind a version knows */
+#define KIND_MAX_OF(v) ((v) >= 5 ? WL_KIND_MAX : HAS_VIEWS(v) ? WL_CHECKPOINT : WL_GET)
 /* ISSUED payload before the entries; OUTCOME payload before its entries */
 #define ISSUED_HDR(v) (HAS_VIEWS(v) ? 40u : HAS_SEQ(v) ? 24u : 16u)
 #define OUTCOME_LEN(v) (HAS_VIEWS(v) ? 32u : HAS_SEQ(v) ? 24u : 16u)
@@ -184,7 +186,7 @@ int wl_oplog_append_issued_by(wl_oplog_writer *w, uint64_t idx, const wl_op *op,
         for (uint32_t s = 0; s < op->nsub; s++) n += 12 + op->sub[s].klen + op->sub[s].vlen;
         break;
     case WL_SYNC: case WL_FLUSH: case WL_REOPEN: case WL_SNAP: case WL_SNAP_RELEASE:
-    case WL_ITER_NEXT: case WL_ITER_CLOSE: case WL_CHECKPOINT: break;
+    case WL_ITER_NEXT: case WL_ITER_CLOSE: case WL_CHECKPOINT: case WL_CLOSE: case WL_OPEN: break;
     default: return WL_EINVAL;
     }
     if ((rc = reserve(w, REC_HDR + n))) return rc;
@@ -543,7 +545,7 @@ static int parse(uint8_t *buf, int own, size_t len, wl_log **out, char *err, siz
             op->idx = idx;
             op->kind = (wl_kind)p[8];
             uint32_t nent = wl__get32(p + 12);
-            if (op->kind < WL_PUT || op->kind > (HAS_VIEWS(v) ? WL_KIND_MAX : WL_GET)) goto bad;
+            if (op->kind < WL_PUT || op->kind > KIND_MAX_OF(v)) goto bad;
             op->ref = WL_REF_NONE;
             if (HAS_VIEWS(v)) { /* flags, and the view op a ref names (invariant 7) */
                 if ((p[9] & ~(FLAG_SYNC | FLAG_ROLLBACK)) || ((p[9] & FLAG_ROLLBACK) && op->kind != WL_TXN)) goto bad;

@@ -30,7 +30,7 @@ const char *const wl_workload_names[] = {"mixed", "fill", "overwrite", "batch", 
 
 static const char *const key_names[WL__K_COUNT] = {
     "ops", "keys", "dist", "key_size", "value_size", "value_dist", "sync", "batch", "batch_ratio",
-    "del", "delrange", "flush", "reopen", "get", "barrier", "threads", "snapshot", "iter", "txn",
+    "del", "delrange", "flush", "reopen", "close", "get", "barrier", "threads", "snapshot", "iter", "txn",
     "abort", "checkpoint"};
 
 #define P(x) ((uint32_t)((x) * 1000)) /* permille literal -> ppm, integer */
@@ -70,7 +70,7 @@ int wl_params_default(const char *name, wl_params *p) {
         p->flush = P(5); p->sync = P(20); p->get = P(10);
         snprintf(p->target_opts, sizeof(p->target_opts), "memtable_bytes=4096");
     } else if (!strcmp(name, "reopen")) {
-        p->reopen = P(50); p->del = P(100); p->batch_ratio = P(50); p->get = P(50);
+        p->reopen = P(50); p->close = P(25); p->del = P(100); p->batch_ratio = P(50); p->get = P(50);
         p->barrier = P(20);
     } else if (!strcmp(name, "sizes")) {
         /* values from empty to 256 KiB, log-uniform: records of one to many 32 KiB log
@@ -195,6 +195,7 @@ static int set_key(wl_params *p, int k, const char *v) {
     case WL__K_DELRANGE: p->delrange = ppm; break;
     case WL__K_FLUSH: p->flush = ppm; break;
     case WL__K_REOPEN: p->reopen = ppm; break;
+    case WL__K_CLOSE: p->close = ppm; break;
     case WL__K_GET: p->get = ppm; break;
     case WL__K_BARRIER: p->barrier = ppm; break;
     case WL__K_SNAPSHOT: p->snapshot = ppm; break;
@@ -283,7 +284,7 @@ int wl_spec_parse(const char *spec, wl_params *out, char *err, size_t errlen) {
         tmp.set_mask |= 1u << k;
         p = comma ? comma + 1 : NULL;
     }
-    uint64_t sum = (uint64_t)tmp.batch_ratio + tmp.delrange + tmp.flush + tmp.reopen + tmp.get +
+    uint64_t sum = (uint64_t)tmp.batch_ratio + tmp.delrange + tmp.flush + tmp.reopen + tmp.close + tmp.get +
                    tmp.barrier + tmp.snapshot + tmp.iter + tmp.checkpoint;
     int bank = !strcmp(tmp.name, "bank");
     if (!bank) sum += tmp.txn; /* bank: txn says how transfers are made, not how many */
@@ -301,7 +302,7 @@ int wl_spec_parse(const char *spec, wl_params *out, char *err, size_t errlen) {
     }
     if (sum > WL_PPM) {
         if (err) snprintf(err, errlen,
-                          "workload spec '%s': batch_ratio+delrange+flush+reopen+get+barrier+snapshot+"
+                          "workload spec '%s': batch_ratio+delrange+flush+reopen+close+get+barrier+snapshot+"
                           "iter+txn+checkpoint add up to more than 1", spec);
         goto fail;
     }
@@ -352,6 +353,7 @@ int wl_spec_format(const wl_params *p, char *buf, size_t len) {
         case WL__K_DELRANGE: fmt_ppm(v, sizeof(v), p->delrange); break;
         case WL__K_FLUSH: fmt_ppm(v, sizeof(v), p->flush); break;
         case WL__K_REOPEN: fmt_ppm(v, sizeof(v), p->reopen); break;
+        case WL__K_CLOSE: fmt_ppm(v, sizeof(v), p->close); break;
         case WL__K_GET: fmt_ppm(v, sizeof(v), p->get); break;
         case WL__K_BARRIER: fmt_ppm(v, sizeof(v), p->barrier); break;
         case WL__K_THREADS: snprintf(v, sizeof(v), "%u", p->threads); break;

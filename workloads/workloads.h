@@ -92,6 +92,7 @@ typedef struct wl_params {
     uint32_t delrange;      /* ppm: op is a delete-range (only with WL_CAP_DELRANGE) */
     uint32_t flush;         /* ppm: op is a flush */
     uint32_t reopen;        /* ppm: op is a reopen (close + open) */
+    uint32_t close;         /* ppm: op is a close; the stream's next op is then an open (WL_OPEN) */
     uint32_t get;           /* ppm: op is a get checked live against wl_ref */
     uint32_t barrier;       /* ppm: op is a sync barrier */
     uint32_t threads;       /* driver threads issuing ops at once (1: one thread, in order) */
@@ -113,9 +114,9 @@ typedef struct wl_params {
 /* Fill *out with the defaults of workload `name`. WL_ESPEC if unknown. */
 int wl_params_default(const char *name, wl_params *out);
 /* Parse `name[:key=value,...]`. Keys: ops keys dist(seq|uniform|zipf) key_size
- * value_size(N or MIN..MAX) value_dist(uniform|log) sync batch batch_ratio del delrange flush reopen get barrier
- * threads snapshot iter txn abort checkpoint.
- * Probabilities are decimals in [0,1]; batch_ratio+delrange+flush+reopen+get+barrier+snapshot+
+ * value_size(N or MIN..MAX) value_dist(uniform|log) sync batch batch_ratio del delrange flush reopen close get
+ * barrier threads snapshot iter txn abort checkpoint.
+ * Probabilities are decimals in [0,1]; batch_ratio+delrange+flush+reopen+close+get+barrier+snapshot+
  * iter+txn+checkpoint <= 1 (the rest are single puts/deletes). On error returns WL_ESPEC and
  * writes why into err. */
 int wl_spec_parse(const char *spec, wl_params *out, char *err, size_t errlen);
@@ -144,9 +145,13 @@ typedef enum {
     WL_ITER_NEXT = 14,    /* read on up to arg entries from iterator ref */
     WL_ITER_CLOSE = 15,   /* close iterator ref */
     WL_TXN = 16,          /* transaction of WL_PUT / WL_DEL sub-ops: commit, or rollback */
-    WL_CHECKPOINT = 17    /* checkpoint into the data dir's WL_CKPT_PREFIX<op index> */
+    WL_CHECKPOINT = 17,   /* checkpoint into the data dir's WL_CKPT_PREFIX<op index> */
+    /* version 5 of the op log: close and open as ops of their own */
+    WL_CLOSE = 18, /* close the handle, acked when close returns; durable point only if the
+                      contract says close syncs. The stream's next op is WL_OPEN */
+    WL_OPEN = 19   /* open the handle again (not a write, no durability promise) */
 } wl_kind;
-#define WL_KIND_MAX WL_CHECKPOINT
+#define WL_KIND_MAX WL_OPEN
 /* 1 for ops that write keys (PUT DEL DELRANGE BATCH TXN). */
 int wl_kind_writes(wl_kind k);
 /* 1 for ops that read at a view and record what they read (SNAP_GET SNAP_SCAN ITER ITER_NEXT). */

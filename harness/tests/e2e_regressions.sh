@@ -5,11 +5,11 @@ set -uo pipefail
 PC=${1:?usage: e2e_regressions.sh path/to/powercut}
 ids=(
   # 1. reopen after a failed fsync left a hole in the WAL (RECOVERY_FAILED)
-  'pc1/sofadb/reopen:ops=18/0/reorder/eio@fdatasync'
-  'pc1/sofadb/reopen:ops=18/0/strict/eio@fdatasync'
-  'pc1/sofadb/reopen:ops=146/0/ext4/eio@fdatasync#7'
+  'pc1/sofadb/reopen:ops=18,close=0/0/reorder/eio@fdatasync'
+  'pc1/sofadb/reopen:ops=18,close=0/0/strict/eio@fdatasync'
+  'pc1/sofadb/reopen:ops=146,close=0/0/ext4/eio@fdatasync#7'
   'pc1/sofadb/mixed:ops=90/624/reorder/eio@fdatasync#4'
-  'pc1/sofadb/reopen:ops=200/0/strict/eio@fdatasync#19'
+  'pc1/sofadb/reopen:ops=200,close=0/0/strict/eio@fdatasync#19'
 )
 for id in "${ids[@]}"; do
   out=$("$PC" repro "$id" --count 3 2>&1); rc=$?

@@ -99,6 +99,57 @@ static void lost_put_before_reopen_when_close_syncs(void **st) {
     expect_prefix(l, ORC_PREFIX | ORC_CLOSE_SYNCS, ORC_CRASH_POWER, 0, NULL, ORC_LOST_ACKED, "a");
     wl_log_free(l);
 }
+/* A CLOSE op of its own (acked when close returns), the crash before or inside its OPEN:
+ * with close_syncs every write acked before the close was invoked must survive, synced or
+ * not; without it the close promises nothing. */
+static void lost_put_before_acked_close_when_close_syncs(void **st) {
+    wl_log *l = newlog();
+    tu_put(l, "a", 0, A); tu_put(l, "b", 0, A); tu_ctl(l, WL_CLOSE, A);
+    int64_t skip_b[] = {1, -1};
+    expect_prefix(l, C_LSM | ORC_CLOSE_SYNCS, ORC_CRASH_POWER, 0, NULL, ORC_LOST_ACKED, "a");
+    expect_prefix(l, ORC_CLOSE_SYNCS, ORC_CRASH_POWER, 3, skip_b, ORC_LOST_ACKED, "b");
+    expect_prefix(l, C_LSM | ORC_CLOSE_SYNCS, ORC_CRASH_POWER, 3, NULL, ORC_PASS, NULL);
+    expect_prefix(l, C_LSM, ORC_CRASH_POWER, 0, NULL, ORC_PASS, NULL); /* no close_syncs */
+    expect_prefix(l, C_LSM, ORC_CRASH_POWER, 1, NULL, ORC_PASS, NULL);
+    /* the open that follows (in flight, acked or failed) changes nothing */
+    for (wl_outcome o = U; o <= F; o++) {
+        tu_ctl(l, WL_OPEN, o);
+        expect_prefix(l, C_LSM | ORC_CLOSE_SYNCS, ORC_CRASH_POWER, 0, NULL, ORC_LOST_ACKED, "a");
+        expect_prefix(l, C_LSM, ORC_CRASH_POWER, 0, NULL, ORC_PASS, NULL);
+        l->n--;
+    }
+    /* writes after the open are not covered by the close */
+    tu_ctl(l, WL_OPEN, A); tu_put(l, "c", 0, A);
+    expect_prefix(l, C_LSM | ORC_CLOSE_SYNCS, ORC_CRASH_POWER, 4, NULL, ORC_PASS, NULL);
+    expect_prefix(l, C_LSM | ORC_CLOSE_SYNCS, ORC_CRASH_POWER, 1, NULL, ORC_LOST_ACKED, "b");
+    wl_log_free(l);
+}
+/* A close that was not acked (in flight at the crash, or failed) promises nothing, and an
+ * acked OPEN is no durable point. */
+static void pass_close_not_acked_and_open_give_no_guarantee(void **st) {
+    for (wl_outcome o = U; o <= F; o += 2) {
+        wl_log *l = newlog();
+        tu_put(l, "a", 0, A); tu_ctl(l, WL_CLOSE, o);
+        expect_prefix(l, C_LSM | ORC_CLOSE_SYNCS, ORC_CRASH_POWER, 0, NULL, ORC_PASS, NULL);
+        wl_log_free(l);
+    }
+    wl_log *l = newlog();
+    tu_put(l, "a", 0, A); tu_ctl(l, WL_OPEN, A); tu_put(l, "b", 0, A);
+    expect_prefix(l, C_LSM | ORC_CLOSE_SYNCS, ORC_CRASH_POWER, 0, NULL, ORC_PASS, NULL);
+    wl_log_free(l);
+}
+/* Concurrent log: the close covers what was acked before it was invoked, not a write that
+ * overlapped it. */
+static void conc_close_covers_writes_acked_before_its_invocation(void **st) {
+    wl_log *l = newlog();
+    tu_put(l, "a", 0, A); tu_put(l, "b", 0, A); tu_ctl(l, WL_CLOSE, A);
+    tu_span(l, 0, 0, 1); tu_span(l, 1, 2, 5); tu_span(l, 2, 3, 4);
+    int64_t skip_a[] = {0, -1}, skip_b[] = {1, -1};
+    expect_prefix(l, C_LSM | ORC_CLOSE_SYNCS, ORC_CRASH_POWER, 3, skip_b, ORC_PASS, NULL);
+    expect_prefix(l, C_LSM | ORC_CLOSE_SYNCS, ORC_CRASH_POWER, 3, skip_a, ORC_LOST_ACKED, "a");
+    expect_prefix(l, C_LSM, ORC_CRASH_POWER, 0, NULL, ORC_PASS, NULL);
+    wl_log_free(l);
+}
 static void lost_durable_overwrite_reverted(void **st) {
     wl_log *l = newlog();
     tu_put(l, "a", 1, A); tu_put(l, "a", 1, A);
@@ -831,6 +882,9 @@ int main(void) {
         cmocka_unit_test(lost_acked_put_after_clean_close),
         cmocka_unit_test(lost_put_acked_after_a_failure_at_clean_close),
         cmocka_unit_test(lost_put_before_reopen_when_close_syncs),
+        cmocka_unit_test(lost_put_before_acked_close_when_close_syncs),
+        cmocka_unit_test(pass_close_not_acked_and_open_give_no_guarantee),
+        cmocka_unit_test(conc_close_covers_writes_acked_before_its_invocation),
         cmocka_unit_test(lost_durable_overwrite_reverted),
         cmocka_unit_test(lost_unsynced_put_before_acked_sync_put_on_prefix_target),
         cmocka_unit_test(lost_durable_batch),

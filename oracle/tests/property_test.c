@@ -65,7 +65,7 @@ static int sub_visible(tu_state *s, const wl_op *o, uint32_t j) {
 
 static void run_seed(uint64_t seed) {
     static const char *specs[] = {
-        "mixed:ops=120,keys=20,value_size=0..96,delrange=0.03,reopen=0.02,barrier=0.03",
+        "mixed:ops=120,keys=20,value_size=0..96,delrange=0.03,reopen=0.02,close=0.02,barrier=0.03",
         "batch:ops=80,keys=24,value_size=30..80,batch=5",
         "overwrite:ops=100,keys=30,value_size=0..64",
         "reopen:ops=100,keys=16,value_size=32..64",
@@ -114,7 +114,7 @@ static void run_seed(uint64_t seed) {
         const wl_logop *lo = &l->ops[i];
         if (lo->outcome == F) last_failed = (int64_t)i;
         if (lo->outcome != A) continue;
-        if ((lo->op.kind == WL_SYNC && (ct & ORC_DURABLE_ACK)) || (lo->op.kind == WL_REOPEN && (ct & ORC_CLOSE_SYNCS)))
+        if ((lo->op.kind == WL_SYNC && (ct & ORC_DURABLE_ACK)) || ((lo->op.kind == WL_REOPEN || lo->op.kind == WL_CLOSE) && (ct & ORC_CLOSE_SYNCS)))
             barrier = (int64_t)i;
         if (is_write(lo->op.kind) && lo->op.sync && (ct & ORC_DURABLE_ACK)) syncw = (int64_t)i;
     }

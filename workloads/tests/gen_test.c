@@ -78,6 +78,38 @@ static void same_seed_gives_same_stream_and_other_seeds_differ(void **st) {
     }
 }
 
+/* A CLOSE is followed by its OPEN, the stream's next op (invariant 7 of gen.c); the OPEN
+ * draws nothing, and close=0 generates neither. */
+static void close_is_followed_by_its_open(void **st) {
+    wl_params p = spec("reopen:ops=4000");
+    wl_gen *g;
+    wl_op op;
+    wl_kind prev = 0;
+    unsigned closes = 0, opens = 0, reopens = 0;
+    assert_int_equal(p.close, 25000);
+    assert_int_equal(wl_gen_create(&p, 11, &g), 0);
+    while (wl_gen_next(g, &op) == 1) {
+        if (prev == WL_CLOSE) assert_int_equal(op.kind, WL_OPEN);
+        if (op.kind == WL_OPEN) assert_int_equal(prev, WL_CLOSE);
+        if (op.kind == WL_CLOSE || op.kind == WL_OPEN) assert_true(op.klen == 0 && op.nsub == 0 && !op.sync);
+        closes += op.kind == WL_CLOSE;
+        opens += op.kind == WL_OPEN;
+        reopens += op.kind == WL_REOPEN;
+        prev = op.kind;
+    }
+    wl_gen_destroy(g);
+    print_message("reopen:ops=4000 seed 11: %u closes, %u opens, %u reopens\n", closes, opens, reopens);
+    assert_true(closes > 50 && closes < 150); /* 2.5% of the ops that are not opens */
+    assert_true(opens == closes || opens + 1 == closes);
+    assert_true(reopens > 100);
+    p = spec("mixed:ops=4000"); /* mixed keeps its stream (its case ids are pinned) */
+    assert_int_equal(p.close, 0);
+    p = spec("reopen:ops=4000,close=0");
+    assert_int_equal(wl_gen_create(&p, 11, &g), 0);
+    while (wl_gen_next(g, &op) == 1) assert_true(op.kind != WL_CLOSE && op.kind != WL_OPEN);
+    wl_gen_destroy(g);
+}
+
 static void delete_range_only_when_the_target_supports_it(void **st) {
     wl_params p = spec("mixed:ops=3000,delrange=0.1");
     wl_gen *g;
@@ -316,6 +348,7 @@ static void sizes_spread_values_over_every_octave(void **st) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_seed_gives_same_stream_and_other_seeds_differ),
+        cmocka_unit_test(close_is_followed_by_its_open),
         cmocka_unit_test(delete_range_only_when_the_target_supports_it),
         cmocka_unit_test(zipf_hot_keys_are_hot_and_uniform_is_flat),
         cmocka_unit_test(sync_delete_and_barrier_frequencies_within_tolerance),

@@ -267,7 +267,7 @@ static void failed_code_records_the_table_it_comes_from(void **st) {
     }
     assert_int_equal(wl_oplog_close(w), 0);
     assert_int_equal(wl_oplog_read(path, &rd, err, sizeof(err)), 0);
-    assert_int_equal(rd->version, 4);
+    assert_int_equal(rd->version, 5);
     for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
         assert_int_equal(rd->ops[i].code, cases[i].code);
         assert_int_equal(rd->ops[i].code_table, cases[i].t);
@@ -361,7 +361,7 @@ static void version_3_records_carry_the_sequence(void **st) {
     assert_int_equal(wl_oplog_append_issued_by(w, 2, &op, 70000), WL_EINVAL); /* thread > 65535 */
     assert_int_equal(wl_oplog_close(w), 0);
     assert_int_equal(wl_oplog_read(path, &rd, err, sizeof(err)), 0);
-    assert_int_equal(rd->version, 4);
+    assert_int_equal(rd->version, 5);
     assert_int_equal(rd->n, 3);
     assert_int_equal(rd->ops[0].inv_seq, 0); assert_int_equal(rd->ops[0].ack_seq, 3);
     assert_int_equal(rd->ops[1].inv_seq, 1); assert_int_equal(rd->ops[1].ack_seq, 2);
@@ -373,7 +373,7 @@ static void version_3_records_carry_the_sequence(void **st) {
     /* rewrite op 2's seq (the last record: payload bytes 16..23) to 1 and reseal it */
     size_t len;
     uint8_t *img = slurp(&len);
-    size_t last = len - 16 - (40 + 12 + 1 + 1); /* version 4 ISSUED: 40-byte header, one entry */
+    size_t last = len - 16 - (40 + 12 + 1 + 1); /* version 4+ ISSUED: 40-byte header, one entry */
     memset(img + last + 16 + 16, 0, 8);
     img[last + 16 + 16] = 1;
     uint64_t seed = 0;
@@ -382,6 +382,54 @@ static void version_3_records_carry_the_sequence(void **st) {
     for (int i = 0; i < 8; i++) img[last + 8 + i] = (uint8_t)(sum >> (8 * i));
     assert_int_equal(wl_oplog_parse(img, len, &rd, err, sizeof(err)), WL_ECORRUPT);
     assert_non_null(strstr(err, "inconsistent record"));
+    free(img);
+}
+
+/* Version 5: CLOSE and OPEN are ops of their own (no entries, no ref) and read back; a
+ * version 4 log (the same layout) still reads, but one naming a kind version 4 does not
+ * know is corruption. */
+static void version_5_close_and_open_read_back_and_version_4_refuses_them(void **st) {
+    wl_oplog_writer *w;
+    wl_log *rd;
+    wl_op op = {0};
+    char err[256];
+    static const wl_kind kinds[] = {WL_PUT, WL_CLOSE, WL_OPEN, WL_PUT};
+    assert_int_equal(wl_oplog_open_writer(path, "close", &w, err, sizeof(err)), 0);
+    for (uint64_t i = 0; i < 4; i++) {
+        op = (wl_op){.idx = i, .kind = kinds[i], .ref = WL_REF_NONE};
+        if (kinds[i] == WL_PUT) op.key = (const uint8_t *)"k", op.klen = 1, op.val = (const uint8_t *)"v", op.vlen = 1;
+        assert_int_equal(wl_oplog_append_issued(w, i, &op), 0);
+        if (i < 3) assert_int_equal(wl_oplog_append_outcome(w, i, i == 2 ? WL_OUT_FAILED : WL_OUT_ACKED, i == 2 ? -5 : 0, WL_GET_NA), 0);
+    }
+    assert_int_equal(wl_oplog_close(w), 0);
+    assert_int_equal(wl_oplog_read(path, &rd, err, sizeof(err)), 0);
+    assert_int_equal(rd->version, 5);
+    assert_int_equal(rd->n, 4);
+    for (size_t i = 0; i < 4; i++) assert_int_equal(rd->ops[i].op.kind, kinds[i]);
+    assert_int_equal(rd->ops[1].outcome, WL_OUT_ACKED);
+    assert_int_equal(rd->ops[2].outcome, WL_OUT_FAILED);
+    assert_int_equal(rd->ops[3].outcome, WL_OUT_UNKNOWN);
+    assert_int_equal(rd->ops[1].op.nsub, 0);
+    assert_string_equal(wl_kind_name(rd->ops[1].op.kind), "CLOSE");
+    assert_string_equal(wl_kind_name(rd->ops[2].op.kind), "OPEN");
+    wl_log_free(rd);
+    size_t len;
+    uint8_t *img = slurp(&len);
+    img[8] = 4; /* the file header's version */
+    assert_int_equal(wl_oplog_parse(img, len, &rd, err, sizeof(err)), WL_ECORRUPT);
+    free(img);
+    /* the same layout without the new kinds is a version 4 log, read as before */
+    assert_int_equal(wl_oplog_open_writer(path, "v4", &w, err, sizeof(err)), 0);
+    op = (wl_op){.idx = 0, .kind = WL_SYNC, .ref = WL_REF_NONE};
+    assert_int_equal(wl_oplog_append_issued(w, 0, &op), 0);
+    assert_int_equal(wl_oplog_append_outcome(w, 0, WL_OUT_ACKED, 0, WL_GET_NA), 0);
+    assert_int_equal(wl_oplog_close(w), 0);
+    img = slurp(&len);
+    img[8] = 4;
+    assert_int_equal(wl_oplog_parse(img, len, &rd, err, sizeof(err)), 0);
+    assert_int_equal(rd->version, 4);
+    assert_int_equal(rd->ops[0].op.kind, WL_SYNC);
+    wl_log_free(rd);
     free(img);
 }
 
@@ -428,6 +476,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(failed_code_records_the_table_it_comes_from, setup, teardown),
         cmocka_unit_test(version_1_log_still_reads),
         cmocka_unit_test_setup_teardown(version_3_records_carry_the_sequence, setup, teardown),
+        cmocka_unit_test_setup_teardown(version_5_close_and_open_read_back_and_version_4_refuses_them, setup, teardown),
         cmocka_unit_test(reference_map_put_get_delete_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -47,6 +47,12 @@ static void overrides_are_applied_and_printed_in_canonical_order(void **st) {
     assert_int_equal(p.del, 1);
     assert_true(wl_spec_format(&p, buf, sizeof(buf)) > 0);
     assert_string_equal(buf, "mixed:value_size=0..4194304,sync=1,batch=3,del=0.000001");
+
+    /* close: a probability, printed after reopen */
+    assert_int_equal(wl_spec_parse("fill:get=0.1,close=0.02,reopen=0.01", &p, NULL, 0), 0);
+    assert_int_equal(p.close, 20000);
+    assert_true(wl_spec_format(&p, buf, sizeof(buf)) > 0);
+    assert_string_equal(buf, "fill:reopen=0.01,close=0.02,get=0.1");
 }
 
 static void bad_specs_are_rejected_with_a_reason(void **st) {
@@ -63,6 +69,8 @@ static void bad_specs_are_rejected_with_a_reason(void **st) {
         {"mixed:sync=0.1234567", "at most 6 decimals"},
         {"mixed:value_size=10..5", "bad value '10..5' for value_size"},
         {"mixed:batch_ratio=0.6,get=0.5", "more than 1"},
+        {"fill:close=0.6,reopen=0.5", "batch_ratio+delrange+flush+reopen+close+get"},
+        {"fill:close=2", "bad value '2' for close"},
         {"mixed:ops=1,", "empty"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
