@@ -548,7 +548,7 @@ static int cmd_trace(int argc, char **argv) {
   uint64_t per_op[FFS_OP_COUNT] = {0}, total = 0;
   if (!rec || ffs_trace_open(w.trace, &tr)) { fprintf(stderr, "powercut trace: no trace\n"); return 2; }
   while (ffs_trace_next(tr, rec) == 1) {
-    char line[9000], cls[128];
+    char line[2 * FFS_PATH_MAX + FFS_SITE_NAME_MAX + 256], cls[128];
     if (full && !json && ffs_trace_format(rec, line, sizeof line) >= 0) printf("%s\n", line);
     if (rec->dur & FFS_DUR_WARN) continue;
     uint64_t k = ++per_op[rec->op];
