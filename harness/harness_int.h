@@ -224,6 +224,7 @@ typedef struct pc_campaign_opts {
   int quiet;
   const char *argv;
   const char *reach;       /* real file systems each violation is re-run on ("ext4,xfs"), "" = none */
+  int order_kinds;         /* --order kinds: no site phase, the sweep by N-th call of each kind first */
 } pc_campaign_opts;
 int pc_campaign(const pc_campaign_opts *o);
 /* Failure groups shared by a campaign's workers (campaign.c). */
