@@ -1,7 +1,8 @@
 /* site.c — the crash site of a call: WHERE in the program it was made, as one 64-bit id.
  *
  * A site is the XXH64 of the call's stack (glibc backtrace()): up to FFS_SITE_FRAMES return
- * addresses above the shim's own frames, each made independent of ASLR as (basename of
+ * addresses below the shim's own frames (the frames above them, a sanitizer's interceptor
+ * of backtrace() in an ASan-built program, are no part of it either), each made independent of ASLR as (basename of
  * its module from dladdr, offset from the module's base). Two calls from different places
  * differ; one call site gives one id in every run of the same binaries.
  *
@@ -50,7 +51,10 @@ uint64_t ffs__site(char *name, size_t cap) {
   void *f[SITE_DEPTH];
   int n = backtrace(f, SITE_DEPTH), top = 0;
   Dl_info di;
+  /* the shim's own frames; above them, a sanitizer's backtrace() interceptor may sit */
+  while (top < n && !(dladdr(f[top], &di) && di.dli_fbase == g_self)) top++;
   while (top < n && dladdr(f[top], &di) && di.dli_fbase == g_self) top++;
+  if (top >= n) top = 0; /* no frame of the shim (cannot happen): the whole walk */
   /* drop the frames shared with the anchor, bottom up (a walk cut at SITE_DEPTH cannot be
    * lined up with it: then the top frames alone) */
   if (n < SITE_DEPTH && g_nanchor < SITE_DEPTH)
