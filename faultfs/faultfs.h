@@ -47,6 +47,8 @@ extern "C" {
 #define FFS_STATE_MARKER  ".faultfs-state" /* written when faultfs takes a state dir as its own */
 
 #define FFS_PATH_MAX 4096
+/* A crash site's printable name: its top frames, "fn+0x1a (module+0x1234) < module+0x88 ..." */
+#define FFS_SITE_NAME_MAX 512
 #define FFS_GLOB_MAX 256
 
 /* ---- errors: negative codes, one table ---------------------------------------------- */
@@ -228,6 +230,7 @@ typedef struct ffs_fired {
   uint64_t call_index;    /* global 0-based index of that call among tracked calls (= trace index) */
   uint64_t match_index;   /* 1-based count of calls that matched this rule */
   char path[FFS_PATH_MAX];/* relative to the data dir ("." = the dir itself) */
+  uint64_t site;          /* crash site of that call (docs/faultfs.md "Crash sites"), 0 = unknown */
   unsigned nfired;        /* number of firings recorded (N+ rules fire repeatedly) */
   int powercut;           /* some firing was crash / crash-after / torn */
   int killed;             /* some firing was kill / kill-after */
@@ -343,6 +346,8 @@ typedef struct ffs_trace_rec {
   int64_t result;      /* return value, or -errno */
   char path[FFS_PATH_MAX];  /* relative to the data dir */
   char path2[FFS_PATH_MAX]; /* rename/link target, "" otherwise */
+  uint64_t site;       /* crash site: a hash of the call stack (docs/faultfs.md "Crash sites"), 0 = unknown */
+  char site_name[FFS_SITE_NAME_MAX]; /* its top frames, on the site's first record only; "" otherwise */
 } ffs_trace_rec;
 
 typedef struct ffs_trace ffs_trace;
@@ -350,7 +355,8 @@ int ffs_trace_open(const char *path, ffs_trace **out);
 /* 1 = *rec filled, 0 = end of trace, negative = error (FFS_ECORRUPT: truncated record). */
 int ffs_trace_next(ffs_trace *t, ffs_trace_rec *rec);
 void ffs_trace_close(ffs_trace *t);
-/* One printable line (no newline): "17 fsync 000003.log off=-1 len=0 res=0 [sync]". */
+/* One printable line (no newline): "17 fsync 000003.log off=-1 len=0 res=0 site=9f3c0a1b22d4e570 [sync]"
+ * (no site= for a site 0), then " @ NAME" on a record that names its site. */
 int ffs_trace_format(const ffs_trace_rec *rec, char *buf, size_t len);
 
 /* ---- record (docs/format/record.md): one run, every tracked call with what it changed ---- */

@@ -5,7 +5,12 @@
  * The case list is a pure function of the campaign's parameters: case i is
  * computed from (targets, workloads, faults, models, seed, i) alone, so
  * `--shard K/N` takes the indices i with i % N == K-1 of the same list and
- * shards never overlap. The first part of the list is a systematic sweep: for
+ * shards never overlap. The list opens with the crash sites: each distinct call
+ * stack (faultfs "Crash sites") that made a tracked call in a dry run is crashed
+ * at its first call, once per fault kind aimed at that call's kind (a site's
+ * first fault kind for every site, then the second, ...; models in turn), so a
+ * short budget reaches rare code paths first, not only the N-th call of each
+ * kind. Then a systematic sweep: for
  * each (workload, fault kind, syscall kind, model) group, every call of that
  * kind seen in a dry run of the workload is a crash point; groups are
  * interleaved round-robin and points within a group are visited in a
@@ -51,6 +56,21 @@ typedef struct group {
   uint64_t *lens;      /* torn: length of each call */
 } group;
 
+/* A crash site: its first call in one dry run (the workload's or its recovery's). */
+typedef struct site {
+  uint64_t id;
+  int w, rec;
+  ffs_op op;
+  uint64_t n;          /* its first call is the n-th of kind op (1-based): plan op#n */
+  char *name;          /* its top frames from the trace, or NULL */
+} site;
+
+/* A case of the site phase: a site, a fault kind, a model. */
+typedef struct site_case {
+  const site *s;
+  int f, m;
+} site_case;
+
 typedef struct campaign {
   const pc_campaign_opts *o;
   char workloads[MAXW][512];
@@ -68,6 +88,12 @@ typedef struct campaign {
   uint64_t rcounts[MAXW][FFS_OP_COUNT]; /* the same for the recovery after the workload */
   uint64_t *rlens[MAXW][FFS_OP_COUNT];
   uint64_t nrec;       /* systematic cases in recoveries */
+  site *sites;         /* distinct crash sites of the dry runs, in order of first call */
+  size_t nsites, capsites;
+  site_case *scases;   /* the site phase: the first cases of the list */
+  uint64_t nscases;
+  uint64_t *skip;      /* sweep positions the site phase ran already, ascending */
+  uint64_t nskip;
 } campaign;
 
 static uint64_t gcd(uint64_t a, uint64_t b) {
@@ -82,9 +108,16 @@ static int is_kill(ffs_action a) { return ffs_action_get(a)->kill; }
 /* a fault whose plan carries ':ARG', how much of the write */
 static int takes_bytes(ffs_action a) { return ffs_action_get(a)->arg_bytes; }
 
-/* Counts per syscall kind (and write lengths) of one trace file. */
-static int count_trace(const char *path, uint64_t counts[FFS_OP_COUNT], uint64_t *lens_out[FFS_OP_COUNT],
-                       char *err, size_t errlen) {
+static int site_known(const campaign *cp, uint64_t id) {
+  for (size_t i = 0; i < cp->nsites; i++)
+    if (cp->sites[i].id == id) return 1;
+  return 0;
+}
+
+/* Counts per syscall kind (and write lengths) of one trace file, and the crash sites it
+ * shows first (cp->sites; a site seen in an earlier dry run is not added again). */
+static int count_trace(campaign *cp, int w, int recovery, const char *path, uint64_t counts[FFS_OP_COUNT],
+                       uint64_t *lens_out[FFS_OP_COUNT], char *err, size_t errlen) {
   ffs_trace *tr = NULL;
   ffs_trace_rec *rec = malloc(sizeof *rec);
   size_t cap[FFS_OP_COUNT] = {0};
@@ -99,6 +132,17 @@ static int count_trace(const char *path, uint64_t counts[FFS_OP_COUNT], uint64_t
     if (rec->dur & FFS_DUR_WARN) continue;
     if (rec->op >= FFS_OP_COUNT) continue;
     uint64_t k = counts[rec->op]++;
+    if (rec->site && !site_known(cp, rec->site)) {
+      if (cp->nsites == cp->capsites) {
+        size_t ncap = cp->capsites ? cp->capsites * 2 : 64;
+        site *ns = realloc(cp->sites, ncap * sizeof *ns);
+        if (!ns) { rc = PC_ENOMEM; break; }
+        cp->sites = ns, cp->capsites = ncap;
+      }
+      /* the name rides on a site's first record in its process: this one */
+      cp->sites[cp->nsites++] = (site){.id = rec->site, .w = w, .rec = recovery, .op = rec->op, .n = k + 1,
+                                       .name = rec->site_name[0] ? strdup(rec->site_name) : NULL};
+    }
     if (k >= cap[rec->op]) {
       cap[rec->op] = cap[rec->op] ? cap[rec->op] * 2 : 64;
       lens_out[rec->op] = realloc(lens_out[rec->op], cap[rec->op] * sizeof(uint64_t));
@@ -107,7 +151,7 @@ static int count_trace(const char *path, uint64_t counts[FFS_OP_COUNT], uint64_t
   }
   ffs_trace_close(tr);
   free(rec);
-  return 0;
+  return rc == PC_ENOMEM ? rc : 0;
 }
 
 /* Dry run of one workload and of the recovery after it: counts per syscall
@@ -144,8 +188,8 @@ static int dry_run(pc_worker *wk, campaign *cp, int wi, char *err, size_t errlen
     return PC_ESETUP;
   }
   pc_result_free(&r);
-  if ((rc = count_trace(wk->trace, cp->counts[wi], cp->lens[wi], err, errlen))) return rc;
-  return count_trace(wk->rtrace, cp->rcounts[wi], cp->rlens[wi], err, errlen);
+  if ((rc = count_trace(cp, wi, 0, wk->trace, cp->counts[wi], cp->lens[wi], err, errlen))) return rc;
+  return count_trace(cp, wi, 1, wk->rtrace, cp->rcounts[wi], cp->rlens[wi], err, errlen);
 }
 
 static int split_list(const char *s, char out[][512], int max, int *n) {
@@ -156,6 +200,69 @@ static int split_list(const char *s, char out[][512], int max, int *n) {
     if (*n >= max) return -1;
     snprintf(out[(*n)++], 512, "%s", tok);
   }
+  return 0;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* x^-1 mod m (gcd(x, m) == 1, m >= 1) */
+static uint64_t inv_mod(uint64_t x, uint64_t m) {
+  __int128 t = 0, nt = 1, r = m, nr = x % m;
+  while (nr) {
+    __int128 q = r / nr, tmp = t - q * nt;
+    t = nt, nt = tmp;
+    tmp = r - q * nr;
+    r = nr, nr = tmp;
+  }
+  return (uint64_t)(t < 0 ? t + m : t);
+}
+
+/* Where point #n of group gi is in the sweep (see case_at): its round r, where
+ * n = 1 + r*stride mod size, after every point of the earlier rounds and the earlier
+ * groups of its round. */
+static uint64_t sweep_pos(const campaign *cp, size_t gi, uint64_t n) {
+  const group *g = &cp->groups[gi];
+  uint64_t r = g->n > 1 ? (uint64_t)(((unsigned __int128)(n - 1) * inv_mod(g->stride, g->n)) % g->n) : 0, pos = 0;
+  for (size_t k = 0; k < cp->ng; k++) {
+    pos += cp->groups[k].n < r ? cp->groups[k].n : r;
+    pos += k < gi && cp->groups[k].n > r;
+  }
+  return pos;
+}
+
+/* The site phase: round r gives every site whose call kind r+1 fault kinds aim at a case
+ * with the (r+1)-th of them; models are taken in turn (kill kinds: the first model). A
+ * recovery's site is skipped on a real file system, as its groups are. */
+static int build_site_phase(campaign *cp) {
+  int real = ffs_model_fs((ffs_model)ffs_model_from_name(cp->models[0])) != NULL;
+  size_t cap = cp->nsites * (size_t)cp->nf + 1;
+  if (!(cp->scases = calloc(cap, sizeof *cp->scases))) return PC_ENOMEM;
+  for (int r = 0; r < cp->nf && !cp->o->order_kinds; r++)
+    for (size_t i = 0; i < cp->nsites; i++) {
+      const site *t = &cp->sites[i];
+      int k = -1;
+      if (t->op > FFS_OP_PLAN_LAST || (t->rec && real)) continue;
+      for (int f = 0, seen = 0; f < cp->nf && k < 0; f++)
+        if (fault_applies(cp->faults[f], t->op) && seen++ == r) k = f;
+      if (k < 0) continue;
+      int m = is_kill(cp->faults[k]) ? 0 : (int)(cp->nscases % (uint64_t)cp->nm);
+      cp->scases[cp->nscases++] = (site_case){.s = t, .f = k, .m = m};
+    }
+  /* the sweep leaves out the points the site phase ran (one case id, one case) */
+  if (!(cp->skip = calloc(cp->nscases + 1, sizeof *cp->skip))) return PC_ENOMEM;
+  for (uint64_t i = 0; i < cp->nscases; i++) {
+    const site_case *sc = &cp->scases[i];
+    for (size_t gi = 0; gi < cp->ng; gi++) {
+      const group *g = &cp->groups[gi];
+      if (g->w != sc->s->w || g->rec != sc->s->rec || g->f != sc->f || g->op != sc->s->op || g->m != sc->m) continue;
+      cp->skip[cp->nskip++] = sweep_pos(cp, gi, sc->s->n);
+      break;
+    }
+  }
+  qsort(cp->skip, cp->nskip, sizeof *cp->skip, cmp_u64);
   return 0;
 }
 
@@ -232,7 +339,7 @@ static int build(campaign *cp, pc_worker *wk, char *err, size_t errlen) {
     snprintf(err, errlen, "no crash points: the workloads made no syscall that the chosen fault kinds aim at");
     return PC_ESETUP;
   }
-  return 0;
+  return build_site_phase(cp);
 }
 
 static void make_plan(ffs_action a, ffs_op op, uint64_t n, const uint64_t *lens, uint64_t salt,
@@ -251,7 +358,37 @@ static void case_at(const campaign *cp, uint64_t i, pc_case *c) {
   memset(c, 0, sizeof *c);
   snprintf(c->target, sizeof c->target, "%s", o->target);
   snprintf(c->target_opts, sizeof c->target_opts, "%s", o->target_opts);
-  if (i < cp->nsys) {
+  if (i < cp->nscases) { /* the site phase: a site's first call */
+    const site_case *sc = &cp->scases[i];
+    const site *t = sc->s;
+    const uint64_t *lens = t->rec ? cp->rlens[t->w][t->op] : cp->lens[t->w][t->op];
+    snprintf(c->workload, sizeof c->workload, "%s", cp->workloads[t->w]);
+    c->seed = o->seed;
+    snprintf(c->model, sizeof c->model, "%s", cp->models[sc->m]);
+    if (t->rec) {
+      snprintf(c->plan, sizeof c->plan, "none");
+      make_plan(cp->faults[sc->f], t->op, t->n, lens, o->seed ^ i, c->rplan, sizeof c->rplan);
+    } else {
+      make_plan(cp->faults[sc->f], t->op, t->n, lens, o->seed ^ i, c->plan, sizeof c->plan);
+    }
+    return;
+  }
+  i -= cp->nscases;
+  if (i < cp->nsys - cp->nskip) {
+    /* then the sweep without the points the sites took: its i-th point is the x with
+     * x - #{skipped < x} = i, x not skipped: the least fixed point of x = i + #{skipped <= x} */
+    uint64_t x = i;
+    for (;;) {
+      uint64_t lo = 0, hi = cp->nskip;
+      while (lo < hi) {
+        uint64_t mid = (lo + hi) / 2;
+        if (cp->skip[mid] <= x) lo = mid + 1;
+        else hi = mid;
+      }
+      if (i + lo == x) break;
+      x = i + lo;
+    }
+    i = x;
     /* round-robin over groups; round r visits the r-th point of each group that has one */
     uint64_t k = i;
     for (uint64_t r = 0; r < cp->max_round; r++) {
@@ -275,6 +412,8 @@ static void case_at(const campaign *cp, uint64_t i, pc_case *c) {
         return;
       }
     }
+  } else {
+    i += cp->nskip; /* random cases numbered as without the site phase */
   }
   /* random: another workload seed, a random kind and point */
   uint64_t s = o->seed * 0x9e3779b97f4a7c15ull + i;
@@ -639,6 +778,13 @@ static void progress(const shared *sh, uint64_t total, uint64_t time_ms, int64_t
 static void campaign_free(campaign *cp) {
   free(cp->groups);
   cp->groups = NULL;
+  for (size_t i = 0; i < cp->nsites; i++) free(cp->sites[i].name);
+  free(cp->sites);
+  free(cp->scases);
+  free(cp->skip);
+  cp->sites = NULL;
+  cp->scases = NULL;
+  cp->skip = NULL;
   for (int w = 0; w < MAXW; w++)
     for (int op = 0; op < FFS_OP_COUNT; op++) {
       free(cp->lens[w][op]), cp->lens[w][op] = NULL;
@@ -677,6 +823,33 @@ int pc_campaign_report(const pc_campaign_opts *o, int sig) {
   rpt_set_free(set);
   return rc;
 }
+
+static void json_str(FILE *f, const char *s) {
+  fputc('"', f);
+  for (const char *p = s; *p; p++) {
+    if (*p == '"' || *p == '\\') fputc('\\', f);
+    if ((unsigned char)*p >= 0x20) fputc(*p, f);
+  }
+  fputc('"', f);
+}
+
+/* meta.json "sites": the dry runs' crash sites (the report counts those crashed at). */
+static void write_sites(const campaign *cp, FILE *f) {
+  fprintf(f, ",\"sites\":[");
+  for (size_t i = 0; i < cp->nsites; i++) {
+    const site *t = &cp->sites[i];
+    fprintf(f, "%s{\"site\":\"%016" PRIx64 "\",\"workload\":", i ? "," : "", t->id);
+    json_str(f, cp->workloads[t->w]);
+    int aimed = 0; /* some chosen fault kind aims at its call's kind */
+    for (int k = 0; k < cp->nf; k++) aimed |= t->op <= FFS_OP_PLAN_LAST && fault_applies(cp->faults[k], t->op);
+    fprintf(f, ",\"op\":\"%s\",\"recovery\":%s,\"aimed\":%s,\"name\":", ffs_op_name(t->op),
+            t->rec ? "true" : "false", aimed ? "true" : "false");
+    json_str(f, t->name ? t->name : "");
+    fputc('}', f);
+  }
+  fputc(']', f);
+}
+
 static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
   pc_worker wk;
   shared *sh;
@@ -727,9 +900,9 @@ static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
   if (o->cases) limit = (o->cases + (uint64_t)(o->shard_n - o->shard_k)) / (uint64_t)o->shard_n;
   else limit = UINT64_MAX;
   if (!o->quiet)
-    fprintf(stderr, "powercut: %s, %d workload(s), %" PRIu64 " systematic crash points (%" PRIu64 " in recovery), "
-          "%d job(s), shard %d/%d, %s\n",
-          o->target, cp->nw, cp->nsys, cp->nrec, o->jobs, o->shard_k, o->shard_n,
+    fprintf(stderr, "powercut: %s, %d workload(s), %zu crash sites (%" PRIu64 " cases at their first calls first), "
+          "%" PRIu64 " systematic crash points (%" PRIu64 " in recovery), %d job(s), shard %d/%d, %s\n",
+          o->target, cp->nw, cp->nsites, cp->nscases, cp->nsys, cp->nrec, o->jobs, o->shard_k, o->shard_n,
           o->cases ? "case budget" : "time budget");
   sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (sh == MAP_FAILED) return 2;
@@ -802,14 +975,15 @@ static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
     snprintf(mp, sizeof mp, "%s/meta.json", o->out_dir);
     if ((f = fopen(mp, "w"))) {
       fprintf(f, "{\"shard\":\"%s\",\"elapsed_s\":%.3f,\"cases\":%" PRId64 ",\"states_per_s\":%.1f,"
-                 "\"jobs\":%d,\"systematic_points\":%" PRIu64 ",\"argv\":\"",
-              shard, elapsed, cases, elapsed > 0 ? (double)cases / elapsed : 0.0, o->jobs, cp->nsys);
+                 "\"jobs\":%d,\"systematic_points\":%" PRIu64 ",\"site_cases\":%" PRIu64 ",\"argv\":\"",
+              shard, elapsed, cases, elapsed > 0 ? (double)cases / elapsed : 0.0, o->jobs, cp->nsys, cp->nscases);
       for (const char *p = o->argv; *p; p++) {
         if (*p == '"' || *p == '\\') fputc('\\', f);
         if ((unsigned char)*p >= 0x20) fputc(*p, f);
       }
       fprintf(f, "\"");
       if (sig) fprintf(f, ",\"interrupted\":\"%s\"", pc_signal_name(sig));
+      write_sites(cp, f);
       fprintf(f, "}\n");
       if (fclose(f)) f = NULL;
     }

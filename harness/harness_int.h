@@ -232,6 +232,7 @@ typedef struct pc_campaign_opts {
   int quiet;
   const char *argv;
   const char *reach;       /* real file systems each violation is re-run on ("ext4,xfs"), "" = none */
+  int order_kinds;         /* --order kinds: no site phase, the sweep by N-th call of each kind first */
 } pc_campaign_opts;
 int pc_campaign(const pc_campaign_opts *o);
 /* The report of a campaign's results (campaign.c): its exit status, or -1 if it could not be written. */

@@ -548,7 +548,7 @@ static int cmd_trace(int argc, char **argv) {
   uint64_t per_op[FFS_OP_COUNT] = {0}, total = 0;
   if (!rec || ffs_trace_open(w.trace, &tr)) { fprintf(stderr, "powercut trace: no trace\n"); return 2; }
   while (ffs_trace_next(tr, rec) == 1) {
-    char line[9000], cls[128];
+    char line[2 * FFS_PATH_MAX + FFS_SITE_NAME_MAX + 256], cls[128];
     if (full && !json && ffs_trace_format(rec, line, sizeof line) >= 0) printf("%s\n", line);
     if (rec->dur & FFS_DUR_WARN) continue;
     uint64_t k = ++per_op[rec->op];
@@ -618,7 +618,7 @@ static int cmd_campaign(int argc, char **argv) {
     {"jobs", 1, 0, 'j'}, {"shard", 1, 0, 'S'}, {"out", 1, 0, 'o'}, {"timeout", 1, 0, 'O'},
     {"no-minimize", 0, 0, 'N'}, {"quiet", 0, 0, 'q'}, {"fs", 1, 0, 'F'}, {"reach", 1, 0, 'R'},
     {"rerun", 1, 0, 'K'}, {"backend", 1, 0, 'B'}, {"trace", 0, 0, 'X'}, {"live", 0, 0, 'L'},
-    {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    {"order", 1, 0, 'Y'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
   pc_campaign_opts o = {0};
   int trace_mode = 0;
   const char *reach = NULL;
@@ -676,16 +676,24 @@ static int cmd_campaign(int argc, char **argv) {
     case 'B': backend = optarg; break;
     case 'X': trace_mode = 1; break;
     case 'L': trace_mode = 0; break;
+    case 'Y':
+      if (strcmp(optarg, "sites") && strcmp(optarg, "kinds"))
+        return usage_error("campaign", "--order: '%s' is not sites or kinds", optarg);
+      o.order_kinds = !strcmp(optarg, "kinds");
+      break;
     case 'h':
       printf("usage: powercut campaign --target T[:opt=v,...] [--workload W[:k=v,...]]...\n"
              "         [--faults kill,crash,crash-after,torn,eio,enospc] [--models strict,ext4]\n"
              "         (--cases N | --time 60s) [--seed S] [-j|--jobs J] [--shard K/N]\n"
              "         [--out DIR] [--timeout 10s] [--no-minimize] [--quiet] [--fs ext4,xfs]\n"
-             "         [--reach ext4,xfs|none] [--rerun K] [--trace | --live]\n"
+             "         [--reach ext4,xfs|none] [--rerun K] [--trace | --live] [--order sites|kinds]\n"
              "         [--backend preload|seccomp|auto]   (exec targets: the option backend=)\n"
-             "Runs many cases: first a systematic sweep over every crash point of each syscall\n"
-             "kind seen in a dry run of each workload (interleaved so a budget cut short still\n"
-             "covers every kind), then seeded random cases. Failures are minimized and their\n"
+             "Runs many cases: first one at the first call of each crash site (a distinct call\n"
+             "stack) seen in a dry run of each workload, per fault kind aimed at it; then a\n"
+             "systematic sweep over every crash point of each syscall kind (interleaved so a\n"
+             "budget cut short still covers every kind), then seeded random cases. --order\n"
+             "kinds leaves the sites out of the order (the sweep first); the report counts the\n"
+             "sites crashed at either way. Failures are minimized and their\n"
              "crashed data dir is kept in DIR/artifacts. Writes DIR/results.jsonl, meta.json,\n"
              "summary.json, junit.xml and index.html. --shard K/N runs a disjoint slice of the\n"
              "same case list (merge with `powercut report`). Defaults: --workload mixed,\n"

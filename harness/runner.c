@@ -762,7 +762,7 @@ static const char *nz(const char *s) { return s ? s : ""; }
 
 void pc_result_to_rpt(const pc_case *c, const char *id, const pc_result *r, rpt_case *out,
                       char *repro, size_t reprolen) {
-  static __thread char expl[1400], fullplan[sizeof c->plan + sizeof c->rplan + 1];
+  static __thread char expl[1400], fullplan[sizeof c->plan + sizeof c->rplan + 1], site_hex[17];
   static __thread pc_case_res res;
   const char *kind = r->fault_kind, *op = r->fault_op;
   rpt_case_init(out);
@@ -783,11 +783,16 @@ void pc_result_to_rpt(const pc_case *c, const char *id, const pc_result *r, rpt_
   out->fired = r->fired;
   out->fire_index = r->fired ? (int64_t)r->f.call_index : -1;
   out->fire_path = r->fired ? (char *)r->f.path : "";
+  uint64_t site = r->fired ? r->f.site : 0;
   if (!strncmp(kind, "recovery:", 9)) { /* the case's one fault is the recovery's */
     out->fired = r->rfired;
     out->fire_index = r->rfired ? (int64_t)r->rf.call_index : -1;
     out->fire_path = r->rfired ? (char *)r->rf.path : "";
+    site = r->rfired ? r->rf.site : 0;
   }
+  if (site) snprintf(site_hex, sizeof site_hex, "%016" PRIx64, site);
+  else site_hex[0] = '\0'; /* not fired, or the stack was not seen (seccomp) */
+  out->fire_site = site_hex;
   out->verdict = (char *)pc_result_verdict(r);
   if (r->error) snprintf(expl, sizeof expl, "%s", r->note);
   else if (r->note[0]) snprintf(expl, sizeof expl, "%s (%s)", nz(r->orc.explanation), r->note);

@@ -58,6 +58,8 @@ typedef struct rpt_case {
   int fired;           /* 1 if the fault fired before the workload ended */
   int64_t fire_index;  /* global syscall index where it fired, -1 if not */
   char *fire_path;     /* path relative to the data dir, "" if not fired */
+  char *fire_site;     /* crash site of the call it fired at (16 hex digits, faultfs "Crash
+                          sites"), "" if not fired or unknown */
   char *verdict;       /* PASS, LOST_ACKED, NOT_PREFIX, PHANTOM, TORN_BATCH,
                           INVARIANT, RECOVERY_FAILED, RECOVERY_HANG,
                           RECOVERY_CRASH, ERROR */
@@ -82,6 +84,16 @@ typedef struct rpt_case {
   int64_t reproduced;  /* how many of those runs gave the verdict (<= reruns) */
 } rpt_case;
 
+/* A crash site seen in a campaign's dry runs (meta.json "sites"). */
+typedef struct rpt_site {
+  char *site;          /* 16 hex digits */
+  char *workload;      /* first workload whose dry run made a call there */
+  char *op;            /* the syscall kind of its first call */
+  char *name;          /* its top frames, "" when the dry run did not name it */
+  int recovery;        /* 1: first seen in the recovery after the workload */
+  int aimed;           /* 1: a fault kind of the campaign aims at its call's kind */
+} rpt_site;
+
 /* Shard metadata (meta.json of one campaign shard). */
 typedef struct rpt_meta {
   char *shard;         /* "K/N" */
@@ -93,6 +105,8 @@ typedef struct rpt_meta {
   char *source;        /* the meta.json file it came from ("" if in memory) */
   char *interrupted;   /* the signal that stopped that shard early ("SIGINT",
                           "SIGTERM", "SIGHUP"), "" if it ran to its end */
+  rpt_site *sites;     /* crash sites of its dry runs (owned when held by a set) */
+  size_t nsites;
 } rpt_meta;
 
 /* Where a violation is reachable, one line from its model and reach field:

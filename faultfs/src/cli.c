@@ -262,8 +262,10 @@ report:
   ffs_fired f;
   int fr = ffs_fired_read(state, &f);
   if (fr == 0) {
-    fprintf(stderr, "faultfs: plan '%s' fired: rule %u (%s) on %s #%" PRIu64 " at call %" PRIu64 " '%s' (%u firing%s)\n",
-            canon, f.rule, ffs_action_name(f.action), ffs_op_name(f.op), f.match_index, f.call_index, f.path,
+    char site[32] = " site unknown"; /* the seccomp backend cannot see the stack */
+    if (f.site) snprintf(site, sizeof site, " site=%016" PRIx64, f.site);
+    fprintf(stderr, "faultfs: plan '%s' fired: rule %u (%s) on %s #%" PRIu64 " at call %" PRIu64 " '%s'%s (%u firing%s)\n",
+            canon, f.rule, ffs_action_name(f.action), ffs_op_name(f.op), f.match_index, f.call_index, f.path, site,
             f.nfired, f.nfired == 1 ? "" : "s");
     if (f.powercut) {
       int r = ffs_rollback(state, dir, err, sizeof err);
@@ -304,7 +306,7 @@ static int cmd_trace(int argc, char **argv) {
   uint64_t ops[FFS_OP_COUNT] = {0}, total = 0, warns = 0, fired = 0;
   count_t *pc = NULL;
   size_t npc = 0;
-  char line[2 * FFS_PATH_MAX + 256];
+  char line[2 * FFS_PATH_MAX + FFS_SITE_NAME_MAX + 256];
   while (rec && (rc = ffs_trace_next(t, rec)) == 1) {
     if (!summary) {
       ffs_trace_format(rec, line, sizeof line);

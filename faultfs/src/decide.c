@@ -44,21 +44,25 @@ void ffs__decide(const ffs_plan *plan, uint64_t *counts, ffs_op op, const char *
 }
 
 int ffs__fired_line(char *line, size_t cap, const ffs_plan *plan, int rule, ffs_op op, uint64_t index,
-                    uint64_t match, const char *rel, unsigned *nfired) {
+                    uint64_t match, uint64_t site, const char *rel, unsigned *nfired) {
   if ((*nfired)++ >= 64 && !ffs_action_is_fatal(plan->rules[rule].action)) return 0;
-  int n = snprintf(line, cap, "%d %s %s %llu %llu %s\n", rule, ffs_action_name(plan->rules[rule].action),
-                   ffs_op_name(op), (unsigned long long)index, (unsigned long long)match, rel);
+  int n = snprintf(line, cap, "%d %s %s %llu %llu %016llx %s\n", rule, ffs_action_name(plan->rules[rule].action),
+                   ffs_op_name(op), (unsigned long long)index, (unsigned long long)match,
+                   (unsigned long long)site, rel);
   if (n > (int)cap - 1) n = (int)cap - 1;
   return n < 0 ? 0 : n;
 }
 
 size_t ffs__trace_encode(unsigned char *buf, ffs_op op, uint64_t index, uint32_t dur, int64_t off, uint64_t len,
-                         int64_t res, const char *p1, const char *p2) {
+                         int64_t res, const char *p1, const char *p2, uint64_t site, const char *name) {
   ffs_trec h = {0};
-  size_t l1 = p1 ? strlen(p1) : 0, l2 = p2 ? strlen(p2) : 0;
+  size_t l1 = p1 ? strlen(p1) : 0, l2 = p2 ? strlen(p2) : 0, l3 = name ? strlen(name) : 0;
   if (l1 >= FFS_PATH_MAX) l1 = FFS_PATH_MAX - 1;
   if (l2 >= FFS_PATH_MAX) l2 = FFS_PATH_MAX - 1;
-  h.len = (uint32_t)(sizeof h + l1 + l2);
+  if (l3 >= FFS_SITE_NAME_MAX) l3 = FFS_SITE_NAME_MAX - 1;
+  h.len = (uint32_t)(sizeof h + l1 + l2 + l3);
+  h.sitelen = (uint16_t)l3;
+  h.site = site;
   h.op = (uint16_t)op;
   h.pathlen = (uint16_t)l1;
   h.path2len = (uint16_t)l2;
@@ -70,5 +74,6 @@ size_t ffs__trace_encode(unsigned char *buf, ffs_op op, uint64_t index, uint32_t
   memcpy(buf, &h, sizeof h);
   if (l1) memcpy(buf + sizeof h, p1, l1);
   if (l2) memcpy(buf + sizeof h + l1, p2, l2);
+  if (l3) memcpy(buf + sizeof h + l1 + l2, name, l3);
   return h.len;
 }

@@ -55,21 +55,25 @@ typedef struct ffs_urec {
 } ffs_urec;         /* 40 bytes, payload follows */
 
 /* ---- trace ------------------------------------------------------------------------- */
-#define FFS_TRACE_MAGIC "FFSTRC01"
-/* record: u32 len (whole record), u16 op, u16 pathlen, u32 dur, u16 path2len, u16 pad,
- *         u64 index, i64 offset, u64 length, i64 result, path bytes, path2 bytes */
+#define FFS_TRACE_MAGIC "FFSTRC02"
+#define FFS_TRACE_MAGIC_V1 "FFSTRC01" /* read only: no site (48-byte head, sitelen 0) */
+/* record: u32 len (whole record), u16 op, u16 pathlen, u32 dur, u16 path2len, u16 sitelen,
+ *         u64 index, i64 offset, u64 length, i64 result, u64 site, path bytes, path2 bytes,
+ *         site name bytes (the first record of a site in its process only) */
 typedef struct ffs_trec {
   uint32_t len;
   uint16_t op;
   uint16_t pathlen;
   uint32_t dur;
   uint16_t path2len;
-  uint16_t pad;
+  uint16_t sitelen;
   uint64_t index;
   int64_t offset;
   uint64_t length;
   int64_t result;
-} ffs_trec;         /* 48 bytes */
+  uint64_t site;
+} ffs_trec;         /* 56 bytes (version 1: the first 48, sitelen 0) */
+#define FFS_TREC_V1_SIZE 48
 
 /* ---- record (docs/format/record.md) ------------------------------------------------------ */
 #define FFS_RECORD_MAGIC "FFSRECRD"

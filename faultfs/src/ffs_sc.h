@@ -29,11 +29,12 @@ FFS_HIDDEN void ffs__decide(const ffs_plan *plan, uint64_t *counts, ffs_op op, c
  * its length, or 0 when it is not recorded (non-fatal N+ rules record their first 64
  * firings; nfired counts them). */
 FFS_HIDDEN int ffs__fired_line(char *line, size_t cap, const ffs_plan *plan, int rule, ffs_op op, uint64_t index,
-                               uint64_t match, const char *rel, unsigned *nfired);
-/* One trace record (docs/format/trace.md) into buf (sizeof(ffs_trec) + 2 * FFS_PATH_MAX
- * bytes); returns its length. */
+                               uint64_t match, uint64_t site, const char *rel, unsigned *nfired);
+/* One trace record (docs/format/trace.md) into buf (sizeof(ffs_trec) + 2 * FFS_PATH_MAX +
+ * FFS_SITE_NAME_MAX bytes); returns its length. site 0 = unknown; name NULL = not named here. */
 FFS_HIDDEN size_t ffs__trace_encode(unsigned char *buf, ffs_op op, uint64_t index, uint32_t dur, int64_t off,
-                                    uint64_t len, int64_t res, const char *p1, const char *p2);
+                                    uint64_t len, int64_t res, const char *p1, const char *p2, uint64_t site,
+                                    const char *name);
 
 /* ---- seccomp backend ------------------------------------------------------------------ */
 typedef struct ffs_sc_config {

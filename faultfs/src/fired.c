@@ -1,6 +1,7 @@
 /* fired.c — the "fired" record in the state dir: one text line per firing, written by the
  * shim with a single write() before it acts, read back by the parent.
- * Line: "RULE ACTION OP CALL_INDEX MATCH_INDEX PATH\n" (PATH last: it may hold spaces).
+ * Line: "RULE ACTION OP CALL_INDEX MATCH_INDEX SITE PATH\n" (SITE: 16 hex digits, 0 = unknown;
+ * PATH last: it may hold spaces).
  * Invariant: a line is either complete (ends in '\n') or ignored. */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,12 +16,12 @@ static int parse_line(const char *l, size_t n, ffs_fired *f) {
   char buf[FFS_PATH_MAX + 128];
   char an[32], on[32];
   unsigned rule;
-  unsigned long long ci, mi;
+  unsigned long long ci, mi, site;
   int pos = 0;
   if (n >= sizeof buf) return FFS_ECORRUPT;
   memcpy(buf, l, n);
   buf[n] = 0;
-  if (sscanf(buf, "%u %31s %31s %llu %llu %n", &rule, an, on, &ci, &mi, &pos) != 5 || !pos)
+  if (sscanf(buf, "%u %31s %31s %llu %llu %llx %n", &rule, an, on, &ci, &mi, &site, &pos) != 6 || !pos)
     return FFS_ECORRUPT;
   int a = ffs_action_from_name(an, strlen(an));
   int o = -1;
@@ -32,6 +33,7 @@ static int parse_line(const char *l, size_t n, ffs_fired *f) {
   f->op = (ffs_op)o;
   f->call_index = ci;
   f->match_index = mi;
+  f->site = site;
   snprintf(f->path, sizeof f->path, "%s", buf + pos);
   return 0;
 }

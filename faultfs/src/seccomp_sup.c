@@ -249,14 +249,15 @@ static void trace(const sup_t *s, ffs_op op, uint64_t index, uint32_t dur, int64
                   const char *p1, const char *p2) {
   unsigned char buf[sizeof(ffs_trec) + 2 * FFS_PATH_MAX];
   if (s->cfg->trace_fd < 0) return;
-  size_t n = ffs__trace_encode(buf, op, index, dur, off, len, res, p1, p2);
+  /* the site is unknown here: the stack is in another process (site 0) */
+  size_t n = ffs__trace_encode(buf, op, index, dur, off, len, res, p1, p2, 0, NULL);
   ssize_t w = write(s->cfg->trace_fd, buf, n);
   (void)w;
 }
 
 static void fired(sup_t *s, int rule, ffs_op op, uint64_t index, const char *rel) {
   char path[PATH_MAX], line[PATH_MAX + 128];
-  int n = ffs__fired_line(line, sizeof line, s->cfg->plan, rule, op, index, s->counts[rule], rel, &s->nfired);
+  int n = ffs__fired_line(line, sizeof line, s->cfg->plan, rule, op, index, s->counts[rule], 0, rel, &s->nfired);
   if (n <= 0) return;
   snprintf(path, sizeof path, "%s/%s", s->cfg->state_dir, FFS_STATE_FIRED);
   int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

@@ -15,7 +15,8 @@
  *      fires (g_crashed set under the lock) no other thread performs a tracked call;
  *  (3) every random choice is ffs_mix(seed, call index / path), never time or addresses;
  *  (4) the shim writes only under the data dir, the state dir, the trace file and (one line
- *      per process image, one per refused io_uring_setup) the parent's handshake file.
+ *      per process image, one per refused io_uring_setup) the parent's handshake file;
+ *  (5) the call stack is walked (site.c) only while a trace is written or when a rule fires.
  */
 #define _GNU_SOURCE
 #define FIU_ENABLE 1
@@ -43,6 +44,7 @@
 
 #include "ffs_int.h"
 #include "ffs_sc.h"
+#include "ffs_site.h"
 #include "ffs_undo.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -457,8 +459,11 @@ static uint64_t fd_size(int fd) {
 static void trace_rec(ffs_op op, uint64_t index, uint32_t dur, int64_t off, uint64_t len, int64_t res, const char *p1,
                       const char *p2) {
   if (g_trace_fd < 0) return;
-  unsigned char buf[sizeof(ffs_trec) + 2 * FFS_PATH_MAX];
-  size_t n = ffs__trace_encode(buf, op, index, dur, off, len, res, p1, p2);
+  unsigned char buf[sizeof(ffs_trec) + 2 * FFS_PATH_MAX + FFS_SITE_NAME_MAX];
+  char name[FFS_SITE_NAME_MAX];
+  uint64_t site = ffs__site(name, sizeof name); /* only here, while a trace is written */
+  size_t n = ffs__trace_encode(buf, op, index, dur, off, len, res, p1, p2, site,
+                               ffs__site_first(site) ? name : NULL);
   ssize_t w = real_write(g_trace_fd, buf, n);
   (void)w;
 }
@@ -506,7 +511,11 @@ static void warn_call(ffs_op op, int fd, const char *rel, int64_t off, uint64_t 
 /* ---- firing -------------------------------------------------------------------------- */
 static void write_fired(const call_t *c, int rule) {
   char path[PATH_MAX], line[PATH_MAX + 128];
-  int n = ffs__fired_line(line, sizeof line, g_plan, rule, c->op, c->index, g_rule_count[rule], c->rel, &g_nfired);
+  /* the site it fired at: one stack walk per recorded firing (ffs__fired_line records the
+   * first 64 and every fatal one), none for the repeats of an N+ rule */
+  int recorded = g_nfired < 64 || ffs_action_is_fatal(g_plan->rules[rule].action);
+  int n = ffs__fired_line(line, sizeof line, g_plan, rule, c->op, c->index, g_rule_count[rule],
+                          recorded ? ffs__site(NULL, 0) : 0, c->rel, &g_nfired);
   if (n <= 0) return;
   snprintf(path, sizeof path, "%s/%s", g_state, FFS_STATE_FIRED);
   int fd = real_openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -1220,6 +1229,7 @@ EXPORT int ffs_shim_configure(const char *plan, const char *data_dir, uint64_t s
   g_u.state = g_state;
   g_u.model = g_model;
   if ((rc = ffs__undo_open(&g_u, g_seed, err, sizeof err)) < 0) { die_msg("faultfs: %s", err); goto out; }
+  ffs__site_anchor();
   if (trace_path && *trace_path) {
     g_trace_fd = high_fd(real_openat(AT_FDCWD, trace_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644));
     if (g_trace_fd < 0 || real_write(g_trace_fd, FFS_TRACE_MAGIC, 8) != 8) {

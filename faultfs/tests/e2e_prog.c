@@ -494,6 +494,21 @@ static int sc_syncall(int use_syncfs) {
   return 0;
 }
 
+/* crash sites: one write made from two functions; site_a's is made twice from one place
+ * (a loop the compiler cannot unroll) */
+static volatile int sites_twice = 2;
+__attribute__((noinline)) static void site_a(int fd) {
+  for (int i = 0; i < sites_twice; i++) say("write", write(fd, "a", 1));
+}
+__attribute__((noinline)) static void site_b(int fd) { say("write", write(fd, "b", 1)); }
+static int sc_sites(void) {
+  int fd = xopen("s.dat", O_WRONLY | O_CREAT | O_TRUNC);
+  site_a(fd);
+  site_b(fd);
+  say("close", close(fd));
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) return 2;
   D = argv[2];
@@ -502,6 +517,7 @@ int main(int argc, char **argv) {
   printf("started\n");
   fflush(stdout);
   if (!strcmp(s, "append")) return sc_append(0);
+  if (!strcmp(s, "sites")) return sc_sites();
   if (!strcmp(s, "append-sync")) return sc_append(1);
   if (!strcmp(s, "create-fsync")) return sc_create_fsync();
   if (!strcmp(s, "rename")) return sc_rename(0);

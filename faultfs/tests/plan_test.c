@@ -172,7 +172,8 @@ static void fired_record_prefers_the_fatal_firing(void **st) {
   assert_int_equal(ffs_fired_read(dir, &f), FFS_ENOTFIRED);
   snprintf(path, sizeof path, "%s/%s", dir, FFS_STATE_FIRED);
   FILE *fp = fopen(path, "w");
-  fputs("0 eio write 3 1 a b.log\n0 eio write 5 2 a b.log\n1 crash fsync 9 1 x/000003.log\n2 eio wri", fp);
+  fputs("0 eio write 3 1 0000000000000000 a b.log\n0 eio write 5 2 0000000000000000 a b.log\n"
+        "1 crash fsync 9 1 9f3c0a1b22d4e570 x/000003.log\n2 eio wri", fp);
   fclose(fp);
   assert_int_equal(ffs_fired_read(dir, &f), 0);
   assert_int_equal(f.rule, 1);
@@ -181,6 +182,7 @@ static void fired_record_prefers_the_fatal_firing(void **st) {
   assert_int_equal(f.call_index, 9);
   assert_int_equal(f.match_index, 1);
   assert_string_equal(f.path, "x/000003.log");
+  assert_true(f.site == 0x9f3c0a1b22d4e570ull);
   assert_int_equal(f.nfired, 3); /* the torn last line is ignored */
   assert_int_equal(f.powercut, 1);
   assert_int_equal(f.killed, 0);
@@ -200,7 +202,7 @@ static void rollback_without_undo_log_is_a_noop(void **st) {
 
 static void trace_record_formats_flags(void **st) {
   ffs_trace_rec r;
-  char buf[256];
+  char buf[512];
   memset(&r, 0, sizeof r);
   r.index = 17;
   r.op = FFS_OP_FSYNC;
@@ -209,6 +211,10 @@ static void trace_record_formats_flags(void **st) {
   r.dur = FFS_DUR_SYNC | FFS_DUR_FIRED;
   assert_true(ffs_trace_format(&r, buf, sizeof buf) > 0);
   assert_string_equal(buf, "17 fsync 000003.log off=-1 len=0 res=0 [sync,FIRED]");
+  r.site = 0x9f3c0a1b22d4e570ull;
+  strcpy(r.site_name, "wal_append+0x1a (sofadb+0x1234)");
+  assert_true(ffs_trace_format(&r, buf, sizeof buf) > 0);
+  assert_string_equal(buf, "17 fsync 000003.log off=-1 len=0 res=0 site=9f3c0a1b22d4e570 [sync,FIRED] @ wal_append+0x1a (sofadb+0x1234)");
   assert_string_equal(ffs_strerror(FFS_EPLAN), "malformed fault plan");
 }
 

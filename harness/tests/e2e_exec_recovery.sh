@@ -64,9 +64,9 @@ fi
 
 if part crash; then
 echo "== 2. a crash at the open of one state: the verdict of a new program"
-for reuse in 1 0; do
+for reuse in 1 0; do # --order kinds: the case list that reaches the planted state in 20 cases
   COUNT_FILE=$T/n-c$reuse PLANT=crash PLANT_KEYS=13 "$PC" campaign --target "$TGT,reuse=$reuse" "${C[@]}" --cases 20 \
-    --out "$T/c$reuse"; rc=$?
+    --order kinds --out "$T/c$reuse"; rc=$?
   [ "$rc" -eq 1 ] || fail "planted crash, reuse=$reuse: campaign exited $rc, want 1"
   verdicts "$T/c$reuse/results.jsonl" >"$T/v$reuse"
 done

@@ -46,7 +46,7 @@ void rpt_case_init(rpt_case *c) {
 /* The string fields, in file order, as offsets into rpt_case. */
 #define RPT_STR_FIELDS(X)                                                   \
   X(id) X(target) X(workload) X(model) X(plan) X(fault_kind) X(fault_op)    \
-  X(fire_path) X(verdict) X(explanation) X(first_key) X(expected) X(found)  \
+  X(fire_path) X(fire_site) X(verdict) X(explanation) X(first_key) X(expected) X(found)  \
   X(repro) X(minimized_id) X(kept) X(reach)
 
 void rpt_case_free(rpt_case *c) {
@@ -86,6 +86,7 @@ int rpt_case_to_json(const rpt_case *c, char **line) {
       !cJSON_AddBoolToObject(o, "fired", c->fired != 0) ||
       add_int(o, "fire_index", c->fire_index) ||
       add_str(o, "fire_path", c->fire_path) ||
+      add_str(o, "fire_site", c->fire_site) ||
       add_str(o, "verdict", c->verdict) ||
       add_str(o, "explanation", c->explanation) ||
       add_str(o, "first_key", c->first_key) ||
@@ -177,6 +178,7 @@ int rpt_case_from_json(const char *line, rpt_case *c, char *err,
       (rc = get_str(o, "fault_op", 0, &c->fault_op, err, errlen)) ||
       (rc = get_int(o, "fire_index", 0, INT64_MIN, &c->fire_index, err, errlen)) ||
       (rc = get_str(o, "fire_path", 0, &c->fire_path, err, errlen)) ||
+      (rc = get_str(o, "fire_site", 0, &c->fire_site, err, errlen)) ||
       (rc = get_str(o, "verdict", 1, &c->verdict, err, errlen)) ||
       (rc = get_str(o, "explanation", 0, &c->explanation, err, errlen)) ||
       (rc = get_str(o, "first_key", 0, &c->first_key, err, errlen)) ||

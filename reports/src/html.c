@@ -6,7 +6,8 @@
  *   - the failures grouped by signature (rpt_set_groups): one row per group
  *     with its count, its smallest case's explanation, key diff and repro
  *     command, how often that reproduced, and links to kept (tarred) data dirs;
- *   - crash-point coverage of fired cases per syscall kind and per path;
+ *   - crash-point coverage of fired cases per syscall kind and per path, and the
+ *     crash sites (call stacks) of the dry runs that no fault fired at;
  *   - the recovery-time histogram (log scale) with p50/p99/max;
  *   - the shards that produced the results.
  * Every string that comes from a case goes through rpt__html_text/attr.
@@ -22,6 +23,7 @@
 
 #define RPT_HTML_MAX_FAILURES 1000 /* group rows */
 #define RPT_HTML_MAX_PATHS 30
+#define RPT_HTML_MAX_SITES 200
 
 static const struct { const char *verdict, *color; } verdict_colors[] = {
     {"PASS", "#2f9e60"},           {"LOST_ACKED", "#d64541"},
@@ -537,6 +539,39 @@ int rpt_write_html(const rpt_set *s, FILE *f) {
       fprintf(f, "<p class=\"note\">… %zu more paths in summary.json.</p>",
               st.npaths - RPT_HTML_MAX_PATHS);
     fputs("</div></div>\n", f);
+  }
+  if (st.nsites) {
+    /* crash sites: WHERE in the program (a call stack), not which N-th call */
+    size_t never = st.nsites - st.nsites_crashed, shown = 0;
+    fprintf(f, "<h3 id=\"sites\">crash sites</h3><p class=\"note\">%zu distinct call stacks made a "
+               "tracked call in the dry runs; faults fired at %zu of them (%.1f%%)",
+            st.nsites, st.nsites_crashed, 100.0 * (double)st.nsites_crashed / (double)st.nsites);
+    if (st.nsites_elsewhere) fprintf(f, ", and at %zu more that no dry run made", st.nsites_elsewhere);
+    if (st.nsites_unaimed)
+      fprintf(f, "; the campaign's fault kinds aim at none of the calls of %zu of them (read, close, ...)",
+              st.nsites_unaimed);
+    fprintf(f, ". %s</p>\n", never ? "Never crashed at (top frames; a static function shows as "
+                                     "module+offset: name it with addr2line):" : "Every one was crashed at.");
+    if (never) {
+      fputs("<table><thead><tr><th>site</th><th>workload</th><th>syscall</th><th>aimed at</th><th>top frames</th>"
+            "</tr></thead><tbody>\n", f);
+      for (i = 0; i < st.nsites && shown < RPT_HTML_MAX_SITES; i++) {
+        const rpt_site *t = st.sites[i];
+        if (st.site_crashed[i]) continue;
+        shown++;
+        fputs("<tr><td><code>", f);
+        rpt__html_text(f, t->site);
+        fputs("</code></td><td>", f);
+        rpt__html_text(f, t->workload);
+        fputs(t->recovery ? " (recovery)</td><td>" : "</td><td>", f);
+        rpt__html_text(f, t->op);
+        fputs(t->aimed ? "</td><td>yes</td><td><code>" : "</td><td>no</td><td><code>", f);
+        rpt__html_text(f, t->name[0] ? t->name : "(not named)");
+        fputs("</code></td></tr>\n", f);
+      }
+      fputs("</tbody></table>", f);
+      if (never > shown) fprintf(f, "<p class=\"note\">… %zu more in summary.json.</p>", never - shown);
+    }
   }
   fputs("</section>\n", f);
 

@@ -61,6 +61,13 @@ typedef struct rpt__stats {
   size_t nrecovery;
   int64_t rec_p50, rec_p99, rec_max;
   double total_case_s;
+  /* crash sites: the union of the shards' dry-run sites, in order of first appearance */
+  const rpt_site **sites;      /* borrowed from the metas */
+  size_t nsites;
+  unsigned char *site_crashed; /* per site: 1 if some case's fault fired there */
+  size_t nsites_crashed;
+  size_t nsites_elsewhere;     /* distinct fire_site values no dry run saw */
+  size_t nsites_unaimed;       /* sites whose call kind no fault kind of the campaign aims at */
   /* from meta: */
   size_t nshards;
   int64_t meta_cases;
@@ -75,6 +82,9 @@ typedef struct rpt__stats {
 void rpt__path_class(const char *p, char *out);
 
 int rpt__stats_compute(const rpt_set *s, rpt__stats *st);
+/* Appends {"site","workload","op","name","recovery"} to a cJSON array; 0 or RPT_ENOMEM. */
+struct cJSON;
+int rpt__site_json(struct cJSON *arr, const rpt_site *t);
 void rpt__stats_free(rpt__stats *st);
 int rpt__verdict_col(const rpt__stats *st, const char *verdict);
 int rpt__is_pass(const rpt_case *c);

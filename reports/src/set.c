@@ -61,6 +61,15 @@ static void meta_free(rpt_meta *m) {
   free(m->argv);
   free(m->source);
   free(m->interrupted);
+  for (size_t i = 0; m->sites && i < m->nsites; i++) {
+    free(m->sites[i].site);
+    free(m->sites[i].workload);
+    free(m->sites[i].op);
+    free(m->sites[i].name);
+  }
+  free(m->sites);
+  m->sites = NULL;
+  m->nsites = 0;
 }
 
 void rpt_set_free(rpt_set *s) {
@@ -116,14 +125,14 @@ int rpt_set_add(rpt_set *s, const rpt_case *c) {
 #define RPT_DUP_(f) copy.f = NULL;
   RPT_DUP_(id) RPT_DUP_(target) RPT_DUP_(workload) RPT_DUP_(model)
   RPT_DUP_(plan) RPT_DUP_(fault_kind) RPT_DUP_(fault_op) RPT_DUP_(fire_path)
-  RPT_DUP_(verdict) RPT_DUP_(explanation) RPT_DUP_(first_key)
+  RPT_DUP_(fire_site) RPT_DUP_(verdict) RPT_DUP_(explanation) RPT_DUP_(first_key)
   RPT_DUP_(expected) RPT_DUP_(found) RPT_DUP_(repro) RPT_DUP_(minimized_id)
   RPT_DUP_(kept) RPT_DUP_(reach)
 #undef RPT_DUP_
 #define RPT_DUP_(f) if (!(copy.f = rpt__strdup(c->f))) goto fail;
   RPT_DUP_(id) RPT_DUP_(target) RPT_DUP_(workload) RPT_DUP_(model)
   RPT_DUP_(plan) RPT_DUP_(fault_kind) RPT_DUP_(fault_op) RPT_DUP_(fire_path)
-  RPT_DUP_(verdict) RPT_DUP_(explanation) RPT_DUP_(first_key)
+  RPT_DUP_(fire_site) RPT_DUP_(verdict) RPT_DUP_(explanation) RPT_DUP_(first_key)
   RPT_DUP_(expected) RPT_DUP_(found) RPT_DUP_(repro) RPT_DUP_(minimized_id)
   RPT_DUP_(kept) RPT_DUP_(reach)
 #undef RPT_DUP_
@@ -144,7 +153,17 @@ int rpt_set_add_meta(rpt_set *s, const rpt_meta *m) {
   d->argv = rpt__strdup(m->argv);
   d->source = rpt__strdup(m->source);
   d->interrupted = rpt__strdup(m->interrupted);
-  if (!d->shard || !d->argv || !d->source || !d->interrupted) {
+  d->sites = m->nsites ? calloc(m->nsites, sizeof *d->sites) : NULL;
+  d->nsites = d->sites ? m->nsites : 0;
+  int bad = !d->shard || !d->argv || !d->source || !d->interrupted || (m->nsites && !d->sites);
+  for (size_t i = 0; i < d->nsites; i++) {
+    rpt_site *t = &d->sites[i];
+    t->recovery = m->sites[i].recovery;
+    t->aimed = m->sites[i].aimed;
+    bad |= !(t->site = rpt__strdup(m->sites[i].site)) || !(t->workload = rpt__strdup(m->sites[i].workload)) ||
+           !(t->op = rpt__strdup(m->sites[i].op)) || !(t->name = rpt__strdup(m->sites[i].name));
+  }
+  if (bad) {
     meta_free(d);
     return RPT_ENOMEM;
   }
@@ -320,12 +339,41 @@ static int load_meta(rpt_set *s, const char *path, char *err, size_t errlen) {
     rpt__seterr(err, errlen, "%s: malformed meta.json: a field has the wrong type", path);
     goto fail;
   }
+  {
+    /* "sites": [{"site","workload","op","name","recovery"}], the dry runs' crash sites */
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "sites"), *e;
+    if (a && !cJSON_IsArray(a)) {
+      rpt__seterr(err, errlen, "%s: malformed meta.json: \"sites\" is not an array", path);
+      goto fail;
+    }
+    if (a && cJSON_GetArraySize(a) > 0) {
+      if (!(m.sites = calloc((size_t)cJSON_GetArraySize(a), sizeof *m.sites))) { rc = RPT_ENOMEM; goto fail; }
+      cJSON_ArrayForEach(e, a) {
+        rpt_site *t = &m.sites[m.nsites];
+        const cJSON *rec = cJSON_GetObjectItemCaseSensitive(e, "recovery"),
+                    *aimed = cJSON_GetObjectItemCaseSensitive(e, "aimed");
+        t->site = t->workload = t->op = t->name = "";
+        if (!cJSON_IsObject(e) || meta_str(e, "site", &t->site) || meta_str(e, "workload", &t->workload) ||
+            meta_str(e, "op", &t->op) || meta_str(e, "name", &t->name) || (rec && !cJSON_IsBool(rec)) ||
+            (aimed && !cJSON_IsBool(aimed)) ||
+            strlen(t->site) != 16 || strspn(t->site, "0123456789abcdef") != 16) {
+          rpt__seterr(err, errlen, "%s: malformed meta.json: sites[%zu] is not {\"site\": 16 hex digits, "
+                      "\"workload\", \"op\", \"name\": strings, \"recovery\", \"aimed\": booleans}", path, m.nsites);
+          goto fail;
+        }
+        t->recovery = rec && cJSON_IsTrue(rec);
+        t->aimed = !aimed || cJSON_IsTrue(aimed); /* absent: counted as aimed at */
+        m.nsites++;
+      }
+    }
+  }
   m.cases = (int64_t)cases;
   m.jobs = (int64_t)jobs;
   m.source = (char *)path;
   if (m.states_per_s == 0 && m.elapsed_s > 0) m.states_per_s = cases / m.elapsed_s;
   rc = rpt_set_add_meta(s, &m);
 fail:
+  free(m.sites); /* its strings are borrowed from o */
   cJSON_Delete(o);
   free(text);
   return rc;

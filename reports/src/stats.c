@@ -1,7 +1,8 @@
 /*
  * stats.c - aggregates a set into the counts every report draws from:
  * verdicts overall, per fault kind and per model, crash-point coverage of
- * fired cases per syscall kind and per path, recovery-time percentiles
+ * fired cases per syscall kind and per path, crash sites seen in the dry runs
+ * and crashed at, recovery-time percentiles
  * (nearest rank, see rpt_percentile) and throughput from shard metadata.
  *
  * Row and name strings in the stats are borrowed from the set's cases.
@@ -167,6 +168,55 @@ static int count_fill(rpt__count **out, size_t *nout, const rpt_set *s,
   return 0;
 }
 
+typedef struct site_ix {
+  const char *site;
+  size_t i; /* index in st->sites */
+} site_ix;
+
+static int cmp_site_ix(const void *a, const void *b) {
+  return strcmp(((const site_ix *)a)->site, ((const site_ix *)b)->site);
+}
+
+/* Crash sites: the metas' sites (one per id, first appearance kept), which of them some
+ * case's fault fired at, and how many distinct fired sites no dry run saw. */
+static int sites_fill(const rpt_set *s, rpt__stats *st) {
+  size_t total = 0, i, j, n = 0, nother = 0;
+  for (i = 0; i < s->nmetas; i++) total += s->metas[i].nsites;
+  site_ix *sorted = calloc(total + 1, sizeof *sorted);
+  const char **other = calloc(s->ncases + 1, sizeof *other);
+  st->sites = calloc(total + 1, sizeof *st->sites);
+  st->site_crashed = calloc(total + 1, 1);
+  if (!sorted || !other || !st->sites || !st->site_crashed) {
+    free(sorted);
+    free(other);
+    return RPT_ENOMEM;
+  }
+  for (i = 0; i < s->nmetas; i++)
+    for (j = 0; j < s->metas[i].nsites; j++) {
+      const rpt_site *t = &s->metas[i].sites[j];
+      site_ix key = {.site = t->site};
+      if (n && bsearch(&key, sorted, n, sizeof *sorted, cmp_site_ix)) continue;
+      /* insert in order (shards repeat one list: the union stays the size of one) */
+      size_t k = n++;
+      for (; k > 0 && strcmp(sorted[k - 1].site, t->site) > 0; k--) sorted[k] = sorted[k - 1];
+      sorted[k] = (site_ix){.site = t->site, .i = st->nsites};
+      st->sites[st->nsites++] = t;
+      st->nsites_unaimed += !t->aimed;
+    }
+  for (i = 0; i < s->ncases; i++) {
+    const rpt_case *c = &s->cases[i];
+    if (!c->fired || !c->fire_site[0]) continue;
+    site_ix key = {.site = c->fire_site}, *hit = n ? bsearch(&key, sorted, n, sizeof *sorted, cmp_site_ix) : NULL;
+    if (!hit) other[nother++] = c->fire_site;
+    else if (!st->site_crashed[hit->i]) st->site_crashed[hit->i] = 1, st->nsites_crashed++;
+  }
+  qsort(other, nother, sizeof *other, cmp_name);
+  for (i = 0; i < nother; i++) st->nsites_elsewhere += i == 0 || strcmp(other[i - 1], other[i]) != 0;
+  free(sorted);
+  free(other);
+  return 0;
+}
+
 int rpt__stats_compute(const rpt_set *s, rpt__stats *st) {
   int rc = RPT_ENOMEM;
   size_t i, j;
@@ -209,7 +259,8 @@ int rpt__stats_compute(const rpt_set *s, rpt__stats *st) {
       (rc = table_fill(&st->by_model, s, st, offsetof(rpt_case, model),
                        model_order, sizeof model_order / sizeof *model_order)) ||
       (rc = count_fill(&st->ops, &st->nops, s, offsetof(rpt_case, fault_op), NULL)) ||
-      (rc = count_fill(&st->paths, &st->npaths, s, offsetof(rpt_case, fire_path), &st->path_names)))
+      (rc = count_fill(&st->paths, &st->npaths, s, offsetof(rpt_case, fire_path), &st->path_names)) ||
+      (rc = sites_fill(s, st)))
     goto fail;
 
   st->nshards = s->nmetas;
@@ -242,5 +293,7 @@ void rpt__stats_free(rpt__stats *st) {
   free(st->paths);
   free(st->path_names);
   free(st->recovery);
+  free(st->sites);
+  free(st->site_crashed);
   memset(st, 0, sizeof *st);
 }

@@ -133,6 +133,20 @@ fail:
   return rc;
 }
 
+int rpt__site_json(cJSON *arr, const rpt_site *t) {
+  cJSON *o = cJSON_CreateObject();
+  if (!o || !cJSON_AddItemToArray(arr, o)) {
+    cJSON_Delete(o);
+    return RPT_ENOMEM;
+  }
+  return !cJSON_AddStringToObject(o, "site", t->site) || !cJSON_AddStringToObject(o, "workload", t->workload) ||
+                 !cJSON_AddStringToObject(o, "op", t->op) || !cJSON_AddStringToObject(o, "name", t->name) ||
+                 !cJSON_AddBoolToObject(o, "recovery", t->recovery != 0) ||
+                 !cJSON_AddBoolToObject(o, "aimed", t->aimed != 0)
+             ? RPT_ENOMEM
+             : 0;
+}
+
 int rpt_write_summary_json(const rpt_set *s, FILE *f) {
   int rc;
   rpt__stats st;
@@ -172,6 +186,19 @@ int rpt_write_summary_json(const rpt_set *s, FILE *f) {
   if (add_counts(o, "by_syscall", st.ops, st.nops) ||
       add_counts(o, "by_path", st.paths, st.npaths))
     goto fail;
+  {
+    /* crash sites: distinct call stacks of the dry runs, and those a fault fired at */
+    cJSON *nc;
+    if (!(o = cJSON_AddObjectToObject(root, "crash_sites")) || add_i64(o, "seen", (int64_t)st.nsites) ||
+        add_i64(o, "crashed", (int64_t)st.nsites_crashed) ||
+        !cJSON_AddNumberToObject(o, "percent", st.nsites ? 100.0 * (double)st.nsites_crashed / (double)st.nsites : 0) ||
+        add_i64(o, "crashed_unseen", (int64_t)st.nsites_elsewhere) ||
+        add_i64(o, "not_aimed", (int64_t)st.nsites_unaimed) ||
+        !(nc = cJSON_AddArrayToObject(o, "never_crashed")))
+      goto fail;
+    for (i = 0; i < st.nsites; i++)
+      if (!st.site_crashed[i] && rpt__site_json(nc, st.sites[i])) goto fail;
+  }
   if (!(o = cJSON_AddObjectToObject(root, "recovery_us")) ||
       !cJSON_AddStringToObject(o, "percentile", "nearest-rank") ||
       add_i64(o, "samples", (int64_t)st.nrecovery) ||
@@ -293,6 +320,13 @@ void rpt_print_summary(const rpt_set *s, FILE *f) {
   }
   fputc('\n', f);
   fprintf(f, "  faults fired: %zu of %zu cases\n", st.nfired, st.ncases);
+  if (st.nsites) {
+    fprintf(f, "  crash sites: %zu seen in dry runs, %zu crashed at (%.1f%%)", st.nsites, st.nsites_crashed,
+            100.0 * (double)st.nsites_crashed / (double)st.nsites);
+    if (st.nsites_unaimed) fprintf(f, "; no chosen fault kind aims at %zu of them", st.nsites_unaimed);
+    if (st.nsites_elsewhere) fprintf(f, "; %zu more not seen in dry runs", st.nsites_elsewhere);
+    fputc('\n', f);
+  }
   if (st.nrecovery)
     fprintf(f, "  recovery: p50 %s  p99 %s  max %s  (%zu samples)\n",
             fmt_us(a, sizeof a, st.rec_p50), fmt_us(b, sizeof b, st.rec_p99),

@@ -106,9 +106,21 @@ static int write_merged_meta(const rpt_set *s, FILE *f) {
       !cJSON_AddNumberToObject(o, "states_per_s", sps) ||
       !cJSON_AddNumberToObject(o, "jobs", (double)jobs) ||
       !cJSON_AddStringToObject(o, "argv", argv) ||
-      (*intr && !cJSON_AddStringToObject(o, "interrupted", intr)) ||
-      !(text = cJSON_Print(o)))
+      (*intr && !cJSON_AddStringToObject(o, "interrupted", intr)))
     goto fail;
+  {
+    /* the union of the shards' dry-run crash sites */
+    rpt__stats st;
+    cJSON *a = cJSON_AddArrayToObject(o, "sites");
+    if (!a || rpt__stats_compute(s, &st)) goto fail;
+    for (i = 0; i < st.nsites; i++)
+      if (rpt__site_json(a, st.sites[i])) {
+        rpt__stats_free(&st);
+        goto fail;
+      }
+    rpt__stats_free(&st);
+  }
+  if (!(text = cJSON_Print(o))) goto fail;
   fputs(text, f);
   fputc('\n', f);
   rc = ferror(f) ? RPT_EIO : 0;

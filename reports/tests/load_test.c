@@ -240,6 +240,69 @@ static void load_missing_path_and_bad_meta_are_errors(void **st) {
   free(d);
 }
 
+/* A case whose fault fired at SITE ("" = not fired). */
+static char *line_at(const char *id, const char *site) {
+  rpt_case c;
+  char *line;
+  fx_case(&c, id, "crash", "strict", "PASS", 100);
+  c.fired = site[0] != 0;
+  c.fire_site = (char *)site;
+  assert_int_equal(rpt_case_to_json(&c, &line), 0);
+  return line;
+}
+
+#define SITE_A "00000000000000aa"
+#define SITE_B "00000000000000bb"
+#define SITE_C "00000000000000cc"
+#define SITE_(id, op, aimed) \
+  "{\"site\":\"" id "\",\"workload\":\"w\",\"op\":\"" op "\",\"recovery\":false,\"aimed\":" aimed ",\"name\":\"f+0x1 (m+0x2)\"}"
+
+static void crash_sites_count_the_union_of_shards_and_bad_sites_are_errors(void **st) {
+  (void)st;
+  char *d1 = fx_tmpdir(), *d2 = fx_tmpdir(), err[512] = "", *out = NULL;
+  size_t outlen = 0;
+  /* shard 1 crashed at A, shard 2 at A again and at D, which no dry run saw */
+  char *a = line_at("pc1/a/w/1/strict/crash@write#1", SITE_A), *b = line_at("pc1/a/w/1/strict/crash@write#2", SITE_A);
+  char *c = line_at("pc1/a/w/1/strict/crash@write#3", "00000000000000dd"), *e = line_at("pc1/a/w/1/strict/none", "");
+  const char *s1[] = {a, e}, *s2[] = {b, c};
+  write_shard(d1, s1, 2, "{\"shard\":\"1/2\",\"sites\":[" SITE_(SITE_A, "write", "true") "," SITE_(SITE_B, "fsync", "true") "]}");
+  write_shard(d2, s2, 2, "{\"shard\":\"2/2\",\"sites\":[" SITE_(SITE_A, "write", "true") "," SITE_(SITE_B, "fsync", "true")
+                         "," SITE_(SITE_C, "close", "false") "]}");
+  const char *paths[] = {d1, d2};
+  rpt_set *s = NULL;
+  assert_int_equal(rpt_load(paths, 2, &s, err, sizeof err), 0);
+  assert_int_equal(rpt_set_meta(s, 1)->nsites, 3);
+  assert_string_equal(rpt_set_case(s, 0)->fire_site, SITE_A);
+  FILE *f = open_memstream(&out, &outlen);
+  rpt_print_summary(s, f);
+  fclose(f);
+  assert_non_null(strstr(out, "  crash sites: 3 seen in dry runs, 1 crashed at (33.3%); no chosen fault kind aims at 1 of "
+                              "them; 1 more not seen in dry runs\n"));
+  free(out);
+  out = NULL;
+  f = open_memstream(&out, &outlen);
+  assert_int_equal(rpt_write_summary_json(s, f), 0);
+  fclose(f);
+  /* the never crashed: B and C, not A */
+  assert_non_null(strstr(out, "\"site\":\t\"" SITE_B "\""));
+  assert_non_null(strstr(out, "\"site\":\t\"" SITE_C "\""));
+  assert_null(strstr(out, "\"site\":\t\"" SITE_A "\""));
+  free(out);
+  rpt_set_free(s);
+  /* a site id that is not 16 hex digits: the file and the entry are named */
+  write_shard(d2, s2, 2, "{\"shard\":\"2/2\",\"sites\":[" SITE_(SITE_A, "write", "true") "," SITE_("xyz", "write", "true") "]}");
+  s = NULL;
+  assert_int_equal(rpt_load(paths, 2, &s, err, sizeof err), RPT_EMALFORMED);
+  assert_null(s);
+  assert_non_null(strstr(err, "meta.json: malformed meta.json: sites[1] is not"));
+  write_shard(d2, s2, 2, "{\"shard\":\"2/2\",\"sites\":{}}");
+  assert_int_equal(rpt_load(paths, 2, &s, err, sizeof err), RPT_EMALFORMED);
+  assert_non_null(strstr(err, "\"sites\" is not an array"));
+  free(a); free(b); free(c); free(e);
+  fx_rmrf(d1); fx_rmrf(d2);
+  free(d1); free(d2);
+}
+
 static void set_add_rejects_duplicate_id(void **st) {
   (void)st;
   rpt_set *s;
@@ -279,6 +342,7 @@ int main(void) {
       cmocka_unit_test(load_missing_field_names_the_field),
       cmocka_unit_test(load_rejects_fractional_or_huge_integers),
       cmocka_unit_test(load_missing_path_and_bad_meta_are_errors),
+      cmocka_unit_test(crash_sites_count_the_union_of_shards_and_bad_sites_are_errors),
       cmocka_unit_test(set_add_rejects_duplicate_id),
       cmocka_unit_test(strerror_names_every_code),
   };
