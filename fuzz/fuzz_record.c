@@ -6,6 +6,7 @@
  * dir (the reader refuses paths that leave the data dir).
  */
 #include "faultfs.h"
+#include "fuzz.h"
 #include "fuzz_util.h"
 
 #include <string.h>
