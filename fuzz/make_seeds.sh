@@ -29,5 +29,14 @@ for plan in 'crash@fsync#3' 'torn@write(*.log)#5:9' 'crash@rename#2' 'eio@fdatas
     { printf '\0'; head -c $((64 + used)) "$tmp/s/undo"; } >"$OUT/undo/sofadb-load-$i"
   fi
 done
+# record seeds: the records a trace campaign keeps (DIR/records/<digest>.rec)
+mkdir -p "$OUT/record"
+for w in fill:ops=6 mixed:ops=12 reopen:ops=10; do
+  rm -rf "$tmp/c"
+  ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0 POWERCUT_SHIM="$B/lib/libfaultfs.so" \
+    "$B/bin/powercut" campaign --trace --target sofadb --workload "$w" --models strict --faults crash --cases 1 \
+    --jobs 1 --out "$tmp/c" --reach none --quiet >/dev/null 2>&1 || true
+  for r in "$tmp"/c/records/*.rec; do [ -s "$r" ] && cp "$r" "$OUT/record/sofadb-$(echo "$w" | tr ':=,' '---')"; done
+done
 echo "make_seeds: $(find "$OUT" -type f | wc -l) files in $OUT"
 find "$OUT" -type f | sed 's|/[^/]*$||' | sort | uniq -c

@@ -286,21 +286,45 @@ static uint64_t map_get(const inomap *m, uint64_t from) {
   return 0;
 }
 
+/* Copies a range [off, end) of in to the same offsets of out: in the kernel when it can,
+ * else through buf. 0 or -1. */
+static int copy_range(int in, int out, off_t off, off_t end, char *buf, size_t blen) {
+  while (off < end) {
+    off_t io = off, oo = off;
+    ssize_t n = copy_file_range(in, &io, out, &oo, (size_t)(end - off), 0);
+    if (n < 0) {
+      n = pread(in, buf, (size_t)(end - off) < blen ? (size_t)(end - off) : blen, off);
+      if (n <= 0 || pwrite(out, buf, (size_t)n, off) != n) return -1;
+    } else if (n == 0) {
+      return -1; /* the file shrank under us */
+    }
+    off += n;
+  }
+  return 0;
+}
+
+/* Copies a regular file keeping its holes (the data extents only, then its size): a
+ * record may name offsets far past the data, and those zeros are not written out. */
 static int copy_file(const char *from, const char *to, mode_t mode, uint64_t *ino) {
   char buf[65536];
   int in = open(from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), out = -1, rc = -1;
   struct stat st;
-  ssize_t n;
-  if (in < 0) return -1;
-  if ((out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode & 07777)) < 0) goto done;
-  /* in the kernel when it can (one call for a small file), else through a buffer */
-  while ((n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0)) > 0) {}
-  if (n < 0) {
-    if (lseek(in, 0, SEEK_SET) < 0 || ftruncate(out, 0) < 0) goto done;
-    while ((n = read(in, buf, sizeof buf)) > 0)
-      if (write(out, buf, (size_t)n) != n) goto done;
+  off_t pos = 0, size;
+  if (in < 0 || fstat(in, &st) < 0) goto done;
+  size = st.st_size;
+  if ((out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode & 07777)) < 0 || ftruncate(out, size) < 0)
+    goto done;
+  while (pos < size) {
+    off_t d = lseek(in, pos, SEEK_DATA), h;
+    if (d < 0) {
+      if (errno == ENXIO) break; /* only a hole is left */
+      goto done;
+    }
+    if ((h = lseek(in, d, SEEK_HOLE)) < 0 || h > size) h = size;
+    if (copy_range(in, out, d, h, buf, sizeof buf)) goto done;
+    pos = h;
   }
-  if (n < 0 || fstat(out, &st) < 0) goto done;
+  if (fstat(out, &st) < 0) goto done;
   *ino = (uint64_t)st.st_ino;
   rc = 0;
 done:

@@ -318,6 +318,44 @@ static void torn_state_leaves_the_replay_where_it_was(void **st) {
   ffs_record_free(r);
 }
 
+/* A write far past the data (a hostile or an odd record) leaves a hole: the crash state's
+ * copy keeps it a hole instead of writing a gigabyte of zeros (it took 13 s per state in
+ * the fuzzer before). */
+static void a_state_copy_keeps_holes(void **st) {
+  (void)st;
+  char work[512], wst[512], dst[512], dstate[512], err[512], p[600], tail[5] = "";
+  ffs_replay *rp = NULL;
+  ffs_record *r;
+  struct stat sb;
+  const int64_t far = (int64_t)1 << 30;
+  int fd = open_record("hole.rec");
+  add_call(fd, FFS_OP_OPEN, O_CREAT | O_WRONLY, -1, "a", NULL, -1, 0, 3, NULL);
+  add_call(fd, FFS_OP_WRITE, 0, 3, "a", NULL, far, 4, 4, "AAAA");
+  add_call(fd, FFS_OP_FSYNC, 0, 3, "a", NULL, -1, 0, 0, NULL);
+  close(fd);
+  r = load("hole.rec");
+  path_of(work, sizeof work, "hw");
+  path_of(wst, sizeof wst, "hws");
+  path_of(dst, sizeof dst, "hd");
+  path_of(dstate, sizeof dstate, "hds");
+  assert_int_equal(mkdir(work, 0755), 0);
+  if (ffs_replay_open(work, wst, FFS_MODEL_STRICT, &rp, err, sizeof err)) fail_msg("replay: %s", err);
+  for (uint64_t i = 0; i < ffs_record_count(r); i++)
+    if (ffs_replay_apply(rp, ffs_record_at(r, i), err, sizeof err)) fail_msg("apply: %s", err);
+  if (ffs_replay_state(rp, FFS_CUT_KILL, NULL, 0, FFS_SUBSET_SEEDED, 7, dst, dstate, err, sizeof err))
+    fail_msg("state: %s", err);
+  snprintf(p, sizeof p, "%s/a", dst);
+  assert_int_equal(stat(p, &sb), 0);
+  assert_int_equal(sb.st_size, far + 4);
+  assert_true((int64_t)sb.st_blocks * 512 < ((int64_t)1 << 20)); /* a hole, not a gigabyte of zeros */
+  fd = open(p, O_RDONLY);
+  assert_int_equal(pread(fd, tail, 4, far), 4);
+  close(fd);
+  assert_string_equal(tail, "AAAA");
+  ffs_replay_close(rp);
+  ffs_record_free(r);
+}
+
 static void replay_refuses_a_call_it_cannot_repeat(void **st) {
   (void)st;
   char work[512], wst[512], err[512] = "";
@@ -346,6 +384,7 @@ static void replay_refuses_a_call_it_cannot_repeat(void **st) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(calls_and_oplog_records_read_back_in_order),
+      cmocka_unit_test(a_state_copy_keeps_holes),
       cmocka_unit_test(another_version_is_refused_with_both_versions_named),
       cmocka_unit_test(torn_tail_is_the_end_and_a_bad_record_before_it_is_corrupt),
       cmocka_unit_test(a_path_leading_out_of_the_data_dir_is_refused),
