@@ -7,10 +7,10 @@
  * `--shard K/N` takes the indices i with i % N == K-1 of the same list and
  * shards never overlap. The list opens with the crash sites: each distinct call
  * stack (faultfs "Crash sites") that made a tracked call in a dry run is crashed
- * at its first call, once per fault kind aimed at that call's kind (a site's
- * first fault kind for every site, then the second, ...; models in turn), so a
- * short budget reaches rare code paths first, not only the N-th call of each
- * kind. Then a systematic sweep: for
+ * at its first call, once per fault kind aimed at that call's kind (in rounds,
+ * the kinds in turn from site to site; models in turn), so a short budget
+ * reaches rare code paths first, not only the N-th call of each kind. Then a
+ * systematic sweep: for
  * each (workload, fault kind, syscall kind, model) group, every call of that
  * kind seen in a dry run of the workload is a crash point; groups are
  * interleaved round-robin and points within a group are visited in a
@@ -234,7 +234,9 @@ static uint64_t sweep_pos(const campaign *cp, size_t gi, uint64_t n) {
 }
 
 /* The site phase: round r gives every site whose call kind r+1 fault kinds aim at a case
- * with the (r+1)-th of them; models are taken in turn (kill kinds: the first model). A
+ * with one of them, site i with the ((r + i) mod n)-th of its n kinds, so a short budget
+ * spreads over kill, crash, torn ... from the start and every site gets each of its kinds
+ * over the rounds; models are taken in turn (kill kinds: the first model). A
  * recovery's site is skipped on a real file system, as its groups are. */
 static int build_site_phase(campaign *cp) {
   int real = ffs_model_fs((ffs_model)ffs_model_from_name(cp->models[0])) != NULL;
@@ -243,11 +245,12 @@ static int build_site_phase(campaign *cp) {
   for (int r = 0; r < cp->nf && !cp->o->order_kinds; r++)
     for (size_t i = 0; i < cp->nsites; i++) {
       const site *t = &cp->sites[i];
-      int k = -1;
+      int app[32], na = 0, k;
       if (t->op > FFS_OP_PLAN_LAST || (t->rec && real)) continue;
-      for (int f = 0, seen = 0; f < cp->nf && k < 0; f++)
-        if (fault_applies(cp->faults[f], t->op) && seen++ == r) k = f;
-      if (k < 0) continue;
+      for (int f = 0; f < cp->nf && na < 32; f++)
+        if (fault_applies(cp->faults[f], t->op)) app[na++] = f;
+      if (r >= na) continue;
+      k = app[(r + (int)(i % (size_t)na)) % na]; /* the kinds in turn from site to site */
       int m = is_kill(cp->faults[k]) ? 0 : (int)(cp->nscases % (uint64_t)cp->nm);
       cp->scases[cp->nscases++] = (site_case){.s = t, .f = k, .m = m};
     }
