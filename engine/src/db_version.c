@@ -79,11 +79,18 @@ typedef struct level_iter {
   int nomem;
 } level_iter;
 
+/* The iterator on table i (none past the end): the one in hand is pointed at
+ * the new table rather than freed, so a seek allocates nothing. */
 static void li_open(level_iter *l, size_t i) {
-  if (l->cur) l->cur->ops->free(l->cur);
-  l->cur = NULL;
   l->i = i;
-  if (i < l->n && !(l->cur = sdb__table_iter(l->t[i]))) l->nomem = 1;
+  if (i >= l->n) {
+    if (l->cur) l->cur->ops->free(l->cur);
+    l->cur = NULL;
+  } else if (l->cur) {
+    sdb__table_iter_retarget(l->cur, l->t[i]);
+  } else if (!(l->cur = sdb__table_iter(l->t[i]))) {
+    l->nomem = 1;
+  }
 }
 /* past the end of a table: on to the next one, unless the table failed */
 static void li_skip(level_iter *l) {
@@ -112,7 +119,7 @@ static void li_seek(sdb_iiter *it, const uint8_t *k, size_t n) {
     else
       hi = mid;
   }
-  li_open(l, lo);
+  if (!l->cur || lo != l->i || l->cur->ops->status(l->cur)) li_open(l, lo); /* else: same table, its block pin kept */
   if (l->cur) l->cur->ops->seek(l->cur, k, n);
   li_skip(l);
 }

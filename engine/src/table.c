@@ -307,6 +307,28 @@ void sdb__tb_free(sdb_tb *b, int unlink_file) {
 }
 
 /* ---- block reader ------------------------------------------------------------ */
+/* sdb__icmp (same sign) without a memcmp call: user keys are compared eight
+ * bytes at a time, which is what short keys want. Both at least 8 bytes. */
+static inline int icmp_inline(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
+  size_t ua = an - 8, ub = bn - 8, n = ua < ub ? ua : ub, i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    memcpy(&x, a + i, 8);
+    memcpy(&y, b + i, 8);
+    if (x != y) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      x = __builtin_bswap64(x), y = __builtin_bswap64(y);
+#endif
+      return x < y ? -1 : 1;
+    }
+  }
+  for (; i < n; i++)
+    if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
+  if (ua != ub) return ua < ub ? -1 : 1;
+  uint64_t ta = sdb__dec64(a + an - 8), tb = sdb__dec64(b + bn - 8);
+  return ta > tb ? -1 : ta < tb ? 1 : 0;
+}
+
 typedef struct biter {
   const uint8_t *d;
   size_t lim; /* start of the restart array */
@@ -407,9 +429,11 @@ static inline int entry_at(const uint8_t *d, size_t off, size_t lim, uint64_t *s
   return 0;
 }
 
-/* first entry with internal key >= k */
+/* first entry with internal key >= k (k at least 8 bytes) */
 static void bi_seek(biter *b, const uint8_t *k, size_t kn) {
   uint32_t lo = 0, hi = b->nr - 1;
+  if (b->nr <= 8 && b->lim) /* a few restarts (the usual block): start their cache misses at once, as blk_find */
+    for (uint32_t r = 1; r < b->nr; r++) __builtin_prefetch(b->d + (sdb__dec32(b->rs + 4 * (size_t)r) % b->lim));
   while (lo < hi) { /* last restart whose key < k: compared in place (a restart shares nothing) */
     uint32_t mid = (lo + hi + 1) / 2;
     uint64_t sh, ns, vn;
@@ -420,7 +444,7 @@ static void bi_seek(biter *b, const uint8_t *k, size_t kn) {
       b->bad = 1;
       return;
     }
-    if (sh == 0 && ns >= 8 && sdb__icmp(kp, (size_t)ns, k, kn) < 0)
+    if (sh == 0 && ns >= 8 && icmp_inline(kp, (size_t)ns, k, kn) < 0)
       lo = mid;
     else if (sh == 0)
       hi = mid - 1;
@@ -436,8 +460,13 @@ static void bi_seek(biter *b, const uint8_t *k, size_t kn) {
     b->bad = 1;
     return;
   }
+  { /* the entries up to the next restart are walked in order: fetch them in parallel */
+    size_t stop = lo + 1 < b->nr ? sdb__dec32(b->rs + 4 * (size_t)(lo + 1)) : b->lim;
+    if (stop > b->lim) stop = b->lim;
+    for (size_t a = b->cur + 64; a < stop; a += 64) __builtin_prefetch(b->d + a);
+  }
   bi_parse(b);
-  while (bi_valid(b) && (b->key.len < 8 || sdb__icmp(b->key.p, b->key.len, k, kn) < 0)) bi_next(b);
+  while (bi_valid(b) && (b->key.len < 8 || icmp_inline(b->key.p, b->key.len, k, kn) < 0)) bi_next(b);
 }
 
 static int dec_handle(const uint8_t *p, size_t n, uint64_t *off, uint64_t *len) {
@@ -657,6 +686,7 @@ typedef struct blkref {
   size_t n;
   sdb_centry *ce;
   uint8_t *own;
+  const uint8_t *map; /* pinned: the mapping d points into */
   int pinned;
 } blkref;
 
@@ -720,7 +750,7 @@ static int blk_acquire(sdb_table *t, uint64_t off, uint64_t len, long slot, int 
       return rc;
     }
     if (type == SDB_BLOCK_RAW) {
-      r->d = p, r->n = (size_t)len, r->pinned = 1;
+      r->d = p, r->n = (size_t)len, r->map = m, r->pinned = 1;
       return 0;
     }
     if (t->cache && (r->ce = sdb__cache_get(t->cache, t->number, off))) {
@@ -982,20 +1012,49 @@ static void ix_seek(titer *i, const uint8_t *k, size_t kn) {
   i->ixpos = lo;
 }
 
+/* Moves a raw block held from the mapping (r->pinned) to block (off, len) of
+ * the same table, keeping the pin: no table-file cache lock per block. 1
+ * done, 0 when the new block is not raw (r is then released), or an error
+ * (r released). */
+static int blk_move(sdb_table *t, uint64_t off, uint64_t len, long slot, blkref *r, sdb_eb *eb) {
+  const uint8_t *p;
+  uint8_t type;
+  int rc = map_block(t, r->map, off, len, slot, &p, &type, eb);
+  if (rc || type != SDB_BLOCK_RAW) {
+    blk_release(t, r);
+    return rc ? rc : 0;
+  }
+  r->d = p, r->n = (size_t)len;
+  return 1;
+}
+
 static void ti_load(titer *i) {
   uint64_t off, len;
-  blk_release(i->t, &i->blk);
   i->data.cur = i->data.lim = 0;
-  if (!ix_valid(i)) return;
+  if (!ix_valid(i)) {
+    blk_release(i->t, &i->blk);
+    return;
+  }
   if (i->use_ix) {
     off = i->t->ix[i->ixpos].off, len = i->t->ix[i->ixpos].len;
-    if ((i->status = blk_acquire(i->t, off, len, (long)i->ixpos, !i->no_fill, &i->blk, &i->eb))) return;
-  } else if (dec_handle(i->idx.val, i->idx.vn, &off, &len)) {
-    i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: offset %" PRIu64 ": bad block handle in index", i->t->path,
-                         i->t->index_off);
-    return;
-  } else if ((i->status = blk_acquire(i->t, off, len, ix_slot(i->t, off, len), !i->no_fill, &i->blk, &i->eb))) {
-    return;
+    int moved = 0;
+    if (i->blk.pinned && !i->blk.ce && !i->blk.own &&
+        (moved = blk_move(i->t, off, len, (long)i->ixpos, &i->blk, &i->eb)) < 0) {
+      i->status = moved;
+      return;
+    }
+    if (!moved) {
+      blk_release(i->t, &i->blk);
+      if ((i->status = blk_acquire(i->t, off, len, (long)i->ixpos, !i->no_fill, &i->blk, &i->eb))) return;
+    }
+  } else {
+    blk_release(i->t, &i->blk);
+    if (dec_handle(i->idx.val, i->idx.vn, &off, &len)) {
+      i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: offset %" PRIu64 ": bad block handle in index", i->t->path,
+                           i->t->index_off);
+      return;
+    }
+    if ((i->status = blk_acquire(i->t, off, len, ix_slot(i->t, off, len), !i->no_fill, &i->blk, &i->eb))) return;
   }
   if (bi_init(&i->data, i->blk.d, i->blk.n))
     i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": malformed", i->t->path, off);
@@ -1080,6 +1139,21 @@ static titer *titer_new(sdb_table *t) {
   return i;
 }
 
+void sdb__table_iter_retarget(sdb_iiter *it, sdb_table *t) {
+  titer *i = (titer *)it;
+  blk_release(i->t, &i->blk);
+  sdb__table_ref(t);
+  sdb__table_unref(i->t);
+  i->t = t;
+  i->status = 0;
+  i->eb.msg[0] = 0;
+  i->ixpos = 0;
+  i->use_ix = t->ix != NULL;
+  bi_init(&i->data, NULL, 0); /* no block: invalid, its key buffer kept */
+  if (bi_init(&i->idx, t->index, t->index_len))
+    i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: malformed index block", t->path);
+}
+
 sdb_iiter *sdb__table_iter(sdb_table *t) {
   titer *i = titer_new(t);
   if (i && t->ix) i->use_ix = 1;
@@ -1152,28 +1226,6 @@ static int kcur_build(kcur *c, size_t sh, const uint8_t *suffix, size_t ns) {
   memcpy(c->buf + sh, suffix, ns);
   c->p = c->buf, c->n = sh + ns;
   return 0;
-}
-
-/* sdb__icmp (same sign) without a memcmp call: user keys are compared eight
- * bytes at a time, which is what short keys want. Both at least 8 bytes. */
-static inline int icmp_inline(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
-  size_t ua = an - 8, ub = bn - 8, n = ua < ub ? ua : ub, i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t x, y;
-    memcpy(&x, a + i, 8);
-    memcpy(&y, b + i, 8);
-    if (x != y) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-      x = __builtin_bswap64(x), y = __builtin_bswap64(y);
-#endif
-      return x < y ? -1 : 1;
-    }
-  }
-  for (; i < n; i++)
-    if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
-  if (ua != ub) return ua < ub ? -1 : 1;
-  uint64_t ta = sdb__dec64(a + an - 8), tb = sdb__dec64(b + bn - 8);
-  return ta > tb ? -1 : ta < tb ? 1 : 0;
 }
 
 /* Finds the first entry of block d[0..n) with internal key >= ik: 1 found
