@@ -183,6 +183,11 @@ typedef struct sdb_iiter_ops {
   int (*status)(sdb_iiter *);
   const char *(*errmsg)(sdb_iiter *);
   void (*free)(sdb_iiter *);
+  /* optional (NULL: none): the first half of seek(ikey): find the block
+   * and start its cache misses; the seek that must follow at once, with the
+   * same key, completes it. The merge prepares every child before seeking
+   * any, so the children's misses overlap. */
+  void (*seek_prep)(sdb_iiter *, const uint8_t *ikey, size_t n);
 } sdb_iiter_ops;
 struct sdb_iiter {
   const sdb_iiter_ops *ops;

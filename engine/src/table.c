@@ -981,6 +981,8 @@ typedef struct titer {
    * reads when t->ix exists; a check walks the block itself to verify it. */
   int use_ix;
   size_t ixpos;
+  int prepped; /* ti_seek_prep ran: ixpos and blk are the next seek's */
+  uint64_t boff; /* blk's offset in the file */
   int status;
   sdb_eb eb;
 } titer;
@@ -1028,7 +1030,8 @@ static int blk_move(sdb_table *t, uint64_t off, uint64_t len, long slot, blkref 
   return 1;
 }
 
-static void ti_load(titer *i) {
+/* The block under the index position into i->blk (none past the end). */
+static void ti_acquire(titer *i) {
   uint64_t off, len;
   i->data.cur = i->data.lim = 0;
   if (!ix_valid(i)) {
@@ -1036,7 +1039,7 @@ static void ti_load(titer *i) {
     return;
   }
   if (i->use_ix) {
-    off = i->t->ix[i->ixpos].off, len = i->t->ix[i->ixpos].len;
+    off = i->boff = i->t->ix[i->ixpos].off, len = i->t->ix[i->ixpos].len;
     int moved = 0;
     if (i->blk.pinned && !i->blk.ce && !i->blk.own &&
         (moved = blk_move(i->t, off, len, (long)i->ixpos, &i->blk, &i->eb)) < 0) {
@@ -1054,10 +1057,21 @@ static void ti_load(titer *i) {
                            i->t->index_off);
       return;
     }
+    i->boff = off;
     if ((i->status = blk_acquire(i->t, off, len, ix_slot(i->t, off, len), !i->no_fill, &i->blk, &i->eb))) return;
   }
+}
+
+/* Reads i->blk's trailer: the data block iterator, unpositioned. */
+static void ti_init(titer *i) {
+  if (i->status || !i->blk.d) return;
   if (bi_init(&i->data, i->blk.d, i->blk.n))
-    i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": malformed", i->t->path, off);
+    i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": malformed", i->t->path, i->boff);
+}
+
+static void ti_load(titer *i) {
+  ti_acquire(i);
+  ti_init(i);
 }
 
 static void ti_skip(titer *i) {
@@ -1085,22 +1099,41 @@ static int ti_valid(sdb_iiter *it) {
 }
 static void ti_seek_first(sdb_iiter *it) {
   titer *i = (titer *)it;
+  i->prepped = 0;
   if (i->status) return;
   ix_first(i);
   ti_load(i);
   if (!i->status && i->blk.d) bi_first(&i->data);
   ti_skip(i);
 }
-static void ti_seek(sdb_iiter *it, const uint8_t *k, size_t n) {
+static void ti_seek_prep(sdb_iiter *it, const uint8_t *k, size_t n) {
   titer *i = (titer *)it;
+  i->prepped = 0;
   if (i->status) return;
   ix_seek(i, k, n);
-  ti_load(i);
+  ti_acquire(i);
+  i->prepped = 1;
+  if (i->status || !i->blk.d) return;
+  /* the trailer (restart count and array) and the block's head (restart 0):
+   * what bi_init and bi_seek read first */
+  const uint8_t *d = i->blk.d;
+  size_t bn = i->blk.n;
+  __builtin_prefetch(d);
+  if (bn >= 4) __builtin_prefetch(d + bn - 4);
+  if (bn >= 68) __builtin_prefetch(d + bn - 68);
+}
+static void ti_seek(sdb_iiter *it, const uint8_t *k, size_t n) {
+  titer *i = (titer *)it;
+  if (!i->prepped) ti_seek_prep(it, k, n);
+  i->prepped = 0;
+  if (i->status) return;
+  ti_init(i);
   if (!i->status && i->blk.d) bi_seek(&i->data, k, n);
   ti_skip(i);
 }
 static void ti_next(sdb_iiter *it) {
   titer *i = (titer *)it;
+  i->prepped = 0;
   if (!ti_valid(it)) return;
   bi_next(&i->data);
   ti_skip(i);
@@ -1125,8 +1158,8 @@ static void ti_free(sdb_iiter *it) {
   sdb__table_unref(i->t);
   free(i);
 }
-static const sdb_iiter_ops table_iter_ops = {ti_valid, ti_seek_first, ti_seek,   ti_next, ti_key,
-                                             ti_value, ti_status,     ti_errmsg, ti_free};
+static const sdb_iiter_ops table_iter_ops = {ti_valid, ti_seek_first, ti_seek, ti_next, ti_key,
+                                             ti_value, ti_status,     ti_errmsg, ti_free, ti_seek_prep};
 
 static titer *titer_new(sdb_table *t) {
   titer *i = calloc(1, sizeof *i);
@@ -1148,6 +1181,7 @@ void sdb__table_iter_retarget(sdb_iiter *it, sdb_table *t) {
   i->status = 0;
   i->eb.msg[0] = 0;
   i->ixpos = 0;
+  i->prepped = 0;
   i->use_ix = t->ix != NULL;
   bi_init(&i->data, NULL, 0); /* no block: invalid, its key buffer kept */
   if (bi_init(&i->idx, t->index, t->index_len))

@@ -173,6 +173,8 @@ static void m_seek_first(sdb_iiter *it) {
 static void m_seek(sdb_iiter *it, const uint8_t *k, size_t n) {
   merge_iter *m = (merge_iter *)it;
   m->status = 0;
+  for (size_t i = 0; i < m->n; i++) /* every child's block misses in flight before any is waited for */
+    if (m->kids[i]->ops->seek_prep) m->kids[i]->ops->seek_prep(m->kids[i], k, n);
   for (size_t i = 0; i < m->n; i++) {
     m->kids[i]->ops->seek(m->kids[i], k, n);
     m_load(m, &m->mk[i]);
@@ -209,8 +211,8 @@ static void m_free(sdb_iiter *it) {
   free(m->mk);
   free(m);
 }
-static const sdb_iiter_ops merge_ops = {m_valid, m_seek_first, m_seek, m_next, m_key,
-                                        m_value, m_status,     m_errmsg, m_free};
+static const sdb_iiter_ops merge_ops = {m_valid, m_seek_first, m_seek,   m_next, m_key,
+                                        m_value, m_status,     m_errmsg, m_free, NULL};
 
 sdb_iiter *sdb__merge_iter(sdb_iiter **kids, size_t n) {
   merge_iter *m = calloc(1, sizeof *m);
