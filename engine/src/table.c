@@ -307,27 +307,6 @@ void sdb__tb_free(sdb_tb *b, int unlink_file) {
 }
 
 /* ---- block reader ------------------------------------------------------------ */
-/* sdb__icmp (same sign) without a memcmp call: user keys are compared eight
- * bytes at a time, which is what short keys want. Both at least 8 bytes. */
-static inline int icmp_inline(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
-  size_t ua = an - 8, ub = bn - 8, n = ua < ub ? ua : ub, i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t x, y;
-    memcpy(&x, a + i, 8);
-    memcpy(&y, b + i, 8);
-    if (x != y) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-      x = __builtin_bswap64(x), y = __builtin_bswap64(y);
-#endif
-      return x < y ? -1 : 1;
-    }
-  }
-  for (; i < n; i++)
-    if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
-  if (ua != ub) return ua < ub ? -1 : 1;
-  uint64_t ta = sdb__dec64(a + an - 8), tb = sdb__dec64(b + bn - 8);
-  return ta > tb ? -1 : ta < tb ? 1 : 0;
-}
 
 typedef struct biter {
   const uint8_t *d;
@@ -444,7 +423,7 @@ static void bi_seek(biter *b, const uint8_t *k, size_t kn) {
       b->bad = 1;
       return;
     }
-    if (sh == 0 && ns >= 8 && icmp_inline(kp, (size_t)ns, k, kn) < 0)
+    if (sh == 0 && ns >= 8 && sdb__icmp(kp, (size_t)ns, k, kn) < 0)
       lo = mid;
     else if (sh == 0)
       hi = mid - 1;
@@ -466,7 +445,7 @@ static void bi_seek(biter *b, const uint8_t *k, size_t kn) {
     for (size_t a = b->cur + 64; a < stop; a += 64) __builtin_prefetch(b->d + a);
   }
   bi_parse(b);
-  while (bi_valid(b) && (b->key.len < 8 || icmp_inline(b->key.p, b->key.len, k, kn) < 0)) bi_next(b);
+  while (bi_valid(b) && (b->key.len < 8 || sdb__icmp(b->key.p, b->key.len, k, kn) < 0)) bi_next(b);
 }
 
 static int dec_handle(const uint8_t *p, size_t n, uint64_t *off, uint64_t *len) {
@@ -1285,7 +1264,7 @@ static int blk_find(const sdb_table *t, uint64_t boff, const uint8_t *d, size_t 
     off = sdb__dec32(rs + 4 * (size_t)mid);
     if (off >= lim || entry_at(d, off, lim, &sh, &ns, &vn, &kp) || sh != 0) goto bad;
     if (ns < 8) goto shortkey;
-    if (icmp_inline(kp, (size_t)ns, ik, ikn) < 0)
+    if (sdb__icmp(kp, (size_t)ns, ik, ikn) < 0)
       lo = mid;
     else
       hi = mid - 1;
@@ -1302,7 +1281,7 @@ static int blk_find(const sdb_table *t, uint64_t boff, const uint8_t *d, size_t 
     if (entry_at(d, off, lim, &sh, &ns, &vn, &kp) || sh > c->n) goto bad;
     if (kcur_build(c, (size_t)sh, kp, (size_t)ns)) return sdb__err(eb, SDB_ENOMEM, "get: out of memory");
     if (c->n < 8) goto shortkey;
-    if (icmp_inline(c->p, c->n, ik, ikn) >= 0) {
+    if (sdb__icmp(c->p, c->n, ik, ikn) >= 0) {
       *val = kp + ns;
       *valn = (size_t)vn;
       return 1;
@@ -1327,7 +1306,7 @@ int sdb__table_get_nofilter(sdb_table *t, const uint8_t *ik, size_t ikn, void **
   size_t lo = 0, hi = t->nix; /* the first block whose last key >= ik */
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (icmp_inline(t->ixkeys + t->ix[mid].koff, t->ix[mid].klen, ik, ikn) < 0)
+    if (sdb__icmp(t->ixkeys + t->ix[mid].koff, t->ix[mid].klen, ik, ikn) < 0)
       lo = mid + 1;
     else
       hi = mid;
