@@ -1093,13 +1093,14 @@ static void ti_seek_prep(sdb_iiter *it, const uint8_t *k, size_t n) {
   ti_acquire(i);
   i->prepped = 1;
   if (i->status || !i->blk.d) return;
-  /* the trailer (restart count and array) and the block's head (restart 0):
-   * what bi_init and bi_seek read first */
+  /* the trailer (restart count and array) first, what bi_init reads, then
+   * the block's lines (at most 8 KiB): the restarts bi_seek probes and the
+   * run it walks are not known before the trailer arrives */
   const uint8_t *d = i->blk.d;
   size_t bn = i->blk.n;
-  __builtin_prefetch(d);
   if (bn >= 4) __builtin_prefetch(d + bn - 4);
   if (bn >= 68) __builtin_prefetch(d + bn - 68);
+  for (size_t a = 0; a + 68 < bn && a < 8192; a += 64) __builtin_prefetch(d + a);
 }
 static void ti_seek(sdb_iiter *it, const uint8_t *k, size_t n) {
   titer *i = (titer *)it;
