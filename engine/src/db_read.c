@@ -154,11 +154,15 @@ static int iter_new(sdb *db, const sdb_snap *sn, const void *lo, size_t lolen, c
   it->snap = sn ? sn->seq : db->last_seq;
   it->ver = db->ver;
   __atomic_add_fetch(&it->ver->refs, 1, __ATOMIC_RELAXED);
-  size_t want = (db->imm ? 2 : 1) + it->ver->n[0]; /* memtables, each L0 table, one per non-empty level */
+  /* An empty memtable is no child: whatever is added to it later has a
+   * sequence above db->last_seq (writes apply under db->mu, then raise it),
+   * so above it->snap, and this iterator would skip it anyway. */
+  int mem = sdb__mem_count(db->mem) > 0, imm = db->imm && sdb__mem_count(db->imm) > 0;
+  size_t want = (size_t)(mem + imm) + it->ver->n[0]; /* memtables, each L0 table, one per non-empty level */
   for (int l = 1; l < SDB_NUM_LEVELS; l++) want += it->ver->n[l] > 0;
-  kids = calloc(want, sizeof *kids);
-  if (kids && (kids[n] = sdb__mem_iter(db->mem))) n++;
-  if (kids && db->imm && (kids[n] = sdb__mem_iter(db->imm))) n++;
+  kids = calloc(want ? want : 1, sizeof *kids);
+  if (kids && mem && (kids[n] = sdb__mem_iter(db->mem))) n++;
+  if (kids && imm && (kids[n] = sdb__mem_iter(db->imm))) n++;
   if (!held) pthread_mutex_unlock(&db->mu);
   for (size_t i = 0; kids && i < it->ver->n[0]; i++)
     if ((kids[n] = sdb__table_iter(it->ver->t[0][i]))) n++;

@@ -77,13 +77,21 @@ typedef struct level_iter {
   size_t n, i;
   sdb_iiter *cur;
   int nomem;
+  int prepped; /* li_seek_prep ran: cur is on the next seek's table */
 } level_iter;
 
+/* The iterator on table i (none past the end): the one in hand is pointed at
+ * the new table rather than freed, so a seek allocates nothing. */
 static void li_open(level_iter *l, size_t i) {
-  if (l->cur) l->cur->ops->free(l->cur);
-  l->cur = NULL;
   l->i = i;
-  if (i < l->n && !(l->cur = sdb__table_iter(l->t[i]))) l->nomem = 1;
+  if (i >= l->n) {
+    if (l->cur) l->cur->ops->free(l->cur);
+    l->cur = NULL;
+  } else if (l->cur) {
+    sdb__table_iter_retarget(l->cur, l->t[i]);
+  } else if (!(l->cur = sdb__table_iter(l->t[i]))) {
+    l->nomem = 1;
+  }
 }
 /* past the end of a table: on to the next one, unless the table failed */
 static void li_skip(level_iter *l) {
@@ -98,11 +106,12 @@ static int li_valid(sdb_iiter *it) {
 }
 static void li_seek_first(sdb_iiter *it) {
   level_iter *l = (level_iter *)it;
+  l->prepped = 0;
   li_open(l, 0);
   if (l->cur) l->cur->ops->seek_first(l->cur);
   li_skip(l);
 }
-static void li_seek(sdb_iiter *it, const uint8_t *k, size_t n) {
+static void li_seek_prep(sdb_iiter *it, const uint8_t *k, size_t n) {
   level_iter *l = (level_iter *)it;
   size_t lo = 0, hi = l->n; /* first table whose largest user key >= k's */
   while (lo < hi) {
@@ -112,12 +121,20 @@ static void li_seek(sdb_iiter *it, const uint8_t *k, size_t n) {
     else
       hi = mid;
   }
-  li_open(l, lo);
+  if (!l->cur || lo != l->i || l->cur->ops->status(l->cur)) li_open(l, lo); /* else: same table, its block pin kept */
+  if (l->cur) l->cur->ops->seek_prep(l->cur, k, n);
+  l->prepped = 1;
+}
+static void li_seek(sdb_iiter *it, const uint8_t *k, size_t n) {
+  level_iter *l = (level_iter *)it;
+  if (!l->prepped) li_seek_prep(it, k, n);
+  l->prepped = 0;
   if (l->cur) l->cur->ops->seek(l->cur, k, n);
   li_skip(l);
 }
 static void li_next(sdb_iiter *it) {
   level_iter *l = (level_iter *)it;
+  l->prepped = 0;
   if (!li_valid(it)) return;
   l->cur->ops->next(l->cur);
   li_skip(l);
@@ -144,7 +161,7 @@ static void li_free(sdb_iiter *it) {
   free(l);
 }
 static const sdb_iiter_ops level_iter_ops = {li_valid, li_seek_first, li_seek,   li_next, li_key,
-                                             li_value, li_status,     li_errmsg, li_free};
+                                             li_value, li_status,     li_errmsg, li_free, li_seek_prep};
 
 sdb_iiter *sdb__level_iter_new(sdb_table **t, size_t n) {
   level_iter *l = calloc(1, sizeof *l);

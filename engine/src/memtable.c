@@ -195,7 +195,7 @@ static void mi_free(sdb_iiter *it) {
   free(i);
 }
 static const sdb_iiter_ops mem_iter_ops = {mi_valid, mi_seek_first, mi_seek,   mi_next, mi_key,
-                                           mi_value, mi_status,     mi_errmsg, mi_free};
+                                           mi_value, mi_status,     mi_errmsg, mi_free, NULL};
 
 sdb_iiter *sdb__mem_iter(sdb_mem *m) {
   mem_iter *i = calloc(1, sizeof *i);

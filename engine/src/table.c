@@ -307,6 +307,7 @@ void sdb__tb_free(sdb_tb *b, int unlink_file) {
 }
 
 /* ---- block reader ------------------------------------------------------------ */
+
 typedef struct biter {
   const uint8_t *d;
   size_t lim; /* start of the restart array */
@@ -407,9 +408,11 @@ static inline int entry_at(const uint8_t *d, size_t off, size_t lim, uint64_t *s
   return 0;
 }
 
-/* first entry with internal key >= k */
+/* first entry with internal key >= k (k at least 8 bytes) */
 static void bi_seek(biter *b, const uint8_t *k, size_t kn) {
   uint32_t lo = 0, hi = b->nr - 1;
+  if (b->nr <= 8 && b->lim) /* a few restarts (the usual block): start their cache misses at once, as blk_find */
+    for (uint32_t r = 1; r < b->nr; r++) __builtin_prefetch(b->d + (sdb__dec32(b->rs + 4 * (size_t)r) % b->lim));
   while (lo < hi) { /* last restart whose key < k: compared in place (a restart shares nothing) */
     uint32_t mid = (lo + hi + 1) / 2;
     uint64_t sh, ns, vn;
@@ -435,6 +438,11 @@ static void bi_seek(biter *b, const uint8_t *k, size_t kn) {
   if (b->cur > b->lim) {
     b->bad = 1;
     return;
+  }
+  { /* the entries up to the next restart are walked in order: fetch them in parallel */
+    size_t stop = lo + 1 < b->nr ? sdb__dec32(b->rs + 4 * (size_t)(lo + 1)) : b->lim;
+    if (stop > b->lim) stop = b->lim;
+    for (size_t a = b->cur + 64; a < stop; a += 64) __builtin_prefetch(b->d + a);
   }
   bi_parse(b);
   while (bi_valid(b) && (b->key.len < 8 || sdb__icmp(b->key.p, b->key.len, k, kn) < 0)) bi_next(b);
@@ -657,6 +665,7 @@ typedef struct blkref {
   size_t n;
   sdb_centry *ce;
   uint8_t *own;
+  const uint8_t *map; /* pinned: the mapping d points into */
   int pinned;
 } blkref;
 
@@ -720,7 +729,7 @@ static int blk_acquire(sdb_table *t, uint64_t off, uint64_t len, long slot, int 
       return rc;
     }
     if (type == SDB_BLOCK_RAW) {
-      r->d = p, r->n = (size_t)len, r->pinned = 1;
+      r->d = p, r->n = (size_t)len, r->map = m, r->pinned = 1;
       return 0;
     }
     if (t->cache && (r->ce = sdb__cache_get(t->cache, t->number, off))) {
@@ -951,6 +960,8 @@ typedef struct titer {
    * reads when t->ix exists; a check walks the block itself to verify it. */
   int use_ix;
   size_t ixpos;
+  int prepped; /* ti_seek_prep ran: ixpos and blk are the next seek's */
+  uint64_t boff; /* blk's offset in the file */
   int status;
   sdb_eb eb;
 } titer;
@@ -982,23 +993,64 @@ static void ix_seek(titer *i, const uint8_t *k, size_t kn) {
   i->ixpos = lo;
 }
 
-static void ti_load(titer *i) {
+/* Moves a raw block held from the mapping (r->pinned) to block (off, len) of
+ * the same table, keeping the pin: no table-file cache lock per block. 1
+ * done, 0 when the new block is not raw (r is then released), or an error
+ * (r released). */
+static int blk_move(sdb_table *t, uint64_t off, uint64_t len, long slot, blkref *r, sdb_eb *eb) {
+  const uint8_t *p;
+  uint8_t type;
+  int rc = map_block(t, r->map, off, len, slot, &p, &type, eb);
+  if (rc || type != SDB_BLOCK_RAW) {
+    blk_release(t, r);
+    return rc ? rc : 0;
+  }
+  r->d = p, r->n = (size_t)len;
+  return 1;
+}
+
+/* The block under the index position into i->blk (none past the end). */
+static void ti_acquire(titer *i) {
   uint64_t off, len;
-  blk_release(i->t, &i->blk);
   i->data.cur = i->data.lim = 0;
-  if (!ix_valid(i)) return;
-  if (i->use_ix) {
-    off = i->t->ix[i->ixpos].off, len = i->t->ix[i->ixpos].len;
-    if ((i->status = blk_acquire(i->t, off, len, (long)i->ixpos, !i->no_fill, &i->blk, &i->eb))) return;
-  } else if (dec_handle(i->idx.val, i->idx.vn, &off, &len)) {
-    i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: offset %" PRIu64 ": bad block handle in index", i->t->path,
-                         i->t->index_off);
-    return;
-  } else if ((i->status = blk_acquire(i->t, off, len, ix_slot(i->t, off, len), !i->no_fill, &i->blk, &i->eb))) {
+  if (!ix_valid(i)) {
+    blk_release(i->t, &i->blk);
     return;
   }
+  if (i->use_ix) {
+    off = i->boff = i->t->ix[i->ixpos].off, len = i->t->ix[i->ixpos].len;
+    int moved = 0;
+    if (i->blk.pinned && !i->blk.ce && !i->blk.own &&
+        (moved = blk_move(i->t, off, len, (long)i->ixpos, &i->blk, &i->eb)) < 0) {
+      i->status = moved;
+      return;
+    }
+    if (!moved) {
+      blk_release(i->t, &i->blk);
+      if ((i->status = blk_acquire(i->t, off, len, (long)i->ixpos, !i->no_fill, &i->blk, &i->eb))) return;
+    }
+  } else {
+    blk_release(i->t, &i->blk);
+    if (dec_handle(i->idx.val, i->idx.vn, &off, &len)) {
+      i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: offset %" PRIu64 ": bad block handle in index", i->t->path,
+                           i->t->index_off);
+      return;
+    }
+    i->boff = off;
+    if ((i->status = blk_acquire(i->t, off, len, ix_slot(i->t, off, len), !i->no_fill, &i->blk, &i->eb))) return;
+  }
+}
+
+/* Reads i->blk's trailer: the data block iterator, unpositioned. */
+static void ti_init(titer *i) {
+  if (i->status || !i->blk.d) return;
   if (bi_init(&i->data, i->blk.d, i->blk.n))
-    i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": malformed", i->t->path, off);
+    i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: block at offset %" PRIu64 ": malformed", i->t->path, i->boff);
+}
+
+static void ti_load(titer *i) {
+  ti_acquire(i);
+  ti_init(i);
 }
 
 static void ti_skip(titer *i) {
@@ -1026,22 +1078,42 @@ static int ti_valid(sdb_iiter *it) {
 }
 static void ti_seek_first(sdb_iiter *it) {
   titer *i = (titer *)it;
+  i->prepped = 0;
   if (i->status) return;
   ix_first(i);
   ti_load(i);
   if (!i->status && i->blk.d) bi_first(&i->data);
   ti_skip(i);
 }
-static void ti_seek(sdb_iiter *it, const uint8_t *k, size_t n) {
+static void ti_seek_prep(sdb_iiter *it, const uint8_t *k, size_t n) {
   titer *i = (titer *)it;
+  i->prepped = 0;
   if (i->status) return;
   ix_seek(i, k, n);
-  ti_load(i);
+  ti_acquire(i);
+  i->prepped = 1;
+  if (i->status || !i->blk.d) return;
+  /* the trailer (restart count and array) first, what bi_init reads, then
+   * the block's lines (at most 8 KiB): the restarts bi_seek probes and the
+   * run it walks are not known before the trailer arrives */
+  const uint8_t *d = i->blk.d;
+  size_t bn = i->blk.n;
+  if (bn >= 4) __builtin_prefetch(d + bn - 4);
+  if (bn >= 68) __builtin_prefetch(d + bn - 68);
+  for (size_t a = 0; a + 68 < bn && a < 8192; a += 64) __builtin_prefetch(d + a);
+}
+static void ti_seek(sdb_iiter *it, const uint8_t *k, size_t n) {
+  titer *i = (titer *)it;
+  if (!i->prepped) ti_seek_prep(it, k, n);
+  i->prepped = 0;
+  if (i->status) return;
+  ti_init(i);
   if (!i->status && i->blk.d) bi_seek(&i->data, k, n);
   ti_skip(i);
 }
 static void ti_next(sdb_iiter *it) {
   titer *i = (titer *)it;
+  i->prepped = 0;
   if (!ti_valid(it)) return;
   bi_next(&i->data);
   ti_skip(i);
@@ -1066,8 +1138,8 @@ static void ti_free(sdb_iiter *it) {
   sdb__table_unref(i->t);
   free(i);
 }
-static const sdb_iiter_ops table_iter_ops = {ti_valid, ti_seek_first, ti_seek,   ti_next, ti_key,
-                                             ti_value, ti_status,     ti_errmsg, ti_free};
+static const sdb_iiter_ops table_iter_ops = {ti_valid, ti_seek_first, ti_seek, ti_next, ti_key,
+                                             ti_value, ti_status,     ti_errmsg, ti_free, ti_seek_prep};
 
 static titer *titer_new(sdb_table *t) {
   titer *i = calloc(1, sizeof *i);
@@ -1078,6 +1150,22 @@ static titer *titer_new(sdb_table *t) {
   if (bi_init(&i->idx, t->index, t->index_len))
     i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: malformed index block", t->path);
   return i;
+}
+
+void sdb__table_iter_retarget(sdb_iiter *it, sdb_table *t) {
+  titer *i = (titer *)it;
+  blk_release(i->t, &i->blk);
+  sdb__table_ref(t);
+  sdb__table_unref(i->t);
+  i->t = t;
+  i->status = 0;
+  i->eb.msg[0] = 0;
+  i->ixpos = 0;
+  i->prepped = 0;
+  i->use_ix = t->ix != NULL;
+  bi_init(&i->data, NULL, 0); /* no block: invalid, its key buffer kept */
+  if (bi_init(&i->idx, t->index, t->index_len))
+    i->status = sdb__err(&i->eb, SDB_ECORRUPT, "%s: malformed index block", t->path);
 }
 
 sdb_iiter *sdb__table_iter(sdb_table *t) {
@@ -1154,28 +1242,6 @@ static int kcur_build(kcur *c, size_t sh, const uint8_t *suffix, size_t ns) {
   return 0;
 }
 
-/* sdb__icmp (same sign) without a memcmp call: user keys are compared eight
- * bytes at a time, which is what short keys want. Both at least 8 bytes. */
-static inline int icmp_inline(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
-  size_t ua = an - 8, ub = bn - 8, n = ua < ub ? ua : ub, i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t x, y;
-    memcpy(&x, a + i, 8);
-    memcpy(&y, b + i, 8);
-    if (x != y) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-      x = __builtin_bswap64(x), y = __builtin_bswap64(y);
-#endif
-      return x < y ? -1 : 1;
-    }
-  }
-  for (; i < n; i++)
-    if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
-  if (ua != ub) return ua < ub ? -1 : 1;
-  uint64_t ta = sdb__dec64(a + an - 8), tb = sdb__dec64(b + bn - 8);
-  return ta > tb ? -1 : ta < tb ? 1 : 0;
-}
-
 /* Finds the first entry of block d[0..n) with internal key >= ik: 1 found
  * (c holds its key, *val and *valn its value), 0 none in this block, or an error
  * (corrupt: the block is at offset boff of t). Same rules as bi_init/bi_seek,
@@ -1199,7 +1265,7 @@ static int blk_find(const sdb_table *t, uint64_t boff, const uint8_t *d, size_t 
     off = sdb__dec32(rs + 4 * (size_t)mid);
     if (off >= lim || entry_at(d, off, lim, &sh, &ns, &vn, &kp) || sh != 0) goto bad;
     if (ns < 8) goto shortkey;
-    if (icmp_inline(kp, (size_t)ns, ik, ikn) < 0)
+    if (sdb__icmp(kp, (size_t)ns, ik, ikn) < 0)
       lo = mid;
     else
       hi = mid - 1;
@@ -1216,7 +1282,7 @@ static int blk_find(const sdb_table *t, uint64_t boff, const uint8_t *d, size_t 
     if (entry_at(d, off, lim, &sh, &ns, &vn, &kp) || sh > c->n) goto bad;
     if (kcur_build(c, (size_t)sh, kp, (size_t)ns)) return sdb__err(eb, SDB_ENOMEM, "get: out of memory");
     if (c->n < 8) goto shortkey;
-    if (icmp_inline(c->p, c->n, ik, ikn) >= 0) {
+    if (sdb__icmp(c->p, c->n, ik, ikn) >= 0) {
       *val = kp + ns;
       *valn = (size_t)vn;
       return 1;
@@ -1241,7 +1307,7 @@ int sdb__table_get_nofilter(sdb_table *t, const uint8_t *ik, size_t ikn, void **
   size_t lo = 0, hi = t->nix; /* the first block whose last key >= ik */
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (icmp_inline(t->ixkeys + t->ix[mid].koff, t->ix[mid].klen, ik, ikn) < 0)
+    if (sdb__icmp(t->ixkeys + t->ix[mid].koff, t->ix[mid].klen, ik, ikn) < 0)
       lo = mid + 1;
     else
       hi = mid;

@@ -94,6 +94,10 @@ int sdb__table_get_nofilter(sdb_table *t, const uint8_t *ik, size_t ikn, void **
 sdb_iiter *sdb__table_iter(sdb_table *t);
 /* Same, but blocks it reads are not added to the block cache (compaction). */
 sdb_iiter *sdb__table_iter_nofill(sdb_table *t);
+/* Points it (from sdb__table_iter or _nofill) at table t, unpositioned, with
+ * no error: what a new iterator on t would be, without an allocation (a
+ * level iterator moving between tables). */
+void sdb__table_iter_retarget(sdb_iiter *it, sdb_table *t);
 /* Reads every block, verifies checksums and key order; prints the contents
  * to dump if non-NULL. *first and *last get the smallest/largest key if non-NULL. */
 int sdb__table_check(sdb_table *t, FILE *dump, sdb_buf *first, sdb_buf *last, sdb_eb *eb);

@@ -126,65 +126,78 @@ char *sdb__manifest_name(char *out, size_t n, const char *dir, uint64_t num) {
 }
 
 /* ---- merging iterator: the smallest internal key among the children --------- */
+/* Each child's key is looked up once after the child moves (a child's key
+ * stays put until it moves), and so is its status: m_pick and m_valid call
+ * into no child. status: the first child's (in order) non-zero status, what
+ * asking every child would give, since only a move changes a child's. */
+typedef struct merge_kid {
+  sdb_iiter *it;
+  const uint8_t *k; /* NULL: not valid */
+  size_t kn;
+} merge_kid;
 typedef struct merge_iter {
   sdb_iiter base;
   sdb_iiter **kids;
+  merge_kid *mk;
   size_t n;
-  sdb_iiter *cur;
+  merge_kid *cur;
+  int status;
 } merge_iter;
 
+static void m_load(merge_iter *m, merge_kid *c) {
+  sdb_iiter *k = c->it;
+  c->k = k->ops->valid(k) ? k->ops->key(k, &c->kn) : NULL;
+  if (!m->status) m->status = k->ops->status(k);
+}
 static void m_pick(merge_iter *m) {
-  const uint8_t *best = NULL;
-  size_t bestn = 0;
-  m->cur = NULL;
+  merge_kid *best = NULL;
   for (size_t i = 0; i < m->n; i++) {
-    sdb_iiter *k = m->kids[i];
-    if (!k->ops->valid(k)) continue;
-    size_t kn;
-    const uint8_t *kk = k->ops->key(k, &kn);
-    if (!best || sdb__icmp(kk, kn, best, bestn) < 0) {
-      best = kk;
-      bestn = kn;
-      m->cur = k;
-    }
+    merge_kid *c = &m->mk[i];
+    if (c->k && (!best || sdb__icmp(c->k, c->kn, best->k, best->kn) < 0)) best = c;
   }
+  m->cur = best;
 }
 static int m_valid(sdb_iiter *it) {
   merge_iter *m = (merge_iter *)it;
-  return m->cur != NULL && it->ops->status(it) == 0;
+  return m->cur != NULL && m->status == 0;
 }
 static void m_seek_first(sdb_iiter *it) {
   merge_iter *m = (merge_iter *)it;
-  for (size_t i = 0; i < m->n; i++) m->kids[i]->ops->seek_first(m->kids[i]);
+  m->status = 0;
+  for (size_t i = 0; i < m->n; i++) {
+    m->kids[i]->ops->seek_first(m->kids[i]);
+    m_load(m, &m->mk[i]);
+  }
   m_pick(m);
 }
 static void m_seek(sdb_iiter *it, const uint8_t *k, size_t n) {
   merge_iter *m = (merge_iter *)it;
-  for (size_t i = 0; i < m->n; i++) m->kids[i]->ops->seek(m->kids[i], k, n);
+  m->status = 0;
+  for (size_t i = 0; i < m->n; i++) /* every child's block misses in flight before any is waited for */
+    if (m->kids[i]->ops->seek_prep) m->kids[i]->ops->seek_prep(m->kids[i], k, n);
+  for (size_t i = 0; i < m->n; i++) {
+    m->kids[i]->ops->seek(m->kids[i], k, n);
+    m_load(m, &m->mk[i]);
+  }
   m_pick(m);
 }
 static void m_next(sdb_iiter *it) {
   merge_iter *m = (merge_iter *)it;
   if (!m->cur) return;
-  m->cur->ops->next(m->cur);
+  m->cur->it->ops->next(m->cur->it);
+  m_load(m, m->cur);
   m_pick(m);
 }
 static const uint8_t *m_key(sdb_iiter *it, size_t *n) {
   merge_iter *m = (merge_iter *)it;
-  return m->cur->ops->key(m->cur, n);
+  *n = m->cur->kn;
+  return m->cur->k;
 }
 static const uint8_t *m_value(sdb_iiter *it, size_t *n) {
   merge_iter *m = (merge_iter *)it;
-  return m->cur->ops->value(m->cur, n);
+  return m->cur->it->ops->value(m->cur->it, n);
 }
-static int m_status(sdb_iiter *it) {
-  merge_iter *m = (merge_iter *)it;
-  for (size_t i = 0; i < m->n; i++) {
-    int rc = m->kids[i]->ops->status(m->kids[i]);
-    if (rc) return rc;
-  }
-  return 0;
-}
+static int m_status(sdb_iiter *it) { return ((merge_iter *)it)->status; }
 static const char *m_errmsg(sdb_iiter *it) {
   merge_iter *m = (merge_iter *)it;
   for (size_t i = 0; i < m->n; i++)
@@ -195,20 +208,26 @@ static void m_free(sdb_iiter *it) {
   merge_iter *m = (merge_iter *)it;
   for (size_t i = 0; i < m->n; i++) m->kids[i]->ops->free(m->kids[i]);
   free(m->kids);
+  free(m->mk);
   free(m);
 }
-static const sdb_iiter_ops merge_ops = {m_valid, m_seek_first, m_seek, m_next, m_key,
-                                        m_value, m_status,     m_errmsg, m_free};
+static const sdb_iiter_ops merge_ops = {m_valid, m_seek_first, m_seek,   m_next, m_key,
+                                        m_value, m_status,     m_errmsg, m_free, NULL};
 
 sdb_iiter *sdb__merge_iter(sdb_iiter **kids, size_t n) {
   merge_iter *m = calloc(1, sizeof *m);
-  if (!m) {
+  merge_kid *mk = calloc(n ? n : 1, sizeof *mk);
+  if (!m || !mk) {
     for (size_t i = 0; i < n; i++) kids[i]->ops->free(kids[i]);
     free(kids);
+    free(mk);
+    free(m);
     return NULL;
   }
+  for (size_t i = 0; i < n; i++) mk[i].it = kids[i];
   m->base.ops = &merge_ops;
   m->kids = kids;
+  m->mk = mk;
   m->n = n;
   return &m->base;
 }

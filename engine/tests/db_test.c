@@ -293,6 +293,108 @@ static void iter_seek_reuses_one_iterator(void **s) {
   assert_int_equal(sdb_close(db), 0);
 }
 
+/* One iterator, many seeks, over several levels of several tables each (small blocks
+ * and tables) with an empty memtable: every seek (onto a key, between keys, before the
+ * first, past the last, backwards) must land where a sorted model says, and the 10 nexts
+ * after it too; overwritten keys show their newest value, deleted ones are skipped.
+ * Then writes after the view was taken (into the memtable the iterator left out because
+ * it was empty, and a flush of them) stay unseen by it; a new iterator sees them. */
+#define SEEK_KEYS 3000
+static int seek_model_find(const char (*vals)[16], int from) { /* first live model key >= from */
+  while (from < SEEK_KEYS && !vals[from][0]) from++;
+  return from;
+}
+static void seek_check(sdb_iter *it, const char (*vals)[16], const char *seek, int from) {
+  size_t kn, vn;
+  assert_int_equal(sdb_iter_seek(it, seek, strlen(seek)), 0);
+  int m = seek_model_find(vals, from);
+  for (int j = 0; j <= 10; j++) {
+    if (m >= SEEK_KEYS) {
+      assert_false(sdb_iter_valid(it));
+      return;
+    }
+    char want[16];
+    snprintf(want, sizeof want, "k%05d", m);
+    assert_true(sdb_iter_valid(it));
+    const char *k = sdb_iter_key(it, &kn), *v = sdb_iter_value(it, &vn);
+    assert_int_equal(kn, strlen(want));
+    assert_memory_equal(k, want, kn);
+    assert_int_equal(vn, strlen(vals[m]));
+    assert_memory_equal(v, vals[m], vn);
+    assert_int_equal(sdb_iter_next(it), 0);
+    m = seek_model_find(vals, m + 1);
+  }
+}
+static void iter_seek_across_levels_and_later_writes(void **s) {
+  static char vals[SEEK_KEYS][16]; /* "" = absent */
+  sdb_options o;
+  sdb_options_init(&o);
+  o.deterministic = 1;
+  o.memtable_bytes = 16 << 10;
+  o.block_bytes = 256;
+  o.block_restart_interval = 4;
+  o.target_file_bytes = 4 << 10;
+  o.level_base_bytes = 8 << 10;
+  o.l0_compaction_trigger = 2;
+  sdb *db = tu_open_opts(dir, &o);
+  char k[16], seek[16];
+  uint64_t r = 12345;
+  memset(vals, 0, sizeof vals);
+  for (int pass = 0; pass < 3; pass++) /* pass 0 puts every even key, 1 overwrites some, 2 deletes some */
+    for (int n = 0; n < SEEK_KEYS; n++) {
+      int i = (int)((uint64_t)n * 7919 % SEEK_KEYS); /* a permutation */
+      r = r * 6364136223846793005ull + 1442695040888963407ull;
+      if (i % 2 || (pass && (r >> 33) % 3)) continue;
+      snprintf(k, sizeof k, "k%05d", i);
+      if (pass == 2) {
+        assert_int_equal(sdb_delete(db, k, strlen(k), 0), 0);
+        vals[i][0] = 0;
+      } else {
+        snprintf(vals[i], sizeof vals[i], "v%d-%d", pass, i);
+        put(db, k, vals[i], 0);
+      }
+    }
+  assert_int_equal(sdb_flush(db), 0);
+  assert_string_equal(tu_stat(db, "memtable_entries"), "0");
+  /* several tables on more than one level */
+  assert_int_equal(strncmp(tu_stat(db, "level1"), "files 0 ", 8) != 0, 1);
+  assert_int_equal(strncmp(tu_stat(db, "level2"), "files 0 ", 8) != 0, 1);
+  sdb_iter *it;
+  assert_int_equal(sdb_iter_create(db, NULL, 0, NULL, 0, &it), 0);
+  for (int n = 0; n < 4000; n++) {
+    r = r * 6364136223846793005ull + 1442695040888963407ull;
+    int i = (int)((r >> 33) % (SEEK_KEYS + 2)) - 1; /* -1: before every key; SEEK_KEYS: past them */
+    if (i < 0) {
+      seek_check(it, (const char (*)[16])vals, "", 0);
+    } else if (i >= SEEK_KEYS) {
+      seek_check(it, (const char (*)[16])vals, "l", SEEK_KEYS);
+    } else {
+      snprintf(seek, sizeof seek, (r >> 20) % 2 ? "k%05d" : "k%05d0", i); /* on a key, or just after it */
+      seek_check(it, (const char (*)[16])vals, seek, (r >> 20) % 2 ? i : i + 1);
+    }
+  }
+  /* writes after the view: a new key, an overwrite and a delete, then a flush */
+  put(db, "k00001", "later", 0);
+  put(db, "k00000", "later", 0);
+  assert_int_equal(sdb_delete(db, "k00002", 6, 0), 0);
+  seek_check(it, (const char (*)[16])vals, "k00000", 0);
+  assert_int_equal(sdb_flush(db), 0);
+  seek_check(it, (const char (*)[16])vals, "k00000", 0);
+  seek_check(it, (const char (*)[16])vals, "k02990", 2990);
+  sdb_iter_free(it);
+  /* a new iterator sees them */
+  snprintf(vals[0], sizeof vals[0], "later");
+  snprintf(vals[1], sizeof vals[1], "later");
+  vals[2][0] = 0;
+  put(db, "k00003", "mem", 0); /* and one in the memtable now */
+  snprintf(vals[3], sizeof vals[3], "mem");
+  assert_int_equal(sdb_iter_create(db, NULL, 0, NULL, 0, &it), 0);
+  seek_check(it, (const char (*)[16])vals, "", 0);
+  seek_check(it, (const char (*)[16])vals, "k00002", 2);
+  sdb_iter_free(it);
+  assert_int_equal(sdb_close(db), 0);
+}
+
 static void range_iteration_order(void **s) {
   sdb *db = tu_open(dir, 0);
   const char *keys[] = {"b", "a", "ab", "abc", "c", "", "ba", "\xff", "aa"};
@@ -830,6 +932,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(half_written_sstable_ignored_and_removed, setup, teardown),
       cmocka_unit_test_setup_teardown(range_iteration_order, setup, teardown),
       cmocka_unit_test_setup_teardown(iter_seek_reuses_one_iterator, setup, teardown),
+      cmocka_unit_test_setup_teardown(iter_seek_across_levels_and_later_writes, setup, teardown),
       cmocka_unit_test_setup_teardown(open_flags_and_lock, setup, teardown),
       cmocka_unit_test_setup_teardown(torn_wal_tail_truncated_then_appended, setup, teardown),
       cmocka_unit_test_setup_teardown(wal_corruption_before_synced_records_fails_open, setup, teardown),
