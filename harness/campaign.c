@@ -496,7 +496,7 @@ typedef struct shared {
   pc_group_slots groups;
 } shared;
 
-static int append_line(int fd, const char *line) {
+int pc_append_line(int fd, const char *line) {
   size_t n = strlen(line);
   char *buf = malloc(n + 1);
   ssize_t w;
@@ -616,7 +616,7 @@ int pc_case_record(pc_worker *wk, const pc_case *c, const pc_campaign_opts *o, p
     rc.reproduced = 0;
   }
   err = rpt_case_to_json(&rc, &line);
-  if (!err) err = append_line(fd, line);
+  if (!err) err = pc_append_line(fd, line);
   free(line);
   pc_result_free(&r);
   return err;

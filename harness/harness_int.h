@@ -237,6 +237,8 @@ typedef struct pc_campaign_opts {
 int pc_campaign(const pc_campaign_opts *o);
 /* The report of a campaign's results (campaign.c): its exit status, or -1 if it could not be written. */
 int pc_campaign_report(const pc_campaign_opts *o, int sig);
+/* Appends line and a newline to fd (O_APPEND) in one write(): workers' lines never interleave. */
+int pc_append_line(int fd, const char *line);
 /* Failure groups shared by a campaign's workers (campaign.c). */
 typedef struct pc_group_slots pc_group_slots;
 #define PC_KEEP_PER_GROUP 3 /* crashed data dirs tarred per failure group */

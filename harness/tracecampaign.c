@@ -95,18 +95,6 @@ static void tc_free(tc_job *j) {
     }
 }
 
-static int append_line(int fd, const char *line) {
-  size_t n = strlen(line);
-  char *buf = malloc(n + 1);
-  ssize_t w;
-  if (!buf) return PC_ENOMEM;
-  memcpy(buf, line, n);
-  buf[n] = '\n';
-  w = write(fd, buf, n + 1);
-  free(buf);
-  return w == (ssize_t)(n + 1) ? 0 : PC_EIO;
-}
-
 /* 1 the first PC_KEEP_PER_GROUP times a signature is seen by this job */
 static int tc_keep_slot(tc_job *j, const char *sig) {
   for (int i = 0; i < j->nsigs; i++)
@@ -188,7 +176,7 @@ static int tc_emit(tc_job *j, const pc_case *c, const pc_result *r, const ffs_re
     }
   }
   int e = rpt_case_to_json(&rc, &line);
-  if (!e) e = append_line(j->fd, line);
+  if (!e) e = pc_append_line(j->fd, line);
   free(line);
   return e;
 }

@@ -102,6 +102,9 @@ typedef struct ffs_rhead {
 /* Encodes r's head and paths into buf (sizeof(ffs_rhead) + 2 * FFS_PATH_MAX bytes); the
  * caller writes r->datalen data bytes right after it, in the same write. Returns the bytes. */
 FFS_HIDDEN size_t ffs__record_head(unsigned char *buf, const ffs_rec *r);
+/* 1 if p is relative and stays inside the data dir: no empty, "." or ".." component; the
+ * data dir itself is exactly "." (allowed with allow_dot). */
+FFS_HIDDEN int ffs__safe_relpath(const char *p, int allow_dot);
 
 /* ---- handshake file (FAULTFS_HANDSHAKE): one line per event, "WORD PID EXE\n", each
  * appended with one write(2) by the shim and read by handshake.c ------------------------ */

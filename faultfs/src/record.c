@@ -77,20 +77,9 @@ int ffs_record_append_data(int fd, ffs_rec_type type, const void *data, size_t l
   return w == (ssize_t)(hl + len) ? 0 : FFS_EIO;
 }
 
-/* A path the shim writes: relative, inside the data dir, no empty, "." or ".." component;
- * the data dir itself is exactly "." ("" = none). A replay acts only on such paths. */
-static int safe_path(const char *p) {
-  if (!*p || !strcmp(p, ".")) return 1;
-  if (p[0] == '/') return 0;
-  for (const char *s = p; *s;) {
-    const char *e = strchr(s, '/');
-    size_t n = e ? (size_t)(e - s) : strlen(s);
-    if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.')) return 0;
-    s += n;
-    if (*s == '/') s++;
-  }
-  return 1;
-}
+/* A path the shim writes: relative, inside the data dir (ffs__safe_relpath); the data dir
+ * itself is "." or "" (none). A replay acts only on such paths. */
+static int safe_path(const char *p) { return !*p || ffs__safe_relpath(p, 1); }
 
 int ffs_record_load(const char *path, ffs_record **out, char *err, size_t errlen) {
   ffs_record *r = calloc(1, sizeof *r);

@@ -526,7 +526,7 @@ done:
 
 /* A path the shim writes (normalised, relative, inside the data dir): no leading '/', no
  * empty, "." or ".." component; the data dir itself is exactly "." (allowed_dot). */
-static int safe_path(const char *p, int allow_dot) {
+int ffs__safe_relpath(const char *p, int allow_dot) {
   if (allow_dot && strcmp(p, ".") == 0) return 1;
   if (!*p || p[0] == '/') return 0;
   for (const char *s = p; *s;) {
@@ -546,15 +546,15 @@ static int rec_ok(const ffs_urec *r, const unsigned char *pl) {
   const char *z1 = r->plen ? memchr(p, 0, r->plen) : NULL;
   switch (r->type) {
     case FFS_U_DIRTY:
-      return z1 && safe_path(p, 0) && r->a <= FFS_MAX_OFF && r->b <= FFS_MAX_OFF;
+      return z1 && ffs__safe_relpath(p, 0) && r->a <= FFS_MAX_OFF && r->b <= FFS_MAX_OFF;
     case FFS_U_DSYNC:
-      return z1 && safe_path(p, 1);
+      return z1 && ffs__safe_relpath(p, 1);
     case FFS_U_CREATE: case FFS_U_MKDIR: case FFS_U_RMDIR: case FFS_U_UNLINK: case FFS_U_DENTRY:
-      return z1 && safe_path(p, 0);
+      return z1 && ffs__safe_relpath(p, 0);
     case FFS_U_RENAME: case FFS_U_LINK: {
       if (!z1) return 0;
       size_t l1 = (size_t)(z1 - p) + 1;
-      return l1 < r->plen && memchr(p + l1, 0, r->plen - l1) && safe_path(p, 0) && safe_path(p + l1, 0);
+      return l1 < r->plen && memchr(p + l1, 0, r->plen - l1) && ffs__safe_relpath(p, 0) && ffs__safe_relpath(p + l1, 0);
     }
     case FFS_U_OLD:
       return r->b <= r->plen && r->a <= FFS_MAX_OFF && r->b <= FFS_MAX_OFF;
