@@ -1258,7 +1258,7 @@ static int blk_find(const sdb_table *t, uint64_t boff, const uint8_t *d, size_t 
   lim = n - 4 - (size_t)nr * 4;
   const uint8_t *rs = d + lim;
   hi = nr - 1;
-  if (nr <= 8) /* a few restarts (the usual block): start all their cache misses at once */
+  if (nr <= 8 && lim) /* a few restarts (the usual block): start all their cache misses at once */
     for (uint32_t r = 1; r < nr; r++) __builtin_prefetch(d + (sdb__dec32(rs + 4 * (size_t)r) % lim));
   while (lo < hi) { /* the last restart whose key < ik */
     uint32_t mid = lo + (hi - lo + 1) / 2;

@@ -9,6 +9,8 @@
 #include "env.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <xxhash.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -246,6 +248,43 @@ static void corrupt_block_detected_with_offset(void **s) {
   assert_non_null(strstr(eb.msg, "checksum mismatch"));
   assert_non_null(strstr(eb.msg, "000007.sst"));
   sdb__table_unref(t);
+}
+
+/* A data block whose restart array fills its whole contents (no entries, n > 1 restarts)
+ * with a valid checksum: a get reports corruption instead of dividing by zero (the
+ * restart prefetch took offsets modulo the entries' length, 0 here). */
+static void block_of_only_restarts_is_corrupt_not_a_crash(void **s) {
+  (void)s;
+  sdb_tb tb;
+  sdb_buf k = {0};
+  uint64_t size;
+  unsigned char blk[64];
+  sdb_table *t;
+  sdb_eb eb;
+  void *v = NULL;
+  size_t vn = 0;
+  unlink(path);
+  assert_int_equal(sdb__tb_open(&tb, path, 4096, 16, NULL), 0);
+  ikey(&k, 0); /* 23 bytes: the block's contents are 3 + 23 + 2 (the entry) + 4 + 4 = 36 */
+  assert_int_equal(sdb__tb_add(&tb, k.p, k.len, "v0", 2, NULL), 0);
+  assert_int_equal(sdb__tb_finish(&tb, &size, NULL), 0);
+  sdb__tb_free(&tb, 0);
+  size_t L = 3 + k.len + 2 + 8;
+  assert_int_equal(L % 4, 0);
+  memset(blk, 0, sizeof blk);
+  sdb__enc32(blk + L - 4, (uint32_t)((L - 4) / 4)); /* n = 8 restarts, all at 0, no entries */
+  blk[L] = 0;                                         /* type raw */
+  sdb__enc32(blk + L + 1, (uint32_t)XXH3_64bits(blk, L + 1));
+  int fd = open(path, O_WRONLY);
+  assert_true(fd >= 0);
+  assert_int_equal(pwrite(fd, blk, L + 5, 0), (ssize_t)(L + 5));
+  close(fd);
+  assert_int_equal(sdb__table_open(path, 7, size, &t, NULL), 0);
+  assert_int_equal(sdb__table_get(t, k.p, k.len, &v, &vn, &eb), SDB_ECORRUPT);
+  assert_non_null(strstr(eb.msg, "000007.sst"));
+  free(v);
+  sdb__table_unref(t);
+  sdb__buf_free(&k);
 }
 
 static void truncated_or_bad_footer_rejected(void **s) {
@@ -486,6 +525,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(seek_lands_on_first_key_at_or_after, setup, teardown),
       cmocka_unit_test_setup_teardown(prefix_compression_shrinks_keys, setup, teardown),
       cmocka_unit_test_setup_teardown(corrupt_block_detected_with_offset, setup, teardown),
+      cmocka_unit_test_setup_teardown(block_of_only_restarts_is_corrupt_not_a_crash, setup, teardown),
       cmocka_unit_test_setup_teardown(truncated_or_bad_footer_rejected, setup, teardown),
       cmocka_unit_test_setup_teardown(bloom_filter_rules_out_absent_keys, setup, teardown),
       cmocka_unit_test_setup_teardown(zlib_blocks_round_trip_and_shrink, setup, teardown),
