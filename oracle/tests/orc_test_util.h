@@ -61,10 +61,9 @@ static inline uint64_t tu_delrange(wl_log *l, const char *b, const char *e, int 
   if (wl_log_append(l, &op, o, o == F ? -5 : 0)) abort();
   return l->n - 1;
 }
-/* keys: NULL-terminated; a key starting with '-' is a delete of the rest. */
-static inline uint64_t tu_batch(wl_log *l, const char *const *keys, int sync, wl_outcome o) {
-  wl_sub sub[16];
-  wl_op op = {0};
+/* The sub-ops of keys (NULL-terminated, at most 16; a key starting with '-' is a delete of
+ * the rest) for an op about to be appended to l; returns how many. */
+static inline uint32_t tu_subs(const wl_log *l, const char *const *keys, wl_sub *sub) {
   uint32_t n = 0;
   for (; keys[n]; n++) {
     int del = keys[n][0] == '-';
@@ -72,6 +71,13 @@ static inline uint64_t tu_batch(wl_log *l, const char *const *keys, int sync, wl
     sub[n] = (wl_sub){del ? WL_DEL : WL_PUT, (const uint8_t *)k, strlen(k), del ? NULL : tu_val(k, l->n, n, 40),
                       del ? 0 : 40};
   }
+  return n;
+}
+/* keys: NULL-terminated; a key starting with '-' is a delete of the rest. */
+static inline uint64_t tu_batch(wl_log *l, const char *const *keys, int sync, wl_outcome o) {
+  wl_sub sub[16];
+  wl_op op = {0};
+  uint32_t n = tu_subs(l, keys, sub);
   op.kind = WL_BATCH;
   op.sync = sync;
   op.sub = sub;

@@ -101,13 +101,7 @@ static uint64_t iter_next(wl_log *l, uint64_t it, const rd *r, int at_end) {
 static uint64_t txn(wl_log *l, const char *const *keys, int sync, int rollback, wl_outcome o, int code) {
   wl_sub sub[16];
   wl_op op = {0};
-  uint32_t n = 0;
-  for (; keys[n]; n++) {
-    int del = keys[n][0] == '-';
-    const char *k = keys[n] + del;
-    sub[n] = (wl_sub){del ? WL_DEL : WL_PUT, (const uint8_t *)k, strlen(k), del ? NULL : tu_val(k, l->n, n, 40),
-                      del ? 0 : 40};
-  }
+  uint32_t n = tu_subs(l, keys, sub);
   op.kind = WL_TXN;
   op.sync = sync;
   op.rollback = rollback;
