@@ -43,14 +43,15 @@ typedef struct fs_kind {
   const char *mkfs;       /* program */
   const char *mkfs_args;  /* before the image path, space separated */
   const char *options;    /* mount data */
+  int probe;              /* the kernel may lack its shutdown ioctl: try one before any case */
 } fs_kind;
 
 /* XFS: the xfstests variables let mkfs.xfs make a file system below its 300 MB floor with
  * a small log, so the per-case copy is 6 MB instead of 70 MB (the 64 MB log is data). */
 static const fs_kind kinds[] = {
-    {"ext4", "mkfs.ext4", "-q -F -E lazy_itable_init=0,lazy_journal_init=0", "commit=600"},
-    {"xfs", "mkfs.xfs", "-q -f", ""},
-    {"btrfs", "mkfs.btrfs", "-q -f", "commit=600"},
+    {"ext4", "mkfs.ext4", "-q -F -E lazy_itable_init=0,lazy_journal_init=0", "commit=600", 0},
+    {"xfs", "mkfs.xfs", "-q -f", "", 0},
+    {"btrfs", "mkfs.btrfs", "-q -f", "commit=600", 1},
 };
 
 static const fs_kind *kind_find(const char *name) {
@@ -494,6 +495,25 @@ void pc_worker_fini(pc_worker *w) {
   w->fs = NULL;
 }
 
+/* Whether this kernel can shut FSTYPE down: one image made, mounted and asked, in a scratch
+ * dir of our own, all removed after. Only for the kinds whose ioctl is recent (btrfs): a
+ * campaign that cannot cut the power must say so before it runs, not fail every case. */
+static int probe_shutdown(const char *fstype, char *err, size_t errlen) {
+  char root[] = "/dev/shm/powercut-probe-XXXXXX";
+  pc_realfs fs;
+  int rc;
+  if (!mkdtemp(root)) {
+    snprintf(err, errlen, "--fs %s: cannot make a scratch dir %s: %s", fstype, root, strerror(errno));
+    return PC_ESETUP;
+  }
+  if (!(rc = pc_realfs_init(&fs, root, fstype, err, errlen))) {
+    if (!(rc = pc_realfs_case_begin(&fs, DATA_SUBDIR, err, errlen))) pc_realfs_case_end(&fs);
+    pc_realfs_close(&fs);
+  }
+  ffs_rm_rf(root);
+  return rc;
+}
+
 int pc_realfs_models(const char *fslist, char *models, size_t mlen, char *err, size_t errlen) {
   char buf[128], *save = NULL;
   size_t used = 0;
@@ -506,6 +526,7 @@ int pc_realfs_models(const char *fslist, char *models, size_t mlen, char *err, s
   models[0] = '\0';
   for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
     if ((rc = pc_realfs_check(t, err, errlen))) return rc;
+    if (kind_find(t)->probe && (rc = probe_shutdown(t, err, errlen))) return rc;
     int n = snprintf(models + used, mlen - used, "%skernel-%s", used ? "," : "", t);
     if (n < 0 || (size_t)n >= mlen - used) {
       snprintf(err, errlen, "--fs: too many file systems");

@@ -105,6 +105,20 @@ out=$("$PC" run --fs zfs 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q "unknown file system 'zfs' (ext4, xfs, btrfs)" <<<"$out" || fail "--fs zfs: exit $rc"
 out=$("$PC" run --fs ext4 --model strict 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q 'give --model or --fs, not both' <<<"$out" || fail "--fs with --model: exit $rc"
+# a kernel without btrfs's shutdown ioctl: the campaign says so before any case and makes
+# no report (it used to run every case as ERROR, exit 1); with the ioctl, cases run
+if command -v mkfs.btrfs >/dev/null; then
+  out=$("$PC" campaign --target sofadb --workload mixed:ops=20 --fs btrfs --cases 2 --jobs 1 \
+        --out "$POWERCUT_TMP/btrfs" 2>&1); rc=$?
+  if [ $rc -eq 2 ]; then
+    grep -q 'powercut campaign: --fs btrfs: this kernel has no shutdown ioctl for btrfs' <<<"$out" ||
+      fail "--fs btrfs: exit 2 without the reason"
+    [ ! -e "$POWERCUT_TMP/btrfs" ] || fail "--fs btrfs: a report was made for a campaign that could not run"
+  else
+    grep -q '"verdict":"ERROR"' "$POWERCUT_TMP/btrfs/results.jsonl" && fail "--fs btrfs: cases in ERROR (exit $rc)"
+  fi
+  ls /dev/shm | grep -q '^powercut-probe-' && fail "the btrfs probe left its scratch dir"
+fi
 echo "ok: errors"
 
 # 9. a signal to a --fs campaign: its workers die by SIGKILL with an image mounted; the
