@@ -233,8 +233,14 @@ typedef struct pc_campaign_opts {
   const char *argv;
   const char *reach;       /* real file systems each violation is re-run on ("ext4,xfs"), "" = none */
   int order_kinds;         /* --order kinds: no site phase, the sweep by N-th call of each kind first */
+  int trace_covered;       /* the live part of a trace campaign: no workload crash point of a kind the
+                            * record covers (pc_trace_covers), only those inside recovery and the
+                            * other kinds; no crash point at all is no error (nothing is run) */
 } pc_campaign_opts;
 int pc_campaign(const pc_campaign_opts *o);
+/* Whether a record covers fault kind NAME (kill, kill-after, crash, crash-after, torn:
+ * tracecampaign.c); the others change what the program does next and stay live. */
+int pc_trace_covers(const char *name);
 /* The report of a campaign's results (campaign.c): its exit status, or -1 if it could not be written. */
 int pc_campaign_report(const pc_campaign_opts *o, int sig);
 /* Appends line and a newline to fd (O_APPEND) in one write(): workers' lines never interleave. */
