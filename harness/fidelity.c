@@ -78,6 +78,7 @@ static alias *g_alias;
  * state: same data rules as strict, and it keeps a synced file's own name). */
 static const char *g_dc;
 static const char *g_dp2;  /* a second page-cache run: bytes that differ from DP differ per run */
+static const char *g_dm0, *g_dm2; /* the first model's state and a second run of it: the same */
 static uint64_t g_nondet;  /* bytes of the current state not compared for that reason */
 static size_t g_nalias;
 
@@ -130,12 +131,17 @@ static const char *renamed_to(const char *rel) {
 static int file_allowed(const char *dm, const char *dp, const char *r, const char *rel, char *why, size_t wl) {
   char a[4200], b[4200], c[4200];
   const char *as = NULL;
-  unsigned char *m = NULL, *p = NULL, *x = NULL, *p2 = NULL;
-  size_t ml = 0, pl = 0, xl = 0, p2l = 0;
-  int hm, hp, hx, hp2 = 0, ok = 1;
+  unsigned char *m = NULL, *p = NULL, *x = NULL, *p2 = NULL, *m0 = NULL, *m2 = NULL;
+  size_t ml = 0, pl = 0, xl = 0, p2l = 0, m0l = 0, m2l = 0;
+  int hm, hp, hx, hp2 = 0, hm2 = 0, ok = 1;
   if (g_dp2) {
     snprintf(a, sizeof a, "%s/%s", g_dp2, rel);
     hp2 = read_all(a, &p2, &p2l) == 0;
+  }
+  if (g_dm0 && g_dm2) {
+    snprintf(a, sizeof a, "%s/%s", g_dm0, rel);
+    snprintf(b, sizeof b, "%s/%s", g_dm2, rel);
+    hm2 = read_all(a, &m0, &m0l) == 0 && read_all(b, &m2, &m2l) == 0;
   }
   snprintf(a, sizeof a, "%s/%s", dm, rel);
   snprintf(b, sizeof b, "%s/%s", dp, rel);
@@ -173,7 +179,8 @@ static int file_allowed(const char *dm, const char *dp, const char *r, const cha
   for (size_t i = 0; i < xl; i++) {
     int inm = hm && i < ml, inp = hp && i < pl;
     int same = inm && inp && m[i] == p[i];
-    if (inp && hp2 && i < p2l && p[i] != p2[i]) { /* a byte each run writes differently (a nonce) */
+    if ((inp && hp2 && i < p2l && p[i] != p2[i]) || (hm2 && i < m0l && i < m2l && m0[i] != m2[i])) {
+      /* a byte each run writes differently (a nonce) */
       g_nondet++;
       continue;
     }
@@ -193,6 +200,8 @@ out:
   free(m);
   free(p);
   free(p2);
+  free(m0);
+  free(m2);
   free(x);
   return ok;
 }
@@ -330,7 +339,7 @@ int pc_fidelity(const char *const *inputs, int ninputs, const char *models, cons
   for (size_t i = 0; i < rpt_set_count(s) && done < limit; i++) {
     const rpt_case *rc0 = rpt_set_case(s, i);
     pc_case c;
-    char key[2200], dm[MAXMOD][1200], dp[1200], dp2[1200], dc[1200], dr[MAXFS][1200], vm[MAXMOD][32], vf[MAXFS][32], v[32];
+    char key[2200], dm[MAXMOD][1200], dm2[1200], dp[1200], dp2[1200], dc[1200], dr[MAXFS][1200], vm[MAXMOD][32], vf[MAXFS][32], v[32];
     /* a recovery fault ('>RPLAN') cannot run on a real file system (runner.c refuses it) */
     if (pc_case_parse(rc0->id, &c, err, sizeof err) || skipped_case(c.plan) || c.rplan[0]) continue;
     snprintf(key, sizeof key, "%s|%s|%s|%" PRIu64 "|%s", c.target, c.target_opts, c.workload, c.seed, c.plan);
@@ -354,8 +363,14 @@ int pc_fidelity(const char *const *inputs, int ninputs, const char *models, cons
       snprintf(dp2, sizeof dp2, "%s/keep-page-cache-2", root);
       run_keep(&w, &k, dp2, 1, 0, v, sizeof v);
       g_dp2 = dp2;
+      snprintf(dm2, sizeof dm2, "%s/keep-model-%s-2", root, mods[0]);
+      snprintf(k.model, sizeof k.model, "%s", mods[0]);
+      snprintf(k.plan, sizeof k.plan, "%s", c.plan);
+      run_keep(&w, &k, dm2, 0, 0, v, sizeof v);
+      g_dm0 = dm[0];
+      g_dm2 = dm2;
       snprintf(dc, sizeof dc, "%s/keep-durable-content", root);
-      snprintf(k.model, sizeof k.model, "xfs"); /* journal rules, no data flushed on rename */
+      snprintf(k.model, sizeof k.model, "xfs"); /* the journal rules */
       snprintf(k.plan, sizeof k.plan, "%s", c.plan);
       run_keep(&w, &k, dc, 0, 0, v, sizeof v);
       g_dc = dc;
@@ -419,6 +434,6 @@ out:
   free(g_alias);
   g_alias = NULL;
   g_dc = NULL;
-  g_dp2 = NULL;
+  g_dp2 = g_dm0 = g_dm2 = NULL;
   return rc;
 }

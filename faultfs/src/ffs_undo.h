@@ -24,8 +24,6 @@ typedef struct ffs_unode {
   int isdir;
   int epoch;      /* DIRTY logged since the last SYNC */
   int created;    /* created in this session, creation not yet durable (ext4 DENTRY) */
-  uint64_t flush; /* ext4: replaced another file by a rename; its data up to flush-1 is
-                     written with the commit that makes the rename durable (0: none) */
   uint64_t D, P;  /* durable size; protected size (OLD bytes are saved below it) */
   ivset saved;    /* ranges whose pre-epoch bytes are already in the log (reset at KEEP/LOST) */
   int rfd;        /* read-only fd of the inode for saving old bytes (the program's may be O_WRONLY), -1 */

@@ -231,8 +231,9 @@ uint32_t ffs__undo_write(ffs_undo *u, int fd, int32_t nid, uint64_t woff, uint64
     cur = 0;
     if (woff < n->P) {
       uint64_t e = woff + len < n->P ? woff + len : n->P;
-      /* the size only matters if some of these bytes still need saving */
-      if (!iv_covers(&n->saved, woff, e)) cur = fd_size(fd);
+      /* the size only matters if some of these bytes still need saving: saved ranges
+       * count in the open epoch only (a new epoch saves every byte again) */
+      if (!n->epoch || !iv_covers(&n->saved, woff, e)) cur = fd_size(fd);
     }
   }
   return before_change(u, fd, nid, woff, len, cur, 1);
@@ -388,8 +389,6 @@ uint32_t ffs__undo_rename(ffs_undo *u, const char *rel, const char *rel2) {
   }
   int32_t sfid = ffs__undo_node_ino(u, (uint64_t)s1.st_dev, (uint64_t)s1.st_ino);
   ffs__undo_rec(u, FFS_U_RENAME, sfid, (uint64_t)s1.st_ino, v, (uint64_t)(int64_t)vfid, rel, rel2);
-  if (u->model == FFS_MODEL_EXT4 && v != UINT64_MAX && sfid >= 0 && S_ISREG(s1.st_mode))
-    u->nodes[sfid].flush = (uint64_t)s1.st_size + 1; /* replace-via-rename (auto_da_alloc) */
   return FFS_DUR_NSCHANGE;
 }
 
@@ -419,31 +418,10 @@ uint32_t ffs__undo_kept(ffs_undo *u, int32_t nid, uint64_t off, uint64_t n) {
   return FFS_DUR_KEEP;
 }
 
-/* ext4 (auto_da_alloc): a file that replaced another by a rename has its delayed data
- * allocated at the rename, so the commit that makes the rename durable writes that data
- * first (data=ordered). Called when a commit happens (dir NULL: the whole journal) or a
- * directory is synced (dir: the files named in it). The data kept is what the file holds
- * below its size at the rename; later writes stay in its epoch. */
-static void flush_renamed(ffs_undo *u, const char *dir) {
-  for (size_t i = 0; i < u->nnodes; i++) {
-    ffs_unode *x = &u->nodes[i];
-    if (!x->flush) continue;
-    if (dir) {
-      const char *slash = strrchr(x->rel, '/');
-      size_t pl = slash ? (size_t)(slash - x->rel) : 0;
-      int top = !strcmp(dir, ".") || !dir[0]; /* the data dir itself */
-      if (top ? pl != 0 : strlen(dir) != pl || strncmp(x->rel, dir, pl) != 0) continue;
-    }
-    if (x->epoch) ffs__undo_kept(u, (int32_t)i, 0, x->flush - 1);
-    x->flush = 0;
-  }
-}
-
 uint32_t ffs__undo_synced(ffs_undo *u, int fd, int32_t nid) {
   ffs_unode *n = &u->nodes[nid];
   if (n->isdir) {
     ffs__undo_rec(u, FFS_U_DSYNC, -1, 0, 0, 0, n->rel, NULL);
-    flush_renamed(u, n->rel);
     return FFS_DUR_DIRSYNC;
   }
   /* ext4 (and XFS): this sync commits the journal when the file has a change it must make
@@ -458,7 +436,6 @@ uint32_t ffs__undo_synced(ffs_undo *u, int fd, int32_t nid) {
     n->D = n->P = sz;
     n->epoch = 0;
   }
-  n->flush = 0; /* its data is durable now */
   int journal = u->model == FFS_MODEL_EXT4 || u->model == FFS_MODEL_XFS;
   if (journal && n->created) {
     ffs__undo_rec(u, FFS_U_DENTRY, nid, 0, 0, 0, n->rel, NULL);
@@ -468,7 +445,6 @@ uint32_t ffs__undo_synced(ffs_undo *u, int fd, int32_t nid) {
   if (journal && commit_all) {
     ffs__undo_rec(u, FFS_U_SYNCALL, -1, 0, 0, 0, NULL, NULL);
     for (size_t i = 0; i < u->nnodes; i++) u->nodes[i].created = 0; /* committed with it */
-    flush_renamed(u, NULL);
     dur |= FFS_DUR_DIRSYNC;
   }
   return dur;
@@ -487,7 +463,6 @@ uint32_t ffs__undo_synced_all(ffs_undo *u) {
     n->D = n->P = sz;
     n->epoch = 0;
     n->created = 0;
-    n->flush = 0; /* its data is durable now */
   }
   ffs__undo_rec(u, FFS_U_SYNCALL, -1, 0, 0, 0, NULL, NULL);
   return FFS_DUR_SYNC | FFS_DUR_DIRSYNC;

@@ -400,6 +400,20 @@ static int sc_rename_over_unsynced(void) {
   return 0;
 }
 
+/* the durable a.dat ("base") is overwritten in place and synced twice over: pwrite "B1",
+ * fdatasync, pwrite "C2" (unsynced), then a marker: the second overwrite, of bytes the
+ * epoch before saved already, must be undone at a crash like the first */
+static int sc_overwrite_again_after_sync(void) {
+  int fd = xopen("a.dat", O_WRONLY);
+  say("pwrite", pwrite(fd, "B1", 2, 0));
+  say("fdatasync", fdatasync(fd));
+  say("pwrite", pwrite(fd, "C2", 2, 0));
+  close(fd);
+  int m = xopen("marker", O_WRONLY | O_CREAT);
+  close(m);
+  return 0;
+}
+
 /* create x (never synced), then overwrite the durable a.dat in place and fdatasync it */
 static int sc_create_then_overwrite_fdatasync(void) {
   int x = xopen("x", O_WRONLY | O_CREAT | O_EXCL);
@@ -538,6 +552,7 @@ int main(int argc, char **argv) {
   if (!strcmp(s, "fcntl-dup")) return sc_fcntl_dup();
   if (!strcmp(s, "setfl-overwrite")) return sc_setfl_overwrite();
   if (!strcmp(s, "rename-over-unsynced")) return sc_rename_over_unsynced();
+  if (!strcmp(s, "overwrite-again-after-sync")) return sc_overwrite_again_after_sync();
   if (!strcmp(s, "dir-rename")) return sc_dir_rename();
   if (!strcmp(s, "create-rename-fsync")) return sc_create_rename_fsync();
   if (!strcmp(s, "rename-then-fsync-other")) return sc_rename_then_fsync_other();
