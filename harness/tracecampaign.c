@@ -590,12 +590,13 @@ int pc_trace_campaign(const pc_campaign_opts *o, unsigned kinds) {
   char path[1200];
   int rc = 2, fd = -1, sig;
   tc_shared *sh = NULL;
-  int64_t t0, start = pc_now_us();
+  int64_t start = pc_now_us();
   pid_t pids[64] = {0};
 
   memset(&pl, 0, sizeof pl);
   if ((rc = tc_lists(o, &pl)) || (rc = tc_prepare_out(o))) return rc;
   rc = 2;
+  int64_t trec = pc_now_us(); /* the trace part's time counts its recording */
   if (tc_record_all(o, &pl)) goto out;
   snprintf(path, sizeof path, "%s/results.jsonl", o->out_dir);
   if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0) {
@@ -608,7 +609,6 @@ int pc_trace_campaign(const pc_campaign_opts *o, unsigned kinds) {
   sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (sh == MAP_FAILED) goto out;
   memset(sh, 0, sizeof *sh);
-  t0 = pc_now_us();
   fflush(NULL);
   for (int jn = 0; jn < o->jobs && jn < 64; jn++) {
     pid_t pid = fork();
@@ -619,7 +619,7 @@ int pc_trace_campaign(const pc_campaign_opts *o, unsigned kinds) {
   sig = tc_wait(o, sh, pids, start); /* --time counts from the live part's start */
   close(fd);
   fd = -1;
-  tc_counts(o, &pl, sh, (double)(pc_now_us() - t0) / 1e6);
+  tc_counts(o, &pl, sh, (double)(pc_now_us() - trec) / 1e6);
   if (tc_meta(o, atomic_load(&sh->distinct), (double)(pc_now_us() - start) / 1e6)) {
     fprintf(stderr, "powercut campaign: cannot write %s/meta.json\n", o->out_dir);
     goto out;
