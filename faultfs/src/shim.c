@@ -1159,7 +1159,7 @@ static void atfork_parent(void) { pthread_mutex_unlock(&g_lock); }
 /* A forked child is idle until it calls ffs_shim_configure (the fork-server path): two
  * processes appending to one undo log and keeping two inode tables would corrupt both. */
 static void atfork_child(void) {
-  pthread_mutex_init(&g_lock, NULL);
+  pthread_mutex_unlock(&g_lock); /* the forking thread, the child's only one, locked it in prepare */
   pthread_mutex_init(&g_rlock, NULL);
   g_active = 0;
 }
