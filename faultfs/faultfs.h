@@ -429,6 +429,11 @@ int ffs_replay_open(const char *work, const char *state, ffs_model model, ffs_re
                     size_t errlen);
 /* Applies one record (anything but a successful mutating CALL changes nothing). */
 int ffs_replay_apply(ffs_replay *rp, const ffs_rec *r, char *err, size_t errlen);
+/* How many applied calls so far changed what is durable (a sync, a dir sync, a journal
+ * commit, an O_SYNC write, an fsync failure): under strict, ext4 and xfs the crash state
+ * at two points with the same count is the same (not under reorder, whose unsynced
+ * sectors may survive). */
+uint64_t ffs_replay_durable_gen(const ffs_replay *rp);
 /* Builds the crash state at the current point into out (a new dir) with out_state as the
  * scratch state dir of its rollback. Files the rollback leaves alone are hard links to the
  * work dir's: copy the state (ffs_copy_tree) before anything may write into it. torn: next is the write at the cut, keep the

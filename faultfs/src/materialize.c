@@ -35,6 +35,8 @@ typedef struct { char *rel; int fd; } fdslot;
 
 struct ffs_replay {
   ffs_undo u;
+  uint64_t scanned;   /* undo-log bytes looked at for durability records */
+  uint64_t durgen;    /* applied calls that changed what is durable (ffs_replay_durable_gen) */
   char work[PATH_MAX], state[PATH_MAX];
   fdslot *fds;        /* open fds of the work dir's files, by path (dropped at every namespace change) */
   size_t nfds, capfds;
@@ -173,7 +175,36 @@ static int apply_write(ffs_replay *rp, const ffs_rec *r, uint64_t len, size_t n,
   return 0;
 }
 
+static int apply_one(ffs_replay *rp, const ffs_rec *r, char *err, size_t errlen);
+
+/* Counts the calls whose undo records change the durable state: a crash state under
+ * strict, ext4 or xfs is the durable state, so between two such calls it is the same. */
+static void scan_durable(ffs_replay *rp) {
+  const ffs_undo_hdr *h = ffs__undo_hdr(&rp->u);
+  const unsigned char *log = (const unsigned char *)rp->u.log;
+  uint64_t end = sizeof *h + h->used, off = rp->scanned < sizeof *h ? sizeof *h : rp->scanned;
+  int changed = 0;
+  if (off > end) off = sizeof *h, changed = 1; /* the log was cut back: count it as a change */
+  while (off + sizeof(ffs_urec) <= end) {
+    const ffs_urec *r = (const ffs_urec *)(log + off);
+    if (r->len < sizeof *r) break;
+    changed |= r->type == FFS_U_KEEP || r->type == FFS_U_SYNC || r->type == FFS_U_LOST || r->type == FFS_U_DSYNC ||
+               r->type == FFS_U_DENTRY || r->type == FFS_U_SYNCALL;
+    off += r->len;
+  }
+  rp->scanned = off;
+  rp->durgen += (uint64_t)changed;
+}
+
+uint64_t ffs_replay_durable_gen(const ffs_replay *rp) { return rp->durgen; }
+
 int ffs_replay_apply(ffs_replay *rp, const ffs_rec *r, char *err, size_t errlen) {
+  int rc = apply_one(rp, r, err, errlen);
+  scan_durable(rp);
+  return rc;
+}
+
+static int apply_one(ffs_replay *rp, const ffs_rec *r, char *err, size_t errlen) {
   char a1[PATH_MAX], a2[PATH_MAX];
   int32_t nid;
   int fd, foreign, creating;
