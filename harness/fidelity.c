@@ -391,9 +391,9 @@ int pc_fidelity(const char *const *inputs, int ninputs, const char *models, cons
         pc_case_format(&c, key, sizeof key);
         g_nondet = 0;
         if (state_allowed(dm[m], dp, dr[f], why, sizeof why, &ce->unchecked)) ce->allowed++;
-        if (g_nondet) ce->nondet++;
         else if (ce->cases - ce->allowed <= 4)
           snprintf(ce->example[ce->cases - ce->allowed - 1], sizeof ce->example[0], "%s: %s", key, why);
+        if (g_nondet) ce->nondet++;
         if (mfail) ce->model_fail++;
         if (mfail && !ffail) ce->model_fail_fs_pass++;
         if (ffail && !mfail) {
