@@ -23,9 +23,9 @@
  *  (3) a state is taken only when K rebuilds from its record (what `repro
  *      --record` does) all give the verdict: the minimal id reproduces;
  *  (4) a record is never assumed to be another's: each candidate is checked
- *      in its own record, K recordings per ops count (one more only while
- *      each gives a new digest: a target whose threads move its calls), and
- *      the minimal id names its record, which is kept (<digest>.rec).
+ *      in its own record, K recordings per ops count (a record seen before
+ *      is not scanned again), and the minimal id names its record, which is
+ *      kept (<digest>.rec).
  */
 #define _GNU_SOURCE /* mkstemp */
 #include "harness_int.h"
@@ -375,9 +375,9 @@ static int tm_record(tmin *t, const pc_case *c, const char *path, ffs_record **r
   return ffs_record_load(path, rec, err, errlen) ? PC_EIO : 0;
 }
 
-/* The workload with `ops` ops: up to K recordings, each scanned whole; a digest seen before
- * ends the tries (the recording is deterministic). 1 with *out (its record moved to
- * t->best), 0 when none fails as wanted, < 0 error. */
+/* The workload with `ops` ops: K recordings, each new one scanned whole (two recordings of a
+ * threaded engine may be equal, so an equal one does not end the tries). 1 with *out (its
+ * record moved to t->best), 0 when none fails as wanted, < 0 error. */
 static int tm_try_ops(tmin *t, const pc_case *best, uint64_t ops, pc_case *out, char *err, size_t errlen) {
   pc_case cand;
   uint64_t seen[100];
@@ -393,9 +393,9 @@ static int tm_try_ops(tmin *t, const pc_case *best, uint64_t ops, pc_case *out, 
     }
     uint64_t d = ffs_record_digest(rec);
     for (int k = 0; k < nseen; k++) dup |= seen[k] == d;
-    if (dup) {
+    if (dup) { /* scanned already; a threaded engine's next recording may still differ */
       ffs_record_free(rec);
-      return 0;
+      continue;
     }
     seen[nseen++] = d;
     rc = tm_scan(t, &cand, t->cand, rec, UINT64_MAX, out, err, errlen);
