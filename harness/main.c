@@ -405,10 +405,69 @@ static int cmd_repro(int argc, char **argv) {
   return run_one("repro", &c, keep, record, (int)count, (int)tmo, json);
 }
 
+/* minimize of a trace state's id (minimize.c pc_trace_minimize): 1 minimized, 0 the state
+ * passes, 2 error or not minimizable */
+static int minimize_trace(const pc_case *c, const char *record, const char *records, int budget, int rerun) {
+  pc_trace_min m = {0};
+  pc_worker w;
+  char err[1400], id[2200], dir[1300];
+  int mrc;
+  if (!records) { /* beside the record given, else ./powercut-records */
+    const char *slash = record ? strrchr(record, '/') : NULL;
+    if (record && slash) snprintf(dir, sizeof dir, "%.*s", (int)(slash - record) ? (int)(slash - record) : 1, record);
+    else snprintf(dir, sizeof dir, "%s", record ? "." : "powercut-records");
+    records = dir;
+  }
+  if (pc_worker_init(&w, scratch_root(), 10000, err, sizeof err)) {
+    fprintf(stderr, "powercut minimize: %s\n", err);
+    return 2;
+  }
+  m.record = record;
+  m.records_dir = records;
+  m.budget = budget;
+  m.rerun = rerun;
+  m.check_rerecord = 1;
+  mrc = pc_trace_minimize(&w, c, &m, err, sizeof err);
+  if (pc_interrupted) return interrupted_exit("minimize", w.root);
+  pc_worker_fini(&w);
+  ffs_rm_rf(w.root);
+  if (mrc == PC_ENOFAIL && !strcmp(m.want, "PASS")) {
+    printf("verdict: PASS: nothing to minimize\n");
+    return 0;
+  }
+  if (mrc) {
+    pc_case_format(c, id, sizeof id);
+    if (m.want[0]) fprintf(stderr, "powercut minimize: %s fails with %s but cannot be minimized: %s\n", id, m.want, err);
+    else fprintf(stderr, "powercut minimize: %s: %s\n", id, err);
+    return 2;
+  }
+  pc_case_format(&m.out, id, sizeof id);
+  printf("verdict: %s (held through %d trial runs: %d recordings, the rest rebuilds; %" PRIu64 " states checked)\n"
+         "minimal: %s\nrecord:  %s (%s)\n", m.want, m.runs, m.recordings, m.states, id, m.out_record,
+         m.rerecord_same == 1   ? "a new recording of the workload gives the same record"
+         : m.rerecord_same == 0 ? "a new recording of the workload gives another record: repro needs this one"
+                                : "kept");
+  {
+    char *cmd = NULL, q[2700];
+    int rc = rpt_repro_command(id, &cmd);
+    size_t j = 0;
+    for (const char *p = m.out_record; *p && j + 5 < sizeof q; p++) { /* single-quoted for a shell */
+      if (*p == '\'') memcpy(q + j, "'\\''", 4), j += 4;
+      else q[j++] = *p;
+    }
+    q[j] = '\0';
+    printf("repro:   %s --record '%s' --count 20\n", rc ? rpt_strerror(rc) : cmd, q);
+    free(cmd);
+  }
+  return 1;
+}
+
 static int cmd_minimize(int argc, char **argv) {
-  static const struct option lo[] = {{"budget", 1, 0, 'b'}, {"rerun", 1, 0, 'r'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+  static const struct option lo[] = {{"budget", 1, 0, 'b'}, {"rerun", 1, 0, 'r'}, {"record", 1, 0, 'R'},
+                                     {"records", 1, 0, 'D'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
   uint64_t budget = 200, rerun = 5;
   int ch, runs = 0, mrc;
+  const char *record = NULL, *records = NULL;
   pc_case c, m;
   pc_worker w;
   pc_result r;
@@ -417,14 +476,22 @@ static int cmd_minimize(int argc, char **argv) {
     switch (ch) {
     case 'b': if (parse_u64_range(optarg, 1, PC_MAX_COUNT, &budget)) return usage_error("minimize", "--budget: '%s' is not a number in 1..1000000", optarg); break;
     case 'r': if (parse_u64_range(optarg, 1, PC_MAX_RERUN, &rerun)) return usage_error("minimize", "--rerun: '%s' is not a number in 1..100", optarg); break;
+    case 'R': record = optarg; break;
+    case 'D': records = optarg; break;
     case 'h':
-      printf("usage: powercut minimize ID [--budget RUNS] [--rerun K]\n"
+      printf("usage: powercut minimize ID [--budget RUNS] [--rerun K] [--record FILE] [--records DIR]\n"
              "Shrinks a failing case (fewer ops, earlier fault, fewer rules) while the same\n"
              "verdict holds with the fault firing, and prints the minimal case id. A candidate\n"
              "fails when any of its K runs (--rerun 1..100, default 5) gives the verdict; one\n"
              "whose fault does not fire is never taken. --budget (1..1000000, default 200) caps\n"
              "the trial runs. Exit 1 when minimized, 0 if the case passes in K runs (nothing to\n"
-             "minimize), 2 on error, 128+N stopped by signal N.\n");
+             "minimize), 2 on error, 128+N stopped by signal N.\n"
+             "A trace state's id (plan trace:...) is rebuilt from --record FILE (else a new\n"
+             "recording, refused unless it is the id's record), then its workload is recorded\n"
+             "again with fewer ops (up to K recordings per count) and each record's earliest cut\n"
+             "whose simplest state (kill, crash, torn) gives the verdict is taken when its K\n"
+             "rebuilds all give it. The minimal state's record is kept as DIR/<digest>.rec\n"
+             "(--records DIR; default: the directory of --record FILE, else ./powercut-records).\n");
       return 0;
     default: return pc_option_error("minimize", argv, ch);
     }
@@ -432,9 +499,9 @@ static int cmd_minimize(int argc, char **argv) {
   if (optind != argc - 1) return usage_error("minimize", "%s", "expects exactly one case id");
   if (pc_case_parse(argv[optind], &c, err, sizeof err) || pc_case_validate(&c, err, sizeof err))
     return usage_error("minimize", "%s", err);
-  if (pc_trace_plan_is(c.plan))
-    return usage_error("minimize", "%s", "a trace state's id is not minimized (its state is one cut of its record): "
-                       "minimize takes a live case's id");
+  if (pc_trace_plan_is(c.plan)) return minimize_trace(&c, record, records, (int)budget, (int)rerun);
+  if (record || records)
+    return usage_error("minimize", "--record and --records are for a trace state's id (plan trace:...), not '%s'", c.plan);
   if (pc_worker_init(&w, scratch_root(), 10000, err, sizeof err)) {
     fprintf(stderr, "powercut minimize: %s\n", err);
     return 2;

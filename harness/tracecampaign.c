@@ -36,7 +36,6 @@
 
 #define TC_MAXW 16
 #define TC_MAXM 4
-#define TC_SUBSETS 4 /* seeded reorder subsets per cut, besides none and all */
 
 typedef struct tc_shared {
   atomic_uint_fast64_t checks, distinct, failures, errors;
@@ -60,6 +59,13 @@ typedef struct tc_job {
   tc_ent *tab[TC_BUCKETS];
   char sigs[64][256];         /* failure signatures kept so far, and how many of each */
   int nsig_kept[64], nsigs;
+  struct tc_min {             /* minimizations so far: by workload, model, verdict, kind rank */
+    char key[600];
+    int ok;
+    pc_case m;
+    char rec[1300];
+  } mins[16];
+  int nmins;
   char work[1200], wstate[1200], st[1200], ststate[1200], rdir[1200];
   int64_t t0;
   /* the last crash state built under the current model (not reorder) and the replay's
@@ -111,10 +117,46 @@ static int tc_keep_slot(tc_job *j, const char *sig) {
   return 1;
 }
 
-/* Rebuilds a failing state from the record (o->rerun times), tars the first that gives the
- * verdict into OUT/artifacts; kept = its path relative to OUT. */
-static void tc_keep(tc_job *j, const pc_case *c, const char *rpath, const char *verdict, char *kept, size_t klen,
-                    int *runs, int *same) {
+/* The minimal case of a failure (pc_trace_minimize), its record kept in OUT/records: 1 with
+ * *m, mrec set. The search does not depend on the failure's cut (fewer ops, then the earliest
+ * cut of each record), so failures of one workload, model, verdict and kind rank minimize
+ * alike: a job minimizes each such key once and reuses the result. */
+static int tc_minimize(tc_job *j, const pc_case *c, const char *rpath, const char *verdict, pc_case *m, char *mrec,
+                       size_t len) {
+  pc_trace_plan p;
+  pc_trace_min tm = {0};
+  char key[600], err[1400], dir[1200];
+  int rerun = j->o->rerun > 0 ? j->o->rerun : 1, i;
+  pc_trace_plan_parse(c->plan, &p, err, sizeof err);
+  snprintf(key, sizeof key, "%s %s %s %d", c->workload, c->model, verdict,
+           pc_trace_plan_rank(&p, !strcmp(c->model, "reorder")));
+  for (i = 0; i < j->nmins && strcmp(j->mins[i].key, key); i++) {}
+  if (i == j->nmins) {
+    if (i == (int)(sizeof j->mins / sizeof j->mins[0])) return 0;
+    snprintf(dir, sizeof dir, "%s/records", j->o->out_dir);
+    tm.record = rpath;
+    tm.records_dir = dir;
+    tm.verdict = verdict;
+    tm.budget = j->o->minimize_budget * rerun;
+    tm.rerun = rerun;
+    tm.stop = &j->sh->stop;
+    snprintf(j->mins[i].key, sizeof j->mins[i].key, "%s", key);
+    j->mins[i].ok = pc_trace_minimize(&j->wk, c, &tm, err, sizeof err) == 0;
+    j->mins[i].m = tm.out;
+    snprintf(j->mins[i].rec, sizeof j->mins[i].rec, "%s", tm.out_record);
+    j->nmins++;
+  }
+  if (!j->mins[i].ok) return 0;
+  *m = j->mins[i].m;
+  snprintf(mrec, len, "%s", j->mins[i].rec);
+  return 1;
+}
+
+/* Rebuilds a failing state (c, from the record rpath: the failure's own or its minimal
+ * case's; o->rerun times), tars the first that gives the verdict into OUT/artifacts (named
+ * after the failure's id and c's); kept = its path relative to OUT. */
+static void tc_keep(tc_job *j, const char *fail_id, const pc_case *c, const char *rpath, const char *verdict,
+                    char *kept, size_t klen, int *runs, int *same) {
   char keep[1200], cmd[4000], id[2200];
   uint64_t h = 1469598103934665603ull;
   int have = 0;
@@ -138,7 +180,9 @@ static void tc_keep(tc_job *j, const pc_case *c, const char *rpath, const char *
   }
   if (!have) return;
   pc_case_format(c, id, sizeof id);
-  for (const char *p = id; *p; p++) h = (h ^ (uint8_t)*p) * 1099511628211ull;
+  for (const char *p = fail_id; *p; p++) h = (h ^ (uint8_t)*p) * 1099511628211ull;
+  if (strcmp(fail_id, id))
+    for (const char *p = id; *p; p++) h = (h ^ (uint8_t)*p) * 1099511628211ull;
   snprintf(kept, klen, "artifacts/%016" PRIx64 ".tar.gz", h);
   snprintf(cmd, sizeof cmd,
            "mkdir -p '%s/artifacts' && tar -czf '%s/%s' --transform='s,^kept,case-%016" PRIx64 ",' -C '%s' kept",
@@ -150,7 +194,7 @@ static void tc_keep(tc_job *j, const pc_case *c, const char *rpath, const char *
 static int tc_emit(tc_job *j, const pc_case *c, const pc_result *r, const ffs_rec *at, int fresh, const char *rpath) {
   static const char *const kinds[] = {"kill", "crash", "torn"};
   pc_trace_plan p;
-  char id[2200], repro[2600], q[2300], err[256], kept[1300] = "", sig[512], verdict[32];
+  char id[2200], repro[2600], q[2300], err[256], kept[1300] = "", sig[512], verdict[32], min_id[2200] = "";
   rpt_case rc;
   char *line = NULL;
   int failed = r->error ? 2 : r->orc.verdict != ORC_PASS, runs = 0, same = 0;
@@ -175,7 +219,24 @@ static int tc_emit(tc_job *j, const pc_case *c, const pc_result *r, const ffs_re
   if (failed == 1 && j->o->out_dir) {
     rpt_case_signature(&rc, sig, sizeof sig);
     if (tc_keep_slot(j, sig)) {
-      tc_keep(j, c, rpath, verdict, kept, sizeof kept, &runs, &same);
+      pc_case m;
+      char mrec[1300];
+      const pc_case *kc = c;
+      const char *krec = rpath;
+      /* the first few of a group are minimized, as live failures are; the row's repro line
+       * is then the minimal id's, with its record */
+      if (j->o->minimize_budget > 0 && tc_minimize(j, c, rpath, verdict, &m, mrec, sizeof mrec)) {
+        kc = &m;
+        krec = mrec;
+        pc_case_format(&m, min_id, sizeof min_id);
+        cmd = NULL;
+        if (rpt_repro_command(min_id, &cmd) == 0 && sh_quote(mrec, q, sizeof q) == 0)
+          snprintf(repro, sizeof repro, "%s --record %s", cmd, q);
+        free(cmd);
+        cmd = NULL;
+        rc.minimized_id = min_id;
+      }
+      tc_keep(j, id, kc, krec, verdict, kept, sizeof kept, &runs, &same);
       rc.kept = kept;
       rc.reruns = runs;
       rc.reproduced = same;
@@ -295,8 +356,8 @@ static int tc_cut(tc_job *j, ffs_replay *rp, const pc_case *base, unsigned kinds
       if (!rc) rc = tc_state(j, rp, base, model, &p, next, log, rpath);
       p.subset = FFS_SUBSET_SEEDED;
       p.has_seed = 1;
-      for (int k = 0; k < TC_SUBSETS && !rc; k++) {
-        p.seed = (base->seed * 0x9e3779b97f4a7c15ull + cut * 31 + (uint64_t)k) & ((1ull << 52) - 1);
+      for (int k = 0; k < PC_TRACE_SUBSETS && !rc; k++) {
+        p.seed = pc_trace_subset_seed(base->seed, cut, k);
         rc = tc_state(j, rp, base, model, &p, next, log, rpath);
       }
       p.has_seed = 0;
@@ -306,11 +367,9 @@ static int tc_cut(tc_job *j, ffs_replay *rp, const pc_case *base, unsigned kinds
   }
   if (!rc && (kinds & (1u << FFS_CUT_TORN)) && next && next->datalen > 1 && ffs_rec_mutates(next) &&
       (next->op == FFS_OP_WRITE || next->op == FFS_OP_PWRITE || next->op == FFS_OP_WRITEV)) {
-    uint64_t s = base->seed ^ (cut * 0x9e3779b97f4a7c15ull);
-    s = (s ^ (s >> 31)) * 0xbf58476d1ce4e5b9ull;
     p.kind = FFS_CUT_TORN;
     p.subset = FFS_SUBSET_SEEDED;
-    p.keep = 1 + (s ^ (s >> 29)) % (next->datalen - 1);
+    p.keep = pc_trace_torn_keep(base->seed, cut, next->datalen);
     rc = tc_state(j, rp, base, model, &p, next, log, rpath);
   }
   wl_log_free(log);

@@ -136,6 +136,23 @@ int pc_trace_validate(const pc_case *c, char *err, size_t errlen) {
   return pc_case_validate(&k, err, errlen);
 }
 
+int pc_trace_plan_rank(const pc_trace_plan *p, int reorder) {
+  if (p->kind == FFS_CUT_KILL) return 0;
+  if (p->kind == FFS_CUT_TORN) return 4;
+  if (!reorder || p->subset == FFS_SUBSET_NONE) return 1;
+  return p->subset == FFS_SUBSET_ALL ? 2 : 3;
+}
+
+uint64_t pc_trace_subset_seed(uint64_t case_seed, uint64_t cut, int k) {
+  return (case_seed * 0x9e3779b97f4a7c15ull + cut * 31 + (uint64_t)k) & ((1ull << 52) - 1);
+}
+
+uint64_t pc_trace_torn_keep(uint64_t case_seed, uint64_t cut, uint64_t datalen) {
+  uint64_t s = case_seed ^ (cut * 0x9e3779b97f4a7c15ull);
+  s = (s ^ (s >> 31)) * 0xbf58476d1ce4e5b9ull;
+  return 1 + (s ^ (s >> 29)) % (datalen - 1);
+}
+
 /* ---- recording ---- */
 typedef struct tee_ctx { int fd; } tee_ctx;
 static int tee_fn(void *arg, const void *rec, size_t len) {

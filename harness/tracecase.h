@@ -7,7 +7,10 @@
 
 #include "harness_int.h"
 
+#include <stdatomic.h>
+
 #define PC_TRACE_PREFIX "trace:"
+#define PC_TRACE_SUBSETS 4 /* seeded reorder subsets per cut, besides none and all */
 
 typedef struct pc_trace_plan {
   ffs_cut_kind kind;
@@ -25,6 +28,13 @@ int pc_trace_plan_is(const char *plan);
 int pc_trace_plan_parse(const char *plan, pc_trace_plan *p, char *err, size_t errlen);
 void pc_trace_plan_format(const pc_trace_plan *p, char *buf, size_t len);
 int pc_trace_validate(const pc_case *c, char *err, size_t errlen);
+/* How simple a state's kind is: 0 kill, 1 crash (s=none under reorder), 2 crash s=all, 3 crash
+ * with a seeded subset, 4 torn. */
+int pc_trace_plan_rank(const pc_trace_plan *p, int reorder);
+/* The campaign's choices at a cut (minimize makes the same): the k-th seeded reorder subset,
+ * and the bytes a torn write of datalen (> 1) bytes keeps. */
+uint64_t pc_trace_subset_seed(uint64_t case_seed, uint64_t cut, int k);
+uint64_t pc_trace_torn_keep(uint64_t case_seed, uint64_t cut, uint64_t datalen);
 /* The state a trace id names: recorded (or o->record_file), materialized into w->data,
  * recovered, judged. Same contract as pc_run_case. */
 int pc_trace_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_result *r);
@@ -69,5 +79,24 @@ int pc_trace_campaign(const pc_campaign_opts *o, unsigned kinds);
 /* The kinds of a --faults list that trace states cover (bits 1 << ffs_cut_kind); the live
  * part runs the rest, and refuses unknown names. */
 unsigned pc_trace_kinds(const char *faults);
+
+/* minimize.c: a failing trace state shrunk (docs/powercut.md "Minimization"). */
+typedef struct pc_trace_min {
+  const char *record;      /* the id's record; NULL: a new recording, refused unless its digest is the id's */
+  const char *records_dir; /* the minimal case's record is kept here as <digest>.rec */
+  const char *verdict;     /* the input's verdict when known; NULL: from its rebuilds */
+  int budget, rerun;       /* runs (recordings and rebuilds); K */
+  int check_rerecord;      /* record the minimal workload once more: is it the same record? */
+  atomic_int *stop;        /* when set: stop, with the best so far (campaign --time) */
+  /* results */
+  char want[32];           /* the verdict */
+  pc_case out;             /* the minimal case (= the input when nothing smaller fails) */
+  char out_record[1300];   /* its record */
+  int runs, recordings, rerecord_same;
+  uint64_t states;
+} pc_trace_min;
+/* 0 with m->out, m->out_record set; PC_ENOFAIL (the state passes, or its rebuilds do not all
+ * give its verdict and no smaller state does); another PC_E* with the reason in err. */
+int pc_trace_minimize(pc_worker *w, const pc_case *in, pc_trace_min *m, char *err, size_t errlen);
 
 #endif

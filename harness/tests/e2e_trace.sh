@@ -11,7 +11,7 @@
 #     20/20); the correct sofadb passes every state;
 #  4. bad ids and records are refused with the reason: a record that is not the id's, a cut
 #     past the end, torn on a call that is not a write, --record on a live id, minimize of a
-#     trace id.
+#     trace id whose record is not the id's.
 set -uo pipefail
 PC=${1:?usage: e2e_trace.sh path/to/powercut}
 T=$(mktemp -d)
@@ -53,7 +53,7 @@ assert all(c["reruns"] == c["reproduced"] > 0 for c in kept), [(c["reruns"], c["
 c = kept[0]
 rec = shlex.split(c["repro"])[-1]
 assert os.path.exists(rec), rec
-print(c["id"], rec)
+print(shlex.split(c["repro"])[2], rec)  # the minimal id when minimized, with its record
 PY
 ) || fail "results"
 out=$("$PC" repro "$ID" --record "$REC" --count 20); rc=$?
@@ -73,7 +73,7 @@ import json, os, shlex, sys
 d = sys.argv[1]
 c = [json.loads(l) for l in open(os.path.join(d, "results.jsonl"))]
 f = [x for x in c if x["verdict"] not in ("PASS", "ERROR") and "/trace:" in x["id"]][0]
-print(f["id"], shlex.split(f["repro"])[-1], f["verdict"])
+print(shlex.split(f["repro"])[2], shlex.split(f["repro"])[-1], f["verdict"])
 PY
 )
   out=$("$PC" repro "$ID" --record "$REC" --count 20); rc=$?
@@ -95,7 +95,7 @@ import json, os, shlex, sys
 c = [json.loads(l) for l in open(os.path.join(sys.argv[1], "results.jsonl"))]
 f = [x for x in c if x["verdict"] == "LOST_ACKED" and "/trace:" in x["id"]]
 if f:
-    print(f[0]["id"], shlex.split(f[0]["repro"])[-1])
+    print(shlex.split(f[0]["repro"])[2], shlex.split(f[0]["repro"])[-1])
 PY
 )
   [ -n "${ID:-}" ] || continue # only a live case inside recovery failed
@@ -131,8 +131,8 @@ out=$("$PC" repro "pc1/sofadb/$W/3/strict/trace:boom@5" 2>&1); rc=$?
 [ "$rc" -eq 2 ] && echo "$out" | grep -q "the kind is kill, crash or torn" || fail "kind: $rc $out"
 out=$("$PC" repro "pc1/sofadb/$W/3/strict/crash@fsync#1" --record "$REC" 2>&1); rc=$?
 [ "$rc" -eq 2 ] && echo "$out" | grep -q "record is for a trace state's id" || fail "--record on a live id: $rc $out"
-out=$("$PC" minimize "pc1/sofadb/$W/3/strict/trace:crash@5" 2>&1); rc=$?
-[ "$rc" -eq 2 ] && echo "$out" | grep -q "a trace state's id is not minimized" || fail "minimize of a trace id: $rc $out"
+out=$("$PC" minimize "pc1/sofadb/$W/3/strict/trace:crash@5,r=0123456789abcdef" 2>&1); rc=$?
+[ "$rc" -eq 2 ] && echo "$out" | grep -q "is not the one the id names (0123456789abcdef)" || fail "minimize, wrong digest: $rc $out"
 echo "   refused with the reason"
 
 echo "== 5. the default campaign: trace states for kill/crash/torn, live cases for the rest"

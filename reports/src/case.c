@@ -245,7 +245,22 @@ int rpt_repro_command(const char *id, char **cmd) {
   return 0;
 }
 
+/* 1 when the row's repro is the minimized id's command with more arguments (a trace
+ * state's `--record FILE`, written by the trace campaign) */
+int rpt__repro_is_min(const rpt_case *c) {
+  char *own = NULL;
+  int is = 0;
+  if (!c->minimized_id || !c->minimized_id[0] || !c->repro || rpt_repro_command(c->minimized_id, &own)) return 0;
+  is = !strncmp(c->repro, own, strlen(own)) && c->repro[strlen(own)] == ' ';
+  free(own);
+  return is;
+}
+
 int rpt__min_repro(const rpt_case *c, char **cmd) {
+  if (rpt__repro_is_min(c)) {
+    *cmd = strdup(c->repro);
+    return *cmd ? 0 : RPT_ENOMEM;
+  }
   if (c->minimized_id && c->minimized_id[0])
     return rpt_repro_command(c->minimized_id, cmd);
   if (c->repro && c->repro[0]) {

@@ -19,8 +19,11 @@ static void case_body(FILE *f, const rpt_case *c, const char *min_repro) {
   rpt__xml_text(f, min_repro);
   fputc('\n', f);
   if (c->minimized_id[0]) {
+    char *own = NULL;
     fputs("original: ", f);
-    rpt__xml_text(f, c->repro[0] ? c->repro : c->id);
+    if (rpt__repro_is_min(c) && rpt_repro_command(c->id, &own) == 0) rpt__xml_text(f, own);
+    else rpt__xml_text(f, c->repro[0] ? c->repro : c->id);
+    free(own);
     fputc('\n', f);
   }
   if (c->first_key[0] || c->expected[0] || c->found[0]) {

@@ -103,6 +103,9 @@ void rpt__xml_attr(FILE *f, const char *s);       /* inside "..." */
 /* The minimal repro command of a case: minimized_id if set, else repro, else
  * built from the id. malloc'd. */
 int rpt__min_repro(const rpt_case *c, char **cmd);
+/* 1 when c->repro is the minimized id's command with more arguments (a trace state's
+ * --record FILE): then it is the minimal repro line. */
+int rpt__repro_is_min(const rpt_case *c);
 
 /* How often the minimal case reproduced, for people: "reproduced 5/5", "reproduced
  * 3/5 (flaky)", "reproduced 0/5 (no re-run failed)". Returns 0 (buf "") when the case
