@@ -110,6 +110,11 @@ static uint64_t gcd(uint64_t a, uint64_t b) {
 static int fault_applies(ffs_action a, ffs_op op) { return !!(ffs_action_get(a)->campaign_ops & FFS_OP_BIT(op)); }
 
 static int is_kill(ffs_action a) { return ffs_action_get(a)->kill; }
+
+/* a workload crash point that the trace part of the campaign builds instead */
+static int traced(const campaign *cp, ffs_action a, int rec) {
+  return cp->o->trace_covered && !rec && pc_trace_covers(ffs_action_name(a));
+}
 /* a fault whose plan carries ':ARG', how much of the write */
 static int takes_bytes(ffs_action a) { return ffs_action_get(a)->arg_bytes; }
 
@@ -326,7 +331,7 @@ static int site_kinds(const campaign *cp, const site *t, int real, int app[32]) 
   int na = 0;
   if (t->op > FFS_OP_PLAN_LAST || (t->rec && real)) return 0;
   for (int f = 0; f < cp->nf && na < 32; f++)
-    if (fault_applies(cp->faults[f], t->op)) app[na++] = f;
+    if (fault_applies(cp->faults[f], t->op) && !traced(cp, cp->faults[f], t->rec)) app[na++] = f;
   return na;
 }
 
@@ -461,7 +466,7 @@ static int build(campaign *cp, pc_worker *wk, char *err, size_t errlen) {
       for (int f = 0; f < cp->nf; f++)
         for (int op = 0; op <= FFS_OP_PLAN_LAST; op++) {
           uint64_t n = rec ? cp->rcounts[w][op] : cp->counts[w][op];
-          if (!fault_applies(cp->faults[f], (ffs_op)op) || n == 0) continue;
+          if (!fault_applies(cp->faults[f], (ffs_op)op) || n == 0 || traced(cp, cp->faults[f], rec)) continue;
           if (rec && ffs_model_fs((ffs_model)ffs_model_from_name(cp->models[0]))) continue; /* not on real fs */
           for (int m = 0; m < (is_kill(cp->faults[f]) ? 1 : cp->nm); m++) {
             group *g = &cp->groups[cp->ng++];
@@ -475,7 +480,7 @@ static int build(campaign *cp, pc_worker *wk, char *err, size_t errlen) {
             if (g->n > cp->max_round) cp->max_round = g->n;
           }
         }
-  if (cp->ng == 0) {
+  if (cp->ng == 0 && !o->trace_covered) {
     snprintf(err, errlen, "no crash points: the workloads made no syscall that the chosen fault kinds aim at");
     return PC_ESETUP;
   }
@@ -1039,6 +1044,10 @@ static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
   if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644)) < 0) {
     fprintf(stderr, "powercut campaign: cannot create %s: %s\n", path, strerror(errno));
     return 2;
+  }
+  if (cp->ng == 0) { /* the live part of a trace campaign with nothing live to run */
+    close(fd);
+    return 0;
   }
   /* cases of this shard: indices k with global = k*N + K-1 */
   if (o->cases) limit = (o->cases + (uint64_t)(o->shard_n - o->shard_k)) / (uint64_t)o->shard_n;

@@ -238,6 +238,9 @@ typedef struct pc_campaign_opts {
    * (spread_modes: the target was given without options), each arm with a seed of its own,
    * o->seed + its index (spread_seeds: no --seed), interleaved from the first cases. */
   int spread, spread_modes, spread_seeds;
+  int trace_covered;       /* the live part of a trace campaign: no workload crash point of a kind the
+                            * record covers (pc_trace_covers), only those inside recovery and the
+                            * other kinds; no crash point at all is no error (nothing is run) */
 } pc_campaign_opts;
 /* An arm of a campaign: what a dry run (live) or a record (trace) is made of. Without the
  * spread, one per workload, with the campaign's target options and seed. */
@@ -257,6 +260,9 @@ const char *pc_spread_workloads(const pc_target *t);
 #define PC_SPREAD_MODELS "strict,ext4,xfs,reorder"
 void pc_campaign_spread_line(const pc_campaign_opts *o, const pc_arm *arms, int n, FILE *f);
 int pc_campaign(const pc_campaign_opts *o);
+/* Whether a record covers fault kind NAME (kill, kill-after, crash, crash-after, torn:
+ * tracecampaign.c); the others change what the program does next and stay live. */
+int pc_trace_covers(const char *name);
 /* The report of a campaign's results (campaign.c): its exit status, or -1 if it could not be written. */
 int pc_campaign_report(const pc_campaign_opts *o, int sig);
 /* Appends line and a newline to fd (O_APPEND) in one write(): workers' lines never interleave. */

@@ -620,7 +620,7 @@ static int cmd_campaign(int argc, char **argv) {
     {"rerun", 1, 0, 'K'}, {"backend", 1, 0, 'B'}, {"trace", 0, 0, 'X'}, {"live", 0, 0, 'L'},
     {"order", 1, 0, 'Y'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
   pc_campaign_opts o = {0};
-  int trace_mode = 0;
+  int trace_mode = -1; /* -1: trace states unless the options need live cases */
   const char *reach = NULL;
   static char workloads[4096], target[64], argvs[4096], fsmodels[128], reachm[128];
   const char *fs = NULL;
@@ -689,8 +689,9 @@ static int cmd_campaign(int argc, char **argv) {
              "         [--out DIR] [--timeout 10s] [--no-minimize] [--quiet] [--fs ext4,xfs]\n"
              "         [--reach ext4,xfs|none] [--rerun K] [--trace | --live] [--order sites|kinds]\n"
              "         [--backend preload|seccomp|auto]   (exec targets: the option backend=)\n"
-             "Runs many cases: first one at the first call of each crash site (a distinct call\n"
-             "stack) seen in a dry run of each workload, per fault kind aimed at it; then a\n"
+             "Runs many cases. Live cases: first one at the first call of each crash site (a\n"
+             "distinct call stack) seen in a dry run of each workload, per fault kind aimed at\n"
+             "it; then a\n"
              "systematic sweep over every crash point of each syscall kind (interleaved so a\n"
              "budget cut short still covers every kind), then seeded random cases. --order\n"
              "kinds leaves the sites out of the order (the sweep first); the report counts the\n"
@@ -717,12 +718,17 @@ static int cmd_campaign(int argc, char **argv) {
              "default 5) and its rate reported (\"reproduced 4/5\").\n"
              "SIGINT, SIGTERM or SIGHUP stops the workers, writes the report of the cases\n"
              "verified so far marked interrupted, and exits 128+N (130, 143, 129).\n"
-             "--trace: trace-based crash states for the kinds a record covers (kill, kill-after,\n"
-             "crash, crash-after, torn): each workload is recorded once and every cut point of\n"
-             "its record is built, under each model (reorder: seeded subsets, none and all), each\n"
-             "distinct state recovered once; ids have the plan trace:KIND@CUT,...,r=DIGEST and\n"
-             "the record is kept in DIR/records. eio, enospc, edquot, short and flip stay live\n"
-             "cases. --live (the default): every case is a run of the workload.\n"
+             "By default (--trace) the kinds a record covers (kill, kill-after, crash,\n"
+             "crash-after, torn) are trace-based crash states: each workload is recorded once\n"
+             "and every cut point of its record is built, under each model (reorder: seeded\n"
+             "subsets, none and all), each distinct state recovered once; ids have the plan\n"
+             "trace:KIND@CUT,...,r=DIGEST and the record is kept in DIR/records. Live cases\n"
+             "run first: the other kinds (eio, enospc, edquot, short, flip change what the\n"
+             "program does next) and every kind's crash points inside recovery; they get\n"
+             "--cases N cases or half of --time, the trace states every cut point within the\n"
+             "rest of --time. --live: every case is a run of the workload (the sites, the\n"
+             "sweep, random cases above), as are campaigns with --fs, --shard or a kernel-*\n"
+             "model.\n"
              "Exit 0 when every case passed (and at least one ran), 1 on a violation, 2 on a\n"
              "usage or setup error.\n");
       return 0;
@@ -774,14 +780,12 @@ static int cmd_campaign(int argc, char **argv) {
     strcat(argvs, argv[i]);
   }
   o.argv = argvs;
-  if (trace_mode && fs) return usage_error("campaign", "%s", "--trace builds states under the models; --fs runs live cases (--live)");
-  if (trace_mode) {
-    static char live[1024];
-    unsigned kinds = pc_trace_split_faults(o.faults, live, sizeof live);
-    rc = kinds ? pc_trace_campaign(&o, live, kinds) : pc_campaign(&o);
-  } else {
-    rc = pc_campaign(&o);
-  }
+  if (trace_mode == 1 && fs) return usage_error("campaign", "%s", "--trace builds states under the models; --fs runs live cases (--live)");
+  if (trace_mode == 1 && o.shard_n > 1) return usage_error("campaign", "%s", "--shard is for live cases (--live); a trace campaign splits its cut points over --jobs");
+  if (trace_mode < 0) /* real file systems and shards have live cases only */
+    trace_mode = !fs && o.shard_n == 1 && !strstr(o.models, "kernel-");
+  unsigned kinds = trace_mode ? pc_trace_kinds(o.faults) : 0;
+  rc = kinds ? pc_trace_campaign(&o, kinds) : pc_campaign(&o);
   pc_realfs_sweep(o.work_dir); /* mounts of --fs workers stopped by a signal */
   ffs_rm_rf(o.work_dir);
   return rc;

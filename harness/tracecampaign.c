@@ -27,6 +27,7 @@
 #include "tracecase.h"
 
 #include <cjson/cJSON.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -388,17 +389,19 @@ static int tc_explore(tc_job *j, const pc_case *base, const ffs_record *rec, con
   return rc;
 }
 
-unsigned pc_trace_split_faults(const char *faults, char *live, size_t len) {
+int pc_trace_covers(const char *name) {
+  return !strcmp(name, "kill") || !strcmp(name, "kill-after") || !strcmp(name, "crash") ||
+         !strcmp(name, "crash-after") || !strcmp(name, "torn");
+}
+
+unsigned pc_trace_kinds(const char *faults) {
   char buf[1024], *save = NULL, *tok;
   unsigned kinds = 0;
-  size_t n = 0;
   snprintf(buf, sizeof buf, "%s", faults);
-  live[0] = '\0';
   for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
     if (!strcmp(tok, "kill") || !strcmp(tok, "kill-after")) kinds |= 1u << FFS_CUT_KILL;
     else if (!strcmp(tok, "crash") || !strcmp(tok, "crash-after")) kinds |= 1u << FFS_CUT_CRASH;
     else if (!strcmp(tok, "torn")) kinds |= 1u << FFS_CUT_TORN;
-    else if (n + strlen(tok) + 2 < len) n += (size_t)snprintf(live + n, len - n, "%s%s", n ? "," : "", tok);
   }
   return kinds;
 }
@@ -458,27 +461,21 @@ static int tc_lists(const pc_campaign_opts *o, tc_plan *pl) {
   return 0;
 }
 
-/* step 2: the live kinds first (their campaign makes the report dir and results.jsonl), or
- * the report dir claimed; then an empty DIR/records. 0, or the exit status. */
-static int tc_prepare_out(const pc_campaign_opts *o, const char *live_faults) {
-  char err[1024], path[1200];
-  if (live_faults[0]) {
-    pc_campaign_opts lo = *o;
-    lo.faults = live_faults;
-    lo.quiet = 1;
-    int lrc = pc_campaign(&lo);
-    if (lrc != 0 && lrc != 1) return lrc;
-  } else {
-    if (pc_own_dir_check("--out", o->out_dir, PC_REPORT_MARKER, err, sizeof err) ||
-        pc_own_dir_claim("--out", o->out_dir, PC_REPORT_MARKER, 0, err, sizeof err)) {
-      fprintf(stderr, "powercut campaign: %s\n", err);
-      return 2;
-    }
-    snprintf(path, sizeof path, "%s/artifacts", o->out_dir);
-    ffs_rm_rf(path);
-    snprintf(path, sizeof path, "%s/results.jsonl", o->out_dir);
-    unlink(path);
-  }
+/* step 2: the live part first (its campaign makes the report dir and results.jsonl): the
+ * kinds a record cannot cover, and every kind's crash points inside the recovery after the
+ * workload (a record holds the workload's calls only); with --time it gets half the time.
+ * Then an empty DIR/records. 0, or the exit status. */
+static int tc_prepare_out(const pc_campaign_opts *o) {
+  char path[1200];
+  pc_campaign_opts lo = *o;
+  lo.trace_covered = 1;
+  lo.quiet = 1;
+  lo.time_ms = o->time_ms / 2 > 0 ? o->time_ms / 2 : o->time_ms;
+  if (!o->quiet)
+    fprintf(stderr, "powercut: live cases first (kinds a record cannot cover, and crash points inside recovery)%s\n",
+            o->time_ms ? ", half the time" : "");
+  int lrc = pc_campaign(&lo);
+  if (lrc != 0 && lrc != 1) return lrc;
   snprintf(path, sizeof path, "%s/records", o->out_dir);
   if (ffs_rm_rf(path) || rpt_mkdir_p(path)) {
     fprintf(stderr, "powercut campaign: cannot make %s\n", path);
@@ -695,6 +692,52 @@ static int tc_wait(const pc_campaign_opts *o, tc_shared *sh, const pid_t *pids, 
   return sig;
 }
 
+/* DIR/meta.json, which the live part wrote (or not, when it had nothing to run), made to
+ * count the whole campaign: its cases are the live cases and the distinct trace states, its
+ * time the live part's and the trace part's, so the report's throughput is the campaign's. */
+static int tc_meta(const pc_campaign_opts *o, uint64_t distinct, double total_s) {
+  char path[1200], *text = NULL, *out = NULL;
+  cJSON *m = NULL;
+  FILE *f;
+  long n = 0;
+  double live = 0;
+  snprintf(path, sizeof path, "%s/meta.json", o->out_dir);
+  if ((f = fopen(path, "r"))) {
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && n < (1l << 26) && fseek(f, 0, SEEK_SET) == 0 &&
+        (text = calloc(1, (size_t)n + 1)) && fread(text, 1, (size_t)n, f) == (size_t)n)
+      m = cJSON_Parse(text);
+    fclose(f);
+    free(text);
+  }
+  if (!m && !(m = cJSON_CreateObject())) return -1;
+  cJSON *c = cJSON_GetObjectItemCaseSensitive(m, "cases");
+  if (cJSON_IsNumber(c)) live = c->valuedouble;
+  double cases = live + (double)distinct;
+  cJSON_DeleteItemFromObjectCaseSensitive(m, "cases");
+  cJSON_DeleteItemFromObjectCaseSensitive(m, "elapsed_s");
+  cJSON_DeleteItemFromObjectCaseSensitive(m, "states_per_s");
+  cJSON_DeleteItemFromObjectCaseSensitive(m, "live_cases");
+  cJSON_DeleteItemFromObjectCaseSensitive(m, "trace_states");
+  if (!cJSON_GetObjectItemCaseSensitive(m, "shard")) cJSON_AddStringToObject(m, "shard", "1/1");
+  if (!cJSON_GetObjectItemCaseSensitive(m, "jobs")) cJSON_AddNumberToObject(m, "jobs", o->jobs);
+  if (!cJSON_GetObjectItemCaseSensitive(m, "argv")) cJSON_AddStringToObject(m, "argv", o->argv ? o->argv : "");
+  if (!cJSON_AddNumberToObject(m, "cases", cases) || !cJSON_AddNumberToObject(m, "elapsed_s", total_s) ||
+      !cJSON_AddNumberToObject(m, "states_per_s", total_s > 0 ? cases / total_s : 0) ||
+      !cJSON_AddNumberToObject(m, "live_cases", live) || !cJSON_AddNumberToObject(m, "trace_states", (double)distinct) ||
+      !(out = cJSON_PrintUnformatted(m))) {
+    cJSON_Delete(m);
+    return -1;
+  }
+  cJSON_Delete(m);
+  int rc = -1;
+  if ((f = fopen(path, "w"))) {
+    rc = fprintf(f, "%s\n", out) < 0 ? -1 : 0;
+    if (fclose(f)) rc = -1;
+  }
+  free(out);
+  return rc;
+}
+
 /* step 6: the counts, in DIR/meta-trace.json and on the terminal */
 static void tc_counts(const pc_campaign_opts *o, const tc_plan *pl, tc_shared *sh, double el) {
   char path[1200];
@@ -716,7 +759,7 @@ static void tc_counts(const pc_campaign_opts *o, const tc_plan *pl, tc_shared *s
 /* step 6b: the records' crash sites into DIR/meta.json "sites" (the report counts those
  * crashed at, docs/reports.md): added to the live part's meta.json, or in a new one. 0, or
  * -1 with the reason printed. */
-static int tc_meta(const pc_campaign_opts *o, const tc_plan *pl, double el, uint64_t distinct, int sig) {
+static int tc_meta_sites(const pc_campaign_opts *o, const tc_plan *pl, double el, uint64_t distinct, int sig) {
   char path[1200], tmp[1300];
   FILE *f = NULL;
   cJSON *root = NULL, *sites;
@@ -795,16 +838,16 @@ out:
   return rc;
 }
 
-int pc_trace_campaign(const pc_campaign_opts *o, const char *live_faults, unsigned kinds) {
+int pc_trace_campaign(const pc_campaign_opts *o, unsigned kinds) {
   static tc_plan pl;
   char path[1200];
   int rc = 2, fd = -1, sig;
   tc_shared *sh = NULL;
-  int64_t t0;
+  int64_t t0, start = pc_now_us();
   pid_t pids[64] = {0};
 
   memset(&pl, 0, sizeof pl);
-  if ((rc = tc_lists(o, &pl)) || (rc = tc_prepare_out(o, live_faults))) return rc;
+  if ((rc = tc_lists(o, &pl)) || (rc = tc_prepare_out(o))) return rc;
   rc = 2;
   if (tc_record_all(o, &pl)) goto out;
   snprintf(path, sizeof path, "%s/results.jsonl", o->out_dir);
@@ -831,12 +874,20 @@ int pc_trace_campaign(const pc_campaign_opts *o, const char *live_faults, unsign
     if (pid == 0) tc_job_main(o, &pl, sh, fd, jn, kinds);
     pids[jn] = pid;
   }
-  sig = tc_wait(o, sh, pids, t0);
+  /* --time counts from the live part's start, but the states get at least half of it (the
+   * dry runs and records of many arms can take longer than the live part's half) */
+  int64_t from = start;
+  if (o->time_ms && t0 - o->time_ms * 500 > from) from = t0 - o->time_ms * 500;
+  sig = tc_wait(o, sh, pids, from);
   close(fd);
   fd = -1;
   double el = (double)(pc_now_us() - t0) / 1e6;
   tc_counts(o, &pl, sh, el);
-  if (tc_meta(o, &pl, el, (uint64_t)atomic_load(&sh->distinct), sig)) goto out;
+  if (tc_meta(o, atomic_load(&sh->distinct), (double)(pc_now_us() - start) / 1e6)) {
+    fprintf(stderr, "powercut campaign: cannot write %s/meta.json\n", o->out_dir);
+    goto out;
+  }
+  if (tc_meta_sites(o, &pl, el, (uint64_t)atomic_load(&sh->distinct), sig)) goto out;
   if ((rc = pc_campaign_report(o, sig)) < 0) {
     rc = 2;
     goto out;

@@ -66,11 +66,12 @@ int pc_trace_dir_hash(const char *dir, uint64_t out[2]);
 /* The cut-th call record (0-based), or NULL past the end. */
 const ffs_rec *pc_trace_call_at(const ffs_record *rec, uint64_t cut);
 
-/* A campaign of trace-based states (tracecampaign.c) for the kinds (bits 1 << ffs_cut_kind);
- * live_faults ("" for none), the kinds a record cannot cover, run first as live cases. */
-int pc_trace_campaign(const pc_campaign_opts *o, const char *live_faults, unsigned kinds);
-/* Splits a --faults list: the kinds trace states cover (bits 1 << ffs_cut_kind) and the rest
- * into live (comma-separated). Unknown names are left in live for the campaign to refuse. */
-unsigned pc_trace_split_faults(const char *faults, char *live, size_t len);
+/* A campaign of trace-based crash states (tracecampaign.c) for the kinds (bits 1 <<
+ * ffs_cut_kind), after a live part (pc_campaign with trace_covered) for the kinds a record
+ * cannot cover and the crash points inside recovery. */
+int pc_trace_campaign(const pc_campaign_opts *o, unsigned kinds);
+/* The kinds of a --faults list that trace states cover (bits 1 << ffs_cut_kind); the live
+ * part runs the rest, and refuses unknown names. */
+unsigned pc_trace_kinds(const char *faults);
 
 #endif

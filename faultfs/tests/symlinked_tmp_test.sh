@@ -14,7 +14,7 @@ ln -s "$base/real" "$base/link"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 points() { # POWERCUT_TMP -> number of systematic crash points of the dry run
-  POWERCUT_TMP=$1 "$pc" campaign --target sofadb-nosync --workload mixed:ops=60 --cases 1 --jobs 1 \
+  POWERCUT_TMP=$1 "$pc" campaign --live --target sofadb-nosync --workload mixed:ops=60 --cases 1 --jobs 1 \
     --out "$base/out" > "$base/camp" 2>&1 || true
   sed -n 's/.* \([0-9][0-9]*\) systematic crash points.*/\1/p' "$base/camp" | head -1
 }

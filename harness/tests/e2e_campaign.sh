@@ -13,7 +13,7 @@ trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 echo "== 1. campaign on sofadb passes"
-"$PC" campaign --target sofadb --workload mixed:ops=60 --cases 300 --jobs 2 --out "$T/ok" --quiet \
+"$PC" campaign --live --target sofadb --workload mixed:ops=60 --cases 300 --jobs 2 --out "$T/ok" --quiet \
   || fail "campaign on sofadb exited $?"
 n=$(wc -l < "$T/ok/results.jsonl")
 [ "$n" -eq 300 ] || fail "expected 300 result lines, got $n"
@@ -31,7 +31,7 @@ echo "   300 cases PASS, $fired fired, $kinds fault kinds"
 
 echo "== 2. a broken target is caught"
 set +e
-"$PC" campaign --target sofadb-nosync --workload mixed:ops=60 --faults crash --models strict --cases 40 --reach none \
+"$PC" campaign --live --target sofadb-nosync --workload mixed:ops=60 --faults crash --models strict --cases 40 --reach none \
   --jobs 2 --out "$T/bad" --quiet
 rc=$?
 set -e
@@ -91,9 +91,9 @@ set -e
 echo "   minimal: $mid"
 
 echo "== 4. shards cover exactly the unsharded cases"
-"$PC" campaign --target sofadb --workload mixed:ops=30 --cases 50 --jobs 2 --out "$T/all" --quiet
-"$PC" campaign --target sofadb --workload mixed:ops=30 --cases 50 --jobs 1 --shard 1/2 --out "$T/s1" --quiet
-"$PC" campaign --target sofadb --workload mixed:ops=30 --cases 50 --jobs 1 --shard 2/2 --out "$T/s2" --quiet
+"$PC" campaign --live --target sofadb --workload mixed:ops=30 --cases 50 --jobs 2 --out "$T/all" --quiet
+"$PC" campaign --live --target sofadb --workload mixed:ops=30 --cases 50 --jobs 1 --shard 1/2 --out "$T/s1" --quiet
+"$PC" campaign --live --target sofadb --workload mixed:ops=30 --cases 50 --jobs 1 --shard 2/2 --out "$T/s2" --quiet
 ids() { python3 -c 'import json,sys
 for p in sys.argv[1:]:
     for l in open(p):
@@ -124,7 +124,7 @@ for ts in root.findall("testsuite"):
 print("   junit: %d testcases, %d failures" % (len(tcs), fails))
 PY
 echo "== 6. --models applies to kill cases too (they end in a power cut like every case)"
-"$PC" campaign --target sofadb --workload mixed:ops=30 --models ext4 --faults kill,crash --cases 30 \
+"$PC" campaign --live --target sofadb --workload mixed:ops=30 --models ext4 --faults kill,crash --cases 30 \
   --out "$T/models" --quiet > /dev/null || fail "ext4-only campaign failed"
 python3 - "$T/models/results.jsonl" <<'PY' || fail "a case ran under a model that --models did not name"
 import json, sys

@@ -36,7 +36,7 @@ for p in powercut faultfs sofadb; do
 done
 
 echo "== 3. option errors are one line"
-for args in "run --bogus" "campaign --cases 1 --frobnicate" "repro --nope x" "bench --x" "bench-recovery --y"; do
+for args in "run --bogus" "campaign --live --cases 1 --frobnicate" "repro --nope x" "bench --x" "bench-recovery --y"; do
   err=$("$PC" $args 2>&1 >/dev/null); rc=$?
   opt=${args##* }; [ "${args%% *}" = repro ] && opt=--nope
   [ "$rc" -eq 2 ] && [ "$(wc -l <<<"$err")" -eq 1 ] && grep -q "unknown option '$opt'" <<<"$err" \
@@ -46,10 +46,10 @@ err=$("$PC" run --seed 2>&1 >/dev/null); rc=$?
 [ "$rc" -eq 2 ] && [ "$(wc -l <<<"$err")" -eq 1 ] && grep -q "option '--seed' needs a value" <<<"$err" || fail "run --seed: rc=$rc: $err"
 
 echo "== 4. -j and --quiet"
-err=$("$PC" campaign --target sofadb --workload mixed:ops=20 -j 1 --cases 5 --quiet --reach none --out "$T/q" 2>&1 >/dev/null); rc=$?
+err=$("$PC" campaign --live --target sofadb --workload mixed:ops=20 -j 1 --cases 5 --quiet --reach none --out "$T/q" 2>&1 >/dev/null); rc=$?
 [ "$rc" -eq 0 ] || fail "campaign -j 1 --quiet: rc=$rc: $err"
 [ -z "$err" ] || fail "--quiet still printed on stderr: $err"
-err=$("$PC" campaign --target sofadb --workload mixed:ops=20 -j 1 --cases 5 --reach none --out "$T/j" 2>&1 >/dev/null); rc=$?
+err=$("$PC" campaign --live --target sofadb --workload mixed:ops=20 -j 1 --cases 5 --reach none --out "$T/j" 2>&1 >/dev/null); rc=$?
 [ "$rc" -eq 0 ] && grep -q " 1 job(s)," <<<"$err" || fail "campaign -j 1: rc=$rc: $err"
 
 echo "== 5. trace of a target that cannot recover its fault-free run"
@@ -63,11 +63,11 @@ out=$("$PC" run --target sofadb-nosync --workload mixed:ops=60 --seed 0 --fault 
 grep -q "lost (allowed)" <<<"$out" && fail "'lost (allowed)' next to LOST_ACKED: $out"
 grep -q "lost that the contract allows (the violation above is not among them)" <<<"$out" || fail "ops line: $out"
 echo "== 7. a target that never runs the workload: what it did, not 'no crash points'"
-err=$("$PC" campaign --target 'exec:cmd=/bin/cat' --cases 3 --reach none --out "$T/cat" 2>&1 >/dev/null); rc=$?
+err=$("$PC" campaign --live --target 'exec:cmd=/bin/cat' --cases 3 --reach none --out "$T/cat" 2>&1 >/dev/null); rc=$?
 [ "$rc" -eq 2 ] && grep -q "dry run of mixed without faults: the target acked no op: workload stopped early: exec: malformed reply to 'open' from '/bin/cat'" <<<"$err" \
   || fail "exec:cmd=/bin/cat: rc=$rc: $err"
 grep -q "no crash points" <<<"$err" && fail "still says no crash points: $err"
-err=$("$PC" campaign --target "exec:cmd=python3 $T/nonexistent.py" --cases 3 --reach none --out "$T/nx" 2>&1 >/dev/null); rc=$?
+err=$("$PC" campaign --live --target "exec:cmd=python3 $T/nonexistent.py" --cases 3 --reach none --out "$T/nx" 2>&1 >/dev/null); rc=$?
 [ "$rc" -eq 2 ] && grep -q "the target acked no op: .*is gone (EOF waiting for a reply)" <<<"$err" && grep -q "nonexistent.py': \[Errno 2\]" <<<"$err" \
   || fail "missing script: rc=$rc: $err"
 
@@ -108,9 +108,9 @@ assert "close_syncs" in tg["sofadb"]["contract"] and "durable_ack" in tg["sofadb
 print("   run, repro, trace, targets: JSON with the text's fields")
 PY
 echo "== 11. an --out dir reused: no tarball of the earlier campaign stays"
-"$PC" campaign --target sofadb-nosync --workload mixed:ops=40 --faults crash --cases 30 --reach none --quiet --out "$T/re"; rc=$?
+"$PC" campaign --live --target sofadb-nosync --workload mixed:ops=40 --faults crash --cases 30 --reach none --quiet --out "$T/re"; rc=$?
 [ "$rc" -eq 1 ] && [ -n "$(ls "$T/re/artifacts")" ] || fail "first campaign: rc=$rc, artifacts: $(ls "$T/re/artifacts" 2>&1)"
-"$PC" campaign --target sofadb --workload mixed:ops=40 --cases 10 --reach none --quiet --out "$T/re"; rc=$?
+"$PC" campaign --live --target sofadb --workload mixed:ops=40 --cases 10 --reach none --quiet --out "$T/re"; rc=$?
 [ "$rc" -eq 0 ] || fail "second campaign: rc=$rc"
 [ ! -e "$T/re/artifacts" ] || fail "stale tarballs kept: $(ls "$T/re/artifacts")"
 echo "e2e_cli_conventions: all checks passed"

@@ -26,10 +26,10 @@ expect 2 "model" -- run --target sofadb --workload mixed --seed 1 --fault none -
 expect 2 "seed" -- run --target sofadb --workload mixed --seed x --fault none
 expect 2 "pc1/" -- repro 'sofadb/mixed/1/strict/none'
 expect 2 "unknown model" -- repro 'pc1/sofadb/mixed/1/zfs/none'
-expect 2 "cases N or --time" -- campaign --target sofadb
-expect 2 "shard" -- campaign --target sofadb --cases 3 --shard 3/2
-expect 2 "fault kind" -- campaign --target sofadb --cases 3 --faults crash,boom
-expect 2 "--time: '5parsecs' is not a duration" -- campaign --target sofadb --time 5parsecs
+expect 2 "cases N or --time" -- campaign --live --target sofadb
+expect 2 "shard" -- campaign --live --target sofadb --cases 3 --shard 3/2
+expect 2 "fault kind" -- campaign --live --target sofadb --cases 3 --faults crash,boom
+expect 2 "--time: '5parsecs' is not a duration" -- campaign --live --target sofadb --time 5parsecs
 expect 2 "merging shards needs --out" -- report "$T/a" "$T/b"
 expect 2 "no such file|cannot|missing" -- report "$T/nonexistent"
 expect 0 "usage: powercut run" -- run --help

@@ -13,7 +13,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 C=(--workload reopen:ops=100 --faults crash --models strict --cases 150 --jobs 2 --reach none --no-minimize --quiet)
 
 echo "== 1. a close that does not sync, under a contract that says it does"
-"$PC" campaign --target sofadb-close-nosync "${C[@]}" --out "$T/bad"; rc=$?
+"$PC" campaign --live --target sofadb-close-nosync "${C[@]}" --out "$T/bad"; rc=$?
 [ "$rc" -eq 1 ] || fail "campaign on sofadb-close-nosync exited $rc, want 1"
 id=$(python3 -c '
 import json, sys
@@ -27,6 +27,6 @@ out=$("$PC" repro "$id" 2>&1); rc=$?
 echo "   caught: $id"
 
 echo "== 2. sofadb's own close syncs"
-"$PC" campaign --target sofadb "${C[@]}" --out "$T/ok"; rc=$?
+"$PC" campaign --live --target sofadb "${C[@]}" --out "$T/ok"; rc=$?
 [ "$rc" -eq 0 ] || fail "campaign on sofadb exited $rc, want 0"
 echo "e2e_close: all checks passed"

@@ -25,7 +25,7 @@ import json, sys
 print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["verdict"] == sys.argv[2]))' "$1" "$2"; }
 
 echo "== 1. one thread: a crash after an acked close, before its open, loses what it promised"
-"$PC" campaign --target sofadb-close-nosync --workload "$W1" "${C[@]}" --cases 60 --out "$T/one"; rc=$?
+"$PC" campaign --live --target sofadb-close-nosync --workload "$W1" "${C[@]}" --cases 60 --out "$T/one"; rc=$?
 [ "$rc" -eq 1 ] || fail "campaign on sofadb-close-nosync ($W1) exited $rc, want 1"
 read -r id through < <(python3 -c '
 import json, re, sys
@@ -44,16 +44,16 @@ grep -q "^#$((through + 2)) OPEN " <<<"$gen" || fail "op $((through + 2)) is not
 echo "   caught: $id (durable through op $through, op $((through + 1)) a CLOSE)"
 
 echo "== 2. two threads: close ops catch it, reopen ops alone do not"
-"$PC" campaign --target sofadb-close-nosync --workload "$W2" "${C[@]}" --cases 60 --out "$T/two"; rc=$?
+"$PC" campaign --live --target sofadb-close-nosync --workload "$W2" "${C[@]}" --cases 60 --out "$T/two"; rc=$?
 [ "$rc" -eq 1 ] || fail "campaign on sofadb-close-nosync ($W2) exited $rc, want 1"
 n=$(count "$T/two/results.jsonl" LOST_ACKED)
 [ "$n" -gt 0 ] || fail "no LOST_ACKED with $W2"
-"$PC" campaign --target sofadb-close-nosync --workload "$W2R" "${C[@]}" --cases 60 --out "$T/reopen"; rc=$?
+"$PC" campaign --live --target sofadb-close-nosync --workload "$W2R" "${C[@]}" --cases 60 --out "$T/reopen"; rc=$?
 [ "$rc" -eq 0 ] || fail "campaign on sofadb-close-nosync ($W2R) exited $rc, want 0 (a reopen is acked after its open)"
 echo "   close ops: $n LOST_ACKED of 60; reopen ops only: $(count "$T/reopen/results.jsonl" PASS) PASS of 60"
 
 echo "== 3. sofadb's own close syncs"
-"$PC" campaign --target sofadb --workload "$W2" "${C[@]}" --cases 60 --out "$T/ok"; rc=$?
+"$PC" campaign --live --target sofadb --workload "$W2" "${C[@]}" --cases 60 --out "$T/ok"; rc=$?
 [ "$rc" -eq 0 ] || fail "campaign on sofadb ($W2) exited $rc, want 0"
 echo "== 4. exec: the open after an acked close fails"
 HERE=$(cd "$(dirname "$0")" && pwd)

@@ -26,7 +26,7 @@ read -r nranges nput nleft <<<"$model"
 have=$("$SDB" "$T/k" scan | wc -l)
 [ "$have" -eq "$nleft" ] || fail "sofadb holds $have keys; the stream ($nranges delete-ranges) leaves $nleft of $nput"
 
-out=$("$PC" campaign --target sofadb --workload "mixed:ops=200,keys=200,delrange=0.1" --faults crash,kill \
+out=$("$PC" campaign --live --target sofadb --workload "mixed:ops=200,keys=200,delrange=0.1" --faults crash,kill \
   --cases 120 --jobs 2 --no-minimize --quiet --out "$T/r" 2>&1); rc=$?
 [ "$rc" -eq 0 ] || fail "campaign -> rc=$rc: $out"
 n=$(grep -c '"verdict":"PASS"' "$T/r/results.jsonl")

@@ -39,21 +39,21 @@ part() { [ "$PART" = all ] || [ "$PART" = "$1" ]; }
 
 if part count; then
 echo "== 1. one recovery program for many cases"
-COUNT_FILE=$T/n1 "$PC" campaign --target "$TGT" "${C[@]}" --cases 20 --out "$T/r1"; rc=$?
+COUNT_FILE=$T/n1 "$PC" campaign --live --target "$TGT" "${C[@]}" --cases 20 --out "$T/r1"; rc=$?
 [ "$rc" -eq 0 ] || fail "campaign exited $rc, want 0"
 n=$(wc -l <"$T/r1/results.jsonl")
 [ "$n" -eq 20 ] || fail "$n cases, want 20"
 r=$(starts r "$T/n1")
 [ "$r" -eq 2 ] || fail "$r recovery programs started for 20 cases, want 2 (dry run, worker)"
 no_leftovers "after the campaign"
-COUNT_FILE=$T/n0 "$PC" campaign --target "$TGT,reuse=0" "${C[@]}" --cases 20 --out "$T/r0"; rc=$?
+COUNT_FILE=$T/n0 "$PC" campaign --live --target "$TGT,reuse=0" "${C[@]}" --cases 20 --out "$T/r0"; rc=$?
 [ "$rc" -eq 0 ] || fail "reuse=0: campaign exited $rc, want 0"
 r0=$(starts r "$T/n0")
 [ "$r0" -ge 20 ] || fail "reuse=0: $r0 recovery programs started for 20 cases, want one per case"
 echo "   20 cases: $r recovery programs (reuse=0: $r0)"
 # a program that exits, or says more, after its close is replaced, never blamed
 for plant in exit chat; do
-  COUNT_FILE=$T/n-$plant PLANT=$plant "$PC" campaign --target "$TGT" "${C[@]}" --cases 10 --out "$T/$plant"; rc=$?
+  COUNT_FILE=$T/n-$plant PLANT=$plant "$PC" campaign --live --target "$TGT" "${C[@]}" --cases 10 --out "$T/$plant"; rc=$?
   [ "$rc" -eq 0 ] || fail "PLANT=$plant: campaign exited $rc, want 0 (every case PASS)"
   r=$(starts r "$T/n-$plant")
   [ "$r" -ge 10 ] || fail "PLANT=$plant: $r recovery programs for 10 cases: a misbehaving one was kept"
@@ -65,7 +65,7 @@ fi
 if part crash; then
 echo "== 2. a crash at the open of one state: the verdict of a new program"
 for reuse in 1 0; do # --order kinds: the case list that reaches the planted state in 20 cases
-  COUNT_FILE=$T/n-c$reuse PLANT=crash PLANT_KEYS=13 "$PC" campaign --target "$TGT,reuse=$reuse" "${C[@]}" --cases 20 \
+  COUNT_FILE=$T/n-c$reuse PLANT=crash PLANT_KEYS=13 "$PC" campaign --live --target "$TGT,reuse=$reuse" "${C[@]}" --cases 20 \
     --order kinds --out "$T/c$reuse"; rc=$?
   [ "$rc" -eq 1 ] || fail "planted crash, reuse=$reuse: campaign exited $rc, want 1"
   verdicts "$T/c$reuse/results.jsonl" >"$T/v$reuse"
@@ -106,7 +106,7 @@ fi
 if part sigint; then
 echo "== 4. SIGINT: nothing left behind"
 set -m # job control: a background job does not start with SIGINT ignored
-COUNT_FILE=$T/ni "$PC" campaign --target "$TGT" --workload fill:ops=20,sync=1 --faults crash --time 30s --jobs 2 \
+COUNT_FILE=$T/ni "$PC" campaign --live --target "$TGT" --workload fill:ops=20,sync=1 --faults crash --time 30s --jobs 2 \
   --reach none --no-minimize --quiet --out "$T/ri" &
 pid=$!
 set +m

@@ -13,7 +13,7 @@ trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 echo "== 1. many failures, few groups, a small page"
-"$PC" campaign --target sofadb-nosync --workload mixed:ops=60 --cases 300 --jobs 2 --out "$T/bad" \
+"$PC" campaign --live --target sofadb-nosync --workload mixed:ops=60 --cases 300 --jobs 2 --out "$T/bad" \
   --reach none > "$T/out" 2> "$T/err"; rc=$?
 [ "$rc" -eq 1 ] || fail "campaign exited $rc, want 1: $(tail -3 "$T/err")"
 python3 - "$T/bad" <<'PY' || fail "groups"
@@ -83,7 +83,7 @@ rout=$("$PC" repro "$mid" --count 5 2>&1); rc=$?
   || fail "the group's repro line does not reproduce with its fault firing: $rout"
 
 echo "== 4. --rerun range"
-out=$("$PC" campaign --target sofadb-nosync --cases 1 --rerun 101 --out "$T/x" 2>&1); rc=$?
+out=$("$PC" campaign --live --target sofadb-nosync --cases 1 --rerun 101 --out "$T/x" 2>&1); rc=$?
 [ "$rc" -eq 2 ] && grep -q -- "--rerun: '101' is not a number in 1..100" <<<"$out" || fail "--rerun 101: rc=$rc: $out"
 [ ! -e "$T/x" ] || fail "a refused campaign made its --out dir"
 echo "e2e_groups: all checks passed"

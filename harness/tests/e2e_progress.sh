@@ -9,14 +9,14 @@ trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 # case budget, not a terminal: the last progress line reads 60/60 cases ... done
-"$PC" campaign --target sofadb --workload mixed:ops=30 --cases 60 --jobs 1 --out "$T/a" >/dev/null 2>"$T/a.err"
+"$PC" campaign --live --target sofadb --workload mixed:ops=30 --cases 60 --jobs 1 --out "$T/a" >/dev/null 2>"$T/a.err"
 rc=$?; [ $rc -eq 0 ] || { cat "$T/a.err"; fail "case-budget campaign exited $rc"; }
 last=$(grep -E '^powercut: [0-9]+/' "$T/a.err" | tail -1)
 grep -qE '^powercut: 60/60 cases, [0-9]+/s, 0 failing, 0 errors, [0-9.]+s, done$' <<<"$last" ||
   { cat "$T/a.err"; fail "last progress line of a 60-case campaign: '$last'"; }
 
 # time budget: lines say what is left of it, and it never grows
-"$PC" campaign --target sofadb --workload mixed:ops=30 --time 7s --jobs 1 --out "$T/b" >/dev/null 2>"$T/b.err"
+"$PC" campaign --live --target sofadb --workload mixed:ops=30 --time 7s --jobs 1 --out "$T/b" >/dev/null 2>"$T/b.err"
 rc=$?; [ $rc -eq 0 ] || { cat "$T/b.err"; fail "time-budget campaign exited $rc"; }
 lefts=$(grep -oE ', [0-9]+s left$' "$T/b.err" | grep -oE '[0-9]+')
 [ -n "$lefts" ] || { cat "$T/b.err"; fail "no 'Ns left' in the progress of a 7 s campaign"; }
@@ -29,7 +29,7 @@ grep -qE ' errors, [0-9.]+s, done$' "$T/b.err" || { cat "$T/b.err"; fail "no fin
 
 # on a terminal (script(1) gives the campaign a pty): the final bar is full
 if command -v script >/dev/null; then
-  script -qec "'$PC' campaign --target sofadb --workload mixed:ops=30 --cases 40 --jobs 1 --out '$T/c'" /dev/null \
+  script -qec "'$PC' campaign --live --target sofadb --workload mixed:ops=30 --cases 40 --jobs 1 --out '$T/c'" /dev/null \
     >"$T/c.out" 2>&1
   final=$(tr '\r' '\n' <"$T/c.out" | grep -E '^\[[#.]{30}\]' | tail -1)
   grep -qE '^\[#{30}\] 40/40 cases .* done' <<<"$final" || { cat "$T/c.out"; fail "final tty bar: '$final'"; }

@@ -39,7 +39,7 @@ keep)
   expect 2 "--keep $T/afile: exists and is not a directory" -- repro "$ID" --keep "$T/afile"
   [ -f "$T/afile" ] && [ "$(cat "$T/afile")" = data ] || fail "--keep replaced a file"
   # a report dir is refused too
-  "$PC" campaign --target sofadb --workload mixed:ops=10 --cases 2 --jobs 1 --out "$T/rep" --quiet >/dev/null 2>&1
+  "$PC" campaign --live --target sofadb --workload mixed:ops=10 --cases 2 --jobs 1 --out "$T/rep" --quiet >/dev/null 2>&1
   [ -s "$T/rep/results.jsonl" ] || fail "campaign wrote no report"
   expect 2 "the directory is not empty and powercut did not create it (no .powercut-keep" -- repro "$ID" --keep "$T/rep"
   [ -s "$T/rep/results.jsonl" ] || fail "--keep emptied the report"
@@ -54,21 +54,21 @@ keep)
 out)
   mkdir "$T/user"; echo '<html>mine</html>' > "$T/user/index.html"
   expect 2 "--out $T/user: the directory is not empty and powercut did not create it (no .powercut-report" -- \
-    campaign --target sofadb --workload mixed:ops=10 --cases 2 --jobs 1 --out "$T/user" --quiet
+    campaign --live --target sofadb --workload mixed:ops=10 --cases 2 --jobs 1 --out "$T/user" --quiet
   [ "$(cat "$T/user/index.html")" = '<html>mine</html>' ] || fail "campaign overwrote the user's index.html"
   echo x > "$T/afile"
   expect 2 "--out $T/afile: exists and is not a directory" -- \
-    campaign --target sofadb --workload mixed:ops=10 --cases 2 --jobs 1 --out "$T/afile" --quiet
-  expect 0 "" -- campaign --target sofadb --workload mixed:ops=10 --cases 2 --jobs 1 --out "$T/rep" --quiet
+    campaign --live --target sofadb --workload mixed:ops=10 --cases 2 --jobs 1 --out "$T/afile" --quiet
+  expect 0 "" -- campaign --live --target sofadb --workload mixed:ops=10 --cases 2 --jobs 1 --out "$T/rep" --quiet
   [ -f "$T/rep/.powercut-report" ] || fail "no marker in the report dir"
-  expect 0 "" -- campaign --target sofadb --workload mixed:ops=10 --cases 3 --jobs 1 --out "$T/rep" --quiet
+  expect 0 "" -- campaign --live --target sofadb --workload mixed:ops=10 --cases 3 --jobs 1 --out "$T/rep" --quiet
   [ "$(wc -l < "$T/rep/results.jsonl")" -eq 3 ] || fail "rerun into the own report dir did not rewrite it" ;;
 signal)
   set -m   # job control: a background job does not start with SIGINT ignored
   for s in TERM INT HUP; do
     code=$((128 + $(kill -l "$s")))
     rm -rf "$T/rep"
-    "$PC" campaign --target sofadb --workload mixed:ops=200 --time 60s --jobs 2 --out "$T/rep" --quiet \
+    "$PC" campaign --live --target sofadb --workload mixed:ops=200 --time 60s --jobs 2 --out "$T/rep" --quiet \
       >"$T/out" 2>&1 &
     pid=$!
     for _ in $(seq 100); do [ -s "$T/rep/results.jsonl" ] && break; sleep 0.1; done
@@ -107,29 +107,29 @@ scratch)
     [ -e "$T/tmp/$k" ] || fail "removed $k, which is not a dead powercut's scratch dir"
   done ;;
 numbers)
-  expect 2 "--time: '99999999999h' is out of range" -- campaign --target sofadb --time 99999999999h
-  expect 2 "--time: '0s' is out of range" -- campaign --target sofadb --time 0s
-  expect 2 "--time: '0.0001ms' is out of range" -- campaign --target sofadb --time 0.0001ms
-  expect 2 "--time: '-5s' is not a duration" -- campaign --target sofadb --time -5s
-  expect 2 "--time: 'inf' is not a duration" -- campaign --target sofadb --time inf
-  expect 2 "--time: '0x10' is not a duration" -- campaign --target sofadb --time 0x10
+  expect 2 "--time: '99999999999h' is out of range" -- campaign --live --target sofadb --time 99999999999h
+  expect 2 "--time: '0s' is out of range" -- campaign --live --target sofadb --time 0s
+  expect 2 "--time: '0.0001ms' is out of range" -- campaign --live --target sofadb --time 0.0001ms
+  expect 2 "--time: '-5s' is not a duration" -- campaign --live --target sofadb --time -5s
+  expect 2 "--time: 'inf' is not a duration" -- campaign --live --target sofadb --time inf
+  expect 2 "--time: '0x10' is not a duration" -- campaign --live --target sofadb --time 0x10
   for cmd in run repro campaign; do
     a=(--target sofadb --cases 1); [ "$cmd" = run ] && a=(--target sofadb); [ "$cmd" = repro ] && a=("$ID")
     expect 2 "--timeout: '0s' is out of range (1ms..24h)" -- "$cmd" "${a[@]}" --timeout 0s
     expect 2 "--timeout: '25h' is out of range (1ms..24h)" -- "$cmd" "${a[@]}" --timeout 25h
     expect 2 "--timeout: '-1s' is not a duration" -- "$cmd" "${a[@]}" --timeout -1s
   done
-  expect 2 "--cases: '0' is not a number in 1..1000000000000" -- campaign --target sofadb --cases 0
-  expect 2 "--cases: '18446744073709551615' is not a number in 1..1000000000000" -- campaign --target sofadb --cases 18446744073709551615 --shard 1/2
-  expect 2 "--cases: '99999999999999999999' is not a number" -- campaign --target sofadb --cases 99999999999999999999
-  expect 2 "--cases: '-3' is not a number" -- campaign --target sofadb --cases -3
-  expect 2 "--jobs: '0' is not 1..64" -- campaign --target sofadb --cases 1 --jobs 0
-  expect 2 "--jobs: '18446744073709551617' is not 1..64" -- campaign --target sofadb --cases 1 --jobs 18446744073709551617
-  expect 2 "--shard: '1/99999999999' is not K/N" -- campaign --target sofadb --cases 1 --shard 1/99999999999
-  expect 2 "--shard: '0/2' is not K/N" -- campaign --target sofadb --cases 1 --shard 0/2
-  expect 2 "--shard: ' 1/2' is not K/N" -- campaign --target sofadb --cases 1 --shard ' 1/2'
-  expect 2 "--shard: '+1/2' is not K/N" -- campaign --target sofadb --cases 1 --shard +1/2
-  expect 2 "--seed: '4503599627370496' is not a number below 2^52" -- campaign --target sofadb --cases 1 --seed 4503599627370496
+  expect 2 "--cases: '0' is not a number in 1..1000000000000" -- campaign --live --target sofadb --cases 0
+  expect 2 "--cases: '18446744073709551615' is not a number in 1..1000000000000" -- campaign --live --target sofadb --cases 18446744073709551615 --shard 1/2
+  expect 2 "--cases: '99999999999999999999' is not a number" -- campaign --live --target sofadb --cases 99999999999999999999
+  expect 2 "--cases: '-3' is not a number" -- campaign --live --target sofadb --cases -3
+  expect 2 "--jobs: '0' is not 1..64" -- campaign --live --target sofadb --cases 1 --jobs 0
+  expect 2 "--jobs: '18446744073709551617' is not 1..64" -- campaign --live --target sofadb --cases 1 --jobs 18446744073709551617
+  expect 2 "--shard: '1/99999999999' is not K/N" -- campaign --live --target sofadb --cases 1 --shard 1/99999999999
+  expect 2 "--shard: '0/2' is not K/N" -- campaign --live --target sofadb --cases 1 --shard 0/2
+  expect 2 "--shard: ' 1/2' is not K/N" -- campaign --live --target sofadb --cases 1 --shard ' 1/2'
+  expect 2 "--shard: '+1/2' is not K/N" -- campaign --live --target sofadb --cases 1 --shard +1/2
+  expect 2 "--seed: '4503599627370496' is not a number below 2^52" -- campaign --live --target sofadb --cases 1 --seed 4503599627370496
   expect 2 "--seed: '99999999999999999999' is not a number" -- run --target sofadb --seed 99999999999999999999
   expect 2 "--count: '0' is not a number in 1..1000000" -- repro "$ID" --count 0
   expect 2 "--count: '4294967297' is not a number in 1..1000000" -- repro "$ID" --count 4294967297
@@ -145,7 +145,7 @@ numbers)
   expect 2 "bad size '99999999999999999G'" -- bench-recovery --sizes 99999999999999999G ;;
 nothing)
   # shard 5 of 5 of a 3-case campaign holds no case: nothing was verified, so no pass
-  expect 2 "no crash state was verified" -- campaign --target sofadb --workload mixed:ops=10 --cases 3 \
+  expect 2 "no crash state was verified" -- campaign --live --target sofadb --workload mixed:ops=10 --cases 3 \
     --shard 5/5 --jobs 1 --out "$T/rep" --quiet ;;
 *) fail "unknown case '$CASE'" ;;
 esac

@@ -18,7 +18,7 @@ W=(--target sofadb --workload mixed:ops=6 --faults crash,eio --models strict,ext
 
 echo "== 1. a budget of 12 cases: the site order crashes at more sites"
 for ord in sites kinds; do
-  "$PC" campaign "${W[@]}" --cases 12 --order "$ord" --out "$T/$ord" > "$T/$ord.out" 2> "$T/$ord.err"; rc=$?
+  "$PC" campaign --live "${W[@]}" --cases 12 --order "$ord" --out "$T/$ord" > "$T/$ord.out" 2> "$T/$ord.err"; rc=$?
   [ "$rc" -eq 0 ] || fail "--order $ord: exit $rc, want 0: $(tail -3 "$T/$ord.err")"
   grep -Eq '^  crash sites: [0-9]+ seen in dry runs, [0-9]+ crashed at \([0-9.]+%\)' "$T/$ord.out" ||
     fail "--order $ord: no crash sites line: $(cat "$T/$ord.out")"
@@ -61,7 +61,7 @@ grep -q 'powercut+0x' "$T/sites/index.html" || fail "index.html: sites not named
 echo "== 2. the whole sweep: the same case ids in both orders"
 for ord in sites kinds; do
   n=$(sed -n 's/.* \([0-9]*\) systematic crash points.*/\1/p' "$T/$ord.err")
-  "$PC" campaign "${W[@]}" --cases $((n + 3)) --order "$ord" --out "$T/all-$ord" > /dev/null 2> "$T/all-$ord.err"; rc=$?
+  "$PC" campaign --live "${W[@]}" --cases $((n + 3)) --order "$ord" --out "$T/all-$ord" > /dev/null 2> "$T/all-$ord.err"; rc=$?
   [ "$rc" -eq 0 ] || fail "--order $ord, whole sweep: exit $rc: $(tail -3 "$T/all-$ord.err")"
   python3 -c 'import json,sys; print("\n".join(sorted(json.loads(l)["id"] for l in open(sys.argv[1]))))' \
     "$T/all-$ord/results.jsonl" > "$T/ids-$ord"
@@ -70,7 +70,7 @@ cmp -s "$T/ids-sites" "$T/ids-kinds" || fail "the orders run different cases: $(
 [ "$(sort -u "$T/ids-sites" | wc -l)" = "$(wc -l < "$T/ids-sites")" ] || fail "a case id twice"
 
 echo "== 3. --order is checked"
-out=$("$PC" campaign "${W[@]}" --cases 1 --order depth --out "$T/bad" 2>&1); rc=$?
+out=$("$PC" campaign --live "${W[@]}" --cases 1 --order depth --out "$T/bad" 2>&1); rc=$?
 [ "$rc" -eq 2 ] || fail "--order depth: exit $rc, want 2"
 grep -q "order: 'depth' is not sites or kinds" <<<"$out" || fail "--order depth: $out"
 [ ! -e "$T/bad" ] || fail "--order depth: the out dir was made"

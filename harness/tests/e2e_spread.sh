@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The default spread (docs/powercut.md "The default spread"), on sofadb:
-#  1. a campaign without --workload, --models or --seed: its first cases span the models,
-#     both sofadb modes (its defaults and deterministic=0), the workloads and seeds, and the
-#     header says so; a case id of it repros as the same case;
+#  1. a campaign without --workload, --models or --seed (live cases: --cases bounds them): its
+#     first cases span the models, both sofadb modes (its defaults and deterministic=0), the
+#     workloads and seeds, and the header says so; a case id of it repros as the same case;
 #  2. what the user gives is honoured exactly: --workload (no spread at all: one workload,
 #     the target as given, seed 0, models strict,ext4), --models, --seed, target options.
 set -uo pipefail
@@ -10,7 +10,7 @@ PC=${1:?usage: e2e_spread.sh path/to/powercut}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
-C=(--reach none --no-minimize --jobs 2)
+C=(--live --reach none --no-minimize --jobs 2)
 # the distinct values of a field of the ids in results.jsonl: target (with options),
 # workload, seed, model
 field() { python3 -c '

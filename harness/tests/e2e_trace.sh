@@ -43,9 +43,10 @@ read -r ID REC < <(python3 - "$T/bad" <<'PY'
 import json, os, shlex, sys
 d = sys.argv[1]
 cases = [json.loads(l) for l in open(os.path.join(d, "results.jsonl"))]
-fails = [c for c in cases if c["verdict"] == "LOST_ACKED"]
-assert fails, "no LOST_ACKED"
-assert all("/trace:" in c["id"] and ",r=" in c["id"] for c in cases), "an id without trace:...,r="
+fails = [c for c in cases if c["verdict"] == "LOST_ACKED" and "/trace:" in c["id"]]
+assert fails, "no LOST_ACKED trace state"
+# the live part adds crash points inside recovery only (NONE>PLAN): --faults has no live kind
+assert all(("/trace:" in c["id"] and ",r=" in c["id"]) or "none>" in c["id"] for c in cases), "an id without trace:...,r="
 kept = [c for c in fails if c["kept"]]
 assert kept and all(os.path.getsize(os.path.join(d, c["kept"])) > 0 for c in kept)
 assert all(c["reruns"] == c["reproduced"] > 0 for c in kept), [(c["reruns"], c["reproduced"]) for c in kept]
@@ -71,7 +72,7 @@ for tgt in sofadb-nosync:deterministic=0 corpus-wal-nofsync; do
 import json, os, shlex, sys
 d = sys.argv[1]
 c = [json.loads(l) for l in open(os.path.join(d, "results.jsonl"))]
-f = [x for x in c if x["verdict"] not in ("PASS", "ERROR")][0]
+f = [x for x in c if x["verdict"] not in ("PASS", "ERROR") and "/trace:" in x["id"]][0]
 print(f["id"], shlex.split(f["repro"])[-1], f["verdict"])
 PY
 )
@@ -89,13 +90,15 @@ for s in 1 2 3; do
     --models strict --cases 1 --jobs 2 --out "$T/o3" --reach none > /dev/null 2> "$T/err"; rc=$?
   [ "$rc" -eq 0 ] && continue
   [ "$rc" -eq 1 ] || fail "groupbug: campaign exited $rc: $(tail -3 "$T/err")"
-  read -r ID REC < <(python3 - "$T/o3" <<'PY'
+  ID=; read -r ID REC < <(python3 - "$T/o3" <<'PY'
 import json, os, shlex, sys
 c = [json.loads(l) for l in open(os.path.join(sys.argv[1], "results.jsonl"))]
-f = [x for x in c if x["verdict"] == "LOST_ACKED"][0]
-print(f["id"], shlex.split(f["repro"])[-1])
+f = [x for x in c if x["verdict"] == "LOST_ACKED" and "/trace:" in x["id"]]
+if f:
+    print(f[0]["id"], shlex.split(f[0]["repro"])[-1])
 PY
 )
+  [ -n "${ID:-}" ] || continue # only a live case inside recovery failed
   out=$("$PC" repro "$ID" --record "$REC" --count 20); rc=$?
   [ "$rc" -eq 1 ] && echo "$out" | grep -q "repeat: 20 runs, same verdict every time" || fail "groupbug: not 20/20: $out"
   out=$("$PC" repro "$ID" 2>&1); rc=$?
@@ -129,4 +132,38 @@ out=$("$PC" repro "pc1/sofadb/$W/3/strict/crash@fsync#1" --record "$REC" 2>&1); 
 out=$("$PC" minimize "pc1/sofadb/$W/3/strict/trace:crash@5" 2>&1); rc=$?
 [ "$rc" -eq 2 ] && echo "$out" | grep -q "a trace state's id is not minimized" || fail "minimize of a trace id: $rc $out"
 echo "   refused with the reason"
+
+echo "== 5. the default campaign: trace states for kill/crash/torn, live cases for the rest"
+rm -rf "$T/d"
+"$PC" campaign --target sofadb --workload mixed:ops=40 --faults kill,crash,eio --cases 6 --jobs 2 --out "$T/d" \
+  --reach none > /dev/null 2> "$T/err"; rc=$?
+[ "$rc" -eq 0 ] || fail "default campaign exited $rc: $(tail -3 "$T/err")"
+grep -q "trace-based states" "$T/err" || fail "the default campaign made no trace states: $(cat "$T/err")"
+python3 - "$T/d" <<'PY' || fail "default campaign results"
+import json, os, sys
+d = sys.argv[1]
+rows = [json.loads(l) for l in open(os.path.join(d, "results.jsonl"))]
+trace = [r for r in rows if "/trace:" in r["id"]]
+live = [r for r in rows if "/trace:" not in r["id"]]
+assert trace, "no trace state"
+assert {r["fault_kind"] for r in trace} <= {"kill", "crash"}, {r["fault_kind"] for r in trace}
+assert 0 < len(live) <= 6, len(live)
+# a live case is an eio case or a crash point inside recovery, never a workload kill/crash
+assert all(r["fault_kind"] == "eio" or "none>" in r["id"] for r in live), [r["id"] for r in live]
+m = json.load(open(os.path.join(d, "meta.json")))
+assert m["live_cases"] == len(live) and m["trace_states"] > 0, m
+assert m["cases"] == m["live_cases"] + m["trace_states"], m
+PY
+for opt in "--live:4" "--shard 1/2:2"; do
+  n=${opt##*:} opt=${opt%:*}
+  rm -rf "$T/d"
+  "$PC" campaign --target sofadb --workload mixed:ops=40 --faults kill,crash --cases 4 --jobs 1 --out "$T/d" \
+    --reach none $opt > /dev/null 2> "$T/err"; rc=$?
+  [ "$rc" -eq 0 ] || fail "$opt: exit $rc: $(tail -3 "$T/err")"
+  grep -q "/trace:" "$T/d/results.jsonl" && fail "$opt: a trace state in a live campaign"
+  [ "$(wc -l < "$T/d/results.jsonl")" -eq "$n" ] || fail "$opt: not $n live cases"
+done
+out=$("$PC" campaign --trace --shard 1/2 --target sofadb --cases 1 --out "$T/d2" 2>&1); rc=$?
+[ "$rc" -eq 2 ] && echo "$out" | grep -q -- "--shard is for live cases (--live)" || fail "--trace --shard: $rc $out"
+echo "   default: trace states plus live eio and recovery cases; --live and --shard: live cases only"
 echo "PASS"

@@ -81,7 +81,7 @@ done
 # run_pc PREFIX OUT: a campaign and a repro of its first case
 run_pc() {
   mkdir -p "$T/cwd" && cd "$T/cwd" || exit 1
-  PATH="$1/bin:/usr/bin:/bin" powercut campaign --target sofadb --workload mixed:ops=40 --cases 20 \
+  PATH="$1/bin:/usr/bin:/bin" powercut campaign --live --target sofadb --workload mixed:ops=40 --cases 20 \
     --out "$2" >"$T/campaign.out" 2>&1
   rc=$?
   [ $rc -eq 0 ] || { cat "$T/campaign.out"; fail "$1/bin/powercut campaign exited $rc"; }
@@ -124,16 +124,16 @@ run_pc "$M" "$T/r2"
 
 # a missing shim is an error naming where it looked; $POWERCUT_SHIM overrides
 mv "$M/$SHIM" "$T/shim.so" || fail "mv shim"
-out=$(cd "$T/cwd" && "$M/bin/powercut" campaign --target sofadb --cases 1 --out "$T/r3" 2>&1)
+out=$(cd "$T/cwd" && "$M/bin/powercut" campaign --live --target sofadb --cases 1 --out "$T/r3" 2>&1)
 rc=$?
 [ $rc -eq 2 ] && echo "$out" | grep -q "cannot find the faultfs shim libfaultfs.so (tried $M/$LIB/libfaultfs.so" \
   || { echo "$out"; fail "missing shim: rc $rc"; }
 [ ! -e "$T/r3" ] || fail "the report dir was created although the shim is missing"
-out=$(cd "$T/cwd" && POWERCUT_SHIM="$T/nope.so" "$M/bin/powercut" campaign --target sofadb --cases 1 --out "$T/r3" 2>&1)
+out=$(cd "$T/cwd" && POWERCUT_SHIM="$T/nope.so" "$M/bin/powercut" campaign --live --target sofadb --cases 1 --out "$T/r3" 2>&1)
 rc=$?
 [ $rc -eq 2 ] && echo "$out" | grep -q "tried POWERCUT_SHIM=$T/nope.so" || { echo "$out"; fail "bad POWERCUT_SHIM: rc $rc"; }
 [ ! -e "$T/r3" ] || fail "the report dir was created although POWERCUT_SHIM names no file"
-out=$(cd "$T/cwd" && POWERCUT_SHIM="$T/shim.so" "$M/bin/powercut" campaign --target sofadb --workload mixed:ops=20 \
+out=$(cd "$T/cwd" && POWERCUT_SHIM="$T/shim.so" "$M/bin/powercut" campaign --live --target sofadb --workload mixed:ops=20 \
   --cases 2 --out "$T/r4" 2>&1)
 rc=$?
 [ $rc -eq 0 ] || { echo "$out"; fail "POWERCUT_SHIM=$T/shim.so: rc $rc"; }

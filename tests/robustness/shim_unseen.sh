@@ -96,7 +96,7 @@ static_exec_target)
   run "$POWERCUT" run --target "$tgt" --workload mixed:ops=20 --seed 1 --fault 'crash@fsync#2'
   expect_rc 2
   expect_out "verdict: ERROR"
-  run "$POWERCUT" campaign --target "$tgt" --workload mixed:ops=20 --cases 4 --jobs 1 --out "$T/rep" --quiet
+  run "$POWERCUT" campaign --live --target "$tgt" --workload mixed:ops=20 --cases 4 --jobs 1 --out "$T/rep" --quiet
   expect_rc 2
   expect_out "dry run of mixed:ops=20 without faults failed: exec: the shim was not loaded in"
   expect_no_out "PASS"
@@ -112,12 +112,12 @@ inline_exec_dry_run)
   expect_rc 2
   expect_out "verdict: ERROR"
   expect_out "1 path in the data dir changed behind the shim's back (raw syscalls, a static helper, mmap?), so the crash points cannot cover them: raw.log (created)"
-  run "$POWERCUT" campaign --target "exec:cmd=$UNSEEN_PROG kv raw" --workload mixed:ops=20 --cases 4 --jobs 1 --out "$T/rep" --quiet
+  run "$POWERCUT" campaign --live --target "exec:cmd=$UNSEEN_PROG kv raw" --workload mixed:ops=20 --cases 4 --jobs 1 --out "$T/rep" --quiet
   expect_rc 2
   expect_out "dry run of mixed:ops=20 without faults failed: 1 path in the data dir changed behind the shim's back"
   expect_out "raw.log (created)"
   # the same program writing through libc: seen, no error
-  run "$POWERCUT" campaign --target "exec:cmd=$UNSEEN_PROG kv" --workload mixed:ops=20 --cases 4 --jobs 1 --out "$T/rep2" --quiet
+  run "$POWERCUT" campaign --live --target "exec:cmd=$UNSEEN_PROG kv" --workload mixed:ops=20 --cases 4 --jobs 1 --out "$T/rep2" --quiet
   expect_no_out "ERROR"
   expect_no_out "behind the shim's back"
   [ "$RC" = 0 ] || [ "$RC" = 1 ] || fail "campaign on the libc-writing program: exit $RC: $OUT" ;;

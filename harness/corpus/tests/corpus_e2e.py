@@ -55,7 +55,7 @@ PAIRS = [
 
 def campaign(pc, target, faults, models, out, minimize=True, watch=False):
     """Runs a campaign; returns (rc, stderr, seconds until the first failing line or None)."""
-    argv = [pc, "campaign", "--target", target, "--workload", WORKLOAD, "--faults", faults,
+    argv = [pc, "campaign", "--live", "--target", target, "--workload", WORKLOAD, "--faults", faults,
             "--models", models, "--cases", str(CASES), "--jobs", str(JOBS), "--out", out,
             "--quiet", "--reach", "none", "--rerun", "1"]
     if not minimize:

@@ -21,7 +21,7 @@ run() { # target workload faults models cases extra-args... -> one line
   local t=$1 w=$2 f=$3 m=$4 n=$5 what=$6
   shift 6
   rm -rf "$T/out"
-  "$PC" campaign --target "$t" --workload "$w" --faults "$f" --models "$m" --cases "$n" --jobs 2 \
+  "$PC" campaign --live --target "$t" --workload "$w" --faults "$f" --models "$m" --cases "$n" --jobs 2 \
     --out "$T/out" --quiet "$@" > /dev/null 2> "$T/err"
   echo "$t $w $f $m rc=$? $(count "$T/out/results.jsonl" "$what")"
 }

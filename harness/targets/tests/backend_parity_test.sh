@@ -24,7 +24,7 @@ camp() {
   want=$1 verd=$2 cmd=$3 b=$4
   rm -rf "$dir/out"
   set +e
-  "$pc" campaign --target "exec:cmd=$cmd,$C" --backend "$b" --workload mixed:ops=12 --faults crash,crash-after,torn \
+  "$pc" campaign --live --target "exec:cmd=$cmd,$C" --backend "$b" --workload mixed:ops=12 --faults crash,crash-after,torn \
     --reach none --rerun 1 --cases 16 --order kinds --jobs 2 --out "$dir/out" > "$dir/log" 2>&1
   rc=$?
   set -e

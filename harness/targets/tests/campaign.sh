@@ -14,9 +14,9 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-echo "== campaign --target '$SPEC' --workload $WORKLOAD --cases $CASES --jobs 2 ${EXTRA[*]:-}"
+echo "== campaign --live --target '$SPEC' --workload $WORKLOAD --cases $CASES --jobs 2 ${EXTRA[*]:-}"
 set +e
-"$PC" campaign --target "$SPEC" --workload "$WORKLOAD" --cases "$CASES" --jobs 2 --out "$T/out" --quiet \
+"$PC" campaign --live --target "$SPEC" --workload "$WORKLOAD" --cases "$CASES" --jobs 2 --out "$T/out" --quiet \
   ${EXTRA[@]+"${EXTRA[@]}"}
 rc=$?
 set -e
