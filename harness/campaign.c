@@ -2,8 +2,13 @@
  * campaign.c - many cases: the crash-point space, the case list, sharding,
  * parallel workers, automatic minimization, and the report.
  *
+ * A campaign runs arms: (target options, workload, seed), one per workload, or without
+ * --workload the default spread (every spread workload under the target's defaults and
+ * each of its modes, each arm with a seed of its own; docs/powercut.md "The default
+ * spread"), whose site phase takes the arms in turn by what their cases cost.
+ *
  * The case list is a pure function of the campaign's parameters: case i is
- * computed from (targets, workloads, faults, models, seed, i) alone, so
+ * computed from (targets, arms, faults, models, seed, i) alone, so
  * `--shard K/N` takes the indices i with i % N == K-1 of the same list and
  * shards never overlap. The list opens with the crash sites: each distinct call
  * stack (faultfs "Crash sites") that made a tracked call in a dry run is crashed
