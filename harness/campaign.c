@@ -2,8 +2,13 @@
  * campaign.c - many cases: the crash-point space, the case list, sharding,
  * parallel workers, automatic minimization, and the report.
  *
+ * A campaign runs arms: (target options, workload, seed), one per workload, or without
+ * --workload the default spread (every spread workload under the target's defaults and
+ * each of its modes, each arm with a seed of its own; docs/powercut.md "The default
+ * spread"), whose site phase takes the arms in turn by what their cases cost.
+ *
  * The case list is a pure function of the campaign's parameters: case i is
- * computed from (targets, workloads, faults, models, seed, i) alone, so
+ * computed from (targets, arms, faults, models, seed, i) alone, so
  * `--shard K/N` takes the indices i with i % N == K-1 of the same list and
  * shards never overlap. The list opens with the crash sites: each distinct call
  * stack (faultfs "Crash sites") that made a tracked call in a dry run is crashed
@@ -43,7 +48,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAXW 16
+#define MAXW PC_MAX_ARMS
 #define MAXF 16
 #define MAXM 4
 
@@ -59,7 +64,9 @@ typedef struct group {
 /* A crash site: its first call in one dry run (the workload's or its recovery's). */
 typedef struct site {
   uint64_t id;
-  int w, rec;
+  int w, rec;          /* its arm (the first whose dry run showed it) */
+  uint64_t rank;       /* its place among the new sites of its arm's dry runs */
+  uint64_t cost;       /* what a case at its first call costs, roughly: 4 + MiB/4 written before */
   ffs_op op;
   uint64_t n;          /* its first call is the n-th of kind op (1-based): plan op#n */
   char *name;          /* its top frames from the trace, or NULL */
@@ -73,8 +80,10 @@ typedef struct site_case {
 
 typedef struct campaign {
   const pc_campaign_opts *o;
-  char workloads[MAXW][512];
+  pc_arm arms[MAXW];   /* (target options, workload, seed) */
   int nw;
+  uint64_t arm_sites[MAXW]; /* new sites of each arm so far */
+  uint64_t arm_bytes[MAXW]; /* bytes its workload's dry run wrote */
   ffs_action faults[MAXF];
   int nf;
   char models[MAXM][16];
@@ -88,6 +97,7 @@ typedef struct campaign {
   uint64_t rcounts[MAXW][FFS_OP_COUNT]; /* the same for the recovery after the workload */
   uint64_t *rlens[MAXW][FFS_OP_COUNT];
   uint64_t nrec;       /* systematic cases in recoveries */
+  site xsites[MAXW];   /* the spread: a stand-in for an arm that showed no new site (id 0) */
   site *sites;         /* distinct crash sites of the dry runs, in order of first call */
   size_t nsites, capsites;
   site_case *scases;   /* the site phase: the first cases of the list */
@@ -126,8 +136,10 @@ static int count_trace(campaign *cp, int w, int recovery, const char *path, uint
   ffs_trace *tr = NULL;
   ffs_trace_rec *rec = malloc(sizeof *rec);
   size_t cap[FFS_OP_COUNT] = {0};
+  uint64_t bytes = 0; /* written so far */
   int rc;
   if (!rec) return PC_ENOMEM;
+  if (!recovery) cp->arm_bytes[w] = 0;
   if ((rc = ffs_trace_open(path, &tr))) {
     snprintf(err, errlen, "dry run trace %s: %s", path, ffs_strerror(rc));
     free(rec);
@@ -137,6 +149,7 @@ static int count_trace(campaign *cp, int w, int recovery, const char *path, uint
     if (rec->dur & FFS_DUR_WARN) continue;
     if (rec->op >= FFS_OP_COUNT) continue;
     uint64_t k = counts[rec->op]++;
+    int wr = rec->op == FFS_OP_WRITE || rec->op == FFS_OP_PWRITE || rec->op == FFS_OP_WRITEV;
     if (rec->site && !site_known(cp, rec->site)) {
       if (cp->nsites == cp->capsites) {
         size_t ncap = cp->capsites ? cp->capsites * 2 : 64;
@@ -145,7 +158,8 @@ static int count_trace(campaign *cp, int w, int recovery, const char *path, uint
         cp->sites = ns, cp->capsites = ncap;
       }
       /* the name rides on a site's first record in its process: this one */
-      cp->sites[cp->nsites++] = (site){.id = rec->site, .w = w, .rec = recovery, .op = rec->op, .n = k + 1,
+      cp->sites[cp->nsites++] = (site){.id = rec->site, .w = w, .rank = cp->arm_sites[w]++,
+                                       .cost = 4 + ((cp->arm_bytes[w] + bytes) >> 18), .rec = recovery, .op = rec->op, .n = k + 1,
                                        .name = rec->site_name[0] ? strdup(rec->site_name) : NULL};
     }
     if (k >= cap[rec->op]) {
@@ -153,48 +167,12 @@ static int count_trace(campaign *cp, int w, int recovery, const char *path, uint
       lens_out[rec->op] = realloc(lens_out[rec->op], cap[rec->op] * sizeof(uint64_t));
     }
     lens_out[rec->op][k] = rec->length;
+    if (wr && rec->result > 0) bytes += (uint64_t)rec->result;
   }
+  if (!recovery) cp->arm_bytes[w] = bytes; /* a recovery case runs the whole workload first */
   ffs_trace_close(tr);
   free(rec);
   return rc == PC_ENOMEM ? rc : 0;
-}
-
-/* Dry run of one workload and of the recovery after it: counts per syscall
- * kind (and write lengths) of each. */
-static int dry_run(pc_worker *wk, campaign *cp, int wi, char *err, size_t errlen) {
-  pc_case c = {0};
-  pc_run_opts o = {0};
-  pc_result r;
-  int rc;
-  snprintf(c.target, sizeof c.target, "%s", cp->o->target);
-  snprintf(c.target_opts, sizeof c.target_opts, "%s", cp->o->target_opts);
-  snprintf(c.workload, sizeof c.workload, "%s", cp->workloads[wi]);
-  c.seed = cp->o->seed;
-  snprintf(c.model, sizeof c.model, "strict");
-  snprintf(c.plan, sizeof c.plan, "none");
-  snprintf(c.rplan, sizeof c.rplan, "none"); /* and trace the first recovery */
-  o.trace = 1;
-  pc_run_case(wk, &c, &o, &r);
-  /* only the syscall counts matter here: a violation in the dry run (the
-   * end-of-workload power cut) is found again by the campaign's own cases */
-  if (r.error) {
-    snprintf(err, errlen, "dry run of %s without faults failed: %s", cp->workloads[wi], r.note);
-    pc_result_free(&r);
-    return PC_ESETUP;
-  }
-  if (r.orc.ops_acked == 0 && r.orc.ops_issued <= 1 && r.note[0]) {
-    char *rn = strstr(r.note, "; recovery plan none:");
-    if (rn) *rn = '\0'; /* the dry run's own recovery plan: nothing to say */
-    /* the target never ran the workload (a program that is missing, exits or
-     * speaks another protocol): say what it did, not "no crash points" */
-    snprintf(err, errlen, "dry run of %s without faults: the target acked no op: %s; then %s: %s",
-             cp->workloads[wi], r.note, pc_result_verdict(&r), r.orc.explanation ? r.orc.explanation : "");
-    pc_result_free(&r);
-    return PC_ESETUP;
-  }
-  pc_result_free(&r);
-  if ((rc = count_trace(cp, wi, 0, wk->trace, cp->counts[wi], cp->lens[wi], err, errlen))) return rc;
-  return count_trace(cp, wi, 1, wk->rtrace, cp->rcounts[wi], cp->rlens[wi], err, errlen);
 }
 
 static int split_list(const char *s, char out[][512], int max, int *n) {
@@ -207,6 +185,110 @@ static int split_list(const char *s, char out[][512], int max, int *n) {
   }
   return 0;
 }
+
+/* ---- arms and the default spread ---- */
+
+/* The default spread's workloads: the crash sites of every named workload but the few that
+ * add none of their own (fill, overwrite, batch: mixed makes their calls), plus concurrent
+ * writers where the target takes them (docs/powercut.md "The default spread"). */
+const char *pc_spread_workloads(const pc_target *t) {
+  return t && t->thread_safe ? "mixed reopen sizes views churn bank large mixed:threads=4"
+                             : "mixed reopen sizes views churn bank large";
+}
+
+int pc_campaign_arms(const pc_campaign_opts *o, pc_arm *arms, int *n, char *err, size_t errlen) {
+  char w[PC_MAX_WORKLOADS][512];
+  const char *modes[8];
+  int nw = 0, nm = 0;
+  /* workloads are space separated (a spec may hold commas) */
+  if (split_list(o->workloads, w, PC_MAX_WORKLOADS, &nw) || nw == 0) {
+    snprintf(err, errlen, "--workload: give 1 to %d workloads", PC_MAX_WORKLOADS);
+    return PC_EINVAL;
+  }
+  modes[nm++] = o->target_opts;
+  if (o->spread && o->spread_modes) {
+    const pc_target *t = pc_target_find(o->target);
+    for (const char *const *m = t ? t->modes : NULL; m && *m && nm < 8; m++) modes[nm++] = *m;
+  }
+  *n = 0;
+  for (int i = 0; i < nw; i++)
+    for (int m = 0; m < nm; m++) {
+      if (*n == PC_MAX_ARMS) {
+        snprintf(err, errlen, "%d workloads under %d option sets: more than %d arms", nw, nm, PC_MAX_ARMS);
+        return PC_EINVAL;
+      }
+      pc_arm *a = &arms[(*n)++];
+      snprintf(a->opts, sizeof a->opts, "%s", modes[m]);
+      snprintf(a->workload, sizeof a->workload, "%s", w[i]);
+      a->seed = o->seed + (o->spread && o->spread_seeds ? (uint64_t)(*n - 1) : 0);
+    }
+  return 0;
+}
+
+/* "workload", or for an arm of the spread other than the campaign's own options and seed
+ * "workload (target:options, seed S)" */
+static const char *arm_name(const campaign *cp, const pc_arm *a, char *buf, size_t len) {
+  if (!strcmp(a->opts, cp->o->target_opts) && a->seed == cp->o->seed) snprintf(buf, len, "%s", a->workload);
+  else snprintf(buf, len, "%s (%s%s%s, seed %" PRIu64 ")", a->workload, cp->o->target, a->opts[0] ? ":" : "",
+                a->opts, a->seed);
+  return buf;
+}
+
+void pc_campaign_spread_line(const pc_campaign_opts *o, const pc_arm *arms, int n, FILE *f) {
+  int nm = 0, nw = 0;
+  if (!o->spread) return;
+  for (int i = 0; i < n; i++) nm += !strcmp(arms[i].workload, arms[0].workload);
+  nw = nm ? n / nm : n;
+  fprintf(f, "powercut: default spread (no --workload): %d workloads (", nw);
+  for (int i = 0; i < n; i += nm) fprintf(f, "%s%s", i ? " " : "", arms[i].workload);
+  fprintf(f, ") x %d option set%s (", nm, nm == 1 ? "" : "s");
+  for (int i = 0; i < nm; i++) fprintf(f, "%s%s%s%s", i ? ", " : "", o->target, arms[i].opts[0] ? ":" : "", arms[i].opts);
+  fprintf(f, ") = %d arms, ", n);
+  if (o->spread_seeds) fprintf(f, "seeds %" PRIu64 "..%" PRIu64, arms[0].seed, arms[n - 1].seed);
+  else fprintf(f, "seed %" PRIu64, o->seed);
+  fprintf(f, ", models %s, interleaved from the first case; --workload, --models, --seed or target options "
+             "choose instead\n", o->models);
+}
+
+/* Dry run of one workload and of the recovery after it: counts per syscall
+ * kind (and write lengths) of each. */
+static int dry_run(pc_worker *wk, campaign *cp, int wi, char *err, size_t errlen) {
+  char an[1200];
+  pc_case c = {0};
+  pc_run_opts o = {0};
+  pc_result r;
+  int rc;
+  snprintf(c.target, sizeof c.target, "%s", cp->o->target);
+  snprintf(c.target_opts, sizeof c.target_opts, "%s", cp->arms[wi].opts);
+  snprintf(c.workload, sizeof c.workload, "%s", cp->arms[wi].workload);
+  c.seed = cp->arms[wi].seed;
+  snprintf(c.model, sizeof c.model, "strict");
+  snprintf(c.plan, sizeof c.plan, "none");
+  snprintf(c.rplan, sizeof c.rplan, "none"); /* and trace the first recovery */
+  o.trace = 1;
+  pc_run_case(wk, &c, &o, &r);
+  /* only the syscall counts matter here: a violation in the dry run (the
+   * end-of-workload power cut) is found again by the campaign's own cases */
+  if (r.error) {
+    snprintf(err, errlen, "dry run of %s without faults failed: %s", arm_name(cp, &cp->arms[wi], an, sizeof an), r.note);
+    pc_result_free(&r);
+    return PC_ESETUP;
+  }
+  if (r.orc.ops_acked == 0 && r.orc.ops_issued <= 1 && r.note[0]) {
+    char *rn = strstr(r.note, "; recovery plan none:");
+    if (rn) *rn = '\0'; /* the dry run's own recovery plan: nothing to say */
+    /* the target never ran the workload (a program that is missing, exits or
+     * speaks another protocol): say what it did, not "no crash points" */
+    snprintf(err, errlen, "dry run of %s without faults: the target acked no op: %s; then %s: %s",
+             arm_name(cp, &cp->arms[wi], an, sizeof an), r.note, pc_result_verdict(&r), r.orc.explanation ? r.orc.explanation : "");
+    pc_result_free(&r);
+    return PC_ESETUP;
+  }
+  pc_result_free(&r);
+  if ((rc = count_trace(cp, wi, 0, wk->trace, cp->counts[wi], cp->lens[wi], err, errlen))) return rc;
+  return count_trace(cp, wi, 1, wk->rtrace, cp->rcounts[wi], cp->rlens[wi], err, errlen);
+}
+
 
 static int cmp_u64(const void *a, const void *b) {
   uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -243,22 +325,85 @@ static uint64_t sweep_pos(const campaign *cp, size_t gi, uint64_t n) {
  * spreads over kill, crash, torn ... from the start and every site gets each of its kinds
  * over the rounds; models are taken in turn (kill kinds: the first model). A
  * recovery's site is skipped on a real file system, as its groups are. */
+static int cmp_site_arm(const void *a, const void *b) {
+  const site *x = *(const site *const *)a, *y = *(const site *const *)b;
+  if (x->w != y->w) return (x->w > y->w) - (x->w < y->w);
+  return (x->rank > y->rank) - (x->rank < y->rank);
+}
+
+/* The fault kinds of cp that aim at site t's call (indices into cp->faults), in app; their number. */
+static int site_kinds(const campaign *cp, const site *t, int real, int app[32]) {
+  int na = 0;
+  if (t->op > FFS_OP_PLAN_LAST || (t->rec && real)) return 0;
+  for (int f = 0; f < cp->nf && na < 32; f++)
+    if (fault_applies(cp->faults[f], t->op) && !traced(cp, cp->faults[f], t->rec)) app[na++] = f;
+  return na;
+}
+
+/* The spread's site phase: round r takes, from the arm that has spent the least so far in
+ * the round (its cases' costs), its next site that has an r-th kind, so a short budget
+ * reaches every arm, and an arm whose cases write hundreds of MiB (large) takes its share
+ * of the time, not of the cases. Deterministic: the costs come from the dry runs' bytes. */
+static void spread_site_phase(campaign *cp, const site **ord, size_t n, int real) {
+  size_t start[MAXW + 1] = {0};
+  for (size_t i = 0, w = 0; w <= (size_t)cp->nw; w++) {
+    while (i < n && ord[i]->w < (int)w) i++;
+    start[w] = i;
+  }
+  for (int r = 0; r < cp->nf && !cp->o->order_kinds; r++) {
+    size_t pos[MAXW];
+    uint64_t spent[MAXW] = {0}, i = 0;
+    for (int w = 0; w < cp->nw; w++) pos[w] = start[w];
+    for (;; i++) {
+      int best = -1, app[32], na = 0;
+      for (int w = 0; w < cp->nw; w++) {
+        while (pos[w] < start[w + 1] && site_kinds(cp, ord[pos[w]], real, app) <= r) pos[w]++;
+        if (pos[w] < start[w + 1] && (best < 0 || spent[w] < spent[best])) best = w;
+      }
+      if (best < 0) break;
+      const site *t = ord[pos[best]++];
+      spent[best] += t->cost;
+      na = site_kinds(cp, t, real, app);
+      int k = app[(r + (int)(i % (uint64_t)na)) % na]; /* the kinds in turn from site to site */
+      /* models in turn, from arm to arm too, so no arm keeps one model */
+      int m = is_kill(cp->faults[k]) ? 0 : (int)((t->rank + (uint64_t)t->w + (uint64_t)r) % (uint64_t)cp->nm);
+      cp->scases[cp->nscases++] = (site_case){.s = t, .f = k, .m = m};
+    }
+  }
+}
+
 static int build_site_phase(campaign *cp) {
   int real = ffs_model_fs((ffs_model)ffs_model_from_name(cp->models[0])) != NULL;
-  size_t cap = cp->nsites * (size_t)cp->nf + 1;
-  if (!(cp->scases = calloc(cap, sizeof *cp->scases))) return PC_ENOMEM;
-  for (int r = 0; r < cp->nf && !cp->o->order_kinds; r++)
+  size_t cap = (cp->nsites + MAXW) * (size_t)cp->nf + 1;
+  const site **ord = calloc(cp->nsites + MAXW + 1, sizeof *ord);
+  if (!ord || !(cp->scases = calloc(cap, sizeof *cp->scases))) {
+    free(ord);
+    return PC_ENOMEM;
+  }
+  for (size_t i = 0; i < cp->nsites; i++) ord[i] = &cp->sites[i];
+  if (cp->o->spread) {
+    /* an arm whose calls were all made by earlier arms (bank: mixed makes them) still gets
+     * one case, at its middle write, so the budget touches every arm */
+    size_t n = cp->nsites;
+    for (int w = 0; w < cp->nw; w++)
+      if (!cp->arm_sites[w] && cp->counts[w][FFS_OP_WRITE]) {
+        cp->xsites[w] = (site){.w = w, .op = FFS_OP_WRITE, .n = cp->counts[w][FFS_OP_WRITE] / 2 + 1,
+                               .cost = 4 + ((cp->arm_bytes[w] / 2) >> 18)};
+        ord[n++] = &cp->xsites[w];
+      }
+    qsort(ord, n, sizeof *ord, cmp_site_arm);
+    spread_site_phase(cp, ord, n, real);
+  }
+  for (int r = 0; r < cp->nf && !cp->o->order_kinds && !cp->o->spread; r++)
     for (size_t i = 0; i < cp->nsites; i++) {
-      const site *t = &cp->sites[i];
-      int app[32], na = 0, k;
-      if (t->op > FFS_OP_PLAN_LAST || (t->rec && real)) continue;
-      for (int f = 0; f < cp->nf && na < 32; f++)
-        if (fault_applies(cp->faults[f], t->op) && !traced(cp, cp->faults[f], t->rec)) app[na++] = f;
+      const site *t = ord[i];
+      int app[32], na = site_kinds(cp, t, real, app), k;
       if (r >= na) continue;
       k = app[(r + (int)(i % (size_t)na)) % na]; /* the kinds in turn from site to site */
       int m = is_kill(cp->faults[k]) ? 0 : (int)(cp->nscases % (uint64_t)cp->nm);
       cp->scases[cp->nscases++] = (site_case){.s = t, .f = k, .m = m};
     }
+  free(ord);
   /* the sweep leaves out the points the site phase ran (one case id, one case) */
   if (!(cp->skip = calloc(cp->nscases + 1, sizeof *cp->skip))) return PC_ENOMEM;
   for (uint64_t i = 0; i < cp->nscases; i++) {
@@ -277,11 +422,8 @@ static int build_site_phase(campaign *cp) {
 static int build(campaign *cp, pc_worker *wk, char *err, size_t errlen) {
   const pc_campaign_opts *o = cp->o;
   uint64_t *(*lens)[FFS_OP_COUNT] = cp->lens;
-  /* workloads are space separated (a spec may hold commas) */
-  if (split_list(o->workloads, cp->workloads, MAXW, &cp->nw) || cp->nw == 0) {
-    snprintf(err, errlen, "--workload: give 1 to %d workloads", MAXW);
-    return PC_EINVAL;
-  }
+  int rc0 = pc_campaign_arms(o, cp->arms, &cp->nw, err, errlen);
+  if (rc0) return rc0;
   {
     char buf[1024], *save = NULL, *tok;
     snprintf(buf, sizeof buf, "%s", o->faults);
@@ -311,8 +453,8 @@ static int build(campaign *cp, pc_worker *wk, char *err, size_t errlen) {
   for (int w = 0; w < cp->nw; w++) {
     pc_case c = {0};
     snprintf(c.target, sizeof c.target, "%s", o->target);
-    snprintf(c.target_opts, sizeof c.target_opts, "%s", o->target_opts);
-    snprintf(c.workload, sizeof c.workload, "%s", cp->workloads[w]);
+    snprintf(c.target_opts, sizeof c.target_opts, "%s", cp->arms[w].opts);
+    snprintf(c.workload, sizeof c.workload, "%s", cp->arms[w].workload);
     snprintf(c.model, sizeof c.model, "strict");
     snprintf(c.plan, sizeof c.plan, "none");
     if (pc_case_validate(&c, err, errlen)) return PC_EINVAL;
@@ -350,6 +492,13 @@ static int build(campaign *cp, pc_worker *wk, char *err, size_t errlen) {
   return build_site_phase(cp);
 }
 
+/* the arm's part of a case: target options, workload, seed */
+static void arm_case(const pc_arm *a, pc_case *c) {
+  snprintf(c->target_opts, sizeof c->target_opts, "%s", a->opts);
+  snprintf(c->workload, sizeof c->workload, "%s", a->workload);
+  c->seed = a->seed;
+}
+
 static void make_plan(ffs_action a, ffs_op op, uint64_t n, const uint64_t *lens, uint64_t salt,
                       char *buf, size_t len) {
   if (takes_bytes(a)) {
@@ -365,13 +514,11 @@ static void case_at(const campaign *cp, uint64_t i, pc_case *c) {
   const pc_campaign_opts *o = cp->o;
   memset(c, 0, sizeof *c);
   snprintf(c->target, sizeof c->target, "%s", o->target);
-  snprintf(c->target_opts, sizeof c->target_opts, "%s", o->target_opts);
   if (i < cp->nscases) { /* the site phase: a site's first call */
     const site_case *sc = &cp->scases[i];
     const site *t = sc->s;
     const uint64_t *lens = t->rec ? cp->rlens[t->w][t->op] : cp->lens[t->w][t->op];
-    snprintf(c->workload, sizeof c->workload, "%s", cp->workloads[t->w]);
-    c->seed = o->seed;
+    arm_case(&cp->arms[t->w], c);
     snprintf(c->model, sizeof c->model, "%s", cp->models[sc->m]);
     if (t->rec) {
       snprintf(c->plan, sizeof c->plan, "none");
@@ -408,8 +555,7 @@ static void case_at(const campaign *cp, uint64_t i, pc_case *c) {
         if (g->n <= r) continue;
         if (k--) continue;
         uint64_t n = 1 + (r * g->stride) % g->n;
-        snprintf(c->workload, sizeof c->workload, "%s", cp->workloads[g->w]);
-        c->seed = o->seed;
+        arm_case(&cp->arms[g->w], c);
         snprintf(c->model, sizeof c->model, "%s", is_kill(cp->faults[g->f]) ? cp->models[0] : cp->models[g->m]);
         if (g->rec) { /* the workload ends in its power cut; the fault fires in the recovery */
           snprintf(c->plan, sizeof c->plan, "none");
@@ -427,8 +573,8 @@ static void case_at(const campaign *cp, uint64_t i, pc_case *c) {
   uint64_t s = o->seed * 0x9e3779b97f4a7c15ull + i;
   const group *g = &cp->groups[wl_splitmix64(&s) % cp->ng];
   uint64_t n = 1 + wl_splitmix64(&s) % g->n;
-  snprintf(c->workload, sizeof c->workload, "%s", cp->workloads[g->w]);
-  c->seed = o->seed + 1 + (i - cp->nsys);
+  arm_case(&cp->arms[g->w], c);
+  c->seed = cp->arms[g->w].seed + 1 + (i - cp->nsys);
   snprintf(c->model, sizeof c->model, "%s",
            is_kill(cp->faults[g->f]) ? cp->models[0] : cp->models[wl_splitmix64(&s) % cp->nm]);
   {
@@ -847,7 +993,7 @@ static void write_sites(const campaign *cp, FILE *f) {
   for (size_t i = 0; i < cp->nsites; i++) {
     const site *t = &cp->sites[i];
     fprintf(f, "%s{\"site\":\"%016" PRIx64 "\",\"workload\":", i ? "," : "", t->id);
-    json_str(f, cp->workloads[t->w]);
+    json_str(f, cp->arms[t->w].workload);
     int aimed = 0; /* some chosen fault kind aims at its call's kind */
     for (int k = 0; k < cp->nf; k++) aimed |= t->op <= FFS_OP_PLAN_LAST && fault_applies(cp->faults[k], t->op);
     fprintf(f, ",\"op\":\"%s\",\"recovery\":%s,\"aimed\":%s,\"name\":", ffs_op_name(t->op),
@@ -911,10 +1057,11 @@ static int campaign_run(campaign *cp, const pc_campaign_opts *o) {
   /* cases of this shard: indices k with global = k*N + K-1 */
   if (o->cases) limit = (o->cases + (uint64_t)(o->shard_n - o->shard_k)) / (uint64_t)o->shard_n;
   else limit = UINT64_MAX;
+  if (!o->quiet) pc_campaign_spread_line(o, cp->arms, cp->nw, stderr);
   if (!o->quiet)
-    fprintf(stderr, "powercut: %s, %d workload(s), %zu crash sites (%" PRIu64 " cases at their first calls first), "
+    fprintf(stderr, "powercut: %s, %d %s, %zu crash sites (%" PRIu64 " cases at their first calls first), "
           "%" PRIu64 " systematic crash points (%" PRIu64 " in recovery), %d job(s), shard %d/%d, %s\n",
-          o->target, cp->nw, cp->nsites, cp->nscases, cp->nsys, cp->nrec, o->jobs, o->shard_k, o->shard_n,
+          o->target, cp->nw, o->spread ? "arms" : "workload(s)", cp->nsites, cp->nscases, cp->nsys, cp->nrec, o->jobs, o->shard_k, o->shard_n,
           o->cases ? "case budget" : "time budget");
   sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (sh == MAP_FAILED) return 2;

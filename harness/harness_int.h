@@ -233,10 +233,32 @@ typedef struct pc_campaign_opts {
   const char *argv;
   const char *reach;       /* real file systems each violation is re-run on ("ext4,xfs"), "" = none */
   int order_kinds;         /* --order kinds: no site phase, the sweep by N-th call of each kind first */
+  /* The default spread (no --workload given; docs/powercut.md "The default spread"): the
+   * campaign's arms are every workload under the target's defaults and each of its modes
+   * (spread_modes: the target was given without options), each arm with a seed of its own,
+   * o->seed + its index (spread_seeds: no --seed), interleaved from the first cases. */
+  int spread, spread_modes, spread_seeds;
   int trace_covered;       /* the live part of a trace campaign: no workload crash point of a kind the
                             * record covers (pc_trace_covers), only those inside recovery and the
                             * other kinds; no crash point at all is no error (nothing is run) */
 } pc_campaign_opts;
+/* An arm of a campaign: what a dry run (live) or a record (trace) is made of. Without the
+ * spread, one per workload, with the campaign's target options and seed. */
+#define PC_MAX_ARMS 32
+#define PC_MAX_WORKLOADS 16 /* --workload given at most this often */
+typedef struct pc_arm {
+  char opts[512];          /* target options */
+  char workload[512];
+  uint64_t seed;
+} pc_arm;
+/* o's arms (workload-major: each workload under the defaults, then under each mode), 0; or
+ * PC_EINVAL with err set (too many, bad list). */
+int pc_campaign_arms(const pc_campaign_opts *o, pc_arm *arms, int *n, char *err, size_t errlen);
+/* The workloads of the default spread for target t (one string, space separated) and the
+ * models; the terminal line that says what the spread is (pc_campaign_spread_line). */
+const char *pc_spread_workloads(const pc_target *t);
+#define PC_SPREAD_MODELS "strict,ext4,xfs,reorder"
+void pc_campaign_spread_line(const pc_campaign_opts *o, const pc_arm *arms, int n, FILE *f);
 int pc_campaign(const pc_campaign_opts *o);
 /* Whether a record covers fault kind NAME (kill, kill-after, crash, crash-after, torn:
  * tracecampaign.c); the others change what the program does next and stay live. */

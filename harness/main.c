@@ -691,7 +691,7 @@ static int cmd_campaign(int argc, char **argv) {
   const char *reach = NULL;
   static char workloads[4096], target[64], argvs[4096], fsmodels[128], reachm[128];
   const char *fs = NULL;
-  int have_models = 0;
+  int have_models = 0, have_seed = 0;
   const char *tspec = "sofadb", *backend = NULL;
   int ch, have_budget = 0, rc;
   int64_t tmo = 10000;
@@ -723,6 +723,7 @@ static int cmd_campaign(int argc, char **argv) {
          leave room for the random cases' seed + 1 + i */
       if (parse_u64(optarg, &o.seed) || o.seed >= (1ull << 52))
         return usage_error("campaign", "--seed: '%s' is not a number below 2^52", optarg);
+      have_seed = 1;
       break;
     case 'j': { uint64_t j; if (parse_u64(optarg, &j) || !j || j > 64) return usage_error("campaign", "--jobs: '%s' is not 1..64", optarg); o.jobs = (int)j; } break;
     case 'S': {
@@ -764,8 +765,13 @@ static int cmd_campaign(int argc, char **argv) {
              "sites crashed at either way. Failures are minimized and their\n"
              "crashed data dir is kept in DIR/artifacts. Writes DIR/results.jsonl, meta.json,\n"
              "summary.json, junit.xml and index.html. --shard K/N runs a disjoint slice of the\n"
-             "same case list (merge with `powercut report`). Defaults: --workload mixed,\n"
-             "--jobs = cores, --out powercut-report, --seed 0. DIR must be new, empty, or an\n"
+             "same case list (merge with `powercut report`). Without --workload the campaign\n"
+             "spreads its cases from the first ones over workloads (mixed reopen sizes views\n"
+             "churn bank large, and mixed:threads=4 on a thread-safe target), the target's modes\n"
+             "(sofadb: its defaults and deterministic=0; not when the target has options), seeds\n"
+             "(each arm its own, not with --seed) and models (strict,ext4,xfs,reorder, not with\n"
+             "--models); with --workload: --models strict,ext4, --seed 0, the target as given.\n"
+             "Defaults: --jobs = cores, --out powercut-report. DIR must be new, empty, or an\n"
              "earlier campaign's (it holds " PC_REPORT_MARKER "). Ranges: --cases 1..10^12,\n"
              "--time 1ms..366 days, --timeout (per phase of a case) 1ms..24h, --jobs 1..64.\n"
              "--fs runs every case on those real file systems instead of --models (root, loop\n"
@@ -824,7 +830,14 @@ static int cmd_campaign(int argc, char **argv) {
   if ((rc = add_backend("campaign", backend, target, topts, sizeof topts))) return rc;
   o.target = target;
   o.target_opts = topts;
-  if (!workloads[0]) strcpy(workloads, "mixed");
+  if (!workloads[0]) {
+    /* the default spread: every dimension the user did not choose (docs/powercut.md) */
+    o.spread = 1;
+    o.spread_modes = !topts[0];
+    o.spread_seeds = !have_seed;
+    snprintf(workloads, sizeof workloads, "%s", pc_spread_workloads(pc_target_find(target)));
+    if (!have_models && !fs) o.models = PC_SPREAD_MODELS;
+  }
   o.workloads = workloads;
   o.timeout_ms = (int)tmo;
   o.work_dir = scratch_root();

@@ -11,8 +11,15 @@
  *
  * Jobs split the cut points in contiguous blocks (neighbouring cuts often give the same
  * state, so each job's cache sees them). Every job replays the whole record; only the
- * states of its own block are built. A row is written for every state seen for the first
- * time and for every failing check; a failure is kept (the first PC_KEEP_PER_GROUP of each
+ * states of its own block are built. In the default spread (many arms: target options,
+ * workload, seed) the work is cut in rounds instead, taken by the jobs in turn: round 0 is
+ * the cuts at the first call of each crash site, then TC_ROUNDS rounds of every
+ * TC_ROUNDS-th cut, each round over every arm, so a --time budget explores every record
+ * before it explores any one to its end. Each state's row names the crash site of the call
+ * at its cut (fire_site), from a trace written beside the record by the same run.
+ *
+ * A row is written for every state seen for the first time, for every failing check and
+ * for a job's first state at each crash site; a failure is kept (the first PC_KEEP_PER_GROUP of each
  * signature, per job) by rebuilding its state from the campaign's record, which also
  * measures its reproduction (reruns, reproduced).
  */
@@ -34,11 +41,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define TC_MAXW 16
+#define TC_MAXW PC_MAX_ARMS
 #define TC_MAXM 4
+#define TC_ROUNDS 8 /* the spread: rounds of every 8th cut, after the sites' first cuts */
+#define TC_SITE_SLOTS 8192
 
 typedef struct tc_shared {
-  atomic_uint_fast64_t checks, distinct, failures, errors;
+  atomic_uint_fast64_t checks, distinct, failures, errors, next;
   atomic_int stop;
 } tc_shared;
 
@@ -72,7 +81,47 @@ typedef struct tc_job {
    * durable generation then: a crash state with the same generation is that state */
   uint64_t crash_gen, crash_h[2];
   int crash_valid, verify;
+  uint64_t opts_hash;         /* of the arm's target options: one cache, states of several modes */
+  const uint64_t *sites;      /* the site of each entry of the record explored, or NULL */
+  uint64_t site_rows[TC_SITE_SLOTS]; /* sites this job wrote a row at (open addressing, 0 free) */
 } tc_job;
+
+/* 1 the first time this job writes a row at site (so the report counts it crashed at even
+ * when its state was seen before at another cut) */
+static int tc_new_site(tc_job *j, uint64_t site) {
+  if (!site) return 0;
+  for (size_t i = 0; i < TC_SITE_SLOTS; i++) {
+    uint64_t *x = &j->site_rows[(site + i) % TC_SITE_SLOTS];
+    if (*x == site) return 0;
+    if (!*x) {
+      *x = site;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* Which cuts of a record a pass explores: [lo, hi), and in the spread one round. */
+typedef struct tc_sel {
+  uint64_t lo, hi;
+  int round;                  /* -1 every cut; 0 the sites' first cuts; r: the rest, cut % TC_ROUNDS */
+  const uint32_t *site_cut;   /* k + 1: the cut at the k-th site's first call; 0: none */
+  int nm;                     /* models */
+} tc_sel;
+
+/* Whether pass s builds the states of cut under model m. Round 0: a site's first cut under
+ * one model, in turn from site to site (its other models come in the round of its residue,
+ * as every other cut's). */
+static int tc_in(const tc_sel *s, uint64_t cut, int m) {
+  /* bit-reversed residues: each round halves the gaps the earlier ones left */
+  static const uint64_t order[TC_ROUNDS] = {0, 4, 2, 6, 1, 5, 3, 7};
+  if (cut < s->lo || cut >= s->hi) return 0;
+  if (s->round < 0) return 1;
+  uint32_t k = s->site_cut ? s->site_cut[cut] : 0;
+  int first = k && (int)((k - 1) % (uint32_t)s->nm) == m;
+  if (s->round == 0) return first;
+  return !first && cut % TC_ROUNDS == order[s->round - 1];
+}
 
 /* path in single quotes for a shell ('\'' for a quote): 0, or -1 if out is too small. */
 static int sh_quote(const char *path, char *out, size_t len) {
@@ -191,7 +240,8 @@ static void tc_keep(tc_job *j, const char *fail_id, const pc_case *c, const char
 }
 
 /* One check of a state: its row when it is new or fails. */
-static int tc_emit(tc_job *j, const pc_case *c, const pc_result *r, const ffs_rec *at, int fresh, const char *rpath) {
+static int tc_emit(tc_job *j, const pc_case *c, const pc_result *r, const ffs_rec *at, uint64_t site, int fresh,
+                   const char *rpath) {
   static const char *const kinds[] = {"kill", "crash", "torn"};
   pc_trace_plan p;
   char id[2200], repro[2600], q[2300], err[256], kept[1300] = "", sig[512], verdict[32], min_id[2200] = "";
@@ -201,7 +251,8 @@ static int tc_emit(tc_job *j, const pc_case *c, const pc_result *r, const ffs_re
   atomic_fetch_add(&j->sh->checks, 1);
   if (failed == 1) atomic_fetch_add(&j->sh->failures, 1);
   if (failed == 2) atomic_fetch_add(&j->sh->errors, 1);
-  if (!fresh && !failed) return 0;
+  if (!fresh && !failed && !(at && tc_new_site(j, site))) return 0;
+  if (at) tc_new_site(j, site);
   pc_case_format(c, id, sizeof id);
   pc_trace_plan_parse(c->plan, &p, err, sizeof err);
   snprintf(verdict, sizeof verdict, "%s", pc_result_verdict(r));
@@ -211,6 +262,9 @@ static int tc_emit(tc_job *j, const pc_case *c, const pc_result *r, const ffs_re
   rc.fired = 1;
   rc.fire_index = at ? (int64_t)at->index : -1;
   rc.fire_path = at ? (char *)at->path : "";
+  char site_hex[17] = "";
+  if (at && site) snprintf(site_hex, sizeof site_hex, "%016" PRIx64, site);
+  rc.fire_site = site_hex;
   char *cmd = NULL;
   if (rpt_repro_command(id, &cmd) == 0 && sh_quote(rpath, q, sizeof q) == 0)
     snprintf(repro, sizeof repro, "%s --record %s", cmd, q);
@@ -276,7 +330,7 @@ static const char *const tc_prof_names[6] = {"materialize", "hash", "recover", "
 
 /* Builds, recovers (when new) and judges one state at the current point of the replay. */
 static int tc_state(tc_job *j, ffs_replay *rp, const pc_case *base, const char *model, const pc_trace_plan *p,
-                    const ffs_rec *next, const wl_log *log, const char *rpath) {
+                    const ffs_rec *next, uint64_t site, const wl_log *log, const char *rpath) {
   char err[1024];
   uint64_t h[2];
   tc_ent *e;
@@ -303,16 +357,17 @@ static int tc_state(tc_job *j, ffs_replay *rp, const pc_case *base, const char *
                                     j->ststate, err, sizeof err))) {
     r.error = 1;
     snprintf(r.note, sizeof r.note, "%s", err);
-    return tc_emit(j, &c, &r, next, 1, rpath);
+    return tc_emit(j, &c, &r, next, site, 1, rpath);
   }
   t2 = pc_now_us(), tc_prof[0] += t2 - t, t = t2;
   if (pc_trace_dir_hash(dir, h)) return PC_EIO;
+  h[0] ^= j->opts_hash; /* the same files under other target options: another recovery */
   t2 = pc_now_us(), tc_prof[1] += t2 - t, t = t2;
   if (same_durable && memcmp(h, j->crash_h, sizeof h)) { /* POWERCUT_TRACE_VERIFY: the shortcut was wrong */
     r.error = 1;
     snprintf(r.note, sizeof r.note, "the crash state changed at cut %" PRIu64 " without a durable change since the "
              "last one (POWERCUT_TRACE_VERIFY)", p->cut);
-    return tc_emit(j, &c, &r, next, 1, rpath);
+    return tc_emit(j, &c, &r, next, site, 1, rpath);
   }
   if (p->kind == FFS_CUT_CRASH && strcmp(model, "reorder")) {
     j->crash_gen = gen;
@@ -326,7 +381,7 @@ recover:
   t2 = pc_now_us(), tc_prof[3] += t2 - t, t = t2;
   r.case_us = pc_now_us() - j->t0;
   j->t0 = pc_now_us();
-  rc = tc_emit(j, &c, &r, next, fresh, rpath);
+  rc = tc_emit(j, &c, &r, next, site, fresh, rpath);
   tc_prof[4] += pc_now_us() - t;
   pc_result_free(&r);
   return rc;
@@ -334,7 +389,8 @@ recover:
 
 /* The states of one cut (cut = calls applied; next = the call there, NULL at the end). */
 static int tc_cut(tc_job *j, ffs_replay *rp, const pc_case *base, unsigned kinds, const char *model, int first_model,
-                  uint64_t cut, uint64_t digest, const ffs_rec *next, const pc_trace_oplog *ob, const char *rpath) {
+                  uint64_t cut, uint64_t digest, const ffs_rec *next, uint64_t site, const pc_trace_oplog *ob,
+                  const char *rpath) {
   char err[512];
   wl_log *log = NULL;
   int rc = 0;
@@ -345,24 +401,24 @@ static int tc_cut(tc_job *j, ffs_replay *rp, const pc_case *base, unsigned kinds
   if (pc_trace_oplog_parse(ob, &log, err, sizeof err)) return PC_EIO;
   if (first_model && (kinds & (1u << FFS_CUT_KILL))) {
     p.kind = FFS_CUT_KILL;
-    rc = tc_state(j, rp, base, model, &p, next, log, rpath);
+    rc = tc_state(j, rp, base, model, &p, next, site, log, rpath);
   }
   if (!rc && (kinds & (1u << FFS_CUT_CRASH))) {
     p.kind = FFS_CUT_CRASH;
     if (!strcmp(model, "reorder")) {
       p.subset = FFS_SUBSET_NONE;
-      rc = tc_state(j, rp, base, model, &p, next, log, rpath);
+      rc = tc_state(j, rp, base, model, &p, next, site, log, rpath);
       p.subset = FFS_SUBSET_ALL;
-      if (!rc) rc = tc_state(j, rp, base, model, &p, next, log, rpath);
+      if (!rc) rc = tc_state(j, rp, base, model, &p, next, site, log, rpath);
       p.subset = FFS_SUBSET_SEEDED;
       p.has_seed = 1;
       for (int k = 0; k < PC_TRACE_SUBSETS && !rc; k++) {
         p.seed = pc_trace_subset_seed(base->seed, cut, k);
-        rc = tc_state(j, rp, base, model, &p, next, log, rpath);
+        rc = tc_state(j, rp, base, model, &p, next, site, log, rpath);
       }
       p.has_seed = 0;
     } else {
-      rc = tc_state(j, rp, base, model, &p, next, log, rpath);
+      rc = tc_state(j, rp, base, model, &p, next, site, log, rpath);
     }
   }
   if (!rc && (kinds & (1u << FFS_CUT_TORN)) && next && next->datalen > 1 && ffs_rec_mutates(next) &&
@@ -370,7 +426,7 @@ static int tc_cut(tc_job *j, ffs_replay *rp, const pc_case *base, unsigned kinds
     p.kind = FFS_CUT_TORN;
     p.subset = FFS_SUBSET_SEEDED;
     p.keep = pc_trace_torn_keep(base->seed, cut, next->datalen);
-    rc = tc_state(j, rp, base, model, &p, next, log, rpath);
+    rc = tc_state(j, rp, base, model, &p, next, site, log, rpath);
   }
   wl_log_free(log);
   return rc;
@@ -378,7 +434,7 @@ static int tc_cut(tc_job *j, ffs_replay *rp, const pc_case *base, unsigned kinds
 
 /* The cuts [lo, hi) of the record under each model. */
 static int tc_explore(tc_job *j, const pc_case *base, const ffs_record *rec, const char *rpath, unsigned kinds,
-                      const char models[][16], int nm, uint64_t lo, uint64_t hi) {
+                      const char models[][16], int nm, const tc_sel *sel) {
   char err[1024];
   uint64_t digest = ffs_record_digest(rec);
   int rc = 0;
@@ -400,7 +456,10 @@ static int tc_explore(tc_job *j, const pc_case *base, const ffs_record *rec, con
         continue;
       }
       if (!e || ffs_rec_mutates(e)) {
-        if (cut >= lo && cut < hi) rc = tc_cut(j, rp, base, kinds, models[m], m == 0, calls, digest, e, &ob, rpath);
+        if (cut >= sel->hi) break; /* the rest of the record is another pass's */
+        if (tc_in(sel, cut, m))
+          rc = tc_cut(j, rp, base, kinds, models[m], m == 0, calls, digest, e, e && j->sites ? j->sites[i] : 0, &ob,
+                      rpath);
         cut++;
       }
       if (!rc && e && (rc = ffs_replay_apply(rp, e, err, sizeof err))) fprintf(stderr, "powercut: %s\n", err);
@@ -435,11 +494,27 @@ static uint64_t tc_cuts(const ffs_record *rec) {
   return n;
 }
 
+/* A crash site of the records: the first arm whose record made a call there. */
+typedef struct tc_site {
+  uint64_t id;
+  int arm;
+  ffs_op op;
+  int aimed;                  /* some call of it changes the data dir: a cut point is there */
+  char *name;
+} tc_site;
+
 typedef struct tc_plan {
-  char models[TC_MAXM][16], workloads[TC_MAXW][512], rpaths[TC_MAXW][1300];
+  char models[TC_MAXM][16], rpaths[TC_MAXW][1300];
+  pc_arm arms[TC_MAXW];
   int nm, nw;
   ffs_record *recs[TC_MAXW];
+  uint64_t *sites[TC_MAXW];   /* the site of each record entry, 0 when none is known */
+  uint32_t *site_cut[TC_MAXW]; /* k + 1: the cut at the first call of the k-th site (of no earlier arm) */
+  uint32_t nsite_cuts;
+  int order[TC_MAXW];         /* the arms in a round: fewest bytes written first (cheap states) */
   uint64_t cuts[TC_MAXW], total;
+  tc_site *slist;
+  size_t nslist, capslist;
 } tc_plan;
 
 /* step 1: the models and workloads of o into pl; 0, or 2 with the reason printed */
@@ -456,11 +531,9 @@ static int tc_lists(const pc_campaign_opts *o, tc_plan *pl) {
     if (pl->nm == TC_MAXM) { fprintf(stderr, "powercut campaign: --models: at most %d\n", TC_MAXM); return 2; }
     snprintf(pl->models[pl->nm++], 16, "%s", tok);
   }
-  snprintf(buf, sizeof buf, "%s", o->workloads);
-  save = NULL;
-  for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-    if (pl->nw == TC_MAXW) { fprintf(stderr, "powercut campaign: --workload: give 1 to %d workloads\n", TC_MAXW); return 2; }
-    snprintf(pl->workloads[pl->nw++], 512, "%s", tok);
+  if (pc_campaign_arms(o, pl->arms, &pl->nw, buf, sizeof buf)) {
+    fprintf(stderr, "powercut campaign: %s\n", buf);
+    return 2;
   }
   if (o->shard_n > 1) {
     fprintf(stderr, "powercut campaign: --shard is for live cases (--live); a trace campaign splits its cut points "
@@ -493,6 +566,68 @@ static int tc_prepare_out(const pc_campaign_opts *o) {
   return 0;
 }
 
+/* The entry of slist for site id (added, named, when new); NULL when out of memory. */
+static tc_site *tc_site_get(tc_plan *pl, uint64_t id, int arm, ffs_op op, const char *name) {
+  for (size_t i = 0; i < pl->nslist; i++)
+    if (pl->slist[i].id == id) {
+      if (!pl->slist[i].name && name[0]) pl->slist[i].name = strdup(name);
+      return &pl->slist[i];
+    }
+  if (pl->nslist == pl->capslist) {
+    size_t ncap = pl->capslist ? pl->capslist * 2 : 256;
+    tc_site *n = realloc(pl->slist, ncap * sizeof *n);
+    if (!n) return NULL;
+    pl->slist = n, pl->capslist = ncap;
+  }
+  pl->slist[pl->nslist] = (tc_site){.id = id, .arm = arm, .op = op, .name = name[0] ? strdup(name) : NULL};
+  return &pl->slist[pl->nslist++];
+}
+
+/* The crash site of each call of arm a's record, from the trace the same run wrote (each
+ * trace record matched to the record's next CALL of the same index and kind; a call left
+ * unmatched has site 0), the sites into pl->slist, and which cuts are at a site's first
+ * changing call. A trace that cannot be read leaves every site 0 (the seccomp backend
+ * sees no stack either). 0, or PC_ENOMEM. */
+static int tc_map_sites(tc_plan *pl, int a, const char *trace) {
+  const ffs_record *rec = pl->recs[a];
+  size_t n = ffs_record_count(rec), pos = 0;
+  ffs_trace *tr = NULL;
+  ffs_trace_rec *tx = malloc(sizeof *tx);
+  int rc = 0;
+  pl->sites[a] = calloc(n + 1, sizeof *pl->sites[a]);
+  pl->site_cut[a] = calloc(pl->cuts[a] + 1, sizeof *pl->site_cut[a]);
+  if (!tx || !pl->sites[a] || !pl->site_cut[a]) {
+    free(tx);
+    return PC_ENOMEM;
+  }
+  if (ffs_trace_open(trace, &tr) == 0) {
+    while (ffs_trace_next(tr, tx) == 1) {
+      if (tx->dur & FFS_DUR_WARN) continue;
+      for (size_t i = pos; i < n && i < pos + 64; i++) {
+        const ffs_rec *e = ffs_record_at(rec, i);
+        if (e->type != FFS_REC_CALL || e->index != tx->index || e->op != tx->op) continue;
+        pl->sites[a][i] = tx->site;
+        pos = i + 1;
+        if (tx->site && !tc_site_get(pl, tx->site, a, tx->op, tx->site_name)) rc = PC_ENOMEM;
+        break;
+      }
+    }
+    ffs_trace_close(tr);
+  }
+  free(tx);
+  for (size_t i = 0, cut = 0; i < n && !rc; i++) {
+    const ffs_rec *e = ffs_record_at(rec, i);
+    if (e->type != FFS_REC_CALL || !ffs_rec_mutates(e)) continue;
+    if (pl->sites[a][i]) {
+      tc_site *t = tc_site_get(pl, pl->sites[a][i], a, e->op, "");
+      if (!t) return PC_ENOMEM;
+      if (!t->aimed) t->aimed = 1, pl->site_cut[a][cut] = ++pl->nsite_cuts;
+    }
+    cut++;
+  }
+  return rc;
+}
+
 /* step 3: each workload recorded once, kept as DIR/records/<digest>.rec; -1 with the
  * reason printed */
 static int tc_record_all(const pc_campaign_opts *o, tc_plan *pl) {
@@ -508,9 +643,9 @@ static int tc_record_all(const pc_campaign_opts *o, tc_plan *pl) {
     pc_case c = {0};
     char tmp[1300];
     snprintf(c.target, sizeof c.target, "%s", o->target);
-    snprintf(c.target_opts, sizeof c.target_opts, "%s", o->target_opts);
-    snprintf(c.workload, sizeof c.workload, "%s", pl->workloads[w]);
-    c.seed = o->seed;
+    snprintf(c.target_opts, sizeof c.target_opts, "%s", pl->arms[w].opts);
+    snprintf(c.workload, sizeof c.workload, "%s", pl->arms[w].workload);
+    c.seed = pl->arms[w].seed;
     snprintf(c.model, sizeof c.model, "strict");
     snprintf(c.plan, sizeof c.plan, "none");
     if (pc_case_validate(&c, err, sizeof err)) {
@@ -518,8 +653,8 @@ static int tc_record_all(const pc_campaign_opts *o, tc_plan *pl) {
       goto out;
     }
     snprintf(tmp, sizeof tmp, "%s/records/new.rec", o->out_dir);
-    if (pc_trace_record(&wk, &c, tmp, err, sizeof err) || ffs_record_load(tmp, &pl->recs[w], err, sizeof err)) {
-      fprintf(stderr, "powercut campaign: %s: %s\n", pl->workloads[w], err);
+    if (pc_trace_record_traced(&wk, &c, tmp, err, sizeof err) || ffs_record_load(tmp, &pl->recs[w], err, sizeof err)) {
+      fprintf(stderr, "powercut campaign: %s: %s\n", pl->arms[w].workload, err);
       goto out;
     }
     snprintf(pl->rpaths[w], sizeof pl->rpaths[w], "%s/records/%016" PRIx64 ".rec", o->out_dir,
@@ -530,6 +665,21 @@ static int tc_record_all(const pc_campaign_opts *o, tc_plan *pl) {
     }
     pl->cuts[w] = tc_cuts(pl->recs[w]);
     pl->total += pl->cuts[w];
+    if (tc_map_sites(pl, w, wk.trace)) {
+      fprintf(stderr, "powercut campaign: %s: the crash sites of its record: out of memory\n", pl->arms[w].workload);
+      goto out;
+    }
+  }
+  /* the arms by the bytes their records wrote (a stable insertion sort: ties keep the order) */
+  uint64_t bytes[TC_MAXW] = {0};
+  for (int w = 0; w < pl->nw; w++) {
+    for (size_t i = 0; i < ffs_record_count(pl->recs[w]); i++) {
+      const ffs_rec *e = ffs_record_at(pl->recs[w], i);
+      if (e->type == FFS_REC_CALL) bytes[w] += e->datalen;
+    }
+    int k = w;
+    for (; k > 0 && bytes[pl->order[k - 1]] > bytes[w]; k--) pl->order[k] = pl->order[k - 1];
+    pl->order[k] = w;
   }
   rc = 0;
 out:
@@ -558,17 +708,38 @@ static _Noreturn void tc_job_main(const pc_campaign_opts *o, const tc_plan *pl, 
   snprintf(j->st, sizeof j->st, "%s/xst", path);
   snprintf(j->ststate, sizeof j->ststate, "%s/xststate", path);
   snprintf(j->rdir, sizeof j->rdir, "%s/xrecover", path);
-  for (int w = 0; w < pl->nw && !jrc; w++) {
+  /* without the spread: this job's block of each record; in the spread: the next (round,
+   * arm) of the shared counter, round-major */
+  uint64_t units = o->spread ? (uint64_t)(TC_ROUNDS + 1) * (uint64_t)pl->nw : (uint64_t)pl->nw;
+  for (uint64_t u = o->spread ? atomic_fetch_add(&sh->next, 1) : 0; u < units && !jrc && !atomic_load(&sh->stop);
+       u = o->spread ? atomic_fetch_add(&sh->next, 1) : u + 1) {
+    int w = pl->order[u % (uint64_t)pl->nw];
+    const pc_arm *a = &pl->arms[w];
     pc_case base = {0};
+    tc_sel sel = {.lo = 0, .hi = pl->cuts[w], .round = -1, .site_cut = pl->site_cut[w], .nm = pl->nm};
+    if (o->spread) {
+      sel.round = (int)(u / (uint64_t)pl->nw);
+      if (sel.round == 0) /* the replay stops after the last site's first cut */
+        for (sel.hi = pl->cuts[w]; sel.hi > 0 && !pl->site_cut[w][sel.hi - 1]; sel.hi--) continue;
+    } else {
+      sel.lo = pl->cuts[w] * (uint64_t)jn / (uint64_t)o->jobs;
+      sel.hi = pl->cuts[w] * (uint64_t)(jn + 1) / (uint64_t)o->jobs;
+    }
     snprintf(base.target, sizeof base.target, "%s", o->target);
-    snprintf(base.target_opts, sizeof base.target_opts, "%s", o->target_opts);
-    snprintf(base.workload, sizeof base.workload, "%s", pl->workloads[w]);
-    base.seed = o->seed;
+    snprintf(base.target_opts, sizeof base.target_opts, "%s", a->opts);
+    snprintf(base.workload, sizeof base.workload, "%s", a->workload);
+    base.seed = a->seed;
+    j->opts_hash = 1469598103934665603ull;
+    for (const char *p = a->opts; *p; p++) j->opts_hash = (j->opts_hash ^ (uint8_t)*p) * 1099511628211ull;
+    j->sites = pl->sites[w];
+    int64_t tu = pc_now_us();
     if (pc_tserver_open(&base, j->wk.root, o->timeout_ms, &j->rs)) _exit(2);
-    uint64_t lo = pl->cuts[w] * (uint64_t)jn / (uint64_t)o->jobs, hi = pl->cuts[w] * (uint64_t)(jn + 1) / (uint64_t)o->jobs;
-    jrc = tc_explore(j, &base, pl->recs[w], pl->rpaths[w], kinds, pl->models, pl->nm, lo, hi);
+    jrc = tc_explore(j, &base, pl->recs[w], pl->rpaths[w], kinds, pl->models, pl->nm, &sel);
     pc_tserver_close(j->rs);
     j->rs = NULL;
+    if (getenv("POWERCUT_PROFILE"))
+      fprintf(stderr, "trace job %d: %s %s round %d cuts [%" PRIu64 ", %" PRIu64 "): %.3f s\n", jn, a->opts, a->workload,
+              sel.round, sel.lo, sel.hi, (double)(pc_now_us() - tu) / 1e6);
   }
   if (getenv("POWERCUT_PROFILE")) {
     fprintf(stderr, "trace job %d:", jn);
@@ -668,6 +839,88 @@ static void tc_counts(const pc_campaign_opts *o, const tc_plan *pl, tc_shared *s
             el > 0 ? (double)distinct / el : 0.0, (uint64_t)atomic_load(&sh->failures), (uint64_t)atomic_load(&sh->errors));
 }
 
+/* step 6b: the records' crash sites into DIR/meta.json "sites" (the report counts those
+ * crashed at, docs/reports.md): added to the live part's meta.json, or in a new one. 0, or
+ * -1 with the reason printed. */
+static int tc_meta_sites(const pc_campaign_opts *o, const tc_plan *pl, double el, uint64_t distinct, int sig) {
+  char path[1200], tmp[1300];
+  FILE *f = NULL;
+  cJSON *root = NULL, *sites;
+  char *text = NULL;
+  int rc = -1;
+  snprintf(path, sizeof path, "%s/meta.json", o->out_dir);
+  if ((f = fopen(path, "r"))) {
+    long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (buf && fseek(f, 0, SEEK_SET) == 0 && fread(buf, 1, (size_t)n, f) == (size_t)n) {
+      buf[n] = '\0';
+      root = cJSON_Parse(buf);
+    }
+    free(buf);
+    fclose(f);
+    f = NULL;
+    if (!root || !cJSON_IsObject(root)) {
+      fprintf(stderr, "powercut campaign: %s (of the live cases) is not a JSON object\n", path);
+      goto out;
+    }
+  } else {
+    char shard[8] = "1/1";
+    if (!(root = cJSON_CreateObject()) || !cJSON_AddStringToObject(root, "shard", shard) ||
+        !cJSON_AddNumberToObject(root, "elapsed_s", el) || !cJSON_AddNumberToObject(root, "cases", (double)distinct) ||
+        !cJSON_AddNumberToObject(root, "states_per_s", el > 0 ? (double)distinct / el : 0.0) ||
+        !cJSON_AddNumberToObject(root, "jobs", o->jobs) || !cJSON_AddStringToObject(root, "argv", o->argv ? o->argv : ""))
+      goto nomem;
+  }
+  if (sig) {
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "interrupted");
+    if (!cJSON_AddStringToObject(root, "interrupted", pc_signal_name(sig))) goto nomem;
+  }
+  if (!(sites = cJSON_GetObjectItemCaseSensitive(root, "sites")) && !(sites = cJSON_AddArrayToObject(root, "sites")))
+    goto nomem;
+  for (size_t i = 0; i < pl->nslist; i++) {
+    const tc_site *t = &pl->slist[i];
+    char hex[17];
+    const cJSON *e;
+    int have = 0;
+    snprintf(hex, sizeof hex, "%016" PRIx64, t->id);
+    cJSON_ArrayForEach(e, sites) {
+      const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, "site");
+      have |= cJSON_IsString(v) && !strcmp(v->valuestring, hex);
+    }
+    if (have) continue;
+    cJSON *x = cJSON_CreateObject();
+    if (!x || !cJSON_AddStringToObject(x, "site", hex) ||
+        !cJSON_AddStringToObject(x, "workload", pl->arms[t->arm].workload) ||
+        !cJSON_AddStringToObject(x, "op", ffs_op_name(t->op)) || !cJSON_AddFalseToObject(x, "recovery") ||
+        !cJSON_AddBoolToObject(x, "aimed", t->aimed) || !cJSON_AddStringToObject(x, "name", t->name ? t->name : "")) {
+      cJSON_Delete(x);
+      goto nomem;
+    }
+    cJSON_AddItemToArray(sites, x);
+  }
+  if (!(text = cJSON_PrintUnformatted(root))) goto nomem;
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  if (!(f = fopen(tmp, "w")) || fprintf(f, "%s\n", text) < 0 || fclose(f)) {
+    f = NULL;
+    fprintf(stderr, "powercut campaign: cannot write %s: %s\n", tmp, strerror(errno));
+    goto out;
+  }
+  f = NULL;
+  if (rename(tmp, path)) {
+    fprintf(stderr, "powercut campaign: cannot rename %s: %s\n", tmp, strerror(errno));
+    goto out;
+  }
+  rc = 0;
+  goto out;
+nomem:
+  fprintf(stderr, "powercut campaign: %s: out of memory\n", path);
+out:
+  if (f) fclose(f);
+  free(text);
+  cJSON_Delete(root);
+  return rc;
+}
+
 int pc_trace_campaign(const pc_campaign_opts *o, unsigned kinds) {
   static tc_plan pl;
   char path[1200];
@@ -686,12 +939,18 @@ int pc_trace_campaign(const pc_campaign_opts *o, unsigned kinds) {
     fprintf(stderr, "powercut campaign: cannot open %s: %s\n", path, strerror(errno));
     goto out;
   }
-  if (!o->quiet)
-    fprintf(stderr, "powercut: %s, %d workload(s) recorded, %" PRIu64 " cut points, models %s, %d job(s) (trace-based "
-            "states)\n", o->target, pl.nw, pl.total, o->models, o->jobs);
+  if (!o->quiet) {
+    pc_campaign_spread_line(o, pl.arms, pl.nw, stderr);
+    size_t aimed = 0;
+    for (size_t i = 0; i < pl.nslist; i++) aimed += pl.slist[i].aimed;
+    fprintf(stderr, "powercut: %s, %d %s recorded, %" PRIu64 " cut points, %zu crash sites (%zu at cut points%s), "
+            "models %s, %d job(s) (trace-based states)\n", o->target, pl.nw, o->spread ? "arms" : "workload(s)",
+            pl.total, pl.nslist, aimed, o->spread ? ", their first cuts first" : "", o->models, o->jobs);
+  }
   sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (sh == MAP_FAILED) goto out;
   memset(sh, 0, sizeof *sh);
+  int64_t t0 = pc_now_us(); /* the states' exploration starts */
   fflush(NULL);
   for (int jn = 0; jn < o->jobs && jn < 64; jn++) {
     pid_t pid = fork();
@@ -699,14 +958,20 @@ int pc_trace_campaign(const pc_campaign_opts *o, unsigned kinds) {
     if (pid == 0) tc_job_main(o, &pl, sh, fd, jn, kinds);
     pids[jn] = pid;
   }
-  sig = tc_wait(o, sh, pids, start); /* --time counts from the live part's start */
+  /* --time counts from the live part's start, but the states get at least half of it (the
+   * dry runs and records of many arms can take longer than the live part's half) */
+  int64_t from = start;
+  if (o->time_ms && t0 - o->time_ms * 500 > from) from = t0 - o->time_ms * 500;
+  sig = tc_wait(o, sh, pids, from);
   close(fd);
   fd = -1;
-  tc_counts(o, &pl, sh, (double)(pc_now_us() - trec) / 1e6);
+  double el = (double)(pc_now_us() - trec) / 1e6; /* the trace part, its recording included */
+  tc_counts(o, &pl, sh, el);
   if (tc_meta(o, atomic_load(&sh->distinct), (double)(pc_now_us() - start) / 1e6)) {
     fprintf(stderr, "powercut campaign: cannot write %s/meta.json\n", o->out_dir);
     goto out;
   }
+  if (tc_meta_sites(o, &pl, el, (uint64_t)atomic_load(&sh->distinct), sig)) goto out;
   if ((rc = pc_campaign_report(o, sig)) < 0) {
     rc = 2;
     goto out;
@@ -716,6 +981,12 @@ int pc_trace_campaign(const pc_campaign_opts *o, unsigned kinds) {
 out:
   if (fd >= 0) close(fd);
   if (sh && sh != MAP_FAILED) munmap(sh, sizeof *sh);
-  for (int w = 0; w < pl.nw; w++) ffs_record_free(pl.recs[w]);
+  for (int w = 0; w < pl.nw; w++) {
+    ffs_record_free(pl.recs[w]);
+    free(pl.sites[w]);
+    free(pl.site_cut[w]);
+  }
+  for (size_t i = 0; i < pl.nslist; i++) free(pl.slist[i].name);
+  free(pl.slist);
   return rc;
 }

@@ -179,7 +179,7 @@ int pc_trace_tee_start(wl_oplog_writer *log, const char *oplog_path, const char 
   return rc;
 }
 
-int pc_trace_record(pc_worker *w, const pc_case *c, const char *path, char *err, size_t errlen) {
+static int record_run(pc_worker *w, const pc_case *c, const char *path, int trace, char *err, size_t errlen) {
   pc_case k = *c;
   pc_run_opts o = {0};
   pc_result r;
@@ -196,6 +196,7 @@ int pc_trace_record(pc_worker *w, const pc_case *c, const char *path, char *err,
   }
   o.record = abs;
   o.no_final_cut = 1;
+  o.trace = trace;
   pc_run_case(w, &k, &o, &r);
   if (r.error) {
     snprintf(err, errlen, "recording the workload failed: %s", r.note);
@@ -204,6 +205,14 @@ int pc_trace_record(pc_worker *w, const pc_case *c, const char *path, char *err,
   }
   pc_result_free(&r);
   return 0;
+}
+
+int pc_trace_record(pc_worker *w, const pc_case *c, const char *path, char *err, size_t errlen) {
+  return record_run(w, c, path, 0, err, errlen);
+}
+
+int pc_trace_record_traced(pc_worker *w, const pc_case *c, const char *path, char *err, size_t errlen) {
+  return record_run(w, c, path, 1, err, errlen);
 }
 
 /* ---- the recovery process ---- */

@@ -41,6 +41,10 @@ int pc_trace_run_case(pc_worker *w, const pc_case *c, const pc_run_opts *o, pc_r
 
 /* Records one run of c's workload (no fault) into path (docs/format/record.md). */
 int pc_trace_record(pc_worker *w, const pc_case *c, const char *path, char *err, size_t errlen);
+/* The same, with the dry-run trace of that run in w->trace (docs/format/trace.md): the crash
+ * site of each call, which the record does not hold (a site holds code offsets, and the
+ * record's digest, which ids name, would change with every build). */
+int pc_trace_record_traced(pc_worker *w, const pc_case *c, const char *path, char *err, size_t errlen);
 /* In the driver: puts the op log's bytes so far in the record, and tees the rest to it. */
 int pc_trace_tee_start(wl_oplog_writer *log, const char *oplog_path, const char *record_path);
 

@@ -187,6 +187,8 @@ void pc_target_list(FILE *f, int json) {
       ca = cJSON_AddArrayToObject(o, "contract");
       for (size_t k = 0; k < sizeof contract_names / sizeof *contract_names; k++)
         if (c & contract_names[k].bit) cJSON_AddItemToArray(ca, cJSON_CreateString(contract_names[k].name));
+      ca = cJSON_AddArrayToObject(o, "modes");
+      for (const char *const *m = t->modes; m && *m; m++) cJSON_AddItemToArray(ca, cJSON_CreateString(*m));
       cJSON_AddItemToArray(a, o);
     }
     char *text = cJSON_PrintUnformatted(a);
@@ -201,6 +203,11 @@ void pc_target_list(FILE *f, int json) {
     contract_str(t->contract_for ? t->contract_for("") : t->contract, c, sizeof c);
     fprintf(f, "%-16s %s\n  options:  %s\n  contract: %s\n", t->name, t->about ? t->about : "",
             t->options_help ? t->options_help : "(none)", c);
+    if (t->modes && t->modes[0]) { /* what the default campaign spreads over (docs/powercut.md) */
+      fprintf(f, "  modes:   ");
+      for (const char *const *m = t->modes; *m; m++) fprintf(f, " %s:%s", t->name, *m);
+      fprintf(f, " (a campaign without --workload runs each workload under these too)\n");
+    }
   }
   fprintf(f, "(peer plugins are loaded from %s)\n", plugin_dir() ? plugin_dir() : "?");
 }

@@ -469,12 +469,16 @@ static const char *t_errmsg(void *h) {
   .thread_safe = 1, .snap = &sdb_snap_ops, .iter_view = 1, .txn = &sdb_txn_ops,                  \
   .checkpoint = t_checkpoint, .checkpoint_open = t_checkpoint_open
 
+/* background mode: group commit, flushes and compactions on the engine's own thread */
+static const char *const sofadb_modes[] = {"deterministic=0", NULL};
+
 const pc_target pc_target_sofadb = {
   SOFADB_TARGET_COMMON,
   .name = "sofadb",
   .about = "sofadb, the LSM engine shipped with powercut (in-process, deterministic mode)",
   .contract_for = t_contract,
   .open = t_open,
+  .modes = sofadb_modes,
 };
 
 const pc_target pc_target_sofadb_nosync = {

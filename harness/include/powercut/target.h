@@ -21,7 +21,7 @@ extern "C" {
 
 /* Bumped whenever pc_target, pc_kv_op, pc_iter_ops, pc_snap_ops or pc_txn_ops change layout
  * or meaning. */
-#define PC_TARGET_ABI 3
+#define PC_TARGET_ABI 4
 
 /* ---- error codes ----------------------------------------------------------------------
  * Every module's error table has its own range of 1000 codes (docs/design.md "Error
@@ -187,6 +187,12 @@ typedef struct pc_target {
   int (*checkpoint)(void *h, const char *dir);
   int (*checkpoint_open)(const char *dir, const char *opts, const char *workload_opts, void **h,
                          char *msg, size_t len);
+  /* The target's other modes: option sets (as after `name:`) that run code its defaults do
+   * not, NULL-terminated, NULL for none (sofadb: "deterministic=0", its background flush and
+   * compaction). A campaign that chooses its own workloads, on a target given without
+   * options, spreads its cases over the defaults and each of these (docs/powercut.md "The
+   * default spread"). */
+  const char *const *modes;
 } pc_target;
 
 /* A plugin exports `const int pc_target_plugin_abi = PC_TARGET_ABI;`, which the

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Crash sites of a trace campaign (docs/powercut.md "Trace-based crash states"), on sofadb:
+#  1. each state's row names the site of the call at its cut (fire_site), the records' sites
+#     are in meta.json, and the terminal line, summary.json and index.html count the sites
+#     crashed at (nonzero; live cases in recovery too), each one a site a dry run or a
+#     record showed, trace states at 10 or more;
+#  2. the default spread in trace mode: one record per arm, and a short --time explores
+#     every record (the sites' first cuts of each arm) before any to its end.
+set -uo pipefail
+PC=${1:?usage: e2e_trace_sites.sh path/to/powercut}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+echo "== 1. a trace campaign reports the crash sites it crashed at"
+"$PC" campaign --trace --target sofadb --workload mixed:ops=60 --faults kill,crash,torn --models strict,ext4 \
+  --cases 1 --jobs 2 --reach none --out "$T/t" > "$T/t.out" 2> "$T/t.err"; rc=$?
+[ "$rc" -eq 0 ] || fail "trace campaign exited $rc: $(tail -3 "$T/t.err")"
+read -r seen crashed < <(python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1] + "/summary.json"))["crash_sites"]
+print(s["seen"], s["crashed"])' "$T/t") || fail "summary.json has no crash_sites"
+[ "$seen" -gt 0 ] && [ "$crashed" -gt 0 ] || fail "crash_sites seen $seen, crashed $crashed: want both > 0"
+grep -q "crash sites: $seen seen in dry runs, $crashed crashed at" "$T/t.out" || fail "terminal line: $(grep 'crash sites' "$T/t.out")"
+grep -q "faults fired at $crashed of them" "$T/t/index.html" || fail "index.html does not count $crashed sites crashed at"
+python3 -c '
+import json, sys
+d = sys.argv[1]
+sites = {s["site"] for s in json.load(open(d + "/meta.json"))["sites"]}
+rows = [json.loads(l) for l in open(d + "/results.jsonl")]
+fired = {r["fire_site"] for r in rows if r.get("fire_site")}
+traced = {r["fire_site"] for r in rows if r.get("fire_site") and "/trace:" in r["id"]}
+assert len(traced) >= 10, "trace states at %d distinct sites" % len(traced)
+assert fired <= sites, "fired sites not among the dry runs and records: %s" % (fired - sites)
+assert len(fired) == int(sys.argv[2]), "%d distinct fired sites, summary says %s" % (len(fired), sys.argv[2])
+' "$T/t" "$crashed" || fail "rows and meta.json disagree"
+
+echo "== 2. the spread in trace mode: every record explored first"
+# one mode (target options given): 8 arms, 8 dry runs and 8 records before the states
+"$PC" campaign --trace --target sofadb:deterministic=0 --faults crash --models strict,reorder --time 4s --jobs 2 \
+  --reach none --out "$T/s" > "$T/s.out" 2> "$T/s.err"; rc=$?
+[ "$rc" -eq 0 ] || fail "spread trace campaign exited $rc: $(tail -3 "$T/s.err")"
+grep -q "= 8 arms, seeds 0..7, models strict,reorder" "$T/s.err" || fail "no spread line: $(head -2 "$T/s.err")"
+grep -q "8 arms recorded" "$T/s.err" || fail "not one record per arm: $(grep recorded "$T/s.err")"
+python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1] + "/results.jsonl") if "/trace:" in l]
+arms = {r["workload"] for r in rows}
+assert len(arms) >= 6, "workloads of the trace states: %s" % sorted(arms)
+' "$T/s" || fail "the first 2 s of a spread trace campaign did not reach every arm"
+echo "PASS"
