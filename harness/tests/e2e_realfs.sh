@@ -59,12 +59,14 @@ out=$("$PC" repro 'pc1/sofadb/mixed:ops=60/0/xfs/crash@fdatasync#3' --count 2 2>
 [ $rc -eq 0 ] && grep -q 'same verdict every time' <<<"$out" || fail "repro of an xfs-model id: exit $rc"
 echo "ok: the xfs model"
 
-# 5. a campaign on real ext4: every case runs as kernel-ext4 and sofadb passes
-out=$("$PC" campaign --live --target sofadb --fs ext4 --cases 16 --jobs 2 --out "$POWERCUT_TMP/camp" --quiet 2>&1); rc=$?
+# 5. a campaign on real ext4: every case runs as kernel-ext4 and sofadb passes (one named
+#    workload in sofadb's deterministic mode: fidelity below needs the same calls on every
+#    run, which the default spread's deterministic=0 arms do not make)
+out=$("$PC" campaign --live --target sofadb --workload mixed --fs ext4 --cases 16 --jobs 2 --out "$POWERCUT_TMP/camp" --quiet 2>&1); rc=$?
 [ $rc -eq 0 ] || fail "campaign --live --fs ext4 exit $rc"
 n=$(grep -c '"model":"kernel-ext4"' "$POWERCUT_TMP/camp/results.jsonl")
 [ "$n" -eq 16 ] || fail "campaign: $n of 16 cases ran as kernel-ext4"
-out=$("$PC" campaign --live --target sofadb --fs ext4 --models strict --cases 1 2>&1); rc=$?
+out=$("$PC" campaign --live --target sofadb --workload mixed --fs ext4 --models strict --cases 1 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q 'give --models or --fs, not both' <<<"$out" || fail "campaign --live --fs with --models: exit $rc"
 echo "ok: campaign --live --fs ext4"
 
@@ -94,7 +96,7 @@ echo "ok: fidelity"
 
 # 7. reachability: a strict-only violation (a new file's name never fsynced) says so in
 #    the terminal, summary.json and index.html
-out=$("$PC" campaign --live --target corpus-newfile-nodirsync --faults crash --models strict --cases 20 --jobs 2 \
+out=$("$PC" campaign --live --target corpus-newfile-nodirsync --workload mixed --faults crash --models strict --cases 20 --jobs 2 \
       --reach ext4 --out "$POWERCUT_TMP/reach" 2>&1); rc=$?
 [ $rc -eq 1 ] || fail "reach campaign: exit $rc, expected 1 (a strict violation)"
 grep -q '    where: strict only: not reachable on ext4$' <<<"$out" || fail "terminal has no reachability label"
@@ -103,7 +105,7 @@ grep -q '"reach":"ext4=PASS"' "$POWERCUT_TMP/reach/results.jsonl" || fail "resul
 grep -q 'strict only: not reachable on ext4' "$POWERCUT_TMP/reach/index.html" || fail "index.html label"
 #    the same violation under the xfs model (the new file is fsynced: the xfs and ext4
 #    models keep its name, so only strict reports it)
-out=$("$PC" campaign --live --target corpus-newfile-nodirsync --faults crash --models xfs --cases 20 --jobs 2 \
+out=$("$PC" campaign --live --target corpus-newfile-nodirsync --workload mixed --faults crash --models xfs --cases 20 --jobs 2 \
       --reach none --out "$POWERCUT_TMP/reachx" 2>&1); rc=$?
 [ $rc -eq 0 ] || fail "xfs-model campaign on corpus-newfile-nodirsync: exit $rc, expected 0"
 grep -q '"model":"xfs"' "$POWERCUT_TMP/reachx/results.jsonl" || fail "campaign --live --models xfs: no xfs case"
