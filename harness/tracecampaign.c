@@ -471,19 +471,24 @@ static int tc_explore(tc_job *j, const pc_case *base, const ffs_record *rec, con
   return rc;
 }
 
-int pc_trace_covers(const char *name) {
-  return !strcmp(name, "kill") || !strcmp(name, "kill-after") || !strcmp(name, "crash") ||
-         !strcmp(name, "crash-after") || !strcmp(name, "torn");
+/* The cut kind a record builds for fault kind NAME (the -after kinds are the same states at
+ * the next cut), or -1 for a kind that stays live. */
+static int cut_kind_of(const char *name) {
+  if (!strcmp(name, "kill") || !strcmp(name, "kill-after")) return FFS_CUT_KILL;
+  if (!strcmp(name, "crash") || !strcmp(name, "crash-after")) return FFS_CUT_CRASH;
+  if (!strcmp(name, "torn")) return FFS_CUT_TORN;
+  return -1;
 }
+
+int pc_trace_covers(const char *name) { return cut_kind_of(name) >= 0; }
 
 unsigned pc_trace_kinds(const char *faults) {
   char buf[1024], *save = NULL, *tok;
   unsigned kinds = 0;
   snprintf(buf, sizeof buf, "%s", faults);
   for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-    if (!strcmp(tok, "kill") || !strcmp(tok, "kill-after")) kinds |= 1u << FFS_CUT_KILL;
-    else if (!strcmp(tok, "crash") || !strcmp(tok, "crash-after")) kinds |= 1u << FFS_CUT_CRASH;
-    else if (!strcmp(tok, "torn")) kinds |= 1u << FFS_CUT_TORN;
+    int k = cut_kind_of(tok);
+    if (k >= 0) kinds |= 1u << k;
   }
   return kinds;
 }
