@@ -30,7 +30,8 @@ typedef struct ffs_undo_hdr {
 
 enum {
   FFS_U_DIRTY = 1,  /* fid: data epoch begins; a = durable size, b = protected size; path */
-  FFS_U_OLD,        /* fid: a = off, b = len; payload = the bytes before the change */
+  FFS_U_OLD,        /* fid: a = off, b = len; payload = the bytes before the change, or
+                       c = FFS_OLD_HOLE and no payload: the range was a hole (zeros) */
   FFS_U_W,          /* fid: a = off, b = len written (non-durable) */
   FFS_U_KEEP,       /* fid: a = off, b = len made durable (O_SYNC write, torn part) */
   FFS_U_SYNC,       /* fid: fsync ok, a = size now durable */
@@ -45,6 +46,8 @@ enum {
   FFS_U_DENTRY,     /* ext4: path's own creation made durable by fsync of the file */
   FFS_U_SYNCALL,    /* sync()/syncfs(): every directory entry before it is durable */
 };
+
+#define FFS_OLD_HOLE 1u
 
 typedef struct ffs_urec {
   uint32_t type;

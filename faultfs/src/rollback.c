@@ -12,6 +12,7 @@
  *      the newest epoch first, then fsyncgate-lost segments newest first;
  *  (3) the header flag rolled_back makes ffs_rollback() a no-op once a rollback finished.
  */
+#define _GNU_SOURCE /* fallocate */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -374,10 +375,21 @@ static int write_old(void *vctx, uint64_t a, uint64_t b) {
   return 0;
 }
 
+/* Zeros [a, b) (nothing past c->limit or the current end of file): punched, so a sparse
+ * range stays sparse and a huge one costs nothing; written where the file system cannot
+ * punch. Serves the hole records (OLD with FFS_OLD_HOLE) and the zero fills below. */
 static int write_zero(void *vctx, uint64_t a, uint64_t b) {
   static const unsigned char zeros[4096];
   wctx *c = vctx;
+  struct stat st;
   if (b > c->limit) b = c->limit;
+  if (fstat(c->fd, &st) < 0) return rb_err(c->rb, FFS_EIO, "rollback: fstat %s: %s", c->path, strerror(errno));
+  if (b > (uint64_t)st.st_size) b = (uint64_t)st.st_size;
+  if (a >= b) return 0;
+  if (fallocate(c->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)a, (off_t)(b - a)) == 0) return 0;
+  if (errno != EOPNOTSUPP && errno != ENOSYS)
+    return rb_err(c->rb, FFS_EIO, "rollback: punch %s [%llu, %llu): %s", c->path, (unsigned long long)a,
+                  (unsigned long long)b, strerror(errno));
   while (a < b) {
     size_t n = b - a > sizeof zeros ? sizeof zeros : (size_t)(b - a);
     c->bytes = zeros;
@@ -404,7 +416,7 @@ static int revert_walk(rb_t *rb, int fd, const char *path, const size_t *idx, si
     if (r->type == FFS_U_KEEP) rc = iv_add(pinned, r->a, r->a + r->b);
     else if (r->type == FFS_U_OLD) {
       wctx c = {fd, path, rb, rb->recs[idx[k]].payload, r->a, UINT64_MAX};
-      rc = iv_gaps(pinned, r->a, r->a + r->b, write_old, &c);
+      rc = iv_gaps(pinned, r->a, r->a + r->b, r->c == FFS_OLD_HOLE ? write_zero : write_old, &c);
     }
     if (rc < 0) return rc;
   }
@@ -557,7 +569,8 @@ static int rec_ok(const ffs_urec *r, const unsigned char *pl) {
       return l1 < r->plen && memchr(p + l1, 0, r->plen - l1) && ffs__safe_relpath(p, 0) && ffs__safe_relpath(p + l1, 0);
     }
     case FFS_U_OLD:
-      return r->b <= r->plen && r->a <= FFS_MAX_OFF && r->b <= FFS_MAX_OFF;
+      if (r->c == FFS_OLD_HOLE) return r->plen == 0 && r->a <= INT64_MAX && r->b <= INT64_MAX - r->a;
+      return r->c == 0 && r->b <= r->plen && r->a <= FFS_MAX_OFF && r->b <= FFS_MAX_OFF;
     case FFS_U_W: case FFS_U_KEEP:
       return r->a <= FFS_MAX_OFF && r->b <= FFS_MAX_OFF;
     case FFS_U_SYNC: case FFS_U_LOST:

@@ -164,26 +164,54 @@ static uint64_t fd_size(int fd) {
 }
 
 /* ---- data: saving old bytes --------------------------------------------------------- */
-typedef struct { ffs_undo *u; int fd; int32_t nid; } save_ctx;
+typedef struct { ffs_undo *u; int fd; int32_t nid; int own; } save_ctx;
 
-/* Saves the current bytes of [off, end) of node nid (via fd) before they change. */
-static int save_range(void *vctx, uint64_t off, uint64_t end) {
-  save_ctx *x = vctx;
-  uint64_t len = end - off;
-  while (len) {
-    size_t chunk = len > (1u << 20) ? (1u << 20) : (size_t)len, rl;
+/* Saves [off, end) of the file's bytes from x->fd. */
+static void save_bytes(save_ctx *x, uint64_t off, uint64_t end) {
+  while (off < end) {
+    size_t chunk = end - off > (1u << 20) ? (1u << 20) : (size_t)(end - off), rl;
     unsigned char *p = reserve(x->u, FFS_U_OLD, x->nid, off, chunk, 0, chunk, &rl);
-    if (!p) return 0;
+    if (!p) return;
     ssize_t got = x->u->io.pread(x->fd, p, chunk, (off_t)off);
-    if (got <= 0) return 0; /* nothing there: nothing to restore */
+    if (got <= 0) return; /* nothing there: nothing to restore */
     ffs_urec *r = (ffs_urec *)p - 1;
     r->b = (uint64_t)got;
     r->plen = (uint32_t)got;
     r->len = (uint32_t)((sizeof(ffs_urec) + (size_t)got + 7) & ~(size_t)7);
     commit(x->u, r->len);
-    if ((size_t)got < chunk) return 0;
+    if ((size_t)got < chunk) return;
     off += chunk;
-    len -= chunk;
+  }
+}
+
+/* Saves the current bytes of [off, end) of node nid (via fd) before they change. A hole is
+ * saved as one OLD record without payload (c = FFS_OLD_HOLE): a sparse file of any size
+ * costs the log what its data costs. Holes are looked up only on the shim's own fd (lseek
+ * moves the offset, which the program's fd must keep). */
+static int save_range(void *vctx, uint64_t off, uint64_t end) {
+  save_ctx *x = vctx;
+  if (!x->own) {
+    save_bytes(x, off, end);
+    return 0;
+  }
+  uint64_t size = fd_size(x->fd);
+  if (end > size) end = size;
+  while (off < end) {
+    off_t d = lseek(x->fd, (off_t)off, SEEK_DATA);
+    if (d < 0 && errno != ENXIO) { /* no SEEK_DATA here: every byte is data */
+      save_bytes(x, off, end);
+      return 0;
+    }
+    uint64_t data = d < 0 || (uint64_t)d > end ? end : (uint64_t)d;
+    if (data > off) {
+      ffs__undo_rec(x->u, FFS_U_OLD, x->nid, off, data - off, FFS_OLD_HOLE, NULL, NULL);
+      off = data;
+      continue;
+    }
+    off_t h = lseek(x->fd, (off_t)off, SEEK_HOLE);
+    uint64_t hole = h < 0 || (uint64_t)h > end || (uint64_t)h <= off ? end : (uint64_t)h;
+    save_bytes(x, off, hole);
+    off = hole;
   }
   return 0;
 }
@@ -200,7 +228,8 @@ static int node_rfd(ffs_undo *u, int fd, int32_t nid) {
 }
 
 static void save_old(ffs_undo *u, int fd, int32_t nid, uint64_t off, uint64_t len) {
-  save_ctx x = {u, node_rfd(u, fd, nid), nid};
+  int rfd = node_rfd(u, fd, nid);
+  save_ctx x = {u, rfd, nid, rfd != fd};
   iv_gaps(&u->nodes[nid].saved, off, off + len, save_range, &x);
   iv_add(&u->nodes[nid].saved, off, off + len);
 }

@@ -509,6 +509,43 @@ static void open_with_o_trunc_is_undone_at_crash(void **st) {
   assert_file("a.dat", "base", 4);
 }
 
+/* A sparse file's holes are saved as holes: an O_TRUNC open of a 4 GiB file holding 8 bytes
+ * of data used to copy 4 GiB of zeros into the undo log. After the crash the file is back,
+ * data and size, and still sparse. */
+static void o_trunc_of_a_sparse_file_saves_its_holes_as_holes(void **st) {
+  const uint64_t size = 4ull << 30;
+  char p[4096];
+  struct stat sb;
+  res_t r;
+  put("a.dat", "head", 4);
+  snprintf(p, sizeof p, "%s/a.dat", g_data);
+  int fd = open(p, O_WRONLY);
+  assert_true(fd >= 0);
+  assert_int_equal(pwrite(fd, "tail", 4, (off_t)(size - 4)), 4);
+  assert_int_equal(fsync(fd), 0);
+  close(fd);
+  run("truncopen", "crash@close", NULL, NULL, &r);
+  assert_crashed(&r, FFS_A_CRASH);
+  assert_out_has(&r, "write 3");
+  snprintf(p, sizeof p, "%s/%s", g_state, FFS_STATE_UNDO);
+  assert_int_equal(stat(p, &sb), 0);
+  if ((uint64_t)sb.st_size > (1u << 20)) fail_msg("undo log is %lld bytes for 8 bytes of data", (long long)sb.st_size);
+  snprintf(p, sizeof p, "%s/a.dat", g_data);
+  assert_int_equal(stat(p, &sb), 0);
+  assert_int_equal((uint64_t)sb.st_size, size);
+  if ((uint64_t)sb.st_blocks * 512 > (64u << 20)) fail_msg("a.dat holds %lld blocks: its holes were filled", (long long)sb.st_blocks);
+  char buf[4];
+  fd = open(p, O_RDONLY);
+  assert_true(fd >= 0);
+  assert_int_equal(pread(fd, buf, 4, 0), 4);
+  assert_memory_equal(buf, "head", 4);
+  assert_int_equal(pread(fd, buf, 4, 1 << 20), 4);
+  assert_memory_equal(buf, "\0\0\0\0", 4);
+  assert_int_equal(pread(fd, buf, 4, (off_t)(size - 4)), 4);
+  assert_memory_equal(buf, "tail", 4);
+  close(fd);
+}
+
 static void torn_and_short_writev_cut_across_iovecs(void **st) {
   res_t r;
   put("a.dat", "base", 4);
@@ -1092,6 +1129,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(fsync_of_a_new_file_commits_an_earlier_rename_under_xfs, setup, teardown),
       cmocka_unit_test_setup_teardown(rename_over_keeps_no_unsynced_data_under_any_model, setup, teardown),
       cmocka_unit_test_setup_teardown(overwrite_again_after_sync_is_undone, setup, teardown),
+      cmocka_unit_test_setup_teardown(o_trunc_of_a_sparse_file_saves_its_holes_as_holes, setup, teardown),
       cmocka_unit_test_setup_teardown(fdatasync_of_an_overwrite_commits_nothing_under_ext4, setup, teardown),
       cmocka_unit_test_setup_teardown(rename_without_dirsync_is_undone, setup, teardown),
       cmocka_unit_test_setup_teardown(rename_with_dirsync_is_kept, setup, teardown),
