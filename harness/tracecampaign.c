@@ -58,6 +58,12 @@ typedef struct tc_ent {
   struct tc_ent *next;
 } tc_ent;
 #define TC_BUCKETS 4096
+/* The recovered states a job keeps (a scan holds every key and value: a large workload's
+ * states are megabytes each): the oldest go past this many bytes or entries, and a state
+ * seen again after that is recovered again. Which states were seen (for the distinct
+ * count) is kept apart, 16 bytes a state. */
+#define TC_CACHE_BYTES (64u << 20)
+#define TC_CACHE_ENTRIES 16384
 
 typedef struct tc_job {
   const pc_campaign_opts *o;
@@ -66,6 +72,10 @@ typedef struct tc_job {
   int fd;                     /* results.jsonl */
   pc_tserver *rs;
   tc_ent *tab[TC_BUCKETS];
+  tc_ent **fifo;              /* the cached entries, oldest first from fifo_head */
+  size_t fifo_head, fifo_n, fifo_cap, cache_bytes;
+  uint64_t (*seen)[2];        /* hashes of every state recovered (open addressing, {0,0} free) */
+  size_t seen_n, seen_cap;
   char sigs[64][256];         /* failure signatures kept so far, and how many of each */
   int nsig_kept[64], nsigs;
   struct tc_min {             /* minimizations so far: by workload, model, verdict, kind rank */
@@ -154,6 +164,64 @@ static void tc_free(tc_job *j) {
       pc_recovered_free(&e->rv);
       free(e);
     }
+  free(j->fifo);
+  free(j->seen);
+}
+
+/* Adds h to the states seen; 1 if it is new, 0 if seen before, PC_ENOMEM. */
+static int tc_seen_add(tc_job *j, const uint64_t h[2]) {
+  uint64_t k0 = h[0], k1 = h[1] ? h[1] : 1; /* {0,0} marks a free slot */
+  if (2 * (j->seen_n + 1) > j->seen_cap) {
+    size_t nc = j->seen_cap ? 2 * j->seen_cap : 4096;
+    uint64_t(*ns)[2] = calloc(nc, sizeof *ns);
+    if (!ns) return PC_ENOMEM;
+    for (size_t i = 0; i < j->seen_cap; i++) {
+      if (!j->seen[i][1]) continue;
+      size_t x = j->seen[i][0] & (nc - 1);
+      while (ns[x][1]) x = (x + 1) & (nc - 1);
+      memcpy(ns[x], j->seen[i], sizeof ns[x]);
+    }
+    free(j->seen);
+    j->seen = ns, j->seen_cap = nc;
+  }
+  size_t x = k0 & (j->seen_cap - 1);
+  for (; j->seen[x][1]; x = (x + 1) & (j->seen_cap - 1))
+    if (j->seen[x][0] == k0 && j->seen[x][1] == k1) return 0;
+  j->seen[x][0] = k0, j->seen[x][1] = k1;
+  j->seen_n++;
+  return 1;
+}
+
+static size_t tc_ent_bytes(const tc_ent *e) { return sizeof *e + e->rv.len + e->rv.cklen; }
+
+/* Caches e (its bucket and the fifo), then drops the oldest entries but e past the bounds. */
+static int tc_cache_put(tc_job *j, tc_ent *e) {
+  if (j->fifo_n == j->fifo_cap) {
+    size_t nc = j->fifo_cap ? 2 * j->fifo_cap : 256;
+    tc_ent **nf = malloc(nc * sizeof *nf);
+    if (!nf) return PC_ENOMEM;
+    for (size_t i = 0; i < j->fifo_n; i++) nf[i] = j->fifo[(j->fifo_head + i) % j->fifo_cap];
+    free(j->fifo);
+    j->fifo = nf, j->fifo_cap = nc, j->fifo_head = 0;
+  }
+  j->fifo[(j->fifo_head + j->fifo_n++) % j->fifo_cap] = e;
+  e->next = j->tab[e->h[1] % TC_BUCKETS];
+  j->tab[e->h[1] % TC_BUCKETS] = e;
+  j->cache_bytes += tc_ent_bytes(e);
+  while (j->fifo_n > 1 && (j->cache_bytes > TC_CACHE_BYTES || j->fifo_n > TC_CACHE_ENTRIES)) {
+    tc_ent *old = j->fifo[j->fifo_head];
+    j->fifo_head = (j->fifo_head + 1) % j->fifo_cap;
+    j->fifo_n--;
+    for (tc_ent **pp = &j->tab[old->h[1] % TC_BUCKETS]; *pp; pp = &(*pp)->next)
+      if (*pp == old) {
+        *pp = old->next;
+        break;
+      }
+    j->cache_bytes -= tc_ent_bytes(old);
+    pc_recovered_free(&old->rv);
+    free(old);
+  }
+  return 0;
 }
 
 /* 1 the first PC_KEEP_PER_GROUP times a signature is seen by this job */
@@ -302,23 +370,25 @@ static int tc_emit(tc_job *j, const pc_case *c, const pc_result *r, const ffs_re
   return e;
 }
 
-/* Recovers the state in dir (hash h) unless seen, on a copy (the state shares files with
- * the replay's work dir, and a recovery may write); the cached result. */
+/* Recovers the state in dir (hash h) unless cached, on a copy (the state shares files with
+ * the replay's work dir, and a recovery may write); the cached result. *fresh: the first
+ * time this job sees the state (one left the cache is recovered again, not counted again). */
 static int tc_recover(tc_job *j, const char *dir, const uint64_t h[2], tc_ent **out, int *fresh) {
   tc_ent *e = tc_find(j, h);
-  *fresh = !e;
+  *fresh = 0;
   if (!e) {
     if (ffs_rm_rf(j->rdir) || ffs_copy_tree(dir, j->rdir)) return PC_EIO;
     if (!(e = calloc(1, sizeof *e))) return PC_ENOMEM;
     memcpy(e->h, h, sizeof e->h);
     int rc = pc_tserver_run(j->rs, j->rdir, &e->rv);
+    if (!rc && (rc = tc_seen_add(j, h)) >= 0) *fresh = rc, rc = 0;
+    if (!rc) rc = tc_cache_put(j, e);
     if (rc) {
+      pc_recovered_free(&e->rv);
       free(e);
       return rc;
     }
-    e->next = j->tab[h[1] % TC_BUCKETS];
-    j->tab[h[1] % TC_BUCKETS] = e;
-    atomic_fetch_add(&j->sh->distinct, 1);
+    if (*fresh) atomic_fetch_add(&j->sh->distinct, 1);
   }
   *out = e;
   return 0;
@@ -694,6 +764,18 @@ out:
 }
 
 /* step 4, in job jn's child: its block of every workload's cut points */
+/* This process's resident set (VmRSS), KiB; -1 if unknown. */
+static long tc_rss_kib(void) {
+  char line[256];
+  long kib = -1;
+  FILE *f = fopen("/proc/self/status", "r");
+  if (!f) return -1;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "VmRSS: %ld", &kib) == 1) break;
+  fclose(f);
+  return kib;
+}
+
 static _Noreturn void tc_job_main(const pc_campaign_opts *o, const tc_plan *pl, tc_shared *sh, int fd, int jn,
                                   unsigned kinds) {
   char err[1024], path[1200];
@@ -708,6 +790,7 @@ static _Noreturn void tc_job_main(const pc_campaign_opts *o, const tc_plan *pl, 
   j->fd = fd;
   j->t0 = pc_now_us();
   j->verify = getenv("POWERCUT_TRACE_VERIFY") != NULL;
+  long rss0 = tc_rss_kib();
   snprintf(j->work, sizeof j->work, "%s/xwork", path);
   snprintf(j->wstate, sizeof j->wstate, "%s/xwstate", path);
   snprintf(j->st, sizeof j->st, "%s/xst", path);
@@ -749,7 +832,8 @@ static _Noreturn void tc_job_main(const pc_campaign_opts *o, const tc_plan *pl, 
   if (getenv("POWERCUT_PROFILE")) {
     fprintf(stderr, "trace job %d:", jn);
     for (int k = 0; k < 6; k++) fprintf(stderr, " %s %.3f s", tc_prof_names[k], (double)tc_prof[k] / 1e6);
-    fprintf(stderr, "\n");
+    fprintf(stderr, "; cache %zu states, %zu bytes; rss from %ld to %ld KiB\n", j->fifo_n, j->cache_bytes, rss0,
+            tc_rss_kib());
   }
   tc_free(j);
   pc_worker_fini(&j->wk);
