@@ -69,6 +69,8 @@ typedef struct site {
   uint64_t cost;       /* what a case at its first call costs, roughly: 4 + MiB/4 written before */
   ffs_op op;
   uint64_t n;          /* its first call is the n-th of kind op (1-based): plan op#n */
+  int uncut;           /* no trace state is cut at its first call: a recovery's call, or one
+                        * that changes nothing (an open without O_CREAT, a read, a close) */
   char *name;          /* its top frames from the trace, or NULL */
 } site;
 
@@ -129,6 +131,21 @@ static int site_known(const campaign *cp, uint64_t id) {
   return 0;
 }
 
+/* Whether a trace state is cut at a dry-run call like this one (a record's calls that change
+ * the data dir, ffs_rec_mutates; the trace has no open flags: an open counts when it changed
+ * the namespace or a file's data). */
+static int trace_cuts_at(const ffs_trace_rec *t) {
+  if (t->result < 0) return 0;
+  switch (t->op) {
+    case FFS_OP_WRITE: case FFS_OP_PWRITE: case FFS_OP_WRITEV: return t->result > 0;
+    case FFS_OP_OPEN: return (t->dur & (FFS_DUR_NSCHANGE | FFS_DUR_DIRTY)) != 0;
+    case FFS_OP_CREAT: case FFS_OP_FSYNC: case FFS_OP_FDATASYNC: case FFS_OP_FTRUNCATE: case FFS_OP_FALLOCATE:
+    case FFS_OP_RENAME: case FFS_OP_UNLINK: case FFS_OP_LINK: case FFS_OP_MKDIR: case FFS_OP_RMDIR:
+      return 1;
+    default: return 0;
+  }
+}
+
 /* Counts per syscall kind (and write lengths) of one trace file, and the crash sites it
  * shows first (cp->sites; a site seen in an earlier dry run is not added again). */
 static int count_trace(campaign *cp, int w, int recovery, const char *path, uint64_t counts[FFS_OP_COUNT],
@@ -160,7 +177,7 @@ static int count_trace(campaign *cp, int w, int recovery, const char *path, uint
       /* the name rides on a site's first record in its process: this one */
       cp->sites[cp->nsites++] = (site){.id = rec->site, .w = w, .rank = cp->arm_sites[w]++,
                                        .cost = 4 + ((cp->arm_bytes[w] + bytes) >> 18), .rec = recovery, .op = rec->op, .n = k + 1,
-                                       .name = rec->site_name[0] ? strdup(rec->site_name) : NULL};
+                                       .uncut = recovery || !trace_cuts_at(rec), .name = rec->site_name[0] ? strdup(rec->site_name) : NULL};
     }
     if (k >= cap[rec->op]) {
       cap[rec->op] = cap[rec->op] ? cap[rec->op] * 2 : 64;
@@ -340,34 +357,78 @@ static int site_kinds(const campaign *cp, const site *t, int real, int app[32]) 
   return na;
 }
 
-/* The spread's site phase: round r takes, from the arm that has spent the least so far in
- * the round (its cases' costs), its next site that has an r-th kind, so a short budget
+/* The stages of the site phase: a round r and which sites it takes (all, or, in the live
+ * part of a trace campaign, first the sites no trace state is cut at, then the others:
+ * those reach coverage only through these cases, so a short budget gives them its start). */
+enum { ST_ALL, ST_UNCUT, ST_CUT };
+static int site_stages(const campaign *cp, int stage_r[], int stage_f[]) {
+  int n = 0;
+  for (int r = 0; r < cp->nf && !cp->o->order_kinds; r++) {
+    if (r == 0 && cp->o->trace_covered) {
+      stage_r[n] = 0, stage_f[n++] = ST_UNCUT;
+      stage_r[n] = 0, stage_f[n++] = ST_CUT;
+    } else {
+      stage_r[n] = r, stage_f[n++] = ST_ALL;
+    }
+  }
+  return n;
+}
+static int stage_takes(int f, const site *t) { return f == ST_ALL || (f == ST_UNCUT) == !!t->uncut; }
+
+/* The model of site t's case in round r: in turn (from arm to arm too, so no arm keeps one
+ * model); kill kinds the first. A recovery's sites keep one model per arm and round, so their
+ * cases share the workload's end state (runner.c's workload cache). */
+static int site_model(const campaign *cp, const site *t, int k, int r) {
+  if (is_kill(cp->faults[k])) return 0;
+  if (t->rec) return (int)(((uint64_t)t->w + (uint64_t)r) % (uint64_t)cp->nm);
+  return (int)((t->rank + (uint64_t)t->w + (uint64_t)r) % (uint64_t)cp->nm);
+}
+
+/* An arm's recovery sites are taken together while a case of it costs at most this (a
+ * workload that writes more than some 48 MiB: its saved end state costs about as much to
+ * copy as the workload to run, and its cases are long). */
+#define TAKE_TOGETHER_COST 16
+
+/* The spread's site phase: each stage takes, from the arm that has spent the least so far in
+ * the stage (its cases' costs), its next site that has an r-th kind, so a short budget
  * reaches every arm, and an arm whose cases write hundreds of MiB (large) takes its share
- * of the time, not of the cases. Deterministic: the costs come from the dry runs' bytes. */
+ * of the time, not of the cases. An arm's recovery sites are taken together when its
+ * workload is small (they share its end state: one workload run, then the recoveries;
+ * each after the first counts a quarter). Deterministic: the
+ * costs come from the dry runs' bytes. */
 static void spread_site_phase(campaign *cp, const site **ord, size_t n, int real) {
   size_t start[MAXW + 1] = {0};
+  int sr[2 * MAXF + 2], sf[2 * MAXF + 2], ns = site_stages(cp, sr, sf);
   for (size_t i = 0, w = 0; w <= (size_t)cp->nw; w++) {
     while (i < n && ord[i]->w < (int)w) i++;
     start[w] = i;
   }
-  for (int r = 0; r < cp->nf && !cp->o->order_kinds; r++) {
+  for (int st = 0; st < ns; st++) {
+    int r = sr[st];
     size_t pos[MAXW];
-    uint64_t spent[MAXW] = {0}, i = 0;
+    uint64_t spent[MAXW] = {0};
     for (int w = 0; w < cp->nw; w++) pos[w] = start[w];
-    for (;; i++) {
+    for (;;) {
       int best = -1, app[32], na = 0;
       for (int w = 0; w < cp->nw; w++) {
-        while (pos[w] < start[w + 1] && site_kinds(cp, ord[pos[w]], real, app) <= r) pos[w]++;
+        while (pos[w] < start[w + 1] && (site_kinds(cp, ord[pos[w]], real, app) <= r || !stage_takes(sf[st], ord[pos[w]])))
+          pos[w]++;
         if (pos[w] < start[w + 1] && (best < 0 || spent[w] < spent[best])) best = w;
       }
       if (best < 0) break;
-      const site *t = ord[pos[best]++];
-      spent[best] += t->cost;
-      na = site_kinds(cp, t, real, app);
-      int k = app[(r + (int)(i % (uint64_t)na)) % na]; /* the kinds in turn from site to site */
-      /* models in turn, from arm to arm too, so no arm keeps one model */
-      int m = is_kill(cp->faults[k]) ? 0 : (int)((t->rank + (uint64_t)t->w + (uint64_t)r) % (uint64_t)cp->nm);
-      cp->scases[cp->nscases++] = (site_case){.s = t, .f = k, .m = m};
+      int first = 1;
+      do {
+        size_t at = pos[best]++;
+        const site *t = ord[at];
+        if ((na = site_kinds(cp, t, real, app)) <= r || !stage_takes(sf[st], t)) continue;
+        spent[best] += first ? t->cost : 4 + t->cost / 4;
+        /* the kinds in turn from site to site; a site's place in ord, not in the round, so
+         * no two rounds give a site one kind */
+        int k = app[(r + (int)(at % (size_t)na)) % na];
+        cp->scases[cp->nscases++] = (site_case){.s = t, .f = k, .m = site_model(cp, t, k, r)};
+        if (!t->rec || t->cost > TAKE_TOGETHER_COST) break;
+        first = 0;
+      } while (pos[best] < start[best + 1] && ord[pos[best]]->rec);
     }
   }
 }
@@ -394,13 +455,14 @@ static int build_site_phase(campaign *cp) {
     qsort(ord, n, sizeof *ord, cmp_site_arm);
     spread_site_phase(cp, ord, n, real);
   }
-  for (int r = 0; r < cp->nf && !cp->o->order_kinds && !cp->o->spread; r++)
+  int sr[2 * MAXF + 2], sf[2 * MAXF + 2], ns = cp->o->spread ? 0 : site_stages(cp, sr, sf);
+  for (int st = 0; st < ns; st++)
     for (size_t i = 0; i < cp->nsites; i++) {
       const site *t = ord[i];
-      int app[32], na = site_kinds(cp, t, real, app), k;
-      if (r >= na) continue;
+      int r = sr[st], app[32], na = site_kinds(cp, t, real, app), k;
+      if (r >= na || !stage_takes(sf[st], t)) continue;
       k = app[(r + (int)(i % (size_t)na)) % na]; /* the kinds in turn from site to site */
-      int m = is_kill(cp->faults[k]) ? 0 : (int)(cp->nscases % (uint64_t)cp->nm);
+      int m = is_kill(cp->faults[k]) ? 0 : t->rec ? site_model(cp, t, k, r) : (int)(cp->nscases % (uint64_t)cp->nm);
       cp->scases[cp->nscases++] = (site_case){.s = t, .f = k, .m = m};
     }
   free(ord);

@@ -5,7 +5,10 @@
 #     crashed at (nonzero; live cases in recovery too), each one a site a dry run or a
 #     record showed, trace states at 10 or more;
 #  2. the default spread in trace mode: one record per arm, and a short --time explores
-#     every record (the sites' first cuts of each arm) before any to its end.
+#     every record (the sites' first cuts of each arm) before any to its end;
+#  3. the live part of a trace campaign starts with the sites no trace state is cut at: every
+#     site of the recovery has its case before the first case at a workload call that a
+#     trace state is cut at (one workload, and the spread).
 set -uo pipefail
 PC=${1:?usage: e2e_trace_sites.sh path/to/powercut}
 T=$(mktemp -d)
@@ -48,4 +51,36 @@ rows = [json.loads(l) for l in open(sys.argv[1] + "/results.jsonl") if "/trace:"
 arms = {r["workload"] for r in rows}
 assert len(arms) >= 6, "workloads of the trace states: %s" % sorted(arms)
 ' "$T/s" || fail "the states of a 12 s spread trace campaign (at least 6 s of it) did not reach 6 of its 8 arms"
+echo "== 3. the live part starts where no trace state goes"
+cut_ops='{"write", "pwrite", "writev", "fsync", "fdatasync", "rename", "unlink", "link", "mkdir", "rmdir", "ftruncate", "fallocate", "creat"}'
+"$PC" campaign --target sofadb --workload mixed:ops=60 --models strict,ext4 --cases 80 --jobs 1 --reach none \
+  --out "$T/l" > "$T/l.out" 2> "$T/l.err"; rc=$?
+[ "$rc" -eq 0 ] || fail "trace campaign (one workload) exited $rc: $(tail -3 "$T/l.err")"
+python3 -c '
+import json, sys
+d = sys.argv[1]
+rec = {s["site"] for s in json.load(open(d + "/meta.json"))["sites"] if s["recovery"] and s["aimed"]}
+rows = [json.loads(l) for l in open(d + "/results.jsonl") if "/trace:" not in l]
+first = next((i for i, r in enumerate(rows) if not r["fault_kind"].startswith("recovery:")
+              and r["fault_op"] in '"$cut_ops"'), len(rows))
+assert rec, "no recovery site in meta.json"
+assert first < len(rows), "no live case at a cut call: the check proves nothing"
+missing = rec - {r.get("fire_site") for r in rows[:first]}
+assert not missing, "%d of %d recovery sites had no case before the first live case at a cut call (row %d of %d)" % (
+    len(missing), len(rec), first, len(rows))
+print("   one workload: its %d recovery sites before live row %d of %d" % (len(rec), first, len(rows)))
+' "$T/l" || fail "one workload: the live part did not start with the recovery's sites"
+# the spread (one mode, 8 arms, one job): its first live cases are all at uncut sites
+"$PC" campaign --target sofadb:deterministic=0 --models strict,ext4 --time 12s --jobs 1 --reach none \
+  --out "$T/m" > "$T/m.out" 2> "$T/m.err"; rc=$?
+[ "$rc" -eq 0 ] || fail "trace campaign (spread) exited $rc: $(tail -3 "$T/m.err")"
+python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1] + "/results.jsonl") if "/trace:" not in l][:40]
+cut = [r["id"] for r in rows if not r["fault_kind"].startswith("recovery:") and r["fault_op"] in '"$cut_ops"']
+assert len(rows) >= 10, "%d live cases" % len(rows)
+assert not cut, "live cases at cut calls among the first %d: %s" % (len(rows), cut[:3])
+assert any(r["fault_kind"].startswith("recovery:") for r in rows), "no recovery case among the first %d" % len(rows)
+print("   spread: its first %d live cases at uncut sites" % len(rows))
+' "$T/m" || fail "spread: the live part did not start with the uncut sites"
 echo "PASS"
