@@ -14,7 +14,9 @@
  * stack (faultfs "Crash sites") that made a tracked call in a dry run is crashed
  * at its first call, once per fault kind aimed at that call's kind (in rounds,
  * the kinds in turn from site to site; models in turn), so a short budget
- * reaches rare code paths first, not only the N-th call of each kind. Then a
+ * reaches rare code paths first, not only the N-th call of each kind; in the live
+ * part of a trace campaign the first round takes first the sites no trace state is
+ * cut at (a recovery's calls, calls that change nothing). Then a
  * systematic sweep: for
  * each (workload, fault kind, syscall kind, model) group, every call of that
  * kind seen in a dry run of the workload is a crash point; groups are
