@@ -59,10 +59,10 @@ typedef struct tc_ent {
 } tc_ent;
 #define TC_BUCKETS 4096
 /* The recovered states a job keeps (a scan holds every key and value: a large workload's
- * states are megabytes each): the oldest go past this many bytes or entries, and a state
- * seen again after that is recovered again. Which states were seen (for the distinct
- * count) is kept apart, 16 bytes a state. */
-#define TC_CACHE_BYTES (64u << 20)
+ * states are megabytes each): the oldest go past this many bytes (POWERCUT_TRACE_CACHE_MIB)
+ * or entries, and a state seen again after that is recovered again. Which states were seen
+ * (for the distinct count) is kept apart, 16 bytes a state. */
+#define TC_CACHE_MIB 64
 #define TC_CACHE_ENTRIES 16384
 
 typedef struct tc_job {
@@ -73,7 +73,7 @@ typedef struct tc_job {
   pc_tserver *rs;
   tc_ent *tab[TC_BUCKETS];
   tc_ent **fifo;              /* the cached entries, oldest first from fifo_head */
-  size_t fifo_head, fifo_n, fifo_cap, cache_bytes;
+  size_t fifo_head, fifo_n, fifo_cap, cache_bytes, cache_max;
   uint64_t (*seen)[2];        /* hashes of every state recovered (open addressing, {0,0} free) */
   size_t seen_n, seen_cap;
   char sigs[64][256];         /* failure signatures kept so far, and how many of each */
@@ -208,7 +208,7 @@ static int tc_cache_put(tc_job *j, tc_ent *e) {
   e->next = j->tab[e->h[1] % TC_BUCKETS];
   j->tab[e->h[1] % TC_BUCKETS] = e;
   j->cache_bytes += tc_ent_bytes(e);
-  while (j->fifo_n > 1 && (j->cache_bytes > TC_CACHE_BYTES || j->fifo_n > TC_CACHE_ENTRIES)) {
+  while (j->fifo_n > 1 && (j->cache_bytes > j->cache_max || j->fifo_n > TC_CACHE_ENTRIES)) {
     tc_ent *old = j->fifo[j->fifo_head];
     j->fifo_head = (j->fifo_head + 1) % j->fifo_cap;
     j->fifo_n--;
@@ -764,6 +764,15 @@ out:
 }
 
 /* step 4, in job jn's child: its block of every workload's cut points */
+/* POWERCUT_TRACE_CACHE_MIB, or TC_CACHE_MIB; 0 if it is not a number from 1 to 2^20. */
+static unsigned long tc_cache_mib(void) {
+  const char *cm = getenv("POWERCUT_TRACE_CACHE_MIB");
+  char *end;
+  if (!cm) return TC_CACHE_MIB;
+  unsigned long v = strtoul(cm, &end, 10);
+  return *cm >= '0' && *cm <= '9' && !*end && v >= 1 && v <= (1ul << 20) ? v : 0;
+}
+
 /* This process's resident set (VmRSS), KiB; -1 if unknown. */
 static long tc_rss_kib(void) {
   char line[256];
@@ -791,6 +800,7 @@ static _Noreturn void tc_job_main(const pc_campaign_opts *o, const tc_plan *pl, 
   j->t0 = pc_now_us();
   j->verify = getenv("POWERCUT_TRACE_VERIFY") != NULL;
   long rss0 = tc_rss_kib();
+  j->cache_max = (size_t)tc_cache_mib() << 20; /* checked by the parent */
   snprintf(j->work, sizeof j->work, "%s/xwork", path);
   snprintf(j->wstate, sizeof j->wstate, "%s/xwstate", path);
   snprintf(j->st, sizeof j->st, "%s/xst", path);
@@ -1019,6 +1029,11 @@ int pc_trace_campaign(const pc_campaign_opts *o, unsigned kinds) {
   pid_t pids[64] = {0};
 
   memset(&pl, 0, sizeof pl);
+  if (!tc_cache_mib()) {
+    fprintf(stderr, "powercut campaign: POWERCUT_TRACE_CACHE_MIB=%s: want a number of MiB from 1 to 1048576\n",
+            getenv("POWERCUT_TRACE_CACHE_MIB"));
+    return 2;
+  }
   if ((rc = tc_lists(o, &pl)) || (rc = tc_prepare_out(o))) return rc;
   rc = 2;
   int64_t trec = pc_now_us(); /* the trace part's time counts its recording */

@@ -40,7 +40,7 @@ assert len(fired) == int(sys.argv[2]), "%d distinct fired sites, summary says %s
 
 echo "== 2. the spread in trace mode: every record explored first"
 # one mode (target options given): 8 arms, 8 dry runs and 8 records before the states
-"$PC" campaign --trace --target sofadb:deterministic=0 --faults crash --models strict,reorder --time 12s --jobs 2 \
+"$PC" campaign --trace --target sofadb:deterministic=0 --faults crash --models strict,reorder --time 20s --jobs 2 \
   --reach none --out "$T/s" > "$T/s.out" 2> "$T/s.err"; rc=$?
 [ "$rc" -eq 0 ] || fail "spread trace campaign exited $rc: $(tail -3 "$T/s.err")"
 grep -q "= 8 arms, seeds 0..7, models strict,reorder" "$T/s.err" || fail "no spread line: $(head -2 "$T/s.err")"
@@ -50,7 +50,7 @@ import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1] + "/results.jsonl") if "/trace:" in l]
 arms = {r["workload"] for r in rows}
 assert len(arms) >= 6, "workloads of the trace states: %s" % sorted(arms)
-' "$T/s" || fail "the states of a 12 s spread trace campaign (at least 6 s of it) did not reach 6 of its 8 arms"
+' "$T/s" || fail "the states of a 20 s spread trace campaign (at least 10 s of it) did not reach 6 of its 8 arms"
 echo "== 3. the live part starts where no trace state goes"
 cut_ops='{"write", "pwrite", "writev", "fsync", "fdatasync", "rename", "unlink", "link", "mkdir", "rmdir", "ftruncate", "fallocate", "creat"}'
 "$PC" campaign --target sofadb --workload mixed:ops=60 --models strict,ext4 --cases 80 --jobs 1 --reach none \
