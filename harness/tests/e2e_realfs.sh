@@ -139,8 +139,12 @@ echo "ok: errors"
 "$PC" campaign --live --target sofadb --workload mixed:ops=40 --fs ext4 --time 60s --jobs 2 \
   --out "$POWERCUT_TMP/sig" >/dev/null 2>&1 &
 cpid=$!
-for _ in $(seq 100); do grep -q "^/dev/loop[0-9]* $POWERCUT_TMP/" /proc/mounts && break; sleep 0.1; done
-grep -q "^/dev/loop[0-9]* $POWERCUT_TMP/" /proc/mounts || fail "the --fs campaign never mounted its image"
+# (mkfs, the dry run, then a worker's first mount: 10 s was too short on a loaded machine)
+for _ in $(seq 400); do grep -q "^/dev/loop[0-9]* $POWERCUT_TMP/" /proc/mounts && break; sleep 0.1; done
+if ! grep -q "^/dev/loop[0-9]* $POWERCUT_TMP/" /proc/mounts; then
+  kill -TERM $cpid; wait $cpid
+  fail "the --fs campaign never mounted its image in 40 s"
+fi
 kill -TERM $cpid; wait $cpid; rc=$?
 [ $rc -eq 143 ] || fail "SIGTERM to a --fs campaign: exit $rc, want 143"
 grep -q " $POWERCUT_TMP/" /proc/mounts && fail "a SIGTERMed --fs campaign left a mount: $(grep " $POWERCUT_TMP/" /proc/mounts)"
