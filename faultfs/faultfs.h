@@ -404,6 +404,10 @@ void ffs_record_free(ffs_record *r);
 /* 1 if a CALL record changes the data dir or its durability (a write, truncate, create,
  * rename, unlink, sync ...), 0 for reads, closes, plain opens and failed calls. */
 int ffs_rec_mutates(const ffs_rec *r);
+/* The same rule for a call of kind op that returned result; open_changes: an open that may
+ * create or truncate (a record: O_CREAT or O_TRUNC; a trace, which has no flags: the call
+ * changed the namespace or a file's data). */
+int ffs_call_mutates(ffs_op op, int64_t result, int open_changes);
 /* One printable line (no newline): "17 pwrite 000003.log off=0 len=42 res=42 data=42". */
 int ffs_rec_format(const ffs_rec *r, char *buf, size_t len);
 

@@ -133,19 +133,10 @@ static int site_known(const campaign *cp, uint64_t id) {
   return 0;
 }
 
-/* Whether a trace state is cut at a dry-run call like this one (a record's calls that change
- * the data dir, ffs_rec_mutates; the trace has no open flags: an open counts when it changed
- * the namespace or a file's data). */
+/* Whether a trace state is cut at a dry-run call like this one (ffs_call_mutates: the trace
+ * has no open flags, so an open counts when it changed the namespace or a file's data). */
 static int trace_cuts_at(const ffs_trace_rec *t) {
-  if (t->result < 0) return 0;
-  switch (t->op) {
-    case FFS_OP_WRITE: case FFS_OP_PWRITE: case FFS_OP_WRITEV: return t->result > 0;
-    case FFS_OP_OPEN: return (t->dur & (FFS_DUR_NSCHANGE | FFS_DUR_DIRTY)) != 0;
-    case FFS_OP_CREAT: case FFS_OP_FSYNC: case FFS_OP_FDATASYNC: case FFS_OP_FTRUNCATE: case FFS_OP_FALLOCATE:
-    case FFS_OP_RENAME: case FFS_OP_UNLINK: case FFS_OP_LINK: case FFS_OP_MKDIR: case FFS_OP_RMDIR:
-      return 1;
-    default: return 0;
-  }
+  return ffs_call_mutates(t->op, t->result, (t->dur & (FFS_DUR_NSCHANGE | FFS_DUR_DIRTY)) != 0);
 }
 
 /* Counts per syscall kind (and write lengths) of one trace file, and the crash sites it

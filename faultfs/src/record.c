@@ -187,16 +187,20 @@ void ffs_record_free(ffs_record *r) {
   free(r);
 }
 
-int ffs_rec_mutates(const ffs_rec *r) {
-  if (r->type != FFS_REC_CALL || r->result < 0) return 0;
-  switch (r->op) {
-    case FFS_OP_WRITE: case FFS_OP_PWRITE: case FFS_OP_WRITEV: return r->result > 0;
-    case FFS_OP_OPEN: return (r->flags & (O_CREAT | O_TRUNC)) != 0;
+int ffs_call_mutates(ffs_op op, int64_t result, int open_changes) {
+  if (result < 0) return 0;
+  switch (op) {
+    case FFS_OP_WRITE: case FFS_OP_PWRITE: case FFS_OP_WRITEV: return result > 0;
+    case FFS_OP_OPEN: return open_changes;
     case FFS_OP_CREAT: case FFS_OP_FSYNC: case FFS_OP_FDATASYNC: case FFS_OP_FTRUNCATE: case FFS_OP_FALLOCATE:
     case FFS_OP_RENAME: case FFS_OP_UNLINK: case FFS_OP_LINK: case FFS_OP_MKDIR: case FFS_OP_RMDIR:
       return 1;
     default: return 0;
   }
+}
+
+int ffs_rec_mutates(const ffs_rec *r) {
+  return r->type == FFS_REC_CALL && ffs_call_mutates(r->op, r->result, (r->flags & (O_CREAT | O_TRUNC)) != 0);
 }
 
 int ffs_rec_format(const ffs_rec *r, char *buf, size_t len) {
